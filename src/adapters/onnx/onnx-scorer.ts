@@ -1,0 +1,55 @@
+import * as ort from 'onnxruntime-node';
+
+export interface ModelSignature {
+  readonly inputName: string;
+  readonly outputName: string;
+  /** Column of the probability output holding P(fraud). */
+  readonly positiveClassIndex: number;
+  readonly featureCount: number;
+}
+
+export interface Scorer {
+  /** Scores `rows` feature vectors laid out row-major in `features`; returns the raw P(fraud) per row, unchecked. */
+  score(features: Float32Array, rows: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** One ONNX session per model version; the whole batch is one tensor, one run. */
+export async function createOnnxScorer(modelBytes: Uint8Array, signature: ModelSignature): Promise<Scorer> {
+  const session = await ort.InferenceSession.create(modelBytes, {
+    // Two cores are shared with Kafka and Redis clients: one intra-op thread measured fastest for 1000x15.
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  if (!session.inputNames.includes(signature.inputName)) {
+    throw new Error(
+      `model has inputs [${session.inputNames.join(', ')}] but its card names "${signature.inputName}"; the card does not describe this model`,
+    );
+  }
+  if (!session.outputNames.includes(signature.outputName)) {
+    throw new Error(
+      `model has outputs [${session.outputNames.join(', ')}] but its card names "${signature.outputName}"; the card does not describe this model`,
+    );
+  }
+  return {
+    async score(features, rows) {
+      if (rows === 0) return new Float32Array(0);
+      const input = new ort.Tensor('float32', features, [rows, signature.featureCount]);
+      // Fetch only the probabilities: asking for the label output makes onnxruntime warn on every run.
+      const output = await session.run({ [signature.inputName]: input }, [signature.outputName]);
+      const tensor = output[signature.outputName];
+      if (!tensor) throw new Error(`model returned no "${signature.outputName}" output`);
+      const data = tensor.data as Float32Array;
+      const columns = tensor.dims.length === 2 ? Number(tensor.dims[1]) : 1;
+      const scores = new Float32Array(rows);
+      for (let row = 0; row < rows; row++) {
+        scores[row] = data[row * columns + (columns === 1 ? 0 : signature.positiveClassIndex)] ?? Number.NaN;
+      }
+      return scores;
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { DeadLetterReason } from '../../core/contract/reasons.js';
+
+/** Confluent wire format: magic byte 0, a big-endian 4-byte schema id, then the Avro body. */
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+export interface RegistryConnection {
+  /** Base of the Confluent-compatible API, e.g. http://127.0.0.1:18081/apis/ccompat/v7 */
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly schemaId: number; readonly value: Record<string, unknown> }
+  | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
+
+/** Raised when the registry itself cannot be reached: the batch is retried, the record is not at fault. */
+export class RegistryUnavailableError extends Error {
+  readonly retriable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RegistryUnavailableError';
+  }
+}
+
+export interface AvroSerde {
+  /** Registers (or finds) the schema under the subject and returns its id; schemas are cached by id afterwards. */
+  register(subject: string, schema: object): Promise<number>;
+  /** Encodes with a schema id obtained from register(); synchronous, no network. */
+  encode(schemaId: number, value: unknown): Buffer;
+  /** Decodes wire-format bytes. Bad bytes give a reason; only an unreachable registry throws. */
+  decode(bytes: Buffer | null): Promise<DecodeResult>;
+  /** Sets the subject's compatibility level (BACKWARD by default on the stack). */
+  setCompatibility(subject: string, level: 'BACKWARD' | 'FULL' | 'NONE' | 'FORWARD'): Promise<void>;
+}
+
+function isNotFound(error: unknown): boolean {
+  const status = (error as { status?: number } | null)?.status;
+  return status === 404 || /not found/i.test(String((error as Error)?.message ?? ''));
+}
+
+export function createAvroSerde(connection: RegistryConnection): AvroSerde {
+  const auth =
+    connection.username !== undefined
+      ? { username: connection.username, password: connection.password ?? '' }
+      : undefined;
+  const registry = new SchemaRegistry({ host: connection.url, ...(auth ? { auth } : {}), retry: { retries: 2 } });
+  const types = new Map<number, avro.Type>();
+  const unknownIds = new Set<number>();
+
+  async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
+    const cached = types.get(schemaId);
+    if (cached) return cached;
+    if (unknownIds.has(schemaId)) return undefined;
+    try {
+      const schema = await registry.getSchema(schemaId);
+      // For Avro the client library hands back a ready avsc Type built from the writer's schema.
+      const type = schema as unknown as avro.Type;
+      types.set(schemaId, type);
+      return type;
+    } catch (error) {
+      if (isNotFound(error)) {
+        unknownIds.add(schemaId);
+        return undefined;
+      }
+      throw new RegistryUnavailableError(`schema registry at ${connection.url} did not answer for schema ${schemaId}`, {
+        cause: error,
+      });
+    }
+  }
+
+  return {
+    async register(subject, schema) {
+      const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+      types.set(id, avro.Type.forSchema(schema as avro.Schema));
+      return id;
+    },
+    encode(schemaId, value) {
+      const type = types.get(schemaId);
+      if (!type) throw new Error(`schema ${schemaId} is not registered in this process; call register() first`);
+      const body = type.toBuffer(value);
+      const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+      out.writeUInt8(MAGIC_BYTE, 0);
+      out.writeUInt32BE(schemaId, 1);
+      body.copy(out, HEADER_BYTES);
+      return out;
+    },
+    async decode(bytes) {
+      if (bytes === null || bytes.length === 0) {
+        return { ok: false, reason: DeadLetterReason.MissingValue, detail: 'record has no value (null or empty)' };
+      }
+      if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_BYTE) {
+        return {
+          ok: false,
+          reason: DeadLetterReason.NotWireFormat,
+          detail: `value is not Confluent wire format (needs magic byte 0 and a 4-byte schema id; got ${bytes.length} bytes starting 0x${bytes.subarray(0, 1).toString('hex')})`,
+        };
+      }
+      const schemaId = bytes.readUInt32BE(1);
+      const type = await typeFor(schemaId);
+      if (!type) {
+        return {
+          ok: false,
+          reason: DeadLetterReason.UnknownSchemaId,
+          detail: `schema id ${schemaId} is not known to the registry; producers must register their schema`,
+        };
+      }
+      try {
+        const value = type.fromBuffer(bytes.subarray(HEADER_BYTES)) as unknown;
+        if (value === null || typeof value !== 'object') {
+          return {
+            ok: false,
+            reason: DeadLetterReason.WrongSchema,
+            detail: `schema ${schemaId} is not a record schema`,
+          };
+        }
+        return { ok: true, schemaId, value: value as Record<string, unknown> };
+      } catch (error) {
+        return {
+          ok: false,
+          reason: DeadLetterReason.UndecodableBody,
+          detail: `Avro body does not match schema ${schemaId}: ${(error as Error).message}`.slice(0, 500),
+        };
+      }
+    },
+    async setCompatibility(subject, level) {
+      const response = await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/vnd.schemaregistry.v1+json',
+          ...(auth
+            ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+            : {}),
+        },
+        body: JSON.stringify({ compatibility: level }),
+      });
+      if (!response.ok) {
+        throw new RegistryUnavailableError(
+          `setting compatibility ${level} on subject ${subject} failed: HTTP ${response.status} ${await response.text()}`,
+        );
+      }
+    },
+  };
+}

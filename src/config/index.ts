@@ -1,0 +1,4 @@
+export { loadTopology, parseTopology, TopologyError } from './load-topology.js';
+export { topologySchema, topologyJsonSchema, type Topology, type SecretRef } from './topology-schema.js';
+export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
+export { resolveSecret } from './secrets.js';

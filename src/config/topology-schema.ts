@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The topology file's schema: the one description of what a topology may say.
+ * Secrets are never values here: fields ending in `Env` or `File` name where a secret lives.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const topicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-"');
+const secretRef = z
+  .object({
+    env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+      .optional(),
+    file: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), 'give exactly one of `env` or `file`');
+
+export const topologySchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-", e.g. card-payments'),
+    kafka: z
+      .object({
+        // One entry may hold a comma-separated list, so a single env var can carry every broker.
+        brokers: z.preprocess(
+          (value) => (Array.isArray(value) ? value.flatMap((entry) => String(entry).split(',')) : value),
+          z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9092')).min(1),
+        ),
+        clientId: z.string().min(1).default('fraudscore'),
+        ssl: z
+          .object({ caFile: z.string().min(1).optional(), rejectUnauthorized: z.boolean().default(true) })
+          .strict()
+          .optional(),
+        sasl: z
+          .object({
+            mechanism: z.enum(['scram-sha-512', 'scram-sha-256', 'plain']),
+            username: z.string().min(1),
+            password: secretRef,
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    schemaRegistry: z
+      .object({
+        url: z.url({
+          message: 'an http(s) URL ending in the Confluent API base, e.g. http://host:8080/apis/ccompat/v7',
+        }),
+        username: z.string().min(1).optional(),
+        password: secretRef.optional(),
+      })
+      .strict(),
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/[^@]*$/, 'redis://host:port without credentials (use username/password)'),
+        username: z.string().min(1).optional(),
+        password: secretRef.optional(),
+        keyPrefix: z.string().min(1).default('fs:'),
+      })
+      .strict(),
+    topics: z
+      .object({
+        input: topicName,
+        output: topicName,
+        labels: topicName,
+        deadLetter: topicName,
+        partitions: z.number().int().min(1).max(1024).default(4),
+      })
+      .strict(),
+    consumerGroup: z.string().min(1),
+    batch: z
+      .object({
+        maxRecords: z.number().int().min(100, 'at least 100 (smaller batches waste a transaction each)').max(1000),
+        maxWaitMs: z.number().int().min(10).max(30_000, 'at most 30000 ms (30 s)'),
+      })
+      .strict(),
+    features: z
+      .object({
+        set: z.literal('card-baseline-v1', { message: 'the only feature set is card-baseline-v1' }),
+        labelDelayDays: z.number().int().min(0).max(90),
+      })
+      .strict(),
+    model: z
+      .object({
+        registry: z.string().min(1),
+        name: z.string().min(1),
+        version: z.string().min(1),
+      })
+      .strict(),
+    decision: z
+      .object({
+        blockAt: z.number().min(0).max(1),
+        reviewAt: z.number().min(0).max(1),
+        fallbackScore: z.number().min(0).max(1),
+      })
+      .strict()
+      .refine((d) => d.reviewAt <= d.blockAt, { message: 'reviewAt must be <= blockAt', path: ['reviewAt'] }),
+    serving: z.object({ batchP99Ms: z.number().positive() }).strict().default({ batchP99Ms: 100 }),
+    metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port }).strict(),
+  })
+  .strict();
+
+export type Topology = z.infer<typeof topologySchema>;
+export type SecretRef = z.infer<typeof secretRef>;
+
+/** JSON Schema for editors (`fraudscore topology schema`). */
+export function topologyJsonSchema(): object {
+  return z.toJSONSchema(topologySchema, { io: 'input' });
+}

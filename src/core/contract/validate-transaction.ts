@@ -1,0 +1,78 @@
+import { toMinorUnits, type TransactionEvent } from './events.js';
+import { DeadLetterReason } from './reasons.js';
+
+/** The interface contract for an input transaction, as numbers the README quotes. */
+export const TransactionContract = {
+  maxIdLength: 128,
+  /** Amounts above this (major units) are not payments but bugs; 1e9 keeps minor units far inside 2^53. */
+  maxAmount: 1_000_000_000,
+  /** 2000-01-01: older event times are corrupt clocks, not payments. */
+  minEventTimeMs: Date.UTC(2000, 0, 1),
+  /** Event times further ahead of the worker's clock than this are rejected: skewed or corrupt. */
+  maxFutureSkewMs: 24 * 3600 * 1000,
+} as const;
+
+export type Validation =
+  | { readonly ok: true; readonly event: TransactionEvent }
+  | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
+
+const ID_PATTERN = /^[\x21-\x7e]+$/;
+const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
+function invalid(reason: DeadLetterReason, detail: string): Validation {
+  return { ok: false, reason, detail };
+}
+
+function checkId(record: Record<string, unknown>, field: string): string | Validation {
+  const value = record[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    return invalid(DeadLetterReason.InvalidField, `${field} must be a non-empty string`);
+  }
+  if (value.length > TransactionContract.maxIdLength || !ID_PATTERN.test(value)) {
+    return invalid(
+      DeadLetterReason.InvalidField,
+      `${field} must be 1..${TransactionContract.maxIdLength} printable ASCII characters without spaces`,
+    );
+  }
+  return value;
+}
+
+/** Checks a decoded record against the contract. `nowMs` is the worker's clock, injected. */
+export function validateTransaction(record: Record<string, unknown>, nowMs: number): Validation {
+  const transactionId = checkId(record, 'transaction_id');
+  if (typeof transactionId !== 'string') return transactionId;
+  const customerId = checkId(record, 'customer_id');
+  if (typeof customerId !== 'string') return customerId;
+  const terminalId = checkId(record, 'terminal_id');
+  if (typeof terminalId !== 'string') return terminalId;
+
+  const eventTime = record['event_time'];
+  const eventTimeMs = typeof eventTime === 'number' ? eventTime : eventTime instanceof Date ? eventTime.getTime() : NaN;
+  if (!Number.isSafeInteger(eventTimeMs)) {
+    return invalid(DeadLetterReason.AbsurdTimestamp, 'event_time must be an integer number of epoch milliseconds');
+  }
+  if (eventTimeMs < TransactionContract.minEventTimeMs || eventTimeMs > nowMs + TransactionContract.maxFutureSkewMs) {
+    return invalid(
+      DeadLetterReason.AbsurdTimestamp,
+      `event_time ${eventTimeMs} is outside [2000-01-01, now + 24 h]; fix the producer's clock`,
+    );
+  }
+
+  const amount = record['amount'];
+  if (typeof amount !== 'number' || !Number.isFinite(amount)) {
+    return invalid(DeadLetterReason.InvalidAmount, `amount must be a finite number, got ${String(amount)}`);
+  }
+  if (amount < 0 || amount > TransactionContract.maxAmount) {
+    return invalid(DeadLetterReason.InvalidAmount, `amount ${amount} is outside [0, ${TransactionContract.maxAmount}]`);
+  }
+
+  const currency = record['currency'];
+  if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency)) {
+    return invalid(DeadLetterReason.InvalidField, 'currency must be an ISO 4217 code of three upper-case letters');
+  }
+
+  return {
+    ok: true,
+    event: { transactionId, eventTimeMs, customerId, terminalId, amountMinor: toMinorUnits(amount), currency },
+  };
+}

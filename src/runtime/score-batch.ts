@@ -1,0 +1,222 @@
+import type { Message } from 'kafkajs';
+import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import { DeadLetterReason, ScoreReasonCode } from '../core/contract/reasons.js';
+import { validateLabel } from '../core/contract/validate-label.js';
+import { validateTransaction } from '../core/contract/validate-transaction.js';
+import type { FeatureEngine } from '../core/features/types.js';
+import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
+import type { AvroSerde } from '../adapters/registry/serde.js';
+import type { Scorer } from '../adapters/onnx/onnx-scorer.js';
+import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
+import type { ConsumedRecord } from './consumed-record.js';
+
+export interface ServingModel {
+  readonly name: string;
+  readonly version: string;
+  readonly featureSchemaVersion: string;
+  readonly scorer: Scorer;
+}
+
+export interface BatchTopics {
+  readonly input: string;
+  readonly labels: string;
+  readonly output: string;
+  readonly deadLetter: string;
+}
+
+export interface BatchScorerDeps {
+  readonly serde: AvroSerde;
+  readonly engine: FeatureEngine;
+  readonly model: ServingModel;
+  readonly decision: DecisionPolicy;
+  readonly topics: BatchTopics;
+  readonly schemaIds: { readonly score: number; readonly deadLetter: number };
+  readonly clock: () => number;
+  /** Records larger than this are dead-lettered unread: nothing legitimate is that big. */
+  readonly maxRecordBytes?: number;
+}
+
+export interface BatchSummary {
+  readonly transactions: number;
+  readonly labels: number;
+  readonly scored: number;
+  readonly deadLettered: number;
+  readonly decisions: Readonly<Record<Decision, number>>;
+  readonly deadLetterReasons: Readonly<Record<string, number>>;
+  readonly reasonCodes: Readonly<Record<string, number>>;
+  readonly scores: Float64Array;
+  readonly stageMs: Readonly<Record<'decode' | 'features' | 'model' | 'encode', number>>;
+}
+
+export interface ScoredBatch {
+  readonly outgoing: OutgoingBatch;
+  readonly summary: BatchSummary;
+}
+
+const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
+
+function increment(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/**
+ * Turns one consumed batch into its outputs: every input transaction becomes exactly one score or one dead letter,
+ * every label is recorded (or dead-lettered), and the offsets to commit. Throws only when infrastructure fails
+ * (registry, Redis, model runtime): then nothing was published and the whole batch is retried.
+ */
+export function createBatchScorer(deps: BatchScorerDeps) {
+  const maxRecordBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const featureNames = deps.engine.schema.names;
+
+  return async function scoreBatch(records: readonly ConsumedRecord[], batchId: string): Promise<ScoredBatch> {
+    const started = performance.now();
+    const nowMs = deps.clock();
+    const scores: Message[] = [];
+    const deadLetters: Message[] = [];
+    const offsets = new Map<string, Map<number, string>>();
+    const deadLetterReasons: Record<string, number> = {};
+    const reasonCodeCounts: Record<string, number> = {};
+    const decisions: Record<Decision, number> = { APPROVE: 0, REVIEW: 0, BLOCK: 0 };
+
+    const deadLetter = (
+      record: ConsumedRecord,
+      reason: DeadLetterReason,
+      detail: string,
+      transactionId: string | null,
+    ) => {
+      increment(deadLetterReasons, reason);
+      const value = deps.serde.encode(deps.schemaIds.deadLetter, {
+        reason,
+        detail,
+        transaction_id: transactionId,
+        source_topic: record.topic,
+        source_partition: record.partition,
+        source_offset: Number(record.offset),
+        original_key: record.key,
+        original_value: record.value && record.value.length <= maxRecordBytes ? record.value : null,
+        batch_id: batchId,
+        dead_lettered_at: nowMs,
+      });
+      deadLetters.push({ key: record.key, value });
+    };
+
+    const transactions: PositionedTransaction[] = [];
+    const transactionRecords: ConsumedRecord[] = [];
+    const labels: LabelEvent[] = [];
+    let labelRecords = 0;
+
+    for (const record of records) {
+      let perTopic = offsets.get(record.topic);
+      if (!perTopic) offsets.set(record.topic, (perTopic = new Map()));
+      perTopic.set(record.partition, (BigInt(record.offset) + 1n).toString());
+
+      const isLabel = record.topic === deps.topics.labels;
+      if (isLabel) labelRecords++;
+      if (record.value && record.value.length > maxRecordBytes) {
+        deadLetter(
+          record,
+          DeadLetterReason.OversizedRecord,
+          `value is ${record.value.length} bytes; the limit is ${maxRecordBytes}`,
+          null,
+        );
+        continue;
+      }
+      const decoded = await deps.serde.decode(record.value);
+      if (!decoded.ok) {
+        deadLetter(record, decoded.reason, decoded.detail, null);
+        continue;
+      }
+      if (isLabel) {
+        const checked = validateLabel(decoded.value);
+        if (checked.ok) labels.push(checked.label);
+        else deadLetter(record, checked.reason, checked.detail, null);
+        continue;
+      }
+      const checked = validateTransaction(decoded.value, nowMs);
+      if (!checked.ok) {
+        const id = decoded.value['transaction_id'];
+        deadLetter(record, checked.reason, checked.detail, typeof id === 'string' ? id.slice(0, 128) : null);
+        continue;
+      }
+      transactions.push({ ...checked.event, position: { partition: record.partition, offset: Number(record.offset) } });
+      transactionRecords.push(record);
+    }
+    const decodedAt = performance.now();
+
+    // Labels first: a label reported at or before a transaction's time must be visible to its features.
+    if (labels.length > 0) await deps.engine.ingestLabels(labels);
+    const rows = await deps.engine.featurize(transactions);
+    const featuresAt = performance.now();
+
+    const width = featureNames.length;
+    const matrix = new Float32Array(rows.length * width);
+    rows.forEach((row, index) => matrix.set(row.values, index * width));
+    const raw = await deps.model.scorer.score(matrix, rows.length);
+    const modelAt = performance.now();
+
+    const publishedScores = new Float64Array(rows.length);
+    for (let index = 0; index < rows.length; index++) {
+      const event = transactions[index] as PositionedTransaction;
+      const record = transactionRecords[index] as ConsumedRecord;
+      const row = rows[index]!;
+      const verdict = decide(raw[index] ?? Number.NaN, deps.decision);
+      const reasonCodes = [
+        ...verdict.reasonCodes,
+        ...row.imputed.map((name) => `${ScoreReasonCode.FeatureImputed}:${name}`),
+      ];
+      for (const code of reasonCodes) increment(reasonCodeCounts, code.split(':')[0] as string);
+      decisions[verdict.decision]++;
+      publishedScores[index] = verdict.score;
+      const features: Record<string, number> = {};
+      for (let f = 0; f < width; f++) features[featureNames[f] as string] = row.values[f] as number;
+      scores.push({
+        key: record.key,
+        value: deps.serde.encode(deps.schemaIds.score, {
+          transaction_id: event.transactionId,
+          event_time: event.eventTimeMs,
+          scored_at: nowMs,
+          score: verdict.score,
+          decision: verdict.decision,
+          model_name: deps.model.name,
+          model_version: deps.model.version,
+          feature_schema_version: deps.model.featureSchemaVersion,
+          features,
+          reason_codes: reasonCodes,
+          shadow_scores: {},
+          batch_id: batchId,
+          source_partition: record.partition,
+          source_offset: Number(record.offset),
+        }),
+      });
+    }
+    const encodedAt = performance.now();
+
+    return {
+      outgoing: {
+        messagesByTopic: new Map([
+          [deps.topics.output, scores],
+          [deps.topics.deadLetter, deadLetters],
+        ]),
+        offsets,
+      },
+      summary: {
+        transactions: records.length - labelRecords,
+        labels: labels.length,
+        scored: scores.length,
+        deadLettered: deadLetters.length,
+        decisions,
+        deadLetterReasons,
+        reasonCodes: reasonCodeCounts,
+        scores: publishedScores,
+        stageMs: {
+          decode: decodedAt - started,
+          features: featuresAt - decodedAt,
+          model: modelAt - featuresAt,
+          encode: encodedAt - modelAt,
+        },
+      },
+    };
+  };
+}
+
+export type ScoreBatch = ReturnType<typeof createBatchScorer>;

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseTopology, TopologyError } from '../../../src/config/index.js';
+
+const base = readFileSync('topologies/card-payments.yaml', 'utf8');
+
+function problems(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseTopology(text, 't.yaml', env);
+    return [];
+  } catch (error) {
+    assert.ok(error instanceof TopologyError, String(error));
+    return [...error.problems];
+  }
+}
+
+describe('topology loading', () => {
+  it('loads the shipped topology with defaults and freezes it', () => {
+    const topology = parseTopology(base, 't.yaml', {});
+    assert.deepEqual(topology.kafka.brokers, ['127.0.0.1:19092']);
+    assert.equal(topology.metrics.port, 9464);
+    assert.equal(topology.batch.maxRecords, 1000);
+    assert.ok(Object.isFrozen(topology.batch));
+  });
+
+  it('applies environment overrides, splitting a broker list', () => {
+    const topology = parseTopology(base, 't.yaml', {
+      FRAUDSCORE_KAFKA_BROKERS: 'a:1,b:2',
+      FRAUDSCORE_METRICS_PORT: '9999',
+    });
+    assert.deepEqual(topology.kafka.brokers, ['a:1', 'b:2']);
+    assert.equal(topology.metrics.port, 9999);
+  });
+
+  it('names the field and the limit when the batch window is out of range', () => {
+    const found = problems(
+      base.replace('maxWaitMs: 2000', 'maxWaitMs: 60000').replace('maxRecords: 1000', 'maxRecords: 5'),
+    );
+    assert.ok(
+      found.some((p) => p.startsWith('batch.maxWaitMs:') && p.includes('30000')),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((p) => p.startsWith('batch.maxRecords:') && p.includes('100')),
+      found.join('\n'),
+    );
+  });
+
+  it('rejects unknown fields with a hint', () => {
+    const found = problems(base.replace('consumerGroup:', 'consumerGrop: x\nconsumerGroup:'));
+    assert.ok(
+      found.some((p) => p.includes('consumerGrop') && p.includes('spelling')),
+      found.join('\n'),
+    );
+  });
+
+  it('reports a missing required field', () => {
+    const found = problems(base.replace(/^consumerGroup:.*$/m, ''));
+    assert.ok(
+      found.some((p) => p.startsWith('consumerGroup: required')),
+      found.join('\n'),
+    );
+  });
+
+  it('refuses credentials inside a Redis URL', () => {
+    const found = problems(base.replace('redis://127.0.0.1:16379', 'redis://user:pw@127.0.0.1:16379'));
+    assert.ok(
+      found.some((p) => p.startsWith('redis.url:')),
+      found.join('\n'),
+    );
+  });
+
+  it('enforces reviewAt <= blockAt', () => {
+    const found = problems(base.replace('reviewAt: 0.5', 'reviewAt: 0.95'));
+    assert.ok(
+      found.some((p) => p.startsWith('decision.reviewAt:')),
+      found.join('\n'),
+    );
+  });
+
+  it('reports invalid YAML plainly', () => {
+    assert.match(problems('a: [1, 2')[0] ?? '', /not valid YAML/);
+  });
+});
