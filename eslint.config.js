@@ -9,7 +9,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
     },
   },
@@ -23,14 +23,28 @@ export default tseslint.config(
           patterns: [
             { group: ['**/adapters/**', '**/runtime/**', '**/cli/**'], message: 'core must not import I/O layers' },
             {
-              group: ['kafkajs', 'ioredis', 'onnxruntime-node', 'pino', 'prom-client', '@kafkajs/*', 'node:fs*', 'node:net', 'node:http', 'node:child_process'],
+              group: [
+                'kafkajs',
+                'ioredis',
+                'onnxruntime-node',
+                'pino',
+                'prom-client',
+                '@kafkajs/*',
+                'node:fs*',
+                'node:net',
+                'node:http',
+                'node:child_process',
+              ],
               message: 'core is pure: talk to the world through a port',
             },
           ],
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'core reads no environment; inject it' }],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'core reads no clock; inject one' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'core reads no clock; inject one' },
+      ],
     },
   },
 );

@@ -2,3 +2,4 @@ export { loadTopology, parseTopology, TopologyError } from './load-topology.js';
 export { topologySchema, topologyJsonSchema, type Topology, type SecretRef } from './topology-schema.js';
 export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 export { resolveSecret } from './secrets.js';
+export { isolateTopology, type IsolationOverrides } from './isolate.js';

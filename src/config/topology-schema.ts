@@ -4,7 +4,8 @@ import { z } from 'zod';
  * The topology file's schema: the one description of what a topology may say.
  * Secrets are never values here: fields ending in `Env` or `File` name where a secret lives.
  */
-const port = z.coerce.number().int().min(1).max(65535);
+// 0 asks the OS for any free port (tests, several workers on one host).
+const port = z.coerce.number().int().min(0).max(65535);
 const topicName = z
   .string()
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-"');

@@ -17,7 +17,17 @@ export function createKafka(
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...rest } = entry.log;
-      const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      // kafkajs logs every retried protocol error (a coordinator still loading, CONCURRENT_TRANSACTIONS right after a
+      // commit) at error level although it retries them; they are expected, so they go to debug. Real failures
+      // surface as errors thrown to the runner, which logs them.
+      const retried = entry.namespace === 'Connection' || 'retryCount' in rest;
+      const level = retried
+        ? 'debug'
+        : entry.level === logLevel.ERROR
+          ? 'error'
+          : entry.level === logLevel.WARN
+            ? 'warn'
+            : 'debug';
       log[level]({ kafkajs: entry.namespace, ...rest }, message);
     },
   };

@@ -1,7 +1,17 @@
 import type { Kafka } from 'kafkajs';
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
-export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<string[]> {
+/**
+ * Creates the topics that do not exist yet; existing ones are left as they are. A local-stack convenience:
+ * production topics are provisioned with their own retention.
+ * Topics listed in `keepForever` get retention.ms=-1: their record timestamps are event times, possibly far in the
+ * past (a replayed backlog), and time-based retention would delete such records as soon as they are written.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  partitions: number,
+  keepForever: readonly string[] = [],
+): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -10,7 +20,12 @@ export async function ensureTopics(kafka: Kafka, topics: readonly string[], part
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          ...(keepForever.includes(topic) ? { configEntries: [{ name: 'retention.ms', value: '-1' }] } : {}),
+        })),
       });
     }
     return missing;

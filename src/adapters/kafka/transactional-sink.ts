@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 
 export interface OutgoingBatch {
   readonly messagesByTopic: ReadonlyMap<string, Message[]>;
@@ -32,7 +32,9 @@ export async function createTransactionalSink(
     // which reuses the transactional id (initTransactions fences and aborts), not by this timeout.
     transactionTimeout: 60_000,
     // kafkajs's default 300 ms first retry stalls every transaction on CONCURRENT_TRANSACTIONS right after a commit.
-    retry: { initialRetryTime: 5, retries: 8 },
+    retry: { initialRetryTime: 5, maxRetryTime: 1_000 },
+    // Outputs are keyed like the input (customer id): murmur2 as the Java client, so any consumer agrees.
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
   return {

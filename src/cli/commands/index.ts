@@ -1,6 +1,19 @@
 import type { Command } from 'commander';
+import { registerBackfillCommand } from './backfill.js';
+import { registerDemoCommand } from './demo.js';
+import { registerModelsCommand } from './models.js';
+import { registerRunCommand } from './run.js';
+import { registerSimulateCommand } from './simulate.js';
+import { registerStackCommand } from './stack.js';
+import { registerTopologyCommands } from './topology.js';
 
 /** Each command lives in its own module and registers itself here; this file is the only list of them. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerRunCommand(program);
+  registerTopologyCommands(program);
+  registerStackCommand(program);
+  registerModelsCommand(program);
+  registerDemoCommand(program);
+  registerSimulateCommand(program);
+  registerBackfillCommand(program);
 }

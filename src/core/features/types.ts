@@ -22,6 +22,11 @@ export interface FeatureRow {
 export interface FeatureEngine {
   readonly schema: FeatureSchema;
   /**
+   * How far back in event time, behind an entity's newest event, the features can look (largest window + delay +
+   * lateness margin). State older than that is trimmed; the online store uses it as the TTL of its keys.
+   */
+  readonly retentionMs: number;
+  /**
    * Featurise records in log order and record them into the state, so that later records (of this batch and of
    * later batches) see them. Replaying the same records (same positions) gives the same rows and leaves the state
    * as it was: a batch retried after an aborted transaction is harmless.

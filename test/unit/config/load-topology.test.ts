@@ -72,7 +72,7 @@ describe('topology loading', () => {
   });
 
   it('enforces reviewAt <= blockAt', () => {
-    const found = problems(base.replace('reviewAt: 0.5', 'reviewAt: 0.95'));
+    const found = problems(base.replace('reviewAt: 0.05', 'reviewAt: 0.95'));
     assert.ok(
       found.some((p) => p.startsWith('decision.reviewAt:')),
       found.join('\n'),

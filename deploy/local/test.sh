@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The test run behind `npm test` (after build and lint): brings the local stack up, runs the
+# unit tests, the integration tests and the Python trainer's tests, and leaves the stack as it
+# found it: services this script started are stopped on exit (also on failure or Ctrl-C);
+# services that were already running stay running.
+#
+# Every phase runs even if an earlier one failed, so one run shows all failures.
+# Exit code: 0 if every phase passed, 1 otherwise (or if the stack could not be started).
+set -uo pipefail # no -e: a failing phase is recorded, not fatal
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/env.sh
+source "$HERE/env.sh"
+cd "$FRAUDSCORE_ROOT" || exit 1
+STACK="$HERE/stack.sh"
+
+# What is ours to stop afterwards: only what is not running now.
+started=()
+for s in kafka registry redis; do
+  bash "$STACK" running "$s" || started+=("$s")
+done
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((${#started[@]} > 0)); then
+    echo "test: stopping the services this run started: ${started[*]}"
+    bash "$STACK" down "${started[@]}" || rc=1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+# Turn signals into a normal exit so that the EXIT trap (and the stack shutdown) runs.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! bash "$STACK" up; then
+  echo "test: FAILED to bring the local stack up (see the messages above)" >&2
+  exit 1
+fi
+
+failed=()
+passed=()
+phase() { # name command...
+  local name=$1 t0=$SECONDS
+  shift
+  echo "test: === $name: $*"
+  if "$@"; then
+    passed+=("$name ($((SECONDS - t0))s)")
+  else
+    failed+=("$name ($((SECONDS - t0))s)")
+  fi
+}
+
+ran=0
+if [[ -d dist/test/unit ]]; then
+  phase unit node --test --test-concurrency=1 dist/test/unit
+  ran=1
+fi
+if [[ -d dist/test/integration ]]; then
+  phase integration node --test --test-concurrency=1 dist/test/integration
+  ran=1
+fi
+if [[ -f training/run-tests.sh ]]; then
+  phase training bash training/run-tests.sh
+  ran=1
+fi
+((ran)) || echo "test: no test suites found (dist/test/unit, dist/test/integration, training/run-tests.sh)"
+
+echo "test: passed: ${passed[*]:-none}"
+if ((${#failed[@]} > 0)); then
+  echo "test: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test: all passed"

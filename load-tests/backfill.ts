@@ -1,0 +1,122 @@
+/**
+ * Backfill throughput, end to end (JSON Lines file in → training table and manifest out).
+ *
+ *   npx tsc -p . && node dist/load-tests/backfill.js [--events 1000000] [--days 90] [--seed 7] [--keep]
+ *
+ * Generates the input with a seeded PRNG into a temporary directory (50k customers, 10k terminals, ~1% of
+ * transactions with a fraud label), runs runBackfill(), and prints events/s, wall time and peak RSS.
+ * Target on the 2-core reference machine: >= 200k events/s. Generation time is not counted.
+ */
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBackfill } from '../src/backfill/index.js';
+import { DAY_MS } from '../src/core/features/definitions.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    days: { type: 'string', default: '90' },
+    seed: { type: 'string', default: '7' },
+    customers: { type: 'string', default: '50000' },
+    terminals: { type: 'string', default: '10000' },
+    'batch-size': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Number(values.events);
+const DAYS = Number(values.days);
+const CUSTOMERS = Number(values.customers);
+const TERMINALS = Number(values.terminals);
+const START = Date.UTC(2024, 0, 1);
+const TARGET_EVENTS_PER_SECOND = 200_000;
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Streams the files out in 4 MiB chunks; returns their paths. */
+function generate(dir: string): { events: string; labels: string } {
+  const random = mulberry32(Number(values.seed));
+  const events = join(dir, 'events.jsonl');
+  const labels = join(dir, 'labels.jsonl');
+  const eventsFd = openSync(events, 'w');
+  const labelsFd = openSync(labels, 'w');
+  let eventChunk = '';
+  let labelChunk = '';
+  const step = (DAYS * DAY_MS) / EVENTS;
+  for (let n = 0; n < EVENTS; n++) {
+    // Roughly ordered by time, with jitter of up to a minute (a few events arrive slightly out of order).
+    const t = Math.floor(START + n * step + random() * 60_000);
+    const customer = Math.floor(random() * CUSTOMERS);
+    // Customers mostly use a few "home" terminals: realistic terminal histories, shared across customers.
+    const terminal =
+      random() < 0.8 ? (customer * 7 + Math.floor(random() * 3)) % TERMINALS : Math.floor(random() * TERMINALS);
+    const amount = Math.floor(random() * 20_000) / 100 + 1;
+    const id = `tx-${n}`;
+    eventChunk += `{"transaction_id":"${id}","event_time":${t},"customer_id":"c-${customer}","terminal_id":"t-${terminal}","amount":${amount},"currency":"EUR"}\n`;
+    if (random() < 0.01) {
+      const reportedAt = t + Math.floor(3_600_000 + random() * 30 * DAY_MS);
+      labelChunk += `{"transaction_id":"${id}","is_fraud":true,"reported_at":${reportedAt}}\n`;
+    }
+    if (eventChunk.length > 4 << 20) {
+      writeSync(eventsFd, eventChunk);
+      eventChunk = '';
+    }
+  }
+  writeSync(eventsFd, eventChunk);
+  writeSync(labelsFd, labelChunk);
+  closeSync(eventsFd);
+  closeSync(labelsFd);
+  return { events, labels };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fraudscore-backfill-'));
+try {
+  const generatedAt = performance.now();
+  const inputs = generate(dir);
+  console.log(
+    `generated ${EVENTS} events over ${DAYS} days in ${((performance.now() - generatedAt) / 1000).toFixed(1)} s (${dir})`,
+  );
+
+  const result = await runBackfill({
+    events: inputs.events,
+    labels: inputs.labels,
+    out: join(dir, 'training.csv'),
+    labelDelayMs: 7 * DAY_MS,
+    stdout: null,
+    ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+  });
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const { manifest } = result;
+  console.log(
+    JSON.stringify(
+      {
+        events: manifest.eventsRead,
+        rows: manifest.rows,
+        positiveRows: manifest.positiveRows,
+        labels: manifest.labelsRead,
+        tableMiB: +(manifest.table.bytes / 2 ** 20).toFixed(1),
+        wallSeconds: +(result.elapsedMs / 1000).toFixed(2),
+        eventsPerSecond: Math.round(result.eventsPerSecond),
+        peakRssMiB: Math.round(peakRssMiB),
+        target: TARGET_EVENTS_PER_SECOND,
+        meetsTarget: result.eventsPerSecond >= TARGET_EVENTS_PER_SECOND,
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  if (!values.keep) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

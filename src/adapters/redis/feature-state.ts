@@ -1,0 +1,212 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { DAY_MS } from '../../core/features/definitions.js';
+import {
+  CUSTOMER_RECORD_WIDTH,
+  type CustomerHistory,
+  type FeatureStatePort,
+  type FraudReport,
+  type FraudReportWrite,
+  type StateRead,
+  type StateSnapshot,
+  type StateWrite,
+  type TerminalRanges,
+} from '../../core/features/state-port.js';
+import { READ_TERMINALS_LUA, RECORD_BATCH_LUA, RECORD_FRAUD_LUA } from './feature-state-scripts.js';
+
+/**
+ * The online feature state in Redis (layout and atomicity: feature-state-scripts.ts). Round trips per featurize():
+ * recordBatch is one EVALSHA; readBatch is one pipeline of MGET (customer histories as raw bulk strings, the cheap
+ * way to move them) and one EVALSHA (terminal counts and fraud reports). ioredis' defineCommand sends EVALSHA and
+ * falls back to EVAL on NOSCRIPT, so a Redis restart or failover needs no special handling.
+ */
+export interface RedisFeatureStateOptions {
+  /** Prefix of every key, e.g. `fs:<topology>:`; a hash tag (`{fs:<topology>}:`) on Redis Cluster. */
+  readonly keyPrefix: string;
+  /**
+   * Wall-clock TTL of every key, refreshed on write. Must be at least the engine's retentionMs (feature reach plus
+   * lateness margin; 38 days for v1 with d = 7): pass `engine.retentionMs`. Default 45 days.
+   */
+  readonly ttlMs?: number;
+  /** A customer history is trimmed once its oldest record is this far past the trim cutoff. Default one day. */
+  readonly customerTrimSlackMs?: number;
+}
+
+/** Redis did not answer (connection, timeout, script error): the batch must be retried, the records are fine. */
+export class FeatureStateUnavailableError extends Error {
+  readonly code = 'FEATURE_STATE_UNAVAILABLE';
+  readonly retriable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FeatureStateUnavailableError';
+  }
+}
+
+const DEFAULT_TTL_MS = 45 * DAY_MS;
+const RECORD_BYTES = CUSTOMER_RECORD_WIDTH * Float64Array.BYTES_PER_ELEMENT;
+/** The stored histories are little-endian float64: read them with a typed array only where that is native. */
+const NATIVE_LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+const COMMAND_RECORD = 'fraudscoreFeaturesRecordBatch';
+const COMMAND_FRAUD = 'fraudscoreFeaturesRecordFraud';
+const COMMAND_READ = 'fraudscoreFeaturesReadTerminals';
+
+type Arg = string | Buffer;
+interface FeatureCommands {
+  [COMMAND_RECORD](...args: Arg[]): Promise<unknown>;
+  [COMMAND_FRAUD](...args: Arg[]): Promise<unknown>;
+  [COMMAND_READ](...args: Arg[]): ChainableCommander;
+}
+
+export function createRedisFeatureState(redis: Redis, options: RedisFeatureStateOptions): FeatureStatePort {
+  if (!NATIVE_LITTLE_ENDIAN) {
+    throw new Error('the Redis feature state stores little-endian float64 records; this host is big-endian');
+  }
+  const prefix = options.keyPrefix;
+  const ttl = String(options.ttlMs ?? DEFAULT_TTL_MS);
+  const slack = String(options.customerTrimSlackMs ?? DAY_MS);
+  if (!(Number(ttl) > 0) || !(Number(slack) >= 0)) {
+    throw new RangeError('ttlMs must be > 0 and customerTrimSlackMs >= 0');
+  }
+  for (const [name, lua] of [
+    [COMMAND_RECORD, RECORD_BATCH_LUA],
+    [COMMAND_FRAUD, RECORD_FRAUD_LUA],
+    [COMMAND_READ, READ_TERMINALS_LUA],
+  ] as const) {
+    // Idempotent per client: several states (topologies) may share one connection.
+    if (!(name in redis)) {
+      redis.defineCommand(name, { numberOfKeys: 0, lua });
+    }
+  }
+  const commands = redis as unknown as FeatureCommands;
+
+  return {
+    async recordBatch(write: StateWrite): Promise<void> {
+      const args: Arg[] = [prefix, ttl, slack, String(write.customers.length)];
+      for (const append of write.customers) {
+        const { records } = append;
+        args.push(
+          append.customerId,
+          Buffer.from(
+            records.buffer,
+            records.byteOffset + append.from * RECORD_BYTES,
+            (append.to - append.from) * RECORD_BYTES,
+          ),
+          String(append.trimBeforeMs),
+        );
+      }
+      args.push(String(write.terminals.length));
+      for (const terminal of write.terminals) {
+        args.push(terminal.terminalId, String(terminal.trimBeforeMs), String(terminal.transactions.length));
+        for (const tx of terminal.transactions) {
+          args.push(tx.transactionId, String(tx.eventTimeMs));
+        }
+      }
+      await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args));
+    },
+
+    async readBatch(read: StateRead): Promise<StateSnapshot> {
+      const pipeline = redis.pipeline();
+      if (read.customerIds.length > 0) {
+        pipeline.mgetBuffer(...read.customerIds.map((id) => `${prefix}c:${id}`));
+      }
+      const args: Arg[] = [prefix];
+      pushRanges(args, read.terminalCounts, true);
+      // Exactly one range per terminal here (the script reads id, from, to).
+      pushRanges(args, read.terminalFraud, false);
+      (pipeline as unknown as FeatureCommands)[COMMAND_READ](...args);
+      const replies = await unavailableOnError('read feature state', () => pipeline.exec());
+      if (replies === null) {
+        throw new FeatureStateUnavailableError('read feature state: the pipeline was discarded');
+      }
+      for (const [error] of replies) {
+        if (error) {
+          throw new FeatureStateUnavailableError(`read feature state: ${error.message}`, { cause: error });
+        }
+      }
+      const histories = read.customerIds.length > 0 ? decodeHistories(replies[0]![1] as (Buffer | null)[]) : [];
+      const [counts, fraud] = replies[replies.length - 1]![1] as [number[], string[][]];
+      return {
+        customers: histories,
+        terminalCounts: Float64Array.from(counts),
+        terminalFraud: fraud.map(decodeFraud),
+      };
+    },
+
+    async recordFraudReports(reports: readonly FraudReportWrite[]): Promise<void> {
+      if (reports.length === 0) {
+        return;
+      }
+      const args: Arg[] = [prefix, ttl];
+      for (const report of reports) {
+        args.push(report.transactionId, String(report.reportedAtMs));
+      }
+      await unavailableOnError('record fraud reports', () => commands[COMMAND_FRAUD](...args));
+    },
+  };
+}
+
+function pushRanges(args: Arg[], ranges: TerminalRanges, withCounts: boolean): void {
+  const { terminalIds, rangeStart, fromExclusiveMs, toInclusiveMs } = ranges;
+  args.push(String(terminalIds.length));
+  for (let g = 0; g < terminalIds.length; g++) {
+    args.push(terminalIds[g]!);
+    if (withCounts) {
+      args.push(String(rangeStart[g + 1]! - rangeStart[g]!));
+    }
+    for (let q = rangeStart[g]!; q < rangeStart[g + 1]!; q++) {
+      args.push(String(fromExclusiveMs[q]!), String(toInclusiveMs[q]!));
+    }
+  }
+}
+
+/** Copies all histories of the batch into one aligned float64 array (a Buffer from the socket may be unaligned). */
+function decodeHistories(values: readonly (Buffer | null)[]): CustomerHistory[] {
+  let bytes = 0;
+  for (const value of values) {
+    if (value !== null) {
+      if (value.length % RECORD_BYTES !== 0) {
+        throw new Error(`corrupt customer history: ${value.length} bytes is not a multiple of ${RECORD_BYTES}`);
+      }
+      bytes += value.length;
+    }
+  }
+  const records = new Float64Array(bytes / Float64Array.BYTES_PER_ELEMENT);
+  const raw = new Uint8Array(records.buffer);
+  const histories: CustomerHistory[] = new Array<CustomerHistory>(values.length);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const start = at / RECORD_BYTES;
+    if (value) {
+      raw.set(value, at);
+      at += value.length;
+    }
+    histories[i] = { records, start, end: at / RECORD_BYTES };
+  }
+  return histories;
+}
+
+/** [member "<reportedAt>:<tx>", score "<eventTime>", ...] → reports. */
+function decodeFraud(flat: readonly string[]): FraudReport[] {
+  const reports: FraudReport[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const member = flat[i]!;
+    const colon = member.indexOf(':');
+    reports.push({
+      transactionId: member.slice(colon + 1),
+      reportedAtMs: Number(member.slice(0, colon)),
+      eventTimeMs: Number(flat[i + 1]),
+    });
+  }
+  return reports;
+}
+
+async function unavailableOnError<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof FeatureStateUnavailableError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new FeatureStateUnavailableError(`${what}: ${message}`, { cause: error });
+  }
+}

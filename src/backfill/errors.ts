@@ -1,0 +1,30 @@
+/**
+ * Bad backfill input, located precisely: `events.csv:812:amount: must be a number >= 0, got "12,50"`. The backfill
+ * stops at the first one (a training table built from silently skipped rows would not be reproducible evidence).
+ */
+export class BackfillInputError extends Error {
+  readonly code = 'BACKFILL_INPUT_INVALID';
+  readonly retriable = false;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}:${field}: ${problem}`);
+    this.name = 'BackfillInputError';
+  }
+}
+
+/** Bad options (the CLI maps them to usage errors). */
+export class BackfillOptionError extends Error {
+  readonly code = 'BACKFILL_OPTION_INVALID';
+  readonly retriable = false;
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'BackfillOptionError';
+  }
+}

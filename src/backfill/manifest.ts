@@ -1,0 +1,38 @@
+import type { InputFingerprint } from './line-reader.js';
+
+/**
+ * What a training table is, written next to it. Everything in it follows from the inputs and options: the same
+ * inputs give a byte-identical manifest (no run time, host or path prefix inside; files are named by base name and
+ * identified by SHA-256). The trainer copies the table's SHA-256 and the schema version into the model card.
+ */
+export interface BackfillManifest {
+  readonly kind: 'fraudscore.training-table';
+  readonly formatVersion: 1;
+  readonly featureSchemaVersion: string;
+  readonly featureNames: readonly string[];
+  readonly labelDelayMs: number;
+  readonly latenessMarginMs: number;
+  /** Labels reported after this were not known to the label column; null when there were no labels. */
+  readonly labelAsOfMs: number | null;
+  readonly eventTime: {
+    /** The --from/--to filter: rows for fromMs <= event time < toMs (null: open). */
+    readonly filter: { readonly fromMs: number | null; readonly toMs: number | null };
+    /** Smallest and largest event time among the rows written (null if none). */
+    readonly rows: { readonly minMs: number | null; readonly maxMs: number | null };
+    /** Smallest and largest event time among all events read. */
+    readonly events: { readonly minMs: number | null; readonly maxMs: number | null };
+  };
+  readonly rows: number;
+  readonly positiveRows: number;
+  readonly splits: { readonly train: number; readonly valid: number; readonly test: number };
+  readonly eventsRead: number;
+  readonly labelsRead: number;
+  readonly fraudLabelsRead: number;
+  readonly table: InputFingerprint & { readonly columns: readonly string[] };
+  readonly inputs: { readonly events: InputFingerprint; readonly labels: readonly InputFingerprint[] };
+}
+
+/** Two-space JSON with a final newline; key order is the interface's, fixed by construction. */
+export function renderManifest(manifest: BackfillManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}

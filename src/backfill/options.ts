@@ -1,0 +1,76 @@
+import type { InputFormat } from './record-parsers.js';
+import type { LabelSource, TransactionSource } from './sources.js';
+import { BackfillOptionError } from './errors.js';
+
+export interface BackfillOptions {
+  /** Events in log order: a JSON Lines or CSV file (partition 0, line order), or any TransactionSource. */
+  readonly events: string | TransactionSource;
+  /** Label files or sources; none means every row gets label 0. All labels are read before the first event. */
+  readonly labels?: string | LabelSource | readonly (string | LabelSource)[];
+  /** Format of file inputs when the extension does not tell (.jsonl/.ndjson/.json, .csv). */
+  readonly format?: InputFormat;
+  /** Path of the training table (CSV). The manifest goes next to it: `<out>.manifest.json`. */
+  readonly out: string;
+  /** The topology's label delay d (features.labelDelayDays days), as the online engine uses it. */
+  readonly labelDelayMs: number;
+  /** Rows only for events with fromMs <= event time (inclusive); earlier events still feed the windows. */
+  readonly fromMs?: number;
+  /** Rows only for events with event time < toMs (exclusive). */
+  readonly toMs?: number;
+  /** Labels reported after this are not known to the target column. Default: the latest reported_at read. */
+  readonly labelAsOfMs?: number;
+  /** Events per featurize() call; results do not depend on it. Default 4096. */
+  readonly batchSize?: number;
+  /** As the online engine's latenessMarginMs (default one day); must match it for bit-identical features. */
+  readonly latenessMarginMs?: number;
+  /** Progress bar on stderr. Default: when stderr is a TTY. */
+  readonly progress?: boolean;
+  /** Where the manifest and the run's timing are printed. Default process.stdout; null prints nothing. */
+  readonly stdout?: NodeJS.WritableStream | null;
+}
+
+export const DEFAULT_BATCH_SIZE = 4096;
+
+/**
+ * Parses a --from/--to/--label-as-of value: epoch milliseconds or an ISO-8601 date or date-time (a date alone
+ * means its midnight UTC). For the CLI, which maps the error to a usage message.
+ */
+export function parseTimeOption(value: string, option: string): number {
+  const text = value.trim();
+  if (/^-?\d+$/.test(text)) {
+    const ms = Number(text);
+    if (Number.isSafeInteger(ms)) return ms;
+  }
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const withZone = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text);
+  if (dateOnly || withZone) {
+    const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new BackfillOptionError(
+    option,
+    `expected epoch milliseconds or ISO-8601 (2024-01-31 or 2024-01-31T00:00:00Z), got "${value}"`,
+  );
+}
+
+export function checkOptions(options: BackfillOptions): void {
+  if (!Number.isSafeInteger(options.labelDelayMs) || options.labelDelayMs <= 0) {
+    throw new BackfillOptionError('labelDelayMs', `must be a positive integer, got ${String(options.labelDelayMs)}`);
+  }
+  for (const name of ['fromMs', 'toMs', 'labelAsOfMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new BackfillOptionError(name, `must be a finite epoch-millisecond time, got ${String(value)}`);
+    }
+  }
+  if (options.fromMs !== undefined && options.toMs !== undefined && options.fromMs >= options.toMs) {
+    throw new BackfillOptionError('toMs', 'must be after fromMs');
+  }
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new BackfillOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`);
+  }
+  if (options.out.length === 0) {
+    throw new BackfillOptionError('out', 'must be a file path');
+  }
+}

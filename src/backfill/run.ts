@@ -1,0 +1,153 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
+import { createFeatureEngine } from '../core/features/engine.js';
+import { createMemoryFeatureState } from '../core/features/memory-state.js';
+import { LabelIndex } from './label-index.js';
+import { renderManifest, type BackfillManifest } from './manifest.js';
+import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
+import { createProgress } from './progress.js';
+import { fileLabelSource, fileTransactionSource, type LabelSource } from './sources.js';
+import { splitOf } from './split.js';
+import { HashingFileWriter } from './table-writer.js';
+import { tableHeader, tableRow } from './training-table.js';
+
+export interface BackfillResult {
+  readonly manifest: BackfillManifest;
+  readonly tablePath: string;
+  readonly manifestPath: string;
+  /** Run timing: printed and returned, never written into the manifest (it would break reproducibility). */
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+}
+
+/** Labels are read in large batches: they only go into maps. */
+const LABEL_BATCH = 16_384;
+
+/**
+ * Builds a training table: labels first (features filter them by reported_at <= t, so knowing them all up front
+ * leaks nothing), then every event in log order through the same feature engine as the online runner, with the
+ * in-memory state. Writes the table and its manifest atomically (temporary file, then rename).
+ */
+export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
+  checkOptions(options);
+  const started = performance.now();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const latenessMarginMs = options.latenessMarginMs ?? DEFAULT_LATENESS_MARGIN_MS;
+  const fromMs = options.fromMs ?? -Infinity;
+  const toMs = options.toMs ?? Infinity;
+  const events =
+    typeof options.events === 'string' ? fileTransactionSource(options.events, options.format) : options.events;
+  const labelSources = labelSourcesOf(options);
+  const engine = createFeatureEngine({
+    state: createMemoryFeatureState(),
+    labelDelayMs: options.labelDelayMs,
+    latenessMarginMs,
+  });
+
+  const labels = new LabelIndex();
+  for (const source of labelSources) {
+    for await (const batch of source.batches(LABEL_BATCH)) {
+      labels.add(batch);
+      await engine.ingestLabels(batch);
+    }
+  }
+  const labelAsOfMs = options.labelAsOfMs ?? labels.latestReportedAtMs;
+  const asOf = labelAsOfMs ?? -Infinity;
+
+  const tablePath = options.out;
+  const manifestPath = `${tablePath}.manifest.json`;
+  mkdirSync(dirname(tablePath), { recursive: true });
+  const partial = `${tablePath}.partial`;
+  const writer = new HashingFileWriter(partial);
+  const progress = createProgress(options.progress ?? process.stderr.isTTY === true);
+  const counts = { events: 0, rows: 0, positives: 0, train: 0, valid: 0, test: 0 };
+  const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
+  let table: { bytes: number; sha256: string };
+  try {
+    writer.write(`${tableHeader(engine.schema.names)}\n`);
+    for await (const batch of events.batches(batchSize)) {
+      const rows = await engine.featurize(batch);
+      counts.events += batch.length;
+      for (let i = 0; i < batch.length; i++) {
+        const tx = batch[i]!;
+        const t = tx.eventTimeMs;
+        if (t < window.eventMin) window.eventMin = t;
+        if (t > window.eventMax) window.eventMax = t;
+        if (t < fromMs || t >= toMs) {
+          continue;
+        }
+        if (t < window.rowMin) window.rowMin = t;
+        if (t > window.rowMax) window.rowMax = t;
+        const label = labels.labelOf(tx.transactionId, asOf);
+        const split = splitOf(tx.transactionId);
+        writer.write(tableRow(tx, rows[i]!, label, split));
+        counts.rows++;
+        counts.positives += label.label;
+        counts[split]++;
+      }
+      const { done, total } = events.progress();
+      progress.update(done, total, counts.events);
+    }
+    table = writer.close();
+  } catch (error) {
+    writer.abandon();
+    rmSync(partial, { force: true });
+    throw error;
+  } finally {
+    progress.stop();
+  }
+
+  const orNull = (value: number) => (Number.isFinite(value) ? value : null);
+  const manifest: BackfillManifest = {
+    kind: 'fraudscore.training-table',
+    formatVersion: 1,
+    featureSchemaVersion: engine.schema.version,
+    featureNames: engine.schema.names,
+    labelDelayMs: options.labelDelayMs,
+    latenessMarginMs,
+    labelAsOfMs,
+    eventTime: {
+      filter: { fromMs: options.fromMs ?? null, toMs: options.toMs ?? null },
+      rows: { minMs: orNull(window.rowMin), maxMs: orNull(window.rowMax) },
+      events: { minMs: orNull(window.eventMin), maxMs: orNull(window.eventMax) },
+    },
+    rows: counts.rows,
+    positiveRows: counts.positives,
+    splits: { train: counts.train, valid: counts.valid, test: counts.test },
+    eventsRead: counts.events,
+    labelsRead: labels.labels,
+    fraudLabelsRead: labels.fraudLabels,
+    table: {
+      file: basename(tablePath),
+      bytes: table.bytes,
+      sha256: table.sha256,
+      columns: tableHeader(engine.schema.names).split(','),
+    },
+    inputs: { events: events.fingerprint(), labels: labelSources.map((source) => source.fingerprint()) },
+  };
+  const rendered = renderManifest(manifest);
+  renameSync(partial, tablePath);
+  writeFileSync(`${manifestPath}.partial`, rendered);
+  renameSync(`${manifestPath}.partial`, manifestPath);
+
+  const elapsedMs = performance.now() - started;
+  const eventsPerSecond = counts.events / (elapsedMs / 1000);
+  if (options.stdout !== null) {
+    const stdout = options.stdout ?? process.stdout;
+    stdout.write(rendered);
+    stdout.write(
+      `backfill: ${counts.events} events, ${counts.rows} rows in ${(elapsedMs / 1000).toFixed(2)} s ` +
+        `(${Math.round(eventsPerSecond)} events/s) -> ${tablePath}\n`,
+    );
+  }
+  return { manifest, tablePath, manifestPath, elapsedMs, eventsPerSecond };
+}
+
+function labelSourcesOf(options: BackfillOptions): LabelSource[] {
+  const given = options.labels === undefined ? [] : Array.isArray(options.labels) ? options.labels : [options.labels];
+  return (given as readonly (string | LabelSource)[]).map((item) =>
+    typeof item === 'string' ? fileLabelSource(item, options.format) : item,
+  );
+}

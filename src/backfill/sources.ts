@@ -1,0 +1,88 @@
+import { extname } from 'node:path';
+import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import { BackfillOptionError } from './errors.js';
+import type { Where } from './fields.js';
+import { LineReader, type InputFingerprint } from './line-reader.js';
+import { eventParser, labelParser, type InputFormat, type RecordParser } from './record-parsers.js';
+
+export type { InputFingerprint } from './line-reader.js';
+
+/**
+ * Where the backfill reads from. Files today; a Kafka topic replayed in log order later (for the online/offline
+ * parity test) implements the same interface: batches of positioned transactions in log order (batches rather
+ * than single records, so that a source can hand over what it decoded in one go without a promise per record).
+ */
+export interface TransactionSource {
+  /** For messages and the manifest. */
+  readonly name: string;
+  /** Log order: across partitions, the order in which the records are to be featurised. */
+  batches(batchSize: number): AsyncIterable<readonly PositionedTransaction[]>;
+  /** Work done and total (bytes for files), for a progress bar; total 0 if unknown. */
+  progress(): { readonly done: number; readonly total: number };
+  /** What was read, for the manifest (file: name, size and SHA-256); valid after batches() completed. */
+  fingerprint(): InputFingerprint;
+}
+
+export interface LabelSource {
+  readonly name: string;
+  batches(batchSize: number): AsyncIterable<readonly LabelEvent[]>;
+  fingerprint(): InputFingerprint;
+}
+
+/** JSON Lines for .jsonl/.ndjson/.json, CSV for .csv; anything else must say which. */
+export function formatOf(path: string, explicit?: InputFormat): InputFormat {
+  if (explicit) return explicit;
+  const extension = extname(path).toLowerCase();
+  if (extension === '.csv') return 'csv';
+  if (extension === '.jsonl' || extension === '.ndjson' || extension === '.json') return 'jsonl';
+  throw new BackfillOptionError(
+    path,
+    `cannot tell the format from "${extension || '(no extension)'}": use .jsonl or .csv`,
+  );
+}
+
+export function fileTransactionSource(path: string, format?: InputFormat): TransactionSource {
+  const reader = new LineReader(path);
+  const parser = eventParser(formatOf(path, format));
+  return {
+    name: reader.name,
+    batches: (batchSize) => readBatches(reader, parser, batchSize),
+    progress: () => reader.progress(),
+    fingerprint: () => reader.fingerprint(),
+  };
+}
+
+export function fileLabelSource(path: string, format?: InputFormat): LabelSource {
+  const reader = new LineReader(path);
+  const parser = labelParser(formatOf(path, format));
+  return {
+    name: reader.name,
+    batches: (batchSize) => readBatches(reader, parser, batchSize),
+    fingerprint: () => reader.fingerprint(),
+  };
+}
+
+async function* readBatches<T>(reader: LineReader, parser: RecordParser<T>, batchSize: number): AsyncGenerator<T[]> {
+  const where: Where = { file: reader.name, line: 0 };
+  let batch: T[] = [];
+  const full: T[][] = [];
+  const sink = {
+    line(text: string, lineNumber: number) {
+      where.line = lineNumber;
+      const record = parser.parse(text, where);
+      if (record !== null) {
+        batch.push(record);
+        if (batch.length === batchSize) {
+          full.push(batch);
+          batch = [];
+        }
+      }
+    },
+  };
+  for await (const _ of reader.chunks(sink)) {
+    yield* full.splice(0);
+  }
+  if (batch.length > 0) {
+    yield batch;
+  }
+}

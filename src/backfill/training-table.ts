@@ -1,0 +1,32 @@
+import type { PositionedTransaction } from '../core/contract/events.js';
+import type { FeatureRow } from '../core/features/types.js';
+import { csvField } from './csv.js';
+import type { TrainingLabel } from './label-index.js';
+import type { Split } from './split.js';
+
+/** The training table's columns: identity, the features in model input order, the target, the split. */
+export function tableHeader(featureNames: readonly string[]): string {
+  return [
+    'transaction_id',
+    'event_time_ms',
+    'customer_id',
+    'terminal_id',
+    ...featureNames,
+    'label',
+    'label_reported_at_ms',
+    'split',
+  ].join(',');
+}
+
+/**
+ * One CSV line. Numbers use JavaScript's Number-to-String, the shortest text that reads back as the same double:
+ * deterministic, and lossless for a trainer that parses it as float64.
+ */
+export function tableRow(tx: PositionedTransaction, row: FeatureRow, label: TrainingLabel, split: Split): string {
+  let line = `${csvField(tx.transactionId)},${tx.eventTimeMs},${csvField(tx.customerId)},${csvField(tx.terminalId)}`;
+  const values = row.values;
+  for (let f = 0; f < values.length; f++) {
+    line += `,${values[f]!}`;
+  }
+  return `${line},${label.label},${label.reportedAtMs ?? ''},${split}\n`;
+}

@@ -1,0 +1,234 @@
+import type { Command } from 'commander';
+import {
+  DEFAULT_REGISTRY_DIR,
+  openFsRegistry,
+  readModelDir,
+  type ModelRegistry,
+  type ShownVersion,
+} from '../../adapters/model-registry/index.js';
+import type { DiffRow, MetricSet, ModelRef } from '../../core/models/index.js';
+import { parseModelRef } from '../../core/models/index.js';
+
+interface RegistryOption {
+  readonly registry: string;
+}
+
+const REGISTRY_HELP = 'registry directory';
+
+function ref(text: string): ModelRef {
+  const parsed = parseModelRef(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.ref;
+}
+
+function open(options: RegistryOption): ModelRegistry {
+  return openFsRegistry(options.registry);
+}
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Left-aligned columns; the last column is not padded. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '-';
+  if (value === null) return 'null';
+  // Six significant digits without trailing zeros: enough to see a metric move, short enough for a terminal.
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  return String(value);
+}
+
+function headline(name: string, metrics: MetricSet | null | undefined): string {
+  if (!metrics) return `${name}: not evaluated`;
+  return (
+    `${name}: ${metrics.rows} rows, fraud rate ${show(metrics.fraudRate)}, AUC ${show(metrics.aucRoc)}, ` +
+    `AP ${show(metrics.averagePrecision)}, card precision@100/day ${show(metrics.cardPrecisionAt100.mean)}, ` +
+    `Brier ${show(metrics.brier)}`
+  );
+}
+
+function summary(shown: ShownVersion): string[] {
+  const { card, entry } = shown;
+  return [
+    `${card.name}@${card.version}${shown.isChampion ? ' (champion)' : ''}`,
+    `  location         ${shown.location}`,
+    `  registered       ${entry.registeredAt}`,
+    `  created          ${card.createdAt} by ${card.owner}`,
+    `  model sha256     ${entry.modelSha256}`,
+    `  card sha256      ${entry.cardSha256}`,
+    `  feature schema   ${card.featureSchemaVersion} (${card.input.features.length} features)`,
+    `  data             ${card.dataset.rows} rows, ${card.dataset.eventTimeFrom} to ${card.dataset.eventTimeTo}`,
+    `  decision         alert at score >= ${card.decision.threshold} (expected alert rate ${card.decision.expectedAlertRate})`,
+    `  rollback target  ${card.rollbackTarget ?? 'none'}`,
+    `  code commit      ${card.training.codeCommit}`,
+    `  ${headline('test', card.metrics.test)}`,
+    `  ${headline('reference', card.metrics.reference)}`,
+  ];
+}
+
+function diffLines(rows: readonly DiffRow[], a: string, b: string, all: boolean): string[] {
+  const shown = rows.filter((row) => all || row.changed);
+  if (shown.length === 0) return ['  (no differences)'];
+  return table([
+    ['field', a, b, 'change'],
+    ...shown.map((row) => [
+      row.field,
+      show(row.a),
+      show(row.b),
+      row.delta !== undefined && row.delta !== 0
+        ? `${row.delta > 0 ? '+' : ''}${show(Number(row.delta.toPrecision(3)))}`
+        : row.changed
+          ? '*'
+          : '',
+    ]),
+  ]).map((line) => `  ${line}`);
+}
+
+export function registerModelsCommand(program: Command): void {
+  const models = program
+    .command('models')
+    .description(
+      'The model registry: immutable, content-addressed versions (model.onnx + card.json + card.md) per model name, ' +
+        'with a champion and rollback targets.',
+    );
+
+  models
+    .command('register')
+    .description(
+      'Copy a trained model (the --out directory of `python -m fraudtrain.train`) into the registry under the ' +
+        "card's name and version. Checks model.onnx against the card's sha256; refuses to change an existing " +
+        'version (registering identical bytes again is a no-op) and a rollback target that is not registered.',
+    )
+    .requiredOption('--dir <dir>', 'directory holding model.onnx, card.json and card.md')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .option('--champion', 'also make this version the champion', false)
+    .action(async (options: RegistryOption & { dir: string; champion: boolean }) => {
+      const result = await open(options).register(await readModelDir(options.dir), { champion: options.champion });
+      out(
+        `${result.name}@${result.version}: ${result.status === 'registered' ? 'registered' : 'already registered (identical)'}` +
+          ` model sha256 ${result.entry.modelSha256}${result.champion ? ', champion' : ''}`,
+      );
+    });
+
+  models
+    .command('list')
+    .description('List models and their versions; * marks the champion.')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .option('--json', 'print JSON', false)
+    .action(async (options: RegistryOption & { json: boolean }) => {
+      const summaries = await open(options).list();
+      if (options.json) return out(JSON.stringify(summaries, null, 2));
+      if (summaries.length === 0) return out(`no models in ${options.registry}`);
+      for (const model of summaries) {
+        out(`${model.name} (champion: ${model.champion ?? 'none'})`);
+        const rows = model.versions.map((v) => [
+          v.version === model.champion ? '*' : ' ',
+          v.version,
+          v.registeredAt,
+          v.modelSha256.slice(0, 12),
+          v.featureSchemaVersion,
+          v.rollbackTarget ?? '-',
+        ]);
+        for (const line of table([
+          [' ', 'version', 'registered', 'model sha256', 'feature schema', 'rollback'],
+          ...rows,
+        ])) {
+          out(`  ${line}`);
+        }
+      }
+    });
+
+  models
+    .command('show')
+    .description('Show one version: provenance, decision threshold and headline metrics (name@champion works).')
+    .argument('<ref>', 'name@version, e.g. card-fraud@3 or card-fraud@champion')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .option('--json', 'print card.json', false)
+    .option('--markdown', 'print card.md, the full model card', false)
+    .action(async (text: string, options: RegistryOption & { json: boolean; markdown: boolean }) => {
+      const { name, version } = ref(text);
+      const shown = await open(options).show(name, version);
+      if (options.json) return out(JSON.stringify(shown.card, null, 2));
+      if (options.markdown) {
+        process.stdout.write(shown.cardMd);
+        return;
+      }
+      for (const line of summary(shown)) out(line);
+    });
+
+  models
+    .command('verify')
+    .description(
+      'Recompute every sha256 (model.onnx, card.json, card.md) against the card and registry.json, and check that ' +
+        'rollback targets are registered. All models and versions by default. Exits 1 if anything fails.',
+    )
+    .argument('[ref]', 'name or name@version to verify')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .action(async (text: string | undefined, options: RegistryOption) => {
+      const target = text === undefined ? undefined : text.includes('@') ? ref(text) : { name: text };
+      const reports = await open(options).verify(target);
+      for (const report of reports) {
+        if (report.ok) out(`ok    ${report.ref}`);
+        else process.stderr.write(`FAIL  ${report.ref}\n${report.problems.map((p) => `  - ${p}\n`).join('')}`);
+      }
+      if (reports.length === 0) out(`no models in ${options.registry}`);
+      if (reports.some((report) => !report.ok)) process.exitCode = 1;
+    });
+
+  models
+    .command('diff')
+    .description('Two versions side by side: changed card fields, then metrics with their change.')
+    .argument('<a>', 'name@version')
+    .argument('<b>', 'name@version')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .option('--all', 'show unchanged fields too', false)
+    .option('--json', 'print JSON', false)
+    .action(async (a: string, b: string, options: RegistryOption & { all: boolean; json: boolean }) => {
+      const result = await open(options).diff(ref(a), ref(b));
+      if (options.json) return out(JSON.stringify(result.diff, null, 2));
+      const left = `${result.a.card.name}@${result.a.card.version}`;
+      const right = `${result.b.card.name}@${result.b.card.version}`;
+      out('card');
+      for (const line of diffLines(result.diff.fields, left, right, options.all)) out(line);
+      out('metrics');
+      for (const line of diffLines(result.diff.metrics, left, right, options.all)) out(line);
+    });
+
+  models
+    .command('promote')
+    .description(
+      'Make a version the champion: what a topology with `model.version: champion` loads. The version is ' +
+        'verified (every sha256, rollback target present) before the switch.',
+    )
+    .argument('<ref>', 'name@version')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .action(async (text: string, options: RegistryOption) => {
+      const { name, version } = ref(text);
+      const { previous } = await open(options).setChampion(name, version);
+      out(`${name}@${version} is champion (was ${previous ?? 'none'})`);
+    });
+
+  models
+    .command('delete')
+    .description(
+      'Delete a version. Refused for the champion and for any version that a registered card names as its ' +
+        'rollback target.',
+    )
+    .argument('<ref>', 'name@version')
+    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .action(async (text: string, options: RegistryOption) => {
+      const { name, version } = ref(text);
+      await open(options).delete(name, version);
+      out(`${name}@${version} deleted`);
+    });
+}

@@ -1,0 +1,237 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import {
+  DAY_MS,
+  DEFAULT_SIMULATION_OPTIONS,
+  HOUR_MS,
+  MAX_LABEL_DELAY_MS,
+  SimulationOptionError,
+  type SimulationOptions,
+  type SimulationSummary,
+} from '../../core/simulate/index.js';
+import {
+  OutputFormat,
+  formatSummary,
+  kafkaSettingsFromEnv,
+  simulateToFiles,
+  simulateToKafka,
+  splitBrokers,
+  type ProgressListener,
+  type SimulatorKafkaSettings,
+} from '../../simulate/index.js';
+
+interface SimulateFlags {
+  outDir?: string;
+  format: OutputFormat;
+  kafka?: boolean;
+  brokers: string;
+  registryUrl: string;
+  topic: string;
+  labelsTopic: string;
+  partitions: number;
+  rate: number;
+  batchSize: number;
+  seed: number;
+  customers: number;
+  terminals: number;
+  days: number;
+  start: number;
+  labelDelayMinHours: number;
+  labelDelayMaxDays: number;
+  genuineLabelRate: number;
+  invalidRate: number;
+  json?: boolean;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = integer(value);
+  if (n === 0) throw new InvalidArgumentError('expected an integer >= 1');
+  return n;
+}
+
+function decimal(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+/** An instant with an explicit zone; a bare date means UTC midnight. Local time would make the data host-dependent. */
+function instant(value: string): number {
+  const zoned = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value);
+  const ms = Date.parse(value);
+  if (!zoned || Number.isNaN(ms)) {
+    throw new InvalidArgumentError('expected an ISO 8601 instant with a zone, e.g. 2026-01-05T00:00:00Z, or a date');
+  }
+  return ms;
+}
+
+/** Maps flags to the generator's options; the generator validates ranges and names the field on error. */
+function simulationOptions(flags: SimulateFlags): Partial<SimulationOptions> {
+  return {
+    seed: flags.seed,
+    customers: flags.customers,
+    terminals: flags.terminals,
+    days: flags.days,
+    startMs: flags.start,
+    labelDelayMinMs: Math.round(flags.labelDelayMinHours * HOUR_MS),
+    labelDelayMaxMs: Math.round(flags.labelDelayMaxDays * DAY_MS),
+    genuineLabelRate: flags.genuineLabelRate,
+    invalidRate: flags.invalidRate,
+  };
+}
+
+/** The flag behind each generator option, so that a range error names what the user typed. */
+const FLAG_OF: Partial<Record<keyof SimulationOptions, string>> = {
+  seed: '--seed',
+  customers: '--customers',
+  terminals: '--terminals',
+  days: '--days',
+  startMs: '--start',
+  labelDelayMinMs: '--label-delay-min-hours',
+  labelDelayMaxMs: '--label-delay-max-days',
+  genuineLabelRate: '--genuine-label-rate',
+  invalidRate: '--invalid-rate',
+};
+
+function explainOptionError(error: unknown): unknown {
+  if (!(error instanceof SimulationOptionError)) return error;
+  const flag = FLAG_OF[error.field];
+  return flag ? new Error(`${flag}: ${error.message}`, { cause: error }) : error;
+}
+
+/** Kafka settings from flags (whose defaults come from the environment). A topology loader can replace this. */
+function kafkaSettings(flags: SimulateFlags): SimulatorKafkaSettings {
+  return {
+    ...kafkaSettingsFromEnv(process.env),
+    brokers: splitBrokers(flags.brokers),
+    registry: { url: flags.registryUrl },
+    transactionsTopic: flags.topic,
+    labelsTopic: flags.labelsTopic,
+    partitions: flags.partitions,
+  };
+}
+
+interface RunOutcome {
+  readonly summary: SimulationSummary;
+  readonly options: SimulationOptions;
+  /** Where the data went, one line per destination. */
+  readonly output: string[];
+}
+
+async function run(flags: SimulateFlags, signal: AbortSignal, onProgress?: ProgressListener): Promise<RunOutcome> {
+  const common = { simulation: simulationOptions(flags), signal, ...(onProgress ? { onProgress } : {}) };
+  if (flags.kafka) {
+    const kafka = kafkaSettings(flags);
+    const result = await simulateToKafka({ ...common, kafka, ratePerSecond: flags.rate, batchSize: flags.batchSize });
+    const topic = (name: string, records: number, schemaId: number): string =>
+      `${name} (${records} records, schema id ${schemaId})`;
+    return {
+      ...result,
+      output: [
+        `kafka ${kafka.brokers.join(',')}: ${topic(kafka.transactionsTopic, result.inputMessages, result.transactionSchemaId)}, ` +
+          topic(kafka.labelsTopic, result.labelMessages, result.labelSchemaId),
+      ],
+    };
+  }
+  const result = await simulateToFiles({ ...common, outDir: flags.outDir!, format: flags.format });
+  return { ...result, output: [result.transactionsFile, result.labelsFile] };
+}
+
+/** A bar over simulated days on an interactive stderr; silent otherwise (logs and pipes get only the summary). */
+function progressBar(flags: SimulateFlags): { listener?: ProgressListener; stop: () => void } {
+  if (!process.stderr.isTTY || flags.json) return { stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'simulate [{bar}] day {value}/{total} | {transactions} transactions | {labels} labels',
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(flags.days, 0, { transactions: 0, labels: 0 });
+  return {
+    listener: (p) => {
+      const day = Math.min(flags.days, Math.max(0, Math.floor((p.simulatedTimeMs - flags.start) / DAY_MS)));
+      bar.update(day, { transactions: p.transactions, labels: p.labels });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+export function registerSimulateCommand(program: Command): void {
+  const env = kafkaSettingsFromEnv(process.env);
+  const d = DEFAULT_SIMULATION_OPTIONS;
+  program
+    .command('simulate')
+    .description(
+      'Generate seeded card traffic with injected fraud (outlier amounts, compromised terminals, compromised cards) ' +
+        'and delayed labels, to files or to Kafka. Same seed and options, same bytes.',
+    )
+    .option('--out-dir <dir>', 'write events.<ext> and labels.<ext> here')
+    .addOption(new Option('--format <format>', 'file format').choices(Object.values(OutputFormat)).default('jsonl'))
+    .option('--kafka', 'produce to Kafka (Avro, Confluent wire format) instead of files')
+    .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated', env.brokers.join(','))
+    .option('--registry-url <url>', 'Confluent-compatible schema registry API', env.registry.url)
+    .option('--topic <name>', 'input (transactions) topic', env.transactionsTopic)
+    .option('--labels-topic <name>', 'labels topic', env.labelsTopic)
+    .option('--partitions <n>', 'partitions of topics that have to be created', integer, env.partitions)
+    .option('--rate <n>', 'input records per second with --kafka (0 = as fast as possible)', decimal, 0)
+    .option('--batch-size <n>', 'Kafka messages per produce request', positive, 1_000)
+    .option('--seed <n>', 'random seed', integer, d.seed)
+    .option('--customers <n>', 'number of customers', integer, d.customers)
+    .option('--terminals <n>', 'number of terminals', integer, d.terminals)
+    .option('--days <n>', 'days of traffic', integer, d.days)
+    .option('--start <instant>', 'first simulated instant (ISO 8601 with zone)', instant, d.startMs)
+    .option('--label-delay-min-hours <h>', 'shortest delay from payment to label', decimal, d.labelDelayMinMs / HOUR_MS)
+    .option(
+      '--label-delay-max-days <d>',
+      `longest delay from payment to label (at most ${MAX_LABEL_DELAY_MS / DAY_MS}, the features' label delay)`,
+      decimal,
+      d.labelDelayMaxMs / DAY_MS,
+    )
+    .option(
+      '--genuine-label-rate <p>',
+      'share of genuine payments that get a label (frauds always do)',
+      decimal,
+      d.genuineLabelRate,
+    )
+    .option(
+      '--invalid-rate <p>',
+      'extra hostile records per payment, with --kafka (bad bytes, unknown schema id, bad amounts/times/ids; ids bad-*)',
+      decimal,
+      0,
+    )
+    .option('--json', 'print the summary as JSON')
+    .action(async (flags: SimulateFlags) => {
+      if (Boolean(flags.kafka) === (flags.outDir !== undefined)) {
+        throw new InvalidArgumentError('choose one output: --out-dir <dir> (files) or --kafka');
+      }
+      const abort = new AbortController();
+      const onSigint = (): void => abort.abort(new Error('interrupted'));
+      process.once('SIGINT', onSigint);
+      const bar = progressBar(flags);
+      const started = performance.now();
+      let outcome: RunOutcome;
+      try {
+        outcome = await run(flags, abort.signal, bar.listener);
+      } catch (error) {
+        throw explainOptionError(error);
+      } finally {
+        bar.stop();
+        process.removeListener('SIGINT', onSigint);
+      }
+      const elapsedMs = performance.now() - started;
+      const { summary, options, output } = outcome;
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ ...summary, output, elapsedMs: Math.round(elapsedMs) })}\n`
+          : formatSummary(summary, options, output, elapsedMs),
+      );
+    });
+}

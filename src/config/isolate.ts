@@ -1,0 +1,34 @@
+import type { Topology } from './topology-schema.js';
+
+export interface IsolationOverrides {
+  readonly maxRecords?: number;
+  readonly maxWaitMs?: number;
+  readonly partitions?: number;
+  readonly metricsPort?: number;
+}
+
+/**
+ * A copy of a topology whose topics, consumer group and Redis key prefix carry `runId`, so that a demo, a test or a
+ * benchmark run never reads or writes another run's data. Pure: returns a new frozen object.
+ */
+export function isolateTopology(topology: Topology, runId: string, overrides: IsolationOverrides = {}): Topology {
+  const copy: Topology = {
+    ...topology,
+    topics: {
+      ...topology.topics,
+      input: `${runId}.transactions`,
+      output: `${runId}.scores`,
+      labels: `${runId}.labels`,
+      deadLetter: `${runId}.dead-letters`,
+      partitions: overrides.partitions ?? topology.topics.partitions,
+    },
+    consumerGroup: `fraudscore.${runId}`,
+    redis: { ...topology.redis, keyPrefix: `fs:${runId}:` },
+    batch: {
+      maxRecords: overrides.maxRecords ?? topology.batch.maxRecords,
+      maxWaitMs: overrides.maxWaitMs ?? topology.batch.maxWaitMs,
+    },
+    metrics: { ...topology.metrics, port: overrides.metricsPort ?? topology.metrics.port },
+  };
+  return Object.freeze(copy);
+}

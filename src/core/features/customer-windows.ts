@@ -1,0 +1,153 @@
+import type { PositionedTransaction } from '../contract/events.js';
+import {
+  CUSTOMER_FIELD_AMOUNT_MINOR as AMOUNT,
+  CUSTOMER_FIELD_EVENT_TIME as TIME,
+  CUSTOMER_FIELD_OFFSET as OFFSET,
+  CUSTOMER_FIELD_PARTITION as PARTITION,
+  CUSTOMER_RECORD_WIDTH as WIDTH,
+  type CustomerHistory,
+} from './state-port.js';
+
+/**
+ * Customer windows of one customer's batch records, from the customer's history as read after the batch was
+ * recorded (so the history holds the batch's own records, possibly twice after a replay).
+ *
+ * A history record c counts for a batch record r when its event time is in (t − w, t] and it precedes r (or is r)
+ * in log order:
+ *  - same partition: c.offset ≤ r.offset (records at later offsets, even if a replay already wrote them, never count);
+ *  - another partition: c counts unless it is one of this batch's records that comes after r in the batch.
+ * This makes the result independent of batch boundaries and identical on replay. Records with the same position are
+ * counted once.
+ *
+ * Output: out[(batchIndex * windowCount + k) * 2] is the count and [... + 1] the sum of amounts (minor units) for
+ * window k. Integer sums below 2^53 are exact in any order, so means agree bit for bit across backends.
+ */
+export function accumulateCustomerWindows(
+  history: CustomerHistory,
+  batch: readonly PositionedTransaction[],
+  members: readonly number[],
+  windowLengthsMs: Float64Array,
+  out: Float64Array,
+): void {
+  const { records, start, end } = history;
+  const windowCount = windowLengthsMs.length;
+  let longest = 0;
+  for (let k = 0; k < windowCount; k++) {
+    longest = Math.max(longest, windowLengthsMs[k]!);
+  }
+  // The common case, checked in one pass without allocating: the customer's history and batch records are all on
+  // one partition with strictly increasing offsets (no replay since the last trim), so nothing needs deduplicating.
+  const partition0 = batch[members[0]!]!.position.partition;
+  let singlePartition = true;
+  for (const index of members) {
+    if (batch[index]!.position.partition !== partition0) singlePartition = false;
+  }
+  let increasing = true;
+  let lastOffset = -Infinity;
+  for (let c = start; c < end && singlePartition; c++) {
+    if (records[c * WIDTH + PARTITION] !== partition0) {
+      singlePartition = false;
+    } else {
+      const offset = records[c * WIDTH + OFFSET]!;
+      if (offset <= lastOffset) increasing = false;
+      lastOffset = offset;
+    }
+  }
+  const keep = singlePartition && increasing ? null : duplicateMask(records, start, end);
+
+  for (const index of members) {
+    const tx = batch[index]!;
+    const t = tx.eventTimeMs;
+    const lowest = t - longest;
+    const partition = tx.position.partition;
+    const offset = tx.position.offset;
+    const base = index * windowCount * 2;
+    for (let c = start; c < end; c++) {
+      const at = c * WIDTH;
+      const time = records[at + TIME]!;
+      if (time > t || time <= lowest) {
+        continue;
+      }
+      if (keep !== null && keep[c - start] === 0) {
+        continue;
+      }
+      const cPartition = records[at + PARTITION]!;
+      const cOffset = records[at + OFFSET]!;
+      if (singlePartition || cPartition === partition) {
+        if (cOffset > offset) {
+          continue;
+        }
+      } else if (!precedesAcrossPartitions(cPartition, cOffset, index, batch, members)) {
+        continue;
+      }
+      const amount = records[at + AMOUNT]!;
+      for (let k = 0; k < windowCount; k++) {
+        if (time > t - windowLengthsMs[k]!) {
+          const slot = base + k * 2;
+          out[slot] = out[slot]! + 1;
+          out[slot + 1] = out[slot + 1]! + amount;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Null when every position occurs once (the common case: offsets grow per partition in append order); otherwise a
+ * mask keeping the first occurrence of each position. Duplicates come from replayed batches, which append again.
+ */
+function duplicateMask(records: ArrayLike<number>, start: number, end: number): Uint8Array | null {
+  // Fast path for the usual one or two partitions per customer: strictly increasing offsets mean no duplicates.
+  const partitions: number[] = [];
+  const lastOffsets: number[] = [];
+  let monotonic = true;
+  for (let c = start; c < end && monotonic; c++) {
+    const partition = records[c * WIDTH + PARTITION]!;
+    const offset = records[c * WIDTH + OFFSET]!;
+    const slot = partitions.indexOf(partition);
+    if (slot === -1) {
+      partitions.push(partition);
+      lastOffsets.push(offset);
+    } else if (offset > lastOffsets[slot]!) {
+      lastOffsets[slot] = offset;
+    } else {
+      monotonic = false;
+    }
+  }
+  if (monotonic) {
+    return null;
+  }
+  const keep = new Uint8Array(end - start);
+  const seen = new Map<number, Set<number>>();
+  for (let c = start; c < end; c++) {
+    const partition = records[c * WIDTH + PARTITION]!;
+    const offset = records[c * WIDTH + OFFSET]!;
+    let offsets = seen.get(partition);
+    if (offsets === undefined) {
+      offsets = new Set();
+      seen.set(partition, offsets);
+    }
+    if (!offsets.has(offset)) {
+      offsets.add(offset);
+      keep[c - start] = 1;
+    }
+  }
+  return keep;
+}
+
+/** A record of another partition precedes r unless it is a record of this batch placed after r. */
+function precedesAcrossPartitions(
+  partition: number,
+  offset: number,
+  index: number,
+  batch: readonly PositionedTransaction[],
+  members: readonly number[],
+): boolean {
+  for (const member of members) {
+    const position = batch[member]!.position;
+    if (position.partition === partition && position.offset === offset) {
+      return member <= index;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,363 @@
+import { MINOR_UNITS_PER_MAJOR, type LabelEvent, type PositionedTransaction } from '../contract/events.js';
+import { utcHour, utcWeekday } from './calendar.js';
+import { accumulateCustomerWindows } from './customer-windows.js';
+import { DEFAULT_LATENESS_MARGIN_MS, defineFeatureSet, featureSchemaOf, retentionOf } from './definitions.js';
+import { FeatureInputError, OverlappingFeaturizeError } from './errors.js';
+import { compilePlan, type FeaturePlan } from './plan.js';
+import {
+  CUSTOMER_FIELD_AMOUNT_MINOR,
+  CUSTOMER_FIELD_EVENT_TIME,
+  CUSTOMER_FIELD_OFFSET,
+  CUSTOMER_FIELD_PARTITION,
+  CUSTOMER_RECORD_WIDTH,
+  type CustomerAppend,
+  type FeatureStatePort,
+  type FraudReportWrite,
+  type StateRead,
+  type StateSnapshot,
+  type StateWrite,
+  type TerminalAppend,
+} from './state-port.js';
+import { computeTerminalWindows } from './terminal-windows.js';
+import type { FeatureEngine, FeatureRow } from './types.js';
+
+export interface FeatureEngineOptions {
+  readonly state: FeatureStatePort;
+  /** The topology's label delay d: terminal windows end at t − d. Part of the schema version. */
+  readonly labelDelayMs: number;
+  /**
+   * How late (in event time, behind the newest event of its customer or terminal) an event may be and still see
+   * complete windows; older state is trimmed. Default one day. Not part of the schema version: it changes no value
+   * of an event that is on time.
+   */
+  readonly latenessMarginMs?: number;
+}
+
+const NO_IMPUTATION: readonly string[] = Object.freeze([]);
+
+/**
+ * The feature engine: the definitions of definitions.ts run against a state port. Online it gets the Redis state,
+ * in the backfill the memory state; the code path is the same.
+ *
+ * Per featurize(): one recordBatch (the batch's records go into the state first, so that replays find the same
+ * state as the first attempt), one readBatch, then pure window arithmetic.
+ */
+export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngine {
+  const definitions = defineFeatureSet({ labelDelayMs: options.labelDelayMs });
+  const schema = featureSchemaOf(definitions);
+  const plan = compilePlan(definitions);
+  const latenessMarginMs = options.latenessMarginMs ?? DEFAULT_LATENESS_MARGIN_MS;
+  if (!(latenessMarginMs >= 0) || !Number.isFinite(latenessMarginMs)) {
+    throw new RangeError(`latenessMarginMs must be a finite number >= 0, got ${String(latenessMarginMs)}`);
+  }
+  const retentionMs = retentionOf(definitions, latenessMarginMs);
+  const { state } = options;
+  let inFlight = false;
+
+  async function featurize(batch: readonly PositionedTransaction[]): Promise<FeatureRow[]> {
+    if (batch.length === 0) {
+      return [];
+    }
+    if (inFlight) {
+      throw new OverlappingFeaturizeError();
+    }
+    inFlight = true;
+    try {
+      validateBatch(batch);
+      const groups = groupBatch(batch);
+      await state.recordBatch(buildWrite(batch, groups, plan, latenessMarginMs));
+      const read = buildRead(batch, groups, plan);
+      const snapshot = await state.readBatch(read);
+      return computeRows(batch, groups, plan, read, snapshot, schema.names);
+    } finally {
+      inFlight = false;
+    }
+  }
+
+  async function ingestLabels(labels: readonly LabelEvent[]): Promise<void> {
+    const reports: FraudReportWrite[] = [];
+    for (const label of labels) {
+      // A non-fraud label changes no feature: "known fraudulent by t" only asks whether a fraud label exists.
+      if (!label.isFraud) {
+        continue;
+      }
+      if (!Number.isFinite(label.reportedAtMs)) {
+        throw new FeatureInputError(label.transactionId, 'reportedAtMs', 'label reportedAtMs must be finite');
+      }
+      reports.push({ transactionId: label.transactionId, reportedAtMs: label.reportedAtMs });
+    }
+    if (reports.length > 0) {
+      await state.recordFraudReports(reports);
+    }
+  }
+
+  return { schema, retentionMs, featurize, ingestLabels };
+}
+
+function validateBatch(batch: readonly PositionedTransaction[]): void {
+  for (const tx of batch) {
+    if (!Number.isFinite(tx.eventTimeMs)) {
+      throw new FeatureInputError(tx.transactionId, 'eventTimeMs', 'event time must be a finite number');
+    }
+    // Integer minor units keep sums exact in any order: that is what makes means bit-identical across backends.
+    if (!Number.isSafeInteger(tx.amountMinor)) {
+      throw new FeatureInputError(tx.transactionId, 'amountMinor', 'amount must be a safe integer of minor units');
+    }
+    const { partition, offset } = tx.position;
+    if (!Number.isSafeInteger(partition) || partition < 0 || !Number.isSafeInteger(offset) || offset < 0) {
+      throw new FeatureInputError(tx.transactionId, 'position', 'position must be non-negative safe integers');
+    }
+  }
+}
+
+interface Groups {
+  readonly ids: string[];
+  readonly members: number[][];
+}
+
+interface BatchGroups {
+  readonly customers: Groups;
+  readonly terminals: Groups;
+  /** 1 for the first record of each transaction id in the batch: only it is stored at the terminal. */
+  readonly firstOccurrence: Uint8Array;
+}
+
+function groupBatch(batch: readonly PositionedTransaction[]): BatchGroups {
+  const customers: Groups = { ids: [], members: [] };
+  const terminals: Groups = { ids: [], members: [] };
+  const customerAt = new Map<string, number>();
+  const terminalAt = new Map<string, number>();
+  const seenIds = new Set<string>();
+  const firstOccurrence = new Uint8Array(batch.length);
+  for (let index = 0; index < batch.length; index++) {
+    const tx = batch[index]!;
+    addMember(customers, customerAt, tx.customerId, index);
+    addMember(terminals, terminalAt, tx.terminalId, index);
+    if (!seenIds.has(tx.transactionId)) {
+      seenIds.add(tx.transactionId);
+      firstOccurrence[index] = 1;
+    }
+  }
+  return { customers, terminals, firstOccurrence };
+}
+
+function addMember(groups: Groups, at: Map<string, number>, id: string, index: number): void {
+  const group = at.get(id);
+  if (group === undefined) {
+    at.set(id, groups.ids.length);
+    groups.ids.push(id);
+    groups.members.push([index]);
+  } else {
+    groups.members[group]!.push(index);
+  }
+}
+
+function buildWrite(
+  batch: readonly PositionedTransaction[],
+  groups: BatchGroups,
+  plan: FeaturePlan,
+  latenessMarginMs: number,
+): StateWrite {
+  // One array for the whole batch, each customer's records contiguous (in log order) within it.
+  const records = new Float64Array(batch.length * CUSTOMER_RECORD_WIDTH);
+  const customers: CustomerAppend[] = new Array<CustomerAppend>(groups.customers.ids.length);
+  let next = 0;
+  for (let g = 0; g < customers.length; g++) {
+    const members = groups.customers.members[g]!;
+    const from = next;
+    let oldest = Infinity;
+    for (const index of members) {
+      const tx = batch[index]!;
+      const at = next * CUSTOMER_RECORD_WIDTH;
+      records[at + CUSTOMER_FIELD_EVENT_TIME] = tx.eventTimeMs;
+      records[at + CUSTOMER_FIELD_AMOUNT_MINOR] = tx.amountMinor;
+      records[at + CUSTOMER_FIELD_PARTITION] = tx.position.partition;
+      records[at + CUSTOMER_FIELD_OFFSET] = tx.position.offset;
+      next++;
+      if (tx.eventTimeMs < oldest) oldest = tx.eventTimeMs;
+    }
+    // From the batch's oldest record: every record of this batch is featurised after the write, and a batch may
+    // span more event time than the margin. Later batches' records are newer, or late by at most the margin.
+    customers[g] = {
+      customerId: groups.customers.ids[g]!,
+      records,
+      from,
+      to: next,
+      trimBeforeMs: oldest - plan.customerReachMs - latenessMarginMs,
+    };
+  }
+  const terminals: TerminalAppend[] = new Array<TerminalAppend>(groups.terminals.ids.length);
+  for (let g = 0; g < terminals.length; g++) {
+    const transactions: PositionedTransaction[] = [];
+    let oldest = Infinity;
+    for (const index of groups.terminals.members[g]!) {
+      const tx = batch[index]!;
+      if (groups.firstOccurrence[index] === 1) transactions.push(tx);
+      if (tx.eventTimeMs < oldest) oldest = tx.eventTimeMs;
+    }
+    terminals[g] = {
+      terminalId: groups.terminals.ids[g]!,
+      transactions,
+      trimBeforeMs: oldest - plan.terminalReachMs - latenessMarginMs,
+    };
+  }
+  return { customers, terminals };
+}
+
+function buildRead(batch: readonly PositionedTransaction[], groups: BatchGroups, plan: FeaturePlan): StateRead {
+  const { lengthMs, delayMs } = plan.terminalWindows;
+  const windowCount = lengthMs.length;
+  const terminalCount = groups.terminals.ids.length;
+  // Count ranges grouped by terminal: member j of group g, window k is range rangeStart[g] + j * K + k.
+  const rangeStart = new Int32Array(terminalCount + 1);
+  const countFrom = new Float64Array(batch.length * windowCount);
+  const countTo = new Float64Array(batch.length * windowCount);
+  // One fraud range per terminal covering every window of its batch records; the core filters per record.
+  const fraudStart = new Int32Array(terminalCount + 1);
+  const fraudFrom = new Float64Array(terminalCount);
+  const fraudTo = new Float64Array(terminalCount);
+  let q = 0;
+  for (let g = 0; g < terminalCount; g++) {
+    rangeStart[g] = q;
+    fraudStart[g] = g;
+    let oldest = Infinity;
+    let newest = -Infinity;
+    for (const index of groups.terminals.members[g]!) {
+      const t = batch[index]!.eventTimeMs;
+      if (t < oldest) oldest = t;
+      if (t > newest) newest = t;
+      for (let k = 0; k < windowCount; k++) {
+        countTo[q] = t - delayMs[k]!;
+        countFrom[q] = countTo[q]! - lengthMs[k]!;
+        q++;
+      }
+    }
+    fraudFrom[g] = oldest - plan.terminalReachMs;
+    fraudTo[g] = newest - plan.terminalShortestDelayMs;
+  }
+  rangeStart[terminalCount] = q;
+  fraudStart[terminalCount] = terminalCount;
+  return {
+    customerIds: groups.customers.ids,
+    terminalCounts: {
+      terminalIds: groups.terminals.ids,
+      rangeStart,
+      fromExclusiveMs: countFrom,
+      toInclusiveMs: countTo,
+    },
+    terminalFraud: {
+      terminalIds: groups.terminals.ids,
+      rangeStart: fraudStart,
+      fromExclusiveMs: fraudFrom,
+      toInclusiveMs: fraudTo,
+    },
+  };
+}
+
+function computeRows(
+  batch: readonly PositionedTransaction[],
+  groups: BatchGroups,
+  plan: FeaturePlan,
+  read: StateRead,
+  snapshot: StateSnapshot,
+  names: readonly string[],
+): FeatureRow[] {
+  const terminalRangeStart = read.terminalCounts.rangeStart;
+  if (snapshot.terminalCounts.length !== read.terminalCounts.fromExclusiveMs.length) {
+    throw new Error('feature state answered a different number of terminal counts than asked');
+  }
+  const n = batch.length;
+  const customerWindowCount = plan.customerWindowsMs.length;
+  const terminalWindowCount = plan.terminalWindows.lengthMs.length;
+
+  const customer = new Float64Array(n * customerWindowCount * 2);
+  for (let g = 0; g < groups.customers.ids.length; g++) {
+    const history = snapshot.customers[g];
+    if (history === undefined) {
+      throw new Error('feature state answered fewer customer histories than asked');
+    }
+    accumulateCustomerWindows(history, batch, groups.customers.members[g]!, plan.customerWindowsMs, customer);
+  }
+
+  const terminalCounts = new Float64Array(n * terminalWindowCount);
+  const terminalFraud = new Float64Array(n * terminalWindowCount);
+  for (let g = 0; g < groups.terminals.ids.length; g++) {
+    const fraud = snapshot.terminalFraud[g];
+    if (fraud === undefined) {
+      throw new Error('feature state answered fewer terminal fraud ranges than asked');
+    }
+    computeTerminalWindows(
+      batch,
+      groups.terminals.members[g]!,
+      groups.firstOccurrence,
+      plan.terminalWindows,
+      snapshot.terminalCounts,
+      terminalRangeStart[g]!,
+      fraud,
+      terminalCounts,
+      terminalFraud,
+    );
+  }
+
+  const width = plan.slots.length;
+  const values = new Float64Array(n * width);
+  const rows: FeatureRow[] = new Array<FeatureRow>(n);
+  for (let index = 0; index < n; index++) {
+    const tx = batch[index]!;
+    const base = index * width;
+    let imputed: string[] | null = null;
+    for (let f = 0; f < width; f++) {
+      let value = slotValue(
+        plan.slots[f]!,
+        tx,
+        index,
+        customer,
+        customerWindowCount,
+        terminalCounts,
+        terminalFraud,
+        terminalWindowCount,
+      );
+      if (!Number.isFinite(value)) {
+        value = plan.defaults[f]!;
+        (imputed ??= []).push(names[f]!);
+      }
+      values[base + f] = value;
+    }
+    rows[index] = { values: values.subarray(base, base + width), imputed: imputed ?? NO_IMPUTATION };
+  }
+  return rows;
+}
+
+function slotValue(
+  slot: FeaturePlan['slots'][number],
+  tx: PositionedTransaction,
+  index: number,
+  customer: Float64Array,
+  customerWindowCount: number,
+  terminalCounts: Float64Array,
+  terminalFraud: Float64Array,
+  terminalWindowCount: number,
+): number {
+  switch (slot.kind) {
+    case 'amount':
+      return tx.amountMinor / MINOR_UNITS_PER_MAJOR;
+    case 'weekday':
+      return slot.weekdays.includes(utcWeekday(tx.eventTimeMs)) ? 1 : 0;
+    case 'hourAtMost':
+      return utcHour(tx.eventTimeMs) <= slot.hour ? 1 : 0;
+    case 'customerCount':
+      return customer[(index * customerWindowCount + slot.window) * 2]!;
+    case 'customerMean': {
+      const at = (index * customerWindowCount + slot.window) * 2;
+      // Exactly this expression in both runtimes: sumMinor / count / 100 (not sumMinor / (count * 100)).
+      return customer[at + 1]! / customer[at]! / MINOR_UNITS_PER_MAJOR;
+    }
+    case 'terminalCount':
+      return terminalCounts[index * terminalWindowCount + slot.window]!;
+    case 'terminalFraudShare': {
+      const at = index * terminalWindowCount + slot.window;
+      const count = terminalCounts[at]!;
+      return count > 0 ? terminalFraud[at]! / count : 0;
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+
+/**
+ * card.json, as written by training/fraudtrain/card.py. The trainer is the only writer; this schema is what every
+ * reader (registry, serving, CLI) may rely on. A field that changes meaning bumps `cardFormat`.
+ */
+export const CARD_FORMAT = 1;
+
+/** Same rules as the trainer (fraudtrain/card.py): they become directory names and appear in `name@version`. */
+export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const MODEL_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+const sha256 = z.string().regex(SHA256_PATTERN, '64 lowercase hex digits (a SHA-256)');
+const isoTime = z.iso.datetime({ message: 'an ISO-8601 UTC timestamp, e.g. 2024-05-01T12:00:00.000Z' });
+const rate = z.number().min(0).max(1);
+const nullableRate = rate.nullable();
+
+export const modelNameSchema = z
+  .string()
+  .regex(MODEL_NAME_PATTERN, 'lower-case letters, digits, ".", "_" or "-" (at most 64), e.g. card-fraud');
+export const modelVersionSchema = z
+  .string()
+  .regex(MODEL_VERSION_PATTERN, 'letters, digits, ".", "_" or "-" (at most 64), e.g. 3');
+/** `name@version`, as used for rollback targets. */
+export const modelRefSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}@[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name@version, e.g. card-fraud@2');
+
+const reliabilityBin = z.object({
+  lower: rate,
+  upper: rate,
+  count: z.number().int().min(0),
+  meanPredicted: nullableRate,
+  observedRate: nullableRate,
+});
+
+const metricSet = z.object({
+  rows: z.number().int().min(0),
+  frauds: z.number().int().min(0),
+  fraudRate: nullableRate,
+  /** Null when the set has a single class: AUC and AP are undefined then. */
+  aucRoc: nullableRate,
+  averagePrecision: nullableRate,
+  cardPrecisionAt100: z.object({ k: z.number().int().min(1), days: z.number().int().min(0), mean: nullableRate }),
+  brier: nullableRate,
+  reliability: z.array(reliabilityBin),
+});
+
+export const modelCardSchema = z.object({
+  cardFormat: z.literal(CARD_FORMAT, { message: `card format ${CARD_FORMAT} (written by training/fraudtrain)` }),
+  name: modelNameSchema,
+  version: modelVersionSchema,
+  createdAt: isoTime,
+  owner: z.string().min(1, 'a team or person answerable for the model'),
+  modelFile: z.literal('model.onnx', { message: 'always "model.onnx": the registry layout depends on it' }),
+  modelSha256: sha256,
+  input: z.object({
+    name: z.string().min(1),
+    features: z.array(z.string().min(1)).min(1, 'at least one feature'),
+    dtype: z.literal('float32', { message: 'float32: the only input type the serving side feeds' }),
+  }),
+  output: z.object({
+    name: z.string().min(1),
+    positiveClassIndex: z.number().int().min(0),
+  }),
+  featureSchemaVersion: z.string().min(1),
+  dataset: z.object({
+    tableSha256: sha256,
+    manifestSha256: sha256,
+    rows: z.number().int().min(1),
+    eventTimeFrom: isoTime,
+    eventTimeTo: isoTime,
+    labelDelayDays: z.number().min(0).nullable().optional(),
+    // Whatever the backfill recorded about its inputs (events, labels: path + sha256); null when it recorded none.
+    source: z.record(z.string(), z.unknown()).nullable().optional(),
+  }),
+  split: z.object({
+    method: z.string().min(1),
+    testDays: z.number().int().min(1),
+    testFrom: isoTime,
+    seed: z.number().int(),
+    rows: z.record(z.string(), z.number().int().min(0)),
+  }),
+  training: z.object({
+    library: z.string().min(1),
+    libraries: z.record(z.string(), z.string()),
+    params: z.record(z.string(), z.unknown()),
+    bestIteration: z.number().int().min(1),
+    seed: z.number().int(),
+    codeCommit: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64}|unknown)$/, 'a git commit id or "unknown"'),
+    /** training/ had uncommitted changes: codeCommit alone does not reproduce the model. Null outside git. */
+    codeDirty: z.boolean().nullable().optional(),
+    lockfileSha256: sha256,
+    onnx: z.object({ targetOpset: z.number().int(), maxAbsDiffVsNative: z.number().min(0), tolerance: z.number() }),
+  }),
+  metrics: z.object({
+    test: metricSet,
+    testInTime: metricSet.nullable().optional(),
+    reference: metricSet.extend({ tableSha256: sha256 }).nullable(),
+  }),
+  decision: z.object({
+    threshold: rate,
+    expectedAlertRate: rate,
+    targetAlertRate: rate,
+    rule: z.string().optional(),
+  }),
+  servingSlo: z.record(z.string(), z.number().positive()),
+  rollbackTarget: modelRefSchema.nullable(),
+});
+
+export type ModelCard = z.infer<typeof modelCardSchema>;
+export type MetricSet = z.infer<typeof metricSet>;
+
+export type CardValidation =
+  { readonly ok: true; readonly card: ModelCard } | { readonly ok: false; readonly problems: readonly string[] };
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.') || '(root)';
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return `${path}: required field is missing (expected ${issue.expected})`;
+  }
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Validates parsed card.json content. Besides the shape: the decision's positive class must exist in a
+ * two-column output and the data window must not run backwards.
+ */
+export function validateModelCard(raw: unknown): CardValidation {
+  const result = modelCardSchema.safeParse(raw);
+  if (!result.success) return { ok: false, problems: result.error.issues.map(describeIssue) };
+  const card = result.data;
+  const problems: string[] = [];
+  if (card.output.positiveClassIndex > 1) {
+    problems.push('output.positiveClassIndex: must be 0 or 1 for a [n, 2] probabilities output');
+  }
+  if (card.dataset.eventTimeFrom > card.dataset.eventTimeTo) {
+    problems.push('dataset.eventTimeFrom: later than dataset.eventTimeTo');
+  }
+  if (new Set(card.input.features).size !== card.input.features.length) {
+    problems.push('input.features: names must be unique');
+  }
+  if (card.version === 'champion') {
+    problems.push('version: "champion" is reserved for the registry\'s champion selector; use another version');
+  }
+  if (card.rollbackTarget === `${card.name}@${card.version}`) {
+    problems.push('rollbackTarget: a model cannot be its own rollback target');
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, card };
+}
+
+/** Parses card.json bytes' text; `where` names the file in messages. */
+export function parseModelCard(text: string, where: string): CardValidation {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`${where}: not valid JSON (${(error as Error).message})`] };
+  }
+  const result = validateModelCard(raw);
+  return result.ok ? result : { ok: false, problems: result.problems.map((problem) => `${where}: ${problem}`) };
+}

@@ -1,0 +1,180 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
+import { createLogger } from '../adapters/observability/logger.js';
+import { createAvroSerde } from '../adapters/registry/serde.js';
+import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
+import type { SimulationOptions } from '../core/simulate/index.js';
+import { simulateToKafka } from '../simulate/index.js';
+import { createPipeline, createRedis, registryConnection } from '../runtime/context.js';
+
+export interface DemoOptions {
+  readonly topologyFile: string;
+  readonly simulation: Partial<SimulationOptions>;
+  /** Keep the demo's topics and Redis keys afterwards, for inspection. */
+  readonly keep: boolean;
+  readonly out: NodeJS.WriteStream;
+}
+
+/**
+ * The main job, for a person: simulated card traffic streams through a real pipeline on the local stack, with a live
+ * progress line, and ends with a summary a person can read. Everything it creates is namespaced by a run id.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const runId = `demo-${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}`;
+  const topology = isolateTopology(loadTopology(options.topologyFile), runId, { metricsPort: 0 });
+  const say = (line: string) => options.out.write(`${line}\n`);
+  say(
+    `fraudscore demo ${runId}: ${topology.topics.input} -> ${topology.topics.output} (model ${topology.model.name}@${topology.model.version})`,
+  );
+
+  const batches: BatchObservation[] = [];
+  const deadLetterReasons: Record<string, number> = {};
+  let inputProcessed = 0;
+  let inputExpected = Number.POSITIVE_INFINITY;
+  let allProcessed: () => void = () => undefined;
+  const processed = new Promise<void>((resolve) => (allProcessed = resolve));
+  const started = performance.now();
+  let firstCommitAt = 0;
+  let lastCommitAt = 0;
+
+  const pipeline = await createPipeline({
+    topology,
+    instanceId: 'demo',
+    log: createLogger({ name: topology.name, level: 'warn' }),
+    onCommitted: (summary, batch) => {
+      lastCommitAt = performance.now();
+      if (firstCommitAt === 0) firstCommitAt = lastCommitAt;
+      batches.push({ size: batch.size, closeReason: batch.closeReason, latencyMs: batch.latencyMs });
+      for (const [reason, n] of Object.entries(summary.deadLetterReasons))
+        deadLetterReasons[reason] = (deadLetterReasons[reason] ?? 0) + n;
+      inputProcessed += summary.transactions;
+      if (inputProcessed >= inputExpected) allProcessed();
+    },
+  });
+  say(
+    `pipeline up: model ${pipeline.model.name}@${pipeline.model.version}, feature schema ${pipeline.model.featureSchemaVersion}, metrics on http://${pipeline.metricsAddress}/metrics`,
+  );
+  void pipeline.runner.start();
+
+  let simulated = { transactions: 0, labels: 0, hostile: 0 };
+  const progress = setInterval(() => {
+    const seconds = (performance.now() - started) / 1000;
+    options.out.write(
+      `\r  produced ${simulated.transactions} tx + ${simulated.hostile} hostile + ${simulated.labels} labels | processed ${inputProcessed} in ${batches.length} batches | ${(inputProcessed / Math.max(seconds, 0.001)).toFixed(0)} records/s   `,
+    );
+  }, 250);
+  try {
+    const simulation = await simulateToKafka({
+      kafka: {
+        brokers: topology.kafka.brokers,
+        clientId: `${topology.kafka.clientId}-simulator`,
+        registry: registryConnection(topology),
+        transactionsTopic: topology.topics.input,
+        labelsTopic: topology.topics.labels,
+        partitions: topology.topics.partitions,
+      },
+      simulation: options.simulation,
+      onProgress: (p) => (simulated = { transactions: p.transactions, labels: p.labels, hostile: p.hostile }),
+    });
+    inputExpected = simulation.inputMessages;
+    if (inputProcessed >= inputExpected) allProcessed();
+    await processed;
+  } finally {
+    clearInterval(progress);
+    options.out.write('\n');
+  }
+  const wallSeconds = (lastCommitAt - started) / 1000;
+  await pipeline.close();
+
+  say('reading the scores back as a downstream consumer would (read_committed) and joining the simulated labels ...');
+  const scores = await readScoresWithTruth(topology, inputProcessed);
+  const report = buildReport({ batches, deadLetterReasons, scores, wallSeconds, processedRecords: inputProcessed });
+  options.out.write(
+    formatReport(report, `fraudscore demo ${runId} (model ${pipeline.model.name}@${pipeline.model.version})`),
+  );
+  if (!options.keep) await removeRunData(topology);
+}
+
+async function readScoresWithTruth(topology: Topology, expectedOutcomes: number): Promise<LabelledScore[]> {
+  const serde = createAvroSerde(registryConnection(topology));
+  const kafka = new Kafka({
+    clientId: 'fraudscore-demo-reader',
+    brokers: [...topology.kafka.brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: `${topology.consumerGroup}.reader`, readUncommitted: false });
+  const truth = new Map<string, boolean>();
+  const scored = new Map<string, { score: number; decision: LabelledScore['decision'] }>();
+  let outcomes = 0;
+  let labelsRead = 0;
+  const admin = kafka.admin();
+  await admin.connect();
+  const labelEnd = (await admin.fetchTopicOffsets(topology.topics.labels)).reduce(
+    (sum, p) => sum + Number(p.high) - Number(p.low),
+    0,
+  );
+  await admin.disconnect();
+  await consumer.connect();
+  for (const topic of [topology.topics.output, topology.topics.labels, topology.topics.deadLetter]) {
+    await consumer.subscribe({ topic, fromBeginning: true });
+  }
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        if (batch.topic === topology.topics.labels) labelsRead++;
+        if (batch.topic === topology.topics.deadLetter) {
+          outcomes++;
+          continue;
+        }
+        const decoded = await serde.decode(message.value);
+        if (!decoded.ok) continue;
+        const value = decoded.value;
+        if (batch.topic === topology.topics.labels) {
+          truth.set(
+            value['transaction_id'] as string,
+            value['is_fraud'] === true || truth.get(value['transaction_id'] as string) === true,
+          );
+        } else {
+          outcomes++;
+          scored.set(value['transaction_id'] as string, {
+            score: value['score'] as number,
+            decision: value['decision'] as LabelledScore['decision'],
+          });
+        }
+      }
+      if (outcomes >= expectedOutcomes && labelsRead >= labelEnd) done();
+    },
+  });
+  await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 120_000))]);
+  await consumer.disconnect();
+  return [...scored].map(([id, s]) => ({ ...s, isFraud: truth.get(id) }));
+}
+
+async function removeRunData(topology: Topology): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'fraudscore-demo-cleanup',
+    brokers: [...topology.kafka.brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({
+    topics: [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
+  });
+  await admin.deleteGroups([topology.consumerGroup, `${topology.consumerGroup}.reader`]).catch(() => undefined);
+  await admin.disconnect();
+  const redis = createRedis(topology);
+  await redis.connect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${topology.redis.keyPrefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}

@@ -1,0 +1,187 @@
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import type { Consumer } from 'kafkajs';
+import { resolveSecret, type Topology } from '../config/index.js';
+import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { ensureTopics } from '../adapters/kafka/topics.js';
+import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
+import { createLogger, type Logger } from '../adapters/observability/logger.js';
+import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
+import { startObservabilityServer } from '../adapters/observability/http-server.js';
+import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
+import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
+import { createFeatureEngine } from '../core/features/engine.js';
+import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
+import { loadServingModel } from './load-model.js';
+import { createBatchScorer } from './score-batch.js';
+import { Runner, type RunnerDeps } from './runner.js';
+
+/** Registers every subject of the topology (topic-name strategy) with BACKWARD compatibility; returns output schema ids. */
+export async function registerContractSchemas(
+  serde: AvroSerde,
+  topology: Topology,
+): Promise<{ score: number; deadLetter: number }> {
+  const subjects: [string, ContractSchemaName][] = [
+    [`${topology.topics.input}-value`, 'transaction'],
+    [`${topology.topics.labels}-value`, 'label'],
+    [`${topology.topics.output}-value`, 'score'],
+    [`${topology.topics.deadLetter}-value`, 'dead-letter'],
+  ];
+  const ids: number[] = [];
+  for (const [subject, schema] of subjects) {
+    ids.push(await serde.register(subject, readContractSchema(schema)));
+    await serde.setCompatibility(subject, 'BACKWARD');
+  }
+  return { score: ids[2] as number, deadLetter: ids[3] as number };
+}
+
+export function createRedis(
+  topology: Topology,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Redis {
+  const { redis } = topology;
+  return new Redis(redis.url, {
+    ...(redis.username ? { username: redis.username } : {}),
+    ...(redis.password ? { password: resolveSecret(redis.password, 'redis.password', env) } : {}),
+    // Commands wait while Redis is away (the batch retries) instead of failing fast and flooding logs.
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: false,
+    lazyConnect: true,
+  });
+}
+
+export function registryConnection(
+  topology: Topology,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+) {
+  const { schemaRegistry } = topology;
+  return {
+    url: schemaRegistry.url,
+    ...(schemaRegistry.username ? { username: schemaRegistry.username } : {}),
+    ...(schemaRegistry.password
+      ? { password: resolveSecret(schemaRegistry.password, 'schemaRegistry.password', env) }
+      : {}),
+  };
+}
+
+export interface PipelineContext {
+  readonly runner: Runner;
+  readonly log: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly metricsAddress: string;
+  readonly model: { name: string; version: string; featureSchemaVersion: string };
+  /** Flushes, commits, leaves the group, closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  readonly topology: Topology;
+  /** Distinguishes workers of one topology; part of the stable transactional id. */
+  readonly instanceId?: string;
+  readonly log?: Logger;
+  readonly onCommitted?: RunnerDeps['onCommitted'];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Overrides the topology's metrics port (0 = any free port; tests). */
+  readonly metricsPort?: number;
+}
+
+/** The composition root: turns a validated topology into a running pipeline. */
+export async function createPipeline(options: ContextOptions): Promise<PipelineContext> {
+  const { topology } = options;
+  const env = options.env ?? process.env;
+  const instanceId = options.instanceId ?? env['FRAUDSCORE_INSTANCE_ID'] ?? hostname();
+  const log = options.log ?? createLogger({ name: topology.name, level: env['FRAUDSCORE_LOG_LEVEL'] ?? 'info' });
+  const metrics = createPipelineMetrics(topology.name);
+  const clock = () => Date.now();
+  const redis = createRedis(topology, env);
+
+  const engine = createFeatureEngine({
+    state: createRedisFeatureState(redis, { keyPrefix: topology.redis.keyPrefix }),
+    labelDelayMs: topology.features.labelDelayDays * 86_400_000,
+  });
+  // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
+  const model = await loadServingModel(topology, engine.schema);
+  metrics.modelInfo.set({ model: model.name, version: model.version, feature_schema: model.featureSchemaVersion }, 1);
+
+  const kafka = createKafka(topology, log, env);
+  const created = await ensureTopics(
+    kafka,
+    [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
+    topology.topics.partitions,
+    [topology.topics.input, topology.topics.labels],
+  );
+  if (created.length > 0) log.info({ topics: created }, 'created missing topics');
+
+  const serde = createAvroSerde(registryConnection(topology, env));
+  const schemaIds = await registerContractSchemas(serde, topology);
+
+  const sink = await createTransactionalSink(kafka, {
+    transactionalId: `fraudscore.${topology.name}.${instanceId}`,
+    consumerGroupId: topology.consumerGroup,
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: topology.consumerGroup,
+    readUncommitted: false,
+    // The session must outlive a whole batch window plus its commit even if a heartbeat is late.
+    sessionTimeout: Math.max(30_000, topology.batch.maxWaitMs + 15_000),
+    rebalanceTimeout: Math.max(60_000, topology.batch.maxWaitMs * 2 + 10_000),
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 8 * 1024 * 1024,
+    maxWaitTimeInMs: Math.min(500, topology.batch.maxWaitMs),
+  });
+  await consumer.connect();
+  await redis.connect();
+
+  const scoreBatch = createBatchScorer({
+    serde,
+    engine,
+    model,
+    decision: topology.decision,
+    topics: topology.topics,
+    schemaIds,
+    clock,
+  });
+  const runner = new Runner({
+    consumer,
+    sink,
+    scoreBatch,
+    window: topology.batch,
+    topics: [topology.topics.labels, topology.topics.input],
+    batchIdPrefix: `${topology.name}-${instanceId}-${clock().toString(36)}`,
+    log,
+    metrics,
+    clock,
+    ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
+  });
+
+  const http = await startObservabilityServer({
+    host: topology.metrics.host,
+    port: options.metricsPort ?? topology.metrics.port,
+    registry: metrics.registry,
+    health: runner,
+  });
+  log.info(
+    {
+      model: `${model.name}@${model.version}`,
+      featureSchema: model.featureSchemaVersion,
+      metrics: http.address,
+      instanceId,
+    },
+    'pipeline ready',
+  );
+
+  return {
+    runner,
+    log,
+    metrics,
+    metricsAddress: http.address,
+    model: { name: model.name, version: model.version, featureSchemaVersion: model.featureSchemaVersion },
+    async close() {
+      await runner.stop();
+      await http.close();
+      await model.scorer.close();
+      redis.disconnect();
+    },
+  };
+}

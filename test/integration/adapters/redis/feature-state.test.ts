@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { createRedisFeatureState } from '../../../../src/adapters/redis/feature-state.js';
+import type { PositionedTransaction } from '../../../../src/core/contract/events.js';
+import { DAY_MS } from '../../../../src/core/features/definitions.js';
+import { createFeatureEngine } from '../../../../src/core/features/engine.js';
+import { createMemoryFeatureState } from '../../../../src/core/features/memory-state.js';
+import { assertRowsIdentical, describeFeatureConformance } from '../../../support/feature-conformance.js';
+import { randomFeatureStream, runStream } from '../../../support/feature-random-stream.js';
+import { connectTestRedis, deleteKeys, uniqueKeyPrefix } from '../../../support/redis.js';
+
+const LABEL_DELAY_MS = 7 * DAY_MS;
+let redis: Redis;
+
+before(() => {
+  redis = connectTestRedis();
+});
+after(async () => {
+  await redis.quit();
+});
+
+describeFeatureConformance('Redis state', () => {
+  const keyPrefix = uniqueKeyPrefix('conformance');
+  return Promise.resolve({
+    state: createRedisFeatureState(redis, { keyPrefix }),
+    cleanup: async () => {
+      await deleteKeys(redis, keyPrefix);
+    },
+  });
+});
+
+describe('Redis feature state', () => {
+  it('gives bit-identical rows to the memory state on a seeded random stream (replays, aborts, late labels)', async () => {
+    for (const seed of [1, 2, 3]) {
+      const stream = randomFeatureStream({
+        seed,
+        events: 3000,
+        customers: 80,
+        terminals: 25,
+        partitions: 3,
+        days: 75,
+        maxBatch: 150,
+      });
+      const keyPrefix = uniqueKeyPrefix(`parity-${seed}`);
+      try {
+        const memory = await runStream(
+          createFeatureEngine({ state: createMemoryFeatureState(), labelDelayMs: LABEL_DELAY_MS }),
+          stream.steps,
+        );
+        const online = await runStream(
+          createFeatureEngine({ state: createRedisFeatureState(redis, { keyPrefix }), labelDelayMs: LABEL_DELAY_MS }),
+          stream.steps,
+        );
+        assertRowsIdentical(memory, online, `seed ${seed}`);
+        // The stream must exercise what it claims to: risky terminals, busy customers, settled terminal windows.
+        const risk30 = memory.filter((row) => row.values[14]! > 0).length;
+        const busy = memory.filter((row) => row.values[3]! > 1).length;
+        assert.ok(risk30 > 100, `seed ${seed}: only ${risk30} rows with terminal risk`);
+        assert.ok(busy > 100, `seed ${seed}: only ${busy} rows with more than one customer transaction in a day`);
+      } finally {
+        await deleteKeys(redis, keyPrefix);
+      }
+    }
+  });
+
+  it('sets a TTL on every key and compacts a customer history once its prefix is past the retention', async () => {
+    const keyPrefix = uniqueKeyPrefix('retention');
+    const ttlMs = 40 * DAY_MS;
+    try {
+      const engine = createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix, ttlMs, customerTrimSlackMs: DAY_MS }),
+        labelDelayMs: LABEL_DELAY_MS,
+      });
+      const start = Date.UTC(2024, 0, 1);
+      // One transaction a day for 60 days (days 0..59). Customer windows reach 30 days + 1 day margin: records from
+      // day 28 on are needed (32), and a trim waits for one more day of slack (33).
+      for (let day = 0; day < 60; day++) {
+        await engine.featurize([tx(`r${day}`, 'cust', 'term', start + day * DAY_MS, day)]);
+      }
+      await engine.ingestLabels([{ transactionId: 'not-yet', isFraud: true, reportedAtMs: start }]);
+      const keys = await scanAll(redis, keyPrefix);
+      assert.ok(keys.length >= 4, `keys: ${keys.join(', ')}`);
+      for (const key of keys) {
+        const pttl = await redis.pttl(key);
+        assert.ok(pttl > 0 && pttl <= ttlMs, `${key} has PTTL ${pttl}`);
+      }
+      const records = (await redis.strlen(`${keyPrefix}c:cust`)) / 32;
+      assert.ok(records >= 32 && records <= 33, `customer history holds ${records} records`);
+      // Terminal windows reach back 7 + 30 days (+1 margin): members from day 21 on stay, older ones are gone.
+      assert.equal(await redis.zcard(`${keyPrefix}t:term`), 39);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
+  it('keeps terminal counts exact when two workers record the same terminals concurrently', async () => {
+    const keyPrefix = uniqueKeyPrefix('concurrent');
+    try {
+      const workers = [0, 1].map(() =>
+        createFeatureEngine({ state: createRedisFeatureState(redis, { keyPrefix }), labelDelayMs: LABEL_DELAY_MS }),
+      );
+      const start = Date.UTC(2024, 0, 1);
+      // Each worker owns one partition (its customers) and both hit the same ten terminals.
+      await Promise.all(
+        workers.map(async (engine, partition) => {
+          for (let b = 0; b < 20; b++) {
+            const batch = Array.from({ length: 50 }, (_, i) => {
+              const n = b * 50 + i;
+              return tx(`w${partition}-${n}`, `c${partition}-${n % 7}`, `t${n % 10}`, start + n * 60_000, 100, {
+                partition,
+                offset: n,
+              });
+            });
+            await engine.featurize(batch);
+          }
+        }),
+      );
+      let total = 0;
+      for (let t = 0; t < 10; t++) {
+        total += await redis.zcard(`${keyPrefix}t:t${t}`);
+      }
+      assert.equal(total, 2 * 20 * 50);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
+  it('survives a flushed script cache (EVALSHA falls back to EVAL on NOSCRIPT)', async () => {
+    const keyPrefix = uniqueKeyPrefix('noscript');
+    try {
+      const engine = createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix }),
+        labelDelayMs: LABEL_DELAY_MS,
+      });
+      const start = Date.UTC(2024, 0, 1);
+      await engine.featurize([tx('n1', 'c', 't', start, 100)]);
+      await redis.script('FLUSH');
+      const rows = await engine.featurize([tx('n2', 'c', 't', start + 1000, 300)]);
+      assert.equal(rows[0]!.values[3], 2, 'customer_nb_tx_1d sees the first transaction');
+      await engine.ingestLabels([{ transactionId: 'n1', isFraud: true, reportedAtMs: start }]);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+});
+
+function tx(
+  transactionId: string,
+  customerId: string,
+  terminalId: string,
+  eventTimeMs: number,
+  offset: number,
+  position: { partition: number; offset: number } = { partition: 0, offset },
+): PositionedTransaction {
+  return { transactionId, customerId, terminalId, eventTimeMs, amountMinor: 1234, currency: 'EUR', position };
+}
+
+async function scanAll(client: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys;
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
+import { FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
+import { assertAllScoresFinite, assertExactlyOneOutcome, assertTraceable } from '../../support/invariants.js';
+import { hostileValues, validEvents } from '../../support/events.js';
+import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { deleteTopics, readCommitted, testProducer, testTopology, type TestProducer } from '../../support/stack.js';
+
+describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
+  const { topology, topics } = testTopology({ maxRecords: 250, maxWaitMs: 300 });
+  let producer: TestProducer;
+  let pipeline: PipelineContext;
+
+  before(async () => {
+    pipeline = await createPipeline({
+      topology,
+      instanceId: 'w1',
+      metricsPort: 0,
+      log: createLogger({ name: 'test', level: 'warn' }),
+    });
+    void pipeline.runner.start();
+    producer = await testProducer(topology);
+  });
+
+  after(async () => {
+    await pipeline?.close();
+    await producer?.close();
+    await deleteTopics(topics);
+  });
+
+  it('gives every valid event one score and every bad one a dead letter with its reason', async () => {
+    const events = validEvents(1200, 'e2e');
+    const hostile = hostileValues(producer, 'e2e');
+    await producer.send(topology.topics.input, [
+      ...events.map((event) => ({
+        key: event.customer_id,
+        value: producer.serde.encode(producer.transactionSchemaId, event),
+      })),
+      ...hostile.map(({ value }, i) => ({ key: `bad-${i}`, value })),
+    ]);
+    const inputs = await readCommitted(
+      [topology.topics.input],
+      (r) => r.length >= events.length + hostile.length,
+      30_000,
+      { raw: true },
+    );
+    const outputs = await readCommitted(
+      [topology.topics.output, topology.topics.deadLetter],
+      (r) => r.length >= inputs.length,
+    );
+    const scores = outputs.filter((r) => r.topic === topology.topics.output);
+    const deadLetters = outputs.filter((r) => r.topic === topology.topics.deadLetter);
+
+    assert.equal(scores.length, events.length);
+    assert.equal(deadLetters.length, hostile.length);
+    assertExactlyOneOutcome(inputs, scores, deadLetters);
+    assertAllScoresFinite(scores);
+    assertTraceable(scores, {
+      model: pipeline.model.name,
+      version: pipeline.model.version,
+      featureSchemaVersion: FEATURE_SCHEMA.version,
+      featureNames: FEATURE_SCHEMA.names,
+    });
+    assert.deepEqual(
+      deadLetters.map((r) => r.value['reason']).sort(),
+      hostile.map((h) => h.reason).sort(),
+      'each bad input gets its specific reason',
+    );
+    const byId = new Map(scores.map((r) => [r.value['transaction_id'], r]));
+    assert.deepEqual(new Set(byId.keys()), new Set(events.map((e) => e.transaction_id)));
+    // Keyed like the input: downstream joins by customer.
+    for (const event of events.slice(0, 50)) assert.equal(byId.get(event.transaction_id)?.key, event.customer_id);
+  });
+});

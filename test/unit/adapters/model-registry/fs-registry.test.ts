@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fsRegistryLayout } from '../../../../src/adapters/model-registry/fs-store.js';
+import {
+  ModelRegistryError,
+  openFsRegistry,
+  readModelDir,
+  type ModelArtifacts,
+  type ModelRegistry,
+} from '../../../../src/adapters/model-registry/index.js';
+import type { ModelCard } from '../../../../src/core/models/card.js';
+import { fakeModel, makeCard, SCHEMA, sha256 } from '../../core/models/card-fixture.js';
+
+const NOW = '2024-03-02T00:00:00.000Z';
+const encoder = new TextEncoder();
+
+function artifacts(
+  name: string,
+  version: string,
+  overrides: Partial<Pick<ModelCard, 'rollbackTarget' | 'featureSchemaVersion' | 'owner'>> = {},
+): ModelArtifacts {
+  const model = fakeModel(`${name}@${version}`);
+  const card = makeCard(name, version, model, overrides);
+  return {
+    model,
+    card: encoder.encode(`${JSON.stringify(card, null, 2)}\n`),
+    cardMd: encoder.encode(`# Model card: ${name}@${version}\n`),
+  };
+}
+
+async function refusal(promise: Promise<unknown>, code: string): Promise<ModelRegistryError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ModelRegistryError, `expected a ModelRegistryError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected a ${code} refusal`);
+}
+
+describe('filesystem model registry', () => {
+  let root: string;
+  let dir: string;
+  let registry: ModelRegistry;
+  let counter = 0;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'fraudscore-registry-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  // Each test gets its own registry directory: no test depends on another's leftovers.
+  async function fresh(): Promise<void> {
+    dir = join(root, `r${++counter}`);
+    registry = openFsRegistry(dir, () => NOW);
+  }
+
+  it('registers a version, lists, shows and loads it', async () => {
+    await fresh();
+    const a = artifacts('card-fraud', '1');
+    const result = await registry.register(a, { champion: true });
+    assert.equal(result.status, 'registered');
+    assert.equal(result.champion, true);
+
+    for (const [file, bytes] of [
+      ['model.onnx', a.model],
+      ['card.json', a.card],
+      ['card.md', a.cardMd],
+    ] as const) {
+      const path = join(dir, 'card-fraud', '1', file);
+      assert.deepEqual(new Uint8Array(await readFile(path)), bytes, file);
+      assert.equal((await stat(path)).mode & 0o777, fsRegistryLayout.artifactMode, `${file} is read-only`);
+    }
+    const index = JSON.parse(await readFile(join(dir, 'card-fraud', 'registry.json'), 'utf8'));
+    assert.equal(index.champion, '1');
+    assert.deepEqual(index.versions[0], {
+      version: '1',
+      modelSha256: sha256(a.model),
+      cardSha256: sha256(a.card),
+      cardMdSha256: sha256(a.cardMd),
+      featureSchemaVersion: SCHEMA.version,
+      rollbackTarget: null,
+      registeredAt: NOW,
+    });
+
+    const [summary] = await registry.list();
+    assert.equal(summary?.name, 'card-fraud');
+    assert.equal(summary?.champion, '1');
+    const shown = await registry.show('card-fraud', 'champion');
+    assert.equal(shown.card.version, '1');
+    assert.equal(shown.isChampion, true);
+    const loaded = await registry.load('card-fraud', 'champion', { featureSchema: SCHEMA });
+    assert.deepEqual(new Uint8Array(loaded.modelBytes), a.model);
+    assert.equal(loaded.card.modelSha256, sha256(a.model));
+    assert.deepEqual(await registry.verify(), [{ ref: 'card-fraud@1', ok: true, problems: [] }]);
+  });
+
+  it('is immutable: identical bytes are a no-op, different bytes are refused and nothing changes', async () => {
+    await fresh();
+    const a = artifacts('card-fraud', '1');
+    await registry.register(a);
+    assert.equal((await registry.register(a)).status, 'unchanged');
+
+    const other = artifacts('card-fraud', '1', { owner: 'someone-else' });
+    const error = await refusal(registry.register(other), 'VERSION_EXISTS');
+    assert.match(error.message, /card-fraud@1 is already registered with different content/);
+    assert.deepEqual(new Uint8Array(await readFile(join(dir, 'card-fraud', '1', 'card.json'))), a.card);
+    assert.deepEqual(await registry.verify({ name: 'card-fraud' }), [{ ref: 'card-fraud@1', ok: true, problems: [] }]);
+  });
+
+  it('refuses to register a model.onnx that is not the one its card describes', async () => {
+    await fresh();
+    const a = artifacts('card-fraud', '1');
+    const error = await refusal(registry.register({ ...a, model: fakeModel('other') }), 'MODEL_SHA_MISMATCH');
+    assert.match(error.message, /model card-fraud@1: model\.onnx sha256 is [0-9a-f]{64} but the card says/);
+    assert.deepEqual(await registry.list(), []);
+  });
+
+  it('refuses a tampered model: one flipped byte fails verify and load with the fix', async () => {
+    await fresh();
+    const a = artifacts('card-fraud', '3');
+    await registry.register(a, { champion: true });
+    const path = join(dir, 'card-fraud', '3', 'model.onnx');
+    const bytes = await readFile(path);
+    bytes[5] = (bytes[5] ?? 0) ^ 0x01;
+    await chmod(path, 0o644);
+    await writeFile(path, bytes);
+
+    const expected =
+      `model card-fraud@3: model.onnx sha256 is ${sha256(bytes)} but the card says ${sha256(a.model)} — ` +
+      'the artifact was modified; re-register it with `fraudscore models register`';
+    const [report] = await registry.verify({ name: 'card-fraud', version: '3' });
+    assert.equal(report?.ok, false);
+    assert.equal(report?.problems[0], expected);
+    const error = await refusal(registry.load('card-fraud', 'champion'), 'MODEL_SHA_MISMATCH');
+    assert.equal(error.message, expected);
+    await refusal(registry.setChampion('card-fraud', '3'), 'VERIFICATION_FAILED');
+  });
+
+  it('refuses an edited card even when the model still matches it', async () => {
+    await fresh();
+    await registry.register(artifacts('card-fraud', '1'));
+    const path = join(dir, 'card-fraud', '1', 'card.json');
+    const card = JSON.parse(await readFile(path, 'utf8'));
+    card.decision.threshold = 0.5;
+    await chmod(path, 0o644);
+    await writeFile(path, JSON.stringify(card, null, 2));
+    const error = await refusal(registry.load('card-fraud', '1'), 'CARD_SHA_MISMATCH');
+    assert.match(error.message, /card\.json sha256 is .* but the registry recorded/);
+    const [report] = await registry.verify();
+    assert.equal(report?.ok, false);
+  });
+
+  it('refuses to load a model trained on another feature schema', async () => {
+    await fresh();
+    await registry.register(artifacts('card-fraud', '3', { featureSchemaVersion: 'card-baseline-v1+aaaaaaaaaaaa' }));
+    const error = await refusal(registry.load('card-fraud', '3', { featureSchema: SCHEMA }), 'FEATURE_SCHEMA_MISMATCH');
+    assert.equal(
+      error.message,
+      `model card-fraud@3 was trained on feature schema card-baseline-v1+aaaaaaaaaaaa but the topology serves ${SCHEMA.version}` +
+        ` — retrain with \`fraudscore retrain\` or pin a model trained on ${SCHEMA.version}`,
+    );
+  });
+
+  it('requires a registered rollback target, and never deletes the champion or a rollback target', async () => {
+    await fresh();
+    await refusal(
+      registry.register(artifacts('card-fraud', '2', { rollbackTarget: 'card-fraud@1' })),
+      'ROLLBACK_TARGET_MISSING',
+    );
+    await registry.register(artifacts('card-fraud', '1'));
+    await registry.register(artifacts('card-fraud', '2', { rollbackTarget: 'card-fraud@1' }), { champion: true });
+    // A rollback target named from another model's card is protected too.
+    await registry.register(artifacts('card-fraud-lite', '1', { rollbackTarget: 'card-fraud@2' }));
+    await registry.register(artifacts('card-fraud', '4'));
+
+    const champion = await refusal(registry.delete('card-fraud', '2'), 'PROTECTED');
+    assert.match(champion.message, /card-fraud@2 is the champion; promote another version before deleting it/);
+    const target = await refusal(registry.delete('card-fraud', '1'), 'PROTECTED');
+    assert.match(target.message, /card-fraud@1 is the rollback target of card-fraud@2/);
+
+    await registry.setChampion('card-fraud', '4');
+    const crossName = await refusal(registry.delete('card-fraud', '2'), 'PROTECTED');
+    assert.match(crossName.message, /rollback target of card-fraud-lite@1/);
+
+    await registry.delete('card-fraud-lite', '1');
+    await registry.delete('card-fraud', '2');
+    await registry.delete('card-fraud', '1');
+    await assert.rejects(stat(join(dir, 'card-fraud', '1')), { code: 'ENOENT' });
+    const fraud = (await registry.list()).find((model) => model.name === 'card-fraud');
+    assert.deepEqual(
+      fraud?.versions.map((v) => v.version),
+      ['4'],
+    );
+    assert.deepEqual(
+      JSON.parse(await readFile(join(dir, 'card-fraud', 'registry.json'), 'utf8')).history.map(
+        (h: { action: string; version: string }) => `${h.action} ${h.version}`,
+      ),
+      ['register 1', 'register 2', 'promote 2', 'register 4', 'promote 4', 'delete 2', 'delete 1'],
+    );
+  });
+
+  it('diffs two versions', async () => {
+    await fresh();
+    await registry.register(artifacts('card-fraud', '1'));
+    await registry.register(artifacts('card-fraud', '2', { rollbackTarget: 'card-fraud@1' }));
+    const { diff } = await registry.diff({ name: 'card-fraud', version: '1' }, { name: 'card-fraud', version: '2' });
+    assert.deepEqual(
+      diff.fields
+        .filter((row) => row.changed)
+        .map((row) => row.field)
+        .sort(),
+      ['modelSha256', 'rollbackTarget', 'version'],
+    );
+  });
+
+  it('adopts identical leftovers of an interrupted register and refuses different ones', async () => {
+    await fresh();
+    const a = artifacts('card-fraud', '1');
+    // Files written, index not: what a crash between the two steps leaves.
+    await mkdir(join(dir, 'card-fraud', '1'), { recursive: true });
+    await writeFile(join(dir, 'card-fraud', '1', 'model.onnx'), a.model);
+    assert.equal((await registry.register(a)).status, 'registered');
+
+    const b = artifacts('card-fraud', '2');
+    await mkdir(join(dir, 'card-fraud', '2'), { recursive: true });
+    await writeFile(join(dir, 'card-fraud', '2', 'card.md'), 'something else');
+    const error = await refusal(registry.register(b), 'ARTIFACT_CONFLICT');
+    assert.match(error.message, /is not in the index .* remove the directory/);
+  });
+
+  it('fails fast, retryably, while another command holds the lock', async () => {
+    await fresh();
+    await mkdir(join(dir, 'card-fraud'), { recursive: true });
+    await writeFile(join(dir, 'card-fraud', fsRegistryLayout.lockFile), 'pid 1 since then\n');
+    const error = await refusal(registry.register(artifacts('card-fraud', '1')), 'LOCKED');
+    assert.equal(error.canRetry, true);
+  });
+
+  it('reads a trainer output directory and names a missing file', async () => {
+    await fresh();
+    const out = join(root, `out${counter}`);
+    await mkdir(out);
+    const a = artifacts('card-fraud', '1');
+    await writeFile(join(out, 'model.onnx'), a.model);
+    await writeFile(join(out, 'card.json'), a.card);
+    const error = await refusal(readModelDir(out), 'MISSING_ARTIFACT');
+    assert.match(error.message, /card\.md \(ENOENT\)/);
+    await writeFile(join(out, 'card.md'), a.cardMd);
+    assert.equal((await registry.register(await readModelDir(out))).status, 'registered');
+  });
+
+  it('says which models exist when asked for an unknown one', async () => {
+    await fresh();
+    await registry.register(artifacts('card-fraud', '1'));
+    const error = await refusal(registry.show('nope', '1'), 'NOT_FOUND');
+    assert.match(error.message, /no model named nope .* \(models: card-fraud\)/);
+    await refusal(registry.load('card-fraud', 'champion'), 'NO_CHAMPION');
+  });
+});

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DAY_MS } from '../../../../src/core/features/definitions.js';
+import { createMemoryFeatureState } from '../../../../src/core/features/memory-state.js';
+import type { StateRead, StateWrite } from '../../../../src/core/features/state-port.js';
+
+const T0 = Date.UTC(2024, 0, 1);
+
+function write(id: string, terminalId: string, eventTimeMs: number, trimBeforeMs = -Infinity): StateWrite {
+  return {
+    customers: [
+      {
+        customerId: `c-${terminalId}`,
+        records: Float64Array.of(eventTimeMs, 100, 0, eventTimeMs),
+        from: 0,
+        to: 1,
+        trimBeforeMs,
+      },
+    ],
+    terminals: [{ terminalId, transactions: [{ transactionId: id, eventTimeMs }], trimBeforeMs }],
+  };
+}
+
+function countQuery(terminalId: string, from: number, to: number): StateRead {
+  const ranges = {
+    terminalIds: [terminalId],
+    rangeStart: Int32Array.of(0, 1),
+    fromExclusiveMs: Float64Array.of(from),
+    toInclusiveMs: Float64Array.of(to),
+  };
+  return { customerIds: [`c-${terminalId}`], terminalCounts: ranges, terminalFraud: ranges };
+}
+
+describe('memory feature state', () => {
+  it('counts terminal transactions in (from, to], like ZCOUNT with an exclusive lower bound', async () => {
+    const state = createMemoryFeatureState();
+    for (const [i, time] of [T0, T0 + 10, T0 + 5, T0 + 10, T0 + 20].entries()) {
+      await state.recordBatch(write(`tx${i}`, 't', time));
+    }
+    const counts = async (from: number, to: number) =>
+      (await state.readBatch(countQuery('t', from, to))).terminalCounts[0];
+    assert.equal(await counts(T0, T0 + 10), 3);
+    assert.equal(await counts(T0 - 1, T0 + 10), 4);
+    assert.equal(await counts(T0 + 10, T0 + 20), 1);
+    assert.equal(await counts(T0 + 20, T0 + 10), 0);
+  });
+
+  it('records a transaction id once (first write wins) and joins the earliest fraud report', async () => {
+    const state = createMemoryFeatureState();
+    await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 9 }]);
+    await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 7 }]);
+    await state.recordBatch(write('a', 't', T0));
+    await state.recordBatch(write('a', 't', T0 + 1));
+    await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 8 }]);
+    const snapshot = await state.readBatch(countQuery('t', T0 - 1, T0 + 100));
+    assert.equal(snapshot.terminalCounts[0], 1);
+    assert.deepEqual(snapshot.terminalFraud[0], [{ transactionId: 'a', eventTimeMs: T0, reportedAtMs: T0 + 7 }]);
+    assert.equal(state.stats().pendingReports, 0);
+  });
+
+  it('drops the history prefix older than the trim cutoff', async () => {
+    const state = createMemoryFeatureState();
+    for (let day = 0; day < 10; day++) {
+      await state.recordBatch(write(`d${day}`, 't', T0 + day * DAY_MS, T0 + (day - 3) * DAY_MS));
+    }
+    const snapshot = await state.readBatch(countQuery('t', -Infinity, Infinity));
+    const history = snapshot.customers[0]!;
+    assert.equal(history.end - history.start, 4, 'days 6..9 stay');
+    assert.equal(history.records[history.start * 4], T0 + 6 * DAY_MS);
+    assert.equal(snapshot.terminalCounts[0], 4);
+  });
+
+  it('keeps the transaction index to the terminal retention', async () => {
+    const state = createMemoryFeatureState();
+    for (let day = 0; day < 200; day++) {
+      await state.recordBatch(write(`tx${day}`, 't', T0 + day * DAY_MS, T0 + (day - 38) * DAY_MS));
+    }
+    assert.equal(state.stats().indexedTransactions, 39);
+    // A replay of an indexed transaction is still recognised after evictions moved the index's segments.
+    await state.recordBatch(write('tx199', 't', T0 + 199 * DAY_MS, T0 + 161 * DAY_MS));
+    const snapshot = await state.readBatch(countQuery('t', -Infinity, Infinity));
+    assert.equal(snapshot.terminalCounts[0], 39);
+  });
+
+  it('finds indexed transactions after whole index segments were evicted', async () => {
+    const state = createMemoryFeatureState();
+    const perBatch = 1000;
+    // 150 days × 1000 transactions: 150k index slots, several 64k segments dropped along the way.
+    for (let day = 0; day < 150; day++) {
+      const transactions = Array.from({ length: perBatch }, (_, i) => ({
+        transactionId: `d${day}-${i}`,
+        eventTimeMs: T0 + day * DAY_MS + i,
+      }));
+      await state.recordBatch({
+        customers: [],
+        terminals: [{ terminalId: 't', transactions, trimBeforeMs: T0 + (day - 38) * DAY_MS }],
+      });
+    }
+    assert.equal(state.stats().indexedTransactions, 39 * perBatch);
+    await state.recordFraudReports([
+      { transactionId: 'd140-7', reportedAtMs: T0 },
+      { transactionId: 'd10-7', reportedAtMs: T0 },
+    ]);
+    assert.equal(state.stats().pendingReports, 1, 'the evicted transaction waits, the indexed one is joined');
+    const snapshot = await state.readBatch(countQuery('t', -Infinity, Infinity));
+    assert.deepEqual(snapshot.terminalFraud[0], [
+      { transactionId: 'd140-7', eventTimeMs: T0 + 140 * DAY_MS + 7, reportedAtMs: T0 },
+    ]);
+    assert.equal(snapshot.terminalCounts[0], 39 * perBatch);
+  });
+
+  it('forgets entities idle for longer than idleEvictionMs of event time', async () => {
+    const state = createMemoryFeatureState({ idleEvictionMs: 10 * DAY_MS });
+    await state.recordBatch(write('old', 'idle', T0));
+    for (let day = 0; day <= 12; day++) {
+      await state.recordBatch(write(`busy${day}`, 'busy', T0 + day * DAY_MS));
+    }
+    const stats = state.stats();
+    assert.equal(stats.terminals, 1);
+    assert.equal(stats.customers, 1);
+    const snapshot = await state.readBatch(countQuery('idle', -Infinity, Infinity));
+    assert.equal(snapshot.terminalCounts[0], 0);
+    assert.equal(snapshot.customers[0]!.end - snapshot.customers[0]!.start, 0);
+  });
+});

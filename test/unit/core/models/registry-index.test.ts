@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  addVersion,
+  emptyIndex,
+  parseRegistryIndex,
+  promote,
+  referrersOf,
+  RegistryRefusal,
+  removeVersion,
+  resolveVersion,
+  type IndexResult,
+  type RegistryIndex,
+  type VersionEntry,
+} from '../../../../src/core/models/registry-index.js';
+
+const AT = '2024-03-01T00:00:00.000Z';
+
+function entry(version: string, rollbackTarget: string | null = null): VersionEntry {
+  return {
+    version,
+    modelSha256: version.padStart(64, '0'),
+    cardSha256: 'c'.repeat(64),
+    cardMdSha256: 'd'.repeat(64),
+    featureSchemaVersion: 'card-baseline-v1+0123456789ab',
+    rollbackTarget,
+    registeredAt: AT,
+  };
+}
+
+function value<T>(result: IndexResult<T>): T {
+  assert.ok(result.ok, result.ok ? '' : result.message);
+  return result.value;
+}
+
+function refused<T>(result: IndexResult<T>, code: string): string {
+  assert.equal(result.ok, false, 'expected a refusal');
+  if (result.ok) return '';
+  assert.equal(result.code, code);
+  return result.message;
+}
+
+function twoVersions(): RegistryIndex {
+  const one = value(addVersion(emptyIndex('card-fraud'), entry('1'), true, AT));
+  return value(addVersion(one, entry('2', 'card-fraud@1'), true, AT));
+}
+
+describe('registry index', () => {
+  it('adds versions, derives rollback targets and records history', () => {
+    const index = twoVersions();
+    assert.deepEqual(
+      index.versions.map((v) => v.version),
+      ['1', '2'],
+    );
+    assert.deepEqual(index.rollbackTargets, ['card-fraud@1']);
+    assert.deepEqual(
+      index.history.map((h) => `${h.action} ${h.version}`),
+      ['register 1', 'register 2'],
+    );
+  });
+
+  it('never replaces a version', () => {
+    refused(addVersion(twoVersions(), entry('2'), true, AT), RegistryRefusal.VersionExists);
+  });
+
+  it('refuses a rollback target that is not registered', () => {
+    const message = refused(
+      addVersion(emptyIndex('card-fraud'), entry('1', 'card-fraud@0'), false, AT),
+      RegistryRefusal.RollbackTargetMissing,
+    );
+    assert.match(message, /names rollback target card-fraud@0, which is not registered/);
+  });
+
+  it('resolves champion and reports when there is none', () => {
+    const index = twoVersions();
+    assert.match(refused(resolveVersion(index, 'champion'), RegistryRefusal.NoChampion), /fraudscore models promote/);
+    const promoted = value(promote(index, '2', AT));
+    assert.equal(value(resolveVersion(promoted, 'champion')).version, '2');
+    assert.deepEqual(promoted.history.at(-1), { at: AT, action: 'promote', version: '2', previousChampion: null });
+    assert.match(refused(resolveVersion(index, '9'), RegistryRefusal.NotFound), /versions: 1, 2/);
+  });
+
+  it('refuses to delete the champion or a rollback target, and deletes anything else', () => {
+    const index = value(promote(twoVersions(), '2', AT));
+    assert.match(refused(removeVersion(index, '2', [], AT), RegistryRefusal.Protected), /is the champion/);
+    const referrers = referrersOf([index], 'card-fraud@1');
+    assert.deepEqual(referrers, ['card-fraud@2']);
+    assert.match(
+      refused(removeVersion(index, '1', referrers, AT), RegistryRefusal.Protected),
+      /rollback target of card-fraud@2/,
+    );
+    const three = value(addVersion(index, entry('3'), true, AT));
+    const after = value(removeVersion(three, '3', [], AT));
+    assert.deepEqual(
+      after.versions.map((v) => v.version),
+      ['1', '2'],
+    );
+    assert.equal(after.history.at(-1)?.action, 'delete');
+  });
+
+  it('refuses an index with duplicate versions or a dangling champion', () => {
+    const index = twoVersions();
+    refused(parseRegistryIndex({ ...index, versions: [...index.versions, entry('1')] }, 'r.json'), 'INVALID_INDEX');
+    refused(parseRegistryIndex({ ...index, champion: '7' }, 'r.json'), 'INVALID_INDEX');
+    assert.deepEqual(value(parseRegistryIndex(JSON.parse(JSON.stringify(index)), 'r.json')), index);
+  });
+});

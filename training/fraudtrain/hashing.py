@@ -1,0 +1,21 @@
+"""SHA-256 helpers. Every artifact that a card names is identified by the hash of its exact bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+# 1 MiB reads keep memory flat for multi-GB training tables without slowing small files.
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,129 @@
+"""Loading and checking the training table written by the backfill, and its manifest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .hashing import sha256_file
+
+# Columns the trainer itself reads besides the features. The features come from the manifest, in its order:
+# the manifest is the contract with the serving side, the CSV header order is not.
+ID_COLUMNS = ("transaction_id", "customer_id", "terminal_id")
+META_COLUMNS = ("event_time_ms", "label", "label_reported_at_ms", "split")
+SPLIT_VALUES = frozenset({"train", "valid", "test"})
+
+
+class TableError(ValueError):
+    """The table or manifest is unusable; the message names the file, the field and what to do."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    sha256: str
+    feature_schema_version: str
+    feature_names: tuple[str, ...]
+    rows: int
+    table_sha256: str
+    # Everything else the backfill wrote (label delay, sources, ...): copied into the card when present.
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    path: Path
+    sha256: str
+    frame: pd.DataFrame
+
+
+def _table_sha256(path: Path, raw: dict[str, Any]) -> str:
+    # The backfill's manifest describes the table it wrote as {"table": {"file", "bytes", "sha256", ...}}.
+    table = raw.get("table")
+    digest = table.get("sha256") if isinstance(table, dict) else None
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise TableError(f"manifest {path}: field 'table.sha256' must be the table's sha256 (64 hex digits), got {digest!r}")
+    return digest
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise TableError(f"manifest {path}: cannot read it as JSON ({error})") from error
+    if not isinstance(raw, dict):
+        raise TableError(f"manifest {path}: expected a JSON object")
+
+    def field(name: str, kind: type) -> Any:
+        value = raw.get(name)
+        # bool is an int in Python; a manifest saying "rows": true is broken, not one row.
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise TableError(f"manifest {path}: field {name!r} must be a {kind.__name__}, got {value!r}")
+        return value
+
+    names = field("featureNames", list)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise TableError(f"manifest {path}: field 'featureNames' must be a non-empty list of strings")
+    if len(set(names)) != len(names):
+        raise TableError(f"manifest {path}: field 'featureNames' has duplicates")
+    version = field("featureSchemaVersion", str)
+    if not version:
+        raise TableError(f"manifest {path}: field 'featureSchemaVersion' is empty")
+    return Manifest(
+        path=path,
+        sha256=sha256_file(path),
+        feature_schema_version=version,
+        feature_names=tuple(names),
+        rows=field("rows", int),
+        table_sha256=_table_sha256(path, raw),
+        raw=raw,
+    )
+
+
+def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str | None) -> Table:
+    """Read the CSV; with expected_sha256, refuse a table whose bytes are not the ones the manifest describes."""
+    digest = sha256_file(path)
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise TableError(
+            f"table {path}: sha256 is {digest} but its manifest says {expected_sha256}; "
+            "the table changed after the backfill wrote it: rerun the backfill"
+        )
+    # Ids stay strings (leading zeros matter); features are read as float64 and narrowed to float32 later,
+    # exactly once, in model.py.
+    dtypes: dict[str, Any] = {c: "string" for c in ID_COLUMNS}
+    dtypes.update({"event_time_ms": "int64", "label_reported_at_ms": "float64", "split": "string", "label": "int64"})
+    dtypes.update({n: "float64" for n in feature_names})
+    try:
+        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as error:
+        raise TableError(f"table {path}: cannot parse it ({error})") from error
+
+    missing = [c for c in (*ID_COLUMNS, *META_COLUMNS, *feature_names) if c not in frame.columns]
+    if missing:
+        raise TableError(f"table {path}: missing columns {missing}")
+    bad_split = sorted(set(frame["split"].dropna().unique()) - SPLIT_VALUES)
+    if bad_split or frame["split"].isna().any():
+        raise TableError(f"table {path}: column 'split' must be one of {sorted(SPLIT_VALUES)}, found {bad_split}")
+    bad_label = sorted(set(frame["label"].unique()) - {0, 1})
+    if bad_label:
+        raise TableError(f"table {path}: column 'label' must be 0 or 1, found {bad_label}")
+    values = frame[list(feature_names)].to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    if not finite.all():
+        # The backfill imputes declared defaults; a non-finite value here means the contract was broken upstream.
+        worst = [feature_names[i] for i in np.flatnonzero(~finite.all(axis=0))]
+        raise TableError(
+            f"table {path}: {int((~finite).sum())} non-finite feature values in {worst}; "
+            "the backfill must impute declared defaults"
+        )
+    return Table(path=path, sha256=digest, frame=frame)
+
+
+def load_reference(path: Path, feature_names: tuple[str, ...]) -> Table:
+    """A frozen reference set: same columns, no manifest; identified in the card by its sha256."""
+    return load_table(path, feature_names, expected_sha256=None)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Produces the demo/test model committed under registry/: the whole loop, from seeded simulated traffic to a
+# registered champion. simulate -> backfill -> train -> register. Re-running it with the same code gives the same
+# model bytes (training is deterministic); the registry refuses to overwrite a version with different bytes.
+#
+#   bash training/make-demo-model.sh [version]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version="${1:-1}"
+work="${FRAUDSCORE_WORK:-.fraudscore/demo-model}"
+cli=(node dist/src/cli/main.js)
+topology=topologies/card-payments.yaml
+mkdir -p "$work"
+
+[ -f dist/src/cli/main.js ] || npm run build
+bash training/setup.sh
+
+# Training data: seed 42, 2,000 customers, 1,000 terminals, 60 days. The frozen reference set: another seed.
+"${cli[@]}" simulate --out-dir "$work/train-raw" --seed 42 --days 60
+"${cli[@]}" simulate --out-dir "$work/reference-raw" --seed 1042 --days 45
+"${cli[@]}" backfill -t "$topology" --events "$work/train-raw/events.jsonl" --labels "$work/train-raw/labels.jsonl" \
+  --out "$work/train.csv" --no-progress >/dev/null
+# The reference rows start after 30 days so that every window is warm.
+"${cli[@]}" backfill -t "$topology" --events "$work/reference-raw/events.jsonl" --labels "$work/reference-raw/labels.jsonl" \
+  --from 2026-02-04 --out "$work/reference.csv" --no-progress >/dev/null
+
+rm -rf "$work/model"
+(cd training && .venv/bin/python -m fraudtrain.train --table "../$work/train.csv" --out "../$work/model" \
+  --name card-fraud --version "$version" --seed 42 --reference "../$work/reference.csv" --test-days 7 \
+  --owner fraud-ml-team --threshold-alert-rate 0.01 --serving-slo '{"batchP99Ms": 100}' \
+  --created-at 2026-11-25T00:00:00Z)
+"${cli[@]}" models register --dir "$work/model" --registry registry --champion
+"${cli[@]}" models show "card-fraud@$version" --registry registry | head -40

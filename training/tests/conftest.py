@@ -1,0 +1,54 @@
+"""Shared fixtures: one synthetic table and one trained model per session; training is the slow part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fraudtrain.train import main as train_main
+from tests.synthetic import write_synthetic
+
+CREATED_AT = "2024-03-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    table: Path
+    manifest: Path
+    reference: Path
+
+
+def train_into(data: Synthetic, out: Path, *extra: str) -> int:
+    return train_main(
+        [
+            "--table", str(data.table),
+            "--manifest", str(data.manifest),
+            "--reference", str(data.reference),
+            "--out", str(out),
+            "--name", "card-fraud",
+            "--version", "1",
+            "--seed", "42",
+            "--owner", "fraud-ml",
+            "--rollback-target", "card-fraud@0",
+            "--created-at", CREATED_AT,
+            *extra,
+        ]
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
+    root = tmp_path_factory.mktemp("synthetic")
+    table, manifest = write_synthetic(root, days=40, seed=7)
+    # A frozen reference set from another seed: same columns, other customers and terminals.
+    reference, _ = write_synthetic(root, days=14, seed=99, name="reference")
+    return Synthetic(table=table, manifest=manifest, reference=reference)
+
+
+@pytest.fixture(scope="session")
+def trained(synthetic: Synthetic, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("model")
+    assert train_into(synthetic, out) == 0
+    return out

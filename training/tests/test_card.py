@@ -1,0 +1,82 @@
+"""The card has every field the registry and the serving side read, and its hashes are the artifacts' hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from fraudtrain.provenance import LOCKFILE
+from tests.conftest import CREATED_AT, Synthetic, train_into
+from tests.synthetic import FEATURE_NAMES, SCHEMA_VERSION
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def card(trained: Path) -> dict:
+    return json.loads((trained / "card.json").read_text())
+
+
+def test_card_fields(card: dict, trained: Path, synthetic: Synthetic) -> None:
+    assert card["name"] == "card-fraud" and card["version"] == "1"
+    assert card["createdAt"] == CREATED_AT.replace("Z", ".000Z")
+    assert card["owner"] == "fraud-ml"
+    assert card["modelFile"] == "model.onnx"
+    assert card["input"] == {"name": "input", "features": list(FEATURE_NAMES), "dtype": "float32"}
+    assert card["output"] == {"name": "probabilities", "positiveClassIndex": 1}
+    assert card["featureSchemaVersion"] == SCHEMA_VERSION
+    assert card["rollbackTarget"] == "card-fraud@0"
+    assert card["servingSlo"] == {"batchP99Ms": 100}
+    ds = card["dataset"]
+    assert ds["rows"] == json.loads(synthetic.manifest.read_text())["rows"]
+    assert ds["labelDelayDays"] == 7
+    assert ds["eventTimeFrom"] < ds["eventTimeTo"]
+    assert card["split"]["testDays"] == 7 and card["split"]["seed"] == 42
+    tr = card["training"]
+    assert tr["seed"] == 42 and tr["params"]["deterministic"] is True and tr["params"]["num_threads"] == 1
+    assert set(tr["libraries"]) >= {"python", "lightgbm", "onnxmltools", "onnx", "onnxruntime", "numpy"}
+    assert tr["codeCommit"] == "unknown" or len(tr["codeCommit"]) == 40
+    assert tr["codeDirty"] in (True, False, None)
+    assert tr["onnx"]["maxAbsDiffVsNative"] <= 1e-5
+    for key in ("test", "reference"):
+        m = card["metrics"][key]
+        assert {"rows", "fraudRate", "aucRoc", "averagePrecision", "cardPrecisionAt100", "brier", "reliability"} <= set(m)
+        assert len(m["reliability"]) == 10 and sum(b["count"] for b in m["reliability"]) == m["rows"]
+    assert card["metrics"]["reference"]["tableSha256"] == sha256(synthetic.reference)
+    assert 0 < card["decision"]["threshold"] < 1
+    assert card["decision"]["targetAlertRate"] == 0.01
+    assert 0.01 <= card["decision"]["expectedAlertRate"] < 0.02
+
+
+def test_card_hashes_match_the_artifacts(card: dict, trained: Path, synthetic: Synthetic) -> None:
+    assert card["modelSha256"] == sha256(trained / "model.onnx")
+    assert card["dataset"]["tableSha256"] == sha256(synthetic.table)
+    assert card["dataset"]["manifestSha256"] == sha256(synthetic.manifest)
+    assert card["training"]["lockfileSha256"] == sha256(LOCKFILE)
+
+
+def test_card_markdown_is_rendered(trained: Path, card: dict) -> None:
+    text = (trained / "card.md").read_text()
+    assert text.startswith("# Model card: card-fraud@1")
+    assert card["modelSha256"] in text and "terminal_risk_30d" in text
+
+
+def test_quality_floor_on_the_learnable_table(card: dict) -> None:
+    assert card["metrics"]["test"]["aucRoc"] > 0.8
+    assert card["metrics"]["reference"]["aucRoc"] > 0.8
+
+
+def test_a_table_that_does_not_match_its_manifest_is_refused(
+    synthetic: Synthetic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tampered = tmp_path / "table.csv"
+    tampered.write_bytes(synthetic.table.read_bytes().replace(b",0,,train\n", b",1,,train\n", 1))
+    data = Synthetic(table=tampered, manifest=synthetic.manifest, reference=synthetic.reference)
+    assert train_into(data, tmp_path / "out") == 2
+    assert "sha256 is" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists(), "nothing may be written for a refused table"
