@@ -8,7 +8,7 @@
  * Target on the 2-core reference machine: >= 200k events/s. Generation time is not counted.
  */
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBackfill } from '../src/backfill/index.js';
@@ -87,6 +87,7 @@ try {
     `generated ${EVENTS} events over ${DAYS} days in ${((performance.now() - generatedAt) / 1000).toFixed(1)} s (${dir})`,
   );
 
+  const cpuBefore = process.cpuUsage();
   const result = await runBackfill({
     events: inputs.events,
     labels: inputs.labels,
@@ -95,7 +96,10 @@ try {
     stdout: null,
     ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
   });
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const [load1] = loadavg();
   const { manifest } = result;
   console.log(
     JSON.stringify(
@@ -107,6 +111,10 @@ try {
         tableMiB: +(manifest.table.bytes / 2 ** 20).toFixed(1),
         wallSeconds: +(result.elapsedMs / 1000).toFixed(2),
         eventsPerSecond: Math.round(result.eventsPerSecond),
+        // CPU seconds of this process (all its threads): on a shared machine, wall time also measures the neighbours.
+        cpuSeconds: +cpuSeconds.toFixed(2),
+        eventsPerCpuSecond: Math.round(manifest.eventsRead / cpuSeconds),
+        loadAverage1m: +load1!.toFixed(2),
         peakRssMiB: Math.round(peakRssMiB),
         target: TARGET_EVENTS_PER_SECOND,
         meetsTarget: result.eventsPerSecond >= TARGET_EVENTS_PER_SECOND,

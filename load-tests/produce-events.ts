@@ -3,9 +3,8 @@
  * RSS and CPU are measured alone. Usage: node dist/load-tests/produce-events.js <topology.yaml> <count>
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { loadTopology } from '../src/config/index.js';
+import { loadTopology, registryConnection } from '../src/config/index.js';
 import { createAvroSerde } from '../src/adapters/registry/serde.js';
-import { registryConnection } from '../src/runtime/context.js';
 import { readContractSchema } from '../src/adapters/registry/contract-schemas.js';
 
 const [file, countText] = process.argv.slice(2);

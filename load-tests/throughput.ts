@@ -56,6 +56,7 @@ execFileSync(process.execPath, ['dist/load-tests/produce-events.js', file, Strin
 process.stdout.write(`filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`);
 
 const latencies: number[] = [];
+const stageTotals: Record<string, number> = {};
 const sizes: number[] = [];
 let committed = 0;
 let firstCommitAt = 0;
@@ -74,6 +75,7 @@ const pipeline = await createPipeline({
     lastCommitAt = now;
     committed += summary.scored + summary.deadLettered;
     latencies.push(batch.latencyMs);
+    for (const [stage, ms] of Object.entries(summary.stageMs)) stageTotals[stage] = (stageTotals[stage] ?? 0) + ms;
     sizes.push(batch.size);
     if (committed >= events) done();
   },
@@ -99,6 +101,9 @@ process.stdout.write(
     `wall (incl. join)  ${((lastCommitAt - runStart) / 1000).toFixed(2)} s`,
     `sustained          ${sustained.toFixed(0)} events/s   (target >= 20000)`,
     `batch latency      p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms   (close -> commit; target p99 <= 100)`,
+    `stage means        ${Object.entries(stageTotals)
+      .map(([stage, ms]) => `${stage} ${(ms / sizes.length).toFixed(1)} ms`)
+      .join(', ')} per batch`,
     `peak RSS           ${peakRssMiB.toFixed(0)} MiB   (target <= 300; pipeline process only)`,
     '',
   ].join('\n'),

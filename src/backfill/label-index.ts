@@ -9,10 +9,17 @@ export interface TrainingLabel {
 
 const UNLABELLED: TrainingLabel = Object.freeze({ label: 0, reportedAtMs: null });
 
+interface Reports {
+  /** Earliest fraud report, Infinity if none. */
+  fraudAt: number;
+  /** Earliest non-fraud report, Infinity if none. */
+  legitimateAt: number;
+}
+
 /** The training target of each transaction, as known at an as-of time; kept apart from the feature state. */
 export class LabelIndex {
-  private readonly fraudAt = new Map<string, number>();
-  private readonly legitimateAt = new Map<string, number>();
+  // One map for both kinds: most transactions have no label, and a miss should cost one lookup, not two.
+  private readonly reports = new Map<string, Reports>();
   labels = 0;
   fraudLabels = 0;
   latestReportedAtMs: number | null = null;
@@ -23,23 +30,30 @@ export class LabelIndex {
       if (this.latestReportedAtMs === null || label.reportedAtMs > this.latestReportedAtMs) {
         this.latestReportedAtMs = label.reportedAtMs;
       }
-      const map = label.isFraud ? this.fraudAt : this.legitimateAt;
-      if (label.isFraud) this.fraudLabels++;
-      const known = map.get(label.transactionId);
-      if (known === undefined || label.reportedAtMs < known) {
-        map.set(label.transactionId, label.reportedAtMs);
+      let reports = this.reports.get(label.transactionId);
+      if (reports === undefined) {
+        reports = { fraudAt: Infinity, legitimateAt: Infinity };
+        this.reports.set(label.transactionId, reports);
+      }
+      if (label.isFraud) {
+        this.fraudLabels++;
+        reports.fraudAt = Math.min(reports.fraudAt, label.reportedAtMs);
+      } else {
+        reports.legitimateAt = Math.min(reports.legitimateAt, label.reportedAtMs);
       }
     }
   }
 
   labelOf(transactionId: string, asOfMs: number): TrainingLabel {
-    const fraudAt = this.fraudAt.get(transactionId);
-    if (fraudAt !== undefined && fraudAt <= asOfMs) {
-      return { label: 1, reportedAtMs: fraudAt };
+    const reports = this.reports.get(transactionId);
+    if (reports === undefined) {
+      return UNLABELLED;
     }
-    const legitimateAt = this.legitimateAt.get(transactionId);
-    if (legitimateAt !== undefined && legitimateAt <= asOfMs) {
-      return { label: 0, reportedAtMs: legitimateAt };
+    if (reports.fraudAt <= asOfMs) {
+      return { label: 1, reportedAtMs: reports.fraudAt };
+    }
+    if (reports.legitimateAt <= asOfMs) {
+      return { label: 0, reportedAtMs: reports.legitimateAt };
     }
     return UNLABELLED;
   }

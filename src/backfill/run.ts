@@ -11,7 +11,7 @@ import { createProgress } from './progress.js';
 import { fileLabelSource, fileTransactionSource, type LabelSource } from './sources.js';
 import { splitOf } from './split.js';
 import { HashingFileWriter } from './table-writer.js';
-import { tableHeader, tableRow } from './training-table.js';
+import { tableColumns, writeTableRow } from './training-table.js';
 
 export interface BackfillResult {
   readonly manifest: BackfillManifest;
@@ -61,12 +61,13 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   mkdirSync(dirname(tablePath), { recursive: true });
   const partial = `${tablePath}.partial`;
   const writer = new HashingFileWriter(partial);
+  const columns = tableColumns(engine.schema.names);
   const progress = createProgress(options.progress ?? process.stderr.isTTY === true);
   const counts = { events: 0, rows: 0, positives: 0, train: 0, valid: 0, test: 0 };
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
   let table: { bytes: number; sha256: string };
   try {
-    writer.write(`${tableHeader(engine.schema.names)}\n`);
+    writer.text(`${columns.join(',')}\n`);
     for await (const batch of events.batches(batchSize)) {
       const rows = await engine.featurize(batch);
       counts.events += batch.length;
@@ -82,7 +83,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         if (t > window.rowMax) window.rowMax = t;
         const label = labels.labelOf(tx.transactionId, asOf);
         const split = splitOf(tx.transactionId);
-        writer.write(tableRow(tx, rows[i]!, label, split));
+        writeTableRow(writer, tx, rows[i]!, label, split);
         counts.rows++;
         counts.positives += label.label;
         counts[split]++;
@@ -123,7 +124,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       file: basename(tablePath),
       bytes: table.bytes,
       sha256: table.sha256,
-      columns: tableHeader(engine.schema.names).split(','),
+      columns,
     },
     inputs: { events: events.fingerprint(), labels: labelSources.map((source) => source.fingerprint()) },
   };

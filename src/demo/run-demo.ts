@@ -1,11 +1,11 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
+import { isolateTopology, loadTopology, registryConnection, type Topology } from '../config/index.js';
 import { createLogger } from '../adapters/observability/logger.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
 import type { SimulationOptions } from '../core/simulate/index.js';
 import { simulateToKafka } from '../simulate/index.js';
-import { createPipeline, createRedis, registryConnection } from '../runtime/context.js';
+import { createPipeline, createRedis } from '../runtime/context.js';
 
 export interface DemoOptions {
   readonly topologyFile: string;
@@ -43,7 +43,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const pipeline = await createPipeline({
     topology,
     instanceId: 'demo',
-    log: createLogger({ name: topology.name, level: 'warn' }),
+    log: createLogger({ name: topology.name, level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'error' }),
     onCommitted: (summary, batch) => {
       lastCommitAt = performance.now();
       if (firstCommitAt === 0) firstCommitAt = lastCommitAt;

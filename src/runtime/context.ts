@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Consumer } from 'kafkajs';
-import { resolveSecret, type Topology } from '../config/index.js';
+import { registryConnection, resolveSecret, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
@@ -48,20 +48,6 @@ export function createRedis(
     enableAutoPipelining: false,
     lazyConnect: true,
   });
-}
-
-export function registryConnection(
-  topology: Topology,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-) {
-  const { schemaRegistry } = topology;
-  return {
-    url: schemaRegistry.url,
-    ...(schemaRegistry.username ? { username: schemaRegistry.username } : {}),
-    ...(schemaRegistry.password
-      ? { password: resolveSecret(schemaRegistry.password, 'schemaRegistry.password', env) }
-      : {}),
-  };
 }
 
 export interface PipelineContext {

@@ -105,6 +105,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const labels: LabelEvent[] = [];
     let labelRecords = 0;
 
+    await deps.serde.prepare(records.map((record) => record.value));
     for (const record of records) {
       let perTopic = offsets.get(record.topic);
       if (!perTopic) offsets.set(record.topic, (perTopic = new Map()));
@@ -121,7 +122,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         );
         continue;
       }
-      const decoded = await deps.serde.decode(record.value);
+      const decoded = deps.serde.decodeSync(record.value);
       if (!decoded.ok) {
         deadLetter(record, decoded.reason, decoded.detail, null);
         continue;

@@ -33,6 +33,13 @@ export interface AvroSerde {
   encode(schemaId: number, value: unknown): Buffer;
   /** Decodes wire-format bytes. Bad bytes give a reason; only an unreachable registry throws. */
   decode(bytes: Buffer | null): Promise<DecodeResult>;
+  /**
+   * Looks up, once, every schema id the values name, so that decodeSync can run a whole batch without awaiting per
+   * record (a promise per record costs more than the Avro decoding itself).
+   */
+  prepare(values: readonly (Buffer | null)[]): Promise<void>;
+  /** As decode, for values whose schema ids prepare() has seen. */
+  decodeSync(bytes: Buffer | null): DecodeResult;
   /** Sets the subject's compatibility level (BACKWARD by default on the stack). */
   setCompatibility(subject: string, level: 'BACKWARD' | 'FULL' | 'NONE' | 'FORWARD'): Promise<void>;
 }
@@ -72,7 +79,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
     }
   }
 
-  return {
+  const serde: AvroSerde = {
     async register(subject, schema) {
       const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
       types.set(id, avro.Type.forSchema(schema as avro.Schema));
@@ -89,6 +96,17 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       return out;
     },
     async decode(bytes) {
+      await serde.prepare([bytes]);
+      return serde.decodeSync(bytes);
+    },
+    async prepare(values) {
+      const ids = new Set<number>();
+      for (const bytes of values) {
+        if (bytes && bytes.length >= HEADER_BYTES && bytes[0] === MAGIC_BYTE) ids.add(bytes.readUInt32BE(1));
+      }
+      for (const id of ids) await typeFor(id);
+    },
+    decodeSync(bytes) {
       if (bytes === null || bytes.length === 0) {
         return { ok: false, reason: DeadLetterReason.MissingValue, detail: 'record has no value (null or empty)' };
       }
@@ -100,8 +118,9 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
         };
       }
       const schemaId = bytes.readUInt32BE(1);
-      const type = await typeFor(schemaId);
+      const type = types.get(schemaId);
       if (!type) {
+        if (!unknownIds.has(schemaId)) throw new Error(`schema ${schemaId} was not prepared; call prepare() first`);
         return {
           ok: false,
           reason: DeadLetterReason.UnknownSchemaId,
@@ -111,11 +130,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       try {
         const value = type.fromBuffer(bytes.subarray(HEADER_BYTES)) as unknown;
         if (value === null || typeof value !== 'object') {
-          return {
-            ok: false,
-            reason: DeadLetterReason.WrongSchema,
-            detail: `schema ${schemaId} is not a record schema`,
-          };
+          return { ok: false, reason: DeadLetterReason.WrongSchema, detail: `schema ${schemaId} is not a record schema` };
         }
         return { ok: true, schemaId, value: value as Record<string, unknown> };
       } catch (error) {
@@ -144,4 +159,5 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       }
     },
   };
+  return serde;
 }

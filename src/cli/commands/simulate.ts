@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { loadTopology, registryConnection } from '../../config/index.js';
 import {
   DAY_MS,
   DEFAULT_SIMULATION_OPTIONS,
@@ -25,6 +26,7 @@ interface SimulateFlags {
   format: OutputFormat;
   kafka?: boolean;
   brokers: string;
+  topology?: string;
   registryUrl: string;
   topic: string;
   labelsTopic: string;
@@ -105,8 +107,19 @@ function explainOptionError(error: unknown): unknown {
   return flag ? new Error(`${flag}: ${error.message}`, { cause: error }) : error;
 }
 
-/** Kafka settings from flags (whose defaults come from the environment). A topology loader can replace this. */
+/** Kafka settings from a topology file when given, else from flags (whose defaults come from the environment). */
 function kafkaSettings(flags: SimulateFlags): SimulatorKafkaSettings {
+  if (flags.topology) {
+    const topology = loadTopology(flags.topology);
+    return {
+      brokers: topology.kafka.brokers,
+      clientId: `${topology.kafka.clientId}-simulator`,
+      registry: registryConnection(topology),
+      transactionsTopic: topology.topics.input,
+      labelsTopic: topology.topics.labels,
+      partitions: topology.topics.partitions,
+    };
+  }
   return {
     ...kafkaSettingsFromEnv(process.env),
     brokers: splitBrokers(flags.brokers),
@@ -176,6 +189,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--out-dir <dir>', 'write events.<ext> and labels.<ext> here')
     .addOption(new Option('--format <format>', 'file format').choices(Object.values(OutputFormat)).default('jsonl'))
     .option('--kafka', 'produce to Kafka (Avro, Confluent wire format) instead of files')
+    .option('-t, --topology <file>', 'with --kafka: take brokers, registry and topics from this topology')
     .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated', env.brokers.join(','))
     .option('--registry-url <url>', 'Confluent-compatible schema registry API', env.registry.url)
     .option('--topic <name>', 'input (transactions) topic', env.transactionsTopic)

@@ -1,6 +1,9 @@
 /**
- * When does a microbatch close? At maxRecords or maxWaitMs after its first record, whichever comes first.
- * A value object with an injected clock reading (no timers): the runner asks it, tests drive it with numbers.
+ * When does a microbatch close? When maxRecords are waiting, or maxWaitMs after the oldest waiting record arrived,
+ * whichever comes first. Pure: the runner passes what is waiting and the clock reading; tests pass numbers.
+ *
+ * A batch is only formed when the scorer can take it, so records wait in the intake rather than in closed batches:
+ * "closed" then means "taken for scoring", and close-to-commit latency measures the work, not a queue.
  */
 export type CloseReason = 'size' | 'time' | 'shutdown' | 'rebalance';
 
@@ -9,41 +12,21 @@ export interface BatchWindowPolicy {
   readonly maxWaitMs: number;
 }
 
-export class BatchWindow {
-  private count = 0;
-  private openedAtMs: number | undefined;
+export interface IntakeState {
+  readonly waiting: number;
+  /** Arrival time of the oldest waiting record; undefined when nothing waits. */
+  readonly oldestArrivalMs: number | undefined;
+}
 
-  constructor(private readonly policy: BatchWindowPolicy) {}
+export function closeReason(policy: BatchWindowPolicy, intake: IntakeState, nowMs: number): CloseReason | undefined {
+  if (intake.waiting === 0 || intake.oldestArrivalMs === undefined) return undefined;
+  if (intake.waiting >= policy.maxRecords) return 'size';
+  if (nowMs - intake.oldestArrivalMs >= policy.maxWaitMs) return 'time';
+  return undefined;
+}
 
-  /** Records n more; returns 'size' when the batch is now full. */
-  add(n: number, nowMs: number): CloseReason | undefined {
-    if (n <= 0) return undefined;
-    if (this.openedAtMs === undefined) this.openedAtMs = nowMs;
-    this.count += n;
-    return this.count >= this.policy.maxRecords ? 'size' : undefined;
-  }
-
-  /** How many more records fit before the size limit. */
-  room(): number {
-    return Math.max(0, this.policy.maxRecords - this.count);
-  }
-
-  /** 'time' when the window has been open for maxWaitMs. An empty window never expires. */
-  expired(nowMs: number): CloseReason | undefined {
-    return this.openedAtMs !== undefined && nowMs - this.openedAtMs >= this.policy.maxWaitMs ? 'time' : undefined;
-  }
-
-  /** Milliseconds until the window expires; undefined while empty. */
-  untilNext(nowMs: number): number | undefined {
-    return this.openedAtMs === undefined ? undefined : Math.max(0, this.openedAtMs + this.policy.maxWaitMs - nowMs);
-  }
-
-  size(): number {
-    return this.count;
-  }
-
-  reset(): void {
-    this.count = 0;
-    this.openedAtMs = undefined;
-  }
+/** Milliseconds until the waiting records' window expires; undefined while nothing waits. */
+export function untilExpiry(policy: BatchWindowPolicy, intake: IntakeState, nowMs: number): number | undefined {
+  if (intake.waiting === 0 || intake.oldestArrivalMs === undefined) return undefined;
+  return Math.max(0, intake.oldestArrivalMs + policy.maxWaitMs - nowMs);
 }

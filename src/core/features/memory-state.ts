@@ -52,7 +52,6 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
   const customers = new Map<string, CustomerLog>();
   const terminals = new Map<string, TerminalLog>();
   const index = new TransactionIndex();
-  const pending = new Map<string, number>();
   let newestOverall = -Infinity;
   let lastSweep = -Infinity;
   // What the last recordBatch looked up, for the readBatch of the same batch.
@@ -115,17 +114,14 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
         for (const tx of append.transactions) {
           if (tx.eventTimeMs > newestOverall) newestOverall = tx.eventTimeMs;
           // First write wins: a replayed (already indexed) transaction changes nothing.
-          if (!index.add(tx.transactionId, log, tx.eventTimeMs)) {
+          const added = index.add(tx.transactionId, log, tx.eventTimeMs);
+          if (added === ALREADY_INDEXED) {
             continue;
           }
           log.insert(tx.eventTimeMs);
-          if (pending.size > 0) {
-            const reportedAtMs = pending.get(tx.transactionId);
-            if (reportedAtMs !== undefined) {
-              pending.delete(tx.transactionId);
-              index.setReportedAt(tx.transactionId, reportedAtMs);
-              log.putFraud({ transactionId: tx.transactionId, eventTimeMs: tx.eventTimeMs, reportedAtMs });
-            }
+          if (added === JOINED_PENDING) {
+            const reportedAtMs = index.reportedAt(index.slotOf(tx.transactionId)!);
+            log.putFraud({ transactionId: tx.transactionId, eventTimeMs: tx.eventTimeMs, reportedAtMs });
           }
         }
         log.trimBefore(append.trimBeforeMs);
@@ -165,16 +161,13 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
       for (const report of reports) {
         const slot = index.slotOf(report.transactionId);
         if (slot === undefined) {
-          const known = pending.get(report.transactionId);
-          if (known === undefined || report.reportedAtMs < known) {
-            pending.set(report.transactionId, report.reportedAtMs);
-          }
+          index.addPending(report.transactionId, report.reportedAtMs);
           continue;
         }
         // Keep the earliest report: "known fraudulent by t" holds from the first fraud label on.
         const known = index.reportedAt(slot);
         if (Number.isNaN(known) || report.reportedAtMs < known) {
-          index.setReportedAt(report.transactionId, report.reportedAtMs);
+          index.setReportedAt(slot, report.reportedAtMs);
           index.terminal(slot).putFraud({
             transactionId: report.transactionId,
             eventTimeMs: index.eventTime(slot),
@@ -190,7 +183,7 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
         customers: customers.size,
         terminals: terminals.size,
         indexedTransactions: index.size,
-        pendingReports: pending.size,
+        pendingReports: index.pendingCount,
       };
     },
   };
@@ -216,13 +209,22 @@ interface Segment {
   readonly reportedAt: Float64Array;
 }
 
+const ADDED = 0;
+const ALREADY_INDEXED = 1;
+const JOINED_PENDING = 2;
+/** The map's value for a fraud report waiting for its transaction (slots are >= 0). */
+const PENDING = -1;
+
 /**
- * Transaction id → (terminal, event time, earliest fraud report). The map holds slot numbers (small integers, no
- * object per transaction); slot data lives in fixed-size segments, evicted in insertion order (about event-time
- * order), so memory follows the retention, not the length of the backfill.
+ * Transaction id → (terminal, event time, earliest fraud report), and fraud reports waiting for their transaction.
+ * One map holds both (a slot number, or PENDING), so that recording a new transaction costs a single map operation:
+ * set, then see whether the size grew; only a known id (a replay, or a waiting report) takes the slow path. Slot
+ * data lives in fixed-size segments, evicted in insertion order (about event-time order), so memory follows the
+ * retention, not the length of the backfill. Waiting reports are never evicted (the backfill reads all labels first).
  */
 class TransactionIndex {
   private readonly slots = new Map<string, number>();
+  private readonly pending = new Map<string, number>();
   private readonly segments: Segment[] = [];
   /** Global slot number of segments[0][0]. */
   private base = 0;
@@ -230,19 +232,32 @@ class TransactionIndex {
   private evicted = 0;
 
   get size(): number {
-    return this.slots.size;
+    return this.slots.size - this.pending.size;
+  }
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
-  /** Adds the transaction unless already indexed; returns whether it was added. */
-  add(id: string, terminal: TerminalLog, eventTimeMs: number): boolean {
+  /** Indexes the transaction unless already indexed, joining a waiting report (then readable via reportedAt). */
+  add(
+    id: string,
+    terminal: TerminalLog,
+    eventTimeMs: number,
+  ): typeof ADDED | typeof ALREADY_INDEXED | typeof JOINED_PENDING {
     const slot = this.next;
-    // One map operation in the common case (a new id): set, then check whether the size grew.
     const size = this.slots.size;
     this.slots.set(id, slot);
+    let reportedAtMs = Number.NaN;
     if (this.slots.size === size) {
-      // Known id: put its slot back. The slot is found again through the segment that still names the id.
-      this.slots.set(id, this.findSlot(id));
-      return false;
+      const waiting = this.pending.get(id);
+      if (waiting === undefined) {
+        // Known id: put its slot back. The segment that still names the id gives it; replays are recent, so the
+        // backwards scan is short.
+        this.slots.set(id, this.findSlot(id));
+        return ALREADY_INDEXED;
+      }
+      this.pending.delete(id);
+      reportedAtMs = waiting;
     }
     const offset = slot - this.base;
     if (offset >> SEGMENT_BITS === this.segments.length) {
@@ -250,7 +265,7 @@ class TransactionIndex {
         ids: new Array<string>(SEGMENT_SIZE),
         terminals: new Array<TerminalLog>(SEGMENT_SIZE),
         eventTimes: new Float64Array(SEGMENT_SIZE),
-        reportedAt: new Float64Array(SEGMENT_SIZE).fill(Number.NaN),
+        reportedAt: new Float64Array(SEGMENT_SIZE),
       });
     }
     const segment = this.segments[offset >> SEGMENT_BITS]!;
@@ -258,12 +273,24 @@ class TransactionIndex {
     segment.ids[at] = id;
     segment.terminals[at] = terminal;
     segment.eventTimes[at] = eventTimeMs;
+    segment.reportedAt[at] = reportedAtMs;
     this.next++;
-    return true;
+    return Number.isNaN(reportedAtMs) ? ADDED : JOINED_PENDING;
   }
 
+  /** A fraud report for a transaction not indexed: waits, keeping the earliest. */
+  addPending(id: string, reportedAtMs: number): void {
+    const known = this.pending.get(id);
+    if (known === undefined || reportedAtMs < known) {
+      this.pending.set(id, reportedAtMs);
+      this.slots.set(id, PENDING);
+    }
+  }
+
+  /** The slot of an indexed transaction; undefined if unknown or only waited for. */
   slotOf(id: string): number | undefined {
-    return this.slots.get(id);
+    const slot = this.slots.get(id);
+    return slot === PENDING ? undefined : slot;
   }
   terminal(slot: number): TerminalLog {
     return this.segmentOf(slot).terminals[(slot - this.base) & (SEGMENT_SIZE - 1)]!;
@@ -274,11 +301,8 @@ class TransactionIndex {
   reportedAt(slot: number): number {
     return this.segmentOf(slot).reportedAt[(slot - this.base) & (SEGMENT_SIZE - 1)]!;
   }
-  setReportedAt(id: string, reportedAtMs: number): void {
-    const slot = this.slots.get(id);
-    if (slot !== undefined) {
-      this.segmentOf(slot).reportedAt[(slot - this.base) & (SEGMENT_SIZE - 1)] = reportedAtMs;
-    }
+  setReportedAt(slot: number, reportedAtMs: number): void {
+    this.segmentOf(slot).reportedAt[(slot - this.base) & (SEGMENT_SIZE - 1)] = reportedAtMs;
   }
 
   evictOlderThan(cutoff: number): void {

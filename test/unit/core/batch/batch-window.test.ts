@@ -1,41 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BatchWindow } from '../../../../src/core/batch/batch-window.js';
+import { closeReason, untilExpiry } from '../../../../src/core/batch/batch-window.js';
 
-describe('BatchWindow', () => {
+describe('batch window', () => {
   const policy = { maxRecords: 100, maxWaitMs: 30_000 };
 
   it('closes on size exactly at maxRecords', () => {
-    const window = new BatchWindow(policy);
-    assert.equal(window.add(99, 0), undefined);
-    assert.equal(window.room(), 1);
-    assert.equal(window.add(1, 5), 'size');
+    assert.equal(closeReason(policy, { waiting: 99, oldestArrivalMs: 0 }, 5), undefined);
+    assert.equal(closeReason(policy, { waiting: 100, oldestArrivalMs: 0 }, 5), 'size');
+    assert.equal(closeReason(policy, { waiting: 5000, oldestArrivalMs: 0 }, 5), 'size');
   });
 
-  it('closes on time maxWaitMs after the first record, not after the window was created', () => {
-    const window = new BatchWindow(policy);
-    assert.equal(window.expired(1_000_000), undefined, 'an empty window never expires');
-    window.add(1, 1_000);
-    assert.equal(window.untilNext(1_000), 30_000);
-    assert.equal(window.expired(30_999), undefined);
-    assert.equal(window.expired(31_000), 'time');
-    assert.equal(window.untilNext(40_000), 0);
+  it('closes on time maxWaitMs after the oldest waiting record arrived', () => {
+    const intake = { waiting: 1, oldestArrivalMs: 1_000 };
+    assert.equal(untilExpiry(policy, intake, 1_000), 30_000);
+    assert.equal(closeReason(policy, intake, 30_999), undefined);
+    assert.equal(closeReason(policy, intake, 31_000), 'time');
+    assert.equal(untilExpiry(policy, intake, 40_000), 0);
   });
 
-  it('starts afresh after reset', () => {
-    const window = new BatchWindow(policy);
-    window.add(100, 0);
-    window.reset();
-    assert.equal(window.size(), 0);
-    assert.equal(window.untilNext(10), undefined);
-    assert.equal(window.add(1, 50_000), undefined);
-    assert.equal(window.expired(79_999), undefined);
-    assert.equal(window.expired(80_000), 'time');
+  it('size wins over time when both hold', () => {
+    assert.equal(closeReason(policy, { waiting: 100, oldestArrivalMs: 0 }, 60_000), 'size');
   });
 
-  it('ignores empty additions', () => {
-    const window = new BatchWindow(policy);
-    assert.equal(window.add(0, 0), undefined);
-    assert.equal(window.untilNext(0), undefined);
+  it('never closes or expires an empty intake', () => {
+    const empty = { waiting: 0, oldestArrivalMs: undefined };
+    assert.equal(closeReason(policy, empty, 1_000_000), undefined);
+    assert.equal(untilExpiry(policy, empty, 0), undefined);
   });
 });

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The main job behind `npm run demo`: installs what is missing, brings the local stack up, streams seeded simulated
+# card traffic through the pipeline and prints a summary; then stops the services it started.
+# Extra arguments go to `fraudscore demo` (e.g. --days 10, --keep).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/env.sh
+source "$HERE/env.sh"
+cd "$FRAUDSCORE_ROOT"
+STACK="$HERE/stack.sh"
+
+if [[ ! -d node_modules ]]; then
+  echo "demo: installing npm dependencies (npm ci) ..."
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build
+
+started=()
+for s in kafka registry redis; do
+  bash "$STACK" running "$s" || started+=("$s")
+done
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((${#started[@]} > 0)); then
+    echo "demo: stopping the services it started: ${started[*]}"
+    bash "$STACK" down "${started[@]}" || rc=1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash "$STACK" up
+KAFKAJS_NO_PARTITIONER_WARNING=1 node dist/src/cli/main.js demo "$@"
