@@ -72,4 +72,18 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
     // Keyed like the input: downstream joins by customer.
     for (const event of events.slice(0, 50)) assert.equal(byId.get(event.transaction_id)?.key, event.customer_id);
   });
+
+  it('serves /metrics and /healthz on loopback, counting what it did', async () => {
+    assert.match(pipeline.metricsAddress, /^127\.0\.0\.1:\d+$/);
+    const health = await fetch(`http://${pipeline.metricsAddress}/healthz`);
+    assert.equal(health.status, 200);
+    const text = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
+    const scored = [...text.matchAll(/^fraudscore_records_scored_total\{[^}]*\} (\d+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+    assert.equal(scored, 1200);
+    assert.match(text, /^fraudscore_records_dead_lettered_total\{[^}]*reason="INVALID_AMOUNT"[^}]*\} 3$/m);
+    assert.match(text, /^fraudscore_batch_latency_ms_count\{[^}]*\} [1-9]/m);
+  });
 });
