@@ -18,6 +18,10 @@ FRAUDSCORE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Downloads: outside the repo so that `git clean -dfx` or a fresh clone does not cost a re-download.
 : "${FRAUDSCORE_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/fraudscore}"
 
+# Persistence (fault drills): Redis append-only file (no|yes) and registry storage (mem|file). Defaults: none.
+: "${FRAUDSCORE_REDIS_APPENDONLY:=no}"
+: "${FRAUDSCORE_REGISTRY_STORAGE:=mem}"
+
 # How long `up` waits for a service to become healthy before giving up.
 : "${FRAUDSCORE_START_TIMEOUT:=120}"
 
@@ -34,7 +38,7 @@ KAFKA_HOME="$FRAUDSCORE_CACHE/kafka-$KAFKA_VERSION"
 KAFKA_LIBS="$KAFKA_HOME/libs"
 APICURIO_HOME="$FRAUDSCORE_CACHE/apicurio-registry-$APICURIO_VERSION"
 
-export FRAUDSCORE_ROOT FRAUDSCORE_STATE FRAUDSCORE_CACHE FRAUDSCORE_START_TIMEOUT
+export FRAUDSCORE_ROOT FRAUDSCORE_STATE FRAUDSCORE_CACHE FRAUDSCORE_START_TIMEOUT FRAUDSCORE_REDIS_APPENDONLY FRAUDSCORE_REGISTRY_STORAGE
 export FRAUDSCORE_KAFKA_PORT FRAUDSCORE_KAFKA_CONTROLLER_PORT FRAUDSCORE_REGISTRY_PORT FRAUDSCORE_REGISTRY_MGMT_PORT FRAUDSCORE_REDIS_PORT
 
 # What the pipeline reads (see src/): derived from the ports above unless set explicitly.

@@ -260,13 +260,17 @@ registry_launch() {
   [[ -n $jar ]] || die "registry: no runnable jar under $APICURIO_HOME/app (run deploy/local/fetch.sh registry)"
   start_banner "$(log_file registry)"
   # Management interface pinned to loopback: by default Quarkus binds it to 0.0.0.0:9000.
-  # Storage: in-memory H2, spelled out (it is also the default): schemas vanish on restart, so
-  # whoever starts the registry registers them; `up` re-applies the compatibility rule.
+  # Storage: in-memory H2 by default, spelled out (it is also Apicurio's default): schemas vanish on
+  # restart and schema ids start again at 1, so whoever starts the registry registers them; `up`
+  # re-applies the compatibility rule. FRAUDSCORE_REGISTRY_STORAGE=file keeps them in an H2 file
+  # under the state dir instead, so ids survive a restart as with a production registry (fault drills).
+  local url=jdbc:h2:mem:fraudscore
+  [[ $FRAUDSCORE_REGISTRY_STORAGE == file ]] && url="jdbc:h2:file:$d/h2/fraudscore"
   (cd "$d" && exec setsid "$JAVA" "${REGISTRY_HEAP[@]}" -XX:+ExitOnOutOfMemoryError "$(marker registry)" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$FRAUDSCORE_REGISTRY_PORT" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$FRAUDSCORE_REGISTRY_MGMT_PORT" \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
-    -Dapicurio.datasource.url=jdbc:h2:mem:fraudscore -Djava.io.tmpdir="$d" \
+    -Dapicurio.datasource.url="$url" -Djava.io.tmpdir="$d" \
     -Dquarkus.log.console.format='%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%c{3.}] (%t) %m%n' \
     -jar "$jar" >>"$(log_file registry)" 2>&1 </dev/null 8>&-) &
   echo $! >"$(pid_file registry)"
@@ -292,8 +296,12 @@ redis_launch() {
   d=$(svc_dir redis)
   mkdir -p "$d"
   rm -f "$(pid_file redis)"
-  # No persistence: tests own their data. --bind is needed: without a config file Redis listens on all interfaces.
-  redis-server --port "$FRAUDSCORE_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  # No persistence by default: tests own their data. FRAUDSCORE_REDIS_APPENDONLY=yes turns the append-only
+  # file on (fsync every second, in the state dir), so that the feature state survives a restart (fault drills).
+  # --bind is needed: without a config file Redis listens on all interfaces.
+  local aof=(--appendonly no)
+  [[ $FRAUDSCORE_REDIS_APPENDONLY == yes ]] && aof=(--appendonly yes --appendfsync everysec)
+  redis-server --port "$FRAUDSCORE_REDIS_PORT" --bind 127.0.0.1 --save '' "${aof[@]}" \
     --daemonize yes --pidfile "$(pid_file redis)" --logfile "$(log_file redis)" --dir "$d" >/dev/null 8>&- ||
     die "redis: redis-server refused to start; see $(log_file redis)"
   # It daemonizes: the pid file appears a moment later (or never, if it failed to bind).

@@ -12,8 +12,11 @@ export {
   formatOf,
   type InputFingerprint,
   type LabelSource,
+  type SourceFingerprint,
+  type TopicFingerprint,
   type TransactionSource,
 } from './sources.js';
+export { kafkaLabelSource, kafkaTransactionSource, type KafkaSourceOptions } from './kafka-source.js';
 export type { InputFormat } from './record-parsers.js';
 export { EVENT_COLUMNS, LABEL_COLUMNS } from './record-parsers.js';
 export { BackfillInputError, BackfillOptionError } from './errors.js';

@@ -1,4 +1,5 @@
 import type { InputFingerprint } from './line-reader.js';
+import type { SourceFingerprint } from './sources.js';
 
 /**
  * What a training table is, written next to it. Everything in it follows from the inputs and options: the same
@@ -29,7 +30,7 @@ export interface BackfillManifest {
   readonly labelsRead: number;
   readonly fraudLabelsRead: number;
   readonly table: InputFingerprint & { readonly columns: readonly string[] };
-  readonly inputs: { readonly events: InputFingerprint; readonly labels: readonly InputFingerprint[] };
+  readonly inputs: { readonly events: SourceFingerprint; readonly labels: readonly SourceFingerprint[] };
 }
 
 /** Two-space JSON with a final newline; key order is the interface's, fixed by construction. */

@@ -4,29 +4,34 @@ import { BackfillOptionError } from './errors.js';
 import type { Where } from './fields.js';
 import { LineReader, type InputFingerprint } from './line-reader.js';
 import { eventParser, labelParser, type InputFormat, type RecordParser } from './record-parsers.js';
+import type { TopicFingerprint } from './topic-reader.js';
 
 export type { InputFingerprint } from './line-reader.js';
+export type { TopicFingerprint } from './topic-reader.js';
+
+/** What the manifest records about an input: a file (name, size, SHA-256) or a topic (offsets, counts, SHA-256). */
+export type SourceFingerprint = InputFingerprint | TopicFingerprint;
 
 /**
- * Where the backfill reads from. Files today; a Kafka topic replayed in log order later (for the online/offline
- * parity test) implements the same interface: batches of positioned transactions in log order (batches rather
- * than single records, so that a source can hand over what it decoded in one go without a promise per record).
+ * Where the backfill reads from: a file (below) or a Kafka topic (kafka-source.ts), as batches of positioned
+ * transactions in log order (batches rather than single records, so that a source can hand over what it decoded in
+ * one go without a promise per record).
  */
 export interface TransactionSource {
   /** For messages and the manifest. */
   readonly name: string;
   /** Log order: across partitions, the order in which the records are to be featurised. */
   batches(batchSize: number): AsyncIterable<readonly PositionedTransaction[]>;
-  /** Work done and total (bytes for files), for a progress bar; total 0 if unknown. */
+  /** Work done and total (bytes for files, offsets for topics), for a progress bar; total 0 if unknown. */
   progress(): { readonly done: number; readonly total: number };
-  /** What was read, for the manifest (file: name, size and SHA-256); valid after batches() completed. */
-  fingerprint(): InputFingerprint;
+  /** What was read, for the manifest (see SourceFingerprint); valid after batches() completed. */
+  fingerprint(): SourceFingerprint;
 }
 
 export interface LabelSource {
   readonly name: string;
   batches(batchSize: number): AsyncIterable<readonly LabelEvent[]>;
-  fingerprint(): InputFingerprint;
+  fingerprint(): SourceFingerprint;
 }
 
 /** JSON Lines for .jsonl/.ndjson/.json, CSV for .csv; anything else must say which. */

@@ -47,9 +47,14 @@ export const topologySchema = z
       .strict(),
     schemaRegistry: z
       .object({
-        url: z.url({
-          message: 'an http(s) URL ending in the Confluent API base, e.g. http://host:8080/apis/ccompat/v7',
-        }),
+        url: z
+          .url({
+            message: 'an http(s) URL ending in the Confluent API base, e.g. http://host:8080/apis/ccompat/v7',
+          })
+          // Credentials in a URL end up in every log line and error message that names the URL.
+          .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
+            message: 'no credentials in the URL; use schemaRegistry.username and schemaRegistry.password',
+          }),
         username: z.string().min(1).optional(),
         password: secretRef.optional(),
       })

@@ -42,6 +42,12 @@ export class CommitWaiters {
     }
   }
 
+  /** Rejects the waiters of now, but keeps accepting new ones: records given back, not a failed runner. */
+  rejectPending(error: unknown): void {
+    for (const waiter of this.waiters) waiter.reject(error);
+    this.waiters.clear();
+  }
+
   failAll(error: unknown): void {
     this.failure = error;
     for (const waiter of this.waiters) waiter.reject(error);

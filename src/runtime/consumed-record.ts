@@ -1,3 +1,5 @@
+import type { DecodeResult } from '../adapters/registry/serde.js';
+
 /** A record as the runner hands it to a batch: where it came from, and its raw bytes. */
 export interface ConsumedRecord {
   readonly topic: string;
@@ -6,4 +8,6 @@ export interface ConsumedRecord {
   readonly offset: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  /** Decoded on arrival (for its event time), so that scoring does not decode it again. */
+  decoded?: DecodeResult;
 }

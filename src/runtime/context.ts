@@ -11,10 +11,15 @@ import { startObservabilityServer } from '../adapters/observability/http-server.
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
 import { createFeatureEngine } from '../core/features/engine.js';
+import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
+import { connectRedis, logRedisErrors } from '../adapters/redis/connect.js';
 import { loadServingModel } from './load-model.js';
 import { createBatchScorer } from './score-batch.js';
+import { OutputSchemas } from './output-schemas.js';
 import { Runner, type RunnerDeps } from './runner.js';
+import { createAlignment, createTimeReader } from './alignment.js';
+import { connecting } from './startup-errors.js';
 
 /** Registers every subject of the topology (topic-name strategy) with BACKWARD compatibility; returns output schema ids. */
 export async function registerContractSchemas(
@@ -52,6 +57,8 @@ export function createRedis(
 
 export interface PipelineContext {
   readonly runner: Runner;
+  /** The group consumer, for its instrumentation events (GROUP_JOIN, REBALANCING, ...). */
+  readonly consumer: Consumer;
   readonly log: Logger;
   readonly metrics: PipelineMetrics;
   readonly metricsAddress: string;
@@ -71,8 +78,28 @@ export interface ContextOptions {
   readonly metricsPort?: number;
 }
 
-/** The composition root: turns a validated topology into a running pipeline. */
+type Close = () => unknown;
+
+/**
+ * The composition root: turns a validated topology into a running pipeline. A start-up that fails closes what it had
+ * opened (an open connection would keep the process alive instead of letting it exit with the reason), and a failure
+ * that configuration explains (credentials, TLS trust) is rethrown as a StartupError naming the field and the fix.
+ */
 export async function createPipeline(options: ContextOptions): Promise<PipelineContext> {
+  const opened: Close[] = [];
+  try {
+    return await startPipeline(options, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) {
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+async function startPipeline(options: ContextOptions, opened: Close[]): Promise<PipelineContext> {
   const { topology } = options;
   const env = options.env ?? process.env;
   const instanceId = options.instanceId ?? env['FRAUDSCORE_INSTANCE_ID'] ?? hostname();
@@ -80,6 +107,7 @@ export async function createPipeline(options: ContextOptions): Promise<PipelineC
   const metrics = createPipelineMetrics(topology.name);
   const clock = () => Date.now();
   const redis = createRedis(topology, env);
+  opened.push(() => redis.disconnect());
 
   const engine = createFeatureEngine({
     state: createRedisFeatureState(redis, { keyPrefix: topology.redis.keyPrefix }),
@@ -87,24 +115,33 @@ export async function createPipeline(options: ContextOptions): Promise<PipelineC
   });
   // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
   const model = await loadServingModel(topology, engine.schema);
+  opened.push(() => model.scorer.close());
+  // Redis first: the cheapest connection, so wrong credentials fail before any topic is created.
+  await connecting('redis', topology, () => connectRedis(redis));
+  logRedisErrors(redis, log);
   metrics.modelInfo.set({ model: model.name, version: model.version, feature_schema: model.featureSchemaVersion }, 1);
 
   const kafka = createKafka(topology, log, env);
-  const created = await ensureTopics(
-    kafka,
-    [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
-    topology.topics.partitions,
-    [topology.topics.input, topology.topics.labels],
+  const created = await connecting('kafka', topology, () =>
+    ensureTopics(
+      kafka,
+      [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
+      topology.topics.partitions,
+      [topology.topics.input, topology.topics.labels],
+    ),
   );
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
 
   const serde = createAvroSerde(registryConnection(topology, env));
-  const schemaIds = await registerContractSchemas(serde, topology);
+  const schemaIds = await connecting('registry', topology, () => registerContractSchemas(serde, topology));
 
-  const sink = await createTransactionalSink(kafka, {
-    transactionalId: `fraudscore.${topology.name}.${instanceId}`,
-    consumerGroupId: topology.consumerGroup,
-  });
+  const sink = await connecting('kafka', topology, () =>
+    createTransactionalSink(kafka, {
+      transactionalId: `fraudscore.${topology.name}.${instanceId}`,
+      consumerGroupId: topology.consumerGroup,
+    }),
+  );
+  opened.push(() => sink.disconnect());
   const consumer: Consumer = kafka.consumer({
     groupId: topology.consumerGroup,
     readUncommitted: false,
@@ -116,8 +153,8 @@ export async function createPipeline(options: ContextOptions): Promise<PipelineC
     maxBytes: 8 * 1024 * 1024,
     maxWaitTimeInMs: Math.min(500, topology.batch.maxWaitMs),
   });
-  await consumer.connect();
-  await redis.connect();
+  opened.push(() => consumer.disconnect());
+  await connecting('kafka', topology, () => consumer.connect());
 
   const scoreBatch = createBatchScorer({
     serde,
@@ -125,15 +162,29 @@ export async function createPipeline(options: ContextOptions): Promise<PipelineC
     model,
     decision: topology.decision,
     topics: topology.topics,
-    schemaIds,
+    // Checked against the registry while running: one that lost its state must not get outputs with stale ids.
+    outputSchemas: new OutputSchemas({
+      serde,
+      initial: schemaIds,
+      schemas: { score: readContractSchema('score'), deadLetter: readContractSchema('dead-letter') },
+      register: () => registerContractSchemas(serde, topology),
+      log,
+      clock,
+    }),
     clock,
   });
+  const alignment = await connecting('kafka', topology, () =>
+    createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
+  );
   const runner = new Runner({
     consumer,
     sink,
     scoreBatch,
     window: topology.batch,
     topics: [topology.topics.labels, topology.topics.input],
+    labelsTopic: topology.topics.labels,
+    timeOf: createTimeReader(serde, topology.topics.labels),
+    alignment,
     batchIdPrefix: `${topology.name}-${instanceId}-${clock().toString(36)}`,
     log,
     metrics,
@@ -159,6 +210,7 @@ export async function createPipeline(options: ContextOptions): Promise<PipelineC
 
   return {
     runner,
+    consumer,
     log,
     metrics,
     metricsAddress: http.address,

@@ -1,5 +1,9 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { closeReason, untilExpiry, type BatchWindowPolicy, type CloseReason } from '../core/batch/batch-window.js';
+import type { AlignmentPolicy } from '../core/batch/event-time-alignment.js';
+import type { WatermarkStore } from '../adapters/redis/watermark-store.js';
+import { selectBatch } from './batch-selection.js';
+import { PartitionQueue, type WaitingRecord } from './intake.js';
 import type { TransactionalSink } from '../adapters/kafka/transactional-sink.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
@@ -28,6 +32,19 @@ export interface RunnerDeps {
   readonly clock: () => number;
   /** Called after every committed batch (the demo's progress line, benchmarks' accounting). */
   readonly onCommitted?: (summary: BatchSummary, batch: CommittedBatch) => void;
+  readonly labelsTopic: string;
+  /** Decodes arriving records (keeping the result on them) and returns each one's event time, if usable. */
+  readonly timeOf: (records: ConsumedRecord[], topic: string) => Promise<(number | undefined)[]>;
+  /** Event-time alignment across partitions and workers; without it, batches take records in arrival order. */
+  readonly alignment?: {
+    readonly policy: AlignmentPolicy;
+    readonly store: WatermarkStore;
+    /** Every partition of the input and labels topics, as "<topic>:<partition>". */
+    readonly inputKeys: readonly string[];
+    readonly labelKeys: readonly string[];
+    /** For newly assigned partitions: has the group consumed all there is (committed offset at the end)? */
+    readonly caughtUp: (assignment: Readonly<Record<string, number[]>>) => Promise<Set<string>>;
+  };
 }
 
 /** Errors after which this instance must not go on: another instance owns its transactional id. */
@@ -37,13 +54,8 @@ function isFatal(error: unknown): boolean {
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
-
-interface Chunk {
-  readonly records: readonly ConsumedRecord[];
-  readonly arrivedAtMs: number;
-  /** Records of this chunk already taken into a batch. */
-  taken: number;
-}
+/** While alignment holds every waiting record back, how often to look at the other workers' bounds again. */
+const ALIGNMENT_POLL_MS = 100;
 
 /**
  * The consume loop. kafkajs hands fetched records to eachBatch, per partition; they join the intake, and the
@@ -56,8 +68,9 @@ interface Chunk {
  * maxWaitMs. Scoring batch N+1 overlaps committing batch N; commits stay in order.
  */
 export class Runner {
-  private readonly intake: Chunk[] = [];
+  private readonly queues = new Map<string, PartitionQueue>();
   private waiting = 0;
+  private blockedSinceMs: number | undefined;
   private readonly waiters = new CommitWaiters();
   private forced: CloseReason | undefined;
   private wake: (() => void) | undefined;
@@ -79,6 +92,7 @@ export class Runner {
   async start(): Promise<void> {
     const { consumer } = this.deps;
     for (const topic of this.deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => void this.onAssigned(event.payload.memberAssignment));
     this.loop = this.formBatches();
     await consumer.run({
       autoCommit: false,
@@ -129,12 +143,19 @@ export class Runner {
       key: message.key,
       value: message.value,
     }));
-    this.intake.push({ records, arrivedAtMs: this.deps.clock(), taken: 0 });
+    const times = await this.deps.timeOf(records, batch.topic);
+    const arrivedAtMs = this.deps.clock();
+    const queue = this.queueFor(batch.topic, batch.partition);
+    const lastOffset = BigInt((records[records.length - 1] as ConsumedRecord).offset);
+    queue.push(
+      records.map((record, i) => ({ record, timeMs: times[i], arrivedAtMs })),
+      lastOffset + 1n >= BigInt(batch.highWatermark),
+      batch.topic === this.deps.labelsTopic ? 0 : (this.deps.alignment?.policy.latenessMs ?? 0),
+    );
     this.waiting += records.length;
     this.deps.metrics.recordsIn.inc({ topic: batch.topic }, records.length);
     this.nudge();
 
-    const lastOffset = BigInt((records[records.length - 1] as ConsumedRecord).offset);
     const committed = this.waiters.waitFor(batch.topic, batch.partition, lastOffset + 1n);
     let settled = false;
     committed.then(
@@ -161,23 +182,86 @@ export class Runner {
     await committed;
   }
 
-  /** Takes up to n records from the intake, oldest first. */
-  private take(n: number): ConsumedRecord[] {
-    const taken: ConsumedRecord[] = [];
-    while (taken.length < n && this.intake.length > 0) {
-      const chunk = this.intake[0] as Chunk;
-      const count = Math.min(n - taken.length, chunk.records.length - chunk.taken);
-      for (let i = 0; i < count; i++) taken.push(chunk.records[chunk.taken + i] as ConsumedRecord);
-      chunk.taken += count;
-      if (chunk.taken === chunk.records.length) this.intake.shift();
+  private queueFor(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}:${partition}`;
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = new PartitionQueue(topic, partition)));
+    return queue;
+  }
+
+  /** New assignment: forget partitions given away (nothing of them waits: handlers finish before a rejoin). */
+  private async onAssigned(assignment: Record<string, number[]>): Promise<void> {
+    const assigned = new Set(
+      Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)),
+    );
+    for (const [key, queue] of this.queues) if (!assigned.has(key) && queue.size === 0) this.queues.delete(key);
+    if (!this.deps.alignment) return;
+    // A partition with nothing to read is never fetched: say so, or it would hold every worker back.
+    const caughtUp = await this.deps.alignment.caughtUp(assignment).catch((error: unknown) => {
+      this.deps.log.warn(
+        { err: (error as Error).message },
+        'could not check assigned partitions; they count as unknown',
+      );
+      return new Set<string>();
+    });
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const queue = this.queueFor(topic, partition);
+        if (queue.size === 0 && queue.maxSeenMs === undefined && caughtUp.has(queue.key)) queue.caughtUp = true;
+      }
     }
+    this.nudge();
+  }
+
+  private giveBack(why: string): void {
+    this.deps.log.info({ waiting: this.waiting }, why);
+    for (const queue of this.queues.values()) while (queue.size > 0) queue.shift();
+    this.waiting = 0;
+    this.waiters.rejectPending(new Error(why));
+  }
+
+  private oldestArrivalMs(): number | undefined {
+    let oldest: number | undefined;
+    for (const queue of this.queues.values()) {
+      const arrived = queue.oldestArrivalMs();
+      if (arrived !== undefined && (oldest === undefined || arrived < oldest)) oldest = arrived;
+    }
+    return oldest;
+  }
+
+  private async publishBounds(): Promise<Map<string, number>> {
+    const alignment = this.deps.alignment;
+    if (!alignment) return new Map();
+    const own = new Map<string, number>();
+    for (const queue of this.queues.values()) {
+      const latenessMs = queue.topic === this.deps.labelsTopic ? 0 : alignment.policy.latenessMs;
+      own.set(queue.key, queue.bound(latenessMs).lowerBoundMs);
+    }
+    await alignment.store.publish(own);
+    const published = await alignment.store.readAll();
+    for (const key of own.keys()) published.delete(key);
+    return published;
+  }
+
+  /** Takes the next batch; with alignment, only records whose features' inputs are all in the state. */
+  private async take(n: number): Promise<ConsumedRecord[]> {
+    const alignment = this.deps.alignment;
+    const published = await this.withRetry('align', () => this.publishBounds());
+    const taken: WaitingRecord[] = selectBatch(
+      this.queues,
+      this.deps.labelsTopic,
+      n,
+      alignment
+        ? { policy: alignment.policy, inputKeys: alignment.inputKeys, labelKeys: alignment.labelKeys, published }
+        : undefined,
+    );
     this.waiting -= taken.length;
-    return taken;
+    return taken.map((waiting) => waiting.record);
   }
 
   private async formBatches(): Promise<void> {
     while (!this.fatal) {
-      const intake = { waiting: this.waiting, oldestArrivalMs: this.intake[0]?.arrivedAtMs };
+      const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs() };
       const reason =
         (this.waiting > 0 ? this.forced : undefined) ?? closeReason(this.deps.window, intake, this.deps.clock());
       if (!reason) {
@@ -192,7 +276,37 @@ export class Runner {
         clearTimeout(timer);
         continue;
       }
-      const records = this.take(this.deps.window.maxRecords);
+      const records = await this.take(this.deps.window.maxRecords).catch((error: unknown) => {
+        this.fail('align', error);
+        return [];
+      });
+      if (records.length === 0 && reason !== 'size' && reason !== 'time') {
+        // Shutdown or rebalance while alignment holds records back: give them back uncommitted. Their handlers fail,
+        // so kafkajs does not count them as consumed, and the partition's next owner reads them again.
+        this.giveBack(`records held back by event-time alignment are left for the next owner (${reason})`);
+        continue;
+      }
+      if (records.length === 0) {
+        // Everything waiting is held back by event-time alignment: look again shortly.
+        this.blockedSinceMs ??= this.deps.clock();
+        this.deps.log.debug(
+          {
+            waiting: this.waiting,
+            queues: [...this.queues.values()].map((q) => [q.key, q.size, q.maxSeenMs, q.caughtUp]),
+          },
+          'held back by event-time alignment',
+        );
+        if (this.deps.clock() - this.blockedSinceMs > 30_000) {
+          this.deps.log.warn(
+            { waiting: this.waiting },
+            'records held back for 30 s by event-time alignment: is a partition without an owner?',
+          );
+          this.blockedSinceMs = this.deps.clock();
+        }
+        await new Promise((resolve) => setTimeout(resolve, ALIGNMENT_POLL_MS));
+        continue;
+      }
+      this.blockedSinceMs = undefined;
       const id = `${this.deps.batchIdPrefix}-${++this.sequence}`;
       const closedAt = performance.now();
       try {

@@ -6,9 +6,11 @@ import { validateTransaction } from '../core/contract/validate-transaction.js';
 import type { FeatureEngine } from '../core/features/types.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
+import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import type { Scorer } from '../adapters/onnx/onnx-scorer.js';
 import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
 import type { ConsumedRecord } from './consumed-record.js';
+import type { OutputSchemaIds } from './output-schemas.js';
 
 export interface ServingModel {
   readonly name: string;
@@ -30,7 +32,8 @@ export interface BatchScorerDeps {
   readonly model: ServingModel;
   readonly decision: DecisionPolicy;
   readonly topics: BatchTopics;
-  readonly schemaIds: { readonly score: number; readonly deadLetter: number };
+  /** The output schema ids, checked against the registry (output-schemas.ts); asked once per batch. */
+  readonly outputSchemas: { current(): Promise<OutputSchemaIds> };
   readonly clock: () => number;
   /** Records larger than this are dead-lettered unread: nothing legitimate is that big. */
   readonly maxRecordBytes?: number;
@@ -53,7 +56,8 @@ export interface ScoredBatch {
   readonly summary: BatchSummary;
 }
 
-const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
+/** Also what the backfill skips as oversized (backfill/kafka-source.ts): both runtimes must drop the same records. */
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
@@ -67,10 +71,14 @@ function increment(counts: Record<string, number>, key: string): void {
 export function createBatchScorer(deps: BatchScorerDeps) {
   const maxRecordBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const featureNames = deps.engine.schema.names;
+  // Records are read as the contract's schemas: an evolved upstream schema reads as v1, and a record written with
+  // another subject's schema (a label on the input topic) is WRONG_SCHEMA rather than a string of missing fields.
+  const readers = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
 
   return async function scoreBatch(records: readonly ConsumedRecord[], batchId: string): Promise<ScoredBatch> {
     const started = performance.now();
     const nowMs = deps.clock();
+    const schemaIds = await deps.outputSchemas.current();
     const scores: Message[] = [];
     const deadLetters: Message[] = [];
     const offsets = new Map<string, Map<number, string>>();
@@ -85,7 +93,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
       transactionId: string | null,
     ) => {
       increment(deadLetterReasons, reason);
-      const value = deps.serde.encode(deps.schemaIds.deadLetter, {
+      const value = deps.serde.encode(schemaIds.deadLetter, {
         reason,
         detail,
         transaction_id: transactionId,
@@ -105,7 +113,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const labels: LabelEvent[] = [];
     let labelRecords = 0;
 
-    await deps.serde.prepare(records.map((record) => record.value));
+    await deps.serde.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
     for (const record of records) {
       let perTopic = offsets.get(record.topic);
       if (!perTopic) offsets.set(record.topic, (perTopic = new Map()));
@@ -122,7 +130,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         );
         continue;
       }
-      const decoded = deps.serde.decodeSync(record.value);
+      const decoded =
+        record.decoded ?? deps.serde.decodeSync(record.value, isLabel ? readers.label : readers.transaction);
       if (!decoded.ok) {
         deadLetter(record, decoded.reason, decoded.detail, null);
         continue;
@@ -172,7 +181,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
       for (let f = 0; f < width; f++) features[featureNames[f] as string] = row.values[f] as number;
       scores.push({
         key: record.key,
-        value: deps.serde.encode(deps.schemaIds.score, {
+        value: deps.serde.encode(schemaIds.score, {
           transaction_id: event.transactionId,
           event_time: event.eventTimeMs,
           scored_at: nowMs,

@@ -20,7 +20,7 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
   let deleted = 0;
   const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 20_000);
     cursor = next;
     if (keys.length > 0) {
       deleted += await redis.unlink(...keys);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
 import { stringify as stringifyYaml } from 'yaml';
 import { isolateTopology, loadTopology, type IsolationOverrides, type Topology } from '../../src/config/index.js';
-import { createAvroSerde, type AvroSerde } from '../../src/adapters/registry/serde.js';
+import { createAvroSerde, type AvroSerde, type RegistryConnection } from '../../src/adapters/registry/serde.js';
 import { readContractSchema } from '../../src/adapters/registry/contract-schemas.js';
 
 /** Connection settings of the local stack (deploy/local/stack.sh), overridable like the topology's. */
@@ -40,8 +40,14 @@ export function testTopology(overrides: IsolationOverrides = {}): {
   return { topology, file, topics: [input, output, labels, deadLetter] };
 }
 
-export async function deleteTopics(topics: readonly string[]): Promise<void> {
-  const admin = testKafka().admin();
+/** Where a helper connects: the plain local stack unless a test passes a secured Kafka or registry. */
+export interface StackConnections {
+  readonly kafka?: Kafka;
+  readonly registry?: RegistryConnection;
+}
+
+export async function deleteTopics(topics: readonly string[], kafka: Kafka = testKafka()): Promise<void> {
+  const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
@@ -74,11 +80,14 @@ export interface TestProducer {
 }
 
 /** An upstream producer as any Confluent-compatible client would be: registers its schema, writes wire format. */
-export async function testProducer(topology: Topology): Promise<TestProducer> {
-  const serde = createAvroSerde({ url: STACK.registryUrl });
+export async function testProducer(topology: Topology, connections: StackConnections = {}): Promise<TestProducer> {
+  const serde = createAvroSerde(connections.registry ?? { url: STACK.registryUrl });
   const transactionSchemaId = await serde.register(`${topology.topics.input}-value`, readContractSchema('transaction'));
   const labelSchemaId = await serde.register(`${topology.topics.labels}-value`, readContractSchema('label'));
-  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
+  const producer = (connections.kafka ?? testKafka()).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+  });
   await producer.connect();
   return {
     serde,
@@ -111,10 +120,13 @@ export async function readCommitted(
   topics: readonly string[],
   until: (records: ReadRecord[]) => boolean,
   timeoutMs = 60_000,
-  options: { raw?: boolean; settleMs?: number } = {},
+  options: { raw?: boolean; settleMs?: number } & StackConnections = {},
 ): Promise<ReadRecord[]> {
-  const serde = createAvroSerde({ url: STACK.registryUrl });
-  const consumer: Consumer = testKafka().consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+  const serde = createAvroSerde(options.registry ?? { url: STACK.registryUrl });
+  const consumer: Consumer = (options.kafka ?? testKafka()).consumer({
+    groupId: uniqueName('reader'),
+    readUncommitted: false,
+  });
   await consumer.connect();
   const records: ReadRecord[] = [];
   try {

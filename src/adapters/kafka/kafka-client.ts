@@ -16,7 +16,9 @@ export function createKafka(
     connectionTimeout: 5_000,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
-      const { message, ...rest } = entry.log;
+      // Protocol payloads (`data`, `payload`: kafkajs adds them to debug lines) may hold SASL exchange bytes; they
+      // never reach our logs. Everything else still passes pino's redaction paths.
+      const { message, data: _data, payload: _payload, ...rest } = entry.log;
       // kafkajs logs every retried protocol error (a coordinator still loading, CONCURRENT_TRANSACTIONS right after a
       // commit) at error level although it retries them; they are expected, so they go to debug. Real failures
       // surface as errors thrown to the runner, which logs them.
@@ -32,9 +34,12 @@ export function createKafka(
     },
   };
   if (kafka.ssl) {
+    if (!kafka.ssl.rejectUnauthorized) {
+      log.warn("kafka.ssl.rejectUnauthorized is false: the brokers' certificates are not verified (tests only)");
+    }
     config.ssl = {
       rejectUnauthorized: kafka.ssl.rejectUnauthorized,
-      ...(kafka.ssl.caFile ? { ca: [readFileSync(kafka.ssl.caFile, 'utf8')] } : {}),
+      ...(kafka.ssl.caFile ? { ca: [readCaFile(kafka.ssl.caFile)] } : {}),
     };
   }
   if (kafka.sasl) {
@@ -42,4 +47,19 @@ export function createKafka(
     config.sasl = { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password } as SASLOptions;
   }
   return new Kafka(config);
+}
+
+function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `kafka.ssl.caFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code}); check the path and permissions`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`kafka.ssl.caFile: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  return pem;
 }

@@ -12,13 +12,22 @@ export const REDACTED_PATHS = [
   '*.*.password',
   'sasl',
   '*.sasl',
+  '*.*.sasl',
   'auth',
   '*.auth',
   'authorization',
   '*.authorization',
+  // Paths are case-sensitive; HTTP clients spell the header both ways.
+  'Authorization',
+  '*.Authorization',
+  'headers.authorization',
+  'headers.Authorization',
   '*.headers.authorization',
+  '*.headers.Authorization',
   'secret',
   '*.secret',
+  'token',
+  '*.token',
 ];
 
 export function createLogger(options: { name: string; level?: string; destination?: NodeJS.WritableStream }): Logger {

@@ -10,6 +10,8 @@
  *   P f:<terminal>  sorted set: member "<reportedAt>:<transaction id>", score the transaction's event time
  *   P x:<tx>        string "<eventTime>:<reportedAt or empty>:<terminal>": the transaction index labels join through
  *   P p:<tx>        string "<reportedAt>": a fraud report waiting for its transaction
+ *   P fraud-terminals  set of terminals that have (or had) a fraud report: one SMISMEMBER per batch instead of one
+ *                   read per terminal (most terminals have none)
  * Every key carries a TTL (the feature retention) refreshed on write, so abandoned entities disappear.
  *
  * The scripts store and count; they never decide which window a record belongs to (that is core code, shared
@@ -17,70 +19,112 @@
  */
 
 /**
- * ARGV: prefix, ttlMs, customerTrimSlackMs,
- *   customerCount, then per customer: id, records (binary), trimBeforeMs,
- *   terminalCount, then per terminal: id, trimBeforeMs, transactionCount, then per transaction: id, eventTimeMs.
+ * ARGV: prefix, ttlMs,
+ *   customerCount, then per customer: id, records (binary), maintain ('1' or '0'), trimBeforeMs,
+ *   terminalCount, then per terminal: id, maintain, trimBeforeMs, transactionCount, then per transaction: id, time.
+ *
+ * Redis calls are what a batch costs (each one a few microseconds from Lua), so the script makes few per record:
+ * one APPEND per customer, one SET NX per transaction, one ZADD per terminal, one MGET for pending reports. TTL
+ * refresh and trimming happen only for entities the client marks "maintain" (about once per hour and per day of
+ * event time): trimming only bounds memory, reads never look below the cutoff, so it may lag.
  */
 export const RECORD_BATCH_LUA = `
 local prefix = ARGV[1]
 local ttl = ARGV[2]
-local slack = tonumber(ARGV[3])
-local i = 4
+local i = 3
 
 local customers = tonumber(ARGV[i]); i = i + 1
 for _ = 1, customers do
   local key = prefix .. 'c:' .. ARGV[i]
-  local length = redis.call('APPEND', key, ARGV[i + 1])
-  local cutoff = tonumber(ARGV[i + 2])
-  i = i + 3
-  redis.call('PEXPIRE', key, ttl)
-  -- Drop the prefix of records older than the cutoff, but only once the oldest is "slack" past it: a trim copies
-  -- the string, so it should happen about once per slack of event time, not on every batch.
-  local oldest = struct.unpack('<d', redis.call('GETRANGE', key, 0, 7))
-  if oldest < cutoff - slack then
-    local history = redis.call('GET', key)
-    local count = length / 32
-    local drop = 0
-    while drop < count and struct.unpack('<d', history, drop * 32 + 1) < cutoff do
-      drop = drop + 1
-    end
-    if drop == count then
-      redis.call('DEL', key)
-    else
-      redis.call('SET', key, string.sub(history, drop * 32 + 1), 'PX', ttl)
+  local records = ARGV[i + 1]
+  local maintain = ARGV[i + 2] == '1'
+  local cutoff = tonumber(ARGV[i + 3])
+  i = i + 4
+  local length = redis.call('APPEND', key, records)
+  if maintain or length == #records then
+    redis.call('PEXPIRE', key, ttl)
+  end
+  if maintain then
+    -- Drop the prefix of records older than the cutoff, atomically, in place of the key.
+    local oldest = struct.unpack('<d', redis.call('GETRANGE', key, 0, 7))
+    if oldest < cutoff then
+      local history = redis.call('GET', key)
+      local count = length / 32
+      local drop = 0
+      while drop < count and struct.unpack('<d', history, drop * 32 + 1) < cutoff do
+        drop = drop + 1
+      end
+      if drop == count then
+        redis.call('DEL', key)
+      else
+        redis.call('SET', key, string.sub(history, drop * 32 + 1), 'PX', ttl)
+      end
     end
   end
 end
 
+-- Recorded transactions, for the pending-report join below.
+local newIds = {}
+local newTimes = {}
+local newTerminals = {}
 local terminals = tonumber(ARGV[i]); i = i + 1
 for _ = 1, terminals do
   local terminal = ARGV[i]
-  local below = '(' .. ARGV[i + 1]
-  local transactions = tonumber(ARGV[i + 2])
-  i = i + 3
+  local maintain = ARGV[i + 1] == '1'
+  local below = '(' .. ARGV[i + 2]
+  local transactions = tonumber(ARGV[i + 3])
+  i = i + 4
   local terminalKey = prefix .. 't:' .. terminal
-  local fraudKey = prefix .. 'f:' .. terminal
+  local members = {}
   for _ = 1, transactions do
     local tx = ARGV[i]
     local time = ARGV[i + 1]
     i = i + 2
-    local indexKey = prefix .. 'x:' .. tx
     -- First write wins: a replayed (already indexed) transaction changes nothing.
-    if redis.call('SET', indexKey, time .. '::' .. terminal, 'NX', 'PX', ttl) then
-      redis.call('ZADD', terminalKey, time, tx)
-      local pendingKey = prefix .. 'p:' .. tx
-      local reported = redis.call('GET', pendingKey)
-      if reported then
-        redis.call('DEL', pendingKey)
-        redis.call('ZADD', fraudKey, time, reported .. ':' .. tx)
-        redis.call('PEXPIRE', fraudKey, ttl)
-        redis.call('SET', indexKey, time .. ':' .. reported .. ':' .. terminal, 'PX', ttl)
-      end
+    if redis.call('SET', prefix .. 'x:' .. tx, time .. '::' .. terminal, 'NX', 'PX', ttl) then
+      members[#members + 1] = time
+      members[#members + 1] = tx
+      newIds[#newIds + 1] = tx
+      newTimes[#newTimes + 1] = time
+      newTerminals[#newTerminals + 1] = terminal
     end
   end
-  redis.call('ZREMRANGEBYSCORE', terminalKey, '-inf', below)
-  redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', below)
-  redis.call('PEXPIRE', terminalKey, ttl)
+  -- unpack() is bounded by Lua's C stack: add in slices.
+  for from = 1, #members, 1000 do
+    redis.call('ZADD', terminalKey, unpack(members, from, math.min(from + 999, #members)))
+  end
+  if maintain then
+    redis.call('ZREMRANGEBYSCORE', terminalKey, '-inf', below)
+    redis.call('PEXPIRE', terminalKey, ttl)
+    local fraudKey = prefix .. 'f:' .. terminal
+    redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', below)
+    if redis.call('PEXPIRE', fraudKey, ttl) == 0 then
+      redis.call('SREM', prefix .. 'fraud-terminals', terminal)
+    end
+  end
+end
+
+for from = 1, #newIds, 500 do
+  local to = math.min(from + 499, #newIds)
+  local keys = {}
+  for n = from, to do
+    keys[#keys + 1] = prefix .. 'p:' .. newIds[n]
+  end
+  local reported = redis.call('MGET', unpack(keys))
+  for n = from, to do
+    local at = reported[n - from + 1]
+    if at then
+      local tx = newIds[n]
+      local time = newTimes[n]
+      local terminal = newTerminals[n]
+      local fraudKey = prefix .. 'f:' .. terminal
+      redis.call('DEL', keys[n - from + 1])
+      redis.call('ZADD', fraudKey, time, at .. ':' .. tx)
+      redis.call('PEXPIRE', fraudKey, ttl)
+      redis.call('SADD', prefix .. 'fraud-terminals', terminal)
+      redis.call('SET', prefix .. 'x:' .. tx, time .. ':' .. at .. ':' .. terminal, 'PX', ttl)
+    end
+  end
 end
 return 1
 `;
@@ -110,6 +154,7 @@ for i = 3, #ARGV, 2 do
       end
       redis.call('ZADD', fraudKey, time, reported .. ':' .. tx)
       redis.call('PEXPIRE', fraudKey, ttl)
+      redis.call('SADD', prefix .. 'fraud-terminals', terminal)
       redis.call('SET', indexKey, time .. ':' .. reported .. ':' .. terminal, 'KEEPTTL')
     end
   else
@@ -147,9 +192,21 @@ for _ = 1, countTerminals do
 end
 local fraudTerminals = tonumber(ARGV[i]); i = i + 1
 local fraud = {}
-for g = 1, fraudTerminals do
-  fraud[g] = redis.call('ZRANGEBYSCORE', prefix .. 'f:' .. ARGV[i], '(' .. ARGV[i + 1], ARGV[i + 2], 'WITHSCORES')
-  i = i + 3
+for from = 1, fraudTerminals, 1000 do
+  local to = math.min(from + 999, fraudTerminals)
+  local ids = {}
+  for g = from, to do
+    ids[#ids + 1] = ARGV[i + (g - 1) * 3]
+  end
+  local known = redis.call('SMISMEMBER', prefix .. 'fraud-terminals', unpack(ids))
+  for g = from, to do
+    local at = i + (g - 1) * 3
+    if known[g - from + 1] == 1 then
+      fraud[g] = redis.call('ZRANGEBYSCORE', prefix .. 'f:' .. ARGV[at], '(' .. ARGV[at + 1], ARGV[at + 2], 'WITHSCORES')
+    else
+      fraud[g] = {}
+    end
+  end
 end
 return { counts, fraud }
 `;

@@ -23,12 +23,20 @@ export interface RedisFeatureStateOptions {
   /** Prefix of every key, e.g. `fs:<topology>:`; a hash tag (`{fs:<topology>}:`) on Redis Cluster. */
   readonly keyPrefix: string;
   /**
-   * Wall-clock TTL of every key, refreshed on write. Must be at least the engine's retentionMs (feature reach plus
-   * lateness margin; 38 days for v1 with d = 7): pass `engine.retentionMs`. Default 45 days.
+   * Wall-clock TTL of every key. Must exceed the engine's retentionMs (feature reach plus lateness margin; 38 days
+   * for v1 with d = 7) plus ttlRefreshMs: pass `engine.retentionMs + DAY_MS` or more. Default 45 days.
    */
   readonly ttlMs?: number;
-  /** A customer history is trimmed once its oldest record is this far past the trim cutoff. Default one day. */
-  readonly customerTrimSlackMs?: number;
+  /** A worker refreshes the TTL of a key it writes at most this often (wall clock). Default one hour. */
+  readonly ttlRefreshMs?: number;
+  /**
+   * A worker trims an entity at most once per this much progress of its trim cutoff (event time). Default 7 days:
+   * trimming more often would touch customers with a transaction a day on nearly every write; histories then hold
+   * up to this much more than the retention.
+   */
+  readonly trimEveryMs?: number;
+  /** Wall clock for TTL refreshes; injected for tests. */
+  readonly clock?: () => number;
 }
 
 /** Redis did not answer (connection, timeout, script error): the batch must be retried, the records are fine. */
@@ -42,6 +50,10 @@ export class FeatureStateUnavailableError extends Error {
 }
 
 const DEFAULT_TTL_MS = 45 * DAY_MS;
+const HOUR_MS = 3_600_000;
+const DEFAULT_TRIM_EVERY_MS = 7 * DAY_MS;
+/** Entities remembered for upkeep; past this the memory is dropped (everything is then simply maintained again). */
+const UPKEEP_MEMORY = 200_000;
 const RECORD_BYTES = CUSTOMER_RECORD_WIDTH * Float64Array.BYTES_PER_ELEMENT;
 /** The stored histories are little-endian float64: read them with a typed array only where that is native. */
 const NATIVE_LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
@@ -62,11 +74,14 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
     throw new Error('the Redis feature state stores little-endian float64 records; this host is big-endian');
   }
   const prefix = options.keyPrefix;
-  const ttl = String(options.ttlMs ?? DEFAULT_TTL_MS);
-  const slack = String(options.customerTrimSlackMs ?? DAY_MS);
-  if (!(Number(ttl) > 0) || !(Number(slack) >= 0)) {
-    throw new RangeError('ttlMs must be > 0 and customerTrimSlackMs >= 0');
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const ttl = String(ttlMs);
+  const refreshMs = options.ttlRefreshMs ?? HOUR_MS;
+  if (!(ttlMs > refreshMs) || !(refreshMs > 0) || !((options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS) >= 0)) {
+    throw new RangeError('need ttlMs > ttlRefreshMs > 0 and trimEveryMs >= 0');
   }
+  const customerUpkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
+  const terminalUpkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
   for (const [name, lua] of [
     [COMMAND_RECORD, RECORD_BATCH_LUA],
     [COMMAND_FRAUD, RECORD_FRAUD_LUA],
@@ -81,7 +96,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
 
   return {
     async recordBatch(write: StateWrite): Promise<void> {
-      const args: Arg[] = [prefix, ttl, slack, String(write.customers.length)];
+      const args: Arg[] = [prefix, ttl, String(write.customers.length)];
       for (const append of write.customers) {
         const { records } = append;
         args.push(
@@ -91,12 +106,18 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
             records.byteOffset + append.from * RECORD_BYTES,
             (append.to - append.from) * RECORD_BYTES,
           ),
+          customerUpkeep.due(append.customerId, append.trimBeforeMs) ? '1' : '0',
           String(append.trimBeforeMs),
         );
       }
       args.push(String(write.terminals.length));
       for (const terminal of write.terminals) {
-        args.push(terminal.terminalId, String(terminal.trimBeforeMs), String(terminal.transactions.length));
+        args.push(
+          terminal.terminalId,
+          terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0',
+          String(terminal.trimBeforeMs),
+          String(terminal.transactions.length),
+        );
         for (const tx of terminal.transactions) {
           args.push(tx.transactionId, String(tx.eventTimeMs));
         }
@@ -208,5 +229,35 @@ async function unavailableOnError<T>(what: string, call: () => Promise<T>): Prom
     if (error instanceof FeatureStateUnavailableError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new FeatureStateUnavailableError(`${what}: ${message}`, { cause: error });
+  }
+}
+
+/**
+ * When this worker last refreshed the TTL of an entity's keys (wall clock) and trimmed them (at which cutoff).
+ * Upkeep on every write would double the Redis calls of a batch; trimming only bounds memory (reads never look
+ * below the cutoff) and a TTL refreshed hourly is as good as one refreshed every batch. Other workers keep their
+ * own schedule; upkeep is idempotent. A worker that forgets (restart, or more entities than it remembers) simply
+ * maintains again.
+ */
+class Upkeep {
+  private readonly last = new Map<string, { wallMs: number; cutoffMs: number }>();
+
+  constructor(
+    private readonly refreshMs: number,
+    private readonly trimEveryMs: number,
+    private readonly clock: () => number,
+  ) {}
+
+  due(id: string, cutoffMs: number): boolean {
+    const now = this.clock();
+    const last = this.last.get(id);
+    if (last !== undefined && now - last.wallMs < this.refreshMs && cutoffMs - last.cutoffMs < this.trimEveryMs) {
+      return false;
+    }
+    if (last === undefined && this.last.size >= UPKEEP_MEMORY) {
+      this.last.clear();
+    }
+    this.last.set(id, { wallMs: now, cutoffMs });
+    return true;
   }
 }

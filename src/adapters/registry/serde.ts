@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
+import { boundedCollections } from './bounded-collections.js';
 
 /** Confluent wire format: magic byte 0, a big-endian 4-byte schema id, then the Avro body. */
 const MAGIC_BYTE = 0;
@@ -38,10 +39,27 @@ export interface AvroSerde {
    * record (a promise per record costs more than the Avro decoding itself).
    */
   prepare(values: readonly (Buffer | null)[]): Promise<void>;
-  /** As decode, for values whose schema ids prepare() has seen. */
-  decodeSync(bytes: Buffer | null): DecodeResult;
+  /**
+   * As decode, for values whose schema ids prepare() has seen. Given `reader` (the contract schema the topic carries),
+   * the value is read as that schema by Avro schema resolution: fields a newer writer added are dropped, fields it
+   * lacks take the reader's defaults, and a writer schema that cannot be read so (another subject's record, a changed
+   * field type) gives WRONG_SCHEMA.
+   */
+  decodeSync(bytes: Buffer | null, reader?: object): DecodeResult;
   /** Sets the subject's compatibility level (BACKWARD by default on the stack). */
   setCompatibility(subject: string, level: 'BACKWARD' | 'FULL' | 'NONE' | 'FORWARD'): Promise<void>;
+  /**
+   * What the id means in the registry now, compared with `schema`: the same schema, another one, or none. Throws
+   * RegistryUnavailableError when the registry does not answer. One HTTP request, never cached: it exists to notice a
+   * registry that lost its state (ids restart at 1 on an in-memory registry) or reassigned an id.
+   */
+  describeId(schemaId: number, schema: object): Promise<'same' | 'other' | 'missing'>;
+  /**
+   * The registry lost or reassigned ids: from now on ids are looked up again (the client library's cache too), and
+   * an id the registry no longer knows decodes with the schema it had before, since a record naming it was written
+   * before the loss. Ids used for encode() must be registered again.
+   */
+  forgetIds(): void;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -54,9 +72,22 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
     connection.username !== undefined
       ? { username: connection.username, password: connection.password ?? '' }
       : undefined;
-  const registry = new SchemaRegistry({ host: connection.url, ...(auth ? { auth } : {}), retry: { retries: 2 } });
+  // Every type that decodes is built with boundedCollections: avsc alone loops over any item count the bytes claim.
+  const registry = new SchemaRegistry(
+    { host: connection.url, ...(auth ? { auth } : {}), retry: { retries: 2 } },
+    { [SchemaType.AVRO]: { typeHook: boundedCollections } },
+  );
   const types = new Map<number, avro.Type>();
+  /** Reader schema -> its type, and the resolution of each writer type seen (an error message if there is none). */
+  const readers = new WeakMap<object, { type: avro.Type; resolutions: WeakMap<avro.Type, avro.Resolver | string> }>();
   const unknownIds = new Set<number>();
+  /** Fingerprints (of the parsing canonical form) of the schemas describeId() compares with. */
+  const fingerprints = new WeakMap<object, Buffer>();
+  /** What ids meant before forgetIds(): the fallback for ids the registry no longer knows. */
+  const forgotten = new Map<number, avro.Type>();
+  const authorization = auth
+    ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+    : undefined;
 
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
@@ -70,6 +101,11 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       return type;
     } catch (error) {
       if (isNotFound(error)) {
+        const before = forgotten.get(schemaId);
+        if (before) {
+          types.set(schemaId, before);
+          return before;
+        }
         unknownIds.add(schemaId);
         return undefined;
       }
@@ -82,7 +118,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   const serde: AvroSerde = {
     async register(subject, schema) {
       const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
-      types.set(id, avro.Type.forSchema(schema as avro.Schema));
+      types.set(id, avro.Type.forSchema(schema as avro.Schema, { typeHook: boundedCollections }));
       return id;
     },
     encode(schemaId, value) {
@@ -106,7 +142,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       }
       for (const id of ids) await typeFor(id);
     },
-    decodeSync(bytes) {
+    decodeSync(bytes, reader) {
       if (bytes === null || bytes.length === 0) {
         return { ok: false, reason: DeadLetterReason.MissingValue, detail: 'record has no value (null or empty)' };
       }
@@ -127,8 +163,38 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
           detail: `schema id ${schemaId} is not known to the registry; producers must register their schema`,
         };
       }
+      let readAs = type;
+      let resolver: avro.Resolver | undefined;
+      if (reader) {
+        let entry = readers.get(reader);
+        if (!entry) {
+          const readerType = avro.Type.forSchema(reader as avro.Schema, { typeHook: boundedCollections });
+          entry = { type: readerType, resolutions: new WeakMap() };
+          readers.set(reader, entry);
+        }
+        let resolution = entry.resolutions.get(type);
+        if (resolution === undefined) {
+          try {
+            resolution = entry.type.createResolver(type);
+          } catch (error) {
+            resolution = (error as Error).message;
+          }
+          entry.resolutions.set(type, resolution);
+        }
+        if (typeof resolution === 'string') {
+          const writerName = type.name ?? type.typeName;
+          const readerName = entry.type.name ?? entry.type.typeName;
+          return {
+            ok: false,
+            reason: DeadLetterReason.WrongSchema,
+            detail: `schema ${schemaId} (${writerName}) cannot be read as ${readerName}: ${resolution}`.slice(0, 500),
+          };
+        }
+        readAs = entry.type;
+        resolver = resolution;
+      }
       try {
-        const value = type.fromBuffer(bytes.subarray(HEADER_BYTES)) as unknown;
+        const value = readAs.fromBuffer(bytes.subarray(HEADER_BYTES), resolver) as unknown;
         if (value === null || typeof value !== 'object') {
           return { ok: false, reason: DeadLetterReason.WrongSchema, detail: `schema ${schemaId} is not a record schema` };
         }
@@ -144,12 +210,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
     async setCompatibility(subject, level) {
       const response = await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
         method: 'PUT',
-        headers: {
-          'content-type': 'application/vnd.schemaregistry.v1+json',
-          ...(auth
-            ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
-            : {}),
-        },
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...authorization },
         body: JSON.stringify({ compatibility: level }),
       });
       if (!response.ok) {
@@ -157,6 +218,39 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
           `setting compatibility ${level} on subject ${subject} failed: HTTP ${response.status} ${await response.text()}`,
         );
       }
+    },
+    async describeId(schemaId, schema) {
+      let response: Response;
+      try {
+        // Short: a batch may wait for this answer, and a registry that hangs must not hold batches for long.
+        response = await fetch(`${connection.url}/schemas/ids/${schemaId}`, {
+          headers: { ...authorization },
+          signal: AbortSignal.timeout(2_000),
+        });
+      } catch (error) {
+        throw new RegistryUnavailableError(`schema registry at ${connection.url} did not answer`, { cause: error });
+      }
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return 'missing';
+      }
+      if (!response.ok) {
+        throw new RegistryUnavailableError(`schema registry answered HTTP ${response.status} for schema ${schemaId}`);
+      }
+      const { schema: found } = (await response.json()) as { schema: string };
+      let expected = fingerprints.get(schema);
+      if (!expected) fingerprints.set(schema, (expected = avro.Type.forSchema(schema as avro.Schema).fingerprint()));
+      return avro.Type.forSchema(JSON.parse(found) as avro.Schema)
+        .fingerprint()
+        .equals(expected)
+        ? 'same'
+        : 'other';
+    },
+    forgetIds() {
+      for (const [id, type] of types) forgotten.set(id, type);
+      types.clear();
+      unknownIds.clear();
+      registry.cache.clear();
     },
   };
   return serde;

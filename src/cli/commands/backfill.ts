@@ -1,6 +1,27 @@
 import type { Command } from 'commander';
-import { loadTopology } from '../../config/index.js';
-import { parseTimeOption, runBackfill } from '../../backfill/index.js';
+import type { Kafka } from 'kafkajs';
+import { loadTopology, registryConnection, type Topology } from '../../config/index.js';
+import {
+  kafkaLabelSource,
+  kafkaTransactionSource,
+  parseTimeOption,
+  runBackfill,
+  type LabelSource,
+  type TransactionSource,
+} from '../../backfill/index.js';
+import { createKafka } from '../../adapters/kafka/kafka-client.js';
+import { createLogger } from '../../adapters/observability/logger.js';
+import { createAvroSerde, type AvroSerde } from '../../adapters/registry/serde.js';
+
+/** `--events topic:<name>` reads a topic of the topology's Kafka; `topic:` alone, the topology's own topic. */
+const TOPIC_PREFIX = 'topic:';
+
+/** The topic an input names, or null for a file. */
+export function topicOf(input: string, defaultTopic: string): string | null {
+  if (!input.startsWith(TOPIC_PREFIX)) return null;
+  const name = input.slice(TOPIC_PREFIX.length).trim();
+  return name.length > 0 ? name : defaultTopic;
+}
 
 export function registerBackfillCommand(program: Command): void {
   program
@@ -8,12 +29,16 @@ export function registerBackfillCommand(program: Command): void {
     .description(
       'Build a point-in-time correct training table from historical events and labels, through the same feature definitions as the online pipeline.',
     )
-    .requiredOption('-t, --topology <file>', 'topology whose feature set and label delay to use')
+    .requiredOption('-t, --topology <file>', 'topology whose feature set, label delay (and, for topics, Kafka) to use')
     .requiredOption(
       '--events <path>',
-      'events file in log order: JSON Lines (.jsonl) or CSV (.csv); see docs/features.md for columns',
+      'events in log order: a JSON Lines (.jsonl) or CSV (.csv) file (see docs/features.md for columns), or ' +
+        "topic:<name> to read a topic of the topology's Kafka to its end (topic: alone = the topology's input topic)",
     )
-    .option('--labels <path...>', 'label files (JSON Lines or CSV)')
+    .option(
+      '--labels <path...>',
+      "label files (JSON Lines or CSV), or topic:<name> (topic: alone = the topology's labels topic)",
+    )
     .requiredOption('--out <file>', 'training table to write (CSV); its manifest goes to <file>.manifest.json')
     .option(
       '--from <time>',
@@ -37,9 +62,17 @@ export function registerBackfillCommand(program: Command): void {
         progress: boolean;
       }) => {
         const topology = loadTopology(options.topology);
+        const topics = topicConnections(topology);
+        const eventsTopic = topicOf(options.events, topology.topics.input);
+        const events: string | TransactionSource =
+          eventsTopic === null ? options.events : kafkaTransactionSource({ ...topics(), topic: eventsTopic });
+        const labels = (options.labels ?? []).map((input): string | LabelSource => {
+          const topic = topicOf(input, topology.topics.labels);
+          return topic === null ? input : kafkaLabelSource({ ...topics(), topic });
+        });
         await runBackfill({
-          events: options.events,
-          ...(options.labels ? { labels: options.labels } : {}),
+          events,
+          ...(labels.length > 0 ? { labels } : {}),
           out: options.out,
           labelDelayMs: topology.features.labelDelayDays * 86_400_000,
           ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
@@ -49,4 +82,15 @@ export function registerBackfillCommand(program: Command): void {
         });
       },
     );
+}
+
+/** One Kafka client and one serde for every topic input, made on first use (a file-only backfill connects nowhere). */
+function topicConnections(topology: Topology): () => { kafka: Kafka; serde: AvroSerde } {
+  let made: { kafka: Kafka; serde: AvroSerde } | undefined;
+  return () =>
+    (made ??= {
+      // stdout carries the manifest: client warnings go to stderr.
+      kafka: createKafka(topology, createLogger({ name: topology.name, level: 'warn', destination: process.stderr })),
+      serde: createAvroSerde(registryConnection(topology)),
+    });
 }

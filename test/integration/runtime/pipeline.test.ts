@@ -17,7 +17,7 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
       topology,
       instanceId: 'w1',
       metricsPort: 0,
-      log: createLogger({ name: 'test', level: 'warn' }),
+      log: createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'warn' }),
     });
     void pipeline.runner.start();
     producer = await testProducer(topology);

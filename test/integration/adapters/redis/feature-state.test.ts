@@ -69,7 +69,7 @@ describe('Redis feature state', () => {
     const ttlMs = 40 * DAY_MS;
     try {
       const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, ttlMs, customerTrimSlackMs: DAY_MS }),
+        state: createRedisFeatureState(redis, { keyPrefix, ttlMs, trimEveryMs: DAY_MS }),
         labelDelayMs: LABEL_DELAY_MS,
       });
       const start = Date.UTC(2024, 0, 1);
@@ -160,7 +160,7 @@ async function scanAll(client: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 20_000);
     cursor = next;
     keys.push(...batch);
   } while (cursor !== '0');

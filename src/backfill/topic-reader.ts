@@ -1,0 +1,341 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { BackfillOptionError } from './errors.js';
+
+/** What the manifest records about one partition of a topic read by the backfill. */
+export interface TopicPartitionFingerprint {
+  readonly partition: number;
+  /** The earliest offset in the log when the read started (older records had been deleted). */
+  readonly lowOffset: number;
+  /** The high watermark when the read started: the read stops there; records appended later are not read. */
+  readonly highOffset: number;
+  /** Records read (control records and records of aborted transactions are not records). */
+  readonly records: number;
+  /** Of those, records skipped as the pipeline would dead-letter them. */
+  readonly skipped: number;
+  /** SHA-256 over the records read, in offset order: offset (8 bytes), value length (4 bytes, -1 = null), value. */
+  readonly sha256: string;
+}
+
+/** What the manifest records about a topic read by the backfill: the same topic and offsets give the same object. */
+export interface TopicFingerprint {
+  readonly topic: string;
+  readonly partitions: readonly TopicPartitionFingerprint[];
+  readonly records: number;
+  /** Skipped records by dead-letter reason (sorted keys). */
+  readonly skipped: Readonly<Record<string, number>>;
+}
+
+export type DecodeOutcome<T> =
+  { readonly ok: true; readonly record: T } | { readonly ok: false; readonly reason: string };
+
+/** Turns raw values into records, or into the reason the pipeline would dead-letter them. */
+export interface RecordDecoder<T> {
+  /** Called with each fetched batch before decode() (registry look-ups). Throws only when infrastructure fails. */
+  prepare(values: readonly (Buffer | null)[]): Promise<void>;
+  decode(value: Buffer | null, partition: number, offset: number): DecodeOutcome<T>;
+}
+
+export interface TopicReaderOptions<T> {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly decoder: RecordDecoder<T>;
+  /**
+   * Records held per partition before fetching from it pauses. A k-way merge needs a head from every partition, so
+   * memory is bounded by partitions × this (plus one fetch, ≤ 1 MiB of raw records), not by the topic's size.
+   */
+  readonly maxBufferedPerPartition?: number;
+  /** Give up when no fetch has made progress for this long (a broker that went away would otherwise hang the run). */
+  readonly stallTimeoutMs?: number;
+}
+
+const DEFAULT_MAX_BUFFERED = 20_000;
+/** Resume a paused partition once it is down to a quarter: a resume costs a fetch round trip, not worth it per record. */
+const RESUME_FRACTION = 4;
+/**
+ * Two minutes: longer than Kafka's default transaction timeout (60 s), since a transaction left open by a producer
+ * at the start of the read holds a read_committed consumer at its first record until the broker aborts it.
+ */
+const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+/** Fetch long-poll: short, so that the end of a partition whose last records were filtered out is seen quickly. */
+const MAX_WAIT_MS = 250;
+
+/** One partition's queue of decoded records, and where its read stands. */
+export class PartitionBuffer<T> {
+  private items: T[] = [];
+  private head = 0;
+  /** Offsets below this were seen (delivered, or passed over as control records or aborted records). */
+  position: number;
+  /** The next offset a record may have: anything lower is a redelivery and ignored. */
+  next: number;
+  records = 0;
+  skipped = 0;
+  paused = false;
+  private readonly hash: Hash = createHash('sha256');
+  private digest: string | null = null;
+
+  constructor(
+    readonly partition: number,
+    readonly lowOffset: number,
+    readonly highOffset: number,
+  ) {
+    this.position = lowOffset;
+    this.next = lowOffset;
+  }
+
+  /** Every offset below the high watermark has been seen: no record of this partition is still to come. */
+  get complete(): boolean {
+    return this.position >= this.highOffset;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Complete and drained. */
+  get exhausted(): boolean {
+    return this.complete && this.size === 0;
+  }
+
+  peek(): T {
+    return this.items[this.head]!;
+  }
+
+  shift(): T {
+    const item = this.items[this.head]!;
+    this.head++;
+    // Drop the consumed prefix once it is half the array: amortised O(1), no per-record splice.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  hashRecord(offset: number, value: Buffer | null): void {
+    const header = Buffer.allocUnsafe(12);
+    header.writeBigInt64BE(BigInt(offset), 0);
+    header.writeInt32BE(value === null ? -1 : value.length, 8);
+    this.hash.update(header);
+    if (value !== null) this.hash.update(value);
+  }
+
+  fingerprint(): TopicPartitionFingerprint {
+    this.digest ??= this.hash.digest('hex');
+    return {
+      partition: this.partition,
+      lowOffset: this.lowOffset,
+      highOffset: this.highOffset,
+      records: this.records,
+      skipped: this.skipped,
+      sha256: this.digest,
+    };
+  }
+}
+
+/**
+ * Reads one topic from its beginning to the high watermarks fetched at the start, read_committed, into one bounded
+ * buffer per partition, for the backfill's sources. A consumer group of its own (random id, never committed: it
+ * owns every partition and leaves nothing behind but an empty group, which the broker drops) because kafkajs has no
+ * group-less consumer; the end of a partition is known from kafkajs' batch events, which also report batches that
+ * were entirely control records or aborted records.
+ */
+export class TopicReader<T> {
+  readonly topic: string;
+  private readonly kafka: Kafka;
+  private readonly decoder: RecordDecoder<T>;
+  private readonly maxBuffered: number;
+  private readonly stallTimeoutMs: number;
+  private consumer: Consumer | undefined;
+  private buffers: PartitionBuffer<T>[] = [];
+  private readonly byPartition = new Map<number, PartitionBuffer<T>>();
+  private readonly skippedByReason = new Map<string, number>();
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+  private opened = false;
+
+  constructor(options: TopicReaderOptions<T>) {
+    this.kafka = options.kafka;
+    this.topic = options.topic;
+    this.decoder = options.decoder;
+    this.maxBuffered = options.maxBufferedPerPartition ?? DEFAULT_MAX_BUFFERED;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    if (!Number.isSafeInteger(this.maxBuffered) || this.maxBuffered < 1) {
+      throw new RangeError(`maxBufferedPerPartition must be a positive integer, got ${String(this.maxBuffered)}`);
+    }
+  }
+
+  /** The partitions in ascending order (the merge's tie-break order). Valid after open(). */
+  get partitions(): readonly PartitionBuffer<T>[] {
+    return this.buffers;
+  }
+
+  /** Fetches the offsets and starts reading. */
+  async open(): Promise<void> {
+    if (this.opened) throw new Error(`topic ${this.topic} is already being read`);
+    this.opened = true;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let offsets: { partition: number; low: string; high: string }[];
+    try {
+      if (!(await admin.listTopics()).includes(this.topic)) {
+        throw new BackfillOptionError(`topic:${this.topic}`, 'no such topic on the brokers of the topology');
+      }
+      offsets = await admin.fetchTopicOffsets(this.topic);
+    } finally {
+      await admin.disconnect();
+    }
+    this.buffers = offsets
+      .map(({ partition, low, high }) => new PartitionBuffer<T>(partition, safeOffset(low), safeOffset(high)))
+      .sort((a, b) => a.partition - b.partition);
+    for (const buffer of this.buffers) this.byPartition.set(buffer.partition, buffer);
+    if (this.buffers.every((buffer) => buffer.complete)) return;
+
+    const consumer = this.kafka.consumer({
+      groupId: `fraudscore.backfill.${randomUUID()}`,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      // Also emitted for fetches that held only control records or aborted records: they advance the position too.
+      const buffer = payload.topic === this.topic ? this.byPartition.get(payload.partition) : undefined;
+      if (buffer) this.advance(buffer, Number(payload.lastOffset));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    const done = this.buffers.filter((buffer) => buffer.complete).map((buffer) => buffer.partition);
+    if (done.length > 0) consumer.pause([{ topic: this.topic, partitions: done }]);
+  }
+
+  /** Resolves when a fetch made progress; throws if the read failed or stalled. */
+  async waitForProgress(): Promise<void> {
+    this.throwIfFailed();
+    let timer: NodeJS.Timeout | undefined;
+    const progressed = await new Promise<boolean>((resolve) => {
+      this.wake = () => resolve(true);
+      timer = setTimeout(() => resolve(false), this.stallTimeoutMs);
+    });
+    clearTimeout(timer);
+    this.throwIfFailed();
+    if (!progressed) {
+      const open = this.buffers.filter((buffer) => !buffer.complete);
+      throw new Error(
+        `reading topic ${this.topic}: no progress for ${this.stallTimeoutMs / 1000} s; still open: ` +
+          open.map((b) => `partition ${b.partition} at offset ${b.position} of ${b.highOffset}`).join(', ') +
+          '. Check that the brokers are up (and no producer holds a transaction open on the topic), then run again',
+      );
+    }
+  }
+
+  /** Takes the head record of a partition (there must be one), resuming its fetches when it has room again. */
+  take(buffer: PartitionBuffer<T>): T {
+    const item = buffer.shift();
+    if (buffer.paused && !buffer.complete && buffer.size <= this.maxBuffered / RESUME_FRACTION) {
+      buffer.paused = false;
+      this.consumer?.resume([{ topic: this.topic, partitions: [buffer.partition] }]);
+    }
+    return item;
+  }
+
+  /** Work done and total, in offsets. */
+  progress(): { readonly done: number; readonly total: number } {
+    let done = 0;
+    let total = 0;
+    for (const buffer of this.buffers) {
+      done += Math.min(buffer.position, buffer.highOffset) - buffer.lowOffset;
+      total += buffer.highOffset - buffer.lowOffset;
+    }
+    return { done, total };
+  }
+
+  /** Available once every partition has been read to its end. */
+  fingerprint(): TopicFingerprint {
+    if (!this.opened || !this.buffers.every((buffer) => buffer.complete)) {
+      throw new Error(`topic ${this.topic} has not been read to the end`);
+    }
+    const skipped: Record<string, number> = {};
+    for (const reason of [...this.skippedByReason.keys()].sort()) skipped[reason] = this.skippedByReason.get(reason)!;
+    return {
+      topic: this.topic,
+      partitions: this.buffers.map((buffer) => buffer.fingerprint()),
+      records: this.buffers.reduce((sum, buffer) => sum + buffer.records, 0),
+      skipped,
+    };
+  }
+
+  /** Leaves the group (nothing was committed). Safe to call twice. */
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
+  }
+
+  private async onBatch({ batch }: EachBatchPayload): Promise<void> {
+    const buffer = batch.topic === this.topic ? this.byPartition.get(batch.partition) : undefined;
+    if (buffer === undefined || buffer.complete || this.failure !== undefined) return;
+    try {
+      await this.decoder.prepare(batch.messages.map((message) => message.value));
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      // Below next: delivered again (a retried fetch); at or past the high watermark: appended after the start.
+      if (offset < buffer.next || offset >= buffer.highOffset) continue;
+      buffer.next = offset + 1;
+      buffer.records++;
+      buffer.hashRecord(offset, message.value);
+      const outcome = this.decoder.decode(message.value, buffer.partition, offset);
+      if (outcome.ok) {
+        buffer.push(outcome.record);
+      } else {
+        buffer.skipped++;
+        this.skippedByReason.set(outcome.reason, (this.skippedByReason.get(outcome.reason) ?? 0) + 1);
+      }
+    }
+    this.advance(buffer, Number(batch.lastOffset()));
+  }
+
+  private advance(buffer: PartitionBuffer<T>, lastOffset: number): void {
+    if (Number.isSafeInteger(lastOffset) && lastOffset + 1 > buffer.position) buffer.position = lastOffset + 1;
+    if (!buffer.paused && (buffer.complete || buffer.size >= this.maxBuffered)) {
+      buffer.paused = true;
+      this.consumer?.pause([{ topic: this.topic, partitions: [buffer.partition] }]);
+    }
+    this.notify();
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error ?? new Error(`reading topic ${this.topic} failed`);
+    this.notify();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+function safeOffset(text: string): number {
+  const offset = Number(text);
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new Error(`offset ${text} is beyond 2^53: the backfill keeps positions as exact float64 integers`);
+  }
+  return offset;
+}

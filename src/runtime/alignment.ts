@@ -1,0 +1,85 @@
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Topology } from '../config/index.js';
+import type { AvroSerde } from '../adapters/registry/serde.js';
+import { readContractSchema } from '../adapters/registry/contract-schemas.js';
+import { createRedisWatermarkStore } from '../adapters/redis/watermark-store.js';
+import { validateLabel } from '../core/contract/validate-label.js';
+import { validateTransaction } from '../core/contract/validate-transaction.js';
+import type { ConsumedRecord } from './consumed-record.js';
+import type { RunnerDeps } from './runner.js';
+
+/**
+ * Decodes arriving records once (the result stays on the record for scoring) and reads the time alignment needs:
+ * event_time for transactions, reported_at for labels. A registry that does not answer leaves the records
+ * undecoded: scoring decodes them later, with retries.
+ */
+export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerDeps['timeOf'] {
+  const field = (topic: string) => (topic === labelsTopic ? 'reported_at' : 'event_time');
+  // Read as the contract's schemas, as score-batch.ts would: the result is what scoring uses.
+  const readers = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
+  return async (records: ConsumedRecord[], topic: string) => {
+    try {
+      await serde.prepare(records.map((record) => record.value));
+    } catch {
+      return records.map(() => undefined);
+    }
+    const nowMs = Date.now();
+    return records.map((record) => {
+      const decoded = serde.decodeSync(record.value, topic === labelsTopic ? readers.label : readers.transaction);
+      record.decoded = decoded;
+      if (!decoded.ok) return undefined;
+      // Only records the contract accepts have a time: one that will be dead-lettered (an absurd timestamp, say)
+      // must not hold anything back.
+      const valid =
+        topic === labelsTopic ? validateLabel(decoded.value).ok : validateTransaction(decoded.value, nowMs).ok;
+      const time = decoded.value[field(topic)];
+      return valid && typeof time === 'number' ? time : undefined;
+    });
+  };
+}
+
+/** Wires event-time alignment for a topology: shared bounds in Redis, partition lists and the caught-up check. */
+export async function createAlignment(
+  topology: Topology,
+  kafka: Kafka,
+  redis: Redis,
+  latenessMs: number,
+): Promise<NonNullable<RunnerDeps['alignment']>> {
+  const { input, labels } = topology.topics;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [input, labels] });
+    const keysOf = (topic: string) =>
+      (metadata.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => `${topic}:${p.partitionId}`).sort();
+    return {
+      policy: { labelDelayMs: topology.features.labelDelayDays * 86_400_000, latenessMs },
+      store: createRedisWatermarkStore(redis, `${topology.redis.keyPrefix}watermarks:${topology.consumerGroup}`),
+      inputKeys: keysOf(input),
+      labelKeys: keysOf(labels),
+      caughtUp: async (assignment) => {
+        const checker = kafka.admin();
+        await checker.connect();
+        try {
+          const done = new Set<string>();
+          for (const [topic, partitions] of Object.entries(assignment)) {
+            const ends = await checker.fetchTopicOffsets(topic);
+            const committed = await checker.fetchOffsets({ groupId: topology.consumerGroup, topics: [topic] });
+            for (const partition of partitions) {
+              const end = ends.find((e) => e.partition === partition);
+              const at = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+              const position = Number(at) >= 0 ? Number(at) : Number(end?.low ?? 0);
+              if (end && position >= Number(end.high)) done.add(`${topic}:${partition}`);
+            }
+          }
+          return done;
+        } finally {
+          await checker.disconnect();
+        }
+      },
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,87 @@
+import { partitionBound, type PartitionBound } from '../core/batch/event-time-alignment.js';
+import type { ConsumedRecord } from './consumed-record.js';
+
+/** A fetched record waiting to be taken into a batch, with its event time (reported_at for labels) when known. */
+export interface WaitingRecord {
+  readonly record: ConsumedRecord;
+  /** Undefined when it could not be decoded or has no usable time: it will be dead-lettered and needs no alignment. */
+  readonly timeMs: number | undefined;
+  readonly arrivedAtMs: number;
+}
+
+/** The records of one partition that this worker has fetched and not yet taken, in offset order. */
+export class PartitionQueue {
+  private readonly waiting: WaitingRecord[] = [];
+  private head = 0;
+  maxSeenMs: number | undefined;
+  /** The last fetch reached the partition's high watermark. */
+  caughtUp = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  get key(): string {
+    return `${this.topic}:${this.partition}`;
+  }
+
+  get size(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /**
+   * Appends fetched records. One later than the allowed lateness (behind the latest time seen in the partition) is
+   * kept without a time: it is featurised when its turn comes, with the state as it is, and does not hold anything
+   * back (a record days late would otherwise stall every partition until it is reached).
+   */
+  push(records: readonly WaitingRecord[], caughtUp: boolean, latenessMs: number): void {
+    for (const waiting of records) {
+      const { timeMs } = waiting;
+      if (timeMs !== undefined && this.maxSeenMs !== undefined && timeMs < this.maxSeenMs - latenessMs) {
+        this.waiting.push({ ...waiting, timeMs: undefined });
+        continue;
+      }
+      this.waiting.push(waiting);
+      if (timeMs !== undefined) this.maxSeenMs = Math.max(this.maxSeenMs ?? timeMs, timeMs);
+    }
+    this.caughtUp = caughtUp;
+  }
+
+  peek(index = 0): WaitingRecord | undefined {
+    return this.waiting[this.head + index];
+  }
+
+  shift(): WaitingRecord {
+    const first = this.waiting[this.head++] as WaitingRecord;
+    if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    return first;
+  }
+
+  /** Least time among the waiting records from position `from` on (relative to the head). */
+  minTimeFrom(from: number): number | undefined {
+    let min: number | undefined;
+    for (let i = this.head + from; i < this.waiting.length; i++) {
+      const time = (this.waiting[i] as WaitingRecord).timeMs;
+      if (time !== undefined && (min === undefined || time < min)) min = time;
+    }
+    return min;
+  }
+
+  oldestArrivalMs(): number | undefined {
+    return this.peek()?.arrivedAtMs;
+  }
+
+  /** The bound this worker publishes for the partition, once `taken` more records are in the state. */
+  bound(latenessMs: number, taken = 0): PartitionBound {
+    return partitionBound({
+      minWaitingMs: this.minTimeFrom(taken),
+      maxSeenMs: this.maxSeenMs,
+      caughtUp: this.caughtUp,
+      latenessMs,
+    });
+  }
+}

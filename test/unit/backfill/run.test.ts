@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import {
+  BackfillInputError,
+  runBackfill,
+  splitOf,
+  type BackfillOptions,
+  type InputFingerprint,
+  type SourceFingerprint,
+} from '../../../src/backfill/index.js';
+import type { LabelEvent, PositionedTransaction } from '../../../src/core/contract/events.js';
+import { DAY_MS, FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
+import { createFeatureEngine } from '../../../src/core/features/engine.js';
+import { createMemoryFeatureState } from '../../../src/core/features/memory-state.js';
+import { randomFeatureStream } from '../../support/feature-random-stream.js';
+
+const LABEL_DELAY_MS = 7 * DAY_MS;
+const dir = mkdtempSync(join(tmpdir(), 'fraudscore-backfill-test-'));
+const stream = randomFeatureStream({ seed: 5, events: 1500, customers: 40, terminals: 10, partitions: 1, days: 60, maxBatch: 50 });
+// The file is one partition in line order: positions are line indexes.
+const events: PositionedTransaction[] = stream.events.map((tx, i) => ({ ...tx, position: { partition: 0, offset: i } }));
+const labels: readonly LabelEvent[] = stream.labels;
+const paths = {
+  eventsJsonl: join(dir, 'events.jsonl'),
+  eventsCsv: join(dir, 'events.csv'),
+  labels: join(dir, 'labels.jsonl'),
+};
+
+function quiet(): { stream: Writable; text: () => string } {
+  let text = '';
+  return {
+    stream: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    }),
+    text: () => text,
+  };
+}
+
+async function backfill(out: string, extra: Partial<BackfillOptions> = {}) {
+  return runBackfill({
+    events: paths.eventsJsonl,
+    labels: paths.labels,
+    out: join(dir, out),
+    labelDelayMs: LABEL_DELAY_MS,
+    batchSize: 97,
+    stdout: null,
+    ...extra,
+  });
+}
+
+function readTable(path: string): { header: string[]; rows: string[][] } {
+  const [header, ...rows] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  return { header: header!.split(','), rows: rows.map((row) => row.split(',')) };
+}
+
+/** File inputs are fingerprinted by content. */
+const fileDigest = (fingerprint: SourceFingerprint | undefined) => (fingerprint as InputFingerprint).sha256;
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+before(() => {
+  writeFileSync(
+    paths.eventsJsonl,
+    events
+      .map((tx) =>
+        JSON.stringify({
+          transaction_id: tx.transactionId,
+          event_time: tx.eventTimeMs,
+          customer_id: tx.customerId,
+          terminal_id: tx.terminalId,
+          amount: tx.amountMinor / 100,
+          currency: tx.currency,
+        }),
+      )
+      .join('\n') + '\n',
+  );
+  writeFileSync(
+    paths.eventsCsv,
+    'transaction_id,event_time,customer_id,terminal_id,amount,currency\n' +
+      events
+        .map((tx) => `${tx.transactionId},${new Date(tx.eventTimeMs).toISOString()},${tx.customerId},${tx.terminalId},${tx.amountMinor / 100},EUR`)
+        .join('\n') +
+      '\n',
+  );
+  writeFileSync(
+    paths.labels,
+    labels.map((l) => JSON.stringify({ transaction_id: l.transactionId, is_fraud: l.isFraud, reported_at: l.reportedAtMs })).join('\n'),
+  );
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('runBackfill', () => {
+  it('writes the engine rows, labels and splits, and a manifest that describes the table exactly', async () => {
+    const result = await backfill('a/table.csv');
+    const { header, rows } = readTable(result.tablePath);
+    assert.deepEqual(header, [
+      'transaction_id',
+      'event_time_ms',
+      'customer_id',
+      'terminal_id',
+      ...FEATURE_SCHEMA.names,
+      'label',
+      'label_reported_at_ms',
+      'split',
+    ]);
+    assert.equal(rows.length, events.length);
+
+    // The same engine, labels first, events in one go: the table must hold exactly these numbers.
+    const engine = createFeatureEngine({ state: createMemoryFeatureState(), labelDelayMs: LABEL_DELAY_MS });
+    await engine.ingestLabels(labels);
+    const expected = await engine.featurize(events);
+    const asOf = Math.max(...labels.map((l) => l.reportedAtMs));
+    const fraudAt = new Map<string, number>();
+    for (const l of labels) {
+      if (l.isFraud) fraudAt.set(l.transactionId, Math.min(fraudAt.get(l.transactionId) ?? Infinity, l.reportedAtMs));
+    }
+    rows.forEach((row, i) => {
+      const tx = events[i]!;
+      assert.equal(row[0], tx.transactionId);
+      assert.equal(Number(row[1]), tx.eventTimeMs);
+      // Shortest round-trip formatting: parsing the text gives back the very same doubles.
+      assert.deepEqual(row.slice(4, 19).map(Number), Array.from(expected[i]!.values), tx.transactionId);
+      const fraud = fraudAt.get(tx.transactionId);
+      assert.equal(row[19], fraud !== undefined ? '1' : '0', `label of ${tx.transactionId}`);
+      if (fraud !== undefined) assert.equal(Number(row[20]), fraud);
+      assert.equal(row[21], splitOf(tx.transactionId));
+    });
+
+    const { manifest } = result;
+    assert.equal(manifest.rows, events.length);
+    assert.equal(manifest.eventsRead, events.length);
+    assert.equal(manifest.labelsRead, labels.length);
+    assert.equal(manifest.labelAsOfMs, asOf);
+    assert.equal(manifest.featureSchemaVersion, FEATURE_SCHEMA.version);
+    assert.deepEqual(manifest.featureNames, FEATURE_SCHEMA.names);
+    assert.equal(manifest.table.sha256, sha256(result.tablePath));
+    assert.equal(fileDigest(manifest.inputs.events), sha256(paths.eventsJsonl));
+    assert.equal(fileDigest(manifest.inputs.labels[0]), sha256(paths.labels));
+    assert.equal(manifest.splits.train + manifest.splits.valid + manifest.splits.test, events.length);
+    assert.ok(manifest.positiveRows > 50, `${manifest.positiveRows} positive rows`);
+    assert.deepEqual(JSON.parse(readFileSync(result.manifestPath, 'utf8')), manifest);
+    assert.deepEqual(readdirSync(join(dir, 'a')).sort(), ['table.csv', 'table.csv.manifest.json']);
+  });
+
+  it('is reproducible byte for byte, from JSON Lines or CSV, whatever the batch size', async () => {
+    const first = await backfill('r1/table.csv');
+    const second = await backfill('r2/table.csv', { batchSize: 4096 });
+    const fromCsv = await backfill('r3/table.csv', { events: paths.eventsCsv });
+    assert.equal(readFileSync(second.tablePath, 'utf8'), readFileSync(first.tablePath, 'utf8'));
+    assert.equal(readFileSync(second.manifestPath, 'utf8'), readFileSync(first.manifestPath, 'utf8'));
+    assert.equal(fromCsv.manifest.table.sha256, first.manifest.table.sha256);
+    assert.notEqual(fileDigest(fromCsv.manifest.inputs.events), fileDigest(first.manifest.inputs.events));
+  });
+
+  it('writes only rows in [from, to) but lets earlier events feed their windows', async () => {
+    const all = readTable((await backfill('f1/table.csv')).tablePath).rows;
+    const fromMs = events[600]!.eventTimeMs;
+    const toMs = events[900]!.eventTimeMs;
+    const result = await backfill('f2/table.csv', { fromMs, toMs });
+    const { rows } = readTable(result.tablePath);
+    const expected = all.filter((row) => Number(row[1]) >= fromMs && Number(row[1]) < toMs);
+    assert.ok(expected.length > 250);
+    assert.deepEqual(rows, expected);
+    assert.deepEqual(result.manifest.eventTime.filter, { fromMs, toMs });
+    assert.equal(result.manifest.eventsRead, events.length);
+  });
+
+  it('knows only the labels reported by the as-of time', async () => {
+    const asOf = events[700]!.eventTimeMs;
+    const { rows } = readTable((await backfill('l/table.csv', { labelAsOfMs: asOf })).tablePath);
+    const known = new Set(labels.filter((l) => l.isFraud && l.reportedAtMs <= asOf).map((l) => l.transactionId));
+    const later = labels.filter((l) => l.isFraud && l.reportedAtMs > asOf && !known.has(l.transactionId));
+    assert.ok(later.length > 10, 'some fraud is reported after the as-of time');
+    for (const row of rows) {
+      assert.equal(row[19], known.has(row[0]!) ? '1' : '0', row[0]);
+      if (row[19] === '1') assert.ok(Number(row[20]) <= asOf);
+    }
+  });
+
+  it('prints the manifest and the timing, and leaves no table behind when the input is bad', async () => {
+    const out = quiet();
+    await backfill('p/table.csv', { stdout: out.stream });
+    assert.match(out.text(), /"kind": "fraudscore.training-table"/);
+    assert.match(out.text(), /backfill: 1500 events, 1500 rows in [\d.]+ s \(\d+ events\/s\)/);
+
+    const bad = join(dir, 'bad.jsonl');
+    const lines = readFileSync(paths.eventsJsonl, 'utf8').split('\n');
+    lines[1200] = lines[1200]!.replace('"currency":"EUR"', '"currency":"euro"');
+    writeFileSync(bad, lines.join('\n'));
+    await assert.rejects(backfill('bad/table.csv', { events: bad }), (error: unknown) => {
+      assert.ok(error instanceof BackfillInputError);
+      assert.equal(error.message, 'bad.jsonl:1201:currency: must be an ISO 4217 code (EUR), got "euro"');
+      return true;
+    });
+    assert.equal(existsSync(join(dir, 'bad', 'table.csv')), false);
+    assert.deepEqual(readdirSync(join(dir, 'bad')), []);
+  });
+});
