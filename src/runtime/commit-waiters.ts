@@ -42,6 +42,12 @@ export class CommitWaiters {
     }
   }
 
+  /** Lets every waiter of now go, committed or not: see Runner, "starved". */
+  releasePending(): void {
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters.clear();
+  }
+
   /** Rejects the waiters of now, but keeps accepting new ones: records given back, not a failed runner. */
   rejectPending(error: unknown): void {
     for (const waiter of this.waiters) waiter.reject(error);

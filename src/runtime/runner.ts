@@ -71,6 +71,8 @@ export class Runner {
   private readonly queues = new Map<string, PartitionQueue>();
   private waiting = 0;
   private blockedSinceMs: number | undefined;
+  /** Bumped when the group rebalances: a batch formed before must not be committed after. */
+  private epoch = 0;
   private readonly waiters = new CommitWaiters();
   private forced: CloseReason | undefined;
   private wake: (() => void) | undefined;
@@ -93,6 +95,7 @@ export class Runner {
     const { consumer } = this.deps;
     for (const topic of this.deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (event) => void this.onAssigned(event.payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
     this.loop = this.formBatches();
     await consumer.run({
       autoCommit: false,
@@ -213,6 +216,27 @@ export class Runner {
     this.nudge();
   }
 
+  /**
+   * kafkajs is about to rejoin the group (no eachBatch handler is running then: it only rejoins between fetch
+   * rounds). After the rejoin every partition is read again from its committed offset, so records still waiting
+   * here are dropped, and a batch not yet committed is not committed at all (another member may own its partitions
+   * by then).
+   */
+  private onRebalancing(): void {
+    this.epoch++;
+    let dropped = 0;
+    for (const queue of this.queues.values()) {
+      dropped += queue.size;
+      while (queue.size > 0) queue.shift();
+    }
+    this.waiting = 0;
+    this.waiters.releasePending();
+    this.deps.log.info(
+      { dropped },
+      'group rebalancing: uncommitted records dropped, to be read again after the rejoin',
+    );
+  }
+
   private giveBack(why: string): void {
     this.deps.log.info({ waiting: this.waiting }, why);
     for (const queue of this.queues.values()) while (queue.size > 0) queue.shift();
@@ -287,7 +311,11 @@ export class Runner {
         continue;
       }
       if (records.length === 0) {
-        // Everything waiting is held back by event-time alignment: look again shortly.
+        // Everything waiting is held back by event-time alignment: what unblocks it must still be fetched, and kafkajs
+        // fetches the next round only when every eachBatch handler has returned. So, once nothing is in flight, the
+        // handlers are let go uncommitted (kafkajs commits nothing itself); the records stay here until they can go.
+        await this.pendingCommit;
+        this.waiters.releasePending();
         this.blockedSinceMs ??= this.deps.clock();
         this.deps.log.debug(
           {
@@ -307,6 +335,7 @@ export class Runner {
         continue;
       }
       this.blockedSinceMs = undefined;
+      const epoch = this.epoch;
       const id = `${this.deps.batchIdPrefix}-${++this.sequence}`;
       const closedAt = performance.now();
       try {
@@ -314,7 +343,7 @@ export class Runner {
         // Scoring the next batch may overlap this commit, but commits run strictly in order.
         const previous = this.pendingCommit;
         this.pendingCommit = previous.then(() =>
-          this.commit({ id, closeReason: reason, size: records.length, closedAt }, scored),
+          this.commit({ id, closeReason: reason, size: records.length, closedAt, epoch }, scored),
         );
         await previous;
       } catch (error) {
@@ -325,10 +354,17 @@ export class Runner {
   }
 
   private async commit(
-    batch: { id: string; closeReason: CloseReason; size: number; closedAt: number },
+    batch: { id: string; closeReason: CloseReason; size: number; closedAt: number; epoch: number },
     scored: ScoredBatch,
   ): Promise<void> {
     if (this.fatal) return;
+    if (batch.epoch !== this.epoch) {
+      this.deps.log.info(
+        { batchId: batch.id },
+        'batch formed before a rebalance is not committed; its records are read again',
+      );
+      return;
+    }
     try {
       const started = performance.now();
       await this.withRetry('commit', () => this.deps.sink.commitBatch(scored.outgoing));
