@@ -5,7 +5,10 @@
  * .fraudscore/drill-stack: test/support/drill/env.ts), never the development stack, and talks only to 127.0.0.1.
  *
  *   node dist/load-tests/drill.js [--events 20000] [--kills 20] [--scenarios kill,broker,redis,registry,rebalance]
- *                                 [--seed N] [--redis-aof] [--no-classify] [--keep-stack] [--time-limit-s S]
+ *                                 [--seed N] [--redis-no-aof] [--no-classify] [--keep-stack] [--time-limit-s S]
+ *
+ * --redis-no-aof runs Redis without its append-only file (the local stack's default): a Redis restart then empties
+ * the feature state, and the drill reports how many scores differ from an uninterrupted run.
  *
  * Prints what survived and the accounting; exits 0 only if lost = 0, duplicated = 0 and every check passed.
  */
@@ -24,7 +27,7 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '20' },
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     seed: { type: 'string' },
-    'redis-aof': { type: 'boolean', default: false },
+    'redis-no-aof': { type: 'boolean', default: false },
     'no-classify': { type: 'boolean', default: false },
     'keep-stack': { type: 'boolean', default: false },
     'time-limit-s': { type: 'string' },
@@ -58,7 +61,7 @@ const report = await runDrill({
   kills,
   scenarios: scenarios as Scenario[],
   ...(args.seed ? { seed: Number(args.seed) } : {}),
-  redisAppendOnly: args['redis-aof'],
+  redisAppendOnly: !args['redis-no-aof'],
   classifyKills: !args['no-classify'],
   ...(args['time-limit-s'] ? { timeLimitMs: Number(args['time-limit-s']) * 1000 } : {}),
   logDir,

@@ -90,6 +90,13 @@ function dueLabels(now: number): LabelEvent[] {
   return pendingLabels.splice(0, due).map((d) => d.label);
 }
 
+async function redisCpuSeconds(): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const system = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return user + system;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -131,6 +138,10 @@ try {
 
   portMs.record.length = 0;
   portMs.read.length = 0;
+  // CPU spent per batch by this process and by Redis: on a shared machine wall time also measures the neighbours,
+  // while client CPU + Redis CPU (the path is sequential) approximates the latency on an idle one.
+  const redisCpuBefore = await redisCpuSeconds();
+  const clientCpuBefore = process.cpuUsage();
   const latencies: number[] = [];
   let checksum = 0;
   for (let b = 0; b < BATCHES; b++) {
@@ -141,6 +152,9 @@ try {
     latencies.push(performance.now() - t0);
     checksum += rows[0]!.values[13]!;
   }
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const clientCpuMsPerBatch = (clientCpu.user + clientCpu.system) / 1000 / BATCHES;
+  const redisCpuMsPerBatch = (((await redisCpuSeconds()) - redisCpuBefore) * 1000) / BATCHES;
   const median = (list: number[]) =>
     percentile(
       [...list].sort((a, b) => a - b),
@@ -162,6 +176,11 @@ try {
           recordBatch: +recordP50.toFixed(2),
           readBatch: +readP50.toFixed(2),
           engine: +(p50 - recordP50 - readP50).toFixed(2),
+        },
+        cpuMsPerBatch: {
+          client: +clientCpuMsPerBatch.toFixed(2),
+          redis: +redisCpuMsPerBatch.toFixed(2),
+          total: +(clientCpuMsPerBatch + redisCpuMsPerBatch).toFixed(2),
         },
         rowsPerSecond: Math.round((BATCH_SIZE * 1000) / p50),
         redisRoundTripsPerBatch: 2,

@@ -16,8 +16,19 @@ mkdir -p "$work"
 bash training/setup.sh
 
 # Training data: seed 42, 2,000 customers, 1,000 terminals, 60 days. The frozen reference set: another seed.
-"${cli[@]}" simulate --out-dir "$work/train-raw" --seed 42 --days 60
-"${cli[@]}" simulate --out-dir "$work/reference-raw" --seed 1042 --days 45
+# The card records each simulation as a JSON spec (dataset.rawSource) so that `fraudscore retrain` can generate the
+# same bytes again: keep sim_spec and simulate in step (retrain checks the regenerated files against the sha256s
+# the backfill recorded, so a mismatch cannot go unnoticed).
+sim_spec() { # seed days -> JSON
+  printf '{"kind":"simulate","seed":%s,"customers":2000,"terminals":1000,"days":%s,"start":"2026-01-05T00:00:00Z",' "$1" "$2"
+  printf '"labelDelayMinHours":1,"labelDelayMaxDays":7,"genuineLabelRate":1,"format":"jsonl"}'
+}
+simulate() { # out-dir seed days
+  "${cli[@]}" simulate --out-dir "$1" --seed "$2" --days "$3" --customers 2000 --terminals 1000 \
+    --start 2026-01-05T00:00:00Z --label-delay-min-hours 1 --label-delay-max-days 7 --genuine-label-rate 1 --format jsonl
+}
+simulate "$work/train-raw" 42 60
+simulate "$work/reference-raw" 1042 45
 "${cli[@]}" backfill -t "$topology" --events "$work/train-raw/events.jsonl" --labels "$work/train-raw/labels.jsonl" \
   --out "$work/train.csv" --no-progress >/dev/null
 # The reference rows start after 30 days so that every window is warm.
@@ -28,6 +39,7 @@ rm -rf "$work/model"
 (cd training && .venv/bin/python -m fraudtrain.train --table "../$work/train.csv" --out "../$work/model" \
   --name card-fraud --version "$version" --seed 42 --reference "../$work/reference.csv" --test-days 7 \
   --owner fraud-ml-team --threshold-alert-rate 0.01 --serving-slo '{"batchP99Ms": 100}' \
-  --created-at 2026-11-25T00:00:00Z)
+  --created-at 2026-11-25T00:00:00Z --topology "$topology" \
+  --raw-source "$(sim_spec 42 60)" --reference-raw-source "$(sim_spec 1042 45)")
 "${cli[@]}" models register --dir "$work/model" --registry registry --champion
 "${cli[@]}" models show "card-fraud@$version" --registry registry | head -40

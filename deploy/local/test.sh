@@ -60,11 +60,16 @@ if [[ -d dist/test/integration ]]; then
   phase integration node --test --test-concurrency=1 dist/test/integration
   ran=1
 fi
+if [[ -d dist/test/fault ]]; then
+  # Fault drills (SIGKILL, broker/Redis/registry restarts, rebalance) on a stack of their own: they kill services.
+  phase fault bash deploy/local/fault-test.sh
+  ran=1
+fi
 if [[ -f training/run-tests.sh ]]; then
   phase training bash training/run-tests.sh
   ran=1
 fi
-((ran)) || echo "test: no test suites found (dist/test/unit, dist/test/integration, training/run-tests.sh)"
+((ran)) || echo "test: no test suites found (dist/test/unit, dist/test/integration, dist/test/fault, training/run-tests.sh)"
 
 echo "test: passed: ${passed[*]:-none}"
 if ((${#failed[@]} > 0)); then

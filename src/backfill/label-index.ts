@@ -7,6 +7,13 @@ export interface TrainingLabel {
   readonly reportedAtMs: number | null;
 }
 
+/** The index as plain arrays, to hand it to a worker thread (structured clone of strings and typed arrays). */
+export interface LabelIndexData {
+  readonly transactionIds: readonly string[];
+  readonly fraudAt: Float64Array;
+  readonly legitimateAt: Float64Array;
+}
+
 const UNLABELLED: TrainingLabel = Object.freeze({ label: 0, reportedAtMs: null });
 
 interface Reports {
@@ -23,6 +30,26 @@ export class LabelIndex {
   labels = 0;
   fraudLabels = 0;
   latestReportedAtMs: number | null = null;
+
+  static fromData(data: LabelIndexData): LabelIndex {
+    const index = new LabelIndex();
+    data.transactionIds.forEach((id, i) => {
+      index.reports.set(id, { fraudAt: data.fraudAt[i]!, legitimateAt: data.legitimateAt[i]! });
+    });
+    return index;
+  }
+
+  toData(): LabelIndexData {
+    const transactionIds = [...this.reports.keys()];
+    const fraudAt = new Float64Array(transactionIds.length);
+    const legitimateAt = new Float64Array(transactionIds.length);
+    let i = 0;
+    for (const reports of this.reports.values()) {
+      fraudAt[i] = reports.fraudAt;
+      legitimateAt[i++] = reports.legitimateAt;
+    }
+    return { transactionIds, fraudAt, legitimateAt };
+  }
 
   add(labels: readonly LabelEvent[]): void {
     for (const label of labels) {

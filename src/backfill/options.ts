@@ -23,6 +23,11 @@ export interface BackfillOptions {
   readonly batchSize?: number;
   /** As the online engine's latenessMarginMs (default one day); must match it for bit-identical features. */
   readonly latenessMarginMs?: number;
+  /**
+   * Label, format and write the table in a worker thread (default), overlapping with the feature engine on the
+   * main thread; false keeps everything on one thread (same bytes).
+   */
+  readonly writerThread?: boolean;
   /** Progress bar on stderr. Default: when stderr is a TTY. */
   readonly progress?: boolean;
   /** Where the manifest and the run's timing are printed. Default process.stdout; null prints nothing. */

@@ -1,17 +1,18 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { PositionedTransaction } from '../core/contract/events.js';
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createFeatureEngine } from '../core/features/engine.js';
 import { createMemoryFeatureState } from '../core/features/memory-state.js';
+import type { FeatureRow } from '../core/features/types.js';
 import { LabelIndex } from './label-index.js';
 import { renderManifest, type BackfillManifest } from './manifest.js';
 import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { fileLabelSource, fileTransactionSource, type LabelSource } from './sources.js';
-import { splitOf } from './split.js';
-import { HashingFileWriter } from './table-writer.js';
-import { tableColumns, writeTableRow } from './training-table.js';
+import { tableColumns, type TableRows } from './table-rows.js';
+import { createInProcessTableSink, createWorkerTableSink, type TableSink, type TableSummary } from './table-sink.js';
 
 export interface BackfillResult {
   readonly manifest: BackfillManifest;
@@ -60,40 +61,42 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const manifestPath = `${tablePath}.manifest.json`;
   mkdirSync(dirname(tablePath), { recursive: true });
   const partial = `${tablePath}.partial`;
-  const writer = new HashingFileWriter(partial);
   const columns = tableColumns(engine.schema.names);
+  const featureCount = engine.schema.names.length;
+  const sinkOptions = { path: partial, header: columns.join(','), labels, asOfMs: asOf };
+  const sink: TableSink =
+    options.writerThread === false ? createInProcessTableSink(sinkOptions) : createWorkerTableSink(sinkOptions);
   const progress = createProgress(options.progress ?? process.stderr.isTTY === true);
-  const counts = { events: 0, rows: 0, positives: 0, train: 0, valid: 0, test: 0 };
+  let eventsRead = 0;
+  let rowCount = 0;
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
-  let table: { bytes: number; sha256: string };
+  let table: TableSummary;
   try {
-    writer.text(`${columns.join(',')}\n`);
     for await (const batch of events.batches(batchSize)) {
       const rows = await engine.featurize(batch);
-      counts.events += batch.length;
+      eventsRead += batch.length;
+      // The rows of this batch inside [from, to), in columns for the writer thread.
+      const selected: number[] = [];
       for (let i = 0; i < batch.length; i++) {
-        const tx = batch[i]!;
-        const t = tx.eventTimeMs;
+        const t = batch[i]!.eventTimeMs;
         if (t < window.eventMin) window.eventMin = t;
         if (t > window.eventMax) window.eventMax = t;
-        if (t < fromMs || t >= toMs) {
-          continue;
+        if (t >= fromMs && t < toMs) {
+          if (t < window.rowMin) window.rowMin = t;
+          if (t > window.rowMax) window.rowMax = t;
+          selected.push(i);
         }
-        if (t < window.rowMin) window.rowMin = t;
-        if (t > window.rowMax) window.rowMax = t;
-        const label = labels.labelOf(tx.transactionId, asOf);
-        const split = splitOf(tx.transactionId);
-        writeTableRow(writer, tx, rows[i]!, label, split);
-        counts.rows++;
-        counts.positives += label.label;
-        counts[split]++;
+      }
+      if (selected.length > 0) {
+        await sink.append(tableRowsOf(batch, rows, selected, featureCount));
+        rowCount += selected.length;
       }
       const { done, total } = events.progress();
-      progress.update(done, total, counts.events);
+      progress.update(done, total, eventsRead);
     }
-    table = writer.close();
+    table = await sink.close();
   } catch (error) {
-    writer.abandon();
+    await sink.abandon();
     rmSync(partial, { force: true });
     throw error;
   } finally {
@@ -114,10 +117,10 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       rows: { minMs: orNull(window.rowMin), maxMs: orNull(window.rowMax) },
       events: { minMs: orNull(window.eventMin), maxMs: orNull(window.eventMax) },
     },
-    rows: counts.rows,
-    positiveRows: counts.positives,
-    splits: { train: counts.train, valid: counts.valid, test: counts.test },
-    eventsRead: counts.events,
+    rows: rowCount,
+    positiveRows: table.counts.positives,
+    splits: { train: table.counts.train, valid: table.counts.valid, test: table.counts.test },
+    eventsRead,
     labelsRead: labels.labels,
     fraudLabelsRead: labels.fraudLabels,
     table: {
@@ -134,16 +137,42 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   renameSync(`${manifestPath}.partial`, manifestPath);
 
   const elapsedMs = performance.now() - started;
-  const eventsPerSecond = counts.events / (elapsedMs / 1000);
+  const eventsPerSecond = eventsRead / (elapsedMs / 1000);
   if (options.stdout !== null) {
     const stdout = options.stdout ?? process.stdout;
     stdout.write(rendered);
     stdout.write(
-      `backfill: ${counts.events} events, ${counts.rows} rows in ${(elapsedMs / 1000).toFixed(2)} s ` +
+      `backfill: ${eventsRead} events, ${rowCount} rows in ${(elapsedMs / 1000).toFixed(2)} s ` +
         `(${Math.round(eventsPerSecond)} events/s) -> ${tablePath}\n`,
     );
   }
   return { manifest, tablePath, manifestPath, elapsedMs, eventsPerSecond };
+}
+
+function tableRowsOf(
+  batch: readonly PositionedTransaction[],
+  rows: readonly FeatureRow[],
+  selected: readonly number[],
+  featureCount: number,
+): TableRows {
+  const n = selected.length;
+  let ids = '';
+  const idEnds = new Uint32Array(3 * n);
+  const eventTimesMs = new Float64Array(n);
+  const values = new Float64Array(n * featureCount);
+  for (let j = 0; j < n; j++) {
+    const i = selected[j]!;
+    const tx = batch[i]!;
+    ids += tx.transactionId;
+    idEnds[3 * j] = ids.length;
+    ids += tx.customerId;
+    idEnds[3 * j + 1] = ids.length;
+    ids += tx.terminalId;
+    idEnds[3 * j + 2] = ids.length;
+    eventTimesMs[j] = tx.eventTimeMs;
+    values.set(rows[i]!.values, j * featureCount);
+  }
+  return { ids, idEnds, eventTimesMs, values, featureCount };
 }
 
 function labelSourcesOf(options: BackfillOptions): LabelSource[] {

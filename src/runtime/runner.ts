@@ -56,6 +56,8 @@ function isFatal(error: unknown): boolean {
 const HEARTBEAT_EVERY_MS = 1_000;
 /** While alignment holds every waiting record back, how often to look at the other workers' bounds again. */
 const ALIGNMENT_POLL_MS = 100;
+/** While idle, how often to publish this worker's event-time bounds for the others. */
+const IDLE_PUBLISH_MS = 250;
 
 /**
  * The consume loop. kafkajs hands fetched records to eachBatch, per partition; they join the intake, and the
@@ -152,7 +154,9 @@ export class Runner {
     const lastOffset = BigInt((records[records.length - 1] as ConsumedRecord).offset);
     queue.push(
       records.map((record, i) => ({ record, timeMs: times[i], arrivedAtMs })),
-      lastOffset + 1n >= BigInt(batch.highWatermark),
+      // offsetLag counts control records (transaction markers) too, which never reach eachBatch: a partition whose
+      // log ends in a commit marker is still read to its end.
+      batch.offsetLag() === '0',
       batch.topic === this.deps.labelsTopic ? 0 : (this.deps.alignment?.policy.latenessMs ?? 0),
     );
     this.waiting += records.length;
@@ -291,7 +295,15 @@ export class Runner {
       if (!reason) {
         if (this.waiting === 0) this.forced = this.stopping ? 'shutdown' : undefined;
         if (this.stopping && this.waiting === 0) break;
-        const delay = untilExpiry(this.deps.window, intake, this.deps.clock());
+        let delay = untilExpiry(this.deps.window, intake, this.deps.clock());
+        if (this.deps.alignment) {
+          // Idle here does not mean idle everywhere: keep telling the other workers how far this one's partitions
+          // are (a partition read to its end holds nobody back), and everything taken so far is featurised.
+          await this.publishBounds().catch((error: unknown) =>
+            this.deps.log.warn({ err: (error as Error).message }, 'could not publish event-time bounds'),
+          );
+          delay = Math.min(delay ?? IDLE_PUBLISH_MS, IDLE_PUBLISH_MS);
+        }
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           this.wake = resolve;

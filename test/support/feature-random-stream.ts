@@ -18,6 +18,13 @@ export interface RandomStreamOptions {
   /** Event-time span of the stream. */
   readonly days: number;
   readonly maxBatch: number;
+  /**
+   * Share of events that reuse a recent transaction id (one of the last 200 events: within the retention) with
+   * their own time and terminal, against the contract: both backends must still agree. Default 0, as the oracle
+   * assumes unique ids. (Repeats further apart than the retention may differ: Redis forgets an id by wall-clock
+   * TTL, the memory state by event time.)
+   */
+  readonly repeatedIds?: number;
 }
 
 export type StreamStep =
@@ -67,8 +74,11 @@ export function randomFeatureStream(options: RandomStreamOptions): RandomStream 
     const customer = random() < 0.3 ? int(Math.max(1, options.customers / 10)) : int(options.customers);
     const terminal = random() < 0.3 ? int(Math.max(1, options.terminals / 5)) : int(options.terminals);
     const partition = customer % options.partitions;
+    const repeat = n > 10 && random() < (options.repeatedIds ?? 0);
     const tx: PositionedTransaction = {
-      transactionId: `tx-${options.seed}-${n}`,
+      transactionId: repeat
+        ? events[events.length - 1 - int(Math.min(200, events.length))]!.transactionId
+        : `tx-${options.seed}-${n}`,
       eventTimeMs,
       customerId: `c${customer}`,
       terminalId: `t${terminal}`,
@@ -148,9 +158,11 @@ export async function runStream(engine: FeatureEngine, steps: readonly StreamSte
     }
     step.batch.forEach((tx, i) => {
       const values = batchRows[i]!.values;
-      const earlier = first.get(tx.transactionId);
+      // A replay is the same log position again (ids may repeat across positions in some streams).
+      const position = `${tx.position.partition}:${tx.position.offset}`;
+      const earlier = first.get(position);
       if (earlier === undefined) {
-        first.set(tx.transactionId, values);
+        first.set(position, values);
       } else {
         assert.deepEqual(Array.from(values), Array.from(earlier), `replayed ${tx.transactionId} changed`);
       }

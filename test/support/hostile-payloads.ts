@@ -14,6 +14,7 @@ import type { Topology } from '../../src/config/index.js';
 import { readContractSchema } from '../../src/adapters/registry/contract-schemas.js';
 import { DeadLetterReason } from '../../src/core/contract/reasons.js';
 import { TransactionContract } from '../../src/core/contract/validate-transaction.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../../src/runtime/score-batch.js';
 import { STACK } from './stack.js';
 
 /** A transaction that must be scored. */
@@ -37,6 +38,11 @@ const DAY_MS = 86_400_000;
 const HEADER_BYTES = 5;
 /** avsc reads and writes longs within ±(2^53 - 2) only ("potential precision loss" beyond). */
 const AVRO_MAX_LONG = 9_007_199_254_740_990;
+/**
+ * avsc writes negative longs exactly down to -2^52 only (its zigzag arithmetic is floating point): the generators
+ * stay within that, and values beyond are put on the wire byte by byte (avroLong).
+ */
+const AVSC_EXACT_MIN_LONG = -(2 ** 52);
 const { maxIdLength, maxAmount, minEventTimeMs, maxFutureSkewMs } = TransactionContract;
 
 export interface TransactionValue {
@@ -152,7 +158,7 @@ export async function prepareHostileContext(
   topology: Topology,
   nowMs: number,
   clockSlackMs = 0,
-  maxRecordBytes = 64 * 1024,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
 ): Promise<HostileContext> {
   const { input, labels, output } = topology.topics;
   const schemas = {
@@ -260,9 +266,9 @@ function mutation(ctx: HostileContext): fc.Arbitrary<Mutation> {
   >;
   const firstTooLate = ctx.nowMs + maxFutureSkewMs + 1 + ctx.clockSlackMs;
   const absurdTime = fc.oneof(
-    fc.integer({ min: -AVRO_MAX_LONG, max: minEventTimeMs - 1 }),
+    fc.integer({ min: AVSC_EXACT_MIN_LONG, max: minEventTimeMs - 1 }),
     fc.integer({ min: firstTooLate, max: AVRO_MAX_LONG }),
-    fc.constantFrom(0, -1, minEventTimeMs - 1, firstTooLate, AVRO_MAX_LONG, -AVRO_MAX_LONG),
+    fc.constantFrom(0, -1, minEventTimeMs - 1, firstTooLate, AVRO_MAX_LONG, AVSC_EXACT_MIN_LONG),
   );
   const badAmount = fc.oneof(
     fc.constantFrom(Number.NaN, Infinity, -Infinity, -0.01, -Number.MIN_VALUE, -1e308, maxAmount + 0.01, 1e18),
@@ -341,8 +347,22 @@ function hostileStringLength(ctx: HostileContext, value: TransactionValue, lengt
   return wire(ctx.ids.transaction, Buffer.concat([avroLong(length), body.subarray(prefix)]));
 }
 
-/** event_time as a varint at or beyond 2^53 - 1: a long avsc will not turn into an inexact number. */
-function unsafeEventTime(ctx: HostileContext, value: TransactionValue, time: bigint): Buffer {
+/**
+ * event_time written byte by byte: beyond ±(2^53 - 2) (a long that cannot be read as an exact number), or a negative
+ * one of magnitude above 2^52 (which stock avsc reads with the wrong sign).
+ */
+export const EXTREME_LONGS: readonly (readonly [bigint, 'exact' | 'too large'])[] = [
+  [2n ** 53n - 1n, 'too large'],
+  [2n ** 53n, 'too large'],
+  [2n ** 60n, 'too large'],
+  [-(2n ** 60n), 'too large'],
+  [2n ** 63n - 1n, 'too large'],
+  [-(2n ** 63n), 'too large'],
+  [-(2n ** 52n) - 1n, 'exact'],
+  [-(2n ** 53n) + 2n, 'exact'],
+];
+
+function extremeEventTime(ctx: HostileContext, value: TransactionValue, time: bigint): Buffer {
   const body = ctx.types.transaction.toBuffer(value);
   const idBytes = Buffer.byteLength(value.transaction_id);
   const idEnd = avroLong(BigInt(idBytes)).length + idBytes;
@@ -446,9 +466,11 @@ export function inputPayload(ctx: HostileContext): fc.Arbitrary<Payload> {
     {
       weight: 2,
       arbitrary: fc
-        .tuple(valid, fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, 2n ** 60n, -(2n ** 60n), 2n ** 63n - 1n))
-        .map(([v, time]) =>
-          p('event_time beyond 2^53', unsafeEventTime(ctx, v, time), [DeadLetterReason.UndecodableBody]),
+        .tuple(valid, fc.constantFrom(...EXTREME_LONGS))
+        .map(([v, [time, kind]]) =>
+          kind === 'exact'
+            ? p('event_time below -2^52', extremeEventTime(ctx, v, time), [DeadLetterReason.AbsurdTimestamp])
+            : p('event_time beyond ±(2^53 - 2)', extremeEventTime(ctx, v, time), [DeadLetterReason.UndecodableBody]),
         ),
     },
     {
@@ -568,10 +590,21 @@ export function labelPayload(ctx: HostileContext): fc.Arbitrary<Payload> {
     {
       weight: 2,
       arbitrary: fc
-        .tuple(label, fc.integer({ min: -AVRO_MAX_LONG, max: -1 }))
+        .tuple(label, fc.integer({ min: AVSC_EXACT_MIN_LONG, max: -1 }))
         .map(([l, at]) =>
           p('negative reported_at', encode({ ...l, reported_at: at }), [DeadLetterReason.AbsurdTimestamp]),
         ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(label, fc.constantFrom(...EXTREME_LONGS)).map(([l, [at, kind]]) => {
+        // reported_at is the record's last field: replace the one-byte encoding of 0 by the extreme varint.
+        const zero = encode({ ...l, reported_at: 0 });
+        const value = Buffer.concat([zero.subarray(0, zero.length - 1), avroLong(at)]);
+        return kind === 'exact'
+          ? p('reported_at below -2^52', value, [DeadLetterReason.AbsurdTimestamp])
+          : p('reported_at beyond ±(2^53 - 2)', value, [DeadLetterReason.UndecodableBody]);
+      }),
     },
     {
       weight: 2,

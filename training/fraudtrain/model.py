@@ -157,6 +157,10 @@ def export_onnx(booster: lgb.Booster, feature_schema_version: str, feature_names
             "fraudscore.featureNames": json.dumps(list(feature_names)),
         },
     )
+    # onnxmltools gathers the opset imports in a set, so their order follows PYTHONHASHSEED; sorted, the bytes do not.
+    opsets = sorted(model.opset_import, key=lambda o: (o.domain, o.version))
+    del model.opset_import[:]
+    model.opset_import.extend(opsets)
     onnx.checker.check_model(model)
     outputs = [o.name for o in model.graph.output]
     if OUTPUT_NAME not in outputs:

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import card as cards
 from . import model as mdl
+from . import replay
 from .decision import threshold_for_alert_rate
 from .hashing import sha256_bytes
 from .metrics import evaluate
@@ -61,6 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threshold-alert-rate", type=float, default=0.01, help="target share of alerts on validation")
     p.add_argument("--serving-slo", default=DEFAULT_SERVING_SLO, help="JSON object, e.g. '{\"batchP99Ms\": 100}'")
     p.add_argument("--created-at", help="ISO-8601 creation time (default: now); fix it for byte-identical cards")
+    p.add_argument("--topology", help="topology file the backfills used (recorded for `fraudscore retrain`)")
+    p.add_argument("--raw-source", help="JSON: where the table's raw events and labels come from (see README)")
+    p.add_argument("--reference-raw-source", help="JSON: the same for the --reference table")
     return p.parse_args(argv)
 
 
@@ -98,11 +102,6 @@ def _features(table: Table, names: tuple[str, ...], mask: np.ndarray | None = No
     return mdl.to_model_input(frame[list(names)].to_numpy(dtype=np.float64))
 
 
-def _source(raw: dict[str, Any]) -> Any:
-    # The backfill's manifest names its raw inputs (file, bytes, sha256): what a retrain must read again.
-    return raw.get("inputs") if isinstance(raw.get("inputs"), dict) else None
-
-
 def _label_delay_days(raw: dict[str, Any]) -> Any:
     delay_ms = raw.get("labelDelayMs")
     return delay_ms / 86_400_000 if isinstance(delay_ms, (int, float)) and not isinstance(delay_ms, bool) else None
@@ -125,6 +124,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if len(table.frame) != manifest.rows:
         raise TableError(f"table {args.table}: {len(table.frame)} rows but its manifest says {manifest.rows}")
     reference = load_reference(args.reference, names) if args.reference else None
+    raw_source = replay.raw_source("--raw-source", args.raw_source, manifest.raw)
+    reference_replay = None
+    if reference is not None:
+        ref_manifest = replay.reference_manifest(args.reference)
+        reference_replay = {
+            "tableSha256": reference.sha256,
+            "rawSource": replay.raw_source("--reference-raw-source", args.reference_raw_source, ref_manifest),
+            "source": replay.source(ref_manifest) if ref_manifest else None,
+            "backfill": replay.backfill_params(ref_manifest, args.topology) if ref_manifest else None,
+        }
+    elif args.reference_raw_source is not None:
+        raise SystemExit("--reference-raw-source needs --reference")
 
     plan = plan_split(table.frame, args.test_days)
     masks = {role: plan.mask(role) for role in (TRAIN, VALID, TEST, TEST_IN_TIME)}
@@ -184,7 +195,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "eventTimeFrom": iso_utc(int(event_time.min())),
             "eventTimeTo": iso_utc(int(event_time.max())),
             "labelDelayDays": _label_delay_days(manifest.raw),
-            "source": _source(manifest.raw),
+            "source": replay.source(manifest.raw),
+            "rawSource": raw_source,
+            "backfill": replay.backfill_params(manifest.raw, args.topology),
         },
         "split": {
             "method": METHOD,
@@ -202,6 +215,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "earlyStoppingRounds": mdl.EARLY_STOPPING_ROUNDS,
             "bestIteration": trained.best_iteration,
             "seed": args.seed,
+            # The trainer's arguments that shape the model and its metrics, for `fraudscore retrain`.
+            "args": {
+                "seed": args.seed,
+                "testDays": args.test_days,
+                "thresholdAlertRate": args.threshold_alert_rate,
+                "reference": reference_replay,
+            },
             "codeCommit": code_commit(),
             "codeDirty": code_dirty(),
             "lockfileSha256": lockfile_sha256(),

@@ -18,3 +18,14 @@ def test_another_seed_gives_another_model(synthetic: Synthetic, trained: Path, t
     # Guards the test above against passing because the seed is ignored altogether.
     assert train_into(synthetic, tmp_path, "--seed", "43") == 0
     assert (tmp_path / "model.onnx").read_bytes() != (trained / "model.onnx").read_bytes()
+
+
+
+def test_onnx_opset_imports_are_sorted(trained: Path) -> None:
+    # onnxmltools collects opset imports in a set of (domain, version) pairs: unsorted, their order (and so the
+    # model bytes) followed PYTHONHASHSEED, and a retrain of the demo model came out with other bytes.
+    import onnx
+
+    model = onnx.load_from_string((trained / "model.onnx").read_bytes())
+    pairs = [(o.domain, o.version) for o in model.opset_import]
+    assert pairs == sorted(pairs) and len(pairs) >= 2

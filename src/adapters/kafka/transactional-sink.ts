@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 
 export interface OutgoingBatch {
   readonly messagesByTopic: ReadonlyMap<string, Message[]>;
@@ -14,7 +14,9 @@ export interface TransactionalSink {
    *   3. send the consumed offsets into the same transaction;
    *   4. commit.
    * Any failure aborts, so nothing of the batch is visible to read_committed readers and its offsets stay where
-   * they were; the caller retries the batch.
+   * they were; the caller retries the batch. One exception, handled here: when the commit itself (4) got no answer,
+   * the coordinator may have committed. Then the retry first settles that transaction and reads the group's committed
+   * offsets; if the batch is in, the retry succeeds without sending anything again.
    */
   commitBatch(batch: OutgoingBatch): Promise<void>;
   disconnect(): Promise<void>;
@@ -24,22 +26,72 @@ export async function createTransactionalSink(
   kafka: Kafka,
   options: { transactionalId: string; consumerGroupId: string },
 ): Promise<TransactionalSink> {
-  const producer: Producer = kafka.producer({
-    transactionalId: options.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Longer than any batch can take; a crashed worker's open transaction is aborted at once by its successor,
-    // which reuses the transactional id (initTransactions fences and aborts), not by this timeout.
-    transactionTimeout: 60_000,
-    // kafkajs's default 300 ms first retry stalls every transaction on CONCURRENT_TRANSACTIONS right after a commit.
-    retry: { initialRetryTime: 5, maxRetryTime: 1_000 },
-    // Outputs are keyed like the input (customer id): murmur2 as the Java client, so any consumer agrees.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const newProducer = (): Producer =>
+    kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Longer than any batch can take; a crashed worker's open transaction is aborted at once by its successor,
+      // which reuses the transactional id (initTransactions fences and aborts), not by this timeout.
+      transactionTimeout: 60_000,
+      // kafkajs's default 300 ms first retry stalls every transaction on CONCURRENT_TRANSACTIONS right after a commit.
+      retry: { initialRetryTime: 5, maxRetryTime: 1_000 },
+      // Outputs are keyed like the input (customer id): murmur2 as the Java client, so any consumer agrees.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  let producer = newProducer();
   await producer.connect();
+  /** The last transaction failed: this producer cannot begin another (see renew). */
+  let broken = false;
+  /** The batch whose commit request got no answer: it may be committed. */
+  let unsure: OutgoingBatch | undefined;
+  let admin: Admin | undefined;
+
+  /**
+   * kafkajs leaves a producer whose commit or abort failed (a broker restart, a moved coordinator) in a state it never
+   * leaves (COMMITTING, ABORTING): every later transaction() throws. A new producer with the same transactional id
+   * starts with InitProducerId, on which the coordinator first finishes what the old one left: it completes a commit
+   * it had accepted and aborts anything else (and fences the old producer).
+   */
+  async function renew(): Promise<void> {
+    const old = producer;
+    producer = newProducer();
+    await old.disconnect().catch(() => undefined);
+    await producer.connect();
+    const probe = await producer.transaction(); // InitProducerId
+    await probe.abort(); // nothing was added, so nothing is sent
+    broken = false;
+  }
+
+  /** Whether the group's committed offsets already include the batch (read after renew(), so they are settled). */
+  async function committed(batch: OutgoingBatch): Promise<boolean> {
+    if (!admin) {
+      const created = kafka.admin();
+      await created.connect();
+      admin = created;
+    }
+    for (const [topic, partitions] of batch.offsets) {
+      const [found] = await admin.fetchOffsets({ groupId: options.consumerGroupId, topics: [topic] });
+      for (const [partition, offset] of partitions) {
+        const at = found?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        if (BigInt(at) < BigInt(offset)) return false;
+      }
+    }
+    return true;
+  }
+
   return {
     async commitBatch(batch) {
+      if (broken) await renew();
+      if (unsure === batch) {
+        if (await committed(batch)) {
+          unsure = undefined;
+          return;
+        }
+        unsure = undefined; // aborted: send it again
+      }
       const transaction = await producer.transaction(); // 1
+      let committing = false;
       try {
         const topicMessages = [...batch.messagesByTopic]
           .filter(([, messages]) => messages.length > 0)
@@ -52,12 +104,18 @@ export async function createTransactionalSink(
             partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
           })),
         }); // 3
+        committing = true;
         await transaction.commit(); // 4
       } catch (error) {
+        if (committing) unsure = batch;
         await transaction.abort().catch(() => undefined);
+        broken = true;
         throw error;
       }
     },
-    disconnect: () => producer.disconnect(),
+    async disconnect() {
+      await admin?.disconnect().catch(() => undefined);
+      await producer.disconnect();
+    },
   };
 }

@@ -97,7 +97,8 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   return {
     async recordBatch(write: StateWrite): Promise<void> {
       const args: Arg[] = [prefix, ttl, String(write.customers.length)];
-      for (const append of write.customers) {
+      const maintained: string[] = [];
+      write.customers.forEach((append, c) => {
         const { records } = append;
         args.push(
           append.customerId,
@@ -106,20 +107,22 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
             records.byteOffset + append.from * RECORD_BYTES,
             (append.to - append.from) * RECORD_BYTES,
           ),
-          customerUpkeep.due(append.customerId, append.trimBeforeMs) ? '1' : '0',
-          String(append.trimBeforeMs),
         );
-      }
+        if (customerUpkeep.due(append.customerId, append.trimBeforeMs)) {
+          maintained.push(String(c + 1), String(append.trimBeforeMs));
+        }
+      });
+      args.push(String(maintained.length / 2), ...maintained);
       args.push(String(write.terminals.length));
       for (const terminal of write.terminals) {
-        args.push(
-          terminal.terminalId,
-          terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0',
-          String(terminal.trimBeforeMs),
-          String(terminal.transactions.length),
-        );
+        const maintain = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
+        let times = '';
         for (const tx of terminal.transactions) {
-          args.push(tx.transactionId, String(tx.eventTimeMs));
+          times += `${tx.eventTimeMs} `;
+        }
+        args.push(terminal.terminalId, `${maintain} ${terminal.trimBeforeMs}`, times);
+        for (const tx of terminal.transactions) {
+          args.push(tx.transactionId);
         }
       }
       await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args));
@@ -131,9 +134,9 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         pipeline.mgetBuffer(...read.customerIds.map((id) => `${prefix}c:${id}`));
       }
       const args: Arg[] = [prefix];
-      pushRanges(args, read.terminalCounts, true);
-      // Exactly one range per terminal here (the script reads id, from, to).
-      pushRanges(args, read.terminalFraud, false);
+      pushRanges(args, read.terminalCounts);
+      // One range per terminal here (the engine asks exactly that).
+      pushRanges(args, read.terminalFraud);
       (pipeline as unknown as FeatureCommands)[COMMAND_READ](...args);
       const replies = await unavailableOnError('read feature state', () => pipeline.exec());
       if (replies === null) {
@@ -166,17 +169,16 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   };
 }
 
-function pushRanges(args: Arg[], ranges: TerminalRanges, withCounts: boolean): void {
+/** Per terminal: its id, then its ranges packed as "<from> <to> ..." (one argument instead of two per range). */
+function pushRanges(args: Arg[], ranges: TerminalRanges): void {
   const { terminalIds, rangeStart, fromExclusiveMs, toInclusiveMs } = ranges;
   args.push(String(terminalIds.length));
   for (let g = 0; g < terminalIds.length; g++) {
-    args.push(terminalIds[g]!);
-    if (withCounts) {
-      args.push(String(rangeStart[g + 1]! - rangeStart[g]!));
-    }
+    let packed = '';
     for (let q = rangeStart[g]!; q < rangeStart[g + 1]!; q++) {
-      args.push(String(fromExclusiveMs[q]!), String(toInclusiveMs[q]!));
+      packed += `${fromExclusiveMs[q]!} ${toInclusiveMs[q]!} `;
     }
+    args.push(terminalIds[g]!, packed);
   }
 }
 

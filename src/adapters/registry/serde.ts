@@ -1,7 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
-import { boundedCollections } from './bounded-collections.js';
+import { safeTypes } from './safe-types.js';
 
 /** Confluent wire format: magic byte 0, a big-endian 4-byte schema id, then the Avro body. */
 const MAGIC_BYTE = 0;
@@ -72,10 +72,10 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
     connection.username !== undefined
       ? { username: connection.username, password: connection.password ?? '' }
       : undefined;
-  // Every type that decodes is built with boundedCollections: avsc alone loops over any item count the bytes claim.
+  // Every type that decodes is built with safeTypes (safe-types.ts): avsc alone mis-reads some hostile bytes.
   const registry = new SchemaRegistry(
     { host: connection.url, ...(auth ? { auth } : {}), retry: { retries: 2 } },
-    { [SchemaType.AVRO]: { typeHook: boundedCollections } },
+    { [SchemaType.AVRO]: { typeHook: safeTypes } },
   );
   const types = new Map<number, avro.Type>();
   /** Reader schema -> its type, and the resolution of each writer type seen (an error message if there is none). */
@@ -118,7 +118,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   const serde: AvroSerde = {
     async register(subject, schema) {
       const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
-      types.set(id, avro.Type.forSchema(schema as avro.Schema, { typeHook: boundedCollections }));
+      types.set(id, avro.Type.forSchema(schema as avro.Schema, { typeHook: safeTypes }));
       return id;
     },
     encode(schemaId, value) {
@@ -168,7 +168,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       if (reader) {
         let entry = readers.get(reader);
         if (!entry) {
-          const readerType = avro.Type.forSchema(reader as avro.Schema, { typeHook: boundedCollections });
+          const readerType = avro.Type.forSchema(reader as avro.Schema, { typeHook: safeTypes });
           entry = { type: readerType, resolutions: new WeakMap() };
           readers.set(reader, entry);
         }
@@ -196,7 +196,11 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       try {
         const value = readAs.fromBuffer(bytes.subarray(HEADER_BYTES), resolver) as unknown;
         if (value === null || typeof value !== 'object') {
-          return { ok: false, reason: DeadLetterReason.WrongSchema, detail: `schema ${schemaId} is not a record schema` };
+          return {
+            ok: false,
+            reason: DeadLetterReason.WrongSchema,
+            detail: `schema ${schemaId} is not a record schema`,
+          };
         }
         return { ok: true, schemaId, value: value as Record<string, unknown> };
       } catch (error) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
 import { registerDemoCommand } from './demo.js';
 import { registerModelsCommand } from './models.js';
+import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerStackCommand } from './stack.js';
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerTopologyCommands(program);
   registerStackCommand(program);
   registerModelsCommand(program);
+  registerRetrainCommand(program);
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerBackfillCommand(program);

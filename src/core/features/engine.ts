@@ -65,7 +65,7 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
     try {
       validateBatch(batch);
       const groups = groupBatch(batch);
-      await state.recordBatch(buildWrite(batch, groups, plan, latenessMarginMs));
+      await state.recordBatch(buildWrite(batch, groups, plan, latenessMarginMs, options.labelDelayMs));
       const read = buildRead(batch, groups, plan);
       const snapshot = await state.readBatch(read);
       return computeRows(batch, groups, plan, read, snapshot, schema.names);
@@ -118,7 +118,10 @@ interface Groups {
 interface BatchGroups {
   readonly customers: Groups;
   readonly terminals: Groups;
-  /** 1 for the first record of each transaction id in the batch: only it is stored at the terminal. */
+  /**
+   * 1 for the first record of each (terminal, event time, transaction id) in the batch: a terminal stores a
+   * transaction once per that identity, so a repeat within the batch is not stored again.
+   */
   readonly firstOccurrence: Uint8Array;
 }
 
@@ -133,12 +136,28 @@ function groupBatch(batch: readonly PositionedTransaction[]): BatchGroups {
     const tx = batch[index]!;
     addMember(customers, customerAt, tx.customerId, index);
     addMember(terminals, terminalAt, tx.terminalId, index);
-    if (!seenIds.has(tx.transactionId)) {
-      seenIds.add(tx.transactionId);
-      firstOccurrence[index] = 1;
-    }
+    // One set operation in the common case (a new id); a repeated id (rare) looks for the same identity before it.
+    const known = seenIds.size;
+    seenIds.add(tx.transactionId);
+    firstOccurrence[index] = seenIds.size !== known || !repeatsEarlier(batch, index) ? 1 : 0;
   }
   return { customers, terminals, firstOccurrence };
+}
+
+/** Whether an earlier record of the batch has the same transaction id, terminal and event time. */
+function repeatsEarlier(batch: readonly PositionedTransaction[], index: number): boolean {
+  const tx = batch[index]!;
+  for (let j = 0; j < index; j++) {
+    const other = batch[j]!;
+    if (
+      other.transactionId === tx.transactionId &&
+      other.terminalId === tx.terminalId &&
+      other.eventTimeMs === tx.eventTimeMs
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function addMember(groups: Groups, at: Map<string, number>, id: string, index: number): void {
@@ -157,6 +176,7 @@ function buildWrite(
   groups: BatchGroups,
   plan: FeaturePlan,
   latenessMarginMs: number,
+  labelDelayMs: number,
 ): StateWrite {
   // One array for the whole batch, each customer's records contiguous (in log order) within it.
   const records = new Float64Array(batch.length * CUSTOMER_RECORD_WIDTH);
@@ -198,7 +218,9 @@ function buildWrite(
     terminals[g] = {
       terminalId: groups.terminals.ids[g]!,
       transactions,
-      trimBeforeMs: oldest - plan.terminalReachMs - latenessMarginMs,
+      // Terminals are shared across partitions, so across workers: event-time alignment lets another worker trail
+      // this one by up to the label delay (plus lateness), and its records still need what this one could trim.
+      trimBeforeMs: oldest - plan.terminalReachMs - latenessMarginMs - (labelDelayMs + latenessMarginMs),
     };
   }
   return { customers, terminals };

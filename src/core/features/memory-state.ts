@@ -13,13 +13,15 @@ import {
 
 /**
  * The in-memory feature state: the backfill's backend and the reference the Redis backend is tested against. It
- * stores what the Redis backend stores (append-only customer histories, per-terminal event times, fraud reports
- * joined through a transaction index, pending reports), trims by the same cutoffs and answers the same queries; the
- * engine does the rest. Single-threaded and synchronous inside: the promises only honour the port.
+ * stores what the Redis backend stores (append-only customer histories, per-terminal transactions, fraud reports
+ * joined to their transaction, pending reports), trims by the same cutoffs and answers the same queries; the engine
+ * does the rest. Single-threaded and synchronous inside: the promises only honour the port.
  *
  * Built for the backfill's hundreds of thousands of events per second: the entities a recordBatch looked up are
- * reused by the readBatch that follows, the transaction index holds small integers rather than objects, and
- * everything behind the retention is dropped so that memory stays bounded.
+ * reused by the readBatch that follows; a replay is recognised at its terminal (same event time and id, next to
+ * the terminal's newest entries) rather than through a global index; and the transaction-id index that late labels
+ * need is built only when a label arrives after transactions were recorded, which never happens in the backfill
+ * (it reads all labels first). Everything behind the retention is dropped, so memory stays bounded.
  */
 export interface MemoryFeatureStateOptions {
   /**
@@ -33,6 +35,7 @@ export interface MemoryFeatureStateOptions {
 export interface MemoryFeatureStateStats {
   readonly customers: number;
   readonly terminals: number;
+  /** Transactions in the id index (0 until a label arrives after transactions). */
   readonly indexedTransactions: number;
   readonly pendingReports: number;
 }
@@ -51,7 +54,12 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
   const idleEvictionMs = options.idleEvictionMs ?? DEFAULT_IDLE_EVICTION_MS;
   const customers = new Map<string, CustomerLog>();
   const terminals = new Map<string, TerminalLog>();
-  const index = new TransactionIndex();
+  const pending = new Map<string, number>();
+  /** Transaction id → where it was first recorded; null until a label arrives after transactions (see above). */
+  let index: TransactionIndex | null = null;
+  let recordedAny = false;
+  /** Counts recordings: orders entries across terminals for the lazily built index. */
+  let recorded = 0;
   let newestOverall = -Infinity;
   let lastSweep = -Infinity;
   // What the last recordBatch looked up, for the readBatch of the same batch.
@@ -113,15 +121,20 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
         const log = terminalLog(append.terminalId);
         for (const tx of append.transactions) {
           if (tx.eventTimeMs > newestOverall) newestOverall = tx.eventTimeMs;
-          // First write wins: a replayed (already indexed) transaction changes nothing.
-          const added = index.add(tx.transactionId, log, tx.eventTimeMs);
-          if (added === ALREADY_INDEXED) {
+          // A replay finds its (event time, id) at the terminal and changes nothing.
+          if (!log.insert(tx.eventTimeMs, tx.transactionId, recorded++)) {
             continue;
           }
-          log.insert(tx.eventTimeMs);
-          if (added === JOINED_PENDING) {
-            const reportedAtMs = index.reportedAt(index.slotOf(tx.transactionId)!);
-            log.putFraud({ transactionId: tx.transactionId, eventTimeMs: tx.eventTimeMs, reportedAtMs });
+          recordedAny = true;
+          // Only the first recording of an id is indexed and joins a waiting report (as SET NX online).
+          const first = index === null || index.add(tx.transactionId, log, tx.eventTimeMs);
+          if (first && pending.size > 0) {
+            const reportedAtMs = pending.get(tx.transactionId);
+            if (reportedAtMs !== undefined) {
+              pending.delete(tx.transactionId);
+              index?.setReportedAt(index.slotOf(tx.transactionId)!, reportedAtMs);
+              log.putFraud({ transactionId: tx.transactionId, eventTimeMs: tx.eventTimeMs, reportedAtMs });
+            }
           }
         }
         log.trimBefore(append.trimBeforeMs);
@@ -131,7 +144,7 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
       }
       // Index entries behind the terminal cutoff point at records that are trimmed (or about to be): a late label
       // for them could not change any on-time feature, and dropping them keeps the index to the retention.
-      index.evictOlderThan(trimmedBefore);
+      index?.evictOlderThan(trimmedBefore);
       batchCustomers = { ids: customerIds, logs: customerLogs };
       batchTerminals = { ids: terminalIds, logs: terminalLogs };
       sweep();
@@ -158,10 +171,16 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
     },
 
     recordFraudReports(reports: readonly FraudReportWrite[]): Promise<void> {
+      if (index === null && recordedAny) {
+        index = TransactionIndex.fromTerminals([...terminals.values()]);
+      }
       for (const report of reports) {
-        const slot = index.slotOf(report.transactionId);
-        if (slot === undefined) {
-          index.addPending(report.transactionId, report.reportedAtMs);
+        const slot = index?.slotOf(report.transactionId);
+        if (index === null || slot === undefined) {
+          const known = pending.get(report.transactionId);
+          if (known === undefined || report.reportedAtMs < known) {
+            pending.set(report.transactionId, report.reportedAtMs);
+          }
           continue;
         }
         // Keep the earliest report: "known fraudulent by t" holds from the first fraud label on.
@@ -182,8 +201,8 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
       return {
         customers: customers.size,
         terminals: terminals.size,
-        indexedTransactions: index.size,
-        pendingReports: index.pendingCount,
+        indexedTransactions: index?.size ?? 0,
+        pendingReports: pending.size,
       };
     },
   };
@@ -209,56 +228,52 @@ interface Segment {
   readonly reportedAt: Float64Array;
 }
 
-const ADDED = 0;
-const ALREADY_INDEXED = 1;
-const JOINED_PENDING = 2;
-/** The map's value for a fraud report waiting for its transaction (slots are >= 0). */
-const PENDING = -1;
-
 /**
- * Transaction id → (terminal, event time, earliest fraud report), and fraud reports waiting for their transaction.
- * One map holds both (a slot number, or PENDING), so that recording a new transaction costs a single map operation:
- * set, then see whether the size grew; only a known id (a replay, or a waiting report) takes the slow path. Slot
- * data lives in fixed-size segments, evicted in insertion order (about event-time order), so memory follows the
- * retention, not the length of the backfill. Waiting reports are never evicted (the backfill reads all labels first).
+ * Transaction id → (terminal, event time, earliest fraud report), for labels that arrive after their transaction.
+ * The map holds slot numbers (small integers, no object per transaction); slot data lives in fixed-size segments,
+ * evicted in insertion order (about event-time order), so memory follows the retention.
  */
 class TransactionIndex {
   private readonly slots = new Map<string, number>();
-  private readonly pending = new Map<string, number>();
   private readonly segments: Segment[] = [];
   /** Global slot number of segments[0][0]. */
   private base = 0;
   private next = 0;
   private evicted = 0;
 
-  get size(): number {
-    return this.slots.size - this.pending.size;
-  }
-  get pendingCount(): number {
-    return this.pending.size;
+  /** The index of everything the terminals hold, with the fraud reports already joined to them. */
+  static fromTerminals(terminals: readonly TerminalLog[]): TransactionIndex {
+    const entries: { id: string; log: TerminalLog; time: number; sequence: number }[] = [];
+    for (const log of terminals) {
+      log.forEachEntry((time, id, sequence) => entries.push({ id, log, time, sequence }));
+    }
+    // In recording order, as if the index had been kept all along: an id repeated (against the contract) keeps
+    // its first recording, like SET NX online, and eviction goes in about event-time order.
+    entries.sort((a, b) => a.sequence - b.sequence);
+    const index = new TransactionIndex();
+    for (const { id, log, time } of entries) {
+      index.add(id, log, time);
+    }
+    for (const log of terminals) {
+      for (const report of log.fraudReports()) {
+        const slot = index.slotOf(report.transactionId);
+        if (slot !== undefined) index.setReportedAt(slot, report.reportedAtMs);
+      }
+    }
+    return index;
   }
 
-  /** Indexes the transaction unless already indexed, joining a waiting report (then readable via reportedAt). */
-  add(
-    id: string,
-    terminal: TerminalLog,
-    eventTimeMs: number,
-  ): typeof ADDED | typeof ALREADY_INDEXED | typeof JOINED_PENDING {
-    const slot = this.next;
-    const size = this.slots.size;
-    this.slots.set(id, slot);
-    let reportedAtMs = Number.NaN;
-    if (this.slots.size === size) {
-      const waiting = this.pending.get(id);
-      if (waiting === undefined) {
-        // Known id: put its slot back. The segment that still names the id gives it; replays are recent, so the
-        // backwards scan is short.
-        this.slots.set(id, this.findSlot(id));
-        return ALREADY_INDEXED;
-      }
-      this.pending.delete(id);
-      reportedAtMs = waiting;
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Indexes the transaction unless its id is already indexed (first write wins); returns whether it was added. */
+  add(id: string, terminal: TerminalLog, eventTimeMs: number): boolean {
+    if (this.slots.has(id)) {
+      return false;
     }
+    const slot = this.next++;
+    this.slots.set(id, slot);
     const offset = slot - this.base;
     if (offset >> SEGMENT_BITS === this.segments.length) {
       this.segments.push({
@@ -273,24 +288,12 @@ class TransactionIndex {
     segment.ids[at] = id;
     segment.terminals[at] = terminal;
     segment.eventTimes[at] = eventTimeMs;
-    segment.reportedAt[at] = reportedAtMs;
-    this.next++;
-    return Number.isNaN(reportedAtMs) ? ADDED : JOINED_PENDING;
+    segment.reportedAt[at] = Number.NaN;
+    return true;
   }
 
-  /** A fraud report for a transaction not indexed: waits, keeping the earliest. */
-  addPending(id: string, reportedAtMs: number): void {
-    const known = this.pending.get(id);
-    if (known === undefined || reportedAtMs < known) {
-      this.pending.set(id, reportedAtMs);
-      this.slots.set(id, PENDING);
-    }
-  }
-
-  /** The slot of an indexed transaction; undefined if unknown or only waited for. */
   slotOf(id: string): number | undefined {
-    const slot = this.slots.get(id);
-    return slot === PENDING ? undefined : slot;
+    return this.slots.get(id);
   }
   terminal(slot: number): TerminalLog {
     return this.segmentOf(slot).terminals[(slot - this.base) & (SEGMENT_SIZE - 1)]!;
@@ -313,7 +316,7 @@ class TransactionIndex {
       if (!(segment.eventTimes[at]! < cutoff)) {
         break;
       }
-      // The id's map entry is this slot: add() never re-points a live id at another slot.
+      // The id's map entry is this slot: add() never re-points an indexed id.
       this.slots.delete(segment.ids[at]!);
       this.evicted++;
       if (at === SEGMENT_SIZE - 1) {
@@ -325,17 +328,6 @@ class TransactionIndex {
 
   private segmentOf(slot: number): Segment {
     return this.segments[(slot - this.base) >> SEGMENT_BITS]!;
-  }
-
-  /** The live slot of an id whose map entry was just overwritten: rare (replays only), so a scan is fine. */
-  private findSlot(id: string): number {
-    for (let slot = this.next - 1; slot >= this.evicted; slot--) {
-      const offset = slot - this.base;
-      if (this.segments[offset >> SEGMENT_BITS]!.ids[offset & (SEGMENT_SIZE - 1)] === id) {
-        return slot;
-      }
-    }
-    throw new Error(`transaction index lost ${id}`);
   }
 }
 
@@ -376,24 +368,42 @@ class CustomerLog {
   }
 }
 
-/** One terminal's recorded event times (sorted, like a sorted set's scores) and its joined fraud reports. */
+/**
+ * One terminal's transactions, sorted by event time like a sorted set's scores (ties in arrival order), each with
+ * its id: (event time, id) identifies an entry, as the member "<time>:<id>" does online. Also its joined fraud
+ * reports. Plain arrays (packed doubles for the times) for the same reason as CustomerLog.
+ */
 class TerminalLog {
-  /** Sorted; a plain number array (packed doubles) for the same reason as CustomerLog. */
   private times: number[] = [];
+  private ids: string[] = [];
+  /** When each entry was recorded (a state-wide counter): the lazy index keeps an id's first recording. */
+  private sequences: number[] = [];
   private start = 0;
   /** Sorted by transaction event time, one per transaction. */
   private fraud: FraudReport[] = [];
   newestMs = -Infinity;
 
-  insert(time: number): void {
-    if (time > this.newestMs) this.newestMs = time;
+  /** Adds the entry unless present; returns whether it was added. `sequence` orders recordings across terminals. */
+  insert(time: number, id: string, sequence: number): boolean {
     const times = this.times;
-    // Events arrive mostly in time order: appending is the common case, a shift only for a late one.
-    if (times.length === this.start || time >= times[times.length - 1]!) {
+    const last = times.length - 1;
+    // Events arrive mostly in time order: a time after the newest cannot be a replay, and appending is the
+    // common case. Otherwise look among the entries with the same time, then insert after them.
+    if (last < this.start || time > times[last]!) {
       times.push(time);
-      return;
+      this.ids.push(id);
+      this.sequences.push(sequence);
+      if (time > this.newestMs) this.newestMs = time;
+      return true;
     }
-    times.splice(this.upperBound(time), 0, time);
+    const after = this.upperBound(time);
+    for (let at = after - 1; at >= this.start && times[at] === time; at--) {
+      if (this.ids[at] === id) return false;
+    }
+    times.splice(after, 0, time);
+    this.ids.splice(after, 0, id);
+    this.sequences.splice(after, 0, sequence);
+    return true;
   }
 
   /** Number of recorded times in (from, to], like ZCOUNT key (from to. */
@@ -408,10 +418,18 @@ class TerminalLog {
     this.start = this.lowerBound(cutoff);
     if (this.start > 64 && this.start * 2 > this.times.length) {
       this.times.splice(0, this.start);
+      this.ids.splice(0, this.start);
+      this.sequences.splice(0, this.start);
       this.start = 0;
     }
     if (this.fraud.length > 0 && this.fraud[0]!.eventTimeMs < cutoff) {
       this.fraud = this.fraud.filter((report) => report.eventTimeMs >= cutoff);
+    }
+  }
+
+  forEachEntry(visit: (time: number, id: string, sequence: number) => void): void {
+    for (let at = this.start; at < this.times.length; at++) {
+      visit(this.times[at]!, this.ids[at]!, this.sequences[at]!);
     }
   }
 

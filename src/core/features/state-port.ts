@@ -51,8 +51,9 @@ export interface TerminalTransaction {
 export interface TerminalAppend {
   readonly terminalId: string;
   /**
-   * The batch's transactions at this terminal. Idempotent by transaction id: a transaction already recorded (at any
-   * terminal) is left as it is, first write wins. Recording a transaction joins a pending fraud report, atomically.
+   * The batch's transactions at this terminal. Idempotent: the terminal stores a transaction once per (event time,
+   * transaction id), so a replay changes nothing. The first recording of a transaction id (at any terminal) also
+   * indexes it for fraud labels (first write wins) and joins a fraud report waiting for it, atomically.
    */
   readonly transactions: readonly TerminalTransaction[];
   /** No query will look at the terminal's transactions (or fraud reports) older than this: they may be dropped. */

@@ -15,6 +15,14 @@ const sha256 = z.string().regex(SHA256_PATTERN, '64 lowercase hex digits (a SHA-
 const isoTime = z.iso.datetime({ message: 'an ISO-8601 UTC timestamp, e.g. 2024-05-01T12:00:00.000Z' });
 const rate = z.number().min(0).max(1);
 const nullableRate = rate.nullable();
+/** A simulator start: a date (UTC midnight) or an instant with an explicit zone. */
+const isoTimeWithZone = () =>
+  z
+    .string()
+    .regex(
+      /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+      'an ISO-8601 date or instant with a zone',
+    );
 
 export const modelNameSchema = z
   .string()
@@ -47,6 +55,40 @@ const metricSet = z.object({
   reliability: z.array(reliabilityBin),
 });
 
+/**
+ * Where a dataset's raw events and labels come from, precisely enough for `fraudscore retrain` to read them again:
+ * the seeded simulator's spec (same spec, same bytes), or files (path relative to the repository root, or absolute,
+ * and the sha256 the backfill read).
+ */
+const rawFile = z.object({ path: z.string().min(1), sha256, bytes: z.number().int().min(0).optional() });
+export const rawSourceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('simulate'),
+    seed: z.number().int().min(0),
+    customers: z.number().int().min(0),
+    terminals: z.number().int().min(0),
+    days: z.number().int().min(0),
+    start: isoTimeWithZone(),
+    labelDelayMinHours: z.number().min(0),
+    labelDelayMaxDays: z.number().min(0),
+    genuineLabelRate: z.number().min(0),
+    format: z.enum(['jsonl', 'csv']),
+  }),
+  z.object({ kind: z.literal('files'), events: rawFile, labels: z.array(rawFile) }),
+]);
+
+/** The backfill's parameters, from its manifest, plus the topology file (null: not recorded). */
+export const backfillParamsSchema = z.object({
+  topology: z.string().min(1).nullable(),
+  labelDelayMs: z.number().min(0).nullable(),
+  latenessMarginMs: z.number().min(0).nullable(),
+  fromMs: z.number().nullable(),
+  toMs: z.number().nullable(),
+  labelAsOfMs: z.number().nullable(),
+});
+
+const datasetSource = z.record(z.string(), z.unknown());
+
 export const modelCardSchema = z.object({
   cardFormat: z.literal(CARD_FORMAT, { message: `card format ${CARD_FORMAT} (written by training/fraudtrain)` }),
   name: modelNameSchema,
@@ -73,7 +115,9 @@ export const modelCardSchema = z.object({
     eventTimeTo: isoTime,
     labelDelayDays: z.number().min(0).nullable().optional(),
     // Whatever the backfill recorded about its inputs (events, labels: path + sha256); null when it recorded none.
-    source: z.record(z.string(), z.unknown()).nullable().optional(),
+    source: datasetSource.nullable().optional(),
+    rawSource: rawSourceSchema.nullable().optional(),
+    backfill: backfillParamsSchema.nullable().optional(),
   }),
   split: z.object({
     method: z.string().min(1),
@@ -91,6 +135,22 @@ export const modelCardSchema = z.object({
     codeCommit: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64}|unknown)$/, 'a git commit id or "unknown"'),
     /** training/ had uncommitted changes: codeCommit alone does not reproduce the model. Null outside git. */
     codeDirty: z.boolean().nullable().optional(),
+    /** The trainer's arguments that shape the model and metrics, and how its reference set was built. */
+    args: z
+      .object({
+        seed: z.number().int(),
+        testDays: z.number().int().min(1),
+        thresholdAlertRate: rate,
+        reference: z
+          .object({
+            tableSha256: sha256,
+            rawSource: rawSourceSchema.nullable(),
+            source: datasetSource.nullable(),
+            backfill: backfillParamsSchema.nullable(),
+          })
+          .nullable(),
+      })
+      .optional(),
     lockfileSha256: sha256,
     onnx: z.object({ targetOpset: z.number().int(), maxAbsDiffVsNative: z.number().min(0), tolerance: z.number() }),
   }),
@@ -161,3 +221,6 @@ export function parseModelCard(text: string, where: string): CardValidation {
   const result = validateModelCard(raw);
   return result.ok ? result : { ok: false, problems: result.problems.map((problem) => `${where}: ${problem}`) };
 }
+
+export type RawSource = z.infer<typeof rawSourceSchema>;
+export type BackfillParams = z.infer<typeof backfillParamsSchema>;

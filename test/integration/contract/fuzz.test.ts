@@ -59,6 +59,18 @@ const MAX_BATCH = 400;
 const SCORE_REASON_CODE =
   /^(FEATURE_IMPUTED:[a-z0-9_]+|MODEL_OUTPUT_NON_FINITE|MODEL_OUTPUT_OUT_OF_RANGE|KILL_SWITCH_FALLBACK)$/;
 
+/**
+ * Reports a failure by its error, seed and path only: fast-check's default report prints the whole counterexample,
+ * hundreds of byte arrays, which buries the message that names the payload, what it got and what it should get.
+ */
+function shortReport<T>(details: fc.RunDetails<T>): void {
+  if (!details.failed) return;
+  const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  throw new Error(`property failed (seed ${details.seed}, path "${details.counterexamplePath ?? ''}"): ${cause}`, {
+    cause: details.errorInstance,
+  });
+}
+
 function tallyInto(tally: Map<string, Map<string, number>>, kind: string, outcome: string): void {
   const byOutcome = tally.get(kind) ?? new Map<string, number>();
   byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
@@ -177,8 +189,9 @@ describe('hostile input through the batch path (real registry and serde, memory 
         let recorded = 0;
         records.forEach((record, i) => {
           const payload = batch[i] as Payload;
-          const found = outcomes.get(`${record.topic}/${record.partition}@${record.offset}`) ?? [];
-          outcomes.delete(`${record.topic}/${record.partition}@${record.offset}`);
+          const position = `${record.topic}/${record.partition}@${record.offset}`;
+          const found = outcomes.get(position) ?? [];
+          outcomes.delete(position);
           assert.ok(found.length <= 1, `${payload.kind} at ${record.offset}: ${found.length} outcomes`);
           const outcome = found[0]?.outcome ?? RECORDED;
           if (outcome === RECORDED) {
@@ -218,7 +231,9 @@ describe('hostile input through the batch path (real registry and serde, memory 
           }
         }
       }),
-      { numRuns: BATCHES },
+      // No shrinking: a run is a whole batch through the model, and the failure message already names the payload's
+      // defect class, what it got and what it should have got; the printed seed and path replay it.
+      { numRuns: BATCHES, endOnFailure: true, reporter: shortReport },
     );
 
     t.diagnostic(`fuzz: ${payloadCount} payloads in ${batchCount} batches`);

@@ -15,8 +15,8 @@ export interface SchemaIdUse {
   readonly topic: string;
   readonly schemaId: number;
   readonly records: number;
-  /** Wall-clock time the newest of these records was scored or dead-lettered. */
-  readonly lastAtMs: number;
+  /** When each of these records was scored or dead-lettered (wall clock). */
+  readonly atMs: readonly number[];
   /** What the id means in the registry now: the expected schema, nothing, or another schema. */
   readonly resolves: 'expected' | 'missing' | 'other' | 'registry unreachable';
 }
@@ -138,7 +138,7 @@ export async function accountOutcomes(
 
   const deadLetterReasons: Record<string, number> = {};
   const perWorker: Record<string, number> = {};
-  const idUses = new Map<string, { topic: string; schemaId: number; records: number; lastAtMs: number }>();
+  const idUses = new Map<string, { topic: string; schemaId: number; records: number; atMs: number[] }>();
   for (const outcome of decoded) {
     if (outcome.topic === deadLetter) {
       const reason = String(outcome.value['reason']);
@@ -148,10 +148,10 @@ export async function accountOutcomes(
     const worker = options.workerIds.find((id) => batchId.startsWith(`${topology.name}-${id}-`)) ?? 'unknown';
     perWorker[worker] = (perWorker[worker] ?? 0) + 1;
     const key = `${outcome.topic}#${outcome.schemaId}`;
-    const use = idUses.get(key) ?? { topic: outcome.topic, schemaId: outcome.schemaId, records: 0, lastAtMs: 0 };
+    const use = idUses.get(key) ?? { topic: outcome.topic, schemaId: outcome.schemaId, records: 0, atMs: [] };
     use.records++;
     const at = Number(outcome.value[outcome.topic === deadLetter ? 'dead_lettered_at' : 'scored_at']);
-    use.lastAtMs = Math.max(use.lastAtMs, at);
+    use.atMs.push(at);
     idUses.set(key, use);
   }
   const schemaIds: SchemaIdUse[] = [];

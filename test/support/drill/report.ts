@@ -4,13 +4,15 @@ const seconds = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1
 
 function survived(report: DrillReport, ...kinds: FaultRecord['kind'][]): string {
   const of = report.faults.filter((fault) => kinds.includes(fault.kind));
-  const recovered = of.filter((fault) => fault.recoveredMs !== undefined);
-  const times = recovered.map((fault) => fault.recoveredMs as number).sort((a, b) => a - b);
+  const recovered = of.filter((fault) => fault.caughtUpMs !== undefined);
+  const times = recovered.map((fault) => fault.caughtUpMs as number).sort((a, b) => a - b);
+  const lasted = of.map((fault) => fault.faultMs).sort((a, b) => a - b);
   const exits = of.reduce((sum, fault) => sum + fault.workerExits, 0);
   const retries = of.reduce((sum, fault) => sum + fault.retries, 0);
   if (of.length === 0) return 'not run';
   return (
-    `${recovered.length} of ${of.length} survived; caught up in ${seconds(times[0])}..${seconds(times.at(-1))}` +
+    `${recovered.length} of ${of.length} survived; fault ${seconds(lasted[0])}..${seconds(lasted.at(-1))}, ` +
+    `then caught up in ${seconds(times[0])}..${seconds(times.at(-1))}` +
     `; worker exits ${exits}; batch retries ${retries}`
   );
 }
@@ -54,7 +56,8 @@ export function formatReport(report: DrillReport): string {
   lines.push('', 'faults:');
   report.faults.forEach((fault, i) =>
     lines.push(
-      `  ${String(i + 1).padStart(2)}. ${fault.kind}: ${fault.detail}; caught up ${seconds(fault.recoveredMs)}`,
+      `  ${String(i + 1).padStart(2)}. ${fault.kind} (${seconds(fault.faultMs)}): ${fault.detail}; ` +
+        `caught up ${seconds(fault.caughtUpMs)} after it`,
     ),
   );
   for (const exit of report.unexpectedExits) {

@@ -6,7 +6,7 @@ import { readContractSchema } from '../../../src/adapters/registry/contract-sche
 import { createTopics, deleteTopics, testProducer, testTopology, type TestProducer } from '../stack.js';
 import { connectTestRedis } from '../redis.js';
 import { Feeder } from './feeder.js';
-import { accountOutcomes, type OutcomeReport } from './outcomes.js';
+import { accountOutcomes, type OutcomeReport, type SchemaIdUse } from './outcomes.js';
 import { GroupWatch } from './progress.js';
 import { StackControl } from './stack-control.js';
 import { killPhase, transactionState } from './transactions.js';
@@ -26,7 +26,10 @@ export interface DrillOptions {
   readonly partitions?: number;
   /** Seeds the kill moments and victims, so that a drill can be run again the same way. */
   readonly seed?: number;
-  /** Redis with its append-only file (fsync every second) for the redis scenario; default off, as the stack. */
+  /**
+   * Redis with its append-only file (fsync every second), as production must run it: default on. Off, a Redis restart
+   * empties the feature state and the drill reports how many scores then differ from an uninterrupted run.
+   */
   readonly redisAppendOnly?: boolean;
   /** Ask the transaction coordinator, after each kill, where it landed (a JVM start per kill: ~4 s). */
   readonly classifyKills?: boolean;
@@ -48,8 +51,10 @@ export interface FaultRecord {
     | 'worker added'
     | 'rebalance kill';
   readonly detail: string;
-  /** From the fault to every record fed so far committed; undefined if that never happened. */
-  readonly recoveredMs?: number;
+  /** How long injecting the fault took (the outage, for a service; kill, inspection and restart, for a worker). */
+  readonly faultMs: number;
+  /** From the end of the fault to every record fed so far committed; undefined if that never happened. */
+  readonly caughtUpMs?: number;
   /** Workers that exited on their own during the fault and its recovery (restarted by the pool). */
   readonly workerExits: number;
   /** "batch failed; retrying" lines the workers logged during the fault and its recovery. */
@@ -145,7 +150,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const remaining = (cap: number) => Math.max(1_000, Math.min(cap, deadline - Date.now()));
 
   const stack = new StackControl();
-  const persistence = { redisAppendOnly: options.redisAppendOnly ?? false, registryFile: false };
+  const persistence = { redisAppendOnly: options.redisAppendOnly ?? true, registryFile: false };
   stack.setPersistence(persistence);
   log(`drill: bringing the drill stack up (state ${process.env['FRAUDSCORE_STATE']})`);
   await stack.up();
@@ -187,7 +192,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   let chunk = 0;
   let outcome: OutcomeReport | undefined;
   let stopCodes: Record<string, number | null> = {};
-  let resetAtMs: number | undefined;
+  /** When the in-memory registry came back empty (registry reset). */
+  let registryBackAtMs: number | undefined;
+  let v2Id: number | undefined;
   let error: string | undefined;
 
   const committed = () => watch.committed();
@@ -205,9 +212,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await createTopics(topics, topology.topics.partitions);
     producer = await testProducer(topology);
     feeder = new Feeder(producer, topology.topics.input, options.events, `drill-${tag}`);
-    // Each fault but a kill may also take up to two chunks of trickle (with the last records when they run short).
-    const trickling = steps.filter((step) => step.kind !== 'kill').length;
-    chunk = Math.max(100, Math.floor(options.events / (steps.length + 1 + 2 * trickling)));
+    // Each fault may also take up to two chunks of trickle (the last records, when they run short).
+    chunk = Math.max(100, Math.floor(options.events / (3 * steps.length + 1)));
     log(`drill: ${options.events} events, ${steps.length} faults, ~${chunk} records per fault, seed ${seed}`);
     log(`drill: topology ${topology.name}, group ${topology.consumerGroup}, workers log to ${options.logDir}`);
     pool.start(ids[0] as string);
@@ -217,8 +223,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       const retriesBefore = pool.retries.length;
       const base = await watch.waitFor('committed offsets', committed, () => true, remaining(60_000));
       if (step.kind === 'registry outage') {
-        // Registered before the outage, never yet seen by the pipeline; a second for H2 to write it to disk.
-        feeder.schemaId = await producer.serde.register(`${topology.topics.input}-value`, transactionV2());
+        // Registered before the outage (a second for H2 to write it to disk), used only once the registry is away.
+        v2Id = await producer.serde.register(`${topology.topics.input}-value`, transactionV2());
         await sleep(1_500);
       }
       const fed = await feeder.feed(chunk);
@@ -227,21 +233,23 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       const target = base + Math.max(1, Math.floor(share * fed));
       await watch.waitFor(`progress to ${target}`, committed, (c) => c >= target, remaining(150_000), 20);
       await sleep(Math.floor(random() * 40));
-      // Records keep arriving through every fault but a plain kill: batches are in flight when it strikes, and
-      // records wait while it lasts.
-      const trickle = step.kind === 'kill' ? undefined : feeder.trickle(TRICKLE_PER_SECOND, 2 * chunk);
+      // Records keep arriving through every fault: batches are in flight when it strikes, records wait while it
+      // lasts, and catching up afterwards measures the recovery.
+      const trickle = feeder.trickle(TRICKLE_PER_SECOND, 2 * chunk);
       const faultAt = Date.now();
+      let faultMs = 0;
       let detail: string;
       try {
         detail = await inject(step.kind);
       } finally {
-        const trickled = await trickle?.stop();
-        if (trickled !== undefined) detail = `${detail!}; ${trickled} records arrived meanwhile`;
+        faultMs = Date.now() - faultAt;
+        const trickled = await trickle.stop();
+        detail = `${detail!}; ${trickled} records arrived meanwhile`;
       }
-      let recoveredMs: number | undefined;
+      let caughtUpMs: number | undefined;
       try {
         await caughtUp(`recovery from ${step.kind}`, 180_000);
-        recoveredMs = Date.now() - faultAt;
+        caughtUpMs = Date.now() - faultAt - faultMs;
       } catch (failure) {
         checks.push({ name: `recovered from ${step.kind} #${index + 1}`, ok: false, detail: String(failure) });
         throw failure;
@@ -249,14 +257,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       const fault = {
         kind: step.kind,
         detail,
-        recoveredMs,
+        faultMs,
+        caughtUpMs,
         workerExits: pool.unexpectedExits.length - exitsBefore,
         retries: pool.retries.length - retriesBefore,
       };
       faults.push(fault);
       log(
         `drill: ${String(index + 1).padStart(2)}/${steps.length} ${step.kind}: ${detail}; all committed ` +
-          `${(recoveredMs / 1000).toFixed(1)} s later (worker exits ${fault.workerExits}, retries ${fault.retries})`,
+          `${(caughtUpMs / 1000).toFixed(1)} s after it (worker exits ${fault.workerExits}, retries ${fault.retries})`,
       );
     }
 
@@ -302,18 +311,20 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         detail: JSON.stringify(stopCodes),
       },
     );
-    const stale = outcome.schemaIds.filter(
-      (use) => use.resolves !== 'expected' && (resetAtMs === undefined || use.lastAtMs >= resetAtMs),
-    );
+    // An in-memory registry that restarts forgets every id: outputs published while it was away carry ids it no
+    // longer knows (nothing can be done about those but to run a registry that keeps its state). Every output
+    // published after it came back must carry an id that means its contract schema.
+    const backAt = registryBackAtMs;
+    const after = (use: SchemaIdUse) =>
+      backAt === undefined ? use.records : use.atMs.filter((t) => t >= backAt).length;
+    const stale = outcome.schemaIds.filter((use) => use.resolves !== 'expected' && after(use) > 0);
+    const describe = (use: SchemaIdUse) =>
+      `${use.topic.replace(/^.*\./, '')}#${use.schemaId} ${use.resolves}: ${use.records}` +
+      (backAt !== undefined ? ` (${after(use)} after the reset)` : '');
     checks.push({
       name: 'output schema ids mean the contract schemas in the registry',
       ok: stale.length === 0,
-      detail: outcome.schemaIds
-        .map(
-          (u) =>
-            `${u.topic}#${u.schemaId}: ${u.records} ${u.resolves}${resetAtMs && u.lastAtMs < resetAtMs ? ' (before the reset)' : ''}`,
-        )
-        .join(', '),
+      detail: outcome.schemaIds.map(describe).join(', '),
     });
   } catch (failure) {
     error = (failure as Error).stack ?? String(failure);
@@ -347,12 +358,32 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     ...(error ? { error } : {}),
   };
 
+  /**
+   * Waits until every live worker is a member of the stable group with partitions (none of them one of `gone`, the
+   * members before a kill); returns how long it took.
+   */
+  async function allMembers(gone: readonly string[] = []): Promise<number> {
+    const t0 = Date.now();
+    await watch.waitFor(
+      `all ${pool.ids().length} workers in the group`,
+      () => watch.members(),
+      (members) =>
+        members.length === pool.ids().length &&
+        members.every((m) => m.partitions.length > 0) &&
+        members.some((m) => !gone.includes(m.memberId)),
+      remaining(90_000),
+      100,
+    );
+    return Date.now() - t0;
+  }
+
   async function inject(kind: FaultRecord['kind']): Promise<string> {
     switch (kind) {
       case 'kill':
       case 'rebalance kill': {
         const live = pool.ids();
         const victim = live[Math.floor(random() * live.length)] as string;
+        const membersBefore = live.length > 1 ? await watch.members() : undefined;
         await pool.kill(victim);
         let where = 'unclassified';
         if (options.classifyKills ?? true) {
@@ -372,10 +403,13 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
           );
           const takeover = Date.now() - t0;
           pool.start(victim);
-          return `SIGKILL ${victim} of ${live.length} workers, ${where}; survivor owned all partitions after ${(takeover / 1000).toFixed(1)} s; ${victim} restarted`;
+          const rejoined = await allMembers();
+          return `SIGKILL ${victim} of ${live.length} workers, ${where}; survivor owned all partitions after ${(takeover / 1000).toFixed(1)} s; ${victim} restarted and shared them again after ${(rejoined / 1000).toFixed(1)} s`;
         }
         pool.start(victim);
-        return `SIGKILL ${victim}, ${where}, restarted`;
+        // With two workers, the group must have replaced the victim's membership (its session expired).
+        if (live.length > 1) await allMembers(membersBefore?.map((m) => m.memberId));
+        return `SIGKILL ${victim}${live.length > 1 ? ` of ${live.length} workers` : ''}, ${where}, restarted`;
       }
       case 'worker added': {
         const t0 = Date.now();
@@ -402,29 +436,38 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         await sleep(outageMs);
         const during = await committed();
         await stack.up('redis');
-        return `SIGKILL redis, down ${outageMs / 1000} s (${(during ?? 0) - (before ?? 0)} records committed meanwhile: batches scored before the kill), up${options.redisAppendOnly ? ' (AOF)' : ' (empty: no persistence)'}`;
+        return `SIGKILL redis, down ${outageMs / 1000} s (${(during ?? 0) - (before ?? 0)} records committed meanwhile: batches scored before the kill), up${persistence.redisAppendOnly ? ' (AOF)' : ' (empty: no persistence)'}`;
       }
       case 'redis restart': {
         await stack.restart('redis');
-        return `stack.sh restart redis${options.redisAppendOnly ? ' (AOF)' : ' (empty: no persistence)'}`;
+        return `stack.sh restart redis${persistence.redisAppendOnly ? ' (AOF)' : ' (empty: no persistence)'}`;
       }
       case 'registry outage': {
         await stack.kill('registry');
-        // Upstream now writes with the v2 schema: ids the pipeline has never seen, while the registry is away.
-        const v2 = await (feeder as Feeder).feed(Math.min(500, Math.max(100, Math.floor(chunk / 2))));
-        const before = await committed();
+        const retriesBefore = pool.retries.length;
+        // Upstream now writes with the v2 schema: an id the pipeline has never seen, while the registry is away.
+        const upstream = feeder as Feeder;
+        upstream.schemaId = v2Id as number;
+        const v2 = await upstream.feed(Math.min(500, Math.max(100, Math.floor(chunk / 2))));
         await sleep(5_000);
         const during = await committed();
         const end = await watch.inputEnd();
+        const waiting = pool.retries.slice(retriesBefore).filter((r) => /did not answer for schema/.test(r.err)).length;
+        const paused = during !== undefined && end !== undefined && during < end && waiting > 0;
+        checks.push({
+          name: 'a never-seen schema id waits for the registry (not dead-lettered)',
+          ok: paused,
+          detail: `${end !== undefined && during !== undefined ? end - during : '?'} records waiting, ${waiting} retries naming the schema`,
+        });
         await stack.up('registry');
-        return `SIGKILL registry, ${v2} records with never-seen schema id ${feeder?.schemaId} fed, down 5 s (committed ${before} -> ${during} of ${end}: paused), up with its schemas (file storage)`;
+        return `SIGKILL registry; ${v2} records with never-seen schema id ${v2Id} fed; after 5 s ${paused ? 'paused' : 'NOT paused'} (${waiting} retries, committed ${during} of ${end}); up with its schemas (file storage)`;
       }
       case 'registry reset': {
         // Back to the stack's default, in-memory storage: the restarted registry is empty and its ids restart at 1.
         stack.setPersistence({ ...persistence, registryFile: false });
         await stack.kill('registry');
-        resetAtMs = Date.now();
         await stack.up('registry');
+        registryBackAtMs = Date.now();
         // Another tenant registers first, so the ids the pipeline had now mean other schemas.
         const taken: number[] = [];
         for (let i = 0; i < 8; i++) {

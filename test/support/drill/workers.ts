@@ -26,6 +26,8 @@ export interface RetryLine {
  */
 export class WorkerPool {
   private readonly live = new Map<string, WorkerProcess>();
+  /** Resolves once the worker logged "pipeline ready" (its SIGTERM handler is installed from then on). */
+  private readonly ready = new Map<WorkerProcess, Promise<void>>();
   private readonly dying = new Set<WorkerProcess>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private closed = false;
@@ -58,6 +60,8 @@ export class WorkerPool {
     const log = join(this.logDir, `${instanceId}.log`);
     appendFileSync(log, `===== started pid ${worker.child.pid} at ${new Date().toISOString()}\n`);
     let pending = '';
+    let markReady: () => void = () => undefined;
+    this.ready.set(worker, new Promise<void>((resolve) => (markReady = resolve)));
     const scan = (chunk: Buffer) => {
       pending += chunk.toString();
       const lines = pending.split('\n');
@@ -65,6 +69,7 @@ export class WorkerPool {
       for (const line of lines) {
         appendFileSync(log, `${line}\n`);
         if (line.includes('"batch failed; retrying"')) this.recordRetry(instanceId, line);
+        if (line.includes('"msg":"pipeline ready"')) markReady();
       }
     };
     worker.child.stdout?.on('data', scan);
@@ -73,6 +78,7 @@ export class WorkerPool {
       if (pending) appendFileSync(log, `${pending}\n`);
       const { exitCode: code, signalCode: signal } = worker.child;
       appendFileSync(log, `===== exited code ${code} signal ${signal} at ${new Date().toISOString()}\n`);
+      markReady();
       if (this.live.get(instanceId) === worker) this.live.delete(instanceId);
       if (this.dying.delete(worker) || this.closed) return;
       const tail = worker.output().split('\n').slice(-8).join('\n');
@@ -95,18 +101,24 @@ export class WorkerPool {
     await worker.exited;
   }
 
-  /** SIGTERM to every worker (a clean stop flushes and commits); resolves with their exit codes. */
+  /**
+   * SIGTERM to every worker (a clean stop flushes and commits); resolves with their exit codes. A worker still starting
+   * is given a minute to be ready first: before that, SIGTERM ends it with no handler (and nothing to flush).
+   */
   async stopAll(): Promise<Record<string, number | null>> {
     this.closed = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
     const codes: Record<string, number | null> = {};
     await Promise.all(
       [...this.live].map(async ([id, worker]) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.ready.get(worker), new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+        clearTimeout(timer);
         this.dying.add(worker);
         worker.child.kill('SIGTERM');
-        const timer = setTimeout(() => worker.child.kill('SIGKILL'), 60_000);
+        const killer = setTimeout(() => worker.child.kill('SIGKILL'), 60_000);
         codes[id] = await worker.exited;
-        clearTimeout(timer);
+        clearTimeout(killer);
       }),
     );
     this.live.clear();

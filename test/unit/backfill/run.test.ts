@@ -21,9 +21,20 @@ import { randomFeatureStream } from '../../support/feature-random-stream.js';
 
 const LABEL_DELAY_MS = 7 * DAY_MS;
 const dir = mkdtempSync(join(tmpdir(), 'fraudscore-backfill-test-'));
-const stream = randomFeatureStream({ seed: 5, events: 1500, customers: 40, terminals: 10, partitions: 1, days: 60, maxBatch: 50 });
+const stream = randomFeatureStream({
+  seed: 5,
+  events: 1500,
+  customers: 40,
+  terminals: 10,
+  partitions: 1,
+  days: 60,
+  maxBatch: 50,
+});
 // The file is one partition in line order: positions are line indexes.
-const events: PositionedTransaction[] = stream.events.map((tx, i) => ({ ...tx, position: { partition: 0, offset: i } }));
+const events: PositionedTransaction[] = stream.events.map((tx, i) => ({
+  ...tx,
+  position: { partition: 0, offset: i },
+}));
 const labels: readonly LabelEvent[] = stream.labels;
 const paths = {
   eventsJsonl: join(dir, 'events.jsonl'),
@@ -85,13 +96,18 @@ before(() => {
     paths.eventsCsv,
     'transaction_id,event_time,customer_id,terminal_id,amount,currency\n' +
       events
-        .map((tx) => `${tx.transactionId},${new Date(tx.eventTimeMs).toISOString()},${tx.customerId},${tx.terminalId},${tx.amountMinor / 100},EUR`)
+        .map(
+          (tx) =>
+            `${tx.transactionId},${new Date(tx.eventTimeMs).toISOString()},${tx.customerId},${tx.terminalId},${tx.amountMinor / 100},EUR`,
+        )
         .join('\n') +
       '\n',
   );
   writeFileSync(
     paths.labels,
-    labels.map((l) => JSON.stringify({ transaction_id: l.transactionId, is_fraud: l.isFraud, reported_at: l.reportedAtMs })).join('\n'),
+    labels
+      .map((l) => JSON.stringify({ transaction_id: l.transactionId, is_fraud: l.isFraud, reported_at: l.reportedAtMs }))
+      .join('\n'),
   );
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -149,10 +165,13 @@ describe('runBackfill', () => {
     assert.deepEqual(readdirSync(join(dir, 'a')).sort(), ['table.csv', 'table.csv.manifest.json']);
   });
 
-  it('is reproducible byte for byte, from JSON Lines or CSV, whatever the batch size', async () => {
+  it('is reproducible byte for byte, from JSON Lines or CSV, whatever the batch size or thread use', async () => {
     const first = await backfill('r1/table.csv');
     const second = await backfill('r2/table.csv', { batchSize: 4096 });
     const fromCsv = await backfill('r3/table.csv', { events: paths.eventsCsv });
+    const oneThread = await backfill('r4/table.csv', { writerThread: false });
+    assert.equal(readFileSync(oneThread.tablePath, 'utf8'), readFileSync(first.tablePath, 'utf8'));
+    assert.equal(readFileSync(oneThread.manifestPath, 'utf8'), readFileSync(first.manifestPath, 'utf8'));
     assert.equal(readFileSync(second.tablePath, 'utf8'), readFileSync(first.tablePath, 'utf8'));
     assert.equal(readFileSync(second.manifestPath, 'utf8'), readFileSync(first.manifestPath, 'utf8'));
     assert.equal(fromCsv.manifest.table.sha256, first.manifest.table.sha256);

@@ -41,6 +41,8 @@ describe('Redis feature state', () => {
         partitions: 3,
         days: 75,
         maxBatch: 150,
+        // Seed 3 also repeats ids (against the contract): the backends must agree on that too.
+        repeatedIds: seed === 3 ? 0.02 : 0,
       });
       const keyPrefix = uniqueKeyPrefix(`parity-${seed}`);
       try {
@@ -78,9 +80,17 @@ describe('Redis feature state', () => {
       for (let day = 0; day < 60; day++) {
         await engine.featurize([tx(`r${day}`, 'cust', 'term', start + day * DAY_MS, day)]);
       }
-      await engine.ingestLabels([{ transactionId: 'not-yet', isFraud: true, reportedAtMs: start }]);
+      await engine.ingestLabels([
+        { transactionId: 'not-yet', isFraud: true, reportedAtMs: start },
+        { transactionId: 'r59', isFraud: true, reportedAtMs: start },
+      ]);
       const keys = await scanAll(redis, keyPrefix);
-      assert.ok(keys.length >= 4, `keys: ${keys.join(', ')}`);
+      for (const kind of ['c:', 't:', 'f:', 'x:', 'p:', 'fraud-terminals']) {
+        assert.ok(
+          keys.some((key) => key.startsWith(`${keyPrefix}${kind}`)),
+          `a ${kind} key exists: ${keys.join(', ')}`,
+        );
+      }
       for (const key of keys) {
         const pttl = await redis.pttl(key);
         assert.ok(pttl > 0 && pttl <= ttlMs, `${key} has PTTL ${pttl}`);

@@ -31,10 +31,12 @@ describe('schema registry client: basic auth', () => {
         response.end(JSON.stringify(body));
       };
       const url = request.url ?? '';
-      if (request.method === 'GET' && url.includes('/config/')) return json(404, { error_code: 40401, message: 'nope' });
+      if (request.method === 'GET' && url.includes('/config/'))
+        return json(404, { error_code: 40401, message: 'nope' });
       if (request.method === 'POST' && url.endsWith('/versions')) return json(200, { id: 7 });
       if (request.method === 'PUT' && url.includes('/config/')) return json(200, { compatibility: 'BACKWARD' });
-      if (request.method === 'GET' && url.endsWith('/schemas/ids/7')) return json(200, { schema: JSON.stringify(SCHEMA) });
+      if (request.method === 'GET' && url.endsWith('/schemas/ids/7'))
+        return json(200, { schema: JSON.stringify(SCHEMA) });
       return json(404, { error_code: 40403, message: 'unexpected request' });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,7 +65,13 @@ describe('schema registry client: basic auth', () => {
     const expected = `Basic ${Buffer.from('fraudscore:p@ss:wörd', 'utf8').toString('base64')}`;
     assert.deepEqual(
       requests.map((r) => `${r.method} ${r.url.replace(/^\/apis\/ccompat\/v7/, '')}`),
-      ['GET /config/probe-value', 'POST /subjects/probe-value/versions', 'PUT /config/probe-value', 'PUT /config/probe-value', 'GET /schemas/ids/7'],
+      [
+        'GET /config/probe-value',
+        'POST /subjects/probe-value/versions',
+        'PUT /config/probe-value',
+        'PUT /config/probe-value',
+        'GET /schemas/ids/7',
+      ],
     );
     for (const request of requests) {
       assert.equal(request.headers.authorization, expected, `${request.method} ${request.url}`);

@@ -45,17 +45,31 @@ describe('memory feature state', () => {
     assert.equal(await counts(T0 + 20, T0 + 10), 0);
   });
 
-  it('records a transaction id once (first write wins) and joins the earliest fraud report', async () => {
+  it('stores a (time, id) once per terminal and joins the earliest fraud report to the first recording', async () => {
     const state = createMemoryFeatureState();
     await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 9 }]);
     await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 7 }]);
     await state.recordBatch(write('a', 't', T0));
-    await state.recordBatch(write('a', 't', T0 + 1));
+    await state.recordBatch(write('a', 't', T0)); // a replay
+    await state.recordBatch(write('a', 't', T0 + 1)); // the same id again, another time: another entry
     await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 8 }]);
     const snapshot = await state.readBatch(countQuery('t', T0 - 1, T0 + 100));
-    assert.equal(snapshot.terminalCounts[0], 1);
+    assert.equal(snapshot.terminalCounts[0], 2);
     assert.deepEqual(snapshot.terminalFraud[0], [{ transactionId: 'a', eventTimeMs: T0, reportedAtMs: T0 + 7 }]);
     assert.equal(state.stats().pendingReports, 0);
+  });
+
+  it('never builds the transaction index when labels come first (the backfill)', async () => {
+    const state = createMemoryFeatureState();
+    await state.recordFraudReports([{ transactionId: 'd3', reportedAtMs: T0 }]);
+    for (let day = 0; day < 10; day++) {
+      await state.recordBatch(write(`d${day}`, 't', T0 + day * DAY_MS));
+    }
+    assert.deepEqual(state.stats(), { customers: 1, terminals: 1, indexedTransactions: 0, pendingReports: 0 });
+    const snapshot = await state.readBatch(countQuery('t', -Infinity, Infinity));
+    assert.deepEqual(snapshot.terminalFraud[0], [
+      { transactionId: 'd3', eventTimeMs: T0 + 3 * DAY_MS, reportedAtMs: T0 },
+    ]);
   });
 
   it('drops the history prefix older than the trim cutoff', async () => {
@@ -72,6 +86,9 @@ describe('memory feature state', () => {
 
   it('keeps the transaction index to the terminal retention', async () => {
     const state = createMemoryFeatureState();
+    await state.recordBatch(write('tx-first', 't', T0 - DAY_MS));
+    // A label after transactions: from here on the index is kept.
+    await state.recordFraudReports([{ transactionId: 'unknown', reportedAtMs: T0 }]);
     for (let day = 0; day < 200; day++) {
       await state.recordBatch(write(`tx${day}`, 't', T0 + day * DAY_MS, T0 + (day - 38) * DAY_MS));
     }
@@ -85,6 +102,8 @@ describe('memory feature state', () => {
   it('finds indexed transactions after whole index segments were evicted', async () => {
     const state = createMemoryFeatureState();
     const perBatch = 1000;
+    await state.recordBatch(write('tx-first', 't', T0 - DAY_MS));
+    await state.recordFraudReports([{ transactionId: 'unknown', reportedAtMs: T0 }]);
     // 150 days × 1000 transactions: 150k index slots, several 64k segments dropped along the way.
     for (let day = 0; day < 150; day++) {
       const transactions = Array.from({ length: perBatch }, (_, i) => ({
@@ -101,7 +120,7 @@ describe('memory feature state', () => {
       { transactionId: 'd140-7', reportedAtMs: T0 },
       { transactionId: 'd10-7', reportedAtMs: T0 },
     ]);
-    assert.equal(state.stats().pendingReports, 1, 'the evicted transaction waits, the indexed one is joined');
+    assert.equal(state.stats().pendingReports, 2, 'the evicted transaction waits, the indexed one is joined');
     const snapshot = await state.readBatch(countQuery('t', -Infinity, Infinity));
     assert.deepEqual(snapshot.terminalFraud[0], [
       { transactionId: 'd140-7', eventTimeMs: T0 + 140 * DAY_MS + 7, reportedAtMs: T0 },

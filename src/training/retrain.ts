@@ -1,0 +1,383 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { openFsRegistry } from '../adapters/model-registry/index.js';
+import { runBackfill, type BackfillManifest } from '../backfill/index.js';
+import { loadTopology } from '../config/index.js';
+import { parseModelCard, type ModelCard } from '../core/models/index.js';
+import type { BackfillParams, RawSource } from '../core/models/card.js';
+import { DAY_MS, HOUR_MS } from '../core/simulate/index.js';
+import { simulateToFiles } from '../simulate/index.js';
+
+/**
+ * `fraudscore retrain`: rebuild a registered model from the raw data its card names (simulate or verified files →
+ * backfill → train, with the recorded parameters) and compare: dataset, model bytes, metrics.
+ */
+
+/** A retrain that cannot start or cannot finish: the message says what is missing or changed. */
+export class RetrainError extends Error {
+  override readonly name = 'RetrainError';
+}
+
+export interface RetrainOptions {
+  readonly registry: string;
+  readonly name: string;
+  readonly version: string;
+  /** Scratch directory for raw data, tables and the retrained model; emptied first. */
+  readonly work: string;
+  /** Python with fraudtrain's dependencies; default training/.venv/bin/python. */
+  readonly python?: string;
+  /** Progress lines (phase starts); default none. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ComparisonRow {
+  readonly check: string;
+  readonly recorded: string;
+  readonly retrained: string;
+  readonly same: boolean;
+  /** False for provenance shown for information (code commit, lockfile): a difference there fails nothing. */
+  readonly counts: boolean;
+}
+
+export interface RetrainResult {
+  readonly ref: string;
+  readonly rows: readonly ComparisonRow[];
+  readonly identical: boolean;
+  readonly elapsedMs: number;
+  readonly phasesMs: Readonly<Record<string, number>>;
+  readonly modelDir: string;
+}
+
+/** The repository root: the directory above dist/ (compiled) or src/ that holds training/fraudtrain. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'training', 'fraudtrain'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new RetrainError('cannot find the repository root (a directory holding training/fraudtrain)');
+    dir = parent;
+  }
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+interface RawFiles {
+  readonly events: string;
+  readonly labels: readonly string[];
+}
+
+/** The raw files of a source: simulated again into `dir`, or the recorded files after checking their sha256. */
+async function materialize(source: RawSource, dir: string, root: string, what: string): Promise<RawFiles> {
+  if (source.kind === 'simulate') {
+    const result = await simulateToFiles({
+      outDir: dir,
+      format: source.format,
+      simulation: {
+        seed: source.seed,
+        customers: source.customers,
+        terminals: source.terminals,
+        days: source.days,
+        startMs: Date.parse(/T/.test(source.start) ? source.start : `${source.start}T00:00:00Z`),
+        labelDelayMinMs: Math.round(source.labelDelayMinHours * HOUR_MS),
+        labelDelayMaxMs: Math.round(source.labelDelayMaxDays * DAY_MS),
+        genuineLabelRate: source.genuineLabelRate,
+      },
+    });
+    return { events: result.transactionsFile, labels: [result.labelsFile] };
+  }
+  const check = async (file: { path: string; sha256: string }, role: string): Promise<string> => {
+    const path = isAbsolute(file.path) ? file.path : resolve(root, file.path);
+    if (!existsSync(path))
+      throw new RetrainError(`${what} ${role} ${path} does not exist; the card names it as raw input`);
+    const actual = await sha256File(path);
+    if (actual !== file.sha256) {
+      throw new RetrainError(
+        `${what} ${role} ${path} has changed: sha256 ${actual}, the card records ${file.sha256}. ` +
+          'Refusing to retrain from data other than what the model was trained on.',
+      );
+    }
+    return path;
+  };
+  return {
+    events: await check(source.events, 'events file'),
+    labels: await Promise.all(source.labels.map((file, i) => check(file, `labels file ${i + 1}`))),
+  };
+}
+
+async function backfill(
+  files: RawFiles,
+  params: BackfillParams,
+  out: string,
+  root: string,
+  what: string,
+): Promise<BackfillManifest> {
+  let labelDelayMs = params.labelDelayMs;
+  if (labelDelayMs === null) {
+    if (params.topology === null)
+      throw new RetrainError(`${what}: the card records neither a label delay nor a topology`);
+    labelDelayMs = loadTopology(resolve(root, params.topology)).features.labelDelayDays * DAY_MS;
+  }
+  const result = await runBackfill({
+    events: files.events,
+    labels: [...files.labels],
+    out,
+    labelDelayMs,
+    ...(params.latenessMarginMs !== null ? { latenessMarginMs: params.latenessMarginMs } : {}),
+    ...(params.fromMs !== null ? { fromMs: params.fromMs } : {}),
+    ...(params.toMs !== null ? { toMs: params.toMs } : {}),
+    ...(params.labelAsOfMs !== null ? { labelAsOfMs: params.labelAsOfMs } : {}),
+    progress: false,
+    stdout: null,
+  });
+  return result.manifest;
+}
+
+function runPython(python: string, args: readonly string[], cwd: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(python, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => fail(new RetrainError(`cannot run ${python}: ${error.message}`)));
+    child.on('close', (code) =>
+      code === 0
+        ? done()
+        : fail(
+            new RetrainError(`the trainer exited with ${code}:\n${stderr.trim().split('\n').slice(-15).join('\n')}`),
+          ),
+    );
+  });
+}
+
+/** What the card must record for a retrain; names the first missing piece. */
+function replayPlan(card: ModelCard, ref: string) {
+  const missing = (what: string) =>
+    new RetrainError(
+      `${ref} cannot be retrained: its card does not record ${what} (it was trained before cards named their raw ` +
+        'data; train it again with --raw-source and --topology, see training/README.md)',
+    );
+  const rawSource = card.dataset.rawSource ?? null;
+  const params = card.dataset.backfill ?? null;
+  const args = card.training.args;
+  if (!rawSource) throw missing('dataset.rawSource');
+  if (!params) throw missing('dataset.backfill');
+  if (!args) throw missing('training.args');
+  const reference = args.reference;
+  if (card.metrics.reference && (!reference?.rawSource || !reference.backfill)) {
+    throw missing('how its reference set was built (training.args.reference.rawSource and .backfill)');
+  }
+  return { rawSource, params, args, reference: reference?.rawSource && reference.backfill ? reference : null };
+}
+
+function shaOf(source: unknown, path: readonly (string | number)[]): string {
+  let value: unknown = source;
+  for (const key of path) value = (value as Record<string | number, unknown> | null | undefined)?.[key];
+  return typeof value === 'string' ? value : '-';
+}
+
+/** Stable JSON (sorted keys) for deep comparison. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** Dotted paths where two JSON values differ (at most `limit`). */
+function differingPaths(a: unknown, b: unknown, prefix = '', limit = 8, out: string[] = []): string[] {
+  if (out.length >= limit) return out;
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
+  if (isObject(a) && isObject(b) && Array.isArray(a) === Array.isArray(b)) {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      differingPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key, limit, out);
+    }
+  } else if (canonical(a) !== canonical(b)) {
+    out.push(prefix || '(root)');
+  }
+  return out;
+}
+
+/** Provenance that names the code and environment, not the result: shown, never compared. */
+const PROVENANCE = ['codeCommit', 'codeDirty', 'libraries', 'lockfileSha256'] as const;
+
+function withoutProvenance(card: ModelCard): unknown {
+  const training: Record<string, unknown> = { ...card.training };
+  for (const key of PROVENANCE) delete training[key];
+  return { ...card, training };
+}
+
+function compare(
+  old: ModelCard,
+  fresh: ModelCard,
+  registeredModelSha: string,
+  retrainedModelSha: string,
+  manifests: { train: BackfillManifest; reference: BackfillManifest | null },
+  oldReferenceSource: unknown,
+): ComparisonRow[] {
+  const rows: ComparisonRow[] = [];
+  const row = (check: string, recorded: unknown, retrained: unknown, counts = true): void => {
+    const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '-' : JSON.stringify(v));
+    rows.push({
+      check,
+      recorded: text(recorded),
+      retrained: text(retrained),
+      same: canonical(recorded) === canonical(retrained),
+      counts,
+    });
+  };
+  const rawRows = (label: string, recorded: unknown, manifest: BackfillManifest) => {
+    row(`${label} raw events sha256`, shaOf(recorded, ['events', 'sha256']), shaOf(manifest.inputs.events, ['sha256']));
+    manifest.inputs.labels.forEach((labels, i) =>
+      row(
+        `${label} raw labels${manifest.inputs.labels.length > 1 ? ` ${i + 1}` : ''} sha256`,
+        shaOf(recorded, ['labels', i, 'sha256']),
+        shaOf(labels, ['sha256']),
+      ),
+    );
+  };
+  rawRows('train', old.dataset.source, manifests.train);
+  if (manifests.reference) rawRows('reference', oldReferenceSource, manifests.reference);
+  row('dataset (training table) sha256', old.dataset.tableSha256, fresh.dataset.tableSha256);
+  row('backfill manifest sha256', old.dataset.manifestSha256, fresh.dataset.manifestSha256);
+  row('dataset rows', old.dataset.rows, fresh.dataset.rows);
+  if (old.metrics.reference || fresh.metrics.reference) {
+    row('reference table sha256', old.metrics.reference?.tableSha256, fresh.metrics.reference?.tableSha256);
+  }
+  row('model.onnx sha256 (registered bytes)', registeredModelSha, retrainedModelSha);
+  row('card modelSha256', old.modelSha256, fresh.modelSha256);
+  row('best iteration', old.training.bestIteration, fresh.training.bestIteration);
+  row('decision threshold', old.decision.threshold, fresh.decision.threshold);
+  for (const set of ['test', 'testInTime', 'reference'] as const) {
+    const a = old.metrics[set];
+    const b = fresh.metrics[set];
+    if (!a && !b) continue;
+    row(`${set} AUC`, a?.aucRoc, b?.aucRoc);
+    row(`${set} average precision`, a?.averagePrecision, b?.averagePrecision);
+    row(`${set} card precision@100/day`, a?.cardPrecisionAt100.mean, b?.cardPrecisionAt100.mean);
+    row(`${set} Brier`, a?.brier, b?.brier);
+  }
+  const metricDiffs = differingPaths(old.metrics, fresh.metrics);
+  row(
+    'all metrics (every field)',
+    'recorded',
+    metricDiffs.length === 0 ? 'recorded' : `differs: ${metricDiffs.join(', ')}`,
+  );
+  const cardDiffs = differingPaths(withoutProvenance(old), withoutProvenance(fresh));
+  row('rest of card.json', 'recorded', cardDiffs.length === 0 ? 'recorded' : `differs: ${cardDiffs.join(', ')}`);
+  row('code commit', old.training.codeCommit, fresh.training.codeCommit, false);
+  row('requirements.lock sha256', old.training.lockfileSha256, fresh.training.lockfileSha256, false);
+  return rows;
+}
+
+export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => undefined);
+  const root = repoRoot();
+  const ref = `${options.name}@${options.version}`;
+  const registry = openFsRegistry(options.registry);
+  const shown = await registry.show(options.name, options.version);
+  const card = shown.card;
+  const plan = replayPlan(card, `${card.name}@${card.version}`);
+  const registeredModelSha = await sha256File(join(shown.location, 'model.onnx'));
+
+  const python = options.python ?? join(root, 'training', '.venv', 'bin', 'python');
+  if (!existsSync(python)) throw new RetrainError(`${python} not found: run \`bash training/setup.sh\` first`);
+
+  const work = resolve(options.work);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const phasesMs: Record<string, number> = {};
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    log(`${name} ...`);
+    const t0 = performance.now();
+    try {
+      return await run();
+    } finally {
+      phasesMs[name] = (phasesMs[name] ?? 0) + (performance.now() - t0);
+    }
+  };
+
+  const trainRaw = await phase('raw data', () =>
+    materialize(plan.rawSource, join(work, 'train-raw'), root, 'training'),
+  );
+  const referenceRaw = plan.reference
+    ? await phase('raw data', () =>
+        materialize(plan.reference!.rawSource!, join(work, 'reference-raw'), root, 'reference'),
+      )
+    : null;
+  const trainTable = join(work, 'train.csv');
+  const referenceTable = join(work, 'reference.csv');
+  const trainManifest = await phase('backfill', () => backfill(trainRaw, plan.params, trainTable, root, 'training'));
+  const referenceManifest =
+    plan.reference && referenceRaw
+      ? await phase('backfill', () =>
+          backfill(referenceRaw, plan.reference!.backfill!, referenceTable, root, 'reference'),
+        )
+      : null;
+
+  const modelDir = join(work, 'model');
+  const args = [
+    '-m',
+    'fraudtrain.train',
+    '--table',
+    trainTable,
+    '--out',
+    modelDir,
+    '--name',
+    card.name,
+    '--version',
+    card.version,
+    '--seed',
+    String(plan.args.seed),
+    '--test-days',
+    String(plan.args.testDays),
+    '--owner',
+    card.owner,
+    '--threshold-alert-rate',
+    String(plan.args.thresholdAlertRate),
+    '--serving-slo',
+    JSON.stringify(card.servingSlo),
+    '--created-at',
+    card.createdAt,
+    '--raw-source',
+    JSON.stringify(plan.rawSource),
+    ...(plan.params.topology !== null ? ['--topology', plan.params.topology] : []),
+    ...(card.rollbackTarget !== null ? ['--rollback-target', card.rollbackTarget] : []),
+    ...(plan.reference
+      ? ['--reference', referenceTable, '--reference-raw-source', JSON.stringify(plan.reference.rawSource)]
+      : []),
+  ];
+  await phase('train', () => runPython(python, args, join(root, 'training')));
+
+  const parsed = parseModelCard(await readFile(join(modelDir, 'card.json'), 'utf8'), join(modelDir, 'card.json'));
+  if (!parsed.ok) throw new RetrainError(`the retrained card is invalid:\n  ${parsed.problems.join('\n  ')}`);
+  const retrainedModelSha = await sha256File(join(modelDir, 'model.onnx'));
+  const rows = compare(
+    card,
+    parsed.card,
+    registeredModelSha,
+    retrainedModelSha,
+    { train: trainManifest, reference: referenceManifest },
+    plan.reference?.source ?? null,
+  );
+  return {
+    ref,
+    rows,
+    identical: rows.every((r) => r.same || !r.counts),
+    elapsedMs: performance.now() - started,
+    phasesMs,
+    modelDir,
+  };
+}

@@ -1,0 +1,14 @@
+import '../support/drill/env.js';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { drill } from '../support/drill/as-test.js';
+
+describe('fault: Redis dies for longer than a batch window, then restarts (SIGKILL; stack.sh restart redis)', () => {
+  it('batches pause and retry with back-off, nothing is lost: lost 0, duplicated 0', { timeout: 240_000 }, async () => {
+    // With its append-only file, as production must run it: the feature state survives both faults too.
+    const report = await drill({ scenarios: ['redis'], redisAppendOnly: true });
+    assert.equal(report.unexpectedExits.length, 0, 'the worker carried on without exiting');
+    assert.ok((report.retriesByStage['score'] ?? 0) > 0, 'batches waited for Redis (score stage retried)');
+    assert.equal(report.outcome?.customerFeatures.differing, 0, 'customer features as an uninterrupted run');
+  });
+});

@@ -1,0 +1,129 @@
+"""What a retrain needs to rebuild a model from raw data, recorded in the card (`fraudscore retrain` reads it).
+
+- rawSource: where the raw events and labels come from. Either the seeded simulator's spec (same spec, same bytes)
+  or files: a path (relative to the repository root, or absolute) plus the sha256 the backfill read.
+- backfill: the backfill's parameters, taken from its manifest (what it actually used, not what a script claims),
+  plus the topology file, which the manifest does not name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .hashing import sha256_file
+from .table import TableError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SIMULATE_INTS = ("seed", "customers", "terminals", "days")
+SIMULATE_NUMBERS = ("labelDelayMinHours", "labelDelayMaxDays", "genuineLabelRate")
+FORMATS = ("jsonl", "csv")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _inputs(manifest_raw: dict[str, Any]) -> tuple[Any, list[Any]]:
+    inputs = manifest_raw.get("inputs")
+    if not isinstance(inputs, dict):
+        return None, []
+    labels = inputs.get("labels")
+    return inputs.get("events"), labels if isinstance(labels, list) else []
+
+
+def _simulate(flag: str, spec: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "simulate"}
+    for key in SIMULATE_INTS:
+        if not isinstance(spec.get(key), int) or isinstance(spec.get(key), bool) or spec[key] < 0:
+            raise SystemExit(f"{flag}: field {key!r} must be a non-negative integer, got {spec.get(key)!r}")
+        out[key] = spec[key]
+    for key in SIMULATE_NUMBERS:
+        if not _number(spec.get(key)) or spec[key] < 0:
+            raise SystemExit(f"{flag}: field {key!r} must be a number >= 0, got {spec.get(key)!r}")
+        out[key] = spec[key]
+    if not isinstance(spec.get("start"), str) or not spec["start"]:
+        raise SystemExit(f"{flag}: field 'start' must be an ISO-8601 instant, e.g. 2026-01-05T00:00:00Z")
+    out["start"] = spec["start"]
+    out["format"] = spec.get("format", "jsonl")
+    if out["format"] not in FORMATS:
+        raise SystemExit(f"{flag}: field 'format' must be one of {FORMATS}")
+    return out
+
+
+def _file(flag: str, role: str, given: Any, recorded: Any) -> dict[str, Any]:
+    path_text = given.get("path") if isinstance(given, dict) else given
+    if not isinstance(path_text, str) or not path_text:
+        raise SystemExit(f"{flag}: {role} must be a file path (relative to the repository root, or absolute)")
+    path = Path(path_text) if Path(path_text).is_absolute() else REPO_ROOT / path_text
+    if not path.is_file():
+        raise TableError(f"{flag}: {role} file {path} does not exist")
+    digest = sha256_file(path)
+    want = recorded.get("sha256") if isinstance(recorded, dict) else None
+    if digest != want:
+        raise TableError(
+            f"{flag}: {role} file {path} has sha256 {digest} but the backfill read {want}; "
+            "name the files the table was built from"
+        )
+    return {"path": path_text, "sha256": digest, "bytes": path.stat().st_size}
+
+
+def raw_source(flag: str, text: str | None, manifest_raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Parses and checks a --raw-source JSON; file sources are hashed and must be the files the backfill read."""
+    if text is None:
+        return None
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"{flag}: not JSON ({error})") from error
+    if not isinstance(spec, dict) or spec.get("kind") not in ("simulate", "files"):
+        raise SystemExit(f'{flag}: expected a JSON object with "kind": "simulate" or "files"')
+    if spec["kind"] == "simulate":
+        return _simulate(flag, spec)
+    if manifest_raw is None:
+        raise SystemExit(f"{flag}: a files source needs the backfill's manifest next to the table")
+    events, labels = _inputs(manifest_raw)
+    given_labels = spec.get("labels", [])
+    if not isinstance(given_labels, list) or len(given_labels) != len(labels):
+        raise SystemExit(f"{flag}: 'labels' must list the {len(labels)} label file(s) the backfill read, in order")
+    return {
+        "kind": "files",
+        "events": _file(flag, "events", spec.get("events"), events),
+        "labels": [_file(flag, f"labels[{i}]", g, r) for i, (g, r) in enumerate(zip(given_labels, labels))],
+    }
+
+
+def backfill_params(manifest_raw: dict[str, Any], topology: str | None) -> dict[str, Any]:
+    """The backfill's parameters as its manifest records them (null where it recorded nothing)."""
+    filt = manifest_raw.get("eventTime", {}).get("filter", {}) if isinstance(manifest_raw.get("eventTime"), dict) else {}
+    return {
+        "topology": topology,
+        "labelDelayMs": manifest_raw.get("labelDelayMs"),
+        "latenessMarginMs": manifest_raw.get("latenessMarginMs"),
+        "fromMs": filt.get("fromMs") if isinstance(filt, dict) else None,
+        "toMs": filt.get("toMs") if isinstance(filt, dict) else None,
+        "labelAsOfMs": manifest_raw.get("labelAsOfMs"),
+    }
+
+
+def source(manifest_raw: dict[str, Any]) -> Any:
+    # The backfill's manifest names its raw inputs (file, bytes, sha256): what a retrain must read again.
+    return manifest_raw.get("inputs") if isinstance(manifest_raw.get("inputs"), dict) else None
+
+
+def reference_manifest(reference: Path) -> dict[str, Any] | None:
+    """The reference table's backfill manifest (<reference>.manifest.json), when there is one."""
+    path = reference.with_name(reference.name + ".manifest.json")
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise TableError(f"manifest {path}: cannot read it as JSON ({error})") from error
+    if not isinstance(raw, dict):
+        raise TableError(f"manifest {path}: expected a JSON object")
+    table = raw.get("table")
+    if isinstance(table, dict) and table.get("sha256") != sha256_file(reference):
+        raise TableError(f"reference {reference}: its bytes are not the ones {path} describes; rerun the backfill")
+    return raw
