@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport } from '../test/support/drill/report.js';
-import { runDrill, SCENARIOS, type Scenario } from '../test/support/drill/run.js';
+import { EXTRA_SCENARIOS, runDrill, SCENARIOS, type Scenario } from '../test/support/drill/run.js';
 import { StackControl } from '../test/support/drill/stack-control.js';
 
 const { values: args } = parseArgs({
@@ -38,12 +38,12 @@ const scenarios = String(args.scenarios)
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
-const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+const unknown = scenarios.filter((s) => ![...SCENARIOS, ...EXTRA_SCENARIOS].includes(s as Scenario));
 const events = Number(args.events);
 const kills = Number(args.kills);
 if (unknown.length > 0 || !(events >= 1000 && events <= 1_000_000) || !(kills >= 0 && kills <= 200)) {
   console.error(
-    `usage: drill.js --events 1000..1000000 --kills 0..200 --scenarios ${SCENARIOS.join(',')}` +
+    `usage: drill.js --events 1000..1000000 --kills 0..200 --scenarios ${SCENARIOS.join(',')}[,${EXTRA_SCENARIOS.join(',')}]` +
       (unknown.length > 0 ? `\nunknown scenario: ${unknown.join(', ')}` : ''),
   );
   process.exit(2);

@@ -135,18 +135,21 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   const serde = createAvroSerde(registryConnection(topology, env));
   const schemaIds = await connecting('registry', topology, () => registerContractSchemas(serde, topology));
 
+  // The session must outlive a whole batch window plus its commit even if a heartbeat is late.
+  const sessionTimeout = Math.max(30_000, topology.batch.maxWaitMs + 15_000);
   const sink = await connecting('kafka', topology, () =>
     createTransactionalSink(kafka, {
       transactionalId: `fraudscore.${topology.name}.${instanceId}`,
       consumerGroupId: topology.consumerGroup,
+      // A heartbeat (3 s), the broker's abort sweep (10 s) and 2 s of margin short of the session (sink's doc).
+      transactionTimeoutMs: sessionTimeout - 15_000,
     }),
   );
   opened.push(() => sink.disconnect());
   const consumer: Consumer = kafka.consumer({
     groupId: topology.consumerGroup,
     readUncommitted: false,
-    // The session must outlive a whole batch window plus its commit even if a heartbeat is late.
-    sessionTimeout: Math.max(30_000, topology.batch.maxWaitMs + 15_000),
+    sessionTimeout,
     rebalanceTimeout: Math.max(60_000, topology.batch.maxWaitMs * 2 + 10_000),
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 1024 * 1024,
@@ -189,6 +192,8 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     log,
     metrics,
     clock,
+    // Heartbeats go every 3 s; 5 s short of the session leaves room for one lost and the coordinator's clock.
+    membershipLeaseMs: sessionTimeout - 5_000,
     ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
   });
 

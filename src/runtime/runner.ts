@@ -32,6 +32,14 @@ export interface RunnerDeps {
   readonly clock: () => number;
   /** Called after every committed batch (the demo's progress line, benchmarks' accounting). */
   readonly onCommitted?: (summary: BatchSummary, batch: CommittedBatch) => void;
+  /**
+   * A batch is committed only if the group answered a heartbeat within this long (the session timeout less a
+   * margin): past it the coordinator may have expelled this member (a process stalled longer than its session) and
+   * given its partitions to another, which reads them from the committed offsets. kafkajs sends offsets in the
+   * transaction without the group generation (TxnOffsetCommit v0/v1, no KIP-447 fencing), so nothing else would stop
+   * such a commit from duplicating that member's outputs.
+   */
+  readonly membershipLeaseMs?: number;
   readonly labelsTopic: string;
   /** Decodes arriving records (keeping the result on them) and returns each one's event time, if usable. */
   readonly timeOf: (records: ConsumedRecord[], topic: string) => Promise<(number | undefined)[]>;
@@ -84,6 +92,8 @@ export class Runner {
   private loop: Promise<void> | undefined;
   private pendingCommit: Promise<void> = Promise.resolve();
   private lastCommitAtMs: number;
+  /** When the group coordinator last answered a heartbeat (or a join) of this member. */
+  private lastHeartbeatMs: number;
   private lastFailure: { atMs: number; message: string } | undefined;
   private reportFatal!: (error: unknown) => void;
   /** Resolves with the fatal error that ended this instance (the CLI exits non-zero on it). */
@@ -91,12 +101,17 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.lastCommitAtMs = deps.clock();
+    this.lastHeartbeatMs = deps.clock();
   }
 
   async start(): Promise<void> {
     const { consumer } = this.deps;
     for (const topic of this.deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
-    consumer.on(consumer.events.GROUP_JOIN, (event) => void this.onAssigned(event.payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.lastHeartbeatMs = this.deps.clock();
+      void this.onAssigned(event.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.HEARTBEAT, () => (this.lastHeartbeatMs = this.deps.clock()));
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
     this.loop = this.formBatches();
     await consumer.run({
@@ -379,7 +394,21 @@ export class Runner {
     }
     try {
       const started = performance.now();
-      await this.withRetry('commit', () => this.deps.sink.commitBatch(scored.outgoing));
+      const lease = this.deps.membershipLeaseMs;
+      const committed = await this.withRetry('commit', async () => {
+        if (lease !== undefined && this.deps.clock() - this.lastHeartbeatMs > lease) return false;
+        await this.deps.sink.commitBatch(scored.outgoing);
+        return true;
+      });
+      if (!committed) {
+        // As after a rebalance: nothing formed so far is committed; the partitions' owner reads the records again.
+        this.epoch++;
+        this.giveBack(
+          `no heartbeat answered for over ${lease} ms: this member may have been expelled, so batch ${batch.id} ` +
+            "is not committed and uncommitted records are left to the partitions' owner",
+        );
+        return;
+      }
       const now = performance.now();
       this.lastCommitAtMs = this.deps.clock();
       this.waiters.markCommitted(scored.outgoing.offsets);

@@ -8,7 +8,9 @@ describe('fault: Redis dies for longer than a batch window, then restarts (SIGKI
     // With its append-only file, as production must run it: the feature state survives both faults too.
     const report = await drill({ scenarios: ['redis'], redisAppendOnly: true });
     assert.equal(report.unexpectedExits.length, 0, 'the worker carried on without exiting');
-    assert.ok((report.retriesByStage['score'] ?? 0) > 0, 'batches waited for Redis (score stage retried)');
+    // Whichever stage first needs Redis (alignment bounds, features) fails and is retried with back-off.
+    const retries = Object.values(report.retriesByStage).reduce((sum, n) => sum + n, 0);
+    assert.ok(retries > 0, `batches waited for Redis: ${JSON.stringify(report.retriesByStage)}`);
     assert.equal(report.outcome?.customerFeatures.differing, 0, 'customer features as an uninterrupted run');
   });
 });

@@ -24,7 +24,17 @@ export interface TransactionalSink {
 
 export async function createTransactionalSink(
   kafka: Kafka,
-  options: { transactionalId: string; consumerGroupId: string },
+  options: {
+    transactionalId: string;
+    consumerGroupId: string;
+    /**
+     * After this long an open transaction is aborted by the coordinator, which also fences its producer. Shorter than
+     * the consumer's session (less a heartbeat and the broker's 10 s abort sweep), a worker that stalls inside a
+     * transaction for longer than its session is fenced before its partitions go to another member, instead of
+     * committing a batch that member reads again when it resumes. Default 60 s.
+     */
+    transactionTimeoutMs?: number;
+  },
 ): Promise<TransactionalSink> {
   const newProducer = (): Producer =>
     kafka.producer({
@@ -33,7 +43,7 @@ export async function createTransactionalSink(
       maxInFlightRequests: 1,
       // Longer than any batch can take; a crashed worker's open transaction is aborted at once by its successor,
       // which reuses the transactional id (initTransactions fences and aborts), not by this timeout.
-      transactionTimeout: 60_000,
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
       // kafkajs's default 300 ms first retry stalls every transaction on CONCURRENT_TRANSACTIONS right after a commit.
       retry: { initialRetryTime: 5, maxRetryTime: 1_000 },
       // Outputs are keyed like the input (customer id): murmur2 as the Java client, so any consumer agrees.

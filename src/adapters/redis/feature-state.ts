@@ -23,8 +23,9 @@ export interface RedisFeatureStateOptions {
   /** Prefix of every key, e.g. `fs:<topology>:`; a hash tag (`{fs:<topology>}:`) on Redis Cluster. */
   readonly keyPrefix: string;
   /**
-   * Wall-clock TTL of every key. Must exceed the engine's retentionMs (feature reach plus lateness margin; 38 days
-   * for v1 with d = 7) plus ttlRefreshMs: pass `engine.retentionMs + DAY_MS` or more. Default 45 days.
+   * Wall-clock TTL of every key (refreshed while the entity is written). Must exceed the longest event-time horizon
+   * the engine keeps: the terminal trims keep the feature reach plus the skew alignment allows between workers
+   * (30 + d + 1 + d + 1 days: 46 days for d = 7), plus ttlRefreshMs. Default 60 days; raise it for d >= 14 days.
    */
   readonly ttlMs?: number;
   /** A worker refreshes the TTL of a key it writes at most this often (wall clock). Default one hour. */
@@ -49,7 +50,7 @@ export class FeatureStateUnavailableError extends Error {
   }
 }
 
-const DEFAULT_TTL_MS = 45 * DAY_MS;
+const DEFAULT_TTL_MS = 60 * DAY_MS;
 const HOUR_MS = 3_600_000;
 const DEFAULT_TRIM_EVERY_MS = 7 * DAY_MS;
 /** Entities remembered for upkeep; past this the memory is dropped (everything is then simply maintained again). */

@@ -89,6 +89,68 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
     }
   }
 
+  function recordCustomers(write: StateWrite): { ids: string[]; logs: CustomerLog[] } {
+    const ids: string[] = new Array<string>(write.customers.length);
+    const logs: CustomerLog[] = new Array<CustomerLog>(write.customers.length);
+    for (let g = 0; g < write.customers.length; g++) {
+      const append = write.customers[g]!;
+      let log = customers.get(append.customerId);
+      if (log === undefined) {
+        log = new CustomerLog();
+        customers.set(append.customerId, log);
+      }
+      log.append(append.records, append.from, append.to);
+      log.trimBefore(append.trimBeforeMs);
+      ids[g] = append.customerId;
+      logs[g] = log;
+    }
+    return { ids, logs };
+  }
+
+  function recordTerminals(write: StateWrite): { ids: string[]; logs: TerminalLog[] } {
+    const ids: string[] = new Array<string>(write.terminals.length);
+    const logs: TerminalLog[] = new Array<TerminalLog>(write.terminals.length);
+    let trimmedBefore = -Infinity;
+    for (let g = 0; g < write.terminals.length; g++) {
+      const append = write.terminals[g]!;
+      const log = terminalLog(append.terminalId);
+      for (const tx of append.transactions) {
+        recordTransaction(log, tx.transactionId, tx.eventTimeMs);
+      }
+      log.trimBefore(append.trimBeforeMs);
+      if (append.trimBeforeMs > trimmedBefore) trimmedBefore = append.trimBeforeMs;
+      ids[g] = append.terminalId;
+      logs[g] = log;
+    }
+    // Index entries behind the terminal cutoff point at records that are trimmed (or about to be): a late label
+    // for them could not change any on-time feature, and dropping them keeps the index to the retention.
+    index?.evictOlderThan(trimmedBefore);
+    return { ids, logs };
+  }
+
+  function recordTransaction(log: TerminalLog, id: string, eventTimeMs: number): void {
+    if (eventTimeMs > newestOverall) newestOverall = eventTimeMs;
+    // A replay finds its (event time, id) at the terminal and changes nothing.
+    if (!log.insert(eventTimeMs, id, recorded++)) {
+      return;
+    }
+    recordedAny = true;
+    // Only the first recording of an id is indexed and joins a waiting report (as SET NX online).
+    const first = index === null || index.add(id, log, eventTimeMs);
+    if (first && pending.size > 0) {
+      joinPending(log, id, eventTimeMs);
+    }
+  }
+
+  function joinPending(log: TerminalLog, id: string, eventTimeMs: number): void {
+    const reportedAtMs = pending.get(id);
+    if (reportedAtMs !== undefined) {
+      pending.delete(id);
+      if (index !== null) index.setReportedAt(index.slotOf(id)!, reportedAtMs);
+      log.putFraud({ transactionId: id, eventTimeMs, reportedAtMs });
+    }
+  }
+
   function customerLogsFor(ids: readonly string[]): readonly (CustomerLog | undefined)[] {
     return sameIds(ids, batchCustomers.ids) ? batchCustomers.logs : ids.map((id) => customers.get(id));
   }
@@ -99,54 +161,9 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
 
   return {
     recordBatch(write: StateWrite): Promise<void> {
-      const customerIds: string[] = new Array<string>(write.customers.length);
-      const customerLogs: CustomerLog[] = new Array<CustomerLog>(write.customers.length);
-      for (let g = 0; g < write.customers.length; g++) {
-        const append = write.customers[g]!;
-        let log = customers.get(append.customerId);
-        if (log === undefined) {
-          log = new CustomerLog();
-          customers.set(append.customerId, log);
-        }
-        log.append(append.records, append.from, append.to);
-        log.trimBefore(append.trimBeforeMs);
-        customerIds[g] = append.customerId;
-        customerLogs[g] = log;
-      }
-      const terminalIds: string[] = new Array<string>(write.terminals.length);
-      const terminalLogs: TerminalLog[] = new Array<TerminalLog>(write.terminals.length);
-      let trimmedBefore = -Infinity;
-      for (let g = 0; g < write.terminals.length; g++) {
-        const append = write.terminals[g]!;
-        const log = terminalLog(append.terminalId);
-        for (const tx of append.transactions) {
-          if (tx.eventTimeMs > newestOverall) newestOverall = tx.eventTimeMs;
-          // A replay finds its (event time, id) at the terminal and changes nothing.
-          if (!log.insert(tx.eventTimeMs, tx.transactionId, recorded++)) {
-            continue;
-          }
-          recordedAny = true;
-          // Only the first recording of an id is indexed and joins a waiting report (as SET NX online).
-          const first = index === null || index.add(tx.transactionId, log, tx.eventTimeMs);
-          if (first && pending.size > 0) {
-            const reportedAtMs = pending.get(tx.transactionId);
-            if (reportedAtMs !== undefined) {
-              pending.delete(tx.transactionId);
-              index?.setReportedAt(index.slotOf(tx.transactionId)!, reportedAtMs);
-              log.putFraud({ transactionId: tx.transactionId, eventTimeMs: tx.eventTimeMs, reportedAtMs });
-            }
-          }
-        }
-        log.trimBefore(append.trimBeforeMs);
-        if (append.trimBeforeMs > trimmedBefore) trimmedBefore = append.trimBeforeMs;
-        terminalIds[g] = append.terminalId;
-        terminalLogs[g] = log;
-      }
-      // Index entries behind the terminal cutoff point at records that are trimmed (or about to be): a late label
-      // for them could not change any on-time feature, and dropping them keeps the index to the retention.
-      index?.evictOlderThan(trimmedBefore);
-      batchCustomers = { ids: customerIds, logs: customerLogs };
-      batchTerminals = { ids: terminalIds, logs: terminalLogs };
+      // Small functions, each hot loop in its own: V8 optimises them better than one large body.
+      batchCustomers = recordCustomers(write);
+      batchTerminals = recordTerminals(write);
       sweep();
       return Promise.resolve();
     },

@@ -34,6 +34,7 @@ export function formatReport(report: DrillReport): string {
     `redis faults       ${survived(report, 'redis down', 'redis restart')}`,
     `registry faults    ${survived(report, 'registry outage', 'registry reset')}`,
     `rebalances         ${survived(report, 'worker added', 'rebalance kill')}`,
+    `zombie pauses      ${survived(report, 'pause')}`,
     `worker starts      ${report.workerStarts}; exits nobody asked for ${report.unexpectedExits.length}; clean stop ${JSON.stringify(report.stopCodes)}`,
     `batch retries      ${
       Object.entries(report.retriesByStage)

@@ -13,7 +13,13 @@ import { killPhase, transactionState } from './transactions.js';
 import { WorkerPool, type WorkerExit } from './workers.js';
 
 export const SCENARIOS = ['kill', 'broker', 'redis', 'registry', 'rebalance'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+/**
+ * Not in the default mix: "pause" freezes one of two workers (SIGSTOP) for longer than its session, lets the other
+ * take its partitions, then resumes it: a zombie. kafkajs commits offsets in a transaction without the group
+ * generation (TxnOffsetCommit v0/v1, no KIP-447 fencing), so this drill shows what a zombie can do.
+ */
+export const EXTRA_SCENARIOS = ['pause'] as const;
+export type Scenario = (typeof SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)[number];
 
 export interface DrillOptions {
   readonly events: number;
@@ -49,7 +55,8 @@ export interface FaultRecord {
     | 'registry outage'
     | 'registry reset'
     | 'worker added'
-    | 'rebalance kill';
+    | 'rebalance kill'
+    | 'pause';
   readonly detail: string;
   /** How long injecting the fault took (the outage, for a service; kill, inspection and restart, for a worker). */
   readonly faultMs: number;
@@ -132,6 +139,7 @@ function plan(options: DrillOptions): Step[] {
   if (has('redis')) steps.push({ kind: 'redis down' }, { kind: 'redis restart' });
   if (has('registry')) steps.push({ kind: 'registry outage' }, { kind: 'registry reset', afterFullCatchUp: true });
   if (has('rebalance')) steps.push({ kind: 'worker added' }, { kind: 'rebalance kill' });
+  if (has('pause')) steps.push({ kind: 'pause' });
   for (let i = 0; i < Math.floor(kills / 2); i++) steps.push({ kind: 'kill' });
   return steps;
 }
@@ -194,6 +202,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   let stopCodes: Record<string, number | null> = {};
   /** When the in-memory registry came back empty (registry reset). */
   let registryBackAtMs: number | undefined;
+  let registryDownAtMs: number | undefined;
   let v2Id: number | undefined;
   let error: string | undefined;
 
@@ -318,9 +327,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     const after = (use: SchemaIdUse) =>
       backAt === undefined ? use.records : use.atMs.filter((t) => t >= backAt).length;
     const stale = outcome.schemaIds.filter((use) => use.resolves !== 'expected' && after(use) > 0);
+    const during = (use: SchemaIdUse) =>
+      use.atMs.filter((t) => t >= (registryDownAtMs ?? Infinity) && t < (backAt ?? 0)).length;
     const describe = (use: SchemaIdUse) =>
       `${use.topic.replace(/^.*\./, '')}#${use.schemaId} ${use.resolves}: ${use.records}` +
-      (backAt !== undefined ? ` (${after(use)} after the reset)` : '');
+      (backAt !== undefined ? ` (${during(use)} while it was down, ${after(use)} after it came back empty)` : '');
     checks.push({
       name: 'output schema ids mean the contract schemas in the registry',
       ok: stale.length === 0,
@@ -411,6 +422,33 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         if (live.length > 1) await allMembers(membersBefore?.map((m) => m.memberId));
         return `SIGKILL ${victim}${live.length > 1 ? ` of ${live.length} workers` : ''}, ${where}, restarted`;
       }
+      case 'pause': {
+        if (pool.ids().length < 2) {
+          pool.start(ids[1] as string);
+          await allMembers();
+        }
+        const live = pool.ids();
+        const victim = live[Math.floor(random() * live.length)] as string;
+        pool.signal(victim, 'SIGSTOP');
+        const t0 = Date.now();
+        let where = 'unclassified';
+        if (options.classifyKills ?? true) {
+          const state = await transactionState(stack, `fraudscore.${topology.name}.${victim}`);
+          where = `${killPhase(state)} (${state})`;
+        }
+        await watch.waitFor(
+          'the other worker to own every partition',
+          () => watch.members(),
+          (members) => members.length === 1 && members[0]?.partitions.length === topology.topics.partitions,
+          remaining(90_000),
+          250,
+        );
+        const takeover = Date.now() - t0;
+        await sleep(3_000); // the other worker reprocesses what the frozen one held
+        pool.signal(victim, 'SIGCONT');
+        const rejoined = await allMembers();
+        return `SIGSTOP ${victim} of ${live.length} workers, ${where}; the other owned every partition after ${(takeover / 1000).toFixed(1)} s; SIGCONT 3 s later; both shared them again after ${(rejoined / 1000).toFixed(1)} s`;
+      }
       case 'worker added': {
         const t0 = Date.now();
         pool.start(ids[1] as string);
@@ -466,6 +504,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         // Back to the stack's default, in-memory storage: the restarted registry is empty and its ids restart at 1.
         stack.setPersistence({ ...persistence, registryFile: false });
         await stack.kill('registry');
+        registryDownAtMs = Date.now();
         await stack.up('registry');
         registryBackAtMs = Date.now();
         // Another tenant registers first, so the ids the pipeline had now mean other schemas.

@@ -91,6 +91,11 @@ export class WorkerPool {
     });
   }
 
+  /** SIGSTOP / SIGCONT: the process freezes (a long GC pause, a frozen VM) and later resumes where it was. */
+  signal(instanceId: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.live.get(instanceId)?.child.kill(signal);
+  }
+
   /** SIGKILL: no shutdown hook runs, as when a node dies. Resolves once the process is gone. */
   async kill(instanceId: string): Promise<void> {
     const worker = this.live.get(instanceId);
