@@ -94,6 +94,7 @@ export class Runner {
   private lastCommitAtMs: number;
   /** When the group coordinator last answered a heartbeat (or a join) of this member. */
   private lastHeartbeatMs: number;
+  private joined = false;
   private lastFailure: { atMs: number; message: string } | undefined;
   private reportFatal!: (error: unknown) => void;
   /** Resolves with the fatal error that ended this instance (the CLI exits non-zero on it). */
@@ -109,6 +110,10 @@ export class Runner {
     for (const topic of this.deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.lastHeartbeatMs = this.deps.clock();
+      // kafkajs rejoins without a REBALANCING event when the coordinator no longer knows this member (expelled after
+      // a stall longer than the session): what was fetched in the previous generation is stale then too.
+      if (this.joined) this.onRebalancing();
+      this.joined = true;
       void this.onAssigned(event.payload.memberAssignment);
     });
     consumer.on(consumer.events.HEARTBEAT, () => (this.lastHeartbeatMs = this.deps.clock()));
@@ -395,12 +400,21 @@ export class Runner {
     try {
       const started = performance.now();
       const lease = this.deps.membershipLeaseMs;
-      const committed = await this.withRetry('commit', async () => {
-        if (lease !== undefined && this.deps.clock() - this.lastHeartbeatMs > lease) return false;
+      // Checked before every attempt: a commit retried through a broker outage may outlive the membership.
+      const outcome = await this.withRetry('commit', async () => {
+        if (batch.epoch !== this.epoch) return 'rebalanced';
+        if (lease !== undefined && this.deps.clock() - this.lastHeartbeatMs > lease) return 'lapsed';
         await this.deps.sink.commitBatch(scored.outgoing);
-        return true;
+        return 'committed';
       });
-      if (!committed) {
+      if (outcome === 'rebalanced') {
+        this.deps.log.info(
+          { batchId: batch.id },
+          'batch formed before a rebalance is not committed; its records are read again',
+        );
+        return;
+      }
+      if (outcome === 'lapsed') {
         // As after a rebalance: nothing formed so far is committed; the partitions' owner reads the records again.
         this.epoch++;
         this.giveBack(

@@ -19,13 +19,14 @@ export async function transactionState(stack: StackControl, transactionalId: str
       '--transactional-id',
       transactionalId,
     );
+    // Never used (killed while starting): the coordinator does not know the id.
+    if (/could not be found|does not exist/i.test(out)) return 'none';
     const [header, row] = out.trim().split('\n');
     const columns = (header ?? '').trim().split(/\s+/);
     const values = (row ?? '').trim().split(/\s+/);
     return values[columns.indexOf('TransactionState')] ?? 'unknown';
   } catch (error) {
-    // Never used before (killed while starting): the coordinator does not know the id yet.
-    return /does not exist|TransactionalIdNotFound|not found/i.test((error as Error).message) ? 'none' : 'unknown';
+    return /could not be found|does not exist/i.test((error as Error).message) ? 'none' : 'unknown';
   }
 }
 
