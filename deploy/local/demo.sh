@@ -15,22 +15,9 @@ if [[ ! -d node_modules ]]; then
 fi
 npm run --silent build
 
-started=()
-for s in kafka registry redis; do
-  bash "$STACK" running "$s" || started+=("$s")
-done
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((${#started[@]} > 0)); then
-    echo "demo: stopping the services it started: ${started[*]}"
-    bash "$STACK" down "${started[@]}" || rc=1
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=deploy/local/stop-on-exit.sh
+source "$HERE/stop-on-exit.sh"
+stop_on_exit demo
 
 bash "$STACK" up
 KAFKAJS_NO_PARTITIONER_WARNING=1 node dist/src/cli/main.js demo "$@"

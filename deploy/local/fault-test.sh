@@ -27,22 +27,9 @@ STACK="$HERE/stack.sh"
 
 [[ -d dist/test/fault ]] || { echo "fault-test: dist/test/fault is missing; run npm run build first" >&2; exit 1; }
 
-started=()
-for s in kafka registry redis; do
-  bash "$STACK" running "$s" || started+=("$s")
-done
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((${#started[@]} > 0)); then
-    echo "fault-test: stopping the drill stack services this run started: ${started[*]}"
-    bash "$STACK" down "${started[@]}" || rc=1
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=deploy/local/stop-on-exit.sh
+source "$HERE/stop-on-exit.sh"
+stop_on_exit fault-test
 
 bash "$STACK" up || { echo "fault-test: FAILED to bring the drill stack up" >&2; exit 1; }
 # One file at a time: they share the stack, and each restarts services the others rely on.

@@ -13,25 +13,9 @@ source "$HERE/env.sh"
 cd "$FRAUDSCORE_ROOT" || exit 1
 STACK="$HERE/stack.sh"
 
-# What is ours to stop afterwards: only what is not running now.
-started=()
-for s in kafka registry redis; do
-  bash "$STACK" running "$s" || started+=("$s")
-done
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((${#started[@]} > 0)); then
-    echo "test: stopping the services this run started: ${started[*]}"
-    bash "$STACK" down "${started[@]}" || rc=1
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-# Turn signals into a normal exit so that the EXIT trap (and the stack shutdown) runs.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=deploy/local/stop-on-exit.sh
+source "$HERE/stop-on-exit.sh"
+stop_on_exit test
 
 if ! bash "$STACK" up; then
   echo "test: FAILED to bring the local stack up (see the messages above)" >&2
