@@ -78,6 +78,103 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['model', 'version', 'feature_schema'],
       registers: [registry],
     }),
+    // Model lifecycle (control topic, shadow, rollout, kill switch): src/core/control.
+    controlAppliedVersion: new Gauge({
+      name: 'fraudscore_control_applied_version',
+      help: 'Version of the control record this worker applies (0: none yet, the topology file decides)',
+      registers: [registry],
+    }),
+    killSwitchActive: new Gauge({
+      name: 'fraudscore_kill_switch_active',
+      help: '1 while the kill switch is on and the rollback target serves',
+      registers: [registry],
+    }),
+    rolloutPercent: new Gauge({
+      name: 'fraudscore_rollout_percent',
+      help: 'Share of customers routed to the challenger (0 in shadow mode)',
+      labelNames: ['challenger'],
+      registers: [registry],
+    }),
+    decidedBy: new Counter({
+      name: 'fraudscore_records_decided_total',
+      help: 'Scores published, by the model version that decided and its route (champion, challenger, kill_switch)',
+      labelNames: ['model_version', 'route'],
+      registers: [registry],
+    }),
+    challengerFailures: new Counter({
+      name: 'fraudscore_challenger_failures_total',
+      help: "Challenger scores that failed (error, non-finite, timeout); the champion's decision stands",
+      labelNames: ['model_version', 'reason'],
+      registers: [registry],
+    }),
+    // Drift against the serving model card's reference distributions: src/core/monitoring.
+    featurePsi: new Gauge({
+      name: 'fraudscore_feature_psi',
+      help: 'PSI of a feature over the rolling window against the model card reference (absent: insufficient data)',
+      labelNames: ['model_version', 'feature'],
+      registers: [registry],
+    }),
+    scorePsi: new Gauge({
+      name: 'fraudscore_score_psi',
+      help: 'PSI of the score over the rolling window against the model card reference',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    scoreKsStatistic: new Gauge({
+      name: 'fraudscore_score_ks_statistic',
+      help: 'Two-sample KS statistic of the score window against the card reference sample',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    scoreKsPValue: new Gauge({
+      name: 'fraudscore_score_ks_pvalue',
+      help: 'p-value of the two-sample KS test of the score window against the card reference sample',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    scoreQuantile: new Gauge({
+      name: 'fraudscore_score_quantile',
+      help: 'Score quantiles over the rolling window (quantile: 0.1, 0.5, 0.9, 0.99)',
+      labelNames: ['model_version', 'quantile'],
+      registers: [registry],
+    }),
+    driftWindowRecords: new Gauge({
+      name: 'fraudscore_drift_window_records',
+      help: 'Records in the rolling drift window (below the minimum, drift gauges are absent: insufficient data)',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    // Delayed-label evaluation (labels joined with logged predictions): src/core/monitoring.
+    evalMetric: new Gauge({
+      name: 'fraudscore_eval_metric',
+      help: 'Delayed-label metric over matured labels (metric: auc, average_precision, card_precision_at_100, alert_rate, recall_block, recall_review)',
+      labelNames: ['model_version', 'metric'],
+      registers: [registry],
+    }),
+    evalLabelled: new Gauge({
+      name: 'fraudscore_eval_labelled_records',
+      help: 'Scored records joined with a matured label, per model version',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    evalFraudAmount: new Gauge({
+      name: 'fraudscore_eval_fraud_amount',
+      help: 'Fraud amount (major units) by decision (BLOCK, REVIEW, APPROVE) over matured labels',
+      labelNames: ['model_version', 'decision'],
+      registers: [registry],
+    }),
+    evalOfflineMismatch: new Gauge({
+      name: 'fraudscore_eval_offline_online_mismatch',
+      help: "1 when a live metric lies outside the model card's held-out confidence interval",
+      labelNames: ['model_version', 'metric'],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'fraudscore_consumer_lag_records',
+      help: 'Records behind the end of each assigned partition, as of the last fetch',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
   };
   return metrics;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { monitoringReferenceSchema } from '../monitoring/reference.js';
 
 /**
  * card.json, as written by training/fraudtrain/card.py. The trainer is the only writer; this schema is what every
@@ -167,6 +168,8 @@ export const modelCardSchema = z.object({
   }),
   servingSlo: z.record(z.string(), z.number().positive()),
   rollbackTarget: modelRefSchema.nullable(),
+  /** Reference distributions for drift monitoring (cards written before it existed lack it: no drift figures). */
+  monitoring: monitoringReferenceSchema.optional(),
 });
 
 export type ModelCard = z.infer<typeof modelCardSchema>;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * Reference distributions frozen at training time (written by training/fraudtrain into the model card's
+ * `monitoring` section), against which the stream's drift is measured.
+ *
+ * Binning rule, the same on both sides (trainer in numpy, worker in TypeScript): `edges` are the inner bin edges,
+ * strictly ascending (deciles of the training data with identical values merged); the bins are
+ * (-inf, e0), [e0, e1), …, [e_last, +inf): a value v falls into bin `count of edges <= v` (numpy
+ * `searchsorted(edges, v, side="right")`). So there are edges.length + 1 bins, and `shares` has that length and sums
+ * to 1.
+ *
+ * PSI = sum over bins of (a - e) * ln(a / e) where e and a are the reference and actual shares, each first raised
+ * to at least `epsilon` in EVERY bin (max(share, epsilon), both sides the same way), so an empty bin never gives an
+ * infinite PSI.
+ */
+export const DEFAULT_PSI_EPSILON = 1e-4;
+
+/** How many score values the card keeps for the two-sample KS test. */
+export const REFERENCE_SCORE_SAMPLE_SIZE = 10_000;
+
+const finite = z.number().refine(Number.isFinite, 'a finite number');
+
+export const binnedReferenceSchema = z
+  .object({
+    edges: z.array(finite),
+    shares: z.array(z.number().min(0).max(1)).min(1),
+  })
+  .refine((ref) => ref.shares.length === ref.edges.length + 1, 'shares must have edges.length + 1 entries')
+  .refine(
+    (ref) => ref.edges.every((edge, i) => i === 0 || (ref.edges[i - 1] as number) < edge),
+    'edges must be strictly ascending',
+  );
+
+export const monitoringReferenceSchema = z.object({
+  /** Floor applied to every bin share of both distributions before PSI. */
+  epsilon: z.number().positive().max(0.01),
+  /** Per feature name (the card's input.features), the training table's distribution. */
+  features: z.record(z.string(), binnedReferenceSchema),
+  /** The model's score on the training (or held-out) rows: bins for PSI, a sorted sample for KS. */
+  score: z.object({
+    bins: binnedReferenceSchema,
+    sample: z.array(z.number().min(0).max(1)).min(1),
+    /** Which rows the score reference was computed on, e.g. "test" (held-out period). */
+    rows: z.string().min(1),
+  }),
+});
+
+export type BinnedReference = z.infer<typeof binnedReferenceSchema>;
+export type MonitoringReference = z.infer<typeof monitoringReferenceSchema>;
