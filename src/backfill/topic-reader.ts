@@ -156,6 +156,8 @@ export class TopicReader<T> {
   private readonly skippedByReason = new Map<string, number>();
   private failure: unknown;
   private wake: (() => void) | undefined;
+  /** Progress was made while nobody waited (the caller was busy with a batch): the next wait returns at once. */
+  private unseenProgress = false;
   private opened = false;
 
   constructor(options: TopicReaderOptions<T>) {
@@ -220,6 +222,10 @@ export class TopicReader<T> {
   /** Resolves when a fetch made progress; throws if the read failed or stalled. */
   async waitForProgress(): Promise<void> {
     this.throwIfFailed();
+    if (this.unseenProgress) {
+      this.unseenProgress = false;
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const progressed = await new Promise<boolean>((resolve) => {
       this.wake = () => resolve(true);
@@ -328,7 +334,8 @@ export class TopicReader<T> {
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;
-    wake?.();
+    if (wake) wake();
+    else this.unseenProgress = true;
   }
 }
 

@@ -11,19 +11,16 @@ import type { RunnerDeps } from './runner.js';
 
 /**
  * Decodes arriving records once (the result stays on the record for scoring) and reads the time alignment needs:
- * event_time for transactions, reported_at for labels. A registry that does not answer leaves the records
- * undecoded: scoring decodes them later, with retries.
+ * event_time for transactions, reported_at for labels. A registry that does not answer makes it throw: the runner
+ * retries, holding the partition, since a record without its time would skip alignment and leave its partition's
+ * bound.
  */
 export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerDeps['timeOf'] {
   const field = (topic: string) => (topic === labelsTopic ? 'reported_at' : 'event_time');
   // Read as the contract's schemas, as score-batch.ts would: the result is what scoring uses.
   const readers = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
   return async (records: ConsumedRecord[], topic: string) => {
-    try {
-      await serde.prepare(records.map((record) => record.value));
-    } catch {
-      return records.map(() => undefined);
-    }
+    await serde.prepare(records.map((record) => record.value));
     const nowMs = Date.now();
     return records.map((record) => {
       const decoded = serde.decodeSync(record.value, topic === labelsTopic ? readers.label : readers.transaction);

@@ -7,7 +7,6 @@ import { PartitionQueue, type WaitingRecord } from './intake.js';
 import type { TransactionalSink } from '../adapters/kafka/transactional-sink.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
-import { CommitWaiters } from './commit-waiters.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import { retryUntilDone } from './retry.js';
 import type { BatchSummary, ScoreBatch, ScoredBatch } from './score-batch.js';
@@ -53,6 +52,11 @@ export interface RunnerDeps {
     /** For newly assigned partitions: has the group consumed all there is (committed offset at the end)? */
     readonly caughtUp: (assignment: Readonly<Record<string, number[]>>) => Promise<Set<string>>;
   };
+  /**
+   * How many fetched records may wait in the intake before eachBatch handlers hold the fetch loop (default: two
+   * batches). Below it, handlers return at once so that a live stream keeps flowing while a window gathers.
+   */
+  readonly intakeCapacity?: number;
 }
 
 /** Errors after which this instance must not go on: another instance owns its transactional id. */
@@ -66,24 +70,47 @@ const HEARTBEAT_EVERY_MS = 1_000;
 const ALIGNMENT_POLL_MS = 100;
 /** While idle, how often to publish this worker's event-time bounds for the others. */
 const IDLE_PUBLISH_MS = 250;
+/** Backoff for what a handler or an assignment retries (decoding's registry look-ups, the caught-up check). */
+const RETRY_INITIAL_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The consume loop. kafkajs hands fetched records to eachBatch, per partition; they join the intake, and the
- * eachBatch call then waits until they are committed, heartbeating meanwhile. kafkajs finishes running handlers
- * before it rejoins a rebalancing group, so a partition is never handed to another instance while records of it are
- * scored but not committed; a rebalance announced by the heartbeat flushes the intake at once instead of holding the
- * group for a whole window.
+ * The consume loop. kafkajs hands fetched records to eachBatch, per partition; they join the intake and the handler
+ * returns at once, so the fetch loop keeps reading while a window gathers: a record waits for its batch to fill or
+ * for the window, never for the fetch loop. A handler holds the fetch loop only
+ *   - while a batch's transaction is being committed: kafkajs rejoins a rebalancing group from the fetch loop, and
+ *     a commit under way should end before this member's partitions can move (a batch formed before a rebalance is
+ *     not committed: its transaction is aborted up to the final commit request, see TransactionalSink);
+ *   - while the intake holds more than its capacity (backpressure), unless event-time alignment holds everything
+ *     back, in which case the fetch loop must go on to fetch what unblocks it.
+ *
+ * kafkajs advances its fetch position as soon as a handler returns (autoCommit is off, so nothing is committed).
+ * Records that are dropped without a rebalance (a lapsed membership) are therefore read again by seeking each
+ * partition back to its first uncommitted offset; after a rebalance kafkajs reads from the committed offsets itself.
  *
  * A batch is formed when the scorer is free: maxRecords records, or whatever waits once the oldest has waited
  * maxWaitMs. Scoring batch N+1 overlaps committing batch N; commits stay in order.
  */
 export class Runner {
-  private readonly queues = new Map<string, PartitionQueue>();
+  private queues = new Map<string, PartitionQueue>();
   private waiting = 0;
   private blockedSinceMs: number | undefined;
-  /** Bumped when the group rebalances: a batch formed before must not be committed after. */
+  /**
+   * Bumped when the group rebalances or records are given back: a batch formed before must not be committed after,
+   * and a handler that was still decoding must not add its records.
+   */
   private epoch = 0;
-  private readonly waiters = new CommitWaiters();
+  /** Per partition, the first offset not yet committed by this member in this assignment: where a give-back seeks. */
+  private readonly firstUncommitted = new Map<string, bigint>();
+  /** A batch's transaction is being committed. */
+  private committing = false;
+  /** Alignment holds every waiting record back: handlers must let the fetch loop go on. */
+  private starved = false;
+  private readonly capacity: number;
+  private readonly held = new Set<() => void>();
+  private assignmentGeneration = 0;
   private forced: CloseReason | undefined;
   private wake: (() => void) | undefined;
   private sequence = 0;
@@ -103,6 +130,7 @@ export class Runner {
   constructor(private readonly deps: RunnerDeps) {
     this.lastCommitAtMs = deps.clock();
     this.lastHeartbeatMs = deps.clock();
+    this.capacity = deps.intakeCapacity ?? 2 * deps.window.maxRecords;
   }
 
   async start(): Promise<void> {
@@ -122,7 +150,7 @@ export class Runner {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
-      // Every partition's handler waits for its commit, so all of them must be able to run at once.
+      // Handlers hold the fetch loop only briefly (see above), but all partitions of a fetch go at once.
       partitionsConsumedConcurrently: 64,
       eachBatch: (payload) => this.onFetched(payload),
     });
@@ -134,6 +162,7 @@ export class Runner {
     this.stopping = true;
     this.forced = 'shutdown';
     this.nudge();
+    this.release();
     await this.loop;
     await this.deps.consumer.disconnect();
     await this.deps.sink.disconnect();
@@ -155,12 +184,22 @@ export class Runner {
     wake?.();
   }
 
+  /** Lets held handlers look again at whether they must go on holding the fetch loop. */
+  private release(): void {
+    for (const resolve of this.held) resolve();
+    this.held.clear();
+  }
+
   private async onFetched(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = payload;
     if (this.stopping || this.fatal || !isRunning() || isStale() || batch.messages.length === 0) {
       // Not taken. With autoCommit off nothing is committed, so the next owner reads these records again.
       return;
     }
+    const epoch = this.epoch;
+    const key = `${batch.topic}:${batch.partition}`;
+    // Before anything can fail: a give-back must seek at least to here, or kafkajs would go on past these records.
+    if (!this.firstUncommitted.has(key)) this.firstUncommitted.set(key, BigInt(batch.firstOffset() ?? '0'));
     const records: ConsumedRecord[] = batch.messages.map((message) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -168,10 +207,13 @@ export class Runner {
       key: message.key,
       value: message.value,
     }));
-    const times = await this.deps.timeOf(records, batch.topic);
+    const times = await this.readTimes(records, batch.topic, heartbeat, epoch);
+    if (times === undefined || epoch !== this.epoch || this.stopping || this.fatal) {
+      // Rebalanced or given back meanwhile: the records are read again from the committed (or sought) offset.
+      return;
+    }
     const arrivedAtMs = this.deps.clock();
     const queue = this.queueFor(batch.topic, batch.partition);
-    const lastOffset = BigInt((records[records.length - 1] as ConsumedRecord).offset);
     queue.push(
       records.map((record, i) => ({ record, timeMs: times[i], arrivedAtMs })),
       // offsetLag counts control records (transaction markers) too, which never reach eachBatch: a partition whose
@@ -181,32 +223,73 @@ export class Runner {
     );
     this.waiting += records.length;
     this.deps.metrics.recordsIn.inc({ topic: batch.topic }, records.length);
-    this.nudge();
-
-    const committed = this.waiters.waitFor(batch.topic, batch.partition, lastOffset + 1n);
-    let settled = false;
-    committed.then(
-      () => (settled = true),
-      () => (settled = true),
+    this.deps.metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
     );
-    while (!settled) {
+    this.nudge();
+    await this.holdWhileBusy(heartbeat, epoch);
+  }
+
+  /**
+   * Decodes the records and reads their event times. A registry that does not answer is retried (the fetch loop is
+   * held meanwhile, so the partition waits): a record must not enter the intake without its time, or it would skip
+   * event-time alignment and leave its partition's bound. Undefined: stopped, or the records are stale now.
+   */
+  private async readTimes(
+    records: ConsumedRecord[],
+    topic: string,
+    heartbeat: () => Promise<void>,
+    epoch: number,
+  ): Promise<(number | undefined)[] | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.timeOf(records, topic);
+      } catch (error) {
+        if (this.stopping || this.fatal || epoch !== this.epoch) return undefined;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(attempt - 1, 8));
+        this.deps.metrics.errors.inc({ stage: 'decode' });
+        this.deps.log.warn(
+          { topic, attempt, delayMs, err: (error as Error).message },
+          'cannot decode arriving records (schema registry); holding the partition and retrying',
+        );
+        await sleep(delayMs);
+        try {
+          await heartbeat();
+        } catch {
+          return undefined; // rebalancing: kafkajs reads these records again after the rejoin
+        }
+      }
+    }
+  }
+
+  /** Whether a handler must go on holding the fetch loop (see the class comment). */
+  private mustHold(epoch: number, rebalancing: boolean): boolean {
+    if (this.stopping || this.fatal || epoch !== this.epoch) return false;
+    return this.committing || (!rebalancing && !this.starved && this.waiting >= this.capacity);
+  }
+
+  private async holdWhileBusy(heartbeat: () => Promise<void>, epoch: number): Promise<void> {
+    let rebalancing = false;
+    while (this.mustHold(epoch, rebalancing)) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        committed.catch(() => undefined),
-        new Promise((r) => (timer = setTimeout(r, HEARTBEAT_EVERY_MS))),
-      ]);
+      await new Promise<void>((resolve) => {
+        this.held.add(resolve);
+        timer = setTimeout(resolve, HEARTBEAT_EVERY_MS);
+      });
       clearTimeout(timer);
-      if (settled) break;
+      if (!this.mustHold(epoch, rebalancing)) break;
       try {
         await heartbeat();
       } catch (error) {
-        // A rebalance is under way: commit what is held now rather than at the end of the window.
-        this.deps.log.info({ err: (error as Error).message }, 'rebalance announced; flushing the intake early');
-        this.forced ??= 'rebalance';
-        this.nudge();
+        // A rebalance is under way: a commit under way ends first (the partitions cannot move before this member
+        // rejoins, and it rejoins only once its handlers return); the intake is not held for capacity any more.
+        if (!rebalancing) {
+          this.deps.log.info({ err: (error as Error).message }, 'rebalance announced; letting the fetch loop rejoin');
+        }
+        rebalancing = true;
       }
     }
-    await committed;
   }
 
   private queueFor(topic: string, partition: number): PartitionQueue {
@@ -216,21 +299,29 @@ export class Runner {
     return queue;
   }
 
-  /** New assignment: forget partitions given away (nothing of them waits: handlers finish before a rejoin). */
+  /** New assignment: every queue starts afresh (onRebalancing dropped the old ones), then the caught-up check. */
   private async onAssigned(assignment: Record<string, number[]>): Promise<void> {
-    const assigned = new Set(
-      Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)),
-    );
-    for (const [key, queue] of this.queues) if (!assigned.has(key) && queue.size === 0) this.queues.delete(key);
-    if (!this.deps.alignment) return;
-    // A partition with nothing to read is never fetched: say so, or it would hold every worker back.
-    const caughtUp = await this.deps.alignment.caughtUp(assignment).catch((error: unknown) => {
-      this.deps.log.warn(
-        { err: (error as Error).message },
-        'could not check assigned partitions; they count as unknown',
-      );
-      return new Set<string>();
-    });
+    const generation = ++this.assignmentGeneration;
+    const alignment = this.deps.alignment;
+    if (!alignment) return;
+    // A partition with nothing to read is never fetched: say so, or it would hold every worker back. Retried until it
+    // answers: an unknown partition stalls every worker of the topology.
+    let caughtUp: Set<string> | undefined;
+    for (let attempt = 1; caughtUp === undefined; attempt++) {
+      try {
+        caughtUp = await alignment.caughtUp(assignment);
+      } catch (error) {
+        if (this.stopping || this.fatal || generation !== this.assignmentGeneration) return;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(attempt - 1, 8));
+        this.deps.metrics.errors.inc({ stage: 'align' });
+        this.deps.log.warn(
+          { attempt, delayMs, err: (error as Error).message },
+          'could not check whether assigned partitions are read to their end; retrying',
+        );
+        await sleep(delayMs);
+      }
+    }
+    if (generation !== this.assignmentGeneration) return;
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const queue = this.queueFor(topic, partition);
@@ -241,31 +332,48 @@ export class Runner {
   }
 
   /**
-   * kafkajs is about to rejoin the group (no eachBatch handler is running then: it only rejoins between fetch
-   * rounds). After the rejoin every partition is read again from its committed offset, so records still waiting
-   * here are dropped, and a batch not yet committed is not committed at all (another member may own its partitions
-   * by then).
+   * kafkajs is about to rejoin the group. After the rejoin every partition is read again from its committed
+   * offset, so everything of the previous assignment is dropped: waiting records, what a partition's queue knew
+   * (latest event time seen, read to its end: records read again must not look late, and the bound published for
+   * the others must stay a lower bound), and a batch not yet committed is not committed at all (another member may
+   * own its partitions by then).
    */
   private onRebalancing(): void {
-    this.epoch++;
-    let dropped = 0;
-    for (const queue of this.queues.values()) {
-      dropped += queue.size;
-      while (queue.size > 0) queue.shift();
-    }
-    this.waiting = 0;
-    this.waiters.releasePending();
+    const dropped = this.waiting;
+    this.resetIntake();
     this.deps.log.info(
       { dropped },
       'group rebalancing: uncommitted records dropped, to be read again after the rejoin',
     );
   }
 
+  private resetIntake(): void {
+    this.epoch++;
+    this.queues = new Map();
+    this.waiting = 0;
+    this.firstUncommitted.clear();
+    this.starved = false;
+    this.release();
+    this.nudge();
+  }
+
+  /**
+   * Drops everything not committed without a rebalance (kafkajs's position is past it): each partition is sought
+   * back to its first uncommitted offset, so every record is read again and still gets exactly one outcome.
+   */
   private giveBack(why: string): void {
     this.deps.log.info({ waiting: this.waiting }, why);
-    for (const queue of this.queues.values()) while (queue.size > 0) queue.shift();
-    this.waiting = 0;
-    this.waiters.rejectPending(new Error(why));
+    const seekTo = [...this.firstUncommitted];
+    this.resetIntake();
+    if (this.stopping) return; // leaving the group: its next owner reads from the committed offsets
+    for (const [key, offset] of seekTo) {
+      const at = key.lastIndexOf(':');
+      this.deps.consumer.seek({
+        topic: key.slice(0, at),
+        partition: Number(key.slice(at + 1)),
+        offset: String(offset),
+      });
+    }
   }
 
   private oldestArrivalMs(): number | undefined {
@@ -307,6 +415,15 @@ export class Runner {
     return taken.map((waiting) => waiting.record);
   }
 
+  private async idle(delayMs: number | undefined): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (delayMs !== undefined) timer = setTimeout(resolve, delayMs);
+    });
+    clearTimeout(timer);
+  }
+
   private async formBatches(): Promise<void> {
     while (!this.fatal) {
       const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs() };
@@ -324,30 +441,26 @@ export class Runner {
           );
           delay = Math.min(delay ?? IDLE_PUBLISH_MS, IDLE_PUBLISH_MS);
         }
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          if (delay !== undefined) timer = setTimeout(resolve, delay);
-        });
-        clearTimeout(timer);
+        await this.idle(delay);
         continue;
       }
+      const epoch = this.epoch;
       const records = await this.take(this.deps.window.maxRecords).catch((error: unknown) => {
         this.fail('align', error);
         return [];
       });
+      if (epoch !== this.epoch) continue; // rebalanced while taking: the records are gone with their queues
       if (records.length === 0 && reason !== 'size' && reason !== 'time') {
-        // Shutdown or rebalance while alignment holds records back: give them back uncommitted. Their handlers fail,
-        // so kafkajs does not count them as consumed, and the partition's next owner reads them again.
+        // Shutdown while alignment holds records back: leave them uncommitted for the partitions' next owner.
         this.giveBack(`records held back by event-time alignment are left for the next owner (${reason})`);
         continue;
       }
       if (records.length === 0) {
         // Everything waiting is held back by event-time alignment: what unblocks it must still be fetched, and kafkajs
-        // fetches the next round only when every eachBatch handler has returned. So, once nothing is in flight, the
-        // handlers are let go uncommitted (kafkajs commits nothing itself); the records stay here until they can go.
-        await this.pendingCommit;
-        this.waiters.releasePending();
+        // fetches the next round only when every eachBatch handler has returned. So held handlers are let go; the
+        // records stay here until they can go.
+        this.starved = true;
+        this.release();
         this.blockedSinceMs ??= this.deps.clock();
         this.deps.log.debug(
           {
@@ -363,11 +476,12 @@ export class Runner {
           );
           this.blockedSinceMs = this.deps.clock();
         }
-        await new Promise((resolve) => setTimeout(resolve, ALIGNMENT_POLL_MS));
+        await this.idle(ALIGNMENT_POLL_MS);
         continue;
       }
+      this.starved = false;
       this.blockedSinceMs = undefined;
-      const epoch = this.epoch;
+      this.release(); // the intake shrank: a handler held for capacity may go
       const id = `${this.deps.batchIdPrefix}-${++this.sequence}`;
       const closedAt = performance.now();
       try {
@@ -390,13 +504,12 @@ export class Runner {
     scored: ScoredBatch,
   ): Promise<void> {
     if (this.fatal) return;
-    if (batch.epoch !== this.epoch) {
+    const notCommitted = () =>
       this.deps.log.info(
         { batchId: batch.id },
         'batch formed before a rebalance is not committed; its records are read again',
       );
-      return;
-    }
+    if (batch.epoch !== this.epoch) return notCommitted();
     try {
       const started = performance.now();
       const lease = this.deps.membershipLeaseMs;
@@ -404,28 +517,30 @@ export class Runner {
       const outcome = await this.withRetry('commit', async () => {
         if (batch.epoch !== this.epoch) return 'rebalanced';
         if (lease !== undefined && this.deps.clock() - this.lastHeartbeatMs > lease) return 'lapsed';
-        await this.deps.sink.commitBatch(scored.outgoing);
-        return 'committed';
+        this.committing = true;
+        try {
+          const committed = await this.deps.sink.commitBatch(scored.outgoing, () => batch.epoch === this.epoch);
+          return committed ? 'committed' : 'rebalanced';
+        } finally {
+          this.committing = false;
+          this.release();
+        }
       });
-      if (outcome === 'rebalanced') {
-        this.deps.log.info(
-          { batchId: batch.id },
-          'batch formed before a rebalance is not committed; its records are read again',
-        );
-        return;
-      }
+      if (outcome === 'rebalanced') return notCommitted();
       if (outcome === 'lapsed') {
-        // As after a rebalance: nothing formed so far is committed; the partitions' owner reads the records again.
-        this.epoch++;
+        // As after a rebalance: nothing formed so far is committed; the records are read again.
         this.giveBack(
           `no heartbeat answered for over ${lease} ms: this member may have been expelled, so batch ${batch.id} ` +
-            "is not committed and uncommitted records are left to the partitions' owner",
+            'is not committed and uncommitted records are read again',
         );
         return;
       }
       const now = performance.now();
       this.lastCommitAtMs = this.deps.clock();
-      this.waiters.markCommitted(scored.outgoing.offsets);
+      for (const [topic, partitions] of scored.outgoing.offsets) {
+        for (const [partition, offset] of partitions)
+          this.firstUncommitted.set(`${topic}:${partition}`, BigInt(offset));
+      }
       this.record(
         { id: batch.id, closeReason: batch.closeReason, size: batch.size, latencyMs: now - batch.closedAt },
         scored.summary,
@@ -469,8 +584,8 @@ export class Runner {
     if (this.fatal) return;
     this.fatal = error;
     this.deps.log.error({ err: (error as Error).message, batchId }, 'fatal error; this instance stops');
-    this.waiters.failAll(error);
     this.reportFatal(error);
     this.nudge();
+    this.release();
   }
 }

@@ -17,8 +17,11 @@ export interface TransactionalSink {
    * they were; the caller retries the batch. One exception, handled here: when the commit itself (4) got no answer,
    * the coordinator may have committed. Then the retry first settles that transaction and reads the group's committed
    * offsets; if the batch is in, the retry succeeds without sending anything again.
+   *
+   * `stillValid` is asked once more right before step 4: if it says no (the group is rebalancing, so the partitions
+   * may be about to move), the transaction is aborted instead and commitBatch resolves false.
    */
-  commitBatch(batch: OutgoingBatch): Promise<void>;
+  commitBatch(batch: OutgoingBatch, stillValid?: () => boolean): Promise<boolean>;
   disconnect(): Promise<void>;
 }
 
@@ -91,12 +94,12 @@ export async function createTransactionalSink(
   }
 
   return {
-    async commitBatch(batch) {
+    async commitBatch(batch, stillValid = () => true) {
       if (broken) await renew();
       if (unsure === batch) {
         if (await committed(batch)) {
           unsure = undefined;
-          return;
+          return true;
         }
         unsure = undefined; // aborted: send it again
       }
@@ -114,8 +117,13 @@ export async function createTransactionalSink(
             partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
           })),
         }); // 3
+        if (!stillValid()) {
+          await transaction.abort();
+          return false;
+        }
         committing = true;
         await transaction.commit(); // 4
+        return true;
       } catch (error) {
         if (committing) unsure = batch;
         await transaction.abort().catch(() => undefined);

@@ -1,0 +1,69 @@
+/**
+ * Live latency: how long a record waits from produce to its score being visible to a read_committed downstream
+ * reader, on a live stream (event time = now, labels flowing), for several batch windows. The window is an upper
+ * bound: with records arriving faster than maxRecords per window, batches close by size.
+ *
+ *   node dist/load-tests/live-latency.js [--rate 2000] [--seconds 20] [--windows 200,2000,30000]
+ *                                        [--slow-rate 100] [--slow-seconds 70] [--labels-per-second 40]
+ *
+ * Targets on the reference machine (2 cores, everything co-located): at 2,000 records/s, p99 ≤ 1 s for every
+ * window; at 100 records/s with a 30 s window, batches close by time and p99 ≤ 30.5 s.
+ */
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { measureLiveStream, type LiveStreamResult } from '../test/support/live-stream.js';
+import { quantile } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '20' },
+    windows: { type: 'string', default: '200,2000,30000' },
+    'slow-rate': { type: 'string', default: '100' },
+    'slow-seconds': { type: 'string', default: '70' },
+    'labels-per-second': { type: 'string', default: '40' },
+  },
+});
+
+function line(label: string, result: LiveStreamResult, target: string): string {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  const ms = (q: number) => `${quantile(sorted, q).toFixed(0)}`.padStart(6);
+  const reasons = Object.entries(result.closeReasons)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  return (
+    `${label.padEnd(28)} visible ${result.visible}/${result.sent}, dup ${result.duplicates}   ` +
+    `p50 ${ms(0.5)}  p90 ${ms(0.9)}  p99 ${ms(0.99)}  max ${ms(1)} ms   closes: ${reasons}   (${target})`
+  );
+}
+
+const rate = Number(args.rate);
+const labelsPerSecond = Number(args['labels-per-second']);
+process.stdout.write(
+  `machine  ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n` +
+    `stream   event time = now, 4 partitions, ${labelsPerSecond} labels/s, 5,000 customers, 10,000 terminals\n\n`,
+);
+const lines: string[] = [];
+for (const window of args.windows.split(',').map(Number)) {
+  const result = await measureLiveStream({
+    ratePerSecond: rate,
+    durationMs: Number(args.seconds) * 1000,
+    maxWaitMs: window,
+    labelsPerSecond,
+  });
+  const out = line(`${rate}/s, window ${window} ms`, result, 'target p99 <= 1000 ms');
+  lines.push(out);
+  process.stdout.write(`${out}\n`);
+}
+const slowRate = Number(args['slow-rate']);
+if (slowRate > 0) {
+  const result = await measureLiveStream({
+    ratePerSecond: slowRate,
+    durationMs: Number(args['slow-seconds']) * 1000,
+    maxWaitMs: 30_000,
+    labelsPerSecond: Math.min(labelsPerSecond, slowRate / 10),
+  });
+  const out = line(`${slowRate}/s, window 30000 ms`, result, 'target: closes by time, p99 <= 30500 ms');
+  lines.push(out);
+  process.stdout.write(`${out}\n`);
+}
