@@ -1,8 +1,12 @@
 /**
- * Invariant 1, "one definition, two runtimes", end to end: a seeded event and label stream is produced to fresh
- * topics as a backlog (all of it before any worker starts), two workers of one consumer group score it online
- * (Redis state, 4 input partitions, Kafka's replay chunking), then the backfill reads the same topics (Kafka source,
- * memory state). Every transaction must get the same 15 feature values from both, bit for bit.
+ * Invariant 1, "one definition, two runtimes", end to end: a seeded event and label stream goes to fresh topics, two
+ * workers of one consumer group score it online (Redis state, 4 input partitions), then the backfill reads the same
+ * topics (Kafka source, memory state). Every transaction must get the same 15 feature values from both, bit for bit.
+ * Three ways the stream reaches the workers:
+ *   - a replayed backlog (all of it produced before any worker starts: Kafka's replay chunking across partitions);
+ *   - a replayed backlog with late events (within and beyond the lateness margin) and a second worker added
+ *     mid-replay (a rebalance while partitions are days of event time apart);
+ *   - a live stream (produced while the workers run).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -75,7 +79,10 @@ interface TieEvent {
  * that millisecond from four customers, and terminal transactions exactly d later (the window end t − d is
  * inclusive), 1 ms before and after, with fraud labels reported exactly at those times (known at t: reported ≤ t).
  */
-function handMadeTies(options: SimulationOptions): { events: TieEvent[]; labels: Record<string, unknown>[] } {
+function handMadeTies(
+  options: SimulationOptions,
+  withLateEvents: boolean,
+): { events: TieEvent[]; labels: Record<string, unknown>[] } {
   const perCustomer = new Map<string, number>();
   const perTerminal = new Map<string, Set<string>>();
   for (const record of simulate(options)) {
@@ -113,6 +120,15 @@ function handMadeTies(options: SimulationOptions): { events: TieEvent[]; labels:
     { transaction_id: 'tie-c1', is_fraud: true, reported_at: t1 + d },
     { transaction_id: 'tie-t0', is_fraud: true, reported_at: t1 + d + 1 },
   ];
+  if (withLateEvents) {
+    // Appended last, so late against everything before them in their partition: 6 h late (within the one-day
+    // lateness margin: aligned) and 30 h late (beyond it: featurised as the state stands when its turn comes).
+    events.push(
+      tx('late-6h', t1 + d - 6 * HOUR_MS, customer, 7),
+      tx('late-30h', t1 + d - 30 * HOUR_MS, customer, 8),
+      tx('late-6h-other', t1 + d - 6 * HOUR_MS, others[0]!, 9),
+    );
+  }
   return { events, labels };
 }
 
@@ -131,9 +147,13 @@ function parseTable(path: string): { columns: string[]; rows: Map<string, string
   return { columns, rows };
 }
 
-/** The backlog: simulated traffic and labels, then the hand-made ties; returns how many inputs of each kind. */
-async function produceBacklog(topology: Topology): Promise<{ inputs: number; validInputs: number; labels: number }> {
+/** The stream: simulated traffic and labels, then the hand-made ties; returns how many inputs of each kind. */
+async function produceStream(
+  topology: Topology,
+  options: { withLateEvents: boolean; ratePerSecond?: number },
+): Promise<{ inputs: number; validInputs: number; labels: number }> {
   const sim = await simulateToKafka({
+    ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
     kafka: {
       brokers: topology.kafka.brokers,
       clientId: 'parity-simulator',
@@ -144,7 +164,7 @@ async function produceBacklog(topology: Topology): Promise<{ inputs: number; val
     },
     simulation: SIMULATION,
   });
-  const ties = handMadeTies(sim.options);
+  const ties = handMadeTies(sim.options, options.withLateEvents);
   const producer = await testProducer(topology);
   try {
     const encode = (schemaId: number, value: object) => producer.serde.encode(schemaId, value);
@@ -176,7 +196,8 @@ async function produceBacklog(topology: Topology): Promise<{ inputs: number; val
  */
 async function readOutcomes(
   topics: readonly string[],
-  expected: number,
+  expected: () => number,
+  onProgress: (outcomes: number) => void = () => undefined,
 ): Promise<{ records: ReadRecord[]; stalled: boolean }> {
   const serde = createAvroSerde({ url: STACK.registryUrl });
   const consumer: Consumer = testKafka().consumer({ groupId: uniqueName('parity-reader'), readUncommitted: false });
@@ -201,10 +222,11 @@ async function readOutcomes(
           });
         }
         lastArrival = Date.now();
+        onProgress(records.length);
       },
     });
     const started = Date.now();
-    while (records.length < expected) {
+    while (records.length < expected()) {
       if (Date.now() - lastArrival > STALL_MS || Date.now() - started > ONLINE_LIMIT_MS) {
         return { records, stalled: true };
       }
@@ -261,102 +283,169 @@ function compareFeatures(scores: readonly ReadRecord[], backfill: BackfillResult
   return { unscored, mismatchedRows: mismatched.size, perFeature, shown, onlineById };
 }
 
-describe('online/offline feature parity (real Kafka, registry, Redis; two workers; replayed backlog)', () => {
-  const { topology, topics } = testTopology({ partitions: PARTITIONS, maxRecords: 500, maxWaitMs: 300 });
-  const log = createLogger({ name: 'parity', level: 'warn' });
-  const workers: PipelineContext[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-parity-'));
+interface ParityCase {
+  readonly name: string;
+  readonly withLateEvents: boolean;
+  /** Produced while the workers run, at this rate; otherwise a backlog produced before they start. */
+  readonly liveRatePerSecond?: number;
+  /** The second worker joins once this share of the outcomes is out (a rebalance mid-replay); 0: both at once. */
+  readonly secondWorkerAtShare: number;
+}
 
-  after(async () => {
-    for (const worker of workers.splice(0)) await worker.close().catch(() => undefined);
-    await deleteTopics(topics);
-    const redis = connectTestRedis();
-    try {
-      await deleteKeys(redis, topology.redis.keyPrefix);
-    } finally {
-      redis.disconnect();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+const CASES: readonly ParityCase[] = [
+  { name: 'a replayed backlog, two workers', withLateEvents: false, secondWorkerAtShare: 0 },
+  {
+    name: 'a replayed backlog with late events, a second worker added mid-replay',
+    withLateEvents: true,
+    secondWorkerAtShare: 0.3,
+  },
+  { name: 'a live stream, two workers', withLateEvents: true, liveRatePerSecond: 4_000, secondWorkerAtShare: 0 },
+];
 
-  const name = 'gives every transaction bit-identical features online (2 workers, Redis) and in the backfill (memory)';
-  it(name, { timeout: 900_000 }, async (t) => {
-    const timings: Record<string, number> = {};
-    let mark = performance.now();
-    const lap = (phase: string) => {
-      timings[phase] = Math.round(performance.now() - mark);
-      mark = performance.now();
-    };
+for (const parityCase of CASES) {
+  describe(`online/offline feature parity: ${parityCase.name} (real Kafka, registry, Redis)`, () => {
+    const { topology, topics } = testTopology({ partitions: PARTITIONS, maxRecords: 500, maxWaitMs: 300 });
+    const log = createLogger({ name: 'parity', level: 'warn' });
+    const workers: PipelineContext[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-parity-'));
 
-    // 1. The backlog, all of it produced before any worker starts.
-    const produced = await produceBacklog(topology);
-    lap('produce');
-
-    // 2. Online: two workers of one group, started together, until every input has its outcome (or they stall).
-    for (const instanceId of ['w1', 'w2']) {
-      workers.push(await createPipeline({ topology, instanceId, metricsPort: 0, log }));
-    }
-    for (const worker of workers) void worker.runner.start();
-    const online = await readOutcomes([topology.topics.output, topology.topics.deadLetter], produced.inputs);
-    lap('online');
-    for (const worker of workers.splice(0)) await worker.close();
-    const scores = online.records.filter((record) => record.topic === topology.topics.output);
-    const deadLetters = online.records.filter((record) => record.topic === topology.topics.deadLetter);
-    t.diagnostic(
-      `online ${online.stalled ? 'STALLED' : 'complete'} in ${timings['online']} ms: ${scores.length} scores + ` +
-        `${deadLetters.length} dead letters of ${produced.inputs} inputs`,
-    );
-
-    // 3. Offline: the backfill over the same topics.
-    const kafka = createKafka(topology, log);
-    const serde = createAvroSerde(registryConnection(topology));
-    const backfill = await runBackfill({
-      events: kafkaTransactionSource({ kafka, serde, topic: topology.topics.input }),
-      labels: kafkaLabelSource({ kafka, serde, topic: topology.topics.labels }),
-      out: join(dir, 'table.csv'),
-      labelDelayMs: topology.features.labelDelayDays * DAY_MS,
-      progress: false,
-      stdout: null,
+    after(async () => {
+      for (const worker of workers.splice(0)) await worker.close().catch(() => undefined);
+      await deleteTopics(topics);
+      const redis = connectTestRedis();
+      try {
+        await deleteKeys(redis, topology.redis.keyPrefix);
+      } finally {
+        redis.disconnect();
+      }
+      rmSync(dir, { recursive: true, force: true });
     });
-    lap('backfill');
 
-    // 4. Compare.
-    const comparison = compareFeatures(scores, backfill);
-    lap('compare');
-    t.diagnostic(`timings ms ${JSON.stringify(timings)}`);
-    t.diagnostic(
-      `backfill: ${backfill.manifest.rows} rows, ${backfill.manifest.labelsRead} labels; mismatched rows ` +
-        `${comparison.mismatchedRows} of ${scores.length} scored, by feature ${JSON.stringify(comparison.perFeature)}`,
-    );
-    for (const line of comparison.shown) t.diagnostic(`mismatch: ${line}`);
-    if (comparison.unscored.length > 0) t.diagnostic(`not scored online: ${comparison.unscored.join(', ')}`);
+    const name = 'gives every transaction bit-identical features online (Redis) and in the backfill (memory)';
+    it(name, { timeout: 900_000 }, async (t) => {
+      const timings: Record<string, number> = {};
+      let mark = performance.now();
+      const lap = (phase: string) => {
+        timings[phase] = Math.round(performance.now() - mark);
+        mark = performance.now();
+      };
+      const startWorker = async (instanceId: string) => {
+        const worker = await createPipeline({ topology, instanceId, metricsPort: 0, log });
+        workers.push(worker);
+        void worker.runner.start();
+      };
 
-    assert.ok(!online.stalled, `online stalled at ${online.records.length} of ${produced.inputs} outcomes`);
-    assert.equal(online.records.length, produced.inputs, 'every input has exactly one outcome');
-    assert.equal(scores.length, produced.validInputs, 'every valid transaction is scored');
-    const { manifest } = backfill;
-    const eventsRead = manifest.inputs.events as TopicFingerprint;
-    assert.equal(eventsRead.partitions.length, PARTITIONS);
-    assert.equal(eventsRead.records, produced.inputs);
-    assert.equal(manifest.rows, produced.validInputs, 'one table row per valid transaction');
-    assert.equal(manifest.labelsRead, produced.labels);
-    // The backfill skips exactly what the pipeline dead-lettered, for the same reasons.
-    const reasons: Record<string, number> = {};
-    for (const record of deadLetters) {
-      const reason = record.value['reason'] as string;
-      reasons[reason] = (reasons[reason] ?? 0) + 1;
-    }
-    assert.deepEqual(eventsRead.skipped, Object.fromEntries(Object.entries(reasons).sort()));
+      // 1. The stream, and the workers: the first worker (or both) before a live stream, after a backlog.
+      let produced: { inputs: number; validInputs: number; labels: number } | undefined;
+      const live = parityCase.liveRatePerSecond !== undefined;
+      if (!live) {
+        produced = await produceStream(topology, { withLateEvents: parityCase.withLateEvents });
+        lap('produce');
+      } else {
+        // The topics exist before the workers subscribe, as upstream would have them (kept forever: the simulated
+        // event times lie in the past, as the simulator requires).
+        const admin = testKafka().admin();
+        await admin.connect();
+        try {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: topics.map((topic) => ({
+              topic,
+              numPartitions: PARTITIONS,
+              configEntries: [{ name: 'retention.ms', value: '-1' }],
+            })),
+          });
+        } finally {
+          await admin.disconnect();
+        }
+      }
+      await startWorker('w1');
+      let secondStarted: Promise<void> | undefined;
+      if (parityCase.secondWorkerAtShare === 0) secondStarted = startWorker('w2');
+      await secondStarted;
+      const producing = live
+        ? produceStream(topology, {
+            withLateEvents: parityCase.withLateEvents,
+            ratePerSecond: parityCase.liveRatePerSecond!,
+          }).then((result) => (produced = result))
+        : Promise.resolve(produced);
 
-    // The hand-made customer tie was resolved by log order: each of the three counts the ones before it.
-    const tie = ['tie-c1', 'tie-c2', 'tie-c3'].map((id) => comparison.onlineById.get(id)!['customer_nb_tx_1d']!);
-    assert.deepEqual(tie, [tie[0]!, tie[0]! + 1, tie[0]! + 2], 'customer tie resolved in log order');
+      // 2. Online: until every input has its outcome (or the workers stall).
+      const online = await readOutcomes(
+        [topology.topics.output, topology.topics.deadLetter],
+        () => produced?.inputs ?? Number.POSITIVE_INFINITY,
+        (outcomes) => {
+          const share = produced ? outcomes / produced.inputs : 0;
+          if (!secondStarted && parityCase.secondWorkerAtShare > 0 && share >= parityCase.secondWorkerAtShare) {
+            t.diagnostic(`second worker joins at ${outcomes} outcomes`);
+            secondStarted = startWorker('w2');
+          }
+        },
+      );
+      await producing;
+      await secondStarted;
+      lap('online');
+      assert.ok(produced, 'the stream was produced');
+      assert.equal(workers.length, 2, 'both workers ran');
+      for (const worker of workers.splice(0)) await worker.close();
+      const scores = online.records.filter((record) => record.topic === topology.topics.output);
+      const deadLetters = online.records.filter((record) => record.topic === topology.topics.deadLetter);
+      t.diagnostic(
+        `online ${online.stalled ? 'STALLED' : 'complete'} in ${timings['online']} ms: ${scores.length} scores + ` +
+          `${deadLetters.length} dead letters of ${produced.inputs} inputs`,
+      );
 
-    assert.equal(
-      comparison.mismatchedRows,
-      0,
-      `${comparison.mismatchedRows} of ${scores.length} transactions differ online vs backfill; by feature ` +
-        `${JSON.stringify(comparison.perFeature)}; first ${comparison.shown.length}:\n  ${comparison.shown.join('\n  ')}`,
-    );
+      // 3. Offline: the backfill over the same topics.
+      const kafka = createKafka(topology, log);
+      const serde = createAvroSerde(registryConnection(topology));
+      const backfill = await runBackfill({
+        events: kafkaTransactionSource({ kafka, serde, topic: topology.topics.input }),
+        labels: kafkaLabelSource({ kafka, serde, topic: topology.topics.labels }),
+        out: join(dir, 'table.csv'),
+        labelDelayMs: topology.features.labelDelayDays * DAY_MS,
+        progress: false,
+        stdout: null,
+      });
+      lap('backfill');
+
+      // 4. Compare.
+      const comparison = compareFeatures(scores, backfill);
+      lap('compare');
+      t.diagnostic(`timings ms ${JSON.stringify(timings)}`);
+      t.diagnostic(
+        `backfill: ${backfill.manifest.rows} rows, ${backfill.manifest.labelsRead} labels; mismatched rows ` +
+          `${comparison.mismatchedRows} of ${scores.length} scored, by feature ${JSON.stringify(comparison.perFeature)}`,
+      );
+      for (const line of comparison.shown) t.diagnostic(`mismatch: ${line}`);
+      if (comparison.unscored.length > 0) t.diagnostic(`not scored online: ${comparison.unscored.join(', ')}`);
+
+      assert.ok(!online.stalled, `online stalled at ${online.records.length} of ${produced.inputs} outcomes`);
+      assert.equal(online.records.length, produced.inputs, 'every input has exactly one outcome');
+      assert.equal(scores.length, produced.validInputs, 'every valid transaction is scored');
+      const { manifest } = backfill;
+      const eventsRead = manifest.inputs.events as TopicFingerprint;
+      assert.equal(eventsRead.partitions.length, PARTITIONS);
+      assert.equal(eventsRead.records, produced.inputs);
+      assert.equal(manifest.rows, produced.validInputs, 'one table row per valid transaction');
+      assert.equal(manifest.labelsRead, produced.labels);
+      // The backfill skips exactly what the pipeline dead-lettered, for the same reasons.
+      const reasons: Record<string, number> = {};
+      for (const record of deadLetters) {
+        const reason = record.value['reason'] as string;
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+      }
+      assert.deepEqual(eventsRead.skipped, Object.fromEntries(Object.entries(reasons).sort()));
+
+      // The hand-made customer tie was resolved by log order: each of the three counts the ones before it.
+      const tie = ['tie-c1', 'tie-c2', 'tie-c3'].map((id) => comparison.onlineById.get(id)!['customer_nb_tx_1d']!);
+      assert.deepEqual(tie, [tie[0]!, tie[0]! + 1, tie[0]! + 2], 'customer tie resolved in log order');
+
+      assert.equal(
+        comparison.mismatchedRows,
+        0,
+        `${comparison.mismatchedRows} of ${scores.length} transactions differ online vs backfill; by feature ` +
+          `${JSON.stringify(comparison.perFeature)}; first ${comparison.shown.length}:\n  ${comparison.shown.join('\n  ')}`,
+      );
+    });
   });
-});
+}
