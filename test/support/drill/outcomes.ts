@@ -9,7 +9,6 @@ import { readCommitted, STACK, type ReadRecord } from '../stack.js';
 
 const HEADER_BYTES = 5;
 const DAY_MS = 86_400_000;
-const CUSTOMER_FEATURE = /^customer_/;
 
 export interface SchemaIdUse {
   readonly topic: string;
@@ -38,10 +37,11 @@ export interface OutcomeReport {
   readonly perWorker: Record<string, number>;
   readonly schemaIds: SchemaIdUse[];
   /**
-   * Customer features (partition-local, so independent of how partitions interleave) of every score, against the
-   * same definitions run over the input log with the in-memory state: what an uninterrupted run gives.
+   * Every feature (customer and terminal) of every score, against the same definitions run over the input log with
+   * the in-memory state in the backfill's order (partitions merged by event time, ties by partition, each partition
+   * in offset order): what an uninterrupted run gives.
    */
-  readonly customerFeatures: { compared: number; differing: number; examples: string[] };
+  readonly features: { compared: number; differing: number; examples: string[] };
 }
 
 interface Decoded {
@@ -160,7 +160,7 @@ export async function accountOutcomes(
   }
 
   const scores = decoded.filter((o) => o.topic === output);
-  const features = await compareCustomerFeatures(topology, inputRecords, scores, options.transactionTypes);
+  const features = await compareFeatures(topology, inputRecords, scores, options.transactionTypes);
   return {
     inputs: inputPositions.size,
     outcomes: decoded.length + undecodable.length,
@@ -174,16 +174,35 @@ export async function accountOutcomes(
     perWorker,
     schemaIds,
     invalidInputs: inputPositions.size - features.validInputs,
-    customerFeatures: features.comparison,
+    features: features.comparison,
   };
 }
 
-async function compareCustomerFeatures(
+/** The backfill's order: the partition whose head has the least event time first (ties: lower partition). */
+function mergedByEventTime(byPartition: Map<number, PositionedTransaction[]>): PositionedTransaction[] {
+  const partitions = [...byPartition.keys()].sort((a, b) => a - b);
+  const heads = new Map(partitions.map((p) => [p, 0]));
+  const merged: PositionedTransaction[] = [];
+  for (;;) {
+    let best: number | undefined;
+    for (const p of partitions) {
+      const head = byPartition.get(p)?.[heads.get(p) as number];
+      if (!head) continue;
+      const bestHead = best === undefined ? undefined : byPartition.get(best)?.[heads.get(best) as number];
+      if (!bestHead || head.eventTimeMs < bestHead.eventTimeMs) best = p;
+    }
+    if (best === undefined) return merged;
+    merged.push(byPartition.get(best)?.[heads.get(best) as number] as PositionedTransaction);
+    heads.set(best, (heads.get(best) as number) + 1);
+  }
+}
+
+async function compareFeatures(
   topology: Topology,
   inputs: readonly ReadRecord[],
   scores: readonly Decoded[],
   transactionTypes: readonly avro.Type[],
-): Promise<{ validInputs: number; comparison: OutcomeReport['customerFeatures'] }> {
+): Promise<{ validInputs: number; comparison: OutcomeReport['features'] }> {
   const byPartition = new Map<number, PositionedTransaction[]>();
   for (const record of inputs) {
     let result: ReturnType<typeof decodeWith> = null;
@@ -195,21 +214,21 @@ async function compareCustomerFeatures(
     list.push({ ...checked.event, position: { partition: record.partition, offset: Number(record.offset) } });
     byPartition.set(record.partition, list);
   }
+  for (const events of byPartition.values()) events.sort((a, b) => a.position.offset - b.position.offset);
   const engine = createFeatureEngine({
     state: createMemoryFeatureState(),
     labelDelayMs: topology.features.labelDelayDays * DAY_MS,
   });
   const names = engine.schema.names;
   const expected = new Map<string, Float64Array>();
-  for (const [partition, events] of byPartition) {
-    events.sort((a, b) => a.position.offset - b.position.offset);
-    for (let i = 0; i < events.length; i += 1000) {
-      const batch = events.slice(i, i + 1000);
-      const rows = await engine.featurize(batch);
-      rows.forEach((row, j) =>
-        expected.set(`${partition}@${(batch[j] as PositionedTransaction).position.offset}`, row.values),
-      );
-    }
+  const ordered = mergedByEventTime(byPartition);
+  for (let i = 0; i < ordered.length; i += 1000) {
+    const batch = ordered.slice(i, i + 1000);
+    const rows = await engine.featurize(batch);
+    rows.forEach((row, j) => {
+      const { partition, offset } = (batch[j] as PositionedTransaction).position;
+      expected.set(`${partition}@${offset}`, row.values);
+    });
   }
   let compared = 0;
   const differing: string[] = [];
@@ -218,7 +237,7 @@ async function compareCustomerFeatures(
     if (!want) continue;
     compared++;
     const got = score.value['features'] as Record<string, number>;
-    const wrong = names.filter((name, f) => CUSTOMER_FEATURE.test(name) && got[name] !== want[f]);
+    const wrong = names.filter((name, f) => !Object.is(got[name], want[f]));
     if (wrong.length > 0) {
       const first = wrong[0] as string;
       differing.push(`${score.position} ${first}=${got[first]} (uninterrupted: ${want[names.indexOf(first)]})`);

@@ -50,8 +50,8 @@ export function formatReport(report: DrillReport): string {
       `duplicated         ${o.duplicated}`,
       `unexpected         ${o.unexpected}`,
       `per worker         ${JSON.stringify(o.perWorker)}`,
-      `customer features  ${o.customerFeatures.differing} of ${o.customerFeatures.compared} scores differ from an uninterrupted run` +
-        (o.customerFeatures.examples.length > 0 ? ` (e.g. ${o.customerFeatures.examples[0]})` : ''),
+      `features           ${o.features.differing} of ${o.features.compared} scores differ from an uninterrupted run` +
+        (o.features.examples.length > 0 ? ` (e.g. ${o.features.examples[0]})` : ''),
     );
   }
   lines.push('', 'faults:');

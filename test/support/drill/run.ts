@@ -272,10 +272,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       (backAt !== undefined ? ` (${during(use)} while it was down, ${after(use)} after it came back empty)` : '');
     if (persistence.redisAppendOnly) {
       // Replays (after kills, aborted transactions, retries) and Redis restarts must leave the state as it was.
-      const features = outcome.customerFeatures;
+      const features = outcome.features;
       checks.push({
-        name: 'customer features as an uninterrupted run',
-        ok: features.differing === 0,
+        name: 'customer and terminal features as an uninterrupted run',
+        ok: features.differing === 0 && features.compared > 0,
         detail: `${features.differing} of ${features.compared} scores differ ${features.examples.join('; ')}`,
       });
     }
