@@ -64,6 +64,10 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
     const body = (await (await fetch(`${api}/api/v1/alerts`)).json()) as { data: { alerts: PromAlert[] } };
     return body.data.alerts.filter((a) => a.labels['topology'] === topology.name);
   };
+  const instantQuery = async (promql: string): Promise<unknown[]> => {
+    const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    return ((await response.json()) as { data: { result: unknown[] } }).data.result;
+  };
   const firing = (name: string, match: (a: PromAlert) => boolean = () => true) =>
     waitFor(
       `${name} firing`,
@@ -156,7 +160,18 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
   });
 
   it('reports the feature drift alert firing for the shifted amount', { timeout: 120_000 }, async () => {
-    const alert = await firing('FraudscoreFeatureDriftCritical', (a) => a.labels['feature'] === 'amount');
+    const alert = await firing('FraudscoreFeatureDriftCritical', (a) => a.labels['feature'] === 'amount').catch(
+      async (error: unknown) => {
+        // Say which link of the chain is missing: the gauge, or the rule.
+        const psi = await instantQuery(`fraudscore_feature_psi{topology="${topology.name}"}`);
+        throw new Error(
+          `${String(error)}; fraudscore_feature_psi series scraped from the worker: ${JSON.stringify(psi)}` +
+            (psi.length === 0
+              ? ' (none: the worker does not export PSI, or its model card has no monitoring reference)'
+              : ''),
+        );
+      },
+    );
     assert.ok(Number(alert.value) >= 0.25, `PSI of amount ${alert.value}`);
     assert.equal(alert.labels['severity'], 'critical');
     assert.ok(alert.labels['model_version'], 'labelled with the serving model version');
