@@ -50,6 +50,20 @@ describe('deploy/prometheus rules', () => {
     assert.match(lag!.expr, new RegExp(`> ${throughputRecordsPerSecond * 60}$`));
   });
 
+  it('are loaded by the local Prometheus, which scrapes a worker of the shipped topology where it listens', () => {
+    const config = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    assert.deepEqual(config.rule_files, ['fraudscore-rules.yml']);
+    const { host, port } = loadTopology('topologies/card-payments.yaml', {}).metrics;
+    // job="fraudscore" is what FraudscoreWorkerDown selects.
+    assert.deepEqual(
+      config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+      [['fraudscore', [`${host}:${port}`]]],
+    );
+  });
+
   it('warn on feature PSI at 0.1 and page at 0.25', () => {
     assert.equal(byName('FraudscoreFeatureDrift')[0]!.expr, 'fraudscore_feature_psi >= 0.1');
     assert.equal(byName('FraudscoreFeatureDriftCritical')[0]!.expr, 'fraudscore_feature_psi >= 0.25');
