@@ -93,7 +93,10 @@ export function generateDay(
   });
 }
 
-/** The declared drift (options.driftScenario), applied after the ground truth is set: no random draws, so `none` and the days before the drift are untouched. */
+/**
+ * The declared drift (options.driftScenario), applied after the ground truth is set. It draws no random numbers, so
+ * `none` and the days before the drift are exactly the traffic without it.
+ */
 function drifted(options: SimulationOptions, day: number, tx: DraftTransaction): DraftTransaction {
   if (day < options.driftFromDay) return tx;
   switch (options.driftScenario) {
