@@ -115,6 +115,13 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
     api = `http://127.0.0.1:${port}`;
     await run('bash', [PROMETHEUS_SH, 'up'], { env: { ...process.env, ...env } });
 
+    // The worker first (it creates the topics), so that the traffic arrives while Prometheus watches.
+    worker = startWorker(file, 'w1');
+    await waitFor(
+      'the worker to serve /healthz',
+      async () => ((await fetch(`http://127.0.0.1:${metricsPort}/healthz`).catch(() => null))?.ok ? true : undefined),
+      60_000,
+    );
     await simulateToKafka({
       kafka: {
         brokers: topology.kafka.brokers,
@@ -132,9 +139,13 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
         driftScenario: DriftScenario.AmountShift,
         driftFromDay: 1,
         driftAmountFactor: 3,
+        // Hostile records (one in six outcomes a dead letter): a real alert that fires on metrics every worker
+        // exports today, FraudscoreDeadLetterRateCritical.
+        invalidRate: 0.2,
       },
+      // Paced, so that Prometheus scrapes the counters while they rise (a rate needs two different samples).
+      ratePerSecond: 2_500,
     });
-    worker = startWorker(file, 'w1');
   });
 
   after(async () => {
@@ -147,9 +158,15 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('scrapes the worker and fires a rule on its records counter', { timeout: 120_000 }, async () => {
+  it('scrapes the worker and fires rules on the metrics it exports today', { timeout: 120_000 }, async () => {
     const alert = await firing('TestRecordsScraped');
     assert.ok(Number(alert.value) > 0, `records counted: ${alert.value}`);
+    const deadLetters = await firing('FraudscoreDeadLetterRateCritical');
+    assert.ok(
+      Number(deadLetters.value) > 0.1 && Number(deadLetters.value) < 0.3,
+      `dead-letter share ${deadLetters.value}`,
+    );
+    assert.equal(deadLetters.labels['severity'], 'critical');
     const targets = (await (await fetch(`${api}/api/v1/targets`)).json()) as {
       data: { activeTargets: { labels: Record<string, string>; health: string }[] };
     };
