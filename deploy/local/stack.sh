@@ -12,7 +12,8 @@
 #   deploy/local/stack.sh topics  <TopicCommand args...>   e.g. topics --create --topic t --partitions 4
 #   deploy/local/stack.sh kafka-run <main class> [args...] any Kafka tool class on the stack's classpath
 #
-# Services: kafka registry redis (default: all). Ports, state and cache dirs: see env.sh.
+# Services: kafka registry redis (default: all); prometheus is optional, on its own: `up prometheus` (prometheus.sh).
+# Ports, state and cache dirs: see env.sh.
 #
 # Exit codes: 0 ok; 1 a service failed to start/stop or a command failed; 2 usage error;
 #             3 (status) at least one service not running or not healthy.
@@ -525,6 +526,9 @@ cmd_running() {
   services_from_args "$1"
   pid_of "$1" >/dev/null
 }
+
+# Optional, never in the default set, with a script of its own: `stack.sh up prometheus` (deploy/local/prometheus.sh).
+if [[ $# -ge 2 && ${*: -1} == prometheus ]]; then exec bash "$HERE/prometheus.sh" "$1" "${@:2:$#-2}"; fi
 
 cmd=${1:-}
 [[ -n $cmd ]] || usage

@@ -40,6 +40,12 @@ if [[ -d dist/test/unit ]]; then
   phase unit node --test --test-concurrency=1 dist/test/unit
   ran=1
 fi
+if [[ -d deploy/prometheus ]]; then
+  # Alert rules: the local stack's configuration with its rules, then every rule against synthetic series.
+  phase prometheus-rules bash -c \
+    'promtool check config deploy/prometheus/prometheus.yml && promtool test rules deploy/prometheus/tests/*.test.yml'
+  ran=1
+fi
 if [[ -d dist/test/integration ]]; then
   phase integration node --test --test-concurrency=1 dist/test/integration
   ran=1

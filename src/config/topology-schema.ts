@@ -20,6 +20,44 @@ const secretRef = z
   .strict()
   .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), 'give exactly one of `env` or `file`');
 
+const text = z.string().trim().min(1);
+const latencyMs = z.number().positive().max(30_000);
+
+/**
+ * The interface contract this topology offers its upstream and downstream: who owns it, who may roll it back, what it
+ * promises. `fraudscore docs contract` renders it with the schemas and the dead-letter vocabulary; the Prometheus
+ * burn-rate alerts (deploy/prometheus/) encode the same SLOs, and a test keeps the two in step.
+ */
+const contractSchema = z
+  .object({
+    owner: z.object({ team: text, contact: text }).strict(),
+    onCall: z.object({ rotation: text, escalation: text }).strict(),
+    /** Who may flip the kill switch or roll the champion back, in the order they are asked. */
+    rollbackAuthority: z.array(text).min(1),
+    slo: z
+      .object({
+        /** Batch closed -> transaction committed, per percentile. */
+        batchLatencyMs: z
+          .object({ p50: latencyMs, p95: latencyMs, p99: latencyMs })
+          .strict()
+          .refine((l) => l.p50 <= l.p95 && l.p95 <= l.p99, { message: 'p50 <= p95 <= p99', path: ['p95'] }),
+        /** Records per second one worker sustains (capacity: scale out beyond it). */
+        throughputRecordsPerSecond: z.number().positive(),
+        /** Share of batch attempts that commit (an aborted, retried attempt is a failure), e.g. 0.999. */
+        availability: z.number().gt(0).lt(1, 'below 1: a 100 % objective leaves no error budget'),
+      })
+      .strict(),
+    errorBudget: z
+      .object({
+        /** The rolling window the objectives and their budgets are counted over. */
+        windowDays: z.number().int().min(1).max(90),
+        /** What happens when a budget is spent. */
+        policy: text,
+      })
+      .strict(),
+  })
+  .strict();
+
 export const topologySchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-", e.g. card-payments'),
@@ -106,11 +144,13 @@ export const topologySchema = z
       .refine((d) => d.reviewAt <= d.blockAt, { message: 'reviewAt must be <= blockAt', path: ['reviewAt'] }),
     serving: z.object({ batchP99Ms: z.number().positive() }).strict().default({ batchP99Ms: 100 }),
     metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port }).strict(),
+    contract: contractSchema.optional(),
   })
   .strict();
 
 export type Topology = z.infer<typeof topologySchema>;
 export type SecretRef = z.infer<typeof secretRef>;
+export type Contract = z.infer<typeof contractSchema>;
 
 /** JSON Schema for editors (`fraudscore topology schema`). */
 export function topologyJsonSchema(): object {

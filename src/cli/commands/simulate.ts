@@ -4,9 +4,11 @@ import { loadTopology, registryConnection } from '../../config/index.js';
 import {
   DAY_MS,
   DEFAULT_SIMULATION_OPTIONS,
+  DRIFT_SCENARIOS,
   HOUR_MS,
   MAX_LABEL_DELAY_MS,
   SimulationOptionError,
+  type DriftScenario,
   type SimulationOptions,
   type SimulationSummary,
 } from '../../core/simulate/index.js';
@@ -42,6 +44,9 @@ interface SimulateFlags {
   labelDelayMaxDays: number;
   genuineLabelRate: number;
   invalidRate: number;
+  drift: DriftScenario;
+  driftFromDay: number;
+  driftAmountFactor: number;
   json?: boolean;
 }
 
@@ -85,6 +90,9 @@ function simulationOptions(flags: SimulateFlags): Partial<SimulationOptions> {
     labelDelayMaxMs: Math.round(flags.labelDelayMaxDays * DAY_MS),
     genuineLabelRate: flags.genuineLabelRate,
     invalidRate: flags.invalidRate,
+    driftScenario: flags.drift,
+    driftFromDay: flags.driftFromDay,
+    driftAmountFactor: flags.driftAmountFactor,
   };
 }
 
@@ -99,6 +107,9 @@ const FLAG_OF: Partial<Record<keyof SimulationOptions, string>> = {
   labelDelayMaxMs: '--label-delay-max-days',
   genuineLabelRate: '--genuine-label-rate',
   invalidRate: '--invalid-rate',
+  driftScenario: '--drift',
+  driftFromDay: '--drift-from-day',
+  driftAmountFactor: '--drift-amount-factor',
 };
 
 function explainOptionError(error: unknown): unknown {
@@ -220,6 +231,18 @@ export function registerSimulateCommand(program: Command): void {
       'extra hostile records per payment, with --kafka (bad bytes, unknown schema id, bad amounts/times/ids; ids bad-*)',
       decimal,
       0,
+    )
+    .addOption(
+      new Option('--drift <scenario>', 'declared drift for monitoring drills (amounts or terminal population)')
+        .choices(DRIFT_SCENARIOS)
+        .default(d.driftScenario),
+    )
+    .option('--drift-from-day <n>', 'first simulated day (from 0) with the drift', integer, d.driftFromDay)
+    .option(
+      '--drift-amount-factor <x>',
+      'with --drift amount-shift: amounts multiplied by this',
+      decimal,
+      d.driftAmountFactor,
     )
     .option('--json', 'print the summary as JSON')
     .action(async (flags: SimulateFlags) => {

@@ -22,7 +22,10 @@ export function registerStackCommand(program: Command): void {
     stack
       .command(name)
       .description(description)
-      .argument('[services...]', 'kafka, registry, redis (default: all)')
+      .argument(
+        '[services...]',
+        'kafka, registry, redis (default: all); or prometheus alone (optional, scrapes the workers)',
+      )
       .option('--purge', 'with down: delete the state directory too')
       .action((services: string[], options: { purge?: boolean }) => {
         runStack([name, ...(options.purge ? ['--purge'] : []), ...services]);

@@ -1,5 +1,5 @@
 import { FraudScenario, type CompromiseSchedule } from './fraud.js';
-import { DAY_MS, type SimulationOptions } from './options.js';
+import { DAY_MS, DriftScenario, type SimulationOptions } from './options.js';
 import { Prng } from './prng.js';
 import type { Population } from './profiles.js';
 import { Stream } from './streams.js';
@@ -83,6 +83,28 @@ export function generateDay(
       amountMinor = Math.round(amountMinor * options.compromisedCardAmountFactor);
       scenario = FraudScenario.CompromisedCard;
     }
-    return { eventTimeMs: tx.eventTimeMs, customer: tx.customer, terminal: tx.terminal, amountMinor, scenario };
+    return drifted(options, day, {
+      eventTimeMs: tx.eventTimeMs,
+      customer: tx.customer,
+      terminal: tx.terminal,
+      amountMinor,
+      scenario,
+    });
   });
+}
+
+/**
+ * The declared drift (options.driftScenario), applied after the ground truth is set. It draws no random numbers, so
+ * `none` and the days before the drift are exactly the traffic without it.
+ */
+function drifted(options: SimulationOptions, day: number, tx: DraftTransaction): DraftTransaction {
+  if (day < options.driftFromDay) return tx;
+  switch (options.driftScenario) {
+    case DriftScenario.None:
+      return tx;
+    case DriftScenario.AmountShift:
+      return { ...tx, amountMinor: Math.round(tx.amountMinor * options.driftAmountFactor) };
+    case DriftScenario.NewTerminals:
+      return { ...tx, terminal: tx.terminal + options.terminals };
+  }
 }

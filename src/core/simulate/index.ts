@@ -3,6 +3,8 @@ export { simulate } from './generator.js';
 export {
   DAY_MS,
   DEFAULT_SIMULATION_OPTIONS,
+  DRIFT_SCENARIOS,
+  DriftScenario,
   HOUR_MS,
   MAX_LABEL_DELAY_MS,
   SimulationOptionError,

@@ -38,7 +38,27 @@ export interface SimulationOptions {
   /** Scenario 3 multiplies the amount of an abused transaction by this. */
   readonly compromisedCardAmountFactor: number;
   readonly currency: string;
+  /**
+   * A declared drift, for monitoring drills: from day `driftFromDay` on (counted from 0), `amount-shift` multiplies
+   * every amount by `driftAmountFactor` (the covariate moves, the fraud does not: ground truth is decided first), and
+   * `new-terminals` moves every payment to a terminal of a new population never seen before (term ids offset by
+   * `terminals`), so terminal histories start from nothing. `none` leaves the traffic byte-for-byte as without it.
+   */
+  readonly driftScenario: DriftScenario;
+  readonly driftFromDay: number;
+  readonly driftAmountFactor: number;
 }
+
+export const DriftScenario = {
+  None: 'none',
+  AmountShift: 'amount-shift',
+  NewTerminals: 'new-terminals',
+} as const;
+export type DriftScenario = (typeof DriftScenario)[keyof typeof DriftScenario];
+export const DRIFT_SCENARIOS: readonly DriftScenario[] = Object.values(DriftScenario);
+
+/** Terminal ids are zero-padded to 7 digits; a new population doubles the id range, so it must fit twice. */
+const MAX_TERMINALS_WITH_NEW_POPULATION = 5_000_000;
 
 export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = Object.freeze({
   seed: 42,
@@ -63,6 +83,10 @@ export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = Object.freeze({
   compromisedCardFraudShare: 1 / 3,
   compromisedCardAmountFactor: 5,
   currency: 'EUR',
+  driftScenario: DriftScenario.None,
+  driftFromDay: 0,
+  // Amounts three times as large move the amount deciles by several bins: a PSI far above the 0.25 alert line.
+  driftAmountFactor: 3,
 });
 
 /** A bad option, named by field, with what would be accepted. */
@@ -125,6 +149,20 @@ export function resolveSimulationOptions(overrides: Partial<SimulationOptions> =
     throw new SimulationOptionError(
       'currency',
       `must be an ISO 4217 code (three upper-case letters), got ${options.currency}`,
+    );
+  }
+  if (!DRIFT_SCENARIOS.includes(options.driftScenario)) {
+    throw new SimulationOptionError(
+      'driftScenario',
+      `must be one of ${DRIFT_SCENARIOS.join(', ')}, got ${String(options.driftScenario)}`,
+    );
+  }
+  requireNumber(options, 'driftFromDay', { integer: true, min: 0, max: 3_650 });
+  requireNumber(options, 'driftAmountFactor', { min: 0.01, max: 1_000 });
+  if (options.driftScenario === DriftScenario.NewTerminals && options.terminals > MAX_TERMINALS_WITH_NEW_POPULATION) {
+    throw new SimulationOptionError(
+      'terminals',
+      `at most ${MAX_TERMINALS_WITH_NEW_POPULATION} with drift scenario new-terminals (the new population doubles the ids), got ${options.terminals}`,
     );
   }
   return Object.freeze(options);

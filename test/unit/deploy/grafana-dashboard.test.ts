@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { DASHBOARD_FILE, dashboardJson } from '../../../deploy/grafana/generate.js';
+import { exportedSeriesNames, seriesNamesIn } from '../../support/metric-catalog.js';
+
+interface Panel {
+  type: string;
+  title: string;
+  targets?: { expr: string }[];
+}
+const dashboard = JSON.parse(dashboardJson()) as { panels: Panel[]; uid: string };
+const panels = dashboard.panels.filter((p) => p.type !== 'row');
+const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+const recordingRules = new Set(
+  (
+    parse(readFileSync('deploy/prometheus/fraudscore-rules.yml', 'utf8')) as {
+      groups: { rules: { record?: string }[] }[];
+    }
+  ).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
+);
+
+/** deploy/grafana/fraudscore.json: generated from deploy/grafana/dashboard.ts, never edited by hand. */
+describe('grafana dashboard', () => {
+  it('is committed exactly as the code generates it (else: npm run build && node dist/deploy/grafana/generate.js)', () => {
+    assert.equal(readFileSync(DASHBOARD_FILE, 'utf8'), dashboardJson());
+  });
+
+  it('queries, in every panel, only metrics the worker exports and recording rules that exist', async () => {
+    const exported = await exportedSeriesNames();
+    assert.ok(panels.length >= 15);
+    for (const panel of panels) assert.ok((panel.targets ?? []).length > 0, `${panel.title} has a query`);
+    for (const { panel, expr } of queries) {
+      const names = seriesNamesIn(expr);
+      const rules = expr.match(/\bfraudscore:[a-z0-9_:]+/g) ?? [];
+      assert.ok(names.length + rules.length > 0, `${panel}: names a metric (${expr})`);
+      for (const name of names) assert.ok(exported.has(name), `${panel}: ${name} is not exported by the worker`);
+      for (const rule of rules) assert.ok(recordingRules.has(rule), `${panel}: no recording rule ${rule}`);
+    }
+  });
+
+  it('covers the views the on-call needs', () => {
+    const byType = (type: string) => panels.filter((p) => p.type === type).map((p) => p.title);
+    assert.ok(
+      byType('heatmap').some((t) => /PSI/.test(t)),
+      'PSI per feature as a heat map',
+    );
+    const all = queries.map((q) => q.expr).join('\n');
+    for (const metric of [
+      'fraudscore_records_in_total',
+      'fraudscore_consumer_lag_records',
+      'fraudscore_batch_latency_ms_bucket',
+      'fraudscore_records_dead_lettered_total',
+      'fraudscore_feature_psi',
+      'fraudscore_score_quantile',
+      'fraudscore_eval_metric',
+      'fraudscore_eval_fraud_amount',
+      'fraudscore_rollout_percent',
+      'fraudscore_kill_switch_active',
+    ]) {
+      assert.ok(all.includes(metric), `a panel shows ${metric}`);
+    }
+    assert.ok(all.includes('card_precision_at_100') && all.includes('metric=~"auc'), 'live AUC and card precision');
+  });
+
+  it('has queries Prometheus parses (promtool, with the dashboard variables filled in)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-dashboard-'));
+    try {
+      const file = join(dir, 'queries.yml');
+      const rules = queries.map((q, i) => ({
+        record: `dashboard:query_${i}`,
+        expr: q.expr.replaceAll('$__rate_interval', '5m').replaceAll('$topology', 'card-payments'),
+      }));
+      writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
+      execFileSync('promtool', ['check', 'rules', file], { stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { loadTopology } from '../../../src/config/index.js';
+import { batchLatencyBuckets, exportedSeriesNames, seriesNamesIn } from '../../support/metric-catalog.js';
+
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+}
+const RULES = 'deploy/prometheus/fraudscore-rules.yml';
+const rules: Rule[] = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
+const contract = loadTopology('topologies/card-payments.yaml', {}).contract;
+const byName = (name: string): Rule[] => rules.filter((r) => (r.record ?? r.alert ?? '').startsWith(name));
+
+/**
+ * The rules are promtool-tested in deploy/prometheus/tests/; this keeps them true to the rest of the project: the
+ * metric catalog (names) and the topology's contract (SLO figures).
+ */
+describe('deploy/prometheus rules', () => {
+  it('read only series the worker exports (or Prometheus itself: up)', async () => {
+    const exported = await exportedSeriesNames();
+    const unknown = rules.flatMap((r) => seriesNamesIn(r.expr).filter((name) => !exported.has(name)));
+    assert.deepEqual(unknown, []);
+    assert.ok(rules.length >= 20);
+  });
+
+  it('encode the contract SLOs of the shipped topology', async () => {
+    assert.ok(contract, 'topologies/card-payments.yaml has a contract section');
+    const { batchLatencyMs, availability, throughputRecordsPerSecond } = contract.slo;
+    const buckets = await batchLatencyBuckets();
+    for (const ms of [batchLatencyMs.p50, batchLatencyMs.p95, batchLatencyMs.p99]) {
+      assert.ok(buckets.includes(ms), `${ms} ms is a bucket of fraudscore_batch_latency_ms (${buckets.join(', ')})`);
+    }
+    const latency = byName('fraudscore:batch_latency_slo_errors');
+    assert.equal(latency.length, 4);
+    for (const rule of latency) assert.ok(rule.expr.includes(`le="${batchLatencyMs.p99}"`), rule.record);
+    // The p99 objective: 1 % of batches may be slower.
+    const [latencyBurn] = byName('FraudscoreBatchLatencyBudgetBurn');
+    assert.equal([...latencyBurn!.expr.matchAll(/\* 0\.01\)/g)].length, 4);
+    const [availabilityBurn] = byName('FraudscoreAvailabilityBudgetBurn');
+    const budget = Number((1 - availability).toFixed(6));
+    assert.equal([...availabilityBurn!.expr.matchAll(new RegExp(`\\* ${budget}\\)`, 'g'))].length, 4);
+    // Lag alert: one minute of the contract's sustained throughput.
+    const [lag] = byName('FraudscoreConsumerLag');
+    assert.match(lag!.expr, new RegExp(`> ${throughputRecordsPerSecond * 60}$`));
+  });
+
+  it('are loaded by the local Prometheus, which scrapes a worker of the shipped topology where it listens', () => {
+    const config = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    assert.deepEqual(config.rule_files, ['fraudscore-rules.yml']);
+    const { host, port } = loadTopology('topologies/card-payments.yaml', {}).metrics;
+    // job="fraudscore" is what FraudscoreWorkerDown selects.
+    assert.deepEqual(
+      config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+      [['fraudscore', [`${host}:${port}`]]],
+    );
+  });
+
+  it('warn on feature PSI at 0.1 and page at 0.25', () => {
+    assert.equal(byName('FraudscoreFeatureDrift')[0]!.expr, 'fraudscore_feature_psi >= 0.1');
+    assert.equal(byName('FraudscoreFeatureDriftCritical')[0]!.expr, 'fraudscore_feature_psi >= 0.25');
+  });
+});

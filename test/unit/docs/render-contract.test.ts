@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { contractPromises, readContractInputs, renderContract } from '../../../src/docs/index.js';
+
+const TOPOLOGY = 'topologies/card-payments.yaml';
+const inputs = readContractInputs(TOPOLOGY);
+const rendered = renderContract(inputs);
+
+/** docs/contract.md: rendered from the topology's contract, the Avro schemas and the dead-letter vocabulary. */
+describe('interface contract document', () => {
+  it('is committed as rendered (else: fraudscore docs contract --topology topologies/card-payments.yaml --out docs/contract.md)', () => {
+    assert.equal(readFileSync('docs/contract.md', 'utf8'), rendered);
+  });
+
+  it('shows every field of every schema, every dead-letter reason and every score reason code', () => {
+    for (const schema of Object.values(inputs.schemas)) {
+      for (const field of schema.fields) assert.ok(rendered.includes(`| \`${field.name}\` |`), field.name);
+    }
+    for (const reason of [...inputs.deadLetterReasons, ...inputs.scoreReasonCodes]) {
+      assert.ok(rendered.includes(`| \`${reason}\` |`), reason);
+    }
+    assert.ok(!rendered.includes('(not yet described)'), 'every entry of the vocabularies has its meaning');
+    assert.match(rendered, /\| `amount` \| double \| required \|/);
+    assert.match(rendered, /\| `channel` \| string or null \| optional, default `null` \|/);
+  });
+
+  it('states SLOs, error budget, ownership and rollback authority from the topology', () => {
+    const { contract } = inputs;
+    assert.ok(rendered.includes(`≤ ${contract.slo.batchLatencyMs.p99} ms`));
+    assert.ok(rendered.includes(`${contract.slo.throughputRecordsPerSecond} records/s`));
+    assert.ok(rendered.includes('99.9 % of batch attempts commit'));
+    assert.ok(rendered.includes(`rolling ${contract.errorBudget.windowDays} days`));
+    assert.ok(rendered.includes('about 43.2 min of failing batches'), '0.1 % of 30 days');
+    assert.ok(rendered.includes(contract.owner.team) && rendered.includes(contract.onCall.rotation));
+    for (const who of contract.rollbackAuthority) assert.ok(rendered.includes(who), who);
+  });
+
+  it('names only tests that exist as proofs', () => {
+    const missing = contractPromises(inputs.contract).flatMap((p) => p.provenBy.filter((file) => !existsSync(file)));
+    assert.deepEqual(missing, []);
+  });
+
+  it('flags a vocabulary entry that has no description instead of leaving it out', () => {
+    const text = renderContract({
+      ...inputs,
+      deadLetterReasons: [...inputs.deadLetterReasons, 'DUPLICATE_TRANSACTION'],
+    });
+    assert.ok(text.includes('| `DUPLICATE_TRANSACTION` | (not yet described) |'));
+  });
+
+  it('refuses a topology without a contract section, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-contract-'));
+    try {
+      const file = join(dir, 't.yaml');
+      writeFileSync(file, readFileSync(TOPOLOGY, 'utf8').replace(/\ncontract:[\s\S]*$/, '\n'));
+      assert.throws(() => readContractInputs(file), /no contract section; add one/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
