@@ -1,5 +1,5 @@
 import type { Topology } from '../../config/index.js';
-import { describeSecret, networkFailure, type ErrorLike } from './describe.js';
+import { describeSecret, displayUrl, networkFailure, type ErrorLike } from './describe.js';
 import { StartupError, StartupErrorCode } from './error.js';
 
 // Node's codes for a certificate the client does not trust.
@@ -62,12 +62,12 @@ function explainUnreachable(
   const failure = networkFailure(errors);
   if (!failure) return undefined;
   const reason = `${failure.code}: ${failure.cause}`;
-  const broker = errors.find((e) => typeof e.broker === 'string')?.broker;
-  if (broker && !topology.kafka.brokers.includes(broker)) {
+  const failed = errors.find((e) => typeof e.broker === 'string')?.broker;
+  if (failed !== undefined && !topology.kafka.brokers.includes(failed)) {
     return new StartupError(
       StartupErrorCode.KafkaUnreachable,
       'kafka.brokers',
-      `reached ${brokers}, but the broker address the cluster advertises, ${broker}, cannot be connected to (${reason}); set the brokers' advertised.listeners to an address this worker can reach`,
+      `reached ${brokers}, but the broker address the cluster advertises, ${displayUrl(failed)}, cannot be connected to (${reason}); set the brokers' advertised.listeners to an address this worker can reach`,
     );
   }
   return new StartupError(
@@ -79,7 +79,8 @@ function explainUnreachable(
 
 export function explainKafka(errors: readonly ErrorLike[], topology: Topology): StartupError | undefined {
   const { kafka } = topology;
-  const brokers = kafka.brokers.join(',');
+  // Host:port pairs carry no credentials, unless someone wrote user:password@ in front: printed without either way.
+  const brokers = kafka.brokers.map(displayUrl).join(',');
   for (const e of errors) {
     const explained = explainSecurity(e, topology, brokers);
     if (explained) return explained;
