@@ -57,11 +57,11 @@ export function logFormatFor(
  * line, except `err`, which pino-pretty sets on the next line so that it stands out; redaction has already happened in
  * pino by then.
  */
-function prettyStream(destination: NodeJS.WritableStream & { readonly isTTY?: boolean }): DestinationStream {
+function prettyStream(destination: NodeJS.WritableStream | number, colorize: boolean): DestinationStream {
   return pinoPretty({
     destination,
     sync: true,
-    colorize: destination.isTTY === true,
+    colorize,
     singleLine: true,
     translateTime: 'SYS:HH:MM:ss.l',
     // The header shows name and level; pid and host name say nothing at a terminal.
@@ -72,13 +72,19 @@ function prettyStream(destination: NodeJS.WritableStream & { readonly isTTY?: bo
 export function createLogger(options: {
   name: string;
   level?: string;
-  /** Default: stdout. */
+  /** Default: stdout, written synchronously to its file descriptor (pino's own default). */
   destination?: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  /** Default: logFormatFor(destination) when writing to stdout, JSON for any other destination. */
+  /** Default: logFormatFor(stdout) when writing to stdout, JSON for any other destination. */
   format?: LogFormat;
 }): Logger {
-  const destination = options.destination ?? process.stdout;
-  const format = options.format ?? (options.destination ? 'json' : logFormatFor(destination));
+  const { destination } = options;
+  const format = options.format ?? (destination ? 'json' : logFormatFor(process.stdout));
+  // Without a destination, stdout goes by file descriptor 1 and synchronously, never through process.stdout, whose
+  // writes to a pipe are asynchronous: a line logged just before process.exit() would be lost to a log shipper.
+  const stream =
+    format === 'pretty'
+      ? prettyStream(destination ?? 1, (destination ?? process.stdout).isTTY === true)
+      : (destination as DestinationStream | undefined);
   return pino(
     {
       name: options.name,
@@ -86,6 +92,6 @@ export function createLogger(options: {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { topology: options.name },
     },
-    format === 'pretty' ? prettyStream(destination) : (destination as DestinationStream),
+    stream,
   );
 }
