@@ -28,7 +28,7 @@ export interface BackfillOptions {
    * main thread; false keeps everything on one thread (same bytes).
    */
   readonly writerThread?: boolean;
-  /** Progress bar on stderr. Default: when stderr is a TTY. */
+  /** Progress on stderr: a bar at a terminal, a plain line every few seconds elsewhere. Default: off (the CLI turns it on). */
   readonly progress?: boolean;
   /** Where the manifest and the run's timing are printed. Default process.stdout; null prints nothing. */
   readonly stdout?: NodeJS.WritableStream | null;

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { createProgress as createProgressOutput } from '../adapters/observability/progress.js';
 
 export interface Progress {
   update(done: number, total: number, events: number): void;
@@ -6,36 +6,20 @@ export interface Progress {
 }
 
 const MIB = 1 << 20;
-const SILENT: Progress = { update: () => undefined, stop: () => undefined };
 
-/** A progress bar over input bytes on stderr, or nothing (not a TTY, or disabled). */
-export function createProgress(enabled: boolean): Progress {
-  if (!enabled) {
-    return SILENT;
-  }
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'backfill [{bar}] {percentage}% | {mib}/{totalMib} MiB | {events} events | ETA {eta_formatted}',
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
+/** Progress over input bytes on stderr (a bar at a terminal, a line every few seconds elsewhere), or nothing. */
+export function createProgress(enabled: boolean, stream: NodeJS.WritableStream = process.stderr): Progress {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  const output = createProgressOutput<{ mib: string; totalMib: string; events: number }>({
+    stream,
+    bar: 'backfill [{bar}] {percentage}% | {mib}/{totalMib} MiB | {events} events | ETA {eta_formatted}',
+    line: (done, total, p) =>
+      `backfill: ${p.mib}/${p.totalMib} MiB (${Math.floor((100 * done) / Math.max(total, 1))}%), ${p.events} events`,
+  });
   return {
     update(done, total, events) {
-      const payload = { mib: (done / MIB).toFixed(1), totalMib: (total / MIB).toFixed(1), events };
-      if (!started) {
-        bar.start(Math.max(total, 1), done, payload);
-        started = true;
-      } else {
-        bar.setTotal(Math.max(total, 1));
-        bar.update(done, payload);
-      }
+      output.update(done, total, { mib: (done / MIB).toFixed(1), totalMib: (total / MIB).toFixed(1), events });
     },
-    stop() {
-      if (started) bar.stop();
-    },
+    stop: () => output.stop(),
   };
 }

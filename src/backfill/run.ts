@@ -66,7 +66,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const sinkOptions = { path: partial, header: columns.join(','), labels, asOfMs: asOf };
   const sink: TableSink =
     options.writerThread === false ? createInProcessTableSink(sinkOptions) : createWorkerTableSink(sinkOptions);
-  const progress = createProgress(options.progress ?? process.stderr.isTTY === true);
+  const progress = createProgress(options.progress ?? false);
   let eventsRead = 0;
   let rowCount = 0;
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };

@@ -1,11 +1,20 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { isolateTopology, loadTopology, registryConnection, type Topology } from '../config/index.js';
 import { createLogger } from '../adapters/observability/logger.js';
+import { createProgress } from '../adapters/observability/progress.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
 import type { SimulationOptions } from '../core/simulate/index.js';
 import { simulateToKafka } from '../simulate/index.js';
 import { createPipeline, createRedis } from '../runtime/context.js';
+
+interface DemoProgress {
+  readonly transactions: number;
+  readonly labels: number;
+  readonly hostile: number;
+  readonly batches: number;
+  readonly rate: string;
+}
 
 export interface DemoOptions {
   readonly topologyFile: string;
@@ -60,12 +69,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   void pipeline.runner.start();
 
   let simulated = { transactions: 0, labels: 0, hostile: 0 };
-  const progress = setInterval(() => {
+  const progress = createProgress<DemoProgress>({
+    stream: options.out,
+    bar: '  produced {transactions} tx + {hostile} hostile + {labels} labels | processed {value} in {batches} batches | {rate} records/s',
+    line: (processed, _total, p) =>
+      `demo: produced ${p.transactions} tx + ${p.hostile} hostile + ${p.labels} labels | processed ${processed} in ${p.batches} batches | ${p.rate} records/s`,
+  });
+  const tick = () => {
     const seconds = (performance.now() - started) / 1000;
-    options.out.write(
-      `\r  produced ${simulated.transactions} tx + ${simulated.hostile} hostile + ${simulated.labels} labels | processed ${inputProcessed} in ${batches.length} batches | ${(inputProcessed / Math.max(seconds, 0.001)).toFixed(0)} records/s   `,
-    );
-  }, 250);
+    const rate = (inputProcessed / Math.max(seconds, 0.001)).toFixed(0);
+    // The total is not known until the simulation ends; the line shows counts, not a fraction.
+    progress.update(inputProcessed, Math.max(inputProcessed, 1), { ...simulated, batches: batches.length, rate });
+  };
+  const ticker = setInterval(tick, 250);
   try {
     const simulation = await simulateToKafka({
       kafka: {
@@ -83,8 +99,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if (inputProcessed >= inputExpected) allProcessed();
     await processed;
   } finally {
-    clearInterval(progress);
-    options.out.write('\n');
+    clearInterval(ticker);
+    tick();
+    progress.stop();
   }
   const wallSeconds = (lastCommitAt - started) / 1000;
   await pipeline.close();

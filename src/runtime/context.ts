@@ -114,7 +114,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     labelDelayMs: topology.features.labelDelayDays * 86_400_000,
   });
   // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
-  const model = await loadServingModel(topology, engine.schema);
+  const model = await connecting('model', topology, () => loadServingModel(topology, engine.schema));
   opened.push(() => model.scorer.close());
   // Redis first: the cheapest connection, so wrong credentials fail before any topic is created.
   await connecting('redis', topology, () => connectRedis(redis));

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -30,7 +31,60 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
-export function createLogger(options: { name: string; level?: string; destination?: NodeJS.WritableStream }): Logger {
+/** JSON lines for programs (log shippers, files, pipes); one readable line per entry for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * The format for a stream: readable on an interactive terminal, JSON anywhere else, so that production and log
+ * shippers always get JSON. FRAUDSCORE_LOG_FORMAT=json|pretty overrides (JSON in a terminal, e.g. to pipe through jq
+ * later; readable lines in a CI log).
+ */
+export function logFormatFor(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LogFormat {
+  const forced = env['FRAUDSCORE_LOG_FORMAT'];
+  if (forced === 'json' || forced === 'pretty') return forced;
+  if (forced !== undefined && forced !== '') {
+    throw new Error(`FRAUDSCORE_LOG_FORMAT: "${forced}" is not a log format; use json or pretty (or unset it)`);
+  }
+  return stream.isTTY === true ? 'pretty' : 'json';
+}
+
+/**
+ * pino's own prettifier, in this thread and synchronous rather than as a worker-thread transport: a line logged just
+ * before process.exit() (a fatal error) must still reach the terminal. Every field of the entry is printed on its
+ * line, except `err`, which pino-pretty sets on the next line so that it stands out; redaction has already happened in
+ * pino by then.
+ */
+function prettyStream(destination: NodeJS.WritableStream | number, colorize: boolean): DestinationStream {
+  return pinoPretty({
+    destination,
+    sync: true,
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    // The header shows name and level; pid and host name say nothing at a terminal.
+    ignore: 'pid,hostname,topology',
+  });
+}
+
+export function createLogger(options: {
+  name: string;
+  level?: string;
+  /** Default: stdout, written synchronously to its file descriptor (pino's own default). */
+  destination?: NodeJS.WritableStream & { readonly isTTY?: boolean };
+  /** Default: logFormatFor(stdout) when writing to stdout, JSON for any other destination. */
+  format?: LogFormat;
+}): Logger {
+  const { destination } = options;
+  const format = options.format ?? (destination ? 'json' : logFormatFor(process.stdout));
+  // Without a destination, stdout goes by file descriptor 1 and synchronously, never through process.stdout, whose
+  // writes to a pipe are asynchronous: a line logged just before process.exit() would be lost to a log shipper.
+  const stream =
+    format === 'pretty'
+      ? prettyStream(destination ?? 1, (destination ?? process.stdout).isTTY === true)
+      : (destination as DestinationStream | undefined);
   return pino(
     {
       name: options.name,
@@ -38,6 +92,6 @@ export function createLogger(options: { name: string; level?: string; destinatio
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { topology: options.name },
     },
-    options.destination as DestinationStream | undefined,
+    stream,
   );
 }

@@ -49,7 +49,7 @@ export function registerBackfillCommand(program: Command): void {
       '--label-as-of <time>',
       'labels reported after this are not known to the label column (default: latest reported_at)',
     )
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'no progress output (a bar at a terminal, a line every few seconds elsewhere)')
     .action(
       async (options: {
         topology: string;
@@ -78,7 +78,7 @@ export function registerBackfillCommand(program: Command): void {
           ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
           ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),
           ...(options.labelAsOf ? { labelAsOfMs: parseTimeOption(options.labelAsOf, '--label-as-of') } : {}),
-          ...(options.progress ? {} : { progress: false }),
+          progress: options.progress,
         });
       },
     );

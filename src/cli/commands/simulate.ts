@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { loadTopology, registryConnection } from '../../config/index.js';
+import { createProgress } from '../../adapters/observability/progress.js';
 import {
   DAY_MS,
   DEFAULT_SIMULATION_OPTIONS,
@@ -167,24 +167,21 @@ async function run(flags: SimulateFlags, signal: AbortSignal, onProgress?: Progr
   return { ...result, output: [result.transactionsFile, result.labelsFile] };
 }
 
-/** A bar over simulated days on an interactive stderr; silent otherwise (logs and pipes get only the summary). */
+/** Progress over simulated days on stderr: a bar at a terminal, a plain line every few seconds elsewhere. */
 function progressBar(flags: SimulateFlags): { listener?: ProgressListener; stop: () => void } {
-  if (!process.stderr.isTTY || flags.json) return { stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'simulate [{bar}] day {value}/{total} | {transactions} transactions | {labels} labels',
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(flags.days, 0, { transactions: 0, labels: 0 });
+  if (flags.json) return { stop: () => undefined };
+  const progress = createProgress<{ transactions: number; labels: number }>({
+    stream: process.stderr,
+    bar: 'simulate [{bar}] day {value}/{total} | {transactions} transactions | {labels} labels',
+    line: (day, days, p) => `simulate: day ${day}/${days}, ${p.transactions} transactions, ${p.labels} labels`,
+  });
+  progress.update(0, flags.days, { transactions: 0, labels: 0 });
   return {
     listener: (p) => {
       const day = Math.min(flags.days, Math.max(0, Math.floor((p.simulatedTimeMs - flags.start) / DAY_MS)));
-      bar.update(day, { transactions: p.transactions, labels: p.labels });
+      progress.update(day, flags.days, { transactions: p.transactions, labels: p.labels });
     },
-    stop: () => bar.stop(),
+    stop: () => progress.stop(),
   };
 }
 

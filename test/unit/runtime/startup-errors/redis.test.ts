@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Redis, ReplyError } from 'ioredis';
+import type { Topology } from '../../../../src/config/index.js';
+import { connectRedis } from '../../../../src/adapters/redis/connect.js';
+import { explainStartupError, StartupError, StartupErrorCode } from '../../../../src/runtime/startup-errors.js';
+import { SECURED_TOPOLOGY, startupTopology } from '../../../support/startup-topology.js';
+
+function explained(error: unknown, topology: Topology = SECURED_TOPOLOGY): StartupError {
+  const result = explainStartupError(error, topology, 'redis');
+  assert.ok(result instanceof StartupError, `not explained: ${String(result)}`);
+  assert.ok(result.message.startsWith(`${result.field}: `), result.message);
+  assert.ok(!result.message.includes('\n'), `one line: ${result.message}`);
+  return result;
+}
+
+/** The reply ioredis raises for a server error, built with ioredis' own class. */
+const reply = (message: string): Error => new (ReplyError as new (message: string) => Error)(message);
+
+describe('start-up errors: Redis', () => {
+  it('a stopped Redis (ioredis ECONNREFUSED through connectRedis) names redis.url and the fix', async () => {
+    const url = 'redis://127.0.0.1:1';
+    const error = await connectRedis(new Redis(url, { lazyConnect: true, retryStrategy: () => null })).then(
+      () => assert.fail('something listens on 127.0.0.1:1'),
+      (e: unknown) => e,
+    );
+    const e = explained(error, startupTopology({ redisUrl: url }));
+    assert.equal(e.code, StartupErrorCode.RedisUnreachable);
+    assert.equal(
+      e.message,
+      'redis.url: cannot connect to Redis at redis://127.0.0.1:1 (ECONNREFUSED: nothing accepts connections there); check the address and that Redis is running',
+    );
+  });
+
+  it('prints the URL without credentials, should one carry them', () => {
+    const base = startupTopology();
+    const topology: Topology = { ...base, redis: { ...base.redis, url: 'redis://svc:hunter2@r:6379/0' } };
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    const e = explained(refused, topology);
+    assert.ok(!e.message.includes('hunter2') && !e.message.includes('svc:'), e.message);
+    assert.match(e.message, /at redis:\/\/r:6379\/0 /);
+  });
+
+  it('WRONGPASS names redis.password and where the password comes from, never the password', () => {
+    const wrong = explained(reply('WRONGPASS invalid username-password pair or user is disabled.'));
+    assert.equal(wrong.code, StartupErrorCode.RedisAuthentication);
+    assert.equal(wrong.field, 'redis.password');
+    assert.match(
+      wrong.message,
+      /refused user "svc" .* file \/run\/secrets\/redis: check that it holds this user's password/,
+    );
+  });
+
+  it('NOAUTH says to set redis.username and redis.password', () => {
+    const noAuth = explained(reply('NOAUTH Authentication required.'), startupTopology());
+    assert.equal(noAuth.field, 'redis.password');
+    assert.match(noAuth.message, /requires authentication .* set redis\.username and redis\.password/);
+  });
+
+  it('NOPERM names redis.username and the key pattern to grant', () => {
+    const noPerm = explained(reply("NOPERM this user has no permissions to run the 'evalsha' command"));
+    assert.equal(noPerm.code, StartupErrorCode.RedisPermission);
+    assert.match(noPerm.message, /^redis\.username: Redis user "svc" lacks a permission .* redis\.keyPrefix \(fs:\*\)/);
+  });
+});
