@@ -121,6 +121,8 @@ describe('the image: its entrypoint is the CLI', () => {
   it('the default CMD is `run` with a topology in the image, and runs as a numeric non-root user', () => {
     topologyOf(commandOf({}));
     assert.match(image.user, /^[1-9]\d*(:\d+)?$/, `USER ${image.user}: numeric (runAsNonRoot checks it) and not 0`);
+    // onnxruntime's telemetry would write under $HOME and /tmp, which a read-only root filesystem refuses.
+    assert.match(readFileSync('deploy/compose/Dockerfile', 'utf8'), /^ENV ORT_DISABLE_TELEMETRY=1$/m);
   });
 
   it('`fraudscore run` takes --topology (the CLI really has the command the manifests call)', () => {
