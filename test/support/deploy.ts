@@ -21,8 +21,13 @@ let toolsReady = false;
 
 export function checkTools(): { python: string; kustomize: string } {
   if (!toolsReady) {
-    const setup = spawnSync('bash', ['deploy/k8s/check/setup.sh'], { encoding: 'utf8' });
-    if (setup.status !== 0) throw new Error(`deploy/k8s/check/setup.sh failed:\n${setup.stderr}${setup.stdout}`);
+    // stderr passes through: the first run builds kustomize for a few minutes and says so.
+    const setup = spawnSync('bash', ['deploy/k8s/check/setup.sh'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (setup.status !== 0)
+      throw new Error(`deploy/k8s/check/setup.sh failed (see its messages above)\n${setup.stdout}`);
     toolsReady = true;
   }
   return { python: join(TOOLS, 'venv/bin/python'), kustomize: join(TOOLS, 'bin/kustomize') };

@@ -4,6 +4,9 @@ import { describe, it } from 'node:test';
 import { parseTopology } from '../../../src/config/index.js';
 import {
   measuredPeakRssMiB,
+  parseDockerfile,
+  repoPathInImage,
+  resolveIn,
   measuredThroughput,
   performanceRow,
   quantityMiB,
@@ -85,8 +88,9 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
     it('replicas equal KEDA’s minReplicaCount; maxReplicaCount does not exceed the input partitions', () => {
       assert.equal(statefulSet.spec.replicas, scaledObject.spec.minReplicaCount);
       assert.ok(scaledObject.spec.minReplicaCount >= 1);
-      const file = container.args?.[2] ?? '';
-      const topology = parseTopology(readFileSync(file.replace(/^\/app\//, ''), 'utf8'), file, {
+      const image = parseDockerfile(readFileSync('deploy/compose/Dockerfile', 'utf8'));
+      const file = repoPathInImage(image, resolveIn(image.workdir, container.args?.[2] ?? '')) ?? '';
+      const topology = parseTopology(readFileSync(file, 'utf8'), file, {
         FRAUDSCORE_KAFKA_BROKERS: 'k:1',
         FRAUDSCORE_REGISTRY_URL: 'https://r/apis/ccompat/v7',
         FRAUDSCORE_REDIS_URL: 'rediss://r:1',
