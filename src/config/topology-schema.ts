@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findInlineCredential, inlineCredentialMessage } from './inline-credentials.js';
 
 /**
  * The topology file's schema: the one description of what a topology may say.
@@ -57,6 +58,14 @@ const contractSchema = z
       .strict(),
   })
   .strict();
+/** Adds an issue when `address` carries a credential (userinfo or a credential-shaped query parameter). */
+function refuseInlineCredentials(section: string) {
+  return (address: string, ctx: z.core.$RefinementCtx<string>): void => {
+    const found = findInlineCredential(address);
+    if (found) ctx.addIssue({ code: 'custom', message: inlineCredentialMessage(found, section) });
+  };
+}
+const HOST_PORT = /^[^\s:,]+:\d{1,5}$/;
 
 export const topologySchema = z
   .object({
@@ -66,7 +75,14 @@ export const topologySchema = z
         // One entry may hold a comma-separated list, so a single env var can carry every broker.
         brokers: z.preprocess(
           (value) => (Array.isArray(value) ? value.flatMap((entry) => String(entry).split(',')) : value),
-          z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9092')).min(1),
+          z
+            .array(
+              z
+                .string()
+                .superRefine(refuseInlineCredentials('kafka.sasl'))
+                .regex(HOST_PORT, 'host:port, e.g. 127.0.0.1:9092'),
+            )
+            .min(1),
         ),
         clientId: z.string().min(1).default('fraudscore'),
         ssl: z
@@ -89,17 +105,17 @@ export const topologySchema = z
           .url({
             message: 'an http(s) URL ending in the Confluent API base, e.g. http://host:8080/apis/ccompat/v7',
           })
-          // Credentials in a URL end up in every log line and error message that names the URL.
-          .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
-            message: 'no credentials in the URL; use schemaRegistry.username and schemaRegistry.password',
-          }),
+          .superRefine(refuseInlineCredentials('schemaRegistry')),
         username: z.string().min(1).optional(),
         password: secretRef.optional(),
       })
       .strict(),
     redis: z
       .object({
-        url: z.string().regex(/^rediss?:\/\/[^@]*$/, 'redis://host:port without credentials (use username/password)'),
+        url: z
+          .string()
+          .superRefine(refuseInlineCredentials('redis'))
+          .regex(/^rediss?:\/\//, 'redis://host:port or rediss://host:port (TLS)'),
         username: z.string().min(1).optional(),
         password: secretRef.optional(),
         keyPrefix: z.string().min(1).default('fs:'),

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLogger, type Logger } from '../../../src/adapters/observability/logger.js';
-import type { Topology } from '../../../src/config/index.js';
+import { loadTopology, TopologyError, type Topology } from '../../../src/config/index.js';
 import { createPipeline } from '../../../src/runtime/context.js';
 import { StartupError } from '../../../src/runtime/startup-errors.js';
 import { validEvents } from '../../support/events.js';
@@ -218,6 +220,85 @@ describe('secrets never reach logs, error messages or command lines', () => {
       assertNoSecret(capture.text(), 'log lines', [wrong]);
     });
   }
+
+  it('a password inside a connection URL is refused at start-up: the message names the field, never the secret', async () => {
+    // The real secret in the URL forms a client would honour: ioredis takes ?password= as the password.
+    const secret = stack.secrets.redis;
+    const probe = new Redis(`${stack.redisUrl}/?username=${stack.user}&password=${encodeURIComponent(secret)}`, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    try {
+      await probe.connect();
+      assert.equal(await probe.ping(), 'PONG', 'the query-string password really authenticates');
+    } finally {
+      probe.disconnect();
+    }
+    const { file, topics } = secureTopology(stack);
+    topicsToDelete.push(...topics);
+    // The URLs come in through the environment, as an operator's FRAUDSCORE_*_URL would.
+    const raw = parseYaml(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+    (raw['redis'] as Record<string, unknown>)['url'] = '${FRAUDSCORE_TEST_REDIS_URL}';
+    (raw['schemaRegistry'] as Record<string, unknown>)['url'] = '${FRAUDSCORE_TEST_REGISTRY_URL}';
+    (raw['kafka'] as Record<string, unknown>)['brokers'] = ['${FRAUDSCORE_TEST_BROKERS}'];
+    writeFileSync(file, stringifyYaml(raw));
+    const registry = new URL(stack.registryUrl);
+    const cases: [string, Record<string, string>, string][] = [
+      ['redis ?password=', { FRAUDSCORE_TEST_REDIS_URL: `${stack.redisUrl}/?password=${secret}` }, 'redis.url'],
+      [
+        'redis user:password@',
+        { FRAUDSCORE_TEST_REDIS_URL: stack.redisUrl.replace('//', `//${stack.user}:${secret}@`) },
+        'redis.url',
+      ],
+      [
+        'registry ?password=',
+        { FRAUDSCORE_TEST_REGISTRY_URL: `${stack.registryUrl}?password=${stack.secrets.registry}` },
+        'schemaRegistry.url',
+      ],
+      [
+        'registry user:password@',
+        {
+          FRAUDSCORE_TEST_REGISTRY_URL: `${registry.protocol}//${stack.user}:${stack.secrets.registry}@${registry.host}${registry.pathname}`,
+        },
+        'schemaRegistry.url',
+      ],
+      [
+        'kafka user:password@',
+        { FRAUDSCORE_TEST_BROKERS: `${stack.user}:${stack.secrets.kafka}@${stack.kafka.brokers[0]}` },
+        'kafka.brokers.0',
+      ],
+    ];
+    for (const [name, urls, field] of cases) {
+      const env = {
+        ...stack.env,
+        FRAUDSCORE_TEST_REDIS_URL: stack.redisUrl,
+        FRAUDSCORE_TEST_REGISTRY_URL: stack.registryUrl,
+        FRAUDSCORE_TEST_BROKERS: stack.kafka.brokers.join(','),
+        ...urls,
+      };
+      const error = (() => {
+        try {
+          loadTopology(file, env);
+          return undefined;
+        } catch (e) {
+          return e;
+        }
+      })();
+      assert.ok(error instanceof TopologyError, `${name}: refused (${String(error)})`);
+      assert.ok(
+        error.problems.some((p) => p.startsWith(`${field}: no credentials in the address`)),
+        error.message,
+      );
+      assertNoSecret(error.message, `${name}: error message`);
+      assertNoSecret(JSON.stringify(error), `${name}: serialised error`);
+      const worker = startWorker(file, `inline-${field}`, { ...env, FRAUDSCORE_LOG_LEVEL: 'debug' });
+      const code = await Promise.race([worker.exited, sleep(30_000).then(() => 'hung' as const)]);
+      if (code === 'hung') await stopWorker(worker, 'SIGKILL');
+      assert.equal(code, 1, `${name}: exit code\n${worker.output()}`);
+      assert.match(worker.output(), new RegExp(`^  - ${field.replaceAll('.', '\\.')}: no credentials`, 'm'));
+      assertNoSecret(worker.output(), `${name}: CLI output`);
+    }
+  });
 
   it('the CLI with a wrong password exits non-zero, promptly, with one clear line and no secret', async () => {
     for (const [service, field] of [

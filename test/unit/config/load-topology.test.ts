@@ -63,12 +63,29 @@ describe('topology loading', () => {
     );
   });
 
-  it('refuses credentials inside a Redis URL', () => {
-    const found = problems(base.replace('redis://127.0.0.1:16379', 'redis://user:pw@127.0.0.1:16379'));
-    assert.ok(
-      found.some((p) => p.startsWith('redis.url:')),
-      found.join('\n'),
-    );
+  it('refuses every inline credential in Kafka, registry and Redis addresses, naming the field, never the secret', () => {
+    const secret = 'S3cr3t-from-env';
+    const cases: [Record<string, string>, string][] = [
+      [{ FRAUDSCORE_REDIS_URL: `redis://user:${secret}@127.0.0.1:16379` }, 'redis.url'],
+      [{ FRAUDSCORE_REDIS_URL: `redis://127.0.0.1:16379/?password=${secret}` }, 'redis.url'],
+      [{ FRAUDSCORE_REDIS_URL: `rediss://127.0.0.1:16379/0?db=0&username=u&password=${secret}` }, 'redis.url'],
+      [{ FRAUDSCORE_REGISTRY_URL: `https://svc:${secret}@sr:8443/apis/ccompat/v7` }, 'schemaRegistry.url'],
+      [{ FRAUDSCORE_REGISTRY_URL: `https://sr:8443/apis/ccompat/v7?password=${secret}` }, 'schemaRegistry.url'],
+      [{ FRAUDSCORE_KAFKA_BROKERS: `b0:9093,svc:${secret}@b1:9093` }, 'kafka.brokers.1'],
+      [{ FRAUDSCORE_KAFKA_BROKERS: `svc@b0:9093` }, 'kafka.brokers.0'],
+    ];
+    for (const [env, field] of cases) {
+      const found = problems(base, env);
+      const mine = found.filter((p) => p.startsWith(`${field}: no credentials in the address`));
+      assert.equal(mine.length, 1, `${JSON.stringify(env)}:\n${found.join('\n')}`);
+      assert.match(mine[0] ?? '', /password: \{ env: NAME \}/);
+      assert.ok(!found.join('\n').includes(secret), found.join('\n'));
+    }
+  });
+
+  it('accepts rediss:// and harmless Redis URL parameters', () => {
+    const topology = parseTopology(base, 't.yaml', { FRAUDSCORE_REDIS_URL: 'rediss://redis:6379/0?db=0' });
+    assert.equal(topology.redis.url, 'rediss://redis:6379/0?db=0');
   });
 
   it('enforces reviewAt <= blockAt', () => {

@@ -127,7 +127,7 @@ metrics: { port: 0 }
           {},
         ),
       (error: Error) =>
-        /schemaRegistry\.url: no credentials in the URL; use schemaRegistry\.username and schemaRegistry\.password/.test(
+        /schemaRegistry\.url: no credentials in the address \(found user:password@\).*schemaRegistry\.password: \{ env: NAME \}/.test(
           error.message,
         ) && !error.message.includes('hunter2'),
     );

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseTopology } from '../../../src/config/index.js';
+import {
+  measuredPeakRssMiB,
+  parseDockerfile,
+  repoPathInImage,
+  resolveIn,
+  measuredThroughput,
+  performanceRow,
+  quantityMiB,
+  renderVariant,
+  VARIANTS,
+  type Variant,
+} from '../../support/deploy.js';
+
+/**
+ * Requests, limits and the scaling threshold come from measurements (README, Performance) plus stated margins, and
+ * follow them: when a new measurement lands in the README, these fail until the manifests are re-derived.
+ */
+const readme = readFileSync('README.md', 'utf8');
+const ceil32 = (mib: number) => Math.ceil(mib / 32) * 32;
+
+describe("the README's measured figures, as these checks read them", () => {
+  it('parses the marked rows: worker peak RSS and end-to-end worker throughput', () => {
+    const table = (rss: string, throughput: string) =>
+      `## Performance\n\n| benchmark | command | latest figure | target |\n|---|---|---|---|\n` +
+      `| end-to-end worker throughput (decode → …) | x | ${throughput} (stage means …) | ≥ 20,000 events/s |\n` +
+      `| worker peak RSS | same | ${rss} | ≤ 200 MB |\n\n## Versions\n`;
+    assert.equal(measuredPeakRssMiB(table('**545 MiB**', '**9,300 events/s**')), 545);
+    assert.equal(measuredPeakRssMiB(table('**1.5 GiB**', '**9,300 events/s**')), 1536);
+    assert.ok(Math.abs(measuredPeakRssMiB(table('**190 MB**', '**9,300 events/s**')) - 181.2) < 0.1);
+    assert.equal(measuredThroughput(table('**545 MiB**', '**14,800 events/s**')), 14_800);
+    assert.equal(measuredThroughput(table('**545 MiB**', '**15.2k events/s**')), 15_200);
+    assert.throws(() => measuredPeakRssMiB(table('545 MiB', '**9,300 events/s**')), /no bold/);
+    assert.throws(() => performanceRow('## Performance\n| a | b |\n', 'worker peak RSS'), /no row starting/);
+  });
+
+  it('finds both figures in the README as it stands', () => {
+    assert.ok(measuredPeakRssMiB(readme) > 0);
+    assert.ok(measuredThroughput(readme) > 0);
+  });
+});
+
+for (const variant of Object.keys(VARIANTS) as Variant[]) {
+  describe(`Kubernetes, ${variant}: sized from the measurements`, () => {
+    const { statefulSet, container, scaledObject } = renderVariant(variant);
+    const annotations = statefulSet.metadata.annotations ?? {};
+
+    it('memory: request = stated peak, limit = peak + stated headroom (rounded up to 32 Mi)', () => {
+      const peak = quantityMiB(annotations['fraudscore.io/measured-peak-rss'] ?? '');
+      const headroom = Number(annotations['fraudscore.io/memory-headroom-percent']);
+      assert.ok(headroom >= 10, `a stated headroom of at least 10 % (${headroom})`);
+      assert.equal(quantityMiB(container.resources?.requests?.['memory'] ?? ''), ceil32(peak));
+      assert.equal(quantityMiB(container.resources?.limits?.['memory'] ?? ''), ceil32(peak * (1 + headroom / 100)));
+    });
+
+    it("memory: the README's measured peak RSS plus the headroom fits under the limit", () => {
+      const limit = quantityMiB(container.resources?.limits?.['memory'] ?? '');
+      const headroom = Number(annotations['fraudscore.io/memory-headroom-percent']);
+      const measured = measuredPeakRssMiB(readme);
+      assert.ok(
+        measured * (1 + headroom / 100) <= limit,
+        `README's worker peak RSS ${measured.toFixed(0)} MiB + ${headroom} % = ` +
+          `${(measured * (1 + headroom / 100)).toFixed(0)} MiB exceeds the limit ${limit} Mi: an OOM kill under load. ` +
+          `Set fraudscore.io/measured-peak-rss to the new figure and re-derive request and limit (deploy/k8s/secured/statefulset.yaml)`,
+      );
+      assert.ok(measured <= limit);
+    });
+
+    it('lagThreshold = stated per-worker throughput × stated backlog seconds; the throughput is not above the measured one', () => {
+      const throughput = Number(
+        scaledObject.metadata.annotations?.['fraudscore.io/worker-throughput-events-per-second'],
+      );
+      const backlog = Number(scaledObject.metadata.annotations?.['fraudscore.io/backlog-seconds-per-worker']);
+      assert.ok(throughput > 0 && backlog > 0 && backlog <= 120, `${throughput} events/s, ${backlog} s`);
+      const [trigger] = scaledObject.spec.triggers;
+      assert.equal(Number(trigger?.metadata['lagThreshold']), throughput * backlog);
+      const measured = measuredThroughput(readme);
+      assert.ok(
+        throughput <= measured,
+        `the threshold assumes ${throughput} events/s per worker but the README measures ${measured}: ` +
+          'KEDA would scale out too late; re-derive lagThreshold (deploy/k8s/secured/keda-scaledobject.yaml)',
+      );
+    });
+
+    it('replicas equal KEDA’s minReplicaCount; maxReplicaCount does not exceed the input partitions', () => {
+      assert.equal(statefulSet.spec.replicas, scaledObject.spec.minReplicaCount);
+      assert.ok(scaledObject.spec.minReplicaCount >= 1);
+      const image = parseDockerfile(readFileSync('deploy/compose/Dockerfile', 'utf8'));
+      const file = repoPathInImage(image, resolveIn(image.workdir, container.args?.[2] ?? '')) ?? '';
+      const topology = parseTopology(readFileSync(file, 'utf8'), file, {
+        FRAUDSCORE_KAFKA_BROKERS: 'k:1',
+        FRAUDSCORE_REGISTRY_URL: 'https://r/apis/ccompat/v7',
+        FRAUDSCORE_REDIS_URL: 'rediss://r:1',
+      });
+      assert.ok(scaledObject.spec.maxReplicaCount <= topology.topics.partitions);
+      assert.ok(scaledObject.spec.maxReplicaCount >= scaledObject.spec.minReplicaCount);
+    });
+  });
+}
