@@ -9,10 +9,7 @@ source "$HERE/env.sh"
 cd "$FRAUDSCORE_ROOT"
 STACK="$HERE/stack.sh"
 
-if [[ ! -d node_modules ]]; then
-  echo "demo: installing npm dependencies (npm ci) ..."
-  npm ci --no-audit --no-fund
-fi
+bash "$HERE/npm-deps.sh" demo
 npm run --silent build
 
 # shellcheck source=deploy/local/stop-on-exit.sh

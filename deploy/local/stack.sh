@@ -13,7 +13,8 @@
 #   deploy/local/stack.sh kafka-run <main class> [args...] any Kafka tool class on the stack's classpath
 #
 # Services: kafka registry redis (default: all); prometheus is optional, on its own: `up prometheus` (prometheus.sh).
-# Ports, state and cache dirs: see env.sh.
+# Ports, state and cache dirs: see env.sh. The registry keeps its schemas in a Kafka topic by default
+# (FRAUDSCORE_REGISTRY_STORAGE, env.sh): it starts after Kafka, stops before it.
 #
 # Exit codes: 0 ok; 1 a service failed to start/stop or a command failed; 2 usage error;
 #             3 (status) at least one service not running or not healthy.
@@ -248,6 +249,32 @@ kafka_healthy() {
 # ---------------------------------------------------------------- Apicurio Registry
 
 REGISTRY_CCOMPAT() { echo "http://127.0.0.1:$FRAUDSCORE_REGISTRY_PORT/apis/ccompat/v7"; }
+# KafkaSQL storage: the topic of the stack's broker that holds the registry's state (Apicurio creates it).
+REGISTRY_JOURNAL=_registry-journal
+registry_needs_kafka() { [[ $FRAUDSCORE_REGISTRY_STORAGE == kafkasql ]]; }
+
+# Apicurio would create its journal with the broker's default retention (7 days): older schemas would then be deleted
+# from Kafka, and gone after the next registry restart. So the journal is created (or altered) here, kept for ever,
+# once per Kafka state dir (a marker file beside the broker's data says it was done).
+registry_journal_ready() {
+  local d marker
+  d=$(svc_dir kafka)
+  marker="$d/registry-journal.retained"
+  [[ -f $marker ]] && return 0
+  local bootstrap=(--bootstrap-server "127.0.0.1:$FRAUDSCORE_KAFKA_PORT")
+  if [[ -d $d/data/$REGISTRY_JOURNAL-0 ]]; then
+    kafka_tool org.apache.kafka.tools.ConfigCommand "${bootstrap[@]}" --alter --entity-type topics \
+      --entity-name "$REGISTRY_JOURNAL" --add-config retention.ms=-1,retention.bytes=-1 >/dev/null ||
+      die "registry: could not set unlimited retention on journal topic $REGISTRY_JOURNAL"
+  else
+    # One partition: the journal is one ordered log, replayed in order at every start.
+    kafka_tool org.apache.kafka.tools.TopicCommand "${bootstrap[@]}" --create --if-not-exists \
+      --topic "$REGISTRY_JOURNAL" --partitions 1 --replication-factor 1 \
+      --config retention.ms=-1 --config retention.bytes=-1 --config cleanup.policy=delete >/dev/null ||
+      die "registry: could not create journal topic $REGISTRY_JOURNAL"
+  fi
+  touch "$marker"
+}
 
 registry_launch() {
   local d jar f
@@ -259,19 +286,24 @@ registry_launch() {
     [[ -f $f ]] && jar=$f && break
   done
   [[ -n $jar ]] || die "registry: no runnable jar under $APICURIO_HOME/app (run deploy/local/fetch.sh registry)"
+  local storage
+  case $FRAUDSCORE_REGISTRY_STORAGE in
+    # The journal topic holds every change in order; each start replays it, so ids come out the same.
+    kafkasql) storage=(-Dapicurio.storage.kind=kafkasql
+      -Dapicurio.kafkasql.bootstrap.servers="127.0.0.1:$FRAUDSCORE_KAFKA_PORT" -Dapicurio.kafkasql.topic="$REGISTRY_JOURNAL") ;;
+    file) storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 -Dapicurio.datasource.url="jdbc:h2:file:$d/h2/fraudscore") ;;
+    mem) storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 -Dapicurio.datasource.url=jdbc:h2:mem:fraudscore) ;;
+    *) die "registry: FRAUDSCORE_REGISTRY_STORAGE=$FRAUDSCORE_REGISTRY_STORAGE; expected kafkasql, file or mem" ;;
+  esac
   start_banner "$(log_file registry)"
   # Management interface pinned to loopback: by default Quarkus binds it to 0.0.0.0:9000.
-  # Storage: in-memory H2 by default, spelled out (it is also Apicurio's default): schemas vanish on
-  # restart and schema ids start again at 1, so whoever starts the registry registers them; `up`
-  # re-applies the compatibility rule. FRAUDSCORE_REGISTRY_STORAGE=file keeps them in an H2 file
-  # under the state dir instead, so ids survive a restart as with a production registry (fault drills).
-  local url=jdbc:h2:mem:fraudscore
-  [[ $FRAUDSCORE_REGISTRY_STORAGE == file ]] && url="jdbc:h2:file:$d/h2/fraudscore"
+  # Storage (env.sh): kafkasql by default, so that ids survive restarts as with a production registry; mem forgets
+  # every schema on restart and hands ids out again from 1, to whatever is registered first. `up` re-applies the
+  # default compatibility rule either way.
   (cd "$d" && exec setsid "$JAVA" "${REGISTRY_HEAP[@]}" -XX:+ExitOnOutOfMemoryError "$(marker registry)" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$FRAUDSCORE_REGISTRY_PORT" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$FRAUDSCORE_REGISTRY_MGMT_PORT" \
-    -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
-    -Dapicurio.datasource.url="$url" -Djava.io.tmpdir="$d" \
+    "${storage[@]}" -Djava.io.tmpdir="$d" \
     -Dquarkus.log.console.format='%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%c{3.}] (%t) %m%n' \
     -jar "$jar" >>"$(log_file registry)" 2>&1 </dev/null 8>&-) &
   echo $! >"$(pid_file registry)"
@@ -401,6 +433,15 @@ stop() { # svc signal
   fi
 }
 
+# Stops $SERVICES, the registry before Kafka: with KafkaSQL storage it writes to the broker until it exits.
+stop_in_order() { # signal
+  local s
+  for s in registry redis kafka; do
+    [[ " ${SERVICES[*]} " == *" $s "* ]] && stop "$s" "$1"
+  done
+  return 0
+}
+
 status_line() {
   local svc=$1 pid h=no
   if pid=$(pid_of "$svc"); then
@@ -444,16 +485,34 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" 
 cmd_up() {
   services_from_args "$@"
   lock_state
-  local s fetch=()
+  local s fetch=() first=() waited=()
   for s in "${SERVICES[@]}"; do
     [[ $s == redis ]] || need_java
     fetch+=("$s")
   done
   # Cheap when cached (checksum check only); downloads or installs on a fresh machine.
   FRAUDSCORE_FETCH_QUIET=1 bash "$HERE/fetch.sh" "${fetch[@]}" || die "fetch failed"
-  # Start everything first, then wait: the JVMs warm up in parallel (~2x faster on 2 cores).
-  for s in "${SERVICES[@]}"; do launch "$s"; done
-  await_all "${SERVICES[@]}"
+  # Start everything first, then wait: the JVMs warm up in parallel (~2x faster on 2 cores). Except a registry that
+  # keeps its state in Kafka: it reads its journal from the broker as it starts, so it starts once Kafka answers.
+  for s in "${SERVICES[@]}"; do
+    [[ $s == registry ]] && registry_needs_kafka || launch "$s"
+  done
+  if [[ " ${SERVICES[*]} " == *" registry "* ]] && registry_needs_kafka && ! pid_of registry >/dev/null; then
+    if [[ " ${SERVICES[*]} " == *" kafka "* ]]; then
+      await_all kafka
+      waited=(kafka)
+    elif ! pid_of kafka >/dev/null || ! kafka_healthy; then
+      die "registry: its storage (FRAUDSCORE_REGISTRY_STORAGE=kafkasql) is a topic of the stack's Kafka, which is not running; run '$0 up kafka registry'"
+    fi
+  fi
+  for s in "${SERVICES[@]}"; do
+    if [[ $s == registry ]] && registry_needs_kafka && ! pid_of registry >/dev/null; then
+      registry_journal_ready
+      launch registry
+    fi
+    [[ " ${waited[*]-} " == *" $s "* ]] || first+=("$s")
+  done
+  await_all "${first[@]}"
 }
 
 cmd_down() {
@@ -463,7 +522,7 @@ cmd_down() {
   done
   services_from_args "${args[@]+"${args[@]}"}"
   lock_state
-  for s in "${SERVICES[@]}"; do stop "$s" TERM; done
+  stop_in_order TERM
   if ((purge)); then
     case $FRAUDSCORE_STATE in
       / | "$HOME" | "$FRAUDSCORE_ROOT" | "") die "refusing to purge FRAUDSCORE_STATE=$FRAUDSCORE_STATE" ;;
@@ -508,7 +567,7 @@ cmd_restart() {
   local s
   (
     lock_state
-    for s in "${SERVICES[@]}"; do stop "$s" TERM; done
+    stop_in_order TERM
   )
   cmd_up "${SERVICES[@]}"
 }
@@ -517,8 +576,7 @@ cmd_kill() {
   [[ $# -gt 0 ]] || usage
   services_from_args "$@"
   lock_state
-  local s
-  for s in "${SERVICES[@]}"; do stop "$s" KILL; done
+  stop_in_order KILL
 }
 
 cmd_running() {

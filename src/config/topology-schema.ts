@@ -108,6 +108,12 @@ export const topologySchema = z
           .superRefine(refuseInlineCredentials('schemaRegistry')),
         username: z.string().min(1).optional(),
         password: secretRef.optional(),
+        // The subjects (by their topic's key under topics:) the pipeline may create and whose compatibility level it
+        // may raise. By default only those it writes: in production upstream teams own the input and labels subjects.
+        manageSubjects: z
+          .array(z.enum(['input', 'labels', 'output', 'deadLetter']))
+          .default(['output', 'deadLetter'])
+          .refine((roles) => new Set(roles).size === roles.length, 'each topic at most once'),
       })
       .strict(),
     redis: z

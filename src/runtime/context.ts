@@ -10,6 +10,7 @@ import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observa
 import { startObservabilityServer } from '../adapters/observability/http-server.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
+import { ensureSubjects, type SubjectSpec } from '../adapters/registry/subjects.js';
 import { createFeatureEngine } from '../core/features/engine.js';
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
@@ -21,23 +22,36 @@ import { Runner, type RunnerDeps } from './runner.js';
 import { createAlignment, createTimeReader } from './alignment.js';
 import { connecting } from './startup-errors.js';
 
-/** Registers every subject of the topology (topic-name strategy) with BACKWARD compatibility; returns output schema ids. */
+/**
+ * Makes every subject of the topology (topic-name strategy) fit for the pipeline: accepted at a level at least as strict
+ * as BACKWARD, raised when the topology lets it manage the subject, refused otherwise (subjects.ts); returns the output
+ * schema ids.
+ */
 export async function registerContractSchemas(
   serde: AvroSerde,
   topology: Topology,
+  options: { readonly log?: Logger; readonly env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<{ score: number; deadLetter: number }> {
-  const subjects: [string, ContractSchemaName][] = [
-    [`${topology.topics.input}-value`, 'transaction'],
-    [`${topology.topics.labels}-value`, 'label'],
-    [`${topology.topics.output}-value`, 'score'],
-    [`${topology.topics.deadLetter}-value`, 'dead-letter'],
-  ];
-  const ids: number[] = [];
-  for (const [subject, schema] of subjects) {
-    ids.push(await serde.register(subject, readContractSchema(schema)));
-    await serde.setCompatibility(subject, 'BACKWARD');
-  }
-  return { score: ids[2] as number, deadLetter: ids[3] as number };
+  const log = options.log ?? createLogger({ name: topology.name });
+  const { topics } = topology;
+  const managed = new Set<string>(topology.schemaRegistry.manageSubjects);
+  const spec = (role: keyof typeof topics & string, schema: ContractSchemaName, writes: boolean): SubjectSpec => ({
+    subject: `${String(topics[role])}-value`,
+    role,
+    schema: readContractSchema(schema),
+    writes,
+    managed: managed.has(role),
+  });
+  const [score, deadLetter] = await ensureSubjects(
+    { connection: registryConnection(topology, options.env), serde, log, needed: 'BACKWARD' },
+    [
+      spec('input', 'transaction', false),
+      spec('labels', 'label', false),
+      spec('output', 'score', true),
+      spec('deadLetter', 'dead-letter', true),
+    ],
+  );
+  return { score: score as number, deadLetter: deadLetter as number };
 }
 
 export function createRedis(
@@ -133,7 +147,9 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
 
   const serde = createAvroSerde(registryConnection(topology, env));
-  const schemaIds = await connecting('registry', topology, () => registerContractSchemas(serde, topology));
+  const schemaIds = await connecting('registry', topology, () =>
+    registerContractSchemas(serde, topology, { log, env }),
+  );
 
   // The session must outlive a whole batch window plus its commit even if a heartbeat is late.
   const sessionTimeout = Math.max(30_000, topology.batch.maxWaitMs + 15_000);
@@ -170,7 +186,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
       serde,
       initial: schemaIds,
       schemas: { score: readContractSchema('score'), deadLetter: readContractSchema('dead-letter') },
-      register: () => registerContractSchemas(serde, topology),
+      register: () => registerContractSchemas(serde, topology, { log, env }),
       log,
       clock,
     }),

@@ -1,34 +1,32 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import type { CompatibilityLevel } from '../../core/contract/compatibility.js';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { safeTypes } from './safe-types.js';
+import {
+  authorizationHeader,
+  registryRequest,
+  RegistryUnavailableError,
+  unexpected,
+  type RegistryConnection,
+} from './registry-http.js';
+
+export { RegistryUnavailableError, type RegistryConnection } from './registry-http.js';
 
 /** Confluent wire format: magic byte 0, a big-endian 4-byte schema id, then the Avro body. */
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
 
-export interface RegistryConnection {
-  /** Base of the Confluent-compatible API, e.g. http://127.0.0.1:18081/apis/ccompat/v7 */
-  readonly url: string;
-  readonly username?: string;
-  readonly password?: string;
-}
-
 export type DecodeResult =
   | { readonly ok: true; readonly schemaId: number; readonly value: Record<string, unknown> }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
 
-/** Raised when the registry itself cannot be reached: the batch is retried, the record is not at fault. */
-export class RegistryUnavailableError extends Error {
-  readonly retriable = true;
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RegistryUnavailableError';
-  }
-}
-
 export interface AvroSerde {
-  /** Registers (or finds) the schema under the subject and returns its id; schemas are cached by id afterwards. */
+  /**
+   * Registers (or finds) the schema under the subject and returns its id; schemas are cached by id afterwards. Only
+   * registers, as any Confluent producer does: the subject's compatibility level is left as it is (subjects.ts decides
+   * about levels). A registration the subject's level refuses throws, naming the subject and the registry's answer.
+   */
   register(subject: string, schema: object): Promise<number>;
   /** Encodes with a schema id obtained from register(); synchronous, no network. */
   encode(schemaId: number, value: unknown): Buffer;
@@ -46,8 +44,8 @@ export interface AvroSerde {
    * field type) gives WRONG_SCHEMA.
    */
   decodeSync(bytes: Buffer | null, reader?: object): DecodeResult;
-  /** Sets the subject's compatibility level (BACKWARD by default on the stack). */
-  setCompatibility(subject: string, level: 'BACKWARD' | 'FULL' | 'NONE' | 'FORWARD'): Promise<void>;
+  /** Sets the subject's own compatibility level. */
+  setCompatibility(subject: string, level: CompatibilityLevel): Promise<void>;
   /**
    * What the id means in the registry now, compared with `schema`: the same schema, another one, or none. Throws
    * RegistryUnavailableError when the registry does not answer. One HTTP request, never cached: it exists to notice a
@@ -85,9 +83,6 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   const fingerprints = new WeakMap<object, Buffer>();
   /** What ids meant before forgetIds(): the fallback for ids the registry no longer knows. */
   const forgotten = new Map<number, avro.Type>();
-  const authorization = auth
-    ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
-    : undefined;
 
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
@@ -117,7 +112,20 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
 
   const serde: AvroSerde = {
     async register(subject, schema) {
-      const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+      // Not the client library's register(): it refuses any subject whose level is not the one it was given
+      // (BACKWARD by default), so it cannot register under a subject an upstream team keeps at FULL.
+      const path = `/subjects/${encodeURIComponent(subject)}/versions`;
+      const response = await registryRequest(connection, 'POST', path, { schema: JSON.stringify(schema) });
+      const id = (response.body as { id?: unknown } | undefined)?.id;
+      if (response.status !== 200 || typeof id !== 'number') {
+        const name = (schema as { name?: unknown }).name;
+        throw new Error(
+          `registering schema ${String(name ?? '(unnamed)')} under subject ${subject} failed: ${unexpected('POST', path, response)}` +
+            (response.status === 409
+              ? ' (incompatible with the schemas the subject holds, at its compatibility level)'
+              : ''),
+        );
+      }
       types.set(id, avro.Type.forSchema(schema as avro.Schema, { typeHook: safeTypes }));
       return id;
     },
@@ -212,14 +220,11 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       }
     },
     async setCompatibility(subject, level) {
-      const response = await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...authorization },
-        body: JSON.stringify({ compatibility: level }),
-      });
-      if (!response.ok) {
+      const path = `/config/${encodeURIComponent(subject)}`;
+      const response = await registryRequest(connection, 'PUT', path, { compatibility: level });
+      if (response.status !== 200) {
         throw new RegistryUnavailableError(
-          `setting compatibility ${level} on subject ${subject} failed: HTTP ${response.status} ${await response.text()}`,
+          `setting compatibility ${level} on subject ${subject} failed: ${unexpected('PUT', path, response)}`,
         );
       }
     },
@@ -228,7 +233,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       try {
         // Short: a batch may wait for this answer, and a registry that hangs must not hold batches for long.
         response = await fetch(`${connection.url}/schemas/ids/${schemaId}`, {
-          headers: { ...authorization },
+          headers: authorizationHeader(connection),
           signal: AbortSignal.timeout(2_000),
         });
       } catch (error) {

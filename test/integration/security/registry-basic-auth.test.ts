@@ -113,7 +113,8 @@ describe('schema registry with HTTP basic auth (Apicurio 3.0.9)', () => {
   it('fails start-up with a message naming schemaRegistry.username when no credentials are configured', async () => {
     const { topology: secured, topics } = secureTopology(stack);
     topicsToDelete.push(...topics);
-    const topology: Topology = { ...secured, schemaRegistry: { url: secured.schemaRegistry.url } };
+    const { url, manageSubjects } = secured.schemaRegistry;
+    const topology: Topology = { ...secured, schemaRegistry: { url, manageSubjects } };
     const error = await startupError(topology, { ...process.env, ...stack.env });
     assert.ok(error instanceof StartupError, `got ${String(error)}`);
     assert.equal(error.code, StartupErrorCode.RegistryAuthentication);

@@ -65,13 +65,7 @@ describe('schema registry client: basic auth', () => {
     const expected = `Basic ${Buffer.from('fraudscore:p@ss:wörd', 'utf8').toString('base64')}`;
     assert.deepEqual(
       requests.map((r) => `${r.method} ${r.url.replace(/^\/apis\/ccompat\/v7/, '')}`),
-      [
-        'GET /config/probe-value',
-        'POST /subjects/probe-value/versions',
-        'PUT /config/probe-value',
-        'PUT /config/probe-value',
-        'GET /schemas/ids/7',
-      ],
+      ['POST /subjects/probe-value/versions', 'PUT /config/probe-value', 'GET /schemas/ids/7'],
     );
     for (const request of requests) {
       assert.equal(request.headers.authorization, expected, `${request.method} ${request.url}`);
@@ -80,7 +74,7 @@ describe('schema registry client: basic auth', () => {
 
   it('sends no Authorization header when no username is configured', async () => {
     const requests = await exercise({ url: base });
-    assert.ok(requests.length >= 4);
+    assert.ok(requests.length >= 3);
     for (const request of requests) assert.equal(request.headers.authorization, undefined);
   });
 
