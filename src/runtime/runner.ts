@@ -402,7 +402,10 @@ export class Runner {
   /** Takes the next batch; with alignment, only records whose features' inputs are all in the state. */
   private async take(n: number): Promise<ConsumedRecord[]> {
     const alignment = this.deps.alignment;
+    const epoch = this.epoch;
     const published = await this.withRetry('align', () => this.publishBounds());
+    // Rebalanced meanwhile: the queues are new, and the bounds read belong to the previous assignment.
+    if (epoch !== this.epoch) return [];
     const taken: WaitingRecord[] = selectBatch(
       this.queues,
       this.deps.labelsTopic,
@@ -518,10 +521,17 @@ export class Runner {
         if (batch.epoch !== this.epoch) return 'rebalanced';
         if (lease !== undefined && this.deps.clock() - this.lastHeartbeatMs > lease) return 'lapsed';
         this.committing = true;
+        // The fetch loop waits for this commit: say so when it takes far longer than a commit should.
+        const slow = setTimeout(
+          () =>
+            this.deps.log.warn({ batchId: batch.id }, 'commit still under way after 30 s; the fetch loop waits for it'),
+          30_000,
+        );
         try {
           const committed = await this.deps.sink.commitBatch(scored.outgoing, () => batch.epoch === this.epoch);
           return committed ? 'committed' : 'rebalanced';
         } finally {
+          clearTimeout(slow);
           this.committing = false;
           this.release();
         }
