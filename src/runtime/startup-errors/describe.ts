@@ -71,7 +71,10 @@ export function networkFailure(errors: readonly ErrorLike[]): NetworkFailure | u
     let code = typeof e.code === 'string' && e.code in NETWORK_CAUSES ? e.code : undefined;
     code ??= /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)\b/.exec(message)?.[1];
     if (!code && /\bConnection timeout\b/i.test(message)) code = 'ETIMEDOUT';
-    if (!code && /\bsocket hang up\b/i.test(message)) code = 'ECONNRESET';
+    // Node's http says "socket hang up"; fetch (undici) says "other side closed" with code UND_ERR_SOCKET.
+    if (!code && (/\bsocket hang up\b|\bother side closed\b/i.test(message) || e.code === 'UND_ERR_SOCKET')) {
+      code = 'ECONNRESET';
+    }
     if (code) return { code, cause: NETWORK_CAUSES[code] as string, error: e };
   }
   return undefined;
