@@ -1,0 +1,30 @@
+import type { Expectation } from './reference.js';
+
+/** The live metrics compared with the card's held-out expectation, by the names of fraudscore_eval_metric. */
+export const EXPECTED_METRICS = ['auc', 'average_precision', 'card_precision_at_100'] as const;
+export type ExpectedMetric = (typeof EXPECTED_METRICS)[number];
+
+export type Comparison =
+  | { readonly metric: string; readonly status: 'no-expectation' | 'insufficient-data'; readonly live?: number }
+  | {
+      readonly metric: string;
+      readonly status: 'within' | 'below' | 'above';
+      readonly live: number;
+      readonly expected: Expectation;
+    };
+
+/**
+ * Where a live metric falls against the held-out confidence interval. Below it is the usual alarm (the model looked
+ * better offline than it does online: leakage in training, or training/serving skew); above it is worth a look too
+ * (an easier population, or labels arriving selectively).
+ */
+export function compareWithExpectation(metric: string, live: number, expected: Expectation | undefined): Comparison {
+  if (!expected) return { metric, status: 'no-expectation', live };
+  if (!Number.isFinite(live)) return { metric, status: 'insufficient-data' };
+  const status = live < expected.lower ? 'below' : live > expected.upper ? 'above' : 'within';
+  return { metric, status, live, expected };
+}
+
+export function isMismatch(comparison: Comparison): boolean {
+  return comparison.status === 'below' || comparison.status === 'above';
+}
