@@ -20,6 +20,40 @@ const secretRef = z
   .strict()
   .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), 'give exactly one of `env` or `file`');
 
+/**
+ * Drift windows and delayed-label evaluation (README "Monitoring"). Every field has a default: a topology without
+ * this section monitors with them.
+ */
+const MONITORING_DEFAULTS = {
+  drift: { windowRecords: 10_000, windowMs: 3_600_000, minRecords: 1_000 },
+  evaluation: { horizonDays: 10, windowDays: 7, minLabelled: 200 },
+};
+const monitoringSchema = z
+  .object({
+    drift: z
+      .object({
+        // The rolling window: the most recent windowRecords records, none older than windowMs (worker clock).
+        windowRecords: z.number().int().min(300).max(1_000_000).default(MONITORING_DEFAULTS.drift.windowRecords),
+        windowMs: z.number().int().min(1_000).default(MONITORING_DEFAULTS.drift.windowMs),
+        // Below it: "insufficient data" (gauges absent). At least 300, so the KS p-value is defined (ks.ts).
+        minRecords: z.number().int().min(300).default(MONITORING_DEFAULTS.drift.minRecords),
+      })
+      .strict()
+      .refine((d) => d.minRecords <= d.windowRecords, { message: 'at most windowRecords', path: ['minRecords'] })
+      .default(MONITORING_DEFAULTS.drift),
+    evaluation: z
+      .object({
+        // A scoring day is final this many days after it ends: longer than the label delay, or frauds go missing.
+        horizonDays: z.number().int().min(1).max(120).default(MONITORING_DEFAULTS.evaluation.horizonDays),
+        // Live metrics pool the latest windowDays final days (the card's held-out split is 7 days).
+        windowDays: z.number().int().min(1).max(90).default(MONITORING_DEFAULTS.evaluation.windowDays),
+        minLabelled: z.number().int().min(1).default(MONITORING_DEFAULTS.evaluation.minLabelled),
+      })
+      .strict()
+      .default(MONITORING_DEFAULTS.evaluation),
+  })
+  .strict();
+
 export const topologySchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-", e.g. card-payments'),
@@ -106,10 +140,12 @@ export const topologySchema = z
       .refine((d) => d.reviewAt <= d.blockAt, { message: 'reviewAt must be <= blockAt', path: ['reviewAt'] }),
     serving: z.object({ batchP99Ms: z.number().positive() }).strict().default({ batchP99Ms: 100 }),
     metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port }).strict(),
+    monitoring: monitoringSchema.default(MONITORING_DEFAULTS),
   })
   .strict();
 
 export type Topology = z.infer<typeof topologySchema>;
+export type MonitoringSettings = Topology['monitoring'];
 export type SecretRef = z.infer<typeof secretRef>;
 
 /** JSON Schema for editors (`fraudscore topology schema`). */

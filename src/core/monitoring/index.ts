@@ -12,6 +12,13 @@ export { binCounts, binIndex, binnedReference, decileEdges, quantileSorted } fro
 export { psi } from './psi.js';
 export { KS_MIN_EFFECTIVE_SIZE, ksPValue, ksStatistic } from './ks.js';
 export {
+  DriftWindow,
+  SCORE_QUANTILES,
+  validateDriftPolicy,
+  type DriftSnapshot,
+  type DriftWindowPolicy,
+} from './drift-window.js';
+export {
   aucRoc,
   averagePrecision,
   cardPrecisionAtK,
