@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
 import { registerDemoCommand } from './demo.js';
+import { registerEvaluateCommand } from './evaluate.js';
 import { registerModelsCommand } from './models.js';
 import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerBackfillCommand(program);
+  registerEvaluateCommand(program);
 }

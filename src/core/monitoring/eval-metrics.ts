@@ -136,3 +136,15 @@ export function evaluationMetrics(rows: readonly LabelledPrediction[]): Evaluati
     fraudAmount,
   };
 }
+
+/** The figures of fraudscore_eval_metric, by its `metric` label. */
+export function liveMetricValues(m: EvaluationMetrics): Record<string, number> {
+  return {
+    auc: m.aucRoc,
+    average_precision: m.averagePrecision,
+    card_precision_at_100: m.cardPrecisionAt100,
+    alert_rate: m.alertRate,
+    recall_block: m.recallBlock,
+    recall_review: m.recallReview,
+  };
+}
