@@ -93,7 +93,9 @@ export class DelayedLabelJoin {
   /** Finalises every open day whose horizon ended at or before `watermarkMs`; returns the newly matured days. */
   advance(watermarkMs: number): MaturedDay[] {
     const horizonMs = this.policy.horizonDays * DAY_MS;
-    const ready = [...this.open.keys()].filter((day) => (day + 1) * DAY_MS + horizonMs <= watermarkMs).sort((a, b) => a - b);
+    const ready = [...this.open.keys()]
+      .filter((day) => (day + 1) * DAY_MS + horizonMs <= watermarkMs)
+      .sort((a, b) => a - b);
     const fresh: MaturedDay[] = [];
     for (const day of ready) {
       const rows = this.open.get(day) as Map<string, LoggedPrediction>;
