@@ -107,7 +107,7 @@ export interface EvaluationMetrics {
 export function evaluationMetrics(rows: readonly LabelledPrediction[]): EvaluationMetrics {
   const scores = rows.map((row) => row.score);
   const positives = rows.map((row) => row.isFraud);
-  const fraudAmount: Record<Decision, number> = { APPROVE: 0, REVIEW: 0, BLOCK: 0 };
+  const fraudCents: Record<Decision, number> = { APPROVE: 0, REVIEW: 0, BLOCK: 0 };
   let frauds = 0;
   let blocked = 0;
   let flaggedFrauds = 0;
@@ -118,7 +118,8 @@ export function evaluationMetrics(rows: readonly LabelledPrediction[]): Evaluati
     if (flagged) alerts++;
     if (row.isFraud) {
       frauds++;
-      fraudAmount[row.decision] += row.amount;
+      // In whole cents: the sum is then exact and independent of the order records arrived in.
+      fraudCents[row.decision] += Math.round(row.amount * 100);
       if (row.decision === 'BLOCK') blocked++;
       if (flagged) flaggedFrauds++;
     } else if (flagged) falseAlerts++;
@@ -133,7 +134,7 @@ export function evaluationMetrics(rows: readonly LabelledPrediction[]): Evaluati
     recallReview: frauds > 0 ? flaggedFrauds / frauds : Number.NaN,
     alertRate: rows.length > 0 ? alerts / rows.length : Number.NaN,
     falseAlerts,
-    fraudAmount,
+    fraudAmount: { APPROVE: fraudCents.APPROVE / 100, REVIEW: fraudCents.REVIEW / 100, BLOCK: fraudCents.BLOCK / 100 },
   };
 }
 

@@ -180,6 +180,7 @@ export function evaluationCharts(input: EvaluationReportInput): { byDay: string[
         xLabel: 'days after the scoring day ended',
         yLabel: metric,
         series: ageSeries,
+        formatX: (x) => String(x),
       }),
     );
   }
