@@ -148,6 +148,10 @@ export class Evaluator {
     if (latest !== undefined) state.latestMs = Math.max(state.latestMs ?? latest, latest);
     // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
     state.atEnd = batch.offsetLag() === '0';
+    this.options.metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
+    );
     this.partitions.set(key, state);
     if (latest !== undefined) this.maxSeenMs = Math.max(this.maxSeenMs, latest);
     const fresh = this.join.advance(this.watermark());
