@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { ensureTopics } from '../adapters/kafka/topics.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
@@ -80,6 +81,8 @@ export class Evaluator {
   async start(): Promise<void> {
     const { topology } = this.options;
     const topics = [topology.topics.output, topology.topics.labels];
+    // As the worker does at start-up (a local-stack convenience): the evaluator may start before the first score.
+    await ensureTopics(this.kafka, topics, topology.topics.partitions, [topology.topics.labels]);
     const admin = this.kafka.admin();
     await admin.connect();
     try {

@@ -120,6 +120,10 @@ describe('delayed-label evaluator (real Kafka)', () => {
 
   after(async () => {
     await deleteTopics([topology.topics.output, topology.topics.labels]);
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.deleteGroups([`${topology.consumerGroup}.evaluator`]).catch(() => undefined);
+    await admin.disconnect();
   });
 
   const log = createLogger({ name: 'evaluator-test', level: 'warn' });
