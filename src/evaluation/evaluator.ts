@@ -16,6 +16,7 @@ import {
   type Comparison,
 } from '../core/monitoring/expectations.js';
 import type { Expectation } from '../core/monitoring/reference.js';
+import type { ModelCard } from '../core/models/card.js';
 
 const DAY_MS = 86_400_000;
 
@@ -58,7 +59,7 @@ export class Evaluator {
   private consumer: Consumer | undefined;
   private readonly partitions = new Map<string, { latestMs: number | undefined; atEnd: boolean }>();
   private maxSeenMs = Number.NEGATIVE_INFINITY;
-  private readonly expectations = new Map<string, Readonly<Record<string, Expectation>> | null>();
+  private readonly cards = new Map<string, ModelCard | null>();
   private caughtUpResolve!: () => void;
   /** Resolves once every partition that had records at start has been read to its end. */
   readonly caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
@@ -190,7 +191,14 @@ export class Evaluator {
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
     for (const [modelVersion, live] of this.join.live()) {
       const values = liveMetricValues(live.metrics);
-      const expected = await this.expectationsOf(modelVersion);
+      const card = await this.cardOf(modelVersion);
+      const expected: Readonly<Record<string, Expectation>> | undefined = card?.monitoring?.expectations;
+      const test = card?.metrics.test;
+      const pointEstimates: Record<string, number | null | undefined> = {
+        auc: test?.aucRoc,
+        average_precision: test?.averagePrecision,
+        card_precision_at_100: test?.cardPrecisionAt100.mean,
+      };
       const enough = live.metrics.records >= minLabelled;
       out.push({
         modelVersion,
@@ -198,32 +206,37 @@ export class Evaluator {
         values,
         labelled: live.metrics.records,
         comparisons: EXPECTED_METRICS.map((metric) =>
-          compareWithExpectation(metric, enough ? (values[metric] ?? Number.NaN) : Number.NaN, expected?.[metric]),
+          compareWithExpectation(
+            metric,
+            enough ? (values[metric] ?? Number.NaN) : Number.NaN,
+            expected?.[metric],
+            pointEstimates[metric],
+          ),
         ),
       });
     }
     return out;
   }
 
-  private async expectationsOf(version: string): Promise<Readonly<Record<string, Expectation>> | null> {
-    if (!this.expectations.has(version)) {
+  private async cardOf(version: string): Promise<ModelCard | null> {
+    if (!this.cards.has(version)) {
       const { registry, name } = this.options.topology.model;
       const card = await openFsRegistry(registry)
         .show(name, version)
         .then((shown) => shown.card)
         .catch((error: unknown) => {
           this.options.log.warn({ version, err: (error as Error).message }, 'no card for this model version');
-          return undefined;
+          return null;
         });
       if (card && !card.monitoring?.expectations) {
         this.options.log.info(
           { model: `${name}@${version}` },
-          'model card has no held-out expectations (trained before them): no offline-online comparison',
+          'model card has no held-out intervals (trained before them): live figures shown beside its point estimates',
         );
       }
-      this.expectations.set(version, card?.monitoring?.expectations ?? null);
+      this.cards.set(version, card);
     }
-    return this.expectations.get(version) ?? null;
+    return this.cards.get(version) ?? null;
   }
 
   private async publish(): Promise<void> {

@@ -5,7 +5,13 @@ export const EXPECTED_METRICS = ['auc', 'average_precision', 'card_precision_at_
 export type ExpectedMetric = (typeof EXPECTED_METRICS)[number];
 
 export type Comparison =
-  | { readonly metric: string; readonly status: 'no-expectation' | 'insufficient-data'; readonly live?: number }
+  | {
+      readonly metric: string;
+      readonly status: 'no-expectation' | 'insufficient-data';
+      readonly live?: number;
+      /** The card's held-out point estimate, when it has one but no interval (cards older than the intervals). */
+      readonly cardValue?: number;
+    }
   | {
       readonly metric: string;
       readonly status: 'within' | 'below' | 'above';
@@ -18,8 +24,15 @@ export type Comparison =
  * better offline than it does online: leakage in training, or training/serving skew); above it is worth a look too
  * (an easier population, or labels arriving selectively).
  */
-export function compareWithExpectation(metric: string, live: number, expected: Expectation | undefined): Comparison {
-  if (!expected) return { metric, status: 'no-expectation', live };
+export function compareWithExpectation(
+  metric: string,
+  live: number,
+  expected: Expectation | undefined,
+  cardValue?: number | null,
+): Comparison {
+  if (!expected) {
+    return { metric, status: 'no-expectation', live, ...(typeof cardValue === 'number' ? { cardValue } : {}) };
+  }
   if (!Number.isFinite(live)) return { metric, status: 'insufficient-data' };
   const status = live < expected.lower ? 'below' : live > expected.upper ? 'above' : 'within';
   return { metric, status, live, expected };

@@ -75,7 +75,8 @@ export function comparisonText(c: Comparison): string {
   if (!('expected' in c)) {
     return c.status === 'insufficient-data'
       ? 'insufficient data'
-      : `${num(c.live ?? Number.NaN)} (the card has no held-out interval)`;
+      : `${num(c.live ?? Number.NaN)} (the card has no held-out interval` +
+          (c.cardValue !== undefined ? `; its held-out point estimate: ${num(c.cardValue)})` : ')');
   }
   const interval = `held-out ${num(c.expected.value)} [${num(c.expected.lower)}, ${num(c.expected.upper)}]`;
   const verdict = c.status === 'within' ? 'within' : `OUTSIDE (${c.status})`;
