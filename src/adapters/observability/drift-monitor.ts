@@ -1,6 +1,7 @@
 import {
   DriftWindow,
   SCORE_QUANTILES,
+  validateDriftPolicy,
   type DriftSnapshot,
   type DriftWindowPolicy,
 } from '../../core/monitoring/index.js';
@@ -49,6 +50,10 @@ export class DriftMonitor {
           'model card has no monitoring section (trained before reference distributions): no drift gauges for it',
         );
         continue;
+      }
+      const problems = validateDriftPolicy(options.policy, model.monitoring.score.sample.length);
+      if (problems.length > 0) {
+        options.log.warn({ model: `${model.name}@${model.version}`, problems }, 'drift window settings');
       }
       const window = new DriftWindow(model.monitoring, options.featureNames, options.policy);
       const untracked = options.featureNames.filter((name) => !window.trackedFeatures.includes(name));
@@ -99,7 +104,9 @@ export class DriftMonitor {
     }
     metrics.scorePsi.set({ model_version: version }, snapshot.scorePsi);
     metrics.scoreKsStatistic.set({ model_version: version }, snapshot.ks.statistic);
-    metrics.scoreKsPValue.set({ model_version: version }, snapshot.ks.pValue);
+    // NaN when the card's sample is too small for the implemented p-value (ks.ts): absent, not a number.
+    if (Number.isFinite(snapshot.ks.pValue)) metrics.scoreKsPValue.set({ model_version: version }, snapshot.ks.pValue);
+    else metrics.scoreKsPValue.remove({ model_version: version });
     for (const q of SCORE_QUANTILES) {
       metrics.scoreQuantile.set({ model_version: version, quantile: String(q) }, snapshot.quantiles[q]);
     }
