@@ -66,6 +66,39 @@ function refuseInlineCredentials(section: string) {
   };
 }
 const HOST_PORT = /^[^\s:,]+:\d{1,5}$/;
+/**
+ * Drift windows and delayed-label evaluation (README "Monitoring"). Every field has a default: a topology without
+ * this section monitors with them.
+ */
+const MONITORING_DEFAULTS = {
+  drift: { windowRecords: 10_000, windowMs: 3_600_000, minRecords: 1_000 },
+  evaluation: { horizonDays: 10, windowDays: 7, minLabelled: 200 },
+};
+const monitoringSchema = z
+  .object({
+    drift: z
+      .object({
+        // The rolling window: the most recent windowRecords records, none older than windowMs (worker clock).
+        windowRecords: z.number().int().min(300).max(1_000_000).default(MONITORING_DEFAULTS.drift.windowRecords),
+        windowMs: z.number().int().min(1_000).default(MONITORING_DEFAULTS.drift.windowMs),
+        // Below it: "insufficient data" (gauges absent). At least 300, so the KS p-value is defined (ks.ts).
+        minRecords: z.number().int().min(300).default(MONITORING_DEFAULTS.drift.minRecords),
+      })
+      .strict()
+      .refine((d) => d.minRecords <= d.windowRecords, { message: 'at most windowRecords', path: ['minRecords'] })
+      .default(MONITORING_DEFAULTS.drift),
+    evaluation: z
+      .object({
+        // A scoring day is final this many days after it ends: longer than the label delay, or frauds go missing.
+        horizonDays: z.number().int().min(1).max(120).default(MONITORING_DEFAULTS.evaluation.horizonDays),
+        // Live metrics pool the latest windowDays final days (the card's held-out split is 7 days).
+        windowDays: z.number().int().min(1).max(90).default(MONITORING_DEFAULTS.evaluation.windowDays),
+        minLabelled: z.number().int().min(1).default(MONITORING_DEFAULTS.evaluation.minLabelled),
+      })
+      .strict()
+      .default(MONITORING_DEFAULTS.evaluation),
+  })
+  .strict();
 
 export const topologySchema = z
   .object({
@@ -167,10 +200,12 @@ export const topologySchema = z
     serving: z.object({ batchP99Ms: z.number().positive() }).strict().default({ batchP99Ms: 100 }),
     metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port }).strict(),
     contract: contractSchema.optional(),
+    monitoring: monitoringSchema.default(MONITORING_DEFAULTS),
   })
   .strict();
 
 export type Topology = z.infer<typeof topologySchema>;
+export type MonitoringSettings = Topology['monitoring'];
 export type SecretRef = z.infer<typeof secretRef>;
 export type Contract = z.infer<typeof contractSchema>;
 

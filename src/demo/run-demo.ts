@@ -6,7 +6,9 @@ import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
 import type { SimulationOptions } from '../core/simulate/index.js';
 import { simulateToKafka } from '../simulate/index.js';
-import { createPipeline, createRedis } from '../runtime/context.js';
+import { createPipeline, createRedis, type PipelineContext } from '../runtime/context.js';
+import { evaluateToEnd } from '../evaluation/index.js';
+import { formatDrift, formatEvaluation } from './monitoring-summary.js';
 
 interface DemoProgress {
   readonly transactions: number;
@@ -112,7 +114,30 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   options.out.write(
     formatReport(report, `fraudscore demo ${runId} (model ${pipeline.model.name}@${pipeline.model.version})`),
   );
+  await printMonitoring(options, topology, pipeline, scores);
   if (!options.keep) await removeRunData(topology);
+}
+
+/** Drift of the served model and its delayed-label evaluation, read back from the topics as `fraudscore evaluate` would. */
+async function printMonitoring(
+  options: DemoOptions,
+  topology: Topology,
+  pipeline: PipelineContext,
+  scores: readonly LabelledScore[],
+): Promise<void> {
+  const model = `${pipeline.model.name}@${pipeline.model.version}`;
+  const lines = formatDrift(
+    model,
+    pipeline.drift.snapshots().get(pipeline.model.version),
+    Float64Array.from(scores.map((s) => s.score)),
+  );
+  options.out.write(`${lines.join('\n')}\n`);
+  const log = createLogger({ name: topology.name, level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'error' });
+  const evaluation = await evaluateToEnd({ topology, log }).catch((error: unknown) => {
+    options.out.write(`delayed labels   not evaluated: ${(error as Error).message}\n`);
+    return undefined;
+  });
+  if (evaluation) options.out.write(`${formatEvaluation(evaluation.input).join('\n')}\n\n`);
 }
 
 async function readScoresWithTruth(topology: Topology, expectedOutcomes: number): Promise<LabelledScore[]> {
@@ -183,7 +208,9 @@ async function removeRunData(topology: Topology): Promise<void> {
   await admin.deleteTopics({
     topics: [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
   });
-  await admin.deleteGroups([topology.consumerGroup, `${topology.consumerGroup}.reader`]).catch(() => undefined);
+  await admin
+    .deleteGroups([topology.consumerGroup, `${topology.consumerGroup}.reader`, `${topology.consumerGroup}.evaluator`])
+    .catch(() => undefined);
   await admin.disconnect();
   const redis = createRedis(topology);
   await redis.connect();

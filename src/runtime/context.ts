@@ -7,6 +7,7 @@ import { ensureTopics } from '../adapters/kafka/topics.js';
 import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
 import { createLogger, type Logger } from '../adapters/observability/logger.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
+import { DriftMonitor } from '../adapters/observability/drift-monitor.js';
 import { startObservabilityServer } from '../adapters/observability/http-server.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
@@ -76,6 +77,8 @@ export interface PipelineContext {
   readonly log: Logger;
   readonly metrics: PipelineMetrics;
   readonly metricsAddress: string;
+  /** The serving model's drift windows (the demo prints their last snapshot). */
+  readonly drift: DriftMonitor;
   readonly model: { name: string; version: string; featureSchemaVersion: string };
   /** Flushes, commits, leaves the group, closes every connection. */
   close(): Promise<void>;
@@ -195,6 +198,18 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   const alignment = await connecting('kafka', topology, () =>
     createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
   );
+  const drift = new DriftMonitor({
+    models: [model],
+    featureNames: engine.schema.names,
+    policy: {
+      maxRecords: topology.monitoring.drift.windowRecords,
+      maxAgeMs: topology.monitoring.drift.windowMs,
+      minRecords: topology.monitoring.drift.minRecords,
+    },
+    metrics,
+    log,
+    clock,
+  });
   const runner = new Runner({
     consumer,
     sink,
@@ -210,7 +225,10 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     clock,
     // Heartbeats go every 3 s; 5 s short of the session leaves room for one lost and the coordinator's clock.
     membershipLeaseMs: sessionTimeout - 5_000,
-    ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
+    onCommitted: (summary, batch) => {
+      drift.record(summary);
+      options.onCommitted?.(summary, batch);
+    },
   });
 
   const http = await startObservabilityServer({
@@ -235,6 +253,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     log,
     metrics,
     metricsAddress: http.address,
+    drift,
     model: { name: model.name, version: model.version, featureSchemaVersion: model.featureSchemaVersion },
     async close() {
       await runner.stop();

@@ -18,5 +18,11 @@ export async function loadServingModel(topology: Topology, featureSchema: Featur
     positiveClassIndex: card.output.positiveClassIndex,
     featureCount: card.input.features.length,
   });
-  return { name: card.name, version: card.version, featureSchemaVersion: card.featureSchemaVersion, scorer };
+  return {
+    name: card.name,
+    version: card.version,
+    featureSchemaVersion: card.featureSchemaVersion,
+    scorer,
+    ...(card.monitoring ? { monitoring: card.monitoring } : {}),
+  };
 }

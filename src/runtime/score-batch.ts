@@ -8,6 +8,7 @@ import { decide, type Decision, type DecisionPolicy } from '../core/scoring/deci
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import type { Scorer } from '../adapters/onnx/onnx-scorer.js';
+import type { MonitoringReference } from '../core/monitoring/reference.js';
 import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import type { OutputSchemaIds } from './output-schemas.js';
@@ -17,6 +18,8 @@ export interface ServingModel {
   readonly version: string;
   readonly featureSchemaVersion: string;
   readonly scorer: Scorer;
+  /** The card's drift references (absent on cards written before the trainer computed them). */
+  readonly monitoring?: MonitoringReference;
 }
 
 export interface BatchTopics {
@@ -48,6 +51,10 @@ export interface BatchSummary {
   readonly deadLetterReasons: Readonly<Record<string, number>>;
   readonly reasonCodes: Readonly<Record<string, number>>;
   readonly scores: Float64Array;
+  /** The model's input rows, row-major in the feature schema's order (scores[i] is row i): drift monitoring reads it. */
+  readonly features: Float32Array;
+  /** The model version that produced `scores`. */
+  readonly modelVersion: string;
   readonly stageMs: Readonly<Record<'decode' | 'features' | 'model' | 'encode', number>>;
 }
 
@@ -218,6 +225,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         deadLetterReasons,
         reasonCodes: reasonCodeCounts,
         scores: publishedScores,
+        features: matrix,
+        modelVersion: deps.model.version,
         stageMs: {
           decode: decodedAt - started,
           features: featuresAt - decodedAt,

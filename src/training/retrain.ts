@@ -274,7 +274,9 @@ function compare(
     'recorded',
     metricDiffs.length === 0 ? 'recorded' : `differs: ${metricDiffs.join(', ')}`,
   );
-  const cardDiffs = differingPaths(withoutProvenance(old), withoutProvenance(fresh));
+  // A card written before the trainer computed drift references lacks `monitoring`: new information, not a change.
+  const freshComparable = old.monitoring ? fresh : { ...fresh, monitoring: undefined };
+  const cardDiffs = differingPaths(withoutProvenance(old), withoutProvenance(freshComparable));
   row('rest of card.json', 'recorded', cardDiffs.length === 0 ? 'recorded' : `differs: ${cardDiffs.join(', ')}`);
   row('code commit', old.training.codeCommit, fresh.training.codeCommit, false);
   row('requirements.lock sha256', old.training.lockfileSha256, fresh.training.lockfileSha256, false);

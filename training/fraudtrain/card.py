@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from . import reference
+
 # Bumped when a field changes meaning or is removed; the registry refuses formats it does not know.
 CARD_FORMAT = 1
 # Same rules as src/core/models/card.ts: they become directory names in the registry and appear in name@version.
@@ -23,6 +25,14 @@ def check_name_version(name: str, version: str) -> None:
         raise ValueError("--version 'champion' is reserved; use another version")
 
 
+def add_monitoring(card: dict[str, Any], names: Any, train_features: Any, heldout: Any, heldout_scores: Any) -> None:
+    """The card's `monitoring` section (fraudtrain/reference.py): drift references and the held-out expectation of
+    the live metrics, seeded by the card's seed."""
+    seed = card["training"]["seed"]
+    expectations = reference.bootstrap_expectations(heldout, heldout_scores, seed)
+    card["monitoring"] = reference.monitoring_reference(names, train_features, heldout_scores, seed, expectations)
+
+
 def to_json(card: dict[str, Any]) -> bytes:
     # Sorted keys and a fixed layout: the card's bytes (and so its sha256 in the registry) depend only on content.
     return (json.dumps(card, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
@@ -37,6 +47,27 @@ def _fmt(value: Any) -> str:
 
 
 _METRIC_SETS = (("test", "test (out of time)"), ("testInTime", "test (in time, hashed)"), ("reference", "frozen reference"))
+
+
+def _monitoring_lines(monitoring: dict[str, Any] | None) -> list[str]:
+    if not monitoring:
+        return []
+    lines = [
+        "",
+        "## Monitoring",
+        "",
+        f"Reference distributions for drift: decile bins of {len(monitoring['features'])} features (training rows) and "
+        f"of the score ({monitoring['score']['rows']} rows, {len(monitoring['score']['sample'])} sampled for KS); "
+        f"PSI epsilon {monitoring['epsilon']:g}.",
+    ]
+    expectations = monitoring.get("expectations") or {}
+    if expectations:
+        lines += ["", "Held-out expectation of the live metrics:", "", "| metric | value | interval |",
+                  "| --- | ---: | --- |"]
+        for name, e in expectations.items():
+            lines.append(f"| {name} | {e['value']:.4f} | [{e['lower']:.4f}, {e['upper']:.4f}] |")
+        lines += ["", next(iter(expectations.values())).get("method", "")]
+    return lines
 
 
 def render_markdown(card: dict[str, Any]) -> str:
@@ -101,6 +132,7 @@ def render_markdown(card: dict[str, Any]) -> str:
             f"| [{b['lower']:.1f}, {b['upper']:.1f}) | {b['count']} | {_fmt(b['meanPredicted'])} | "
             f"{_fmt(b['observedRate'])} |"
         )
+    lines += _monitoring_lines(card.get("monitoring"))
     libs = ", ".join(f"{k} {v}" for k, v in training["libraries"].items())
     lines += [
         "",

@@ -238,6 +238,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "servingSlo": slo,
         "rollbackTarget": rollback,
     }
+    cards.add_monitoring(card, names, _features(table, names, masks[TRAIN]), table.frame[masks[TEST]], scores(x_test))
 
     args.out.mkdir(parents=True, exist_ok=True)
     _write_atomically(args.out / "model.onnx", model_bytes)

@@ -169,6 +169,23 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['model_version', 'metric'],
       registers: [registry],
     }),
+    evalFalseAlerts: new Gauge({
+      name: 'fraudscore_eval_false_alerts',
+      help: 'Genuine transactions flagged (REVIEW or BLOCK) over the pooled matured days',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    evalLatestMaturedDay: new Gauge({
+      name: 'fraudscore_eval_latest_matured_day_seconds',
+      help: 'Start (unix seconds, UTC) of the latest scoring day whose labels have matured, per model version',
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
+    evalOpenDays: new Gauge({
+      name: 'fraudscore_eval_open_days',
+      help: 'Scoring days still waiting for their labels to mature (the evaluator holds their predictions)',
+      registers: [registry],
+    }),
     consumerLag: new Gauge({
       name: 'fraudscore_consumer_lag_records',
       help: 'Records behind the end of each assigned partition, as of the last fetch',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDocsCommand } from './docs.js';
+import { registerEvaluateCommand } from './evaluate.js';
 import { registerModelsCommand } from './models.js';
 import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerSimulateCommand(program);
   registerBackfillCommand(program);
   registerDocsCommand(program);
+  registerEvaluateCommand(program);
 }

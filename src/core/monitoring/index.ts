@@ -1,8 +1,30 @@
 export {
   binnedReferenceSchema,
   DEFAULT_PSI_EPSILON,
+  expectationSchema,
   monitoringReferenceSchema,
   REFERENCE_SCORE_SAMPLE_SIZE,
   type BinnedReference,
+  type Expectation,
   type MonitoringReference,
 } from './reference.js';
+export { binCounts, binIndex, binnedReference, decileEdges, quantileSorted } from './binning.js';
+export { psi } from './psi.js';
+export { KS_MIN_EFFECTIVE_SIZE, ksPValue, ksStatistic } from './ks.js';
+export {
+  DriftWindow,
+  SCORE_QUANTILES,
+  validateDriftPolicy,
+  type DriftSnapshot,
+  type DriftWindowPolicy,
+} from './drift-window.js';
+export {
+  aucRoc,
+  averagePrecision,
+  cardPrecisionAtK,
+  evaluationMetrics,
+  type Decision,
+  type EvaluationMetrics,
+  type LabelledPrediction,
+} from './eval-metrics.js';
+export { compareWithExpectation, EXPECTED_METRICS, isMismatch, type Comparison } from './expectations.js';

@@ -32,6 +32,16 @@ export const binnedReferenceSchema = z
     'edges must be strictly ascending',
   );
 
+export const expectationSchema = z
+  .object({
+    value: z.number().min(0).max(1),
+    lower: z.number().min(0).max(1),
+    upper: z.number().min(0).max(1),
+    /** How the interval was made, e.g. "bootstrap over 7 held-out days, 1000 resamples, 95% percentile". */
+    method: z.string().min(1).optional(),
+  })
+  .refine((e) => e.lower <= e.value && e.value <= e.upper, 'lower <= value <= upper');
+
 export const monitoringReferenceSchema = z.object({
   /** Floor applied to every bin share of both distributions before PSI. */
   epsilon: z.number().positive().max(0.01),
@@ -44,7 +54,14 @@ export const monitoringReferenceSchema = z.object({
     /** Which rows the score reference was computed on, e.g. "test" (held-out period). */
     rows: z.string().min(1),
   }),
+  /**
+   * The held-out expectation of the live metrics: the trainer's point estimate on the held-out split and a
+   * confidence interval from a bootstrap over its days (metric names as in fraudscore_eval_metric: auc,
+   * average_precision, card_precision_at_100). Optional: cards may carry drift references only.
+   */
+  expectations: z.record(z.string(), expectationSchema).optional(),
 });
 
 export type BinnedReference = z.infer<typeof binnedReferenceSchema>;
+export type Expectation = z.infer<typeof expectationSchema>;
 export type MonitoringReference = z.infer<typeof monitoringReferenceSchema>;

@@ -1,0 +1,277 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { registryConnection, type Topology } from '../config/index.js';
+import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { ensureTopics } from '../adapters/kafka/topics.js';
+import { openFsRegistry } from '../adapters/model-registry/index.js';
+import type { Logger } from '../adapters/observability/logger.js';
+import type { PipelineMetrics } from '../adapters/observability/metrics.js';
+import { readContractSchema } from '../adapters/registry/contract-schemas.js';
+import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
+import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
+import { liveMetricValues, type Decision } from '../core/monitoring/eval-metrics.js';
+import {
+  compareWithExpectation,
+  EXPECTED_METRICS,
+  isMismatch,
+  type Comparison,
+} from '../core/monitoring/expectations.js';
+import type { Expectation } from '../core/monitoring/reference.js';
+import type { ModelCard } from '../core/models/card.js';
+
+const DAY_MS = 86_400_000;
+
+export interface EvaluatorOptions {
+  readonly topology: Topology;
+  readonly log: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Called with the days that matured after each fetched batch (the CLI rewrites the report then). */
+  readonly onMatured?: (days: readonly MaturedDay[]) => void;
+}
+
+/** The evaluator's view of one model version's live figures against its card. */
+export interface VersionStatus {
+  readonly modelVersion: string;
+  readonly days: readonly number[];
+  readonly values: Readonly<Record<string, number>>;
+  readonly labelled: number;
+  readonly comparisons: readonly Comparison[];
+}
+
+/**
+ * `fraudscore evaluate`: joins the output topic (logged predictions) with the labels topic by transaction id and
+ * evaluates each scoring day once its labels have matured (core/monitoring/evaluation.ts).
+ *
+ * Restart semantics: the evaluator commits no offsets at all. Its consumer group never has committed offsets, so every
+ * start reads both topics from the beginning of their retention and rebuilds the join; what it reports (gauges, the
+ * report files) is a function of the topics' contents up to its watermark, so a restart recomputes the same figures
+ * and never counts a record twice. Run one instance per topology (the join needs every partition).
+ *
+ * Watermark: a day is final when stream time has passed its end by the horizon. Stream time is the lowest of the
+ * latest event time (predictions) or report time (labels) seen on each partition that is not read to its end -- so a
+ * partition delivered days ahead of another (Kafka hands out backlogs in chunks) cannot finalise a day whose
+ * predictions are still unread -- and the latest time seen once every partition is read to its end.
+ */
+export class Evaluator {
+  readonly join: DelayedLabelJoin;
+  private readonly kafka: Kafka;
+  private readonly serde: AvroSerde;
+  private consumer: Consumer | undefined;
+  private readonly partitions = new Map<string, { latestMs: number | undefined; atEnd: boolean }>();
+  private maxSeenMs = Number.NEGATIVE_INFINITY;
+  private readonly cards = new Map<string, ModelCard | null>();
+  private caughtUpResolve!: () => void;
+  /** Resolves once every partition that had records at start has been read to its end. */
+  readonly caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
+
+  constructor(private readonly options: EvaluatorOptions) {
+    const { topology } = options;
+    const { horizonDays, windowDays } = topology.monitoring.evaluation;
+    if (horizonDays <= topology.features.labelDelayDays) {
+      throw new Error(
+        `monitoring.evaluation.horizonDays: ${horizonDays} days is not longer than the label delay ` +
+          `(features.labelDelayDays ${topology.features.labelDelayDays}); frauds reported late would count as ` +
+          `genuine. Set it above ${topology.features.labelDelayDays}.`,
+      );
+    }
+    this.join = new DelayedLabelJoin({ horizonDays, windowDays });
+    this.kafka = createKafka(topology, options.log, options.env ?? process.env);
+    this.serde = createAvroSerde(registryConnection(topology, options.env ?? process.env));
+  }
+
+  async start(): Promise<void> {
+    const { topology } = this.options;
+    const topics = [topology.topics.output, topology.topics.labels];
+    // As the worker does at start-up (a local-stack convenience): the evaluator may start before the first score.
+    await ensureTopics(this.kafka, topics, topology.topics.partitions, [topology.topics.labels]);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          this.partitions.set(`${topic}:${p.partition}`, { latestMs: undefined, atEnd: p.high === p.low });
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    this.checkCaughtUp();
+    this.consumer = this.kafka.consumer({
+      groupId: `${topology.consumerGroup}.evaluator`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 500,
+    });
+    await this.consumer.connect();
+    for (const topic of topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      // Never commits: see the class comment. kafkajs then starts every run from the beginning.
+      autoCommit: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  private async onBatch({ batch }: EachBatchPayload): Promise<void> {
+    const { topology } = this.options;
+    const isLabel = batch.topic === topology.topics.labels;
+    const reader = readContractSchema(isLabel ? 'label' : 'score');
+    await this.serde.prepare(batch.messages.map((m) => m.value));
+    let latest: number | undefined;
+    for (const message of batch.messages) {
+      const decoded = this.serde.decodeSync(message.value, reader);
+      if (!decoded.ok) continue;
+      const v = decoded.value;
+      if (isLabel) {
+        const reportedAtMs = Number(v['reported_at']);
+        this.join.addLabel({
+          transactionId: String(v['transaction_id']),
+          isFraud: v['is_fraud'] === true,
+          reportedAtMs,
+        });
+        latest = Math.max(latest ?? reportedAtMs, reportedAtMs);
+      } else {
+        const eventTimeMs = Number(v['event_time']);
+        const features = (v['features'] ?? {}) as Record<string, number>;
+        this.join.addPrediction({
+          transactionId: String(v['transaction_id']),
+          eventTimeMs,
+          score: Number(v['score']),
+          decision: v['decision'] as Decision,
+          modelVersion: String(v['model_version']),
+          customerId: message.key?.toString() ?? '',
+          amount: Number(features['amount'] ?? 0),
+        });
+        latest = Math.max(latest ?? eventTimeMs, eventTimeMs);
+      }
+    }
+    const key = `${batch.topic}:${batch.partition}`;
+    const state = this.partitions.get(key) ?? { latestMs: undefined, atEnd: false };
+    if (latest !== undefined) state.latestMs = Math.max(state.latestMs ?? latest, latest);
+    // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
+    state.atEnd = batch.offsetLag() === '0';
+    this.options.metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
+    );
+    this.partitions.set(key, state);
+    if (latest !== undefined) this.maxSeenMs = Math.max(this.maxSeenMs, latest);
+    const fresh = this.join.advance(this.watermark());
+    this.options.metrics.evalOpenDays.set(this.join.openDays().length);
+    if (fresh.length > 0) {
+      await this.publish();
+      this.options.log.info(
+        { days: fresh.map((d) => `${new Date(d.day * DAY_MS).toISOString().slice(0, 10)} ${d.modelVersion}`) },
+        'scoring days matured',
+      );
+      this.options.onMatured?.(fresh);
+    }
+    this.checkCaughtUp();
+  }
+
+  /** Stream time: see the class comment. */
+  watermark(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const state of this.partitions.values()) {
+      if (state.atEnd) continue;
+      lowest = Math.min(lowest, state.latestMs ?? Number.NEGATIVE_INFINITY);
+    }
+    return lowest === Number.POSITIVE_INFINITY ? this.maxSeenMs : lowest;
+  }
+
+  private checkCaughtUp(): void {
+    if ([...this.partitions.values()].every((state) => state.atEnd)) this.caughtUpResolve();
+  }
+
+  /** The live figures per model version, with their comparison to the card's held-out expectation. */
+  async status(): Promise<VersionStatus[]> {
+    const out: VersionStatus[] = [];
+    const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
+    for (const [modelVersion, live] of this.join.live()) {
+      const values = liveMetricValues(live.metrics);
+      const card = await this.cardOf(modelVersion);
+      const expected: Readonly<Record<string, Expectation>> | undefined = card?.monitoring?.expectations;
+      const test = card?.metrics.test;
+      const pointEstimates: Record<string, number | null | undefined> = {
+        auc: test?.aucRoc,
+        average_precision: test?.averagePrecision,
+        card_precision_at_100: test?.cardPrecisionAt100.mean,
+      };
+      const enough = live.metrics.records >= minLabelled;
+      out.push({
+        modelVersion,
+        days: live.days,
+        values,
+        labelled: live.metrics.records,
+        comparisons: EXPECTED_METRICS.map((metric) =>
+          compareWithExpectation(
+            metric,
+            enough ? (values[metric] ?? Number.NaN) : Number.NaN,
+            expected?.[metric],
+            pointEstimates[metric],
+          ),
+        ),
+      });
+    }
+    return out;
+  }
+
+  private async cardOf(version: string): Promise<ModelCard | null> {
+    if (!this.cards.has(version)) {
+      const { registry, name } = this.options.topology.model;
+      const card = await openFsRegistry(registry)
+        .show(name, version)
+        .then((shown) => shown.card)
+        .catch((error: unknown) => {
+          this.options.log.warn({ version, err: (error as Error).message }, 'no card for this model version');
+          return null;
+        });
+      if (card && !card.monitoring?.expectations) {
+        this.options.log.info(
+          { model: `${name}@${version}` },
+          'model card has no held-out intervals (trained before them): live figures shown beside its point estimates',
+        );
+      }
+      this.cards.set(version, card);
+    }
+    return this.cards.get(version) ?? null;
+  }
+
+  private async publish(): Promise<void> {
+    const { metrics } = this.options;
+    const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
+    for (const status of await this.status()) {
+      const version = { model_version: status.modelVersion };
+      const live = this.join.live().get(status.modelVersion);
+      if (!live) continue;
+      metrics.evalLabelled.set(version, status.labelled);
+      const latestDay = status.days[status.days.length - 1];
+      if (latestDay !== undefined) metrics.evalLatestMaturedDay.set(version, (latestDay * DAY_MS) / 1000);
+      for (const [metric, value] of Object.entries(status.values)) {
+        // Too few labelled records or an undefined figure (a single class): absent, not a number.
+        if (status.labelled >= minLabelled && Number.isFinite(value)) {
+          metrics.evalMetric.set({ ...version, metric }, value);
+        } else metrics.evalMetric.remove({ ...version, metric });
+      }
+      for (const [decision, amount] of Object.entries(live.metrics.fraudAmount)) {
+        metrics.evalFraudAmount.set({ ...version, decision }, amount);
+      }
+      metrics.evalFalseAlerts.set(version, live.metrics.falseAlerts);
+      for (const comparison of status.comparisons) {
+        if (comparison.status === 'no-expectation' || comparison.status === 'insufficient-data') {
+          metrics.evalOfflineMismatch.remove({ ...version, metric: comparison.metric });
+          continue;
+        }
+        metrics.evalOfflineMismatch.set({ ...version, metric: comparison.metric }, isMismatch(comparison) ? 1 : 0);
+        if (isMismatch(comparison)) {
+          this.options.log.warn(
+            { model_version: status.modelVersion, ...comparison },
+            'live metric outside the card’s held-out confidence interval',
+          );
+        }
+      }
+    }
+  }
+}

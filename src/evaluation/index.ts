@@ -1,0 +1,52 @@
+import type { Topology } from '../config/index.js';
+import type { Logger } from '../adapters/observability/logger.js';
+import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
+import type { EvaluationReportInput } from '../core/report/evaluation-report.js';
+import { Evaluator } from './evaluator.js';
+
+export { Evaluator, type VersionStatus } from './evaluator.js';
+export { writeEvaluationReport } from './report-files.js';
+
+/** The report's content from an evaluator's current state. */
+export async function reportInput(evaluator: Evaluator, topology: Topology, now: Date): Promise<EvaluationReportInput> {
+  return {
+    title: `fraudscore evaluation: ${topology.name} (${topology.topics.output} joined with ${topology.topics.labels})`,
+    generatedAt: now.toISOString(),
+    horizonDays: topology.monitoring.evaluation.horizonDays,
+    matured: evaluator.join.maturedDays(),
+    openDays: evaluator.join.openDays(),
+    offlineOnline: await evaluator.status(),
+  };
+}
+
+/**
+ * Reads both topics to their end as of now, evaluates every day that has matured, and stops: the batch form of
+ * `fraudscore evaluate`, for `fraudscore report evaluation` and the demo.
+ */
+export async function evaluateToEnd(options: {
+  topology: Topology;
+  log: Logger;
+  timeoutMs?: number;
+  metrics?: PipelineMetrics;
+}): Promise<{ input: EvaluationReportInput; evaluator: Evaluator }> {
+  const evaluator = new Evaluator({
+    topology: options.topology,
+    log: options.log,
+    metrics: options.metrics ?? createPipelineMetrics(options.topology.name),
+  });
+  await evaluator.start();
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    evaluator.caughtUp.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  await evaluator.stop();
+  if (timedOut) {
+    throw new Error(
+      `could not read ${options.topology.topics.output} and ${options.topology.topics.labels} to their end within ${timeoutMs / 1000} s`,
+    );
+  }
+  return { input: await reportInput(evaluator, options.topology, new Date()), evaluator };
+}
