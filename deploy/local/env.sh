@@ -18,8 +18,9 @@ FRAUDSCORE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Downloads: outside the repo so that `git clean -dfx` or a fresh clone does not cost a re-download.
 : "${FRAUDSCORE_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/fraudscore}"
 
-# Persistence (fault drills): Redis append-only file (no|yes) and registry storage (mem|file). Defaults: none.
-: "${FRAUDSCORE_REDIS_APPENDONLY:=no}"
+# Persistence: Redis append-only file (yes|no; default yes, appendfsync everysec: a restart keeps the feature state,
+# losing at most the last second, which the state's absorbed-offset marker detects) and registry storage (mem|file).
+: "${FRAUDSCORE_REDIS_APPENDONLY:=yes}"
 : "${FRAUDSCORE_REGISTRY_STORAGE:=mem}"
 
 # How long `up` waits for a service to become healthy before giving up.

@@ -10,7 +10,7 @@ import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observa
 import { startObservabilityServer } from '../adapters/observability/http-server.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
-import { createFeatureEngine } from '../core/features/engine.js';
+import { createFeatureEngine, featureStateHorizonMs } from '../core/features/engine.js';
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
 import { connectRedis, logRedisErrors } from '../adapters/redis/connect.js';
@@ -109,9 +109,13 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   const redis = createRedis(topology, env);
   opened.push(() => redis.disconnect());
 
+  const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
-    state: createRedisFeatureState(redis, { keyPrefix: topology.redis.keyPrefix }),
-    labelDelayMs: topology.features.labelDelayDays * 86_400_000,
+    state: createRedisFeatureState(redis, {
+      keyPrefix: topology.redis.keyPrefix,
+      horizonMs: featureStateHorizonMs(labelDelayMs),
+    }),
+    labelDelayMs,
   });
   // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
   const model = await loadServingModel(topology, engine.schema);

@@ -4,13 +4,14 @@ import type { Redis } from 'ioredis';
 import { createRedisFeatureState } from '../../../../src/adapters/redis/feature-state.js';
 import type { PositionedTransaction } from '../../../../src/core/contract/events.js';
 import { DAY_MS } from '../../../../src/core/features/definitions.js';
-import { createFeatureEngine } from '../../../../src/core/features/engine.js';
+import { createFeatureEngine, featureStateHorizonMs } from '../../../../src/core/features/engine.js';
 import { createMemoryFeatureState } from '../../../../src/core/features/memory-state.js';
 import { assertRowsIdentical, describeFeatureConformance } from '../../../support/feature-conformance.js';
 import { randomFeatureStream, runStream } from '../../../support/feature-random-stream.js';
 import { connectTestRedis, deleteKeys, uniqueKeyPrefix } from '../../../support/redis.js';
 
 const LABEL_DELAY_MS = 7 * DAY_MS;
+const HORIZON_MS = featureStateHorizonMs(LABEL_DELAY_MS);
 let redis: Redis;
 
 before(() => {
@@ -23,7 +24,7 @@ after(async () => {
 describeFeatureConformance('Redis state', () => {
   const keyPrefix = uniqueKeyPrefix('conformance');
   return Promise.resolve({
-    state: createRedisFeatureState(redis, { keyPrefix }),
+    state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
     cleanup: async () => {
       await deleteKeys(redis, keyPrefix);
     },
@@ -51,7 +52,10 @@ describe('Redis feature state', () => {
           stream.steps,
         );
         const online = await runStream(
-          createFeatureEngine({ state: createRedisFeatureState(redis, { keyPrefix }), labelDelayMs: LABEL_DELAY_MS }),
+          createFeatureEngine({
+            state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+            labelDelayMs: LABEL_DELAY_MS,
+          }),
           stream.steps,
         );
         assertRowsIdentical(memory, online, `seed ${seed}`);
@@ -71,7 +75,7 @@ describe('Redis feature state', () => {
     const ttlMs = 60 * DAY_MS;
     try {
       const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, ttlMs, trimEveryMs: DAY_MS }),
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, ttlMs, trimEveryMs: DAY_MS }),
         labelDelayMs: LABEL_DELAY_MS,
       });
       const start = Date.UTC(2024, 0, 1);
@@ -109,7 +113,10 @@ describe('Redis feature state', () => {
     const keyPrefix = uniqueKeyPrefix('concurrent');
     try {
       const workers = [0, 1].map(() =>
-        createFeatureEngine({ state: createRedisFeatureState(redis, { keyPrefix }), labelDelayMs: LABEL_DELAY_MS }),
+        createFeatureEngine({
+          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+          labelDelayMs: LABEL_DELAY_MS,
+        }),
       );
       const start = Date.UTC(2024, 0, 1);
       // Each worker owns one partition (its customers) and both hit the same ten terminals.
@@ -141,7 +148,7 @@ describe('Redis feature state', () => {
     const keyPrefix = uniqueKeyPrefix('noscript');
     try {
       const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix }),
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
         labelDelayMs: LABEL_DELAY_MS,
       });
       const start = Date.UTC(2024, 0, 1);
