@@ -20,6 +20,7 @@ import { OutputSchemas } from './output-schemas.js';
 import { Runner, type RunnerDeps } from './runner.js';
 import { createAlignment, createTimeReader } from './alignment.js';
 import { connecting } from './startup-errors.js';
+import { countingStateBehind, createStateCheck } from './state-check.js';
 
 /** Registers every subject of the topology (topic-name strategy) with BACKWARD compatibility; returns output schema ids. */
 export async function registerContractSchemas(
@@ -163,23 +164,26 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   opened.push(() => consumer.disconnect());
   await connecting('kafka', topology, () => consumer.connect());
 
-  const scoreBatch = createBatchScorer({
-    serde,
-    engine,
-    model,
-    decision: topology.decision,
-    topics: topology.topics,
-    // Checked against the registry while running: one that lost its state must not get outputs with stale ids.
-    outputSchemas: new OutputSchemas({
+  const scoreBatch = countingStateBehind(
+    createBatchScorer({
       serde,
-      initial: schemaIds,
-      schemas: { score: readContractSchema('score'), deadLetter: readContractSchema('dead-letter') },
-      register: () => registerContractSchemas(serde, topology),
-      log,
+      engine,
+      model,
+      decision: topology.decision,
+      topics: topology.topics,
+      // Checked against the registry while running: one that lost its state must not get outputs with stale ids.
+      outputSchemas: new OutputSchemas({
+        serde,
+        initial: schemaIds,
+        schemas: { score: readContractSchema('score'), deadLetter: readContractSchema('dead-letter') },
+        register: () => registerContractSchemas(serde, topology),
+        log,
+        clock,
+      }),
       clock,
     }),
-    clock,
-  });
+    metrics,
+  );
   const alignment = await connecting('kafka', topology, () =>
     createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
   );
@@ -190,6 +194,16 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     window: topology.batch,
     topics: [topology.topics.labels, topology.topics.input],
     labelsTopic: topology.topics.labels,
+    checkState: createStateCheck({
+      kafka,
+      redis,
+      keyPrefix: topology.redis.keyPrefix,
+      groupId: topology.consumerGroup,
+      inputTopic: topology.topics.input,
+      engine,
+      log,
+      metrics,
+    }),
     timeOf: createTimeReader(serde, topology.topics.labels),
     alignment,
     batchIdPrefix: `${topology.name}-${instanceId}-${clock().toString(36)}`,

@@ -41,6 +41,8 @@ export interface RunnerDeps {
    */
   readonly membershipLeaseMs?: number;
   readonly labelsTopic: string;
+  /** Checks the feature state against the group's committed offsets when partitions are assigned (state-check.ts). */
+  readonly checkState?: (assignment: Readonly<Record<string, number[]>>) => Promise<void>;
   /** Decodes arriving records (keeping the result on them) and returns each one's event time, if usable. */
   readonly timeOf: (records: ConsumedRecord[], topic: string) => Promise<(number | undefined)[]>;
   /** Event-time alignment across partitions and workers; without it, batches take records in arrival order. */
@@ -222,6 +224,12 @@ export class Runner {
       Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)),
     );
     for (const [key, queue] of this.queues) if (!assigned.has(key) && queue.size === 0) this.queues.delete(key);
+    await this.deps.checkState?.(assignment).catch((error: unknown) => {
+      this.deps.log.warn(
+        { err: (error as Error).message },
+        'could not check the feature state; batches still check it',
+      );
+    });
     if (!this.deps.alignment) return;
     // A partition with nothing to read is never fetched: say so, or it would hold every worker back.
     const caughtUp = await this.deps.alignment.caughtUp(assignment).catch((error: unknown) => {

@@ -53,7 +53,7 @@ export const RECORD_BATCH_LUA = `
 local prefix = ARGV[1]
 local ttl = ARGV[2]
 local horizon = tonumber(ARGV[3])
-local markerKey = prefix .. 'absorbed'
+local markerKey = prefix .. 'absorbed' -- absorbed-marker.ts: ABSORBED_KEY
 
 local progress = {}
 for partition, expected, from, to in string.gmatch(ARGV[4], '(%S+) (%S+) (%S+) (%S+)') do

@@ -161,7 +161,11 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
     }
   }
 
-  return { schema, retentionMs, featurize, ingestLabels };
+  function expectAbsorbed(partition: number, offset: number): void {
+    absorbed.set(partition, Math.max(absorbed.get(partition) ?? 0, offset));
+  }
+
+  return { schema, retentionMs, featurize, ingestLabels, expectAbsorbed };
 }
 
 function validateBatch(batch: readonly PositionedTransaction[]): void {

@@ -46,6 +46,12 @@ export interface FeatureEngine {
    * what it had absorbed is refused (FeatureStateBehindError) before anything is written.
    */
   featurize(batch: readonly PositionedTransaction[], consumed?: readonly ConsumedRange[]): Promise<FeatureRow[]>;
+  /**
+   * The state must have absorbed the input partition up to this offset (the consumer group's committed offset, known
+   * at partition assignment): the next write that consumes the partition is refused (FeatureStateBehindError) unless
+   * the state's marker is at least there.
+   */
+  expectAbsorbed(partition: number, offset: number): void;
   /** Record labels; a label only affects features of transactions at or after its reportedAtMs. Idempotent. */
   ingestLabels(labels: readonly LabelEvent[]): Promise<void>;
 }
