@@ -163,6 +163,9 @@ async function* mergedByEventTime(
         if (batch.length > 0) {
           yield batch;
           batch = [];
+          // Fetches may have completed while the consumer worked on the batch (their wake-up went to nobody): look
+          // again before waiting for more.
+          continue;
         }
         await reader.waitForProgress();
         continue;
@@ -199,6 +202,8 @@ async function* inArrivalOrder<T>(reader: TopicReader<T>, batchSize: number): As
       if (batch.length > 0) {
         yield batch;
         batch = [];
+        // As in mergedByEventTime: what arrived while the consumer worked is looked at before waiting.
+        continue;
       }
       await reader.waitForProgress();
     }

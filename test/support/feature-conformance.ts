@@ -314,18 +314,21 @@ export const conformanceCases: readonly ConformanceCase[] = [
       events(ev('u2', 'cu', 'tu', T0, 200)),
       events(ev('u1-late-retry', 'cu', 'tu', T0 - H + 1, 100, 0, { transactionId: 'u1' })),
       events(ev('u3', 'cu', 'tu', T0 + H, 400)),
-      events(ev('u1-reused', 'cu', 'tu', T0 + 4 * D, 800, 0, { transactionId: 'u1' })),
+      events(
+        ev('u1-reused', 'cu', 'tu', T0 + 4 * D, 800, 0, { transactionId: 'u1' }),
+        ev('u1-reused-retry', 'cu', 'tu', T0 + 4 * D, 800, 0, { transactionId: 'u1' }),
+      ),
       events(ev('u-term', 'cu2', 'tu', T0 + 8 * D, 100)),
     ],
     expect: {
       u2: { customer_nb_tx_1d: 2, customer_avg_amount_1d: 300 / 2 / 100 },
       u3: { customer_nb_tx_1d: 3, customer_avg_amount_1d: 700 / 3 / 100 },
-      // Beyond the horizon (1 day) a repeated id is a new transaction.
+      // Beyond the horizon (1 day) a repeated id is a new transaction, and the one its own retries repeat.
       'u1-reused': { customer_nb_tx_7d: 4, customer_avg_amount_7d: 1500 / 4 / 100 },
       // Its terminal window (T0 + 1d − 30d, T0 + 1d] holds u1, u2 and u3 once each: no duplicate reached the terminal.
       'u-term': { terminal_nb_tx_30d: 3 },
     },
-    duplicates: { 'u1-retry': 'u1', 'u1-late-retry': 'u1' },
+    duplicates: { 'u1-retry': 'u1', 'u1-late-retry': 'u1', 'u1-reused-retry': 'u1-reused' },
   },
   {
     name: 'a new record at a reused position (recreated topic) is not taken for a replay of the old one',

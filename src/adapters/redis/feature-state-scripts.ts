@@ -9,8 +9,9 @@
  *   P t:<terminal>  sorted set: member "<event time>:<transaction id>", score event time (adding a replay again
  *                   changes nothing)
  *   P f:<terminal>  sorted set: member "<reportedAt>:<transaction id>", score the transaction's event time
- *   P x:<tx>        string "<eventTime>:<reportedAt or empty>:<partition>:<offset>:<terminal>": the transaction index
- *                   labels join through, and the claim duplicate detection reads (first write wins)
+ *   P x:<tx>        string "<eventTime>:<reportedAt or empty>:<terminal>": the transaction index labels join through
+ *   P d:<tx>        string "<eventTime>:<partition>:<offset>": the claim duplicate detection reads (SET NX GET), the
+ *                   latest recording of the id that was no duplicate; TTL three duplicate horizons
  *   P absorbed      hash partition → next input offset the state has absorbed (no TTL): the marker a worker checks
  *   P p:<tx>        string "<reportedAt>": a fraud report waiting for its transaction
  *   P fraud-terminals  set of terminals with fraud reports: one SMISMEMBER per batch instead of one read per
@@ -28,7 +29,7 @@
  *   maintainedCount, then per maintained customer: its 1-based index above, trimBeforeMs,
  *   terminalCount, then per terminal: id, "<refresh 1|0> <trimBeforeMs>", "<record> <record> ..." (0-based indices
  *   into the records below),
- *   recordCount, "<time> <partition> <offset> <terminal index> ..." per record, then one transaction id per record.
+ *   recordCount, "<time> <partition> <offset> ..." per record, then one transaction id per record.
  * Records are in the order of the customers' binary records (customer after customer).
  * Numbers travel packed in space-separated strings: each separate argument costs the client about a microsecond
  * to encode, and a batch has thousands. Ids stay separate arguments (they may contain any byte).
@@ -37,8 +38,8 @@
  *  1. The absorbed-offset marker (hash P absorbed, field = partition, value = next offset to absorb): if any
  *     partition's marker is missing or below what the writer expects, return {'behind', partition, marker, expected}
  *     having written nothing.
- *  2. Claim each transaction id (SET x:<tx> NX GET): a record whose id is held by another position with an event time
- *     within the duplicate horizon is a duplicate, and steps 3 and 4 skip it.
+ *  2. Claim each transaction id (SET d:<tx> NX GET): a record whose id is held by another position with an event time
+ *     within the duplicate horizon is a duplicate, and steps 3 and 4 skip it; one beyond the horizon takes the claim.
  *  3. Append customer records; trim the maintained customers (lazily: reads never look below the cutoffs).
  *  4. Add terminal members and trim every terminal of the batch at its cutoff (on every write, as the memory state
  *     does: a terminal count is answered by the backend, so both must hold the same entries); refresh TTLs when asked.
@@ -46,7 +47,8 @@
  * Returns {'ok', record, "<partition>:<offset>", ...} with the duplicates (0-based record indices).
  *
  * Redis calls are the other cost (each one a few microseconds from Lua), so the script makes few per record:
- * one APPEND per customer, one SET NX GET per transaction, one ZADD and two ZREMRANGEBYSCORE per terminal, one MGET
+ * one APPEND per customer, one SET NX GET (claim) and one SET NX (label index) per transaction, one ZADD and two
+ * ZREMRANGEBYSCORE per terminal, one MGET
  * for pending reports. Needs Redis 7.0 or later (SET with both NX and GET).
  */
 export const RECORD_BATCH_LUA = `
@@ -92,41 +94,31 @@ local recordCount = tonumber(ARGV[i])
 local packed = ARGV[i + 1]
 local idsAt = i + 2
 
-local terminalIds = {}
-for g = 1, terminals do
-  terminalIds[g] = ARGV[terminalsAt + 1 + (g - 1) * 3]
-end
-
--- Claims. Recorded transactions without an earlier claim may join a waiting report (below).
+-- Claims: one key per transaction id, "<time>:<partition>:<offset>" of its latest recording that was no duplicate.
 local duplicate = {}
 local result = { 'ok' }
 local times = {}
-local newIds = {}
-local newTimes = {}
-local newTerminals = {}
+local claimTtl = tostring(3 * horizon)
 local k = 0
-for time, partition, offset, terminal in string.gmatch(packed, '(%S+) (%S+) (%S+) (%S+)') do
-  local tx = ARGV[idsAt + k]
-  local terminalId = terminalIds[tonumber(terminal) + 1]
+for time, partition, offset in string.gmatch(packed, '(%S+) (%S+) (%S+)') do
+  local claimKey = prefix .. 'd:' .. ARGV[idsAt + k]
+  local claim = time .. ':' .. partition .. ':' .. offset
   times[k] = time
-  local first = redis.call('SET', prefix .. 'x:' .. tx,
-    time .. '::' .. partition .. ':' .. offset .. ':' .. terminalId, 'NX', 'PX', ttl, 'GET')
-  if not first then
-    newIds[#newIds + 1] = tx
-    newTimes[#newTimes + 1] = time
-    newTerminals[#newTerminals + 1] = terminalId
-  else
+  local first = redis.call('SET', claimKey, claim, 'NX', 'PX', claimTtl, 'GET')
+  if first and first ~= claim then
     local a = string.find(first, ':', 1, true)
     local b = string.find(first, ':', a + 1, true)
-    local c = string.find(first, ':', b + 1, true)
-    local d = string.find(first, ':', c + 1, true)
-    local firstPartition = string.sub(first, b + 1, c - 1)
-    local firstOffset = string.sub(first, c + 1, d - 1)
-    if (firstPartition ~= partition or firstOffset ~= offset)
-        and math.abs(tonumber(time) - tonumber(string.sub(first, 1, a - 1))) <= horizon then
+    local firstPartition = string.sub(first, a + 1, b - 1)
+    local firstOffset = string.sub(first, b + 1)
+    if firstPartition == partition and firstOffset == offset then
+      -- The same record again (a replayed batch).
+    elseif math.abs(tonumber(time) - tonumber(string.sub(first, 1, a - 1))) <= horizon then
       duplicate[k] = true
       result[#result + 1] = k
       result[#result + 1] = firstPartition .. ':' .. firstOffset
+    else
+      -- The id reused beyond the horizon: a new transaction, which later repeats are measured against.
+      redis.call('SET', claimKey, claim, 'PX', claimTtl)
     end
   end
   k = k + 1
@@ -181,7 +173,10 @@ for m = 1, maintained do
   end
 end
 
--- Terminals.
+-- Terminals. Recorded transactions, for the pending-report join below.
+local newIds = {}
+local newTimes = {}
+local newTerminals = {}
 for g = 1, terminals do
   local at = terminalsAt + 1 + (g - 1) * 3
   local terminal = ARGV[at]
@@ -192,9 +187,17 @@ for g = 1, terminals do
   for record in string.gmatch(ARGV[at + 2], '%S+') do
     local r = tonumber(record)
     if not duplicate[r] then
+      local time = times[r]
+      local tx = ARGV[idsAt + r]
       -- The terminal holds each (time, id) once: adding a replay again changes nothing.
-      members[#members + 1] = times[r]
-      members[#members + 1] = times[r] .. ':' .. ARGV[idsAt + r]
+      members[#members + 1] = time
+      members[#members + 1] = time .. ':' .. tx
+      -- The first recording of an id indexes it for labels (first write wins) and may join a waiting report.
+      if redis.call('SET', prefix .. 'x:' .. tx, time .. '::' .. terminal, 'NX', 'PX', ttl) then
+        newIds[#newIds + 1] = tx
+        newTimes[#newTimes + 1] = time
+        newTerminals[#newTerminals + 1] = terminal
+      end
     end
   end
   -- unpack() is bounded by Lua's C stack: add in slices.
@@ -230,16 +233,12 @@ for from = 1, #newIds, 500 do
       local time = newTimes[n]
       local terminal = newTerminals[n]
       local fraudKey = prefix .. 'f:' .. terminal
-      local indexKey = prefix .. 'x:' .. tx
-      local entry = redis.call('GET', indexKey)
-      local a = string.find(entry, ':', 1, true)
-      local b = string.find(entry, ':', a + 1, true)
       redis.call('DEL', keys[n - from + 1])
       redis.call('ZADD', fraudKey, time, at .. ':' .. tx)
       redis.call('PEXPIRE', fraudKey, ttl)
       redis.call('SADD', prefix .. 'fraud-terminals', terminal)
       redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
-      redis.call('SET', indexKey, time .. ':' .. at .. string.sub(entry, b), 'KEEPTTL')
+      redis.call('SET', prefix .. 'x:' .. tx, time .. ':' .. at .. ':' .. terminal, 'PX', ttl)
     end
   end
 end
@@ -268,11 +267,9 @@ for i = 3, #ARGV, 2 do
   if entry then
     local a = string.find(entry, ':', 1, true)
     local b = string.find(entry, ':', a + 1, true)
-    local c = string.find(entry, ':', b + 1, true)
-    local d = string.find(entry, ':', c + 1, true)
     local time = string.sub(entry, 1, a - 1)
     local known = string.sub(entry, a + 1, b - 1)
-    local terminal = string.sub(entry, d + 1)
+    local terminal = string.sub(entry, b + 1)
     if known == '' or tonumber(reported) < tonumber(known) then
       local fraudKey = prefix .. 'f:' .. terminal
       if known ~= '' then
@@ -282,7 +279,7 @@ for i = 3, #ARGV, 2 do
       redis.call('PEXPIRE', fraudKey, ttl)
       redis.call('SADD', prefix .. 'fraud-terminals', terminal)
       redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
-      redis.call('SET', indexKey, time .. ':' .. reported .. string.sub(entry, b), 'KEEPTTL')
+      redis.call('SET', indexKey, time .. ':' .. reported .. ':' .. terminal, 'KEEPTTL')
     end
   else
     local pendingKey = prefix .. 'p:' .. tx

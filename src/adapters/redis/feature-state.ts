@@ -137,13 +137,13 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         const refresh = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
         args.push(terminal.terminalId, `${refresh} ${terminal.trimBeforeMs}`, terminal.records.join(' '));
       }
-      const { records, transactionIds, recordTerminal } = write;
+      const { records, transactionIds } = write;
       let packed = '';
       for (let k = 0; k < transactionIds.length; k++) {
         const at = k * CUSTOMER_RECORD_WIDTH;
         packed +=
           `${records[at + CUSTOMER_FIELD_EVENT_TIME]!} ${records[at + CUSTOMER_FIELD_PARTITION]!} ` +
-          `${records[at + CUSTOMER_FIELD_OFFSET]!} ${recordTerminal[k]!} `;
+          `${records[at + CUSTOMER_FIELD_OFFSET]!} `;
       }
       args.push(String(transactionIds.length), packed, ...transactionIds);
       const reply = (await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args))) as (

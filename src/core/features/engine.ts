@@ -288,14 +288,12 @@ function buildWrite(
       trimBeforeMs: oldest - plan.customerReachMs - latenessMarginMs,
     };
   }
-  const recordTerminal = new Int32Array(batch.length);
   const terminals: TerminalAppend[] = new Array<TerminalAppend>(groups.terminals.ids.length);
   for (let g = 0; g < terminals.length; g++) {
     const terminalRecords: number[] = [];
     let oldest = Infinity;
     for (const index of groups.terminals.members[g]!) {
       const tx = batch[index]!;
-      recordTerminal[recordAt[index]!] = g;
       if (groups.firstOccurrence[index] === 1) terminalRecords.push(recordAt[index]!);
       if (tx.eventTimeMs < oldest) oldest = tx.eventTimeMs;
     }
@@ -311,7 +309,6 @@ function buildWrite(
     write: {
       records,
       transactionIds,
-      recordTerminal,
       duplicateHorizonMs: DUPLICATE_HORIZON_MS,
       customers,
       terminals,

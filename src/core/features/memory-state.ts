@@ -290,9 +290,9 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * Transaction id → its first recording (event time, partition, offset), for duplicate detection: what the Redis
- * backend reads from its `x:` key with SET NX GET. Entries are dropped in recording order once their event time is
- * more than two duplicate horizons behind the newest event (the engine asks about one horizon).
+ * Transaction id → its claim (event time, partition, offset of its latest recording that was no duplicate), for
+ * duplicate detection: what the Redis backend keeps in its `d:` keys. Entries are dropped in recording order once
+ * their event time is more than two duplicate horizons behind the newest event.
  */
 class ClaimIndex {
   private readonly byId = new Map<string, number>();
@@ -306,7 +306,7 @@ class ClaimIndex {
     return this.byId.size;
   }
 
-  /** Null when the record is the first of its id (or the first itself, replayed); else the first's position. */
+  /** Null when the record takes (or already holds: a replay) the claim; else the claim's position. */
   claim(
     id: string,
     time: number,
@@ -315,24 +315,25 @@ class ClaimIndex {
     horizonMs: number,
   ): { partition: number; offset: number } | null {
     const slot = this.byId.get(id);
-    if (slot === undefined) {
-      this.byId.set(id, this.ids.length);
-      this.ids.push(id);
-      this.times.push(time);
-      this.partitions.push(partition);
-      this.offsets.push(offset);
-      return null;
+    if (slot !== undefined) {
+      const claimed = { partition: this.partitions[slot]!, offset: this.offsets[slot]! };
+      if (claimed.partition === partition && claimed.offset === offset) return null;
+      if (Math.abs(time - this.times[slot]!) <= horizonMs) return claimed;
     }
-    const firstPartition = this.partitions[slot]!;
-    const firstOffset = this.offsets[slot]!;
-    if (firstPartition === partition && firstOffset === offset) return null;
-    if (Math.abs(time - this.times[slot]!) > horizonMs) return null;
-    return { partition: firstPartition, offset: firstOffset };
+    // New, or the id reused beyond the horizon: this recording is what later repeats are measured against.
+    this.byId.set(id, this.ids.length);
+    this.ids.push(id);
+    this.times.push(time);
+    this.partitions.push(partition);
+    this.offsets.push(offset);
+    return null;
   }
 
   evictOlderThan(cutoff: number): void {
     while (this.head < this.ids.length && this.times[this.head]! < cutoff) {
-      this.byId.delete(this.ids[this.head]!);
+      const id = this.ids[this.head]!;
+      // An id that took a newer claim keeps it.
+      if (this.byId.get(id) === this.head) this.byId.delete(id);
       this.head++;
     }
     // Compact once the dropped prefix is half the arrays; slots in the map are array indices, so shift them too.

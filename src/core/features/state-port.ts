@@ -80,11 +80,11 @@ export interface StateWrite {
   readonly records: Float64Array;
   /** transactionIds[k] is the transaction id of record k. */
   readonly transactionIds: readonly string[];
-  /** recordTerminal[k] is the index into `terminals` of record k's terminal. */
-  readonly recordTerminal: Int32Array;
   /**
-   * A record whose transaction id the state already holds from another position, with an event time at most this far
-   * from it, is a duplicate: it is not stored anywhere, and recordBatch reports it with the first position.
+   * A record whose transaction id the state holds a claim for (the latest recording of the id that was no duplicate)
+   * from another position, with an event time at most this far from it, is a duplicate: it is not stored anywhere,
+   * and recordBatch reports it with the claim's position. Beyond the horizon the record takes the claim. Claims are
+   * kept at least two horizons of event time behind the newest event.
    */
   readonly duplicateHorizonMs: number;
   /** One entry per distinct customer of the batch, in `records` order. Appending is not idempotent; reads deduplicate. */

@@ -11,7 +11,6 @@ function write(id: string, terminalId: string, eventTimeMs: number, trimBeforeMs
   return {
     records,
     transactionIds: [id],
-    recordTerminal: Int32Array.of(0),
     duplicateHorizonMs: DAY_MS,
     customers: [{ customerId: `c-${terminalId}`, records, from: 0, to: 1, trimBeforeMs }],
     terminals: [{ terminalId, records: [0], trimBeforeMs }],
@@ -30,7 +29,6 @@ function terminalWrite(
   return {
     records,
     transactionIds: transactions.map((tx) => tx.transactionId),
-    recordTerminal: new Int32Array(transactions.length),
     duplicateHorizonMs: DAY_MS,
     customers: [],
     terminals: [{ terminalId, records: transactions.map((_, k) => k), trimBeforeMs }],
