@@ -331,6 +331,18 @@ export const conformanceCases: readonly ConformanceCase[] = [
     duplicates: { 'u1-retry': 'u1', 'u1-late-retry': 'u1', 'u1-reused-retry': 'u1-reused' },
   },
   {
+    name: 'of two records with one id in a batch, the earlier in log order is the first, whatever their customers',
+    steps: [
+      events(
+        ev('v-other', 'cv1', 'tv', T0, 100),
+        ev('v1', 'cv2', 'tv', T0, 100, 0, { transactionId: 'v-dup' }),
+        ev('v1-retry', 'cv1', 'tv', T0, 100, 0, { transactionId: 'v-dup' }),
+      ),
+    ],
+    expect: { v1: { customer_nb_tx_1d: 1 }, 'v-other': { customer_nb_tx_1d: 1 } },
+    duplicates: { 'v1-retry': 'v1' },
+  },
+  {
     name: 'a new record at a reused position (recreated topic) is not taken for a replay of the old one',
     steps: [
       events(ev('r-old', 'cr', 'tr', T0 - 10 * D, 12_345, 0, { offset: 7 })),

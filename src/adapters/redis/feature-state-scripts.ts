@@ -29,8 +29,8 @@
  *   maintainedCount, then per maintained customer: its 1-based index above, trimBeforeMs,
  *   terminalCount, then per terminal: id, "<refresh 1|0> <trimBeforeMs>", "<record> <record> ..." (0-based indices
  *   into the records below),
- *   recordCount, "<time> <partition> <offset> ..." per record, then one transaction id per record.
- * Records are in the order of the customers' binary records (customer after customer).
+ *   recordCount, "<time> <partition> <offset> <record> ..." per record in log order (<record>: its 0-based index in
+ *   the customers' binary records, customer after customer), then the transaction ids in the same (log) order.
  * Numbers travel packed in space-separated strings: each separate argument costs the client about a microsecond
  * to encode, and a batch has thousands. Ids stay separate arguments (they may contain any byte).
  *
@@ -99,9 +99,13 @@ local duplicate = {}
 local result = { 'ok' }
 local times = {}
 local claimTtl = tostring(3 * horizon)
-local k = 0
-for time, partition, offset in string.gmatch(packed, '(%S+) (%S+) (%S+)') do
-  local claimKey = prefix .. 'd:' .. ARGV[idsAt + k]
+local idOf = {}
+local n = 0
+for time, partition, offset, record in string.gmatch(packed, '(%S+) (%S+) (%S+) (%S+)') do
+  local k = tonumber(record)
+  idOf[k] = ARGV[idsAt + n]
+  n = n + 1
+  local claimKey = prefix .. 'd:' .. idOf[k]
   local claim = time .. ':' .. partition .. ':' .. offset
   times[k] = time
   local first = redis.call('SET', claimKey, claim, 'NX', 'PX', claimTtl, 'GET')
@@ -121,15 +125,14 @@ for time, partition, offset in string.gmatch(packed, '(%S+) (%S+) (%S+)') do
       redis.call('SET', claimKey, claim, 'PX', claimTtl)
     end
   end
-  k = k + 1
 end
-if k ~= recordCount then
-  return redis.error_reply('record batch: ' .. k .. ' packed records for ' .. recordCount .. ' ids')
+if n ~= recordCount then
+  return redis.error_reply('record batch: ' .. n .. ' packed records for ' .. recordCount .. ' ids')
 end
 
 -- Customers: append the batch's records, less duplicates.
 local customerKeys = {}
-k = 0
+local k = 0
 for c = 1, customers do
   local key = prefix .. 'c:' .. ARGV[customerAt + (c - 1) * 2]
   local records = ARGV[customerAt + (c - 1) * 2 + 1]
@@ -188,7 +191,7 @@ for g = 1, terminals do
     local r = tonumber(record)
     if not duplicate[r] then
       local time = times[r]
-      local tx = ARGV[idsAt + r]
+      local tx = idOf[r]
       -- The terminal holds each (time, id) once: adding a replay again changes nothing.
       members[#members + 1] = time
       members[#members + 1] = time .. ':' .. tx

@@ -137,15 +137,18 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         const refresh = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
         args.push(terminal.terminalId, `${refresh} ${terminal.trimBeforeMs}`, terminal.records.join(' '));
       }
-      const { records, transactionIds } = write;
+      const { records, transactionIds, logOrder } = write;
       let packed = '';
-      for (let k = 0; k < transactionIds.length; k++) {
+      const ids: string[] = new Array<string>(logOrder.length);
+      for (let j = 0; j < logOrder.length; j++) {
+        const k = logOrder[j]!;
         const at = k * CUSTOMER_RECORD_WIDTH;
         packed +=
           `${records[at + CUSTOMER_FIELD_EVENT_TIME]!} ${records[at + CUSTOMER_FIELD_PARTITION]!} ` +
-          `${records[at + CUSTOMER_FIELD_OFFSET]!} `;
+          `${records[at + CUSTOMER_FIELD_OFFSET]!} ${k} `;
+        ids[j] = transactionIds[k]!;
       }
-      args.push(String(transactionIds.length), packed, ...transactionIds);
+      args.push(String(ids.length), packed, ...ids);
       const reply = (await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args))) as (
         string | number
       )[];
@@ -159,7 +162,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         const [partition, offset] = String(reply[i + 1]).split(':');
         duplicates.push({ record: Number(reply[i]), first: { partition: Number(partition), offset: Number(offset) } });
       }
-      return { duplicates };
+      return { duplicates: duplicates.sort((a, b) => a.record - b.record) };
     },
 
     async readBatch(read: StateRead): Promise<StateSnapshot> {

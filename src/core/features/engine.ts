@@ -309,6 +309,7 @@ function buildWrite(
     write: {
       records,
       transactionIds,
+      logOrder: recordAt,
       duplicateHorizonMs: DUPLICATE_HORIZON_MS,
       customers,
       terminals,

@@ -190,8 +190,9 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
   function claimAll(write: StateWrite): { duplicates: DuplicateRecord[]; mask: Uint8Array | null } {
     const duplicates: DuplicateRecord[] = [];
     let mask: Uint8Array | null = null;
-    const { records, transactionIds } = write;
-    for (let k = 0; k < transactionIds.length; k++) {
+    const { records, transactionIds, logOrder } = write;
+    for (let j = 0; j < logOrder.length; j++) {
+      const k = logOrder[j]!;
       const at = k * CUSTOMER_RECORD_WIDTH;
       const first = claims.claim(
         transactionIds[k]!,
@@ -205,6 +206,7 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
         duplicates.push({ record: k, first });
       }
     }
+    duplicates.sort((a, b) => a.record - b.record);
     return { duplicates, mask };
   }
 

@@ -81,6 +81,11 @@ export interface StateWrite {
   /** transactionIds[k] is the transaction id of record k. */
   readonly transactionIds: readonly string[];
   /**
+   * The record indices in log order (the batch's order, across customers): claims are taken in this order, so that of
+   * two records with one id in a batch the earlier in log order is the first occurrence.
+   */
+  readonly logOrder: Int32Array;
+  /**
    * A record whose transaction id the state holds a claim for (the latest recording of the id that was no duplicate)
    * from another position, with an event time at most this far from it, is a duplicate: it is not stored anywhere,
    * and recordBatch reports it with the claim's position. Beyond the horizon the record takes the claim. Claims are

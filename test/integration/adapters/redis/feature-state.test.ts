@@ -109,6 +109,26 @@ describe('Redis feature state', () => {
     }
   });
 
+  it('derives the TTL of its keys from the label delay (d = 90 days outlives a fixed 60-day TTL)', async () => {
+    const keyPrefix = uniqueKeyPrefix('ttl');
+    try {
+      const labelDelayMs = 90 * DAY_MS;
+      const horizonMs = featureStateHorizonMs(labelDelayMs);
+      assert.equal(horizonMs, (30 + 90 + 1 + 90 + 1) * DAY_MS);
+      const engine = createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs }),
+        labelDelayMs,
+      });
+      await engine.featurize([tx('ttl-1', 'c', 't', Date.UTC(2024, 0, 1), 0)]);
+      for (const key of [`${keyPrefix}c:c`, `${keyPrefix}t:t`, `${keyPrefix}x:ttl-1`]) {
+        const pttl = await redis.pttl(key);
+        assert.ok(pttl > horizonMs && pttl <= horizonMs + DAY_MS + 3_600_000, `${key} has PTTL ${pttl}`);
+      }
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
   it('keeps terminal counts exact when two workers record the same terminals concurrently', async () => {
     const keyPrefix = uniqueKeyPrefix('concurrent');
     try {

@@ -11,6 +11,7 @@ function write(id: string, terminalId: string, eventTimeMs: number, trimBeforeMs
   return {
     records,
     transactionIds: [id],
+    logOrder: Int32Array.of(0),
     duplicateHorizonMs: DAY_MS,
     customers: [{ customerId: `c-${terminalId}`, records, from: 0, to: 1, trimBeforeMs }],
     terminals: [{ terminalId, records: [0], trimBeforeMs }],
@@ -29,6 +30,7 @@ function terminalWrite(
   return {
     records,
     transactionIds: transactions.map((tx) => tx.transactionId),
+    logOrder: Int32Array.from(transactions, (_, k) => k),
     duplicateHorizonMs: DAY_MS,
     customers: [],
     terminals: [{ terminalId, records: transactions.map((_, k) => k), trimBeforeMs }],
