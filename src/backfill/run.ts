@@ -127,7 +127,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     positiveRows: table.counts.positives,
     splits: { train: table.counts.train, valid: table.counts.valid, test: table.counts.test },
     eventsRead,
-    duplicatesSkipped: duplicates,
+    ...(duplicates > 0 ? { duplicatesSkipped: duplicates } : {}),
     labelsRead: labels.labels,
     fraudLabelsRead: labels.fraudLabels,
     table: {
