@@ -103,14 +103,19 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 const keyPrefix = `fs-bench:${randomUUID().slice(0, 8)}:`;
-const redisState = createRedisFeatureState(redis, { keyPrefix, ttlMs: 2 * 60 * 60 * 1000 });
+const redisState = createRedisFeatureState(redis, {
+  keyPrefix,
+  horizonMs: 2 * 60 * 60 * 1000,
+  ttlMs: 2 * 60 * 60 * 1000,
+});
 /** Time inside each port call, to split featurize() into its two round trips and the engine's own work. */
 const portMs = { record: [] as number[], read: [] as number[] };
 const timedState: FeatureStatePort = {
   async recordBatch(write) {
     const t0 = performance.now();
-    await redisState.recordBatch(write);
+    const result = await redisState.recordBatch(write);
     portMs.record.push(performance.now() - t0);
+    return result;
   },
   async readBatch(read) {
     const t0 = performance.now();

@@ -18,11 +18,14 @@ FRAUDSCORE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Downloads: outside the repo so that `git clean -dfx` or a fresh clone does not cost a re-download.
 : "${FRAUDSCORE_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/fraudscore}"
 
-# Persistence. Redis append-only file (no|yes; default no: tests own their data).
-# Registry storage: kafkasql (default) keeps schemas in a topic of the stack's broker, as Confluent's registry does, so
-# schema ids stay what the records in Kafka say after a restart of either service; file keeps them in an H2 file in
-# the state dir (the fault drills); mem forgets them on every restart (ids start again at 1).
-: "${FRAUDSCORE_REDIS_APPENDONLY:=no}"
+# Persistence. Redis append-only file (yes|no; default yes, appendfsync everysec: a restart keeps the feature state,
+# losing at most the last second, which the state's absorbed-offset marker detects). Registry storage: kafkasql
+# (default) keeps schemas in a topic of the stack's broker, as Confluent's registry does, so schema ids stay what the
+# records in Kafka say after a restart of either service; file keeps them in an H2 file in the state dir (the fault
+# drills); mem forgets them on every restart (ids start again at 1).
+: "${FRAUDSCORE_REDIS_APPENDONLY:=yes}"
+# everysec: a crash loses at most the last second (detected, see above); the fault drills use always (nothing lost).
+: "${FRAUDSCORE_REDIS_APPENDFSYNC:=everysec}"
 : "${FRAUDSCORE_REGISTRY_STORAGE:=kafkasql}"
 
 # How long `up` waits for a service to become healthy before giving up.

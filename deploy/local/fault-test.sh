@@ -18,6 +18,9 @@ export FRAUDSCORE_REGISTRY_MGMT_PORT=${FRAUDSCORE_DRILL_REGISTRY_MGMT_PORT:-2808
 export FRAUDSCORE_REDIS_PORT=${FRAUDSCORE_DRILL_REDIS_PORT:-26379}
 export FRAUDSCORE_STATE=${FRAUDSCORE_DRILL_STATE:-"$(cd "$HERE/../.." && pwd)/.fraudscore/drill-stack"}
 export FRAUDSCORE_REGISTRY_STORAGE=file
+# Redis is SIGKILLed by the drills: every write fsynced, so a kill loses no absorbed state (everysec could lose the
+# last second, which the worker detects and then waits for `fraudscore state rebuild`, a drill of its own).
+export FRAUDSCORE_REDIS_APPENDFSYNC=always
 # Derived from the ports above by env.sh, never inherited from a development shell.
 unset FRAUDSCORE_KAFKA_BROKERS FRAUDSCORE_REGISTRY_URL FRAUDSCORE_REDIS_URL
 # shellcheck source=deploy/local/env.sh

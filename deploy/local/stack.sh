@@ -333,7 +333,7 @@ redis_launch() {
   # file on (fsync every second, in the state dir), so that the feature state survives a restart (fault drills).
   # --bind is needed: without a config file Redis listens on all interfaces.
   local aof=(--appendonly no)
-  [[ $FRAUDSCORE_REDIS_APPENDONLY == yes ]] && aof=(--appendonly yes --appendfsync everysec)
+  [[ $FRAUDSCORE_REDIS_APPENDONLY == yes ]] && aof=(--appendonly yes --appendfsync "$FRAUDSCORE_REDIS_APPENDFSYNC")
   redis-server --port "$FRAUDSCORE_REDIS_PORT" --bind 127.0.0.1 --save '' "${aof[@]}" \
     --daemonize yes --pidfile "$(pid_file redis)" --logfile "$(log_file redis)" --dir "$d" >/dev/null 8>&- ||
     die "redis: redis-server refused to start; see $(log_file redis)"

@@ -21,3 +21,4 @@ export type { InputFormat } from './record-parsers.js';
 export { EVENT_COLUMNS, LABEL_COLUMNS } from './record-parsers.js';
 export { BackfillInputError, BackfillOptionError } from './errors.js';
 export { splitOf, splitBucket, type Split } from './split.js';
+export { rebuildState, type RebuildOptions, type RebuildResult } from './rebuild.js';

@@ -24,6 +24,8 @@ export interface KafkaSourceOptions {
   readonly nowMs?: number;
   /** Records held per partition before its fetches pause (see TopicReader). */
   readonly maxBufferedPerPartition?: number;
+  /** Per partition, stop below this offset instead of the high watermark (see TopicReader). */
+  readonly untilOffsets?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -50,9 +52,7 @@ export function kafkaTransactionSource(options: KafkaSourceOptions): Transaction
     kafka: options.kafka,
     topic: options.topic,
     decoder: transactionDecoder(options.serde, options.nowMs),
-    ...(options.maxBufferedPerPartition !== undefined
-      ? { maxBufferedPerPartition: options.maxBufferedPerPartition }
-      : {}),
+    ...readerLimits(options),
   });
   return {
     name: `topic:${options.topic}`,
@@ -68,14 +68,24 @@ export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource {
     kafka: options.kafka,
     topic: options.topic,
     decoder: labelDecoder(options.serde),
-    ...(options.maxBufferedPerPartition !== undefined
-      ? { maxBufferedPerPartition: options.maxBufferedPerPartition }
-      : {}),
+    ...readerLimits(options),
   });
   return {
     name: `topic:${options.topic}`,
     batches: (batchSize) => inArrivalOrder(reader, batchSize),
     fingerprint: () => reader.fingerprint(),
+  };
+}
+
+function readerLimits(options: KafkaSourceOptions): {
+  maxBufferedPerPartition?: number;
+  untilOffsets?: ReadonlyMap<number, number>;
+} {
+  return {
+    ...(options.maxBufferedPerPartition !== undefined
+      ? { maxBufferedPerPartition: options.maxBufferedPerPartition }
+      : {}),
+    ...(options.untilOffsets !== undefined ? { untilOffsets: options.untilOffsets } : {}),
   };
 }
 
@@ -153,6 +163,9 @@ async function* mergedByEventTime(
         if (batch.length > 0) {
           yield batch;
           batch = [];
+          // Fetches may have completed while the consumer worked on the batch (their wake-up went to nobody): look
+          // again before waiting for more.
+          continue;
         }
         await reader.waitForProgress();
         continue;
@@ -189,6 +202,8 @@ async function* inArrivalOrder<T>(reader: TopicReader<T>, batchSize: number): As
       if (batch.length > 0) {
         yield batch;
         batch = [];
+        // As in mergedByEventTime: what arrived while the consumer worked is looked at before waiting.
+        continue;
       }
       await reader.waitForProgress();
     }

@@ -27,6 +27,11 @@ export interface BackfillManifest {
   readonly positiveRows: number;
   readonly splits: { readonly train: number; readonly valid: number; readonly test: number };
   readonly eventsRead: number;
+  /**
+   * Events left out as duplicates (a transaction id repeated within the duplicate horizon, docs/features.md); absent
+   * when there were none, so that the manifests of duplicate-free inputs keep their bytes (model cards record them).
+   */
+  readonly duplicatesSkipped?: number;
   readonly labelsRead: number;
   readonly fraudLabelsRead: number;
   readonly table: InputFingerprint & { readonly columns: readonly string[] };

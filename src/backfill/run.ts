@@ -69,6 +69,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const progress = createProgress(options.progress ?? false);
   let eventsRead = 0;
   let rowCount = 0;
+  let duplicates = 0;
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
   let table: TableSummary;
   try {
@@ -81,6 +82,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         const t = batch[i]!.eventTimeMs;
         if (t < window.eventMin) window.eventMin = t;
         if (t > window.eventMax) window.eventMax = t;
+        // A duplicate (a transaction id repeated within the horizon) gets no row, as it gets no score online.
+        if (rows[i]!.duplicateOf !== undefined) {
+          duplicates++;
+          continue;
+        }
         if (t >= fromMs && t < toMs) {
           if (t < window.rowMin) window.rowMin = t;
           if (t > window.rowMax) window.rowMax = t;
@@ -121,6 +127,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     positiveRows: table.counts.positives,
     splits: { train: table.counts.train, valid: table.counts.valid, test: table.counts.test },
     eventsRead,
+    ...(duplicates > 0 ? { duplicatesSkipped: duplicates } : {}),
     labelsRead: labels.labels,
     fraudLabelsRead: labels.fraudLabels,
     table: {

@@ -47,6 +47,11 @@ export interface TopicReaderOptions<T> {
   readonly maxBufferedPerPartition?: number;
   /** Give up when no fetch has made progress for this long (a broker that went away would otherwise hang the run). */
   readonly stallTimeoutMs?: number;
+  /**
+   * Per partition, read only below this offset instead of the high watermark (a state rebuild stops at the consumer
+   * group's committed offsets: what the workers have absorbed). A partition not listed is read to its high watermark.
+   */
+  readonly untilOffsets?: ReadonlyMap<number, number>;
 }
 
 const DEFAULT_MAX_BUFFERED = 20_000;
@@ -150,6 +155,7 @@ export class TopicReader<T> {
   private readonly decoder: RecordDecoder<T>;
   private readonly maxBuffered: number;
   private readonly stallTimeoutMs: number;
+  private readonly untilOffsets: ReadonlyMap<number, number> | undefined;
   private consumer: Consumer | undefined;
   private buffers: PartitionBuffer<T>[] = [];
   private readonly byPartition = new Map<number, PartitionBuffer<T>>();
@@ -166,6 +172,7 @@ export class TopicReader<T> {
     this.decoder = options.decoder;
     this.maxBuffered = options.maxBufferedPerPartition ?? DEFAULT_MAX_BUFFERED;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.untilOffsets = options.untilOffsets;
     if (!Number.isSafeInteger(this.maxBuffered) || this.maxBuffered < 1) {
       throw new RangeError(`maxBufferedPerPartition must be a positive integer, got ${String(this.maxBuffered)}`);
     }
@@ -192,7 +199,11 @@ export class TopicReader<T> {
       await admin.disconnect();
     }
     this.buffers = offsets
-      .map(({ partition, low, high }) => new PartitionBuffer<T>(partition, safeOffset(low), safeOffset(high)))
+      .map(({ partition, low, high }) => {
+        const lowOffset = safeOffset(low);
+        const until = this.untilOffsets?.get(partition) ?? Infinity;
+        return new PartitionBuffer<T>(partition, lowOffset, Math.max(lowOffset, Math.min(safeOffset(high), until)));
+      })
       .sort((a, b) => a.partition - b.partition);
     for (const buffer of this.buffers) this.byPartition.set(buffer.partition, buffer);
     if (this.buffers.every((buffer) => buffer.complete)) return;

@@ -179,7 +179,11 @@ export const topologySchema = z
     features: z
       .object({
         set: z.literal('card-baseline-v1', { message: 'the only feature set is card-baseline-v1' }),
-        labelDelayDays: z.number().int().min(0).max(90),
+        labelDelayDays: z
+          .number()
+          .int()
+          .min(1, 'at least 1 day: terminal windows end one label delay before the transaction, so 0 would count it')
+          .max(90),
       })
       .strict(),
     model: z

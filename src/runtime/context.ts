@@ -12,7 +12,7 @@ import { startObservabilityServer } from '../adapters/observability/http-server.
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
 import { ensureSubjects, type SubjectSpec } from '../adapters/registry/subjects.js';
-import { createFeatureEngine } from '../core/features/engine.js';
+import { createFeatureEngine, featureStateHorizonMs } from '../core/features/engine.js';
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
 import { connectRedis, logRedisErrors } from '../adapters/redis/connect.js';
@@ -22,6 +22,7 @@ import { OutputSchemas } from './output-schemas.js';
 import { Runner, type RunnerDeps } from './runner.js';
 import { createAlignment, createTimeReader } from './alignment.js';
 import { connecting } from './startup-errors.js';
+import { countingStateBehind, createStateCheck } from './state-check.js';
 
 /**
  * Makes every subject of the topology (topic-name strategy) fit for the pipeline: accepted at a level at least as strict
@@ -126,9 +127,13 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   const redis = createRedis(topology, env);
   opened.push(() => redis.disconnect());
 
+  const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
-    state: createRedisFeatureState(redis, { keyPrefix: topology.redis.keyPrefix }),
-    labelDelayMs: topology.features.labelDelayDays * 86_400_000,
+    state: createRedisFeatureState(redis, {
+      keyPrefix: topology.redis.keyPrefix,
+      horizonMs: featureStateHorizonMs(labelDelayMs),
+    }),
+    labelDelayMs,
   });
   // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
   const model = await connecting('model', topology, () => loadServingModel(topology, engine.schema));
@@ -178,23 +183,26 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   opened.push(() => consumer.disconnect());
   await connecting('kafka', topology, () => consumer.connect());
 
-  const scoreBatch = createBatchScorer({
-    serde,
-    engine,
-    model,
-    decision: topology.decision,
-    topics: topology.topics,
-    // Checked against the registry while running: one that lost its state must not get outputs with stale ids.
-    outputSchemas: new OutputSchemas({
+  const scoreBatch = countingStateBehind(
+    createBatchScorer({
       serde,
-      initial: schemaIds,
-      schemas: { score: readContractSchema('score'), deadLetter: readContractSchema('dead-letter') },
-      register: () => registerContractSchemas(serde, topology, { log, env }),
-      log,
+      engine,
+      model,
+      decision: topology.decision,
+      topics: topology.topics,
+      // Checked against the registry while running: one that lost its state must not get outputs with stale ids.
+      outputSchemas: new OutputSchemas({
+        serde,
+        initial: schemaIds,
+        schemas: { score: readContractSchema('score'), deadLetter: readContractSchema('dead-letter') },
+        register: () => registerContractSchemas(serde, topology, { log, env }),
+        log,
+        clock,
+      }),
       clock,
     }),
-    clock,
-  });
+    metrics,
+  );
   const alignment = await connecting('kafka', topology, () =>
     createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
   );
@@ -217,6 +225,16 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     window: topology.batch,
     topics: [topology.topics.labels, topology.topics.input],
     labelsTopic: topology.topics.labels,
+    checkState: createStateCheck({
+      kafka,
+      redis,
+      keyPrefix: topology.redis.keyPrefix,
+      groupId: topology.consumerGroup,
+      inputTopic: topology.topics.input,
+      engine,
+      log,
+      metrics,
+    }),
     timeOf: createTimeReader(serde, topology.topics.labels),
     alignment,
     batchIdPrefix: `${topology.name}-${instanceId}-${clock().toString(36)}`,

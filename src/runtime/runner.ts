@@ -40,6 +40,8 @@ export interface RunnerDeps {
    */
   readonly membershipLeaseMs?: number;
   readonly labelsTopic: string;
+  /** Checks the feature state against the group's committed offsets when partitions are assigned (state-check.ts). */
+  readonly checkState?: (assignment: Readonly<Record<string, number[]>>) => Promise<void>;
   /** Decodes arriving records (keeping the result on them) and returns each one's event time, if usable. */
   readonly timeOf: (records: ConsumedRecord[], topic: string) => Promise<(number | undefined)[]>;
   /** Event-time alignment across partitions and workers; without it, batches take records in arrival order. */
@@ -302,6 +304,12 @@ export class Runner {
   /** New assignment: every queue starts afresh (onRebalancing dropped the old ones), then the caught-up check. */
   private async onAssigned(assignment: Record<string, number[]>): Promise<void> {
     const generation = ++this.assignmentGeneration;
+    await this.deps.checkState?.(assignment).catch((error: unknown) => {
+      this.deps.log.warn(
+        { err: (error as Error).message },
+        'could not check the feature state; batches still check it',
+      );
+    });
     const alignment = this.deps.alignment;
     if (!alignment) return;
     // A partition with nothing to read is never fetched: say so, or it would hold every worker back. Retried until it

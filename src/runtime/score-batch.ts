@@ -3,7 +3,7 @@ import type { LabelEvent, PositionedTransaction } from '../core/contract/events.
 import { DeadLetterReason, ScoreReasonCode } from '../core/contract/reasons.js';
 import { validateLabel } from '../core/contract/validate-label.js';
 import { validateTransaction } from '../core/contract/validate-transaction.js';
-import type { FeatureEngine } from '../core/features/types.js';
+import type { FeatureEngine, FeatureRow } from '../core/features/types.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
@@ -70,6 +70,15 @@ function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
+function noteConsumed(consumed: Map<number, { from: number; to: number }>, partition: number, offset: number): void {
+  const range = consumed.get(partition);
+  if (range === undefined) consumed.set(partition, { from: offset, to: offset + 1 });
+  else {
+    range.from = Math.min(range.from, offset);
+    range.to = Math.max(range.to, offset + 1);
+  }
+}
+
 /**
  * Turns one consumed batch into its outputs: every input transaction becomes exactly one score or one dead letter,
  * every label is recorded (or dead-lettered), and the offsets to commit. Throws only when infrastructure fails
@@ -119,6 +128,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const transactionRecords: ConsumedRecord[] = [];
     const labels: LabelEvent[] = [];
     let labelRecords = 0;
+    /** Input offsets consumed per partition: the feature state's absorbed-offset marker moves with them. */
+    const consumed = new Map<number, { from: number; to: number }>();
 
     await deps.serde.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
     for (const record of records) {
@@ -128,6 +139,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
 
       const isLabel = record.topic === deps.topics.labels;
       if (isLabel) labelRecords++;
+      else noteConsumed(consumed, record.partition, Number(record.offset));
       if (record.value && record.value.length > maxRecordBytes) {
         deadLetter(
           record,
@@ -162,10 +174,37 @@ export function createBatchScorer(deps: BatchScorerDeps) {
 
     // Labels first: a label reported at or before a transaction's time must be visible to its features.
     if (labels.length > 0) await deps.engine.ingestLabels(labels);
-    const rows = await deps.engine.featurize(transactions);
+    const featured = await deps.engine.featurize(
+      transactions,
+      [...consumed].map(([partition, range]) => ({ partition, ...range })),
+    );
     const featuresAt = performance.now();
 
+    // Duplicates (a transaction id consumed before at another offset) get a dead letter naming the first occurrence.
+    const rows: FeatureRow[] = [];
+    const rowEvents: PositionedTransaction[] = [];
+    const rowRecords: ConsumedRecord[] = [];
+    featured.forEach((row, index) => {
+      const event = transactions[index] as PositionedTransaction;
+      const record = transactionRecords[index] as ConsumedRecord;
+      if (row.duplicateOf === undefined) {
+        rows.push(row);
+        rowEvents.push(event);
+        rowRecords.push(record);
+        return;
+      }
+      const first = row.duplicateOf;
+      deadLetter(
+        record,
+        DeadLetterReason.DuplicateTransaction,
+        `transaction_id ${event.transactionId} was first consumed at ${deps.topics.input} partition ` +
+          `${first.partition} offset ${first.offset}; that record's outcome stands`,
+        event.transactionId,
+      );
+    });
+
     const width = featureNames.length;
+    // The model runs in float32: each published (float64) feature value v reached it as Math.fround(v).
     const matrix = new Float32Array(rows.length * width);
     rows.forEach((row, index) => matrix.set(row.values, index * width));
     const raw = await deps.model.scorer.score(matrix, rows.length);
@@ -173,8 +212,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
 
     const publishedScores = new Float64Array(rows.length);
     for (let index = 0; index < rows.length; index++) {
-      const event = transactions[index] as PositionedTransaction;
-      const record = transactionRecords[index] as ConsumedRecord;
+      const event = rowEvents[index] as PositionedTransaction;
+      const record = rowRecords[index] as ConsumedRecord;
       const row = rows[index]!;
       const verdict = decide(raw[index] ?? Number.NaN, deps.decision);
       const reasonCodes = [

@@ -29,6 +29,10 @@ interface EventSpec {
   readonly amountMinor: number;
   /** Default 0; offsets are assigned in order of first appearance, per partition. */
   readonly partition?: number;
+  /** The transaction id, when it is not `id` (a producer's retry repeats an id): `id` still names the event here. */
+  readonly transactionId?: string;
+  /** An explicit offset (a topic recreated under the same key prefix restarts its offsets). */
+  readonly offset?: number;
 }
 
 /** A string refers to an event defined in an earlier step: it is delivered again with the same position. */
@@ -43,8 +47,10 @@ export type Step =
 export interface ConformanceCase {
   readonly name: string;
   readonly steps: readonly Step[];
-  /** Expected feature values by transaction id (only the features named; exact equality). */
+  /** Expected feature values by event name (only the features named; exact equality). */
   readonly expect: Readonly<Record<string, Partial<Record<string, number>>>>;
+  /** Events that must come out as duplicates: event name → the event whose position the duplicate names. */
+  readonly duplicates?: Readonly<Record<string, string>>;
 }
 
 const H = 3_600_000;
@@ -53,14 +59,15 @@ const D = DAY_MS;
 const T0 = Date.UTC(2024, 0, 10, 12);
 const LABEL_DELAY_MS = 7 * D;
 
-const ev = (id: string, customer: string, terminal: string, t: number, amountMinor: number, partition = 0) => ({
-  id,
-  customer,
-  terminal,
-  t,
-  amountMinor,
-  partition,
-});
+const ev = (
+  id: string,
+  customer: string,
+  terminal: string,
+  t: number,
+  amountMinor: number,
+  partition = 0,
+  more: Pick<EventSpec, 'transactionId' | 'offset'> = {},
+): EventSpec => ({ id, customer, terminal, t, amountMinor, partition, ...more });
 const events = (...list: EventRef[]): Step => ({ kind: 'events', events: list });
 const aborted = (...list: EventRef[]): Step => ({ kind: 'aborted', events: list });
 const labels = (...list: [string, boolean, number][]): Step => ({
@@ -299,6 +306,89 @@ export const conformanceCases: readonly ConformanceCase[] = [
       'k-next': { terminal_nb_tx_7d: 2, terminal_risk_7d: 1 / 2, terminal_nb_tx_30d: 2, terminal_risk_30d: 1 / 2 },
     },
   },
+  {
+    name: 'a transaction id repeated at another offset within the horizon is a duplicate: no row, state untouched',
+    steps: [
+      // A producer retry in the same batch, and one a batch later; then the same id reused four days later.
+      events(ev('u1', 'cu', 'tu', T0 - H, 100), ev('u1-retry', 'cu', 'tu', T0 - H, 100, 0, { transactionId: 'u1' })),
+      events(ev('u2', 'cu', 'tu', T0, 200)),
+      events(ev('u1-late-retry', 'cu', 'tu', T0 - H + 1, 100, 0, { transactionId: 'u1' })),
+      events(ev('u3', 'cu', 'tu', T0 + H, 400)),
+      events(
+        ev('u1-reused', 'cu', 'tu', T0 + 4 * D, 800, 0, { transactionId: 'u1' }),
+        ev('u1-reused-retry', 'cu', 'tu', T0 + 4 * D, 800, 0, { transactionId: 'u1' }),
+      ),
+      events(ev('u-term', 'cu2', 'tu', T0 + 8 * D, 100)),
+    ],
+    expect: {
+      u2: { customer_nb_tx_1d: 2, customer_avg_amount_1d: 300 / 2 / 100 },
+      u3: { customer_nb_tx_1d: 3, customer_avg_amount_1d: 700 / 3 / 100 },
+      // Beyond the horizon (1 day) a repeated id is a new transaction, and the one its own retries repeat.
+      'u1-reused': { customer_nb_tx_7d: 4, customer_avg_amount_7d: 1500 / 4 / 100 },
+      // Its terminal window (T0 + 1d − 30d, T0 + 1d] holds u1, u2 and u3 once each: no duplicate reached the terminal.
+      'u-term': { terminal_nb_tx_30d: 3 },
+    },
+    duplicates: { 'u1-retry': 'u1', 'u1-late-retry': 'u1', 'u1-reused-retry': 'u1-reused' },
+  },
+  {
+    name: 'of two records with one id in a batch, the earlier in log order is the first, whatever their customers',
+    steps: [
+      events(
+        ev('v-other', 'cv1', 'tv', T0, 100),
+        ev('v1', 'cv2', 'tv', T0, 100, 0, { transactionId: 'v-dup' }),
+        ev('v1-retry', 'cv1', 'tv', T0, 100, 0, { transactionId: 'v-dup' }),
+      ),
+    ],
+    expect: { v1: { customer_nb_tx_1d: 1 }, 'v-other': { customer_nb_tx_1d: 1 } },
+    duplicates: { 'v1-retry': 'v1' },
+  },
+  {
+    name: 'a new record at a reused position (recreated topic) is not taken for a replay of the old one',
+    steps: [
+      events(ev('r-old', 'cr', 'tr', T0 - 10 * D, 12_345, 0, { offset: 7 })),
+      events(ev('r-new', 'cr', 'tr', T0, 500, 0, { offset: 7 })),
+    ],
+    expect: {
+      'r-new': {
+        customer_nb_tx_1d: 1,
+        customer_avg_amount_1d: 5,
+        customer_nb_tx_30d: 2,
+        customer_avg_amount_30d: 12_845 / 2 / 100,
+      },
+    },
+  },
+  {
+    name: 'trimming: a customer window never reaches below the newest preceding event − 30d − margin, on any backend',
+    steps: [
+      // Redis trims customers lazily (every 7 days of cutoff progress), memory on every write: after w-d, memory has
+      // dropped w-b (T0 − 33d < T0 − 31d) and Redis may still hold it. The late w-late (T0 − 5d) has w-b in its 30-day
+      // window; the rule cuts it at T0 − 31d for both.
+      events(ev('w-a', 'cw', 'tw1', T0 - 39 * D, 100)),
+      events(ev('w-b', 'cw', 'tw2', T0 - 33 * D, 200)),
+      events(ev('w-c', 'cw', 'tw3', T0 - 4 * D, 400)),
+      events(ev('w-d', 'cw', 'tw4', T0, 800)),
+      events(ev('w-late', 'cw', 'tw5', T0 - 5 * D, 1600)),
+    ],
+    expect: {
+      'w-b': { customer_nb_tx_30d: 2 },
+      'w-late': { customer_nb_tx_30d: 1, customer_avg_amount_30d: 16, customer_nb_tx_1d: 1 },
+    },
+  },
+  {
+    name: 'trimming: a terminal keeps the same entries on any backend (trimmed at every write)',
+    steps: [
+      events(ev('z-a', 'cz1', 'tz', T0 - 50 * D, 100)),
+      events(ev('z-x', 'cz2', 'tz', T0 - 47 * D, 100)),
+      events(ev('z-b', 'cz3', 'tz', T0 - 3 * D, 100)),
+      // Its cutoff (T0 − 46d) drops z-x; z-late, 12 days late, has z-x in its 30-day window (T0 − 49d, T0 − 19d].
+      events(ev('z-c', 'cz4', 'tz', T0, 100)),
+      events(ev('z-late', 'cz5', 'tz', T0 - 12 * D, 100)),
+    ],
+    expect: {
+      'z-b': { terminal_nb_tx_30d: 0 },
+      'z-late': { terminal_nb_tx_30d: 0, terminal_risk_30d: 0 },
+    },
+  },
 ];
 
 type Batching = { readonly name: string; readonly size: number | 'step' };
@@ -316,6 +406,7 @@ export async function runCase(
 ): Promise<Map<string, FeatureRow>> {
   const engine = createFeatureEngine({ state, labelDelayMs: LABEL_DELAY_MS });
   const defined = new Map<string, PositionedTransaction>();
+  const names = new Map<PositionedTransaction, string>();
   const nextOffset = new Map<number, number>();
   const first = new Map<string, FeatureRow>();
 
@@ -327,10 +418,10 @@ export async function runCase(
     }
     assert.ok(!defined.has(ref.id), `event ${ref.id} defined twice`);
     const partition = ref.partition ?? 0;
-    const offset = nextOffset.get(partition) ?? 0;
-    nextOffset.set(partition, offset + 1);
+    const offset = ref.offset ?? nextOffset.get(partition) ?? 0;
+    nextOffset.set(partition, Math.max(offset + 1, nextOffset.get(partition) ?? 0));
     const tx: PositionedTransaction = {
-      transactionId: ref.id,
+      transactionId: ref.transactionId ?? ref.id,
       eventTimeMs: ref.t,
       customerId: ref.customer,
       terminalId: ref.terminal,
@@ -339,6 +430,7 @@ export async function runCase(
       position: { partition, offset },
     };
     defined.set(ref.id, tx);
+    names.set(tx, ref.id);
     return tx;
   };
 
@@ -358,14 +450,21 @@ export async function runCase(
       }
       batch.forEach((tx, i) => {
         const row = rows[i]!;
-        const earlier = first.get(tx.transactionId);
+        const name = names.get(tx)!;
+        const earlier = first.get(name);
         if (earlier === undefined) {
-          first.set(tx.transactionId, row);
+          first.set(name, row);
         } else {
-          assertRowsIdentical([earlier], [row], `replay of ${tx.transactionId}`);
+          assertRowsIdentical([earlier], [row], `replay of ${name}`);
         }
       });
     }
+  }
+  for (const [duplicate, original] of Object.entries(testCase.duplicates ?? {})) {
+    assert.deepEqual(first.get(duplicate)?.duplicateOf, defined.get(original)?.position, `${duplicate} duplicates`);
+  }
+  for (const [name, row] of first) {
+    if (!(name in (testCase.duplicates ?? {}))) assert.equal(row.duplicateOf, undefined, `${name} is no duplicate`);
   }
   return first;
 }
@@ -395,6 +494,7 @@ export function assertRowsIdentical(a: readonly FeatureRow[], b: readonly Featur
       assert.fail(`${context}: row ${i} differs in its bits`);
     }
     assert.deepEqual(a[i]!.imputed, b[i]!.imputed, `${context}: row ${i} imputed`);
+    assert.deepEqual(a[i]!.duplicateOf, b[i]!.duplicateOf, `${context}: row ${i} duplicate`);
   }
 }
 

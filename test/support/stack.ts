@@ -75,7 +75,7 @@ export interface TestProducer {
   serde: AvroSerde;
   transactionSchemaId: number;
   labelSchemaId: number;
-  send(topic: string, messages: { key: string | null; value: Buffer | null }[]): Promise<void>;
+  send(topic: string, messages: { key: string | null; value: Buffer | null; partition?: number }[]): Promise<void>;
   close(): Promise<void>;
 }
 

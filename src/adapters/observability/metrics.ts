@@ -67,6 +67,14 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['stage'],
       registers: [registry],
     }),
+    featureStateBehind: new Counter({
+      name: 'fraudscore_feature_state_behind_total',
+      help:
+        'Feature state found missing or behind the input (Redis lost data): at partition assignment (check=assignment) ' +
+        'or as a refused batch (check=batch); scoring pauses until `fraudscore state rebuild`',
+      labelNames: ['check'],
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'fraudscore_batch_retries_total',
       help: 'Batch attempts that were aborted and retried',

@@ -1,11 +1,17 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { DAY_MS } from '../../core/features/definitions.js';
+import { FeatureStateBehindError } from '../../core/features/errors.js';
 import {
+  CUSTOMER_FIELD_EVENT_TIME,
+  CUSTOMER_FIELD_OFFSET,
+  CUSTOMER_FIELD_PARTITION,
   CUSTOMER_RECORD_WIDTH,
   type CustomerHistory,
+  type DuplicateRecord,
   type FeatureStatePort,
   type FraudReport,
   type FraudReportWrite,
+  type RecordResult,
   type StateRead,
   type StateSnapshot,
   type StateWrite,
@@ -23,10 +29,12 @@ export interface RedisFeatureStateOptions {
   /** Prefix of every key, e.g. `fs:<topology>:`; a hash tag (`{fs:<topology>}:`) on Redis Cluster. */
   readonly keyPrefix: string;
   /**
-   * Wall-clock TTL of every key (refreshed while the entity is written). Must exceed the longest event-time horizon
-   * the engine keeps: the terminal trims keep the feature reach plus the skew alignment allows between workers
-   * (30 + d + 1 + d + 1 days: 46 days for d = 7), plus ttlRefreshMs. Default 60 days; raise it for d >= 14 days.
+   * The engine's state horizon (core/features/engine.ts: featureStateHorizonMs): how far behind an entity's newest
+   * event the engine may read. The TTL is derived from it (horizon + ttlRefreshMs + one day of slack between event
+   * time and wall clock): 46 + 1 days for d = 7, 212 + 1 for d = 90.
    */
+  readonly horizonMs: number;
+  /** Wall-clock TTL of every key (refreshed while the entity is written). Overrides the derived TTL (load tests). */
   readonly ttlMs?: number;
   /** A worker refreshes the TTL of a key it writes at most this often (wall clock). Default one hour. */
   readonly ttlRefreshMs?: number;
@@ -50,8 +58,10 @@ export class FeatureStateUnavailableError extends Error {
   }
 }
 
-const DEFAULT_TTL_MS = 60 * DAY_MS;
+/** Event time and wall clock drift apart (a consumer a few hours behind): a day of slack on top of the horizon. */
+const TTL_SLACK_MS = DAY_MS;
 const HOUR_MS = 3_600_000;
+const NO_DUPLICATES: RecordResult = Object.freeze({ duplicates: Object.freeze([]) });
 const DEFAULT_TRIM_EVERY_MS = 7 * DAY_MS;
 /** Entities remembered for upkeep; past this the memory is dropped (everything is then simply maintained again). */
 const UPKEEP_MEMORY = 200_000;
@@ -75,9 +85,12 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
     throw new Error('the Redis feature state stores little-endian float64 records; this host is big-endian');
   }
   const prefix = options.keyPrefix;
-  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-  const ttl = String(ttlMs);
   const refreshMs = options.ttlRefreshMs ?? HOUR_MS;
+  if (!(options.horizonMs > 0)) {
+    throw new RangeError(`horizonMs must be positive (featureStateHorizonMs), got ${String(options.horizonMs)}`);
+  }
+  const ttlMs = options.ttlMs ?? options.horizonMs + refreshMs + TTL_SLACK_MS;
+  const ttl = String(ttlMs);
   if (!(ttlMs > refreshMs) || !(refreshMs > 0) || !((options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS) >= 0)) {
     throw new RangeError('need ttlMs > ttlRefreshMs > 0 and trimEveryMs >= 0');
   }
@@ -96,8 +109,12 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   const commands = redis as unknown as FeatureCommands;
 
   return {
-    async recordBatch(write: StateWrite): Promise<void> {
-      const args: Arg[] = [prefix, ttl, String(write.customers.length)];
+    async recordBatch(write: StateWrite): Promise<RecordResult> {
+      let progress = '';
+      for (const entry of write.progress) {
+        progress += `${entry.partition} ${entry.expected} ${entry.from} ${entry.to} `;
+      }
+      const args: Arg[] = [prefix, ttl, String(write.duplicateHorizonMs), progress, String(write.customers.length)];
       const maintained: string[] = [];
       write.customers.forEach((append, c) => {
         const { records } = append;
@@ -116,17 +133,36 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       args.push(String(maintained.length / 2), ...maintained);
       args.push(String(write.terminals.length));
       for (const terminal of write.terminals) {
-        const maintain = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
-        let times = '';
-        for (const tx of terminal.transactions) {
-          times += `${tx.eventTimeMs} `;
-        }
-        args.push(terminal.terminalId, `${maintain} ${terminal.trimBeforeMs}`, times);
-        for (const tx of terminal.transactions) {
-          args.push(tx.transactionId);
-        }
+        // Trimmed on every write (the script); the TTL refresh is what upkeep spaces out.
+        const refresh = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
+        args.push(terminal.terminalId, `${refresh} ${terminal.trimBeforeMs}`, terminal.records.join(' '));
       }
-      await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args));
+      const { records, transactionIds, logOrder } = write;
+      let packed = '';
+      const ids: string[] = new Array<string>(logOrder.length);
+      for (let j = 0; j < logOrder.length; j++) {
+        const k = logOrder[j]!;
+        const at = k * CUSTOMER_RECORD_WIDTH;
+        packed +=
+          `${records[at + CUSTOMER_FIELD_EVENT_TIME]!} ${records[at + CUSTOMER_FIELD_PARTITION]!} ` +
+          `${records[at + CUSTOMER_FIELD_OFFSET]!} ${k} `;
+        ids[j] = transactionIds[k]!;
+      }
+      args.push(String(ids.length), packed, ...ids);
+      const reply = (await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args))) as (
+        string | number
+      )[];
+      if (reply[0] === 'behind') {
+        const marker = String(reply[2]);
+        throw new FeatureStateBehindError(Number(reply[1]), marker === '' ? null : Number(marker), Number(reply[3]));
+      }
+      if (reply.length === 1) return NO_DUPLICATES;
+      const duplicates: DuplicateRecord[] = [];
+      for (let i = 1; i < reply.length; i += 2) {
+        const [partition, offset] = String(reply[i + 1]).split(':');
+        duplicates.push({ record: Number(reply[i]), first: { partition: Number(partition), offset: Number(offset) } });
+      }
+      return { duplicates: duplicates.sort((a, b) => a.record - b.record) };
     },
 
     async readBatch(read: StateRead): Promise<StateSnapshot> {

@@ -8,6 +8,7 @@ import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerStackCommand } from './stack.js';
+import { registerStateCommand } from './state.js';
 import { registerTopologyCommands } from './topology.js';
 
 /** Each command lives in its own module and registers itself here; this file is the only list of them. */
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerBackfillCommand(program);
   registerDocsCommand(program);
   registerEvaluateCommand(program);
+  registerStateCommand(program);
 }

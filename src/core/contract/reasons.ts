@@ -12,6 +12,11 @@ export const DeadLetterReason = {
   InvalidField: 'INVALID_FIELD',
   AbsurdTimestamp: 'ABSURD_TIMESTAMP',
   InvalidAmount: 'INVALID_AMOUNT',
+  /**
+   * The transaction_id was already consumed at another offset within the duplicate horizon (an upstream retry): the
+   * first occurrence's outcome stands, and the detail names its partition and offset. The feature state is untouched.
+   */
+  DuplicateTransaction: 'DUPLICATE_TRANSACTION',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 

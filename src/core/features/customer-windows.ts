@@ -16,8 +16,16 @@ import {
  * in log order:
  *  - same partition: c.offset ≤ r.offset (records at later offsets, even if a replay already wrote them, never count);
  *  - another partition: c counts unless it is one of this batch's records that comes after r in the batch.
- * This makes the result independent of batch boundaries and identical on replay. Records with the same position are
- * counted once.
+ * This makes the result independent of batch boundaries and identical on replay. A stored record is counted once
+ * however often it was appended: records are the same when position, event time and amount all match (the position
+ * alone is not an identity: a topic deleted and created again restarts its offsets, and a new record at an old
+ * position is another transaction).
+ *
+ * Trimming: whatever a backend still holds, a record r never counts a history record older than
+ * (the newest event time among the records that precede r, r included) − the longest window − the lateness margin.
+ * Every trim cutoff the engine hands a backend is at or below that bound, so a backend that trims later (Redis trims
+ * lazily) or not at all reads exactly what one that trims on every write reads. It only cuts the windows of a record
+ * later than the margin; an on-time record's windows start above it.
  *
  * Output: out[(batchIndex * windowCount + k) * 2] is the count and [... + 1] the sum of amounts (minor units) for
  * window k. Integer sums below 2^53 are exact in any order, so means agree bit for bit across backends.
@@ -27,6 +35,7 @@ export function accumulateCustomerWindows(
   batch: readonly PositionedTransaction[],
   members: readonly number[],
   windowLengthsMs: Float64Array,
+  latenessMarginMs: number,
   out: Float64Array,
 ): void {
   const { records, start, end } = history;
@@ -34,6 +43,11 @@ export function accumulateCustomerWindows(
   let longest = 0;
   for (let k = 0; k < windowCount; k++) {
     longest = Math.max(longest, windowLengthsMs[k]!);
+  }
+  let newest = -Infinity;
+  for (let c = start; c < end; c++) {
+    const time = records[c * WIDTH + TIME]!;
+    if (time > newest) newest = time;
   }
   // The common case, checked in one pass without allocating: the customer's history and batch records are all on
   // one partition with strictly increasing offsets (no replay since the last trim), so nothing needs deduplicating.
@@ -62,10 +76,17 @@ export function accumulateCustomerWindows(
     const partition = tx.position.partition;
     const offset = tx.position.offset;
     const base = index * windowCount * 2;
+    // The trim bound (above) is below the windows unless r is later than the margin behind the newest record.
+    const bound =
+      newest - latenessMarginMs <= t
+        ? -Infinity
+        : newestPreceding(records, start, end, keep, singlePartition, tx, index, batch, members) -
+          longest -
+          latenessMarginMs;
     for (let c = start; c < end; c++) {
       const at = c * WIDTH;
       const time = records[at + TIME]!;
-      if (time > t || time <= lowest) {
+      if (time > t || time <= lowest || time < bound) {
         continue;
       }
       if (keep !== null && keep[c - start] === 0) {
@@ -92,9 +113,47 @@ export function accumulateCustomerWindows(
   }
 }
 
+/** Whether history record c precedes batch record r (or is r) in log order; see accumulateCustomerWindows. */
+function precedes(
+  records: ArrayLike<number>,
+  c: number,
+  singlePartition: boolean,
+  tx: PositionedTransaction,
+  index: number,
+  batch: readonly PositionedTransaction[],
+  members: readonly number[],
+): boolean {
+  const cPartition = records[c * WIDTH + PARTITION]!;
+  const cOffset = records[c * WIDTH + OFFSET]!;
+  if (singlePartition || cPartition === tx.position.partition) return cOffset <= tx.position.offset;
+  return precedesAcrossPartitions(cPartition, cOffset, index, batch, members);
+}
+
+/** The newest event time among the history records that precede r (r itself is one of them). */
+function newestPreceding(
+  records: ArrayLike<number>,
+  start: number,
+  end: number,
+  keep: Uint8Array | null,
+  singlePartition: boolean,
+  tx: PositionedTransaction,
+  index: number,
+  batch: readonly PositionedTransaction[],
+  members: readonly number[],
+): number {
+  let newest = tx.eventTimeMs;
+  for (let c = start; c < end; c++) {
+    if (keep !== null && keep[c - start] === 0) continue;
+    const time = records[c * WIDTH + TIME]!;
+    if (time > newest && precedes(records, c, singlePartition, tx, index, batch, members)) newest = time;
+  }
+  return newest;
+}
+
 /**
  * Null when every position occurs once (the common case: offsets grow per partition in append order); otherwise a
- * mask keeping the first occurrence of each position. Duplicates come from replayed batches, which append again.
+ * mask keeping the first occurrence of each record (position, event time and amount). Repeats come from replayed
+ * batches, which append again.
  */
 function duplicateMask(records: ArrayLike<number>, start: number, end: number): Uint8Array | null {
   // Fast path for the usual one or two partitions per customer: strictly increasing offsets mean no duplicates.
@@ -118,17 +177,12 @@ function duplicateMask(records: ArrayLike<number>, start: number, end: number): 
     return null;
   }
   const keep = new Uint8Array(end - start);
-  const seen = new Map<number, Set<number>>();
+  const seen = new Set<string>();
   for (let c = start; c < end; c++) {
-    const partition = records[c * WIDTH + PARTITION]!;
-    const offset = records[c * WIDTH + OFFSET]!;
-    let offsets = seen.get(partition);
-    if (offsets === undefined) {
-      offsets = new Set();
-      seen.set(partition, offsets);
-    }
-    if (!offsets.has(offset)) {
-      offsets.add(offset);
+    const at = c * WIDTH;
+    const identity = `${records[at + PARTITION]!}:${records[at + OFFSET]!}:${records[at + TIME]!}:${records[at + AMOUNT]!}`;
+    if (!seen.has(identity)) {
+      seen.add(identity);
       keep[c - start] = 1;
     }
   }

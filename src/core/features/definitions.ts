@@ -175,6 +175,15 @@ export function featureSchemaOf(definitions: readonly FeatureDefinition[]): Feat
   });
 }
 
+/**
+ * The duplicate horizon: a transaction id that reappears at another position (an upstream producer's retry) with an
+ * event time at most this far from its first occurrence is a duplicate (dead-lettered DUPLICATE_TRANSACTION online,
+ * left out of the training table offline, and in both never recorded in the state). Part of the feature set, so that
+ * both runtimes use the same value. A day covers producer retries by orders of magnitude; an id reused later than
+ * that is treated as a new transaction. Both backends remember ids at least twice this long behind the newest event.
+ */
+export const DUPLICATE_HORIZON_MS = DAY_MS;
+
 /** How much event time past a window's start the state keeps, so that an event this late still sees full windows. */
 export const DEFAULT_LATENESS_MARGIN_MS = DAY_MS;
 

@@ -1,7 +1,13 @@
 import { MINOR_UNITS_PER_MAJOR, type LabelEvent, type PositionedTransaction } from '../contract/events.js';
 import { utcHour, utcWeekday } from './calendar.js';
 import { accumulateCustomerWindows } from './customer-windows.js';
-import { DEFAULT_LATENESS_MARGIN_MS, defineFeatureSet, featureSchemaOf, retentionOf } from './definitions.js';
+import {
+  DEFAULT_LATENESS_MARGIN_MS,
+  DUPLICATE_HORIZON_MS,
+  defineFeatureSet,
+  featureSchemaOf,
+  retentionOf,
+} from './definitions.js';
 import { FeatureInputError, OverlappingFeaturizeError } from './errors.js';
 import { compilePlan, type FeaturePlan } from './plan.js';
 import {
@@ -11,15 +17,17 @@ import {
   CUSTOMER_FIELD_PARTITION,
   CUSTOMER_RECORD_WIDTH,
   type CustomerAppend,
+  type DuplicateRecord,
   type FeatureStatePort,
   type FraudReportWrite,
+  type PartitionProgress,
   type StateRead,
   type StateSnapshot,
   type StateWrite,
   type TerminalAppend,
 } from './state-port.js';
 import { computeTerminalWindows } from './terminal-windows.js';
-import type { FeatureEngine, FeatureRow } from './types.js';
+import type { ConsumedRange, FeatureEngine, FeatureRow } from './types.js';
 
 export interface FeatureEngineOptions {
   readonly state: FeatureStatePort;
@@ -34,6 +42,21 @@ export interface FeatureEngineOptions {
 }
 
 const NO_IMPUTATION: readonly string[] = Object.freeze([]);
+const NO_VALUES = new Float64Array(0);
+
+/**
+ * How far back in event time, behind an entity's newest event, the engine may still read state: the furthest any
+ * trim cutoff of buildWrite keeps (terminals: their reach, the lateness margin, and the d + margin another worker may
+ * trail by under event-time alignment). A backend whose entries expire by wall clock (Redis TTLs) sizes them from it,
+ * so the TTL follows the label delay instead of a fixed number of days.
+ */
+export function featureStateHorizonMs(labelDelayMs: number, latenessMarginMs = DEFAULT_LATENESS_MARGIN_MS): number {
+  const plan = compilePlan(defineFeatureSet({ labelDelayMs }));
+  return Math.max(
+    plan.customerReachMs + latenessMarginMs,
+    plan.terminalReachMs + latenessMarginMs + (labelDelayMs + latenessMarginMs),
+  );
+}
 
 /**
  * The feature engine: the definitions of definitions.ts run against a state port. Online it gets the Redis state,
@@ -53,9 +76,14 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
   const retentionMs = retentionOf(definitions, latenessMarginMs);
   const { state } = options;
   let inFlight = false;
+  /** Per input partition, the offset up to which this engine's own writes made the state absorb the input. */
+  const absorbed = new Map<number, number>();
 
-  async function featurize(batch: readonly PositionedTransaction[]): Promise<FeatureRow[]> {
-    if (batch.length === 0) {
+  async function featurize(
+    batch: readonly PositionedTransaction[],
+    consumed: readonly ConsumedRange[] = [],
+  ): Promise<FeatureRow[]> {
+    if (batch.length === 0 && consumed.length === 0) {
       return [];
     }
     if (inFlight) {
@@ -65,13 +93,55 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
     try {
       validateBatch(batch);
       const groups = groupBatch(batch);
-      await state.recordBatch(buildWrite(batch, groups, plan, latenessMarginMs, options.labelDelayMs));
+      const progress = consumed.map((range): PartitionProgress => {
+        const own = absorbed.get(range.partition);
+        // A replay starts below what this engine wrote: the state then holds at least its start.
+        return { ...range, expected: own === undefined ? -1 : Math.min(own, range.from) };
+      });
+      const write = buildWrite(batch, groups, plan, latenessMarginMs, options.labelDelayMs, progress);
+      const { duplicates } = await state.recordBatch(write.write);
+      for (const range of consumed) {
+        absorbed.set(range.partition, Math.max(absorbed.get(range.partition) ?? 0, range.to));
+      }
+      if (batch.length === 0) {
+        return [];
+      }
+      if (duplicates.length > 0) {
+        return await featurizeWithoutDuplicates(batch, duplicates, write.recordIndex);
+      }
       const read = buildRead(batch, groups, plan);
       const snapshot = await state.readBatch(read);
-      return computeRows(batch, groups, plan, read, snapshot, schema.names);
+      return computeRows(batch, groups, plan, read, snapshot, schema.names, latenessMarginMs);
     } finally {
       inFlight = false;
     }
+  }
+
+  /** The batch less its duplicates (which the state did not record), computed as if they had never come. */
+  async function featurizeWithoutDuplicates(
+    batch: readonly PositionedTransaction[],
+    duplicates: readonly DuplicateRecord[],
+    recordIndex: Int32Array,
+  ): Promise<FeatureRow[]> {
+    const firstOf = new Map<number, DuplicateRecord['first']>();
+    for (const duplicate of duplicates) firstOf.set(recordIndex[duplicate.record]!, duplicate.first);
+    const kept: PositionedTransaction[] = [];
+    for (let index = 0; index < batch.length; index++) if (!firstOf.has(index)) kept.push(batch[index]!);
+    let keptRows: FeatureRow[] = [];
+    if (kept.length > 0) {
+      const groups = groupBatch(kept);
+      const read = buildRead(kept, groups, plan);
+      const snapshot = await state.readBatch(read);
+      keptRows = computeRows(kept, groups, plan, read, snapshot, schema.names, latenessMarginMs);
+    }
+    const rows: FeatureRow[] = new Array<FeatureRow>(batch.length);
+    let next = 0;
+    for (let index = 0; index < batch.length; index++) {
+      const first = firstOf.get(index);
+      rows[index] =
+        first === undefined ? keptRows[next++]! : { values: NO_VALUES, imputed: NO_IMPUTATION, duplicateOf: first };
+    }
+    return rows;
   }
 
   async function ingestLabels(labels: readonly LabelEvent[]): Promise<void> {
@@ -91,7 +161,11 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
     }
   }
 
-  return { schema, retentionMs, featurize, ingestLabels };
+  function expectAbsorbed(partition: number, offset: number): void {
+    absorbed.set(partition, Math.max(absorbed.get(partition) ?? 0, offset));
+  }
+
+  return { schema, retentionMs, featurize, ingestLabels, expectAbsorbed };
 }
 
 function validateBatch(batch: readonly PositionedTransaction[]): void {
@@ -177,9 +251,14 @@ function buildWrite(
   plan: FeaturePlan,
   latenessMarginMs: number,
   labelDelayMs: number,
-): StateWrite {
+  progress: readonly PartitionProgress[],
+): { write: StateWrite; recordIndex: Int32Array } {
   // One array for the whole batch, each customer's records contiguous (in log order) within it.
   const records = new Float64Array(batch.length * CUSTOMER_RECORD_WIDTH);
+  const transactionIds: string[] = new Array<string>(batch.length);
+  /** recordIndex[k]: the batch index of record k; recordAt[batch index]: its record. */
+  const recordIndex = new Int32Array(batch.length);
+  const recordAt = new Int32Array(batch.length);
   const customers: CustomerAppend[] = new Array<CustomerAppend>(groups.customers.ids.length);
   let next = 0;
   for (let g = 0; g < customers.length; g++) {
@@ -193,6 +272,9 @@ function buildWrite(
       records[at + CUSTOMER_FIELD_AMOUNT_MINOR] = tx.amountMinor;
       records[at + CUSTOMER_FIELD_PARTITION] = tx.position.partition;
       records[at + CUSTOMER_FIELD_OFFSET] = tx.position.offset;
+      transactionIds[next] = tx.transactionId;
+      recordIndex[next] = index;
+      recordAt[index] = next;
       next++;
       if (tx.eventTimeMs < oldest) oldest = tx.eventTimeMs;
     }
@@ -208,22 +290,33 @@ function buildWrite(
   }
   const terminals: TerminalAppend[] = new Array<TerminalAppend>(groups.terminals.ids.length);
   for (let g = 0; g < terminals.length; g++) {
-    const transactions: PositionedTransaction[] = [];
+    const terminalRecords: number[] = [];
     let oldest = Infinity;
     for (const index of groups.terminals.members[g]!) {
       const tx = batch[index]!;
-      if (groups.firstOccurrence[index] === 1) transactions.push(tx);
+      if (groups.firstOccurrence[index] === 1) terminalRecords.push(recordAt[index]!);
       if (tx.eventTimeMs < oldest) oldest = tx.eventTimeMs;
     }
     terminals[g] = {
       terminalId: groups.terminals.ids[g]!,
-      transactions,
+      records: terminalRecords,
       // Terminals are shared across partitions, so across workers: event-time alignment lets another worker trail
       // this one by up to the label delay (plus lateness), and its records still need what this one could trim.
       trimBeforeMs: oldest - plan.terminalReachMs - latenessMarginMs - (labelDelayMs + latenessMarginMs),
     };
   }
-  return { customers, terminals };
+  return {
+    write: {
+      records,
+      transactionIds,
+      logOrder: recordAt,
+      duplicateHorizonMs: DUPLICATE_HORIZON_MS,
+      customers,
+      terminals,
+      progress,
+    },
+    recordIndex,
+  };
 }
 
 function buildRead(batch: readonly PositionedTransaction[], groups: BatchGroups, plan: FeaturePlan): StateRead {
@@ -283,6 +376,7 @@ function computeRows(
   read: StateRead,
   snapshot: StateSnapshot,
   names: readonly string[],
+  latenessMarginMs: number,
 ): FeatureRow[] {
   const terminalRangeStart = read.terminalCounts.rangeStart;
   if (snapshot.terminalCounts.length !== read.terminalCounts.fromExclusiveMs.length) {
@@ -298,7 +392,14 @@ function computeRows(
     if (history === undefined) {
       throw new Error('feature state answered fewer customer histories than asked');
     }
-    accumulateCustomerWindows(history, batch, groups.customers.members[g]!, plan.customerWindowsMs, customer);
+    accumulateCustomerWindows(
+      history,
+      batch,
+      groups.customers.members[g]!,
+      plan.customerWindowsMs,
+      latenessMarginMs,
+      customer,
+    );
   }
 
   const terminalCounts = new Float64Array(n * terminalWindowCount);

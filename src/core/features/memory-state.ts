@@ -1,11 +1,16 @@
 import { DAY_MS } from './definitions.js';
+import { FeatureStateBehindError } from './errors.js';
 import {
   CUSTOMER_FIELD_EVENT_TIME,
+  CUSTOMER_FIELD_OFFSET,
+  CUSTOMER_FIELD_PARTITION,
   CUSTOMER_RECORD_WIDTH,
   type CustomerHistory,
+  type DuplicateRecord,
   type FeatureStatePort,
   type FraudReport,
   type FraudReportWrite,
+  type RecordResult,
   type StateRead,
   type StateSnapshot,
   type StateWrite,
@@ -37,6 +42,8 @@ export interface MemoryFeatureStateStats {
   readonly terminals: number;
   /** Transactions in the id index (0 until a label arrives after transactions). */
   readonly indexedTransactions: number;
+  /** Transaction ids remembered for duplicate detection (about two duplicate horizons of event time). */
+  readonly claimedTransactions: number;
   readonly pendingReports: number;
 }
 
@@ -47,6 +54,7 @@ export interface MemoryFeatureState extends FeatureStatePort {
 const DEFAULT_IDLE_EVICTION_MS = 90 * DAY_MS;
 /** Sweep idle entities at most once per day of event time: a sweep walks every entity. */
 const SWEEP_EVERY_MS = DAY_MS;
+const NO_DUPLICATES: RecordResult = Object.freeze({ duplicates: Object.freeze([]) });
 const EMPTY_HISTORY: CustomerHistory = Object.freeze({ records: new Float64Array(0), start: 0, end: 0 });
 const NO_REPORTS: readonly FraudReport[] = Object.freeze([]);
 
@@ -62,6 +70,9 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
   let recorded = 0;
   let newestOverall = -Infinity;
   let lastSweep = -Infinity;
+  const claims = new ClaimIndex();
+  /** Per input partition, the next offset to absorb (the absorbed-offset marker, as in Redis). */
+  const absorbed = new Map<number, number>();
   // What the last recordBatch looked up, for the readBatch of the same batch.
   let batchCustomers: { ids: string[]; logs: CustomerLog[] } = { ids: [], logs: [] };
   let batchTerminals: { ids: string[]; logs: TerminalLog[] } = { ids: [], logs: [] };
@@ -89,7 +100,7 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
     }
   }
 
-  function recordCustomers(write: StateWrite): { ids: string[]; logs: CustomerLog[] } {
+  function recordCustomers(write: StateWrite, duplicate: Uint8Array | null): { ids: string[]; logs: CustomerLog[] } {
     const ids: string[] = new Array<string>(write.customers.length);
     const logs: CustomerLog[] = new Array<CustomerLog>(write.customers.length);
     for (let g = 0; g < write.customers.length; g++) {
@@ -99,7 +110,11 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
         log = new CustomerLog();
         customers.set(append.customerId, log);
       }
-      log.append(append.records, append.from, append.to);
+      if (duplicate === null) {
+        log.append(append.records, append.from, append.to);
+      } else {
+        for (let r = append.from; r < append.to; r++) if (duplicate[r] === 0) log.append(append.records, r, r + 1);
+      }
       log.trimBefore(append.trimBeforeMs);
       ids[g] = append.customerId;
       logs[g] = log;
@@ -107,15 +122,17 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
     return { ids, logs };
   }
 
-  function recordTerminals(write: StateWrite): { ids: string[]; logs: TerminalLog[] } {
+  function recordTerminals(write: StateWrite, duplicate: Uint8Array | null): { ids: string[]; logs: TerminalLog[] } {
     const ids: string[] = new Array<string>(write.terminals.length);
     const logs: TerminalLog[] = new Array<TerminalLog>(write.terminals.length);
     let trimmedBefore = -Infinity;
     for (let g = 0; g < write.terminals.length; g++) {
       const append = write.terminals[g]!;
       const log = terminalLog(append.terminalId);
-      for (const tx of append.transactions) {
-        recordTransaction(log, tx.transactionId, tx.eventTimeMs);
+      for (const record of append.records) {
+        if (duplicate !== null && duplicate[record] === 1) continue;
+        const time = write.records[record * CUSTOMER_RECORD_WIDTH + CUSTOMER_FIELD_EVENT_TIME]!;
+        recordTransaction(log, write.transactionIds[record]!, time);
       }
       log.trimBefore(append.trimBeforeMs);
       if (append.trimBeforeMs > trimmedBefore) trimmedBefore = append.trimBeforeMs;
@@ -159,13 +176,53 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
     return sameIds(ids, batchTerminals.ids) ? batchTerminals.logs : ids.map((id) => terminals.get(id));
   }
 
+  /** As the Redis script: every progress entry checked before anything is written. */
+  function checkProgress(write: StateWrite): void {
+    for (const { partition, expected, from } of write.progress) {
+      const marker = absorbed.get(partition);
+      if (marker === undefined ? expected >= 0 || from > 0 : marker < expected) {
+        throw new FeatureStateBehindError(partition, marker ?? null, Math.max(expected, from > 0 ? from : 0));
+      }
+    }
+  }
+
+  /** Claims each record's transaction id in record order; returns which records are duplicates (null: none). */
+  function claimAll(write: StateWrite): { duplicates: DuplicateRecord[]; mask: Uint8Array | null } {
+    const duplicates: DuplicateRecord[] = [];
+    let mask: Uint8Array | null = null;
+    const { records, transactionIds, logOrder } = write;
+    for (let j = 0; j < logOrder.length; j++) {
+      const k = logOrder[j]!;
+      const at = k * CUSTOMER_RECORD_WIDTH;
+      const first = claims.claim(
+        transactionIds[k]!,
+        records[at + CUSTOMER_FIELD_EVENT_TIME]!,
+        records[at + CUSTOMER_FIELD_PARTITION]!,
+        records[at + CUSTOMER_FIELD_OFFSET]!,
+        write.duplicateHorizonMs,
+      );
+      if (first !== null) {
+        (mask ??= new Uint8Array(transactionIds.length))[k] = 1;
+        duplicates.push({ record: k, first });
+      }
+    }
+    duplicates.sort((a, b) => a.record - b.record);
+    return { duplicates, mask };
+  }
+
   return {
-    recordBatch(write: StateWrite): Promise<void> {
+    recordBatch(write: StateWrite): Promise<RecordResult> {
+      checkProgress(write);
+      const { duplicates, mask } = claimAll(write);
       // Small functions, each hot loop in its own: V8 optimises them better than one large body.
-      batchCustomers = recordCustomers(write);
-      batchTerminals = recordTerminals(write);
+      batchCustomers = recordCustomers(write, mask);
+      batchTerminals = recordTerminals(write, mask);
+      for (const { partition, to } of write.progress) {
+        absorbed.set(partition, Math.max(absorbed.get(partition) ?? 0, to));
+      }
+      claims.evictOlderThan(newestOverall - 2 * write.duplicateHorizonMs);
       sweep();
-      return Promise.resolve();
+      return Promise.resolve(duplicates.length === 0 ? NO_DUPLICATES : { duplicates });
     },
 
     readBatch(read: StateRead): Promise<StateSnapshot> {
@@ -219,6 +276,7 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
         customers: customers.size,
         terminals: terminals.size,
         indexedTransactions: index?.size ?? 0,
+        claimedTransactions: claims.size,
         pendingReports: pending.size,
       };
     },
@@ -231,6 +289,66 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
     if (a[i] !== b[i]) return false;
   }
   return true;
+}
+
+/**
+ * Transaction id → its claim (event time, partition, offset of its latest recording that was no duplicate), for
+ * duplicate detection: what the Redis backend keeps in its `d:` keys. Entries are dropped in recording order once
+ * their event time is more than two duplicate horizons behind the newest event.
+ */
+class ClaimIndex {
+  private readonly byId = new Map<string, number>();
+  private ids: string[] = [];
+  private times: number[] = [];
+  private partitions: number[] = [];
+  private offsets: number[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Null when the record takes (or already holds: a replay) the claim; else the claim's position. */
+  claim(
+    id: string,
+    time: number,
+    partition: number,
+    offset: number,
+    horizonMs: number,
+  ): { partition: number; offset: number } | null {
+    const slot = this.byId.get(id);
+    if (slot !== undefined) {
+      const claimed = { partition: this.partitions[slot]!, offset: this.offsets[slot]! };
+      if (claimed.partition === partition && claimed.offset === offset) return null;
+      if (Math.abs(time - this.times[slot]!) <= horizonMs) return claimed;
+    }
+    // New, or the id reused beyond the horizon: this recording is what later repeats are measured against.
+    this.byId.set(id, this.ids.length);
+    this.ids.push(id);
+    this.times.push(time);
+    this.partitions.push(partition);
+    this.offsets.push(offset);
+    return null;
+  }
+
+  evictOlderThan(cutoff: number): void {
+    while (this.head < this.ids.length && this.times[this.head]! < cutoff) {
+      const id = this.ids[this.head]!;
+      // An id that took a newer claim keeps it.
+      if (this.byId.get(id) === this.head) this.byId.delete(id);
+      this.head++;
+    }
+    // Compact once the dropped prefix is half the arrays; slots in the map are array indices, so shift them too.
+    if (this.head > 4096 && this.head * 2 > this.ids.length) {
+      const drop = this.head;
+      this.ids = this.ids.slice(drop);
+      this.times = this.times.slice(drop);
+      this.partitions = this.partitions.slice(drop);
+      this.offsets = this.offsets.slice(drop);
+      this.head = 0;
+      for (const [id, slot] of this.byId) this.byId.set(id, slot - drop);
+    }
+  }
 }
 
 /** Slots per segment of the transaction index: segments are dropped whole once every slot in them is evicted. */

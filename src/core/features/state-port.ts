@@ -7,6 +7,7 @@
  * arithmetic (bounds, log-order precedence, deduplication, label filtering, means) lives in the core, so it exists
  * once. A featurize() call is exactly two port calls: recordBatch, then readBatch (two Redis round trips).
  */
+import type { LogPosition } from '../contract/events.js';
 
 /**
  * Customer history records are four float64 values, interleaved: event time (epoch ms), amount (minor units),
@@ -33,8 +34,8 @@ export interface CustomerHistory {
 export interface CustomerAppend {
   readonly customerId: string;
   /**
-   * Records to append are records[from, to) of this array (record indices; CUSTOMER_RECORD_WIDTH values each), in
-   * log order. The array is shared by all customers of the batch, so that a batch allocates one, not one per customer.
+   * Records to append are records[from, to) of StateWrite.records (record indices; CUSTOMER_RECORD_WIDTH values
+   * each), in log order, less the duplicates the write finds. The same array for all customers of the batch.
    */
   readonly records: Float64Array;
   readonly from: number;
@@ -43,28 +44,72 @@ export interface CustomerAppend {
   readonly trimBeforeMs: number;
 }
 
-export interface TerminalTransaction {
-  readonly transactionId: string;
-  readonly eventTimeMs: number;
-}
-
 export interface TerminalAppend {
   readonly terminalId: string;
   /**
-   * The batch's transactions at this terminal. Idempotent: the terminal stores a transaction once per (event time,
-   * transaction id), so a replay changes nothing. The first recording of a transaction id (at any terminal) also
-   * indexes it for fraud labels (first write wins) and joins a fraud report waiting for it, atomically.
+   * The batch's transactions at this terminal, as indices into StateWrite.records / transactionIds (the first record
+   * of each (event time, transaction id) of the batch). Idempotent: the terminal stores a transaction once per (event
+   * time, transaction id), so a replay changes nothing. A record the write finds to be a duplicate is not stored.
    */
-  readonly transactions: readonly TerminalTransaction[];
-  /** No query will look at the terminal's transactions (or fraud reports) older than this: they may be dropped. */
+  readonly records: readonly number[];
+  /**
+   * No query will look at the terminal's transactions (or fraud reports) older than this: both backends drop them on
+   * this very write (one rule, so that a very late event reads the same window from either backend).
+   */
   readonly trimBeforeMs: number;
 }
 
+/**
+ * How far the batch advances what the state has absorbed of one input partition: offsets [from, to) were consumed
+ * (scored, dead-lettered or duplicates alike). `expected` is the offset the writer knows the state to have absorbed
+ * already (its own previous write, -1 if it has none): the write refuses to apply when the state's marker is missing
+ * or below it, or missing while `from` > 0: the state lost what it had absorbed (FeatureStateBehindError).
+ */
+export interface PartitionProgress {
+  readonly partition: number;
+  readonly expected: number;
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface StateWrite {
-  /** One entry per distinct customer of the batch. Appending is not idempotent; reads deduplicate by position. */
+  /**
+   * The batch's transactions as customer records (CUSTOMER_RECORD_WIDTH values each), grouped by customer in log
+   * order within each customer: the customers' appends are slices of it.
+   */
+  readonly records: Float64Array;
+  /** transactionIds[k] is the transaction id of record k. */
+  readonly transactionIds: readonly string[];
+  /**
+   * The record indices in log order (the batch's order, across customers): claims are taken in this order, so that of
+   * two records with one id in a batch the earlier in log order is the first occurrence.
+   */
+  readonly logOrder: Int32Array;
+  /**
+   * A record whose transaction id the state holds a claim for (the latest recording of the id that was no duplicate)
+   * from another position, with an event time at most this far from it, is a duplicate: it is not stored anywhere,
+   * and recordBatch reports it with the claim's position. Beyond the horizon the record takes the claim. Claims are
+   * kept at least two horizons of event time behind the newest event.
+   */
+  readonly duplicateHorizonMs: number;
+  /** One entry per distinct customer of the batch, in `records` order. Appending is not idempotent; reads deduplicate. */
   readonly customers: readonly CustomerAppend[];
   /** One entry per distinct terminal of the batch. Order across terminals does not matter. */
   readonly terminals: readonly TerminalAppend[];
+  /** The input partitions the batch consumed; empty in the backfill (nothing to vouch for). */
+  readonly progress: readonly PartitionProgress[];
+}
+
+/** A record of the write that repeats a transaction id recorded before at `first`. */
+export interface DuplicateRecord {
+  /** Index into StateWrite.records. */
+  readonly record: number;
+  readonly first: LogPosition;
+}
+
+export interface RecordResult {
+  /** In record order; empty in the common case. */
+  readonly duplicates: readonly DuplicateRecord[];
 }
 
 /**
@@ -116,8 +161,12 @@ export interface FraudReportWrite {
 }
 
 export interface FeatureStatePort {
-  /** Records a batch; the writes of one call are applied atomically per entity, and several workers may call it. */
-  recordBatch(write: StateWrite): Promise<void>;
+  /**
+   * Records a batch, first claiming each transaction id (duplicates are reported and not stored) and checking the
+   * absorbed-offset marker (FeatureStateBehindError, before anything is written). Applied atomically; several
+   * workers may call it.
+   */
+  recordBatch(write: StateWrite): Promise<RecordResult>;
   /** Reads what a batch's features need, after its recordBatch. */
   readBatch(read: StateRead): Promise<StateSnapshot>;
   /**

@@ -1,4 +1,5 @@
-import type { LabelEvent, PositionedTransaction } from '../contract/events.js';
+import type { LabelEvent, LogPosition, PositionedTransaction } from '../contract/events.js';
+import type { PartitionProgress } from './state-port.js';
 
 /** The ordered feature vector a model is trained on and served with. */
 export interface FeatureSchema {
@@ -9,11 +10,22 @@ export interface FeatureSchema {
 }
 
 export interface FeatureRow {
-  /** Values in schema order; always finite (a missing or non-finite value is replaced by its declared default). */
+  /**
+   * Values in schema order; always finite (a missing or non-finite value is replaced by its declared default).
+   * Empty for a duplicate.
+   */
   readonly values: Float64Array;
   /** Names of the features that were replaced by their declared default. */
   readonly imputed: readonly string[];
+  /**
+   * Set when the record repeats a transaction id first recorded at this position (within the duplicate horizon):
+   * the record was not featurised and left the state untouched.
+   */
+  readonly duplicateOf?: LogPosition;
 }
+
+/** Consumed offsets [from, to) of an input partition (what the batch makes the state absorb). */
+export type ConsumedRange = Omit<PartitionProgress, 'expected'>;
 
 /**
  * Runs the feature definitions against a state backend (Redis online, memory in the backfill).
@@ -29,9 +41,17 @@ export interface FeatureEngine {
   /**
    * Featurise records in log order and record them into the state, so that later records (of this batch and of
    * later batches) see them. Replaying the same records (same positions) gives the same rows and leaves the state
-   * as it was: a batch retried after an aborted transaction is harmless.
+   * as it was: a batch retried after an aborted transaction is harmless. `consumed` (online) names the input offsets
+   * the batch consumed: the state's absorbed-offset marker moves with the batch's updates, and a state that lost
+   * what it had absorbed is refused (FeatureStateBehindError) before anything is written.
    */
-  featurize(batch: readonly PositionedTransaction[]): Promise<FeatureRow[]>;
+  featurize(batch: readonly PositionedTransaction[], consumed?: readonly ConsumedRange[]): Promise<FeatureRow[]>;
+  /**
+   * The state must have absorbed the input partition up to this offset (the consumer group's committed offset, known
+   * at partition assignment): the next write that consumes the partition is refused (FeatureStateBehindError) unless
+   * the state's marker is at least there.
+   */
+  expectAbsorbed(partition: number, offset: number): void;
   /** Record labels; a label only affects features of transactions at or after its reportedAtMs. Idempotent. */
   ingestLabels(labels: readonly LabelEvent[]): Promise<void>;
 }

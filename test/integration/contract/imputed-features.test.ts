@@ -1,164 +1,133 @@
 /**
- * Invariant 4, between the engine and the output: a feature the engine imputed reaches the published score as the
- * reason code FEATURE_IMPUTED:<name>, with the imputed (default) value among the logged features. createBatchScorer
- * runs with the real serde and registry and the demo model; the engine is a small fake first (to choose exactly what
- * is imputed), then the real one on the memory state, in the situation that empties a window.
+ * Invariant 4, between the feature state and the published score, through the real stack (Kafka, registry, Redis, the
+ * demo model in onnxruntime): a feature the engine imputes reaches the published score as FEATURE_IMPUTED:<name>,
+ * with the declared default among the logged features, and a position reused by a recreated topic is not mistaken
+ * for a replay (which once dropped the current transaction from its own windows: customer_nb_tx_1d = 0).
+ *
+ * With valid input the v1 features have a value by construction; what makes one non-finite is a damaged state, so
+ * the imputation case damages the state in Redis: a customer history record whose amount is NaN.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import avro from 'avsc';
-import { createAvroSerde, type AvroSerde } from '../../../src/adapters/registry/serde.js';
-import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
-import type { LabelEvent, PositionedTransaction } from '../../../src/core/contract/events.js';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createRedisFeatureState } from '../../../src/adapters/redis/feature-state.js';
 import { ScoreReasonCode } from '../../../src/core/contract/reasons.js';
-import { DAY_MS, FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
-import { createFeatureEngine } from '../../../src/core/features/engine.js';
-import { createMemoryFeatureState } from '../../../src/core/features/memory-state.js';
-import type { FeatureEngine, FeatureRow } from '../../../src/core/features/types.js';
-import type { ConsumedRecord } from '../../../src/runtime/consumed-record.js';
-import { registerContractSchemas } from '../../../src/runtime/context.js';
-import { loadServingModel } from '../../../src/runtime/load-model.js';
-import { createBatchScorer, type ServingModel } from '../../../src/runtime/score-batch.js';
-import { registerSchema, wire } from '../../support/hostile-payloads.js';
-import { STACK, testTopology } from '../../support/stack.js';
+import { DAY_MS } from '../../../src/core/features/definitions.js';
+import { createFeatureEngine, featureStateHorizonMs } from '../../../src/core/features/engine.js';
+import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
+import { assertAllScoresFinite } from '../../support/invariants.js';
+import { deleteKeys } from '../../support/redis.js';
+import {
+  STACK,
+  deleteTopics,
+  readCommitted,
+  testProducer,
+  testTopology,
+  type TestProducer,
+} from '../../support/stack.js';
 
-const NOW_MS = Date.UTC(2026, 3, 1, 12);
-const T0 = NOW_MS - 20 * DAY_MS;
-const NAMES = FEATURE_SCHEMA.names;
+const T0 = Date.now() - 2 * DAY_MS;
 
-/** A fake engine: row i gets the values i + 0.5 and, for odd i, two features reported as imputed (with value 0). */
-function fakeEngine(imputedNames: readonly string[]): FeatureEngine & { seen: PositionedTransaction[] } {
-  const seen: PositionedTransaction[] = [];
-  return {
-    seen,
-    schema: FEATURE_SCHEMA,
-    retentionMs: 38 * DAY_MS,
-    featurize(batch: readonly PositionedTransaction[]): Promise<FeatureRow[]> {
-      seen.push(...batch);
-      return Promise.resolve(
-        batch.map((_, i) => {
-          const imputed = i % 2 === 1 ? imputedNames : [];
-          const values = Float64Array.from(NAMES, (name) => (imputed.includes(name) ? 0 : i + 0.5));
-          return { values, imputed };
-        }),
-      );
-    },
-    ingestLabels(_labels: readonly LabelEvent[]): Promise<void> {
-      return Promise.resolve();
-    },
-  };
-}
-
-describe('imputed features on the published score', () => {
-  const { topology } = testTopology();
-  let serde: AvroSerde;
-  let model: ServingModel;
-  let outputIds: { score: number; deadLetter: number };
-  let transactionId: number;
-  const transactionType = avro.Type.forSchema(readContractSchema('transaction') as avro.Schema);
-
-  const record = (id: string, eventTimeMs: number, offset: number, customer = 'c-1'): ConsumedRecord => ({
-    topic: topology.topics.input,
-    partition: 0,
-    offset: String(offset),
-    key: Buffer.from(customer),
-    value: wire(
-      transactionId,
-      transactionType.toBuffer({
-        transaction_id: id,
-        event_time: eventTimeMs,
-        customer_id: customer,
-        terminal_id: 't-1',
-        amount: 5,
-        currency: 'EUR',
-        channel: null,
-        merchant_category: null,
-        attributes: {},
-      }),
-    ),
-  });
-
-  const scorerWith = (engine: FeatureEngine) =>
-    createBatchScorer({
-      serde,
-      engine,
-      model,
-      decision: topology.decision,
-      topics: topology.topics,
-      outputSchemas: { current: () => Promise.resolve(outputIds) },
-      clock: () => NOW_MS,
-    });
-
-  async function published(messages: readonly { value: Buffer | string | null }[]) {
-    const values: Record<string, unknown>[] = [];
-    for (const message of messages) {
-      const decoded = await serde.decode(message.value as Buffer);
-      assert.ok(decoded.ok);
-      values.push(decoded.value);
-    }
-    return values;
-  }
+describe('imputed features and reused positions on the published score (real Kafka, Redis, registry, ONNX)', () => {
+  const { topology, topics } = testTopology();
+  const labelDelayMs = topology.features.labelDelayDays * DAY_MS;
+  let redis: Redis;
+  let pipeline: PipelineContext;
+  let producer: TestProducer;
 
   before(async () => {
-    serde = createAvroSerde({ url: STACK.registryUrl });
-    outputIds = await registerContractSchemas(serde, topology);
-    const registered = await registerSchema(`${topology.topics.input}-value`, readContractSchema('transaction'));
-    transactionId = registered.id as number;
-    model = await loadServingModel(topology, FEATURE_SCHEMA);
+    redis = new Redis(STACK.redisUrl, { maxRetriesPerRequest: 1 });
+    producer = await testProducer(topology);
+    // The input topic's partition 0 existed before, under the same key prefix: the state still holds its record at
+    // offset 0, of the customer the new topic's first record (also offset 0 of partition 0) belongs to.
+    const previous = createFeatureEngine({
+      state: createRedisFeatureState(redis, {
+        keyPrefix: topology.redis.keyPrefix,
+        horizonMs: featureStateHorizonMs(labelDelayMs),
+      }),
+      labelDelayMs,
+    });
+    await previous.featurize([
+      {
+        transactionId: 'before-recreate',
+        eventTimeMs: T0 - 10 * DAY_MS,
+        customerId: 'c-recreated',
+        terminalId: 't-1',
+        amountMinor: 12_345,
+        currency: 'EUR',
+        position: { partition: 0, offset: 0 },
+      },
+    ]);
+    // Damage: a history record with a NaN amount for c-damaged (another partition's position, so it precedes).
+    const damaged = Buffer.alloc(32);
+    damaged.writeDoubleLE(T0 - 3_600_000, 0);
+    damaged.writeDoubleLE(Number.NaN, 8);
+    damaged.writeDoubleLE(999, 16);
+    damaged.writeDoubleLE(0, 24);
+    await redis.append(`${topology.redis.keyPrefix}c:c-damaged`, damaged);
+
+    pipeline = await createPipeline({
+      topology,
+      instanceId: 'imputed',
+      metricsPort: 0,
+      log: createLogger({ name: 'test', level: 'error' }),
+    });
+    void pipeline.runner.start();
   });
 
   after(async () => {
-    await model?.scorer.close();
+    await pipeline?.close();
+    await producer?.close();
+    await deleteTopics(topics);
+    await deleteKeys(redis, topology.redis.keyPrefix);
+    redis.disconnect();
   });
 
-  it('turns each imputed feature into FEATURE_IMPUTED:<name>, and counts them in the batch summary', async () => {
-    const imputedNames = ['customer_avg_amount_1d', 'terminal_risk_7d'];
-    const engine = fakeEngine(imputedNames);
-    const records = Array.from({ length: 6 }, (_, i) => record(`imp-${i}`, T0 + i * 60_000, i));
-    const { outgoing, summary } = await scorerWith(engine)(records, 'imputed-1');
-    assert.equal(engine.seen.length, 6, 'every record reached the engine');
-    const scores = await published(outgoing.messagesByTopic.get(topology.topics.output) ?? []);
-    assert.equal(scores.length, 6);
-    scores.forEach((score, i) => {
-      const codes = (score['reason_codes'] as string[]).filter((code) =>
-        code.startsWith(ScoreReasonCode.FeatureImputed),
-      );
-      const expected = i % 2 === 1 ? imputedNames.map((name) => `${ScoreReasonCode.FeatureImputed}:${name}`) : [];
-      assert.deepEqual(codes, expected, `imp-${i}: reason codes`);
-      const features = score['features'] as Record<string, number>;
-      for (const name of NAMES) {
-        assert.equal(features[name], i % 2 === 1 && imputedNames.includes(name) ? 0 : i + 0.5, `imp-${i}.${name}`);
-      }
-      const value = score['score'] as number;
-      assert.ok(Number.isFinite(value) && value >= 0 && value <= 1);
+  it('publishes the declared default and FEATURE_IMPUTED:<name>, and counts a reused position as a new record', async () => {
+    const event = (id: string, customer: string, amount: number) => ({
+      key: customer,
+      value: producer.serde.encode(producer.transactionSchemaId, {
+        transaction_id: id,
+        event_time: T0,
+        customer_id: customer,
+        terminal_id: 't-1',
+        amount,
+        currency: 'EUR',
+      }),
     });
-    // The summary (and so fraudscore_score_reason_codes_total) counts the code without its feature name.
-    assert.equal(summary.reasonCodes[ScoreReasonCode.FeatureImputed], 3 * imputedNames.length);
-  });
+    // One record per partition write, so that after-recreate is at offset 0 of partition 0.
+    await producer.send(topology.topics.input, [{ ...event('after-recreate', 'c-recreated', 5), partition: 0 }]);
+    await producer.send(topology.topics.input, [event('on-damaged-state', 'c-damaged', 7)]);
+    const outputs = await readCommitted([topology.topics.output, topology.topics.deadLetter], (r) => r.length >= 2);
+    assert.equal(outputs.length, 2);
+    assert.ok(
+      outputs.every((r) => r.topic === topology.topics.output),
+      'both scored',
+    );
+    assertAllScoresFinite(outputs);
+    const byId = new Map(outputs.map((r) => [r.value['transaction_id'] as string, r.value]));
 
-  it('flags the real engine imputation (an emptied window) on the score it publishes', async () => {
-    const engine = createFeatureEngine({
-      state: createMemoryFeatureState(),
-      labelDelayMs: topology.features.labelDelayDays * DAY_MS,
-    });
-    const score = scorerWith(engine);
-    // Offset 0 twice: the input topic was deleted and created again (offsets restart) while the state kept the
-    // customer's history. The second record's 1- and 7-day windows are empty, so their means are imputed.
-    const first = await score([record('before-recreate', T0, 0, 'c-recreated')], 'recreate-1');
-    const [firstScore] = await published(first.outgoing.messagesByTopic.get(topology.topics.output) ?? []);
-    assert.deepEqual(firstScore!['reason_codes'], []);
+    const recreated = byId.get('after-recreate')!;
+    assert.equal(recreated['source_partition'], 0);
+    assert.equal(recreated['source_offset'], 0);
+    assert.deepEqual(recreated['reason_codes'], []);
+    const features = recreated['features'] as Record<string, number>;
+    assert.equal(features['customer_nb_tx_1d'], 1, 'the transaction counts itself');
+    assert.equal(features['customer_avg_amount_1d'], 5);
+    assert.equal(features['customer_nb_tx_30d'], 2, 'and the older record at the same offset precedes it');
+    assert.equal(features['customer_avg_amount_30d'], 12_845 / 2 / 100);
 
-    const second = await score([record('after-recreate', T0 + 10 * DAY_MS, 0, 'c-recreated')], 'recreate-2');
-    const [secondScore] = await published(second.outgoing.messagesByTopic.get(topology.topics.output) ?? []);
-    assert.equal(secondScore!['transaction_id'], 'after-recreate');
-    assert.deepEqual(secondScore!['reason_codes'], [
-      `${ScoreReasonCode.FeatureImputed}:customer_avg_amount_1d`,
-      `${ScoreReasonCode.FeatureImputed}:customer_avg_amount_7d`,
-    ]);
-    const features = secondScore!['features'] as Record<string, number>;
-    assert.equal(features['customer_avg_amount_1d'], 0, 'the declared default');
-    assert.equal(features['customer_avg_amount_7d'], 0, 'the declared default');
-    for (const [name, value] of Object.entries(features)) assert.ok(Number.isFinite(value), `${name} = ${value}`);
-    assert.ok(Number.isFinite(secondScore!['score'] as number));
+    const damaged = byId.get('on-damaged-state')!;
+    const imputed = ['customer_avg_amount_1d', 'customer_avg_amount_7d', 'customer_avg_amount_30d'];
+    assert.deepEqual(
+      damaged['reason_codes'],
+      imputed.map((name) => `${ScoreReasonCode.FeatureImputed}:${name}`),
+    );
+    const damagedFeatures = damaged['features'] as Record<string, number>;
+    for (const name of imputed) assert.equal(damagedFeatures[name], 0, `${name} holds its declared default`);
+    assert.equal(damagedFeatures['customer_nb_tx_1d'], 2);
+    for (const [name, value] of Object.entries(damagedFeatures))
+      assert.ok(Number.isFinite(value), `${name} = ${value}`);
   });
 });

@@ -63,7 +63,7 @@ describe('Redis with an ACL user (default user disabled)', () => {
       const online = await runStream(
         createFeatureEngine({
           // The topology's key prefix (fs:<run>:) lies inside the ACL user's key pattern.
-          state: createRedisFeatureState(redis, { keyPrefix: topology.redis.keyPrefix }),
+          state: createRedisFeatureState(redis, { keyPrefix: topology.redis.keyPrefix, horizonMs: 47 * DAY_MS }),
           labelDelayMs: LABEL_DELAY_MS,
         }),
         stream.steps,

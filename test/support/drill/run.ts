@@ -88,7 +88,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     // A Redis already running without it switches at once (an AOF rewrite); its restarts below load the file.
     const redis = connectTestRedis();
     await redis.config('SET', 'appendonly', 'yes');
-    await redis.config('SET', 'appendfsync', 'everysec');
+    // Every write fsynced: a SIGKILL loses nothing (see deploy/local/fault-test.sh).
+    await redis.config('SET', 'appendfsync', 'always');
     redis.disconnect();
   }
   if (options.scenarios.includes('registry') && !registryStorageIsFile()) {

@@ -178,6 +178,32 @@ describe('runBackfill', () => {
     assert.notEqual(fileDigest(fromCsv.manifest.inputs.events), fileDigest(first.manifest.inputs.events));
   });
 
+  it('leaves a retried transaction (its id again within the horizon) out of the table and counts it', async () => {
+    const path = join(dir, 'retried.jsonl');
+    const line = (id: string, t: number, amount: number) =>
+      JSON.stringify({
+        transaction_id: id,
+        event_time: t,
+        customer_id: 'c',
+        terminal_id: 't',
+        amount,
+        currency: 'EUR',
+      });
+    const t0 = Date.UTC(2024, 0, 10);
+    writeFileSync(path, [line('a', t0, 1), line('a', t0, 1), line('b', t0 + 60_000, 3)].join('\n') + '\n');
+    const result = await backfill('dup/table.csv', { events: path, labels: [] });
+    const { rows } = readTable(result.tablePath);
+    assert.deepEqual(
+      rows.map((row) => row[0]),
+      ['a', 'b'],
+    );
+    assert.equal(rows[1]![4 + FEATURE_SCHEMA.names.indexOf('customer_nb_tx_1d')], '2', 'a counted once');
+    assert.equal(result.manifest.duplicatesSkipped, 1);
+    assert.equal(result.manifest.eventsRead, 3);
+    // A manifest of duplicate-free input has no such key (its bytes stay what model cards recorded).
+    assert.equal('duplicatesSkipped' in (await backfill('nodup/table.csv')).manifest, false);
+  });
+
   it('writes only rows in [from, to) but lets earlier events feed their windows', async () => {
     const all = readTable((await backfill('f1/table.csv')).tablePath).rows;
     const fromMs = events[600]!.eventTimeMs;

@@ -47,6 +47,14 @@ describe('topology loading', () => {
     );
   });
 
+  it('refuses a label delay of 0 days, naming the field (the feature set needs d >= 1 day)', () => {
+    const found = problems(base.replace(/labelDelayDays: \d+/, 'labelDelayDays: 0'));
+    assert.ok(
+      found.some((p) => p.startsWith('features.labelDelayDays:') && p.includes('at least 1 day')),
+      found.join('\n'),
+    );
+  });
+
   it('rejects unknown fields with a hint', () => {
     const found = problems(base.replace('consumerGroup:', 'consumerGrop: x\nconsumerGroup:'));
     assert.ok(

@@ -4,13 +4,14 @@ import type { Redis } from 'ioredis';
 import { createRedisFeatureState } from '../../../../src/adapters/redis/feature-state.js';
 import type { PositionedTransaction } from '../../../../src/core/contract/events.js';
 import { DAY_MS } from '../../../../src/core/features/definitions.js';
-import { createFeatureEngine } from '../../../../src/core/features/engine.js';
+import { createFeatureEngine, featureStateHorizonMs } from '../../../../src/core/features/engine.js';
 import { createMemoryFeatureState } from '../../../../src/core/features/memory-state.js';
 import { assertRowsIdentical, describeFeatureConformance } from '../../../support/feature-conformance.js';
 import { randomFeatureStream, runStream } from '../../../support/feature-random-stream.js';
 import { connectTestRedis, deleteKeys, uniqueKeyPrefix } from '../../../support/redis.js';
 
 const LABEL_DELAY_MS = 7 * DAY_MS;
+const HORIZON_MS = featureStateHorizonMs(LABEL_DELAY_MS);
 let redis: Redis;
 
 before(() => {
@@ -23,7 +24,7 @@ after(async () => {
 describeFeatureConformance('Redis state', () => {
   const keyPrefix = uniqueKeyPrefix('conformance');
   return Promise.resolve({
-    state: createRedisFeatureState(redis, { keyPrefix }),
+    state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
     cleanup: async () => {
       await deleteKeys(redis, keyPrefix);
     },
@@ -51,7 +52,10 @@ describe('Redis feature state', () => {
           stream.steps,
         );
         const online = await runStream(
-          createFeatureEngine({ state: createRedisFeatureState(redis, { keyPrefix }), labelDelayMs: LABEL_DELAY_MS }),
+          createFeatureEngine({
+            state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+            labelDelayMs: LABEL_DELAY_MS,
+          }),
           stream.steps,
         );
         assertRowsIdentical(memory, online, `seed ${seed}`);
@@ -71,7 +75,7 @@ describe('Redis feature state', () => {
     const ttlMs = 60 * DAY_MS;
     try {
       const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, ttlMs, trimEveryMs: DAY_MS }),
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, ttlMs, trimEveryMs: DAY_MS }),
         labelDelayMs: LABEL_DELAY_MS,
       });
       const start = Date.UTC(2024, 0, 1);
@@ -105,11 +109,34 @@ describe('Redis feature state', () => {
     }
   });
 
+  it('derives the TTL of its keys from the label delay (d = 90 days outlives a fixed 60-day TTL)', async () => {
+    const keyPrefix = uniqueKeyPrefix('ttl');
+    try {
+      const labelDelayMs = 90 * DAY_MS;
+      const horizonMs = featureStateHorizonMs(labelDelayMs);
+      assert.equal(horizonMs, (30 + 90 + 1 + 90 + 1) * DAY_MS);
+      const engine = createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs }),
+        labelDelayMs,
+      });
+      await engine.featurize([tx('ttl-1', 'c', 't', Date.UTC(2024, 0, 1), 0)]);
+      for (const key of [`${keyPrefix}c:c`, `${keyPrefix}t:t`, `${keyPrefix}x:ttl-1`]) {
+        const pttl = await redis.pttl(key);
+        assert.ok(pttl > horizonMs && pttl <= horizonMs + DAY_MS + 3_600_000, `${key} has PTTL ${pttl}`);
+      }
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
   it('keeps terminal counts exact when two workers record the same terminals concurrently', async () => {
     const keyPrefix = uniqueKeyPrefix('concurrent');
     try {
       const workers = [0, 1].map(() =>
-        createFeatureEngine({ state: createRedisFeatureState(redis, { keyPrefix }), labelDelayMs: LABEL_DELAY_MS }),
+        createFeatureEngine({
+          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+          labelDelayMs: LABEL_DELAY_MS,
+        }),
       );
       const start = Date.UTC(2024, 0, 1);
       // Each worker owns one partition (its customers) and both hit the same ten terminals.
@@ -141,7 +168,7 @@ describe('Redis feature state', () => {
     const keyPrefix = uniqueKeyPrefix('noscript');
     try {
       const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix }),
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
         labelDelayMs: LABEL_DELAY_MS,
       });
       const start = Date.UTC(2024, 0, 1);

@@ -7,17 +7,34 @@ import type { StateRead, StateWrite } from '../../../../src/core/features/state-
 const T0 = Date.UTC(2024, 0, 1);
 
 function write(id: string, terminalId: string, eventTimeMs: number, trimBeforeMs = -Infinity): StateWrite {
+  const records = Float64Array.of(eventTimeMs, 100, 0, eventTimeMs);
   return {
-    customers: [
-      {
-        customerId: `c-${terminalId}`,
-        records: Float64Array.of(eventTimeMs, 100, 0, eventTimeMs),
-        from: 0,
-        to: 1,
-        trimBeforeMs,
-      },
-    ],
-    terminals: [{ terminalId, transactions: [{ transactionId: id, eventTimeMs }], trimBeforeMs }],
+    records,
+    transactionIds: [id],
+    logOrder: Int32Array.of(0),
+    duplicateHorizonMs: DAY_MS,
+    customers: [{ customerId: `c-${terminalId}`, records, from: 0, to: 1, trimBeforeMs }],
+    terminals: [{ terminalId, records: [0], trimBeforeMs }],
+    progress: [],
+  };
+}
+
+/** Transactions of one terminal (no customers), each at its own position. */
+function terminalWrite(
+  terminalId: string,
+  transactions: readonly { transactionId: string; eventTimeMs: number }[],
+  trimBeforeMs: number,
+): StateWrite {
+  const records = new Float64Array(transactions.length * 4);
+  transactions.forEach((tx, k) => records.set([tx.eventTimeMs, 100, 0, tx.eventTimeMs], k * 4));
+  return {
+    records,
+    transactionIds: transactions.map((tx) => tx.transactionId),
+    logOrder: Int32Array.from(transactions, (_, k) => k),
+    duplicateHorizonMs: DAY_MS,
+    customers: [],
+    terminals: [{ terminalId, records: transactions.map((_, k) => k), trimBeforeMs }],
+    progress: [],
   };
 }
 
@@ -51,9 +68,13 @@ describe('memory feature state', () => {
     await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 7 }]);
     await state.recordBatch(write('a', 't', T0));
     await state.recordBatch(write('a', 't', T0)); // a replay
-    await state.recordBatch(write('a', 't', T0 + 1)); // the same id again, another time: another entry
+    // The same id again 1 ms later at another position: a duplicate (within the horizon), not stored.
+    const duplicate = await state.recordBatch(write('a', 't', T0 + 1));
+    assert.deepEqual(duplicate.duplicates, [{ record: 0, first: { partition: 0, offset: T0 } }]);
+    // Two days later (beyond the horizon): another transaction that happens to reuse the id, another entry.
+    await state.recordBatch(write('a', 't', T0 + 2 * DAY_MS));
     await state.recordFraudReports([{ transactionId: 'a', reportedAtMs: T0 + 8 }]);
-    const snapshot = await state.readBatch(countQuery('t', T0 - 1, T0 + 100));
+    const snapshot = await state.readBatch(countQuery('t', T0 - 1, T0 + 3 * DAY_MS));
     assert.equal(snapshot.terminalCounts[0], 2);
     assert.deepEqual(snapshot.terminalFraud[0], [{ transactionId: 'a', eventTimeMs: T0, reportedAtMs: T0 + 7 }]);
     assert.equal(state.stats().pendingReports, 0);
@@ -65,7 +86,14 @@ describe('memory feature state', () => {
     for (let day = 0; day < 10; day++) {
       await state.recordBatch(write(`d${day}`, 't', T0 + day * DAY_MS));
     }
-    assert.deepEqual(state.stats(), { customers: 1, terminals: 1, indexedTransactions: 0, pendingReports: 0 });
+    assert.deepEqual(state.stats(), {
+      customers: 1,
+      terminals: 1,
+      indexedTransactions: 0,
+      // Ids are remembered for duplicate detection for two horizons (2 days) behind the newest event: days 7..9.
+      claimedTransactions: 3,
+      pendingReports: 0,
+    });
     const snapshot = await state.readBatch(countQuery('t', -Infinity, Infinity));
     assert.deepEqual(snapshot.terminalFraud[0], [
       { transactionId: 'd3', eventTimeMs: T0 + 3 * DAY_MS, reportedAtMs: T0 },
@@ -110,10 +138,7 @@ describe('memory feature state', () => {
         transactionId: `d${day}-${i}`,
         eventTimeMs: T0 + day * DAY_MS + i,
       }));
-      await state.recordBatch({
-        customers: [],
-        terminals: [{ terminalId: 't', transactions, trimBeforeMs: T0 + (day - 38) * DAY_MS }],
-      });
+      await state.recordBatch(terminalWrite('t', transactions, T0 + (day - 38) * DAY_MS));
     }
     assert.equal(state.stats().indexedTransactions, 39 * perBatch);
     await state.recordFraudReports([

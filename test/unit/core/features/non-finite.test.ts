@@ -53,11 +53,10 @@ function assertContract(row: FeatureRow, context: string): void {
 }
 
 describe('features that have no value', () => {
-  it('imputes the mean of an empty window with its default and names it, when a position is reused', async () => {
+  it('counts a new record at a reused position (a recreated topic) as itself: no empty window', async () => {
     // A topic deleted and created again restarts its offsets while the state (Redis, with its TTL) keeps the
-    // customer's history: the new record at offset 0 finds an older record at the same position, which the state
-    // keeps as the first occurrence (a replay), so the new record's own entry is not counted. Its 1- and 7-day windows
-    // are then empty: count 0, mean 0 / 0.
+    // customer's history: the new record at offset 0 finds an older record at the same position. A record is
+    // identified by position, event time and amount, so the new one is not taken for a replay of the old one.
     const features = engine();
     const [old] = await features.featurize([tx('before-recreate', T0, 12_345, 0)]);
     assertContract(old!, 'first record');
@@ -65,12 +64,13 @@ describe('features that have no value', () => {
 
     const [row] = await features.featurize([tx('after-recreate', T0 + 10 * DAY_MS, 500, 0)]);
     assertContract(row!, 'record at a reused position');
-    assert.deepEqual([...row!.imputed].sort(), ['customer_avg_amount_1d', 'customer_avg_amount_7d']);
-    assert.equal(value(row!, 'customer_nb_tx_1d'), 0);
-    assert.equal(value(row!, 'customer_nb_tx_7d'), 0);
-    // The 30-day window still holds the older record: a real mean, not imputed.
-    assert.equal(value(row!, 'customer_nb_tx_30d'), 1);
-    assert.equal(value(row!, 'customer_avg_amount_30d'), 123.45);
+    assert.deepEqual(row!.imputed, []);
+    assert.equal(value(row!, 'customer_nb_tx_1d'), 1);
+    assert.equal(value(row!, 'customer_avg_amount_1d'), 5);
+    assert.equal(value(row!, 'customer_nb_tx_7d'), 1);
+    // The 30-day window also holds the older record (at the same offset: it precedes in log order).
+    assert.equal(value(row!, 'customer_nb_tx_30d'), 2);
+    assert.equal(value(row!, 'customer_avg_amount_30d'), 12_845 / 2 / 100);
     assert.equal(value(row!, 'amount'), 5);
   });
 

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type { Topology } from '../config/index.js';
+import { deleteFeatureState, writeAbsorbed } from '../adapters/redis/absorbed-marker.js';
+import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
+import type { AvroSerde } from '../adapters/registry/serde.js';
+import { createFeatureEngine, featureStateHorizonMs } from '../core/features/engine.js';
+import { kafkaLabelSource, kafkaTransactionSource } from './kafka-source.js';
+import { DEFAULT_BATCH_SIZE } from './options.js';
+
+export interface RebuildOptions {
+  readonly topology: Topology;
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  /** A connected client of the topology's Redis. */
+  readonly redis: Redis;
+  readonly batchSize?: number;
+}
+
+export interface RebuildResult {
+  /** Per input partition, the offset the state now vouches for (the group's committed offset, else the log start). */
+  readonly absorbed: ReadonlyMap<number, number>;
+  readonly keysDeleted: number;
+  readonly transactions: number;
+  readonly duplicates: number;
+  readonly labels: number;
+}
+
+/**
+ * Rebuilds a topology's Redis feature state from its input and labels topics (DESIGN.md invariant 9): deletes the
+ * state under the topology's key prefix, then replays both topics exactly as the backfill reads them (labels first,
+ * transactions merged by event time, the same decoding and validation, through the same feature engine), into the
+ * Redis backend instead of memory, up to the consumer group's committed offsets: what the workers have absorbed.
+ * Finally it writes the absorbed-offset markers, which lets paused workers resume (they score from those offsets).
+ * The features they then compute are the ones the backfill computes over the same topics.
+ */
+export async function rebuildState(options: RebuildOptions): Promise<RebuildResult> {
+  const { topology, kafka, serde, redis } = options;
+  const { input, labels } = topology.topics;
+  const committed = await committedOffsets(kafka, topology.consumerGroup, [input, labels]);
+  const keysDeleted = await deleteFeatureState(redis, topology.redis.keyPrefix);
+  const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
+  const engine = createFeatureEngine({
+    state: createRedisFeatureState(redis, {
+      keyPrefix: topology.redis.keyPrefix,
+      horizonMs: featureStateHorizonMs(labelDelayMs),
+    }),
+    labelDelayMs,
+  });
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+
+  let labelCount = 0;
+  const labelSource = kafkaLabelSource({ kafka, serde, topic: labels, untilOffsets: committed.get(labels)! });
+  for await (const batch of labelSource.batches(batchSize)) {
+    await engine.ingestLabels(batch);
+    labelCount += batch.length;
+  }
+  let transactions = 0;
+  let duplicates = 0;
+  const events = kafkaTransactionSource({ kafka, serde, topic: input, untilOffsets: committed.get(input)! });
+  for await (const batch of events.batches(batchSize)) {
+    const rows = await engine.featurize(batch);
+    transactions += batch.length;
+    for (const row of rows) if (row.duplicateOf !== undefined) duplicates++;
+  }
+  // Partitions the group never committed are read from their start by a worker: the state vouches for that.
+  const absorbed = new Map<number, number>();
+  const fingerprint = events.fingerprint();
+  for (const partition of 'partitions' in fingerprint ? fingerprint.partitions : []) {
+    absorbed.set(partition.partition, partition.highOffset);
+  }
+  await writeAbsorbed(redis, topology.redis.keyPrefix, absorbed);
+  return { absorbed, keysDeleted, transactions, duplicates, labels: labelCount };
+}
+
+/** The group's committed offset per topic and partition; a partition without a commit reads from its start (0). */
+async function committedOffsets(
+  kafka: Kafka,
+  groupId: string,
+  topics: readonly string[],
+): Promise<Map<string, Map<number, number>>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const fetched = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    const result = new Map<string, Map<number, number>>();
+    for (const { topic, partitions } of fetched) {
+      const offsets = new Map<number, number>();
+      for (const { partition, offset } of partitions) offsets.set(partition, Math.max(0, Number(offset)));
+      result.set(topic, offsets);
+    }
+    for (const topic of topics) if (!result.has(topic)) result.set(topic, new Map());
+    return result;
+  } finally {
+    await admin.disconnect();
+  }
+}
