@@ -33,6 +33,8 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
   INVALID_FIELD: 'an id empty, over 128 characters or not printable ASCII; a currency not three upper-case letters',
   ABSURD_TIMESTAMP: "`event_time` before 2000 or more than 24 h ahead of the worker's clock; a negative `reported_at`",
   INVALID_AMOUNT: '`amount` NaN, ±Infinity, negative or above 1,000,000,000',
+  DUPLICATE_TRANSACTION:
+    "the `transaction_id` was already scored within the feature set's duplicate horizon (1 day); the detail names the first outcome's partition and offset; the feature state is untouched",
 };
 
 const SCORE_CODE_MEANING: Readonly<Record<string, string>> = {
