@@ -25,6 +25,11 @@ export interface RunnerDeps {
   readonly sink: TransactionalSink;
   readonly scoreBatch: ScoreBatch;
   readonly window: BatchWindowPolicy;
+  /**
+   * The batch boundary: called before each batch is formed (and while idle, at least every CONTROL_POLL_MS), where
+   * control changes (models, kill switch, batch window) are applied; returns the window to use instead of `window`.
+   */
+  readonly beforeBatch?: () => BatchWindowPolicy;
   readonly topics: readonly string[];
   readonly batchIdPrefix: string;
   readonly log: Logger;
@@ -66,6 +71,8 @@ const HEARTBEAT_EVERY_MS = 1_000;
 const ALIGNMENT_POLL_MS = 100;
 /** While idle, how often to publish this worker's event-time bounds for the others. */
 const IDLE_PUBLISH_MS = 250;
+/** While idle, how often the batch boundary is passed anyway, so a control change is applied without traffic. */
+const CONTROL_POLL_MS = 500;
 
 /**
  * The consume loop. kafkajs hands fetched records to eachBatch, per partition; they join the intake, and the
@@ -309,13 +316,14 @@ export class Runner {
 
   private async formBatches(): Promise<void> {
     while (!this.fatal) {
+      const window = this.deps.beforeBatch?.() ?? this.deps.window;
       const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs() };
-      const reason =
-        (this.waiting > 0 ? this.forced : undefined) ?? closeReason(this.deps.window, intake, this.deps.clock());
+      const reason = (this.waiting > 0 ? this.forced : undefined) ?? closeReason(window, intake, this.deps.clock());
       if (!reason) {
         if (this.waiting === 0) this.forced = this.stopping ? 'shutdown' : undefined;
         if (this.stopping && this.waiting === 0) break;
-        let delay = untilExpiry(this.deps.window, intake, this.deps.clock());
+        let delay = untilExpiry(window, intake, this.deps.clock());
+        if (this.deps.beforeBatch) delay = Math.min(delay ?? CONTROL_POLL_MS, CONTROL_POLL_MS);
         if (this.deps.alignment) {
           // Idle here does not mean idle everywhere: keep telling the other workers how far this one's partitions
           // are (a partition read to its end holds nobody back), and everything taken so far is featurised.
@@ -332,7 +340,7 @@ export class Runner {
         clearTimeout(timer);
         continue;
       }
-      const records = await this.take(this.deps.window.maxRecords).catch((error: unknown) => {
+      const records = await this.take(window.maxRecords).catch((error: unknown) => {
         this.fail('align', error);
         return [];
       });

@@ -7,17 +7,13 @@ import type { FeatureEngine } from '../core/features/types.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
-import type { Scorer } from '../adapters/onnx/onnx-scorer.js';
 import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import type { OutputSchemaIds } from './output-schemas.js';
+import { scoreWithPlan } from './route-scores.js';
+import type { ActiveServing } from './serving.js';
 
-export interface ServingModel {
-  readonly name: string;
-  readonly version: string;
-  readonly featureSchemaVersion: string;
-  readonly scorer: Scorer;
-}
+export type { ServingModel } from './serving-model.js';
 
 export interface BatchTopics {
   readonly input: string;
@@ -29,8 +25,11 @@ export interface BatchTopics {
 export interface BatchScorerDeps {
   readonly serde: AvroSerde;
   readonly engine: FeatureEngine;
-  readonly model: ServingModel;
+  /** What serves this batch: asked once per batch, at its start (a control change never splits a batch). */
+  readonly serving: { current(): ActiveServing };
   readonly decision: DecisionPolicy;
+  /** The challenger's run is abandoned after this long; its failure never delays or changes the champion's decision. */
+  readonly challengerTimeoutMs?: number;
   readonly topics: BatchTopics;
   /** The output schema ids, checked against the registry (output-schemas.ts); asked once per batch. */
   readonly outputSchemas: { current(): Promise<OutputSchemaIds> };
@@ -48,6 +47,12 @@ export interface BatchSummary {
   readonly deadLetterReasons: Readonly<Record<string, number>>;
   readonly reasonCodes: Readonly<Record<string, number>>;
   readonly scores: Float64Array;
+  /** Control version the batch was scored under. */
+  readonly controlVersion: number;
+  /** Scores by `<model version>|<route>` of the model that decided. */
+  readonly decidedBy: Readonly<Record<string, number>>;
+  /** Challenger failures by `<model version>|<reason>`. */
+  readonly challengerFailures: Readonly<Record<string, number>>;
   readonly stageMs: Readonly<Record<'decode' | 'features' | 'model' | 'encode', number>>;
 }
 
@@ -78,6 +83,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
   return async function scoreBatch(records: readonly ConsumedRecord[], batchId: string): Promise<ScoredBatch> {
     const started = performance.now();
     const nowMs = deps.clock();
+    const serving = deps.serving.current();
     const schemaIds = await deps.outputSchemas.current();
     const scores: Message[] = [];
     const deadLetters: Message[] = [];
@@ -161,21 +167,29 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const width = featureNames.length;
     const matrix = new Float32Array(rows.length * width);
     rows.forEach((row, index) => matrix.set(row.values, index * width));
-    const raw = await deps.model.scorer.score(matrix, rows.length);
+    const routed = await scoreWithPlan(serving, matrix, rows.length, {
+      customerIds: transactions.map((event) => event.customerId),
+      timeoutMs: deps.challengerTimeoutMs ?? 5_000,
+    });
     const modelAt = performance.now();
 
+    const { plan } = serving;
     const publishedScores = new Float64Array(rows.length);
+    const decidedBy: Record<string, number> = {};
     for (let index = 0; index < rows.length; index++) {
       const event = transactions[index] as PositionedTransaction;
       const record = transactionRecords[index] as ConsumedRecord;
       const row = rows[index]!;
-      const verdict = decide(raw[index] ?? Number.NaN, deps.decision);
+      const outcome = routed.records[index]!;
+      const verdict = decide(outcome.raw, deps.decision);
       const reasonCodes = [
         ...verdict.reasonCodes,
+        ...outcome.reasonCodes,
         ...row.imputed.map((name) => `${ScoreReasonCode.FeatureImputed}:${name}`),
       ];
       for (const code of reasonCodes) increment(reasonCodeCounts, code.split(':')[0] as string);
       decisions[verdict.decision]++;
+      increment(decidedBy, `${outcome.model.version}|${outcome.route}`);
       publishedScores[index] = verdict.score;
       const features: Record<string, number> = {};
       for (let f = 0; f < width; f++) features[featureNames[f] as string] = row.values[f] as number;
@@ -187,15 +201,20 @@ export function createBatchScorer(deps: BatchScorerDeps) {
           scored_at: nowMs,
           score: verdict.score,
           decision: verdict.decision,
-          model_name: deps.model.name,
-          model_version: deps.model.version,
-          feature_schema_version: deps.model.featureSchemaVersion,
+          model_name: outcome.model.name,
+          model_version: outcome.model.version,
+          feature_schema_version: outcome.model.featureSchemaVersion,
           features,
           reason_codes: reasonCodes,
-          shadow_scores: {},
+          shadow_scores: outcome.shadowScores,
           batch_id: batchId,
           source_partition: record.partition,
           source_offset: Number(record.offset),
+          route: outcome.route,
+          rollout_stage: plan.challenger?.stage ?? -1,
+          rollout_percent: plan.challenger?.percent ?? 0,
+          control_version: plan.version,
+          model_latency_ms: routed.latencyMs,
         }),
       });
     }
@@ -218,6 +237,9 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         deadLetterReasons,
         reasonCodes: reasonCodeCounts,
         scores: publishedScores,
+        controlVersion: plan.version,
+        decidedBy,
+        challengerFailures: routed.failures,
         stageMs: {
           decode: decodedAt - started,
           features: featuresAt - decodedAt,

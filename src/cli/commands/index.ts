@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
+import { registerControlCommand } from './control.js';
 import { registerDemoCommand } from './demo.js';
+import { registerKillSwitchCommand } from './kill-switch.js';
 import { registerModelsCommand } from './models.js';
 import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
@@ -18,4 +20,6 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerBackfillCommand(program);
+  registerControlCommand(program);
+  registerKillSwitchCommand(program);
 }

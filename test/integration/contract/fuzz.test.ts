@@ -24,6 +24,7 @@ import { createMemoryFeatureState } from '../../../src/core/features/memory-stat
 import type { ConsumedRecord } from '../../../src/runtime/consumed-record.js';
 import { createPipeline, registerContractSchemas, type PipelineContext } from '../../../src/runtime/context.js';
 import { loadServingModel } from '../../../src/runtime/load-model.js';
+import { staticServing } from '../../../src/runtime/serving.js';
 import { createBatchScorer, type ScoreBatch, type ServingModel } from '../../../src/runtime/score-batch.js';
 import {
   DEAD_LETTER_REASONS,
@@ -103,7 +104,7 @@ describe('hostile input through the batch path (real registry and serde, memory 
     scoreBatch = createBatchScorer({
       serde,
       engine,
-      model,
+      serving: staticServing(model),
       decision: topology.decision,
       topics: topology.topics,
       outputSchemas: { current: () => Promise.resolve(ids) },

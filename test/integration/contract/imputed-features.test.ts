@@ -18,6 +18,7 @@ import type { FeatureEngine, FeatureRow } from '../../../src/core/features/types
 import type { ConsumedRecord } from '../../../src/runtime/consumed-record.js';
 import { registerContractSchemas } from '../../../src/runtime/context.js';
 import { loadServingModel } from '../../../src/runtime/load-model.js';
+import { staticServing } from '../../../src/runtime/serving.js';
 import { createBatchScorer, type ServingModel } from '../../../src/runtime/score-batch.js';
 import { registerSchema, wire } from '../../support/hostile-payloads.js';
 import { STACK, testTopology } from '../../support/stack.js';
@@ -82,7 +83,7 @@ describe('imputed features on the published score', () => {
     createBatchScorer({
       serde,
       engine,
-      model,
+      serving: staticServing(model),
       decision: topology.decision,
       topics: topology.topics,
       outputSchemas: { current: () => Promise.resolve(outputIds) },
