@@ -3,6 +3,8 @@ import { registerBackfillCommand } from './backfill.js';
 import { registerControlCommand } from './control.js';
 import { registerDemoCommand } from './demo.js';
 import { registerKillSwitchCommand } from './kill-switch.js';
+import { registerRolloutCommand } from './rollout.js';
+import { registerShadowCommand } from './shadow.js';
 import { registerModelsCommand } from './models.js';
 import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
@@ -22,4 +24,6 @@ export function registerCommands(program: Command): void {
   registerBackfillCommand(program);
   registerControlCommand(program);
   registerKillSwitchCommand(program);
+  registerShadowCommand(program);
+  registerRolloutCommand(program);
 }

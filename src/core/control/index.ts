@@ -37,7 +37,7 @@ export {
 } from './gates.js';
 export { scorePsi } from './psi.js';
 export { ROUTING_BUCKETS, routesToChallenger, routingBucket, stableHash32 } from './routing.js';
-export { parseSettings, type SettingsParse } from './settings.js';
+export { parseDuration, parsePlan, parseSettings, type SettingsParse } from './settings.js';
 export {
   abortRollout,
   advanceRollout,

@@ -30,3 +30,17 @@ export function parseSettings(args: readonly string[], current: BatchWindowOverr
   }
   return { ok: true, window };
 }
+
+/** Parses a duration such as `30m`, `90s`, `2h`, `1500ms` (a bare number is milliseconds); null when invalid. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return null;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms'] ?? 1;
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Parses a rollout plan such as `1,5,25,50,100`; null when a stage is not a number. */
+export function parsePlan(text: string): number[] | null {
+  const plan = text.split(',').map((part) => Number(part.trim()));
+  return plan.every((p) => Number.isFinite(p)) && plan.length > 0 ? plan : null;
+}

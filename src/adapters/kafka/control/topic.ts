@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Partitioners, type Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import {
   EMPTY_VIEW,
   foldControl,
@@ -23,7 +23,8 @@ export async function ensureControlTopic(kafka: Kafka, topology: string): Promis
   try {
     if ((await admin.listTopics()).includes(topic)) return false;
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait fails outright when a metadata answer still says UNKNOWN_TOPIC_OR_PARTITION; wait below.
+      waitForLeaders: false,
       topics: [
         {
           topic,
@@ -36,6 +37,7 @@ export async function ensureControlTopic(kafka: Kafka, topology: string): Promis
         },
       ],
     });
+    await untilLed(admin, topic);
     return true;
   } catch (error) {
     // Two workers starting together: the other one created it.
@@ -43,6 +45,20 @@ export async function ensureControlTopic(kafka: Kafka, topology: string): Promis
     throw error;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Waits until the new topic's partition has a leader (metadata may lag its creation for a moment). */
+async function untilLed(admin: Admin, topic: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (topics[0]?.partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+    }
+    if (attempt >= 50) throw new Error(`control topic ${topic} has no leader after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
