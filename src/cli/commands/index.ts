@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
 import { registerControlCommand } from './control.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDocsCommand } from './docs.js';
 import { registerKillSwitchCommand } from './kill-switch.js';
 import { registerRolloutCommand } from './rollout.js';
 import { registerShadowCommand } from './shadow.js';
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerKillSwitchCommand(program);
   registerShadowCommand(program);
   registerRolloutCommand(program);
+  registerDocsCommand(program);
 }
