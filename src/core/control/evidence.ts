@@ -55,6 +55,11 @@ export function pairOf(view: ScoreView, champion: string, challenger: string): [
   if (view.route === 'kill_switch') return null;
   if (view.model === challenger) return [view.shadowScores[champion] ?? null, view.score];
   if (view.model !== champion) return null;
+  // Scored before the challenger was live (or with another one): not evidence about this challenger.
+  const asked =
+    view.shadowScores[challenger] !== undefined ||
+    view.reasonCodes.some((code) => code.startsWith('CHALLENGER_FAILED'));
+  if (!asked) return null;
   const championFailed = view.reasonCodes.some((code) => code.startsWith('MODEL_OUTPUT_'));
   return [championFailed ? null : view.score, view.shadowScores[challenger] ?? null];
 }

@@ -143,14 +143,32 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
       labelled.map((l) => evidence.challenger[l.index] as number),
       truth,
     );
+    // A shortfall within sampling error is no verdict: with few frauds, AUC moves by several points on its own.
+    const error =
+      2 *
+      Math.hypot(
+        aucStandardError(championAuc, frauds, labelled.length - frauds),
+        aucStandardError(challengerAuc, frauds, labelled.length - frauds),
+      );
+    const shortfall = championAuc - policy.aucMargin - challengerAuc;
     gates.push({
       gate: 'auc',
-      status: challengerAuc >= championAuc - policy.aucMargin ? 'pass' : 'fail',
-      figure: `AUC ${fixed(challengerAuc)} vs champion ${fixed(championAuc)} (margin ${policy.aucMargin}, ${labelled.length} labelled)`,
-      values: { challenger: challengerAuc, champion: championAuc, margin: policy.aucMargin },
+      status: shortfall <= 0 ? 'pass' : shortfall > error ? 'fail' : 'hold',
+      figure: `AUC ${fixed(challengerAuc)} vs champion ${fixed(championAuc)} (margin ${policy.aucMargin}, ±${fixed(error, 3)} sampling, ${labelled.length} labelled, ${frauds} frauds)`,
+      values: { challenger: challengerAuc, champion: championAuc, margin: policy.aucMargin, sampling: error },
     });
   }
   return verdict(gates);
+}
+
+/** Hanley & McNeil's standard error of an AUC estimated from `positives` and `negatives` records. */
+export function aucStandardError(auc: number, positives: number, negatives: number): number {
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  const variance =
+    (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) /
+    (positives * negatives);
+  return Math.sqrt(Math.max(0, variance));
 }
 
 function verdict(gates: GateResult[]): GateVerdict {

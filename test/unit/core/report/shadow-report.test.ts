@@ -89,7 +89,9 @@ describe('shadow report', () => {
   });
 
   it('fails the items the data contradicts and leaves labelled metrics pending without labels', () => {
-    const broken = scores.map((s, i) => (i % 10 ? s : { ...s, shadowScores: {} }));
+    const broken = scores.map((s, i) =>
+      i % 10 ? s : { ...s, shadowScores: {}, reasonCodes: ['CHALLENGER_FAILED:non_finite'] },
+    );
     const r = buildShadowReport(broken, new Map(), { champion: 'card-fraud@1', challenger: 'card-fraud@2' }, bounds);
     const status = Object.fromEntries(r.checklist.map((c) => [c.item, c.status]));
     assert.equal(status['no non-finite scores'], 'fail');
