@@ -21,6 +21,7 @@ export interface LifecycleDemoOptions {
   readonly out: NodeJS.WriteStream;
   readonly reportDir: string;
   readonly latencySloMs: number;
+  readonly workers: number;
 }
 
 /**
@@ -57,7 +58,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
   );
 
   const workers: PipelineContext[] = [];
-  for (const instanceId of ['w1', 'w2']) {
+  for (const instanceId of ['w1', 'w2'].slice(0, options.workers)) {
     const worker = await createPipeline({ topology, instanceId, log });
     void worker.runner.start();
     workers.push(worker);
@@ -86,6 +87,8 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       invalidRate: 0,
     },
   });
+  // Observed, not awaited: a simulator failure is reported, never an unhandled rejection that kills the demo.
+  simulation.catch((error: unknown) => say(`simulator failed: ${(error as Error).message}`));
   say(`simulating ${options.days} days of card traffic (seed ${options.seed}) into ${topology.topics.input}`);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const scored = () => scores.streams.scores.length;

@@ -46,13 +46,14 @@ export function registerDemoCommand(program: Command): void {
     .command('demo-lifecycle')
     .description(
       'The model lifecycle on simulated traffic: shadow and its report, a staged 1-5-25-50-100 % rollout judged by ' +
-        'the gates, a broken challenger rolled back automatically, a kill switch flipped and timed (2 workers).',
+        'the gates, a broken challenger rolled back automatically, a kill switch flipped and timed.',
     )
     .option('-t, --topology <file>', 'topology to base the demo on', 'topologies/card-payments.yaml')
     .option('--days <n>', 'simulated days of traffic', '40')
     .option('--seed <n>', 'simulation seed', '7')
     .option('--min-records <n>', 'records per stage before its gates are judged', '2000')
     .option('--report-dir <dir>', 'where the shadow report goes', 'reports')
+    .option('--workers <n>', 'workers (1 or 2)', '1')
     .option('--latency-slo-ms <ms>', 'serving SLO the latency gate judges model runs by (a shared machine)', '1000')
     .action(
       async (options: {
@@ -62,6 +63,7 @@ export function registerDemoCommand(program: Command): void {
         minRecords: string;
         reportDir: string;
         latencySloMs: string;
+        workers: string;
       }) => {
         await runLifecycleDemo({
           topologyFile: options.topology,
@@ -70,6 +72,7 @@ export function registerDemoCommand(program: Command): void {
           minRecords: Number(options.minRecords),
           reportDir: options.reportDir,
           latencySloMs: Number(options.latencySloMs),
+          workers: Math.min(2, Math.max(1, Number(options.workers))),
           out: process.stdout,
         });
       },
