@@ -54,7 +54,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
   const kafka = createKafka(topology, log);
   const ops = controlOperations(topology, kafka, { actor: 'lifecycle-demo' });
   say(
-    `fraudscore lifecycle demo ${runId}: 2 workers, champion card-fraud@1, challenger card-fraud@2 (registry copy ${registry})`,
+    `fraudscore lifecycle demo ${runId}: ${options.workers} worker(s), champion card-fraud@1, challenger card-fraud@2 (registry copy ${registry})`,
   );
 
   const workers: PipelineContext[] = [];
