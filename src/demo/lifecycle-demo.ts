@@ -10,7 +10,7 @@ import { renderShadowHtml, renderShadowMarkdown } from '../core/report/shadow-re
 import { controllerStep, formatVerdict } from '../lifecycle/controller.js';
 import { controlOperations } from '../lifecycle/operations.js';
 import { ScoreFollower } from '../lifecycle/score-reader.js';
-import { createPipeline, type PipelineContext } from '../runtime/context.js';
+import { createPipeline, createRedis, type PipelineContext } from '../runtime/context.js';
 import { simulateToKafka } from '../simulate/index.js';
 
 export interface LifecycleDemoOptions {
@@ -174,7 +174,21 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       .deleteTopics({ topics: [input, output, labels, deadLetter, controlTopicName(topology.name)] })
       .catch(() => undefined);
     await admin.disconnect();
+    await removeRedisKeys(topology);
   }
+}
+
+/** The demo's feature state, bounds and worker statuses: everything under its own key prefix. */
+async function removeRedisKeys(topology: Topology): Promise<void> {
+  const redis = createRedis(topology);
+  await redis.connect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${topology.redis.keyPrefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
 }
 
 async function runController(
