@@ -100,6 +100,61 @@ const monitoringSchema = z
   })
   .strict();
 
+const team = z.string().regex(/^[A-Za-z0-9@._-]{1,64}$/, 'a team or person id, e.g. fraud-oncall');
+
+/** Defaults of the model lifecycle: a step of 30 minutes, gates judged on at least 1,000 records. */
+export const ROLLOUT_DEFAULTS = {
+  owner: 'fraud-ml-team',
+  rollbackAuthority: ['fraud-oncall', 'fraud-ml-team'],
+  plan: [1, 5, 25, 50, 100],
+  stepMs: 30 * 60_000,
+  gates: {
+    minRecords: 1_000,
+    // Half a point of alert rate: at a 1 % alert rate, a 50 % relative change in the review queue.
+    maxAlertRateDelta: 0.005,
+    // The usual reading of PSI: above 0.25 the distribution has shifted significantly.
+    maxScorePsi: 0.25,
+    aucMargin: 0.01,
+    minLabelled: 500,
+  },
+} as const;
+
+const rolloutSchema = z
+  .object({
+    /** Who answers for the models of this topology (named in the runbook). */
+    owner: team.default(ROLLOUT_DEFAULTS.owner),
+    /** Who may flip the kill switch and abort a rollout; the CLI records the actor on every control change. */
+    rollbackAuthority: z
+      .array(team)
+      .min(1)
+      .default([...ROLLOUT_DEFAULTS.rollbackAuthority]),
+    plan: z
+      .array(z.number().positive().max(100))
+      .min(1)
+      .refine((plan) => plan.every((p, i) => i === 0 || p > (plan[i - 1] as number)) && plan.at(-1) === 100, {
+        message: 'increasing percentages ending at 100, e.g. [1, 5, 25, 50, 100]',
+      })
+      .default([...ROLLOUT_DEFAULTS.plan]),
+    /** Minimum duration of a stage before its gates are judged. */
+    stepMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000)
+      .default(ROLLOUT_DEFAULTS.stepMs),
+    gates: z
+      .object({
+        minRecords: z.number().int().min(1).default(ROLLOUT_DEFAULTS.gates.minRecords),
+        maxAlertRateDelta: z.number().min(0).max(1).default(ROLLOUT_DEFAULTS.gates.maxAlertRateDelta),
+        maxScorePsi: z.number().positive().max(10).default(ROLLOUT_DEFAULTS.gates.maxScorePsi),
+        aucMargin: z.number().min(0).max(1).default(ROLLOUT_DEFAULTS.gates.aucMargin),
+        minLabelled: z.number().int().min(1).default(ROLLOUT_DEFAULTS.gates.minLabelled),
+      })
+      .strict()
+      .default({ ...ROLLOUT_DEFAULTS.gates }),
+  })
+  .strict();
+
 export const topologySchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-", e.g. card-payments'),
@@ -202,6 +257,12 @@ export const topologySchema = z
       .strict()
       .refine((d) => d.reviewAt <= d.blockAt, { message: 'reviewAt must be <= blockAt', path: ['reviewAt'] }),
     serving: z.object({ batchP99Ms: z.number().positive() }).strict().default({ batchP99Ms: 100 }),
+    rollout: rolloutSchema.default(() => ({
+      ...ROLLOUT_DEFAULTS,
+      rollbackAuthority: [...ROLLOUT_DEFAULTS.rollbackAuthority],
+      plan: [...ROLLOUT_DEFAULTS.plan],
+      gates: { ...ROLLOUT_DEFAULTS.gates },
+    })),
     metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port }).strict(),
     contract: contractSchema.optional(),
     monitoring: monitoringSchema.default(MONITORING_DEFAULTS),

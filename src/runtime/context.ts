@@ -16,7 +16,11 @@ import { createFeatureEngine, featureStateHorizonMs } from '../core/features/eng
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
 import { connectRedis, logRedisErrors } from '../adapters/redis/connect.js';
-import { loadServingModel } from './load-model.js';
+import { loadModel, loadServingModel } from './load-model.js';
+import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
+import { createWorkerStatusStore, workerStatusKey } from '../adapters/redis/worker-status.js';
+import { parseModelRef } from '../core/models/ref.js';
+import { Serving } from './serving.js';
 import { createBatchScorer } from './score-batch.js';
 import { OutputSchemas } from './output-schemas.js';
 import { Runner, type RunnerDeps } from './runner.js';
@@ -80,7 +84,11 @@ export interface PipelineContext {
   readonly metricsAddress: string;
   /** The serving model's drift windows (the demo prints their last snapshot). */
   readonly drift: DriftMonitor;
+  /** The model the topology file names (what serves before any control record). */
   readonly model: { name: string; version: string; featureSchemaVersion: string };
+  /** What this worker serves now, following the control topic. */
+  readonly serving: Serving;
+  readonly instanceId: string;
   /** Flushes, commits, leaves the group, closes every connection. */
   close(): Promise<void>;
 }
@@ -153,6 +161,9 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     ),
   );
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
+  if (await connecting('kafka', topology, () => ensureControlTopic(kafka, topology.name))) {
+    log.info({ topology: topology.name }, 'created the control topic');
+  }
 
   const serde = createAvroSerde(registryConnection(topology, env));
   const schemaIds = await connecting('registry', topology, () =>
@@ -183,11 +194,39 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   opened.push(() => consumer.disconnect());
   await connecting('kafka', topology, () => consumer.connect());
 
+  const statusStore = createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix), clock);
+  const serving = new Serving({
+    defaults: { champion: `${model.name}@${model.version}`, window: topology.batch },
+    initial: model,
+    load: (text) => {
+      const ref = parseModelRef(text);
+      if (!ref.ok) return Promise.reject(new Error(ref.problem));
+      return loadModel(topology.model.registry, ref.ref.name, ref.ref.version, engine.schema);
+    },
+    featureCount: engine.schema.names.length,
+    log,
+    metrics,
+    clock,
+    onStatus: (status) =>
+      void statusStore
+        .publish(instanceId, status)
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not publish the serving status')),
+  });
+  opened.push(() => serving.close());
+  // The current control state is known and its models loaded before the first batch: a worker started during a
+  // kill or a rollout serves what every other worker serves.
+  const follower = new ControlFollower({ kafka, topology: topology.name, onView: (view) => void serving.offer(view) });
+  opened.push(() => follower.stop());
+  await connecting('kafka', topology, () => follower.start());
+  await follower.ready;
+  await serving.offer(follower.current());
+  serving.beforeBatch();
+
   const scoreBatch = countingStateBehind(
     createBatchScorer({
       serde,
       engine,
-      model,
+      serving,
       decision: topology.decision,
       topics: topology.topics,
       // Checked against the registry while running: one that lost its state must not get outputs with stale ids.
@@ -223,6 +262,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     sink,
     scoreBatch,
     window: topology.batch,
+    beforeBatch: () => serving.beforeBatch(),
     topics: [topology.topics.labels, topology.topics.input],
     labelsTopic: topology.topics.labels,
     checkState: createStateCheck({
@@ -245,6 +285,14 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     membershipLeaseMs: sessionTimeout - 5_000,
     onCommitted: (summary, batch) => {
       drift.record(summary);
+      for (const [key, n] of Object.entries(summary.decidedBy)) {
+        const [modelVersion, route] = key.split('|');
+        metrics.decidedBy.inc({ model_version: modelVersion, route }, n);
+      }
+      for (const [key, n] of Object.entries(summary.challengerFailures)) {
+        const [modelVersion, reason] = key.split('|');
+        metrics.challengerFailures.inc({ model_version: modelVersion, reason }, n);
+      }
       options.onCommitted?.(summary, batch);
     },
   });
@@ -253,7 +301,10 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     host: topology.metrics.host,
     port: options.metricsPort ?? topology.metrics.port,
     registry: metrics.registry,
-    health: runner,
+    health: {
+      unhealthyReason: () => runner.unhealthyReason(),
+      details: () => ({ instanceId, control: serving.status() }),
+    },
   });
   log.info(
     {
@@ -273,10 +324,13 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     metricsAddress: http.address,
     drift,
     model: { name: model.name, version: model.version, featureSchemaVersion: model.featureSchemaVersion },
+    serving,
+    instanceId,
     async close() {
       await runner.stop();
+      await follower.stop();
       await http.close();
-      await model.scorer.close();
+      await serving.close();
       redis.disconnect();
     },
   };

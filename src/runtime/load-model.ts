@@ -2,15 +2,20 @@ import type { Topology } from '../config/index.js';
 import type { FeatureSchema } from '../core/features/types.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import { createOnnxScorer } from '../adapters/onnx/onnx-scorer.js';
-import type { ServingModel } from './score-batch.js';
+import type { ServingModel } from './serving-model.js';
 
 /**
- * Loads the topology's model from the registry: SHA-256 of the artifact and the feature schema are verified before a
- * single record is scored; a mismatch stops start-up with the reason and the fix.
+ * Loads a model version from the registry: SHA-256 of the artifact and the feature schema are verified before a
+ * single record is scored; a mismatch throws with the reason and the fix.
  */
-export async function loadServingModel(topology: Topology, featureSchema: FeatureSchema): Promise<ServingModel> {
-  const registry = openFsRegistry(topology.model.registry);
-  const loaded = await registry.load(topology.model.name, topology.model.version, { featureSchema });
+export async function loadModel(
+  registryDir: string,
+  name: string,
+  version: string,
+  featureSchema: FeatureSchema,
+): Promise<ServingModel> {
+  const registry = openFsRegistry(registryDir);
+  const loaded = await registry.load(name, version, { featureSchema });
   const { card } = loaded;
   const scorer = await createOnnxScorer(loaded.modelBytes, {
     inputName: card.input.name,
@@ -22,7 +27,13 @@ export async function loadServingModel(topology: Topology, featureSchema: Featur
     name: card.name,
     version: card.version,
     featureSchemaVersion: card.featureSchemaVersion,
+    rollbackTarget: card.rollbackTarget,
     scorer,
     ...(card.monitoring ? { monitoring: card.monitoring } : {}),
   };
+}
+
+/** The topology's model (`model.name@model.version`, or the registry's champion); refused at start-up on mismatch. */
+export async function loadServingModel(topology: Topology, featureSchema: FeatureSchema): Promise<ServingModel> {
+  return loadModel(topology.model.registry, topology.model.name, topology.model.version, featureSchema);
 }

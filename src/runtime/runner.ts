@@ -24,6 +24,11 @@ export interface RunnerDeps {
   readonly sink: TransactionalSink;
   readonly scoreBatch: ScoreBatch;
   readonly window: BatchWindowPolicy;
+  /**
+   * The batch boundary: called before each batch is formed (and while idle, at least every CONTROL_POLL_MS), where
+   * control changes (models, kill switch, batch window) are applied; returns the window to use instead of `window`.
+   */
+  readonly beforeBatch?: () => BatchWindowPolicy;
   readonly topics: readonly string[];
   readonly batchIdPrefix: string;
   readonly log: Logger;
@@ -77,6 +82,8 @@ const RETRY_INITIAL_MS = 100;
 const RETRY_MAX_MS = 2_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** While idle, how often the batch boundary is passed anyway, so a control change is applied without traffic. */
+const CONTROL_POLL_MS = 500;
 
 /**
  * The consume loop. kafkajs hands fetched records to eachBatch, per partition; they join the intake and the handler
@@ -110,7 +117,8 @@ export class Runner {
   private committing = false;
   /** Alignment holds every waiting record back: handlers must let the fetch loop go on. */
   private starved = false;
-  private readonly capacity: number;
+  /** Intake capacity for the window in force (the window may change at a batch boundary). */
+  private capacity: number;
   private readonly held = new Set<() => void>();
   private assignmentGeneration = 0;
   private forced: CloseReason | undefined;
@@ -437,13 +445,15 @@ export class Runner {
 
   private async formBatches(): Promise<void> {
     while (!this.fatal) {
+      const window = this.deps.beforeBatch?.() ?? this.deps.window;
+      this.capacity = this.deps.intakeCapacity ?? 2 * window.maxRecords;
       const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs() };
-      const reason =
-        (this.waiting > 0 ? this.forced : undefined) ?? closeReason(this.deps.window, intake, this.deps.clock());
+      const reason = (this.waiting > 0 ? this.forced : undefined) ?? closeReason(window, intake, this.deps.clock());
       if (!reason) {
         if (this.waiting === 0) this.forced = this.stopping ? 'shutdown' : undefined;
         if (this.stopping && this.waiting === 0) break;
-        let delay = untilExpiry(this.deps.window, intake, this.deps.clock());
+        let delay = untilExpiry(window, intake, this.deps.clock());
+        if (this.deps.beforeBatch) delay = Math.min(delay ?? CONTROL_POLL_MS, CONTROL_POLL_MS);
         if (this.deps.alignment) {
           // Idle here does not mean idle everywhere: keep telling the other workers how far this one's partitions
           // are (a partition read to its end holds nobody back), and everything taken so far is featurised.
@@ -456,7 +466,7 @@ export class Runner {
         continue;
       }
       const epoch = this.epoch;
-      const records = await this.take(this.deps.window.maxRecords).catch((error: unknown) => {
+      const records = await this.take(window.maxRecords).catch((error: unknown) => {
         this.fail('align', error);
         return [];
       });

@@ -7,20 +7,13 @@ import type { FeatureEngine, FeatureRow } from '../core/features/types.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
-import type { Scorer } from '../adapters/onnx/onnx-scorer.js';
-import type { MonitoringReference } from '../core/monitoring/reference.js';
 import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import type { OutputSchemaIds } from './output-schemas.js';
+import { scoreWithPlan } from './route-scores.js';
+import type { ActiveServing } from './serving.js';
 
-export interface ServingModel {
-  readonly name: string;
-  readonly version: string;
-  readonly featureSchemaVersion: string;
-  readonly scorer: Scorer;
-  /** The card's drift references (absent on cards written before the trainer computed them). */
-  readonly monitoring?: MonitoringReference;
-}
+export type { ServingModel } from './serving-model.js';
 
 export interface BatchTopics {
   readonly input: string;
@@ -32,8 +25,11 @@ export interface BatchTopics {
 export interface BatchScorerDeps {
   readonly serde: AvroSerde;
   readonly engine: FeatureEngine;
-  readonly model: ServingModel;
+  /** What serves this batch: asked once per batch, at its start (a control change never splits a batch). */
+  readonly serving: { current(): ActiveServing };
   readonly decision: DecisionPolicy;
+  /** The challenger's run is abandoned after this long; its failure never delays or changes the champion's decision. */
+  readonly challengerTimeoutMs?: number;
   readonly topics: BatchTopics;
   /** The output schema ids, checked against the registry (output-schemas.ts); asked once per batch. */
   readonly outputSchemas: { current(): Promise<OutputSchemaIds> };
@@ -53,8 +49,14 @@ export interface BatchSummary {
   readonly scores: Float64Array;
   /** The model's input rows, row-major in the feature schema's order (scores[i] is row i): drift monitoring reads it. */
   readonly features: Float32Array;
-  /** The model version that produced `scores`. */
+  /** The version of the model that decides for records not routed to a challenger (drift is kept per version). */
   readonly modelVersion: string;
+  /** Control version the batch was scored under. */
+  readonly controlVersion: number;
+  /** Scores by `<model version>|<route>` of the model that decided. */
+  readonly decidedBy: Readonly<Record<string, number>>;
+  /** Challenger failures by `<model version>|<reason>`. */
+  readonly challengerFailures: Readonly<Record<string, number>>;
   readonly stageMs: Readonly<Record<'decode' | 'features' | 'model' | 'encode', number>>;
 }
 
@@ -94,6 +96,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
   return async function scoreBatch(records: readonly ConsumedRecord[], batchId: string): Promise<ScoredBatch> {
     const started = performance.now();
     const nowMs = deps.clock();
+    const serving = deps.serving.current();
     const schemaIds = await deps.outputSchemas.current();
     const scores: Message[] = [];
     const deadLetters: Message[] = [];
@@ -207,21 +210,29 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     // The model runs in float32: each published (float64) feature value v reached it as Math.fround(v).
     const matrix = new Float32Array(rows.length * width);
     rows.forEach((row, index) => matrix.set(row.values, index * width));
-    const raw = await deps.model.scorer.score(matrix, rows.length);
+    const routed = await scoreWithPlan(serving, matrix, rows.length, {
+      customerIds: rowEvents.map((event) => event.customerId),
+      timeoutMs: deps.challengerTimeoutMs ?? 5_000,
+    });
     const modelAt = performance.now();
 
+    const { plan } = serving;
     const publishedScores = new Float64Array(rows.length);
+    const decidedBy: Record<string, number> = {};
     for (let index = 0; index < rows.length; index++) {
       const event = rowEvents[index] as PositionedTransaction;
       const record = rowRecords[index] as ConsumedRecord;
       const row = rows[index]!;
-      const verdict = decide(raw[index] ?? Number.NaN, deps.decision);
+      const outcome = routed.records[index]!;
+      const verdict = decide(outcome.raw, deps.decision);
       const reasonCodes = [
         ...verdict.reasonCodes,
+        ...outcome.reasonCodes,
         ...row.imputed.map((name) => `${ScoreReasonCode.FeatureImputed}:${name}`),
       ];
       for (const code of reasonCodes) increment(reasonCodeCounts, code.split(':')[0] as string);
       decisions[verdict.decision]++;
+      increment(decidedBy, `${outcome.model.version}|${outcome.route}`);
       publishedScores[index] = verdict.score;
       const features: Record<string, number> = {};
       for (let f = 0; f < width; f++) features[featureNames[f] as string] = row.values[f] as number;
@@ -233,15 +244,20 @@ export function createBatchScorer(deps: BatchScorerDeps) {
           scored_at: nowMs,
           score: verdict.score,
           decision: verdict.decision,
-          model_name: deps.model.name,
-          model_version: deps.model.version,
-          feature_schema_version: deps.model.featureSchemaVersion,
+          model_name: outcome.model.name,
+          model_version: outcome.model.version,
+          feature_schema_version: outcome.model.featureSchemaVersion,
           features,
           reason_codes: reasonCodes,
-          shadow_scores: {},
+          shadow_scores: outcome.shadowScores,
           batch_id: batchId,
           source_partition: record.partition,
           source_offset: Number(record.offset),
+          route: outcome.route,
+          rollout_stage: plan.challenger?.stage ?? -1,
+          rollout_percent: plan.challenger?.percent ?? 0,
+          control_version: plan.version,
+          model_latency_ms: routed.latencyMs,
         }),
       });
     }
@@ -265,7 +281,10 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         reasonCodes: reasonCodeCounts,
         scores: publishedScores,
         features: matrix,
-        modelVersion: deps.model.version,
+        modelVersion: serving.model(plan.decider).version,
+        controlVersion: plan.version,
+        decidedBy,
+        challengerFailures: routed.failures,
         stageMs: {
           decode: decodedAt - started,
           features: featuresAt - decodedAt,

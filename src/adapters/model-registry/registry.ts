@@ -402,4 +402,9 @@ export class ModelRegistry {
     if (!verdict.ok) throw new ModelRegistryError(verdict.code, verdict.message);
     return { card, modelBytes, entry };
   }
+
+  /** The index's history (registrations, promotions with the champion each replaced, deletions), oldest first. */
+  async history(name: string): Promise<RegistryIndex['history']> {
+    return (await this.requireIndex(name)).history;
+  }
 }

@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 export interface HealthSource {
   /** Null when healthy, else why not. */
   unhealthyReason(): string | null;
+  /** Extra fields for the /healthz body (e.g. the control version the worker applies). */
+  details?(): Record<string, unknown>;
 }
 
 /** Serves /metrics (Prometheus text) and /healthz on a configurable address, loopback by default. */
@@ -30,7 +32,10 @@ export async function startObservabilityServer(options: {
     if (request.url === '/healthz') {
       const reason = options.health.unhealthyReason();
       response.writeHead(reason === null ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(reason === null ? { status: 'ok' } : { status: 'unhealthy', reason }));
+      const details = options.health.details?.() ?? {};
+      response.end(
+        JSON.stringify(reason === null ? { status: 'ok', ...details } : { status: 'unhealthy', reason, ...details }),
+      );
       return;
     }
     response.writeHead(404);

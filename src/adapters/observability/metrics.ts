@@ -92,6 +92,16 @@ export function createPipelineMetrics(topology: string) {
       help: 'Version of the control record this worker applies (0: none yet, the topology file decides)',
       registers: [registry],
     }),
+    batchWindowMaxRecords: new Gauge({
+      name: 'fraudscore_batch_window_max_records',
+      help: 'Batch window in force: records at which a batch closes (topology default or control override)',
+      registers: [registry],
+    }),
+    batchWindowMaxWaitMs: new Gauge({
+      name: 'fraudscore_batch_window_max_wait_ms',
+      help: 'Batch window in force: longest wait of the oldest record before a batch closes',
+      registers: [registry],
+    }),
     killSwitchActive: new Gauge({
       name: 'fraudscore_kill_switch_active',
       help: '1 while the kill switch is on and the rollback target serves',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/run-demo.js';
+import { runLifecycleDemo } from '../../demo/lifecycle-demo.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -36,6 +37,42 @@ export function registerDemoCommand(program: Command): void {
             invalidRate: Number(options.invalidRate),
           },
           keep: options.keep === true,
+          out: process.stdout,
+        });
+      },
+    );
+
+  program
+    .command('demo-lifecycle')
+    .description(
+      'The model lifecycle on simulated traffic: shadow and its report, a staged 1-5-25-50-100 % rollout judged by ' +
+        'the gates, a broken challenger rolled back automatically, a kill switch flipped and timed.',
+    )
+    .option('-t, --topology <file>', 'topology to base the demo on', 'topologies/card-payments.yaml')
+    .option('--days <n>', 'simulated days of traffic', '40')
+    .option('--seed <n>', 'simulation seed', '7')
+    .option('--min-records <n>', 'records per stage before its gates are judged', '2000')
+    .option('--report-dir <dir>', 'where the shadow report goes', 'reports')
+    .option('--workers <n>', 'workers (1 or 2)', '1')
+    .option('--latency-slo-ms <ms>', 'serving SLO the latency gate judges model runs by (a shared machine)', '1000')
+    .action(
+      async (options: {
+        topology: string;
+        days: string;
+        seed: string;
+        minRecords: string;
+        reportDir: string;
+        latencySloMs: string;
+        workers: string;
+      }) => {
+        await runLifecycleDemo({
+          topologyFile: options.topology,
+          days: Number(options.days),
+          seed: Number(options.seed),
+          minRecords: Number(options.minRecords),
+          reportDir: options.reportDir,
+          latencySloMs: Number(options.latencySloMs),
+          workers: Math.min(2, Math.max(1, Number(options.workers))),
           out: process.stdout,
         });
       },

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
+import { registerControlCommand } from './control.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDocsCommand } from './docs.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerKillSwitchCommand } from './kill-switch.js';
+import { registerRolloutCommand } from './rollout.js';
+import { registerShadowCommand } from './shadow.js';
 import { registerModelsCommand } from './models.js';
 import { registerRetrainCommand } from './retrain.js';
 import { registerRunCommand } from './run.js';
@@ -24,4 +28,8 @@ export function registerCommands(program: Command): void {
   registerDocsCommand(program);
   registerEvaluateCommand(program);
   registerStateCommand(program);
+  registerControlCommand(program);
+  registerKillSwitchCommand(program);
+  registerShadowCommand(program);
+  registerRolloutCommand(program);
 }

@@ -26,5 +26,7 @@ export const ScoreReasonCode = {
   ModelOutputNonFinite: 'MODEL_OUTPUT_NON_FINITE',
   ModelOutputOutOfRange: 'MODEL_OUTPUT_OUT_OF_RANGE',
   KillSwitchFallback: 'KILL_SWITCH_FALLBACK',
+  /** The challenger's score failed (CHALLENGER_FAILED:error|timeout|non_finite); the champion decided. */
+  ChallengerFailed: 'CHALLENGER_FAILED',
 } as const;
 export type ScoreReasonCode = (typeof ScoreReasonCode)[keyof typeof ScoreReasonCode];

@@ -17,3 +17,42 @@ export {
   type KillSwitchState,
   type ServingState,
 } from './serving-state.js';
+export {
+  EMPTY_VIEW,
+  foldControl,
+  nextRecord,
+  planModels,
+  servingPlan,
+  type ControlView,
+  type Route,
+  type ServingPlan,
+} from './fold.js';
+export {
+  evaluateGates,
+  type GatePolicy,
+  type GateResult,
+  type GateStatus,
+  type GateVerdict,
+  type StageEvidence,
+} from './gates.js';
+export { scorePsi } from './psi.js';
+export { ROUTING_BUCKETS, routesToChallenger, routingBucket, stableHash32 } from './routing.js';
+export { parseDuration, parsePlan, parseSettings, type SettingsParse } from './settings.js';
+export {
+  abortRollout,
+  advanceRollout,
+  checkPlan,
+  killSwitchOff,
+  killSwitchOn,
+  pauseRollout,
+  promoteRollout,
+  resumeRollout,
+  rollbackRollout,
+  setBatchWindow,
+  setChampion,
+  startRollout,
+  startShadow,
+  stopShadow,
+  type Transition,
+} from './transitions.js';
+export { pairOf, scoreViewOf, stageEvidence, type LabelView, type ScoreView } from './evidence.js';

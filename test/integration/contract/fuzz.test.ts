@@ -24,6 +24,7 @@ import { createRedisFeatureState } from '../../../src/adapters/redis/feature-sta
 import type { ConsumedRecord } from '../../../src/runtime/consumed-record.js';
 import { createPipeline, registerContractSchemas, type PipelineContext } from '../../../src/runtime/context.js';
 import { loadServingModel } from '../../../src/runtime/load-model.js';
+import { staticServing } from '../../../src/runtime/serving.js';
 import { createBatchScorer, type ScoreBatch, type ServingModel } from '../../../src/runtime/score-batch.js';
 import {
   DEAD_LETTER_REASONS,
@@ -122,7 +123,7 @@ describe('hostile input through the batch path (real registry and serde, Redis f
     scoreBatch = createBatchScorer({
       serde,
       engine,
-      model,
+      serving: staticServing(model),
       decision: topology.decision,
       topics: topology.topics,
       outputSchemas: { current: () => Promise.resolve(ids) },

@@ -176,6 +176,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         await sleep(1_500);
       }
       const fed = await feeder.feed(chunk);
+      if (fed === 0) throw new Error(`the drill ran out of events at fault ${index + 1}: give it more (--events)`);
       // Strike while the chunk is being processed: after a random share of it is committed.
       const share = step.afterFullCatchUp ? 1 : 0.05 + random() * 0.85;
       const target = base + Math.max(1, Math.floor(share * fed));

@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import {
+  EMPTY_VIEW,
+  foldControl,
+  nextRecord,
+  parseControlRecord,
+  type ControlRecord,
+  type ControlView,
+  type Transition,
+} from '../../../core/control/index.js';
+
+/** One compacted topic per topology: `<topology>.control`, one partition (one key), the latest record kept forever. */
+export function controlTopicName(topology: string): string {
+  return `${topology}.control`;
+}
+
+/** Creates the control topic when missing: compacted, one partition, so order is total and the latest is kept. */
+export async function ensureControlTopic(kafka: Kafka, topology: string): Promise<boolean> {
+  const topic = controlTopicName(topology);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic)) return false;
+    await admin.createTopics({
+      // kafkajs's own wait fails outright when a metadata answer still says UNKNOWN_TOPIC_OR_PARTITION; wait below.
+      waitForLeaders: false,
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'retention.ms', value: '-1' },
+          ],
+        },
+      ],
+    });
+    await untilLed(admin, topic);
+    return true;
+  } catch (error) {
+    // Two workers starting together: the other one created it.
+    if ((error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return false;
+    throw error;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until the new topic's partition has a leader (metadata may lag its creation for a moment). */
+async function untilLed(admin: Admin, topic: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (topics[0]?.partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+    }
+    if (attempt >= 50) throw new Error(`control topic ${topic} has no leader after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface ControlLogEntry {
+  readonly offset: string;
+  readonly record: ControlRecord | null;
+  /** Why the record was ignored, when it was not a valid control record. */
+  readonly problem?: string;
+}
+
+export interface ControlFollowerOptions {
+  readonly kafka: Kafka;
+  readonly topology: string;
+  /** Every record read, applicable or not (the CLI's history). */
+  readonly onEntry?: (entry: ControlLogEntry) => void;
+  /** Each time the view changes. */
+  readonly onView?: (view: ControlView) => void;
+}
+
+/**
+ * Reads the control topic from its beginning, then tails it. Not a member of any shared consumer group: a group of
+ * its own per reader (never committing), so every worker reads every record. `ready` resolves once the reader has
+ * caught up with the end of the log as it was at start: a worker must not score before it knows the current state.
+ */
+export class ControlFollower {
+  private view: ControlView = EMPTY_VIEW;
+  private readonly consumer;
+  private endOffset = 0n;
+  private caughtUp!: () => void;
+  readonly ready = new Promise<void>((resolve) => (this.caughtUp = resolve));
+
+  constructor(private readonly options: ControlFollowerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: `fraudscore.control-reader.${options.topology}.${randomBytes(6).toString('hex')}`,
+      readUncommitted: false,
+      // The kill switch must reach every worker in seconds: a fetch returns as soon as a record lands.
+      maxWaitTimeInMs: 250,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+  }
+
+  current(): ControlView {
+    return this.view;
+  }
+
+  async start(): Promise<void> {
+    const topic = controlTopicName(this.options.topology);
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      // Right after the topic was created, its metadata may not have reached every broker yet.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          this.endOffset = BigInt(offsets[0]?.high ?? '0');
+          break;
+        } catch (error) {
+          if (attempt >= 50 || !(error as { retriable?: boolean }).retriable) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.endOffset === 0n) this.caughtUp();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        const parsed = message.value
+          ? parseControlRecord(message.value.toString('utf8'))
+          : ({ ok: false, problem: 'empty record (tombstone)' } as const);
+        const entry: ControlLogEntry = parsed.ok
+          ? { offset: message.offset, record: parsed.record }
+          : { offset: message.offset, record: null, problem: parsed.problem };
+        this.options.onEntry?.(entry);
+        if (parsed.ok) {
+          const next = foldControl(this.view, parsed.record, this.options.topology);
+          if (next !== this.view) {
+            this.view = next;
+            this.options.onView?.(next);
+          }
+        }
+        if (BigInt(message.offset) + 1n >= this.endOffset) this.caughtUp();
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+/** Reads the whole control log once (to its end at call time): the current view and every entry. */
+export async function readControlLog(
+  kafka: Kafka,
+  topology: string,
+): Promise<{ view: ControlView; entries: ControlLogEntry[] }> {
+  const entries: ControlLogEntry[] = [];
+  const follower = new ControlFollower({ kafka, topology, onEntry: (entry) => entries.push(entry) });
+  try {
+    await follower.start();
+    await follower.ready;
+    return { view: follower.current(), entries };
+  } finally {
+    await follower.stop();
+  }
+}
+
+export class ControlConflict extends Error {}
+
+/**
+ * Appends one change: reads the current view, applies the transition, writes the next version, then reads the log
+ * again to check that this record is the one the workers apply (two operators writing the same version at once:
+ * the first in the log wins, the other is told and may retry). Refusals throw with the transition's reason.
+ */
+export async function appendControl(
+  kafka: Kafka,
+  topology: string,
+  transition: (view: ControlView) => Transition | Promise<Transition>,
+  meta: { readonly actor: string; readonly reason: string; readonly clock?: () => number },
+): Promise<{ record: ControlRecord; previous: ControlView }> {
+  await ensureControlTopic(kafka, topology);
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const { view } = await readControlLog(kafka, topology);
+      const result = await transition(view);
+      if (!result.ok) throw new Error(result.problem);
+      const record = nextRecord(view, topology, result, {
+        actor: meta.actor,
+        reason: meta.reason,
+        nowMs: (meta.clock ?? Date.now)(),
+      });
+      await producer.send({
+        topic: controlTopicName(topology),
+        acks: -1,
+        messages: [{ key: topology, value: JSON.stringify(record) }],
+      });
+      const after = await readControlLog(kafka, topology);
+      // The first record of this version in log order is the one every reader applies.
+      const winner = after.entries.find((e) => e.record?.topology === topology && e.record.version === record.version);
+      if (winner && JSON.stringify(winner.record) === JSON.stringify(record)) return { record, previous: view };
+      if (attempt >= 3) {
+        throw new ControlConflict(
+          `another change took version ${record.version} of ${topology} first (three times); check \`fraudscore control status\` and retry`,
+        );
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}

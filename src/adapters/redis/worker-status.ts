@@ -1,0 +1,35 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Where the workers of a topology tell what they serve (`fraudscore control status`, the drills): one Redis hash,
+ * field the worker's instance id, value its serving status as JSON with the time it was written. Last write wins;
+ * a worker writes only its own field.
+ */
+export interface WorkerStatusStore {
+  publish(instanceId: string, status: object): Promise<void>;
+  readAll(): Promise<Map<string, Record<string, unknown> & { reportedAtMs: number }>>;
+}
+
+export function workerStatusKey(keyPrefix: string): string {
+  return `${keyPrefix}control:workers`;
+}
+
+export function createWorkerStatusStore(redis: Redis, key: string, clock: () => number = Date.now): WorkerStatusStore {
+  return {
+    async publish(instanceId, status) {
+      await redis.hset(key, instanceId, JSON.stringify({ ...status, reportedAtMs: clock() }));
+    },
+    async readAll() {
+      const raw = await redis.hgetall(key);
+      const statuses = new Map<string, Record<string, unknown> & { reportedAtMs: number }>();
+      for (const [instance, text] of Object.entries(raw)) {
+        try {
+          statuses.set(instance, JSON.parse(text) as Record<string, unknown> & { reportedAtMs: number });
+        } catch {
+          // A field someone else wrote by hand: not a worker's status.
+        }
+      }
+      return statuses;
+    },
+  };
+}

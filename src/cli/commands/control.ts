@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { readControlLog } from '../../adapters/kafka/control/index.js';
+import { connectRedis } from '../../adapters/redis/connect.js';
+import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
+import type { ControlRecord } from '../../core/control/index.js';
+import { openControl, type ControlSession } from '../../lifecycle/connect.js';
+import { formatControlStatus } from '../../lifecycle/status.js';
+import { createRedis } from '../../runtime/context.js';
+
+export interface ChangeOptions {
+  readonly topology: string;
+  readonly reason: string;
+  readonly actor?: string;
+}
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Adds the options every change command takes. */
+export function changeOptions(command: Command, reasonRequired = true): Command {
+  command.requiredOption('-t, --topology <file>', 'topology YAML file');
+  if (reasonRequired) command.requiredOption('--reason <text>', 'why (recorded on the control topic)');
+  else command.option('--reason <text>', 'why (recorded on the control topic)', 'no reason given');
+  return command.option('--actor <who>', 'who makes the change (default $FRAUDSCORE_ACTOR or user@host)');
+}
+
+export function describeRecord(record: ControlRecord): string {
+  const details = Object.keys(record.change.details).length > 0 ? ` ${JSON.stringify(record.change.details)}` : '';
+  return `v${record.version} ${new Date(record.atMs).toISOString()} ${record.change.kind} by ${record.actor}: ${record.reason}${details}`;
+}
+
+/** Runs one change command and prints the record written; the workers apply it at their next batch boundary. */
+export async function runChange(
+  options: ChangeOptions,
+  change: (session: ControlSession) => Promise<ControlRecord>,
+): Promise<void> {
+  const session = openControl(options.topology, options.actor);
+  const record = await change(session);
+  out(`written: ${describeRecord(record)}`);
+  out(
+    `every worker applies it at its next batch boundary; check with \`fraudscore control status -t ${options.topology}\``,
+  );
+}
+
+export async function printStatus(topologyFile: string): Promise<void> {
+  const session = openControl(topologyFile);
+  const { topology, ops } = session;
+  const view = await ops.view();
+  const champion = view.state.champion ?? (await ops.topologyChampion());
+  const redis = createRedis(topology);
+  try {
+    await connectRedis(redis);
+    const statuses = await createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix)).readAll();
+    const workers = [...statuses].map(([instance, status]) => ({ instance, status }));
+    for (const line of formatControlStatus(topology, view, champion, workers, Date.now())) out(line);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerControlCommand(program: Command): void {
+  const control = program
+    .command('control')
+    .description('The control plane: what every worker of a topology serves (control topic <topology>.control).');
+
+  changeOptions(
+    control
+      .command('set')
+      .description(
+        'Tune the batch window live: batch.maxRecords=<100..1000> batch.maxWaitMs=<1..30000> (or =default for the ' +
+          "topology file's value). Applied by every worker at its next batch boundary.",
+      )
+      .argument('<settings...>', 'key=value pairs'),
+    false,
+  ).action((settings: string[], options: ChangeOptions) =>
+    runChange(options, ({ ops }) => ops.setWindow(settings, options.reason)),
+  );
+
+  control
+    .command('status')
+    .description("The control state and every worker's applied version, and how long each took to apply it.")
+    .requiredOption('-t, --topology <file>', 'topology YAML file')
+    .action((options: { topology: string }) => printStatus(options.topology));
+
+  control
+    .command('history')
+    .description('Every change still on the control topic (compaction keeps at least the latest).')
+    .requiredOption('-t, --topology <file>', 'topology YAML file')
+    .action(async (options: { topology: string }) => {
+      const { topology, kafka } = openControl(options.topology);
+      const { entries } = await readControlLog(kafka, topology.name);
+      for (const entry of entries) {
+        out(entry.record ? describeRecord(entry.record) : `offset ${entry.offset}: ignored (${entry.problem})`);
+      }
+      if (entries.length === 0) out('no control records yet');
+    });
+}

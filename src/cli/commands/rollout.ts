@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import { ControlFollower } from '../../adapters/kafka/control/index.js';
+import { parseDuration, parsePlan } from '../../core/control/index.js';
+import { openControl } from '../../lifecycle/connect.js';
+import { controllerStep, formatVerdict, judgeStage } from '../../lifecycle/controller.js';
+import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
+import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function duration(text: string, what: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new Error(`${what}: "${text}" is not a duration (e.g. 30m, 90s, 2h)`);
+  return ms;
+}
+
+export function registerRolloutCommand(program: Command): void {
+  const rollout = program
+    .command('rollout')
+    .description(
+      'Staged rollout of a challenger: customers routed by a salted hash of their id, each stage gated on latency, ' +
+        'non-finite scores, alert rate, score PSI and (once labels mature) AUC; a failed gate rolls back at once.',
+    );
+
+  changeOptions(
+    rollout
+      .command('start')
+      .description('Start a rollout of <name>@<version> (verified against the registry first).')
+      .argument('<model>', 'name@version, e.g. card-fraud@2')
+      .option('--plan <percents>', "stages in percent (default: the topology's rollout.plan)")
+      .option('--step <duration>', "minimum time per stage, e.g. 30m (default: the topology's rollout.stepMs)"),
+    false,
+  ).action((model: string, options: ChangeOptions & { plan?: string; step?: string }) =>
+    runChange(options, ({ ops }) => {
+      const plan = options.plan === undefined ? undefined : parsePlan(options.plan);
+      if (plan === null) throw new Error(`--plan: "${options.plan}" is not a list of percentages like 1,5,25,50,100`);
+      return ops.rolloutStart(model, {
+        reason: options.reason,
+        ...(plan ? { plan } : {}),
+        ...(options.step ? { stepMs: duration(options.step, '--step') } : {}),
+      });
+    }),
+  );
+
+  rollout
+    .command('status')
+    .description('The control state, every worker, and the live stage judged against its gates now.')
+    .requiredOption('-t, --topology <file>', 'topology YAML file')
+    .action(async (options: { topology: string }) => {
+      await printStatus(options.topology);
+      const { topology, kafka, ops } = openControl(options.topology);
+      const view = await ops.view();
+      const champion = view.state.champion ?? (await ops.topologyChampion());
+      const streams = await readScoreStreams(topology, kafka);
+      const judged = judgeStage(topology, view, champion, streams, Date.now());
+      if ('why' in judged) {
+        out(`  gates        ${judged.why}`);
+        return;
+      }
+      out(`  gates        ${judged.verdict.status.toUpperCase()} at ${judged.challenger.percent} %:`);
+      for (const line of formatVerdict(judged.verdict)) out(line);
+    });
+
+  for (const [name, description] of [
+    ['pause', 'Hold the current stage (routing unchanged, no gate advances it).'],
+    ['resume', 'Resume a paused rollout; the stage is judged on a full step again.'],
+    ['promote', 'Skip to 100 %: the challenger becomes champion (control topic and registry).'],
+    ['abort', 'Back to the champion at once (challenger to 0 %).'],
+  ] as const) {
+    changeOptions(rollout.command(name).description(description), name !== 'resume').action((options: ChangeOptions) =>
+      runChange(options, ({ ops }) => ops[name](options.reason)),
+    );
+  }
+
+  rollout
+    .command('run')
+    .description(
+      'The rollout controller: follows the control, output and labels topics and advances, holds or rolls back the ' +
+        'live stage by its gates. Run one per topology.',
+    )
+    .requiredOption('-t, --topology <file>', 'topology YAML file')
+    .option('--interval <duration>', 'how often the gates are judged', '5s')
+    .option('--exit-when-done', 'exit once no rollout is in progress (after a promotion, rollback or abort)')
+    .action(async (options: { topology: string; interval: string; exitWhenDone?: boolean }) => {
+      const intervalMs = duration(options.interval, '--interval');
+      const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
+      const control = new ControlFollower({ kafka, topology: topology.name });
+      const scores = new ScoreFollower(topology, kafka);
+      await control.start();
+      await control.ready;
+      await scores.start();
+      await scores.settle(1_000);
+      out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
+      let last = '';
+      try {
+        for (;;) {
+          const view = control.current();
+          const champion = view.state.champion ?? (await ops.topologyChampion());
+          const outcome = await controllerStep(topology, kafka, view, champion, scores.streams, Date.now()).catch(
+            (error: unknown) => ({ kind: 'idle' as const, why: `not judged: ${(error as Error).message}` }),
+          );
+          const line =
+            outcome.kind === 'idle'
+              ? `idle: ${outcome.why}`
+              : outcome.kind === 'hold'
+                ? `hold at ${outcome.challenger.percent} %: ${outcome.verdict.gates
+                    .filter((g) => g.status === 'hold')
+                    .map((g) => g.figure)
+                    .join('; ')}`
+                : `${outcome.kind}: ${describeRecord(outcome.record)}`;
+          if (line !== last) out(`${new Date().toISOString()} ${line}`);
+          last = line;
+          if (outcome.kind !== 'idle' && outcome.kind !== 'hold')
+            for (const g of formatVerdict(outcome.verdict)) out(g);
+          if (options.exitWhenDone && (outcome.kind === 'promoted' || outcome.kind === 'rolled-back')) break;
+          if (options.exitWhenDone && outcome.kind === 'idle' && !view.state.challenger) break;
+          await new Promise((resolve) => setTimeout(resolve, intervalMs));
+        }
+      } finally {
+        await scores.stop();
+        await control.stop();
+      }
+    });
+}

@@ -1,0 +1,96 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { parseDuration } from '../../core/control/index.js';
+import { buildShadowReport, formatChecklist } from '../../core/report/shadow-report.js';
+import { renderShadowHtml, renderShadowMarkdown } from '../../core/report/shadow-render.js';
+import { openControl } from '../../lifecycle/connect.js';
+import { readScoreStreams } from '../../lifecycle/score-reader.js';
+import { changeOptions, runChange, type ChangeOptions } from './control.js';
+
+interface ReportOptions {
+  readonly topology: string;
+  readonly since?: string;
+  readonly challenger?: string;
+  readonly champion?: string;
+  readonly out: string;
+  readonly minDuration: string;
+  readonly minAgreement: string;
+}
+
+export function registerShadowCommand(program: Command): Command {
+  const shadow = program
+    .command('shadow')
+    .description(
+      'Shadow a challenger: every record is scored by the champion (which decides) and the challenger (logged in ' +
+        'shadow_scores), in the same batch and transaction.',
+    );
+  changeOptions(
+    shadow
+      .command('start')
+      .description('Start shadowing <name>@<version> (verified against the registry first).')
+      .argument('<model>', 'name@version, e.g. card-fraud@2'),
+    false,
+  ).action((model: string, options: ChangeOptions) =>
+    runChange(options, ({ ops }) => ops.shadowStart(model, options.reason)),
+  );
+  changeOptions(shadow.command('stop').description('Stop the shadow.'), false).action((options: ChangeOptions) =>
+    runChange(options, ({ ops }) => ops.shadowStop(options.reason)),
+  );
+  shadow
+    .command('report')
+    .description(
+      'Compare champion and challenger on the records both scored (output topic; labels topic where matured): ' +
+        'writes shadow-report.md and shadow-report.html (plots) and prints the shadow checklist with sign-off lines.',
+    )
+    .requiredOption('-t, --topology <file>', 'topology YAML file')
+    .option('--since <time>', 'only records scored since (ISO time, or a duration back from now such as 24h)')
+    .option('--challenger <model>', 'name@version (default: the live challenger)')
+    .option('--champion <model>', 'name@version (default: the serving champion)')
+    .option('--out <dir>', 'where the report files go', 'reports')
+    .option('--min-duration <duration>', 'checklist: minimum shadow duration', '24h')
+    .option('--min-agreement <share>', 'checklist: minimum share of agreeing decisions', '0.95')
+    .action(async (options: ReportOptions) => {
+      const { topology, kafka, ops } = openControl(options.topology);
+      const view = await ops.view();
+      const champion = options.champion ?? view.state.champion ?? (await ops.topologyChampion());
+      const challenger = options.challenger ?? view.state.challenger?.model;
+      if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
+      const sinceMs = options.since ? sinceOf(options.since) : 0;
+      const streams = await readScoreStreams(topology, kafka, { sinceMs });
+      const minDurationMs = parseDuration(options.minDuration);
+      if (minDurationMs === null) throw new Error(`--min-duration: "${options.minDuration}" is not a duration`);
+      const report = buildShadowReport(
+        streams.scores,
+        streams.labels,
+        { champion, challenger },
+        {
+          minDurationMs,
+          minRecords: topology.rollout.gates.minRecords,
+          minAgreement: Number(options.minAgreement),
+          latencyP99Ms: topology.serving.batchP99Ms,
+          maxAlertRateDelta: topology.rollout.gates.maxAlertRateDelta,
+          aucMargin: topology.rollout.gates.aucMargin,
+          minLabelled: topology.rollout.gates.minLabelled,
+          alertAt: topology.decision.reviewAt,
+          blockAt: topology.decision.blockAt,
+        },
+      );
+      mkdirSync(options.out, { recursive: true });
+      const md = join(options.out, 'shadow-report.md');
+      const html = join(options.out, 'shadow-report.html');
+      writeFileSync(md, renderShadowMarkdown(report));
+      writeFileSync(html, renderShadowHtml(report));
+      for (const line of formatChecklist(report)) process.stdout.write(`${line}\n`);
+      process.stdout.write(`\nwritten ${md} and ${html}\n`);
+    });
+  return shadow;
+}
+
+function sinceOf(text: string): number {
+  const back = parseDuration(text);
+  if (back !== null) return Date.now() - back;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`--since: "${text}" is neither an ISO time nor a duration such as 24h`);
+  return ms;
+}

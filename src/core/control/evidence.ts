@@ -1,0 +1,104 @@
+import type { StageEvidence } from './gates.js';
+
+/** What the lifecycle needs of one published score (decoded from the output topic). */
+export interface ScoreView {
+  readonly transactionId: string;
+  readonly customerId: string | null;
+  readonly scoredAtMs: number;
+  readonly eventTimeMs: number;
+  readonly score: number;
+  readonly decision: string;
+  /** `name@version` of the model that decided. */
+  readonly model: string;
+  readonly route: string;
+  readonly stage: number;
+  readonly percent: number;
+  readonly controlVersion: number;
+  readonly reasonCodes: readonly string[];
+  readonly shadowScores: Readonly<Record<string, number>>;
+  readonly batchId: string;
+  readonly modelLatencyMs: Readonly<Record<string, number>>;
+}
+
+export interface LabelView {
+  readonly fraud: boolean;
+  readonly reportedAtMs: number;
+}
+
+const asRecord = (value: unknown): Record<string, number> =>
+  value && typeof value === 'object' ? (value as Record<string, number>) : {};
+
+/** A decoded output value as a ScoreView; null when it is not a score. */
+export function scoreViewOf(value: Record<string, unknown>, key: string | null = null): ScoreView | null {
+  if (typeof value['transaction_id'] !== 'string' || typeof value['score'] !== 'number') return null;
+  return {
+    transactionId: value['transaction_id'],
+    customerId: key,
+    scoredAtMs: Number(value['scored_at']),
+    eventTimeMs: Number(value['event_time']),
+    score: value['score'],
+    decision: String(value['decision']),
+    model: `${String(value['model_name'])}@${String(value['model_version'])}`,
+    route: String(value['route'] ?? 'champion'),
+    stage: Number(value['rollout_stage'] ?? -1),
+    percent: Number(value['rollout_percent'] ?? 0),
+    controlVersion: Number(value['control_version'] ?? 0),
+    reasonCodes: Array.isArray(value['reason_codes']) ? (value['reason_codes'] as string[]) : [],
+    shadowScores: asRecord(value['shadow_scores']),
+    batchId: String(value['batch_id']),
+    modelLatencyMs: asRecord(value['model_latency_ms']),
+  };
+}
+
+/** Both models' scores of one record (null: that model failed on it), when both were asked. */
+export function pairOf(view: ScoreView, champion: string, challenger: string): [number | null, number | null] | null {
+  if (view.route === 'kill_switch') return null;
+  if (view.model === challenger) return [view.shadowScores[champion] ?? null, view.score];
+  if (view.model !== champion) return null;
+  // Scored before the challenger was live (or with another one): not evidence about this challenger.
+  const asked =
+    view.shadowScores[challenger] !== undefined ||
+    view.reasonCodes.some((code) => code.startsWith('CHALLENGER_FAILED'));
+  if (!asked) return null;
+  const championFailed = view.reasonCodes.some((code) => code.startsWith('MODEL_OUTPUT_'));
+  return [championFailed ? null : view.score, view.shadowScores[challenger] ?? null];
+}
+
+/**
+ * The evidence for one rollout stage: the records scored in it (its stage index, since it started) by this champion
+ * and challenger, both scores of each, the challenger's batch latencies, and the labels matured so far.
+ */
+export function stageEvidence(
+  scores: readonly ScoreView[],
+  labels: ReadonlyMap<string, LabelView>,
+  stage: {
+    readonly champion: string;
+    readonly challenger: string;
+    readonly stageIndex: number;
+    readonly startedAtMs: number;
+    readonly nowMs: number;
+  },
+): StageEvidence {
+  const champion: (number | null)[] = [];
+  const challenger: (number | null)[] = [];
+  const labelled: { index: number; fraud: boolean }[] = [];
+  const batches = new Map<string, number>();
+  for (const view of scores) {
+    if (view.stage !== stage.stageIndex || view.scoredAtMs < stage.startedAtMs) continue;
+    const pair = pairOf(view, stage.champion, stage.challenger);
+    if (!pair) continue;
+    const latency = view.modelLatencyMs[stage.challenger];
+    if (latency !== undefined) batches.set(view.batchId, latency);
+    const label = labels.get(view.transactionId);
+    if (label) labelled.push({ index: champion.length, fraud: label.fraud });
+    champion.push(pair[0]);
+    challenger.push(pair[1]);
+  }
+  return {
+    champion,
+    challenger,
+    challengerBatchMs: [...batches.values()],
+    labelled,
+    elapsedMs: Math.max(0, stage.nowMs - stage.startedAtMs),
+  };
+}

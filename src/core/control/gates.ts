@@ -1,0 +1,178 @@
+import { quantile, rocAuc } from '../report/score-report.js';
+import { scorePsi } from './psi.js';
+
+/** The gates a rollout stage must hold before it advances (topology `rollout.gates`, with the defaults there). */
+export interface GatePolicy {
+  /** Records both models scored in the stage before any verdict. */
+  readonly minRecords: number;
+  /** Challenger batch latency p99 must be within this (the topology's serving SLO). */
+  readonly latencyP99Ms: number;
+  /** Largest allowed |challenger alert rate - champion alert rate| (absolute, e.g. 0.005 = half a point). */
+  readonly maxAlertRateDelta: number;
+  /** Largest allowed PSI of the challenger's scores against the champion's on the same records. */
+  readonly maxScorePsi: number;
+  /** The challenger's AUC may be lower than the champion's by at most this, once labels have matured. */
+  readonly aucMargin: number;
+  /** Labelled records (with both classes present) needed before the AUC gate is judged. */
+  readonly minLabelled: number;
+  /** Score at or above which a record counts as an alert (the topology's decision.reviewAt). */
+  readonly alertAt: number;
+}
+
+/** One stage's evidence: both models on the same records, from the output topic. */
+export interface StageEvidence {
+  /** Per record: both scores (null when that model failed: error, non-finite, timeout). */
+  readonly champion: readonly (number | null)[];
+  readonly challenger: readonly (number | null)[];
+  /** One figure per batch: how long the challenger's model run took. */
+  readonly challengerBatchMs: readonly number[];
+  /** Matured labels of stage records: index into the arrays above, and whether it was fraud. */
+  readonly labelled: readonly { readonly index: number; readonly fraud: boolean }[];
+  readonly elapsedMs: number;
+}
+
+export type GateStatus = 'pass' | 'hold' | 'fail';
+
+export interface GateResult {
+  readonly gate: 'records' | 'duration' | 'latency' | 'non_finite' | 'alert_rate' | 'score_psi' | 'auc';
+  readonly status: GateStatus;
+  /** What was measured, for people: "p99 41.2 ms (bound 100 ms)". */
+  readonly figure: string;
+  readonly values: Readonly<Record<string, number | null>>;
+}
+
+export interface GateVerdict {
+  /** fail if any gate fails; else hold if any holds; else pass. */
+  readonly status: GateStatus;
+  readonly gates: readonly GateResult[];
+  readonly failed: GateResult | null;
+}
+
+function rate(part: number, whole: number): number {
+  return whole === 0 ? Number.NaN : part / whole;
+}
+
+const fixed = (n: number, digits = 4) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/**
+ * Judges a stage. No data is inconclusive: too few records, a too-short stage, or too few matured labels HOLD the
+ * stage (never pass it, never fail it). Failures are judged on what there is once the record minimum is reached,
+ * so a badly broken challenger is rolled back at the first verdict rather than after the full step.
+ */
+export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepMs: number): GateVerdict {
+  const n = evidence.champion.length;
+  const gates: GateResult[] = [];
+  const enough = n >= policy.minRecords;
+  gates.push({
+    gate: 'records',
+    status: enough ? 'pass' : 'hold',
+    figure: `${n} records (minimum ${policy.minRecords})`,
+    values: { records: n, minimum: policy.minRecords },
+  });
+  gates.push({
+    gate: 'duration',
+    status: evidence.elapsedMs >= stepMs ? 'pass' : 'hold',
+    figure: `${Math.round(evidence.elapsedMs / 1000)} s of ${Math.round(stepMs / 1000)} s`,
+    values: { elapsedMs: evidence.elapsedMs, stepMs },
+  });
+  if (!enough) return verdict(gates);
+
+  const latencies = [...evidence.challengerBatchMs].sort((a, b) => a - b);
+  const p99 = latencies.length > 0 ? quantile(latencies, 0.99) : Number.NaN;
+  gates.push({
+    gate: 'latency',
+    status: Number.isNaN(p99) ? 'hold' : p99 <= policy.latencyP99Ms ? 'pass' : 'fail',
+    figure: `challenger batch p99 ${fixed(p99, 1)} ms (SLO ${policy.latencyP99Ms} ms, ${latencies.length} batches)`,
+    values: { p99Ms: Number.isNaN(p99) ? null : p99, sloMs: policy.latencyP99Ms },
+  });
+
+  const championFailures = evidence.champion.filter((s) => s === null).length;
+  const challengerFailures = evidence.challenger.filter((s) => s === null).length;
+  gates.push({
+    gate: 'non_finite',
+    status: challengerFailures <= championFailures ? 'pass' : 'fail',
+    figure: `challenger failed on ${challengerFailures} records, champion on ${championFailures}`,
+    values: { challenger: challengerFailures, champion: championFailures },
+  });
+
+  const both: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const a = evidence.champion[i];
+    const b = evidence.challenger[i];
+    if (a !== null && a !== undefined && b !== null && b !== undefined) both.push([a, b]);
+  }
+  const championAlerts = rate(both.filter(([a]) => a >= policy.alertAt).length, both.length);
+  const challengerAlerts = rate(both.filter(([, b]) => b >= policy.alertAt).length, both.length);
+  const delta = challengerAlerts - championAlerts;
+  gates.push({
+    gate: 'alert_rate',
+    status: Number.isNaN(delta) ? 'hold' : Math.abs(delta) <= policy.maxAlertRateDelta ? 'pass' : 'fail',
+    figure: `alert rate ${fixed(challengerAlerts)} vs ${fixed(championAlerts)} (delta ${fixed(delta)}, bound ±${policy.maxAlertRateDelta})`,
+    values: { challenger: challengerAlerts, champion: championAlerts, delta },
+  });
+
+  const psi = scorePsi(
+    both.map(([a]) => a),
+    both.map(([, b]) => b),
+  );
+  gates.push({
+    gate: 'score_psi',
+    status: Number.isNaN(psi) ? 'hold' : psi < policy.maxScorePsi ? 'pass' : 'fail',
+    figure: `score PSI ${fixed(psi)} against the champion (bound ${policy.maxScorePsi})`,
+    values: { psi: Number.isNaN(psi) ? null : psi, bound: policy.maxScorePsi },
+  });
+
+  const labelled = evidence.labelled.filter(
+    (l) => evidence.champion[l.index] != null && evidence.challenger[l.index] != null,
+  );
+  const frauds = labelled.filter((l) => l.fraud).length;
+  if (labelled.length < policy.minLabelled || frauds === 0 || frauds === labelled.length) {
+    gates.push({
+      gate: 'auc',
+      status: 'hold',
+      figure: `${labelled.length} matured labels, ${frauds} frauds (need ${policy.minLabelled} with both classes)`,
+      values: { labelled: labelled.length, frauds },
+    });
+  } else {
+    const truth = labelled.map((l) => l.fraud);
+    const championAuc = rocAuc(
+      labelled.map((l) => evidence.champion[l.index] as number),
+      truth,
+    );
+    const challengerAuc = rocAuc(
+      labelled.map((l) => evidence.challenger[l.index] as number),
+      truth,
+    );
+    // A shortfall within sampling error is no verdict: with few frauds, AUC moves by several points on its own.
+    const error =
+      2 *
+      Math.hypot(
+        aucStandardError(championAuc, frauds, labelled.length - frauds),
+        aucStandardError(challengerAuc, frauds, labelled.length - frauds),
+      );
+    const shortfall = championAuc - policy.aucMargin - challengerAuc;
+    gates.push({
+      gate: 'auc',
+      status: shortfall <= 0 ? 'pass' : shortfall > error ? 'fail' : 'hold',
+      figure: `AUC ${fixed(challengerAuc)} vs champion ${fixed(championAuc)} (margin ${policy.aucMargin}, ±${fixed(error, 3)} sampling, ${labelled.length} labelled, ${frauds} frauds)`,
+      values: { challenger: challengerAuc, champion: championAuc, margin: policy.aucMargin, sampling: error },
+    });
+  }
+  return verdict(gates);
+}
+
+/** Hanley & McNeil's standard error of an AUC estimated from `positives` and `negatives` records. */
+export function aucStandardError(auc: number, positives: number, negatives: number): number {
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  const variance =
+    (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) /
+    (positives * negatives);
+  return Math.sqrt(Math.max(0, variance));
+}
+
+function verdict(gates: GateResult[]): GateVerdict {
+  const failed = gates.find((g) => g.status === 'fail') ?? null;
+  const status: GateStatus = failed ? 'fail' : gates.some((g) => g.status === 'hold') ? 'hold' : 'pass';
+  return { status, gates, failed };
+}

@@ -1,0 +1,46 @@
+import type { BatchWindowOverride } from './serving-state.js';
+
+export type SettingsParse =
+  { readonly ok: true; readonly window: BatchWindowOverride } | { readonly ok: false; readonly problem: string };
+
+const KNOWN = ['batch.maxRecords', 'batch.maxWaitMs'] as const;
+
+/**
+ * Parses `fraudscore control set` arguments (`batch.maxRecords=500 batch.maxWaitMs=5000`, `batch.maxWaitMs=default`
+ * to fall back to the topology file) onto the current override. Limits are checked by the transition (the same
+ * schema as the topology's).
+ */
+export function parseSettings(args: readonly string[], current: BatchWindowOverride): SettingsParse {
+  if (args.length === 0)
+    return { ok: false, problem: `nothing to set; give ${KNOWN.map((k) => `${k}=<n>`).join(' ')}` };
+  const window: { maxRecords: number | null; maxWaitMs: number | null } = { ...current };
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    const key = eq > 0 ? arg.slice(0, eq) : arg;
+    const text = eq > 0 ? arg.slice(eq + 1) : '';
+    if (!(KNOWN as readonly string[]).includes(key)) {
+      return { ok: false, problem: `unknown setting "${key}"; settable: ${KNOWN.join(', ')}` };
+    }
+    let value: number | null;
+    if (text === 'default') value = null;
+    else if (/^\d+$/.test(text)) value = Number(text);
+    else return { ok: false, problem: `${key}: "${text}" is not a whole number (or "default")` };
+    if (key === 'batch.maxRecords') window.maxRecords = value;
+    else window.maxWaitMs = value;
+  }
+  return { ok: true, window };
+}
+
+/** Parses a duration such as `30m`, `90s`, `2h`, `1500ms` (a bare number is milliseconds); null when invalid. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return null;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms'] ?? 1;
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Parses a rollout plan such as `1,5,25,50,100`; null when a stage is not a number. */
+export function parsePlan(text: string): number[] | null {
+  const plan = text.split(',').map((part) => Number(part.trim()));
+  return plan.every((p) => Number.isFinite(p)) && plan.length > 0 ? plan : null;
+}

@@ -1,0 +1,34 @@
+import { userInfo, hostname } from 'node:os';
+import type { Kafka } from 'kafkajs';
+import { loadTopology, type Topology } from '../config/index.js';
+import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { createLogger } from '../adapters/observability/logger.js';
+import { controlOperations, type ControlOperations } from './operations.js';
+
+/** Who made a change: --actor, else $FRAUDSCORE_ACTOR, else the OS user at the host. */
+export function resolveActor(actor: string | undefined, env = process.env): string {
+  if (actor) return actor;
+  if (env['FRAUDSCORE_ACTOR']) return env['FRAUDSCORE_ACTOR'];
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the host still says where it came from.
+  }
+  return `${user}@${hostname()}`;
+}
+
+export interface ControlSession {
+  readonly topology: Topology;
+  readonly kafka: Kafka;
+  readonly ops: ControlOperations;
+}
+
+export function openControl(topologyFile: string, actor?: string): ControlSession {
+  const topology = loadTopology(topologyFile);
+  const kafka = createKafka(
+    topology,
+    createLogger({ name: 'fraudscore-cli', level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'error' }),
+  );
+  return { topology, kafka, ops: controlOperations(topology, kafka, { actor: resolveActor(actor) }) };
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Topology } from '../config/index.js';
+import {
+  abortRollout,
+  killSwitchOff,
+  killSwitchOn,
+  parseSettings,
+  pauseRollout,
+  promoteRollout,
+  resumeRollout,
+  setBatchWindow,
+  startRollout,
+  startShadow,
+  stopShadow,
+  type ControlRecord,
+  type ControlView,
+  type Transition,
+} from '../core/control/index.js';
+import { FEATURE_SCHEMA } from '../core/features/definitions.js';
+import { parseModelRef } from '../core/models/ref.js';
+import { appendControl, readControlLog } from '../adapters/kafka/control/index.js';
+import { openFsRegistry } from '../adapters/model-registry/index.js';
+
+/**
+ * The operator's side of the control plane: each command reads the control topic, checks what it can (models are
+ * verified against the registry before any worker is asked to load them), and appends one record. The workers
+ * apply it at their next batch boundary.
+ */
+export interface ControlOperations {
+  view(): Promise<ControlView>;
+  setWindow(settings: readonly string[], reason: string): Promise<ControlRecord>;
+  killOn(reason: string): Promise<ControlRecord>;
+  killOff(reason: string): Promise<ControlRecord>;
+  shadowStart(model: string, reason: string): Promise<ControlRecord>;
+  shadowStop(reason: string): Promise<ControlRecord>;
+  rolloutStart(
+    model: string,
+    options: { plan?: readonly number[]; stepMs?: number; reason: string },
+  ): Promise<ControlRecord>;
+  pause(reason: string): Promise<ControlRecord>;
+  resume(reason: string): Promise<ControlRecord>;
+  /** Skips to 100 %: the challenger becomes champion on the control topic and in the registry. */
+  promote(reason: string): Promise<ControlRecord>;
+  abort(reason: string): Promise<ControlRecord>;
+  /** The topology's model resolved to `name@version` (the registry's champion when it says `champion`). */
+  topologyChampion(): Promise<string>;
+  /** The model every worker would serve under the kill switch, given the view. */
+  killTarget(view: ControlView): Promise<string>;
+}
+
+export function controlOperations(
+  topology: Topology,
+  kafka: Kafka,
+  options: { readonly actor: string; readonly clock?: () => number },
+): ControlOperations {
+  const clock = options.clock ?? Date.now;
+  const registry = openFsRegistry(topology.model.registry);
+  const append = async (reason: string, transition: (view: ControlView) => Transition | Promise<Transition>) =>
+    (await appendControl(kafka, topology.name, transition, { actor: options.actor, reason, clock })).record;
+
+  /** A challenger must load and match the feature schema here before workers are asked to. */
+  async function verified(text: string): Promise<string> {
+    const parsed = parseModelRef(text);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    const loaded = await registry.load(parsed.ref.name, parsed.ref.version, { featureSchema: FEATURE_SCHEMA });
+    return `${loaded.card.name}@${loaded.card.version}`;
+  }
+
+  async function topologyChampion(): Promise<string> {
+    const shown = await registry.show(topology.model.name, topology.model.version);
+    return `${shown.card.name}@${shown.card.version}`;
+  }
+
+  async function killTarget(view: ControlView): Promise<string> {
+    const champion = view.state.champion ?? (await topologyChampion());
+    const parsed = parseModelRef(champion);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    const shown = await registry.show(parsed.ref.name, parsed.ref.version);
+    if (shown.card.rollbackTarget) return verified(shown.card.rollbackTarget);
+    // The registry remembers which champion this one replaced: that one served before, so it is the way back.
+    const previous = (await registry.history(parsed.ref.name))
+      .filter((event) => event.action === 'promote' && event.version === parsed.ref.version && event.previousChampion)
+      .at(-1)?.previousChampion;
+    if (previous) return verified(`${parsed.ref.name}@${previous}`);
+    // No older model to go back to: with a challenger live, the champion alone is the safe state.
+    if (view.state.challenger) return champion;
+    throw new Error(
+      `no rollback target for ${champion}: its card names none, the registry has no previous champion and no ` +
+        'challenger is live; register a rollback target (train with --rollback-target) before relying on the kill switch',
+    );
+  }
+
+  return {
+    view: async () => (await readControlLog(kafka, topology.name)).view,
+    setWindow: (settings, reason) =>
+      append(reason, (view) => {
+        const parsed = parseSettings(settings, view.state.batch);
+        return parsed.ok ? setBatchWindow(view.state, parsed.window) : { ok: false, problem: parsed.problem };
+      }),
+    killOn: (reason) =>
+      append(reason, async (view) =>
+        killSwitchOn(view.state, { target: await killTarget(view), reason, nowMs: clock() }),
+      ),
+    killOff: (reason) => append(reason, (view) => killSwitchOff(view.state)),
+    shadowStart: async (model, reason) => {
+      const ref = await verified(model);
+      return append(reason, (view) => startShadow(view.state, { model: ref, salt: newSalt(), nowMs: clock() }));
+    },
+    shadowStop: (reason) => append(reason, (view) => stopShadow(view.state)),
+    rolloutStart: async (model, start) => {
+      const ref = await verified(model);
+      return append(start.reason, (view) =>
+        startRollout(view.state, {
+          model: ref,
+          salt: newSalt(),
+          nowMs: clock(),
+          plan: start.plan ?? topology.rollout.plan,
+          stepMs: start.stepMs ?? topology.rollout.stepMs,
+        }),
+      );
+    },
+    pause: (reason) => append(reason, (view) => pauseRollout(view.state)),
+    resume: (reason) => append(reason, (view) => resumeRollout(view.state, clock())),
+    promote: async (reason) => {
+      const record = await append(reason, (view) => promoteRollout(view.state));
+      const champion = parseModelRef(record.state.champion ?? '');
+      if (champion.ok) await registry.setChampion(champion.ref.name, champion.ref.version);
+      return record;
+    },
+    abort: (reason) => append(reason, (view) => abortRollout(view.state)),
+    topologyChampion,
+    killTarget,
+  };
+}
+
+function newSalt(): string {
+  return randomBytes(8).toString('hex');
+}

@@ -1,0 +1,90 @@
+import type { Topology } from '../config/index.js';
+
+export interface DrillRecord {
+  readonly at: string;
+  readonly ok: boolean;
+  readonly fullEffectMs: number;
+  readonly events: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly workers: readonly { readonly instance: string; readonly applyMs: number }[];
+}
+
+export interface RunbookInput {
+  readonly topology: Topology;
+  readonly topologyFile: string;
+  /** The serving champion, its card's rollback target, and what the kill switch would serve now. */
+  readonly champion: string;
+  readonly cardRollbackTarget: string | null;
+  readonly killTarget: string | { readonly problem: string };
+  readonly challenger: string | null;
+  readonly lastDrill: DrillRecord | null;
+  readonly generatedAt: string;
+}
+
+/** The rollback runbook, generated from the topology, the registry and the last drill: Markdown for people. */
+export function renderRunbook(input: RunbookInput): string {
+  const { topology: t, topologyFile: file } = input;
+  const target = typeof input.killTarget === 'string' ? input.killTarget : `NONE: ${input.killTarget.problem}`;
+  const drill = input.lastDrill;
+  return [
+    `# Rollback runbook: ${t.name}`,
+    '',
+    `Generated ${input.generatedAt} from \`${file}\` and the model registry \`${t.model.registry}\`. Regenerate with`,
+    `\`fraudscore docs runbook -t ${file}\` after any model or topology change.`,
+    '',
+    '## Who',
+    '',
+    `- Model owner: **${t.rollout.owner}**`,
+    `- May flip the kill switch and abort a rollout: **${t.rollout.rollbackAuthority.join('**, **')}**`,
+    '- Every change records who made it (`--actor`, or `$FRAUDSCORE_ACTOR`, or user@host) and why (`--reason`).',
+    '',
+    '## What serves now',
+    '',
+    `- Champion: \`${input.champion}\` (its card names rollback target \`${input.cardRollbackTarget ?? 'none'}\`)`,
+    `- Challenger: ${input.challenger ? `\`${input.challenger}\`` : 'none'}`,
+    `- The kill switch would serve: \`${target}\``,
+    '',
+    '## Stop a bad model now',
+    '',
+    '```sh',
+    `fraudscore kill-switch on -t ${file} --reason "<what you saw>" --actor <you>`,
+    `fraudscore control status -t ${file}     # every worker's applied version and how long it took`,
+    '```',
+    '',
+    'Expected time to effect: every worker switches at its next batch boundary, at most one batch window',
+    `(${t.batch.maxWaitMs} ms in the topology file) plus the batch in flight; the goal is under 60 s, the drill measures it (below).`,
+    'Scores made during the kill carry the reason code `KILL_SWITCH_FALLBACK` and `route=kill_switch`.',
+    '',
+    '```sh',
+    `fraudscore kill-switch off -t ${file} --reason "<why it is safe again>"   # back to the state before the kill`,
+    '```',
+    '',
+    '## During a rollout',
+    '',
+    '```sh',
+    `fraudscore rollout status -t ${file}     # stage, workers, gates judged now`,
+    `fraudscore rollout abort -t ${file} --reason "<why>"    # challenger to 0 % at once`,
+    `fraudscore rollout pause -t ${file} --reason "<why>"    # hold the stage`,
+    '```',
+    '',
+    `Gates (each stage, at least ${t.rollout.gates.minRecords} records and ${Math.round(t.rollout.stepMs / 60_000)} min): challenger batch p99 within ` +
+      `${t.serving.batchP99Ms} ms, no more failed scores than the champion, alert-rate delta within ±${t.rollout.gates.maxAlertRateDelta}, ` +
+      `score PSI under ${t.rollout.gates.maxScorePsi}, AUC within ${t.rollout.gates.aucMargin} of the champion's once ` +
+      `${t.rollout.gates.minLabelled} labels have matured. A failed gate rolls back automatically (\`fraudscore control history\` shows the gate and its figures).`,
+    '',
+    '## Tune the batch window live',
+    '',
+    '```sh',
+    `fraudscore control set -t ${file} batch.maxRecords=500 batch.maxWaitMs=5000   # 100..1000 records, at most 30000 ms; =default restores the file's`,
+    '```',
+    '',
+    '## Last rollback drill',
+    '',
+    drill
+      ? `${drill.at}: ${drill.ok ? 'PASSED' : 'FAILED'}; ${drill.events} events, full effect ${(drill.fullEffectMs / 1000).toFixed(3)} s ` +
+        `(${drill.workers.map((w) => `${w.instance} ${(w.applyMs / 1000).toFixed(3)} s`).join(', ')}), lost ${drill.lost}, duplicated ${drill.duplicated}.`
+      : 'No drill recorded: run `node dist/load-tests/rollback-drill.js` against the stack (it writes docs/drills/rollback-drill.json).',
+    '',
+  ].join('\n');
+}

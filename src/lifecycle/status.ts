@@ -1,0 +1,75 @@
+import type { Topology } from '../config/index.js';
+import type { ControlView } from '../core/control/index.js';
+
+export interface WorkerReport {
+  readonly instance: string;
+  readonly status: Record<string, unknown> & { readonly reportedAtMs: number };
+}
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '-');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** `fraudscore control status` for people: the control state, then each worker and how long it took to apply it. */
+export function formatControlStatus(
+  topology: Topology,
+  view: ControlView,
+  champion: string,
+  workers: readonly WorkerReport[],
+  nowMs: number,
+): string[] {
+  const { state, record } = view;
+  const lines: string[] = [];
+  lines.push(
+    record
+      ? `${topology.name}: control version ${view.version}, last change ${record.change.kind} by ${record.actor} at ${iso(record.atMs)} ("${record.reason}")`
+      : `${topology.name}: no control record yet; the topology file decides (version 0)`,
+  );
+  lines.push(`  champion     ${champion}${state.champion ? '' : ' (topology file)'}`);
+  const c = state.challenger;
+  if (c) {
+    const stage =
+      c.mode === 'shadow'
+        ? 'shadow (scores every record, decides none)'
+        : `rollout ${c.percent} % (stage ${c.stageIndex + 1}/${c.plan.length} of ${c.plan.join(',')}, step ${Math.round(c.stepMs / 60_000)} min)`;
+    lines.push(`  challenger   ${c.model}: ${stage}${c.paused ? ' PAUSED' : ''}, since ${iso(c.stageStartedAtMs)}`);
+  } else lines.push('  challenger   none');
+  lines.push(
+    state.killSwitch.on
+      ? `  kill switch  ON since ${iso(state.killSwitch.sinceMs)}: serving ${state.killSwitch.target} ("${state.killSwitch.reason}")`
+      : '  kill switch  off',
+  );
+  const b = state.batch;
+  lines.push(
+    `  batch window maxRecords ${b.maxRecords ?? `${topology.batch.maxRecords} (topology)`}, maxWaitMs ${b.maxWaitMs ?? `${topology.batch.maxWaitMs} (topology)`}`,
+  );
+  if (workers.length === 0) {
+    lines.push('  workers      none reported');
+    return lines;
+  }
+  lines.push('  workers');
+  let slowest = 0;
+  let behind = 0;
+  for (const { instance, status } of workers) {
+    const applied = Number(status['appliedVersion'] ?? 0);
+    const appliedAt = status['appliedAtMs'];
+    const recordAt = status['recordAtMs'];
+    const lag =
+      typeof appliedAt === 'number' && typeof recordAt === 'number' && applied > 0 ? appliedAt - recordAt : null;
+    if (applied === view.version && lag !== null) slowest = Math.max(slowest, lag);
+    if (applied < view.version) behind++;
+    const rejected = status['rejected'] as { version: number; reason: string } | null | undefined;
+    lines.push(
+      `    ${instance.padEnd(16)} applied v${applied}${applied < view.version ? ' (BEHIND)' : ''}` +
+        `${lag !== null ? `, took ${seconds(lag)}` : ''}, deciding ${String(status['decider'])}` +
+        `${status['killed'] ? ' (kill switch)' : ''}${status['challenger'] ? `, challenger ${String(status['challenger'])} at ${String(status['percent'])} %` : ''}` +
+        `, reported ${seconds(nowMs - status.reportedAtMs)} ago` +
+        `${rejected ? `; REFUSED v${rejected.version}: ${rejected.reason}` : ''}`,
+    );
+  }
+  lines.push(
+    behind === 0
+      ? `  every worker applies version ${view.version}; the slowest took ${seconds(slowest)}`
+      : `  ${behind} worker(s) behind version ${view.version} (a stopped worker keeps its last report)`,
+  );
+  return lines;
+}

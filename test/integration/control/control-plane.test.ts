@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Partitioners } from 'kafkajs';
+import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
+import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
+import { routesToChallenger } from '../../../src/core/control/index.js';
+import { assertAllScoresFinite, assertExactlyOneOutcome } from '../../support/invariants.js';
+import {
+  healthz,
+  lifecycleTopology,
+  manyCustomerEvents,
+  sendEvents,
+  testOperations,
+  waitForApplied,
+} from '../../support/lifecycle.js';
+import {
+  deleteTopics,
+  readCommitted,
+  testKafka,
+  testProducer,
+  type ReadRecord,
+  type TestProducer,
+} from '../../support/stack.js';
+
+/**
+ * The control plane against the real stack: one worker follows the control topic; each change (batch window,
+ * shadow, rollout, kill switch, a refused challenger) is applied at a batch boundary, visible in /healthz and the
+ * metrics, and every input still gets exactly one outcome across all of them.
+ */
+describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
+  const { topology, topics } = lifecycleTopology({ maxRecords: 250, maxWaitMs: 200 });
+  const ops = testOperations(topology);
+  let producer: TestProducer;
+  let pipeline: PipelineContext;
+  const batchSizes: number[] = [];
+  let sent = 0;
+
+  /** Sends events and returns their scores once every one of them is out. */
+  async function scoreRound(prefix: string, count: number): Promise<ReadRecord[]> {
+    const events = manyCustomerEvents(count, prefix);
+    await sendEvents(producer, topology, events);
+    sent += count;
+    const outputs = await readCommitted([topology.topics.output], (r) => r.length >= sent, 60_000);
+    const ids = new Set(events.map((e) => e.transaction_id));
+    return outputs.filter((r) => ids.has(r.value['transaction_id'] as string));
+  }
+
+  before(async () => {
+    pipeline = await createPipeline({
+      topology,
+      instanceId: 'w1',
+      metricsPort: 0,
+      log: createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'warn' }),
+      onCommitted: (_summary, batch) => batchSizes.push(batch.size),
+    });
+    void pipeline.runner.start();
+    producer = await testProducer(topology);
+  });
+
+  after(async () => {
+    await pipeline?.close();
+    await producer?.close();
+    await deleteTopics(topics);
+  });
+
+  it('creates the compacted control topic and serves the topology file until a record says otherwise', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    const [config] = (
+      await admin.describeConfigs({
+        resources: [{ type: 2, name: controlTopicName(topology.name), configNames: ['cleanup.policy'] }],
+        includeSynonyms: false,
+      })
+    ).resources;
+    await admin.disconnect();
+    assert.equal(config?.configEntries[0]?.configValue, 'compact');
+    const scores = await scoreRound('v0', 300);
+    assert.ok(scores.every((r) => r.value['control_version'] === 0 && r.value['route'] === 'champion'));
+    assert.equal((await healthz(pipeline.metricsAddress)).control.appliedVersion, 0);
+  });
+
+  it('applies a batch window set live, at a batch boundary, visible in /healthz and the metrics', async () => {
+    const record = await ops.setWindow(['batch.maxRecords=100', 'batch.maxWaitMs=150'], 'smaller batches');
+    const status = await waitForApplied(pipeline.metricsAddress, record.version);
+    assert.deepEqual(status.window, { maxRecords: 100, maxWaitMs: 150 });
+    batchSizes.length = 0;
+    const scores = await scoreRound('window', 600);
+    assert.ok(scores.every((r) => r.value['control_version'] === record.version));
+    assert.ok(batchSizes.length >= 6 && batchSizes.every((n) => n <= 100), `batches ${batchSizes.join(',')}`);
+    const metrics = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
+    assert.match(metrics, /^fraudscore_batch_window_max_records\{[^}]*\} 100$/m);
+    assert.match(metrics, new RegExp(`^fraudscore_control_applied_version\\{[^}]*\\} ${record.version}$`, 'm'));
+    await assert.rejects(ops.setWindow(['batch.maxWaitMs=31000'], 'too long'), /maxWaitMs/);
+  });
+
+  it('scores every record with the challenger too in shadow; the champion decides', async () => {
+    const record = await ops.shadowStart('card-fraud@2', 'shadow the new model');
+    await waitForApplied(pipeline.metricsAddress, record.version);
+    const scores = await scoreRound('shadow', 500);
+    for (const r of scores) {
+      assert.equal(r.value['model_version'], '1');
+      assert.equal(r.value['route'], 'champion');
+      const shadow = r.value['shadow_scores'] as Record<string, number>;
+      assert.ok(Number.isFinite(shadow['card-fraud@2']), JSON.stringify(shadow));
+      assert.ok(Object.keys(r.value['model_latency_ms'] as object).includes('card-fraud@2'));
+    }
+  });
+
+  it('routes exactly the customers the salted hash selects, and the other model rides in shadow_scores', async () => {
+    const record = await ops.rolloutStart('card-fraud@2', { plan: [25, 100], stepMs: 3_600_000, reason: 'rollout' });
+    const salt = record.state.challenger?.salt as string;
+    await waitForApplied(pipeline.metricsAddress, record.version);
+    const scores = await scoreRound('rollout', 2000);
+    let routed = 0;
+    for (const r of scores) {
+      const toChallenger = routesToChallenger(salt, r.key as string, 25);
+      assert.equal(r.value['route'], toChallenger ? 'challenger' : 'champion', `customer ${r.key}`);
+      assert.equal(r.value['model_version'], toChallenger ? '2' : '1');
+      assert.equal(r.value['rollout_percent'], 25);
+      const other = toChallenger ? 'card-fraud@1' : 'card-fraud@2';
+      assert.ok(Number.isFinite((r.value['shadow_scores'] as Record<string, number>)[other]));
+      if (toChallenger) routed++;
+    }
+    const share = routed / scores.length;
+    assert.ok(share > 0.15 && share < 0.35, `share routed ${share}`);
+  });
+
+  it('flips the kill switch: the rollback target decides every record, flagged KILL_SWITCH_FALLBACK; off restores', async () => {
+    const on = await ops.killOn('drill');
+    assert.equal(on.state.killSwitch.target, 'card-fraud@1');
+    const status = await waitForApplied(pipeline.metricsAddress, on.version);
+    assert.equal(status.killed, true);
+    const killed = await scoreRound('killed', 400);
+    for (const r of killed) {
+      assert.equal(r.value['route'], 'kill_switch');
+      assert.equal(r.value['model_version'], '1');
+      assert.ok((r.value['reason_codes'] as string[]).includes('KILL_SWITCH_FALLBACK'));
+    }
+    const metrics = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
+    assert.match(metrics, /^fraudscore_kill_switch_active\{[^}]*\} 1$/m);
+    assert.match(metrics, /^fraudscore_records_decided_total\{[^}]*route="kill_switch"[^}]*\} 400$/m);
+
+    const off = await ops.killOff('drill over');
+    assert.equal(off.state.challenger?.percent, 25, 'the rollout is back as it was');
+    assert.equal((await waitForApplied(pipeline.metricsAddress, off.version)).percent, 25);
+  });
+
+  it('refuses a change whose model cannot be loaded and keeps serving as it was', async () => {
+    const aborted = await ops.abort('end the rollout');
+    await waitForApplied(pipeline.metricsAddress, aborted.version);
+    await assert.rejects(ops.shadowStart('card-fraud@404', 'missing'), /404/);
+    const before = (await healthz(pipeline.metricsAddress)).control;
+    // Written past the CLI's check, as a stale operator tool might: the worker must refuse it on its own.
+    const producerRaw = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producerRaw.connect();
+    const view = await ops.view();
+    await producerRaw.send({
+      topic: controlTopicName(topology.name),
+      messages: [
+        {
+          key: topology.name,
+          value: JSON.stringify({
+            ...view.record,
+            version: view.version + 1,
+            change: { kind: 'shadow-start', details: {} },
+            state: {
+              ...view.state,
+              challenger: {
+                ...(view.record?.state.challenger ?? {}),
+                model: 'card-fraud@404',
+                mode: 'shadow',
+                percent: 0,
+                plan: [100],
+                stageIndex: -1,
+                stepMs: 0,
+                salt: 's',
+                paused: false,
+                stageStartedAtMs: 0,
+              },
+            },
+          }),
+        },
+      ],
+    });
+    await producerRaw.disconnect();
+    const deadline = Date.now() + 20_000;
+    let status = before;
+    while (Date.now() < deadline && !status.rejected) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await healthz(pipeline.metricsAddress)).control;
+    }
+    assert.equal(status.rejected?.version, view.version + 1);
+    assert.equal(status.appliedVersion, before.appliedVersion);
+    const scores = await scoreRound('refused', 200);
+    assert.ok(scores.every((r) => r.value['control_version'] === before.appliedVersion));
+  });
+
+  it('gave every input exactly one outcome across all the control changes', async () => {
+    const inputs = await readCommitted([topology.topics.input], (r) => r.length >= sent, 30_000, { raw: true });
+    const outputs = await readCommitted(
+      [topology.topics.output, topology.topics.deadLetter],
+      (r) => r.length >= sent,
+      30_000,
+      {
+        settleMs: 500,
+      },
+    );
+    const scores = outputs.filter((r) => r.topic === topology.topics.output);
+    assertExactlyOneOutcome(
+      inputs,
+      scores,
+      outputs.filter((r) => r.topic === topology.topics.deadLetter),
+    );
+    assertAllScoresFinite(scores);
+  });
+});

@@ -1,0 +1,69 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Topology } from '../../src/config/index.js';
+import { controlOperations, type ControlOperations } from '../../src/lifecycle/operations.js';
+import type { ServingStatus } from '../../src/runtime/serving.js';
+import { controlTopicName } from '../../src/adapters/kafka/control/index.js';
+import { validEvents } from './events.js';
+import { testKafka, testTopology, type TestProducer } from './stack.js';
+
+/**
+ * A registry of its own (promotions write its index): the committed card-fraud models plus the broken-scores fixture
+ * (a model emitting NaN, ±Infinity and 1.5), for a deliberately bad challenger.
+ */
+export function tempRegistry(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-registry-'));
+  cpSync('registry', dir, { recursive: true });
+  cpSync('test/fixtures/broken-registry', dir, { recursive: true });
+  return dir;
+}
+
+/** An isolated topology serving from a temporary registry, and its control topic among the topics to delete. */
+export function lifecycleTopology(overrides: Parameters<typeof testTopology>[0] = {}) {
+  const base = testTopology(overrides);
+  const topology: Topology = { ...base.topology, model: { ...base.topology.model, registry: tempRegistry() } };
+  return { topology, topics: [...base.topics, controlTopicName(topology.name)] };
+}
+
+export function testOperations(topology: Topology, actor = 'test'): ControlOperations {
+  return controlOperations(topology, testKafka(), { actor });
+}
+
+/** Valid events over many customers (routing shares are per customer). */
+export function manyCustomerEvents(count: number, prefix: string, customers = 2000) {
+  return validEvents(count, prefix).map((event, i) => ({ ...event, customer_id: `cust-${(i * 7919) % customers}` }));
+}
+
+export async function sendEvents(
+  producer: TestProducer,
+  topology: Topology,
+  events: readonly { customer_id: string }[],
+): Promise<void> {
+  await producer.send(
+    topology.topics.input,
+    events.map((event) => ({
+      key: event.customer_id,
+      value: producer.serde.encode(producer.transactionSchemaId, event),
+    })),
+  );
+}
+
+export async function healthz(address: string): Promise<{ status: string; control: ServingStatus }> {
+  return (await (await fetch(`http://${address}/healthz`)).json()) as { status: string; control: ServingStatus };
+}
+
+/** Waits until the worker at `address` applies at least `version`; returns its status. */
+export async function waitForApplied(address: string, version: number, timeoutMs = 30_000): Promise<ServingStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { control } = await healthz(address);
+    if (control.appliedVersion >= version) return control;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `worker ${address} applies v${control.appliedVersion}, not v${version}: ${JSON.stringify(control)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

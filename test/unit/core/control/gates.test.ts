@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluateGates, scorePsi, type GatePolicy, type StageEvidence } from '../../../../src/core/control/index.js';
+
+const policy: GatePolicy = {
+  minRecords: 1000,
+  latencyP99Ms: 100,
+  maxAlertRateDelta: 0.01,
+  maxScorePsi: 0.25,
+  aucMargin: 0.02,
+  minLabelled: 100,
+  alertAt: 0.5,
+};
+
+/** Deterministic pseudo-random scores in [0, 1). */
+function scores(n: number, seed: number, shift = 0): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return Math.min(0.999, (x / 2147483648) ** 3 + shift);
+  });
+}
+
+const base = scores(2000, 1);
+
+function evidence(overrides: Partial<StageEvidence> = {}): StageEvidence {
+  const champion = base;
+  return {
+    champion,
+    challenger: champion.map((s) => Math.min(1, s * 1.01)),
+    challengerBatchMs: Array.from({ length: 20 }, () => 12),
+    labelled: champion.map((s, index) => ({ index, fraud: s > 0.6 })).slice(0, 500),
+    elapsedMs: 60_000,
+    ...overrides,
+  };
+}
+
+describe('rollout gates', () => {
+  it('pass when every gate holds over enough records, labels and time', () => {
+    const verdict = evaluateGates(evidence(), policy, 30_000);
+    assert.equal(verdict.status, 'pass', JSON.stringify(verdict.gates));
+    assert.deepEqual(
+      verdict.gates.map((g) => g.gate),
+      ['records', 'duration', 'latency', 'non_finite', 'alert_rate', 'score_psi', 'auc'],
+    );
+  });
+
+  it('hold, never pass, without enough records, time or matured labels', () => {
+    const few = evidence({ champion: scores(10, 1), challenger: scores(10, 1), labelled: [] });
+    assert.equal(evaluateGates(few, policy, 0).status, 'hold');
+    assert.equal(evaluateGates(evidence(), policy, 120_000).status, 'hold', 'stage too short');
+    const unlabelled = evaluateGates(evidence({ labelled: [] }), policy, 0);
+    assert.equal(unlabelled.status, 'hold');
+    assert.equal(unlabelled.gates.find((g) => g.gate === 'auc')?.status, 'hold');
+  });
+
+  it('fail on the first broken gate, with its figures', () => {
+    const broken = evaluateGates(evidence({ challenger: base.map((s, i) => (i % 7 ? s : null)) }), policy, 0);
+    assert.equal(broken.status, 'fail');
+    assert.equal(broken.failed?.gate, 'non_finite');
+    const slow = evaluateGates(evidence({ challengerBatchMs: [500, 600, 700] }), policy, 0);
+    assert.equal(slow.failed?.gate, 'latency');
+    const alerting = evaluateGates(evidence({ challenger: base.map((s) => Math.min(1, s + 0.4)) }), policy, 0);
+    assert.equal(alerting.status, 'fail');
+    assert.ok(['alert_rate', 'score_psi'].includes(alerting.failed?.gate ?? ''));
+    const useless = evaluateGates(evidence({ challenger: base.map((s) => 1 - s) }), policy, 0);
+    assert.equal(useless.status, 'fail');
+  });
+
+  it('fails the AUC gate when the challenger ranks worse by more than the margin', () => {
+    // Same distribution (PSI and alert rate hold) but the order of the labelled records is scrambled.
+    const scrambled = [...base];
+    for (let i = 0; i < 500; i += 2) [scrambled[i], scrambled[i + 1]] = [scrambled[i + 1]!, scrambled[i]!];
+    const labelled = base.slice(0, 500).map((s, index) => ({ index, fraud: s > scrambled[index]! }));
+    const verdict = evaluateGates(
+      evidence({ challenger: scrambled, labelled }),
+      { ...policy, maxAlertRateDelta: 1 },
+      0,
+    );
+    assert.equal(verdict.gates.find((g) => g.gate === 'auc')?.status, 'fail');
+  });
+});
+
+describe('score PSI', () => {
+  it('is zero for the same sample, grows with shift, NaN without data', () => {
+    const a = scores(5000, 3);
+    assert.equal(scorePsi(a, a), 0);
+    assert.ok(scorePsi(a, scores(5000, 3, 0.3)) > 0.25);
+    assert.ok(scorePsi(a, scores(5000, 4)) < 0.1);
+    assert.ok(Number.isNaN(scorePsi([], a)));
+  });
+});

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  abortRollout,
+  advanceRollout,
+  checkPlan,
+  EMPTY_VIEW,
+  foldControl,
+  INITIAL_SERVING_STATE,
+  killSwitchOff,
+  killSwitchOn,
+  nextRecord,
+  parseSettings,
+  pauseRollout,
+  promoteRollout,
+  resumeRollout,
+  rollbackRollout,
+  servingPlan,
+  setBatchWindow,
+  startRollout,
+  startShadow,
+  type ServingState,
+  type Transition,
+} from '../../../../src/core/control/index.js';
+
+function state(transition: Transition): ServingState {
+  assert.ok(transition.ok, transition.ok ? '' : transition.problem);
+  return transition.state;
+}
+
+const defaults = { champion: 'card-fraud@1', window: { maxRecords: 1000, maxWaitMs: 2000 } };
+const rollout = (s: ServingState = INITIAL_SERVING_STATE) =>
+  state(startRollout(s, { model: 'card-fraud@2', salt: 'x', nowMs: 10, plan: [1, 5, 25, 50, 100], stepMs: 1000 }));
+
+describe('control transitions', () => {
+  it('walks a rollout through its plan and makes the challenger champion after the last stage', () => {
+    let s = rollout();
+    assert.equal(s.challenger?.percent, 1);
+    for (const expected of [5, 25, 50, 100]) {
+      s = state(advanceRollout(s, 20));
+      assert.equal(s.challenger?.percent, expected);
+      assert.equal(s.challenger?.stageStartedAtMs, 20);
+    }
+    const done = advanceRollout(s, 30);
+    assert.ok(done.ok);
+    assert.equal(done.change.kind, 'rollout-promote');
+    assert.equal(done.state.champion, 'card-fraud@2');
+    assert.equal(done.state.challenger, null);
+  });
+
+  it('promote skips to champion; abort and rollback return to the champion at once', () => {
+    assert.equal(state(promoteRollout(rollout())).champion, 'card-fraud@2');
+    assert.equal(state(abortRollout(rollout())).challenger, null);
+    const rolledBack = rollbackRollout(rollout(), { gate: 'score_psi', psi: 0.9 });
+    assert.ok(rolledBack.ok);
+    assert.equal(rolledBack.state.challenger, null);
+    assert.equal(rolledBack.change.kind, 'rollout-rollback');
+    assert.equal(rolledBack.change.details['gate'], 'score_psi');
+  });
+
+  it('pauses and resumes, restarting the stage clock', () => {
+    const paused = state(pauseRollout(rollout()));
+    assert.equal(paused.challenger?.paused, true);
+    assert.equal(pauseRollout(paused).ok, false);
+    const resumed = state(resumeRollout(paused, 99));
+    assert.equal(resumed.challenger?.paused, false);
+    assert.equal(resumed.challenger?.stageStartedAtMs, 99);
+  });
+
+  it('refuses what makes no sense, saying why', () => {
+    assert.match((pauseRollout(INITIAL_SERVING_STATE) as { problem: string }).problem, /no rollout/);
+    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 's', nowMs: 0 }));
+    assert.equal(startShadow(shadow, { model: 'card-fraud@3', salt: 's', nowMs: 0 }).ok, false);
+    // A shadow of the same model goes on into a rollout.
+    assert.equal(rollout(shadow).challenger?.mode, 'rollout');
+    assert.match(checkPlan([5, 1, 100]) ?? '', /increase/);
+    assert.match(checkPlan([1, 5]) ?? '', /100/);
+  });
+
+  it('kill switch on serves the target and keeps the pre-kill state for off', () => {
+    const live = rollout();
+    const killed = state(killSwitchOn(live, { target: 'card-fraud@1', reason: 'drill', nowMs: 5 }));
+    const plan = servingPlan({ version: 3, state: killed, record: null }, defaults);
+    assert.equal(plan.decider, 'card-fraud@1');
+    assert.equal(plan.killed, true);
+    assert.equal(plan.challenger, null, 'no challenger scores during a kill');
+    const back = state(killSwitchOff(killed));
+    assert.deepEqual(back, live);
+    assert.equal(killSwitchOn(killed, { target: 'x@1', reason: 'again', nowMs: 6 }).ok, false);
+  });
+
+  it('batch window overrides follow the topology limits', () => {
+    const parsed = parseSettings(['batch.maxRecords=500', 'batch.maxWaitMs=5000'], INITIAL_SERVING_STATE.batch);
+    assert.ok(parsed.ok);
+    const s = state(setBatchWindow(INITIAL_SERVING_STATE, parsed.window));
+    assert.deepEqual(servingPlan({ version: 1, state: s, record: null }, defaults).window, {
+      maxRecords: 500,
+      maxWaitMs: 5000,
+    });
+    const tooBig = parseSettings(['batch.maxRecords=5000'], INITIAL_SERVING_STATE.batch);
+    assert.ok(tooBig.ok);
+    assert.match((setBatchWindow(INITIAL_SERVING_STATE, tooBig.window) as { problem: string }).problem, /maxRecords/);
+    assert.equal(setBatchWindow(INITIAL_SERVING_STATE, { maxRecords: null, maxWaitMs: 30_001 }).ok, false);
+    assert.match(
+      (parseSettings(['batch.size=1'], INITIAL_SERVING_STATE.batch) as { problem: string }).problem,
+      /unknown/,
+    );
+    const back = parseSettings(['batch.maxRecords=default'], s.batch);
+    assert.ok(back.ok);
+    assert.equal(back.window.maxRecords, null);
+  });
+});
+
+describe('folding control records', () => {
+  it('applies only newer versions of its own topology', () => {
+    const t = setBatchWindow(INITIAL_SERVING_STATE, { maxRecords: 200, maxWaitMs: null });
+    assert.ok(t.ok);
+    const r1 = nextRecord(EMPTY_VIEW, 'card', t, { actor: 'a', reason: 'r', nowMs: 1 });
+    assert.equal(r1.version, 1);
+    const v1 = foldControl(EMPTY_VIEW, r1, 'card');
+    assert.equal(v1.version, 1);
+    assert.equal(foldControl(v1, r1, 'card'), v1, 'a replayed record changes nothing');
+    assert.equal(foldControl(EMPTY_VIEW, { ...r1, topology: 'other' }, 'card'), EMPTY_VIEW);
+    const r2 = nextRecord(v1, 'card', t, { actor: 'a', reason: 'r', nowMs: 2 });
+    assert.equal(foldControl(v1, r2, 'card').version, 2);
+  });
+
+  it('a plan in a rollout names both models; shadow routes nobody', () => {
+    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 's', nowMs: 0 }));
+    const plan = servingPlan({ version: 1, state: shadow, record: null }, defaults);
+    assert.equal(plan.decider, 'card-fraud@1');
+    assert.equal(plan.challenger?.percent, 0);
+    assert.equal(plan.challenger?.mode, 'shadow');
+  });
+});

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { LabelView, ScoreView } from '../../../../src/core/control/evidence.js';
+import {
+  averagePrecision,
+  buildShadowReport,
+  cardPrecisionAtK,
+  formatChecklist,
+  type ShadowBounds,
+} from '../../../../src/core/report/shadow-report.js';
+import { renderShadowHtml, renderShadowMarkdown } from '../../../../src/core/report/shadow-render.js';
+import { PLOT } from '../../../../src/core/report/svg.js';
+import { decodePng } from '../../../support/png-pixels.js';
+
+const bounds: ShadowBounds = {
+  minDurationMs: 3_600_000,
+  minRecords: 1000,
+  minAgreement: 0.9,
+  latencyP99Ms: 100,
+  maxAlertRateDelta: 0.02,
+  aucMargin: 0.02,
+  minLabelled: 200,
+  alertAt: 0.05,
+  blockAt: 0.5,
+};
+
+/** Two days of records: champion decides, challenger in shadow_scores, a score a little different, labels for most. */
+function fixture(): { scores: ScoreView[]; labels: Map<string, LabelView> } {
+  const scores: ScoreView[] = [];
+  const labels = new Map<string, LabelView>();
+  let x = 7;
+  const rand = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 3000; i++) {
+    const fraud = rand() < 0.05;
+    const champion = Math.min(0.999, fraud ? 0.3 + 0.6 * rand() : 0.08 * rand() ** 2);
+    const challenger = Math.min(0.999, Math.max(0, champion + (rand() - 0.5) * 0.04));
+    const id = `tx-${i}`;
+    scores.push({
+      transactionId: id,
+      customerId: `c-${i % 400}`,
+      scoredAtMs: Date.UTC(2026, 0, 5) + i * 60_000,
+      eventTimeMs: Date.UTC(2026, 0, 5) + i * 60_000,
+      score: champion,
+      decision: 'APPROVE',
+      model: 'card-fraud@1',
+      route: 'champion',
+      stage: -1,
+      percent: 0,
+      controlVersion: 1,
+      reasonCodes: [],
+      shadowScores: { 'card-fraud@2': challenger },
+      batchId: `b-${Math.floor(i / 100)}`,
+      modelLatencyMs: { 'card-fraud@1': 3 + (i % 5), 'card-fraud@2': 4 + (i % 7) },
+    });
+    if (i % 3 !== 0) labels.set(id, { fraud, reportedAtMs: 0 });
+  }
+  return { scores, labels };
+}
+
+describe('shadow report', () => {
+  const { scores, labels } = fixture();
+  const report = buildShadowReport(scores, labels, { champion: 'card-fraud@1', challenger: 'card-fraud@2' }, bounds);
+
+  it('compares both models on the same records and fills the checklist from the data', () => {
+    assert.equal(report.records, 3000);
+    assert.ok(report.agreement > 0.9 && report.agreement < 1, `agreement ${report.agreement}`);
+    assert.ok(Math.abs(report.deltaQuantiles.find((q) => q.q === 0.5)!.value) < 0.01);
+    assert.equal(report.latency.challenger.batches, 30);
+    assert.equal(report.labelled, 2000);
+    assert.equal(report.days.length, 3);
+    assert.ok(report.overall.championAuc > 0.9 && report.overall.challengerAuc > 0.9);
+    const status = Object.fromEntries(report.checklist.map((c) => [c.item, c.status]));
+    assert.deepEqual(status, {
+      'shadow duration': 'pass',
+      volume: 'pass',
+      'decision agreement': 'pass',
+      'latency within SLO': 'pass',
+      'no non-finite scores': 'pass',
+      'alert-rate delta within bounds': 'pass',
+      'labelled metrics': 'pass',
+    });
+    const text = formatChecklist(report).join('\n');
+    assert.match(text, /signed off by \(model owner\)/);
+    assert.match(renderShadowMarkdown(report), /\| decision agreement \| \d+\.\d+ % \|/);
+  });
+
+  it('fails the items the data contradicts and leaves labelled metrics pending without labels', () => {
+    const broken = scores.map((s, i) =>
+      i % 10 ? s : { ...s, shadowScores: {}, reasonCodes: ['CHALLENGER_FAILED:non_finite'] },
+    );
+    const r = buildShadowReport(broken, new Map(), { champion: 'card-fraud@1', challenger: 'card-fraud@2' }, bounds);
+    const status = Object.fromEntries(r.checklist.map((c) => [c.item, c.status]));
+    assert.equal(status['no non-finite scores'], 'fail');
+    assert.equal(status['labelled metrics'], 'pending');
+  });
+
+  it('computes AP and card precision@k', () => {
+    assert.equal(averagePrecision([0.9, 0.8, 0.1], [true, false, true]), (1 + 2 / 3) / 2);
+    assert.equal(
+      cardPrecisionAtK(
+        [
+          { card: 'a', score: 0.9, fraud: true },
+          { card: 'a', score: 0.1, fraud: false },
+          { card: 'b', score: 0.5, fraud: false },
+        ],
+        2,
+      ),
+      0.5,
+    );
+  });
+
+  it('renders self-contained HTML whose plots show data in headless Chromium', () => {
+    const html = renderShadowHtml(report);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts, no external assets');
+    const plots = [...html.matchAll(/data-plot="([a-z-]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(plots, [
+      'scatter',
+      'deltas',
+      'alert-rate',
+      'latency',
+      'auc-per-day',
+      'ap-per-day',
+      'card-precision-per-day',
+    ]);
+    assert.ok((html.match(/<circle /g) ?? []).length > 1000, 'scatter points drawn');
+    assert.ok((html.match(/<polyline /g) ?? []).length >= 6, 'per-day lines drawn');
+
+    const dir = mkdtempSync(join(tmpdir(), 'shadow-report-'));
+    writeFileSync(join(dir, 'report.html'), html);
+    const png = join(dir, 'report.png');
+    execFileSync(
+      'chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--hide-scrollbars',
+        '--force-device-scale-factor=1',
+        `--screenshot=${png}`,
+        '--window-size=1100,1400',
+        `file://${join(dir, 'report.html')}`,
+      ],
+      { stdio: 'ignore', timeout: 60_000 },
+    );
+    const { width, rgba } = decodePng(readFileSync(png));
+    const at = (x: number, y: number): [number, number, number] => [
+      rgba[(y * width + x) * 4]!,
+      rgba[(y * width + x) * 4 + 1]!,
+      rgba[(y * width + x) * 4 + 2]!,
+    ];
+    // The first grid line (#dddddd) from the top is the first plot's frame, PLOT.margin.top into it.
+    let gridTop = -1;
+    for (let y = 0; y < 600 && gridTop < 0; y++) {
+      for (let x = 0; x < 560; x++) {
+        const [r, g, b] = at(x, y);
+        if (r === 221 && g === 221 && b === 221) {
+          gridTop = y;
+          break;
+        }
+      }
+    }
+    assert.ok(gridTop > 0, 'a plot grid is visible');
+    const colored = plots.map((_, k) => {
+      const x0 = 16 + (k % 2) * (PLOT.width + 12);
+      const y0 = gridTop - PLOT.margin.top + Math.floor(k / 2) * (PLOT.height + 12);
+      let n = 0;
+      for (let y = y0; y < y0 + PLOT.height; y++) {
+        for (let x = x0; x < x0 + PLOT.width; x++) {
+          const [r, g, b] = at(x, y);
+          if (Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
+        }
+      }
+      return n;
+    });
+    for (const [k, n] of colored.entries()) assert.ok(n > 100, `plot ${plots[k]} shows data: ${n} coloured pixels`);
+  });
+});

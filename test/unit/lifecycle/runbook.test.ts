@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadTopology } from '../../../src/config/index.js';
+import { renderRunbook } from '../../../src/lifecycle/runbook.js';
+
+describe('rollback runbook', () => {
+  const topology = loadTopology('topologies/card-payments.yaml');
+  const base = {
+    topology,
+    topologyFile: 'topologies/card-payments.yaml',
+    champion: 'card-fraud@2',
+    cardRollbackTarget: 'card-fraud@1',
+    killTarget: 'card-fraud@1',
+    challenger: null,
+    generatedAt: '2026-12-03T00:00:00.000Z',
+  };
+
+  it('names the owner, the rollback authority, the exact commands and the last drill', () => {
+    const text = renderRunbook({
+      ...base,
+      lastDrill: {
+        at: '2026-12-02T10:00:00.000Z',
+        ok: true,
+        fullEffectMs: 812,
+        events: 40000,
+        lost: 0,
+        duplicated: 0,
+        workers: [
+          { instance: 'w1', applyMs: 640 },
+          { instance: 'w2', applyMs: 812 },
+        ],
+      },
+    });
+    assert.match(text, /Model owner: \*\*fraud-ml-team\*\*/);
+    assert.match(text, /\*\*fraud-oncall\*\*, \*\*fraud-ml-team\*\*/);
+    assert.match(text, /fraudscore kill-switch on -t topologies\/card-payments\.yaml --reason/);
+    assert.match(text, /The kill switch would serve: `card-fraud@1`/);
+    assert.match(
+      text,
+      /2026-12-02T10:00:00\.000Z: PASSED; 40000 events, full effect 0\.812 s \(w1 0\.640 s, w2 0\.812 s\)/,
+    );
+  });
+
+  it('says plainly when there is no rollback target or no drill', () => {
+    const text = renderRunbook({ ...base, killTarget: { problem: 'no rollback target' }, lastDrill: null });
+    assert.match(text, /would serve: `NONE: no rollback target`/);
+    assert.match(text, /No drill recorded/);
+  });
+});
