@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 version="${1:-2}"
 rollback=()
 [ "$version" = 1 ] || rollback=(--rollback-target card-fraud@1)
+# Version 2 ties the random forest on card precision@100 (see its card): accepted with this reason, which the card
+# records and `fraudscore retrain` passes again. Another version gets no allowance: the trainer's gate decides.
+allow=()
+[ "$version" != 2 ] || allow=(--allow-below-baseline "ties the random forest on card precision@100 (0.29, two fraudulent cards a day below the ceiling of 0.3157), beats both baselines on average precision")
 work="${FRAUDSCORE_WORK:-.fraudscore/demo-model}"
 cli=(node dist/src/cli/main.js)
 topology=topologies/card-payments.yaml
@@ -44,7 +48,7 @@ rm -rf "$work/model"
   --name card-fraud --version "$version" --seed 42 --reference "../$work/reference.csv" --test-days 7 \
   --owner fraud-ml-team --threshold-alert-rate 0.01 --serving-slo '{"batchP99Ms": 100}' \
   --created-at 2026-11-25T00:00:00Z --topology "$topology" "${rollback[@]}" \
-  --raw-source "$(sim_spec 42 60)" --reference-raw-source "$(sim_spec 1042 45)")
+  --raw-source "$(sim_spec 42 60)" --reference-raw-source "$(sim_spec 1042 45)" "${allow[@]}")
 "${cli[@]}" models register --dir "$work/model" --registry registry --champion
 "${cli[@]}" models show "card-fraud@$version" --registry registry | head -40
 sed -n '/^## Against baselines/,/^Reliability/p' "registry/card-fraud/$version/card.md"
