@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ]
     selection = search.select(fold_data, args.seed, args.search_candidates, progress=_log)
     _log(
-        f"model selection: {selection.summary['candidates']} candidates x {len(folds)} folds in "
+        f"model selection: {selection.summary['candidates']} candidates on the latest fold, the best "
+        f"{selection.summary['keptAfterLatestFold']} and the former settings on all {len(folds)} folds, in "
         f"{selection.seconds:.1f} s wall ({selection.cpu_seconds:.1f} s CPU); chosen {selection.settings}, "
         f"{selection.trees} trees"
     )
