@@ -360,6 +360,8 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     ...(plan.reference
       ? ['--reference', referenceTable, '--reference-raw-source', JSON.stringify(plan.reference.rawSource)]
       : []),
+    ...(plan.args.searchCandidates !== undefined ? ['--search-candidates', String(plan.args.searchCandidates)] : []),
+    ...(plan.args.allowBelowBaseline ? ['--allow-below-baseline', plan.args.allowBelowBaseline] : []),
   ];
   await phase('train', () => runPython(python, args, join(root, 'training')));
 

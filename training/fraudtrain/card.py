@@ -46,6 +46,104 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _ci(metrics: dict[str, Any], key: str) -> str:
+    """A metric with its interval, e.g. `0.8637 [0.8123, 0.9012]`; just the value for cards without intervals."""
+    value = metrics[key]["mean"] if key == "cardPrecisionAt100" else metrics[key]
+    interval = (metrics.get("intervals") or {}).get(key)
+    if not interval or interval.get("low") is None:
+        return _fmt(value)
+    return f"{_fmt(value)} [{_fmt(interval['low'])}, {_fmt(interval['high'])}]"
+
+
+def _signed(value: Any) -> str:
+    return "n/a" if value is None else f"{value:+.4f}"
+
+
+_BASELINE_NAMES = {"logisticRegression": "logistic regression", "randomForest": "random forest"}
+
+
+def _baseline_lines(card: dict[str, Any]) -> list[str]:
+    """The model beside its baselines on the test period, and whether each margin is beyond noise."""
+    base = card.get("baselines")
+    if not base:
+        return []
+    test = card["metrics"]["test"]
+    level = (test.get("intervals") or {}).get("level", 0.95)
+    lines = [
+        "",
+        "## Against baselines",
+        "",
+        f"Fitted on the same training rows and features, scored on the test period; {level:.0%} intervals from a "
+        "bootstrap over test days.",
+        "",
+        "| model | AUC ROC | avg precision | card precision@100/day |",
+        "| --- | ---: | ---: | ---: |",
+        f"| **this model** | {_ci(test, 'aucRoc')} | {_ci(test, 'averagePrecision')} | "
+        f"{_ci(test, 'cardPrecisionAt100')} |",
+    ]
+    for key, b in base["models"].items():
+        m = b["metrics"]
+        lines.append(
+            f"| {_BASELINE_NAMES.get(key, key)} | {_ci(m, 'aucRoc')} | {_ci(m, 'averagePrecision')} | "
+            f"{_ci(m, 'cardPrecisionAt100')} |"
+        )
+    lines += ["", "Margin of this model (paired bootstrap over the same days):", ""]
+    for key, b in base["models"].items():
+        parts = []
+        for metric, label in (("cardPrecisionAt100", "card precision@100"), ("averagePrecision", "avg precision")):
+            d = b["margin"][metric]
+            verdict = "within noise" if d["withinNoise"] else "beyond noise"
+            parts.append(f"{label} {_signed(d['value'])} [{_signed(d['low'])}, {_signed(d['high'])}] ({verdict})")
+        lines.append(f"- over {_BASELINE_NAMES.get(key, key)}: " + "; ".join(parts))
+    ceiling = base.get("ceilings", {}).get("cardPrecisionAt100")
+    if ceiling is not None:
+        lines.append(f"- card precision@100 ceiling on these days (every fraudulent card in the top 100): {_fmt(ceiling)}")
+    if base["beatsAll"]:
+        lines.append("- Beats every baseline on card precision@100 and average precision.")
+    else:
+        lines.append(
+            "- **Below a baseline** (" + "; ".join(base["shortfalls"]) + "), accepted with "
+            f"--allow-below-baseline: {base['allowBelowBaseline']}"
+        )
+    return lines
+
+
+def _selection_lines(card: dict[str, Any]) -> list[str]:
+    sel = card.get("selection")
+    if not sel:
+        return []
+    chosen = sel["chosen"]
+    settings = ", ".join(f"{k} {chosen[k]}" for k in sel["grid"])
+    lines = [
+        "",
+        "## Model selection",
+        "",
+        f"{sel['candidates']} seeded candidates, scored every {sel['treeStep']} trees on time-aware folds "
+        f"(label delay {sel['labelDelayDays']} days skipped between training and validation days); all on the "
+        f"latest fold, the best {sel.get('keptAfterLatestFold', sel['candidates'])} (and the former fixed settings) "
+        "on every fold; chosen on card precision@100 per day, average precision breaking ties. Never on a random "
+        "split of the same days.",
+        "",
+        "| fold | train days | validation days | train rows | validation rows | card precision@100 | avg precision |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for i, (f, score) in enumerate(zip(sel["folds"], chosen["perFold"])):
+        lines.append(
+            f"| {i + 1} | [{f['trainFrom'][:10]}, {f['trainTo'][:10]}) | [{f['validFrom'][:10]}, {f['validTo'][:10]})"
+            f" | {f['trainRows']} | {f['validRows']} | {_fmt(score['cardPrecisionAt100'])} | "
+            f"{_fmt(score['averagePrecision'])} |"
+        )
+    inc = sel["incumbent"]
+    lines += [
+        "",
+        f"- Chosen: {settings}, {chosen['trees']} trees: card precision@100 {_fmt(chosen['cardPrecisionAt100'])}, "
+        f"avg precision {_fmt(chosen['averagePrecision'])} over the folds",
+        f"- Former fixed settings (best tree count {inc['trees']}): card precision@100 "
+        f"{_fmt(inc['cardPrecisionAt100'])}, avg precision {_fmt(inc['averagePrecision'])}",
+    ]
+    return lines
+
+
 _METRIC_SETS = (("test", "test (out of time)"), ("testInTime", "test (in time, hashed)"), ("reference", "frozen reference"))
 
 
@@ -107,6 +205,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Quality",
         "",
+        "Intervals: 95% bootstrap over the days of each set.",
+        "",
         "| set | rows | fraud rate | AUC ROC | avg precision | card precision@100/day | Brier |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -116,10 +216,11 @@ def render_markdown(card: dict[str, Any]) -> str:
             lines.append(f"| {label} | not evaluated | | | | | |")
             continue
         lines.append(
-            f"| {label} | {m['rows']} | {_fmt(m['fraudRate'])} | {_fmt(m['aucRoc'])} | {_fmt(m['averagePrecision'])}"
-            f" | {_fmt(m['cardPrecisionAt100']['mean'])} | {_fmt(m['brier'])} |"
+            f"| {label} | {m['rows']} | {_fmt(m['fraudRate'])} | {_ci(m, 'aucRoc')} | {_ci(m, 'averagePrecision')}"
+            f" | {_ci(m, 'cardPrecisionAt100')} | {_ci(m, 'brier')} |"
         )
     test = card["metrics"]["test"]
+    lines += _baseline_lines(card)
     lines += [
         "",
         "Reliability on the test set (is a score of 0.3 right 30% of the time?):",
@@ -138,12 +239,13 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## How it was trained",
         "",
-        f"- LightGBM, {training['bestIteration']} trees (early stopping on validation log loss), seed {training['seed']}",
+        f"- LightGBM, {training['bestIteration']} trees (chosen on time-aware folds, see below), seed {training['seed']}",
         f"- Code commit `{training['codeCommit']}`"
         + (" (training/ had uncommitted changes)" if training.get("codeDirty") else "")
         + f", requirements.lock sha256 `{training['lockfileSha256']}`",
         f"- Libraries: {libs}",
         f"- ONNX vs native LightGBM max abs difference on test: {training['onnx']['maxAbsDiffVsNative']:.3g}",
+        *_selection_lines(card),
         "",
         "## Serving",
         "",

@@ -20,25 +20,74 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), DECIMALS)
 
 
+class DailyCards:
+    """Card precision@k per UTC day, precomputed for one set of rows so that many score vectors (every candidate
+    and tree count of the model search, every model of the card) are ranked cheaply and identically.
+
+    Per day: rank customers by their highest score that day, take the top k, and count the fraction with at least
+    one fraudulent transaction that day. An investigator can review about k cards a day; this says how many of them
+    are worth it. Days with fewer than k customers divide by the number they have. Ties are broken by customer id,
+    so the metric is a function of the data, not of sort stability."""
+
+    def __init__(self, frame: pd.DataFrame, k: int = CARD_PRECISION_K) -> None:
+        self.k = k
+        day = frame["event_time_ms"].to_numpy() // DAY_MS
+        # Customer ids ranked as strings: the tie-break order.
+        customers, customer_rank = np.unique(frame["customer_id"].to_numpy().astype(str), return_inverse=True)
+        # One group per (day, customer), numbered in (day, customer) order; rows sorted by group so that per-group
+        # maxima are one reduceat.
+        first = int(day.min()) if len(day) else 0
+        group_keys, group = np.unique((day - first) * len(customers) + customer_rank, return_inverse=True)
+        self._order = np.argsort(group, kind="stable")
+        self._starts = np.flatnonzero(np.r_[True, np.diff(group[self._order]) != 0])
+        self._group_day = group_keys // max(len(customers), 1) + first
+        self._group_customer = group_keys % max(len(customers), 1)
+        labels = frame["label"].to_numpy()[self._order]
+        self._group_fraud = np.maximum.reduceat(labels, self._starts) if len(labels) else labels
+        self.days = np.unique(self._group_day)
+
+    def per_day(self, scores: np.ndarray) -> np.ndarray:
+        """Card precision@k of each day in `self.days`, in day order."""
+        if len(self.days) == 0:
+            return np.zeros(0)
+        best = np.maximum.reduceat(np.asarray(scores, dtype=np.float64)[self._order], self._starts)
+        ranked = np.lexsort((self._group_customer, -best, self._group_day))
+        day_sorted = self._group_day[ranked]
+        day_start = np.searchsorted(day_sorted, day_sorted, side="left")
+        top = ranked[np.arange(len(ranked)) - day_start < self.k]
+        top_day = np.searchsorted(self.days, self._group_day[top])
+        hits = np.bincount(top_day, weights=self._group_fraud[top], minlength=len(self.days))
+        return hits / np.bincount(top_day, minlength=len(self.days))
+
+    def ceiling(self) -> float | None:
+        """The best mean any ranking can reach: each day, every fraudulent card (up to k) in the top k."""
+        if len(self.days) == 0:
+            return None
+        day_index = np.searchsorted(self.days, self._group_day)
+        cards = np.bincount(day_index, minlength=len(self.days))
+        frauds = np.bincount(day_index, weights=self._group_fraud, minlength=len(self.days))
+        return _round(float(np.mean(np.minimum(frauds, self.k) / np.minimum(cards, self.k))))
+
+    def summary(self, scores: np.ndarray) -> dict[str, Any]:
+        daily = self.per_day(scores)
+        return {"k": self.k, "days": int(len(daily)), "mean": _round(float(daily.mean())) if len(daily) else None}
+
+
 def card_precision_at_k(frame: pd.DataFrame, scores: np.ndarray, k: int = CARD_PRECISION_K) -> dict[str, Any]:
-    """Per UTC day: rank customers by their highest score that day, take the top k, and count the fraction with at
-    least one fraudulent transaction that day. An investigator can review about k cards a day; this says how many of
-    them are worth it. Days with fewer than k customers divide by the number they have."""
-    data = pd.DataFrame(
-        {
-            "day": frame["event_time_ms"].to_numpy() // DAY_MS,
-            "customer": frame["customer_id"].to_numpy(),
-            "score": scores,
-            "label": frame["label"].to_numpy(),
-        }
-    )
-    per_customer = data.groupby(["day", "customer"], sort=True).agg(score=("score", "max"), fraud=("label", "max"))
-    per_customer = per_customer.reset_index()
-    # Ties broken by customer id so the metric is a function of the data, not of sort stability.
-    per_customer = per_customer.sort_values(["day", "score", "customer"], ascending=[True, False, True], kind="stable")
-    top = per_customer.groupby("day", sort=True).head(k)
-    daily = top.groupby("day", sort=True)["fraud"].mean()
-    return {"k": k, "days": int(len(daily)), "mean": _round(float(daily.mean())) if len(daily) else None}
+    """Mean over UTC days of card precision@k (see DailyCards), with k and the number of days."""
+    return DailyCards(frame, k).summary(scores)
+
+
+def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision as scikit-learn defines it (step-wise, tied scores form one threshold), without its input
+    checks: the model search evaluates it thousands of times."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    ordered = np.asarray(scores, dtype=np.float64)[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(ordered) != 0), len(ordered) - 1]
+    tps = np.cumsum(np.asarray(labels, dtype=np.float64)[order])[last_of_tie]
+    precision = tps / (last_of_tie + 1)
+    gained = np.diff(tps, prepend=0.0)
+    return float(np.sum(gained * precision) / tps[-1]) if len(tps) and tps[-1] > 0 else float("nan")
 
 
 def reliability_table(labels: np.ndarray, scores: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict[str, Any]]:
@@ -61,7 +110,8 @@ def reliability_table(labels: np.ndarray, scores: np.ndarray, bins: int = RELIAB
     return table
 
 
-def evaluate(frame: pd.DataFrame, scores: np.ndarray) -> dict[str, Any]:
+def evaluate(frame: pd.DataFrame, scores: np.ndarray, cards: DailyCards | None = None) -> dict[str, Any]:
+    """Every metric of a card's metric set; `cards` is the frame's DailyCards when the caller already has it."""
     labels = frame["label"].to_numpy().astype(np.int64)
     scores = np.asarray(scores, dtype=np.float64)
     both_classes = 0 < labels.sum() < len(labels)
@@ -72,7 +122,7 @@ def evaluate(frame: pd.DataFrame, scores: np.ndarray) -> dict[str, Any]:
         # Undefined with a single class: null, never a made-up 0.5.
         "aucRoc": _round(roc_auc_score(labels, scores)) if both_classes else None,
         "averagePrecision": _round(average_precision_score(labels, scores)) if both_classes else None,
-        "cardPrecisionAt100": card_precision_at_k(frame, scores),
+        "cardPrecisionAt100": (cards or DailyCards(frame)).summary(scores),
         "brier": _round(brier_score_loss(labels, scores)) if len(labels) else None,
         "reliability": reliability_table(labels, scores),
     }

@@ -20,15 +20,23 @@ import numpy as np
 
 from . import card as cards
 from . import model as mdl
-from . import replay
+from . import replay, search
+from .baselines import BASELINES, GATED, fit_and_score, shortfalls
 from .decision import threshold_for_alert_rate
+from .evaluation import EvaluationSet, margins
+from .folds import plan_folds
 from .hashing import sha256_bytes
-from .metrics import evaluate
 from .provenance import code_commit, code_dirty, library_versions, lockfile_sha256
-from .split import METHOD, TEST, TEST_IN_TIME, TRAIN, VALID, plan_split
+from .split import DAY_MS, METHOD, TEST, TEST_IN_TIME, TRAIN, VALID, plan_split
 from .table import Table, TableError, load_manifest, load_reference, load_table
 
 DEFAULT_SERVING_SLO = '{"batchP99Ms": 100}'
+# When the backfill's manifest records no label delay: the shipped topologies' delay.
+DEFAULT_LABEL_DELAY_DAYS = 7
+
+
+class BelowBaselineError(ValueError):
+    """The model does not beat every baseline on the gated metrics and no --allow-below-baseline reason was given."""
 
 
 def iso_utc(ms: int | float) -> str:
@@ -65,6 +73,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--topology", help="topology file the backfills used (recorded for `fraudscore retrain`)")
     p.add_argument("--raw-source", help="JSON: where the table's raw events and labels come from (see README)")
     p.add_argument("--reference-raw-source", help="JSON: the same for the --reference table")
+    p.add_argument("--search-candidates", type=int, default=search.CANDIDATES,
+                   help=f"LightGBM settings tried in model selection (default {search.CANDIDATES})")
+    p.add_argument("--allow-below-baseline", metavar="REASON",
+                   help="accept a model that does not beat the baselines; the reason is written into the card")
     return p.parse_args(argv)
 
 
@@ -107,8 +119,25 @@ def _label_delay_days(raw: dict[str, Any]) -> Any:
     return delay_ms / 86_400_000 if isinstance(delay_ms, (int, float)) and not isinstance(delay_ms, bool) else None
 
 
+def _log(line: str) -> None:
+    print(f"fraudtrain: {line}", file=sys.stderr, flush=True)
+
+
+def _delay_days(manifest_raw: dict[str, Any]) -> int:
+    """The label delay in whole days (rounded up), from the backfill's manifest."""
+    days = _label_delay_days(manifest_raw)
+    return DEFAULT_LABEL_DELAY_DAYS if days is None else int(np.ceil(days))
+
+
+def _allow_reason(text: str | None) -> str | None:
+    if text is not None and not text.strip():
+        raise SystemExit("--allow-below-baseline: give the reason (it is written into the card)")
+    return None if text is None else text.strip()
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
+    allow_reason = _allow_reason(args.allow_below_baseline)
     cards.check_name_version(args.name, args.version)
     rollback = _rollback_target(args.rollback_target)
     slo = _serving_slo(args.serving_slo)
@@ -140,14 +169,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = plan_split(table.frame, args.test_days)
     masks = {role: plan.mask(role) for role in (TRAIN, VALID, TEST, TEST_IN_TIME)}
     labels = table.frame["label"].to_numpy()
-    trained = mdl.train(
-        _features(table, names, masks[TRAIN]),
-        labels[masks[TRAIN]],
-        _features(table, names, masks[VALID]),
-        labels[masks[VALID]],
-        names,
-        args.seed,
+    x_all = _features(table, names)
+    day = table.frame["event_time_ms"].to_numpy() // DAY_MS
+    delay_days = _delay_days(manifest.raw)
+
+    # Model selection on time-aware folds before the test window (fraudtrain/folds.py, search.py).
+    folds = plan_folds(int(day.min()), plan.test_from_ms // DAY_MS, delay_days)
+    fold_data = [
+        search.fold_data(table.frame, x_all, day, masks[TRAIN], masks[TRAIN] | masks[VALID], fold) for fold in folds
+    ]
+    selection = search.select(fold_data, args.seed, args.search_candidates, progress=_log)
+    _log(
+        f"model selection: {selection.summary['candidates']} candidates on the latest fold, the best "
+        f"{selection.summary['keptAfterLatestFold']} and the former settings on all {len(folds)} folds, in "
+        f"{selection.seconds:.1f} s wall ({selection.cpu_seconds:.1f} s CPU); chosen {selection.settings}, "
+        f"{selection.trees} trees"
     )
+    trained = mdl.fit(x_all[masks[TRAIN]], labels[masks[TRAIN]], names, args.seed, selection.settings, selection.trees)
 
     model_bytes = mdl.export_onnx(trained.booster, manifest.feature_schema_version, names)
     scorer = mdl.OnnxScorer(model_bytes)
@@ -162,19 +200,47 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     threshold, achieved = threshold_for_alert_rate(
         scores(_features(table, names, masks[VALID])), args.threshold_alert_rate
     )
+    test_set = EvaluationSet(table.frame[masks[TEST]], args.seed)
+    test_metrics, test_reps = test_set.evaluate(scores(x_test))
     metrics: dict[str, Any] = {
-        "test": evaluate(table.frame[masks[TEST]], scores(x_test)),
+        "test": test_metrics,
         "testInTime": (
-            evaluate(table.frame[masks[TEST_IN_TIME]], scores(_features(table, names, masks[TEST_IN_TIME])))
+            EvaluationSet(table.frame[masks[TEST_IN_TIME]], args.seed).evaluate(
+                scores(_features(table, names, masks[TEST_IN_TIME]))
+            )[0]
             if masks[TEST_IN_TIME].any()
             else None
         ),
         "reference": (
-            {"tableSha256": reference.sha256, **evaluate(reference.frame, scores(_features(reference, names)))}
+            {
+                "tableSha256": reference.sha256,
+                **EvaluationSet(reference.frame, args.seed).evaluate(scores(_features(reference, names)))[0],
+            }
             if reference is not None
             else None
         ),
     }
+
+    # Baselines on the very same training rows and test rows.
+    baseline_started = time.perf_counter()
+    baseline_models: dict[str, Any] = {}
+    for baseline in BASELINES:
+        base_scores = fit_and_score(baseline, args.seed, x_all[masks[TRAIN]], labels[masks[TRAIN]], x_test)
+        base_metrics, base_reps = test_set.headline(base_scores)
+        baseline_models[baseline.key] = {
+            "description": baseline.description,
+            "params": baseline.params,
+            "metrics": base_metrics,
+            "margin": margins(test_metrics, test_reps, base_metrics, base_reps),
+        }
+    _log(f"baselines fitted and scored in {time.perf_counter() - baseline_started:.1f} s wall")
+    ceilings = {"cardPrecisionAt100": test_set.cards.ceiling(), "averagePrecision": 1.0}
+    below = shortfalls(test_metrics, {k: v["metrics"] for k, v in baseline_models.items()}, ceilings)
+    if below and allow_reason is None:
+        raise BelowBaselineError(
+            "the model does not beat every baseline on the test period (" + "; ".join(below) + "); nothing was "
+            "written. Improve the features or data, or pass --allow-below-baseline 'REASON' to ship it anyway"
+        )
 
     event_time = table.frame["event_time_ms"]
     card = {
@@ -211,8 +277,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "library": "lightgbm",
             "libraries": library_versions(),
             "params": trained.params,
-            "maxBoostRounds": mdl.MAX_BOOST_ROUNDS,
-            "earlyStoppingRounds": mdl.EARLY_STOPPING_ROUNDS,
             "bestIteration": trained.best_iteration,
             "seed": args.seed,
             # The trainer's arguments that shape the model and its metrics, for `fraudscore retrain`.
@@ -221,6 +285,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "testDays": args.test_days,
                 "thresholdAlertRate": args.threshold_alert_rate,
                 "reference": reference_replay,
+                "searchCandidates": args.search_candidates,
+                "allowBelowBaseline": allow_reason,
             },
             "codeCommit": code_commit(),
             "codeDirty": code_dirty(),
@@ -229,6 +295,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "tolerance": mdl.MAX_ABS_DIFF},
         },
         "metrics": metrics,
+        "selection": {
+            **selection.summary,
+            "labelDelayDays": delay_days,
+            "folds": [
+                {
+                    "trainFrom": iso_utc(f.fold.train_from * DAY_MS),
+                    "trainTo": iso_utc(f.fold.train_to * DAY_MS),
+                    "validFrom": iso_utc(f.fold.valid_from * DAY_MS),
+                    "validTo": iso_utc(f.fold.valid_to * DAY_MS),
+                    "trainRows": int(len(f.y_train)),
+                    "validRows": int(len(f.y_valid)),
+                }
+                for f in fold_data
+            ],
+        },
+        "baselines": {
+            "evaluatedOn": "test",
+            "trainedOn": "the model's own training rows and features",
+            "gated": list(GATED),
+            "ceilings": ceilings,
+            "beatsAll": not below,
+            "shortfalls": below,
+            # The reason is recorded where it was needed; training.args keeps the flag as given, for retrains.
+            "allowBelowBaseline": allow_reason if below else None,
+            "models": baseline_models,
+        },
         "decision": {
             "threshold": threshold,
             "expectedAlertRate": round(achieved, 6),
@@ -244,14 +336,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _write_atomically(args.out / "model.onnx", model_bytes)
     _write_atomically(args.out / "card.json", cards.to_json(card))
     _write_atomically(args.out / "card.md", cards.render_markdown(card).encode("utf-8"))
-    return {"out": str(args.out), "modelSha256": card["modelSha256"], "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "out": str(args.out),
+        "modelSha256": card["modelSha256"],
+        "seconds": round(time.perf_counter() - started, 2),
+        "selectionSeconds": round(selection.seconds, 2),
+        "selectionCpuSeconds": round(selection.cpu_seconds, 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         summary = run(args)
-    except (TableError, ValueError, mdl.DisagreementError) as error:
+    except (TableError, ValueError, mdl.DisagreementError) as error:  # BelowBaselineError is a ValueError
         print(f"fraudtrain: {error}", file=sys.stderr)
         return 2
     print(json.dumps(summary))

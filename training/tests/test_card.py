@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,43 @@ def test_card_fields(card: dict, trained: Path, synthetic: Synthetic) -> None:
     assert 0 < card["decision"]["threshold"] < 1
     assert card["decision"]["targetAlertRate"] == 0.01
     assert 0.01 <= card["decision"]["expectedAlertRate"] < 0.02
+
+
+def test_every_metric_has_a_day_bootstrap_interval(card: dict) -> None:
+    sets = [card["metrics"][k] for k in ("test", "testInTime", "reference")]
+    sets += [b["metrics"] for b in card["baselines"]["models"].values()]
+    for m in sets:
+        iv = m["intervals"]
+        assert iv["level"] == 0.95 and iv["resamples"] == 1000 and iv["method"] == "percentile bootstrap over days"
+        for key in ("aucRoc", "averagePrecision", "cardPrecisionAt100", "brier"):
+            assert 0 <= iv[key]["low"] <= iv[key]["high"] <= 1, (key, iv[key])
+    assert card["metrics"]["test"]["intervals"]["days"] == 7
+
+
+def test_card_compares_the_model_with_both_baselines(card: dict) -> None:
+    base = card["baselines"]
+    assert set(base["models"]) == {"logisticRegression", "randomForest"}
+    assert base["evaluatedOn"] == "test" and base["gated"] == ["cardPrecisionAt100", "averagePrecision"]
+    for b in base["models"].values():
+        assert {"aucRoc", "averagePrecision", "cardPrecisionAt100", "brier"} <= set(b["metrics"])
+        for metric in ("cardPrecisionAt100", "averagePrecision", "aucRoc"):
+            d = b["margin"][metric]
+            assert d["withinNoise"] == (d["low"] <= 0 <= d["high"])
+    assert base["beatsAll"] == (base["shortfalls"] == [])
+    assert 0 < base["ceilings"]["cardPrecisionAt100"] <= 1
+
+
+def test_card_records_the_time_aware_selection(card: dict) -> None:
+    sel = card["selection"]
+    assert sel["metric"] == "cardPrecisionAt100" and sel["tieBreak"] == "averagePrecision"
+    assert sel["candidates"] == 4 and card["training"]["args"]["searchCandidates"] == 4
+    assert sel["labelDelayDays"] == 7 and len(sel["folds"]) == 3
+    for fold in sel["folds"]:
+        gap = datetime.fromisoformat(fold["validFrom"]) - datetime.fromisoformat(fold["trainTo"])
+        assert gap.days == 7 and fold["trainFrom"] < fold["trainTo"] and fold["validTo"] <= card["split"]["testFrom"]
+    chosen = sel["chosen"]
+    assert chosen["trees"] == card["training"]["bestIteration"]
+    assert all(card["training"]["params"][k] == chosen[k] for k in sel["grid"])
 
 
 def test_card_hashes_match_the_artifacts(card: dict, trained: Path, synthetic: Synthetic) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fraudtrain.decision import threshold_for_alert_rate
-from fraudtrain.metrics import card_precision_at_k, evaluate, reliability_table
+from fraudtrain.metrics import DailyCards, card_precision_at_k, evaluate, reliability_table
 from fraudtrain.split import DAY_MS
 
 
@@ -44,3 +44,13 @@ def test_threshold_hits_the_target_alert_rate() -> None:
     assert threshold == 0.5 and achieved == 0.1
     with pytest.raises(ValueError):
         threshold_for_alert_rate(scores, 0.0)
+
+
+def test_card_precision_ceiling_is_every_fraudulent_card_in_the_top_k() -> None:
+    # Day 0: 3 cards, 1 fraudulent; day 1: 2 cards, both fraudulent. With k=2: 1/2 and 2/2.
+    f = frame([(0, "a", 1), (1, "b", 0), (2, "c", 0), (DAY_MS, "d", 1), (DAY_MS + 1, "e", 1)])
+    cards = DailyCards(f, k=2)
+    assert cards.ceiling() == 0.75
+    # A ranking that puts the fraudulent card first reaches it; one that buries it does not.
+    assert cards.summary(np.array([0.9, 0.1, 0.2, 0.5, 0.5]))["mean"] == 0.75
+    assert cards.summary(np.array([0.0, 0.1, 0.2, 0.5, 0.5]))["mean"] == 0.5

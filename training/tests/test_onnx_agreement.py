@@ -10,9 +10,13 @@ import onnx
 import pytest
 
 from fraudtrain import model as mdl
-from fraudtrain.split import TEST, TRAIN, VALID, plan_split
+from fraudtrain.search import INCUMBENT
+from fraudtrain.split import TEST, TRAIN, plan_split
 from fraudtrain.table import load_manifest, load_table
 from tests.conftest import Synthetic
+
+
+TREES = 200
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +27,8 @@ def fitted(synthetic: Synthetic) -> tuple[mdl.Trained, np.ndarray, tuple[str, ..
     plan = plan_split(table.frame, 7)
     x = table.frame[list(names)].to_numpy()
     y = table.frame["label"].to_numpy()
-    tr, va = plan.mask(TRAIN), plan.mask(VALID)
-    trained = mdl.train(x[tr], y[tr], x[va], y[va], names, seed=42)
+    tr = plan.mask(TRAIN)
+    trained = mdl.fit(x[tr], y[tr], names, 42, INCUMBENT, TREES)
     return trained, x[plan.mask(TEST)], names
 
 
@@ -55,11 +59,11 @@ def test_float32_thresholds_fix_routing_without_changing_native_scores(
     plan = plan_split(table.frame, 7)
     x = table.frame[list(names)].to_numpy()
     y = table.frame["label"].to_numpy()
-    tr, va = plan.mask(TRAIN), plan.mask(VALID)
-    # The same training without the rewrite: on this table a split at 0.06570000000000002 on terminal_risk_30d
-    # rounds up onto the input value float32(0.0657), and ONNX routes those rows the other way.
+    tr = plan.mask(TRAIN)
+    # The same training without the rewrite: on this table some split midpoints (first seen: 0.06570000000000002 on
+    # terminal_risk_30d) round up onto an input value such as float32(0.0657), and ONNX routes those rows the other way.
     monkeypatch.setattr(mdl, "float32_thresholds", lambda text: text)
-    raw = mdl.train(x[tr], y[tr], x[va], y[va], names, seed=42)
+    raw = mdl.fit(x[tr], y[tr], names, 42, INCUMBENT, TREES)
     monkeypatch.undo()
     with pytest.raises(mdl.DisagreementError):
         mdl.check_agreement(raw.booster, mdl.OnnxScorer(mdl.export_onnx(raw.booster, "v", names)), x_test, "test")

@@ -34,7 +34,7 @@ export const modelVersionSchema = z
 /** `name@version`, as used for rollback targets. */
 export const modelRefSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}@[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name@version, e.g. card-fraud@2');
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}@[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name@version, e.g. card-fraud@3');
 
 const reliabilityBin = z.object({
   lower: rate,
@@ -42,6 +42,20 @@ const reliabilityBin = z.object({
   count: z.number().int().min(0),
   meanPredicted: nullableRate,
   observedRate: nullableRate,
+});
+
+const interval = z.object({ low: z.number().nullable(), high: z.number().nullable() });
+
+/** Day-bootstrap confidence intervals of a metric set (cards written before them have none). */
+const intervals = z.object({
+  method: z.string().min(1),
+  level: z.number().gt(0).lt(1),
+  resamples: z.number().int().min(1),
+  days: z.number().int().min(0),
+  aucRoc: interval,
+  averagePrecision: interval,
+  cardPrecisionAt100: interval,
+  brier: interval,
 });
 
 const metricSet = z.object({
@@ -54,6 +68,74 @@ const metricSet = z.object({
   cardPrecisionAt100: z.object({ k: z.number().int().min(1), days: z.number().int().min(0), mean: nullableRate }),
   brier: nullableRate,
   reliability: z.array(reliabilityBin),
+  intervals: intervals.optional(),
+});
+
+/** Model minus baseline on one metric, its paired bootstrap interval, and whether that interval holds zero. */
+const margin = z.object({
+  value: z.number().nullable(),
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+  withinNoise: z.boolean().nullable(),
+});
+
+/** A baseline fitted on the model's training rows and scored on its test period (training/fraudtrain/baselines.py). */
+const baseline = z.object({
+  description: z.string().min(1),
+  params: z.record(z.string(), z.unknown()),
+  metrics: metricSet.pick({ aucRoc: true, averagePrecision: true, cardPrecisionAt100: true, brier: true }).extend({
+    intervals: intervals.optional(),
+  }),
+  margin: z.record(z.string(), margin),
+});
+
+export const baselinesSchema = z.object({
+  evaluatedOn: z.string().min(1),
+  trainedOn: z.string().min(1),
+  /** Metrics on which the model must beat every baseline to be accepted without a recorded reason. */
+  gated: z.array(z.string().min(1)),
+  ceilings: z.record(z.string(), z.number().nullable()),
+  beatsAll: z.boolean(),
+  shortfalls: z.array(z.string()),
+  /** The reason given with --allow-below-baseline; null when the model beats every baseline. */
+  allowBelowBaseline: z.string().min(1).nullable(),
+  models: z.record(z.string(), baseline),
+});
+
+const scoredSettings = z.looseObject({
+  trees: z.number().int().min(1),
+  cardPrecisionAt100: z.number(),
+  averagePrecision: z.number(),
+});
+
+/** How the settings and tree count were chosen on time-aware folds (training/fraudtrain/search.py). */
+export const selectionSchema = z.object({
+  method: z.string().min(1),
+  metric: z.string().min(1),
+  tieBreak: z.string().min(1),
+  grid: z.record(z.string(), z.array(z.number())),
+  candidates: z.number().int().min(1),
+  /** Candidates scored on every fold; the rest were ruled out on the latest fold. */
+  keptAfterLatestFold: z.number().int().min(1).optional(),
+  treeStep: z.number().int().min(1),
+  maxTrees: z.record(z.string(), z.number().int().min(1)),
+  labelDelayDays: z.number().int().min(0),
+  folds: z.array(
+    z.object({
+      trainFrom: isoTime,
+      trainTo: isoTime,
+      validFrom: isoTime,
+      validTo: isoTime,
+      trainRows: z.number().int().min(0),
+      validRows: z.number().int().min(0),
+    }),
+  ),
+  chosen: scoredSettings.extend({
+    perFold: z.array(z.object({ cardPrecisionAt100: z.number(), averagePrecision: z.number() })),
+  }),
+  incumbent: scoredSettings,
+  leaderboard: z.array(scoredSettings),
+  latestFold: z.array(scoredSettings).optional(),
 });
 
 /**
@@ -150,6 +232,10 @@ export const modelCardSchema = z.object({
             backfill: backfillParamsSchema.nullable(),
           })
           .nullable(),
+        /** LightGBM settings tried in model selection (absent: trained before model selection). */
+        searchCandidates: z.number().int().min(1).optional(),
+        /** Why a model below its baselines was accepted; null or absent when it was not. */
+        allowBelowBaseline: z.string().min(1).nullable().optional(),
       })
       .optional(),
     lockfileSha256: sha256,
@@ -160,6 +246,8 @@ export const modelCardSchema = z.object({
     testInTime: metricSet.nullable().optional(),
     reference: metricSet.extend({ tableSha256: sha256 }).nullable(),
   }),
+  selection: selectionSchema.optional(),
+  baselines: baselinesSchema.optional(),
   decision: z.object({
     threshold: rate,
     expectedAlertRate: rate,

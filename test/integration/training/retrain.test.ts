@@ -11,7 +11,9 @@ import { repoRoot } from '../../../src/training/retrain.js';
  * The whole loop on a small simulation, through the same commands as training/make-demo-model.sh (simulate ->
  * backfill -> train -> register, into a temporary registry), then `fraudscore retrain` on the registered version:
  * same raw inputs, dataset, model bytes and metrics. The training data is a file source (its path and sha256 in the
- * card); the reference set is a simulation spec, so both kinds of raw source are replayed.
+ * card); the reference set is a simulation spec, so both kinds of raw source are replayed. The search size and the
+ * reason for accepting a model below its baselines (a small simulation is too noisy to be sure of beating them) are
+ * trainer arguments the retrain must pass again.
  */
 const run = promisify(execFile);
 const root = repoRoot();
@@ -19,6 +21,7 @@ const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const python = join(root, 'training', '.venv', 'bin', 'python');
 const topology = 'topologies/card-payments.yaml';
 const START = '2026-01-05T00:00:00Z';
+const ALLOW_REASON = 'small simulation for the retrain loop test';
 
 function simSpec(seed: number, days: number): Record<string, unknown> {
   return {
@@ -147,6 +150,10 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
         JSON.stringify(fileSource),
         '--reference-raw-source',
         JSON.stringify(reference),
+        '--search-candidates',
+        '3',
+        '--allow-below-baseline',
+        ALLOW_REASON,
       ],
       { cwd: join(root, 'training') },
     );
@@ -165,7 +172,12 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     const full = card as unknown as {
       dataset: { backfill: { topology: string; labelDelayMs: number; fromMs: null } };
       training: {
-        args: { testDays: number; reference: { rawSource: { seed: number }; backfill: { fromMs: number } } };
+        args: {
+          testDays: number;
+          reference: { rawSource: { seed: number }; backfill: { fromMs: number } };
+          searchCandidates: number;
+          allowBelowBaseline: string;
+        };
       };
     };
     assert.equal(full.dataset.backfill.topology, topology);
@@ -174,6 +186,8 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     assert.equal(full.training.args.testDays, 3);
     assert.equal(full.training.args.reference.rawSource.seed, 1007);
     assert.equal(full.training.args.reference.backfill.fromMs, Date.parse('2026-01-19T00:00:00Z'));
+    assert.equal(full.training.args.searchCandidates, 3);
+    assert.equal(full.training.args.allowBelowBaseline, ALLOW_REASON);
   });
 
   it('rebuilds the same dataset, model bytes and metrics, and says so', async () => {
@@ -198,6 +212,10 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     assert.equal(retrained.modelSha256, card.modelSha256);
     assert.equal(retrained.dataset.tableSha256, card.dataset.tableSha256);
     assert.deepEqual(retrained.metrics, card.metrics);
+    // Model selection and baselines are rebuilt too: same folds, same choice, same baseline scores and intervals.
+    const extra = (c: unknown) => c as { selection: unknown; baselines: unknown };
+    assert.deepEqual(extra(retrained).selection, extra(card).selection);
+    assert.deepEqual(extra(retrained).baselines, extra(card).baselines);
   });
 
   it('refuses to retrain from a raw input file that changed since training', async () => {
