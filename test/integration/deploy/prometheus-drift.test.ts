@@ -11,6 +11,7 @@ import { registryConnection } from '../../../src/config/index.js';
 import { DriftScenario } from '../../../src/core/simulate/index.js';
 import { simulateToKafka } from '../../../src/simulate/index.js';
 import { connectTestRedis, deleteKeys } from '../../support/redis.js';
+import { MONITORED_VERSION, monitoredRegistry } from '../../support/monitored-model.js';
 import { deleteTopics, testTopology } from '../../support/stack.js';
 import { startWorker, stopWorker, type WorkerProcess } from '../../support/worker-process.js';
 
@@ -76,6 +77,16 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
     );
 
   before(async () => {
+    // The worker serves a copy of the demo model whose card has a monitoring reference (the shipped card-fraud@1
+    // predates them): without one it exports no drift gauges.
+    const monitored = await monitoredRegistry();
+    writeFileSync(
+      file,
+      stringify({
+        ...topology,
+        model: { registry: monitored.registry, name: 'card-fraud', version: MONITORED_VERSION },
+      }),
+    );
     const rules = readFileSync('deploy/prometheus/fraudscore-rules.yml', 'utf8').replace(
       /for: \S+/g,
       `for: ${SHORT_FOR}`,
