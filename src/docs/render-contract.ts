@@ -41,7 +41,9 @@ const SCORE_CODE_MEANING: Readonly<Record<string, string>> = {
   FEATURE_IMPUTED: '`FEATURE_IMPUTED:<feature>`: the feature had no value and carries its declared default',
   MODEL_OUTPUT_NON_FINITE: 'the model returned NaN or ±Infinity: the fallback score is published instead',
   MODEL_OUTPUT_OUT_OF_RANGE: 'the model returned a value outside [0, 1]: the fallback score is published instead',
-  KILL_SWITCH_FALLBACK: 'reserved for the kill switch: the fallback is published without running the model',
+  KILL_SWITCH_FALLBACK: 'the kill switch is on: the rollback target decided (the model named on the record)',
+  CHALLENGER_FAILED:
+    '`CHALLENGER_FAILED:<why>`: the challenger errored, timed out or gave a non-finite score; the champion decided, and the failure is counted in `fraudscore_challenger_failures_total`',
 };
 
 /** Each promise, how it is kept, and the tests that prove it (a unit test checks that every file named exists). */

@@ -73,7 +73,7 @@ describe('start-up errors: the model', () => {
     assert.equal(e.code, StartupErrorCode.ModelVersionNotFound);
     assert.match(
       e.message,
-      /^model\.version: model card-fraud@9 is not registered \(versions: 1\) in the registry at \/\S+; set model\.version to one of those versions or to "champion"$/,
+      /^model\.version: model card-fraud@9 is not registered \(versions: 1, 2, 3\) in the registry at \/\S+; set model\.version to one of those versions or to "champion"$/,
     );
   });
 
