@@ -80,6 +80,8 @@ const IDLE_PUBLISH_MS = 250;
 /** Backoff for what a handler or an assignment retries (decoding's registry look-ups, the caught-up check). */
 const RETRY_INITIAL_MS = 100;
 const RETRY_MAX_MS = 2_000;
+/** Decoding arriving records asks the registry only for schema ids it has not seen: seconds at most when healthy. */
+const DECODE_TIMEOUT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** While idle, how often the batch boundary is passed anyway, so a control change is applied without traffic. */
@@ -156,7 +158,8 @@ export class Runner {
     });
     consumer.on(consumer.events.HEARTBEAT, () => (this.lastHeartbeatMs = this.deps.clock()));
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
-    this.loop = this.formBatches();
+    // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
+    this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -253,8 +256,15 @@ export class Runner {
     epoch: number,
   ): Promise<(number | undefined)[] | undefined> {
     for (let attempt = 1; ; attempt++) {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        return await this.deps.timeOf(records, topic);
+        // A registry request that never answers must not hold the fetch loop (and every partition) for ever.
+        return await Promise.race([
+          this.deps.timeOf(records, topic),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${DECODE_TIMEOUT_MS} ms`)), DECODE_TIMEOUT_MS);
+          }),
+        ]);
       } catch (error) {
         if (this.stopping || this.fatal || epoch !== this.epoch) return undefined;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(attempt - 1, 8));
@@ -269,6 +279,8 @@ export class Runner {
         } catch {
           return undefined; // rebalancing: kafkajs reads these records again after the rejoin
         }
+      } finally {
+        clearTimeout(timer);
       }
     }
   }

@@ -79,8 +79,13 @@ describe('registry durability across stack restarts', () => {
     } finally {
       await consumer.disconnect();
     }
+    // Fields the writer schema adds with defaults (a newer contract) decode too: compare the fields written.
     assert.deepEqual(
-      decoded.map((value) => JSON.parse(JSON.stringify(value)) as unknown),
+      decoded.map((value, i) => {
+        const plain = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+        const keys = Object.keys(written[i]?.value ?? {});
+        return Object.fromEntries(keys.map((key) => [key, plain[key]]));
+      }),
       written.map(({ value }) => value),
     );
   }
