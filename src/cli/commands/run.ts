@@ -24,6 +24,10 @@ export function registerRunCommand(program: Command): void {
         pipeline.log.info({ signal }, 'stopping: flushing the open batch');
         await pipeline.close();
         pipeline.log.info('stopped cleanly');
+        // Everything is committed and every client closed; a client library's reconnect timer left behind after a
+        // broker restart must not keep the process (and its pod's termination) waiting. Logs are written
+        // synchronously, so nothing is lost.
+        process.exit(process.exitCode ?? 0);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
