@@ -115,6 +115,8 @@ export class Runner {
   private epoch = 0;
   /** Per partition, the first offset not yet committed by this member in this assignment: where a give-back seeks. */
   private readonly firstUncommitted = new Map<string, bigint>();
+  /** A give-back's seeks, waiting for a heartbeat that confirms the membership (a rejoin drops them). */
+  private pendingRewind = new Map<string, bigint>();
   /** A batch's transaction is being committed. */
   private committing = false;
   /** Alignment holds every waiting record back: handlers must let the fetch loop go on. */
@@ -156,7 +158,10 @@ export class Runner {
       this.joined = true;
       void this.onAssigned(event.payload.memberAssignment);
     });
-    consumer.on(consumer.events.HEARTBEAT, () => (this.lastHeartbeatMs = this.deps.clock()));
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      this.lastHeartbeatMs = this.deps.clock();
+      this.rewind();
+    });
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
     // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
     this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
@@ -376,6 +381,7 @@ export class Runner {
   }
 
   private resetIntake(): void {
+    this.pendingRewind.clear();
     this.epoch++;
     this.queues = new Map();
     this.waiting = 0;
@@ -391,9 +397,22 @@ export class Runner {
    */
   private giveBack(why: string): void {
     this.deps.log.info({ waiting: this.waiting }, why);
-    const seekTo = [...this.firstUncommitted];
+    const seekTo = new Map(this.firstUncommitted);
+    for (const [key, offset] of this.pendingRewind) {
+      if (offset < (seekTo.get(key) ?? offset + 1n)) seekTo.set(key, offset);
+    }
     this.resetIntake();
     if (this.stopping) return; // leaving the group: its next owner reads from the committed offsets
+    // Sought only once a heartbeat confirms this member still owns its partitions in this generation: a seek left
+    // pending across a rejoin would replay, after the rejoin, records another member has committed since.
+    this.pendingRewind = seekTo;
+  }
+
+  /** Applies a give-back's seeks (membership confirmed): what was fetched meanwhile is dropped and read again. */
+  private rewind(): void {
+    if (this.pendingRewind.size === 0 || this.stopping) return;
+    const seekTo = [...this.pendingRewind];
+    this.resetIntake();
     for (const [key, offset] of seekTo) {
       const at = key.lastIndexOf(':');
       this.deps.consumer.seek({
@@ -402,6 +421,10 @@ export class Runner {
         offset: String(offset),
       });
     }
+    this.deps.log.info(
+      { partitions: seekTo.length },
+      'membership confirmed: partitions sought back to their first uncommitted offset',
+    );
   }
 
   private oldestArrivalMs(): number | undefined {
