@@ -275,7 +275,7 @@ export class Runner {
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(attempt - 1, 8));
         this.deps.metrics.errors.inc({ stage: 'decode' });
         this.deps.log.warn(
-          { topic, attempt, delayMs, err: (error as Error).message },
+          { stage: 'decode', topic, attempt, delayMs, err: (error as Error).message },
           'cannot decode arriving records (schema registry); holding the partition and retrying',
         );
         await sleep(delayMs);

@@ -68,7 +68,10 @@ export class WorkerPool {
       pending = lines.pop() ?? '';
       for (const line of lines) {
         appendFileSync(log, `${line}\n`);
-        if (line.includes('"batch failed; retrying"')) this.recordRetry(instanceId, line);
+        // Batch retries, and records held on arrival while the registry cannot decode them (the partition waits).
+        if (line.includes('"batch failed; retrying"') || line.includes('"cannot decode arriving records')) {
+          this.recordRetry(instanceId, line);
+        }
         if (line.includes('"msg":"pipeline ready"')) markReady();
       }
     };
