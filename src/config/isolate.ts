@@ -8,12 +8,14 @@ export interface IsolationOverrides {
 }
 
 /**
- * A copy of a topology whose topics, consumer group and Redis key prefix carry `runId`, so that a demo, a test or a
- * benchmark run never reads or writes another run's data. Pure: returns a new frozen object.
+ * A copy of a topology whose name (hence its control topic and transactional ids), topics, consumer group and Redis key
+ * prefix carry `runId`, so that a demo, a test or a benchmark run never reads or writes another run's data, control
+ * state included. Pure: returns a new frozen object. `runId` must be a valid topology name.
  */
 export function isolateTopology(topology: Topology, runId: string, overrides: IsolationOverrides = {}): Topology {
   const copy: Topology = {
     ...topology,
+    name: runId,
     topics: {
       ...topology.topics,
       input: `${runId}.transactions`,
