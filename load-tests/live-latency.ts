@@ -32,9 +32,12 @@ function line(label: string, result: LiveStreamResult, target: string): string {
   const reasons = Object.entries(result.closeReasons)
     .map(([reason, n]) => `${reason} ${n}`)
     .join(', ');
+  const stage = (name: string) => (result.meanBatchMs[name] ?? Number.NaN).toFixed(0);
   return (
     `${label.padEnd(28)} visible ${result.visible}/${result.sent}, dup ${result.duplicates}   ` +
-    `p50 ${ms(0.5)}  p90 ${ms(0.9)}  p99 ${ms(0.99)}  max ${ms(1)} ms   closes: ${reasons}   (${target})`
+    `p50 ${ms(0.5)}  p90 ${ms(0.9)}  p99 ${ms(0.99)}  max ${ms(1)} ms   closes: ${reasons}   (${target})\n` +
+    `${''.padEnd(28)} mean per batch, close → commit ${stage('batch')} ms: ` +
+    ['features', 'model', 'encode', 'commit'].map((name) => `${name} ${stage(name)}`).join(', ')
   );
 }
 

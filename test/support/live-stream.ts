@@ -38,6 +38,8 @@ export interface LiveStreamResult {
   readonly latenciesMs: readonly number[];
   /** Committed batches per close reason, from the worker's /metrics. */
   readonly closeReasons: Readonly<Record<string, number>>;
+  /** Mean per-batch time of each stage and of the whole batch (close → commit, `batch`), from the worker's /metrics. */
+  readonly meanBatchMs: Readonly<Record<string, number>>;
   readonly duplicates: number;
 }
 
@@ -71,13 +73,27 @@ async function stopWorker(worker: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function closeReasons(port: number): Promise<Record<string, number>> {
+interface WorkerFigures {
+  readonly closeReasons: Record<string, number>;
+  readonly meanBatchMs: Record<string, number>;
+}
+
+async function workerFigures(port: number): Promise<WorkerFigures> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const reasons: Record<string, number> = {};
+  const closeReasons: Record<string, number> = {};
   for (const match of text.matchAll(/^fraudscore_batches_total\{[^}]*close_reason="([a-z]+)"[^}]*\} (\d+)/gm)) {
-    reasons[match[1] as string] = Number(match[2]);
+    closeReasons[match[1] as string] = Number(match[2]);
   }
-  return reasons;
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const match of text.matchAll(/^fraudscore_(stage|batch)_latency_ms_(sum|count)\{([^}]*)\} (\S+)/gm)) {
+    const name = match[1] === 'batch' ? 'batch' : (/stage="([a-z_]+)"/.exec(match[3] as string)?.[1] ?? '?');
+    const entry = sums.get(name) ?? { sum: 0, count: 0 };
+    entry[match[2] as 'sum' | 'count'] = Number(match[4]);
+    sums.set(name, entry);
+  }
+  const meanBatchMs: Record<string, number> = {};
+  for (const [name, { sum, count }] of sums) if (count > 0) meanBatchMs[name] = sum / count;
+  return { closeReasons, meanBatchMs };
 }
 
 /** Runs one live stream against the local stack on isolated topics, and removes them afterwards. */
@@ -217,8 +233,8 @@ export async function measureLiveStream(options: LiveStreamOptions): Promise<Liv
     }
     // A little longer: a duplicate would show up now.
     await sleep(1_000);
-    const reasons = await closeReasons(metricsPort);
-    return { sent: measured, visible: seen.size, latenciesMs: [...seen.values()], closeReasons: reasons, duplicates };
+    const figures = await workerFigures(metricsPort);
+    return { sent: measured, visible: seen.size, latenciesMs: [...seen.values()], ...figures, duplicates };
   } finally {
     await stopWorker(worker);
     await reader.disconnect();
