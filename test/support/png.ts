@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 
 export interface Image {
@@ -8,10 +11,42 @@ export interface Image {
   readonly pixels: Uint8Array;
 }
 
-/** Decodes an 8-bit RGB or RGBA, non-interlaced PNG (what headless Chromium writes). */
+/**
+ * Renders an HTML file as a person sees it: Debian's headless Chromium takes a screenshot of the given size, decoded
+ * into RGBA pixels (one device pixel per CSS pixel).
+ */
+export function screenshot(htmlPath: string, size: { readonly width: number; readonly height: number }): Image {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-screenshot-'));
+  const png = join(dir, 'screenshot.png');
+  try {
+    execFileSync(
+      'chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--hide-scrollbars',
+        '--force-device-scale-factor=1',
+        `--screenshot=${png}`,
+        `--window-size=${size.width},${size.height}`,
+        `file://${htmlPath}`,
+      ],
+      { stdio: 'ignore', timeout: 120_000 },
+    );
+    return readPng(png);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Decodes an 8-bit RGB or RGBA, non-interlaced PNG file (what headless Chromium writes). */
 export function readPng(path: string): Image {
-  const bytes = readFileSync(path);
-  if (bytes.readUInt32BE(0) !== 0x89504e47) throw new Error(`${path}: not a PNG`);
+  return decodePng(readFileSync(path), path);
+}
+
+/** Decodes an 8-bit RGB or RGBA, non-interlaced PNG. */
+export function decodePng(bytes: Buffer, source = 'PNG'): Image {
+  if (bytes.readUInt32BE(0) !== 0x89504e47) throw new Error(`${source}: not a PNG`);
   let offset = 8;
   let width = 0;
   let height = 0;
@@ -26,7 +61,7 @@ export function readPng(path: string): Image {
       height = body.readUInt32BE(4);
       const [depth, color, , , interlace] = [body[8], body[9], body[10], body[11], body[12]];
       if (depth !== 8 || interlace !== 0 || (color !== 2 && color !== 6)) {
-        throw new Error(`${path}: unsupported PNG (depth ${depth}, color type ${color}, interlace ${interlace})`);
+        throw new Error(`${source}: unsupported PNG (depth ${depth}, color type ${color}, interlace ${interlace})`);
       }
       channels = color === 6 ? 4 : 3;
     } else if (type === 'IDAT') data.push(body);

@@ -5,7 +5,6 @@
  * card's held-out interval. The HTML report, rendered by headless Chromium, shows data in its plots.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { evaluationMetrics, type LabelledPrediction } from '../../../src/core/mo
 import { PLOT_COLORS } from '../../../src/core/report/svg-plot.js';
 import { evaluateToEnd, writeEvaluationReport } from '../../../src/evaluation/index.js';
 import { MONITORED_VERSION, monitoredRegistry } from '../../support/monitored-model.js';
-import { countColour, readPng } from '../../support/png.js';
+import { countColour, screenshot } from '../../support/png.js';
 import { createTopics, deleteTopics, STACK, testKafka, testTopology } from '../../support/stack.js';
 
 const DAY = 86_400_000;
@@ -180,24 +179,8 @@ describe('delayed-label evaluator (real Kafka)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fraudscore-report-'));
     const paths = await writeEvaluationReport(dir, input);
     const empty = await writeEvaluationReport(join(dir, 'empty'), { ...input, matured: [], offlineOnline: [] });
-    const render = (html: string, png: string) =>
-      execFileSync(
-        'chromium',
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--hide-scrollbars',
-          `--screenshot=${png}`,
-          '--window-size=1240,2000',
-          `file://${html}`,
-        ],
-        { stdio: 'ignore', timeout: 120_000 },
-      );
-    render(paths.html, join(dir, 'report.png'));
-    render(empty.html, join(dir, 'empty.png'));
-    const image = readPng(join(dir, 'report.png'));
-    const blank = readPng(join(dir, 'empty.png'));
+    const image = screenshot(paths.html, { width: 1240, height: 2000 });
+    const blank = screenshot(empty.html, { width: 1240, height: 2000 });
     assert.equal(image.width, 1240);
     const hex = PLOT_COLORS[0]!;
     const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];

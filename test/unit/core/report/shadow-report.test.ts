@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,7 +13,7 @@ import {
 } from '../../../../src/core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../../../../src/core/report/shadow-render.js';
 import { PLOT } from '../../../../src/core/report/svg.js';
-import { decodePng } from '../../../support/png-pixels.js';
+import { screenshot } from '../../../support/png.js';
 
 const bounds: ShadowBounds = {
   minDurationMs: 3_600_000,
@@ -131,22 +130,7 @@ describe('shadow report', () => {
 
     const dir = mkdtempSync(join(tmpdir(), 'shadow-report-'));
     writeFileSync(join(dir, 'report.html'), html);
-    const png = join(dir, 'report.png');
-    execFileSync(
-      'chromium',
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--hide-scrollbars',
-        '--force-device-scale-factor=1',
-        `--screenshot=${png}`,
-        '--window-size=1100,1400',
-        `file://${join(dir, 'report.html')}`,
-      ],
-      { stdio: 'ignore', timeout: 60_000 },
-    );
-    const { width, rgba } = decodePng(readFileSync(png));
+    const { width, pixels: rgba } = screenshot(join(dir, 'report.html'), { width: 1100, height: 1400 });
     const at = (x: number, y: number): [number, number, number] => [
       rgba[(y * width + x) * 4]!,
       rgba[(y * width + x) * 4 + 1]!,
