@@ -4,17 +4,4 @@
 # so a change here is visible in the provenance of each model trained afterwards.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-tools="$(mktemp -d)"
-trap 'rm -rf "$tools"' EXIT
-# uv is a pinned tool of its own, installed into a throwaway venv so that it never enters the training environment.
-python3 -m venv "$tools/venv"
-"$tools/venv/bin/pip" install --quiet --disable-pip-version-check 'uv==0.13.9'
-cd "$here"
-"$tools/venv/bin/uv" pip compile \
-  --generate-hashes \
-  --python-version 3.11 \
-  --python-platform x86_64-manylinux_2_28 \
-  --only-binary :all: \
-  --custom-compile-command 'bash training/lock.sh' \
-  --output-file requirements.lock \
-  requirements.in
+exec bash "$here/../deploy/local/pip-lock.sh" "$here" 'bash training/lock.sh'
