@@ -6,6 +6,7 @@
  * model during a stage, and a higher stage only adds customers (bucket < percent keeps everyone already routed).
  * A new rollout brings a new salt, so the first 1 % of one rollout is not the first 1 % of every rollout.
  */
+import { fmix32 } from '../hashing/fmix32.js';
 
 /** Buckets per customer space: routing is exact to 0.01 %. */
 export const ROUTING_BUCKETS = 10_000;
@@ -17,12 +18,7 @@ export function stableHash32(text: string): number {
     hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return fmix32(hash);
 }
 
 export function routingBucket(salt: string, customerId: string): number {

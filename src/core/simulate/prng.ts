@@ -3,6 +3,7 @@
  * bytes on every machine and Node version: Math.random cannot be seeded, and a library's generator may change.
  * 32-bit integer arithmetic only (Math.imul, shifts), which is exact in JavaScript.
  */
+import { fmix32 } from '../hashing/fmix32.js';
 
 const TWO_POW_26 = 67_108_864;
 const TWO_POW_53 = 9_007_199_254_740_992;
@@ -15,16 +16,6 @@ const POISSON_NORMAL_APPROX_FROM = 30;
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
-}
-
-/** MurmurHash3's finaliser: a full-avalanche 32-bit mix, so adjacent inputs (day 1, day 2) give unrelated seeds. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /**
