@@ -4,6 +4,7 @@ import type { TestProducer } from '../stack.js';
 import type { Feeder } from './feeder.js';
 import type { GroupWatch } from './progress.js';
 import type { Persistence, StackControl } from './stack-control.js';
+import { starvedGiveBack } from './starve.js';
 import { killPhase, transactionState } from './transactions.js';
 import type { DrillCheck, DrillOptions, FaultRecord } from './types.js';
 import type { WorkerPool } from './workers.js';
@@ -124,6 +125,8 @@ export async function injectFault(ctx: FaultContext, kind: FaultRecord['kind']):
       const rejoined = await allMembers(ctx);
       return `SIGSTOP ${victim} of ${live.length} workers, ${where}; the other owned every partition after ${(takeover / 1000).toFixed(1)} s; SIGCONT 3 s later; both shared them again after ${(rejoined / 1000).toFixed(1)} s`;
     }
+    case 'starved give-back':
+      return starvedGiveBack(ctx);
     case 'worker added': {
       const t0 = Date.now();
       pool.start(ids[1] as string);

@@ -49,6 +49,11 @@ export class Feeder {
     return this.events.length - this.next;
   }
 
+  /** Event time of the last event fed (the events are in event-time order), or undefined before the first. */
+  get lastEventTimeMs(): number | undefined {
+    return this.events[this.next - 1]?.event_time;
+  }
+
   get hostile(): number {
     return this.hostileCount;
   }

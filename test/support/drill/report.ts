@@ -35,6 +35,7 @@ export function formatReport(report: DrillReport): string {
     `registry faults    ${survived(report, 'registry outage', 'registry reset')}`,
     `rebalances         ${survived(report, 'worker added', 'rebalance kill')}`,
     `zombie pauses      ${survived(report, 'pause')}`,
+    `starved give-backs ${survived(report, 'starved give-back')}`,
     `worker starts      ${report.workerStarts}; exits nobody asked for ${report.unexpectedExits.length}; clean stop ${JSON.stringify(report.stopCodes)}`,
     `batch retries      ${
       Object.entries(report.retriesByStage)

@@ -51,7 +51,8 @@ function registryStorageIsFile(): boolean {
   }
 }
 
-type Step = { kind: FaultRecord['kind']; afterFullCatchUp?: boolean };
+/** noTrickle: the fault feeds what it needs itself (records arriving meanwhile would blur what it sets up). */
+type Step = { kind: FaultRecord['kind']; afterFullCatchUp?: boolean; noTrickle?: boolean };
 
 function plan(options: DrillOptions): Step[] {
   const has = (s: Scenario) => options.scenarios.includes(s);
@@ -62,6 +63,7 @@ function plan(options: DrillOptions): Step[] {
   if (has('registry')) steps.push({ kind: 'registry outage' }, { kind: 'registry reset', afterFullCatchUp: true });
   if (has('rebalance')) steps.push({ kind: 'worker added' }, { kind: 'rebalance kill' });
   if (has('pause')) steps.push({ kind: 'pause' });
+  if (has('starve')) steps.push({ kind: 'starved give-back', afterFullCatchUp: true, noTrickle: true });
   for (let i = 0; i < Math.floor(kills / 2); i++) steps.push({ kind: 'kill' });
   return steps;
 }
@@ -184,7 +186,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       await sleep(Math.floor(random() * 40));
       // Records keep arriving through every fault: batches are in flight when it strikes, records wait while it
       // lasts, and catching up afterwards measures the recovery.
-      const trickle = feeder.trickle(TRICKLE_PER_SECOND, 2 * chunk);
+      const trickle = step.noTrickle ? undefined : feeder.trickle(TRICKLE_PER_SECOND, 2 * chunk);
       const faultAt = Date.now();
       let faultMs = 0;
       let detail: string;
@@ -192,7 +194,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         detail = await injectFault(context, step.kind);
       } finally {
         faultMs = Date.now() - faultAt;
-        const trickled = await trickle.stop();
+        const trickled = (await trickle?.stop()) ?? 0;
         detail = `${detail!}; ${trickled} records arrived meanwhile`;
       }
       let caughtUpMs: number | undefined;

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -39,6 +41,15 @@ export class StackControl {
   /** Stops the services (all if none given); `--purge` deletes their state too. */
   down(...args: string[]): Promise<string> {
     return this.stack('down', ...args);
+  }
+
+  /**
+   * SIGSTOP / SIGCONT to a service (the pid stack.sh recorded): it freezes, holding its connections open, and later
+   * resumes where it was; its clients see no error, only requests that take that long.
+   */
+  signal(service: Service, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const file = join(process.env['FRAUDSCORE_STATE'] as string, service, `${service}.pid`);
+    process.kill(Number(readFileSync(file, 'utf8').trim()), signal);
   }
 
   async running(service: Service): Promise<boolean> {

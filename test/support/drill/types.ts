@@ -5,9 +5,12 @@ export const SCENARIOS = ['kill', 'broker', 'redis', 'registry', 'rebalance'] as
 /**
  * Not in the default mix: "pause" freezes one of two workers (SIGSTOP) for longer than its session, lets the other
  * take its partitions, then resumes it: a zombie. kafkajs commits offsets in a transaction without the group
- * generation (TxnOffsetCommit v0/v1, no KIP-447 fencing), so this drill shows what a zombie can do.
+ * generation (TxnOffsetCommit v0/v1, no KIP-447 fencing), so this drill shows what a zombie can do. "starve": while
+ * event-time alignment holds records back (an upstream transaction left open on one partition), no heartbeat is
+ * answered for longer than the membership lease but shorter than the session, so the worker gives back what it holds
+ * without a rebalance (test/support/drill/starve.ts).
  */
-export const EXTRA_SCENARIOS = ['pause'] as const;
+export const EXTRA_SCENARIOS = ['pause', 'starve'] as const;
 export type Scenario = (typeof SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)[number];
 
 export interface DrillOptions {
@@ -45,7 +48,8 @@ export interface FaultRecord {
     | 'registry reset'
     | 'worker added'
     | 'rebalance kill'
-    | 'pause';
+    | 'pause'
+    | 'starved give-back';
   readonly detail: string;
   /** How long injecting the fault took (the outage, for a service; kill, inspection and restart, for a worker). */
   readonly faultMs: number;

@@ -20,6 +20,21 @@ export interface RetryLine {
   readonly err: string;
 }
 
+/** A runner line about uncommitted records being given back or read again (give-backs, rewinds, rebalances). */
+export interface IntakeLine {
+  readonly instanceId: string;
+  readonly kind: 'give-back' | 'rewind' | 'rebalance';
+  /** Records that were waiting in the intake (give-backs and rebalances). */
+  readonly waiting: number;
+  readonly atMs: number;
+}
+
+const INTAKE_LINES: readonly [IntakeLine['kind'], string][] = [
+  ['give-back', '"msg":"no heartbeat answered for over'],
+  ['rewind', '"msg":"membership confirmed: partitions sought back'],
+  ['rebalance', '"msg":"group rebalancing: uncommitted records dropped'],
+];
+
 /**
  * `fraudscore run` child processes, supervised like pods: a worker that exits without being told to is recorded and
  * started again (same instance id) after a second. Each worker's output goes to <logDir>/<instance>.log.
@@ -34,6 +49,7 @@ export class WorkerPool {
   /** Exits nobody asked for (a crash or a fatal error), oldest first. */
   readonly unexpectedExits: WorkerExit[] = [];
   readonly retries: RetryLine[] = [];
+  readonly intake: IntakeLine[] = [];
   starts = 0;
 
   constructor(
@@ -72,6 +88,7 @@ export class WorkerPool {
         if (line.includes('"batch failed; retrying"') || line.includes('"cannot decode arriving records')) {
           this.recordRetry(instanceId, line);
         }
+        for (const [kind, text] of INTAKE_LINES) if (line.includes(text)) this.recordIntake(instanceId, kind, line);
         if (line.includes('"msg":"pipeline ready"')) markReady();
       }
     };
@@ -131,6 +148,17 @@ export class WorkerPool {
     );
     this.live.clear();
     return codes;
+  }
+
+  private recordIntake(instanceId: string, kind: IntakeLine['kind'], line: string): void {
+    let waiting = 0;
+    try {
+      const entry = JSON.parse(line) as { waiting?: number; dropped?: number };
+      waiting = entry.waiting ?? entry.dropped ?? 0;
+    } catch {
+      // Not JSON: counted, without a record count.
+    }
+    this.intake.push({ instanceId, kind, waiting, atMs: Date.now() });
   }
 
   private recordRetry(instanceId: string, line: string): void {

@@ -1,0 +1,129 @@
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { OutgoingBatch, TransactionalSink } from '../../src/adapters/kafka/transactional-sink.js';
+import type { ConsumedRecord } from '../../src/runtime/consumed-record.js';
+import type { BatchSummary, ScoreBatch } from '../../src/runtime/score-batch.js';
+
+/**
+ * Unit-test doubles for the runner's group side (kafkajs's consumer) and its commit side (the transactional sink), so
+ * that the runner's own rules (alignment holds, give-backs, retries) can be driven step by step. The real consumer and
+ * sink are exercised by the integration tests and the fault drills (test/fault) against the real stack.
+ */
+export class FakeGroupConsumer {
+  readonly events = {
+    GROUP_JOIN: 'consumer.group_join',
+    HEARTBEAT: 'consumer.heartbeat',
+    REBALANCING: 'consumer.rebalancing',
+  } as const;
+  /** Every seek the runner asked for, in order. */
+  readonly seeks: { topic: string; partition: number; offset: string }[] = [];
+  private readonly listeners = new Map<string, ((event: unknown) => void)[]>();
+  private eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+
+  asConsumer(): Consumer {
+    return this as unknown as Consumer;
+  }
+
+  async subscribe(): Promise<void> {}
+
+  on(event: string, listener: (event: unknown) => void): () => void {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+    return () => undefined;
+  }
+
+  async run(config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }): Promise<void> {
+    this.eachBatch = config.eachBatch;
+  }
+
+  seek(target: { topic: string; partition: number; offset: string }): void {
+    this.seeks.push(target);
+  }
+
+  async disconnect(): Promise<void> {}
+
+  /** The group (re)joined with this assignment. */
+  join(assignment: Record<string, number[]>): void {
+    this.emit(this.events.GROUP_JOIN, { payload: { memberAssignment: assignment } });
+  }
+
+  /** The coordinator answered a heartbeat. */
+  heartbeat(): void {
+    this.emit(this.events.HEARTBEAT, {});
+  }
+
+  /**
+   * A fetch of one partition handed to eachBatch: `times` are the records' event times (the fake decoder reads them
+   * back), from `firstOffset` on; `end` is the partition's end offset (the high watermark).
+   */
+  async deliver(topic: string, partition: number, firstOffset: number, times: number[], end: number): Promise<void> {
+    const messages = times.map((time, i) => ({
+      offset: String(firstOffset + i),
+      key: null,
+      value: Buffer.from(String(time)),
+    }));
+    const last = firstOffset + times.length - 1;
+    const payload = {
+      batch: {
+        topic,
+        partition,
+        messages,
+        firstOffset: () => String(firstOffset),
+        offsetLag: () => String(end - 1 - last),
+      },
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload;
+    await (this.eachBatch as (payload: EachBatchPayload) => Promise<void>)(payload);
+  }
+
+  private emit(event: string, payload: unknown): void {
+    for (const listener of this.listeners.get(event) ?? []) listener(payload);
+  }
+}
+
+/** Reads back the event time FakeGroupConsumer.deliver wrote into each record. */
+export async function fakeTimes(records: ConsumedRecord[]): Promise<(number | undefined)[]> {
+  return records.map((record) => Number((record.value as Buffer).toString()));
+}
+
+/**
+ * A scorer that outputs nothing but the offsets to commit, and a sink that commits them: `committed` lists every
+ * record whose batch was committed ("<topic>:<partition>@<offset>"), in commit order.
+ */
+export function fakeScoreAndSink(): {
+  scoreBatch: ScoreBatch;
+  sink: TransactionalSink;
+  committed: string[];
+} {
+  const records = new Map<OutgoingBatch, readonly ConsumedRecord[]>();
+  const committed: string[] = [];
+  const scoreBatch: ScoreBatch = async (batch) => {
+    const offsets = new Map<string, Map<number, string>>();
+    for (const record of batch) {
+      const partitions = offsets.get(record.topic) ?? new Map<number, string>();
+      partitions.set(record.partition, String(Number(record.offset) + 1));
+      offsets.set(record.topic, partitions);
+    }
+    const outgoing: OutgoingBatch = { messagesByTopic: new Map(), offsets };
+    records.set(outgoing, [...batch]);
+    const summary = {
+      labels: 0,
+      decisions: {},
+      deadLetterReasons: {},
+      reasonCodes: {},
+      stageMs: {},
+    } as unknown as BatchSummary;
+    return { outgoing, summary };
+  };
+  const sink: TransactionalSink = {
+    async commitBatch(batch, stillValid = () => true) {
+      if (!stillValid()) return false;
+      for (const record of records.get(batch) ?? []) {
+        committed.push(`${record.topic}:${record.partition}@${record.offset}`);
+      }
+      return true;
+    },
+    async disconnect() {},
+  };
+  return { scoreBatch, sink, committed };
+}

@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WatermarkStore } from '../../../src/adapters/redis/watermark-store.js';
+import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
+import { Runner, type RunnerDeps } from '../../../src/runtime/runner.js';
+import { FakeGroupConsumer, fakeScoreAndSink, fakeTimes } from '../../support/fake-group-consumer.js';
+
+const DAY_MS = 86_400_000;
+const T0 = Date.UTC(2026, 0, 5);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function memoryWatermarks(): WatermarkStore {
+  const bounds = new Map<string, number>();
+  return {
+    async publish(own) {
+      for (const [key, bound] of own) bounds.set(key, bound);
+    },
+    async readAll() {
+      return new Map(bounds);
+    },
+  };
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const giveUp = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** One worker on input partitions 0 and 1 and labels partition 0, with event-time alignment (label delay 7 days). */
+function setUp(options: {
+  caughtUp: NonNullable<RunnerDeps['alignment']>['caughtUp'];
+  membershipLeaseMs?: number;
+  clock?: () => number;
+}) {
+  const consumer = new FakeGroupConsumer();
+  const { scoreBatch, sink, committed } = fakeScoreAndSink();
+  const metrics = createPipelineMetrics('runner-test');
+  const runner = new Runner({
+    consumer: consumer.asConsumer(),
+    sink,
+    scoreBatch,
+    window: { maxRecords: 10, maxWaitMs: 20 },
+    topics: ['labels', 'input'],
+    labelsTopic: 'labels',
+    batchIdPrefix: 'test',
+    log: createLogger({ name: 'runner-test', level: 'silent' }),
+    metrics,
+    clock: options.clock ?? (() => Date.now()),
+    timeOf: fakeTimes,
+    ...(options.membershipLeaseMs === undefined ? {} : { membershipLeaseMs: options.membershipLeaseMs }),
+    alignment: {
+      policy: { labelDelayMs: 7 * DAY_MS, latenessMs: DAY_MS },
+      store: memoryWatermarks(),
+      inputKeys: ['input:0', 'input:1'],
+      labelKeys: ['labels:0'],
+      caughtUp: options.caughtUp,
+    },
+  });
+  let fatal: unknown;
+  void runner.failed.then((error) => (fatal = error));
+  return { consumer, runner, committed, metrics, fatal: () => fatal };
+}
+
+async function alignErrors(metrics: ReturnType<typeof createPipelineMetrics>): Promise<number> {
+  const { values } = await metrics.errors.get();
+  return values.filter((v) => v.labels['stage'] === 'align').reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('Runner: the caught-up check at assignment (issue 9, item 9)', () => {
+  it('a check that fails is retried: records held back meanwhile go once it answers, each committed once', async () => {
+    let calls = 0;
+    const { consumer, runner, committed, metrics, fatal } = setUp({
+      // Fails three times (the broker unreachable), then answers: input:1 and labels:0 are empty and read to the end.
+      caughtUp: async () => {
+        calls++;
+        if (calls <= 3) throw new Error('connect ECONNREFUSED 127.0.0.1:29092');
+        return new Set(['input:1', 'labels:0']);
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      // input:0 has records; input:1 and the labels partition are empty, so they are never fetched: only the check can
+      // say they hold nothing back.
+      await consumer.deliver('input', 0, 0, [T0, T0 + 1_000, T0 + 2_000, T0 + 3_000, T0 + 4_000], 5);
+      await until('the check failing once', () => calls >= 2);
+      assert.deepEqual(committed, [], 'nothing is featurised while an assigned partition is unknown');
+
+      await until('all five records committed', () => committed.length >= 5);
+      assert.equal(calls, 4, 'the check was retried until it answered');
+      assert.equal(await alignErrors(metrics), 3, 'each failed check counted as an error of the align stage');
+      assert.deepEqual(committed, ['input:0@0', 'input:0@1', 'input:0@2', 'input:0@3', 'input:0@4']);
+      assert.equal(fatal(), undefined, 'a failed check is not fatal');
+    } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+
+  it('a retry for a previous assignment ends when the group rebalances: the new assignment checks for itself', async () => {
+    let stale = 0;
+    const { consumer, runner, committed, fatal } = setUp({
+      // Fails for the first assignment only (a coordinator still loading, say), for as long as it is asked.
+      caughtUp: async (assignment) => {
+        if (!assignment['input']?.includes(1)) {
+          stale++;
+          throw new Error("The coordinator is loading and hence can't process requests");
+        }
+        return new Set(['input:0', 'input:1', 'labels:0']);
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0], labels: [0] });
+      await until('the first assignment failing twice', () => stale >= 2);
+      consumer.join({ input: [0, 1], labels: [0] });
+      const staleAtRejoin = stale;
+      await consumer.deliver('input', 0, 0, [T0], 1);
+      await until('the record committed', () => committed.length === 1);
+      await sleep(1_500); // longer than the stale retry's back-off twice over
+      assert.ok(
+        stale <= staleAtRejoin + 1,
+        `the old assignment was asked ${stale - staleAtRejoin} times after the rejoin`,
+      );
+      assert.deepEqual(committed, ['input:0@0']);
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+});
+
+describe('Runner: a give-back while alignment holds records back (issue 9, item 8)', () => {
+  /**
+   * A worker whose input:0 records wait behind input:1 (not read to its end, nothing fetched yet), their handlers
+   * returned (kafkajs's position is past them); then no heartbeat is answered for longer than the lease (the clock
+   * jumps), a label arrives (labels never wait) and its batch finds the membership lapsed: a give-back.
+   */
+  async function givenBack(inputTimes: number[]) {
+    let skew = 0;
+    const started = setUp({
+      membershipLeaseMs: 1_000,
+      clock: () => Date.now() + skew,
+      caughtUp: async () => new Set(['labels:0']),
+    });
+    const { consumer, runner, committed } = started;
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      consumer.heartbeat();
+      await consumer.deliver('input', 0, 0, inputTimes, inputTimes.length);
+      await sleep(100);
+      assert.deepEqual(committed, [], 'input:0 is held back by alignment');
+      skew += 2_000;
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await sleep(200);
+      assert.deepEqual(committed, [], 'a lapsed membership commits nothing');
+    } catch (error) {
+      await runner.stop();
+      throw error;
+    }
+    return started;
+  }
+
+  it('seeks back to the first uncommitted offsets once a heartbeat confirms the membership, not before', async () => {
+    const { consumer, runner, committed, fatal } = await givenBack([T0, T0 + 1_000, T0 + 2_000]);
+    try {
+      assert.equal(consumer.seeks.length, 0, 'no seek before the membership is confirmed');
+      consumer.heartbeat();
+      const seeks = consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`).sort();
+      assert.deepEqual(
+        seeks,
+        ['input:0@0', 'labels:0@0'],
+        'every partition read again from its first uncommitted offset',
+      );
+
+      // kafkajs reads again from there; input:1 catches up; everything goes, once.
+      await consumer.deliver('input', 0, 0, [T0, T0 + 1_000, T0 + 2_000], 3);
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await consumer.deliver('input', 1, 0, [T0 + 500], 1);
+      await until('every record committed', () => committed.length >= 5);
+      assert.deepEqual(
+        [...committed].sort(),
+        ['input:0@0', 'input:0@1', 'input:0@2', 'input:1@0', 'labels:0@0'],
+        'each record committed exactly once',
+      );
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+
+  it('a rejoin before the heartbeat drops the pending seeks: the new generation reads from the committed offsets', async () => {
+    const { consumer, runner, committed } = await givenBack([T0]);
+    try {
+      consumer.join({ input: [0], labels: [0] }); // expelled after all: kafkajs rejoined
+      consumer.heartbeat();
+      assert.equal(
+        consumer.seeks.length,
+        0,
+        'a seek applied after the rejoin would replay what another member committed',
+      );
+      assert.deepEqual(committed, []);
+    } finally {
+      await runner.stop();
+    }
+  });
+});
