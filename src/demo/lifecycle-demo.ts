@@ -63,13 +63,26 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
     void worker.runner.start();
     workers.push(worker);
   }
+  // A worker that stopped on a fatal error keeps its partitions in the group until it is closed, and event-time
+  // alignment then holds every other worker back: the demo would wait for records for ever. Say it and stop instead.
+  const workerFailed = new Promise<never>((_, reject) => {
+    for (const worker of workers) {
+      void worker.runner.failed.then((error) =>
+        reject(new Error(`worker ${worker.instanceId} stopped on a fatal error: ${(error as Error).message}`)),
+      );
+    }
+  });
+  workerFailed.catch(() => undefined);
   const control = new ControlFollower({ kafka, topology: topology.name });
   await control.start();
   await control.ready;
   const scores = new ScoreFollower(topology, kafka);
   await scores.start();
 
+  // Stopped with the demo: a simulator writing on into deleted topics would only fill the terminal with errors.
+  const stopSimulation = new AbortController();
   const simulation = simulateToKafka({
+    signal: stopSimulation.signal,
     kafka: {
       brokers: topology.kafka.brokers,
       clientId: `${topology.kafka.clientId}-simulator`,
@@ -88,17 +101,23 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
     },
   });
   // Observed, not awaited: a simulator failure is reported, never an unhandled rejection that kills the demo.
-  simulation.catch((error: unknown) => say(`simulator failed: ${(error as Error).message}`));
+  simulation.catch((error: unknown) => {
+    if (!stopSimulation.signal.aborted) say(`simulator failed: ${(error as Error).message}`);
+  });
   say(`simulating ${options.days} days of card traffic (seed ${options.seed}) into ${topology.topics.input}`);
+  let simulating = true;
+  void simulation.finally(() => (simulating = false)).catch(() => undefined);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const scored = () => scores.streams.scores.length;
+  const progress = trafficWatch(scores, () => simulating, workers);
 
   try {
     // 1. Shadow.
     const shadow = await ops.shadowStart('card-fraud@2', 'demo: shadow the new model');
     say(`[shadow] v${shadow.version}: card-fraud@2 scores every record beside card-fraud@1`);
-    const shadowFrom = scored();
-    while (scored() - shadowFrom < options.minRecords) await sleep(500);
+    await Promise.race([
+      workerFailed,
+      progress.until(() => shadowed(scores, 'card-fraud@2') >= options.minRecords, 'shadow records'),
+    ]);
     const report = buildShadowReport(
       scores.streams.scores,
       scores.streams.labels,
@@ -118,7 +137,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
     mkdirSync(options.reportDir, { recursive: true });
     writeFileSync(join(options.reportDir, 'shadow-report.md'), renderShadowMarkdown(report));
     writeFileSync(join(options.reportDir, 'shadow-report.html'), renderShadowHtml(report));
-    for (const line of formatChecklist(report).slice(0, -3)) say(`[shadow] ${line}`);
+    for (const line of formatChecklist(report)) say(`[shadow] ${line}`);
     say(`[shadow] report written to ${options.reportDir}/shadow-report.{md,html}`);
 
     // 2. Staged rollout judged by the controller.
@@ -128,7 +147,10 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       reason: 'demo rollout',
     });
     say(`[rollout] v${start.version}: card-fraud@2 at 1 %`);
-    const outcome = await runController(topology, kafka, control, scores, say, 'rollout');
+    const outcome = await Promise.race([
+      workerFailed,
+      runController(topology, kafka, control, scores, say, 'rollout', progress),
+    ]);
     if (outcome !== 'promoted') say(`[rollout] the rollout ended ${outcome}, not promoted`);
 
     // 3. A deliberately broken challenger (NaN, ±Infinity and constant 0.25 scores).
@@ -138,7 +160,22 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       reason: 'demo: a bad challenger',
     });
     say(`[bad challenger] v${bad.version}: broken-scores@1 at 5 %`);
-    await runController(topology, kafka, control, scores, say, 'bad challenger');
+    await Promise.race([
+      workerFailed,
+      runController(topology, kafka, control, scores, say, 'bad challenger', progress),
+    ]);
+
+    // The kill switch serves the champion's rollback target; a champion without one (the rollout was rolled back,
+    // card-fraud@1 names none) goes back to itself alone, which needs a challenger live.
+    const target = await ops.killTarget(await ops.view()).catch(() => null);
+    if (target === null) {
+      const live = await ops.rolloutStart('card-fraud@2', {
+        plan: [25, 100],
+        stepMs: 3_600_000,
+        reason: 'demo: a challenger live for the kill switch drill',
+      });
+      say(`[kill switch] v${live.version}: the champion names no rollback target; card-fraud@2 live at 25 % to kill`);
+    }
 
     // 4. The kill switch, timed.
     const killed = await ops.killOn('demo: kill switch drill').catch((error: unknown) => {
@@ -146,16 +183,20 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       return null;
     });
     if (!killed) return;
-    const applied = await Promise.all(
-      workers.map(async (worker) => {
-        for (;;) {
-          const status = worker.serving.status();
-          if (status.appliedVersion >= killed.version)
-            return { instance: worker.instanceId, ms: (status.appliedAtMs ?? 0) - killed.atMs };
-          await sleep(20);
-        }
-      }),
-    );
+    const applied = await Promise.race([
+      workerFailed,
+      Promise.all(
+        workers.map(async (worker) => {
+          // The goal is under 60 s: past it the flip has failed, and the demo says so rather than wait.
+          for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(20)) {
+            const status = worker.serving.status();
+            if (status.appliedVersion >= killed.version)
+              return { instance: worker.instanceId, ms: (status.appliedAtMs ?? 0) - killed.atMs };
+          }
+          throw new Error(`worker ${worker.instanceId} did not apply the kill switch within 60 s`);
+        }),
+      ),
+    ]);
     say(
       `[kill switch] v${killed.version}: serving ${killed.state.killSwitch.target}; applied by ` +
         `${applied.map((a) => `${a.instance} in ${(a.ms / 1000).toFixed(3)} s`).join(', ')}; full effect ${(Math.max(...applied.map((a) => a.ms)) / 1000).toFixed(3)} s`,
@@ -163,7 +204,12 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
     const off = await ops.killOff('demo: drill over');
     say(`[kill switch] v${off.version}: off, back to ${off.state.champion ?? 'the topology model'}`);
     await simulation.catch(() => undefined);
+  } catch (error) {
+    say(`demo stopped: ${(error as Error).message}`);
+    process.exitCode = 1;
   } finally {
+    stopSimulation.abort();
+    await simulation.catch(() => undefined);
     await scores.stop();
     await control.stop();
     for (const worker of workers) await worker.close().catch(() => undefined);
@@ -198,10 +244,12 @@ async function runController(
   scores: ScoreFollower,
   say: (line: string) => void,
   tag: string,
+  progress: TrafficWatch,
 ): Promise<string> {
   const deadline = Date.now() + 10 * 60_000;
   let lastHold = '';
   while (Date.now() < deadline) {
+    progress.check(`the ${tag} stage's evidence`);
     const view = control.current();
     const champion = view.state.champion ?? 'card-fraud@1';
     const outcome = await controllerStep(topology, kafka, view, champion, scores.streams, Date.now());
@@ -224,4 +272,66 @@ async function runController(
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   return 'timed out';
+}
+
+/** Records of the output topic that the challenger scored too (or failed on): the shadow's evidence so far. */
+function shadowed(scores: ScoreFollower, challenger: string): number {
+  let n = 0;
+  for (const view of scores.streams.scores) {
+    if (
+      view.shadowScores[challenger] !== undefined ||
+      view.reasonCodes.some((code) => code.startsWith('CHALLENGER_FAILED'))
+    )
+      n++;
+  }
+  return n;
+}
+
+interface TrafficWatch {
+  /** Throws when no score has arrived for a while: the traffic ran out, or scoring stopped (the message says which). */
+  check(waitingFor: string): void;
+  until(condition: () => boolean, waitingFor: string): Promise<void>;
+}
+
+/** How long the demo waits without a single new score before it calls the wait hopeless. */
+const NO_SCORES_MS = 90_000;
+
+/**
+ * The demo's phases wait for evidence (records, matured labels) that only new scores bring. When none arrive any more,
+ * waiting on (the controller would hold for 10 minutes per phase) looks like a hang; this says why instead.
+ */
+function trafficWatch(
+  scores: ScoreFollower,
+  simulating: () => boolean,
+  workers: readonly PipelineContext[],
+): TrafficWatch {
+  let seen = scores.streams.scores.length;
+  let lastNewAtMs = Date.now();
+  const check = (waitingFor: string) => {
+    const now = Date.now();
+    if (scores.streams.scores.length !== seen) {
+      seen = scores.streams.scores.length;
+      lastNewAtMs = now;
+      return;
+    }
+    if (now - lastNewAtMs < NO_SCORES_MS) return;
+    const unhealthy = workers
+      .map((w) => [w.instanceId, w.runner.unhealthyReason()] as const)
+      .filter(([, reason]) => reason !== null);
+    const why = simulating()
+      ? unhealthy.length > 0
+        ? `scoring stopped (${unhealthy.map(([id, reason]) => `${id}: ${reason}`).join('; ')})`
+        : 'scoring stopped while the simulation still runs'
+      : 'the simulated traffic ran out (give more --days, or a lower --min-records)';
+    throw new Error(`no new score for ${NO_SCORES_MS / 1000} s while waiting for ${waitingFor}: ${why}`);
+  };
+  return {
+    check,
+    async until(condition, waitingFor) {
+      while (!condition()) {
+        check(waitingFor);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    },
+  };
 }

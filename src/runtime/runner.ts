@@ -163,6 +163,11 @@ export class Runner {
       this.rewind();
     });
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
+    // kafkajs gives up on a consumer after an error it does not retry: nothing would fetch any more, and the member
+    // would sit in the group scoring nothing. Fatal, and said, like any other end of this instance.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.fail('consumer', event.payload.error);
+    });
     // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
     this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
     await consumer.run({

@@ -19,10 +19,17 @@ export function tempRegistry(): string {
   return dir;
 }
 
-/** An isolated topology serving from a temporary registry, and its control topic among the topics to delete. */
+/**
+ * An isolated topology serving from a temporary registry, and its control topic among the topics to delete. It
+ * serves card-fraud@1 by version, not the registry's champion: the lifecycle tests roll card-fraud@2 out against @1
+ * and expect @1 back under the kill switch, whichever version the committed registry makes champion.
+ */
 export function lifecycleTopology(overrides: Parameters<typeof testTopology>[0] = {}) {
   const base = testTopology(overrides);
-  const topology: Topology = { ...base.topology, model: { ...base.topology.model, registry: tempRegistry() } };
+  const topology: Topology = {
+    ...base.topology,
+    model: { ...base.topology.model, registry: tempRegistry(), version: '1' },
+  };
   return { topology, topics: [...base.topics, controlTopicName(topology.name)] };
 }
 

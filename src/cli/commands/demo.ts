@@ -54,7 +54,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--min-records <n>', 'records per stage before its gates are judged', '2000')
     .option('--report-dir <dir>', 'where the shadow report goes', 'reports')
     .option('--workers <n>', 'workers (1 or 2)', '1')
-    .option('--latency-slo-ms <ms>', 'serving SLO the latency gate judges model runs by (a shared machine)', '1000')
+    .option('--latency-slo-ms <ms>', 'serving SLO the latency gate judges model runs by (a shared machine)', '2000')
     .action(
       async (options: {
         topology: string;
@@ -75,6 +75,9 @@ export function registerDemoCommand(program: Command): void {
           workers: Math.min(2, Math.max(1, Number(options.workers))),
           out: process.stdout,
         });
+        // Everything the demo opened is closed; a client a failed worker left behind (a fenced producer's retries)
+        // must not keep the terminal waiting. Output is written synchronously, so nothing is lost.
+        process.exit(process.exitCode ?? 0);
       },
     );
 }

@@ -1,4 +1,5 @@
 import { pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
+import { aucStandardError } from '../control/gates.js';
 import { quantile, rocAuc } from './score-report.js';
 
 /** Bounds of the shadow checklist (from the topology: serving SLO, rollout gates; duration from the operator). */
@@ -207,11 +208,7 @@ export function buildShadowReport(
       figure: `challenger ${pct(alertRate.challenger)} vs champion ${pct(alertRate.champion)} (delta ${pct(alertDelta)}, bound ±${pct(bounds.maxAlertRateDelta)})`,
     },
     labelsMatured
-      ? {
-          item: 'labelled metrics',
-          status: check(overall.challengerAuc >= overall.championAuc - bounds.aucMargin),
-          figure: `AUC ${num(overall.challengerAuc)} vs champion ${num(overall.championAuc)} on ${labelledRows.length} labelled records (margin ${bounds.aucMargin})`,
-        }
+      ? labelledItem(overall, frauds, labelledRows.length, bounds.aucMargin)
       : {
           item: 'labelled metrics',
           status: 'pending',
@@ -235,6 +232,33 @@ export function buildShadowReport(
     overall,
     days,
     checklist,
+  };
+}
+
+/**
+ * The labelled-metric item, judged as the rollout's AUC gate judges it: a shortfall beyond the margin fails only when
+ * it also exceeds the sampling error (with a few dozen frauds, AUC moves by several points on its own); within it the
+ * item stays pending, for more labels to decide.
+ */
+function labelledItem(
+  overall: { readonly championAuc: number; readonly challengerAuc: number },
+  frauds: number,
+  labelled: number,
+  margin: number,
+): ChecklistItem {
+  const error =
+    2 *
+    Math.hypot(
+      aucStandardError(overall.championAuc, frauds, labelled - frauds),
+      aucStandardError(overall.challengerAuc, frauds, labelled - frauds),
+    );
+  const shortfall = overall.championAuc - margin - overall.challengerAuc;
+  return {
+    item: 'labelled metrics',
+    status: shortfall <= 0 ? 'pass' : shortfall > error ? 'fail' : 'pending',
+    figure:
+      `AUC ${num(overall.challengerAuc)} vs champion ${num(overall.championAuc)} on ${labelled} labelled records, ` +
+      `${frauds} frauds (margin ${margin}, ±${num(error, 3)} sampling)`,
   };
 }
 

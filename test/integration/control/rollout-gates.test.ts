@@ -22,6 +22,10 @@ describe('rollout gates and automatic rollback (real stack)', () => {
   // rolling back, not about the two models' agreement (the unit tests cover each bound).
   const topology: Topology = {
     ...base.topology,
+    // Latency is not what these tests judge (test/unit/core/control covers that gate): on a loaded shared machine a
+    // model run can exceed the default 100 ms, and the broken challenger would be rolled back for it, not for its
+    // non-finite scores.
+    serving: { batchP99Ms: 60_000 },
     rollout: {
       ...base.topology.rollout,
       gates: { minRecords: 300, minLabelled: 100, maxAlertRateDelta: 1, maxScorePsi: 10, aucMargin: 1 },

@@ -96,6 +96,33 @@ describe('topology loading', () => {
     assert.equal(topology.redis.url, 'rediss://redis:6379/0?db=0');
   });
 
+  it('validates the rollout plan, step and gates, naming each field', () => {
+    const found = problems(
+      base
+        .replace('plan: [1, 5, 25, 50, 100]', 'plan: [5, 1, 50]')
+        .replace('stepMs: 1800000', 'stepMs: -1')
+        .replace('maxScorePsi: 0.25', 'maxScorePsi: 0')
+        .replace('aucMargin: 0.01', 'aucMargin: 2')
+        .replace('minLabelled: 500', 'minLabelled: 0.5'),
+    );
+    for (const field of ['plan', 'stepMs', 'gates.maxScorePsi', 'gates.aucMargin', 'gates.minLabelled']) {
+      assert.ok(
+        found.some((p) => p.startsWith(`rollout.${field}:`)),
+        `rollout.${field} not named in ${found.join(' | ')}`,
+      );
+    }
+    assert.ok(found.some((p) => p.includes('increasing percentages ending at 100')));
+    const defaults = parseTopology(base.replace(/\nrollout:[\s\S]*?\n(?=\S)/, '\n'), 't.yaml', {}).rollout;
+    assert.deepEqual(defaults.gates, {
+      minRecords: 1000,
+      maxAlertRateDelta: 0.005,
+      maxScorePsi: 0.25,
+      aucMargin: 0.01,
+      minLabelled: 500,
+    });
+    assert.deepEqual(defaults.plan, [1, 5, 25, 50, 100]);
+  });
+
   it('enforces reviewAt <= blockAt', () => {
     const found = problems(base.replace('reviewAt: 0.05', 'reviewAt: 0.95'));
     assert.ok(

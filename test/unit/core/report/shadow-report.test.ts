@@ -87,6 +87,40 @@ describe('shadow report', () => {
     assert.match(renderShadowMarkdown(report), /\| decision agreement \| \d+\.\d+ % \|/);
   });
 
+  it('judges the labelled metrics as the AUC gate does: a clear shortfall fails, one within sampling error waits', () => {
+    const withChallenger = (pick: (s: ScoreView, i: number) => number) =>
+      scores.map((s, i) => ({ ...s, shadowScores: { 'card-fraud@2': pick(s, i) } }));
+    const models = { champion: 'card-fraud@1', challenger: 'card-fraud@2' };
+    const statusOf = (r: ReturnType<typeof buildShadowReport>) =>
+      r.checklist.find((c) => c.item === 'labelled metrics')?.status;
+    // Ranking inverted: AUC near 0 against the champion's > 0.9, far beyond any sampling error.
+    assert.equal(
+      statusOf(
+        buildShadowReport(
+          withChallenger((s) => 1 - s.score),
+          labels,
+          models,
+          bounds,
+        ),
+      ),
+      'fail',
+    );
+    // A few hundred labelled records with a handful of frauds, the challenger a few AUC points behind after the
+    // margin: that much moves on its own, so the item waits for more labels instead of failing.
+    const few = new Map([...labels].slice(0, 300));
+    const frauds = [...few.values()].filter((l) => l.fraud).length;
+    assert.ok(frauds >= 3 && frauds <= 40, `${frauds} frauds`);
+    const noisy = buildShadowReport(
+      withChallenger((s, i) => (few.get(s.transactionId)?.fraud && i % 4 === 0 ? 0.01 : s.score)),
+      few,
+      models,
+      bounds,
+    );
+    const shortfall = noisy.overall.championAuc - bounds.aucMargin - noisy.overall.challengerAuc;
+    assert.ok(shortfall > 0, `the challenger trails beyond the margin (${shortfall})`);
+    assert.equal(statusOf(noisy), 'pending');
+  });
+
   it('fails the items the data contradicts and leaves labelled metrics pending without labels', () => {
     const broken = scores.map((s, i) =>
       i % 10 ? s : { ...s, shadowScores: {}, reasonCodes: ['CHALLENGER_FAILED:non_finite'] },
