@@ -11,6 +11,7 @@ import { renderManifest, type BackfillManifest } from './manifest.js';
 import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { fileLabelSource, fileTransactionSource, type LabelSource } from './sources.js';
+import { DEFAULT_TABLE_FORMAT, TableFormat } from './table-format.js';
 import { tableColumns, type TableRows } from './table-rows.js';
 import { createInProcessTableSink, createWorkerTableSink, type TableSink, type TableSummary } from './table-sink.js';
 
@@ -63,7 +64,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const partial = `${tablePath}.partial`;
   const columns = tableColumns(engine.schema.names);
   const featureCount = engine.schema.names.length;
-  const sinkOptions = { path: partial, header: columns.join(','), labels, asOfMs: asOf };
+  const tableFormat = options.tableFormat ?? DEFAULT_TABLE_FORMAT;
+  const sinkOptions = { path: partial, format: tableFormat, columns, labels, asOfMs: asOf };
   const sink: TableSink =
     options.writerThread === false ? createInProcessTableSink(sinkOptions) : createWorkerTableSink(sinkOptions);
   const progress = createProgress(options.progress ?? false);
@@ -112,7 +114,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const orNull = (value: number) => (Number.isFinite(value) ? value : null);
   const manifest: BackfillManifest = {
     kind: 'fraudscore.training-table',
-    formatVersion: 1,
+    // A CSV table's manifest keeps version 1 and its bytes (model cards record its SHA-256); version 2 names the format.
+    formatVersion: tableFormat === TableFormat.Csv ? 1 : 2,
     featureSchemaVersion: engine.schema.version,
     featureNames: engine.schema.names,
     labelDelayMs: options.labelDelayMs,
@@ -131,6 +134,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     labelsRead: labels.labels,
     fraudLabelsRead: labels.fraudLabels,
     table: {
+      ...(tableFormat === TableFormat.Csv ? {} : { format: tableFormat }),
       file: basename(tablePath),
       bytes: table.bytes,
       sha256: table.sha256,

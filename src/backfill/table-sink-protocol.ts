@@ -1,4 +1,5 @@
 import type { LabelIndexData } from './label-index.js';
+import type { TableFormat } from './table-format.js';
 import type { RowCounts, TableRows } from './table-rows.js';
 
 /** What a table sink reports when it closes. */
@@ -13,7 +14,8 @@ export type SinkRequest =
   | {
       readonly type: 'open';
       readonly path: string;
-      readonly header: string;
+      readonly format: TableFormat;
+      readonly columns: readonly string[];
       readonly labels: LabelIndexData;
       /** Labels reported after this are not known (-Infinity: none is). */
       readonly asOfMs: number;

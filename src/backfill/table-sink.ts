@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { LabelIndex } from './label-index.js';
 import type { SinkReply, SinkRequest, TableSummary } from './table-sink-protocol.js';
-import { writeTableRows, type RowCounts, type TableRows } from './table-rows.js';
-import { HashingFileWriter } from './table-writer.js';
+import { createTableEncoder } from './table-encoder.js';
+import type { TableFormat } from './table-format.js';
+import type { RowCounts, TableRows } from './table-rows.js';
 
 export type { TableSummary } from './table-sink-protocol.js';
 
@@ -17,7 +18,8 @@ export interface TableSink {
 
 export interface TableSinkOptions {
   readonly path: string;
-  readonly header: string;
+  readonly format: TableFormat;
+  readonly columns: readonly string[];
   readonly labels: LabelIndex;
   /** Labels reported after this are not known (-Infinity: none is). */
   readonly asOfMs: number;
@@ -29,7 +31,7 @@ const MAX_IN_FLIGHT = 4;
 /**
  * A sink that labels, formats and writes in a worker thread, so that the main thread only reads, parses and runs
  * the feature engine (which is sequential): on a 2-core machine the two halves overlap. The worker runs the same
- * writeTableRows() as the in-process sink, in the same order, so the bytes are the same.
+ * table encoder as the in-process sink, in the same order, so the bytes are the same.
  */
 export function createWorkerTableSink(options: TableSinkOptions): TableSink {
   const worker = new Worker(new URL('./table-sink-worker.js', import.meta.url));
@@ -62,7 +64,8 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
   send({
     type: 'open',
     path: options.path,
-    header: options.header,
+    format: options.format,
+    columns: options.columns,
     labels: options.labels.toData(),
     asOfMs: options.asOfMs,
   });
@@ -98,19 +101,18 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
 
 /** The same sink without a thread. */
 export function createInProcessTableSink(options: TableSinkOptions): TableSink {
-  const writer = new HashingFileWriter(options.path);
+  const encoder = createTableEncoder(options.format, options.path, options.columns);
   const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
-  writer.text(`${options.header}\n`);
   return {
     append(rows) {
-      writeTableRows(writer, rows, options.labels, options.asOfMs, counts);
+      encoder.append(rows, options.labels, options.asOfMs, counts);
       return Promise.resolve();
     },
     close() {
-      return Promise.resolve({ ...writer.close(), counts });
+      return Promise.resolve({ ...encoder.close(), counts });
     },
     abandon() {
-      writer.abandon();
+      encoder.abandon();
       return Promise.resolve();
     },
   };
