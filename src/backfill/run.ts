@@ -6,7 +6,7 @@ import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createFeatureEngine } from '../core/features/engine.js';
 import { createMemoryFeatureState } from '../core/features/memory-state.js';
 import type { FeatureRow } from '../core/features/types.js';
-import { LabelIndex } from './label-index.js';
+import { labelBatchOf, LabelTally } from './label-index.js';
 import { renderManifest, type BackfillManifest } from './manifest.js';
 import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
 import { createProgress } from './progress.js';
@@ -48,16 +48,6 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     latenessMarginMs,
   });
 
-  const labels = new LabelIndex();
-  for (const source of labelSources) {
-    for await (const batch of source.batches(LABEL_BATCH)) {
-      labels.add(batch);
-      await engine.ingestLabels(batch);
-    }
-  }
-  const labelAsOfMs = options.labelAsOfMs ?? labels.latestReportedAtMs;
-  const asOf = labelAsOfMs ?? -Infinity;
-
   const tablePath = options.out;
   const manifestPath = `${tablePath}.manifest.json`;
   mkdirSync(dirname(tablePath), { recursive: true });
@@ -65,9 +55,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const columns = tableColumns(engine.schema.names);
   const featureCount = engine.schema.names.length;
   const tableFormat = options.tableFormat ?? DEFAULT_TABLE_FORMAT;
-  const sinkOptions = { path: partial, format: tableFormat, columns, labels, asOfMs: asOf };
+  const sinkOptions = { path: partial, format: tableFormat, columns };
   const sink: TableSink =
     options.writerThread === false ? createInProcessTableSink(sinkOptions) : createWorkerTableSink(sinkOptions);
+  const labels = new LabelTally();
+  let labelAsOfMs: number | null = null;
   const progress = createProgress(options.progress ?? false);
   let eventsRead = 0;
   let rowCount = 0;
@@ -75,6 +67,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
   let table: TableSummary;
   try {
+    // The label index for the target column is built by the sink (the writer thread) as the labels stream by; this
+    // thread keeps only the counts, and the engine its own label state.
+    for (const source of labelSources) {
+      for await (const batch of source.batches(LABEL_BATCH)) {
+        labels.add(batch);
+        sink.addLabels(labelBatchOf(batch));
+        await engine.ingestLabels(batch);
+      }
+    }
+    labelAsOfMs = options.labelAsOfMs ?? labels.latestReportedAtMs;
+    sink.open(labelAsOfMs ?? -Infinity);
     for await (const batch of events.batches(batchSize)) {
       const rows = await engine.featurize(batch);
       eventsRead += batch.length;

@@ -1,4 +1,4 @@
-import type { LabelIndexData } from './label-index.js';
+import type { LabelBatch } from './label-index.js';
 import type { TableFormat } from './table-format.js';
 import type { RowCounts, TableRows } from './table-rows.js';
 
@@ -16,10 +16,11 @@ export type SinkRequest =
       readonly path: string;
       readonly format: TableFormat;
       readonly columns: readonly string[];
-      readonly labels: LabelIndexData;
       /** Labels reported after this are not known (-Infinity: none is). */
       readonly asOfMs: number;
     }
+  /** Before 'open': labels for the index the worker builds (the main thread keeps none). */
+  | { readonly type: 'labels'; readonly labels: LabelBatch }
   | { readonly type: 'rows'; readonly rows: TableRows }
   | { readonly type: 'close' };
 

@@ -8,14 +8,15 @@ import type { RowCounts } from './table-rows.js';
 const port = parentPort;
 if (port !== null) {
   let encoder: TableEncoder | null = null;
-  let labels = new LabelIndex();
+  const labels = new LabelIndex();
   let asOfMs = -Infinity;
   const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
   const reply = (message: SinkReply) => port.postMessage(message);
   port.on('message', (request: SinkRequest) => {
     try {
-      if (request.type === 'open') {
-        labels = LabelIndex.fromData(request.labels);
+      if (request.type === 'labels') {
+        labels.add(request.labels);
+      } else if (request.type === 'open') {
         asOfMs = request.asOfMs;
         encoder = createTableEncoder(request.format, request.path, request.columns);
       } else if (request.type === 'rows') {

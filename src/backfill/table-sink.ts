@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { LabelIndex } from './label-index.js';
+import { LabelIndex, type LabelBatch } from './label-index.js';
 import type { SinkReply, SinkRequest, TableSummary } from './table-sink-protocol.js';
-import { createTableEncoder } from './table-encoder.js';
+import { createTableEncoder, type TableEncoder } from './table-encoder.js';
 import type { TableFormat } from './table-format.js';
 import type { RowCounts, TableRows } from './table-rows.js';
 
@@ -9,6 +9,10 @@ export type { TableSummary } from './table-sink-protocol.js';
 
 /** Where table rows go: labelled, formatted, hashed and written, in append order. */
 export interface TableSink {
+  /** Before open(): labels for the target column, as they are read. */
+  addLabels(labels: LabelBatch): void;
+  /** After the last labels: starts the table; labels reported after asOfMs are not known (-Infinity: none is). */
+  open(asOfMs: number): void;
   /** Resolves when the sink can take more (backpressure). */
   append(rows: TableRows): Promise<void>;
   close(): Promise<TableSummary>;
@@ -20,9 +24,6 @@ export interface TableSinkOptions {
   readonly path: string;
   readonly format: TableFormat;
   readonly columns: readonly string[];
-  readonly labels: LabelIndex;
-  /** Labels reported after this are not known (-Infinity: none is). */
-  readonly asOfMs: number;
 }
 
 /** Batches in flight to the worker before append() waits: enough to keep both threads busy, bounded memory. */
@@ -61,16 +62,15 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
     if (!finished) fail(new Error(`table writer thread exited early (code ${code})`));
   });
   const send = (request: SinkRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(request, transfer);
-  send({
-    type: 'open',
-    path: options.path,
-    format: options.format,
-    columns: options.columns,
-    labels: options.labels.toData(),
-    asOfMs: options.asOfMs,
-  });
 
   return {
+    addLabels(labels) {
+      const transfer = [labels.idEnds.buffer, labels.reportedAtMs.buffer, labels.isFraud.buffer] as ArrayBuffer[];
+      send({ type: 'labels', labels }, transfer);
+    },
+    open(asOfMs) {
+      send({ type: 'open', path: options.path, format: options.format, columns: options.columns, asOfMs });
+    },
     async append(rows) {
       if (failure) throw failure;
       inFlight++;
@@ -101,18 +101,30 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
 
 /** The same sink without a thread. */
 export function createInProcessTableSink(options: TableSinkOptions): TableSink {
-  const encoder = createTableEncoder(options.format, options.path, options.columns);
+  const labels = new LabelIndex();
+  let table: { encoder: TableEncoder; asOfMs: number } | null = null;
   const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
+  const opened = () => {
+    if (table === null) throw new Error('table sink: rows before open()');
+    return table;
+  };
   return {
+    addLabels(batch) {
+      labels.add(batch);
+    },
+    open(asOfMs) {
+      table = { encoder: createTableEncoder(options.format, options.path, options.columns), asOfMs };
+    },
     append(rows) {
-      encoder.append(rows, options.labels, options.asOfMs, counts);
+      const { encoder, asOfMs } = opened();
+      encoder.append(rows, labels, asOfMs, counts);
       return Promise.resolve();
     },
     close() {
-      return Promise.resolve({ ...encoder.close(), counts });
+      return Promise.resolve({ ...opened().encoder.close(), counts });
     },
     abandon() {
-      encoder.abandon();
+      table?.encoder.abandon();
       return Promise.resolve();
     },
   };
