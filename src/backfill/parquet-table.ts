@@ -43,7 +43,11 @@ interface Group {
  * label_reported_at_ms is REQUIRED. Snappy-compressed with hyparquet-writer's defaults otherwise; the bytes are a
  * function of the rows and the library version (package-lock.json pins it), so the SHA-256 is reproducible.
  */
-export function createParquetTableEncoder(path: string, columns: readonly string[]): TableEncoder {
+export function createParquetTableEncoder(
+  path: string,
+  columns: readonly string[],
+  rowGroupRows = ROW_GROUP_ROWS,
+): TableEncoder {
   const names = columns.slice(4, -3);
   const [txName, timeName, customerName, terminalName] = columns;
   const [labelName, reportedName, splitName] = columns.slice(-3);
@@ -67,14 +71,14 @@ export function createParquetTableEncoder(path: string, columns: readonly string
   const out = new HashingFileWriter(path);
   const parquet = new ParquetWriter({ writer: new HashingByteWriter(out), schema, createdBy: 'fraudscore backfill' });
   const newGroup = (): Group => ({
-    transactionIds: new Array<string>(ROW_GROUP_ROWS),
-    customerIds: new Array<string>(ROW_GROUP_ROWS),
-    terminalIds: new Array<string>(ROW_GROUP_ROWS),
-    eventTimesMs: new BigInt64Array(ROW_GROUP_ROWS),
-    features: names.map(() => new Float64Array(ROW_GROUP_ROWS)),
-    labels: new Int32Array(ROW_GROUP_ROWS),
-    reportedAtMs: new Array<bigint | null>(ROW_GROUP_ROWS),
-    splits: new Array<string>(ROW_GROUP_ROWS),
+    transactionIds: new Array<string>(rowGroupRows),
+    customerIds: new Array<string>(rowGroupRows),
+    terminalIds: new Array<string>(rowGroupRows),
+    eventTimesMs: new BigInt64Array(rowGroupRows),
+    features: names.map(() => new Float64Array(rowGroupRows)),
+    labels: new Int32Array(rowGroupRows),
+    reportedAtMs: new Array<bigint | null>(rowGroupRows),
+    splits: new Array<string>(rowGroupRows),
   });
   let group = newGroup();
   let filled = 0;
@@ -112,7 +116,7 @@ export function createParquetTableEncoder(path: string, columns: readonly string
         group.labels[r] = row.label.label;
         group.reportedAtMs[r] = row.label.reportedAtMs === null ? null : BigInt(row.label.reportedAtMs);
         group.splits[r] = row.split;
-        if (filled === ROW_GROUP_ROWS) {
+        if (filled === rowGroupRows) {
           writeGroup();
           group = newGroup();
         }
