@@ -37,11 +37,13 @@ simulate() { # out-dir seed days
 }
 simulate "$work/train-raw" 42 60
 simulate "$work/reference-raw" 1042 45
+# CSV tables, as when the registered versions were trained: their cards record the SHA-256 of CSV bytes (a new
+# model would take the backfill's default, Parquet).
 "${cli[@]}" backfill -t "$topology" --events "$work/train-raw/events.jsonl" --labels "$work/train-raw/labels.jsonl" \
-  --out "$work/train.csv" --no-progress >/dev/null
+  --out "$work/train.csv" --table-format csv --no-progress >/dev/null
 # The reference rows start after 30 days so that every window is warm.
 "${cli[@]}" backfill -t "$topology" --events "$work/reference-raw/events.jsonl" --labels "$work/reference-raw/labels.jsonl" \
-  --from 2026-02-04 --out "$work/reference.csv" --no-progress >/dev/null
+  --from 2026-02-04 --out "$work/reference.csv" --table-format csv --no-progress >/dev/null
 
 rm -rf "$work/model"
 (cd training && .venv/bin/python -m fraudtrain.train --table "../$work/train.csv" --out "../$work/model" \

@@ -5,6 +5,7 @@
  */
 export { runBackfill, type BackfillResult } from './run.js';
 export { parseTimeOption, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
+export { DEFAULT_TABLE_FORMAT, TableFormat, isTableFormat } from './table-format.js';
 export type { BackfillManifest } from './manifest.js';
 export {
   fileLabelSource,

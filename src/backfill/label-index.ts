@@ -7,11 +7,47 @@ export interface TrainingLabel {
   readonly reportedAtMs: number | null;
 }
 
-/** The index as plain arrays, to hand it to a worker thread (structured clone of strings and typed arrays). */
-export interface LabelIndexData {
-  readonly transactionIds: readonly string[];
-  readonly fraudAt: Float64Array;
-  readonly legitimateAt: Float64Array;
+/**
+ * A batch of labels in columns, to hand to the table writer thread as they are read: one string of concatenated
+ * transaction ids (idEnds[i] is where id i ends) and typed arrays, which cross cheaply (the arrays are transferred).
+ */
+export interface LabelBatch {
+  readonly ids: string;
+  readonly idEnds: Uint32Array;
+  readonly reportedAtMs: Float64Array;
+  /** 1 for a fraud report. */
+  readonly isFraud: Uint8Array;
+}
+
+export function labelBatchOf(labels: readonly LabelEvent[]): LabelBatch {
+  let ids = '';
+  const idEnds = new Uint32Array(labels.length);
+  const reportedAtMs = new Float64Array(labels.length);
+  const isFraud = new Uint8Array(labels.length);
+  labels.forEach((label, i) => {
+    ids += label.transactionId;
+    idEnds[i] = ids.length;
+    reportedAtMs[i] = label.reportedAtMs;
+    isFraud[i] = label.isFraud ? 1 : 0;
+  });
+  return { ids, idEnds, reportedAtMs, isFraud };
+}
+
+/** What the manifest says about the labels read; kept by the main thread, which no longer holds the index. */
+export class LabelTally {
+  labels = 0;
+  fraudLabels = 0;
+  latestReportedAtMs: number | null = null;
+
+  add(labels: readonly LabelEvent[]): void {
+    for (const label of labels) {
+      this.labels++;
+      if (label.isFraud) this.fraudLabels++;
+      if (this.latestReportedAtMs === null || label.reportedAtMs > this.latestReportedAtMs) {
+        this.latestReportedAtMs = label.reportedAtMs;
+      }
+    }
+  }
 }
 
 const UNLABELLED: TrainingLabel = Object.freeze({ label: 0, reportedAtMs: null });
@@ -27,46 +63,22 @@ interface Reports {
 export class LabelIndex {
   // One map for both kinds: most transactions have no label, and a miss should cost one lookup, not two.
   private readonly reports = new Map<string, Reports>();
-  labels = 0;
-  fraudLabels = 0;
-  latestReportedAtMs: number | null = null;
 
-  static fromData(data: LabelIndexData): LabelIndex {
-    const index = new LabelIndex();
-    data.transactionIds.forEach((id, i) => {
-      index.reports.set(id, { fraudAt: data.fraudAt[i]!, legitimateAt: data.legitimateAt[i]! });
-    });
-    return index;
-  }
-
-  toData(): LabelIndexData {
-    const transactionIds = [...this.reports.keys()];
-    const fraudAt = new Float64Array(transactionIds.length);
-    const legitimateAt = new Float64Array(transactionIds.length);
-    let i = 0;
-    for (const reports of this.reports.values()) {
-      fraudAt[i] = reports.fraudAt;
-      legitimateAt[i++] = reports.legitimateAt;
-    }
-    return { transactionIds, fraudAt, legitimateAt };
-  }
-
-  add(labels: readonly LabelEvent[]): void {
-    for (const label of labels) {
-      this.labels++;
-      if (this.latestReportedAtMs === null || label.reportedAtMs > this.latestReportedAtMs) {
-        this.latestReportedAtMs = label.reportedAtMs;
-      }
-      let reports = this.reports.get(label.transactionId);
+  add(batch: LabelBatch): void {
+    const { ids, idEnds, reportedAtMs, isFraud } = batch;
+    let start = 0;
+    for (let i = 0; i < idEnds.length; i++) {
+      const transactionId = ids.slice(start, idEnds[i]!);
+      start = idEnds[i]!;
+      let reports = this.reports.get(transactionId);
       if (reports === undefined) {
         reports = { fraudAt: Infinity, legitimateAt: Infinity };
-        this.reports.set(label.transactionId, reports);
+        this.reports.set(transactionId, reports);
       }
-      if (label.isFraud) {
-        this.fraudLabels++;
-        reports.fraudAt = Math.min(reports.fraudAt, label.reportedAtMs);
+      if (isFraud[i] === 1) {
+        reports.fraudAt = Math.min(reports.fraudAt, reportedAtMs[i]!);
       } else {
-        reports.legitimateAt = Math.min(reports.legitimateAt, label.reportedAtMs);
+        reports.legitimateAt = Math.min(reports.legitimateAt, reportedAtMs[i]!);
       }
     }
   }

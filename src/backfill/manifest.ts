@@ -1,5 +1,6 @@
 import type { InputFingerprint } from './line-reader.js';
 import type { SourceFingerprint } from './sources.js';
+import type { TableFormat } from './table-format.js';
 
 /**
  * What a training table is, written next to it. Everything in it follows from the inputs and options: the same
@@ -8,7 +9,8 @@ import type { SourceFingerprint } from './sources.js';
  */
 export interface BackfillManifest {
   readonly kind: 'fraudscore.training-table';
-  readonly formatVersion: 1;
+  /** 1: a CSV table (the table carries no format field); 2: the table's format is named in table.format. */
+  readonly formatVersion: 1 | 2;
   readonly featureSchemaVersion: string;
   readonly featureNames: readonly string[];
   readonly labelDelayMs: number;
@@ -34,7 +36,11 @@ export interface BackfillManifest {
   readonly duplicatesSkipped?: number;
   readonly labelsRead: number;
   readonly fraudLabelsRead: number;
-  readonly table: InputFingerprint & { readonly columns: readonly string[] };
+  /**
+   * The table file: base name, size and the SHA-256 of its exact bytes as written (the dataset hash model cards
+   * record), its columns, and its format when not CSV (absent for CSV, so that CSV manifests keep their bytes).
+   */
+  readonly table: { readonly format?: TableFormat } & InputFingerprint & { readonly columns: readonly string[] };
   readonly inputs: { readonly events: SourceFingerprint; readonly labels: readonly SourceFingerprint[] };
 }
 

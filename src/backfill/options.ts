@@ -1,6 +1,7 @@
 import type { InputFormat } from './record-parsers.js';
 import type { LabelSource, TransactionSource } from './sources.js';
 import { BackfillOptionError } from './errors.js';
+import { isTableFormat, type TableFormat } from './table-format.js';
 
 export interface BackfillOptions {
   /** Events in log order: a JSON Lines or CSV file (partition 0, line order), or any TransactionSource. */
@@ -9,8 +10,10 @@ export interface BackfillOptions {
   readonly labels?: string | LabelSource | readonly (string | LabelSource)[];
   /** Format of file inputs when the extension does not tell (.jsonl/.ndjson/.json, .csv). */
   readonly format?: InputFormat;
-  /** Path of the training table (CSV). The manifest goes next to it: `<out>.manifest.json`. */
+  /** Path of the training table. The manifest goes next to it: `<out>.manifest.json`. */
   readonly out: string;
+  /** Parquet (default) or CSV; the manifest's table.sha256 is over the file's bytes in that format. */
+  readonly tableFormat?: TableFormat;
   /** The topology's label delay d (features.labelDelayDays days), as the online engine uses it. */
   readonly labelDelayMs: number;
   /** Rows only for events with fromMs <= event time (inclusive); earlier events still feed the windows. */
@@ -74,6 +77,9 @@ export function checkOptions(options: BackfillOptions): void {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new BackfillOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`);
+  }
+  if (options.tableFormat !== undefined && !isTableFormat(options.tableFormat)) {
+    throw new BackfillOptionError('tableFormat', `must be "parquet" or "csv", got ${String(options.tableFormat)}`);
   }
   if (options.out.length === 0) {
     throw new BackfillOptionError('out', 'must be a file path');

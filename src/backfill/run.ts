@@ -6,11 +6,12 @@ import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createFeatureEngine } from '../core/features/engine.js';
 import { createMemoryFeatureState } from '../core/features/memory-state.js';
 import type { FeatureRow } from '../core/features/types.js';
-import { LabelIndex } from './label-index.js';
+import { labelBatchOf, LabelTally } from './label-index.js';
 import { renderManifest, type BackfillManifest } from './manifest.js';
 import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { fileLabelSource, fileTransactionSource, type LabelSource } from './sources.js';
+import { DEFAULT_TABLE_FORMAT, TableFormat } from './table-format.js';
 import { tableColumns, type TableRows } from './table-rows.js';
 import { createInProcessTableSink, createWorkerTableSink, type TableSink, type TableSummary } from './table-sink.js';
 
@@ -47,25 +48,18 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     latenessMarginMs,
   });
 
-  const labels = new LabelIndex();
-  for (const source of labelSources) {
-    for await (const batch of source.batches(LABEL_BATCH)) {
-      labels.add(batch);
-      await engine.ingestLabels(batch);
-    }
-  }
-  const labelAsOfMs = options.labelAsOfMs ?? labels.latestReportedAtMs;
-  const asOf = labelAsOfMs ?? -Infinity;
-
   const tablePath = options.out;
   const manifestPath = `${tablePath}.manifest.json`;
   mkdirSync(dirname(tablePath), { recursive: true });
   const partial = `${tablePath}.partial`;
   const columns = tableColumns(engine.schema.names);
   const featureCount = engine.schema.names.length;
-  const sinkOptions = { path: partial, header: columns.join(','), labels, asOfMs: asOf };
+  const tableFormat = options.tableFormat ?? DEFAULT_TABLE_FORMAT;
+  const sinkOptions = { path: partial, format: tableFormat, columns };
   const sink: TableSink =
     options.writerThread === false ? createInProcessTableSink(sinkOptions) : createWorkerTableSink(sinkOptions);
+  const labels = new LabelTally();
+  let labelAsOfMs: number | null = null;
   const progress = createProgress(options.progress ?? false);
   let eventsRead = 0;
   let rowCount = 0;
@@ -73,6 +67,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
   let table: TableSummary;
   try {
+    // The label index for the target column is built by the sink (the writer thread) as the labels stream by; this
+    // thread keeps only the counts, and the engine its own label state.
+    for (const source of labelSources) {
+      for await (const batch of source.batches(LABEL_BATCH)) {
+        labels.add(batch);
+        sink.addLabels(labelBatchOf(batch));
+        await engine.ingestLabels(batch);
+      }
+    }
+    labelAsOfMs = options.labelAsOfMs ?? labels.latestReportedAtMs;
+    sink.open(labelAsOfMs ?? -Infinity);
     for await (const batch of events.batches(batchSize)) {
       const rows = await engine.featurize(batch);
       eventsRead += batch.length;
@@ -112,7 +117,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const orNull = (value: number) => (Number.isFinite(value) ? value : null);
   const manifest: BackfillManifest = {
     kind: 'fraudscore.training-table',
-    formatVersion: 1,
+    // A CSV table's manifest keeps version 1 and its bytes (model cards record its SHA-256); version 2 names the format.
+    formatVersion: tableFormat === TableFormat.Csv ? 1 : 2,
     featureSchemaVersion: engine.schema.version,
     featureNames: engine.schema.names,
     labelDelayMs: options.labelDelayMs,
@@ -131,6 +137,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     labelsRead: labels.labels,
     fraudLabelsRead: labels.fraudLabels,
     table: {
+      ...(tableFormat === TableFormat.Csv ? {} : { format: tableFormat }),
       file: basename(tablePath),
       bytes: table.bytes,
       sha256: table.sha256,

@@ -1,7 +1,5 @@
-import { csvField } from './csv.js';
-import type { LabelIndex } from './label-index.js';
+import type { LabelIndex, TrainingLabel } from './label-index.js';
 import { splitOf, type Split } from './split.js';
-import type { HashingFileWriter } from './table-writer.js';
 
 /** The training table's columns: identity, the features in model input order, the target, the split. */
 export function tableColumns(featureNames: readonly string[]): string[] {
@@ -42,35 +40,54 @@ export interface RowCounts {
   positives: number;
 }
 
+/** Turns table rows into the bytes of one table file, hashing them as written. */
+export interface TableEncoder {
+  /** Labels (as known at asOfMs), splits, counts and encodes a batch, after the batches before it. */
+  append(rows: TableRows, labels: LabelIndex, asOfMs: number, counts: RowCounts): void;
+  /** Writes what is buffered and the file's tail; returns the size and SHA-256 of the file's bytes. */
+  close(): { readonly bytes: number; readonly sha256: string };
+  /** For a failed run: close without caring about the content. */
+  abandon(): void;
+}
+
+/** One row of a TableRows batch as an encoder sees it: its ids, and its target and split as known at asOfMs. */
+export interface TargetedRow {
+  transactionId: string;
+  customerId: string;
+  terminalId: string;
+  label: TrainingLabel;
+  split: Split;
+}
+
 /**
- * Writes the rows as CSV lines, with their label as known at asOfMs and their split. Numbers use JavaScript's
- * Number-to-String, the shortest text that reads back as the same double: deterministic, and lossless for a trainer
- * that parses float64. Each line is built as one string and copied into the writer's buffer at once (one native
- * call per row; the string dies young).
+ * Calls `each` for every row of the batch, in order, with its ids, label (as known at asOfMs) and split, and counts
+ * them. One reused object: the encoders copy what they keep.
  */
-export function writeTableRows(
-  out: HashingFileWriter,
+export function forEachTargetedRow(
   rows: TableRows,
   labels: LabelIndex,
   asOfMs: number,
   counts: RowCounts,
+  each: (row: Readonly<TargetedRow>, index: number) => void,
 ): void {
-  const { values, featureCount, ids, idEnds } = rows;
+  const { ids, idEnds } = rows;
+  const row: TargetedRow = {
+    transactionId: '',
+    customerId: '',
+    terminalId: '',
+    label: labels.labelOf('', asOfMs),
+    split: 'train',
+  };
   let start = 0;
   for (let i = 0; i < rows.eventTimesMs.length; i++) {
-    const id = ids.slice(start, idEnds[3 * i]!);
-    const customerId = ids.slice(idEnds[3 * i]!, idEnds[3 * i + 1]!);
-    const terminalId = ids.slice(idEnds[3 * i + 1]!, idEnds[3 * i + 2]!);
+    row.transactionId = ids.slice(start, idEnds[3 * i]!);
+    row.customerId = ids.slice(idEnds[3 * i]!, idEnds[3 * i + 1]!);
+    row.terminalId = ids.slice(idEnds[3 * i + 1]!, idEnds[3 * i + 2]!);
     start = idEnds[3 * i + 2]!;
-    let line = `${csvField(id)},${rows.eventTimesMs[i]!},${csvField(customerId)},${csvField(terminalId)}`;
-    for (let f = i * featureCount; f < (i + 1) * featureCount; f++) {
-      line += `,${values[f]!}`;
-    }
-    const label = labels.labelOf(id, asOfMs);
-    const split: Split = splitOf(id);
-    counts[split]++;
-    counts.positives += label.label;
-    out.reserveRow();
-    out.text(`${line},${label.label},${label.reportedAtMs ?? ''},${split}\n`);
+    row.label = labels.labelOf(row.transactionId, asOfMs);
+    row.split = splitOf(row.transactionId);
+    counts[row.split]++;
+    counts.positives += row.label.label;
+    each(row, i);
   }
 }

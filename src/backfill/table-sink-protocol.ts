@@ -1,4 +1,5 @@
-import type { LabelIndexData } from './label-index.js';
+import type { LabelBatch } from './label-index.js';
+import type { TableFormat } from './table-format.js';
 import type { RowCounts, TableRows } from './table-rows.js';
 
 /** What a table sink reports when it closes. */
@@ -13,11 +14,13 @@ export type SinkRequest =
   | {
       readonly type: 'open';
       readonly path: string;
-      readonly header: string;
-      readonly labels: LabelIndexData;
+      readonly format: TableFormat;
+      readonly columns: readonly string[];
       /** Labels reported after this are not known (-Infinity: none is). */
       readonly asOfMs: number;
     }
+  /** Before 'open': labels for the index the worker builds (the main thread keeps none). */
+  | { readonly type: 'labels'; readonly labels: LabelBatch }
   | { readonly type: 'rows'; readonly rows: TableRows }
   | { readonly type: 'close' };
 

@@ -1,13 +1,18 @@
 import { Worker } from 'node:worker_threads';
-import type { LabelIndex } from './label-index.js';
+import { LabelIndex, type LabelBatch } from './label-index.js';
 import type { SinkReply, SinkRequest, TableSummary } from './table-sink-protocol.js';
-import { writeTableRows, type RowCounts, type TableRows } from './table-rows.js';
-import { HashingFileWriter } from './table-writer.js';
+import { createTableEncoder, type TableEncoder } from './table-encoder.js';
+import type { TableFormat } from './table-format.js';
+import type { RowCounts, TableRows } from './table-rows.js';
 
 export type { TableSummary } from './table-sink-protocol.js';
 
 /** Where table rows go: labelled, formatted, hashed and written, in append order. */
 export interface TableSink {
+  /** Before open(): labels for the target column, as they are read. */
+  addLabels(labels: LabelBatch): void;
+  /** After the last labels: starts the table; labels reported after asOfMs are not known (-Infinity: none is). */
+  open(asOfMs: number): void;
   /** Resolves when the sink can take more (backpressure). */
   append(rows: TableRows): Promise<void>;
   close(): Promise<TableSummary>;
@@ -17,10 +22,8 @@ export interface TableSink {
 
 export interface TableSinkOptions {
   readonly path: string;
-  readonly header: string;
-  readonly labels: LabelIndex;
-  /** Labels reported after this are not known (-Infinity: none is). */
-  readonly asOfMs: number;
+  readonly format: TableFormat;
+  readonly columns: readonly string[];
 }
 
 /** Batches in flight to the worker before append() waits: enough to keep both threads busy, bounded memory. */
@@ -29,7 +32,7 @@ const MAX_IN_FLIGHT = 4;
 /**
  * A sink that labels, formats and writes in a worker thread, so that the main thread only reads, parses and runs
  * the feature engine (which is sequential): on a 2-core machine the two halves overlap. The worker runs the same
- * writeTableRows() as the in-process sink, in the same order, so the bytes are the same.
+ * table encoder as the in-process sink, in the same order, so the bytes are the same.
  */
 export function createWorkerTableSink(options: TableSinkOptions): TableSink {
   const worker = new Worker(new URL('./table-sink-worker.js', import.meta.url));
@@ -59,15 +62,15 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
     if (!finished) fail(new Error(`table writer thread exited early (code ${code})`));
   });
   const send = (request: SinkRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(request, transfer);
-  send({
-    type: 'open',
-    path: options.path,
-    header: options.header,
-    labels: options.labels.toData(),
-    asOfMs: options.asOfMs,
-  });
 
   return {
+    addLabels(labels) {
+      const transfer = [labels.idEnds.buffer, labels.reportedAtMs.buffer, labels.isFraud.buffer] as ArrayBuffer[];
+      send({ type: 'labels', labels }, transfer);
+    },
+    open(asOfMs) {
+      send({ type: 'open', path: options.path, format: options.format, columns: options.columns, asOfMs });
+    },
     async append(rows) {
       if (failure) throw failure;
       inFlight++;
@@ -98,19 +101,30 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
 
 /** The same sink without a thread. */
 export function createInProcessTableSink(options: TableSinkOptions): TableSink {
-  const writer = new HashingFileWriter(options.path);
+  const labels = new LabelIndex();
+  let table: { encoder: TableEncoder; asOfMs: number } | null = null;
   const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
-  writer.text(`${options.header}\n`);
+  const opened = () => {
+    if (table === null) throw new Error('table sink: rows before open()');
+    return table;
+  };
   return {
+    addLabels(batch) {
+      labels.add(batch);
+    },
+    open(asOfMs) {
+      table = { encoder: createTableEncoder(options.format, options.path, options.columns), asOfMs };
+    },
     append(rows) {
-      writeTableRows(writer, rows, options.labels, options.asOfMs, counts);
+      const { encoder, asOfMs } = opened();
+      encoder.append(rows, labels, asOfMs, counts);
       return Promise.resolve();
     },
     close() {
-      return Promise.resolve({ ...writer.close(), counts });
+      return Promise.resolve({ ...opened().encoder.close(), counts });
     },
     abandon() {
-      writer.abandon();
+      table?.encoder.abandon();
       return Promise.resolve();
     },
   };

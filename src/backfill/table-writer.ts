@@ -8,7 +8,7 @@ const ROW_HEADROOM = 64 << 10;
 
 /**
  * An append-only file written through one reused byte buffer, hashed as written (the manifest carries the SHA-256
- * of the exact bytes). Text goes straight into the buffer field by field: building each row as a string first, and
+ * of the exact bytes, whatever the table format). Text goes straight into the buffer field by field: building each row as a string first, and
  * keeping tens of thousands of them until a flush, made the garbage collector the largest cost of the backfill.
  * Synchronous writes: the backfill is a batch job with nothing else to do meanwhile, and the hot loop stays free of
  * promises.
@@ -43,6 +43,12 @@ export class HashingFileWriter {
     this.used += this.buffer.write(value, this.used, 'utf8');
   }
 
+  /** Raw bytes (an encoded Parquet row group), in order after everything written before. */
+  raw(chunk: Uint8Array): void {
+    this.flush();
+    this.writeChunk(chunk);
+  }
+
   /** Flushes, closes, and returns the size and SHA-256 of everything written. */
   close(): { readonly bytes: number; readonly sha256: string } {
     this.flush();
@@ -66,7 +72,7 @@ export class HashingFileWriter {
     }
   }
 
-  private writeChunk(chunk: Buffer): void {
+  private writeChunk(chunk: Uint8Array): void {
     this.hash.update(chunk);
     let written = 0;
     while (written < chunk.length) {

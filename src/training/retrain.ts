@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
-import { runBackfill, type BackfillManifest } from '../backfill/index.js';
+import { runBackfill, TableFormat, type BackfillManifest } from '../backfill/index.js';
 import { loadTopology } from '../config/index.js';
 import { parseModelCard, type ModelCard } from '../core/models/index.js';
 import type { BackfillParams, RawSource } from '../core/models/card.js';
@@ -131,6 +131,8 @@ async function backfill(
     events: files.events,
     labels: [...files.labels],
     out,
+    // The format the card's table SHA-256 was taken over (a card that names none was trained on CSV).
+    tableFormat: params.tableFormat ?? TableFormat.Csv,
     labelDelayMs,
     ...(params.latenessMarginMs !== null ? { latenessMarginMs: params.latenessMarginMs } : {}),
     ...(params.fromMs !== null ? { fromMs: params.fromMs } : {}),
@@ -319,8 +321,8 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
         materialize(plan.reference!.rawSource!, join(work, 'reference-raw'), root, 'reference'),
       )
     : null;
-  const trainTable = join(work, 'train.csv');
-  const referenceTable = join(work, 'reference.csv');
+  const trainTable = join(work, `train.${plan.params.tableFormat ?? TableFormat.Csv}`);
+  const referenceTable = join(work, `reference.${plan.reference?.backfill?.tableFormat ?? TableFormat.Csv}`);
   const trainManifest = await phase('backfill', () => backfill(trainRaw, plan.params, trainTable, root, 'training'));
   const referenceManifest =
     plan.reference && referenceRaw

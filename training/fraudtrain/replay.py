@@ -97,6 +97,10 @@ def raw_source(flag: str, text: str | None, manifest_raw: dict[str, Any] | None)
 def backfill_params(manifest_raw: dict[str, Any], topology: str | None) -> dict[str, Any]:
     """The backfill's parameters as its manifest records them (null where it recorded nothing)."""
     filt = manifest_raw.get("eventTime", {}).get("filter", {}) if isinstance(manifest_raw.get("eventTime"), dict) else {}
+    table = manifest_raw.get("table") if isinstance(manifest_raw.get("table"), dict) else {}
+    # A manifest names its table's format unless it is CSV (the format of every table before Parquet): recorded only
+    # when named, so the cards of CSV-trained models keep their bytes and a retrain writes the format they hashed.
+    table_format = {"tableFormat": table["format"]} if isinstance(table.get("format"), str) else {}
     return {
         "topology": topology,
         "labelDelayMs": manifest_raw.get("labelDelayMs"),
@@ -104,6 +108,7 @@ def backfill_params(manifest_raw: dict[str, Any], topology: str | None) -> dict[
         "fromMs": filt.get("fromMs") if isinstance(filt, dict) else None,
         "toMs": filt.get("toMs") if isinstance(filt, dict) else None,
         "labelAsOfMs": manifest_raw.get("labelAsOfMs"),
+        **table_format,
     }
 
 

@@ -9,14 +9,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .hashing import sha256_file
 
 # Columns the trainer itself reads besides the features. The features come from the manifest, in its order:
-# the manifest is the contract with the serving side, the CSV header order is not.
+# the manifest is the contract with the serving side, the table's column order is not.
 ID_COLUMNS = ("transaction_id", "customer_id", "terminal_id")
 META_COLUMNS = ("event_time_ms", "label", "label_reported_at_ms", "split")
 SPLIT_VALUES = frozenset({"train", "valid", "test"})
+# Every Parquet file starts with these 4 bytes; the backfill writes Parquet by default and CSV on request.
+PARQUET_MAGIC = b"PAR1"
 
 
 class TableError(ValueError):
@@ -85,8 +88,30 @@ def load_manifest(path: Path) -> Manifest:
     )
 
 
+def _is_parquet(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
+    except OSError as error:
+        raise TableError(f"table {path}: cannot read it ({error})") from error
+
+
+def _read_frame(path: Path, dtypes: dict[str, Any]) -> pd.DataFrame:
+    """The table as a frame with the same dtypes whichever format the backfill wrote."""
+    if not _is_parquet(path):
+        return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    # Parquet's types are exact (doubles bit for bit, INT64 times, a nullable label_reported_at_ms); the cast only
+    # names them as the CSV reader does.
+    frame = pq.read_table(path).to_pandas()
+    missing = [c for c in dtypes if c not in frame.columns]
+    if missing:
+        raise TableError(f"table {path}: missing columns {missing}")
+    return frame.astype(dtypes)
+
+
 def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str | None) -> Table:
-    """Read the CSV; with expected_sha256, refuse a table whose bytes are not the ones the manifest describes."""
+    """Read the table (Parquet or CSV); with expected_sha256, refuse a table whose bytes are not the ones the
+    manifest describes."""
     digest = sha256_file(path)
     if expected_sha256 is not None and digest != expected_sha256:
         raise TableError(
@@ -99,7 +124,7 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     dtypes.update({"event_time_ms": "int64", "label_reported_at_ms": "float64", "split": "string", "label": "int64"})
     dtypes.update({n: "float64" for n in feature_names})
     try:
-        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+        frame = _read_frame(path, dtypes)
     except (OSError, ValueError) as error:
         raise TableError(f"table {path}: cannot parse it ({error})") from error
 

@@ -57,7 +57,7 @@ def parse_created_at(text: str | None) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m fraudtrain.train", description=__doc__)
-    p.add_argument("--table", type=Path, required=True, help="training table CSV written by the backfill")
+    p.add_argument("--table", type=Path, required=True, help="training table written by the backfill (Parquet or CSV)")
     p.add_argument("--manifest", type=Path, help="its manifest (default: <table>.manifest.json)")
     p.add_argument("--out", type=Path, required=True, help="directory for model.onnx, card.json, card.md")
     p.add_argument("--name", required=True, help="model name, e.g. card-fraud")

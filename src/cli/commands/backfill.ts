@@ -1,11 +1,13 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { loadTopology, registryConnection, type Topology } from '../../config/index.js';
 import {
   kafkaLabelSource,
   kafkaTransactionSource,
+  DEFAULT_TABLE_FORMAT,
   parseTimeOption,
   runBackfill,
+  TableFormat,
   type LabelSource,
   type TransactionSource,
 } from '../../backfill/index.js';
@@ -39,7 +41,12 @@ export function registerBackfillCommand(program: Command): void {
       '--labels <path...>',
       "label files (JSON Lines or CSV), or topic:<name> (topic: alone = the topology's labels topic)",
     )
-    .requiredOption('--out <file>', 'training table to write (CSV); its manifest goes to <file>.manifest.json')
+    .requiredOption('--out <file>', 'training table to write; its manifest goes to <file>.manifest.json')
+    .addOption(
+      new Option('--table-format <format>', 'training table file format (the manifest records its SHA-256)')
+        .choices(Object.values(TableFormat))
+        .default(DEFAULT_TABLE_FORMAT),
+    )
     .option(
       '--from <time>',
       'rows only for events at or after this time (epoch ms or ISO-8601); earlier events still feed the windows',
@@ -56,6 +63,7 @@ export function registerBackfillCommand(program: Command): void {
         events: string;
         labels?: string[];
         out: string;
+        tableFormat: TableFormat;
         from?: string;
         to?: string;
         labelAsOf?: string;
@@ -74,6 +82,7 @@ export function registerBackfillCommand(program: Command): void {
           events,
           ...(labels.length > 0 ? { labels } : {}),
           out: options.out,
+          tableFormat: options.tableFormat,
           labelDelayMs: topology.features.labelDelayDays * 86_400_000,
           ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
           ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),

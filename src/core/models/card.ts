@@ -168,6 +168,8 @@ export const backfillParamsSchema = z.object({
   fromMs: z.number().nullable(),
   toMs: z.number().nullable(),
   labelAsOfMs: z.number().nullable(),
+  /** The training table's file format; absent: CSV (cards written before Parquet tables). Its bytes are what tableSha256 hashes. */
+  tableFormat: z.enum(['parquet', 'csv']).optional(),
 });
 
 const datasetSource = z.record(z.string(), z.unknown());

@@ -22,6 +22,7 @@ import {
   kafkaLabelSource,
   kafkaTransactionSource,
   runBackfill,
+  TableFormat,
   type BackfillResult,
   type TopicFingerprint,
 } from '../../../src/backfill/index.js';
@@ -402,6 +403,8 @@ for (const parityCase of CASES) {
         events: kafkaTransactionSource({ kafka, serde, topic: topology.topics.input }),
         labels: kafkaLabelSource({ kafka, serde, topic: topology.topics.labels }),
         out: join(dir, 'table.csv'),
+        // Read back as text below: CSV, whose numbers are the shortest round-trip text of each double.
+        tableFormat: TableFormat.Csv,
         labelDelayMs: topology.features.labelDelayDays * DAY_MS,
         progress: false,
         stdout: null,

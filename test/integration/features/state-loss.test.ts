@@ -19,7 +19,13 @@ import { createKafka } from '../../../src/adapters/kafka/kafka-client.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createAvroSerde } from '../../../src/adapters/registry/serde.js';
 import { registryConnection, type Topology } from '../../../src/config/index.js';
-import { kafkaLabelSource, kafkaTransactionSource, rebuildState, runBackfill } from '../../../src/backfill/index.js';
+import {
+  kafkaLabelSource,
+  kafkaTransactionSource,
+  rebuildState,
+  runBackfill,
+  TableFormat,
+} from '../../../src/backfill/index.js';
 import { splitCsvLine } from '../../../src/backfill/csv.js';
 import { DAY_MS, FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
@@ -165,6 +171,8 @@ describe('feature state lost and rebuilt (own Redis, real Kafka and registry)', 
           events: kafkaTransactionSource({ kafka, serde, topic: topology.topics.input }),
           labels: kafkaLabelSource({ kafka, serde, topic: topology.topics.labels }),
           out: join(dir, 'table.csv'),
+          // Read back as text below: CSV, whose numbers are the shortest round-trip text of each double.
+          tableFormat: TableFormat.Csv,
           labelDelayMs: topology.features.labelDelayDays * DAY_MS,
           progress: false,
           stdout: null,

@@ -102,7 +102,9 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     await ok(simulateArgs(join(dir, 'reference-raw'), reference));
     const events = join(dir, 'train-raw', 'events.jsonl');
     const labels = join(dir, 'train-raw', 'labels.jsonl');
-    await ok(['backfill', '-t', topology, '--events', events, '--labels', labels, '--out', join(dir, 'train.csv')]);
+    // The training table in the default format (Parquet), the reference table in CSV: a retrain must write each in
+    // the format its card records, or the dataset hashes cannot match.
+    await ok(['backfill', '-t', topology, '--events', events, '--labels', labels, '--out', join(dir, 'train.parquet')]);
     await ok([
       'backfill',
       '-t',
@@ -115,6 +117,8 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
       '2026-01-19',
       '--out',
       join(dir, 'reference.csv'),
+      '--table-format',
+      'csv',
     ]);
     const model = join(dir, 'model');
     // The training data is a file source: absolute paths, hashed by the trainer against the backfill's manifest.
@@ -125,7 +129,7 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
         '-m',
         'fraudtrain.train',
         '--table',
-        join(dir, 'train.csv'),
+        join(dir, 'train.parquet'),
         '--out',
         model,
         '--name',
@@ -170,11 +174,11 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     assert.equal(raw.kind, 'files');
     assert.equal(raw.events.path, join(dir, 'train-raw', 'events.jsonl'));
     const full = card as unknown as {
-      dataset: { backfill: { topology: string; labelDelayMs: number; fromMs: null } };
+      dataset: { backfill: { topology: string; labelDelayMs: number; fromMs: null; tableFormat?: string } };
       training: {
         args: {
           testDays: number;
-          reference: { rawSource: { seed: number }; backfill: { fromMs: number } };
+          reference: { rawSource: { seed: number }; backfill: { fromMs: number; tableFormat?: string } };
           searchCandidates: number;
           allowBelowBaseline: string;
         };
@@ -183,6 +187,9 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     assert.equal(full.dataset.backfill.topology, topology);
     assert.equal(full.dataset.backfill.labelDelayMs, 7 * 86_400_000);
     assert.equal(full.dataset.backfill.fromMs, null);
+    assert.equal(full.dataset.backfill.tableFormat, 'parquet');
+    // A CSV table's manifest names no format, and the card records none (as the cards of CSV-trained models).
+    assert.equal('tableFormat' in full.training.args.reference.backfill, false);
     assert.equal(full.training.args.testDays, 3);
     assert.equal(full.training.args.reference.rawSource.seed, 1007);
     assert.equal(full.training.args.reference.backfill.fromMs, Date.parse('2026-01-19T00:00:00Z'));
