@@ -63,9 +63,9 @@
  *   customer resets "0101...", customer bytes, terminal resets, terminal bytes, fraud [member, score, ...] lists}.
  *
  * Redis calls are the other cost (each one a few microseconds from Lua), so the script makes few per record:
- * one SET NX GET (claim), one SET NX (label index) and one ZADD per transaction; per customer one APPEND and two
- * GETRANGE; per terminal one APPEND, one ZREMRANGEBYSCORE and two GETRANGE (plus the f: trim and read where the
- * terminal has fraud reports). Needs Redis 7.0 or later (SET with both NX and GET).
+ * one SET NX GET (claim), one SET NX (label index) and one ZADD per transaction; per customer one APPEND and one
+ * GETRANGE (the header: when nobody else wrote since the replica, the answer is what the script appended); per
+ * terminal the same plus one ZREMRANGEBYSCORE (plus the f: trim and read where the terminal has fraud reports). Needs Redis 7.0 or later (SET with both NX and GET).
  */
 export const RECORD_BATCH_LUA = `
 local prefix = ARGV[1]
@@ -162,6 +162,10 @@ end
 
 -- Customers: append the batch's records, less duplicates.
 local customerKeys = {}
+-- What this script appended to each log, and the log's length after it: when the length is the replica's plus that,
+-- nobody else wrote in between, and the answer is what was appended (no GETRANGE).
+local customerAppended = {}
+local customerLength = {}
 local k = 0
 for c = 1, customers do
   local key = prefix .. 'c:' .. ARGV[customerAt + (c - 1) * 2]
@@ -180,9 +184,13 @@ for c = 1, customers do
     end
   end
   k = k + count
-  if #kept > 0 and redis.call('APPEND', key, kept) == #kept then
-    -- A new history: it starts with a header.
-    redis.call('SET', key, newHeader() .. customerPad .. kept, 'PX', ttl)
+  customerAppended[c] = kept
+  if #kept > 0 then
+    customerLength[c] = redis.call('APPEND', key, kept)
+    if customerLength[c] == #kept then
+      -- A new history: it starts with a header.
+      redis.call('SET', key, newHeader() .. customerPad .. kept, 'PX', ttl)
+    end
   end
 end
 for m = 1, maintained do
@@ -248,6 +256,8 @@ local newIds = {}
 local newTimes = {}
 local newTerminals = {}
 local terminalKnown = {}
+local terminalAppended = {}
+local terminalLength = {}
 for g = 1, terminals do
   local at = terminalsAt + 1 + (g - 1) * 3
   local terminal = terminalIds[g]
@@ -274,7 +284,9 @@ for g = 1, terminals do
     end
   end
   local block = struct.pack('<d', #added) .. table.concat(added) .. struct.pack('<d', tonumber(cutoff))
-  if redis.call('APPEND', logKey, block) == #block then
+  terminalAppended[g] = block
+  terminalLength[g] = redis.call('APPEND', logKey, block)
+  if terminalLength[g] == #block then
     redis.call('SET', logKey, newHeader() .. block, 'PX', ttl)
   elseif compact == '1' then
     redis.call('SET', logKey, compactLog(redis.call('GET', logKey)), 'PX', ttl)
@@ -335,8 +347,9 @@ for n = 1, #progress do
 end
 
 -- The answer: what each replica lacks.
-local function since(key, known, header)
+local function since(key, known, header, appended, length)
   if known >= 0 and redis.call('GETRANGE', key, 0, 23) == header then
+    if length == known + #appended then return '0', appended end
     return '0', redis.call('GETRANGE', key, known, -1)
   end
   return '1', redis.call('GET', key) or ''
@@ -345,7 +358,8 @@ local customerResets = {}
 local customerBytes = {}
 for c = 1, customers do
   local key = customerKeys[c]
-  local reset, bytes = since(key, customerKnown[c], string.sub(customerHeaders, (c - 1) * 24 + 1, c * 24))
+  local header = string.sub(customerHeaders, (c - 1) * 24 + 1, c * 24)
+  local reset, bytes = since(key, customerKnown[c], header, customerAppended[c], customerLength[c])
   if reset == '1' and #bytes > 0 and string.sub(bytes, 1, 8) ~= magic then
     -- A history written without header: it gets one now.
     bytes = newHeader() .. customerPad .. bytes
@@ -360,7 +374,8 @@ local fraud = {}
 for g = 1, terminals do
   local terminal = terminalIds[g]
   local header = string.sub(terminalHeaders, (g - 1) * 24 + 1, g * 24)
-  terminalResets[g], terminalBytes[g] = since(prefix .. 'l:' .. terminal, terminalKnown[g], header)
+  terminalResets[g], terminalBytes[g] =
+    since(prefix .. 'l:' .. terminal, terminalKnown[g], header, terminalAppended[g], terminalLength[g])
   if hasFraud[terminal] then
     fraud[g] = redis.call('ZRANGE', prefix .. 'f:' .. terminal, 0, -1, 'WITHSCORES')
   else
