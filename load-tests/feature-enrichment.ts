@@ -1,9 +1,11 @@
 /**
  * Latency of one featurize() call against real Redis: 1000-row batches, all 15 features, realistic state.
  *
- *   npx tsc -p . && node dist/load-tests/feature-enrichment.js [--customers 20000] [--terminals 2000]
+ *   npx tsc -p . && node dist/load-tests/feature-enrichment.js [--customers 5000] [--terminals 10000]
  *     [--days 30] [--per-day 20000] [--batches 200] [--batch-size 1000]
  *
+ * The online path as a worker runs it: one engine with its Redis state (and so its replica, warmed by the prefill
+ * as a long-running worker's is), each batch one round trip. Also prints the replica's size and the process's RSS.
  * Prefills ~30 days of history through the engine itself (same keys, same scripts; ~1% fraud labels arriving
  * 1 hour to 20 days after their transaction), then times featurize() on batches that continue the stream, with
  * labels arriving alongside. Prints p50/p99/max per batch. Target: p99 <= 20 ms. Redis: FRAUDSCORE_REDIS_URL or
@@ -21,8 +23,8 @@ import type { FeatureStatePort } from '../src/core/features/state-port.js';
 
 const { values } = parseArgs({
   options: {
-    customers: { type: 'string', default: '20000' },
-    terminals: { type: 'string', default: '2000' },
+    customers: { type: 'string', default: '5000' },
+    terminals: { type: 'string', default: '10000' },
     days: { type: 'string', default: '30' },
     'per-day': { type: 'string', default: '20000' },
     batches: { type: 'string', default: '200' },
@@ -103,10 +105,15 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 const keyPrefix = `fs-bench:${randomUUID().slice(0, 8)}:`;
+/** What the replica held before the last batch (the state reports it). */
+let replicaBytes = 0;
 const redisState = createRedisFeatureState(redis, {
   keyPrefix,
   horizonMs: 2 * 60 * 60 * 1000,
   ttlMs: 2 * 60 * 60 * 1000,
+  onReplicaBytes: (bytes) => {
+    replicaBytes = bytes;
+  },
 });
 /** Time inside each port call, to split featurize() into its two round trips and the engine's own work. */
 const portMs = { record: [] as number[], read: [] as number[] };
@@ -188,7 +195,9 @@ try {
           total: +(clientCpuMsPerBatch + redisCpuMsPerBatch).toFixed(2),
         },
         rowsPerSecond: Math.round((BATCH_SIZE * 1000) / p50),
-        redisRoundTripsPerBatch: 2,
+        redisRoundTripsPerBatch: 1,
+        replicaMiB: +(replicaBytes / 2 ** 20).toFixed(1),
+        rssMiB: +(process.memoryUsage.rss() / 2 ** 20).toFixed(1),
         targetP99Ms: TARGET_P99_MS,
         meetsTarget: p99 <= TARGET_P99_MS,
         loadAverage1m: +load1!.toFixed(2),

@@ -4,10 +4,14 @@
  *
  * Keys, under the injected prefix P (use a hash tag such as `{fs:card-payments}:` on Redis Cluster: the batch
  * scripts touch many entities and build key names inside Lua):
- *   P c:<customer>  string: append-only history, 32-byte records of four little-endian float64
- *                   (event time ms, amount minor units, partition, offset)
- *   P t:<terminal>  sorted set: member "<event time>:<transaction id>", score event time (adding a replay again
- *                   changes nothing)
+ *   P c:<customer>  string: append-only history behind a 32-byte generation header (below), then 32-byte records of
+ *                   four little-endian float64 (event time ms, amount minor units, partition, offset)
+ *   P l:<terminal>  string: append-only log behind a 24-byte generation header, one block per write:
+ *                   [n, n event times of transactions new to the terminal, trim cutoff] (little-endian float64); a
+ *                   block's cutoff drops the earlier times below it, so the live times are exactly the members of
+ *                   t:<terminal>. Workers count terminal windows on their replica of it (feature-replica.ts).
+ *   P t:<terminal>  sorted set: member "<event time>:<transaction id>", score event time: which (time, id) the
+ *                   terminal holds (adding a replay again changes nothing), trimmed on every write
  *   P f:<terminal>  sorted set: member "<reportedAt>:<transaction id>", score the transaction's event time
  *   P x:<tx>        string "<eventTime>:<reportedAt or empty>:<terminal>": the transaction index labels join through
  *   P d:<tx>        string "<eventTime>:<partition>:<offset>": the claim duplicate detection reads (SET NX GET), the
@@ -18,6 +22,11 @@
  *                   terminal (most terminals have none); its TTL is refreshed with each f: key it names
  * Every key carries a TTL (the feature retention) refreshed on write, so abandoned entities disappear.
  *
+ * Generation header: the magic LOG_MAGIC (8 bytes), the writer's per-batch nonce (8 bytes), a counter (float64); a
+ * customer's is padded to 32 bytes. Every (re)write of a log other than an append (creation, trim, compaction) writes
+ * a new one, so a replica that names the header and the length it holds can be sent only what was appended since. A
+ * customer history without header (written by an older version) gets one the first time the script reads it whole.
+ *
  * The scripts store and count; they never decide which window a record belongs to (that is core code, shared
  * with the memory backend). Numbers cross as decimal strings and are used as given, so no precision is lost.
  */
@@ -25,10 +34,13 @@
 /**
  * ARGV: prefix, ttlMs, duplicateHorizonMs,
  *   progress: "<partition> <expected> <from> <to> ..." (empty in the backfill or a rebuild),
+ *   magic (8 bytes), nonce (8 bytes),
  *   customerCount, then per customer: id, records (binary),
+ *   "<known length> ..." per customer (-1: no replica), the known headers (24 bytes per customer, concatenated),
  *   maintainedCount, then per maintained customer: its 1-based index above, trimBeforeMs,
- *   terminalCount, then per terminal: id, "<refresh 1|0> <trimBeforeMs>", "<record> <record> ..." (0-based indices
- *   into the records below),
+ *   terminalCount, then per terminal: id, "<refresh 1|0> <trimBeforeMs> <known length> <compact 1|0>",
+ *   "<record> <record> ..." (0-based indices into the records below),
+ *   the terminals' known headers (24 bytes each, concatenated),
  *   recordCount, "<time> <partition> <offset> <record> ..." per record in log order (<record>: its 0-based index in
  *   the customers' binary records, customer after customer), then the transaction ids in the same (log) order.
  * Numbers travel packed in space-separated strings: each separate argument costs the client about a microsecond
@@ -41,15 +53,19 @@
  *  2. Claim each transaction id (SET d:<tx> NX GET): a record whose id is held by another position with an event time
  *     within the duplicate horizon is a duplicate, and steps 3 and 4 skip it; one beyond the horizon takes the claim.
  *  3. Append customer records; trim the maintained customers (lazily: reads never look below the cutoffs).
- *  4. Add terminal members and trim every terminal of the batch at its cutoff (on every write, as the memory state
- *     does: a terminal count is answered by the backend, so both must hold the same entries); refresh TTLs when asked.
+ *  4. Add terminal members (ZADD, one call per member: its answer says whether the (time, id) is new), append the
+ *     new ones and the cutoff to the terminal's log, trim the sorted sets at the cutoff (on every write, as the memory
+ *     state does); refresh TTLs and compact logs when asked.
  *  5. Join waiting fraud reports to newly recorded transactions; advance the markers.
- * Returns {'ok', record, "<partition>:<offset>", ...} with the duplicates (0-based record indices).
+ *  6. Answer the batch's entities: per customer and terminal the log bytes after the known length (header unchanged)
+ *     or the whole log (reset), and per terminal with fraud reports its whole f: set.
+ * Returns {{'ok', record, "<partition>:<offset>", ...} (the duplicates, 0-based record indices),
+ *   customer resets "0101...", customer bytes, terminal resets, terminal bytes, fraud [member, score, ...] lists}.
  *
  * Redis calls are the other cost (each one a few microseconds from Lua), so the script makes few per record:
- * one APPEND per customer, one SET NX GET (claim) and one SET NX (label index) per transaction, one ZADD and two
- * ZREMRANGEBYSCORE per terminal, one MGET
- * for pending reports. Needs Redis 7.0 or later (SET with both NX and GET).
+ * one SET NX GET (claim), one SET NX (label index) and one ZADD per transaction; per customer one APPEND and one
+ * GETRANGE (the header: when nobody else wrote since the replica, the answer is what the script appended); per
+ * terminal the same plus one ZREMRANGEBYSCORE (plus the f: trim and read where the terminal has fraud reports). Needs Redis 7.0 or later (SET with both NX and GET).
  */
 export const RECORD_BATCH_LUA = `
 local prefix = ARGV[1]
@@ -81,15 +97,29 @@ if #progress > 0 then
     markers[n] = marker or 0
   end
 end
-local i = 5
+local magic = ARGV[5]
+local nonce = ARGV[6]
+local generations = 0
+local function newHeader()
+  generations = generations + 1
+  return magic .. nonce .. struct.pack('<d', generations)
+end
+local customerPad = string.rep(string.char(0), 8)
 
+local i = 7
 local customers = tonumber(ARGV[i]); i = i + 1
 local customerAt = i
 i = i + customers * 2
+local customerKnown = {}
+for known in string.gmatch(ARGV[i], '%S+') do customerKnown[#customerKnown + 1] = tonumber(known) end
+local customerHeaders = ARGV[i + 1]
+i = i + 2
 local maintainedAt = i
 local maintained = tonumber(ARGV[i]); i = i + 1 + maintained * 2
 local terminalsAt = i
 local terminals = tonumber(ARGV[i]); i = i + 1 + terminals * 3
+local terminalHeaders = ARGV[i]
+i = i + 1
 local recordCount = tonumber(ARGV[i])
 local packed = ARGV[i + 1]
 local idsAt = i + 2
@@ -132,6 +162,10 @@ end
 
 -- Customers: append the batch's records, less duplicates.
 local customerKeys = {}
+-- What this script appended to each log, and the log's length after it: when the length is the replica's plus that,
+-- nobody else wrote in between, and the answer is what was appended (no GETRANGE).
+local customerAppended = {}
+local customerLength = {}
 local k = 0
 for c = 1, customers do
   local key = prefix .. 'c:' .. ARGV[customerAt + (c - 1) * 2]
@@ -150,51 +184,97 @@ for c = 1, customers do
     end
   end
   k = k + count
-  if #kept > 0 and redis.call('APPEND', key, kept) == #kept then
-    redis.call('PEXPIRE', key, ttl)
+  customerAppended[c] = kept
+  if #kept > 0 then
+    customerLength[c] = redis.call('APPEND', key, kept)
+    if customerLength[c] == #kept then
+      -- A new history: it starts with a header.
+      redis.call('SET', key, newHeader() .. customerPad .. kept, 'PX', ttl)
+    end
   end
 end
 for m = 1, maintained do
   local key = customerKeys[tonumber(ARGV[maintainedAt + 1 + (m - 1) * 2])]
   local cutoff = tonumber(ARGV[maintainedAt + 2 + (m - 1) * 2])
-  -- Drop the prefix of records older than the cutoff, atomically, in place of the key.
+  -- Drop the prefix of records older than the cutoff, atomically, in place of the key (with a new header).
   if redis.call('PEXPIRE', key, ttl) == 1 then
-    local oldest = struct.unpack('<d', redis.call('GETRANGE', key, 0, 7))
-    if oldest < cutoff then
+    local head = redis.call('GETRANGE', key, 0, 39)
+    local body = 1
+    if string.sub(head, 1, 8) == magic then body = 33 end
+    local oldest = #head >= body + 7 and struct.unpack('<d', head, body) or cutoff
+    if oldest < cutoff or body == 1 then
       local history = redis.call('GET', key)
-      local count = #history / 32
+      local count = (#history - body + 1) / 32
       local drop = 0
-      while drop < count and struct.unpack('<d', history, drop * 32 + 1) < cutoff do
+      while drop < count and struct.unpack('<d', history, body + drop * 32) < cutoff do
         drop = drop + 1
       end
       if drop == count then
         redis.call('DEL', key)
       else
-        redis.call('SET', key, string.sub(history, drop * 32 + 1), 'PX', ttl)
+        redis.call('SET', key, newHeader() .. customerPad .. string.sub(history, body + drop * 32), 'PX', ttl)
       end
     end
   end
 end
 
--- Terminals. Recorded transactions, for the pending-report join below.
+-- Terminals. Which of them have fraud reports (the f: trim and the answer are only needed for those).
+local terminalIds = {}
+for g = 1, terminals do terminalIds[g] = ARGV[terminalsAt + 1 + (g - 1) * 3] end
+local hasFraud = {}
+for from = 1, terminals, 1000 do
+  local to = math.min(from + 999, terminals)
+  local known = redis.call('SMISMEMBER', prefix .. 'fraud-terminals', unpack(terminalIds, from, to))
+  for g = from, to do hasFraud[terminalIds[g]] = known[g - from + 1] == 1 end
+end
+
+-- A log's live times: those not below any later block's cutoff. Rewritten as one block behind a new header.
+local function compactLog(log)
+  local blocks = {}
+  local at = 25
+  while at + 7 <= #log do
+    local count = struct.unpack('<d', log, at)
+    local cutoff = struct.unpack('<d', log, at + 8 + count * 8)
+    blocks[#blocks + 1] = { at + 8, count, cutoff }
+    at = at + 16 + count * 8
+  end
+  local floor = -math.huge
+  local live = {}
+  for b = #blocks, 1, -1 do
+    local block = blocks[b]
+    if block[3] > floor then floor = block[3] end
+    for e = 0, block[2] - 1 do
+      local from = block[1] + e * 8
+      if struct.unpack('<d', log, from) >= floor then live[#live + 1] = string.sub(log, from, from + 7) end
+    end
+  end
+  return newHeader() .. struct.pack('<d', #live) .. table.concat(live) .. struct.pack('<d', -math.huge)
+end
+
+-- Recorded transactions, for the pending-report join below.
 local newIds = {}
 local newTimes = {}
 local newTerminals = {}
+local terminalKnown = {}
+local terminalAppended = {}
+local terminalLength = {}
 for g = 1, terminals do
   local at = terminalsAt + 1 + (g - 1) * 3
-  local terminal = ARGV[at]
-  local flag, cutoff = string.match(ARGV[at + 1], '^(%S+) (%S+)$')
-  local below = '(' .. cutoff
+  local terminal = terminalIds[g]
+  local flag, cutoff, known, compact = string.match(ARGV[at + 1], '^(%S+) (%S+) (%S+) (%S+)$')
+  terminalKnown[g] = tonumber(known)
   local terminalKey = prefix .. 't:' .. terminal
-  local members = {}
+  local logKey = prefix .. 'l:' .. terminal
+  local added = {}
   for record in string.gmatch(ARGV[at + 2], '%S+') do
     local r = tonumber(record)
     if not duplicate[r] then
       local time = times[r]
       local tx = idOf[r]
-      -- The terminal holds each (time, id) once: adding a replay again changes nothing.
-      members[#members + 1] = time
-      members[#members + 1] = time .. ':' .. tx
+      -- The terminal holds each (time, id) once: adding a replay again changes nothing, and is not logged.
+      if redis.call('ZADD', terminalKey, time, time .. ':' .. tx) == 1 then
+        added[#added + 1] = struct.pack('<d', tonumber(time))
+      end
       -- The first recording of an id indexes it for labels (first write wins) and may join a waiting report.
       if redis.call('SET', prefix .. 'x:' .. tx, time .. '::' .. terminal, 'NX', 'PX', ttl) then
         newIds[#newIds + 1] = tx
@@ -203,21 +283,33 @@ for g = 1, terminals do
       end
     end
   end
-  -- unpack() is bounded by Lua's C stack: add in slices.
-  for from = 1, #members, 1000 do
-    redis.call('ZADD', terminalKey, unpack(members, from, math.min(from + 999, #members)))
+  local block = struct.pack('<d', #added) .. table.concat(added) .. struct.pack('<d', tonumber(cutoff))
+  terminalAppended[g] = block
+  terminalLength[g] = redis.call('APPEND', logKey, block)
+  if terminalLength[g] == #block then
+    redis.call('SET', logKey, newHeader() .. block, 'PX', ttl)
+  elseif compact == '1' then
+    redis.call('SET', logKey, compactLog(redis.call('GET', logKey)), 'PX', ttl)
   end
-  local fraudKey = prefix .. 'f:' .. terminal
+  local below = '(' .. cutoff
   redis.call('ZREMRANGEBYSCORE', terminalKey, '-inf', below)
-  redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', below)
+  local fraudKey = prefix .. 'f:' .. terminal
+  if hasFraud[terminal] then
+    redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', below)
+  end
   if flag == '1' then
     redis.call('PEXPIRE', terminalKey, ttl)
+    redis.call('PEXPIRE', logKey, ttl)
     -- The set is refreshed with every f: key it names, so it never expires before one of them.
     if redis.call('PEXPIRE', fraudKey, ttl) == 0 then
-      redis.call('SREM', prefix .. 'fraud-terminals', terminal)
+      if hasFraud[terminal] then
+        redis.call('SREM', prefix .. 'fraud-terminals', terminal)
+        hasFraud[terminal] = false
+      end
     else
       redis.call('SADD', prefix .. 'fraud-terminals', terminal)
       redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
+      hasFraud[terminal] = true
     end
   end
 end
@@ -242,6 +334,7 @@ for from = 1, #newIds, 500 do
       redis.call('SADD', prefix .. 'fraud-terminals', terminal)
       redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
       redis.call('SET', prefix .. 'x:' .. tx, time .. ':' .. at .. ':' .. terminal, 'PX', ttl)
+      hasFraud[terminal] = true
     end
   end
 end
@@ -252,7 +345,44 @@ for n = 1, #progress do
     redis.call('HSET', markerKey, entry[1], entry[4])
   end
 end
-return result
+
+-- The answer: what each replica lacks.
+local function since(key, known, header, appended, length)
+  if known >= 0 and redis.call('GETRANGE', key, 0, 23) == header then
+    if length == known + #appended then return '0', appended end
+    return '0', redis.call('GETRANGE', key, known, -1)
+  end
+  return '1', redis.call('GET', key) or ''
+end
+local customerResets = {}
+local customerBytes = {}
+for c = 1, customers do
+  local key = customerKeys[c]
+  local header = string.sub(customerHeaders, (c - 1) * 24 + 1, c * 24)
+  local reset, bytes = since(key, customerKnown[c], header, customerAppended[c], customerLength[c])
+  if reset == '1' and #bytes > 0 and string.sub(bytes, 1, 8) ~= magic then
+    -- A history written without header: it gets one now.
+    bytes = newHeader() .. customerPad .. bytes
+    redis.call('SET', key, bytes, 'KEEPTTL')
+  end
+  customerResets[c] = reset
+  customerBytes[c] = bytes
+end
+local terminalResets = {}
+local terminalBytes = {}
+local fraud = {}
+for g = 1, terminals do
+  local terminal = terminalIds[g]
+  local header = string.sub(terminalHeaders, (g - 1) * 24 + 1, g * 24)
+  terminalResets[g], terminalBytes[g] =
+    since(prefix .. 'l:' .. terminal, terminalKnown[g], header, terminalAppended[g], terminalLength[g])
+  if hasFraud[terminal] then
+    fraud[g] = redis.call('ZRANGE', prefix .. 'f:' .. terminal, 0, -1, 'WITHSCORES')
+  else
+    fraud[g] = {}
+  end
+end
+return { result, table.concat(customerResets), customerBytes, table.concat(terminalResets), terminalBytes, fraud }
 `;
 
 /**
@@ -294,45 +424,29 @@ for i = 3, #ARGV, 2 do
 end
 return 1
 `;
-
 /**
- * ARGV: prefix,
- *   countTerminals, then per terminal: id, "<from> <to> <from> <to> ..." (ranges (from, to]),
- *   fraudTerminals, then per terminal: id, "<from> <to>".
- * Returns { counts (flat, in request order), fraud } where fraud[g] is a flat [member, score, ...] list.
+ * ARGV: prefix, then customerCount, customer ids, then terminalCount, terminal ids. The whole logs and the fraud
+ * sets: what a replica starts from when a read names an entity that the preceding record did not answer.
+ * Returns { customer logs, terminal logs, fraud [member, score, ...] lists } ('' for a missing log).
  */
-export const READ_TERMINALS_LUA = `
+export const READ_STATE_LUA = `
 local prefix = ARGV[1]
-local i = 2
-local counts = {}
-local n = 0
-local countTerminals = tonumber(ARGV[i]); i = i + 1
-for _ = 1, countTerminals do
-  local key = prefix .. 't:' .. ARGV[i]
-  for from, to in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do
-    n = n + 1
-    counts[n] = redis.call('ZCOUNT', key, '(' .. from, to)
-  end
-  i = i + 2
+local customers = tonumber(ARGV[2])
+local customerLogs = {}
+for c = 1, customers do
+  customerLogs[c] = redis.call('GET', prefix .. 'c:' .. ARGV[2 + c]) or ''
 end
-local fraudTerminals = tonumber(ARGV[i]); i = i + 1
+local terminals = tonumber(ARGV[3 + customers])
+local terminalLogs = {}
 local fraud = {}
-for from = 1, fraudTerminals, 1000 do
-  local to = math.min(from + 999, fraudTerminals)
-  local ids = {}
-  for g = from, to do
-    ids[#ids + 1] = ARGV[i + (g - 1) * 2]
-  end
-  local known = redis.call('SMISMEMBER', prefix .. 'fraud-terminals', unpack(ids))
-  for g = from, to do
-    local at = i + (g - 1) * 2
-    if known[g - from + 1] == 1 then
-      local low, high = string.match(ARGV[at + 1], '(%S+) (%S+)')
-      fraud[g] = redis.call('ZRANGEBYSCORE', prefix .. 'f:' .. ARGV[at], '(' .. low, high, 'WITHSCORES')
-    else
-      fraud[g] = {}
-    end
+for g = 1, terminals do
+  local terminal = ARGV[3 + customers + g]
+  terminalLogs[g] = redis.call('GET', prefix .. 'l:' .. terminal) or ''
+  if redis.call('SISMEMBER', prefix .. 'fraud-terminals', terminal) == 1 then
+    fraud[g] = redis.call('ZRANGE', prefix .. 'f:' .. terminal, 0, -1, 'WITHSCORES')
+  else
+    fraud[g] = {}
   end
 end
-return { counts, fraud }
+return { customerLogs, terminalLogs, fraud }
 `;

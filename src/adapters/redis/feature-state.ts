@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { DAY_MS } from '../../core/features/definitions.js';
 import { FeatureStateBehindError } from '../../core/features/errors.js';
 import {
@@ -15,15 +16,20 @@ import {
   type StateRead,
   type StateSnapshot,
   type StateWrite,
-  type TerminalRanges,
 } from '../../core/features/state-port.js';
-import { READ_TERMINALS_LUA, RECORD_BATCH_LUA, RECORD_FRAUD_LUA } from './feature-state-scripts.js';
+import { CustomerReplica, GENERATION_BYTES, LOG_MAGIC, ReplicaSet, TerminalReplica } from './feature-replica.js';
+import { READ_STATE_LUA, RECORD_BATCH_LUA, RECORD_FRAUD_LUA } from './feature-state-scripts.js';
 
 /**
- * The online feature state in Redis (layout and atomicity: feature-state-scripts.ts). Round trips per featurize():
- * recordBatch is one EVALSHA; readBatch is one pipeline of MGET (customer histories as raw bulk strings, the cheap
- * way to move them) and one EVALSHA (terminal counts and fraud reports). ioredis' defineCommand sends EVALSHA and
- * falls back to EVAL on NOSCRIPT, so a Redis restart or failover needs no special handling.
+ * The online feature state in Redis (layout and atomicity: feature-state-scripts.ts), with the worker's replica of
+ * it (feature-replica.ts). One round trip per featurize(): recordBatch is one EVALSHA that writes the batch and
+ * answers, for each customer and terminal of the batch, what the replica lacks (the bytes appended to the entity's
+ * log since the replica's length, or the whole log when its generation changed) and the terminals' fraud reports.
+ * readBatch then answers from the replica: customer histories as they are, terminal window counts by scanning the
+ * terminal's live event times. The replica is "Redis as of the last round trip" whatever other workers, replays,
+ * trims or a state loss did, so a restarted or rebalanced worker computes the same values (it fetches whole logs).
+ * ioredis' defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a Redis restart or failover needs no
+ * special handling.
  */
 export interface RedisFeatureStateOptions {
   /** Prefix of every key, e.g. `fs:<topology>:`; a hash tag (`{fs:<topology>}:`) on Redis Cluster. */
@@ -46,6 +52,14 @@ export interface RedisFeatureStateOptions {
   readonly trimEveryMs?: number;
   /** Wall clock for TTL refreshes; injected for tests. */
   readonly clock?: () => number;
+  /**
+   * Memory the replica may hold (customer histories and terminal times, half each); least recently used entities
+   * are dropped past it and fetched whole when next seen. Default 64 MiB: 5,000 customers and 10,000 terminals
+   * with 30 days of history at 20,000 events a day take about 30 MB.
+   */
+  readonly replicaBudgetBytes?: number;
+  /** Told the bytes the replica holds before each batch (metrics, load tests). */
+  readonly onReplicaBytes?: (bytes: number) => void;
 }
 
 /** Redis did not answer (connection, timeout, script error): the batch must be retried, the records are fine. */
@@ -69,15 +83,22 @@ const RECORD_BYTES = CUSTOMER_RECORD_WIDTH * Float64Array.BYTES_PER_ELEMENT;
 /** The stored histories are little-endian float64: read them with a typed array only where that is native. */
 const NATIVE_LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
-const COMMAND_RECORD = 'fraudscoreFeaturesRecordBatch';
+const DEFAULT_REPLICA_BUDGET_BYTES = 64 * 1024 * 1024;
+/** The script's reset flags are "0"/"1" characters. */
+const ASCII_ONE = 0x31;
+
+const COMMAND_RECORD = 'fraudscoreFeaturesRecordBatchReplicated';
 const COMMAND_FRAUD = 'fraudscoreFeaturesRecordFraud';
-const COMMAND_READ = 'fraudscoreFeaturesReadTerminals';
+const COMMAND_READ = 'fraudscoreFeaturesReadState';
+/** ioredis defines a `<name>Buffer` variant of each script command, answering bulk strings as Buffers. */
+const COMMAND_RECORD_BUFFER = `${COMMAND_RECORD}Buffer` as const;
+const COMMAND_READ_BUFFER = `${COMMAND_READ}Buffer` as const;
 
 type Arg = string | Buffer;
 interface FeatureCommands {
-  [COMMAND_RECORD](...args: Arg[]): Promise<unknown>;
+  [COMMAND_RECORD_BUFFER](...args: Arg[]): Promise<unknown>;
   [COMMAND_FRAUD](...args: Arg[]): Promise<unknown>;
-  [COMMAND_READ](...args: Arg[]): ChainableCommander;
+  [COMMAND_READ_BUFFER](...args: Arg[]): Promise<unknown>;
 }
 
 export function createRedisFeatureState(redis: Redis, options: RedisFeatureStateOptions): FeatureStatePort {
@@ -94,12 +115,16 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   if (!(ttlMs > refreshMs) || !(refreshMs > 0) || !((options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS) >= 0)) {
     throw new RangeError('need ttlMs > ttlRefreshMs > 0 and trimEveryMs >= 0');
   }
+  const replicaBudget = options.replicaBudgetBytes ?? DEFAULT_REPLICA_BUDGET_BYTES;
+  if (!(replicaBudget >= 0)) {
+    throw new RangeError(`replicaBudgetBytes must be >= 0, got ${String(options.replicaBudgetBytes)}`);
+  }
   const customerUpkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
   const terminalUpkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
   for (const [name, lua] of [
     [COMMAND_RECORD, RECORD_BATCH_LUA],
     [COMMAND_FRAUD, RECORD_FRAUD_LUA],
-    [COMMAND_READ, READ_TERMINALS_LUA],
+    [COMMAND_READ, READ_STATE_LUA],
   ] as const) {
     // Idempotent per client: several states (topologies) may share one connection.
     if (!(name in redis)) {
@@ -107,15 +132,48 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
     }
   }
   const commands = redis as unknown as FeatureCommands;
+  const customerReplicas = new ReplicaSet(() => new CustomerReplica());
+  const terminalReplicas = new ReplicaSet(() => new TerminalReplica());
+  /** What the last recordBatch answered: the entities a readBatch can serve without a round trip. */
+  let answered = { customers: new Set<string>(), terminals: new Map<string, readonly FraudReport[]>() };
+
+  /** Whole logs for entities the last record did not answer (a read the port contract does not expect). */
+  async function fetchWhole(customerIds: readonly string[], terminalIds: readonly string[]): Promise<void> {
+    const reply = (await unavailableOnError('read feature state', () =>
+      commands[COMMAND_READ_BUFFER](
+        prefix,
+        String(customerIds.length),
+        ...customerIds,
+        String(terminalIds.length),
+        ...terminalIds,
+      ),
+    )) as [Buffer[], Buffer[], Buffer[][]];
+    customerIds.forEach((id, c) => customerReplicas.get(id).apply(reply[0][c]!, true));
+    terminalIds.forEach((id, g) => terminalReplicas.get(id).apply(reply[1][g]!, true));
+    terminalIds.forEach((id, g) => answered.terminals.set(id, decodeFraud(reply[2][g]!)));
+    for (const id of customerIds) answered.customers.add(id);
+  }
 
   return {
     async recordBatch(write: StateWrite): Promise<RecordResult> {
+      // Between batches only: a request names replica lengths that its answer extends.
+      const held = customerReplicas.evict(replicaBudget / 2) + terminalReplicas.evict(replicaBudget / 2);
+      options.onReplicaBytes?.(held);
       let progress = '';
       for (const entry of write.progress) {
         progress += `${entry.partition} ${entry.expected} ${entry.from} ${entry.to} `;
       }
-      const args: Arg[] = [prefix, ttl, String(write.duplicateHorizonMs), progress, String(write.customers.length)];
+      const args: Arg[] = [
+        prefix,
+        ttl,
+        String(write.duplicateHorizonMs),
+        progress,
+        LOG_MAGIC,
+        randomBytes(8),
+        String(write.customers.length),
+      ];
       const maintained: string[] = [];
+      const customers = write.customers.map((append) => customerReplicas.get(append.customerId));
       write.customers.forEach((append, c) => {
         const { records } = append;
         args.push(
@@ -130,13 +188,23 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
           maintained.push(String(c + 1), String(append.trimBeforeMs));
         }
       });
+      args.push(...knownLogs(customers));
       args.push(String(maintained.length / 2), ...maintained);
       args.push(String(write.terminals.length));
-      for (const terminal of write.terminals) {
+      const terminals = write.terminals.map((append) => terminalReplicas.get(append.terminalId));
+      write.terminals.forEach((terminal, g) => {
         // Trimmed on every write (the script); the TTL refresh is what upkeep spaces out.
         const refresh = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
-        args.push(terminal.terminalId, `${refresh} ${terminal.trimBeforeMs}`, terminal.records.join(' '));
-      }
+        const replica = terminals[g]!;
+        const known = replica.header === null ? -1 : replica.length;
+        const compact = replica.header !== null && replica.wasteful() ? '1' : '0';
+        args.push(
+          terminal.terminalId,
+          `${refresh} ${terminal.trimBeforeMs} ${known} ${compact}`,
+          terminal.records.join(' '),
+        );
+      });
+      args.push(knownLogs(terminals)[1]);
       const { records, transactionIds, logOrder } = write;
       let packed = '';
       const ids: string[] = new Array<string>(logOrder.length);
@@ -149,47 +217,63 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         ids[j] = transactionIds[k]!;
       }
       args.push(String(ids.length), packed, ...ids);
-      const reply = (await unavailableOnError('record a feature batch', () => commands[COMMAND_RECORD](...args))) as (
-        string | number
-      )[];
-      if (reply[0] === 'behind') {
+      const reply = (await unavailableOnError('record a feature batch', () =>
+        commands[COMMAND_RECORD_BUFFER](...args),
+      )) as unknown[];
+      if (String(reply[0]) === 'behind') {
         const marker = String(reply[2]);
         throw new FeatureStateBehindError(Number(reply[1]), marker === '' ? null : Number(marker), Number(reply[3]));
       }
-      if (reply.length === 1) return NO_DUPLICATES;
+      const [result, customerResets, customerBytes, terminalResets, terminalBytes, fraud] = reply as [
+        (Buffer | number)[],
+        Buffer,
+        Buffer[],
+        Buffer,
+        Buffer[],
+        Buffer[][],
+      ];
+      answered = { customers: new Set(), terminals: new Map() };
+      write.customers.forEach((append, c) => {
+        customers[c]!.apply(customerBytes[c]!, customerResets[c] === ASCII_ONE);
+        answered.customers.add(append.customerId);
+      });
+      write.terminals.forEach((append, g) => {
+        terminals[g]!.apply(terminalBytes[g]!, terminalResets[g] === ASCII_ONE);
+        answered.terminals.set(append.terminalId, decodeFraud(fraud[g]!));
+      });
+      if (result.length === 1) return NO_DUPLICATES;
       const duplicates: DuplicateRecord[] = [];
-      for (let i = 1; i < reply.length; i += 2) {
-        const [partition, offset] = String(reply[i + 1]).split(':');
-        duplicates.push({ record: Number(reply[i]), first: { partition: Number(partition), offset: Number(offset) } });
+      for (let i = 1; i < result.length; i += 2) {
+        const [partition, offset] = String(result[i + 1]).split(':');
+        duplicates.push({ record: Number(result[i]), first: { partition: Number(partition), offset: Number(offset) } });
       }
       return { duplicates: duplicates.sort((a, b) => a.record - b.record) };
     },
 
     async readBatch(read: StateRead): Promise<StateSnapshot> {
-      const pipeline = redis.pipeline();
-      if (read.customerIds.length > 0) {
-        pipeline.mgetBuffer(...read.customerIds.map((id) => `${prefix}c:${id}`));
+      const { terminalIds, rangeStart, fromExclusiveMs, toInclusiveMs } = read.terminalCounts;
+      const missingCustomers = read.customerIds.filter((id) => !answered.customers.has(id));
+      const missingTerminals = [...new Set([...terminalIds, ...read.terminalFraud.terminalIds])].filter(
+        (id) => !answered.terminals.has(id),
+      );
+      if (missingCustomers.length > 0 || missingTerminals.length > 0) {
+        await fetchWhole(missingCustomers, missingTerminals);
       }
-      const args: Arg[] = [prefix];
-      pushRanges(args, read.terminalCounts);
-      // One range per terminal here (the engine asks exactly that).
-      pushRanges(args, read.terminalFraud);
-      (pipeline as unknown as FeatureCommands)[COMMAND_READ](...args);
-      const replies = await unavailableOnError('read feature state', () => pipeline.exec());
-      if (replies === null) {
-        throw new FeatureStateUnavailableError('read feature state: the pipeline was discarded');
-      }
-      for (const [error] of replies) {
-        if (error) {
-          throw new FeatureStateUnavailableError(`read feature state: ${error.message}`, { cause: error });
+      const customers = read.customerIds.map((id): CustomerHistory => {
+        const replica = customerReplicas.peek(id)!;
+        return { records: replica.records, start: 0, end: replica.count };
+      });
+      const counts = new Float64Array(fromExclusiveMs.length);
+      for (let g = 0; g < terminalIds.length; g++) {
+        const replica = terminalReplicas.peek(terminalIds[g]!)!;
+        for (let q = rangeStart[g]!; q < rangeStart[g + 1]!; q++) {
+          counts[q] = replica.countIn(fromExclusiveMs[q]!, toInclusiveMs[q]!);
         }
       }
-      const histories = read.customerIds.length > 0 ? decodeHistories(replies[0]![1] as (Buffer | null)[]) : [];
-      const [counts, fraud] = replies[replies.length - 1]![1] as [number[], string[][]];
       return {
-        customers: histories,
-        terminalCounts: Float64Array.from(counts),
-        terminalFraud: fraud.map(decodeFraud),
+        customers,
+        terminalCounts: counts,
+        terminalFraud: read.terminalFraud.terminalIds.map((id) => answered.terminals.get(id)!),
       };
     },
 
@@ -206,51 +290,26 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   };
 }
 
-/** Per terminal: its id, then its ranges packed as "<from> <to> ..." (one argument instead of two per range). */
-function pushRanges(args: Arg[], ranges: TerminalRanges): void {
-  const { terminalIds, rangeStart, fromExclusiveMs, toInclusiveMs } = ranges;
-  args.push(String(terminalIds.length));
-  for (let g = 0; g < terminalIds.length; g++) {
-    let packed = '';
-    for (let q = rangeStart[g]!; q < rangeStart[g + 1]!; q++) {
-      packed += `${fromExclusiveMs[q]!} ${toInclusiveMs[q]!} `;
+/** The script's "<known length> ..." and concatenated known headers (zeros where there is no replica). */
+function knownLogs(replicas: readonly (CustomerReplica | TerminalReplica)[]): [string, Buffer] {
+  let lengths = '';
+  const headers = Buffer.alloc(replicas.length * GENERATION_BYTES);
+  replicas.forEach((replica, n) => {
+    if (replica.header === null) {
+      lengths += '-1 ';
+    } else {
+      lengths += `${replica.length} `;
+      replica.header.copy(headers, n * GENERATION_BYTES);
     }
-    args.push(terminalIds[g]!, packed);
-  }
-}
-
-/** Copies all histories of the batch into one aligned float64 array (a Buffer from the socket may be unaligned). */
-function decodeHistories(values: readonly (Buffer | null)[]): CustomerHistory[] {
-  let bytes = 0;
-  for (const value of values) {
-    if (value !== null) {
-      if (value.length % RECORD_BYTES !== 0) {
-        throw new Error(`corrupt customer history: ${value.length} bytes is not a multiple of ${RECORD_BYTES}`);
-      }
-      bytes += value.length;
-    }
-  }
-  const records = new Float64Array(bytes / Float64Array.BYTES_PER_ELEMENT);
-  const raw = new Uint8Array(records.buffer);
-  const histories: CustomerHistory[] = new Array<CustomerHistory>(values.length);
-  let at = 0;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    const start = at / RECORD_BYTES;
-    if (value) {
-      raw.set(value, at);
-      at += value.length;
-    }
-    histories[i] = { records, start, end: at / RECORD_BYTES };
-  }
-  return histories;
+  });
+  return [lengths, headers];
 }
 
 /** [member "<reportedAt>:<tx>", score "<eventTime>", ...] → reports. */
-function decodeFraud(flat: readonly string[]): FraudReport[] {
+function decodeFraud(flat: readonly (Buffer | string)[]): FraudReport[] {
   const reports: FraudReport[] = [];
   for (let i = 0; i < flat.length; i += 2) {
-    const member = flat[i]!;
+    const member = String(flat[i]!);
     const colon = member.indexOf(':');
     reports.push({
       transactionId: member.slice(colon + 1),

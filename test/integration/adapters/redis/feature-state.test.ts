@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createRedisFeatureState } from '../../../../src/adapters/redis/feature-state.js';
 import type { PositionedTransaction } from '../../../../src/core/contract/events.js';
-import { DAY_MS } from '../../../../src/core/features/definitions.js';
+import { DAY_MS, FEATURE_SCHEMA } from '../../../../src/core/features/definitions.js';
 import { createFeatureEngine, featureStateHorizonMs } from '../../../../src/core/features/engine.js';
 import { createMemoryFeatureState } from '../../../../src/core/features/memory-state.js';
 import { assertRowsIdentical, describeFeatureConformance } from '../../../support/feature-conformance.js';
@@ -89,7 +89,7 @@ describe('Redis feature state', () => {
         { transactionId: 'r59', isFraud: true, reportedAtMs: start },
       ]);
       const keys = await scanAll(redis, keyPrefix);
-      for (const kind of ['c:', 't:', 'f:', 'x:', 'p:', 'fraud-terminals']) {
+      for (const kind of ['c:', 'l:', 't:', 'f:', 'x:', 'p:', 'fraud-terminals']) {
         assert.ok(
           keys.some((key) => key.startsWith(`${keyPrefix}${kind}`)),
           `a ${kind} key exists: ${keys.join(', ')}`,
@@ -99,7 +99,8 @@ describe('Redis feature state', () => {
         const pttl = await redis.pttl(key);
         assert.ok(pttl > 0 && pttl <= ttlMs, `${key} has PTTL ${pttl}`);
       }
-      const records = (await redis.strlen(`${keyPrefix}c:cust`)) / 32;
+      // Less the 32-byte generation header.
+      const records = (await redis.strlen(`${keyPrefix}c:cust`)) / 32 - 1;
       assert.ok(records >= 32 && records <= 33, `customer history holds ${records} records`);
       // Terminal windows reach back 7 + 30 days (+1 margin), and a trailing worker may need another d + margin
       // (8 days): members from day 59 - 46 = 13 on stay, older ones are gone.
@@ -159,6 +160,80 @@ describe('Redis feature state', () => {
         total += await redis.zcard(`${keyPrefix}t:t${t}`);
       }
       assert.equal(total, 2 * 20 * 50);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
+  it("a worker's replica follows other workers' writes, labels and lost keys: a fresh worker computes the same rows", async () => {
+    const keyPrefix = uniqueKeyPrefix('replica');
+    const worker = (options: { trimEveryMs?: number } = {}) =>
+      createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, ...options }),
+        labelDelayMs: LABEL_DELAY_MS,
+      });
+    try {
+      // Trims every day of progress: customer histories are rewritten (new generations) often.
+      const warm = worker({ trimEveryMs: DAY_MS });
+      const other = worker();
+      const start = Date.UTC(2024, 0, 1);
+      const step = 3 * 3_600_000;
+      for (let b = 0; b < 150; b++) {
+        // Partition 0 (this worker): four customers over four terminals; partition 1 (the other) hits the same
+        // terminals, and sometimes with an older event (a late one).
+        const batch = Array.from({ length: 4 }, (_, i) =>
+          tx(`w${b}-${i}`, `c${(b + i) % 4}`, `t${i}`, start + b * step + i * 60_000, b * 4 + i),
+        );
+        const rows = await warm.featurize(batch, [{ partition: 0, from: b * 4, to: b * 4 + 4 }]);
+        if (b % 9 === 4) {
+          // A worker that starts now (restart, rebalance) replays the batch from Redis alone.
+          assertRowsIdentical(await worker().featurize(batch), rows, `batch ${b}: fresh worker`);
+        }
+        const late = b % 5 === 0 ? 10 * DAY_MS : 0;
+        await other.featurize(
+          [0, 1, 2, 3].map((i) =>
+            tx(`o${b}-${i}`, `d${i}`, `t${i}`, start + b * step - late + 30_000, b * 4 + i, {
+              partition: 1,
+              offset: b * 4 + i,
+            }),
+          ),
+        );
+        if (b % 3 === 0) {
+          await warm.ingestLabels([{ transactionId: `o${b}-1`, isFraud: true, reportedAtMs: start + b * step }]);
+        }
+        if (b % 25 === 12) {
+          // Keys lost (an eviction, a partial restore): the replicas must notice, not keep counting what is gone.
+          await redis.del(`${keyPrefix}l:t2`, `${keyPrefix}t:t2`, `${keyPrefix}c:c1`);
+        }
+      }
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
+  it('compacts a terminal log that holds mostly trim markers, and the replica reads the same counts after it', async () => {
+    const keyPrefix = uniqueKeyPrefix('compact');
+    try {
+      const state = createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS });
+      const engine = createFeatureEngine({ state, labelDelayMs: LABEL_DELAY_MS });
+      const start = Date.UTC(2024, 0, 1);
+      const history = Array.from({ length: 20 }, (_, n) => tx(`h${n}`, `c${n}`, 't', start + n * 3_600_000, n));
+      await engine.featurize(history);
+      const batch = [tx('now', 'c', 't', start + 8 * DAY_MS, 20)];
+      const first = await engine.featurize(batch);
+      const count30d = FEATURE_SCHEMA.names.indexOf('terminal_nb_tx_30d');
+      assert.equal(first[0]!.values[count30d], 20, 'the terminal counts the history of 8 days before');
+      // Each replay appends an empty block (nothing new, a cutoff): 16 bytes a write.
+      for (let replay = 0; replay < 120; replay++) {
+        assertRowsIdentical(await engine.featurize(batch), first, `replay ${replay}`);
+      }
+      const length = await redis.strlen(`${keyPrefix}l:t`);
+      assert.ok(length < 24 + 16 + 21 * 8 + 1024 + 16, `the log was compacted: ${length} bytes`);
+      const fresh = createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+        labelDelayMs: LABEL_DELAY_MS,
+      });
+      assertRowsIdentical(await fresh.featurize(batch), first, 'fresh worker after compaction');
     } finally {
       await deleteKeys(redis, keyPrefix);
     }

@@ -1,0 +1,193 @@
+/**
+ * The worker's replica of the Redis feature state (pure: no I/O). Each entity's state in Redis is an append-only
+ * byte log behind a generation header (layout: feature-state-scripts.ts); a replica holds the log's length and header
+ * as of the last round trip and the decoded contents. The record script answers, for each entity of the batch, either
+ * the bytes appended after the replica's length (same header) or the whole log (new header: a trim, a compaction, a
+ * state loss, an expiry, a rebuild): so a replica is always "Redis as of this round trip", whoever wrote in between.
+ * A replica that is dropped (memory budget, restart) is simply fetched whole again.
+ */
+import { CUSTOMER_RECORD_WIDTH } from '../../core/features/state-port.js';
+
+/** First 8 bytes of every log: a NaN payload, which no event time or amount decodes to (the canonical NaN differs). */
+export const LOG_MAGIC = Buffer.from([0x46, 0x53, 0x4c, 0x4f, 0x47, 0x31, 0xf8, 0x7f]);
+/** Magic, 8 bytes of the writer's per-batch nonce, 8 bytes of a counter: unique per (re)write of a log. */
+export const GENERATION_BYTES = 24;
+/** Customer logs pad their header to one record, so that records stay 32-byte aligned. */
+export const CUSTOMER_HEADER_BYTES = CUSTOMER_RECORD_WIDTH * 8;
+export const TERMINAL_HEADER_BYTES = GENERATION_BYTES;
+const CUSTOMER_RECORD_BYTES = CUSTOMER_RECORD_WIDTH * 8;
+/** A rough per-entity overhead (map entry, objects) for the memory budget. */
+const ENTITY_OVERHEAD_BYTES = 160;
+
+/** Copies little-endian float64 values out of a (possibly unaligned) byte slice into `into` at `at`. */
+function copyFloats(bytes: Buffer, from: number, to: number, into: Float64Array, at: number): void {
+  new Uint8Array(into.buffer, into.byteOffset + at * 8, to - from).set(bytes.subarray(from, to));
+}
+
+function grown(array: Float64Array<ArrayBuffer>, used: number, needed: number): Float64Array<ArrayBuffer> {
+  if (needed <= array.length) return array;
+  const next = new Float64Array(Math.max(needed, array.length * 2, 16));
+  next.set(array.subarray(0, used));
+  return next;
+}
+
+abstract class LogReplica {
+  /** The log's generation header (GENERATION_BYTES), or null when the log does not exist. */
+  header: Buffer | null = null;
+  /** Bytes of the log (header included) this replica reflects. */
+  length = 0;
+  /** Decoded entries (records or times). */
+  count = 0;
+
+  abstract bytes(): number;
+
+  /** Forgets everything before a whole log is applied; returns where its body starts (0: it has no header). */
+  protected restart(log: Buffer, headerBytes: number): number {
+    this.count = 0;
+    this.length = 0;
+    this.header = null;
+    if (!hasMagic(log)) return 0;
+    this.header = Buffer.from(log.subarray(0, GENERATION_BYTES));
+    return headerBytes;
+  }
+}
+
+/** A customer's history: CUSTOMER_RECORD_WIDTH float64 per record, in append order. */
+export class CustomerReplica extends LogReplica {
+  records = new Float64Array(0);
+
+  /** Applies what the record script answered: the appended bytes, or (reset) the whole log. */
+  apply(delta: Buffer, reset: boolean): void {
+    // A history written without header (an older version; the record script adds one when it answers it) is kept
+    // without one: the next batch asks for it whole again.
+    const body = reset ? this.restart(delta, CUSTOMER_HEADER_BYTES) : 0;
+    const bytes = delta.length - body;
+    if (bytes % CUSTOMER_RECORD_BYTES !== 0) {
+      throw new Error(`corrupt customer history: ${bytes} bytes is not a multiple of ${CUSTOMER_RECORD_BYTES}`);
+    }
+    const added = bytes / CUSTOMER_RECORD_BYTES;
+    const used = this.count * CUSTOMER_RECORD_WIDTH;
+    this.records = grown(this.records, used, used + added * CUSTOMER_RECORD_WIDTH);
+    copyFloats(delta, body, delta.length, this.records, used);
+    this.count += added;
+    this.length += delta.length;
+  }
+
+  bytes(): number {
+    return this.records.byteLength + ENTITY_OVERHEAD_BYTES;
+  }
+}
+
+/**
+ * A terminal's recorded transaction event times. The log is a sequence of blocks, one per write:
+ * [n, n event times, cutoff] (float64), and a block's cutoff drops every earlier time below it, exactly as the
+ * write's trim of the terminal's sorted set does. So the live times are those not below any later cutoff.
+ */
+export class TerminalReplica extends LogReplica {
+  times = new Float64Array(0);
+
+  apply(delta: Buffer, reset: boolean): void {
+    let at = reset ? this.restart(delta, TERMINAL_HEADER_BYTES) : 0;
+    if (reset && delta.length > 0 && this.header === null) {
+      throw new Error('corrupt terminal log: no generation header');
+    }
+    if ((delta.length - at) % 8 !== 0) {
+      throw new Error(`corrupt terminal log: ${delta.length - at} bytes is not a multiple of 8`);
+    }
+    while (at < delta.length) {
+      const n = delta.readDoubleLE(at);
+      const end = at + 8 + n * 8;
+      if (!Number.isSafeInteger(n) || n < 0 || end + 8 > delta.length) {
+        throw new Error('corrupt terminal log: a block runs past the end');
+      }
+      this.times = grown(this.times, this.count, this.count + n);
+      copyFloats(delta, at + 8, end, this.times, this.count);
+      this.count += n;
+      this.trim(delta.readDoubleLE(end));
+      at = end + 8;
+    }
+    this.length += delta.length;
+  }
+
+  /** Times in (fromExclusive, toInclusive]. */
+  countIn(fromExclusive: number, toInclusive: number): number {
+    const { times } = this;
+    let count = 0;
+    for (let i = 0; i < this.count; i++) {
+      const t = times[i]!;
+      if (t > fromExclusive && t <= toInclusive) count++;
+    }
+    return count;
+  }
+
+  private trim(cutoff: number): void {
+    const { times } = this;
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      const t = times[i]!;
+      if (t >= cutoff) times[kept++] = t;
+    }
+    this.count = kept;
+  }
+
+  /** Whether the log holds much more than its live times (markers, trimmed times): worth compacting. */
+  wasteful(): boolean {
+    return this.length > 2 * (TERMINAL_HEADER_BYTES + 16 + this.count * 8) + 1024;
+  }
+
+  bytes(): number {
+    return this.times.byteLength + ENTITY_OVERHEAD_BYTES;
+  }
+}
+
+function hasMagic(bytes: Buffer): boolean {
+  return bytes.length >= GENERATION_BYTES && bytes.compare(LOG_MAGIC, 0, 8, 0, 8) === 0;
+}
+
+/**
+ * Replicas of one kind, least recently used first, within a byte budget. Eviction runs only between batches
+ * (evict()), never between a request that names a replica's length and the answer that extends it.
+ */
+export class ReplicaSet<R extends LogReplica> {
+  private readonly entries = new Map<string, R>();
+
+  constructor(private readonly create: () => R) {}
+
+  /** The entity's replica, created empty if unknown, marked most recently used. */
+  get(id: string): R {
+    let replica = this.entries.get(id);
+    if (replica === undefined) {
+      replica = this.create();
+    } else {
+      this.entries.delete(id);
+    }
+    this.entries.set(id, replica);
+    return replica;
+  }
+
+  peek(id: string): R | undefined {
+    return this.entries.get(id);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  bytes(): number {
+    let total = 0;
+    for (const replica of this.entries.values()) total += replica.bytes();
+    return total;
+  }
+
+  /** Drops least recently used replicas until the set holds at most `budget` bytes. Returns the bytes held. */
+  evict(budget: number): number {
+    let total = this.bytes();
+    if (total <= budget) return total;
+    for (const [id, replica] of this.entries) {
+      if (total <= budget * 0.75) break;
+      total -= replica.bytes();
+      this.entries.delete(id);
+    }
+    return total;
+  }
+}
