@@ -54,7 +54,8 @@
  *     within the duplicate horizon is a duplicate, and steps 3 and 4 skip it; one beyond the horizon takes the claim.
  *  3. Append customer records; trim the maintained customers (lazily: reads never look below the cutoffs).
  *  4. Add terminal members (ZADD, one call per member: its answer says whether the (time, id) is new), append the
- *     new ones and the cutoff to the terminal's log, trim the sorted sets at the cutoff (on every write, as the memory
+ *     new ones and the cutoff to the terminal's log (a log created beside a non-empty set starts with all its times),
+ *     trim the sorted sets at the cutoff (on every write, as the memory
  *     state does); refresh TTLs and compact logs when asked.
  *  5. Join waiting fraud reports to newly recorded transactions; advance the markers.
  *  6. Answer the batch's entities: per customer and terminal the log bytes after the known length (header unchanged)
@@ -287,6 +288,14 @@ for g = 1, terminals do
   terminalAppended[g] = block
   terminalLength[g] = redis.call('APPEND', logKey, block)
   if terminalLength[g] == #block then
+    if redis.call('ZCARD', terminalKey) > #added then
+      -- A log created beside a set that already holds times (state written by a version without logs, or a log
+      -- that expired first): it starts with every time the set holds, so no count comes up short.
+      local members = redis.call('ZRANGE', terminalKey, 0, -1, 'WITHSCORES')
+      local seeded = {}
+      for i = 2, #members, 2 do seeded[#seeded + 1] = struct.pack('<d', tonumber(members[i])) end
+      block = struct.pack('<d', #seeded) .. table.concat(seeded) .. struct.pack('<d', tonumber(cutoff))
+    end
     redis.call('SET', logKey, newHeader() .. block, 'PX', ttl)
   elseif compact == '1' then
     redis.call('SET', logKey, compactLog(redis.call('GET', logKey)), 'PX', ttl)

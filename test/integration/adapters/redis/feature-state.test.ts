@@ -239,6 +239,29 @@ describe('Redis feature state', () => {
     }
   });
 
+  it('seeds a terminal log from the set when the set holds times the log never saw (state written before logs)', async () => {
+    const keyPrefix = uniqueKeyPrefix('seed-log');
+    try {
+      const engine = () =>
+        createFeatureEngine({
+          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+          labelDelayMs: LABEL_DELAY_MS,
+        });
+      const start = Date.UTC(2024, 0, 1);
+      await engine().featurize(
+        Array.from({ length: 20 }, (_, n) => tx(`h${n}`, `c${n}`, 't', start + n * 3_600_000, n)),
+      );
+      // What an older version left: the terminal's set, and no log beside it.
+      await redis.del(`${keyPrefix}l:t`);
+      assert.equal(await redis.zcard(`${keyPrefix}t:t`), 20);
+      const rows = await engine().featurize([tx('now', 'c', 't', start + 8 * DAY_MS, 20)]);
+      const count30d = FEATURE_SCHEMA.names.indexOf('terminal_nb_tx_30d');
+      assert.equal(rows[0]!.values[count30d], 20, 'the terminal still counts the history of 8 days before');
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
   it('survives a flushed script cache (EVALSHA falls back to EVAL on NOSCRIPT)', async () => {
     const keyPrefix = uniqueKeyPrefix('noscript');
     try {
