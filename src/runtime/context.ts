@@ -89,10 +89,10 @@ export function workerConsumerConfig(topology: Topology): ConsumerConfig {
     rebalanceTimeout: Math.max(60_000, topology.batch.maxWaitMs * 2 + 10_000),
     heartbeatInterval: 3_000,
     // A fetch lands in the intake at once (every partition's handler decodes before any holds the fetch loop), so
-    // its size bounds memory: 256 KiB a partition is ~3,500 transactions, 2 MiB ~25 batches, a fetch every second or
-    // two at full speed. 1 MiB / 8 MiB measured ~200 MiB more peak RSS for no more throughput.
-    maxBytesPerPartition: 256 * 1024,
-    maxBytes: 2 * 1024 * 1024,
+    // its size bounds memory: 128 KiB a partition is ~1,700 transactions, 1 MiB ~12 batches, several fetches a second
+    // at full speed. 1 MiB / 8 MiB measured ~150 MiB more peak RSS (load-tests/throughput.ts).
+    maxBytesPerPartition: 128 * 1024,
+    maxBytes: 1024 * 1024,
     maxWaitTimeInMs: Math.min(500, topology.batch.maxWaitMs),
   };
 }
