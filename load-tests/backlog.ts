@@ -7,9 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { stringify as stringifyYaml } from 'yaml';
 import { isolateTopology, loadTopology, type IsolationOverrides, type Topology } from '../src/config/index.js';
+import { deleteKeys } from '../test/support/redis.js';
 
 export interface Backlog {
   readonly topology: Topology;
@@ -17,7 +19,7 @@ export interface Backlog {
   readonly file: string;
   readonly kafka: Kafka;
   readonly admin: Admin;
-  /** Deletes every topic of the run (named after the topology, the control topic too) and disconnects. */
+  /** Deletes every topic (named after the topology, the control topic too) and Redis key of the run. */
   cleanUp(): Promise<void>;
 }
 
@@ -59,6 +61,11 @@ export async function prepareBacklog(
       const own = (await admin.listTopics()).filter((topic) => topic.startsWith(`${topology.name}.`));
       await admin.deleteTopics({ topics: own });
       await admin.disconnect();
+      // The feature state and the alignment bounds of the run: the stack's Redis is shared.
+      const redis = new Redis(topology.redis.url, { lazyConnect: true });
+      await redis.connect();
+      await deleteKeys(redis, topology.redis.keyPrefix);
+      redis.disconnect();
     },
   };
 }
