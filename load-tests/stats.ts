@@ -28,16 +28,23 @@ export function machine(): string {
   return `${process.platform} ${process.arch}, node ${process.version}`;
 }
 
-/** Samples the process RSS every 100 ms; stop() returns the peak in MiB. */
-export function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 100);
+/** Samples the process RSS every 100 ms; stop() returns the peak in MiB, and what the process held then. */
+export function rssSampler(): { stop(): number; atPeak(): string } {
+  let peak = process.memoryUsage();
+  const sample = () => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+  };
+  const timer = setInterval(sample, 100);
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
   return {
     stop() {
       clearInterval(timer);
-      return Math.max(peak, process.memoryUsage().rss) / 1024 / 1024;
+      sample();
+      return peak.rss / 1024 / 1024;
+    },
+    atPeak() {
+      return `V8 heap ${mib(peak.heapTotal)} MiB (${mib(peak.heapUsed)} used), external ${mib(peak.external)} MiB (array buffers ${mib(peak.arrayBuffers)})`;
     },
   };
 }

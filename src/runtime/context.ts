@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import type { Consumer } from 'kafkajs';
+import type { Consumer, ConsumerConfig } from 'kafkajs';
 import { registryConnection, resolveSecret, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
@@ -73,6 +73,28 @@ export function createRedis(
     enableAutoPipelining: false,
     lazyConnect: true,
   });
+}
+
+/** The session must outlive a whole batch window plus its commit even if a heartbeat is late. */
+function sessionTimeoutMs(topology: Topology): number {
+  return Math.max(30_000, topology.batch.maxWaitMs + 15_000);
+}
+
+/** The worker's group consumer settings (the throughput benchmark's no-work ceiling consumes with them too). */
+export function workerConsumerConfig(topology: Topology): ConsumerConfig {
+  return {
+    groupId: topology.consumerGroup,
+    readUncommitted: false,
+    sessionTimeout: sessionTimeoutMs(topology),
+    rebalanceTimeout: Math.max(60_000, topology.batch.maxWaitMs * 2 + 10_000),
+    heartbeatInterval: 3_000,
+    // A fetch lands in the intake at once (every partition's handler decodes before any holds the fetch loop), so
+    // its size bounds memory: 128 KiB a partition is ~1,700 transactions, 1 MiB ~12 batches, several fetches a second
+    // at full speed. 1 MiB / 8 MiB measured ~150 MiB more peak RSS (load-tests/throughput.ts).
+    maxBytesPerPartition: 128 * 1024,
+    maxBytes: 1024 * 1024,
+    maxWaitTimeInMs: Math.min(500, topology.batch.maxWaitMs),
+  };
 }
 
 export interface PipelineContext {
@@ -170,8 +192,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     registerContractSchemas(serde, topology, { log, env }),
   );
 
-  // The session must outlive a whole batch window plus its commit even if a heartbeat is late.
-  const sessionTimeout = Math.max(30_000, topology.batch.maxWaitMs + 15_000);
+  const sessionTimeout = sessionTimeoutMs(topology);
   const sink = await connecting('kafka', topology, () =>
     createTransactionalSink(kafka, {
       transactionalId: `fraudscore.${topology.name}.${instanceId}`,
@@ -181,16 +202,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     }),
   );
   opened.push(() => sink.disconnect());
-  const consumer: Consumer = kafka.consumer({
-    groupId: topology.consumerGroup,
-    readUncommitted: false,
-    sessionTimeout,
-    rebalanceTimeout: Math.max(60_000, topology.batch.maxWaitMs * 2 + 10_000),
-    heartbeatInterval: 3_000,
-    maxBytesPerPartition: 1024 * 1024,
-    maxBytes: 8 * 1024 * 1024,
-    maxWaitTimeInMs: Math.min(500, topology.batch.maxWaitMs),
-  });
+  const consumer: Consumer = kafka.consumer(workerConsumerConfig(topology));
   opened.push(() => consumer.disconnect());
   await connecting('kafka', topology, () => consumer.connect());
 

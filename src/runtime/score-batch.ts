@@ -100,7 +100,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const schemaIds = await deps.outputSchemas.current();
     const scores: Message[] = [];
     const deadLetters: Message[] = [];
-    const offsets = new Map<string, Map<number, string>>();
+    /** Per topic and partition, the last offset taken (a BigInt per record would cost more than its decoding). */
+    const lastOffsets = new Map<string, Map<number, string>>();
     const deadLetterReasons: Record<string, number> = {};
     const reasonCodeCounts: Record<string, number> = {};
     const decisions: Record<Decision, number> = { APPROVE: 0, REVIEW: 0, BLOCK: 0 };
@@ -136,9 +137,10 @@ export function createBatchScorer(deps: BatchScorerDeps) {
 
     await deps.serde.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
     for (const record of records) {
-      let perTopic = offsets.get(record.topic);
-      if (!perTopic) offsets.set(record.topic, (perTopic = new Map()));
-      perTopic.set(record.partition, (BigInt(record.offset) + 1n).toString());
+      // A partition's records come in offset order: the last one seen is the one to commit after (see below).
+      let perTopic = lastOffsets.get(record.topic);
+      if (!perTopic) lastOffsets.set(record.topic, (perTopic = new Map()));
+      perTopic.set(record.partition, record.offset);
 
       const isLabel = record.topic === deps.topics.labels;
       if (isLabel) labelRecords++;
@@ -173,6 +175,12 @@ export function createBatchScorer(deps: BatchScorerDeps) {
       transactions.push({ ...checked.event, position: { partition: record.partition, offset: Number(record.offset) } });
       transactionRecords.push(record);
     }
+    const offsets = new Map(
+      [...lastOffsets].map(([topic, partitions]) => [
+        topic,
+        new Map([...partitions].map(([partition, offset]) => [partition, (BigInt(offset) + 1n).toString()])),
+      ]),
+    );
     const decodedAt = performance.now();
 
     // Labels first: a label reported at or before a transaction's time must be visible to its features.

@@ -25,6 +25,28 @@ export interface TransactionalSink {
   disconnect(): Promise<void>;
 }
 
+/** How long sendOffsets is retried on CONCURRENT_TRANSACTIONS: the previous commit's markers take milliseconds. */
+const CONCURRENT_RETRY_MS = 5_000;
+
+/**
+ * Right after a commit the coordinator answers the next transaction's first request with CONCURRENT_TRANSACTIONS
+ * until the previous one's markers are written. kafkajs retries that on AddPartitionsToTxn (sendBatch), but not on
+ * AddOffsetsToTxn (sendOffsets), which is the first request of a batch with nothing to publish (labels only): it
+ * would fail the whole batch, renew the producer and retry after the runner's back-off (~100 ms each time). The
+ * coordinator refused the request, so sending it again in the same transaction is safe.
+ */
+async function whileConcurrent(request: () => Promise<void>): Promise<void> {
+  const deadline = performance.now() + CONCURRENT_RETRY_MS;
+  for (let delayMs = 2; ; delayMs = Math.min(2 * delayMs, 100)) {
+    try {
+      return await request();
+    } catch (error) {
+      if ((error as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 export async function createTransactionalSink(
   kafka: Kafka,
   options: {
@@ -110,13 +132,11 @@ export async function createTransactionalSink(
           .filter(([, messages]) => messages.length > 0)
           .map(([topic, messages]) => ({ topic, messages }));
         if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 }); // 2
-        await transaction.sendOffsets({
-          consumerGroupId: options.consumerGroupId,
-          topics: [...batch.offsets].map(([topic, partitions]) => ({
-            topic,
-            partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
-          })),
-        }); // 3
+        const topics = [...batch.offsets].map(([topic, partitions]) => ({
+          topic,
+          partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
+        }));
+        await whileConcurrent(() => transaction.sendOffsets({ consumerGroupId: options.consumerGroupId, topics })); // 3
         if (!stillValid()) {
           await transaction.abort();
           return false;

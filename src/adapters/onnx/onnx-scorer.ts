@@ -21,6 +21,8 @@ export async function createOnnxScorer(modelBytes: Uint8Array, signature: ModelS
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // A 1000 × 15 input needs kilobytes: the CPU arena's growth in large chunks only adds resident memory.
+    enableCpuMemArena: false,
   });
   if (!session.inputNames.includes(signature.inputName)) {
     throw new Error(

@@ -83,6 +83,8 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   const fingerprints = new WeakMap<object, Buffer>();
   /** What ids meant before forgetIds(): the fallback for ids the registry no longer knows. */
   const forgotten = new Map<number, avro.Type>();
+  /** Where encode() writes; grown when a value does not fit. */
+  let scratch = Buffer.allocUnsafe(16 * 1024);
 
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
@@ -132,11 +134,17 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
     encode(schemaId, value) {
       const type = types.get(schemaId);
       if (!type) throw new Error(`schema ${schemaId} is not registered in this process; call register() first`);
-      const body = type.toBuffer(value);
-      const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-      out.writeUInt8(MAGIC_BYTE, 0);
-      out.writeUInt32BE(schemaId, 1);
-      body.copy(out, HEADER_BYTES);
+      // Written behind the header in a scratch buffer kept for the process, then copied once into a buffer of its
+      // own from Node's small-buffer pool: avsc's toBuffer() would allocate a fresh zero-filled buffer per record.
+      let end = type.encode(value, scratch, HEADER_BYTES);
+      while (end < 0) {
+        scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
+        end = type.encode(value, scratch, HEADER_BYTES);
+      }
+      scratch.writeUInt8(MAGIC_BYTE, 0);
+      scratch.writeUInt32BE(schemaId, 1);
+      const out = Buffer.allocUnsafe(end);
+      scratch.copy(out, 0, 0, end);
       return out;
     },
     async decode(bytes) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadTopology } from '../../config/index.js';
 import { createPipeline } from '../../runtime/context.js';
+import { tuneHeapForWorker } from '../../runtime/heap.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -13,6 +14,7 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (options: { topology: string; instanceId?: string }) => {
       const topology = loadTopology(options.topology);
+      tuneHeapForWorker();
       const pipeline = await createPipeline({
         topology,
         ...(options.instanceId ? { instanceId: options.instanceId } : {}),
