@@ -19,6 +19,13 @@ def test_candidates_are_a_seeded_sample_of_the_grids_led_by_the_incumbent() -> N
     assert len({tuple(sorted(c.items())) for c in a}) == len(a), "no candidate twice"
     forests = [c for c in a if c.get("boosting") == "rf"]
     assert len(forests) == round((search.CANDIDATES - 1) * search.RF_SHARE)
+    search_with_forests = search.RF_SHARE
+    try:
+        search.RF_SHARE = 0.25
+        forests = [c for c in search.candidates(42) if c.get("boosting") == "rf"]
+    finally:
+        search.RF_SHARE = search_with_forests
+    assert len(forests) == round((search.CANDIDATES - 1) * 0.25)
     for c in forests:
         assert all(c[k] in values for k, values in search.RF_GRID.items())
         assert {k: c[k] for k in search.RF_FIXED} == search.RF_FIXED
