@@ -2,19 +2,25 @@
 # Produces the demo/test model committed under registry/: the whole loop, from seeded simulated traffic to a
 # registered champion. simulate -> backfill -> train -> register. Re-running it with the same code gives the same
 # model bytes (training is deterministic); the registry refuses to overwrite a version with different bytes.
-# Version 1 was trained before model selection and baselines; version 3 (the default) is the current trainer's, with
-# version 1 as its rollback target (version 2 is the lifecycle demo's challenger, scripts/make-challenger-model.sh). The trainer prints its model-selection time (wall and CPU) on stderr.
+# Version 1 was trained before model selection and baselines; version 3 before the handbook's evaluation protocol
+# and the monitoring references; version 4 (the default, the registry's champion that the demo serves) is the current
+# trainer's, with version 1 as its rollback target (version 2 is the lifecycle demo's challenger,
+# scripts/make-challenger-model.sh). The trainer prints its model-selection time (wall and CPU) on stderr.
 #
 #   bash training/make-demo-model.sh [version]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version="${1:-3}"
+version="${1:-4}"
 rollback=()
 [ "$version" = 1 ] || rollback=(--rollback-target card-fraud@1)
 # Version 3 ties the random forest on card precision@100 (see its card): accepted with this reason, which the card
-# records and `fraudscore retrain` passes again. Another version gets no allowance: the trainer's gate decides.
+# records and `fraudscore retrain` passes again. Another version without a line below gets no allowance: the
+# trainer's gate decides.
 allow=()
 [ "$version" != 3 ] || allow=(--allow-below-baseline "ties the random forest on card precision@100 (0.29, two fraudulent cards a day below the ceiling of 0.3157), beats both baselines on average precision")
+# Version 4, under the handbook's protocol (known compromised cards out of the test days): beats both baselines on card
+# precision@100 and the logistic regression on average precision, not the random forest on average precision.
+[ "$version" != 4 ] || allow=(--allow-below-baseline "beats both baselines on card precision@100 (0.0800 vs random forest 0.0786, logistic regression 0.0771, ceiling 0.0943) and the logistic regression on average precision, but not the random forest on average precision (0.686 vs 0.708; paired margin within noise); settings chosen on time-aware folds, never on the test week")
 work="${FRAUDSCORE_WORK:-.fraudscore/demo-model}"
 cli=(node dist/src/cli/main.js)
 topology=topologies/card-payments.yaml
@@ -51,9 +57,10 @@ rm -rf "$work/model"
   --owner fraud-ml-team --threshold-alert-rate 0.01 --serving-slo '{"batchP99Ms": 100}' \
   --created-at 2026-11-25T00:00:00Z --topology "$topology" "${rollback[@]}" \
   --raw-source "$(sim_spec 42 60)" --reference-raw-source "$(sim_spec 1042 45)" "${allow[@]}")
-# Version 1 is the champion; later versions are registered beside it and ship through the staged rollout.
+# Version 4 is the champion the demo serves (version 1 was until then); other versions are registered beside it and
+# ship through the staged rollout.
 champion=()
-[ "$version" != 1 ] || champion=(--champion)
+[ "$version" != 1 ] && [ "$version" != 4 ] || champion=(--champion)
 "${cli[@]}" models register --dir "$work/model" --registry registry "${champion[@]}"
 "${cli[@]}" models show "card-fraud@$version" --registry registry | head -40
 sed -n '/^## Against baselines/,/^Reliability/p' "registry/card-fraud/$version/card.md"

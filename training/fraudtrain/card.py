@@ -97,7 +97,10 @@ def _baseline_lines(card: dict[str, Any]) -> list[str]:
         lines.append(f"- over {_BASELINE_NAMES.get(key, key)}: " + "; ".join(parts))
     ceiling = base.get("ceilings", {}).get("cardPrecisionAt100")
     if ceiling is not None:
-        lines.append(f"- card precision@100 ceiling on these days (every fraudulent card in the top 100): {_fmt(ceiling)}")
+        lines.append(
+            f"- card precision@100 ceiling on these days (every fraudulent card still in play in the top 100): "
+            f"{_fmt(ceiling)}"
+        )
     if base["beatsAll"]:
         lines.append("- Beats every baseline on card precision@100 and average precision.")
     else:
@@ -113,7 +116,9 @@ def _selection_lines(card: dict[str, Any]) -> list[str]:
     if not sel:
         return []
     chosen = sel["chosen"]
-    settings = ", ".join(f"{k} {chosen[k]}" for k in sel["grid"])
+    settings = ", ".join(
+        f"{k} {v}" for k, v in chosen.items() if k not in ("trees", "cardPrecisionAt100", "averagePrecision", "perFold")
+    )
     lines = [
         "",
         "## Model selection",
@@ -160,7 +165,8 @@ def _monitoring_lines(monitoring: dict[str, Any] | None) -> list[str]:
     ]
     expectations = monitoring.get("expectations") or {}
     if expectations:
-        lines += ["", "Held-out expectation of the live metrics:", "", "| metric | value | interval |",
+        lines += ["", "Held-out expectation of the live metrics (every test row, known compromised cards included, "
+                  "as the stream's evaluator sees them):", "", "| metric | value | interval |",
                   "| --- | ---: | --- |"]
         for name, e in expectations.items():
             lines.append(f"| {name} | {e['value']:.4f} | [{e['lower']:.4f}, {e['upper']:.4f}] |")
@@ -205,7 +211,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Quality",
         "",
-        "Intervals: 95% bootstrap over the days of each set.",
+        "Intervals: 95% bootstrap over the days of each set."
+        + (f" Evaluation protocol: {card['metrics']['protocol']}." if card["metrics"].get("protocol") else ""),
         "",
         "| set | rows | fraud rate | AUC ROC | avg precision | card precision@100/day | Brier |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -239,7 +246,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## How it was trained",
         "",
-        f"- LightGBM, {training['bestIteration']} trees (chosen on time-aware folds, see below), seed {training['seed']}",
+        f"- LightGBM{' random-forest mode' if training['params'].get('boosting') == 'rf' else ''}, "
+        f"{training['bestIteration']} trees (chosen on time-aware folds, see below), seed {training['seed']}",
         f"- Code commit `{training['codeCommit']}`"
         + (" (training/ had uncommitted changes)" if training.get("codeDirty") else "")
         + f", requirements.lock sha256 `{training['lockfileSha256']}`",

@@ -18,12 +18,13 @@ MARGINS = ("cardPrecisionAt100", "averagePrecision", "aucRoc")
 
 
 class EvaluationSet:
-    """One set of rows (test, in-time test, reference): metrics plus day-bootstrap intervals for any scores, with the
+    """One set of rows (test, in-time test, reference; the caller has dropped the customers known to be compromised,
+    fraudtrain/protocol.py, and card precision drops the cards detected on earlier days): metrics plus day-bootstrap intervals for any scores, with the
     same resampled days for every model so that their differences are paired."""
 
     def __init__(self, frame: pd.DataFrame, seed: int) -> None:
         self.frame = frame
-        self.cards = DailyCards(frame)
+        self.cards = DailyCards(frame, drop_detected=True)
         day = frame["event_time_ms"].to_numpy() // DAY_MS
         self.boot = DayBootstrap(self.cards, day, frame["label"].to_numpy(), seed)
 

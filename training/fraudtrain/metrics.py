@@ -27,10 +27,15 @@ class DailyCards:
     Per day: rank customers by their highest score that day, take the top k, and count the fraction with at least
     one fraudulent transaction that day. An investigator can review about k cards a day; this says how many of them
     are worth it. Days with fewer than k customers divide by the number they have. Ties are broken by customer id,
-    so the metric is a function of the data, not of sort stability."""
+    so the metric is a function of the data, not of sort stability.
 
-    def __init__(self, frame: pd.DataFrame, k: int = CARD_PRECISION_K) -> None:
+    With drop_detected (the handbook's card_precision_top_k), a fraudulent card in the top k of a day is detected
+    and blocked: it leaves the ranking of every later day. Customers already known to be compromised through their
+    labels are dropped by the caller, from the rows (fraudtrain/protocol.py)."""
+
+    def __init__(self, frame: pd.DataFrame, k: int = CARD_PRECISION_K, drop_detected: bool = False) -> None:
         self.k = k
+        self.drop_detected = drop_detected
         day = frame["event_time_ms"].to_numpy() // DAY_MS
         # Customer ids ranked as strings: the tie-break order.
         customers, customer_rank = np.unique(frame["customer_id"].to_numpy().astype(str), return_inverse=True)
@@ -52,21 +57,37 @@ class DailyCards:
             return np.zeros(0)
         best = np.maximum.reduceat(np.asarray(scores, dtype=np.float64)[self._order], self._starts)
         ranked = np.lexsort((self._group_customer, -best, self._group_day))
-        day_sorted = self._group_day[ranked]
-        day_start = np.searchsorted(day_sorted, day_sorted, side="left")
-        top = ranked[np.arange(len(ranked)) - day_start < self.k]
+        top = self._top_detecting(ranked) if self.drop_detected else self._top(ranked)
         top_day = np.searchsorted(self.days, self._group_day[top])
         hits = np.bincount(top_day, weights=self._group_fraud[top], minlength=len(self.days))
-        return hits / np.bincount(top_day, minlength=len(self.days))
+        return hits / np.maximum(np.bincount(top_day, minlength=len(self.days)), 1)
+
+    def _top(self, ranked: np.ndarray) -> np.ndarray:
+        """The first k groups of each day in `ranked` (groups in day order, best first within a day)."""
+        day_sorted = self._group_day[ranked]
+        day_start = np.searchsorted(day_sorted, day_sorted, side="left")
+        return ranked[np.arange(len(ranked)) - day_start < self.k]
+
+    def _top_detecting(self, ranked: np.ndarray) -> np.ndarray:
+        """As _top, day after day, leaving out the customers whose fraud an earlier day's top k detected."""
+        detected = np.zeros(int(self._group_customer.max()) + 1 if len(ranked) else 0, dtype=bool)
+        bounds = np.searchsorted(self._group_day[ranked], self.days, side="left").tolist() + [len(ranked)]
+        tops = []
+        for d in range(len(self.days)):
+            groups = ranked[bounds[d] : bounds[d + 1]]
+            top = groups[~detected[self._group_customer[groups]]][: self.k]
+            detected[self._group_customer[top[self._group_fraud[top] > 0]]] = True
+            tops.append(top)
+        return np.concatenate(tops) if tops else ranked[:0]
 
     def ceiling(self) -> float | None:
-        """The best mean any ranking can reach: each day, every fraudulent card (up to k) in the top k."""
+        """The best mean any ranking can reach: each day, every fraudulent card still in play (up to k) in the top k."""
         if len(self.days) == 0:
             return None
-        day_index = np.searchsorted(self.days, self._group_day)
-        cards = np.bincount(day_index, minlength=len(self.days))
-        frauds = np.bincount(day_index, weights=self._group_fraud, minlength=len(self.days))
-        return _round(float(np.mean(np.minimum(frauds, self.k) / np.minimum(cards, self.k))))
+        # Scores equal to the labels put every fraudulent card of a day first: the perfect ranking.
+        best = np.empty(len(self._order))
+        best[self._order] = np.repeat(self._group_fraud, np.diff(np.r_[self._starts, len(self._order)]))
+        return _round(float(self.per_day(best).mean()))
 
     def summary(self, scores: np.ndarray) -> dict[str, Any]:
         daily = self.per_day(scores)

@@ -86,7 +86,29 @@ def fit(x_train: np.ndarray, y_train: np.ndarray, feature_names: tuple[str, ...]
     params = {**lightgbm_params(seed), **settings}
     booster = lgb.train(params, dataset(x_train, y_train, seed, feature_names), num_boost_round=trees)
     model_str = float32_thresholds(booster.model_to_string(num_iteration=trees))
+    if params.get("boosting") == "rf":
+        averaged = lgb.Booster(model_str=model_str)
+        model_str = averaged_as_sum(model_str, booster.current_iteration())
+        summed = lgb.Booster(model_str=model_str)
+        sample = to_model_input(x_train[:: max(1, len(x_train) // 5000)])
+        diff = float(np.max(np.abs(summed.predict(sample) - averaged.predict(sample)))) if len(sample) else 0.0
+        if not diff <= MAX_ABS_DIFF / 100:
+            raise DisagreementError(f"random-forest mode: the summed trees differ from the averaged ones by {diff:.3g}")
     return Trained(booster=lgb.Booster(model_str=model_str), params=params, best_iteration=booster.current_iteration())
+
+
+def averaged_as_sum(model_str: str, trees: int) -> str:
+    """LightGBM's random-forest mode (boosting rf) averages its trees' outputs; the ONNX converter only sums them
+    correctly (its rf branch divides by a fixed 100). Scaling every leaf by 1/trees and dropping average_output gives
+    the same scores from a plain sum of trees, which converts exactly; fit() checks that the two agree."""
+    out = []
+    for line in model_str.split("\n"):
+        if line == "average_output":
+            continue
+        if line.startswith("leaf_value="):
+            line = "leaf_value=" + " ".join(repr(float(v) / trees) for v in line[len("leaf_value=") :].split())
+        out.append(line)
+    return "\n".join(out)
 
 
 def _round_down_to_float32(threshold: float) -> float:

@@ -7,6 +7,10 @@ Two rules combine:
   picks train or valid. Rows hashed to "test" there are never trained on, in this or any later retrain, so a row
   that was held out once stays held out; they are reported as the in-time test set.
 
+- Label delay: the hashed train rows of the `delay_days` days just before the test window are not trained on (role
+  label_delay). On its first serving day a model has no labels for them yet; training on them would credit it with
+  knowledge it cannot have (the handbook's protocol: train, skip the delay, test). They still validate.
+
 A retrain on a longer table moves the window later: rows only ever move from test to train/valid by the out-of-time
 rule, never from train to anything else, and the hash part never changes for a given transaction.
 """
@@ -24,11 +28,14 @@ TRAIN = "train"
 VALID = "valid"
 TEST = "test"
 TEST_IN_TIME = "test_in_time"
+LABEL_DELAY = "label_delay"
+ROLES = (TRAIN, VALID, TEST, TEST_IN_TIME, LABEL_DELAY)
 
 METHOD = (
     "test = every row in the last testDays UTC calendar days of event time; before that, train/valid from the "
     "table's split column (stable hash of transaction_id); rows hashed to test before the window are never "
-    "trained on and are reported as testInTime"
+    "trained on and are reported as testInTime; train rows of the labelDelayDays days before the window are not trained on "
+    "(their labels are not known when the model goes live)"
 )
 
 
@@ -42,7 +49,7 @@ class SplitPlan:
         return (self.roles == role).to_numpy()
 
     def counts(self) -> dict[str, int]:
-        return {role: int(self.mask(role).sum()) for role in (TRAIN, VALID, TEST, TEST_IN_TIME)}
+        return {role: int(self.mask(role).sum()) for role in ROLES}
 
 
 def holdout_window_start(max_event_time_ms: int, test_days: int) -> int:
@@ -53,12 +60,15 @@ def holdout_window_start(max_event_time_ms: int, test_days: int) -> int:
     return (last_day + 1 - test_days) * DAY_MS
 
 
-def plan_split(frame: pd.DataFrame, test_days: int) -> SplitPlan:
+def plan_split(frame: pd.DataFrame, test_days: int, delay_days: int = 0) -> SplitPlan:
+    if delay_days < 0:
+        raise ValueError(f"split: the label delay must be >= 0 days, got {delay_days}")
     event_time = frame["event_time_ms"].to_numpy()
     test_from = holdout_window_start(int(event_time.max()), test_days)
     hashed = frame["split"].to_numpy()
     in_window = event_time >= test_from
-    roles = np.where(in_window, TEST, np.where(hashed == "test", TEST_IN_TIME, hashed))
+    in_delay = (event_time >= test_from - delay_days * DAY_MS) & (hashed == TRAIN)
+    roles = np.where(in_window, TEST, np.where(hashed == "test", TEST_IN_TIME, np.where(in_delay, LABEL_DELAY, hashed)))
     plan = SplitPlan(test_from_ms=test_from, roles=pd.Series(roles, index=frame.index))
     counts = plan.counts()
     for role in (TRAIN, VALID, TEST):

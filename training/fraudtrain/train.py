@@ -20,14 +20,14 @@ import numpy as np
 
 from . import card as cards
 from . import model as mdl
-from . import replay, search
+from . import protocol, replay, search
 from .baselines import BASELINES, GATED, fit_and_score, shortfalls
 from .decision import threshold_for_alert_rate
 from .evaluation import EvaluationSet, margins
 from .folds import plan_folds
 from .hashing import sha256_bytes
 from .provenance import code_commit, code_dirty, library_versions, lockfile_sha256
-from .split import DAY_MS, METHOD, TEST, TEST_IN_TIME, TRAIN, VALID, plan_split
+from .split import DAY_MS, LABEL_DELAY, METHOD, ROLES, TEST, TEST_IN_TIME, TRAIN, VALID, plan_split
 from .table import Table, TableError, load_manifest, load_reference, load_table
 
 DEFAULT_SERVING_SLO = '{"batchP99Ms": 100}'
@@ -166,17 +166,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     elif args.reference_raw_source is not None:
         raise SystemExit("--reference-raw-source needs --reference")
 
-    plan = plan_split(table.frame, args.test_days)
-    masks = {role: plan.mask(role) for role in (TRAIN, VALID, TEST, TEST_IN_TIME)}
+    delay_days = _delay_days(manifest.raw)
+    plan = plan_split(table.frame, args.test_days, delay_days)
+    masks = {role: plan.mask(role) for role in ROLES}
     labels = table.frame["label"].to_numpy()
     x_all = _features(table, names)
     day = table.frame["event_time_ms"].to_numpy() // DAY_MS
-    delay_days = _delay_days(manifest.raw)
+    # Every evaluation (selection folds, test, in-time test) leaves out the customers already known to be
+    # compromised on the row's day (fraudtrain/protocol.py); the monitoring expectation keeps every row, as the
+    # stream's evaluator sees them.
+    open_rows = ~protocol.known_compromised(table.frame, delay_days)
 
     # Model selection on time-aware folds before the test window (fraudtrain/folds.py, search.py).
     folds = plan_folds(int(day.min()), plan.test_from_ms // DAY_MS, delay_days)
     fold_data = [
-        search.fold_data(table.frame, x_all, day, masks[TRAIN], masks[TRAIN] | masks[VALID], fold) for fold in folds
+        search.fold_data(
+            table.frame, x_all, day, masks[TRAIN], (masks[TRAIN] | masks[VALID] | masks[LABEL_DELAY]) & open_rows, fold
+        )
+        for fold in folds
     ]
     selection = search.select(fold_data, args.seed, args.search_candidates, progress=_log)
     _log(
@@ -189,8 +196,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     model_bytes = mdl.export_onnx(trained.booster, manifest.feature_schema_version, names)
     scorer = mdl.OnnxScorer(model_bytes)
-    x_test = _features(table, names, masks[TEST])
-    max_diff = mdl.check_agreement(trained.booster, scorer, x_test, "test")
+    x_test_all = _features(table, names, masks[TEST])
+    max_diff = mdl.check_agreement(trained.booster, scorer, x_test_all, "test")
     if reference is not None:
         max_diff = max(max_diff, mdl.check_agreement(trained.booster, scorer, _features(reference, names), "reference"))
 
@@ -200,21 +207,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     threshold, achieved = threshold_for_alert_rate(
         scores(_features(table, names, masks[VALID])), args.threshold_alert_rate
     )
-    test_set = EvaluationSet(table.frame[masks[TEST]], args.seed)
+    test_rows = masks[TEST] & open_rows
+    in_time_rows = masks[TEST_IN_TIME] & open_rows
+    x_test = _features(table, names, test_rows)
+    test_set = EvaluationSet(table.frame[test_rows], args.seed)
     test_metrics, test_reps = test_set.evaluate(scores(x_test))
+    reference_open = ~protocol.known_compromised(reference.frame, delay_days) if reference is not None else None
     metrics: dict[str, Any] = {
+        "protocol": protocol.DESCRIPTION,
         "test": test_metrics,
         "testInTime": (
-            EvaluationSet(table.frame[masks[TEST_IN_TIME]], args.seed).evaluate(
-                scores(_features(table, names, masks[TEST_IN_TIME]))
+            EvaluationSet(table.frame[in_time_rows], args.seed).evaluate(
+                scores(_features(table, names, in_time_rows))
             )[0]
-            if masks[TEST_IN_TIME].any()
+            if in_time_rows.any()
             else None
         ),
         "reference": (
             {
                 "tableSha256": reference.sha256,
-                **EvaluationSet(reference.frame, args.seed).evaluate(scores(_features(reference, names)))[0],
+                **EvaluationSet(reference.frame[reference_open], args.seed).evaluate(
+                    scores(_features(reference, names, reference_open))
+                )[0],
             }
             if reference is not None
             else None
@@ -270,8 +284,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "testDays": args.test_days,
             "testFrom": iso_utc(plan.test_from_ms),
             "seed": args.seed,
+            "labelDelayDays": delay_days,
+            "trainTo": iso_utc(plan.test_from_ms - delay_days * DAY_MS),
             "rows": {"train": int(masks[TRAIN].sum()), "valid": int(masks[VALID].sum()),
-                     "test": int(masks[TEST].sum()), "testInTime": int(masks[TEST_IN_TIME].sum())},
+                     "test": int(masks[TEST].sum()), "testInTime": int(masks[TEST_IN_TIME].sum()),
+                     "labelDelay": int(masks[LABEL_DELAY].sum()),
+                     # Test rows of customers already known to be compromised: out of every test metric.
+                     "testKnownCompromised": int((masks[TEST] & ~open_rows).sum())},
         },
         "training": {
             "library": "lightgbm",
@@ -330,7 +349,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "servingSlo": slo,
         "rollbackTarget": rollback,
     }
-    cards.add_monitoring(card, names, _features(table, names, masks[TRAIN]), table.frame[masks[TEST]], scores(x_test))
+    cards.add_monitoring(card, names, _features(table, names, masks[TRAIN]), table.frame[masks[TEST]], scores(x_test_all))
 
     args.out.mkdir(parents=True, exist_ok=True)
     _write_atomically(args.out / "model.onnx", model_bytes)

@@ -118,3 +118,21 @@ def test_a_table_that_does_not_match_its_manifest_is_refused(
     assert train_into(data, tmp_path / "out") == 2
     assert "sha256 is" in capsys.readouterr().err
     assert not (tmp_path / "out").exists(), "nothing may be written for a refused table"
+
+
+def test_the_test_period_follows_the_handbook_protocol(card: dict) -> None:
+    split = card["split"]
+    rows = split["rows"]
+    # Customers already known to be compromised are out of every test metric; the label-delay days train nothing.
+    assert rows["testKnownCompromised"] > 0
+    assert card["metrics"]["test"]["rows"] == rows["test"] - rows["testKnownCompromised"]
+    assert rows["labelDelay"] > 0
+    delay_ms = split["labelDelayDays"] * 86_400_000
+    assert _ms(split["trainTo"]) == _ms(split["testFrom"]) - delay_ms
+    assert "handbook" in card["metrics"]["protocol"]
+
+
+def _ms(iso: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)

@@ -12,19 +12,37 @@ from fraudtrain.table import load_manifest, load_table
 from tests.conftest import Synthetic
 
 
-def test_candidates_are_a_seeded_sample_of_the_grid_led_by_the_incumbent() -> None:
+def test_candidates_are_a_seeded_sample_of_the_grids_led_by_the_incumbent() -> None:
     a = search.candidates(42)
     assert len(a) == search.CANDIDATES and a[0] == search.INCUMBENT
     assert a == search.candidates(42) and a != search.candidates(43)
     assert len({tuple(sorted(c.items())) for c in a}) == len(a), "no candidate twice"
+    forests = [c for c in a if c.get("boosting") == "rf"]
+    assert len(forests) == round((search.CANDIDATES - 1) * search.RF_SHARE)
+    search_with_forests = search.RF_SHARE
+    try:
+        search.RF_SHARE = 0.25
+        forests = [c for c in search.candidates(42) if c.get("boosting") == "rf"]
+    finally:
+        search.RF_SHARE = search_with_forests
+    assert len(forests) == round((search.CANDIDATES - 1) * 0.25)
+    for c in forests:
+        assert all(c[k] in values for k, values in search.RF_GRID.items())
+        assert {k: c[k] for k in search.RF_FIXED} == search.RF_FIXED
     for c in a:
-        assert all(c[k] in values for k, values in search.GRID.items())
+        if c not in forests:
+            assert all(c[k] in values for k, values in search.GRID.items())
     assert len(search.candidates(42, 3)) == 3
+    assert not any(c.get("boosting") == "rf" for c in search.candidates(42, 3))
 
 
 def test_tree_caps_follow_the_learning_rate() -> None:
-    assert search.max_trees(0.1) < search.max_trees(0.05) <= search.max_trees(0.03) <= search.MAX_TREES
-    assert all(search.max_trees(lr) % search.TREE_STEP == 0 for lr in search.GRID["learning_rate"])
+    def cap(lr: float) -> int:
+        return search.max_trees({"learning_rate": lr})
+
+    assert cap(0.1) < cap(0.05) <= cap(0.03) <= search.MAX_TREES
+    assert all(cap(lr) % search.TREE_STEP == 0 for lr in search.GRID["learning_rate"])
+    assert search.max_trees({"boosting": "rf", "learning_rate": 0.1}) == search.RF_MAX_TREES
 
 
 def test_selection_is_deterministic_and_picks_the_top_of_its_leaderboard(synthetic: Synthetic) -> None:

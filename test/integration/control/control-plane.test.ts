@@ -28,6 +28,9 @@ import {
  * shadow, rollout, kill switch, a refused challenger) is applied at a batch boundary, visible in /healthz and the
  * metrics, and every input still gets exactly one outcome across all of them.
  */
+/** The registry's champion (registry/card-fraud/registry.json), which the topology serves; its rollback target is @1. */
+const CHAMPION = '4';
+
 describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
   const { topology, topics } = lifecycleTopology({ maxRecords: 250, maxWaitMs: 200 });
   const ops = testOperations(topology);
@@ -99,7 +102,7 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     await waitForApplied(pipeline.metricsAddress, record.version);
     const scores = await scoreRound('shadow', 500);
     for (const r of scores) {
-      assert.equal(r.value['model_version'], '1');
+      assert.equal(r.value['model_version'], CHAMPION);
       assert.equal(r.value['route'], 'champion');
       const shadow = r.value['shadow_scores'] as Record<string, number>;
       assert.ok(Number.isFinite(shadow['card-fraud@2']), JSON.stringify(shadow));
@@ -116,9 +119,9 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     for (const r of scores) {
       const toChallenger = routesToChallenger(salt, r.key as string, 25);
       assert.equal(r.value['route'], toChallenger ? 'challenger' : 'champion', `customer ${r.key}`);
-      assert.equal(r.value['model_version'], toChallenger ? '2' : '1');
+      assert.equal(r.value['model_version'], toChallenger ? '2' : CHAMPION);
       assert.equal(r.value['rollout_percent'], 25);
-      const other = toChallenger ? 'card-fraud@1' : 'card-fraud@2';
+      const other = toChallenger ? `card-fraud@${CHAMPION}` : 'card-fraud@2';
       assert.ok(Number.isFinite((r.value['shadow_scores'] as Record<string, number>)[other]));
       if (toChallenger) routed++;
     }
