@@ -28,8 +28,8 @@ import {
  * shadow, rollout, kill switch, a refused challenger) is applied at a batch boundary, visible in /healthz and the
  * metrics, and every input still gets exactly one outcome across all of them.
  */
-/** The registry's champion (registry/card-fraud/registry.json), which the topology serves; its rollback target is @1. */
-const CHAMPION = '4';
+/** The version the lifecycle topology serves (test/support/lifecycle.ts: card-fraud@1 by version, whichever is champion). */
+const CHAMPION = '1';
 
 describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
   const { topology, topics } = lifecycleTopology({ maxRecords: 250, maxWaitMs: 200 });
