@@ -452,14 +452,19 @@ export class Runner {
     return oldest;
   }
 
+  /** The bounds of the partitions this worker owns. */
+  private ownBounds(policy: AlignmentPolicy): Map<string, PartitionBound> {
+    const own = new Map<string, PartitionBound>();
+    for (const queue of this.queues.values()) {
+      own.set(queue.key, queue.bound(queue.topic === this.deps.labelsTopic ? 0 : policy.latenessMs));
+    }
+    return own;
+  }
+
   private async publishBounds(): Promise<Map<string, PartitionBound>> {
     const alignment = this.deps.alignment;
     if (!alignment) return new Map();
-    const own = new Map<string, PartitionBound>();
-    for (const queue of this.queues.values()) {
-      const latenessMs = queue.topic === this.deps.labelsTopic ? 0 : alignment.policy.latenessMs;
-      own.set(queue.key, queue.bound(latenessMs));
-    }
+    const own = this.ownBounds(alignment.policy);
     await alignment.store.publish(own);
     const published = await alignment.store.readAll();
     for (const key of own.keys()) published.delete(key);
@@ -486,17 +491,19 @@ export class Runner {
   private async take(n: number): Promise<ConsumedRecord[]> {
     const alignment = this.deps.alignment;
     const epoch = this.epoch;
-    const [published, ends] = await Promise.all([
-      this.withRetry('align', () => this.publishBounds()),
-      alignment ? this.readEndOffsets() : undefined,
-    ]);
+    const published = await this.withRetry('align', () => this.publishBounds());
+    // End offsets only where a read-to-its-end claim would let more through (a live stream); a backlog has none.
+    const claims = alignment ? [...published.values(), ...this.ownBounds(alignment.policy).values()] : [];
+    const ends = claims.some((bound) => bound.atEnd && bound.atEnd.lowerBoundMs > bound.lowerBoundMs)
+      ? await this.readEndOffsets()
+      : { endOffsets: new Map<string, number>(), endsReadAfter: 0 };
     // Rebalanced meanwhile: the queues are new, and the bounds read belong to the previous assignment.
     if (epoch !== this.epoch) return [];
     const taken: WaitingRecord[] = selectBatch(
       this.queues,
       this.deps.labelsTopic,
       n,
-      alignment && ends
+      alignment
         ? {
             policy: alignment.policy,
             inputKeys: alignment.inputKeys,
