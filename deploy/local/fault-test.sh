@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fault drills' short versions (test/fault: SIGKILLed workers, broker restart, Redis and registry
-# outages, a rebalance), run against a stack of their own: they kill and restart its services, so
+# outages, a rebalance, a frozen worker, a lapsed membership while alignment holds records back, a
+# caught-up check the broker refuses), run against a stack of their own: they kill and restart its services, so
 # never the development stack. Ports are the development stack's plus 10000 (29092, 28081, 26379),
 # state in .fraudscore/drill-stack; the registry keeps its schemas in a file (the outage drill needs
 # a registry that survives a restart, as a production one does; the reset drill then empties it).
