@@ -4,13 +4,10 @@
  * starts, so that a worker's CPU and memory are measured alone.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { stringify as stringifyYaml } from 'yaml';
-import { isolateTopology, loadTopology, type IsolationOverrides, type Topology } from '../src/config/index.js';
+import type { Admin, Kafka } from 'kafkajs';
+import type { IsolationOverrides, Topology } from '../src/config/index.js';
+import { createIsolatedTopology } from '../test/support/isolated-topology.js';
 import { deleteKeys } from '../test/support/redis.js';
 
 export interface Backlog {
@@ -29,25 +26,13 @@ export async function prepareBacklog(
   overrides: IsolationOverrides,
   extraTopics: (topology: Topology) => readonly string[] = () => [],
 ): Promise<Backlog> {
-  const base = loadTopology('topologies/card-payments.yaml');
-  const topology = isolateTopology(base, `${prefix}-${Date.now().toString(36)}`, { metricsPort: 0, ...overrides });
-  const file = join(mkdtempSync(join(tmpdir(), `fraudscore-${prefix}-`)), 'topology.yaml');
-  writeFileSync(file, stringifyYaml(topology));
-  const { input, output, labels, deadLetter } = topology.topics;
-  const kafka = new Kafka({
+  const { topology, file, kafka, admin } = await createIsolatedTopology({
+    name: `${prefix}-${Date.now().toString(36)}`,
+    overrides: { metricsPort: 0, ...overrides },
     clientId: 'fraudscore-load',
-    brokers: [...topology.kafka.brokers],
-    logLevel: logLevel.NOTHING,
+    extraTopics,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [input, output, labels, deadLetter, ...extraTopics(topology)].map((topic) => ({
-      topic,
-      numPartitions: topology.topics.partitions,
-    })),
-  });
+  const { input, labels } = topology.topics;
   process.stdout.write(`filling ${input} and ${labels} with ${events} events each ...\n`);
   const fillStart = performance.now();
   execFileSync(process.execPath, ['dist/load-tests/produce-events.js', file, String(events)], { stdio: 'inherit' });

@@ -5,15 +5,11 @@
  * integration test that asserts generous bounds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
-import { stringify as stringifyYaml } from 'yaml';
-import { isolateTopology, loadTopology, type Topology } from '../../src/config/index.js';
+import { Partitioners, type Consumer, type Producer } from 'kafkajs';
 import { createAvroSerde } from '../../src/adapters/registry/serde.js';
 import { readContractSchema } from '../../src/adapters/registry/contract-schemas.js';
+import { createIsolatedTopology } from './isolated-topology.js';
 
 export interface LiveStreamOptions {
   /** Upstream transactions per second. */
@@ -99,26 +95,12 @@ async function workerFigures(port: number): Promise<WorkerFigures> {
 /** Runs one live stream against the local stack on isolated topics, and removes them afterwards. */
 export async function measureLiveStream(options: LiveStreamOptions): Promise<LiveStreamResult> {
   const metricsPort = await freePort();
-  const topology: Topology = isolateTopology(
-    loadTopology('topologies/card-payments.yaml'),
-    `live-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`,
-    { maxRecords: options.maxRecords ?? 1000, maxWaitMs: options.maxWaitMs, metricsPort },
-  );
-  const file = join(mkdtempSync(join(tmpdir(), 'fraudscore-live-')), 'topology.yaml');
-  writeFileSync(file, stringifyYaml(topology));
-  const { input, output, labels, deadLetter } = topology.topics;
-  const topics = [input, output, labels, deadLetter];
-  const kafka = new Kafka({
+  const { topology, kafka, admin, topics, file } = await createIsolatedTopology({
+    name: `live-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`,
+    overrides: { maxRecords: options.maxRecords ?? 1000, maxWaitMs: options.maxWaitMs, metricsPort },
     clientId: 'fraudscore-live',
-    brokers: [...topology.kafka.brokers],
-    logLevel: logLevel.NOTHING,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topics.map((topic) => ({ topic, numPartitions: topology.topics.partitions })),
-  });
+  const { input, output, labels } = topology.topics;
   const serde = createAvroSerde({ url: topology.schemaRegistry.url });
   const transactionSchemaId = await serde.register(`${input}-value`, readContractSchema('transaction'));
   const labelSchemaId = await serde.register(`${labels}-value`, readContractSchema('label'));
@@ -239,7 +221,7 @@ export async function measureLiveStream(options: LiveStreamOptions): Promise<Liv
     await stopWorker(worker);
     await reader.disconnect();
     await producer.disconnect();
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...topics] }).catch(() => undefined);
     await admin.disconnect();
   }
 }
