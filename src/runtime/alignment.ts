@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Topology } from '../config/index.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
@@ -36,47 +36,90 @@ export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerD
   };
 }
 
-/** Wires event-time alignment for a topology: shared bounds in Redis, partition lists and the caught-up check. */
+/** Event-time alignment's wiring, and the admin connection it keeps for reading end offsets. */
+export type Alignment = NonNullable<RunnerDeps['alignment']> & { close(): Promise<void> };
+
+/** Wires event-time alignment for a topology: shared bounds in Redis, partition lists and the end-offset reads. */
 export async function createAlignment(
   topology: Topology,
   kafka: Kafka,
   redis: Redis,
   latenessMs: number,
-): Promise<NonNullable<RunnerDeps['alignment']>> {
+): Promise<Alignment> {
   const { input, labels } = topology.topics;
   const admin = kafka.admin();
   await admin.connect();
+  let metadata: Awaited<ReturnType<Admin['fetchTopicMetadata']>>;
   try {
-    const metadata = await admin.fetchTopicMetadata({ topics: [input, labels] });
-    const keysOf = (topic: string) =>
-      (metadata.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => `${topic}:${p.partitionId}`).sort();
-    return {
-      policy: { labelDelayMs: topology.features.labelDelayDays * 86_400_000, latenessMs },
-      store: createRedisWatermarkStore(redis, `${topology.redis.keyPrefix}watermarks:${topology.consumerGroup}`),
-      inputKeys: keysOf(input),
-      labelKeys: keysOf(labels),
-      caughtUp: async (assignment) => {
-        const checker = kafka.admin();
-        await checker.connect();
-        try {
-          const done = new Set<string>();
-          for (const [topic, partitions] of Object.entries(assignment)) {
-            const ends = await checker.fetchTopicOffsets(topic);
-            const committed = await checker.fetchOffsets({ groupId: topology.consumerGroup, topics: [topic] });
-            for (const partition of partitions) {
-              const end = ends.find((e) => e.partition === partition);
-              const at = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-              const position = Number(at) >= 0 ? Number(at) : Number(end?.low ?? 0);
-              if (end && position >= Number(end.high)) done.add(`${topic}:${partition}`);
-            }
-          }
-          return done;
-        } finally {
-          await checker.disconnect();
-        }
-      },
-    };
+    metadata = await admin.fetchTopicMetadata({ topics: [input, labels] });
   } finally {
     await admin.disconnect();
   }
+  const keysOf = (topic: string) =>
+    (metadata.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => `${topic}:${p.partitionId}`).sort();
+  const ends = endOffsetReader(kafka, [input, labels]);
+  return {
+    policy: { labelDelayMs: topology.features.labelDelayDays * 86_400_000, latenessMs },
+    store: createRedisWatermarkStore(redis, `${topology.redis.keyPrefix}watermarks:${topology.consumerGroup}`),
+    inputKeys: keysOf(input),
+    labelKeys: keysOf(labels),
+    endOffsets: ends.read,
+    close: ends.close,
+    caughtUp: async (assignment) => {
+      const checker = kafka.admin();
+      await checker.connect();
+      try {
+        const done = new Map<string, number>();
+        for (const [topic, partitions] of Object.entries(assignment)) {
+          const topicEnds = await checker.fetchTopicOffsets(topic);
+          const committed = await checker.fetchOffsets({ groupId: topology.consumerGroup, topics: [topic] });
+          for (const partition of partitions) {
+            const end = topicEnds.find((e) => e.partition === partition);
+            const at = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+            const position = Number(at) >= 0 ? Number(at) : Number(end?.low ?? 0);
+            if (end && position >= Number(end.high)) done.set(`${topic}:${partition}`, Number(end.high));
+          }
+        }
+        return done;
+      } finally {
+        await checker.disconnect();
+      }
+    },
+  };
+}
+
+/**
+ * Reads the end offsets of the topics' partitions on one admin connection, opened on first use and again after a
+ * failure (a broker restart drops it).
+ */
+function endOffsetReader(kafka: Kafka, topics: readonly string[]) {
+  let connected: Promise<Admin> | undefined;
+  const connect = (): Promise<Admin> => {
+    const admin = kafka.admin();
+    return admin.connect().then(() => admin);
+  };
+  return {
+    async read(): Promise<Map<string, number>> {
+      connected ??= connect();
+      try {
+        const admin = await connected;
+        const offsets = await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+        const ends = new Map<string, number>();
+        topics.forEach((topic, t) => {
+          for (const { partition, high } of offsets[t]!) ends.set(`${topic}:${partition}`, Number(high));
+        });
+        return ends;
+      } catch (error) {
+        const failed = connected;
+        connected = undefined;
+        await failed?.then((admin) => admin.disconnect()).catch(() => undefined);
+        throw error;
+      }
+    },
+    async close(): Promise<void> {
+      const open = connected;
+      connected = undefined;
+      await open?.then((admin) => admin.disconnect()).catch(() => undefined);
+    },
+  };
 }

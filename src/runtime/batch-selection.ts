@@ -1,6 +1,7 @@
 import {
   featurisableBefore,
   partitionBound,
+  resolveBound,
   type AlignmentPolicy,
   type PartitionBound,
 } from '../core/batch/event-time-alignment.js';
@@ -12,7 +13,13 @@ export interface AlignmentView {
   readonly inputKeys: readonly string[];
   readonly labelKeys: readonly string[];
   /** Bounds published by the owners of partitions this worker does not hold. */
-  readonly published: ReadonlyMap<string, number>;
+  readonly published: ReadonlyMap<string, PartitionBound>;
+  /**
+   * Every partition's end offset, read after the records numbered up to `endsReadAfter` arrived (WaitingRecord's
+   * arrival): for those records, a partition still ending where its owner read it to holds nothing more back.
+   */
+  readonly endOffsets: ReadonlyMap<string, number>;
+  readonly endsReadAfter: number;
 }
 
 /**
@@ -34,14 +41,13 @@ export function selectBatch(
   if (taken.length >= maxRecords) return taken;
 
   const latenessMs = alignment?.policy.latenessMs ?? 0;
-  const bound = (key: string, own: Map<string, PartitionBound>): PartitionBound | undefined => {
-    const mine = own.get(key);
-    if (mine) return mine;
-    const published = alignment?.published.get(key);
-    return published === undefined ? undefined : { lowerBoundMs: published };
-  };
+  /** A partition's bound for a record: end-of-partition claims count only for records that arrived before the ends. */
+  const bound = (key: string, own: Map<string, PartitionBound>, arrival: number): number =>
+    resolveBound(
+      own.get(key) ?? alignment?.published.get(key),
+      arrival <= (alignment?.endsReadAfter ?? -1) ? alignment?.endOffsets.get(key) : undefined,
+    );
   const labelOwn = new Map(labelQueues.map((q) => [q.key, q.bound(0)]));
-  const labelBounds = alignment ? alignment.labelKeys.map((key) => bound(key, labelOwn)) : [];
 
   // Suffix minima of event times per queue: the bound of a queue after k records are taken, in O(1).
   const suffixMin = new Map<PartitionQueue, Float64Array>();
@@ -59,7 +65,7 @@ export function selectBatch(
     return partitionBound({
       minWaitingMs: Number.isFinite(minWaiting) ? minWaiting : undefined,
       maxSeenMs: queue.maxSeenMs,
-      caughtUp: queue.caughtUp,
+      endOffset: queue.endOffset,
       latenessMs,
     });
   };
@@ -68,6 +74,7 @@ export function selectBatch(
     // Lowest head first; undecodable records (no time) go at once: they are dead-lettered, never featurised.
     let next: PartitionQueue | undefined;
     let nextTime = Number.POSITIVE_INFINITY;
+    let nextArrival = 0;
     for (const queue of inputQueues) {
       const head = queue.peek(takenFrom.get(queue));
       if (!head) continue;
@@ -75,6 +82,7 @@ export function selectBatch(
       if (next === undefined || time < nextTime) {
         next = queue;
         nextTime = time;
+        nextArrival = head.arrival;
       }
     }
     if (!next) break;
@@ -83,8 +91,8 @@ export function selectBatch(
       const own = new Map(inputQueues.map((q) => [q.key, ownInputBound(q)]));
       const horizon = featurisableBefore(
         alignment.policy,
-        alignment.inputKeys.map((key) => bound(key, own)),
-        labelBounds,
+        alignment.inputKeys.map((key) => bound(key, own, nextArrival)),
+        alignment.labelKeys.map((key) => bound(key, labelOwn, nextArrival)),
       );
       takenFrom.set(next, (takenFrom.get(next) as number) - 1);
       // The lowest head cannot go, so no other can: each would need this one in the state first.

@@ -257,6 +257,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   const alignment = await connecting('kafka', topology, () =>
     createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
   );
+  opened.push(() => alignment.close());
   const drift = new DriftMonitor({
     models: [model],
     featureNames: engine.schema.names,
@@ -340,6 +341,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     instanceId,
     async close() {
       await runner.stop();
+      await alignment.close();
       await follower.stop();
       await http.close();
       await serving.close();

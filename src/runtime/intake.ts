@@ -7,6 +7,8 @@ export interface WaitingRecord {
   /** Undefined when it could not be decoded or has no usable time: it will be dead-lettered and needs no alignment. */
   readonly timeMs: number | undefined;
   readonly arrivedAtMs: number;
+  /** Counts the fetches that reached this worker: what arrived before an end offset was read has a lower number. */
+  readonly arrival: number;
 }
 
 /** The records of one partition that this worker has fetched and not yet taken, in offset order. */
@@ -14,8 +16,8 @@ export class PartitionQueue {
   private readonly waiting: WaitingRecord[] = [];
   private head = 0;
   maxSeenMs: number | undefined;
-  /** The last fetch reached the partition's high watermark. */
-  caughtUp = false;
+  /** The end offset the last fetch read the partition to, when it reached it (undefined: it did not). */
+  endOffset: number | undefined;
 
   constructor(
     readonly topic: string,
@@ -35,7 +37,7 @@ export class PartitionQueue {
    * kept without a time: it is featurised when its turn comes, with the state as it is, and does not hold anything
    * back (a record days late would otherwise stall every partition until it is reached).
    */
-  push(records: readonly WaitingRecord[], caughtUp: boolean, latenessMs: number): void {
+  push(records: readonly WaitingRecord[], endOffset: number | undefined, latenessMs: number): void {
     for (const waiting of records) {
       const { timeMs } = waiting;
       if (timeMs !== undefined && this.maxSeenMs !== undefined && timeMs < this.maxSeenMs - latenessMs) {
@@ -45,7 +47,7 @@ export class PartitionQueue {
       this.waiting.push(waiting);
       if (timeMs !== undefined) this.maxSeenMs = Math.max(this.maxSeenMs ?? timeMs, timeMs);
     }
-    this.caughtUp = caughtUp;
+    this.endOffset = endOffset;
   }
 
   peek(index = 0): WaitingRecord | undefined {
@@ -80,7 +82,7 @@ export class PartitionQueue {
     return partitionBound({
       minWaitingMs: this.minTimeFrom(taken),
       maxSeenMs: this.maxSeenMs,
-      caughtUp: this.caughtUp,
+      endOffset: this.endOffset,
       latenessMs,
     });
   }

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { closeReason, untilExpiry, type BatchWindowPolicy, type CloseReason } from '../core/batch/batch-window.js';
-import type { AlignmentPolicy } from '../core/batch/event-time-alignment.js';
+import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
 import type { WatermarkStore } from '../adapters/redis/watermark-store.js';
 import { selectBatch } from './batch-selection.js';
 import { PartitionQueue, type WaitingRecord } from './intake.js';
@@ -58,8 +58,13 @@ export interface RunnerDeps {
     /** Every partition of the input and labels topics, as "<topic>:<partition>". */
     readonly inputKeys: readonly string[];
     readonly labelKeys: readonly string[];
-    /** For newly assigned partitions: has the group consumed all there is (committed offset at the end)? */
-    readonly caughtUp: (assignment: Readonly<Record<string, number[]>>) => Promise<Set<string>>;
+    /**
+     * For newly assigned partitions: those the group has consumed all of (committed offset at the end), with that end
+     * offset, by "<topic>:<partition>".
+     */
+    readonly caughtUp: (assignment: Readonly<Record<string, number[]>>) => Promise<Map<string, number>>;
+    /** The end offset of every partition of the input and labels topics, read now. */
+    readonly endOffsets: () => Promise<Map<string, number>>;
   };
   /**
    * How many fetched records may wait in the intake before eachBatch handlers hold the fetch loop (default: two
@@ -106,9 +111,20 @@ const CONTROL_POLL_MS = 500;
  * A batch is formed when the scorer is free: maxRecords records, or whatever waits once the oldest has waited
  * maxWaitMs. Scoring batch N+1 overlaps committing batch N; commits stay in order.
  */
+/** A read-to-its-end claim that lets more through than the partition's lasting bound. */
+const claimsMore = (bound: PartitionBound): boolean =>
+  bound.atEnd !== undefined && bound.atEnd.lowerBoundMs > bound.lowerBoundMs;
+
+/** How long a batch may wait for the partitions' end offsets before it goes without them. */
+const END_OFFSETS_TIMEOUT_MS = 2_000;
+
 export class Runner {
   private queues = new Map<string, PartitionQueue>();
   private waiting = 0;
+  /** Fetches handed to the intake so far (WaitingRecord's arrival). */
+  private arrivals = 0;
+  /** The bounds other workers published at the last take include read-to-its-end claims. */
+  private claimsSeen = false;
   private blockedSinceMs: number | undefined;
   /**
    * Bumped when the group rebalances or records are given back: a batch formed before must not be committed after,
@@ -238,12 +254,13 @@ export class Runner {
       return;
     }
     const arrivedAtMs = this.deps.clock();
+    const arrival = ++this.arrivals;
     const queue = this.queueFor(batch.topic, batch.partition);
     queue.push(
-      records.map((record, i) => ({ record, timeMs: times[i], arrivedAtMs })),
+      records.map((record, i) => ({ record, timeMs: times[i], arrivedAtMs, arrival })),
       // offsetLag counts control records (transaction markers) too, which never reach eachBatch: a partition whose
-      // log ends in a commit marker is still read to its end.
-      batch.offsetLag() === '0',
+      // log ends in a commit marker is still read to its end, the high watermark.
+      batch.offsetLag() === '0' ? Number(batch.highWatermark) : undefined,
       batch.topic === this.deps.labelsTopic ? 0 : (this.deps.alignment?.policy.latenessMs ?? 0),
     );
     this.waiting += records.length;
@@ -346,7 +363,7 @@ export class Runner {
     if (!alignment) return;
     // A partition with nothing to read is never fetched: say so, or it would hold every worker back. Retried until it
     // answers: an unknown partition stalls every worker of the topology.
-    let caughtUp: Set<string> | undefined;
+    let caughtUp: Map<string, number> | undefined;
     for (let attempt = 1; caughtUp === undefined; attempt++) {
       try {
         caughtUp = await alignment.caughtUp(assignment);
@@ -365,7 +382,8 @@ export class Runner {
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const queue = this.queueFor(topic, partition);
-        if (queue.size === 0 && queue.maxSeenMs === undefined && caughtUp.has(queue.key)) queue.caughtUp = true;
+        const endOffset = caughtUp.get(queue.key);
+        if (queue.size === 0 && queue.maxSeenMs === undefined && endOffset !== undefined) queue.endOffset = endOffset;
       }
     }
     this.nudge();
@@ -443,25 +461,67 @@ export class Runner {
     return oldest;
   }
 
-  private async publishBounds(): Promise<Map<string, number>> {
+  /** The bounds of the partitions this worker owns. */
+  private ownBounds(policy: AlignmentPolicy): Map<string, PartitionBound> {
+    const own = new Map<string, PartitionBound>();
+    for (const queue of this.queues.values()) {
+      own.set(queue.key, queue.bound(queue.topic === this.deps.labelsTopic ? 0 : policy.latenessMs));
+    }
+    return own;
+  }
+
+  private async publishBounds(): Promise<Map<string, PartitionBound>> {
     const alignment = this.deps.alignment;
     if (!alignment) return new Map();
-    const own = new Map<string, number>();
-    for (const queue of this.queues.values()) {
-      const latenessMs = queue.topic === this.deps.labelsTopic ? 0 : alignment.policy.latenessMs;
-      own.set(queue.key, queue.bound(latenessMs).lowerBoundMs);
-    }
+    const own = this.ownBounds(alignment.policy);
     await alignment.store.publish(own);
     const published = await alignment.store.readAll();
     for (const key of own.keys()) published.delete(key);
     return published;
   }
 
+  /**
+   * The partitions' end offsets, read after everything waiting now arrived: a partition read to its end holds those
+   * records back no more only while it still ends there. Empty when they cannot be read (the records then wait for
+   * bounds that need no end offset).
+   */
+  private async readEndOffsets(): Promise<{ endOffsets: Map<string, number>; endsReadAfter: number }> {
+    const endsReadAfter = this.arrivals;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const endOffsets = await Promise.race([
+        this.deps.alignment?.endOffsets() ?? new Map<string, number>(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer in ${END_OFFSETS_TIMEOUT_MS} ms`)),
+            END_OFFSETS_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return { endOffsets, endsReadAfter };
+    } catch (error) {
+      this.deps.metrics.errors.inc({ stage: 'align' });
+      this.deps.log.warn({ err: (error as Error).message }, "could not read the partitions' end offsets");
+      return { endOffsets: new Map(), endsReadAfter };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Takes the next batch; with alignment, only records whose features' inputs are all in the state. */
   private async take(n: number): Promise<ConsumedRecord[]> {
     const alignment = this.deps.alignment;
     const epoch = this.epoch;
-    const published = await this.withRetry('align', () => this.publishBounds());
+    // End offsets only where a read-to-its-end claim may let more through (a live stream; a backlog has none), read
+    // alongside the bounds: one more round trip to the broker would hold every batch back by it.
+    const wantEnds =
+      alignment !== undefined && (this.claimsSeen || [...this.ownBounds(alignment.policy).values()].some(claimsMore));
+    const [published, ends] = await Promise.all([
+      this.withRetry('align', () => this.publishBounds()),
+      wantEnds ? this.readEndOffsets() : { endOffsets: new Map<string, number>(), endsReadAfter: 0 },
+    ]);
+    // Without end offsets a claim is only not used: records wait for the next take, which reads them.
+    this.claimsSeen = [...published.values()].some(claimsMore);
     // Rebalanced meanwhile: the queues are new, and the bounds read belong to the previous assignment.
     if (epoch !== this.epoch) return [];
     const taken: WaitingRecord[] = selectBatch(
@@ -469,7 +529,13 @@ export class Runner {
       this.deps.labelsTopic,
       n,
       alignment
-        ? { policy: alignment.policy, inputKeys: alignment.inputKeys, labelKeys: alignment.labelKeys, published }
+        ? {
+            policy: alignment.policy,
+            inputKeys: alignment.inputKeys,
+            labelKeys: alignment.labelKeys,
+            published,
+            ...ends,
+          }
         : undefined,
     );
     this.waiting -= taken.length;
@@ -528,7 +594,7 @@ export class Runner {
         this.deps.log.debug(
           {
             waiting: this.waiting,
-            queues: [...this.queues.values()].map((q) => [q.key, q.size, q.maxSeenMs, q.caughtUp]),
+            queues: [...this.queues.values()].map((q) => [q.key, q.size, q.maxSeenMs, q.endOffset]),
           },
           'held back by event-time alignment',
         );

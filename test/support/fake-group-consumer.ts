@@ -16,6 +16,8 @@ export class FakeGroupConsumer {
   } as const;
   /** Every seek the runner asked for, in order. */
   readonly seeks: { topic: string; partition: number; offset: string }[] = [];
+  /** Each partition's end offset as the broker would answer it now ("<topic>:<partition>"). */
+  readonly ends = new Map<string, number>();
   private readonly listeners = new Map<string, ((event: unknown) => void)[]>();
   private eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
 
@@ -42,6 +44,10 @@ export class FakeGroupConsumer {
 
   /** The group (re)joined with this assignment. */
   join(assignment: Record<string, number[]>): void {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions)
+        if (!this.ends.has(`${topic}:${partition}`)) this.produced(topic, partition, 0);
+    }
     this.emit(this.events.GROUP_JOIN, { payload: { memberAssignment: assignment } });
   }
 
@@ -50,11 +56,23 @@ export class FakeGroupConsumer {
     this.emit(this.events.HEARTBEAT, {});
   }
 
+  /** Records were produced to a partition, up to end offset `end`, and not fetched yet. */
+  produced(topic: string, partition: number, end: number): void {
+    this.ends.set(`${topic}:${partition}`, end);
+  }
+
+  /** The end offsets as an admin client would read them now: what the runner's alignment reads. */
+  async endOffsets(): Promise<Map<string, number>> {
+    return new Map(this.ends);
+  }
+
   /**
    * A fetch of one partition handed to eachBatch: `times` are the records' event times (the fake decoder reads them
    * back), from `firstOffset` on; `end` is the partition's end offset (the high watermark).
    */
   async deliver(topic: string, partition: number, firstOffset: number, times: number[], end: number): Promise<void> {
+    const key = `${topic}:${partition}`;
+    this.ends.set(key, Math.max(this.ends.get(key) ?? 0, end));
     const messages = times.map((time, i) => ({
       offset: String(firstOffset + i),
       key: null,
@@ -67,6 +85,7 @@ export class FakeGroupConsumer {
         partition,
         messages,
         firstOffset: () => String(firstOffset),
+        highWatermark: String(end),
         offsetLag: () => String(end - 1 - last),
       },
       heartbeat: async () => undefined,

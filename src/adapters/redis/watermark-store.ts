@@ -1,15 +1,21 @@
 import type { Redis } from 'ioredis';
+import type { PartitionBound } from '../../core/batch/event-time-alignment.js';
 
 /**
  * Where the workers of a consumer group share their partitions' lower bounds (see core/batch/event-time-alignment):
- * one Redis hash, field "<topic>:<partition>", value the bound in epoch ms ("inf" / "-inf" for the infinities).
- * Each partition has one owner at a time, so a plain HSET is enough; a stale value left by a previous owner is still
- * a true lower bound (what it claims to be in the state stays in the state).
+ * one Redis hash. Field "<topic>:<partition>": the lasting bound in epoch ms ("inf" / "-inf" for the infinities);
+ * field "<topic>:<partition>@end": "<bound> <end offset>", the claim that holds while the partition ends at that offset,
+ * or "-" when its owner has not read it to its end. Each partition has one owner at a time, so a plain HSET is enough;
+ * values left by a previous owner stay true (what they claim to be in the state stays in the state, and a claim tied
+ * to an end offset lapses when the partition grows).
  */
 export interface WatermarkStore {
-  publish(bounds: ReadonlyMap<string, number>): Promise<void>;
-  readAll(): Promise<Map<string, number>>;
+  publish(bounds: ReadonlyMap<string, PartitionBound>): Promise<void>;
+  readAll(): Promise<Map<string, PartitionBound>>;
 }
+
+const AT_END_SUFFIX = '@end';
+const NO_CLAIM = '-';
 
 function encode(value: number): string {
   return value === Number.POSITIVE_INFINITY ? 'inf' : value === Number.NEGATIVE_INFINITY ? '-inf' : String(value);
@@ -19,17 +25,42 @@ function decode(text: string): number {
   return text === 'inf' ? Number.POSITIVE_INFINITY : text === '-inf' ? Number.NEGATIVE_INFINITY : Number(text);
 }
 
+/** The hash's fields as bounds; a field that does not parse is dropped (its partition is then unknown: it waits). */
+export function decodeBounds(raw: Readonly<Record<string, string>>): Map<string, PartitionBound> {
+  const bounds = new Map<string, PartitionBound>();
+  for (const [field, text] of Object.entries(raw)) {
+    if (field.endsWith(AT_END_SUFFIX)) continue;
+    const lowerBoundMs = decode(text);
+    if (Number.isNaN(lowerBoundMs)) continue;
+    const [claimMs, endOffset] = (raw[field + AT_END_SUFFIX] ?? NO_CLAIM).split(' ').map(decode);
+    bounds.set(
+      field,
+      claimMs === undefined || endOffset === undefined || Number.isNaN(claimMs) || !Number.isSafeInteger(endOffset)
+        ? { lowerBoundMs }
+        : { lowerBoundMs, atEnd: { lowerBoundMs: claimMs, endOffset } },
+    );
+  }
+  return bounds;
+}
+
+export function encodeBounds(bounds: ReadonlyMap<string, PartitionBound>): string[] {
+  const fields: string[] = [];
+  for (const [field, bound] of bounds) {
+    const { atEnd } = bound;
+    fields.push(field, encode(bound.lowerBoundMs));
+    fields.push(field + AT_END_SUFFIX, atEnd ? `${encode(atEnd.lowerBoundMs)} ${atEnd.endOffset}` : NO_CLAIM);
+  }
+  return fields;
+}
+
 export function createRedisWatermarkStore(redis: Redis, key: string): WatermarkStore {
   return {
     async publish(bounds) {
       if (bounds.size === 0) return;
-      const fields: string[] = [];
-      for (const [field, value] of bounds) fields.push(field, encode(value));
-      await redis.hset(key, ...fields);
+      await redis.hset(key, ...encodeBounds(bounds));
     },
     async readAll() {
-      const raw = await redis.hgetall(key);
-      return new Map(Object.entries(raw).map(([field, text]) => [field, decode(text)]));
+      return decodeBounds(await redis.hgetall(key));
     },
   };
 }

@@ -11,10 +11,20 @@
  * Pure: no clock, no I/O.
  */
 
-/** What the owner of a partition knows about records of it that are not yet in the feature state. */
+/**
+ * What the owner of a partition knows about records of it that are not yet in the feature state.
+ *
+ * "Read to its end" is true only as of the fetch that said so: a record produced a moment later is unfetched and
+ * unknown. So it is a claim tied to the end offset seen then (`atEnd`), which holds only while the partition still ends
+ * there: a worker that wants to rely on it reads the partition's end offset after the records it decides for arrived
+ * (resolveBound). Without that check a label produced just before a transaction could miss the transaction's features
+ * on a live stream.
+ */
 export interface PartitionBound {
-  /** Every such record has event time (reported_at for labels) ≥ this. +Infinity: none are left (caught up). */
+  /** Every such record has event time (reported_at for labels) ≥ this, whatever is produced later. */
   readonly lowerBoundMs: number;
+  /** Read to its end offset `endOffset`: while the partition ends there, every such record is ≥ `lowerBoundMs`. */
+  readonly atEnd?: { readonly lowerBoundMs: number; readonly endOffset: number };
 }
 
 export interface AlignmentPolicy {
@@ -27,9 +37,22 @@ export interface AlignmentPolicy {
 /** An unknown partition (no owner has said anything yet) holds everything back. */
 const UNKNOWN = Number.NEGATIVE_INFINITY;
 
-function minBound(bounds: readonly (PartitionBound | undefined)[]): number {
+/**
+ * A partition's lower bound for records that arrived before `endOffset` was read: the end-of-partition claim when the
+ * partition still ends where its owner read it to, the lasting bound otherwise (or when no end offset was read).
+ * Unknown partitions: −∞.
+ */
+export function resolveBound(bound: PartitionBound | undefined, endOffset: number | undefined): number {
+  if (bound === undefined) return UNKNOWN;
+  if (bound.atEnd !== undefined && endOffset !== undefined && endOffset <= bound.atEnd.endOffset) {
+    return Math.max(bound.lowerBoundMs, bound.atEnd.lowerBoundMs);
+  }
+  return bound.lowerBoundMs;
+}
+
+function minBound(bounds: readonly number[]): number {
   let min = Number.POSITIVE_INFINITY;
-  for (const bound of bounds) min = Math.min(min, bound?.lowerBoundMs ?? UNKNOWN);
+  for (const bound of bounds) min = Math.min(min, bound);
   return min;
 }
 
@@ -39,8 +62,8 @@ function minBound(bounds: readonly (PartitionBound | undefined)[]): number {
  */
 export function featurisableBefore(
   policy: AlignmentPolicy,
-  inputBounds: readonly (PartitionBound | undefined)[],
-  labelBounds: readonly (PartitionBound | undefined)[],
+  inputBounds: readonly number[],
+  labelBounds: readonly number[],
 ): number {
   return Math.min(minBound(inputBounds) + policy.labelDelayMs, minBound(labelBounds));
 }
@@ -48,19 +71,20 @@ export function featurisableBefore(
 /**
  * The bound a partition's owner publishes: the least event time among its records not yet in the state (those
  * waiting in the worker), and, for records not fetched yet, the latest event time seen so far minus the allowed
- * lateness (labels: no lateness, a labels partition is written in reported_at order). Caught up and nothing
- * waiting: +Infinity.
+ * lateness (labels: no lateness, a labels partition is written in reported_at order); nothing seen yet: −∞. Read to
+ * its end offset (`endOffset`), also the claim that holds while it ends there: only what waits, +∞ when nothing does.
  */
 export function partitionBound(options: {
   readonly minWaitingMs: number | undefined;
   readonly maxSeenMs: number | undefined;
-  readonly caughtUp: boolean;
+  /** The end offset the partition was last read to, if the last read reached it. */
+  readonly endOffset: number | undefined;
   readonly latenessMs: number;
 }): PartitionBound {
-  const unfetched = options.caughtUp
-    ? Number.POSITIVE_INFINITY
-    : options.maxSeenMs === undefined
-      ? UNKNOWN
-      : options.maxSeenMs - options.latenessMs;
-  return { lowerBoundMs: Math.min(options.minWaitingMs ?? Number.POSITIVE_INFINITY, unfetched) };
+  const waiting = options.minWaitingMs ?? Number.POSITIVE_INFINITY;
+  const unfetched = options.maxSeenMs === undefined ? UNKNOWN : options.maxSeenMs - options.latenessMs;
+  const lowerBoundMs = Math.min(waiting, unfetched);
+  return options.endOffset === undefined
+    ? { lowerBoundMs }
+    : { lowerBoundMs, atEnd: { lowerBoundMs: waiting, endOffset: options.endOffset } };
 }

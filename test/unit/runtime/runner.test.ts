@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Consumer } from 'kafkajs';
 import type { WatermarkStore } from '../../../src/adapters/redis/watermark-store.js';
+import type { PartitionBound } from '../../../src/core/batch/event-time-alignment.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { TransactionalSink } from '../../../src/adapters/kafka/transactional-sink.js';
@@ -14,7 +15,7 @@ const T0 = Date.UTC(2026, 0, 5);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function memoryWatermarks(): WatermarkStore {
-  const bounds = new Map<string, number>();
+  const bounds = new Map<string, PartitionBound>();
   return {
     async publish(own) {
       for (const [key, bound] of own) bounds.set(key, bound);
@@ -38,6 +39,8 @@ function setUp(options: {
   caughtUp: NonNullable<RunnerDeps['alignment']>['caughtUp'];
   membershipLeaseMs?: number;
   clock?: () => number;
+  /** Replaces the fake consumer's end offsets (a broker that does not answer, say). */
+  endOffsets?: () => Promise<Map<string, number>>;
 }) {
   const consumer = new FakeGroupConsumer();
   const { scoreBatch, sink, committed } = fakeScoreAndSink();
@@ -61,6 +64,7 @@ function setUp(options: {
       inputKeys: ['input:0', 'input:1'],
       labelKeys: ['labels:0'],
       caughtUp: options.caughtUp,
+      endOffsets: options.endOffsets ?? (() => consumer.endOffsets()),
     },
   });
   let fatal: unknown;
@@ -81,7 +85,10 @@ describe('Runner: the caught-up check at assignment (issue 9, item 9)', () => {
       caughtUp: async () => {
         calls++;
         if (calls <= 3) throw new Error('connect ECONNREFUSED 127.0.0.1:29092');
-        return new Set(['input:1', 'labels:0']);
+        return new Map([
+          ['input:1', 0],
+          ['labels:0', 0],
+        ]);
       },
     });
     await runner.start();
@@ -112,7 +119,11 @@ describe('Runner: the caught-up check at assignment (issue 9, item 9)', () => {
           stale++;
           throw new Error("The coordinator is loading and hence can't process requests");
         }
-        return new Set(['input:0', 'input:1', 'labels:0']);
+        return new Map([
+          ['input:0', 0],
+          ['input:1', 0],
+          ['labels:0', 0],
+        ]);
       },
     });
     await runner.start();
@@ -136,6 +147,79 @@ describe('Runner: the caught-up check at assignment (issue 9, item 9)', () => {
   });
 });
 
+describe('Runner: a partition read to its end holds nothing back only while it still ends there', () => {
+  it('a transaction waits for a label produced before it and not fetched yet, on a live stream', async () => {
+    const { consumer, runner, committed, fatal } = setUp({
+      // Every partition empty and read to its end when assigned.
+      caughtUp: async () =>
+        new Map([
+          ['input:0', 0],
+          ['input:1', 0],
+          ['labels:0', 0],
+        ]),
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      // A label reported at T0 reaches the labels topic, then a transaction at T0 + 1 s reaches input:0 and is fetched
+      // first (another fetch response, another worker's partition): the labels partition was read to its end before.
+      consumer.produced('labels', 0, 1);
+      await consumer.deliver('input', 0, 0, [T0 + 1_000], 1);
+      await sleep(200);
+      assert.deepEqual(committed, [], 'the transaction waits: the labels partition no longer ends where it was read');
+
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('both committed', () => committed.length >= 2);
+      assert.deepEqual(committed, ['labels:0@0', 'input:0@0'], 'the label is in the state first');
+
+      // Nothing produced since: the claims hold, and a later transaction goes at once.
+      await consumer.deliver('input', 1, 0, [T0 + 2_000], 1);
+      await until('the next transaction committed', () => committed.length >= 3);
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+});
+
+describe('Runner: end offsets that do not answer', () => {
+  it('hold a batch back for at most their timeout, are counted, and a claim is not used without them', async () => {
+    let asked = 0;
+    const { consumer, runner, committed, metrics, fatal } = setUp({
+      caughtUp: async () =>
+        new Map([
+          ['input:0', 0],
+          ['input:1', 0],
+          ['labels:0', 0],
+        ]),
+      endOffsets: () => {
+        asked++;
+        return new Promise<never>(() => undefined); // a broker that never answers
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      // Labels never wait for alignment: their batch goes once the end-offset read has timed out.
+      const startedAt = Date.now();
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('the label committed', () => committed.length >= 1, 5_000);
+      assert.ok(Date.now() - startedAt < 4_000, `committed after ${Date.now() - startedAt} ms`);
+      assert.ok(asked >= 1, 'the end offsets were asked for: the labels partition claims to be read to its end');
+      assert.ok((await alignErrors(metrics)) >= 1, 'the timeout counted as an error of the align stage');
+
+      // A transaction relying on the claim waits: without end offsets nobody knows the partition still ends there.
+      await consumer.deliver('input', 0, 0, [T0 + 1_000], 1);
+      await sleep(300);
+      assert.deepEqual(committed, ['labels:0@0']);
+      assert.equal(fatal(), undefined, 'not fatal');
+    } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+});
+
 describe('Runner: a give-back while alignment holds records back (issue 9, item 8)', () => {
   /**
    * A worker whose input:0 records wait behind input:1 (not read to its end, nothing fetched yet), their handlers
@@ -147,7 +231,7 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
     const started = setUp({
       membershipLeaseMs: 1_000,
       clock: () => Date.now() + skew,
-      caughtUp: async () => new Set(['labels:0']),
+      caughtUp: async () => new Map([['labels:0', 0]]),
     });
     const { consumer, runner, committed } = started;
     await runner.start();

@@ -1,57 +1,46 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { featurisableBefore, partitionBound } from '../../../../src/core/batch/event-time-alignment.js';
+import { featurisableBefore, partitionBound, resolveBound } from '../../../../src/core/batch/event-time-alignment.js';
 
 const DAY = 86_400_000;
 const policy = { labelDelayMs: 7 * DAY, latenessMs: DAY };
 
 describe('event-time alignment', () => {
   it('lets t through only when t − d precedes every pending input record', () => {
-    const horizon = featurisableBefore(policy, [{ lowerBoundMs: 10 * DAY }, { lowerBoundMs: 12 * DAY }], []);
-    assert.equal(horizon, 17 * DAY);
+    assert.equal(featurisableBefore(policy, [10 * DAY, 12 * DAY], []), 17 * DAY);
   });
 
   it('lets t through only before every pending label', () => {
-    const horizon = featurisableBefore(
-      policy,
-      [{ lowerBoundMs: 100 * DAY }],
-      [{ lowerBoundMs: 5 * DAY }, { lowerBoundMs: 6 * DAY }],
-    );
-    assert.equal(horizon, 5 * DAY);
+    assert.equal(featurisableBefore(policy, [100 * DAY], [5 * DAY, 6 * DAY]), 5 * DAY);
   });
 
-  it('holds everything while a partition is unknown, and nothing for caught-up partitions', () => {
-    assert.equal(featurisableBefore(policy, [undefined, { lowerBoundMs: 0 }], []), Number.NEGATIVE_INFINITY);
-    assert.equal(
-      featurisableBefore(
-        policy,
-        [{ lowerBoundMs: Number.POSITIVE_INFINITY }],
-        [{ lowerBoundMs: Number.POSITIVE_INFINITY }],
-      ),
-      Number.POSITIVE_INFINITY,
-    );
+  it('holds everything while a partition is unknown, and nothing for partitions holding nothing back', () => {
+    assert.equal(featurisableBefore(policy, [resolveBound(undefined, 3), 0], []), Number.NEGATIVE_INFINITY);
+    assert.equal(featurisableBefore(policy, [Infinity], [Infinity]), Infinity);
   });
 
   it('bounds a partition by what waits and by what may still arrive late', () => {
-    assert.equal(
-      partitionBound({ minWaitingMs: 5 * DAY, maxSeenMs: 9 * DAY, caughtUp: false, latenessMs: DAY }).lowerBoundMs,
-      5 * DAY,
-    );
-    assert.equal(
-      partitionBound({ minWaitingMs: undefined, maxSeenMs: 9 * DAY, caughtUp: false, latenessMs: DAY }).lowerBoundMs,
-      8 * DAY,
-    );
-    assert.equal(
-      partitionBound({ minWaitingMs: 5 * DAY, maxSeenMs: 9 * DAY, caughtUp: true, latenessMs: DAY }).lowerBoundMs,
-      5 * DAY,
-    );
-    assert.equal(
-      partitionBound({ minWaitingMs: undefined, maxSeenMs: undefined, caughtUp: true, latenessMs: DAY }).lowerBoundMs,
-      Infinity,
-    );
-    assert.equal(
-      partitionBound({ minWaitingMs: undefined, maxSeenMs: undefined, caughtUp: false, latenessMs: DAY }).lowerBoundMs,
-      -Infinity,
-    );
+    const bound = (minWaitingMs: number | undefined, maxSeenMs: number | undefined, endOffset?: number) =>
+      partitionBound({ minWaitingMs, maxSeenMs, endOffset, latenessMs: DAY });
+    assert.deepEqual(bound(5 * DAY, 9 * DAY), { lowerBoundMs: 5 * DAY });
+    assert.deepEqual(bound(undefined, 9 * DAY), { lowerBoundMs: 8 * DAY });
+    assert.deepEqual(bound(undefined, undefined), { lowerBoundMs: -Infinity });
+    // Read to its end: the claim for while it ends there is what waits, or nothing.
+    assert.deepEqual(bound(5 * DAY, 9 * DAY, 40), {
+      lowerBoundMs: 5 * DAY,
+      atEnd: { lowerBoundMs: 5 * DAY, endOffset: 40 },
+    });
+    assert.deepEqual(bound(undefined, undefined, 0), {
+      lowerBoundMs: -Infinity,
+      atEnd: { lowerBoundMs: Infinity, endOffset: 0 },
+    });
+  });
+
+  it('uses a read-to-the-end claim only while the partition still ends where it was read to', () => {
+    const claimed = { lowerBoundMs: 8 * DAY, atEnd: { lowerBoundMs: Infinity, endOffset: 40 } };
+    assert.equal(resolveBound(claimed, 40), Infinity, 'nothing produced since');
+    assert.equal(resolveBound(claimed, 41), 8 * DAY, 'a record produced since may be older than anything waiting');
+    assert.equal(resolveBound(claimed, undefined), 8 * DAY, 'no end offset read: the lasting bound');
+    assert.equal(resolveBound({ lowerBoundMs: 8 * DAY }, 40), 8 * DAY, 'no claim');
   });
 });
