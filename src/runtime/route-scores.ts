@@ -2,6 +2,7 @@ import { routesToChallenger, type Route } from '../core/control/index.js';
 import { ScoreReasonCode } from '../core/contract/reasons.js';
 import type { ServingModel } from './serving-model.js';
 import type { ActiveServing } from './serving.js';
+import { TimedOut, withTimeout } from './timeout.js';
 
 export interface RoutedRecord {
   /** The raw output of the model that decides (decide() turns an unusable one into the fallback). */
@@ -71,18 +72,10 @@ export async function scoreWithPlan(
   let challengerRaw: Float32Array | undefined;
   let batchFailure: ChallengerFailure | undefined;
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    challengerRaw = await Promise.race([
-      challenger.scorer.score(matrix, rows),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { timeout: true })), options.timeoutMs);
-      }),
-    ]);
+    challengerRaw = await withTimeout(challenger.scorer.score(matrix, rows), options.timeoutMs);
   } catch (error) {
-    batchFailure = (error as { timeout?: boolean }).timeout ? 'timeout' : 'error';
-  } finally {
-    clearTimeout(timer);
+    batchFailure = error instanceof TimedOut ? 'timeout' : 'error';
   }
   latencyMs[challengerPlan.model] = performance.now() - started;
 

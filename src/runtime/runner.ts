@@ -4,6 +4,7 @@ import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-a
 import type { WatermarkStore } from '../adapters/redis/watermark-store.js';
 import { selectBatch } from './batch-selection.js';
 import { PartitionQueue, type WaitingRecord } from './intake.js';
+import { withTimeout } from './timeout.js';
 import type { TransactionalSink } from '../adapters/kafka/transactional-sink.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
@@ -285,15 +286,9 @@ export class Runner {
     epoch: number,
   ): Promise<(number | undefined)[] | undefined> {
     for (let attempt = 1; ; attempt++) {
-      let timer: NodeJS.Timeout | undefined;
       try {
         // A registry request that never answers must not hold the fetch loop (and every partition) for ever.
-        return await Promise.race([
-          this.deps.timeOf(records, topic),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${DECODE_TIMEOUT_MS} ms`)), DECODE_TIMEOUT_MS);
-          }),
-        ]);
+        return await withTimeout(this.deps.timeOf(records, topic), DECODE_TIMEOUT_MS);
       } catch (error) {
         if (this.stopping || this.fatal || epoch !== this.epoch) return undefined;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(attempt - 1, 8));
@@ -308,8 +303,6 @@ export class Runner {
         } catch {
           return undefined; // rebalancing: kafkajs reads these records again after the rejoin
         }
-      } finally {
-        clearTimeout(timer);
       }
     }
   }
@@ -487,24 +480,16 @@ export class Runner {
    */
   private async readEndOffsets(): Promise<{ endOffsets: Map<string, number>; endsReadAfter: number }> {
     const endsReadAfter = this.arrivals;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const endOffsets = await Promise.race([
-        this.deps.alignment?.endOffsets() ?? new Map<string, number>(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer in ${END_OFFSETS_TIMEOUT_MS} ms`)),
-            END_OFFSETS_TIMEOUT_MS,
-          );
-        }),
-      ]);
+      const endOffsets = await withTimeout(
+        this.deps.alignment?.endOffsets() ?? Promise.resolve(new Map<string, number>()),
+        END_OFFSETS_TIMEOUT_MS,
+      );
       return { endOffsets, endsReadAfter };
     } catch (error) {
       this.deps.metrics.errors.inc({ stage: 'align' });
       this.deps.log.warn({ err: (error as Error).message }, "could not read the partitions' end offsets");
       return { endOffsets: new Map(), endsReadAfter };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
