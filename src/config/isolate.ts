@@ -3,6 +3,7 @@ import type { Topology } from './topology-schema.js';
 export interface IsolationOverrides {
   readonly maxRecords?: number;
   readonly maxWaitMs?: number;
+  readonly minRecords?: number;
   readonly partitions?: number;
   readonly metricsPort?: number;
 }
@@ -29,6 +30,11 @@ export function isolateTopology(topology: Topology, runId: string, overrides: Is
     batch: {
       maxRecords: overrides.maxRecords ?? topology.batch.maxRecords,
       maxWaitMs: overrides.maxWaitMs ?? topology.batch.maxWaitMs,
+      // A smaller maxRecords override keeps the topology valid: the live close never needs more than a full batch.
+      minRecords: Math.min(
+        overrides.minRecords ?? topology.batch.minRecords,
+        overrides.maxRecords ?? topology.batch.maxRecords,
+      ),
     },
     metrics: { ...topology.metrics, port: overrides.metricsPort ?? topology.metrics.port },
   };

@@ -229,8 +229,15 @@ export const topologySchema = z
       .object({
         maxRecords: z.number().int().min(100, 'at least 100 (smaller batches waste a transaction each)').max(1000),
         maxWaitMs: z.number().int().min(10).max(30_000, 'at most 30000 ms (30 s)'),
+        // On a live stream (partitions read to their ends) a batch closes as soon as this many wait: set it to
+        // maxRecords to close only by size or time.
+        minRecords: z.number().int().min(1).max(1000).default(100),
       })
-      .strict(),
+      .strict()
+      .refine((batch) => batch.minRecords <= batch.maxRecords, {
+        message: 'at most maxRecords (set it to maxRecords to close batches only by size or time)',
+        path: ['minRecords'],
+      }),
     features: z
       .object({
         set: z.literal('card-baseline-v1', { message: 'the only feature set is card-baseline-v1' }),

@@ -77,6 +77,7 @@ export function renderRunbook(input: RunbookInput): string {
     '',
     '```sh',
     `fraudscore control set -t ${file} batch.maxRecords=500 batch.maxWaitMs=5000   # 100..1000 records, at most 30000 ms; =default restores the file's`,
+    `fraudscore control set -t ${file} batch.minRecords=1000   # a live stream's batches close by size or time only (fewest transactions); 1..1000`,
     '```',
     '',
     '## Last rollback drill',

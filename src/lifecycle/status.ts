@@ -40,7 +40,7 @@ export function formatControlStatus(
   );
   const b = state.batch;
   lines.push(
-    `  batch window maxRecords ${b.maxRecords ?? `${topology.batch.maxRecords} (topology)`}, maxWaitMs ${b.maxWaitMs ?? `${topology.batch.maxWaitMs} (topology)`}`,
+    `  batch window maxRecords ${b.maxRecords ?? `${topology.batch.maxRecords} (topology)`}, maxWaitMs ${b.maxWaitMs ?? `${topology.batch.maxWaitMs} (topology)`}, minRecords ${b.minRecords ?? `${topology.batch.minRecords} (topology)`}`,
   );
   if (workers.length === 0) {
     lines.push('  workers      none reported');

@@ -454,6 +454,12 @@ export class Runner {
     return oldest;
   }
 
+  /** Every partition with waiting records was read to its end by its latest fetch: nothing more is there yet. */
+  private drained(): boolean {
+    for (const queue of this.queues.values()) if (queue.size > 0 && queue.endOffset === undefined) return false;
+    return true;
+  }
+
   /** The bounds of the partitions this worker owns. */
   private ownBounds(policy: AlignmentPolicy): Map<string, PartitionBound> {
     const own = new Map<string, PartitionBound>();
@@ -540,7 +546,7 @@ export class Runner {
     while (!this.fatal) {
       const window = this.deps.beforeBatch?.() ?? this.deps.window;
       this.capacity = this.deps.intakeCapacity ?? 2 * window.maxRecords;
-      const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs() };
+      const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs(), drained: this.drained() };
       const reason = (this.waiting > 0 ? this.forced : undefined) ?? closeReason(window, intake, this.deps.clock());
       if (!reason) {
         if (this.waiting === 0) this.forced = this.stopping ? 'shutdown' : undefined;
@@ -564,7 +570,7 @@ export class Runner {
         return [];
       });
       if (epoch !== this.epoch) continue; // rebalanced while taking: the records are gone with their queues
-      if (records.length === 0 && reason !== 'size' && reason !== 'time') {
+      if (records.length === 0 && (reason === 'shutdown' || reason === 'rebalance')) {
         // Shutdown while alignment holds records back: leave them uncommitted for the partitions' next owner.
         this.giveBack(`records held back by event-time alignment are left for the next owner (${reason})`);
         continue;

@@ -181,6 +181,7 @@ export class Serving {
     metrics.killSwitchActive.set(status.killed ? 1 : 0);
     metrics.batchWindowMaxRecords.set(status.window.maxRecords);
     metrics.batchWindowMaxWaitMs.set(status.window.maxWaitMs);
+    metrics.batchWindowMinRecords.set(status.window.minRecords ?? 0);
     metrics.rolloutPercent.reset();
     if (status.challenger) metrics.rolloutPercent.set({ challenger: status.challenger }, status.percent);
     const [name, version] = status.decider.split('@');

@@ -18,6 +18,8 @@ export interface LiveStreamOptions {
   readonly durationMs: number;
   readonly maxWaitMs: number;
   readonly maxRecords?: number;
+  /** The live close's threshold (batch.minRecords); the topology's when absent. */
+  readonly minRecords?: number;
   /** Labels per second (fraud reports for transactions sent earlier, reported_at = now). */
   readonly labelsPerSecond?: number;
   /** Distinct customers and terminals the traffic is spread over. */
@@ -97,7 +99,12 @@ export async function measureLiveStream(options: LiveStreamOptions): Promise<Liv
   const metricsPort = await freePort();
   const { topology, kafka, admin, topics, file } = await createIsolatedTopology({
     name: `live-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`,
-    overrides: { maxRecords: options.maxRecords ?? 1000, maxWaitMs: options.maxWaitMs, metricsPort },
+    overrides: {
+      maxRecords: options.maxRecords ?? 1000,
+      maxWaitMs: options.maxWaitMs,
+      ...(options.minRecords === undefined ? {} : { minRecords: options.minRecords }),
+      metricsPort,
+    },
     clientId: 'fraudscore-live',
   });
   const { input, output, labels } = topology.topics;

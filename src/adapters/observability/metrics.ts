@@ -102,6 +102,11 @@ export function createPipelineMetrics(topology: string) {
       help: 'Batch window in force: longest wait of the oldest record before a batch closes',
       registers: [registry],
     }),
+    batchWindowMinRecords: new Gauge({
+      name: 'fraudscore_batch_window_min_records',
+      help: 'Batch window in force: records at which a batch closes once its partitions are read to their ends (0: never)',
+      registers: [registry],
+    }),
     killSwitchActive: new Gauge({
       name: 'fraudscore_kill_switch_active',
       help: '1 while the kill switch is on and the rollback target serves',

@@ -84,6 +84,7 @@ export function servingPlan(
     window: {
       maxRecords: state.batch.maxRecords ?? defaults.window.maxRecords,
       maxWaitMs: state.batch.maxWaitMs ?? defaults.window.maxWaitMs,
+      ...minRecordsOf(state.batch.minRecords ?? defaults.window.minRecords),
     },
   };
 }
@@ -91,4 +92,9 @@ export function servingPlan(
 /** Every model a plan scores with. */
 export function planModels(plan: ServingPlan): string[] {
   return [...new Set([plan.decider, ...(plan.challenger ? [plan.challenger.model] : [])])];
+}
+
+/** The live close threshold, when the control topic or the topology sets one (absent: size and time only). */
+function minRecordsOf(minRecords: number | undefined): { minRecords?: number } {
+  return minRecords === undefined ? {} : { minRecords };
 }

@@ -49,6 +49,8 @@ export const killSwitchStateSchema = z.object({
 export const batchWindowOverrideSchema = z.object({
   maxRecords: z.number().int().min(100).max(1000).nullable(),
   maxWaitMs: z.number().int().min(1).max(30_000).nullable(),
+  /** Records older than this field lack it: absent reads as null. */
+  minRecords: z.number().int().min(1).max(1000).nullable().default(null),
 });
 
 export const servingStateSchema = z.object({
@@ -105,7 +107,7 @@ export const INITIAL_SERVING_STATE: ServingState = Object.freeze({
   champion: null,
   challenger: null,
   killSwitch: { on: false, reason: '', target: null, sinceMs: null },
-  batch: { maxRecords: null, maxWaitMs: null },
+  batch: { maxRecords: null, maxWaitMs: null, minRecords: null },
 });
 
 export type ControlParse =

@@ -3,7 +3,12 @@ import type { BatchWindowOverride } from './serving-state.js';
 export type SettingsParse =
   { readonly ok: true; readonly window: BatchWindowOverride } | { readonly ok: false; readonly problem: string };
 
-const KNOWN = ['batch.maxRecords', 'batch.maxWaitMs'] as const;
+const KNOWN = ['batch.maxRecords', 'batch.maxWaitMs', 'batch.minRecords'] as const;
+const FIELD = {
+  'batch.maxRecords': 'maxRecords',
+  'batch.maxWaitMs': 'maxWaitMs',
+  'batch.minRecords': 'minRecords',
+} as const;
 
 /**
  * Parses `fraudscore control set` arguments (`batch.maxRecords=500 batch.maxWaitMs=5000`, `batch.maxWaitMs=default`
@@ -13,7 +18,7 @@ const KNOWN = ['batch.maxRecords', 'batch.maxWaitMs'] as const;
 export function parseSettings(args: readonly string[], current: BatchWindowOverride): SettingsParse {
   if (args.length === 0)
     return { ok: false, problem: `nothing to set; give ${KNOWN.map((k) => `${k}=<n>`).join(' ')}` };
-  const window: { maxRecords: number | null; maxWaitMs: number | null } = { ...current };
+  const window: { -readonly [K in keyof BatchWindowOverride]: BatchWindowOverride[K] } = { ...current };
   for (const arg of args) {
     const eq = arg.indexOf('=');
     const key = eq > 0 ? arg.slice(0, eq) : arg;
@@ -25,8 +30,7 @@ export function parseSettings(args: readonly string[], current: BatchWindowOverr
     if (text === 'default') value = null;
     else if (/^\d+$/.test(text)) value = Number(text);
     else return { ok: false, problem: `${key}: "${text}" is not a whole number (or "default")` };
-    if (key === 'batch.maxRecords') window.maxRecords = value;
-    else window.maxWaitMs = value;
+    window[FIELD[key as (typeof KNOWN)[number]]] = value;
   }
   return { ok: true, window };
 }

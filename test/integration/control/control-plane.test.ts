@@ -84,15 +84,19 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
   });
 
   it('applies a batch window set live, at a batch boundary, visible in /healthz and the metrics', async () => {
-    const record = await ops.setWindow(['batch.maxRecords=100', 'batch.maxWaitMs=150'], 'smaller batches');
+    const record = await ops.setWindow(
+      ['batch.maxRecords=100', 'batch.maxWaitMs=150', 'batch.minRecords=60'],
+      'smaller batches',
+    );
     const status = await waitForApplied(pipeline.metricsAddress, record.version);
-    assert.deepEqual(status.window, { maxRecords: 100, maxWaitMs: 150 });
+    assert.deepEqual(status.window, { maxRecords: 100, maxWaitMs: 150, minRecords: 60 });
     batchSizes.length = 0;
     const scores = await scoreRound('window', 600);
     assert.ok(scores.every((r) => r.value['control_version'] === record.version));
     assert.ok(batchSizes.length >= 6 && batchSizes.every((n) => n <= 100), `batches ${batchSizes.join(',')}`);
     const metrics = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
     assert.match(metrics, /^fraudscore_batch_window_max_records\{[^}]*\} 100$/m);
+    assert.match(metrics, /^fraudscore_batch_window_min_records\{[^}]*\} 60$/m);
     assert.match(metrics, new RegExp(`^fraudscore_control_applied_version\\{[^}]*\\} ${record.version}$`, 'm'));
     await assert.rejects(ops.setWindow(['batch.maxWaitMs=31000'], 'too long'), /maxWaitMs/);
   });

@@ -23,6 +23,20 @@ describe('batch window', () => {
     assert.equal(closeReason(policy, { waiting: 100, oldestArrivalMs: 0 }, 60_000), 'size');
   });
 
+  it('closes a drained intake at minRecords, never below it, and not before the partitions are read to their ends', () => {
+    const live = { ...policy, minRecords: 10 };
+    assert.equal(closeReason(live, { waiting: 9, oldestArrivalMs: 0, drained: true }, 5), undefined);
+    assert.equal(closeReason(live, { waiting: 10, oldestArrivalMs: 0, drained: true }, 5), 'drained');
+    assert.equal(closeReason(live, { waiting: 50, oldestArrivalMs: 0, drained: false }, 5), undefined);
+    assert.equal(
+      closeReason(policy, { waiting: 50, oldestArrivalMs: 0, drained: true }, 5),
+      undefined,
+      'no minRecords',
+    );
+    assert.equal(closeReason(live, { waiting: 100, oldestArrivalMs: 0, drained: true }, 5), 'size');
+    assert.equal(closeReason(live, { waiting: 9, oldestArrivalMs: 0, drained: true }, 30_000), 'time');
+  });
+
   it('never closes or expires an empty intake', () => {
     const empty = { waiting: 0, oldestArrivalMs: undefined };
     assert.equal(closeReason(policy, empty, 1_000_000), undefined);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   abortRollout,
   advanceRollout,
+  batchWindowOverrideSchema,
   checkPlan,
   EMPTY_VIEW,
   foldControl,
@@ -100,7 +101,10 @@ describe('control transitions', () => {
     const tooBig = parseSettings(['batch.maxRecords=5000'], INITIAL_SERVING_STATE.batch);
     assert.ok(tooBig.ok);
     assert.match((setBatchWindow(INITIAL_SERVING_STATE, tooBig.window) as { problem: string }).problem, /maxRecords/);
-    assert.equal(setBatchWindow(INITIAL_SERVING_STATE, { maxRecords: null, maxWaitMs: 30_001 }).ok, false);
+    assert.equal(
+      setBatchWindow(INITIAL_SERVING_STATE, { maxRecords: null, maxWaitMs: 30_001, minRecords: null }).ok,
+      false,
+    );
     assert.match(
       (parseSettings(['batch.size=1'], INITIAL_SERVING_STATE.batch) as { problem: string }).problem,
       /unknown/,
@@ -108,12 +112,23 @@ describe('control transitions', () => {
     const back = parseSettings(['batch.maxRecords=default'], s.batch);
     assert.ok(back.ok);
     assert.equal(back.window.maxRecords, null);
+    assert.equal(back.window.maxWaitMs, 5000, 'other fields keep their override');
+    // The live-stream close: the control topic's value wins over the topology's; absent in both, none.
+    const live = parseSettings(['batch.minRecords=1000'], s.batch);
+    assert.ok(live.ok);
+    const tuned = state(setBatchWindow(s, live.window));
+    const withTopologyMin = { ...defaults, window: { ...defaults.window, minRecords: 100 } };
+    assert.equal(servingPlan({ version: 2, state: tuned, record: null }, withTopologyMin).window.minRecords, 1000);
+    assert.equal(servingPlan({ version: 2, state: s, record: null }, withTopologyMin).window.minRecords, 100);
+    assert.equal(setBatchWindow(s, { ...s.batch, minRecords: 0 }).ok, false);
+    // A control record written before minRecords existed reads as no override.
+    assert.equal(batchWindowOverrideSchema.parse({ maxRecords: 500, maxWaitMs: null }).minRecords, null);
   });
 });
 
 describe('folding control records', () => {
   it('applies only newer versions of its own topology', () => {
-    const t = setBatchWindow(INITIAL_SERVING_STATE, { maxRecords: 200, maxWaitMs: null });
+    const t = setBatchWindow(INITIAL_SERVING_STATE, { maxRecords: 200, maxWaitMs: null, minRecords: null });
     assert.ok(t.ok);
     const r1 = nextRecord(EMPTY_VIEW, 'card', t, { actor: 'a', reason: 'r', nowMs: 1 });
     assert.equal(r1.version, 1);
