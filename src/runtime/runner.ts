@@ -109,8 +109,9 @@ const CONTROL_POLL_MS = 500;
  * Records that are dropped without a rebalance (a lapsed membership) are therefore read again by seeking each
  * partition back to its first uncommitted offset; after a rebalance kafkajs reads from the committed offsets itself.
  *
- * A batch is formed when the scorer is free: maxRecords records, or whatever waits once the oldest has waited
- * maxWaitMs. Scoring batch N+1 overlaps committing batch N; commits stay in order.
+ * A batch is formed when the scorer is free: maxRecords records, whatever waits once the oldest has waited
+ * maxWaitMs, or, once every partition with waiting records was read to its end, minRecords (core/batch/batch-window).
+ * Scoring batch N+1 overlaps committing batch N; commits stay in order.
  */
 /** A read-to-its-end claim that lets more through than the partition's lasting bound. */
 const claimsMore = (bound: PartitionBound): boolean =>
