@@ -149,6 +149,11 @@ def _selection_lines(card: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ensemble_words(training: dict[str, Any]) -> str:
+    members = (training.get("ensemble") or {}).get("members", 1)
+    return "" if members == 1 else f"mean of {members} boosters (other bagging and feature-sampling seeds) of "
+
+
 _METRIC_SETS = (("test", "test (out of time)"), ("testInTime", "test (in time, hashed)"), ("reference", "frozen reference"))
 
 
@@ -247,7 +252,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "## How it was trained",
         "",
         f"- LightGBM{' random-forest mode' if training['params'].get('boosting') == 'rf' else ''}, "
-        f"{training['bestIteration']} trees (chosen on time-aware folds, see below), seed {training['seed']}",
+        + _ensemble_words(training)
+        + f"{training['bestIteration']} trees (chosen on time-aware folds, see below), seed {training['seed']}",
         f"- Code commit `{training['codeCommit']}`"
         + (" (training/ had uncommitted changes)" if training.get("codeDirty") else "")
         + f", requirements.lock sha256 `{training['lockfileSha256']}`",

@@ -91,6 +91,23 @@ def test_card_records_the_time_aware_selection(card: dict) -> None:
     assert all(card["training"]["params"][k] == chosen[k] for k in sel["grid"])
 
 
+def test_card_records_the_ensemble_that_model_onnx_holds(card: dict, trained: Path) -> None:
+    import onnx
+
+    from fraudtrain import model as mdl
+
+    chosen = card["selection"]["chosen"]
+    ensemble = card["training"]["ensemble"]
+    assert ensemble["members"] == mdl.ensemble_members({k: chosen[k] for k in card["selection"]["grid"]})
+    assert ensemble["memberSeeds"] == [mdl.member_seeds(42, m) for m in range(ensemble["members"])]
+    graph = onnx.load_from_string((trained / "model.onnx").read_bytes()).graph
+    (trees,) = [node for node in graph.node if node.op_type.startswith("TreeEnsemble")]
+    tree_ids = next(a for a in trees.attribute if a.name == "nodes_treeids").ints
+    assert len(set(tree_ids)) == ensemble["members"] * card["training"]["bestIteration"]
+    text = (trained / "card.md").read_text()
+    assert (f"mean of {ensemble['members']} boosters" in text) == (ensemble["members"] > 1)
+
+
 def test_card_hashes_match_the_artifacts(card: dict, trained: Path, synthetic: Synthetic) -> None:
     assert card["modelSha256"] == sha256(trained / "model.onnx")
     assert card["dataset"]["tableSha256"] == sha256(synthetic.table)
