@@ -35,7 +35,7 @@ bash training/setup.sh
 # Training data: seed 42, 60 days; the frozen reference set: another seed, 45 days. Versions up to 4 were trained on
 # 2,000 customers and 1,000 terminals: about 9 fraudulent cards a day still in play after the evaluation protocol,
 # too few for card precision@100 to tell models apart (selection folds with 39 frauds in a week). From version 5 on,
-# the handbook's 5,000 customers and 10,000 terminals: about 27 a day, every selection fold with 250-290 frauds.
+# the handbook's 5,000 customers and 10,000 terminals: 22 to 29 a day, every selection fold with 250-290 frauds.
 # The card records each simulation as a JSON spec (dataset.rawSource) so that `fraudscore retrain` can generate the
 # same bytes again: keep sim_spec and simulate in step (retrain checks the regenerated files against the sha256s
 # the backfill recorded, so a mismatch cannot go unnoticed).
