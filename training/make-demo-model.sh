@@ -3,10 +3,10 @@
 # registered model. simulate -> backfill -> train -> register. Re-running it with the same code gives the same
 # model bytes (training is deterministic); the registry refuses to overwrite a version with different bytes.
 # Version 1 was trained before model selection and baselines; version 3 before the handbook's evaluation protocol
-# and the monitoring references; version 4, the registry's champion that the demo serves, on 2,000 customers and
-# 1,000 terminals, with a recorded reason for trailing the random forest on average precision. Version 5 (the
-# default) is the current trainer's on the handbook's population (5,000 customers, 10,000 terminals): it beats both
-# baselines without any allowance and is registered beside the champion, not promoted. All roll back to version 1
+# and the monitoring references; version 4, on 2,000 customers and 1,000 terminals, with a recorded reason for
+# trailing the random forest on average precision. Version 5 (the default), the registry's champion that the demo
+# serves, is the current trainer's on the handbook's population (5,000 customers, 10,000 terminals): it beats both
+# baselines without any allowance. All roll back to version 1
 # (version 2 is the lifecycle demo's challenger, scripts/make-challenger-model.sh). The trainer prints its
 # model-selection time (wall and CPU) on stderr.
 #
@@ -65,10 +65,10 @@ rm -rf "$work/model"
   --owner fraud-ml-team --threshold-alert-rate 0.01 --serving-slo '{"batchP99Ms": 100}' \
   --created-at 2026-11-25T00:00:00Z --topology "$topology" "${rollback[@]}" \
   --raw-source "$(sim_spec 42 60)" --reference-raw-source "$(sim_spec 1042 45)" "${allow[@]}")
-# Version 4 is the champion the demo serves (version 1 was until then); other versions, 5 included, are registered
+# Version 5 is the champion the demo serves (versions 1, then 4, were until then); other versions are registered
 # beside it and ship through the staged rollout (or `fraudscore models promote`).
 champion=()
-[ "$version" != 1 ] && [ "$version" != 4 ] || champion=(--champion)
+[ "$version" != 1 ] && [ "$version" != 5 ] || champion=(--champion)
 "${cli[@]}" models register --dir "$work/model" --registry registry "${champion[@]}"
 "${cli[@]}" models show "card-fraud@$version" --registry registry | head -40
 sed -n '/^## Against baselines/,/^Reliability/p' "registry/card-fraud/$version/card.md"

