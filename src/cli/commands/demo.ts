@@ -12,8 +12,9 @@ export function registerDemoCommand(program: Command): void {
       'simulation seed (the demo model was trained on seed 42; 7 keeps the demo out of sample)',
       '7',
     )
-    .option('--customers <n>', 'simulated customers', '2000')
-    .option('--terminals <n>', 'simulated terminals', '1000')
+    // The demo champion's population (the handbook's): its drift references and expectations are read against it.
+    .option('--customers <n>', 'simulated customers', '5000')
+    .option('--terminals <n>', 'simulated terminals', '10000')
     .option('--days <n>', 'simulated days', '30')
     .option('--invalid-rate <x>', 'extra hostile records per transaction (bad bytes, NaN amounts, ...)', '0.002')
     .option('--keep', 'keep the demo topics and Redis keys for inspection')
