@@ -3,12 +3,14 @@ import type { BatchWindowOverride } from './serving-state.js';
 export type SettingsParse =
   { readonly ok: true; readonly window: BatchWindowOverride } | { readonly ok: false; readonly problem: string };
 
-const KNOWN = ['batch.maxRecords', 'batch.maxWaitMs', 'batch.minRecords'] as const;
+/** The settable keys and the override field each one sets. */
 const FIELD = {
   'batch.maxRecords': 'maxRecords',
   'batch.maxWaitMs': 'maxWaitMs',
   'batch.minRecords': 'minRecords',
 } as const;
+type Key = keyof typeof FIELD;
+const KNOWN = Object.keys(FIELD) as Key[];
 
 /**
  * Parses `fraudscore control set` arguments (`batch.maxRecords=500 batch.maxWaitMs=5000`, `batch.maxWaitMs=default`
@@ -23,14 +25,14 @@ export function parseSettings(args: readonly string[], current: BatchWindowOverr
     const eq = arg.indexOf('=');
     const key = eq > 0 ? arg.slice(0, eq) : arg;
     const text = eq > 0 ? arg.slice(eq + 1) : '';
-    if (!(KNOWN as readonly string[]).includes(key)) {
+    if (!(KNOWN as string[]).includes(key)) {
       return { ok: false, problem: `unknown setting "${key}"; settable: ${KNOWN.join(', ')}` };
     }
     let value: number | null;
     if (text === 'default') value = null;
     else if (/^\d+$/.test(text)) value = Number(text);
     else return { ok: false, problem: `${key}: "${text}" is not a whole number (or "default")` };
-    window[FIELD[key as (typeof KNOWN)[number]]] = value;
+    window[FIELD[key as Key]] = value;
   }
   return { ok: true, window };
 }
