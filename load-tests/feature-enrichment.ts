@@ -99,6 +99,31 @@ async function redisCpuSeconds(): Promise<number> {
   return user + system;
 }
 
+/** Per command: calls and microseconds so far (INFO commandstats; the calls scripts make are counted too). */
+async function commandStats(): Promise<Map<string, { calls: number; usec: number }>> {
+  const stats = new Map<string, { calls: number; usec: number }>();
+  for (const match of (await redis.info('commandstats')).matchAll(/cmdstat_(\S+?):calls=(\d+),usec=(\d+)/g)) {
+    stats.set(match[1]!, { calls: Number(match[2]), usec: Number(match[3]) });
+  }
+  return stats;
+}
+
+/** What the measured batches cost Redis per batch, by command, largest first. */
+function commandsPerBatch(
+  before: Map<string, { calls: number; usec: number }>,
+  after: Map<string, { calls: number; usec: number }>,
+  batches: number,
+): Record<string, { calls: number; ms: number }> {
+  const rows: [string, { calls: number; ms: number }][] = [];
+  for (const [name, now] of after) {
+    const was = before.get(name) ?? { calls: 0, usec: 0 };
+    const calls = (now.calls - was.calls) / batches;
+    if (calls < 0.5) continue;
+    rows.push([name, { calls: Math.round(calls), ms: +((now.usec - was.usec) / 1000 / batches).toFixed(2) }]);
+  }
+  return Object.fromEntries(rows.sort((a, b) => b[1].ms - a[1].ms));
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -152,6 +177,7 @@ try {
   portMs.read.length = 0;
   // CPU spent per batch by this process and by Redis: on a shared machine wall time also measures the neighbours,
   // while client CPU + Redis CPU (the path is sequential) approximates the latency on an idle one.
+  const commandsBefore = await commandStats();
   const redisCpuBefore = await redisCpuSeconds();
   const clientCpuBefore = process.cpuUsage();
   const latencies: number[] = [];
@@ -167,6 +193,7 @@ try {
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const clientCpuMsPerBatch = (clientCpu.user + clientCpu.system) / 1000 / BATCHES;
   const redisCpuMsPerBatch = (((await redisCpuSeconds()) - redisCpuBefore) * 1000) / BATCHES;
+  const redisCommands = commandsPerBatch(commandsBefore, await commandStats(), BATCHES);
   const median = (list: number[]) =>
     percentile(
       [...list].sort((a, b) => a - b),
@@ -196,6 +223,8 @@ try {
         },
         rowsPerSecond: Math.round((BATCH_SIZE * 1000) / p50),
         redisRoundTripsPerBatch: 1,
+        // Inside the scripts (evalsha: the whole script, its calls included).
+        redisCommandsPerBatch: redisCommands,
         replicaMiB: +(replicaBytes / 2 ** 20).toFixed(1),
         rssMiB: +(process.memoryUsage.rss() / 2 ** 20).toFixed(1),
         targetP99Ms: TARGET_P99_MS,

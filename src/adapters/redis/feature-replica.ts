@@ -38,6 +38,11 @@ abstract class LogReplica {
   length = 0;
   /** Decoded entries (records or times). */
   count = 0;
+  /**
+   * The writer's trust epoch in which this replica's header was last checked against Redis (-1: never): while no
+   * other writer rewrote a log since (the rewrite token), a replica checked in the current epoch needs no header read.
+   */
+  checkedEpoch = -1;
 
   abstract bytes(): number;
 
@@ -81,7 +86,7 @@ export class CustomerReplica extends LogReplica {
 /**
  * A terminal's recorded transaction event times. The log is a sequence of blocks, one per write:
  * [n, n event times, cutoff] (float64), and a block's cutoff drops every earlier time below it, exactly as the
- * write's trim of the terminal's sorted set does. So the live times are those not below any later cutoff.
+ * memory state's trim does. So the live times are those not below any later cutoff.
  */
 export class TerminalReplica extends LogReplica {
   times = new Float64Array(0);

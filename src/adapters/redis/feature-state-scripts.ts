@@ -8,16 +8,22 @@
  *                   four little-endian float64 (event time ms, amount minor units, partition, offset)
  *   P l:<terminal>  string: append-only log behind a 24-byte generation header, one block per write:
  *                   [n, n event times of transactions new to the terminal, trim cutoff] (little-endian float64); a
- *                   block's cutoff drops the earlier times below it, so the live times are exactly the members of
- *                   t:<terminal>. Workers count terminal windows on their replica of it (feature-replica.ts).
- *   P t:<terminal>  sorted set: member "<event time>:<transaction id>", score event time: which (time, id) the
- *                   terminal holds (adding a replay again changes nothing), trimmed on every write
+ *                   block's cutoff drops the earlier times below it. Workers count terminal windows on their replica
+ *                   of it (feature-replica.ts).
  *   P f:<terminal>  sorted set: member "<reportedAt>:<transaction id>", score the transaction's event time
- *   P x:<tx>        string "<eventTime>:<reportedAt or empty>:<terminal>": the transaction index labels join through
- *   P d:<tx>        string "<eventTime>:<partition>:<offset>": the claim duplicate detection reads (SET NX GET), the
- *                   latest recording of the id that was no duplicate; TTL three duplicate horizons
+ *   P i:<tx>        string "<claim time>:<partition>:<offset>:<first time>:<reportedAt or empty>:<terminal>": the
+ *                   claim duplicate detection reads (SET NX GET: the latest recording of the id that was no duplicate)
+ *                   and, from the fourth field on, the transaction index labels join through (its first recording).
+ *                   Its answer also says whether the record is new to its terminal (a replay is not), so terminals
+ *                   need no set of members beside their log. (State written before this layout: x:<tx>
+ *                   "<time>:<reportedAt>:<terminal>", which labels still join through, d:<tx> and t:<terminal>,
+ *                   which expire unread.)
+ *   P r:<tx>        set of "<time>:<terminal>": recordings of an id reused beyond the duplicate horizon (rare), so
+ *                   that one replayed after a later reuse took the claim is not counted twice
  *   P absorbed      hash partition → next input offset the state has absorbed (no TTL): the marker a worker checks
  *   P p:<tx>        string "<reportedAt>": a fraud report waiting for its transaction
+ *   P rewrites      string: the header of the latest rewrite (creation, trim, compaction, deletion) of any log, the
+ *                   rewrite token: while it is what a writer saw last, its checked replicas need no header read
  *   P fraud-terminals  set of terminals with fraud reports: one SMISMEMBER per batch instead of one read per
  *                   terminal (most terminals have none); its TTL is refreshed with each f: key it names
  * Every key carries a TTL (the feature retention) refreshed on write, so abandoned entities disappear.
@@ -35,6 +41,8 @@
  * ARGV: prefix, ttlMs, duplicateHorizonMs,
  *   progress: "<partition> <expected> <from> <to> ..." (empty in the backfill or a rebuild),
  *   magic (8 bytes), nonce (8 bytes),
+ *   the rewrite token the writer saw after its previous batch ('' at first), "0101..." per customer and per terminal
+ *   (1: trusted, its replica's header was checked since the writer last saw another writer's rewrite),
  *   customerCount, then per customer: id, records (binary),
  *   "<known length> ..." per customer (-1: no replica), the known headers (24 bytes per customer, concatenated),
  *   maintainedCount, then per maintained customer: its 1-based index above, trimBeforeMs,
@@ -50,23 +58,23 @@
  *  1. The absorbed-offset marker (hash P absorbed, field = partition, value = next offset to absorb): if any
  *     partition's marker is missing or below what the writer expects, return {'behind', partition, marker, expected}
  *     having written nothing.
- *  2. Claim each transaction id (SET d:<tx> NX GET): a record whose id is held by another position with an event time
+ *  2. Claim each transaction id (SET i:<tx> NX GET): a record whose id is held by another position with an event time
  *     within the duplicate horizon is a duplicate, and steps 3 and 4 skip it; one beyond the horizon takes the claim.
+ *     A new key means a new transaction: new to its terminal and indexed for labels.
  *  3. Append customer records; trim the maintained customers (lazily: reads never look below the cutoffs).
- *  4. Add terminal members (ZADD, one call per member: its answer says whether the (time, id) is new), append the
- *     new ones and the cutoff to the terminal's log (a log created beside a non-empty set starts with all its times),
- *     trim the sorted sets at the cutoff (on every write, as the memory
- *     state does); refresh TTLs and compact logs when asked.
+ *  4. Append each terminal's new times and its cutoff to its log; refresh TTLs and compact logs when asked.
  *  5. Join waiting fraud reports to newly recorded transactions; advance the markers.
  *  6. Answer the batch's entities: per customer and terminal the log bytes after the known length (header unchanged)
  *     or the whole log (reset), and per terminal with fraud reports its whole f: set.
  * Returns {{'ok', record, "<partition>:<offset>", ...} (the duplicates, 0-based record indices),
- *   customer resets "0101...", customer bytes, terminal resets, terminal bytes, fraud [member, score, ...] lists}.
+ *   customer resets "0101...", customer bytes, terminal resets, terminal bytes, fraud [member, score, ...] lists,
+ *   1 when the rewrite token was the one the writer named (else 0: trust nothing checked before), the token now}.
  *
  * Redis calls are the other cost (each one a few microseconds from Lua), so the script makes few per record:
- * one SET NX GET (claim), one SET NX (label index) and one ZADD per transaction; per customer one APPEND and one
- * GETRANGE (the header: when nobody else wrote since the replica, the answer is what the script appended); per
- * terminal the same plus one ZREMRANGEBYSCORE (plus the f: trim and read where the terminal has fraud reports). Needs Redis 7.0 or later (SET with both NX and GET).
+ * one SET NX GET per transaction (claim and index in one key); per customer and per terminal one APPEND, and one
+ * GETRANGE of the header only when another writer rewrote a log since the replica was checked (the rewrite token);
+ * when nobody else appended since the replica, the answer is what the script appended; the f: trim and read only
+ * where the terminal has fraud reports. Needs Redis 7.0 or later (SET with both NX and GET).
  */
 export const RECORD_BATCH_LUA = `
 local prefix = ARGV[1]
@@ -101,13 +109,24 @@ end
 local magic = ARGV[5]
 local nonce = ARGV[6]
 local generations = 0
+-- The rewrite token (P rewrites): the header of the latest rewrite of any log, by any writer. When it is what the
+-- writer saw after its previous batch, nobody else rewrote a log since, and a replica it has checked since its last
+-- sight of another writer's rewrite (trusted) has the log's header: no header read needed.
+local tokenKey = prefix .. 'rewrites'
+local tokenUnchanged = redis.call('GET', tokenKey) == ARGV[7]
+local latestHeader = nil
+-- Logs this script rewrote (new header or deleted): their replicas are answered whole.
+local rewritten = {}
 local function newHeader()
   generations = generations + 1
-  return magic .. nonce .. struct.pack('<d', generations)
+  latestHeader = magic .. nonce .. struct.pack('<d', generations)
+  return latestHeader
 end
 local customerPad = string.rep(string.char(0), 8)
 
-local i = 7
+local customerTrust = ARGV[8]
+local terminalTrust = ARGV[9]
+local i = 10
 local customers = tonumber(ARGV[i]); i = i + 1
 local customerAt = i
 i = i + customers * 2
@@ -125,35 +144,73 @@ local recordCount = tonumber(ARGV[i])
 local packed = ARGV[i + 1]
 local idsAt = i + 2
 
--- Claims: one key per transaction id, "<time>:<partition>:<offset>" of its latest recording that was no duplicate.
+-- Which terminal each record belongs to (the terminal section lists its records).
+local terminalIds = {}
+local terminalRecords = {}
+local terminalOf = {}
+for g = 1, terminals do
+  local at = terminalsAt + 1 + (g - 1) * 3
+  terminalIds[g] = ARGV[at]
+  local list = {}
+  for record in string.gmatch(ARGV[at + 2], '%S+') do
+    local r = tonumber(record)
+    list[#list + 1] = r
+    terminalOf[r] = g
+  end
+  terminalRecords[g] = list
+end
+
+-- Claims and the label index: one key per transaction id, i:<tx> (layout above). Its answer says what the record is:
+-- new (no key), the same record again, a duplicate, or the id reused beyond the horizon.
 local duplicate = {}
+local newToTerminal = {}
 local result = { 'ok' }
 local times = {}
-local claimTtl = tostring(3 * horizon)
+local claimOf = {}
 local idOf = {}
+local newRecords = {}
 local n = 0
 for time, partition, offset, record in string.gmatch(packed, '(%S+) (%S+) (%S+) (%S+)') do
   local k = tonumber(record)
-  idOf[k] = ARGV[idsAt + n]
+  local tx = ARGV[idsAt + n]
   n = n + 1
-  local claimKey = prefix .. 'd:' .. idOf[k]
+  -- A record listed under no terminal repeats an earlier one of the batch (same id, terminal and time): a duplicate.
+  local terminal = terminalIds[terminalOf[k]] or ''
+  local key = prefix .. 'i:' .. tx
   local claim = time .. ':' .. partition .. ':' .. offset
   times[k] = time
-  local first = redis.call('SET', claimKey, claim, 'NX', 'PX', claimTtl, 'GET')
-  if first and first ~= claim then
+  idOf[k] = tx
+  claimOf[k] = claim
+  local first = redis.call('SET', key, claim .. ':' .. time .. '::' .. terminal, 'NX', 'PX', ttl, 'GET')
+  if not first then
+    -- New: recorded at its terminal, indexed for labels, and may join a waiting report.
+    newToTerminal[k] = true
+    newRecords[#newRecords + 1] = k
+  else
     local a = string.find(first, ':', 1, true)
     local b = string.find(first, ':', a + 1, true)
+    local c = string.find(first, ':', b + 1, true)
     local firstPartition = string.sub(first, a + 1, b - 1)
-    local firstOffset = string.sub(first, b + 1)
+    local firstOffset = string.sub(first, b + 1, c - 1)
     if firstPartition == partition and firstOffset == offset then
-      -- The same record again (a replayed batch).
+      -- The same record again (a replayed batch): its terminal holds it already.
     elseif math.abs(tonumber(time) - tonumber(string.sub(first, 1, a - 1))) <= horizon then
       duplicate[k] = true
       result[#result + 1] = k
       result[#result + 1] = firstPartition .. ':' .. firstOffset
     else
-      -- The id reused beyond the horizon: a new transaction, which later repeats are measured against.
-      redis.call('SET', claimKey, claim, 'PX', claimTtl)
+      -- The id reused beyond the horizon: a new transaction, which later repeats are measured against. The index
+      -- (first recording, reports) stays. It is new to its terminal unless an earlier recording of the id held this
+      -- (time, terminal): that one replayed after the reuse took the claim (r:<tx> remembers the reuses).
+      redis.call('SET', key, claim .. string.sub(first, c), 'PX', ttl)
+      local d = string.find(first, ':', c + 1, true)
+      local e = string.find(first, ':', d + 1, true)
+      local indexed = string.sub(first, c + 1, d - 1) == time and string.sub(first, e + 1) == terminal
+      local reusesKey = prefix .. 'r:' .. tx
+      if not indexed and redis.call('SADD', reusesKey, time .. ':' .. terminal) == 1 then
+        redis.call('PEXPIRE', reusesKey, ttl)
+        newToTerminal[k] = true
+      end
     end
   end
 end
@@ -191,6 +248,7 @@ for c = 1, customers do
     if customerLength[c] == #kept then
       -- A new history: it starts with a header.
       redis.call('SET', key, newHeader() .. customerPad .. kept, 'PX', ttl)
+      rewritten[key] = true
     end
   end
 end
@@ -212,16 +270,16 @@ for m = 1, maintained do
       end
       if drop == count then
         redis.call('DEL', key)
+        newHeader()
       else
         redis.call('SET', key, newHeader() .. customerPad .. string.sub(history, body + drop * 32), 'PX', ttl)
       end
+      rewritten[key] = true
     end
   end
 end
 
 -- Terminals. Which of them have fraud reports (the f: trim and the answer are only needed for those).
-local terminalIds = {}
-for g = 1, terminals do terminalIds[g] = ARGV[terminalsAt + 1 + (g - 1) * 3] end
 local hasFraud = {}
 for from = 1, terminals, 1000 do
   local to = math.min(from + 999, terminals)
@@ -252,10 +310,6 @@ local function compactLog(log)
   return newHeader() .. struct.pack('<d', #live) .. table.concat(live) .. struct.pack('<d', -math.huge)
 end
 
--- Recorded transactions, for the pending-report join below.
-local newIds = {}
-local newTimes = {}
-local newTerminals = {}
 local terminalKnown = {}
 local terminalAppended = {}
 local terminalLength = {}
@@ -264,50 +318,26 @@ for g = 1, terminals do
   local terminal = terminalIds[g]
   local flag, cutoff, known, compact = string.match(ARGV[at + 1], '^(%S+) (%S+) (%S+) (%S+)$')
   terminalKnown[g] = tonumber(known)
-  local terminalKey = prefix .. 't:' .. terminal
   local logKey = prefix .. 'l:' .. terminal
   local added = {}
-  for record in string.gmatch(ARGV[at + 2], '%S+') do
-    local r = tonumber(record)
-    if not duplicate[r] then
-      local time = times[r]
-      local tx = idOf[r]
-      -- The terminal holds each (time, id) once: adding a replay again changes nothing, and is not logged.
-      if redis.call('ZADD', terminalKey, time, time .. ':' .. tx) == 1 then
-        added[#added + 1] = struct.pack('<d', tonumber(time))
-      end
-      -- The first recording of an id indexes it for labels (first write wins) and may join a waiting report.
-      if redis.call('SET', prefix .. 'x:' .. tx, time .. '::' .. terminal, 'NX', 'PX', ttl) then
-        newIds[#newIds + 1] = tx
-        newTimes[#newTimes + 1] = time
-        newTerminals[#newTerminals + 1] = terminal
-      end
-    end
+  for _, r in ipairs(terminalRecords[g]) do
+    if newToTerminal[r] then added[#added + 1] = struct.pack('<d', tonumber(times[r])) end
   end
   local block = struct.pack('<d', #added) .. table.concat(added) .. struct.pack('<d', tonumber(cutoff))
   terminalAppended[g] = block
   terminalLength[g] = redis.call('APPEND', logKey, block)
   if terminalLength[g] == #block then
-    if redis.call('ZCARD', terminalKey) > #added then
-      -- A log created beside a set that already holds times (state written by a version without logs, or a log
-      -- that expired first): it starts with every time the set holds, so no count comes up short.
-      local members = redis.call('ZRANGE', terminalKey, 0, -1, 'WITHSCORES')
-      local seeded = {}
-      for i = 2, #members, 2 do seeded[#seeded + 1] = struct.pack('<d', tonumber(members[i])) end
-      block = struct.pack('<d', #seeded) .. table.concat(seeded) .. struct.pack('<d', tonumber(cutoff))
-    end
     redis.call('SET', logKey, newHeader() .. block, 'PX', ttl)
+    rewritten[logKey] = true
   elseif compact == '1' then
     redis.call('SET', logKey, compactLog(redis.call('GET', logKey)), 'PX', ttl)
+    rewritten[logKey] = true
   end
-  local below = '(' .. cutoff
-  redis.call('ZREMRANGEBYSCORE', terminalKey, '-inf', below)
   local fraudKey = prefix .. 'f:' .. terminal
   if hasFraud[terminal] then
-    redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', below)
+    redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', '(' .. cutoff)
   end
   if flag == '1' then
-    redis.call('PEXPIRE', terminalKey, ttl)
     redis.call('PEXPIRE', logKey, ttl)
     -- The set is refreshed with every f: key it names, so it never expires before one of them.
     if redis.call('PEXPIRE', fraudKey, ttl) == 0 then
@@ -323,26 +353,28 @@ for g = 1, terminals do
   end
 end
 
-for from = 1, #newIds, 500 do
-  local to = math.min(from + 499, #newIds)
+-- New transactions join their waiting fraud reports.
+for from = 1, #newRecords, 500 do
+  local to = math.min(from + 499, #newRecords)
   local keys = {}
   for n = from, to do
-    keys[#keys + 1] = prefix .. 'p:' .. newIds[n]
+    keys[#keys + 1] = prefix .. 'p:' .. idOf[newRecords[n]]
   end
   local reported = redis.call('MGET', unpack(keys))
   for n = from, to do
     local at = reported[n - from + 1]
     if at then
-      local tx = newIds[n]
-      local time = newTimes[n]
-      local terminal = newTerminals[n]
+      local k = newRecords[n]
+      local tx = idOf[k]
+      local time = times[k]
+      local terminal = terminalIds[terminalOf[k]]
       local fraudKey = prefix .. 'f:' .. terminal
       redis.call('DEL', keys[n - from + 1])
       redis.call('ZADD', fraudKey, time, at .. ':' .. tx)
       redis.call('PEXPIRE', fraudKey, ttl)
       redis.call('SADD', prefix .. 'fraud-terminals', terminal)
       redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
-      redis.call('SET', prefix .. 'x:' .. tx, time .. ':' .. at .. ':' .. terminal, 'PX', ttl)
+      redis.call('SET', prefix .. 'i:' .. tx, claimOf[k] .. ':' .. time .. ':' .. at .. ':' .. terminal, 'KEEPTTL')
       hasFraud[terminal] = true
     end
   end
@@ -356,8 +388,11 @@ for n = 1, #progress do
 end
 
 -- The answer: what each replica lacks.
-local function since(key, known, header, appended, length)
-  if known >= 0 and redis.call('GETRANGE', key, 0, 23) == header then
+-- A trusted replica of a log this script appended to (so it exists) and did not rewrite has the log's header: only
+-- appends happened since it was checked. Any other needs the header read.
+local function since(key, known, trusted, header, appended, length)
+  if known < 0 then return '1', redis.call('GET', key) or '' end
+  if (trusted and length and not rewritten[key]) or redis.call('GETRANGE', key, 0, 23) == header then
     if length == known + #appended then return '0', appended end
     return '0', redis.call('GETRANGE', key, known, -1)
   end
@@ -368,7 +403,8 @@ local customerBytes = {}
 for c = 1, customers do
   local key = customerKeys[c]
   local header = string.sub(customerHeaders, (c - 1) * 24 + 1, c * 24)
-  local reset, bytes = since(key, customerKnown[c], header, customerAppended[c], customerLength[c])
+  local trusted = tokenUnchanged and string.byte(customerTrust, c) == 49
+  local reset, bytes = since(key, customerKnown[c], trusted, header, customerAppended[c], customerLength[c])
   if reset == '1' and #bytes > 0 and string.sub(bytes, 1, 8) ~= magic then
     -- A history written without header: it gets one now.
     bytes = newHeader() .. customerPad .. bytes
@@ -383,46 +419,72 @@ local fraud = {}
 for g = 1, terminals do
   local terminal = terminalIds[g]
   local header = string.sub(terminalHeaders, (g - 1) * 24 + 1, g * 24)
+  local trusted = tokenUnchanged and string.byte(terminalTrust, g) == 49
   terminalResets[g], terminalBytes[g] =
-    since(prefix .. 'l:' .. terminal, terminalKnown[g], header, terminalAppended[g], terminalLength[g])
+    since(prefix .. 'l:' .. terminal, terminalKnown[g], trusted, header, terminalAppended[g], terminalLength[g])
   if hasFraud[terminal] then
     fraud[g] = redis.call('ZRANGE', prefix .. 'f:' .. terminal, 0, -1, 'WITHSCORES')
   else
     fraud[g] = {}
   end
 end
-return { result, table.concat(customerResets), customerBytes, table.concat(terminalResets), terminalBytes, fraud }
+local token = ARGV[7]
+if latestHeader then
+  redis.call('SET', tokenKey, latestHeader, 'PX', ttl)
+  token = latestHeader
+elseif not tokenUnchanged then
+  token = redis.call('GET', tokenKey) or ''
+end
+return {
+  result, table.concat(customerResets), customerBytes, table.concat(terminalResets), terminalBytes, fraud,
+  tokenUnchanged and 1 or 0, token
+}
 `;
 
 /**
  * ARGV: prefix, ttlMs, then per report: transaction id, reportedAtMs.
- * Joins the report to its transaction if indexed (keeping the earliest report), else keeps it pending (earliest).
+ * Joins the report to its transaction if indexed (i:, or x: written by an earlier layout; keeping the earliest
+ * report), else keeps it pending (earliest).
  */
 export const RECORD_FRAUD_LUA = `
 local prefix = ARGV[1]
 local ttl = ARGV[2]
+-- Joins a report to the transaction indexed at entry ("<first time>:<reportedAt>:<terminal>" from the 'from'th
+-- byte of the key's value); returns the value to store, or nil when an earlier report is kept.
+local function join(value, from, tx, reported)
+  local a = string.find(value, ':', from, true)
+  local b = string.find(value, ':', a + 1, true)
+  local time = string.sub(value, from, a - 1)
+  local known = string.sub(value, a + 1, b - 1)
+  local terminal = string.sub(value, b + 1)
+  if known ~= '' and tonumber(reported) >= tonumber(known) then return nil end
+  local fraudKey = prefix .. 'f:' .. terminal
+  if known ~= '' then
+    redis.call('ZREM', fraudKey, known .. ':' .. tx)
+  end
+  redis.call('ZADD', fraudKey, time, reported .. ':' .. tx)
+  redis.call('PEXPIRE', fraudKey, ttl)
+  redis.call('SADD', prefix .. 'fraud-terminals', terminal)
+  redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
+  return string.sub(value, 1, from - 1) .. time .. ':' .. reported .. ':' .. terminal
+end
 for i = 3, #ARGV, 2 do
   local tx = ARGV[i]
   local reported = ARGV[i + 1]
-  local indexKey = prefix .. 'x:' .. tx
+  local indexKey = prefix .. 'i:' .. tx
   local entry = redis.call('GET', indexKey)
+  local from = 1
   if entry then
-    local a = string.find(entry, ':', 1, true)
-    local b = string.find(entry, ':', a + 1, true)
-    local time = string.sub(entry, 1, a - 1)
-    local known = string.sub(entry, a + 1, b - 1)
-    local terminal = string.sub(entry, b + 1)
-    if known == '' or tonumber(reported) < tonumber(known) then
-      local fraudKey = prefix .. 'f:' .. terminal
-      if known ~= '' then
-        redis.call('ZREM', fraudKey, known .. ':' .. tx)
-      end
-      redis.call('ZADD', fraudKey, time, reported .. ':' .. tx)
-      redis.call('PEXPIRE', fraudKey, ttl)
-      redis.call('SADD', prefix .. 'fraud-terminals', terminal)
-      redis.call('PEXPIRE', prefix .. 'fraud-terminals', ttl)
-      redis.call('SET', indexKey, time .. ':' .. reported .. ':' .. terminal, 'KEEPTTL')
-    end
+    -- Past the claim "<time>:<partition>:<offset>:".
+    from = string.find(entry, ':', string.find(entry, ':', string.find(entry, ':', 1, true) + 1, true) + 1, true) + 1
+  else
+    -- State written before claims and the index shared a key: x:<tx> = "<time>:<reportedAt>:<terminal>".
+    indexKey = prefix .. 'x:' .. tx
+    entry = redis.call('GET', indexKey)
+  end
+  if entry then
+    local joined = join(entry, from, tx, reported)
+    if joined then redis.call('SET', indexKey, joined, 'KEEPTTL') end
   else
     local pendingKey = prefix .. 'p:' .. tx
     local known = redis.call('GET', pendingKey)

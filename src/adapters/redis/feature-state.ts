@@ -134,6 +134,12 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   const commands = redis as unknown as FeatureCommands;
   const customerReplicas = new ReplicaSet(() => new CustomerReplica());
   const terminalReplicas = new ReplicaSet(() => new TerminalReplica());
+  /**
+   * The rewrite token this writer saw after its last batch, and its trust epoch: the epoch advances whenever the
+   * token shows that another writer rewrote a log, so replicas checked before it are no longer trusted.
+   */
+  let rewriteToken: Buffer = Buffer.alloc(0);
+  let trustEpoch = 0;
   /** What the last recordBatch answered: the entities a readBatch can serve without a round trip. */
   let answered = { customers: new Set<string>(), terminals: new Map<string, readonly FraudReport[]>() };
 
@@ -148,8 +154,9 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         ...terminalIds,
       ),
     )) as [Buffer[], Buffer[], Buffer[][]];
-    customerIds.forEach((id, c) => customerReplicas.get(id).apply(reply[0][c]!, true));
-    terminalIds.forEach((id, g) => terminalReplicas.get(id).apply(reply[1][g]!, true));
+    // Read outside the record script, without the rewrite token: checked again by the next record.
+    customerIds.forEach((id, c) => untrusted(customerReplicas.get(id)).apply(reply[0][c]!, true));
+    terminalIds.forEach((id, g) => untrusted(terminalReplicas.get(id)).apply(reply[1][g]!, true));
     terminalIds.forEach((id, g) => answered.terminals.set(id, decodeFraud(reply[2][g]!)));
     for (const id of customerIds) answered.customers.add(id);
   }
@@ -163,6 +170,8 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       for (const entry of write.progress) {
         progress += `${entry.partition} ${entry.expected} ${entry.from} ${entry.to} `;
       }
+      const customers = write.customers.map((append) => customerReplicas.get(append.customerId));
+      const terminals = write.terminals.map((append) => terminalReplicas.get(append.terminalId));
       const args: Arg[] = [
         prefix,
         ttl,
@@ -170,10 +179,12 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         progress,
         LOG_MAGIC,
         randomBytes(8),
+        rewriteToken,
+        trustFlags(customers, trustEpoch),
+        trustFlags(terminals, trustEpoch),
         String(write.customers.length),
       ];
       const maintained: string[] = [];
-      const customers = write.customers.map((append) => customerReplicas.get(append.customerId));
       write.customers.forEach((append, c) => {
         const { records } = append;
         args.push(
@@ -191,7 +202,6 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       args.push(...knownLogs(customers));
       args.push(String(maintained.length / 2), ...maintained);
       args.push(String(write.terminals.length));
-      const terminals = write.terminals.map((append) => terminalReplicas.get(append.terminalId));
       write.terminals.forEach((terminal, g) => {
         // Trimmed on every write (the script); the TTL refresh is what upkeep spaces out.
         const refresh = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
@@ -224,21 +234,21 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         const marker = String(reply[2]);
         throw new FeatureStateBehindError(Number(reply[1]), marker === '' ? null : Number(marker), Number(reply[3]));
       }
-      const [result, customerResets, customerBytes, terminalResets, terminalBytes, fraud] = reply as [
-        (Buffer | number)[],
-        Buffer,
-        Buffer[],
-        Buffer,
-        Buffer[],
-        Buffer[][],
-      ];
+      const [result, customerResets, customerBytes, terminalResets, terminalBytes, fraud, tokenUnchanged, token] =
+        reply as [(Buffer | number)[], Buffer, Buffer[], Buffer, Buffer[], Buffer[][], number, Buffer];
+      // Another writer rewrote a log since this one's last batch: whatever was checked before is trusted no more.
+      // Every replica of this batch was checked (or answered whole) by this script.
+      if (tokenUnchanged !== 1) trustEpoch++;
+      rewriteToken = token;
       answered = { customers: new Set(), terminals: new Map() };
       write.customers.forEach((append, c) => {
         customers[c]!.apply(customerBytes[c]!, customerResets[c] === ASCII_ONE);
+        customers[c]!.checkedEpoch = trustEpoch;
         answered.customers.add(append.customerId);
       });
       write.terminals.forEach((append, g) => {
         terminals[g]!.apply(terminalBytes[g]!, terminalResets[g] === ASCII_ONE);
+        terminals[g]!.checkedEpoch = trustEpoch;
         answered.terminals.set(append.terminalId, decodeFraud(fraud[g]!));
       });
       if (result.length === 1) return NO_DUPLICATES;
@@ -288,6 +298,18 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       await unavailableOnError('record fraud reports', () => commands[COMMAND_FRAUD](...args));
     },
   };
+}
+
+/** "0101...": 1 where the replica's header was checked in the writer's current trust epoch. */
+function trustFlags(replicas: readonly (CustomerReplica | TerminalReplica)[], epoch: number): string {
+  let flags = '';
+  for (const replica of replicas) flags += replica.checkedEpoch === epoch ? '1' : '0';
+  return flags;
+}
+
+function untrusted<R extends CustomerReplica | TerminalReplica>(replica: R): R {
+  replica.checkedEpoch = -1;
+  return replica;
 }
 
 /** The script's "<known length> ..." and concatenated known headers (zeros where there is no replica). */

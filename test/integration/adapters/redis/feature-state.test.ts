@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { TerminalReplica } from '../../../../src/adapters/redis/feature-replica.js';
 import { createRedisFeatureState } from '../../../../src/adapters/redis/feature-state.js';
 import type { PositionedTransaction } from '../../../../src/core/contract/events.js';
 import { DAY_MS, FEATURE_SCHEMA } from '../../../../src/core/features/definitions.js';
@@ -89,7 +90,7 @@ describe('Redis feature state', () => {
         { transactionId: 'r59', isFraud: true, reportedAtMs: start },
       ]);
       const keys = await scanAll(redis, keyPrefix);
-      for (const kind of ['c:', 'l:', 't:', 'f:', 'x:', 'p:', 'fraud-terminals']) {
+      for (const kind of ['c:', 'l:', 'f:', 'i:', 'p:', 'fraud-terminals']) {
         assert.ok(
           keys.some((key) => key.startsWith(`${keyPrefix}${kind}`)),
           `a ${kind} key exists: ${keys.join(', ')}`,
@@ -103,8 +104,13 @@ describe('Redis feature state', () => {
       const records = (await redis.strlen(`${keyPrefix}c:cust`)) / 32 - 1;
       assert.ok(records >= 32 && records <= 33, `customer history holds ${records} records`);
       // Terminal windows reach back 7 + 30 days (+1 margin), and a trailing worker may need another d + margin
-      // (8 days): members from day 59 - 46 = 13 on stay, older ones are gone.
-      assert.equal(await redis.zcard(`${keyPrefix}t:term`), 47);
+      // (8 days): times from day 59 - 46 = 13 on stay live, older ones are cut off.
+      const terminalLog = new TerminalReplica();
+      terminalLog.apply((await redis.getBuffer(`${keyPrefix}l:term`))!, true);
+      assert.equal(terminalLog.countIn(-Infinity, Infinity), 47);
+      for (const kind of ['t:', 'x:', 'd:']) {
+        assert.ok(!keys.some((key) => key.startsWith(`${keyPrefix}${kind}`)), `no ${kind} key: ${keys.join(', ')}`);
+      }
     } finally {
       await deleteKeys(redis, keyPrefix);
     }
@@ -121,7 +127,7 @@ describe('Redis feature state', () => {
         labelDelayMs,
       });
       await engine.featurize([tx('ttl-1', 'c', 't', Date.UTC(2024, 0, 1), 0)]);
-      for (const key of [`${keyPrefix}c:c`, `${keyPrefix}t:t`, `${keyPrefix}x:ttl-1`]) {
+      for (const key of [`${keyPrefix}c:c`, `${keyPrefix}l:t`, `${keyPrefix}i:ttl-1`]) {
         const pttl = await redis.pttl(key);
         assert.ok(pttl > horizonMs && pttl <= horizonMs + DAY_MS + 3_600_000, `${key} has PTTL ${pttl}`);
       }
@@ -157,7 +163,9 @@ describe('Redis feature state', () => {
       );
       let total = 0;
       for (let t = 0; t < 10; t++) {
-        total += await redis.zcard(`${keyPrefix}t:t${t}`);
+        const terminalLog = new TerminalReplica();
+        terminalLog.apply((await redis.getBuffer(`${keyPrefix}l:t${t}`))!, true);
+        total += terminalLog.countIn(-Infinity, Infinity);
       }
       assert.equal(total, 2 * 20 * 50);
     } finally {
@@ -203,8 +211,39 @@ describe('Redis feature state', () => {
         }
         if (b % 25 === 12) {
           // Keys lost (an eviction, a partial restore): the replicas must notice, not keep counting what is gone.
-          await redis.del(`${keyPrefix}l:t2`, `${keyPrefix}t:t2`, `${keyPrefix}c:c1`);
+          await redis.del(`${keyPrefix}l:t2`, `${keyPrefix}c:c1`);
         }
+      }
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
+  it("follows another writer's trims of a log it holds, also when they leave the log's length as it expects", async () => {
+    const keyPrefix = uniqueKeyPrefix('foreign-trim');
+    try {
+      const memory = createFeatureEngine({ state: createMemoryFeatureState(), labelDelayMs: LABEL_DELAY_MS });
+      // A trims every 7 days of progress; B (the same customer after a rebalance) on every write.
+      const [a, b] = [7 * DAY_MS, 0].map((trimEveryMs) =>
+        createFeatureEngine({
+          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, trimEveryMs }),
+          labelDelayMs: LABEL_DELAY_MS,
+        }),
+      );
+      const start = Date.UTC(2024, 0, 1);
+      let offset = 0;
+      const at = (time: number) => [tx(`t${offset}`, 'c', `term${offset % 3}`, time, offset++)];
+      for (let day = 0; day < 40; day++) {
+        const batch = at(start + day * DAY_MS);
+        assertRowsIdentical(await a!.featurize(batch), await memory.featurize(batch), `A, day ${day}`);
+      }
+      // From day 40, B's write drops the one day that left the window and appends one: the log's length is what A
+      // would expect from its own append alone, so only the rewrite token tells A that its replica is stale.
+      for (let day = 40; day < 80; day++) {
+        const fromB = at(start + day * DAY_MS);
+        assertRowsIdentical(await b!.featurize(fromB), await memory.featurize(fromB), `B, day ${day}`);
+        const fromA = at(start + day * DAY_MS + 3_600_000);
+        assertRowsIdentical(await a!.featurize(fromA), await memory.featurize(fromA), `A, day ${day}`);
       }
     } finally {
       await deleteKeys(redis, keyPrefix);
@@ -239,24 +278,65 @@ describe('Redis feature state', () => {
     }
   });
 
-  it('seeds a terminal log from the set when the set holds times the log never saw (state written before logs)', async () => {
-    const keyPrefix = uniqueKeyPrefix('seed-log');
+  it('counts an id reused beyond the horizon once per recording, also when its first recording is replayed after', async () => {
+    const redisPrefix = uniqueKeyPrefix('reuse-replay');
     try {
-      const engine = () =>
-        createFeatureEngine({
-          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
-          labelDelayMs: LABEL_DELAY_MS,
-        });
+      const backends = [
+        createMemoryFeatureState(),
+        createRedisFeatureState(redis, { keyPrefix: redisPrefix, horizonMs: HORIZON_MS }),
+      ];
+      const [memory, online] = backends.map((state) => createFeatureEngine({ state, labelDelayMs: LABEL_DELAY_MS }));
       const start = Date.UTC(2024, 0, 1);
-      await engine().featurize(
-        Array.from({ length: 20 }, (_, n) => tx(`h${n}`, `c${n}`, 't', start + n * 3_600_000, n)),
-      );
-      // What an older version left: the terminal's set, and no log beside it.
-      await redis.del(`${keyPrefix}l:t`);
-      assert.equal(await redis.zcard(`${keyPrefix}t:t`), 20);
-      const rows = await engine().featurize([tx('now', 'c', 't', start + 8 * DAY_MS, 20)]);
+      // u1 on terminal ta, reused 4 days later on tb and 8 days later on tc (the claim moves each time); then the
+      // first two replayed (neither holds the claim any more), and a batch on each terminal that counts them.
+      const steps = [
+        [tx('u1', 'c1', 'ta', start, 0)],
+        [tx('u1', 'c2', 'tb', start + 4 * DAY_MS, 1)],
+        [tx('u1', 'c3', 'tc', start + 8 * DAY_MS, 2)],
+        [tx('u1', 'c2', 'tb', start + 4 * DAY_MS, 1)],
+        [tx('u1', 'c1', 'ta', start, 0)],
+        [tx('u1', 'c2', 'tb', start + 4 * DAY_MS, 1), tx('u1', 'c1', 'ta', start, 0)],
+        [tx('u2', 'c4', 'ta', start + 12 * DAY_MS, 3), tx('u3', 'c5', 'tb', start + 12 * DAY_MS, 4)],
+      ];
+      for (const [n, batch] of steps.entries()) {
+        const [expected, actual] = [await memory!.featurize(batch), await online!.featurize(batch)];
+        assertRowsIdentical(expected, actual, `step ${n}`);
+      }
       const count30d = FEATURE_SCHEMA.names.indexOf('terminal_nb_tx_30d');
-      assert.equal(rows[0]!.values[count30d], 20, 'the terminal still counts the history of 8 days before');
+      const last = await online!.featurize([
+        tx('u5', 'c6', 'ta', start + 13 * DAY_MS, 5),
+        tx('u6', 'c7', 'tb', start + 13 * DAY_MS, 6),
+      ]);
+      // Each terminal holds u1 once and the batch of day 12 (windows end a day before: d = 7 days, so day 5 on).
+      assert.deepEqual(
+        last.map((row) => row.values[count30d]),
+        [1, 1],
+        'terminals ta and tb hold their recording of u1 once, however often it was replayed',
+      );
+      const reuses = await redis.smembers(`${redisPrefix}r:u1`);
+      assert.deepEqual(reuses.sort(), [`${start + 4 * DAY_MS}:tb`, `${start + 8 * DAY_MS}:tc`]);
+    } finally {
+      await deleteKeys(redis, redisPrefix);
+    }
+  });
+
+  it('joins a fraud label to a transaction indexed by the earlier layout (x:<tx>), keeping the earliest report', async () => {
+    const keyPrefix = uniqueKeyPrefix('legacy-index');
+    try {
+      const engine = createFeatureEngine({
+        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
+        labelDelayMs: LABEL_DELAY_MS,
+      });
+      const start = Date.UTC(2024, 0, 1);
+      await redis.set(`${keyPrefix}x:old-1`, `${start}::t`, 'PX', 60_000);
+      await engine.ingestLabels([{ transactionId: 'old-1', isFraud: true, reportedAtMs: start + DAY_MS }]);
+      await engine.ingestLabels([{ transactionId: 'old-1', isFraud: true, reportedAtMs: start + 2 * DAY_MS }]);
+      assert.equal(await redis.get(`${keyPrefix}x:old-1`), `${start}:${start + DAY_MS}:t`);
+      assert.deepEqual(await redis.zrange(`${keyPrefix}f:t`, 0, -1, 'WITHSCORES'), [
+        `${start + DAY_MS}:old-1`,
+        String(start),
+      ]);
+      assert.equal(await redis.exists(`${keyPrefix}p:old-1`), 0, 'not left pending');
     } finally {
       await deleteKeys(redis, keyPrefix);
     }
