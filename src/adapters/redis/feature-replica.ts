@@ -43,6 +43,12 @@ abstract class LogReplica {
    * other writer rewrote a log since (the rewrite token), a replica checked in the current epoch needs no header read.
    */
   checkedEpoch = -1;
+  /** When this worker last refreshed the entity's TTL (wall clock) and trimmed it (cutoff): feature-state.ts upkeep. */
+  upkeepWallMs = -Infinity;
+  upkeepCutoffMs = -Infinity;
+  /** Set bookkeeping (ReplicaSet): when it was last used, and the bytes the set last counted for it. */
+  lastUsed = 0;
+  countedBytes = 0;
 
   abstract bytes(): number;
 
@@ -150,11 +156,16 @@ function hasMagic(bytes: Buffer): boolean {
 }
 
 /**
- * Replicas of one kind, least recently used first, within a byte budget. Eviction runs only between batches
- * (evict()), never between a request that names a replica's length and the answer that extends it.
+ * Replicas of one kind within a byte budget, dropping the least recently used. Eviction runs only between batches
+ * (evict()), never between a request that names a replica's length and the answer that extends it. A batch touches
+ * a few thousand replicas: get() only stamps them, and evict() recounts only those (an entity's size changes only
+ * when it is applied to, after a get()); the set is sorted by use only when it is over budget.
  */
 export class ReplicaSet<R extends LogReplica> {
   private readonly entries = new Map<string, R>();
+  private uses = 0;
+  private counted = 0;
+  private touched: R[] = [];
 
   constructor(private readonly create: () => R) {}
 
@@ -163,10 +174,10 @@ export class ReplicaSet<R extends LogReplica> {
     let replica = this.entries.get(id);
     if (replica === undefined) {
       replica = this.create();
-    } else {
-      this.entries.delete(id);
+      this.entries.set(id, replica);
     }
-    this.entries.set(id, replica);
+    replica.lastUsed = ++this.uses;
+    this.touched.push(replica);
     return replica;
   }
 
@@ -178,21 +189,21 @@ export class ReplicaSet<R extends LogReplica> {
     return this.entries.size;
   }
 
-  bytes(): number {
-    let total = 0;
-    for (const replica of this.entries.values()) total += replica.bytes();
-    return total;
-  }
-
   /** Drops least recently used replicas until the set holds at most `budget` bytes. Returns the bytes held. */
   evict(budget: number): number {
-    let total = this.bytes();
-    if (total <= budget) return total;
-    for (const [id, replica] of this.entries) {
-      if (total <= budget * 0.75) break;
-      total -= replica.bytes();
+    for (const replica of this.touched) {
+      const bytes = replica.bytes();
+      this.counted += bytes - replica.countedBytes;
+      replica.countedBytes = bytes;
+    }
+    this.touched = [];
+    if (this.counted <= budget) return this.counted;
+    const byUse = [...this.entries].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [id, replica] of byUse) {
+      if (this.counted <= budget * 0.75) break;
+      this.counted -= replica.countedBytes;
       this.entries.delete(id);
     }
-    return total;
+    return this.counted;
   }
 }

@@ -77,8 +77,6 @@ const TTL_SLACK_MS = DAY_MS;
 const HOUR_MS = 3_600_000;
 const NO_DUPLICATES: RecordResult = Object.freeze({ duplicates: Object.freeze([]) });
 const DEFAULT_TRIM_EVERY_MS = 7 * DAY_MS;
-/** Entities remembered for upkeep; past this the memory is dropped (everything is then simply maintained again). */
-const UPKEEP_MEMORY = 200_000;
 const RECORD_BYTES = CUSTOMER_RECORD_WIDTH * Float64Array.BYTES_PER_ELEMENT;
 /** The stored histories are little-endian float64: read them with a typed array only where that is native. */
 const NATIVE_LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
@@ -119,8 +117,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   if (!(replicaBudget >= 0)) {
     throw new RangeError(`replicaBudgetBytes must be >= 0, got ${String(options.replicaBudgetBytes)}`);
   }
-  const customerUpkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
-  const terminalUpkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
+  const upkeep = new Upkeep(refreshMs, options.trimEveryMs ?? DEFAULT_TRIM_EVERY_MS, options.clock ?? Date.now);
   for (const [name, lua] of [
     [COMMAND_RECORD, RECORD_BATCH_LUA],
     [COMMAND_FRAUD, RECORD_FRAUD_LUA],
@@ -195,7 +192,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
             (append.to - append.from) * RECORD_BYTES,
           ),
         );
-        if (customerUpkeep.due(append.customerId, append.trimBeforeMs)) {
+        if (upkeep.due(customers[c]!, append.trimBeforeMs)) {
           maintained.push(String(c + 1), String(append.trimBeforeMs));
         }
       });
@@ -204,8 +201,8 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       args.push(String(write.terminals.length));
       write.terminals.forEach((terminal, g) => {
         // Trimmed on every write (the script); the TTL refresh is what upkeep spaces out.
-        const refresh = terminalUpkeep.due(terminal.terminalId, terminal.trimBeforeMs) ? '1' : '0';
         const replica = terminals[g]!;
+        const refresh = upkeep.due(replica, terminal.trimBeforeMs) ? '1' : '0';
         const known = replica.header === null ? -1 : replica.length;
         const compact = replica.header !== null && replica.wasteful() ? '1' : '0';
         args.push(
@@ -353,31 +350,26 @@ async function unavailableOnError<T>(what: string, call: () => Promise<T>): Prom
 }
 
 /**
- * When this worker last refreshed the TTL of an entity's keys (wall clock) and trimmed them (at which cutoff).
- * Upkeep on every write would double the Redis calls of a batch; trimming only bounds memory (reads never look
- * below the cutoff) and a TTL refreshed hourly is as good as one refreshed every batch. Other workers keep their
- * own schedule; upkeep is idempotent. A worker that forgets (restart, or more entities than it remembers) simply
- * maintains again.
+ * Whether an entity's keys are due for upkeep: a TTL refresh (wall clock) and a trim (cutoff progress). Upkeep on
+ * every write would double the Redis calls of a batch; trimming only bounds memory (reads never look below the
+ * cutoff) and a TTL refreshed hourly is as good as one refreshed every batch. What was done last lives on the
+ * entity's replica; other workers keep their own schedule, and upkeep is idempotent, so a worker that forgets
+ * (restart, or a replica dropped from the budget) simply maintains again.
  */
 class Upkeep {
-  private readonly last = new Map<string, { wallMs: number; cutoffMs: number }>();
-
   constructor(
     private readonly refreshMs: number,
     private readonly trimEveryMs: number,
     private readonly clock: () => number,
   ) {}
 
-  due(id: string, cutoffMs: number): boolean {
+  due(entity: { upkeepWallMs: number; upkeepCutoffMs: number }, cutoffMs: number): boolean {
     const now = this.clock();
-    const last = this.last.get(id);
-    if (last !== undefined && now - last.wallMs < this.refreshMs && cutoffMs - last.cutoffMs < this.trimEveryMs) {
+    if (now - entity.upkeepWallMs < this.refreshMs && cutoffMs - entity.upkeepCutoffMs < this.trimEveryMs) {
       return false;
     }
-    if (last === undefined && this.last.size >= UPKEEP_MEMORY) {
-      this.last.clear();
-    }
-    this.last.set(id, { wallMs: now, cutoffMs });
+    entity.upkeepWallMs = now;
+    entity.upkeepCutoffMs = cutoffMs;
     return true;
   }
 }
