@@ -17,7 +17,9 @@ export interface Scorer {
 /** One ONNX session per model version; the whole batch is one tensor, one run. */
 export async function createOnnxScorer(modelBytes: Uint8Array, signature: ModelSignature): Promise<Scorer> {
   const session = await ort.InferenceSession.create(modelBytes, {
-    // Two cores are shared with Kafka and Redis clients: one intra-op thread measured fastest for 1000x15.
+    // The worker's own thread is busy with everything else; a second thread halves the wall time of a tree
+    // ensemble (card-fraud@5: 500 rows 5.9 -> 3.3 ms, ~10 % more CPU; load-tests/throughput.ts: model stage 9.4 ->
+    // 6.2 ms per batch). Not spinning: the pool's threads sleep between batches instead of burning a shared core.
     intraOpNumThreads: 2,
     interOpNumThreads: 1,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
