@@ -183,9 +183,12 @@ for time, partition, offset, record in string.gmatch(packed, '(%S+) (%S+) (%S+) 
   claimOf[k] = claim
   local first = redis.call('SET', key, claim .. ':' .. time .. '::' .. terminal, 'NX', 'PX', ttl, 'GET')
   if not first then
-    -- New: recorded at its terminal, indexed for labels, and may join a waiting report.
-    newToTerminal[k] = true
-    newRecords[#newRecords + 1] = k
+    -- New: recorded at its terminal, indexed for labels, and may join a waiting report. (A record listed under no
+    -- terminal always finds the key its earlier twin of the batch created; were it ever new, it joins nothing.)
+    if terminal ~= '' then
+      newToTerminal[k] = true
+      newRecords[#newRecords + 1] = k
+    end
   else
     local a = string.find(first, ':', 1, true)
     local b = string.find(first, ':', a + 1, true)
