@@ -37,9 +37,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     .slice(0, 14)}`;
   const topology = isolateTopology(loadTopology(options.topologyFile), runId, { metricsPort: 0 });
   const say = (line: string) => options.out.write(`${line}\n`);
-  say(
-    `fraudscore demo ${runId}: ${topology.topics.input} -> ${topology.topics.output} (model ${topology.model.name}@${topology.model.version})`,
-  );
+  const { name, version } = topology.model;
+  // An alias (champion) is resolved against the registry when the pipeline starts: its version follows there.
+  const model = /^\d+$/.test(version) ? `${name}@${version}` : `${name}@${version}, resolved at start-up`;
+  say(`fraudscore demo ${runId}: ${topology.topics.input} -> ${topology.topics.output} (model ${model})`);
 
   const batches: BatchObservation[] = [];
   const deadLetterReasons: Record<string, number> = {};
