@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DeadLetterReason } from '../../core/contract/reasons.js';
+import { DECISIONS } from '../../core/scoring/decide.js';
 
 /** The metric catalog: every metric the pipeline exports, in one place. Labels: topology, and stage where it applies. */
 export function createPipelineMetrics(topology: string) {
@@ -216,6 +218,10 @@ export function createPipelineMetrics(topology: string) {
       registers: [registry],
     }),
   };
+  // The outcome series the dead-letter ratio divides exist from the start, at 0: rate() counts no increase before a
+  // series' first sample, so a burst that created a series and filled it between two scrapes would read as nothing.
+  for (const reason of Object.values(DeadLetterReason)) metrics.deadLettered.inc({ reason }, 0);
+  for (const decision of DECISIONS) metrics.scored.inc({ decision }, 0);
   return metrics;
 }
 

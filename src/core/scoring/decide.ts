@@ -1,6 +1,8 @@
 import { ScoreReasonCode } from '../contract/reasons.js';
 
-export type Decision = 'APPROVE' | 'REVIEW' | 'BLOCK';
+/** Every decision a score can carry, mildest first. */
+export const DECISIONS = ['APPROVE', 'REVIEW', 'BLOCK'] as const;
+export type Decision = (typeof DECISIONS)[number];
 
 export interface DecisionPolicy {
   readonly blockAt: number;
