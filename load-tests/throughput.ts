@@ -60,7 +60,6 @@ if (!args['no-ceiling']) {
 const latencies: number[] = [];
 /** Per batch: its latency and stage times, to say what the slowest batches spent their time on. */
 const batchStages: { index: number; latencyMs: number; stages: Record<string, number> }[] = [];
-const stageTotals: Record<string, number> = {};
 let batches = 0;
 let transactions = 0;
 let labels = 0;
@@ -93,9 +92,6 @@ const pipeline = await createPipeline({
       latencyMs: batch.latencyMs,
       stages: { ...summary.stageMs, commit: batch.commitMs },
     });
-    for (const [stage, ms] of Object.entries({ ...summary.stageMs, commit: batch.commitMs })) {
-      stageTotals[stage] = (stageTotals[stage] ?? 0) + ms;
-    }
     if (transactions >= events && labels >= events) done();
   },
 });
@@ -119,6 +115,7 @@ const records = transactions + labels;
 const eventsPerSecond = (transactions - (firstBatchRecords * transactions) / records) / seconds;
 const recordsPerSecond = (records - firstBatchRecords) / seconds;
 const latency = summarize(latencies);
+const stageTotals = sumStages(batchStages);
 // A worker runs for days: its first batches pay once for JIT compilation, empty replicas (whole logs fetched) and
 // the first transactions. Latency is also reported without them; the target is read on the steady state.
 const WARM_UP_BATCHES = 20;
@@ -127,10 +124,7 @@ const slowest = batchStages
   .slice(WARM_UP_BATCHES)
   .sort((a, b) => b.latencyMs - a.latencyMs)
   .slice(0, Math.max(1, batches / 100));
-const slowestStages: Record<string, number> = {};
-for (const { stages } of slowest) {
-  for (const [stage, ms] of Object.entries(stages)) slowestStages[stage] = (slowestStages[stage] ?? 0) + ms;
-}
+const slowestStages = sumStages(slowest);
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 const share = ceiling ? `${((100 * recordsPerSecond) / ceiling.recordsPerSecond).toFixed(0)} %` : 'not measured';
 process.stdout.write(
@@ -161,3 +155,12 @@ process.stdout.write(
   ].join('\n'),
 );
 process.exitCode = outcomes.lost + outcomes.duplicated + outcomes.unexpected === 0 ? 0 : 1;
+
+/** Milliseconds per stage, summed over the given batches. */
+function sumStages(list: readonly { stages: Record<string, number> }[]): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const { stages } of list) {
+    for (const [stage, ms] of Object.entries(stages)) totals[stage] = (totals[stage] ?? 0) + ms;
+  }
+  return totals;
+}

@@ -52,13 +52,7 @@ describe('Redis feature state', () => {
           createFeatureEngine({ state: createMemoryFeatureState(), labelDelayMs: LABEL_DELAY_MS }),
           stream.steps,
         );
-        const online = await runStream(
-          createFeatureEngine({
-            state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
-            labelDelayMs: LABEL_DELAY_MS,
-          }),
-          stream.steps,
-        );
+        const online = await runStream(redisEngine(keyPrefix), stream.steps);
         assertRowsIdentical(memory, online, `seed ${seed}`);
         // The stream must exercise what it claims to: risky terminals, busy customers, settled terminal windows.
         const risk30 = memory.filter((row) => row.values[14]! > 0).length;
@@ -75,10 +69,7 @@ describe('Redis feature state', () => {
     const keyPrefix = uniqueKeyPrefix('retention');
     const ttlMs = 60 * DAY_MS;
     try {
-      const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, ttlMs, trimEveryMs: DAY_MS }),
-        labelDelayMs: LABEL_DELAY_MS,
-      });
+      const engine = redisEngine(keyPrefix, { ttlMs, trimEveryMs: DAY_MS });
       const start = Date.UTC(2024, 0, 1);
       // One transaction a day for 60 days (days 0..59). Customer windows reach 30 days + 1 day margin: records from
       // day 28 on are needed (32), and a trim waits for one more day of slack (33).
@@ -105,9 +96,7 @@ describe('Redis feature state', () => {
       assert.ok(records >= 32 && records <= 33, `customer history holds ${records} records`);
       // Terminal windows reach back 7 + 30 days (+1 margin), and a trailing worker may need another d + margin
       // (8 days): times from day 59 - 46 = 13 on stay live, older ones are cut off.
-      const terminalLog = new TerminalReplica();
-      terminalLog.apply((await redis.getBuffer(`${keyPrefix}l:term`))!, true);
-      assert.equal(terminalLog.countIn(-Infinity, Infinity), 47);
+      assert.equal(await liveTerminalTimes(`${keyPrefix}l:term`), 47);
       for (const kind of ['t:', 'x:', 'd:']) {
         assert.ok(!keys.some((key) => key.startsWith(`${keyPrefix}${kind}`)), `no ${kind} key: ${keys.join(', ')}`);
       }
@@ -139,12 +128,7 @@ describe('Redis feature state', () => {
   it('keeps terminal counts exact when two workers record the same terminals concurrently', async () => {
     const keyPrefix = uniqueKeyPrefix('concurrent');
     try {
-      const workers = [0, 1].map(() =>
-        createFeatureEngine({
-          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
-          labelDelayMs: LABEL_DELAY_MS,
-        }),
-      );
+      const workers = [0, 1].map(() => redisEngine(keyPrefix));
       const start = Date.UTC(2024, 0, 1);
       // Each worker owns one partition (its customers) and both hit the same ten terminals.
       await Promise.all(
@@ -163,9 +147,7 @@ describe('Redis feature state', () => {
       );
       let total = 0;
       for (let t = 0; t < 10; t++) {
-        const terminalLog = new TerminalReplica();
-        terminalLog.apply((await redis.getBuffer(`${keyPrefix}l:t${t}`))!, true);
-        total += terminalLog.countIn(-Infinity, Infinity);
+        total += await liveTerminalTimes(`${keyPrefix}l:t${t}`);
       }
       assert.equal(total, 2 * 20 * 50);
     } finally {
@@ -175,11 +157,7 @@ describe('Redis feature state', () => {
 
   it("a worker's replica follows other workers' writes, labels and lost keys: a fresh worker computes the same rows", async () => {
     const keyPrefix = uniqueKeyPrefix('replica');
-    const worker = (options: { trimEveryMs?: number } = {}) =>
-      createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, ...options }),
-        labelDelayMs: LABEL_DELAY_MS,
-      });
+    const worker = (options: { trimEveryMs?: number } = {}) => redisEngine(keyPrefix, options);
     try {
       // Trims every day of progress: customer histories are rewritten (new generations) often.
       const warm = worker({ trimEveryMs: DAY_MS });
@@ -224,12 +202,7 @@ describe('Redis feature state', () => {
     try {
       const memory = createFeatureEngine({ state: createMemoryFeatureState(), labelDelayMs: LABEL_DELAY_MS });
       // A trims every 7 days of progress; B (the same customer after a rebalance) on every write.
-      const [a, b] = [7 * DAY_MS, 0].map((trimEveryMs) =>
-        createFeatureEngine({
-          state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, trimEveryMs }),
-          labelDelayMs: LABEL_DELAY_MS,
-        }),
-      );
+      const [a, b] = [7 * DAY_MS, 0].map((trimEveryMs) => redisEngine(keyPrefix, { trimEveryMs }));
       const start = Date.UTC(2024, 0, 1);
       let offset = 0;
       const at = (time: number) => [tx(`t${offset}`, 'c', `term${offset % 3}`, time, offset++)];
@@ -268,10 +241,7 @@ describe('Redis feature state', () => {
       }
       const length = await redis.strlen(`${keyPrefix}l:t`);
       assert.ok(length < 24 + 16 + 21 * 8 + 1024 + 16, `the log was compacted: ${length} bytes`);
-      const fresh = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
-        labelDelayMs: LABEL_DELAY_MS,
-      });
+      const fresh = redisEngine(keyPrefix);
       assertRowsIdentical(await fresh.featurize(batch), first, 'fresh worker after compaction');
     } finally {
       await deleteKeys(redis, keyPrefix);
@@ -323,10 +293,7 @@ describe('Redis feature state', () => {
   it('joins a fraud label to a transaction indexed by the earlier layout (x:<tx>), keeping the earliest report', async () => {
     const keyPrefix = uniqueKeyPrefix('legacy-index');
     try {
-      const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
-        labelDelayMs: LABEL_DELAY_MS,
-      });
+      const engine = redisEngine(keyPrefix);
       const start = Date.UTC(2024, 0, 1);
       await redis.set(`${keyPrefix}x:old-1`, `${start}::t`, 'PX', 60_000);
       await engine.ingestLabels([{ transactionId: 'old-1', isFraud: true, reportedAtMs: start + DAY_MS }]);
@@ -345,10 +312,7 @@ describe('Redis feature state', () => {
   it('survives a flushed script cache (EVALSHA falls back to EVAL on NOSCRIPT)', async () => {
     const keyPrefix = uniqueKeyPrefix('noscript');
     try {
-      const engine = createFeatureEngine({
-        state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS }),
-        labelDelayMs: LABEL_DELAY_MS,
-      });
+      const engine = redisEngine(keyPrefix);
       const start = Date.UTC(2024, 0, 1);
       await engine.featurize([tx('n1', 'c', 't', start, 100)]);
       await redis.script('FLUSH');
@@ -360,6 +324,21 @@ describe('Redis feature state', () => {
     }
   });
 });
+
+/** An engine over the Redis state under `keyPrefix` (the tests' horizon and label delay, plus `options`). */
+function redisEngine(keyPrefix: string, options: { ttlMs?: number; trimEveryMs?: number } = {}) {
+  return createFeatureEngine({
+    state: createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS, ...options }),
+    labelDelayMs: LABEL_DELAY_MS,
+  });
+}
+
+/** The event times a terminal log holds live (not below a later block's cutoff), decoded as a worker's replica does. */
+async function liveTerminalTimes(key: string): Promise<number> {
+  const log = new TerminalReplica();
+  log.apply((await redis.getBuffer(key))!, true);
+  return log.countIn(-Infinity, Infinity);
+}
 
 function tx(
   transactionId: string,
