@@ -20,7 +20,9 @@ export function createCsvTableEncoder(path: string, columns: readonly string[]):
           line += `,${values[f]!}`;
         }
         out.reserveRow();
-        out.text(`${line},${row.label.label},${row.label.reportedAtMs ?? ''},${row.split}\n`);
+        out.text(
+          `${line},${row.label},${Number.isNaN(row.labelReportedAtMs) ? '' : row.labelReportedAtMs},${row.split}\n`,
+        );
       });
     },
     close: () => out.close(),

@@ -1,10 +1,11 @@
 import type { LabelEvent } from '../core/contract/events.js';
 
-export interface TrainingLabel {
+/** A row's training target as known at an as-of time; filled in place (one object per batch, not per row). */
+export interface TrainingTarget {
   /** 1 if a fraud label was reported at or before the as-of time. */
-  readonly label: 0 | 1;
-  /** The report that decided it (the earliest fraud report, else the earliest non-fraud one); null if none known. */
-  readonly reportedAtMs: number | null;
+  label: 0 | 1;
+  /** The report that decided it (the earliest fraud report, else the earliest non-fraud one); NaN if none known. */
+  labelReportedAtMs: number;
 }
 
 /**
@@ -50,19 +51,17 @@ export class LabelTally {
   }
 }
 
-const UNLABELLED: TrainingLabel = Object.freeze({ label: 0, reportedAtMs: null });
-
-interface Reports {
-  /** Earliest fraud report, Infinity if none. */
-  fraudAt: number;
-  /** Earliest non-fraud report, Infinity if none. */
-  legitimateAt: number;
-}
-
-/** The training target of each transaction, as known at an as-of time; kept apart from the feature state. */
+/**
+ * The training target of each transaction, as known at an as-of time; kept apart from the feature state.
+ *
+ * Built for millions of labels: the map holds a slot number per transaction (a small integer, no object), and the
+ * earliest fraud and non-fraud report of each slot live in two growable typed arrays (NaN: none). Most
+ * transactions have at most one label, so a miss costs one lookup and a hit one lookup and two array reads.
+ */
 export class LabelIndex {
-  // One map for both kinds: most transactions have no label, and a miss should cost one lookup, not two.
-  private readonly reports = new Map<string, Reports>();
+  private readonly slots = new Map<string, number>();
+  private fraudAt = new Float64Array(1 << 16);
+  private legitimateAt = new Float64Array(1 << 16);
 
   add(batch: LabelBatch): void {
     const { ids, idEnds, reportedAtMs, isFraud } = batch;
@@ -70,30 +69,44 @@ export class LabelIndex {
     for (let i = 0; i < idEnds.length; i++) {
       const transactionId = ids.slice(start, idEnds[i]!);
       start = idEnds[i]!;
-      let reports = this.reports.get(transactionId);
-      if (reports === undefined) {
-        reports = { fraudAt: Infinity, legitimateAt: Infinity };
-        this.reports.set(transactionId, reports);
+      let slot = this.slots.get(transactionId);
+      if (slot === undefined) {
+        slot = this.slots.size;
+        if (slot === this.fraudAt.length) this.grow();
+        this.slots.set(transactionId, slot);
+        this.fraudAt[slot] = Number.NaN;
+        this.legitimateAt[slot] = Number.NaN;
       }
-      if (isFraud[i] === 1) {
-        reports.fraudAt = Math.min(reports.fraudAt, reportedAtMs[i]!);
-      } else {
-        reports.legitimateAt = Math.min(reports.legitimateAt, reportedAtMs[i]!);
-      }
+      const reports = isFraud[i] === 1 ? this.fraudAt : this.legitimateAt;
+      // The earliest report of each kind (NaN, none yet, compares false).
+      if (!(reportedAtMs[i]! >= reports[slot]!)) reports[slot] = reportedAtMs[i]!;
     }
   }
 
-  labelOf(transactionId: string, asOfMs: number): TrainingLabel {
-    const reports = this.reports.get(transactionId);
-    if (reports === undefined) {
-      return UNLABELLED;
+  /** Fills `into` with the transaction's target as known at asOfMs. */
+  targetOf(transactionId: string, asOfMs: number, into: TrainingTarget): void {
+    const slot = this.slots.get(transactionId);
+    into.label = 0;
+    into.labelReportedAtMs = Number.NaN;
+    if (slot === undefined) {
+      return;
     }
-    if (reports.fraudAt <= asOfMs) {
-      return { label: 1, reportedAtMs: reports.fraudAt };
+    const fraudAt = this.fraudAt[slot]!;
+    const legitimateAt = this.legitimateAt[slot]!;
+    if (fraudAt <= asOfMs) {
+      into.label = 1;
+      into.labelReportedAtMs = fraudAt;
+    } else if (legitimateAt <= asOfMs) {
+      into.labelReportedAtMs = legitimateAt;
     }
-    if (reports.legitimateAt <= asOfMs) {
-      return { label: 0, reportedAtMs: reports.legitimateAt };
-    }
-    return UNLABELLED;
+  }
+
+  private grow(): void {
+    const fraudAt = new Float64Array(this.fraudAt.length * 2);
+    fraudAt.set(this.fraudAt);
+    this.fraudAt = fraudAt;
+    const legitimateAt = new Float64Array(this.legitimateAt.length * 2);
+    legitimateAt.set(this.legitimateAt);
+    this.legitimateAt = legitimateAt;
   }
 }

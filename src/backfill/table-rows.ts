@@ -1,4 +1,4 @@
-import type { LabelIndex, TrainingLabel } from './label-index.js';
+import type { LabelIndex, TrainingTarget } from './label-index.js';
 import { splitOf, type Split } from './split.js';
 
 /** The training table's columns: identity, the features in model input order, the target, the split. */
@@ -51,11 +51,10 @@ export interface TableEncoder {
 }
 
 /** One row of a TableRows batch as an encoder sees it: its ids, and its target and split as known at asOfMs. */
-export interface TargetedRow {
+export interface TargetedRow extends TrainingTarget {
   transactionId: string;
   customerId: string;
   terminalId: string;
-  label: TrainingLabel;
   split: Split;
 }
 
@@ -75,7 +74,8 @@ export function forEachTargetedRow(
     transactionId: '',
     customerId: '',
     terminalId: '',
-    label: labels.labelOf('', asOfMs),
+    label: 0,
+    labelReportedAtMs: Number.NaN,
     split: 'train',
   };
   let start = 0;
@@ -84,10 +84,10 @@ export function forEachTargetedRow(
     row.customerId = ids.slice(idEnds[3 * i]!, idEnds[3 * i + 1]!);
     row.terminalId = ids.slice(idEnds[3 * i + 1]!, idEnds[3 * i + 2]!);
     start = idEnds[3 * i + 2]!;
-    row.label = labels.labelOf(row.transactionId, asOfMs);
+    labels.targetOf(row.transactionId, asOfMs, row);
     row.split = splitOf(row.transactionId);
     counts[row.split]++;
-    counts.positives += row.label.label;
+    counts.positives += row.label;
     each(row, i);
   }
 }

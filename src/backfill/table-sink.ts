@@ -26,8 +26,11 @@ export interface TableSinkOptions {
   readonly columns: readonly string[];
 }
 
-/** Batches in flight to the worker before append() waits: enough to keep both threads busy, bounded memory. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Batches in flight to the worker before append() waits: enough to keep both threads busy while the worker encodes
+ * a whole row group at once (a Parquet group is 16 default batches), bounded memory (~1 MB per batch).
+ */
+const MAX_IN_FLIGHT = 24;
 
 /**
  * A sink that labels, formats and writes in a worker thread, so that the main thread only reads, parses and runs

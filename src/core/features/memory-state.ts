@@ -297,7 +297,10 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
  * their event time is more than two duplicate horizons behind the newest event.
  */
 class ClaimIndex {
+  /** Id → its claim's sequence number; the claim's fields are at sequence − dropped in the arrays. */
   private readonly byId = new Map<string, number>();
+  /** Claims compacted away from the front of the arrays. */
+  private dropped = 0;
   private ids: string[] = [];
   private times: number[] = [];
   private partitions: number[] = [];
@@ -316,14 +319,15 @@ class ClaimIndex {
     offset: number,
     horizonMs: number,
   ): { partition: number; offset: number } | null {
-    const slot = this.byId.get(id);
-    if (slot !== undefined) {
+    const sequence = this.byId.get(id);
+    if (sequence !== undefined) {
+      const slot = sequence - this.dropped;
       const claimed = { partition: this.partitions[slot]!, offset: this.offsets[slot]! };
       if (claimed.partition === partition && claimed.offset === offset) return null;
       if (Math.abs(time - this.times[slot]!) <= horizonMs) return claimed;
     }
     // New, or the id reused beyond the horizon: this recording is what later repeats are measured against.
-    this.byId.set(id, this.ids.length);
+    this.byId.set(id, this.dropped + this.ids.length);
     this.ids.push(id);
     this.times.push(time);
     this.partitions.push(partition);
@@ -335,10 +339,10 @@ class ClaimIndex {
     while (this.head < this.ids.length && this.times[this.head]! < cutoff) {
       const id = this.ids[this.head]!;
       // An id that took a newer claim keeps it.
-      if (this.byId.get(id) === this.head) this.byId.delete(id);
+      if (this.byId.get(id) === this.dropped + this.head) this.byId.delete(id);
       this.head++;
     }
-    // Compact once the dropped prefix is half the arrays; slots in the map are array indices, so shift them too.
+    // Compact once the dropped prefix is half the arrays; the map holds sequence numbers, which do not move.
     if (this.head > 4096 && this.head * 2 > this.ids.length) {
       const drop = this.head;
       this.ids = this.ids.slice(drop);
@@ -346,7 +350,7 @@ class ClaimIndex {
       this.partitions = this.partitions.slice(drop);
       this.offsets = this.offsets.slice(drop);
       this.head = 0;
-      for (const [id, slot] of this.byId) this.byId.set(id, slot - drop);
+      this.dropped += drop;
     }
   }
 }

@@ -100,6 +100,25 @@ describe('memory feature state', () => {
     ]);
   });
 
+  it('still finds claims, and their first positions, after evicted claims were compacted away', async () => {
+    const state = createMemoryFeatureState();
+    // One transaction a minute for eight days: claims older than two days are evicted, and the evicted prefix is
+    // compacted away from the claim arrays several times (it is compacted once it is half of them).
+    const MINUTE = 60_000;
+    const minutes = 8 * 24 * 60;
+    for (let m = 0; m < minutes; m++) {
+      await state.recordBatch(write(`m${m}`, `t${m % 50}`, T0 + m * MINUTE));
+    }
+    assert.ok(state.stats().claimedTransactions <= 2 * 24 * 60 + 1);
+    // The same id at another position within the horizon: a duplicate of its first recording.
+    const recent = minutes - 10;
+    const again = await state.recordBatch(write(`m${recent}`, 't0', T0 + (minutes + 1) * MINUTE));
+    assert.deepEqual(again.duplicates, [{ record: 0, first: { partition: 0, offset: T0 + recent * MINUTE } }]);
+    // An evicted id is new again.
+    const old = await state.recordBatch(write('m5', 't0', T0 + (minutes + 2) * MINUTE));
+    assert.deepEqual(old.duplicates, []);
+  });
+
   it('drops the history prefix older than the trim cutoff', async () => {
     const state = createMemoryFeatureState();
     for (let day = 0; day < 10; day++) {
