@@ -1,3 +1,4 @@
+import { IdSlots } from './id-slots.js';
 import type { LabelEvent } from '../core/contract/events.js';
 
 /** A row's training target as known at an as-of time; filled in place (one object per batch, not per row). */
@@ -54,12 +55,11 @@ export class LabelTally {
 /**
  * The training target of each transaction, as known at an as-of time; kept apart from the feature state.
  *
- * Built for millions of labels: the map holds a slot number per transaction (a small integer, no object), and the
- * earliest fraud and non-fraud report of each slot live in two growable typed arrays (NaN: none). Most
- * transactions have at most one label, so a miss costs one lookup and a hit one lookup and two array reads.
+ * Built for millions of labels: each transaction id gets a slot number (IdSlots: no string or map entry per id), and
+ * the earliest fraud and non-fraud report of each slot live in two growable typed arrays (NaN: none).
  */
 export class LabelIndex {
-  private readonly slots = new Map<string, number>();
+  private readonly slots = new IdSlots();
   private fraudAt = new Float64Array(1 << 16);
   private legitimateAt = new Float64Array(1 << 16);
 
@@ -67,13 +67,11 @@ export class LabelIndex {
     const { ids, idEnds, reportedAtMs, isFraud } = batch;
     let start = 0;
     for (let i = 0; i < idEnds.length; i++) {
-      const transactionId = ids.slice(start, idEnds[i]!);
+      const known = this.slots.size;
+      const slot = this.slots.insert(ids, start, idEnds[i]!);
       start = idEnds[i]!;
-      let slot = this.slots.get(transactionId);
-      if (slot === undefined) {
-        slot = this.slots.size;
+      if (slot === known) {
         if (slot === this.fraudAt.length) this.grow();
-        this.slots.set(transactionId, slot);
         this.fraudAt[slot] = Number.NaN;
         this.legitimateAt[slot] = Number.NaN;
       }
@@ -85,10 +83,10 @@ export class LabelIndex {
 
   /** Fills `into` with the transaction's target as known at asOfMs. */
   targetOf(transactionId: string, asOfMs: number, into: TrainingTarget): void {
-    const slot = this.slots.get(transactionId);
+    const slot = this.slots.slotOf(transactionId);
     into.label = 0;
     into.labelReportedAtMs = Number.NaN;
-    if (slot === undefined) {
+    if (slot === -1) {
       return;
     }
     const fraudAt = this.fraudAt[slot]!;
