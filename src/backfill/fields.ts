@@ -35,19 +35,19 @@ export function requireId(value: unknown, where: Where, field: string, maxLength
   if (value.length > maxLength) {
     return fail(where, field, `must be at most ${maxLength} characters, got ${value.length}`);
   }
-  return detached(value);
+  return value;
 }
 
 /** V8 makes a slice of 13 or more characters a view into its source text, shorter ones copies. */
 const SHORTEST_SHARED_SLICE = 13;
 
 /**
- * The same text, as a string of its own. Ids are cut from the decoded input (1 MiB of text per read), and V8 shares
- * the text of such a slice: one id kept by the feature state (a terminal's recent transactions, a pending fraud
- * report) would keep its whole megabyte alive, and the state keeps weeks of ids. Joining forces a flat copy, and
- * slicing it again leaves a view into that copy only.
+ * The same text, as a string of its own, for ids that the feature state may keep (a transaction's, a customer's, a
+ * terminal's, a fraud report's). Ids are cut from the decoded input (1 MiB of text per read), and V8 shares the text
+ * of such a slice: one id kept by the state would keep its whole megabyte alive, and the state keeps weeks of ids.
+ * Joining forces a flat copy, and slicing it again leaves a view into that copy only.
  */
-function detached(text: string): string {
+export function detached(text: string): string {
   return text.length < SHORTEST_SHARED_SLICE ? text : ` ${text}`.slice(1);
 }
 

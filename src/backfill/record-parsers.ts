@@ -2,6 +2,7 @@ import type { LabelEvent, PositionedTransaction } from '../core/contract/events.
 import { splitCsvLine } from './csv.js';
 import { flatJsonReader } from './json-line.js';
 import {
+  detached,
   fail,
   requireAmountMinor,
   requireCurrency,
@@ -40,10 +41,10 @@ const FILE_PARTITION = 0;
 
 function toEvent(get: (column: number) => unknown, where: Where): PositionedTransaction {
   return {
-    transactionId: requireTransactionId(get(0), where),
+    transactionId: detached(requireTransactionId(get(0), where)),
     eventTimeMs: requireTime(get(1), where, 'event_time'),
-    customerId: requireId(get(2), where, 'customer_id'),
-    terminalId: requireId(get(3), where, 'terminal_id'),
+    customerId: detached(requireId(get(2), where, 'customer_id')),
+    terminalId: detached(requireId(get(3), where, 'terminal_id')),
     amountMinor: requireAmountMinor(get(4), where),
     currency: requireCurrency(get(5), where),
     position: { partition: FILE_PARTITION, offset: where.line - 1 },
@@ -51,9 +52,12 @@ function toEvent(get: (column: number) => unknown, where: Where): PositionedTran
 }
 
 function toLabel(get: (column: number) => unknown, where: Where): LabelEvent {
+  const transactionId = requireTransactionId(get(0), where);
+  const isFraud = requireIsFraud(get(1), where);
   return {
-    transactionId: requireTransactionId(get(0), where),
-    isFraud: requireIsFraud(get(1), where),
+    // Only a fraud report's id stays in the feature state; the label index copies every id into its own table.
+    transactionId: isFraud ? detached(transactionId) : transactionId,
+    isFraud,
     reportedAtMs: requireTime(get(2), where, 'reported_at'),
   };
 }

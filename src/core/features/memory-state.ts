@@ -92,12 +92,13 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
     }
     lastSweep = newestOverall;
     const cutoff = newestOverall - idleEvictionMs;
-    for (const [id, log] of customers) {
+    // forEach rather than for-of over entries: no [id, log] pair allocated per entity.
+    customers.forEach((log, id) => {
       if (log.newestMs < cutoff) customers.delete(id);
-    }
-    for (const [id, log] of terminals) {
+    });
+    terminals.forEach((log, id) => {
       if (log.newestMs < cutoff) terminals.delete(id);
-    }
+    });
   }
 
   function recordCustomers(write: StateWrite, duplicate: Uint8Array | null): { ids: string[]; logs: CustomerLog[] } {
