@@ -416,10 +416,7 @@ export class Runner {
    */
   private giveBack(why: string): void {
     this.deps.log.info({ waiting: this.waiting }, why);
-    const seekTo = new Map(this.firstUncommitted);
-    for (const [key, offset] of this.pendingRewind) {
-      if (offset < (seekTo.get(key) ?? offset + 1n)) seekTo.set(key, offset);
-    }
+    const seekTo = earliestOf(this.firstUncommitted, this.pendingRewind);
     this.resetIntake();
     if (this.stopping) return; // leaving the group: its next owner reads from the committed offsets
     // Sought only once a heartbeat confirms this member still owns its partitions in this generation: a seek left
@@ -430,7 +427,9 @@ export class Runner {
   /** Applies a give-back's seeks (membership confirmed): what was fetched meanwhile is dropped and read again. */
   private rewind(): void {
     if (this.pendingRewind.size === 0 || this.stopping) return;
-    const seekTo = [...this.pendingRewind];
+    // Records fetched since the give-back are dropped too, also those of partitions that had nothing uncommitted
+    // then: their partitions are sought back as well, or kafkajs would go on past them and they would never come.
+    const seekTo = [...earliestOf(this.pendingRewind, this.firstUncommitted)];
     this.resetIntake();
     for (const [key, offset] of seekTo) {
       const at = key.lastIndexOf(':');
@@ -721,4 +720,14 @@ export class Runner {
     this.nudge();
     this.release();
   }
+}
+
+/** Per partition, the earlier of the two offsets to read again from (either map may lack a partition). */
+function earliestOf(a: ReadonlyMap<string, bigint>, b: ReadonlyMap<string, bigint>): Map<string, bigint> {
+  const earliest = new Map(a);
+  for (const [key, offset] of b) {
+    const known = earliest.get(key);
+    if (known === undefined || offset < known) earliest.set(key, offset);
+  }
+  return earliest;
 }

@@ -281,6 +281,26 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
     }
   });
 
+  it('records fetched between the give-back and the heartbeat are read again too, also from partitions not sought then', async () => {
+    const { consumer, runner, committed, fatal } = await givenBack([T0]);
+    try {
+      // input:1 had nothing uncommitted at the give-back; its first records arrive before the membership is confirmed.
+      await consumer.deliver('input', 1, 0, [T0 + 500], 1);
+      consumer.heartbeat();
+      const seeks = consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`).sort();
+      assert.deepEqual(seeks, ['input:0@0', 'input:1@0', 'labels:0@0'], 'the rewind drops input:1@0 as well');
+
+      await consumer.deliver('input', 0, 0, [T0], 1);
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await consumer.deliver('input', 1, 0, [T0 + 500], 1);
+      await until('every record committed', () => committed.length >= 3);
+      assert.deepEqual([...committed].sort(), ['input:0@0', 'input:1@0', 'labels:0@0'], 'each committed once');
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('a rejoin before the heartbeat drops the pending seeks: the new generation reads from the committed offsets', async () => {
     const { consumer, runner, committed } = await givenBack([T0]);
     try {
