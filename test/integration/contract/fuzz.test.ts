@@ -86,17 +86,18 @@ function formatTally(tally: Map<string, Map<string, number>>): string[] {
 }
 
 /**
- * A valid transaction may repeat the id of an earlier one (the generators draw ids from small pools): then its
- * correct outcome is DUPLICATE_TRANSACTION if, and only if, the dead letter names an earlier scored record with
- * that id whose event time is within the duplicate horizon; `scored` maps id → position and event time.
+ * A valid transaction may repeat the id of another (the generators draw ids from small pools): then its correct
+ * outcome is DUPLICATE_TRANSACTION if, and only if, the dead letter names a scored record with that id, of an
+ * earlier batch or of the same one (the batch path claims ids in its own order, which need not be the order of the
+ * records here); `scored` maps id → the positions of its scored records.
  */
 function isRightDuplicate(
   letter: Record<string, unknown>,
-  scored: ReadonlyMap<string, { partition: number; offset: number }>,
+  scored: ReadonlyMap<string, readonly { partition: number; offset: number }[]>,
 ): boolean {
-  const first = scored.get(letter['transaction_id'] as string);
-  return (
-    first !== undefined && (letter['detail'] as string).includes(`partition ${first.partition} offset ${first.offset};`)
+  const detail = letter['detail'] as string;
+  return (scored.get(letter['transaction_id'] as string) ?? []).some((first) =>
+    detail.includes(`partition ${first.partition} offset ${first.offset};`),
   );
 }
 
@@ -141,7 +142,7 @@ describe('hostile input through the batch path (real registry and serde, Redis f
     const { topics, decision } = topology;
     const nextOffset = new Map<string, number>();
     const tally = new Map<string, Map<string, number>>();
-    const scoredIds = new Map<string, { partition: number; offset: number }>();
+    const scoredIds = new Map<string, { partition: number; offset: number }[]>();
     let payloadCount = 0;
     let batchCount = 0;
 
@@ -209,6 +210,16 @@ describe('hostile input through the batch path (real registry and serde, Redis f
           note(position, reason, letter, message);
         }
 
+        // Every record of this batch that was scored, before any dead letter is checked against them.
+        for (const record of records) {
+          const scored = outcomes.get(`${record.topic}/${record.partition}@${record.offset}`)?.[0];
+          if (scored?.outcome !== SCORED) continue;
+          const id = scored.value['transaction_id'] as string;
+          scoredIds.set(id, [
+            ...(scoredIds.get(id) ?? []),
+            { partition: record.partition, offset: Number(record.offset) },
+          ]);
+        }
         let recorded = 0;
         records.forEach((record, i) => {
           const payload = batch[i] as Payload;
@@ -220,12 +231,6 @@ describe('hostile input through the batch path (real registry and serde, Redis f
           if (outcome === RECORDED) {
             assert.equal(payload.topic, 'labels', `${payload.kind}: a transaction without an outcome`);
             recorded++;
-          }
-          if (outcome === SCORED) {
-            scoredIds.set(found[0]!.value['transaction_id'] as string, {
-              partition: record.partition,
-              offset: Number(record.offset),
-            });
           }
           const repeated =
             outcome === DeadLetterReason.DuplicateTransaction &&
