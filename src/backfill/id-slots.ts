@@ -66,7 +66,7 @@ export class IdSlots {
   }
 
   private rehash(): void {
-    const buckets = new Int32Array(this.buckets.length * 2);
+    const buckets = new Int32Array(this.buckets.length * 2); // empty, not a copy: every slot is placed again
     const mask = buckets.length - 1;
     for (let slot = 0; slot < this.count; slot++) {
       let bucket = this.hashes[slot]! & mask;
@@ -77,23 +77,24 @@ export class IdSlots {
   }
 
   private growSlots(): void {
-    const grown = (array: Uint32Array) => {
-      const bigger = new Uint32Array(array.length * 2);
-      bigger.set(array);
-      return bigger;
-    };
     this.starts = grown(this.starts);
     this.ends = grown(this.ends);
-    const hashes = new Int32Array(this.hashes.length * 2);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+    this.hashes = grown(this.hashes);
   }
 
   private growUnits(atLeast: number): void {
-    const units = new Uint16Array(Math.max(this.units.length * 2, this.unitsUsed + atLeast));
-    units.set(this.units.subarray(0, this.unitsUsed));
-    this.units = units;
+    this.units = grown(this.units, this.unitsUsed + atLeast);
   }
+}
+
+type GrowableArray = Int32Array | Uint32Array | Uint16Array | Float64Array;
+
+/** A copy of `array` in a new array of the same kind, twice as long (or `atLeast`, if longer). */
+export function grown<T extends GrowableArray>(array: T, atLeast = 0): T {
+  const Kind = array.constructor as new (length: number) => T;
+  const bigger = new Kind(Math.max(array.length * 2, atLeast));
+  (bigger as GrowableArray).set(array);
+  return bigger;
 }
 
 /**

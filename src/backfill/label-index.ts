@@ -1,4 +1,4 @@
-import { IdSlots } from './id-slots.js';
+import { grown, IdSlots } from './id-slots.js';
 import type { LabelEvent } from '../core/contract/events.js';
 
 /** A row's training target as known at an as-of time; filled in place (one object per batch, not per row). */
@@ -100,11 +100,7 @@ export class LabelIndex {
   }
 
   private grow(): void {
-    const fraudAt = new Float64Array(this.fraudAt.length * 2);
-    fraudAt.set(this.fraudAt);
-    this.fraudAt = fraudAt;
-    const legitimateAt = new Float64Array(this.legitimateAt.length * 2);
-    legitimateAt.set(this.legitimateAt);
-    this.legitimateAt = legitimateAt;
+    this.fraudAt = grown(this.fraudAt);
+    this.legitimateAt = grown(this.legitimateAt);
   }
 }

@@ -68,7 +68,6 @@ export function accumulateCustomerWindows(
     }
   }
   const keep = singlePartition && increasing ? null : duplicateMask(records, start, end);
-  const inOrder = singlePartition && increasing;
 
   for (const index of members) {
     const tx = batch[index]!;
@@ -84,10 +83,6 @@ export function accumulateCustomerWindows(
         : newestPreceding(records, start, end, keep, singlePartition, tx, index, batch, members) -
           longest -
           latenessMarginMs;
-    if (inOrder && bound === -Infinity) {
-      accumulateInOrder(records, start, end, t, offset, windowLengthsMs, out, base);
-      continue;
-    }
     for (let c = start; c < end; c++) {
       const at = c * WIDTH;
       const time = records[at + TIME]!;
@@ -113,48 +108,6 @@ export function accumulateCustomerWindows(
           out[slot] = out[slot]! + 1;
           out[slot + 1] = out[slot + 1]! + amount;
         }
-      }
-    }
-  }
-}
-
-/** Lower window bounds (t − length) of the record being accumulated; reused, one record at a time. */
-let windowStarts = new Float64Array(4);
-
-/**
- * The common case of accumulateCustomerWindows, in its own tight loop: one partition, strictly increasing offsets
- * (so the records preceding r are exactly a prefix of the history, nothing repeats) and no trim bound inside the
- * windows. Counts the same records the general loop counts.
- */
-function accumulateInOrder(
-  records: ArrayLike<number>,
-  start: number,
-  end: number,
-  t: number,
-  offset: number,
-  windowLengthsMs: Float64Array,
-  out: Float64Array,
-  base: number,
-): void {
-  const windowCount = windowLengthsMs.length;
-  if (windowStarts.length < windowCount) windowStarts = new Float64Array(windowCount);
-  let lowest = Infinity;
-  for (let k = 0; k < windowCount; k++) {
-    windowStarts[k] = t - windowLengthsMs[k]!;
-    if (windowStarts[k]! < lowest) lowest = windowStarts[k]!;
-  }
-  let stop = end;
-  while (stop > start && records[(stop - 1) * WIDTH + OFFSET]! > offset) stop--;
-  for (let c = start; c < stop; c++) {
-    const at = c * WIDTH;
-    const time = records[at + TIME]!;
-    if (time > t || time <= lowest) continue;
-    const amount = records[at + AMOUNT]!;
-    for (let k = 0; k < windowCount; k++) {
-      if (time > windowStarts[k]!) {
-        const slot = base + k * 2;
-        out[slot] = out[slot]! + 1;
-        out[slot + 1] = out[slot + 1]! + amount;
       }
     }
   }
