@@ -133,6 +133,16 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
       async () => ((await fetch(`http://127.0.0.1:${metricsPort}/healthz`).catch(() => null))?.ok ? true : undefined),
       60_000,
     );
+    // And Prometheus scraping it (its scrape manager takes up to 5 s to pick a new target up): a rate needs a sample
+    // from before the traffic, or a backlog processed before the first scrape shows no increase at all.
+    await waitFor(
+      'Prometheus to scrape the worker before the traffic',
+      async () => {
+        const series = await instantQuery(`fraudscore_records_scored_total{topology="${topology.name}"}`);
+        return series.length > 0 ? true : undefined;
+      },
+      60_000,
+    );
     await simulateToKafka({
       kafka: {
         brokers: topology.kafka.brokers,
@@ -172,7 +182,23 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
   it('scrapes the worker and fires rules on the metrics it exports today', { timeout: 120_000 }, async () => {
     const alert = await firing('TestRecordsScraped');
     assert.ok(Number(alert.value) > 0, `records counted: ${alert.value}`);
-    const deadLetters = await firing('FraudscoreDeadLetterRateCritical');
+    const deadLetters = await firing('FraudscoreDeadLetterRateCritical').catch(async (error: unknown) => {
+      // Say which link is missing: the counters as scraped, their rates, the recorded ratio, or the worker.
+      const scope = `topology="${topology.name}"`;
+      const figures = await Promise.all(
+        [
+          `sum(fraudscore_records_dead_lettered_total{${scope}})`,
+          `sum(fraudscore_records_scored_total{${scope}})`,
+          `sum(rate(fraudscore_records_dead_lettered_total{${scope}}[10m]))`,
+          `sum(rate(fraudscore_records_scored_total{${scope}}[10m]))`,
+          `fraudscore:dead_letter:ratio_rate10m{${scope}}`,
+        ].map(async (q) => `${q} = ${JSON.stringify(await instantQuery(q))}`),
+      );
+      throw new Error(
+        `${String(error)}; ${figures.join('; ')}; ` +
+          `worker exit code ${String(worker?.child.exitCode)}, its output: ${worker?.output().slice(-4000) ?? ''}`,
+      );
+    });
     assert.ok(
       Number(deadLetters.value) > 0.1 && Number(deadLetters.value) < 0.3,
       `dead-letter share ${deadLetters.value}`,
