@@ -70,7 +70,9 @@ export class WorkerPool {
 
   start(instanceId: string): void {
     if (this.closed || this.live.has(instanceId)) return;
-    const worker = startWorker(this.topologyFile, instanceId, { FRAUDSCORE_LOG_LEVEL: 'info' });
+    const worker = startWorker(this.topologyFile, instanceId, {
+      FRAUDSCORE_LOG_LEVEL: process.env['DRILL_WORKER_LOG_LEVEL'] ?? 'info',
+    });
     this.starts++;
     this.live.set(instanceId, worker);
     const log = join(this.logDir, `${instanceId}.log`);
