@@ -11,6 +11,10 @@ describe('flat JSON line reader', () => {
     const value = fc.oneof(
       fc.string(),
       fc.double({ noNaN: true, noDefaultInfinity: true }),
+      // Short decimals, the shape of amounts: the reader divides their digits by a power of ten.
+      fc
+        .tuple(fc.integer({ min: -1e12, max: 1e12 }), fc.integer({ min: 0, max: 8 }))
+        .map(([digits, places]) => digits / 10 ** places),
       fc.integer(),
       fc.boolean(),
       fc.constant(null),
@@ -44,6 +48,35 @@ describe('flat JSON line reader', () => {
     assert.ok(accepted > 500, `the fast path took only ${accepted} of 2000 lines`);
   });
 
+  it('reads every JSON number as JSON.parse does, at the edges of the exact fast path', () => {
+    const out: unknown[] = [];
+    for (const number of [
+      '0',
+      '-0',
+      '-0.0',
+      '0.1',
+      '9.48',
+      '-57.16',
+      '1767571215262',
+      '999999999999999',
+      '9999999999999999',
+      '9007199254740993',
+      '123456789012345.6',
+      '0.000000000000001',
+      '0.0000000000000001',
+      '1e5',
+      '1E-2',
+      '-2.5e+3',
+      '1.7976931348623157e308',
+      '5e-324',
+    ]) {
+      const line = `{"transaction_id":"a","event_time":${number},"amount":${number},"is_fraud":false}`;
+      assert.equal(read(line, out), true, line);
+      const expected = JSON.parse(number) as number;
+      assert.ok(Object.is(out[1], expected) && Object.is(out[2], expected), `${number}: ${String(out[1])}`);
+    }
+  });
+
   it('leaves every non-canonical line to JSON.parse', () => {
     const out: unknown[] = [];
     const base = '"transaction_id":"a","event_time":1,"amount":2.5,"is_fraud":true';
@@ -57,6 +90,14 @@ describe('flat JSON line reader', () => {
       `{"transaction_id":"a\\u0041","event_time":1,"amount":2.5,"is_fraud":true}`, // escape
       `{${base.replace('2.5', '02.5')}}`, // not a JSON number
       `{${base}`, // truncated
+      `{${base}} `, // trailing space
+      `{${base.replace('2.5', '2.')}}`, // a fraction without digits
+      `{${base.replace('2.5', '-')}}`, // a sign without digits
+      `{${base.replace('2.5', '1e')}}`, // an exponent without digits
+      `{${base.replace('true', 'tru')}}`, // not a literal
+      `{${base},"x":}`, // another field without a value
+      `{${base},"amount_x":1,"amount":3}`, // a repeated column after another field
+      `{"transaction_id":"a\tb","event_time":1,"amount":2.5,"is_fraud":true}`, // a raw control character (TAB)
     ]) {
       assert.equal(read(line, out), false, line);
     }
