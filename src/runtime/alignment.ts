@@ -7,7 +7,7 @@ import { createRedisWatermarkStore } from '../adapters/redis/watermark-store.js'
 import { validateLabel } from '../core/contract/validate-label.js';
 import { validateTransaction } from '../core/contract/validate-transaction.js';
 import type { ConsumedRecord } from './consumed-record.js';
-import type { RunnerDeps } from './runner.js';
+import type { RunnerDeps } from './runner-deps.js';
 
 /**
  * Decodes arriving records once (the result stays on the record for scoring) and reads the time alignment needs:

@@ -1,78 +1,14 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { closeReason, untilExpiry, type BatchWindowPolicy, type CloseReason } from '../core/batch/batch-window.js';
+import type { EachBatchPayload } from 'kafkajs';
+import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-window.js';
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
-import type { WatermarkStore } from '../adapters/redis/watermark-store.js';
 import { selectBatch } from './batch-selection.js';
+import { recordCommittedBatch } from './committed-batch-metrics.js';
 import { PartitionQueue, type WaitingRecord } from './intake.js';
 import { withTimeout } from './timeout.js';
-import type { TransactionalSink } from '../adapters/kafka/transactional-sink.js';
-import type { Logger } from '../adapters/observability/logger.js';
-import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import { retryUntilDone } from './retry.js';
-import type { BatchSummary, ScoreBatch, ScoredBatch } from './score-batch.js';
-
-export interface CommittedBatch {
-  readonly id: string;
-  readonly closeReason: CloseReason;
-  readonly size: number;
-  /** Batch closed (taken for scoring) to its transaction committed. */
-  readonly latencyMs: number;
-  /** The commit alone: begin, produce, offsets, commit (retries included). */
-  readonly commitMs: number;
-}
-
-export interface RunnerDeps {
-  readonly consumer: Consumer;
-  readonly sink: TransactionalSink;
-  readonly scoreBatch: ScoreBatch;
-  readonly window: BatchWindowPolicy;
-  /**
-   * The batch boundary: called before each batch is formed (and while idle, at least every CONTROL_POLL_MS), where
-   * control changes (models, kill switch, batch window) are applied; returns the window to use instead of `window`.
-   */
-  readonly beforeBatch?: () => BatchWindowPolicy;
-  readonly topics: readonly string[];
-  readonly batchIdPrefix: string;
-  readonly log: Logger;
-  readonly metrics: PipelineMetrics;
-  readonly clock: () => number;
-  /** Called after every committed batch (the demo's progress line, benchmarks' accounting). */
-  readonly onCommitted?: (summary: BatchSummary, batch: CommittedBatch) => void;
-  /**
-   * A batch is committed only if the group answered a heartbeat within this long (the session timeout less a
-   * margin): past it the coordinator may have expelled this member (a process stalled longer than its session) and
-   * given its partitions to another, which reads them from the committed offsets. kafkajs sends offsets in the
-   * transaction without the group generation (TxnOffsetCommit v0/v1, no KIP-447 fencing), so nothing else would stop
-   * such a commit from duplicating that member's outputs.
-   */
-  readonly membershipLeaseMs?: number;
-  readonly labelsTopic: string;
-  /** Checks the feature state against the group's committed offsets when partitions are assigned (state-check.ts). */
-  readonly checkState?: (assignment: Readonly<Record<string, number[]>>) => Promise<void>;
-  /** Decodes arriving records (keeping the result on them) and returns each one's event time, if usable. */
-  readonly timeOf: (records: ConsumedRecord[], topic: string) => Promise<(number | undefined)[]>;
-  /** Event-time alignment across partitions and workers; without it, batches take records in arrival order. */
-  readonly alignment?: {
-    readonly policy: AlignmentPolicy;
-    readonly store: WatermarkStore;
-    /** Every partition of the input and labels topics, as "<topic>:<partition>". */
-    readonly inputKeys: readonly string[];
-    readonly labelKeys: readonly string[];
-    /**
-     * For newly assigned partitions: those the group has consumed all of (committed offset at the end), with that end
-     * offset, by "<topic>:<partition>".
-     */
-    readonly caughtUp: (assignment: Readonly<Record<string, number[]>>) => Promise<Map<string, number>>;
-    /** The end offset of every partition of the input and labels topics, read now. */
-    readonly endOffsets: () => Promise<Map<string, number>>;
-  };
-  /**
-   * How many fetched records may wait in the intake before eachBatch handlers hold the fetch loop (default: two
-   * batches). Below it, handlers return at once so that a live stream keeps flowing while a window gathers.
-   */
-  readonly intakeCapacity?: number;
-}
+import type { CommittedBatch, RunnerDeps } from './runner-deps.js';
+import type { ScoredBatch } from './score-batch.js';
 
 /** Errors after which this instance must not go on: another instance owns its transactional id. */
 function isFatal(error: unknown): boolean {
@@ -668,34 +604,19 @@ export class Runner {
         for (const [partition, offset] of partitions)
           this.firstUncommitted.set(`${topic}:${partition}`, BigInt(offset));
       }
-      this.record(
-        {
-          id: batch.id,
-          closeReason: batch.closeReason,
-          size: batch.size,
-          latencyMs: now - batch.closedAt,
-          commitMs: now - started,
-        },
-        scored.summary,
-      );
+      const committed: CommittedBatch = {
+        id: batch.id,
+        closeReason: batch.closeReason,
+        size: batch.size,
+        latencyMs: now - batch.closedAt,
+        commitMs: now - started,
+      };
+      recordCommittedBatch(this.deps.metrics, committed, scored.summary);
+      this.deps.log.debug({ ...committed, stageMs: scored.summary.stageMs }, 'batch committed');
+      this.deps.onCommitted?.(scored.summary, committed);
     } catch (error) {
       this.fail(batch.id, error);
     }
-  }
-
-  private record(batch: CommittedBatch, summary: BatchSummary): void {
-    const { metrics } = this.deps;
-    metrics.batches.inc({ close_reason: batch.closeReason });
-    metrics.batchSize.observe(batch.size);
-    metrics.batchLatency.observe(batch.latencyMs);
-    for (const [stage, ms] of Object.entries(summary.stageMs)) metrics.stageLatency.observe({ stage }, ms);
-    metrics.stageLatency.observe({ stage: 'commit' }, batch.commitMs);
-    for (const [decision, n] of Object.entries(summary.decisions)) if (n > 0) metrics.scored.inc({ decision }, n);
-    for (const [reason, n] of Object.entries(summary.deadLetterReasons)) metrics.deadLettered.inc({ reason }, n);
-    for (const [code, n] of Object.entries(summary.reasonCodes)) metrics.reasonCodes.inc({ code }, n);
-    if (summary.labels > 0) metrics.labelsIngested.inc(summary.labels);
-    this.deps.log.debug({ ...batch, stageMs: summary.stageMs }, 'batch committed');
-    this.deps.onCommitted?.(summary, batch);
   }
 
   private withRetry<T>(stage: string, operation: () => Promise<T>): Promise<T> {

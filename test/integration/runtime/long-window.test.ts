@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
-import type { CommittedBatch } from '../../../src/runtime/runner.js';
+import type { CommittedBatch } from '../../../src/runtime/runner-deps.js';
 import { validEvents } from '../../support/events.js';
 import { createTopics, deleteTopics, testProducer, testTopology, type TestProducer } from '../../support/stack.js';
 

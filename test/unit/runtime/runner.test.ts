@@ -7,7 +7,8 @@ import type { PartitionBound } from '../../../src/core/batch/event-time-alignmen
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { TransactionalSink } from '../../../src/adapters/kafka/transactional-sink.js';
-import { Runner, type RunnerDeps } from '../../../src/runtime/runner.js';
+import { Runner } from '../../../src/runtime/runner.js';
+import type { RunnerDeps } from '../../../src/runtime/runner-deps.js';
 import { FakeGroupConsumer, fakeScoreAndSink, fakeTimes } from '../../support/fake-group-consumer.js';
 
 const DAY_MS = 86_400_000;
