@@ -6,6 +6,7 @@ import type { TransactionalSink } from '../adapters/kafka/transactional-sink.js'
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import type { ConsumedRecord } from './consumed-record.js';
+import type { StallDetection } from './membership-lease.js';
 import type { BatchSummary, ScoreBatch } from './score-batch.js';
 
 export interface CommittedBatch {
@@ -43,6 +44,8 @@ export interface RunnerDeps {
    * such a commit from duplicating that member's outputs.
    */
   readonly membershipLeaseMs?: number;
+  /** How the lease tells a standstill of this process (default: DEFAULT_STALL_DETECTION; see membership-lease.ts). */
+  readonly stallDetection?: StallDetection;
   readonly labelsTopic: string;
   /** Checks the feature state against the group's committed offsets when partitions are assigned (state-check.ts). */
   readonly checkState?: (assignment: Readonly<Record<string, number[]>>) => Promise<void>;

@@ -7,6 +7,7 @@ import { PartitionQueue, type WaitingRecord } from './intake.js';
 import { withTimeout } from './timeout.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import { retryUntilDone } from './retry.js';
+import { MembershipLease } from './membership-lease.js';
 import type { CommittedBatch, RunnerDeps } from './runner-deps.js';
 import type { ScoredBatch } from './score-batch.js';
 
@@ -89,8 +90,8 @@ export class Runner {
   private loop: Promise<void> | undefined;
   private pendingCommit: Promise<void> = Promise.resolve();
   private lastCommitAtMs: number;
-  /** When the group coordinator last answered a heartbeat (or a join) of this member. */
-  private lastHeartbeatMs: number;
+  /** When the group coordinator last answered a heartbeat (or a join) of this member, standstills allowed for. */
+  private readonly membership: MembershipLease;
   private joined = false;
   private lastFailure: { atMs: number; message: string } | undefined;
   private reportFatal!: (error: unknown) => void;
@@ -99,7 +100,7 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.lastCommitAtMs = deps.clock();
-    this.lastHeartbeatMs = deps.clock();
+    this.membership = new MembershipLease(deps.clock, deps.membershipLeaseMs, deps.stallDetection);
     this.capacity = deps.intakeCapacity ?? 2 * deps.window.maxRecords;
   }
 
@@ -107,7 +108,7 @@ export class Runner {
     const { consumer } = this.deps;
     for (const topic of this.deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.lastHeartbeatMs = this.deps.clock();
+      this.membership.confirmed();
       // kafkajs rejoins without a REBALANCING event when the coordinator no longer knows this member (expelled after
       // a stall longer than the session): what was fetched in the previous generation is stale then too.
       if (this.joined) this.onRebalancing();
@@ -115,8 +116,8 @@ export class Runner {
       void this.onAssigned(event.payload.memberAssignment);
     });
     consumer.on(consumer.events.HEARTBEAT, () => {
-      this.lastHeartbeatMs = this.deps.clock();
-      this.rewind();
+      // A give-back's seeks wait for an answer that confirms the membership as of now, not one from before a standstill.
+      if (this.membership.confirmed()) this.rewind();
     });
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
     // kafkajs gives up on a consumer after an error it does not retry: nothing would fetch any more, and the member
@@ -125,6 +126,7 @@ export class Runner {
       if (!event.payload.restart) this.fail('consumer', event.payload.error);
     });
     // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
+    this.membership.start();
     this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
     await consumer.run({
       autoCommit: false,
@@ -143,6 +145,7 @@ export class Runner {
     this.nudge();
     this.release();
     await this.loop;
+    this.membership.stop();
     await this.deps.consumer.disconnect();
     await this.deps.sink.disconnect();
   }
@@ -572,7 +575,7 @@ export class Runner {
       // Checked before every attempt: a commit retried through a broker outage may outlive the membership.
       const outcome = await this.withRetry('commit', async () => {
         if (batch.epoch !== this.epoch) return 'rebalanced';
-        if (lease !== undefined && this.deps.clock() - this.lastHeartbeatMs > lease) return 'lapsed';
+        if (this.membership.lapsed()) return 'lapsed';
         this.committing = true;
         // The fetch loop waits for this commit: say so when it takes far longer than a commit should.
         const slow = setTimeout(
@@ -581,8 +584,14 @@ export class Runner {
           30_000,
         );
         try {
-          const committed = await this.deps.sink.commitBatch(scored.outgoing, () => batch.epoch === this.epoch);
-          return committed ? 'committed' : 'rebalanced';
+          // Asked again right before the commit itself: the process may have stood still since the check above
+          // (before its transaction reached the coordinator, whose timeout would otherwise abort it).
+          const committed = await this.deps.sink.commitBatch(
+            scored.outgoing,
+            () => batch.epoch === this.epoch && !this.membership.lapsed(),
+          );
+          if (committed) return 'committed';
+          return batch.epoch === this.epoch ? 'lapsed' : 'rebalanced';
         } finally {
           clearTimeout(slow);
           this.committing = false;

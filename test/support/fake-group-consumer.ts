@@ -109,7 +109,7 @@ export async function fakeTimes(records: ConsumedRecord[]): Promise<(number | un
  * A scorer that outputs nothing but the offsets to commit, and a sink that commits them: `committed` lists every
  * record whose batch was committed ("<topic>:<partition>@<offset>"), in commit order.
  */
-export function fakeScoreAndSink(): {
+export function fakeScoreAndSink(hooks: { beforeCommit?: () => void } = {}): {
   scoreBatch: ScoreBatch;
   sink: TransactionalSink;
   committed: string[];
@@ -136,6 +136,7 @@ export function fakeScoreAndSink(): {
   };
   const sink: TransactionalSink = {
     async commitBatch(batch, stillValid = () => true) {
+      hooks.beforeCommit?.(); // what happens between the runner's checks and the commit itself
       if (!stillValid()) return false;
       for (const record of records.get(batch) ?? []) {
         committed.push(`${record.topic}:${record.partition}@${record.offset}`);

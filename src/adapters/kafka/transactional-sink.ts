@@ -18,8 +18,9 @@ export interface TransactionalSink {
    * the coordinator may have committed. Then the retry first settles that transaction and reads the group's committed
    * offsets; if the batch is in, the retry succeeds without sending anything again.
    *
-   * `stillValid` is asked once more right before step 4: if it says no (the group is rebalancing, so the partitions
-   * may be about to move), the transaction is aborted instead and commitBatch resolves false.
+   * `stillValid` is asked once more right before step 4: if it says no (the group is rebalancing, or this member's
+   * lease lapsed: the partitions may be about to move, or have moved), the transaction is aborted instead and
+   * commitBatch resolves false.
    */
   commitBatch(batch: OutgoingBatch, stillValid?: () => boolean): Promise<boolean>;
   disconnect(): Promise<void>;

@@ -42,9 +42,13 @@ function setUp(options: {
   clock?: () => number;
   /** Replaces the fake consumer's end offsets (a broker that does not answer, say). */
   endOffsets?: () => Promise<Map<string, number>>;
+  /** Runs inside the sink's commitBatch, before it asks whether the batch is still valid. */
+  beforeCommit?: () => void;
 }) {
   const consumer = new FakeGroupConsumer();
-  const { scoreBatch, sink, committed } = fakeScoreAndSink();
+  const { scoreBatch, sink, committed } = fakeScoreAndSink(
+    options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit },
+  );
   const metrics = createPipelineMetrics('runner-test');
   const runner = new Runner({
     consumer: consumer.asConsumer(),
@@ -59,6 +63,8 @@ function setUp(options: {
     clock: options.clock ?? (() => Date.now()),
     timeOf: fakeTimes,
     ...(options.membershipLeaseMs === undefined ? {} : { membershipLeaseMs: options.membershipLeaseMs }),
+    // The tests' clock jumps stand for heartbeats the coordinator did not answer, not for this process standing still.
+    stallDetection: { stallMs: Number.POSITIVE_INFINITY, graceMs: 0 },
     alignment: {
       policy: { labelDelayMs: 7 * DAY_MS, latenessMs: DAY_MS },
       store: memoryWatermarks(),
@@ -297,6 +303,40 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
       await until('every record committed', () => committed.length >= 3);
       assert.deepEqual([...committed].sort(), ['input:0@0', 'input:1@0', 'labels:0@0'], 'each committed once');
       assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('a lease that lapses between its check and the commit itself (a standstill) commits nothing; the records are read again', async () => {
+    let skew = 0;
+    let standstills = 1;
+    const { consumer, runner, committed } = setUp({
+      membershipLeaseMs: 1_000,
+      clock: () => Date.now() + skew,
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      beforeCommit: () => {
+        if (standstills-- > 0) skew += 2_000;
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      consumer.heartbeat();
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('the commit attempt', () => standstills === 0);
+      await sleep(50); // the give-back follows the refused commit
+      assert.deepEqual(committed, [], 'the lease had lapsed by the commit itself: nothing committed');
+      consumer.heartbeat();
+      assert.deepEqual(
+        consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`),
+        ['labels:0@0'],
+        'read again from where it was',
+      );
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('the label committed', () => committed.length === 1);
+      assert.deepEqual(committed, ['labels:0@0']);
     } finally {
       await runner.stop();
     }
