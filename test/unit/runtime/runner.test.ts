@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Consumer } from 'kafkajs';
 import type { WatermarkStore } from '../../../src/adapters/redis/watermark-store.js';
@@ -50,6 +51,13 @@ function setUp(options: {
     options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit },
   );
   const metrics = createPipelineMetrics('runner-test');
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
   const runner = new Runner({
     consumer: consumer.asConsumer(),
     sink,
@@ -58,7 +66,7 @@ function setUp(options: {
     topics: ['labels', 'input'],
     labelsTopic: 'labels',
     batchIdPrefix: 'test',
-    log: createLogger({ name: 'runner-test', level: 'silent' }),
+    log: createLogger({ name: 'runner-test', level: 'info', destination }),
     metrics,
     clock: options.clock ?? (() => Date.now()),
     timeOf: fakeTimes,
@@ -76,7 +84,9 @@ function setUp(options: {
   });
   let fatal: unknown;
   void runner.failed.then((error) => (fatal = error));
-  return { consumer, runner, committed, metrics, fatal: () => fatal };
+  /** Whether the runner logged a line containing `text`. */
+  const logged = (text: string) => lines.some((line) => line.includes(text));
+  return { consumer, runner, committed, metrics, fatal: () => fatal, logged };
 }
 
 async function alignErrors(metrics: ReturnType<typeof createPipelineMetrics>): Promise<number> {
@@ -227,6 +237,9 @@ describe('Runner: end offsets that do not answer', () => {
   });
 });
 
+/** What the runner logs when a commit finds the membership lease lapsed and gives everything uncommitted back. */
+const GIVE_BACK = 'no heartbeat answered for over';
+
 describe('Runner: a give-back while alignment holds records back (issue 9, item 8)', () => {
   /**
    * A worker whose input:0 records wait behind input:1 (not read to its end, nothing fetched yet), their handlers
@@ -240,7 +253,7 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
       clock: () => Date.now() + skew,
       caughtUp: async () => new Map([['labels:0', 0]]),
     });
-    const { consumer, runner, committed } = started;
+    const { consumer, runner, committed, logged } = started;
     await runner.start();
     try {
       consumer.join({ input: [0, 1], labels: [0] });
@@ -251,7 +264,7 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
       assert.deepEqual(committed, [], 'input:0 is held back by alignment');
       skew += 2_000;
       await consumer.deliver('labels', 0, 0, [T0], 1);
-      await sleep(200);
+      await until('the give-back', () => logged(GIVE_BACK));
       assert.deepEqual(committed, [], 'a lapsed membership commits nothing');
     } catch (error) {
       await runner.stop();
@@ -311,7 +324,7 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
   it('a lease that lapses between its check and the commit itself (a standstill) commits nothing; the records are read again', async () => {
     let skew = 0;
     let standstills = 1;
-    const { consumer, runner, committed } = setUp({
+    const { consumer, runner, committed, logged } = setUp({
       membershipLeaseMs: 1_000,
       clock: () => Date.now() + skew,
       caughtUp: async () => new Map([['labels:0', 0]]),
@@ -325,8 +338,7 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
       await sleep(50);
       consumer.heartbeat();
       await consumer.deliver('labels', 0, 0, [T0], 1);
-      await until('the commit attempt', () => standstills === 0);
-      await sleep(50); // the give-back follows the refused commit
+      await until('the give-back', () => logged(GIVE_BACK));
       assert.deepEqual(committed, [], 'the lease had lapsed by the commit itself: nothing committed');
       consumer.heartbeat();
       assert.deepEqual(
