@@ -135,35 +135,31 @@ export async function starvedGiveBack(ctx: FaultContext): Promise<string> {
       `${rebalanced ? ', rebalanced' : ', no rebalance'}`;
   } finally {
     // 3. Upstream commits: what partition 0 held back can go, and so can everything waiting behind it.
-    const endBefore = await partitionEnd(topology.topics.input, 0);
+    const endBefore = open
+      ? await watch.waitFor(
+          'the input end offsets',
+          () => watch.inputEnd(),
+          () => true,
+          30_000,
+        )
+      : 0;
     await open?.commit().catch(() => open?.abort());
     await upstream.disconnect();
     // A partition that ends in a commit marker never shows its committed offset at its end: one record more after it.
     // After the marker, which the coordinator writes once the commit has returned: a record sent at once may land
     // before it, and the partition would end in the marker after all (the drill would wait for ever).
-    await waitForPartitionEnd(topology.topics.input, 0, endBefore + 1);
+    if (open)
+      await watch.waitFor(
+        'the upstream commit marker',
+        () => watch.inputEnd(),
+        (end) => end > endBefore,
+        30_000,
+      );
     await producer.send(topology.topics.input, [
       { partition: 0, key: null, value: Buffer.from(`{"transaction_id":"drill-${tag}-after-open"}`) },
     ]);
   }
   return detail;
-}
-
-async function partitionEnd(topic: string, partition: number): Promise<number> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return Number(offsets.find((o) => o.partition === partition)?.high ?? 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function waitForPartitionEnd(topic: string, partition: number, atLeast: number): Promise<void> {
-  for (const giveUp = Date.now() + 30_000; (await partitionEnd(topic, partition)) < atLeast; await sleep(100)) {
-    if (Date.now() > giveUp) throw new Error(`${topic}:${partition} never reached end offset ${atLeast}`);
-  }
 }
 
 async function waitForLine(
