@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
 import {
@@ -21,6 +20,7 @@ import { DAY_MS, FEATURE_SCHEMA } from '../../../src/core/features/definitions.j
 import { createFeatureEngine } from '../../../src/core/features/engine.js';
 import { createMemoryFeatureState } from '../../../src/core/features/memory-state.js';
 import { randomFeatureStream } from '../../support/feature-random-stream.js';
+import { capturedOutput } from '../../support/captured-output.js';
 
 const LABEL_DELAY_MS = 7 * DAY_MS;
 const dir = mkdtempSync(join(tmpdir(), 'fraudscore-backfill-test-'));
@@ -44,19 +44,6 @@ const paths = {
   eventsCsv: join(dir, 'events.csv'),
   labels: join(dir, 'labels.jsonl'),
 };
-
-function quiet(): { stream: Writable; text: () => string } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    text: () => text,
-  };
-}
 
 async function backfill(out: string, extra: Partial<BackfillOptions> = {}) {
   return runBackfill({
@@ -269,7 +256,7 @@ describe('runBackfill', () => {
   });
 
   it('prints the manifest and the timing, and leaves no table behind when the input is bad', async () => {
-    const out = quiet();
+    const out = capturedOutput();
     await backfill('p/table.csv', { stdout: out.stream });
     assert.match(out.text(), /"kind": "fraudscore.training-table"/);
     assert.match(out.text(), /backfill: 1500 events, 1500 rows in [\d.]+ s \(\d+ events\/s\)/);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Consumer } from 'kafkajs';
 import type { WatermarkStore } from '../../../src/adapters/redis/watermark-store.js';
@@ -11,6 +10,7 @@ import type { TransactionalSink } from '../../../src/adapters/kafka/transactiona
 import { Runner } from '../../../src/runtime/runner.js';
 import type { RunnerDeps } from '../../../src/runtime/runner-deps.js';
 import { FakeGroupConsumer, fakeScoreAndSink, fakeTimes } from '../../support/fake-group-consumer.js';
+import { capturedOutput } from '../../support/captured-output.js';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -51,13 +51,7 @@ function setUp(options: {
     options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit },
   );
   const metrics = createPipelineMetrics('runner-test');
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
+  const output = capturedOutput();
   const runner = new Runner({
     consumer: consumer.asConsumer(),
     sink,
@@ -66,7 +60,7 @@ function setUp(options: {
     topics: ['labels', 'input'],
     labelsTopic: 'labels',
     batchIdPrefix: 'test',
-    log: createLogger({ name: 'runner-test', level: 'info', destination }),
+    log: createLogger({ name: 'runner-test', level: 'info', destination: output.stream }),
     metrics,
     clock: options.clock ?? (() => Date.now()),
     timeOf: fakeTimes,
@@ -85,7 +79,7 @@ function setUp(options: {
   let fatal: unknown;
   void runner.failed.then((error) => (fatal = error));
   /** Whether the runner logged a line containing `text`. */
-  const logged = (text: string) => lines.some((line) => line.includes(text));
+  const logged = (text: string) => output.text().includes(text);
   return { consumer, runner, committed, metrics, fatal: () => fatal, logged };
 }
 

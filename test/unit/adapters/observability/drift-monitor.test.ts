@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { DriftMonitor } from '../../../../src/adapters/observability/drift-monitor.js';
 import { createLogger } from '../../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../../src/adapters/observability/metrics.js';
 import { binnedReference } from '../../../../src/core/monitoring/binning.js';
 import type { MonitoringReference } from '../../../../src/core/monitoring/reference.js';
+import { capturedOutput } from '../../../support/captured-output.js';
 
 const sample = Array.from({ length: 1000 }, (_, i) => (i + 0.5) / 1000);
 const monitoring: MonitoringReference = {
@@ -52,14 +52,8 @@ describe('DriftMonitor', () => {
 
   it('a card without monitoring gets no drift gauges, and says so once', async () => {
     const metrics = createPipelineMetrics('t');
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const log = createLogger({ name: 'test', level: 'info', destination });
+    const output = capturedOutput();
+    const log = createLogger({ name: 'test', level: 'info', destination: output.stream });
     const monitor = new DriftMonitor({
       models: [{ name: 'm', version: '1' }],
       featureNames: ['x'],
@@ -70,6 +64,6 @@ describe('DriftMonitor', () => {
     });
     monitor.record({ modelVersion: '1', scores: sample, features: sample });
     assert.equal((await series(metrics, 'fraudscore_drift_window_records')).length, 0);
-    assert.equal(lines.filter((line) => line.includes('no monitoring section')).length, 1);
+    assert.equal(output.lines().filter((line) => line.includes('no monitoring section')).length, 1);
   });
 });
