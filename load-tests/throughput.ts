@@ -130,7 +130,7 @@ const share = ceiling ? `${((100 * recordsPerSecond) / ceiling.recordsPerSecond)
 process.stdout.write(
   [
     '',
-    `machine            ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+    `machine            ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}${process.env.MALLOC_ARENA_MAX ? `, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : ''}`,
     `load average       ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at end`,
     `backlog            ${events} transactions + ${events} labels, ${topology.topics.partitions} partitions each`,
     `worker             ${transactions} transactions + ${labels} labels in ${batches} batches (mean ${(records / batches).toFixed(0)} records); wall incl. join ${((lastCommitAt - runStart) / 1000).toFixed(1)} s`,
