@@ -34,13 +34,18 @@ export interface DriftMonitorOptions {
 
 /**
  * Per committed batch: adds its records to the rolling drift window of the model version that scored them and sets
- * the drift gauges from the window (PSI per feature and of the score, KS against the card's score sample, score
- * quantiles). Below the window's minimum size the gauges of that version are removed: "insufficient data" is an
- * absent series, never a number. A model whose card has no `monitoring` section gets no drift gauges (logged once).
+ * the window's size gauge. The drift gauges (PSI per feature and of the score, KS against the card's score sample,
+ * score quantiles) are computed from the window when they are read (a scrape) and a batch came since: a snapshot
+ * copies and sorts the window's scores (windowRecords, up to a million) and merges them with the card's sample, too
+ * much for every batch when Prometheus reads them every 15 s or so. Below the window's minimum size the gauges of
+ * that version are removed: "insufficient data" is an absent series, never a number. A model whose card has no
+ * `monitoring` section gets no drift gauges (logged once).
  */
 export class DriftMonitor {
   private readonly windows = new Map<string, DriftWindow>();
   private readonly last = new Map<string, DriftSnapshot>();
+  /** Versions whose window took a batch since their gauges were last computed. */
+  private readonly changed = new Set<string>();
 
   constructor(private readonly options: DriftMonitorOptions) {
     for (const model of options.models) {
@@ -62,10 +67,12 @@ export class DriftMonitor {
       }
       this.windows.set(model.version, window);
     }
+    options.metrics.onDriftRead(() => this.refresh());
   }
 
-  /** The latest snapshot per model version (the demo prints it). */
+  /** The snapshot of every model version whose window took a batch, up to date (the demo prints them). */
   snapshots(): ReadonlyMap<string, DriftSnapshot> {
+    this.refresh();
     return this.last;
   }
 
@@ -74,12 +81,27 @@ export class DriftMonitor {
     if (!window) return;
     // Monitoring never stops scoring: the batch is committed already, and a bug here must not fail the runner.
     try {
-      const now = this.options.clock();
-      window.observe(now, batch.scores, batch.features, this.options.featureNames.length);
-      this.publish(batch.modelVersion, window.snapshot(now));
+      window.observe(this.options.clock(), batch.scores, batch.features, this.options.featureNames.length);
+      this.options.metrics.driftWindowRecords.set({ model_version: batch.modelVersion }, window.records);
+      this.changed.add(batch.modelVersion);
     } catch (error) {
       this.options.log.warn({ err: (error as Error).message }, 'drift monitoring failed for a batch');
     }
+  }
+
+  /** Computes and publishes the snapshots of the windows that took a batch since they were last computed. */
+  private refresh(): void {
+    if (this.changed.size === 0) return;
+    const now = this.options.clock();
+    for (const version of this.changed) {
+      // A failure leaves the previous values: reading the metrics never throws.
+      try {
+        this.publish(version, this.windows.get(version)!.snapshot(now));
+      } catch (error) {
+        this.options.log.warn({ err: (error as Error).message, model_version: version }, 'drift snapshot failed');
+      }
+    }
+    this.changed.clear();
   }
 
   private publish(version: string, snapshot: DriftSnapshot): void {

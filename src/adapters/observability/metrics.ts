@@ -7,8 +7,16 @@ export function createPipelineMetrics(topology: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ topology });
   const latencyBuckets = [1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000];
+  // The drift gauges are brought up to date when they are read (a scrape), by whatever the drift monitor sets here:
+  // a drift snapshot sorts the whole window, too much for every batch.
+  let refreshDrift: () => void = () => undefined;
+  const collect = (): void => refreshDrift();
   const metrics = {
     registry,
+    /** Sets what brings the drift gauges up to date before each read of them (DriftMonitor). */
+    onDriftRead(refresh: () => void): void {
+      refreshDrift = refresh;
+    },
     recordsIn: new Counter({
       name: 'fraudscore_records_in_total',
       help: 'Records consumed',
@@ -138,30 +146,35 @@ export function createPipelineMetrics(topology: string) {
       help: 'PSI of a feature over the rolling window against the model card reference (absent: insufficient data)',
       labelNames: ['model_version', 'feature'],
       registers: [registry],
+      collect,
     }),
     scorePsi: new Gauge({
       name: 'fraudscore_score_psi',
       help: 'PSI of the score over the rolling window against the model card reference',
       labelNames: ['model_version'],
       registers: [registry],
+      collect,
     }),
     scoreKsStatistic: new Gauge({
       name: 'fraudscore_score_ks_statistic',
       help: 'Two-sample KS statistic of the score window against the card reference sample',
       labelNames: ['model_version'],
       registers: [registry],
+      collect,
     }),
     scoreKsPValue: new Gauge({
       name: 'fraudscore_score_ks_pvalue',
       help: 'p-value of the two-sample KS test of the score window against the card reference sample',
       labelNames: ['model_version'],
       registers: [registry],
+      collect,
     }),
     scoreQuantile: new Gauge({
       name: 'fraudscore_score_quantile',
       help: 'Score quantiles over the rolling window (quantile: 0.1, 0.5, 0.9, 0.99)',
       labelNames: ['model_version', 'quantile'],
       registers: [registry],
+      collect,
     }),
     driftWindowRecords: new Gauge({
       name: 'fraudscore_drift_window_records',
