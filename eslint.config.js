@@ -47,4 +47,31 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Configuration describes (topologies, connections); the adapters and runtimes consume those descriptions.
+    files: ['src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/runtime/**', '**/backfill/**', '**/cli/**'],
+              message: 'config describes; the layers that consume it import it, not the other way round',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The backfill and the online runner are two runtimes over the same core: what both need lives in core.
+    files: ['src/backfill/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/runtime/**'], message: 'shared by both runtimes: move it to core' }] },
+      ],
+    },
+  },
 );

@@ -1,10 +1,10 @@
 import type { Kafka } from 'kafkajs';
 import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import { DEFAULT_MAX_RECORD_BYTES as MAX_RECORD_BYTES } from '../core/contract/limits.js';
 import { DeadLetterReason } from '../core/contract/reasons.js';
 import { validateLabel } from '../core/contract/validate-label.js';
 import { validateTransaction } from '../core/contract/validate-transaction.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
-import { DEFAULT_MAX_RECORD_BYTES as MAX_RECORD_BYTES } from '../runtime/score-batch.js';
 import type { LabelSource, TransactionSource } from './sources.js';
 import { TopicReader, type DecodeOutcome, type PartitionBuffer, type RecordDecoder } from './topic-reader.js';
 

@@ -3,4 +3,4 @@ export { topologySchema, topologyJsonSchema, type Topology, type SecretRef, type
 export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 export { resolveSecret } from './secrets.js';
 export { isolateTopology, type IsolationOverrides } from './isolate.js';
-export { registryConnection } from './connections.js';
+export { registryConnection, type RegistryConnection } from './connections.js';

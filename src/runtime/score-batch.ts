@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../core/contract/limits.js';
 import { DeadLetterReason, ScoreReasonCode } from '../core/contract/reasons.js';
 import { validateLabel } from '../core/contract/validate-label.js';
 import { validateTransaction } from '../core/contract/validate-transaction.js';
@@ -64,9 +65,6 @@ export interface ScoredBatch {
   readonly outgoing: OutgoingBatch;
   readonly summary: BatchSummary;
 }
-
-/** Also what the backfill skips as oversized (backfill/kafka-source.ts): both runtimes must drop the same records. */
-export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;

@@ -1,4 +1,4 @@
-import type { RegistryConnection } from '../adapters/registry/serde.js';
+import type { RegistryConnection } from '../config/index.js';
 
 /**
  * Everything the simulator needs to reach Kafka, in one object, so that a topology file, flags or a test can fill it

@@ -12,9 +12,9 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import type { Topology } from '../../src/config/index.js';
 import { readContractSchema } from '../../src/adapters/registry/contract-schemas.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../../src/core/contract/limits.js';
 import { DeadLetterReason } from '../../src/core/contract/reasons.js';
 import { TransactionContract } from '../../src/core/contract/validate-transaction.js';
-import { DEFAULT_MAX_RECORD_BYTES } from '../../src/runtime/score-batch.js';
 import { STACK } from './stack.js';
 
 /** A transaction that must be scored. */

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { stringify as stringifyYaml } from 'yaml';
 import { loadTopology, type Topology } from '../../src/config/index.js';
-import type { RegistryConnection } from '../../src/adapters/registry/serde.js';
+import type { RegistryConnection } from '../../src/config/index.js';
 import type { IsolationOverrides } from '../../src/config/index.js';
 import { testTopology } from './stack.js';
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
 import { stringify as stringifyYaml } from 'yaml';
 import { isolateTopology, loadTopology, type IsolationOverrides, type Topology } from '../../src/config/index.js';
-import { createAvroSerde, type AvroSerde, type RegistryConnection } from '../../src/adapters/registry/serde.js';
+import { createAvroSerde, type AvroSerde } from '../../src/adapters/registry/serde.js';
+import type { RegistryConnection } from '../../src/config/index.js';
 import { readContractSchema } from '../../src/adapters/registry/contract-schemas.js';
 
 /** Connection settings of the local stack (deploy/local/stack.sh), overridable like the topology's. */

@@ -1,11 +1,6 @@
 /** Plain requests to the registry's Confluent-compatible API, for what the client library does not do (or does badly). */
 
-export interface RegistryConnection {
-  /** Base of the Confluent-compatible API, e.g. http://127.0.0.1:18081/apis/ccompat/v7 */
-  readonly url: string;
-  readonly username?: string;
-  readonly password?: string;
-}
+import type { RegistryConnection } from '../../config/index.js';
 
 /** Raised when the registry itself cannot be reached: the batch is retried, the record is not at fault. */
 export class RegistryUnavailableError extends Error {

@@ -1,17 +1,12 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import type { RegistryConnection } from '../../config/index.js';
 import type { CompatibilityLevel } from '../../core/contract/compatibility.js';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { safeTypes } from './safe-types.js';
-import {
-  authorizationHeader,
-  registryRequest,
-  RegistryUnavailableError,
-  unexpected,
-  type RegistryConnection,
-} from './registry-http.js';
+import { authorizationHeader, registryRequest, RegistryUnavailableError, unexpected } from './registry-http.js';
 
-export { RegistryUnavailableError, type RegistryConnection } from './registry-http.js';
+export { RegistryUnavailableError } from './registry-http.js';
 
 /** Confluent wire format: magic byte 0, a big-endian 4-byte schema id, then the Avro body. */
 const MAGIC_BYTE = 0;

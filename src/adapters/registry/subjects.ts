@@ -4,8 +4,9 @@ import {
   strengthen,
   type CompatibilityLevel,
 } from '../../core/contract/compatibility.js';
+import type { RegistryConnection } from '../../config/index.js';
 import type { Logger } from '../observability/logger.js';
-import { registryRequest, unexpected, type RegistryConnection } from './registry-http.js';
+import { registryRequest, unexpected } from './registry-http.js';
 import type { AvroSerde } from './serde.js';
 
 /** One subject of a topology (topic-name strategy: `<topic>-value`) and what the pipeline may do with it. */
