@@ -1,15 +1,13 @@
 import type { Message } from 'kafkajs';
-import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import type { PositionedTransaction } from '../core/contract/events.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../core/contract/limits.js';
 import { DeadLetterReason, ScoreReasonCode } from '../core/contract/reasons.js';
-import { validateLabel } from '../core/contract/validate-label.js';
-import { validateTransaction } from '../core/contract/validate-transaction.js';
 import type { FeatureEngine, FeatureRow } from '../core/features/types.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
-import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
 import type { ConsumedRecord } from './consumed-record.js';
+import { createBatchDecoder, type RejectRecord } from './decode-batch.js';
 import type { OutputSchemaIds } from './output-schemas.js';
 import { scoreWithPlan } from './route-scores.js';
 import type { ActiveServing } from './serving.js';
@@ -70,15 +68,6 @@ function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
-function noteConsumed(consumed: Map<number, { from: number; to: number }>, partition: number, offset: number): void {
-  const range = consumed.get(partition);
-  if (range === undefined) consumed.set(partition, { from: offset, to: offset + 1 });
-  else {
-    range.from = Math.min(range.from, offset);
-    range.to = Math.max(range.to, offset + 1);
-  }
-}
-
 /**
  * Turns one consumed batch into its outputs: every input transaction becomes exactly one score or one dead letter,
  * every label is recorded (or dead-lettered), and the offsets to commit. Throws only when infrastructure fails
@@ -87,9 +76,7 @@ function noteConsumed(consumed: Map<number, { from: number; to: number }>, parti
 export function createBatchScorer(deps: BatchScorerDeps) {
   const maxRecordBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const featureNames = deps.engine.schema.names;
-  // Records are read as the contract's schemas: an evolved upstream schema reads as v1, and a record written with
-  // another subject's schema (a label on the input topic) is WRONG_SCHEMA rather than a string of missing fields.
-  const readers = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
+  const decodeBatch = createBatchDecoder({ serde: deps.serde, labelsTopic: deps.topics.labels, maxRecordBytes });
 
   return async function scoreBatch(records: readonly ConsumedRecord[], batchId: string): Promise<ScoredBatch> {
     const started = performance.now();
@@ -98,18 +85,11 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const schemaIds = await deps.outputSchemas.current();
     const scores: Message[] = [];
     const deadLetters: Message[] = [];
-    /** Per topic and partition, the last offset taken (a BigInt per record would cost more than its decoding). */
-    const lastOffsets = new Map<string, Map<number, string>>();
     const deadLetterReasons: Record<string, number> = {};
     const reasonCodeCounts: Record<string, number> = {};
     const decisions: Record<Decision, number> = { APPROVE: 0, REVIEW: 0, BLOCK: 0 };
 
-    const deadLetter = (
-      record: ConsumedRecord,
-      reason: DeadLetterReason,
-      detail: string,
-      transactionId: string | null,
-    ) => {
+    const deadLetter: RejectRecord = (record, reason, detail, transactionId) => {
       increment(deadLetterReasons, reason);
       const value = deps.serde.encode(schemaIds.deadLetter, {
         reason,
@@ -126,58 +106,10 @@ export function createBatchScorer(deps: BatchScorerDeps) {
       deadLetters.push({ key: record.key, value });
     };
 
-    const transactions: PositionedTransaction[] = [];
-    const transactionRecords: ConsumedRecord[] = [];
-    const labels: LabelEvent[] = [];
-    let labelRecords = 0;
-    /** Input offsets consumed per partition: the feature state's absorbed-offset marker moves with them. */
-    const consumed = new Map<number, { from: number; to: number }>();
-
-    await deps.serde.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
-    for (const record of records) {
-      // A partition's records come in offset order: the last one seen is the one to commit after (see below).
-      let perTopic = lastOffsets.get(record.topic);
-      if (!perTopic) lastOffsets.set(record.topic, (perTopic = new Map()));
-      perTopic.set(record.partition, record.offset);
-
-      const isLabel = record.topic === deps.topics.labels;
-      if (isLabel) labelRecords++;
-      else noteConsumed(consumed, record.partition, Number(record.offset));
-      if (record.value && record.value.length > maxRecordBytes) {
-        deadLetter(
-          record,
-          DeadLetterReason.OversizedRecord,
-          `value is ${record.value.length} bytes; the limit is ${maxRecordBytes}`,
-          null,
-        );
-        continue;
-      }
-      const decoded =
-        record.decoded ?? deps.serde.decodeSync(record.value, isLabel ? readers.label : readers.transaction);
-      if (!decoded.ok) {
-        deadLetter(record, decoded.reason, decoded.detail, null);
-        continue;
-      }
-      if (isLabel) {
-        const checked = validateLabel(decoded.value);
-        if (checked.ok) labels.push(checked.label);
-        else deadLetter(record, checked.reason, checked.detail, null);
-        continue;
-      }
-      const checked = validateTransaction(decoded.value, nowMs);
-      if (!checked.ok) {
-        const id = decoded.value['transaction_id'];
-        deadLetter(record, checked.reason, checked.detail, typeof id === 'string' ? id.slice(0, 128) : null);
-        continue;
-      }
-      transactions.push({ ...checked.event, position: { partition: record.partition, offset: Number(record.offset) } });
-      transactionRecords.push(record);
-    }
-    const offsets = new Map(
-      [...lastOffsets].map(([topic, partitions]) => [
-        topic,
-        new Map([...partitions].map(([partition, offset]) => [partition, (BigInt(offset) + 1n).toString()])),
-      ]),
+    const { transactions, transactionRecords, labels, labelRecords, consumed, offsets } = await decodeBatch(
+      records,
+      nowMs,
+      deadLetter,
     );
     const decodedAt = performance.now();
 

@@ -1,0 +1,116 @@
+import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import { DeadLetterReason } from '../core/contract/reasons.js';
+import { validateLabel } from '../core/contract/validate-label.js';
+import { validateTransaction } from '../core/contract/validate-transaction.js';
+import type { AvroSerde } from '../adapters/registry/serde.js';
+import { readContractSchema } from '../adapters/registry/contract-schemas.js';
+import type { ConsumedRecord } from './consumed-record.js';
+
+/** A consumed batch, read: what goes on to the features, and what the commit needs. */
+export interface DecodedBatch {
+  /** Valid transactions in batch order, each with the record it came from (transactionRecords[i]). */
+  readonly transactions: PositionedTransaction[];
+  readonly transactionRecords: ConsumedRecord[];
+  readonly labels: LabelEvent[];
+  /** Label records consumed, valid or not. */
+  readonly labelRecords: number;
+  /** Input offsets consumed per partition, [from, to): the feature state's absorbed-offset marker moves with them. */
+  readonly consumed: ReadonlyMap<number, { from: number; to: number }>;
+  /** Per topic and partition, the offset to commit (after the batch's last record there). */
+  readonly offsets: Map<string, Map<number, string>>;
+}
+
+/** What a record that cannot be read gets: a dead letter with the reason (see score-batch.ts). */
+export type RejectRecord = (
+  record: ConsumedRecord,
+  reason: DeadLetterReason,
+  detail: string,
+  transactionId: string | null,
+) => void;
+
+export interface BatchReader {
+  readonly serde: AvroSerde;
+  readonly labelsTopic: string;
+  /** Records larger than this are rejected unread. */
+  readonly maxRecordBytes: number;
+}
+
+/**
+ * Reads every record of a batch as the contract's schemas: an evolved upstream schema reads as v1, and a record
+ * written with another subject's schema (a label on the input topic) is WRONG_SCHEMA rather than a string of missing
+ * fields. Each record that is oversized, undecodable or invalid is handed to `reject`; the others are returned.
+ */
+export function createBatchDecoder(reader: BatchReader) {
+  const schemas = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
+
+  return async function decodeBatch(
+    records: readonly ConsumedRecord[],
+    nowMs: number,
+    reject: RejectRecord,
+  ): Promise<DecodedBatch> {
+    const transactions: PositionedTransaction[] = [];
+    const transactionRecords: ConsumedRecord[] = [];
+    const labels: LabelEvent[] = [];
+    let labelRecords = 0;
+    const consumed = new Map<number, { from: number; to: number }>();
+    /** Per topic and partition, the last offset taken (a BigInt per record would cost more than its decoding). */
+    const lastOffsets = new Map<string, Map<number, string>>();
+
+    await reader.serde.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
+    for (const record of records) {
+      // A partition's records come in offset order: the last one seen is the one to commit after (see below).
+      let perTopic = lastOffsets.get(record.topic);
+      if (!perTopic) lastOffsets.set(record.topic, (perTopic = new Map()));
+      perTopic.set(record.partition, record.offset);
+
+      const isLabel = record.topic === reader.labelsTopic;
+      if (isLabel) labelRecords++;
+      else noteConsumed(consumed, record.partition, Number(record.offset));
+      if (record.value && record.value.length > reader.maxRecordBytes) {
+        reject(
+          record,
+          DeadLetterReason.OversizedRecord,
+          `value is ${record.value.length} bytes; the limit is ${reader.maxRecordBytes}`,
+          null,
+        );
+        continue;
+      }
+      const decoded =
+        record.decoded ?? reader.serde.decodeSync(record.value, isLabel ? schemas.label : schemas.transaction);
+      if (!decoded.ok) {
+        reject(record, decoded.reason, decoded.detail, null);
+        continue;
+      }
+      if (isLabel) {
+        const checked = validateLabel(decoded.value);
+        if (checked.ok) labels.push(checked.label);
+        else reject(record, checked.reason, checked.detail, null);
+        continue;
+      }
+      const checked = validateTransaction(decoded.value, nowMs);
+      if (!checked.ok) {
+        const id = decoded.value['transaction_id'];
+        reject(record, checked.reason, checked.detail, typeof id === 'string' ? id.slice(0, 128) : null);
+        continue;
+      }
+      transactions.push({ ...checked.event, position: { partition: record.partition, offset: Number(record.offset) } });
+      transactionRecords.push(record);
+    }
+    const offsets = new Map(
+      [...lastOffsets].map(([topic, partitions]) => [
+        topic,
+        new Map([...partitions].map(([partition, offset]) => [partition, (BigInt(offset) + 1n).toString()])),
+      ]),
+    );
+    return { transactions, transactionRecords, labels, labelRecords, consumed, offsets };
+  };
+}
+
+function noteConsumed(consumed: Map<number, { from: number; to: number }>, partition: number, offset: number): void {
+  const range = consumed.get(partition);
+  if (range === undefined) consumed.set(partition, { from: offset, to: offset + 1 });
+  else {
+    range.from = Math.min(range.from, offset);
+    range.to = Math.max(range.to, offset + 1);
+  }
+}
