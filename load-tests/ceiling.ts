@@ -11,7 +11,7 @@ import { loadTopology } from '../src/config/index.js';
 import { createKafka } from '../src/adapters/kafka/kafka-client.js';
 import { createTransactionalSink } from '../src/adapters/kafka/transactional-sink.js';
 import { createLogger } from '../src/adapters/observability/logger.js';
-import { workerConsumerConfig } from '../src/runtime/context.js';
+import { workerConsumerConfig } from '../src/runtime/consumer-config.js';
 import { rssSampler, summarize } from './stats.js';
 
 const [file, expectedText, scratchTopic] = process.argv.slice(2);

@@ -10,7 +10,8 @@ import { renderShadowHtml, renderShadowMarkdown } from '../core/report/shadow-re
 import { controllerStep, formatVerdict } from '../lifecycle/controller.js';
 import { controlOperations } from '../lifecycle/operations.js';
 import { ScoreFollower } from '../lifecycle/score-reader.js';
-import { createPipeline, createRedis, type PipelineContext } from '../runtime/context.js';
+import { createRedis } from '../adapters/redis/connect.js';
+import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { simulateToKafka } from '../simulate/index.js';
 
 export interface LifecycleDemoOptions {

@@ -6,7 +6,8 @@ import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
 import type { SimulationOptions } from '../core/simulate/index.js';
 import { simulateToKafka } from '../simulate/index.js';
-import { createPipeline, createRedis, type PipelineContext } from '../runtime/context.js';
+import { createRedis } from '../adapters/redis/connect.js';
+import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { evaluateToEnd } from '../evaluation/index.js';
 import { formatDrift, formatEvaluation } from './monitoring-summary.js';
 

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
-import type { Consumer, ConsumerConfig } from 'kafkajs';
-import { registryConnection, resolveSecret, type Topology } from '../config/index.js';
+import type { Consumer } from 'kafkajs';
+import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
@@ -9,13 +8,12 @@ import { createLogger, type Logger } from '../adapters/observability/logger.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
 import { DriftMonitor } from '../adapters/observability/drift-monitor.js';
 import { startObservabilityServer } from '../adapters/observability/http-server.js';
-import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
-import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
-import { ensureSubjects, type SubjectSpec } from '../adapters/registry/subjects.js';
+import { createAvroSerde } from '../adapters/registry/serde.js';
+import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createFeatureEngine, featureStateHorizonMs } from '../core/features/engine.js';
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
-import { connectRedis, logRedisErrors } from '../adapters/redis/connect.js';
+import { connectRedis, createRedis, logRedisErrors } from '../adapters/redis/connect.js';
 import { loadModel, loadServingModel } from './load-model.js';
 import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
 import { createWorkerStatusStore, workerStatusKey } from '../adapters/redis/worker-status.js';
@@ -27,76 +25,9 @@ import { Runner } from './runner.js';
 import type { RunnerDeps } from './runner-deps.js';
 import { createAlignment, createTimeReader } from './alignment.js';
 import { connecting } from './startup-errors.js';
+import { sessionTimeoutMs, workerConsumerConfig } from './consumer-config.js';
+import { registerContractSchemas } from './contract-subjects.js';
 import { countingStateBehind, createStateCheck } from './state-check.js';
-
-/**
- * Makes every subject of the topology (topic-name strategy) fit for the pipeline: accepted at a level at least as strict
- * as BACKWARD, raised when the topology lets it manage the subject, refused otherwise (subjects.ts); returns the output
- * schema ids.
- */
-export async function registerContractSchemas(
-  serde: AvroSerde,
-  topology: Topology,
-  options: { readonly log?: Logger; readonly env?: Readonly<Record<string, string | undefined>> } = {},
-): Promise<{ score: number; deadLetter: number }> {
-  const log = options.log ?? createLogger({ name: topology.name });
-  const { topics } = topology;
-  const managed = new Set<string>(topology.schemaRegistry.manageSubjects);
-  const spec = (role: keyof typeof topics & string, schema: ContractSchemaName, writes: boolean): SubjectSpec => ({
-    subject: `${String(topics[role])}-value`,
-    role,
-    schema: readContractSchema(schema),
-    writes,
-    managed: managed.has(role),
-  });
-  const [score, deadLetter] = await ensureSubjects(
-    { connection: registryConnection(topology, options.env), serde, log, needed: 'BACKWARD' },
-    [
-      spec('input', 'transaction', false),
-      spec('labels', 'label', false),
-      spec('output', 'score', true),
-      spec('deadLetter', 'dead-letter', true),
-    ],
-  );
-  return { score: score as number, deadLetter: deadLetter as number };
-}
-
-export function createRedis(
-  topology: Topology,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Redis {
-  const { redis } = topology;
-  return new Redis(redis.url, {
-    ...(redis.username ? { username: redis.username } : {}),
-    ...(redis.password ? { password: resolveSecret(redis.password, 'redis.password', env) } : {}),
-    // Commands wait while Redis is away (the batch retries) instead of failing fast and flooding logs.
-    maxRetriesPerRequest: 2,
-    enableAutoPipelining: false,
-    lazyConnect: true,
-  });
-}
-
-/** The session must outlive a whole batch window plus its commit even if a heartbeat is late. */
-function sessionTimeoutMs(topology: Topology): number {
-  return Math.max(30_000, topology.batch.maxWaitMs + 15_000);
-}
-
-/** The worker's group consumer settings (the throughput benchmark's no-work ceiling consumes with them too). */
-export function workerConsumerConfig(topology: Topology): ConsumerConfig {
-  return {
-    groupId: topology.consumerGroup,
-    readUncommitted: false,
-    sessionTimeout: sessionTimeoutMs(topology),
-    rebalanceTimeout: Math.max(60_000, topology.batch.maxWaitMs * 2 + 10_000),
-    heartbeatInterval: 3_000,
-    // A fetch lands in the intake at once (every partition's handler decodes before any holds the fetch loop), so
-    // its size bounds memory: 128 KiB a partition is ~1,700 transactions, 1 MiB ~12 batches, several fetches a second
-    // at full speed. 1 MiB / 8 MiB measured ~150 MiB more peak RSS (load-tests/throughput.ts).
-    maxBytesPerPartition: 128 * 1024,
-    maxBytes: 1024 * 1024,
-    maxWaitTimeInMs: Math.min(500, topology.batch.maxWaitMs),
-  };
-}
 
 export interface PipelineContext {
   readonly runner: Runner;

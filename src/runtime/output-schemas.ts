@@ -12,7 +12,7 @@ export interface OutputSchemasDeps {
   readonly initial: OutputSchemaIds;
   /** The contract schemas the ids must mean. */
   readonly schemas: { readonly score: object; readonly deadLetter: object };
-  /** Registers every contract subject again and returns the output ids (context.ts: registerContractSchemas). */
+  /** Registers every contract subject again and returns the output ids (contract-subjects.ts: registerContractSchemas). */
   readonly register: () => Promise<OutputSchemaIds>;
   readonly log: Logger;
   readonly clock: () => number;

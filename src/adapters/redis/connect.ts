@@ -1,5 +1,22 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { resolveSecret, type Topology } from '../../config/index.js';
 import type { Logger } from '../observability/logger.js';
+
+/** A client for the topology's Redis, not yet connected (connectRedis); its password resolved from env or file. */
+export function createRedis(
+  topology: Topology,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Redis {
+  const { redis } = topology;
+  return new Redis(redis.url, {
+    ...(redis.username ? { username: redis.username } : {}),
+    ...(redis.password ? { password: resolveSecret(redis.password, 'redis.password', env) } : {}),
+    // Commands wait while Redis is away (the batch retries) instead of failing fast and flooding logs.
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: false,
+    lazyConnect: true,
+  });
+}
 
 /**
  * Connects a `lazyConnect` client. On failure it rejects with what Redis or the socket said (WRONGPASS, NOAUTH,

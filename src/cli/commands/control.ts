@@ -5,7 +5,7 @@ import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/w
 import type { ControlRecord } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
-import { createRedis } from '../../runtime/context.js';
+import { createRedis } from '../../adapters/redis/connect.js';
 
 export interface ChangeOptions {
   readonly topology: string;

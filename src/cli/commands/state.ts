@@ -5,7 +5,7 @@ import { createKafka } from '../../adapters/kafka/kafka-client.js';
 import { createLogger } from '../../adapters/observability/logger.js';
 import { connectRedis } from '../../adapters/redis/connect.js';
 import { createAvroSerde } from '../../adapters/registry/serde.js';
-import { createRedis } from '../../runtime/context.js';
+import { createRedis } from '../../adapters/redis/connect.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
 export function registerStateCommand(program: Command): void {

@@ -22,7 +22,8 @@ import { DAY_MS, FEATURE_SCHEMA } from '../../../src/core/features/definitions.j
 import { createFeatureEngine, featureStateHorizonMs } from '../../../src/core/features/engine.js';
 import { createRedisFeatureState } from '../../../src/adapters/redis/feature-state.js';
 import type { ConsumedRecord } from '../../../src/runtime/consumed-record.js';
-import { createPipeline, registerContractSchemas, type PipelineContext } from '../../../src/runtime/context.js';
+import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
+import { registerContractSchemas } from '../../../src/runtime/contract-subjects.js';
 import { loadServingModel } from '../../../src/runtime/load-model.js';
 import { staticServing } from '../../../src/runtime/serving.js';
 import { createBatchScorer, type ScoreBatch, type ServingModel } from '../../../src/runtime/score-batch.js';
