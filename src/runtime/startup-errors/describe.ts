@@ -63,7 +63,7 @@ export interface NetworkFailure {
 /**
  * The first socket-level failure in the chain. Codes are read from `code`, or from the message where a client
  * folds the socket error into text (the registry client: "status 400: connect ECONNREFUSED 127.0.0.1:1"; kafkajs:
- * "Connection timeout"; Node's http: "socket hang up").
+ * "Connection timeout"; Node's http: "socket hang up"; fetch past its AbortSignal.timeout(): a TimeoutError).
  */
 export function networkFailure(errors: readonly ErrorLike[]): NetworkFailure | undefined {
   for (const e of errors) {
@@ -71,6 +71,8 @@ export function networkFailure(errors: readonly ErrorLike[]): NetworkFailure | u
     let code = typeof e.code === 'string' && e.code in NETWORK_CAUSES ? e.code : undefined;
     code ??= /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)\b/.exec(message)?.[1];
     if (!code && /\bConnection timeout\b/i.test(message)) code = 'ETIMEDOUT';
+    // fetch given AbortSignal.timeout() rejects with a DOMException named TimeoutError (no socket code at all).
+    if (!code && e.name === 'TimeoutError') code = 'ETIMEDOUT';
     // Node's http says "socket hang up"; fetch (undici) says "other side closed" with code UND_ERR_SOCKET.
     if (!code && (/\bsocket hang up\b|\bother side closed\b/i.test(message) || e.code === 'UND_ERR_SOCKET')) {
       code = 'ECONNRESET';

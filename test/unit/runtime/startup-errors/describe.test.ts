@@ -25,6 +25,10 @@ describe('start-up errors: shared descriptions', () => {
       found(new TypeError('fetch failed', { cause: Object.assign(new Error('c'), { code: 'EHOSTUNREACH' }) })),
       'EHOSTUNREACH',
     );
+    // fetch past its AbortSignal.timeout(): our RegistryUnavailableError wraps the DOMException.
+    const timedOut = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    assert.equal(found(new Error('schema registry did not answer', { cause: timedOut })), 'ETIMEDOUT');
+    assert.equal(found(new DOMException('This operation was aborted', 'AbortError')), undefined, 'not a timeout');
     assert.equal(found(new Error('disk full')), undefined);
     assert.equal(found(Object.assign(new Error('x'), { code: 'EACCES' })), undefined, 'not a network code');
   });

@@ -4,7 +4,7 @@ import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Topology } from '../../../../src/config/index.js';
-import { createAvroSerde } from '../../../../src/adapters/registry/serde.js';
+import { createAvroSerde, RegistryUnavailableError } from '../../../../src/adapters/registry/serde.js';
 import { explainStartupError, StartupError, StartupErrorCode } from '../../../../src/runtime/startup-errors.js';
 import { SECURED_TOPOLOGY, startupTopology } from '../../../support/startup-topology.js';
 
@@ -96,7 +96,9 @@ describe('start-up errors: schema registry', () => {
   });
 
   it('a server that is not HTTP (socket hang up) names schemaRegistry.url', async () => {
-    const tcp = createTcpServer((socket) => socket.destroy());
+    // Closes once the request has arrived, as a server that does not speak HTTP does. Closing on accept instead races
+    // the client: a connection closed before the request is written is opened again, until the request times out.
+    const tcp = createTcpServer((socket) => socket.once('data', () => socket.destroy()));
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(tcp.address() as AddressInfo).port}/apis/ccompat/v7`;
@@ -109,6 +111,19 @@ describe('start-up errors: schema registry', () => {
     } finally {
       await new Promise((resolve) => tcp.close(resolve));
     }
+  });
+
+  it('a registry that does not answer in time names schemaRegistry.url (fetch timed out)', () => {
+    const url = 'http://10.255.255.1:8081/apis/ccompat/v7';
+    const timedOut = new RegistryUnavailableError(
+      `schema registry at ${url} did not answer POST /subjects/s/versions`,
+      {
+        cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      },
+    );
+    const e = explained(timedOut, startupTopology({ registryUrl: url }));
+    assert.equal(e.code, StartupErrorCode.RegistryUnreachable);
+    assert.match(e.message, /^schemaRegistry\.url: .*\(ETIMEDOUT: no answer in time: a wrong address/);
   });
 
   it('a URL that is not the API base (HTTP 404) names schemaRegistry.url and the expected base', async () => {
