@@ -155,19 +155,30 @@ function hasMagic(bytes: Buffer): boolean {
   return bytes.length >= GENERATION_BYTES && bytes.compare(LOG_MAGIC, 0, 8, 0, 8) === 0;
 }
 
+/** The order of use shared by the replica sets of one budget: a larger stamp is a more recent use. */
+export class UseClock {
+  private uses = 0;
+
+  next(): number {
+    return ++this.uses;
+  }
+}
+
 /**
- * Replicas of one kind within a byte budget, dropping the least recently used. Eviction runs only between batches
- * (evict()), never between a request that names a replica's length and the answer that extends it. A batch touches
- * a few thousand replicas: get() only stamps them, and evict() recounts only those (an entity's size changes only
- * when it is applied to, after a get()); the set is sorted by use only when it is over budget.
+ * Replicas of one kind. Eviction (evictLeastRecentlyUsed) runs only between batches, never between a request that
+ * names a replica's length and the answer that extends it. A batch touches a few thousand replicas: get() only stamps
+ * them, and recount() recounts only those (an entity's size changes only when it is applied to, after a get()).
  */
 export class ReplicaSet<R extends LogReplica> {
   private readonly entries = new Map<string, R>();
-  private uses = 0;
   private counted = 0;
   private touched: R[] = [];
 
-  constructor(private readonly create: () => R) {}
+  /** Sets sharing one budget share a clock, so that their replicas compare by last use. */
+  constructor(
+    private readonly create: () => R,
+    private readonly clock: UseClock = new UseClock(),
+  ) {}
 
   /** The entity's replica, created empty if unknown, marked most recently used. */
   get(id: string): R {
@@ -176,7 +187,7 @@ export class ReplicaSet<R extends LogReplica> {
       replica = this.create();
       this.entries.set(id, replica);
     }
-    replica.lastUsed = ++this.uses;
+    replica.lastUsed = this.clock.next();
     this.touched.push(replica);
     return replica;
   }
@@ -189,21 +200,54 @@ export class ReplicaSet<R extends LogReplica> {
     return this.entries.size;
   }
 
-  /** Drops least recently used replicas until the set holds at most `budget` bytes. Returns the bytes held. */
-  evict(budget: number): number {
+  /** The bytes held, after counting again the replicas used since the last count. */
+  recount(): number {
     for (const replica of this.touched) {
       const bytes = replica.bytes();
       this.counted += bytes - replica.countedBytes;
       replica.countedBytes = bytes;
     }
     this.touched = [];
-    if (this.counted <= budget) return this.counted;
-    const byUse = [...this.entries].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [id, replica] of byUse) {
-      if (this.counted <= budget * 0.75) break;
-      this.counted -= replica.countedBytes;
-      this.entries.delete(id);
-    }
     return this.counted;
   }
+
+  /** Every replica with its id, for eviction. */
+  list(): [string, R][] {
+    return [...this.entries];
+  }
+
+  /** Forgets a replica; returns the bytes it was counted for. */
+  drop(id: string): number {
+    const replica = this.entries.get(id);
+    if (replica === undefined) return 0;
+    this.entries.delete(id);
+    this.counted -= replica.countedBytes;
+    return replica.countedBytes;
+  }
+
+  /** Drops this set's least recently used replicas until it holds at most `budget` bytes. Returns the bytes held. */
+  evict(budget: number): number {
+    return evictLeastRecentlyUsed([this], budget);
+  }
+}
+
+/**
+ * Keeps replica sets that share one budget within it: when they hold more, the least recently used replicas of any
+ * set are dropped until they hold three quarters of it (so that the sort over every replica is rare). One budget
+ * for all kinds, because their shares differ by workload: a customer record takes four times a terminal time, and
+ * a fixed split left the customers thrashing (dropped, fetched whole, trimmed again) while the terminals' half stood
+ * empty. Returns the bytes held.
+ */
+export function evictLeastRecentlyUsed(sets: readonly ReplicaSet<LogReplica>[], budget: number): number {
+  let held = 0;
+  for (const set of sets) held += set.recount();
+  if (held <= budget) return held;
+  const byUse = sets
+    .flatMap((set) => set.list().map(([id, replica]) => ({ set, id, lastUsed: replica.lastUsed })))
+    .sort((a, b) => a.lastUsed - b.lastUsed);
+  for (const { set, id } of byUse) {
+    if (held <= budget * 0.75) break;
+    held -= set.drop(id);
+  }
+  return held;
 }

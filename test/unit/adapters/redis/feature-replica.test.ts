@@ -4,7 +4,9 @@ import {
   CUSTOMER_HEADER_BYTES,
   CustomerReplica,
   LOG_MAGIC,
+  evictLeastRecentlyUsed,
   ReplicaSet,
+  UseClock,
   TERMINAL_HEADER_BYTES,
   TerminalReplica,
 } from '../../../../src/adapters/redis/feature-replica.js';
@@ -114,5 +116,31 @@ describe('replica set', () => {
     assert.ok(held <= 2 * one);
     assert.ok(set.peek('a'), 'the most recently used stays');
     assert.equal(set.evict(Infinity), held);
+  });
+
+  it('shares one budget between kinds: the least recently used of either goes first, none while the sum fits', () => {
+    const clock = new UseClock();
+    const customers = new ReplicaSet(() => new CustomerReplica(), clock);
+    const terminals = new ReplicaSet(() => new TerminalReplica(), clock);
+    const history = Buffer.concat([header(1, CUSTOMER_HEADER_BYTES), floats(...new Array(4 * 100).fill(1))]);
+    terminals.get('t1').apply(Buffer.concat([header(1, TERMINAL_HEADER_BYTES), block([1, 2], 0)]), true);
+    for (const id of ['c1', 'c2', 'c3']) customers.get(id).apply(history, true);
+    const all = customers.recount() + terminals.recount();
+    // The customers alone hold more than half of it: a split budget would have dropped one.
+    assert.ok(customers.recount() > all / 2);
+    assert.equal(evictLeastRecentlyUsed([customers, terminals], all), all);
+    assert.equal(customers.size + terminals.size, 4);
+
+    customers.get('c1');
+    const oneCustomer = customers.peek('c2')!.bytes();
+    const held = evictLeastRecentlyUsed([customers, terminals], all - 1);
+    // Dropped in order of last use, whatever the kind: t1, then c2, and then three quarters of the budget fit.
+    assert.ok(held <= 0.75 * (all - 1));
+    assert.equal(terminals.size, 0);
+    assert.deepEqual(
+      ['c1', 'c2', 'c3'].filter((id) => customers.peek(id)),
+      ['c1', 'c3'],
+    );
+    assert.equal(held, 2 * oneCustomer);
   });
 });
