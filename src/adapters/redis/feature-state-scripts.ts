@@ -49,6 +49,9 @@
  *   terminalCount, then per terminal: id, "<refresh 1|0> <trimBeforeMs> <known length> <compact 1|0>",
  *   "<record> <record> ..." (0-based indices into the records below),
  *   the terminals' known headers (24 bytes each, concatenated),
+ *   the terminals' log blocks as they are when every record is new to its terminal (the usual case), concatenated in
+ *   terminal order: [n, the n records' event times, trimBeforeMs] as little-endian float64 (the script builds a
+ *   terminal's block itself only when one of its records is a duplicate or a replay),
  *   recordCount, "<time> <partition> <offset> <record> ..." per record in log order (<record>: its 0-based index in
  *   the customers' binary records, customer after customer), then the transaction ids in the same (log) order.
  * Numbers travel packed in space-separated strings: each separate argument costs the client about a microsecond
@@ -139,7 +142,8 @@ local maintained = tonumber(ARGV[i]); i = i + 1 + maintained * 2
 local terminalsAt = i
 local terminals = tonumber(ARGV[i]); i = i + 1 + terminals * 3
 local terminalHeaders = ARGV[i]
-i = i + 1
+local terminalBlocks = ARGV[i + 1]
+i = i + 2
 local recordCount = tonumber(ARGV[i])
 local packed = ARGV[i + 1]
 local idsAt = i + 2
@@ -316,17 +320,28 @@ end
 local terminalKnown = {}
 local terminalAppended = {}
 local terminalLength = {}
+local blockAt = 1
 for g = 1, terminals do
   local at = terminalsAt + 1 + (g - 1) * 3
   local terminal = terminalIds[g]
   local flag, cutoff, known, compact = string.match(ARGV[at + 1], '^(%S+) (%S+) (%S+) (%S+)$')
   terminalKnown[g] = tonumber(known)
   local logKey = prefix .. 'l:' .. terminal
-  local added = {}
-  for _, r in ipairs(terminalRecords[g]) do
-    if newToTerminal[r] then added[#added + 1] = struct.pack('<d', tonumber(times[r])) end
+  local members = terminalRecords[g]
+  local blockEnd = blockAt + 15 + #members * 8
+  local block = nil
+  for _, r in ipairs(members) do
+    if not newToTerminal[r] then
+      local added = {}
+      for _, q in ipairs(members) do
+        if newToTerminal[q] then added[#added + 1] = struct.pack('<d', tonumber(times[q])) end
+      end
+      block = struct.pack('<d', #added) .. table.concat(added) .. struct.pack('<d', tonumber(cutoff))
+      break
+    end
   end
-  local block = struct.pack('<d', #added) .. table.concat(added) .. struct.pack('<d', tonumber(cutoff))
+  if not block then block = string.sub(terminalBlocks, blockAt, blockEnd) end
+  blockAt = blockEnd + 1
   terminalAppended[g] = block
   terminalLength[g] = redis.call('APPEND', logKey, block)
   if terminalLength[g] == #block then
@@ -393,9 +408,10 @@ end
 -- The answer: what each replica lacks.
 -- A trusted replica of a log this script appended to (so it exists) and did not rewrite has the log's header: only
 -- appends happened since it was checked. Any other needs the header read.
-local function since(key, known, trusted, header, appended, length)
+local function since(key, known, trusted, headers, n, appended, length)
   if known < 0 then return '1', redis.call('GET', key) or '' end
-  if (trusted and length and not rewritten[key]) or redis.call('GETRANGE', key, 0, 23) == header then
+  if (trusted and length and not rewritten[key])
+    or redis.call('GETRANGE', key, 0, 23) == string.sub(headers, (n - 1) * 24 + 1, n * 24) then
     if length == known + #appended then return '0', appended end
     return '0', redis.call('GETRANGE', key, known, -1)
   end
@@ -405,9 +421,10 @@ local customerResets = {}
 local customerBytes = {}
 for c = 1, customers do
   local key = customerKeys[c]
-  local header = string.sub(customerHeaders, (c - 1) * 24 + 1, c * 24)
   local trusted = tokenUnchanged and string.byte(customerTrust, c) == 49
-  local reset, bytes = since(key, customerKnown[c], trusted, header, customerAppended[c], customerLength[c])
+  local reset, bytes = since(
+    key, customerKnown[c], trusted, customerHeaders, c, customerAppended[c], customerLength[c]
+  )
   if reset == '1' and #bytes > 0 and string.sub(bytes, 1, 8) ~= magic then
     -- A history written without header: it gets one now.
     bytes = newHeader() .. customerPad .. bytes
@@ -421,10 +438,11 @@ local terminalBytes = {}
 local fraud = {}
 for g = 1, terminals do
   local terminal = terminalIds[g]
-  local header = string.sub(terminalHeaders, (g - 1) * 24 + 1, g * 24)
   local trusted = tokenUnchanged and string.byte(terminalTrust, g) == 49
-  terminalResets[g], terminalBytes[g] =
-    since(prefix .. 'l:' .. terminal, terminalKnown[g], trusted, header, terminalAppended[g], terminalLength[g])
+  terminalResets[g], terminalBytes[g] = since(
+    prefix .. 'l:' .. terminal, terminalKnown[g], trusted, terminalHeaders, g,
+    terminalAppended[g], terminalLength[g]
+  )
   if hasFraud[terminal] then
     fraud[g] = redis.call('ZRANGE', prefix .. 'f:' .. terminal, 0, -1, 'WITHSCORES')
   else

@@ -221,7 +221,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
           terminal.records.join(' '),
         );
       });
-      args.push(knownLogs(terminals)[1]);
+      args.push(knownLogs(terminals)[1], terminalBlocks(write));
       const { records, transactionIds, logOrder } = write;
       let packed = '';
       const ids: string[] = new Array<string>(logOrder.length);
@@ -305,6 +305,25 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       await unavailableOnError('record fraud reports', () => commands[COMMAND_FRAUD](...args));
     },
   };
+}
+
+/**
+ * Each terminal's log block as the record script appends it when every record is new to the terminal:
+ * [n, the records' event times in the order listed, trimBeforeMs], little-endian float64, terminal after terminal.
+ */
+function terminalBlocks(write: StateWrite): Buffer {
+  let floats = 0;
+  for (const terminal of write.terminals) floats += terminal.records.length + 2;
+  const blocks = new Float64Array(floats);
+  let at = 0;
+  for (const terminal of write.terminals) {
+    blocks[at++] = terminal.records.length;
+    for (const record of terminal.records) {
+      blocks[at++] = write.records[record * CUSTOMER_RECORD_WIDTH + CUSTOMER_FIELD_EVENT_TIME]!;
+    }
+    blocks[at++] = terminal.trimBeforeMs;
+  }
+  return Buffer.from(blocks.buffer, blocks.byteOffset, blocks.byteLength);
 }
 
 /** "0101...": 1 where the replica's header was checked in the writer's current trust epoch. */
