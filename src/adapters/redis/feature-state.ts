@@ -149,6 +149,11 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
   let trustEpoch = 0;
   /** What the last recordBatch answered: the entities a readBatch can serve without a round trip. */
   let answered = { customers: new Set<string>(), terminals: new Map<string, readonly FraudReport[]>() };
+  /**
+   * The last recordBatch's entities in the order it named them, with their replicas and fraud reports: a readBatch
+   * that names the same entities in the same order (the engine's does) is answered from these without a lookup.
+   */
+  let recorded: RecordedEntities = { customerIds: [], customers: [], terminalIds: [], terminals: [], fraud: [] };
 
   /** Whole logs for entities the last record did not answer (a read the port contract does not expect). */
   async function fetchWhole(customerIds: readonly string[], terminalIds: readonly string[]): Promise<void> {
@@ -248,6 +253,13 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       if (tokenUnchanged !== 1) trustEpoch++;
       rewriteToken = token;
       answered = { customers: new Set(), terminals: new Map() };
+      recorded = {
+        customerIds: write.customers.map((append) => append.customerId),
+        customers,
+        terminalIds: write.terminals.map((append) => append.terminalId),
+        terminals,
+        fraud: [],
+      };
       write.customers.forEach((append, c) => {
         customers[c]!.apply(customerBytes[c]!, customerResets[c] === ASCII_ONE);
         customers[c]!.checkedEpoch = trustEpoch;
@@ -256,7 +268,9 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       write.terminals.forEach((append, g) => {
         terminals[g]!.apply(terminalBytes[g]!, terminalResets[g] === ASCII_ONE);
         terminals[g]!.checkedEpoch = trustEpoch;
-        answered.terminals.set(append.terminalId, decodeFraud(fraud[g]!));
+        const reports = decodeFraud(fraud[g]!);
+        recorded.fraud.push(reports);
+        answered.terminals.set(append.terminalId, reports);
       });
       if (result.length === 1) return NO_DUPLICATES;
       const duplicates: DuplicateRecord[] = [];
@@ -268,7 +282,14 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
     },
 
     async readBatch(read: StateRead): Promise<StateSnapshot> {
-      const { terminalIds, rangeStart, fromExclusiveMs, toInclusiveMs } = read.terminalCounts;
+      const { terminalIds } = read.terminalCounts;
+      if (
+        sameIds(read.customerIds, recorded.customerIds) &&
+        sameIds(terminalIds, recorded.terminalIds) &&
+        sameIds(read.terminalFraud.terminalIds, recorded.terminalIds)
+      ) {
+        return snapshotOf(read, recorded.customers, recorded.terminals, recorded.fraud);
+      }
       const missingCustomers = read.customerIds.filter((id) => !answered.customers.has(id));
       const missingTerminals = [...new Set([...terminalIds, ...read.terminalFraud.terminalIds])].filter(
         (id) => !answered.terminals.has(id),
@@ -276,22 +297,12 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       if (missingCustomers.length > 0 || missingTerminals.length > 0) {
         await fetchWhole(missingCustomers, missingTerminals);
       }
-      const customers = read.customerIds.map((id): CustomerHistory => {
-        const replica = customerReplicas.peek(id)!;
-        return { records: replica.records, start: 0, end: replica.count };
-      });
-      const counts = new Float64Array(fromExclusiveMs.length);
-      for (let g = 0; g < terminalIds.length; g++) {
-        const replica = terminalReplicas.peek(terminalIds[g]!)!;
-        for (let q = rangeStart[g]!; q < rangeStart[g + 1]!; q++) {
-          counts[q] = replica.countIn(fromExclusiveMs[q]!, toInclusiveMs[q]!);
-        }
-      }
-      return {
-        customers,
-        terminalCounts: counts,
-        terminalFraud: read.terminalFraud.terminalIds.map((id) => answered.terminals.get(id)!),
-      };
+      return snapshotOf(
+        read,
+        read.customerIds.map((id) => customerReplicas.peek(id)!),
+        terminalIds.map((id) => terminalReplicas.peek(id)!),
+        read.terminalFraud.terminalIds.map((id) => answered.terminals.get(id)!),
+      );
     },
 
     async recordFraudReports(reports: readonly FraudReportWrite[]): Promise<void> {
@@ -324,6 +335,46 @@ function terminalBlocks(write: StateWrite): Buffer {
     blocks[at++] = terminal.trimBeforeMs;
   }
   return Buffer.from(blocks.buffer, blocks.byteOffset, blocks.byteLength);
+}
+
+interface RecordedEntities {
+  readonly customerIds: readonly string[];
+  readonly customers: readonly CustomerReplica[];
+  readonly terminalIds: readonly string[];
+  readonly terminals: readonly TerminalReplica[];
+  readonly fraud: (readonly FraudReport[])[];
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The answer to a read from the replicas of its customers and of its count terminals, in the read's order. */
+function snapshotOf(
+  read: StateRead,
+  customers: readonly CustomerReplica[],
+  terminals: readonly TerminalReplica[],
+  terminalFraud: readonly (readonly FraudReport[])[],
+): StateSnapshot {
+  const { rangeStart, fromExclusiveMs, toInclusiveMs } = read.terminalCounts;
+  const counts = new Float64Array(fromExclusiveMs.length);
+  for (let g = 0; g < terminals.length; g++) {
+    const replica = terminals[g]!;
+    for (let q = rangeStart[g]!; q < rangeStart[g + 1]!; q++) {
+      counts[q] = replica.countIn(fromExclusiveMs[q]!, toInclusiveMs[q]!);
+    }
+  }
+  return {
+    customers: customers.map((replica): CustomerHistory => ({
+      records: replica.records,
+      start: 0,
+      end: replica.count,
+    })),
+    terminalCounts: counts,
+    terminalFraud,
+  };
 }
 
 /** "0101...": 1 where the replica's header was checked in the writer's current trust epoch. */

@@ -65,6 +65,51 @@ describe('Redis feature state', () => {
     }
   });
 
+  it('answers a read of entities the last record did not name, or named in another order, as the memory state does', async () => {
+    const keyPrefix = uniqueKeyPrefix('read');
+    const online = createRedisFeatureState(redis, { keyPrefix, horizonMs: HORIZON_MS });
+    const memory = createMemoryFeatureState();
+    const start = Date.UTC(2024, 0, 1);
+    try {
+      for (const state of [online, memory]) {
+        const engine = createFeatureEngine({ state, labelDelayMs: LABEL_DELAY_MS });
+        await engine.featurize([tx('a1', 'c1', 't1', start, 0), tx('a2', 'c1', 't1', start + 60_000, 1)]);
+        await engine.ingestLabels([{ transactionId: 'a1', isFraud: true, reportedAtMs: start + 120_000 }]);
+        await engine.featurize([tx('b1', 'c2', 't2', start + 180_000, 2), tx('b2', 'c3', 't1', start + 240_000, 3)]);
+      }
+      // The last record named c2, c3 and t2, t1 in that order: this read names c1 (not in it) and the others
+      // reversed, so it is answered by whole-log reads and lookups rather than from the last record's answer.
+      const ranges = (terminalIds: string[]) => ({
+        terminalIds,
+        rangeStart: Int32Array.from(terminalIds.map((_, g) => g).concat(terminalIds.length)),
+        fromExclusiveMs: new Float64Array(terminalIds.length).fill(-Infinity),
+        toInclusiveMs: new Float64Array(terminalIds.length).fill(Infinity),
+      });
+      const read = {
+        customerIds: ['c3', 'c1', 'c2'],
+        terminalCounts: ranges(['t1', 't2']),
+        terminalFraud: ranges(['t1']),
+      };
+      const [fromRedis, fromMemory] = await Promise.all([online.readBatch(read), memory.readBatch(read)]);
+      const histories = (snapshot: typeof fromRedis) =>
+        snapshot.customers.map(({ records, start: from, end }) => Array.from(records).slice(from * 4, end * 4));
+      assert.deepEqual(histories(fromRedis), histories(fromMemory));
+      assert.deepEqual(
+        histories(fromRedis).map((records) => records.length / 4),
+        [1, 2, 1],
+      );
+      assert.deepEqual([...fromRedis.terminalCounts], [3, 1]);
+      assert.deepEqual([...fromRedis.terminalCounts], [...fromMemory.terminalCounts]);
+      assert.deepEqual(
+        fromRedis.terminalFraud.map((reports) => reports.map((report) => report.transactionId)),
+        [['a1']],
+      );
+      assert.deepEqual(fromRedis.terminalFraud, fromMemory.terminalFraud);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
   it('sets a TTL on every key and compacts a customer history once its prefix is past the retention', async () => {
     const keyPrefix = uniqueKeyPrefix('retention');
     const ttlMs = 60 * DAY_MS;
