@@ -43,11 +43,13 @@
  *   magic (8 bytes), nonce (8 bytes),
  *   the rewrite token the writer saw after its previous batch ('' at first), "0101..." per customer and per terminal
  *   (1: trusted, its replica's header was checked since the writer last saw another writer's rewrite),
- *   customerCount, then per customer: id, records (binary),
+ *   customerCount, "<record count> ..." per customer, the customers' records (binary, customer after customer),
+ *   then per customer: id,
  *   "<known length> ..." per customer (-1: no replica), the known headers (24 bytes per customer, concatenated),
  *   maintainedCount, then per maintained customer: its 1-based index above, trimBeforeMs,
- *   terminalCount, then per terminal: id, "<refresh 1|0> <trimBeforeMs> <known length> <compact 1|0>",
- *   "<record> <record> ..." (0-based indices into the records below),
+ *   terminalCount, "<refresh 1|0> <trimBeforeMs> <known length> <compact 1|0> ..." per terminal,
+ *   "<n> <record> ... <record> ..." per terminal (its n records: 0-based indices into the records below),
+ *   then per terminal: id,
  *   the terminals' known headers (24 bytes each, concatenated),
  *   the terminals' log blocks as they are when every record is new to its terminal (the usual case), concatenated in
  *   terminal order: [n, the n records' event times, trimBeforeMs] as little-endian float64 (the script builds a
@@ -130,17 +132,23 @@ local customerPad = string.rep(string.char(0), 8)
 local customerTrust = ARGV[8]
 local terminalTrust = ARGV[9]
 local i = 10
-local customers = tonumber(ARGV[i]); i = i + 1
-local customerAt = i
-i = i + customers * 2
+local customers = tonumber(ARGV[i])
+local customerCounts = {}
+for count in string.gmatch(ARGV[i + 1], '%S+') do customerCounts[#customerCounts + 1] = tonumber(count) end
+local customerRecords = ARGV[i + 2]
+local customerAt = i + 3
+i = i + 3 + customers
 local customerKnown = {}
 for known in string.gmatch(ARGV[i], '%S+') do customerKnown[#customerKnown + 1] = tonumber(known) end
 local customerHeaders = ARGV[i + 1]
 i = i + 2
 local maintainedAt = i
 local maintained = tonumber(ARGV[i]); i = i + 1 + maintained * 2
-local terminalsAt = i
-local terminals = tonumber(ARGV[i]); i = i + 1 + terminals * 3
+local terminals = tonumber(ARGV[i])
+local terminalFlags = ARGV[i + 1]
+local terminalLists = ARGV[i + 2]
+local terminalsAt = i + 3
+i = i + 3 + terminals
 local terminalHeaders = ARGV[i]
 local terminalBlocks = ARGV[i + 1]
 i = i + 2
@@ -152,16 +160,28 @@ local idsAt = i + 2
 local terminalIds = {}
 local terminalRecords = {}
 local terminalOf = {}
-for g = 1, terminals do
-  local at = terminalsAt + 1 + (g - 1) * 3
-  terminalIds[g] = ARGV[at]
-  local list = {}
-  for record in string.gmatch(ARGV[at + 2], '%S+') do
-    local r = tonumber(record)
-    list[#list + 1] = r
-    terminalOf[r] = g
+for g = 1, terminals do terminalIds[g] = ARGV[terminalsAt + g - 1] end
+do
+  local g = 0
+  local left = 0
+  local list = nil
+  for value in string.gmatch(terminalLists, '%S+') do
+    local v = tonumber(value)
+    if left == 0 then
+      -- A terminal's count (0 for one whose every record repeats an earlier one of the batch).
+      g = g + 1
+      list = {}
+      terminalRecords[g] = list
+      left = v
+    else
+      list[#list + 1] = v
+      terminalOf[v] = g
+      left = left - 1
+    end
   end
-  terminalRecords[g] = list
+  if g ~= terminals then
+    return redis.error_reply('record batch: record lists for ' .. g .. ' of ' .. terminals .. ' terminals')
+  end
 end
 
 -- Claims and the label index: one key per transaction id, i:<tx> (layout above). Its answer says what the record is:
@@ -232,10 +252,12 @@ local customerKeys = {}
 local customerAppended = {}
 local customerLength = {}
 local k = 0
+local recordAt = 1
 for c = 1, customers do
-  local key = prefix .. 'c:' .. ARGV[customerAt + (c - 1) * 2]
-  local records = ARGV[customerAt + (c - 1) * 2 + 1]
-  local count = #records / 32
+  local key = prefix .. 'c:' .. ARGV[customerAt + c - 1]
+  local count = customerCounts[c]
+  local records = string.sub(customerRecords, recordAt, recordAt + count * 32 - 1)
+  recordAt = recordAt + count * 32
   customerKeys[c] = key
   local kept = records
   for r = 0, count - 1 do
@@ -321,10 +343,10 @@ local terminalKnown = {}
 local terminalAppended = {}
 local terminalLength = {}
 local blockAt = 1
+local flagsOf = string.gmatch(terminalFlags, '(%S+) (%S+) (%S+) (%S+)')
 for g = 1, terminals do
-  local at = terminalsAt + 1 + (g - 1) * 3
   local terminal = terminalIds[g]
-  local flag, cutoff, known, compact = string.match(ARGV[at + 1], '^(%S+) (%S+) (%S+) (%S+)$')
+  local flag, cutoff, known, compact = flagsOf()
   terminalKnown[g] = tonumber(known)
   local logKey = prefix .. 'l:' .. terminal
   local members = terminalRecords[g]

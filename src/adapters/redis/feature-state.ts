@@ -7,6 +7,7 @@ import {
   CUSTOMER_FIELD_OFFSET,
   CUSTOMER_FIELD_PARTITION,
   CUSTOMER_RECORD_WIDTH,
+  type CustomerAppend,
   type CustomerHistory,
   type DuplicateRecord,
   type FeatureStatePort,
@@ -196,36 +197,32 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         trustFlags(terminals, trustEpoch),
         String(write.customers.length),
       ];
+      let recordCounts = '';
       const maintained: string[] = [];
       write.customers.forEach((append, c) => {
-        const { records } = append;
-        args.push(
-          append.customerId,
-          Buffer.from(
-            records.buffer,
-            records.byteOffset + append.from * RECORD_BYTES,
-            (append.to - append.from) * RECORD_BYTES,
-          ),
-        );
+        recordCounts += `${append.to - append.from} `;
         if (upkeep.due(customers[c]!, append.trimBeforeMs)) {
           maintained.push(String(c + 1), String(append.trimBeforeMs));
         }
       });
+      args.push(recordCounts, customerRecords(write.customers));
+      for (const append of write.customers) args.push(append.customerId);
       args.push(...knownLogs(customers));
       args.push(String(maintained.length / 2), ...maintained);
-      args.push(String(write.terminals.length));
+      let terminalFlags = '';
+      let terminalLists = '';
       write.terminals.forEach((terminal, g) => {
         // Trimmed on every write (the script); the TTL refresh is what upkeep spaces out.
         const replica = terminals[g]!;
         const refresh = upkeep.due(replica, terminal.trimBeforeMs) ? '1' : '0';
         const known = replica.header === null ? -1 : replica.length;
         const compact = replica.header !== null && replica.wasteful() ? '1' : '0';
-        args.push(
-          terminal.terminalId,
-          `${refresh} ${terminal.trimBeforeMs} ${known} ${compact}`,
-          terminal.records.join(' '),
-        );
+        terminalFlags += `${refresh} ${terminal.trimBeforeMs} ${known} ${compact} `;
+        terminalLists += `${terminal.records.length} `;
+        for (const record of terminal.records) terminalLists += `${record} `;
       });
+      args.push(String(write.terminals.length), terminalFlags, terminalLists);
+      for (const terminal of write.terminals) args.push(terminal.terminalId);
       args.push(knownLogs(terminals)[1], terminalBlocks(write));
       const { records, transactionIds, logOrder } = write;
       let packed = '';
@@ -316,6 +313,24 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       await unavailableOnError('record fraud reports', () => commands[COMMAND_FRAUD](...args));
     },
   };
+}
+
+/** The customers' records, customer after customer, as one byte string (a view when they lie so in one array). */
+function customerRecords(customers: readonly CustomerAppend[]): Buffer {
+  const first = customers[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let end = first.from;
+  for (const append of customers) {
+    if (append.records !== first.records || append.from !== end) {
+      return Buffer.concat(customers.map((each) => recordBytes(each.records, each.from, each.to)));
+    }
+    end = append.to;
+  }
+  return recordBytes(first.records, first.from, end);
+}
+
+function recordBytes(records: Float64Array, from: number, to: number): Buffer {
+  return Buffer.from(records.buffer, records.byteOffset + from * RECORD_BYTES, (to - from) * RECORD_BYTES);
 }
 
 /**
