@@ -375,18 +375,21 @@ export const conformanceCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: 'trimming: a terminal keeps the same entries on any backend (trimmed at every write)',
+    name: 'trimming: a terminal keeps the same entries and fraud reports on any backend (trimmed at every write)',
     steps: [
       events(ev('z-a', 'cz1', 'tz', T0 - 50 * D, 100)),
       events(ev('z-x', 'cz2', 'tz', T0 - 47 * D, 100)),
+      labels(['z-x', true, T0 - 47 * D + H]),
+      events(ev('z-y', 'cz6', 'tz', T0 - 30 * D, 100)),
       events(ev('z-b', 'cz3', 'tz', T0 - 3 * D, 100)),
-      // Its cutoff (T0 − 46d) drops z-x; z-late, 12 days late, has z-x in its 30-day window (T0 − 49d, T0 − 19d].
+      // Its cutoff (T0 − 46d) drops z-x and its fraud report; z-late, 12 days late, has z-x and z-y in its 30-day
+      // window (T0 − 49d, T0 − 19d]: one transaction left, not fraudulent (with z-x's report kept, the risk were 1).
       events(ev('z-c', 'cz4', 'tz', T0, 100)),
       events(ev('z-late', 'cz5', 'tz', T0 - 12 * D, 100)),
     ],
     expect: {
-      'z-b': { terminal_nb_tx_30d: 0 },
-      'z-late': { terminal_nb_tx_30d: 0, terminal_risk_30d: 0 },
+      'z-b': { terminal_nb_tx_30d: 1, terminal_risk_30d: 0 },
+      'z-late': { terminal_nb_tx_30d: 1, terminal_risk_30d: 0 },
     },
   },
 ];

@@ -70,7 +70,8 @@
  *  4. Append each terminal's new times and its cutoff to its log; refresh TTLs and compact logs when asked.
  *  5. Join waiting fraud reports to newly recorded transactions; advance the markers.
  *  6. Answer the batch's entities: per customer and terminal the log bytes after the known length (header unchanged)
- *     or the whole log (reset), and per terminal with fraud reports its whole f: set.
+ *     or the whole log (reset), and per terminal with fraud reports its f: set, trimmed to the terminal's cutoff
+ *     (the trim the state port asks of every write, done where the set is read).
  * Returns {{'ok', record, "<partition>:<offset>", ...} (the duplicates, 0-based record indices),
  *   customer resets "0101...", customer bytes, terminal resets, terminal bytes, fraud [member, score, ...] lists,
  *   1 when the rewrite token was the one the writer named (else 0: trust nothing checked before), the token now}.
@@ -78,8 +79,8 @@
  * Redis calls are the other cost (each one a few microseconds from Lua), so the script makes few per record:
  * one SET NX GET per transaction (claim and index in one key); per customer and per terminal one APPEND, and one
  * GETRANGE of the header only when another writer rewrote a log since the replica was checked (the rewrite token);
- * when nobody else appended since the replica, the answer is what the script appended; the f: trim and read only
- * where the terminal has fraud reports. Needs Redis 7.0 or later (SET with both NX and GET).
+ * when nobody else appended since the replica, the answer is what the script appended; the f: read (and, when
+ * its lowest score is below the cutoff, its trim) only where the terminal has fraud reports. Needs Redis 7.0 or later (SET with both NX and GET).
  */
 export const RECORD_BATCH_LUA = `
 local prefix = ARGV[1]
@@ -340,6 +341,7 @@ local function compactLog(log)
 end
 
 local terminalKnown = {}
+local terminalCutoff = {}
 local terminalAppended = {}
 local terminalLength = {}
 local blockAt = 1
@@ -373,11 +375,9 @@ for g = 1, terminals do
     redis.call('SET', logKey, compactLog(redis.call('GET', logKey)), 'PX', ttl)
     rewritten[logKey] = true
   end
-  local fraudKey = prefix .. 'f:' .. terminal
-  if hasFraud[terminal] then
-    redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', '(' .. cutoff)
-  end
+  terminalCutoff[g] = cutoff
   if flag == '1' then
+    local fraudKey = prefix .. 'f:' .. terminal
     redis.call('PEXPIRE', logKey, ttl)
     -- The set is refreshed with every f: key it names, so it never expires before one of them.
     if redis.call('PEXPIRE', fraudKey, ttl) == 0 then
@@ -466,7 +466,24 @@ for g = 1, terminals do
     terminalAppended[g], terminalLength[g]
   )
   if hasFraud[terminal] then
-    fraud[g] = redis.call('ZRANGE', prefix .. 'f:' .. terminal, 0, -1, 'WITHSCORES')
+    -- The set is trimmed to the terminal's cutoff here, where it is read anyway, rather than on every write: most
+    -- batches find nothing below the cutoff (the first score), and joins of this batch only add above it.
+    local fraudKey = prefix .. 'f:' .. terminal
+    local reports = redis.call('ZRANGE', fraudKey, 0, -1, 'WITHSCORES')
+    local cutoff = tonumber(terminalCutoff[g])
+    if #reports > 0 and tonumber(reports[2]) < cutoff then
+      redis.call('ZREMRANGEBYSCORE', fraudKey, '-inf', '(' .. terminalCutoff[g])
+      local kept = {}
+      for n = 1, #reports, 2 do
+        if tonumber(reports[n + 1]) >= cutoff then
+          kept[#kept + 1] = reports[n]
+          kept[#kept + 1] = reports[n + 1]
+        end
+      end
+      if #kept == 0 then redis.call('SREM', prefix .. 'fraud-terminals', terminal) end
+      reports = kept
+    end
+    fraud[g] = reports
   else
     fraud[g] = {}
   end
