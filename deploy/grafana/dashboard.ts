@@ -160,6 +160,27 @@ export function buildDashboard(contract: Contract): Dashboard {
       ),
     )
 
+    .withRow(new RowBuilder('Feature state'))
+    .withPanel(
+      series(
+        'Feature logs fetched whole / s by worker',
+        'reqps',
+        query(rate('fraudscore_feature_replica_whole_logs_total', 'instance'), '{{instance}}'),
+      )
+        .description(
+          'Each new entity is fetched whole once; a rate near the batches’ entities, batch after batch, means the ' +
+            'replica is dropping what it will need again: raise redis.replicaBudgetMiB (and the memory limit).',
+        )
+        .span(12),
+    )
+    .withPanel(
+      series(
+        'Feature replica size by worker',
+        'bytes',
+        query(`sum by (instance) (fraudscore_feature_replica_bytes{${SEL}})`, '{{instance}}'),
+      ).span(12),
+    )
+
     .withRow(new RowBuilder('Dead letters and fallbacks'))
     .withPanel(
       series(

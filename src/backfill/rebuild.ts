@@ -44,6 +44,7 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
     state: createRedisFeatureState(redis, {
       keyPrefix: topology.redis.keyPrefix,
       horizonMs: featureStateHorizonMs(labelDelayMs),
+      replicaBudgetBytes: topology.redis.replicaBudgetMiB * 2 ** 20,
     }),
     labelDelayMs,
   });

@@ -213,6 +213,10 @@ export const topologySchema = z
         username: z.string().min(1).optional(),
         password: secretRef.optional(),
         keyPrefix: z.string().min(1).default('fs:'),
+        // The worker's replica of the feature state (customer histories and terminal times of the entities it has
+        // seen), least recently used dropped past it. Too small shows as fraudscore_feature_replica_whole_logs_total
+        // rising with every batch: raise it (and the memory limit) to about the replica's size at full state.
+        replicaBudgetMiB: z.number().int().min(1, 'at least 1 (MiB)').max(16_384, 'at most 16384 (MiB)').default(64),
       })
       .strict(),
     topics: z

@@ -94,6 +94,9 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     state: createRedisFeatureState(redis, {
       keyPrefix: topology.redis.keyPrefix,
       horizonMs: featureStateHorizonMs(labelDelayMs),
+      replicaBudgetBytes: topology.redis.replicaBudgetMiB * 2 ** 20,
+      onReplicaBytes: (bytes) => metrics.featureReplicaBytes.set(bytes),
+      onWholeLogs: (count) => metrics.featureReplicaWholeLogs.inc(count),
     }),
     labelDelayMs,
   });

@@ -85,6 +85,18 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['check'],
       registers: [registry],
     }),
+    featureReplicaBytes: new Gauge({
+      name: 'fraudscore_feature_replica_bytes',
+      help: "Bytes the worker's replica of the feature state holds (at most the topology's redis.replicaBudgetMiB)",
+      registers: [registry],
+    }),
+    featureReplicaWholeLogs: new Counter({
+      name: 'fraudscore_feature_replica_whole_logs_total',
+      help:
+        'Entity logs fetched whole from Redis instead of what was appended since the replica (new or dropped ' +
+        'replicas, rewritten logs); rising with every batch: redis.replicaBudgetMiB is too small',
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'fraudscore_batch_retries_total',
       help: 'Batch attempts that were aborted and retried',

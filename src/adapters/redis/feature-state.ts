@@ -70,6 +70,12 @@ export interface RedisFeatureStateOptions {
   readonly replicaBudgetBytes?: number;
   /** Told the bytes the replica holds before each batch (metrics, load tests). */
   readonly onReplicaBytes?: (bytes: number) => void;
+  /**
+   * Told how many entity logs each round trip answered whole rather than by what was appended: a replica missing or
+   * dropped from the budget, or a log rewritten (a trim, a compaction, another writer's rewrite, a lost key). A count
+   * near the batch's entities, batch after batch, means the budget is too small for the state (metrics).
+   */
+  readonly onWholeLogs?: (count: number) => void;
 }
 
 /** Redis did not answer (connection, timeout, script error): the batch must be retried, the records are fine. */
@@ -167,6 +173,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
         ...terminalIds,
       ),
     )) as [Buffer[], Buffer[], Buffer[][]];
+    options.onWholeLogs?.(customerIds.length + terminalIds.length);
     // Read outside the record script, without the rewrite token: checked again by the next record.
     customerIds.forEach((id, c) => untrusted(customerReplicas.get(id)).apply(reply[0][c]!, true));
     terminalIds.forEach((id, g) => untrusted(terminalReplicas.get(id)).apply(reply[1][g]!, true));
@@ -249,6 +256,7 @@ export function createRedisFeatureState(redis: Redis, options: RedisFeatureState
       // Every replica of this batch was checked (or answered whole) by this script.
       if (tokenUnchanged !== 1) trustEpoch++;
       rewriteToken = token;
+      if (options.onWholeLogs) options.onWholeLogs(countOnes(customerResets) + countOnes(terminalResets));
       answered = { customers: new Set(), terminals: new Map() };
       recorded = {
         customerIds: write.customers.map((append) => append.customerId),
@@ -390,6 +398,12 @@ function snapshotOf(
     terminalCounts: counts,
     terminalFraud,
   };
+}
+
+function countOnes(flags: Buffer): number {
+  let ones = 0;
+  for (const flag of flags) if (flag === ASCII_ONE) ones++;
+  return ones;
 }
 
 /** "0101...": 1 where the replica's header was checked in the writer's current trust epoch. */

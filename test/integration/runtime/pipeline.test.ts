@@ -85,5 +85,8 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
     assert.equal(scored, 1200);
     assert.match(text, /^fraudscore_records_dead_lettered_total\{[^}]*reason="INVALID_AMOUNT"[^}]*\} 3$/m);
     assert.match(text, /^fraudscore_batch_latency_ms_count\{[^}]*\} [1-9]/m);
+    // The feature replica: its size, and the logs fetched whole (every entity the first time it is seen).
+    assert.match(text, /^fraudscore_feature_replica_bytes\{[^}]*\} \d+$/m);
+    assert.match(text, /^fraudscore_feature_replica_whole_logs_total\{[^}]*\} [1-9]\d*$/m);
   });
 });

@@ -93,7 +93,8 @@ describe('Redis with an ACL user (default user disabled)', () => {
 
   it('refuses a client without credentials, and start-up says to set redis.username and redis.password', async () => {
     const { topology: secured } = secureTopology(stack);
-    const topology: Topology = { ...secured, redis: { url: secured.redis.url, keyPrefix: secured.redis.keyPrefix } };
+    const { username: _username, password: _password, ...withoutCredentials } = secured.redis;
+    const topology: Topology = { ...secured, redis: withoutCredentials };
     const error = await startupError(topology, { ...process.env });
     assert.ok(error instanceof StartupError, `got ${String(error)}`);
     assert.equal(error.code, StartupErrorCode.RedisAuthentication);

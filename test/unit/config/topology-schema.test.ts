@@ -15,6 +15,16 @@ function problems(text: string): string[] {
   }
 }
 
+describe('topology redis section', () => {
+  it("sizes the worker's feature replica: 64 MiB unless set, and names the field when it is out of range", () => {
+    assert.equal(parseTopology(base, 't.yaml', {}).redis.replicaBudgetMiB, 64);
+    const withBudget = (value: string) => base.replace(/^( {2}keyPrefix: .*)$/m, `$1\n  replicaBudgetMiB: ${value}`);
+    assert.equal(parseTopology(withBudget('256'), 't.yaml', {}).redis.replicaBudgetMiB, 256);
+    assert.ok(problems(withBudget('0')).some((p) => p.startsWith('redis.replicaBudgetMiB: at least 1 (MiB)')));
+    assert.ok(problems(withBudget('1.5')).some((p) => p.startsWith('redis.replicaBudgetMiB')));
+  });
+});
+
 /** The topology's `contract` section: optional, but validated like the rest when present. */
 describe('topology contract section', () => {
   it('loads from the shipped topology', () => {

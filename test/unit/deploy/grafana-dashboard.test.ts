@@ -61,6 +61,7 @@ describe('grafana dashboard', () => {
       'fraudscore_eval_fraud_amount',
       'fraudscore_rollout_percent',
       'fraudscore_kill_switch_active',
+      'fraudscore_feature_replica_whole_logs_total',
     ]) {
       assert.ok(all.includes(metric), `a panel shows ${metric}`);
     }

@@ -110,6 +110,35 @@ describe('Redis feature state', () => {
     }
   });
 
+  it('tells how many logs it fetched whole: each new entity once, then none, and all of them when the budget is too small', async () => {
+    const keyPrefix = uniqueKeyPrefix('whole');
+    const start = Date.UTC(2024, 0, 1);
+    const batch = (b: number) =>
+      [0, 1, 2].map((i) => tx(`x${b}-${i}`, `c${i}`, `t${i % 2}`, start + b * 60_000 + i, b * 3 + i));
+    const counted = (replicaBudgetBytes?: number) => {
+      const counts: number[] = [];
+      const state = createRedisFeatureState(redis, {
+        keyPrefix,
+        horizonMs: HORIZON_MS,
+        ...(replicaBudgetBytes === undefined ? {} : { replicaBudgetBytes }),
+        onWholeLogs: (count) => counts.push(count),
+      });
+      return { engine: createFeatureEngine({ state, labelDelayMs: LABEL_DELAY_MS }), counts };
+    };
+    try {
+      const roomy = counted();
+      for (let b = 0; b < 3; b++) await roomy.engine.featurize(batch(b));
+      // Three customers and two terminals, fetched whole when first seen; after that only what was appended.
+      assert.deepEqual(roomy.counts, [5, 0, 0]);
+      // A budget too small to keep any replica: every entity is fetched whole, batch after batch.
+      const starved = counted(1);
+      for (let b = 3; b < 6; b++) await starved.engine.featurize(batch(b));
+      assert.deepEqual(starved.counts, [5, 5, 5]);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
   it('sets a TTL on every key and compacts a customer history once its prefix is past the retention', async () => {
     const keyPrefix = uniqueKeyPrefix('retention');
     const ttlMs = 60 * DAY_MS;
