@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Topology } from '../config/index.js';
 import { deleteFeatureState, writeAbsorbed } from '../adapters/redis/absorbed-marker.js';
-import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
+import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapters/redis/feature-state.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
-import { createFeatureEngine, featureStateHorizonMs } from '../core/features/engine.js';
+import { createFeatureEngine } from '../core/features/engine.js';
 import { kafkaLabelSource, kafkaTransactionSource } from './kafka-source.js';
 import { DEFAULT_BATCH_SIZE } from './options.js';
 
@@ -41,11 +41,7 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   const keysDeleted = await deleteFeatureState(redis, topology.redis.keyPrefix);
   const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
-    state: createRedisFeatureState(redis, {
-      keyPrefix: topology.redis.keyPrefix,
-      horizonMs: featureStateHorizonMs(labelDelayMs),
-      replicaBudgetBytes: topology.redis.replicaBudgetMiB * 2 ** 20,
-    }),
+    state: createRedisFeatureState(redis, topologyFeatureStateOptions(topology)),
     labelDelayMs,
   });
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;

@@ -10,9 +10,9 @@ import { DriftMonitor } from '../adapters/observability/drift-monitor.js';
 import { startObservabilityServer } from '../adapters/observability/http-server.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
-import { createFeatureEngine, featureStateHorizonMs } from '../core/features/engine.js';
+import { createFeatureEngine } from '../core/features/engine.js';
 import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
-import { createRedisFeatureState } from '../adapters/redis/feature-state.js';
+import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapters/redis/feature-state.js';
 import { connectRedis, createRedis, logRedisErrors } from '../adapters/redis/connect.js';
 import { loadModel, loadServingModel } from './load-model.js';
 import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
@@ -92,9 +92,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
     state: createRedisFeatureState(redis, {
-      keyPrefix: topology.redis.keyPrefix,
-      horizonMs: featureStateHorizonMs(labelDelayMs),
-      replicaBudgetBytes: topology.redis.replicaBudgetMiB * 2 ** 20,
+      ...topologyFeatureStateOptions(topology),
       onReplicaBytes: (bytes) => metrics.featureReplicaBytes.set(bytes),
       onWholeLogs: (count) => metrics.featureReplicaWholeLogs.inc(count),
     }),

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Topology } from '../../config/index.js';
 import { DAY_MS } from '../../core/features/definitions.js';
+import { featureStateHorizonMs } from '../../core/features/engine.js';
 import { FeatureStateBehindError } from '../../core/features/errors.js';
 import {
   CUSTOMER_FIELD_EVENT_TIME,
@@ -76,6 +78,15 @@ export interface RedisFeatureStateOptions {
    * near the batch's entities, batch after batch, means the budget is too small for the state (metrics).
    */
   readonly onWholeLogs?: (count: number) => void;
+}
+
+/** What a topology sets of its feature state: the key prefix, the horizon its label delay needs, the replica budget. */
+export function topologyFeatureStateOptions(topology: Topology): RedisFeatureStateOptions {
+  return {
+    keyPrefix: topology.redis.keyPrefix,
+    horizonMs: featureStateHorizonMs(topology.features.labelDelayDays * DAY_MS),
+    replicaBudgetBytes: topology.redis.replicaBudgetMiB * 2 ** 20,
+  };
 }
 
 /** Redis did not answer (connection, timeout, script error): the batch must be retried, the records are fine. */
