@@ -55,9 +55,11 @@ export function accumulateCustomerWindows(
   let increasing = true;
   let lastOffset = -Infinity;
   let newest = -Infinity;
+  let timesAscending = true;
   for (let c = start; c < end; c++) {
     const at = c * WIDTH;
     const time = records[at + TIME]!;
+    if (time < newest) timesAscending = false;
     if (time > newest) newest = time;
     if (records[at + PARTITION] !== partition0) {
       singlePartition = false;
@@ -66,6 +68,10 @@ export function accumulateCustomerWindows(
       if (offset <= lastOffset) increasing = false;
       lastOffset = offset;
     }
+  }
+  if (singlePartition && increasing && timesAscending) {
+    accumulateInOrder(history, batch, members, windowLengthsMs, out);
+    return;
   }
   const keep = singlePartition && increasing ? null : duplicateMask(records, start, end);
 
@@ -111,6 +117,49 @@ export function accumulateCustomerWindows(
       }
     }
   }
+}
+
+/**
+ * accumulateCustomerWindows for the usual history: one partition, offsets and event times both ascending (no replay,
+ * no late event since the last trim). The records that precede r are then a prefix of the history, and those of a
+ * window a range of it, found by binary search: the same counts and sums without visiting every record per member.
+ * (The trim bound is r's own event time less the longest window and the margin here, below every window.)
+ */
+function accumulateInOrder(
+  history: CustomerHistory,
+  batch: readonly PositionedTransaction[],
+  members: readonly number[],
+  windowLengthsMs: Float64Array,
+  out: Float64Array,
+): void {
+  const { records, start, end } = history;
+  const windowCount = windowLengthsMs.length;
+  for (const index of members) {
+    const tx = batch[index]!;
+    const t = tx.eventTimeMs;
+    // Records at offsets up to r's, and of those (a prefix, times ascending) the ones at or before t.
+    const preceding = firstAbove(records, OFFSET, start, end, tx.position.offset);
+    const until = firstAbove(records, TIME, start, preceding, t);
+    const base = index * windowCount * 2;
+    for (let k = 0; k < windowCount; k++) {
+      const from = firstAbove(records, TIME, start, until, t - windowLengthsMs[k]!);
+      let sum = 0;
+      for (let c = from; c < until; c++) sum += records[c * WIDTH + AMOUNT]!;
+      const slot = base + k * 2;
+      out[slot] = out[slot]! + (until - from);
+      out[slot + 1] = out[slot + 1]! + sum;
+    }
+  }
+}
+
+/** The first record c in [low, high) whose field exceeds value, for a field ascending over that range. */
+function firstAbove(records: ArrayLike<number>, field: number, low: number, high: number, value: number): number {
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (records[mid * WIDTH + field]! <= value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** Whether history record c precedes batch record r (or is r) in log order; see accumulateCustomerWindows. */

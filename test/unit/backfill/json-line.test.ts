@@ -77,6 +77,42 @@ describe('flat JSON line reader', () => {
     }
   });
 
+  it('reads any number text as JSON.parse does, trailing zeros, long fractions and exponents included', () => {
+    const digits = (min: number, max: number) =>
+      fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((list) => list.join(''));
+    const numberText = fc
+      .record({
+        sign: fc.constantFrom('', '-'),
+        whole: fc.oneof(
+          fc.constant('0'),
+          fc.tuple(fc.integer({ min: 1, max: 9 }), digits(0, 18)).map(([a, b]) => `${a}${b}`),
+        ),
+        fraction: fc.oneof(
+          fc.constant(''),
+          digits(1, 20).map((text) => `.${text}`),
+        ),
+        exponent: fc.oneof(
+          { weight: 3, arbitrary: fc.constant('') },
+          {
+            weight: 1,
+            arbitrary: fc
+              .tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 3))
+              .map((parts) => parts.join('')),
+          },
+        ),
+      })
+      .map(({ sign, whole, fraction, exponent }) => `${sign}${whole}${fraction}${exponent}`);
+    const out: unknown[] = [];
+    fc.assert(
+      fc.property(numberText, (number) => {
+        const line = `{"transaction_id":"a","event_time":${number},"amount":1,"is_fraud":false,"x":${number}}`;
+        assert.equal(read(line, out), true, line);
+        assert.ok(Object.is(out[1], JSON.parse(number)), `${number}: ${String(out[1])}`);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('leaves every non-canonical line to JSON.parse', () => {
     const out: unknown[] = [];
     const base = '"transaction_id":"a","event_time":1,"amount":2.5,"is_fraud":true';
