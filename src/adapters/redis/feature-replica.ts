@@ -6,6 +6,7 @@
  * state loss, an expiry, a rebuild): so a replica is always "Redis as of this round trip", whoever wrote in between.
  * A replica that is dropped (memory budget, restart) is simply fetched whole again.
  */
+import { HistoryFacts } from '../../core/features/history-facts.js';
 import { CUSTOMER_RECORD_WIDTH } from '../../core/features/state-port.js';
 
 /** First 8 bytes of every log: a NaN payload, which no event time or amount decodes to (the canonical NaN differs). */
@@ -66,12 +67,15 @@ abstract class LogReplica {
 /** A customer's history: CUSTOMER_RECORD_WIDTH float64 per record, in append order. */
 export class CustomerReplica extends LogReplica {
   records = new Float64Array(0);
+  /** Order and running sums of the records, kept as they are applied (CustomerHistory.inOrder, amountsBefore). */
+  readonly facts = new HistoryFacts();
 
   /** Applies what the record script answered: the appended bytes, or (reset) the whole log. */
   apply(delta: Buffer, reset: boolean): void {
     // A history written without header (an older version; the record script adds one when it answers it) is kept
     // without one: the next batch asks for it whole again.
     const body = reset ? this.restart(delta, CUSTOMER_HEADER_BYTES) : 0;
+    if (reset) this.facts.reset();
     const bytes = delta.length - body;
     if (bytes % CUSTOMER_RECORD_BYTES !== 0) {
       throw new Error(`corrupt customer history: ${bytes} bytes is not a multiple of ${CUSTOMER_RECORD_BYTES}`);
@@ -80,12 +84,13 @@ export class CustomerReplica extends LogReplica {
     const used = this.count * CUSTOMER_RECORD_WIDTH;
     this.records = grown(this.records, used, used + added * CUSTOMER_RECORD_WIDTH);
     copyFloats(delta, body, delta.length, this.records, used);
+    this.facts.append(this.records, this.count, this.count + added);
     this.count += added;
     this.length += delta.length;
   }
 
   bytes(): number {
-    return this.records.byteLength + ENTITY_OVERHEAD_BYTES;
+    return this.records.byteLength + this.facts.bytes() + ENTITY_OVERHEAD_BYTES;
   }
 }
 

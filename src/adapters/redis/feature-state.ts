@@ -405,6 +405,8 @@ function snapshotOf(
       records: replica.records,
       start: 0,
       end: replica.count,
+      inOrder: replica.facts.inOrderFrom(0),
+      amountsBefore: replica.facts.amountsBefore(),
     })),
     terminalCounts: counts,
     terminalFraud,

@@ -52,6 +52,15 @@ export function accumulateCustomerWindows(
   for (const index of members) {
     if (batch[index]!.position.partition !== partition0) singlePartition = false;
   }
+  // The backend may know the order already: then the pass below is not needed.
+  if (
+    history.inOrder === true &&
+    singlePartition &&
+    (end === start || records[start * WIDTH + PARTITION] === partition0)
+  ) {
+    accumulateInOrder(history, batch, members, windowLengthsMs, out);
+    return;
+  }
   let increasing = true;
   let lastOffset = -Infinity;
   let newest = -Infinity;
@@ -132,7 +141,7 @@ function accumulateInOrder(
   windowLengthsMs: Float64Array,
   out: Float64Array,
 ): void {
-  const { records, start, end } = history;
+  const { records, start, end, amountsBefore } = history;
   const windowCount = windowLengthsMs.length;
   for (const index of members) {
     const tx = batch[index]!;
@@ -144,7 +153,11 @@ function accumulateInOrder(
     for (let k = 0; k < windowCount; k++) {
       const from = firstAbove(records, TIME, start, until, t - windowLengthsMs[k]!);
       let sum = 0;
-      for (let c = from; c < until; c++) sum += records[c * WIDTH + AMOUNT]!;
+      if (amountsBefore !== undefined) {
+        sum = amountsBefore[until]! - amountsBefore[from]!;
+      } else {
+        for (let c = from; c < until; c++) sum += records[c * WIDTH + AMOUNT]!;
+      }
       const slot = base + k * 2;
       out[slot] = out[slot]! + (until - from);
       out[slot + 1] = out[slot + 1]! + sum;

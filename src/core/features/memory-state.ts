@@ -1,5 +1,6 @@
 import { DAY_MS } from './definitions.js';
 import { FeatureStateBehindError } from './errors.js';
+import { HistoryFacts } from './history-facts.js';
 import {
   CUSTOMER_FIELD_EVENT_TIME,
   CUSTOMER_FIELD_OFFSET,
@@ -479,12 +480,14 @@ class TransactionIndex {
 class CustomerLog {
   private data: number[] = [];
   private start = 0;
+  private readonly facts = new HistoryFacts();
   newestMs = -Infinity;
 
   append(records: Float64Array, from: number, to: number): void {
     for (let i = from * CUSTOMER_RECORD_WIDTH; i < to * CUSTOMER_RECORD_WIDTH; i++) {
       this.data.push(records[i]!);
     }
+    this.facts.append(records, from, to);
     for (let r = from; r < to; r++) {
       const time = records[r * CUSTOMER_RECORD_WIDTH + CUSTOMER_FIELD_EVENT_TIME]!;
       if (time > this.newestMs) this.newestMs = time;
@@ -499,12 +502,19 @@ class CustomerLog {
     }
     if (this.start > 16 && this.start * 2 > end) {
       this.data.splice(0, this.start * CUSTOMER_RECORD_WIDTH);
+      this.facts.dropFront(this.start);
       this.start = 0;
     }
   }
 
   history(): CustomerHistory {
-    return { records: this.data, start: this.start, end: this.data.length / CUSTOMER_RECORD_WIDTH };
+    return {
+      records: this.data,
+      start: this.start,
+      end: this.data.length / CUSTOMER_RECORD_WIDTH,
+      inOrder: this.facts.inOrderFrom(this.start),
+      amountsBefore: this.facts.amountsBefore(),
+    };
   }
 }
 

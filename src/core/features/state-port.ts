@@ -29,6 +29,13 @@ export interface CustomerHistory {
   readonly records: ArrayLike<number>;
   readonly start: number;
   readonly end: number;
+  /**
+   * From a backend that tracks it as it appends (HistoryFacts): true only when records [start, end) are in order, on
+   * one partition with offsets strictly and event times weakly ascending. Absent or false: the engine checks.
+   */
+  readonly inOrder?: boolean;
+  /** From such a backend: amountsBefore[c] is the exact sum of the amounts of records [0, c) of `records`. */
+  readonly amountsBefore?: ArrayLike<number>;
 }
 
 export interface CustomerAppend {

@@ -1,7 +1,8 @@
 /**
  * Customer windows of histories in order (one partition, offsets and event times ascending, ties allowed): the
  * usual history, answered by binary search. Compared with the definition counted record by record, and with the
- * general path, which a replayed copy of the first record forces (the copy is a duplicate and never counts).
+ * general path, which a replayed copy of the first record forces (the copy is a duplicate and never counts), and
+ * with what a backend tells of the order and the running sums of amounts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import fc from 'fast-check';
 import type { PositionedTransaction } from '../../../../src/core/contract/events.js';
 import { accumulateCustomerWindows } from '../../../../src/core/features/customer-windows.js';
 import { DAY_MS } from '../../../../src/core/features/definitions.js';
+import { HistoryFacts } from '../../../../src/core/features/history-facts.js';
 import { CUSTOMER_RECORD_WIDTH as WIDTH, type CustomerHistory } from '../../../../src/core/features/state-port.js';
 
 const WINDOWS_MS = new Float64Array([DAY_MS, 7 * DAY_MS, 30 * DAY_MS]);
@@ -109,6 +111,23 @@ describe('customer windows of a history in order', () => {
     fc.assert(
       fc.property(drafted, (draft) => {
         assert.deepEqual(windowsOf(draft.history, draft), windowsOf(withReplayedFirst(draft.history), draft));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('give the same from the order and running sums a backend keeps (HistoryFacts)', () => {
+    fc.assert(
+      fc.property(drafted, (draft) => {
+        const facts = new HistoryFacts();
+        facts.append(draft.history.records, 0, draft.history.end);
+        const told = {
+          ...draft.history,
+          inOrder: facts.inOrderFrom(draft.history.start),
+          amountsBefore: facts.amountsBefore(),
+        };
+        assert.equal(told.inOrder, true);
+        assert.deepEqual(windowsOf(told, draft), countedOneByOne(draft));
       }),
       { numRuns: 300 },
     );
