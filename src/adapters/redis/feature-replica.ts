@@ -101,6 +101,11 @@ export class CustomerReplica extends LogReplica {
  */
 export class TerminalReplica extends LogReplica {
   times = new Float64Array(0);
+  /**
+   * Whether times[0, count) ascend (weakly): then a count is two binary searches. Events mostly come in time order.
+   * Every block ends with its cutoff, so the trim's pass over the times, after each block, decides it.
+   */
+  private ascending = true;
 
   apply(delta: Buffer, reset: boolean): void {
     let at = reset ? this.restart(delta, TERMINAL_HEADER_BYTES) : 0;
@@ -128,6 +133,9 @@ export class TerminalReplica extends LogReplica {
   /** Times in (fromExclusive, toInclusive]. */
   countIn(fromExclusive: number, toInclusive: number): number {
     const { times } = this;
+    if (this.ascending) {
+      return toInclusive <= fromExclusive ? 0 : this.firstAbove(toInclusive) - this.firstAbove(fromExclusive);
+    }
     let count = 0;
     for (let i = 0; i < this.count; i++) {
       const t = times[i]!;
@@ -136,14 +144,32 @@ export class TerminalReplica extends LogReplica {
     return count;
   }
 
+  /** The first index in [0, count) whose time exceeds value (times ascending). */
+  private firstAbove(value: number): number {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.times[mid]! <= value) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** Drops the times below the cutoff; the times left may ascend again (a late one trimmed away). */
   private trim(cutoff: number): void {
     const { times } = this;
     let kept = 0;
+    let ascending = true;
     for (let i = 0; i < this.count; i++) {
       const t = times[i]!;
-      if (t >= cutoff) times[kept++] = t;
+      if (t >= cutoff) {
+        if (kept > 0 && t < times[kept - 1]!) ascending = false;
+        times[kept++] = t;
+      }
     }
     this.count = kept;
+    this.ascending = ascending;
   }
 
   /** Whether the log holds much more than its live times (markers, trimmed times): worth compacting. */

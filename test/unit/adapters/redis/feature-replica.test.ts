@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   CUSTOMER_HEADER_BYTES,
   CustomerReplica,
@@ -61,6 +62,36 @@ describe('terminal replica', () => {
     assert.equal(replica.count, 0);
     assert.equal(replica.header, null);
     assert.equal(replica.length, 0);
+  });
+
+  it('counts the live times in any range as one by one, whether they came in time order or not', () => {
+    const blockDraft = fc.record({
+      times: fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 6 }),
+      sorted: fc.boolean(),
+      cutoff: fc.integer({ min: -10, max: 60 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(blockDraft, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.tuple(fc.integer({ min: -5, max: 105 }), fc.integer({ min: -5, max: 105 })), { maxLength: 10 }),
+        (blocks, ranges) => {
+          const replica = new TerminalReplica();
+          const [first, ...rest] = blocks.map(({ times, sorted, cutoff }) =>
+            block(sorted ? [...times].sort((a, b) => a - b) : times, cutoff),
+          );
+          replica.apply(Buffer.concat([header(1, TERMINAL_HEADER_BYTES), first!]), true);
+          for (const next of rest) {
+            replica.apply(next, false);
+            const live = liveTimes(replica);
+            for (const [from, to] of [...ranges, [-Infinity, Infinity] as const]) {
+              const expected = live.filter((time) => time > from && time <= to).length;
+              assert.equal(replica.countIn(from, to), expected, `(${from}, ${to}] of ${live.join(',')}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses a block that runs past the end, and a log without header', () => {
