@@ -255,11 +255,6 @@ export class ReplicaSet<R extends LogReplica> {
     this.counted -= replica.countedBytes;
     return replica.countedBytes;
   }
-
-  /** Drops this set's least recently used replicas until it holds at most `budget` bytes. Returns the bytes held. */
-  evict(budget: number): number {
-    return evictLeastRecentlyUsed([this], budget);
-  }
 }
 
 /**

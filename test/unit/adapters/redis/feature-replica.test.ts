@@ -142,11 +142,11 @@ describe('replica set', () => {
     }
     set.get('a');
     const one = set.peek('b')!.bytes();
-    const held = set.evict(2 * one);
+    const held = evictLeastRecentlyUsed([set], 2 * one);
     assert.equal(set.size, 1);
     assert.ok(held <= 2 * one);
     assert.ok(set.peek('a'), 'the most recently used stays');
-    assert.equal(set.evict(Infinity), held);
+    assert.equal(evictLeastRecentlyUsed([set], Infinity), held);
   });
 
   it('shares one budget between kinds: the least recently used of either goes first, none while the sum fits', () => {
