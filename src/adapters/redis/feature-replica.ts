@@ -7,6 +7,7 @@
  * A replica that is dropped (memory budget, restart) is simply fetched whole again.
  */
 import { HistoryFacts } from '../../core/features/history-facts.js';
+import { firstAbove } from '../../core/features/ordered-search.js';
 import { CUSTOMER_RECORD_WIDTH } from '../../core/features/state-port.js';
 
 /** First 8 bytes of every log: a NaN payload, which no event time or amount decodes to (the canonical NaN differs). */
@@ -134,7 +135,9 @@ export class TerminalReplica extends LogReplica {
   countIn(fromExclusive: number, toInclusive: number): number {
     const { times } = this;
     if (this.ascending) {
-      return toInclusive <= fromExclusive ? 0 : this.firstAbove(toInclusive) - this.firstAbove(fromExclusive);
+      return toInclusive <= fromExclusive
+        ? 0
+        : firstAbove(times, 0, this.count, toInclusive) - firstAbove(times, 0, this.count, fromExclusive);
     }
     let count = 0;
     for (let i = 0; i < this.count; i++) {
@@ -142,18 +145,6 @@ export class TerminalReplica extends LogReplica {
       if (t > fromExclusive && t <= toInclusive) count++;
     }
     return count;
-  }
-
-  /** The first index in [0, count) whose time exceeds value (times ascending). */
-  private firstAbove(value: number): number {
-    let low = 0;
-    let high = this.count;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.times[mid]! <= value) low = mid + 1;
-      else high = mid;
-    }
-    return low;
   }
 
   /** Drops the times below the cutoff; the times left may ascend again (a late one trimmed away). */

@@ -4,6 +4,7 @@ import type { Topology } from '../../config/index.js';
 import { DAY_MS } from '../../core/features/definitions.js';
 import { featureStateHorizonMs } from '../../core/features/engine.js';
 import { FeatureStateBehindError } from '../../core/features/errors.js';
+import { sameIds } from '../../core/features/ordered-search.js';
 import {
   CUSTOMER_FIELD_EVENT_TIME,
   CUSTOMER_FIELD_OFFSET,
@@ -377,12 +378,6 @@ interface RecordedEntities {
   readonly terminalIds: readonly string[];
   readonly terminals: readonly TerminalReplica[];
   readonly fraud: (readonly FraudReport[])[];
-}
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The answer to a read from the replicas of its customers and of its count terminals, in the read's order. */

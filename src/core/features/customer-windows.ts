@@ -7,6 +7,7 @@ import {
   CUSTOMER_RECORD_WIDTH as WIDTH,
   type CustomerHistory,
 } from './state-port.js';
+import { firstAbove } from './ordered-search.js';
 
 /**
  * Customer windows of one customer's batch records, from the customer's history as read after the batch was
@@ -147,11 +148,11 @@ function accumulateInOrder(
     const tx = batch[index]!;
     const t = tx.eventTimeMs;
     // Records at offsets up to r's, and of those (a prefix, times ascending) the ones at or before t.
-    const preceding = firstAbove(records, OFFSET, start, end, tx.position.offset);
-    const until = firstAbove(records, TIME, start, preceding, t);
+    const preceding = firstAbove(records, start, end, tx.position.offset, WIDTH, OFFSET);
+    const until = firstAbove(records, start, preceding, t, WIDTH, TIME);
     const base = index * windowCount * 2;
     for (let k = 0; k < windowCount; k++) {
-      const from = firstAbove(records, TIME, start, until, t - windowLengthsMs[k]!);
+      const from = firstAbove(records, start, until, t - windowLengthsMs[k]!, WIDTH, TIME);
       let sum = 0;
       if (amountsBefore !== undefined) {
         sum = amountsBefore[until]! - amountsBefore[from]!;
@@ -163,16 +164,6 @@ function accumulateInOrder(
       out[slot + 1] = out[slot + 1]! + sum;
     }
   }
-}
-
-/** The first record c in [low, high) whose field exceeds value, for a field ascending over that range. */
-function firstAbove(records: ArrayLike<number>, field: number, low: number, high: number, value: number): number {
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (records[mid * WIDTH + field]! <= value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** Whether history record c precedes batch record r (or is r) in log order; see accumulateCustomerWindows. */

@@ -1,6 +1,7 @@
 import { DAY_MS } from './definitions.js';
 import { FeatureStateBehindError } from './errors.js';
 import { HistoryFacts } from './history-facts.js';
+import { firstAbove, sameIds } from './ordered-search.js';
 import {
   CUSTOMER_FIELD_EVENT_TIME,
   CUSTOMER_FIELD_OFFSET,
@@ -283,14 +284,6 @@ export function createMemoryFeatureState(options: MemoryFeatureStateOptions = {}
       };
     },
   };
-}
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return false;
-  }
-  return true;
 }
 
 /**
@@ -602,14 +595,7 @@ class TerminalLog {
 
   /** First index in [start, end) whose time is > value. */
   private upperBound(value: number): number {
-    let low = this.start;
-    let high = this.times.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.times[mid]! <= value) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return firstAbove(this.times, this.start, this.times.length, value);
   }
 
   /** First index in [start, end) whose time is >= value. */
