@@ -65,7 +65,12 @@ export function featurisableBefore(
   inputBounds: readonly number[],
   labelBounds: readonly number[],
 ): number {
-  return Math.min(minBound(inputBounds) + policy.labelDelayMs, minBound(labelBounds));
+  return horizonOfLeastBounds(policy, minBound(inputBounds), minBound(labelBounds));
+}
+
+/** featurisableBefore, given the least input bound and the least label bound (+∞ where there are none). */
+export function horizonOfLeastBounds(policy: AlignmentPolicy, leastInputMs: number, leastLabelMs: number): number {
+  return Math.min(leastInputMs + policy.labelDelayMs, leastLabelMs);
 }
 
 /**
