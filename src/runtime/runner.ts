@@ -412,8 +412,7 @@ export class Runner {
     const alignment = this.deps.alignment;
     if (!alignment) return new Map();
     const own = this.ownBounds(alignment.policy);
-    await alignment.store.publish(own);
-    const published = await alignment.store.readAll();
+    const published = await alignment.store.exchange(own);
     for (const key of own.keys()) published.delete(key);
     return published;
   }

@@ -10,8 +10,9 @@ import type { PartitionBound } from '../../core/batch/event-time-alignment.js';
  * to an end offset lapses when the partition grows).
  */
 export interface WatermarkStore {
-  publish(bounds: ReadonlyMap<string, PartitionBound>): Promise<void>;
   readAll(): Promise<Map<string, PartitionBound>>;
+  /** Publishes this worker's bounds and reads everyone's, in one round trip: what is read includes what was written. */
+  exchange(bounds: ReadonlyMap<string, PartitionBound>): Promise<Map<string, PartitionBound>>;
 }
 
 const AT_END_SUFFIX = '@end';
@@ -55,12 +56,21 @@ export function encodeBounds(bounds: ReadonlyMap<string, PartitionBound>): strin
 
 export function createRedisWatermarkStore(redis: Redis, key: string): WatermarkStore {
   return {
-    async publish(bounds) {
-      if (bounds.size === 0) return;
-      await redis.hset(key, ...encodeBounds(bounds));
-    },
     async readAll() {
       return decodeBounds(await redis.hgetall(key));
+    },
+    async exchange(bounds) {
+      if (bounds.size === 0) return this.readAll();
+      // A pipeline, not a transaction: Redis runs a connection's commands in order, and each partition has one owner.
+      const replies =
+        (await redis
+          .pipeline()
+          .hset(key, ...encodeBounds(bounds))
+          .hgetall(key)
+          .exec()) ?? [];
+      const failed = replies.find(([error]) => error !== null);
+      if (failed) throw failed[0];
+      return decodeBounds((replies[1]?.[1] ?? {}) as Record<string, string>);
     },
   };
 }

@@ -19,10 +19,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function memoryWatermarks(): WatermarkStore {
   const bounds = new Map<string, PartitionBound>();
   return {
-    async publish(own) {
-      for (const [key, bound] of own) bounds.set(key, bound);
-    },
     async readAll() {
+      return new Map(bounds);
+    },
+    async exchange(own) {
+      for (const [key, bound] of own) bounds.set(key, bound);
       return new Map(bounds);
     },
   };
