@@ -5,7 +5,9 @@
  *
  * The backends store and answer range queries; they never decide which window a record belongs to. All window
  * arithmetic (bounds, log-order precedence, deduplication, label filtering, means) lives in the core, so it exists
- * once. A featurize() call is exactly two port calls: recordBatch, then readBatch (two Redis round trips).
+ * once. A featurize() call is exactly two port calls: recordBatch, then readBatch. Online that is one Redis round
+ * trip: the record script answers with what the batch's entities gained, and the read is served from the worker's
+ * replicas (adapters/redis/feature-state.ts).
  */
 import type { LogPosition } from '../contract/events.js';
 
