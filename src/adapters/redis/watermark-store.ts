@@ -55,12 +55,11 @@ export function encodeBounds(bounds: ReadonlyMap<string, PartitionBound>): strin
 }
 
 export function createRedisWatermarkStore(redis: Redis, key: string): WatermarkStore {
+  const readAll = async () => decodeBounds(await redis.hgetall(key));
   return {
-    async readAll() {
-      return decodeBounds(await redis.hgetall(key));
-    },
+    readAll,
     async exchange(bounds) {
-      if (bounds.size === 0) return this.readAll();
+      if (bounds.size === 0) return readAll();
       // A pipeline, not a transaction: Redis runs a connection's commands in order, and each partition has one owner.
       const replies =
         (await redis
