@@ -15,7 +15,7 @@ import {
  * so (dropFront); one that rewrites the array starts over (reset) and appends again.
  */
 export class HistoryFacts {
-  /** before[c]: the sum of the amounts of records [0, c); one more entry than records. */
+  /** before[c] − before[b]: the sum of the amounts of records [b, c); one more entry than records. */
   private before: number[] = [0];
   /** The last record c that is out of order with record c − 1 (0: none since the first). */
   private lastBreak = 0;
@@ -77,7 +77,7 @@ export class HistoryFacts {
     return this.before.length * 8;
   }
 
-  /** The running sums (before[c], c ≤ the record count), or undefined once they could be inexact. */
+  /** The running sums (before[c], c ≤ the record count; use differences), or undefined once they could be inexact. */
   amountsBefore(): ArrayLike<number> | undefined {
     return this.magnitude <= Number.MAX_SAFE_INTEGER ? this.before : undefined;
   }

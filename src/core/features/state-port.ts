@@ -36,7 +36,10 @@ export interface CustomerHistory {
    * one partition with offsets strictly and event times weakly ascending. Absent or false: the engine checks.
    */
   readonly inOrder?: boolean;
-  /** From such a backend: amountsBefore[c] is the exact sum of the amounts of records [0, c) of `records`. */
+  /**
+   * From such a backend: running sums of the amounts over `records`. amountsBefore[c] − amountsBefore[b] is the exact
+   * sum of the amounts of records [b, c) (only differences are meaningful: records dropped from the front stay counted).
+   */
   readonly amountsBefore?: ArrayLike<number>;
 }
 
