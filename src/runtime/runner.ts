@@ -89,6 +89,11 @@ export class Runner {
   private fatal: unknown;
   private loop: Promise<void> | undefined;
   private pendingCommit: Promise<void> = Promise.resolve();
+  /**
+   * Batches scored (their records in the feature state) whose commit has not ended, by id: the oldest event time of
+   * each. Their records may be featurised again, so the next batch's trims must stay below their windows.
+   */
+  private readonly uncommittedOldest = new Map<string, number>();
   private lastCommitAtMs: number;
   /** When the group coordinator last answered a heartbeat (or a join) of this member, standstills allowed for. */
   private readonly membership: MembershipLease;
@@ -543,12 +548,17 @@ export class Runner {
       const id = `${this.deps.batchIdPrefix}-${++this.sequence}`;
       const closedAt = performance.now();
       try {
-        const scored = await this.withRetry('score', () => this.deps.scoreBatch(records, id));
+        const scored = await this.withRetry('score', () =>
+          this.deps.scoreBatch(records, id, Math.min(...this.uncommittedOldest.values())),
+        );
+        this.uncommittedOldest.set(id, scored.oldestRecordedMs);
         // Scoring the next batch may overlap this commit, but commits run strictly in order.
         const previous = this.pendingCommit;
-        this.pendingCommit = previous.then(() =>
-          this.commit({ id, closeReason: reason, size: records.length, closedAt, epoch }, scored),
-        );
+        this.pendingCommit = previous
+          .then(() => this.commit({ id, closeReason: reason, size: records.length, closedAt, epoch }, scored))
+          // Committed, or never to be by this member: then the partition's owner reads the records again from the
+          // committed offset, and that replay's own batches keep their windows (FeatureEngine.featurize).
+          .finally(() => this.uncommittedOldest.delete(id));
         await previous;
       } catch (error) {
         this.fail(id, error);

@@ -62,6 +62,11 @@ export interface BatchSummary {
 export interface ScoredBatch {
   readonly outgoing: OutgoingBatch;
   readonly summary: BatchSummary;
+  /**
+   * The oldest event time among the transactions the batch recorded into the feature state (Infinity: none). Until
+   * the batch is committed they may be featurised again: the next batches pass it on as their replayableFromMs.
+   */
+  readonly oldestRecordedMs: number;
 }
 
 function increment(counts: Record<string, number>, key: string): void {
@@ -78,7 +83,15 @@ export function createBatchScorer(deps: BatchScorerDeps) {
   const featureNames = deps.engine.schema.names;
   const decodeBatch = createBatchDecoder({ serde: deps.serde, labelsTopic: deps.topics.labels, maxRecordBytes });
 
-  return async function scoreBatch(records: readonly ConsumedRecord[], batchId: string): Promise<ScoredBatch> {
+  /**
+   * `replayableFromMs`: the oldest event time among records of earlier batches not committed yet (their
+   * oldestRecordedMs); the feature engine keeps their windows from being trimmed (FeatureEngine.featurize).
+   */
+  return async function scoreBatch(
+    records: readonly ConsumedRecord[],
+    batchId: string,
+    replayableFromMs = Number.POSITIVE_INFINITY,
+  ): Promise<ScoredBatch> {
     const started = performance.now();
     const nowMs = deps.clock();
     const serving = deps.serving.current();
@@ -118,7 +131,12 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     const featured = await deps.engine.featurize(
       transactions,
       [...consumed].map(([partition, range]) => ({ partition, ...range })),
+      replayableFromMs,
     );
+    let oldestRecordedMs = Number.POSITIVE_INFINITY;
+    for (const transaction of transactions) {
+      if (transaction.eventTimeMs < oldestRecordedMs) oldestRecordedMs = transaction.eventTimeMs;
+    }
     const featuresAt = performance.now();
 
     // Duplicates (a transaction id consumed before at another offset) get a dead letter naming the first occurrence.
@@ -230,6 +248,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
           encode: encodedAt - modelAt,
         },
       },
+      oldestRecordedMs,
     };
   };
 }

@@ -60,9 +60,9 @@ export function createStateCheck(
 
 /** Counts the batches the state refused (FeatureStateBehindError) in the metric; the runner retries them. */
 export function countingStateBehind(scoreBatch: ScoreBatch, metrics: PipelineMetrics): ScoreBatch {
-  return async (records, batchId) => {
+  return async (records, batchId, replayableFromMs) => {
     try {
-      return await scoreBatch(records, batchId);
+      return await scoreBatch(records, batchId, replayableFromMs);
     } catch (error) {
       if (error instanceof FeatureStateBehindError) metrics.featureStateBehind.inc({ check: 'batch' });
       throw error;

@@ -107,16 +107,20 @@ export async function fakeTimes(records: ConsumedRecord[]): Promise<(number | un
 
 /**
  * A scorer that outputs nothing but the offsets to commit, and a sink that commits them: `committed` lists every
- * record whose batch was committed ("<topic>:<partition>@<offset>"), in commit order.
+ * record whose batch was committed ("<topic>:<partition>@<offset>"), in commit order; `replayableFrom` the
+ * replayableFromMs the runner passed to each scoring call, in call order.
  */
-export function fakeScoreAndSink(hooks: { beforeCommit?: () => void } = {}): {
+export function fakeScoreAndSink(hooks: { beforeCommit?: () => void | Promise<void> } = {}): {
   scoreBatch: ScoreBatch;
   sink: TransactionalSink;
   committed: string[];
+  replayableFrom: number[];
 } {
   const records = new Map<OutgoingBatch, readonly ConsumedRecord[]>();
   const committed: string[] = [];
-  const scoreBatch: ScoreBatch = async (batch) => {
+  const replayableFrom: number[] = [];
+  const scoreBatch: ScoreBatch = async (batch, _batchId, replayableFromMs = Number.POSITIVE_INFINITY) => {
+    replayableFrom.push(replayableFromMs);
     const offsets = new Map<string, Map<number, string>>();
     for (const record of batch) {
       const partitions = offsets.get(record.topic) ?? new Map<number, string>();
@@ -132,11 +136,12 @@ export function fakeScoreAndSink(hooks: { beforeCommit?: () => void } = {}): {
       reasonCodes: {},
       stageMs: {},
     } as unknown as BatchSummary;
-    return { outgoing, summary };
+    const times = await fakeTimes([...batch]);
+    return { outgoing, summary, oldestRecordedMs: Math.min(...times.map((time) => time ?? Number.POSITIVE_INFINITY)) };
   };
   const sink: TransactionalSink = {
     async commitBatch(batch, stillValid = () => true) {
-      hooks.beforeCommit?.(); // what happens between the runner's checks and the commit itself
+      await hooks.beforeCommit?.(); // what happens between the runner's checks and the commit itself
       if (!stillValid()) return false;
       for (const record of records.get(batch) ?? []) {
         committed.push(`${record.topic}:${record.partition}@${record.offset}`);
@@ -145,5 +150,5 @@ export function fakeScoreAndSink(hooks: { beforeCommit?: () => void } = {}): {
     },
     async disconnect() {},
   };
-  return { scoreBatch, sink, committed };
+  return { scoreBatch, sink, committed, replayableFrom };
 }

@@ -12,6 +12,7 @@ import { DAY_MS, FEATURE_SCHEMA } from '../../src/core/features/definitions.js';
 import { createFeatureEngine } from '../../src/core/features/engine.js';
 import type { FeatureStatePort } from '../../src/core/features/state-port.js';
 import type { FeatureRow } from '../../src/core/features/types.js';
+import { ReplayableBatches } from './replayable-batches.js';
 
 export interface StateHarness {
   readonly state: FeatureStatePort;
@@ -279,6 +280,35 @@ export const conformanceCases: readonly ConformanceCase[] = [
     },
   },
   {
+    // n3's batch trims cn's history below n3 − 30d − 1d, which cuts n2's 30-day window (n1). n2 does not count n3 (a
+    // later offset), so only replayableFromMs keeps that trim from changing n2's row when both are read again.
+    name: 'two batches read again after both were recorded (a rebalance before either was committed)',
+    steps: [
+      events(ev('n1', 'cn', 'tn', T0 - 35 * D, 100)),
+      events(ev('n2', 'cn', 'tn', T0 - 10 * D, 200)),
+      events(ev('n3', 'cn', 'tn', T0, 400)),
+      events('n2', 'n3'),
+    ],
+    expect: {
+      n2: { customer_nb_tx_30d: 2, customer_avg_amount_30d: 300 / 2 / 100 },
+      n3: { customer_nb_tx_30d: 2, customer_avg_amount_30d: 600 / 2 / 100 },
+    },
+  },
+  {
+    // The same at a terminal: m3's batch would trim tm below m3 − 46d, inside m2's 30-day window (m2 − 37d, m2 − 7d].
+    name: 'two batches read again after both were recorded: the terminal windows of the first are kept too',
+    steps: [
+      events(ev('m1', 'cm1', 'tm', T0 - 45 * D, 100)),
+      events(ev('m2', 'cm2', 'tm', T0 - 12 * D, 200)),
+      events(ev('m3', 'cm3', 'tm', T0 + 2 * D, 400)),
+      events('m2', 'm3'),
+    ],
+    expect: {
+      m2: { terminal_nb_tx_30d: 1, terminal_nb_tx_7d: 0 },
+      m3: { terminal_nb_tx_30d: 1, terminal_nb_tx_7d: 0 },
+    },
+  },
+  {
     name: 'an aborted attempt leaves no trace: the retried batch gets the rows of a first attempt',
     steps: [
       events(ev('j1', 'cj', 'tj', T0 - 9 * D, 100)),
@@ -378,12 +408,13 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: 'trimming: a terminal keeps the same entries and fraud reports on any backend (trimmed at every write)',
     steps: [
       events(ev('z-a', 'cz1', 'tz', T0 - 50 * D, 100)),
-      events(ev('z-x', 'cz2', 'tz', T0 - 47 * D, 100)),
-      labels(['z-x', true, T0 - 47 * D + H]),
+      events(ev('z-x', 'cz2', 'tz', T0 - 47 * D - H, 100)),
+      labels(['z-x', true, T0 - 47 * D]),
       events(ev('z-y', 'cz6', 'tz', T0 - 30 * D, 100)),
-      events(ev('z-b', 'cz3', 'tz', T0 - 3 * D, 100)),
-      // Its cutoff (T0 − 46d) drops z-x and its fraud report; z-late, 12 days late, has z-x and z-y in its 30-day
-      // window (T0 − 49d, T0 − 19d]: one transaction left, not fraudulent (with z-x's report kept, the risk were 1).
+      events(ev('z-b', 'cz3', 'tz', T0 - D, 100)),
+      // Its cutoff (T0 − 47d: 46 days below the oldest of its batch and the batch before, z-b, which may still be
+      // read again) drops z-x and its fraud report; z-late, 12 days late, has z-x and z-y in its 30-day window
+      // (T0 − 49d, T0 − 19d]: one transaction left, not fraudulent (with z-x's report kept, the risk were 1).
       events(ev('z-c', 'cz4', 'tz', T0, 100)),
       events(ev('z-late', 'cz5', 'tz', T0 - 12 * D, 100)),
     ],
@@ -437,6 +468,8 @@ export async function runCase(
     return tx;
   };
 
+  // As the runner: the batch before may still be committing. (The cases that abort or replay do so right after.)
+  const replayable = new ReplayableBatches(1);
   for (const step of testCase.steps) {
     if (step.kind === 'labels') {
       await engine.ingestLabels(step.labels);
@@ -446,7 +479,8 @@ export async function runCase(
     const size = batchSize === 'step' ? Math.max(1, txs.length) : batchSize;
     for (let from = 0; from < txs.length; from += size) {
       const batch = txs.slice(from, from + size);
-      const rows = await engine.featurize(batch);
+      const rows = await engine.featurize(batch, [], replayable.floorMs());
+      replayable.recorded(batch);
       assert.equal(rows.length, batch.length);
       if (step.kind === 'aborted') {
         continue;

@@ -82,12 +82,16 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
   async function featurize(
     batch: readonly PositionedTransaction[],
     consumed: readonly ConsumedRange[] = [],
+    replayableFromMs = Number.POSITIVE_INFINITY,
   ): Promise<FeatureRow[]> {
     if (batch.length === 0 && consumed.length === 0) {
       return [];
     }
     if (inFlight) {
       throw new OverlappingFeaturizeError();
+    }
+    if (!Number.isFinite(replayableFromMs) && replayableFromMs !== Number.POSITIVE_INFINITY) {
+      throw new RangeError(`replayableFromMs must be an event time (epoch ms) or Infinity, got ${replayableFromMs}`);
     }
     inFlight = true;
     try {
@@ -98,7 +102,12 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
         // A replay starts below what this engine wrote: the state then holds at least its start.
         return { ...range, expected: own === undefined ? -1 : Math.min(own, range.from) };
       });
-      const write = buildWrite(batch, groups, plan, latenessMarginMs, options.labelDelayMs, progress);
+      const write = buildWrite(batch, groups, plan, {
+        latenessMarginMs,
+        labelDelayMs: options.labelDelayMs,
+        replayableFromMs,
+        progress,
+      });
       const { duplicates } = await state.recordBatch(write.write);
       for (const range of consumed) {
         absorbed.set(range.partition, Math.max(absorbed.get(range.partition) ?? 0, range.to));
@@ -245,14 +254,21 @@ function addMember(groups: Groups, at: Map<string, number>, id: string, index: n
   }
 }
 
+interface WriteContext {
+  readonly latenessMarginMs: number;
+  readonly labelDelayMs: number;
+  /** featurize()'s replayableFromMs: trims stay below the windows of records that may be featurised again. */
+  readonly replayableFromMs: number;
+  readonly progress: readonly PartitionProgress[];
+}
+
 function buildWrite(
   batch: readonly PositionedTransaction[],
   groups: BatchGroups,
   plan: FeaturePlan,
-  latenessMarginMs: number,
-  labelDelayMs: number,
-  progress: readonly PartitionProgress[],
+  context: WriteContext,
 ): { write: StateWrite; recordIndex: Int32Array } {
+  const { latenessMarginMs, labelDelayMs, replayableFromMs, progress } = context;
   // One array for the whole batch, each customer's records contiguous (in log order) within it.
   const records = new Float64Array(batch.length * CUSTOMER_RECORD_WIDTH);
   const transactionIds: string[] = new Array<string>(batch.length);
@@ -264,7 +280,7 @@ function buildWrite(
   for (let g = 0; g < customers.length; g++) {
     const members = groups.customers.members[g]!;
     const from = next;
-    let oldest = Infinity;
+    let oldest = replayableFromMs;
     for (const index of members) {
       const tx = batch[index]!;
       const at = next * CUSTOMER_RECORD_WIDTH;
@@ -279,7 +295,9 @@ function buildWrite(
       if (tx.eventTimeMs < oldest) oldest = tx.eventTimeMs;
     }
     // From the batch's oldest record: every record of this batch is featurised after the write, and a batch may
-    // span more event time than the margin. Later batches' records are newer, or late by at most the margin.
+    // span more event time than the margin. Later batches' records are newer, or late by at most the margin (or the
+    // engine's bound covers them). Records of earlier batches that may be featurised again (replayableFromMs) are
+    // neither: a replay does not count the later records that raised the cutoff, so the cutoff stays below them too.
     customers[g] = {
       customerId: groups.customers.ids[g]!,
       records,
@@ -291,7 +309,7 @@ function buildWrite(
   const terminals: TerminalAppend[] = new Array<TerminalAppend>(groups.terminals.ids.length);
   for (let g = 0; g < terminals.length; g++) {
     const terminalRecords: number[] = [];
-    let oldest = Infinity;
+    let oldest = replayableFromMs;
     for (const index of groups.terminals.members[g]!) {
       const tx = batch[index]!;
       if (groups.firstOccurrence[index] === 1) terminalRecords.push(recordAt[index]!);
@@ -302,6 +320,8 @@ function buildWrite(
       records: terminalRecords,
       // Terminals are shared across partitions, so across workers: event-time alignment lets another worker trail
       // this one by up to the label delay (plus lateness), and its records still need what this one could trim.
+      // Below replayableFromMs too, as for customers: a terminal has no bound of its own, its trims are what a very
+      // late record reads (conformance: "trimming: a terminal keeps ..."), so a replay must find the same trims.
       trimBeforeMs: oldest - plan.terminalReachMs - latenessMarginMs - (labelDelayMs + latenessMarginMs),
     };
   }

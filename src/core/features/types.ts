@@ -44,8 +44,18 @@ export interface FeatureEngine {
    * as it was: a batch retried after an aborted transaction is harmless. `consumed` (online) names the input offsets
    * the batch consumed: the state's absorbed-offset marker moves with the batch's updates, and a state that lost
    * what it had absorbed is refused (FeatureStateBehindError) before anything is written.
+   *
+   * `replayableFromMs` (online): the oldest event time among records that earlier calls recorded and that may be
+   * featurised again, because their batch's outcome is not committed yet (the runner commits one batch while it
+   * featurises the next; a rebalance or a give-back before that commit hands them to a replay). Trims stay below their
+   * windows: a replayed record does not count the records after it in its partition, so the engine's own bound
+   * (customer-windows.ts) does not cover cutoffs those raised. Default Infinity: nothing recorded before is replayed.
    */
-  featurize(batch: readonly PositionedTransaction[], consumed?: readonly ConsumedRange[]): Promise<FeatureRow[]>;
+  featurize(
+    batch: readonly PositionedTransaction[],
+    consumed?: readonly ConsumedRange[],
+    replayableFromMs?: number,
+  ): Promise<FeatureRow[]>;
   /**
    * The state must have absorbed the input partition up to this offset (the consumer group's committed offset, known
    * at partition assignment): the next write that consumes the partition is refused (FeatureStateBehindError) unless

@@ -45,10 +45,10 @@ function setUp(options: {
   /** Replaces the fake consumer's end offsets (a broker that does not answer, say). */
   endOffsets?: () => Promise<Map<string, number>>;
   /** Runs inside the sink's commitBatch, before it asks whether the batch is still valid. */
-  beforeCommit?: () => void;
+  beforeCommit?: () => void | Promise<void>;
 }) {
   const consumer = new FakeGroupConsumer();
-  const { scoreBatch, sink, committed } = fakeScoreAndSink(
+  const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink(
     options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit },
   );
   const metrics = createPipelineMetrics('runner-test');
@@ -81,7 +81,7 @@ function setUp(options: {
   void runner.failed.then((error) => (fatal = error));
   /** Whether the runner logged a line containing `text`. */
   const logged = (text: string) => output.text().includes(text);
-  return { consumer, runner, committed, metrics, fatal: () => fatal, logged };
+  return { consumer, runner, committed, replayableFrom, metrics, fatal: () => fatal, logged };
 }
 
 async function alignErrors(metrics: ReturnType<typeof createPipelineMetrics>): Promise<number> {
@@ -190,6 +190,47 @@ describe('Runner: a partition read to its end holds nothing back only while it s
       await until('the next transaction committed', () => committed.length >= 3);
       assert.equal(fatal(), undefined);
     } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+});
+
+describe('Runner: batches scored and not yet committed', () => {
+  it('keep their oldest event time in every later scoring call until their commit ends', async () => {
+    let releaseFirstCommit!: () => void;
+    const firstCommitHeld = new Promise<void>((resolve) => (releaseFirstCommit = resolve));
+    let commits = 0;
+    const { consumer, runner, committed, replayableFrom, fatal } = setUp({
+      caughtUp: async () =>
+        new Map([
+          ['input:1', 0],
+          ['labels:0', 0],
+        ]),
+      beforeCommit: () => (++commits === 1 ? firstCommitHeld : undefined),
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      // Twelve records in one fetch: the first batch takes ten (its oldest at T0), the second the last two, scored
+      // while the first batch's commit is held (the fetch loop itself waits for a commit under way).
+      const times = [T0 + 5_000, T0, ...Array.from({ length: 10 }, (_, i) => T0 + 10_000 + i * 1_000)];
+      await consumer.deliver('input', 0, 0, times, 12);
+      await until('the second batch scored', () => replayableFrom.length >= 2);
+      assert.deepEqual(committed, [], 'the first commit is still held');
+      assert.deepEqual(
+        replayableFrom,
+        [Number.POSITIVE_INFINITY, T0],
+        'the first batch oldest record, while uncommitted',
+      );
+
+      releaseFirstCommit();
+      await until('both batches committed', () => committed.length >= 12);
+      await consumer.deliver('input', 0, 12, [T0 + 30_000], 13);
+      await until('the third batch committed', () => committed.length >= 13);
+      assert.equal(replayableFrom[2], Number.POSITIVE_INFINITY, 'nothing uncommitted once both commits ended');
+      assert.equal(fatal(), undefined);
+    } finally {
+      releaseFirstCommit(); // a held commit would hold the stop
       await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
     }
   });
