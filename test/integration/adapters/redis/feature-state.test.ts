@@ -7,6 +7,7 @@ import type { PositionedTransaction } from '../../../../src/core/contract/events
 import { DAY_MS, FEATURE_SCHEMA } from '../../../../src/core/features/definitions.js';
 import { createFeatureEngine, featureStateHorizonMs } from '../../../../src/core/features/engine.js';
 import { createMemoryFeatureState } from '../../../../src/core/features/memory-state.js';
+import type { FeatureRow } from '../../../../src/core/features/types.js';
 import { assertRowsIdentical, describeFeatureConformance } from '../../../support/feature-conformance.js';
 import { randomFeatureStream, runStream } from '../../../support/feature-random-stream.js';
 import { connectTestRedis, deleteKeys, uniqueKeyPrefix } from '../../../support/redis.js';
@@ -292,6 +293,41 @@ describe('Redis feature state', () => {
         const fromA = at(start + day * DAY_MS + 3_600_000);
         assertRowsIdentical(await a!.featurize(fromA), await memory.featurize(fromA), `A, day ${day}`);
       }
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  });
+
+  it('gives a new owner the first rows of the two batches the old owner recorded and did not commit', async () => {
+    const keyPrefix = uniqueKeyPrefix('uncommitted-replay');
+    try {
+      // The old owner trims on every write. Its batches span 2.5 days of one customer's event time (a backlog), so
+      // batch b + 1's own cutoff (its oldest − 31 days) lies inside the 30-day windows of batch b's records.
+      const owner = redisEngine(keyPrefix, { trimEveryMs: 0 });
+      const start = Date.UTC(2024, 0, 1);
+      const halfDay = DAY_MS / 2;
+      const batches: PositionedTransaction[][] = [];
+      const firstRows: FeatureRow[][] = [];
+      let replays = 0;
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 5 }, (_, i) =>
+          tx(`u${b}-${i}`, 'c', `t${i % 2}`, start + (b * 5 + i) * halfDay, b * 5 + i),
+        );
+        // As the runner: the batch before is being committed while this one is scored.
+        const replayableFromMs = b === 0 ? Number.POSITIVE_INFINITY : batches[b - 1]![0]!.eventTimeMs;
+        firstRows.push(await owner.featurize(batch, [], replayableFromMs));
+        batches.push(batch);
+        if (b >= 14 && b % 4 === 0) {
+          // The group rebalanced before the commit of b − 1 ended: the new owner reads b − 1 and b again as one batch.
+          const newOwner = redisEngine(keyPrefix);
+          const rows = await newOwner.featurize([...batches[b - 1]!, ...batch]);
+          assertRowsIdentical(rows, [...firstRows[b - 1]!, ...firstRows[b]!], `batches ${b - 1} and ${b} read again`);
+          replays++;
+        }
+      }
+      assert.equal(replays, 6);
+      // The windows are full: 60 records of 30 days (the scenario cuts something when the floor is ignored).
+      assert.equal(firstRows[39]![4]!.values[FEATURE_SCHEMA.names.indexOf('customer_nb_tx_30d')], 60);
     } finally {
       await deleteKeys(redis, keyPrefix);
     }
