@@ -49,7 +49,7 @@ describe('npm dependencies on a fresh clone', () => {
 
   it('npm test runs it before anything that needs node_modules', () => {
     const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
-    assert.match(scripts['test'] ?? '', /^bash deploy\/local\/npm-deps\.sh test && npm run build/);
+    assert.match(scripts['test'] ?? '', /^bash deploy\/local\/npm-deps\.sh test && .*npm run build/);
     assert.match(readFileSync('deploy/local/demo.sh', 'utf8'), /npm-deps\.sh/);
   });
 
