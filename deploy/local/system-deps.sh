@@ -13,6 +13,11 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then 
 command -v chromium >/dev/null || missing+=(chromium)
 ((${#missing[@]} == 0)) && exit 0
 
+if ! command -v apt-get >/dev/null; then
+  echo "$label: the tests need ${missing[*]} (Prometheus with promtool, a headless Chromium) and there is no apt-get" \
+    "here to install them: install them with this machine's package manager, on PATH" >&2
+  exit 1
+fi
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then
   if ! command -v sudo >/dev/null; then

@@ -23,7 +23,7 @@ describe('Debian packages the tests need, on a fresh machine', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   let cases = 0;
 
-  function run(present: readonly string[]): { stdout: string; apt: string[] } {
+  function run(present: readonly string[], withApt = true): { stdout: string; apt: string[] } {
     const bin = join(dir, `bin-${++cases}`);
     const calls = join(dir, `apt-calls-${cases}`);
     mkdirSync(bin);
@@ -32,12 +32,13 @@ describe('Debian packages the tests need, on a fresh machine', () => {
       writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
       chmodSync(join(bin, name), 0o755);
     };
-    tool('apt-get', `echo "$*" >> '${calls}'`);
+    if (withApt) tool('apt-get', `echo "$*" >> '${calls}'`);
     tool('sudo', 'exec "$@"');
     for (const name of present) tool(name, 'exit 0');
     const stdout = execFileSync('/bin/bash', ['deploy/local/system-deps.sh', 'test'], {
       env: { PATH: bin },
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const apt = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [];
     return { stdout, apt };
@@ -63,6 +64,14 @@ describe('Debian packages the tests need, on a fresh machine', () => {
       'update -qq',
       'install -y -qq --no-install-recommends chromium',
     ]);
+  });
+
+  it('without apt-get, fails naming what to install', () => {
+    assert.throws(
+      () => run(['chromium'], false),
+      (error: Error & { status?: number; stderr?: string }) =>
+        error.status === 1 && /need prometheus .*no apt-get.*package manager/s.test(error.stderr ?? ''),
+    );
   });
 
   it('does nothing, silently, when everything is there', () => {
