@@ -28,7 +28,8 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
   UNDECODABLE_BODY:
     'the Avro body does not match its writer schema (truncated, trailing bytes, lengths beyond the record)',
   WRONG_SCHEMA:
-    "the writer schema cannot be read as the topic's contract schema (another subject's, a changed field type)",
+    "the writer schema cannot be read as the topic's contract schema (another subject's, a changed field type), or " +
+    'cannot be read at all (a schema the registry accepted that Avro refuses, such as a union default not of its first branch)',
   OVERSIZED_RECORD: 'the value is larger than 64 KiB; not decoded, not copied into the dead letter',
   INVALID_FIELD: 'an id empty, over 128 characters or not printable ASCII; a currency not three upper-case letters',
   ABSURD_TIMESTAMP: "`event_time` before 2000 or more than 24 h ahead of the worker's clock; a negative `reported_at`",

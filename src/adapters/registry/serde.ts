@@ -55,6 +55,15 @@ export interface AvroSerde {
   forgetIds(): void;
 }
 
+/**
+ * The client library refuses a schema the registry holds but avsc cannot build (a union default that does not match
+ * its first branch, which registries accept unless they validate defaults) or one of another schema type: a property
+ * of the id, never of the registry's health. Its other errors are HTTP answers or failed requests.
+ */
+function isUnreadableSchema(error: unknown): boolean {
+  return (error as Error | null)?.name === 'ConfluentSchemaRegistryArgumentError';
+}
+
 function isNotFound(error: unknown): boolean {
   const status = (error as { status?: number } | null)?.status;
   return status === 404 || /not found/i.test(String((error as Error)?.message ?? ''));
@@ -74,6 +83,8 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   /** Reader schema -> its type, and the resolution of each writer type seen (an error message if there is none). */
   const readers = new WeakMap<object, { type: avro.Type; resolutions: WeakMap<avro.Type, avro.Resolver | string> }>();
   const unknownIds = new Set<number>();
+  /** Ids the registry knows whose schema cannot read Avro (see isUnreadableSchema): why, for the dead letter. */
+  const unreadableIds = new Map<number, string>();
   /** Fingerprints (of the parsing canonical form) of the schemas describeId() compares with. */
   const fingerprints = new WeakMap<object, Buffer>();
   /** What ids meant before forgetIds(): the fallback for ids the registry no longer knows. */
@@ -84,14 +95,23 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
     if (cached) return cached;
-    if (unknownIds.has(schemaId)) return undefined;
+    if (unknownIds.has(schemaId) || unreadableIds.has(schemaId)) return undefined;
     try {
       const schema = await registry.getSchema(schemaId);
       // For Avro the client library hands back a ready avsc Type built from the writer's schema.
+      if (typeof (schema as Partial<avro.Type>).fromBuffer !== 'function') {
+        unreadableIds.set(schemaId, 'it is not an Avro schema');
+        return undefined;
+      }
       const type = schema as unknown as avro.Type;
       types.set(schemaId, type);
       return type;
     } catch (error) {
+      if (isUnreadableSchema(error)) {
+        // Schemas under an id never change: the answer holds for the process's life.
+        unreadableIds.set(schemaId, (error as Error).message);
+        return undefined;
+      }
       if (isNotFound(error)) {
         const before = forgotten.get(schemaId);
         if (before) {
@@ -167,6 +187,17 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       const schemaId = bytes.readUInt32BE(1);
       const type = types.get(schemaId);
       if (!type) {
+        const unreadable = unreadableIds.get(schemaId);
+        if (unreadable !== undefined) {
+          return {
+            ok: false,
+            reason: DeadLetterReason.WrongSchema,
+            detail: (
+              `schema id ${schemaId} is in the registry but cannot read Avro: ${unreadable}; ` +
+              'the producer must register a valid Avro schema and write with its id'
+            ).slice(0, 500),
+          };
+        }
         if (!unknownIds.has(schemaId)) throw new Error(`schema ${schemaId} was not prepared; call prepare() first`);
         return {
           ok: false,
@@ -262,6 +293,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       for (const [id, type] of types) forgotten.set(id, type);
       types.clear();
       unknownIds.clear();
+      unreadableIds.clear();
       registry.cache.clear();
     },
   };

@@ -5,7 +5,10 @@
  * (b) incompatible registrations are refused by the registry with HTTP 409 (the pipeline sets BACKWARD on its input
  *     subject at start-up), and records written with such a schema under another subject never reach the model;
  * (c) a record written with another subject's schema (the label schema, the score schema) on the input topic is
- *     dead-lettered as WRONG_SCHEMA, not scored, not crashed on.
+ *     dead-lettered as WRONG_SCHEMA, not scored, not crashed on;
+ * (d) a record whose schema id names a schema the registry accepted but Avro readers refuse (a union default that
+ *     does not match the union's first branch: registries accept it unless they validate defaults) is dead-lettered
+ *     as WRONG_SCHEMA at once; the worker does not take it for an unreachable registry and wait on it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -96,6 +99,22 @@ describe('schema evolution of the input subject', () => {
     }
     assert.equal(byId.size, idOf.size, 'every record has an outcome');
     return byId;
+  }
+
+  /** A valid v1 transaction of the customer, sent after rejected records: it must still be scored. */
+  function v1Transaction(id: string, customerId: string): { id: string; key: string; value: Buffer } {
+    const value = producer.serde.encode(producer.transactionSchemaId, {
+      transaction_id: id,
+      event_time: Date.now() - DAY_MS,
+      customer_id: customerId,
+      terminal_id: 'after-t',
+      amount: 10,
+      currency: 'EUR',
+      channel: null,
+      merchant_category: null,
+      attributes: {},
+    });
+    return { id, key: customerId, value };
   }
 
   before(async () => {
@@ -306,23 +325,34 @@ describe('schema evolution of the input subject', () => {
       assert.ok(Buffer.isBuffer(outcome.value['original_value']));
     }
     // The pipeline is still running and scoring: a v1 record after them is scored.
-    const after = await outcomesOf([
-      {
-        id: 'after-0',
-        key: 'after-c',
-        value: producer.serde.encode(producer.transactionSchemaId, {
-          transaction_id: 'after-0',
-          event_time: Date.now() - DAY_MS,
-          customer_id: 'after-c',
-          terminal_id: 'after-t',
-          amount: 10,
-          currency: 'EUR',
-          channel: null,
-          merchant_category: null,
-          attributes: {},
-        }),
-      },
-    ]);
+    const after = await outcomesOf([v1Transaction('after-0', 'after-c')]);
     assert.equal(after.get('after-0')?.topic, topology.topics.output);
+  });
+
+  it('(d) dead-letters a record written with a schema the registry holds but Avro cannot read as WRONG_SCHEMA', async () => {
+    const unreadable = {
+      type: 'record',
+      name: 'UnreadableTransaction',
+      namespace: 'upstream.v9',
+      fields: [
+        { name: 'transaction_id', type: 'string' },
+        { name: 'channel', type: ['null', 'string'], default: 'web' },
+      ],
+    };
+    const registered = await registerSchema(`${topology.topics.input}-unreadable-value`, unreadable);
+    assert.equal(registered.status, 200, `the registry accepts it: ${registered.body}`);
+    const body = Buffer.concat([Buffer.from([2 * 'tx-u'.length]), Buffer.from('tx-u'), Buffer.from([0])]);
+    const outcomes = await outcomesOf([
+      { id: 'unreadable', key: 'unreadable-c', value: wire(registered.id as number, body) },
+      v1Transaction('after-d', 'after-d'),
+    ]);
+    const outcome = outcomes.get('unreadable')!;
+    assert.equal(outcome.topic, topology.topics.deadLetter);
+    assert.equal(outcome.value['reason'], DeadLetterReason.WrongSchema);
+    assert.match(
+      String(outcome.value['detail']),
+      new RegExp(`schema id ${registered.id} is in the registry but cannot read Avro`),
+    );
+    assert.equal(outcomes.get('after-d')?.topic, topology.topics.output);
   });
 });
