@@ -111,7 +111,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         source_topic: record.topic,
         source_partition: record.partition,
         source_offset: Number(record.offset),
-        original_key: record.key,
+        // Each copied only up to the record limit: a dead letter must stay far below the broker's message limit.
+        original_key: record.key && record.key.length <= maxRecordBytes ? record.key : null,
         original_value: record.value && record.value.length <= maxRecordBytes ? record.value : null,
         batch_id: batchId,
         dead_lettered_at: nowMs,

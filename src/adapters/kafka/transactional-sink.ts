@@ -1,4 +1,5 @@
 import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { produceChunks } from './produce-chunks.js';
 
 export interface OutgoingBatch {
   readonly messagesByTopic: ReadonlyMap<string, Message[]>;
@@ -10,7 +11,7 @@ export interface TransactionalSink {
   /**
    * The commit procedure, one transaction per batch:
    *   1. begin the transaction;
-   *   2. send every output (scores and dead letters);
+   *   2. send every output (scores and dead letters), in requests the broker accepts (produce-chunks.ts);
    *   3. send the consumed offsets into the same transaction;
    *   4. commit.
    * Any failure aborts, so nothing of the batch is visible to read_committed readers and its offsets stay where
@@ -132,7 +133,9 @@ export async function createTransactionalSink(
         const topicMessages = [...batch.messagesByTopic]
           .filter(([, messages]) => messages.length > 0)
           .map(([topic, messages]) => ({ topic, messages }));
-        if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 }); // 2
+        // Usually one request; more when the outputs would exceed the broker's record batch limit (produce-chunks.ts).
+        for (const chunk of produceChunks(topicMessages))
+          await transaction.sendBatch({ topicMessages: chunk, acks: -1 }); // 2
         const topics = [...batch.offsets].map(([topic, partitions]) => ({
           topic,
           partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
