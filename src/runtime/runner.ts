@@ -245,8 +245,17 @@ export class Runner {
         await sleep(delayMs);
         try {
           await heartbeat();
-        } catch {
-          return undefined; // rebalancing: kafkajs reads these records again after the rejoin
+        } catch (heartbeatError) {
+          // Returning lets kafkajs rejoin if the group is rebalancing, but its position is past these records then:
+          // give them back, or a heartbeat that failed without a rebalance (a timeout, a moving coordinator) would
+          // let the next fetch go on after them, and later commits would skip them. A rejoin drops the seeks.
+          if (epoch === this.epoch && !this.stopping) {
+            this.giveBack(
+              `heartbeat failed while decoding was retried (${(heartbeatError as Error).message}): ` +
+                'records given back, to be read again',
+            );
+          }
+          return undefined;
         }
       }
     }

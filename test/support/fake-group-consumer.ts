@@ -68,9 +68,18 @@ export class FakeGroupConsumer {
 
   /**
    * A fetch of one partition handed to eachBatch: `times` are the records' event times (the fake decoder reads them
-   * back), from `firstOffset` on; `end` is the partition's end offset (the high watermark).
+   * back), from `firstOffset` on; `end` is the partition's end offset (the high watermark). Resolves when the
+   * handler returns, which is when kafkajs would move its position past these records.
    */
-  async deliver(topic: string, partition: number, firstOffset: number, times: number[], end: number): Promise<void> {
+  async deliver(
+    topic: string,
+    partition: number,
+    firstOffset: number,
+    times: number[],
+    end: number,
+    /** The heartbeat the handler is given (default: the coordinator answers). */
+    heartbeat: () => Promise<void> = async () => undefined,
+  ): Promise<void> {
     const key = `${topic}:${partition}`;
     this.ends.set(key, Math.max(this.ends.get(key) ?? 0, end));
     const messages = times.map((time, i) => ({
@@ -88,7 +97,7 @@ export class FakeGroupConsumer {
         highWatermark: String(end),
         offsetLag: () => String(end - 1 - last),
       },
-      heartbeat: async () => undefined,
+      heartbeat,
       isRunning: () => true,
       isStale: () => false,
     } as unknown as EachBatchPayload;

@@ -46,6 +46,8 @@ function setUp(options: {
   endOffsets?: () => Promise<Map<string, number>>;
   /** Runs inside the sink's commitBatch, before it asks whether the batch is still valid. */
   beforeCommit?: () => void | Promise<void>;
+  /** Replaces the decoder that reads each record's event time (a registry that does not answer, say). */
+  timeOf?: RunnerDeps['timeOf'];
 }) {
   const consumer = new FakeGroupConsumer();
   const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink(
@@ -64,7 +66,7 @@ function setUp(options: {
     log: createLogger({ name: 'runner-test', level: 'info', destination: output.stream }),
     metrics,
     clock: options.clock ?? (() => Date.now()),
-    timeOf: fakeTimes,
+    timeOf: options.timeOf ?? fakeTimes,
     ...(options.membershipLeaseMs === undefined ? {} : { membershipLeaseMs: options.membershipLeaseMs }),
     // The tests' clock jumps stand for heartbeats the coordinator did not answer, not for this process standing still.
     stallDetection: { stallMs: Number.POSITIVE_INFINITY, graceMs: 0 },
@@ -269,6 +271,49 @@ describe('Runner: end offsets that do not answer', () => {
       assert.equal(fatal(), undefined, 'not fatal');
     } finally {
       await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+});
+
+describe('Runner: a heartbeat that fails while decoding is retried', () => {
+  it('gives the records back: once a heartbeat answers they are sought and read again, each committed once', async () => {
+    let registryDown = true;
+    const { consumer, runner, committed, fatal, logged } = setUp({
+      caughtUp: async () =>
+        new Map([
+          ['input:0', 0],
+          ['input:1', 0],
+          ['labels:0', 0],
+        ]),
+      timeOf: async (records) => {
+        if (registryDown) throw new Error('schema registry did not answer');
+        return fakeTimes(records);
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      consumer.heartbeat();
+      // A request timeout, not a rebalance: kafkajs does not rejoin, and its position is past these records.
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 2, async () => {
+        registryDown = false;
+        throw new Error('Request heartbeat(key: 12, version: 3) timed out');
+      });
+      assert.ok(logged('heartbeat failed while decoding was retried'), 'the give-back is logged');
+      assert.deepEqual(committed, []);
+      consumer.heartbeat();
+      assert.deepEqual(
+        consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`),
+        ['labels:0@0'],
+        'sought back to the first record handed over',
+      );
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 2);
+      await until('both records committed', () => committed.length >= 2);
+      await sleep(100);
+      assert.deepEqual(committed, ['labels:0@0', 'labels:0@1'], 'each committed once');
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
     }
   });
 });
