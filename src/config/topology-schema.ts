@@ -66,6 +66,27 @@ function refuseInlineCredentials(section: string) {
   };
 }
 const HOST_PORT = /^[^\s:,]+:\d{1,5}$/;
+/** The topics a topology names, by role, in the order their fields are written. */
+const TOPIC_ROLES = ['input', 'output', 'labels', 'deadLetter'] as const;
+type TopicRole = (typeof TOPIC_ROLES)[number];
+/**
+ * Adds an issue on each role whose topic an earlier role already uses. The worker tells labels from transactions by
+ * their topic, reads input and labels, and registers one schema per output topic, so a shared topic turns every
+ * transaction into a label, re-reads its own dead letters forever, or fails only at start with a registry conflict.
+ */
+function refuseSharedTopics(topics: Record<TopicRole, string>, ctx: z.core.$RefinementCtx): void {
+  TOPIC_ROLES.forEach((role, index) => {
+    const earlier = TOPIC_ROLES.slice(0, index).find((other) => topics[other] === topics[role]);
+    if (earlier === undefined) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [role],
+      message:
+        `the same topic as topics.${earlier} (${topics[role]}); ` +
+        'each of input, output, labels and deadLetter needs a topic of its own',
+    });
+  });
+}
 /**
  * Drift windows and delayed-label evaluation (README "Monitoring"). Every field has a default: a topology without
  * this section monitors with them.
@@ -199,7 +220,7 @@ export const topologySchema = z
         // The subjects (by their topic's key under topics:) the pipeline may create and whose compatibility level it
         // may raise. By default only those it writes: in production upstream teams own the input and labels subjects.
         manageSubjects: z
-          .array(z.enum(['input', 'labels', 'output', 'deadLetter']))
+          .array(z.enum(TOPIC_ROLES))
           .default(['output', 'deadLetter'])
           .refine((roles) => new Set(roles).size === roles.length, 'each topic at most once'),
       })
@@ -227,7 +248,8 @@ export const topologySchema = z
         deadLetter: topicName,
         partitions: z.number().int().min(1).max(1024).default(4),
       })
-      .strict(),
+      .strict()
+      .superRefine(refuseSharedTopics),
     consumerGroup: z.string().min(1),
     batch: z
       .object({

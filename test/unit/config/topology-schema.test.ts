@@ -25,6 +25,58 @@ describe('topology redis section', () => {
   });
 });
 
+/**
+ * The worker tells labels from transactions by their topic, reads input and labels, and registers one schema per
+ * output topic: two roles on one topic would turn transactions into labels, loop dead letters back into the input or
+ * fail only at the registry, so validation refuses it naming both fields.
+ */
+describe('topology topics section', () => {
+  type Role = 'input' | 'output' | 'labels' | 'deadLetter';
+  const shipped = parseTopology(base, 't.yaml', {}).topics;
+  /** `text` (the shipped topology unless given) with `later` on the shipped topic of `earlier`. */
+  const sharing = (earlier: Role, later: Role, text = base) =>
+    text.replace(new RegExp(`^( {2}${later}:) .*$`, 'm'), `$1 ${shipped[earlier]}`);
+
+  const pairs: [Role, Role][] = [
+    ['input', 'output'],
+    ['input', 'labels'],
+    ['input', 'deadLetter'],
+    ['output', 'labels'],
+    ['output', 'deadLetter'],
+    ['labels', 'deadLetter'],
+  ];
+  for (const [earlier, later] of pairs) {
+    it(`refuses ${later} on the topic of ${earlier}, naming both fields, the topic and the fix`, () => {
+      const found = problems(sharing(earlier, later));
+      assert.deepEqual(
+        found,
+        [
+          `topics.${later}: the same topic as topics.${earlier} (${shipped[earlier]}); ` +
+            'each of input, output, labels and deadLetter needs a topic of its own',
+        ],
+        found.join('\n'),
+      );
+    });
+  }
+
+  it('names every field that repeats an earlier one when all four share a topic', () => {
+    const all = (['output', 'labels', 'deadLetter'] as const).reduce(
+      (text, role) => sharing('input', role, text),
+      base,
+    );
+    const found = problems(all);
+    assert.deepEqual(
+      found.map((p) => p.slice(0, p.indexOf(':'))),
+      ['topics.output', 'topics.labels', 'topics.deadLetter'],
+      found.join('\n'),
+    );
+    assert.ok(
+      found.every((p) => p.includes(`topics.input (${shipped.input})`)),
+      found.join('\n'),
+    );
+  });
+});
+
 /** The topology's `contract` section: optional, but validated like the rest when present. */
 describe('topology contract section', () => {
   it('loads from the shipped topology', () => {
