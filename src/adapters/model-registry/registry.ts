@@ -175,7 +175,8 @@ export class ModelRegistry {
   /**
    * Registers the artifacts under the card's own name and version.
    * 1. Validate the card and check that model.onnx is the file it describes.
-   * 2. Under the model's lock: an identical version already listed is a no-op; a different one is refused.
+   * 2. Under the model's lock: an identical version already listed is a no-op; a different one is refused, and so
+   *    is any version the history names (a deleted one included: version numbers are never reused).
    * 3. Write each artifact if absent; an unlisted leftover (interrupted register) must be byte-identical.
    * 4. Append the version to the index (and make it champion if asked): the commit point.
    */
@@ -219,7 +220,8 @@ export class ModelRegistry {
       }
 
       const rollbackOk = card.rollbackTarget === null || (await this.isRegistered(card.rollbackTarget));
-      // Validate the index change before touching storage, so a refused register leaves nothing behind.
+      // Validate the index change (a reused version, a missing rollback target) before touching storage, so a
+      // refused register leaves nothing behind.
       let next = unwrap(addVersion(index, entry, rollbackOk, entry.registeredAt));
       for (const [file, bytes] of [
         [MODEL_FILE, artifacts.model],
@@ -233,7 +235,7 @@ export class ModelRegistry {
             throw new ModelRegistryError(
               RegistryStorageError.ArtifactConflict,
               `${this.store.location}/${key} exists but model ${name}@${version} is not in the index (an interrupted ` +
-                'register or delete?) and its bytes differ from the ones being registered; remove the directory ' +
+                'register?) and its bytes differ from the ones being registered; remove the directory ' +
                 `${this.store.location}/${name}/${version} and register again`,
             );
           }
@@ -280,7 +282,7 @@ export class ModelRegistry {
       throw new ModelRegistryError(
         RegistryStorageError.MissingArtifact,
         `model ${name}@${version}: ${this.store.location}/${name}/${version}/${file} is missing although the index ` +
-          'lists the version; restore it from backup or delete the version and register it again',
+          'lists the version; restore it from backup, or delete the version and register the model under a new version',
       );
     }
     return bytes;
@@ -369,7 +371,10 @@ export class ModelRegistry {
     });
   }
 
-  /** Deletes a version that is neither the champion nor anyone's rollback target. Index first, then files. */
+  /**
+   * Deletes a version that is neither the champion nor anyone's rollback target. Index first, then files: a crash in
+   * between leaves files no one lists, and the history keeps their version number from being registered again.
+   */
   async delete(name: string, version: string): Promise<void> {
     await this.store.withLock(name, async () => {
       const index = await this.requireIndex(name);

@@ -107,7 +107,8 @@ export function registerModelsCommand(program: Command): void {
     .description(
       'Copy a trained model (the --out directory of `python -m fraudtrain.train`) into the registry under the ' +
         "card's name and version. Checks model.onnx against the card's sha256; refuses to change an existing " +
-        'version (registering identical bytes again is a no-op) and a rollback target that is not registered.',
+        'version (registering identical bytes again is a no-op) or to reuse a deleted one, and refuses a rollback ' +
+        'target that is not registered.',
     )
     .requiredOption('--dir <dir>', 'directory holding model.onnx, card.json and card.md')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
@@ -222,7 +223,7 @@ export function registerModelsCommand(program: Command): void {
     .command('delete')
     .description(
       'Delete a version. Refused for the champion and for any version that a registered card names as its ' +
-        'rollback target.',
+        'rollback target. The version number stays taken: registering it again is refused.',
     )
     .argument('<ref>', 'name@version')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)

@@ -37,6 +37,10 @@ export const registryIndexSchema = z.object({
   versions: z.array(versionEntrySchema),
   /** name@version of every rollback target named by a version here: derived, kept for people reading the file. */
   rollbackTargets: z.array(modelRefSchema),
+  /**
+   * Append-only, and never trimmed: it is what keeps a deleted version's number from naming other bytes later
+   * (addVersion refuses any version it mentions).
+   */
   history: z.array(historyEventSchema),
 });
 
@@ -49,6 +53,7 @@ export const RegistryRefusal = {
   NotFound: 'NOT_FOUND',
   NoChampion: 'NO_CHAMPION',
   VersionExists: 'VERSION_EXISTS',
+  VersionReused: 'VERSION_REUSED',
   Protected: 'PROTECTED',
   RollbackTargetMissing: 'ROLLBACK_TARGET_MISSING',
 } as const;
@@ -118,10 +123,30 @@ export function resolveVersion(index: RegistryIndex, selector: VersionSelector):
   return ok(entry);
 }
 
+/** What the history says of `version`, e.g. "registered at <time> and deleted at <time>". */
+function describePastUse(index: RegistryIndex, version: string): string {
+  const events = index.history.filter((event) => event.version === version);
+  const phrases: string[] = [];
+  for (const [action, participle] of [
+    ['register', 'registered'],
+    ['delete', 'deleted'],
+  ] as const) {
+    const times = events.filter((event) => event.action === action).map((event) => event.at);
+    if (times.length > 0) phrases.push(`${participle} at ${times.join(', ')}`);
+  }
+  // Only a hand-edited history names a version without registering it; its times still say when it was in use.
+  return phrases.join(' and ') || `named in the history at ${events.map((event) => event.at).join(', ')}`;
+}
+
 /**
  * Adds a version. `rollbackTargetRegistered` says whether the entry's rollback target is loadable right now (it may
  * live under another model name, which only the caller can see): a rollback target that is not there is useless at
  * the moment it is needed, so registration refuses it.
+ *
+ * A version number is used once, ever: one that the history mentions is refused even after it was deleted. Deleting
+ * removes the files, not the bytes that workers loaded nor the scores they published under that version; new bytes
+ * under the old number would be served beside the old ones with the same `model_version`, each passing its SHA-256
+ * check.
  */
 export function addVersion(
   index: RegistryIndex,
@@ -134,6 +159,14 @@ export function addVersion(
       RegistryRefusal.VersionExists,
       `model ${index.name}@${entry.version} is already registered with different content; versions are immutable: ` +
         'register under a new version',
+    );
+  }
+  if (index.history.some((event) => event.version === entry.version)) {
+    return refuse(
+      RegistryRefusal.VersionReused,
+      `model ${index.name}@${entry.version} was ${describePastUse(index, entry.version)}; versions are never reused ` +
+        `(workers that loaded the old ${index.name}@${entry.version} may still serve it, and published scores name ` +
+        'it): register under a new version number',
     );
   }
   if (entry.rollbackTarget !== null && !rollbackTargetRegistered) {

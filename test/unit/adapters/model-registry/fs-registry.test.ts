@@ -21,8 +21,9 @@ function artifacts(
   name: string,
   version: string,
   overrides: Partial<Pick<ModelCard, 'rollbackTarget' | 'featureSchemaVersion' | 'owner'>> = {},
+  modelSeed = `${name}@${version}`,
 ): ModelArtifacts {
-  const model = fakeModel(`${name}@${version}`);
+  const model = fakeModel(modelSeed);
   const card = makeCard(name, version, model, overrides);
   return {
     model,
@@ -166,6 +167,37 @@ describe('filesystem model registry', () => {
       `model card-fraud@3 was trained on feature schema card-baseline-v1+aaaaaaaaaaaa but the topology serves ${SCHEMA.version}` +
         ` — retrain with \`fraudscore retrain\` or pin a model trained on ${SCHEMA.version}`,
     );
+  });
+
+  it('never registers a deleted version again, and refuses it before writing anything', async () => {
+    await fresh();
+    let now = '2024-03-02T00:00:00.000Z';
+    const timed = openFsRegistry(dir, () => now);
+    await timed.register(artifacts('card-fraud', '1'), { champion: true });
+    const first = artifacts('card-fraud', '3');
+    await timed.register(first);
+    now = '2024-03-05T00:00:00.000Z';
+    await timed.delete('card-fraud', '3');
+    const indexPath = join(dir, 'card-fraud', 'registry.json');
+    const indexBefore = await readFile(indexPath, 'utf8');
+
+    // A retrain whose card still says version 3: workers that loaded the first @3 would keep scoring with it while
+    // restarted ones loaded these bytes, both publishing model_version "3".
+    now = '2024-03-09T00:00:00.000Z';
+    const retrained = artifacts('card-fraud', '3', {}, 'card-fraud@3, retrained');
+    const error = await refusal(timed.register(retrained), 'VERSION_REUSED');
+    assert.equal(
+      error.message,
+      'model card-fraud@3 was registered at 2024-03-02T00:00:00.000Z and deleted at 2024-03-05T00:00:00.000Z; ' +
+        'versions are never reused (workers that loaded the old card-fraud@3 may still serve it, and published ' +
+        'scores name it): register under a new version number',
+    );
+    // Artifacts are written before the index (the commit point), so the refusal has to come before both.
+    await assert.rejects(stat(join(dir, 'card-fraud', '3')), { code: 'ENOENT' });
+    assert.equal(await readFile(indexPath, 'utf8'), indexBefore);
+    await refusal(timed.register(first), 'VERSION_REUSED');
+    await refusal(timed.load('card-fraud', '3'), 'NOT_FOUND');
+    assert.equal((await timed.register(artifacts('card-fraud', '4'))).status, 'registered');
   });
 
   it('requires a registered rollback target, and never deletes the champion or a rollback target', async () => {

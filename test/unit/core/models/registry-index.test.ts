@@ -63,6 +63,33 @@ describe('registry index', () => {
     refused(addVersion(twoVersions(), entry('2'), true, AT), RegistryRefusal.VersionExists);
   });
 
+  it('never reuses a version number, even once the version is deleted', () => {
+    const registeredAt = '2024-03-02T00:00:00.000Z';
+    const deletedAt = '2024-03-04T00:00:00.000Z';
+    const three = value(addVersion(twoVersions(), entry('3'), true, registeredAt));
+    const deleted = value(removeVersion(three, '3', [], deletedAt));
+    // Other bytes under the old number: what a retrain that kept --version 3 would bring.
+    const retrained: VersionEntry = { ...entry('3'), modelSha256: 'e'.repeat(64) };
+    const message = refused(addVersion(deleted, retrained, true, AT), RegistryRefusal.VersionReused);
+    assert.equal(
+      message,
+      `model card-fraud@3 was registered at ${registeredAt} and deleted at ${deletedAt}; versions are never reused ` +
+        '(workers that loaded the old card-fraud@3 may still serve it, and published scores name it): register ' +
+        'under a new version number',
+    );
+    // The number is taken, not the content: the deleted bytes themselves are refused too.
+    refused(addVersion(deleted, entry('3'), true, AT), RegistryRefusal.VersionReused);
+    assert.deepEqual(value(addVersion(deleted, entry('4'), true, AT)).versions.at(-1), entry('4'));
+  });
+
+  it('refuses a version the history names even when no delete was recorded', () => {
+    // An index edited by hand: the version's entry is gone, its registration is still in the history.
+    const index = twoVersions();
+    const edited: RegistryIndex = { ...index, versions: index.versions.filter((v) => v.version !== '2') };
+    const message = refused(addVersion(edited, entry('2'), true, AT), RegistryRefusal.VersionReused);
+    assert.ok(message.startsWith(`model card-fraud@2 was registered at ${AT}; versions are never reused`), message);
+  });
+
   it('refuses a rollback target that is not registered', () => {
     const message = refused(
       addVersion(emptyIndex('card-fraud'), entry('1', 'card-fraud@0'), false, AT),
