@@ -132,10 +132,14 @@ export function resumeRollout(state: ServingState, nowMs: number): Transition {
   });
 }
 
-/** Next stage; from the last stage (100 %) the challenger becomes the champion. */
+/**
+ * Next stage; from the last stage (100 %) the challenger becomes the champion. Refused while the kill switch is on:
+ * evidence judged before the kill must not raise the exposure that `kill-switch off` returns to.
+ */
 export function advanceRollout(state: ServingState, nowMs: number, details: Record<string, unknown> = {}): Transition {
   const rollout = requireRollout(state);
   if (typeof rollout === 'string') return refuse(rollout);
+  if (state.killSwitch.on) return refuse('the kill switch is on: the rollout holds until it is turned off');
   const next = rollout.stageIndex + 1;
   if (next >= rollout.plan.length) return promoteRollout(state, details);
   const percent = rollout.plan[next] as number;

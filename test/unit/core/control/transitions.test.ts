@@ -88,6 +88,10 @@ describe('control transitions', () => {
     const back = state(killSwitchOff(killed));
     assert.deepEqual(back, live);
     assert.equal(killSwitchOn(killed, { target: 'x@1', reason: 'again', nowMs: 6 }).ok, false);
+    // A stage judged before the kill does not advance after it: off returns to the exposure the kill found.
+    const advanced = advanceRollout(killed, 7);
+    assert.equal(advanced.ok, false);
+    assert.match(advanced.ok ? '' : advanced.problem, /kill switch is on/);
   });
 
   it('batch window overrides follow the topology limits', () => {
