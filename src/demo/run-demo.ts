@@ -130,7 +130,7 @@ async function printMonitoring(
   const model = `${pipeline.model.name}@${pipeline.model.version}`;
   const lines = formatDrift(
     model,
-    pipeline.drift.snapshots().get(pipeline.model.version),
+    pipeline.drift.snapshots().get(model),
     Float64Array.from(scores.map((s) => s.score)),
   );
   options.out.write(`${lines.join('\n')}\n`);

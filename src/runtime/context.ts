@@ -36,7 +36,7 @@ export interface PipelineContext {
   readonly log: Logger;
   readonly metrics: PipelineMetrics;
   readonly metricsAddress: string;
-  /** The serving model's drift windows (the demo prints their last snapshot). */
+  /** The drift windows of every model that decided a batch, by `name@version` (the demo prints their snapshots). */
   readonly drift: DriftMonitor;
   /** The model the topology file names (what serves before any control record). */
   readonly model: { name: string; version: string; featureSchemaVersion: string };
@@ -191,6 +191,8 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
   );
   opened.push(() => alignment.close());
+  // The start-up model's window exists from the start; a model that decides later (promoted, the kill switch's
+  // target, a rollout's challenger) gets its own when it first decides a batch.
   const drift = new DriftMonitor({
     models: [model],
     featureNames: engine.schema.names,

@@ -3,6 +3,7 @@ import type { PositionedTransaction } from '../core/contract/events.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../core/contract/limits.js';
 import { DeadLetterReason, ScoreReasonCode } from '../core/contract/reasons.js';
 import type { FeatureEngine, FeatureRow } from '../core/features/types.js';
+import { groupByDecider, type DecidedRows } from '../core/monitoring/decided-rows.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import type { OutgoingBatch } from '../adapters/kafka/transactional-sink.js';
@@ -11,6 +12,7 @@ import { createBatchDecoder, type RejectRecord } from './decode-batch.js';
 import type { OutputSchemaIds } from './output-schemas.js';
 import { scoreWithPlan } from './route-scores.js';
 import type { ActiveServing } from './serving.js';
+import type { ServingModel } from './serving-model.js';
 
 export type { ServingModel } from './serving-model.js';
 
@@ -48,8 +50,11 @@ export interface BatchSummary {
   readonly scores: Float64Array;
   /** The model's input rows, row-major in the feature schema's order (scores[i] is row i): drift monitoring reads it. */
   readonly features: Float32Array;
-  /** The version of the model that decides for records not routed to a challenger (drift is kept per version). */
-  readonly modelVersion: string;
+  /**
+   * Which model decided (and published) which records: drift is kept per model, each on the records it decided.
+   * One entry without row indices when a single model decided the whole batch.
+   */
+  readonly deciders: readonly DecidedRows<ServingModel>[];
   /** Control version the batch was scored under. */
   readonly controlVersion: number;
   /** Scores by `<model version>|<route>` of the model that decided. */
@@ -238,7 +243,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         reasonCodes: reasonCodeCounts,
         scores: publishedScores,
         features: matrix,
-        modelVersion: serving.model(plan.decider).version,
+        deciders: groupByDecider(routed.records),
         controlVersion: plan.version,
         decidedBy,
         challengerFailures: routed.failures,

@@ -2,6 +2,7 @@ import {
   DriftWindow,
   SCORE_QUANTILES,
   validateDriftPolicy,
+  type DecidedRows,
   type DriftSnapshot,
   type DriftWindowPolicy,
 } from '../../core/monitoring/index.js';
@@ -9,21 +10,23 @@ import type { MonitoringReference } from '../../core/monitoring/index.js';
 import type { Logger } from './logger.js';
 import type { PipelineMetrics } from './metrics.js';
 
-/** What the drift monitor reads from a committed batch (the runner's BatchSummary has it). */
-export interface DriftBatch {
-  readonly modelVersion: string;
-  readonly scores: ArrayLike<number>;
-  /** Row-major, `featureNames.length` values per score. */
-  readonly features: ArrayLike<number>;
-}
-
 export interface ServedModelReference {
   readonly name: string;
   readonly version: string;
   readonly monitoring?: MonitoringReference;
 }
 
+/** What the drift monitor reads from a committed batch (the runner's BatchSummary has it). */
+export interface DriftBatch {
+  readonly scores: ArrayLike<number>;
+  /** Row-major, `featureNames.length` values per score. */
+  readonly features: ArrayLike<number>;
+  /** Which model decided which records: each model's records go to its own window. */
+  readonly deciders: readonly DecidedRows<ServedModelReference>[];
+}
+
 export interface DriftMonitorOptions {
+  /** Models whose windows exist from the start (the start-up model); any other gets one when it first decides. */
   readonly models: readonly ServedModelReference[];
   readonly featureNames: readonly string[];
   readonly policy: DriftWindowPolicy;
@@ -32,82 +35,108 @@ export interface DriftMonitorOptions {
   readonly clock: () => number;
 }
 
+/** A model's window and the label its gauges carry. */
+interface ModelWindow {
+  readonly window: DriftWindow;
+  readonly version: string;
+}
+
 /**
- * Per committed batch: adds its records to the rolling drift window of the model version that scored them and sets
- * the window's size gauge. The drift gauges (PSI per feature and of the score, KS against the card's score sample,
- * score quantiles) are computed from the window when they are read (a scrape) and a batch came since: a snapshot
- * copies and sorts the window's scores (windowRecords, up to a million) and merges them with the card's sample, too
- * much for every batch when Prometheus reads them every 15 s or so. Below the window's minimum size the gauges of
- * that version are removed: "insufficient data" is an absent series, never a number. A model whose card has no
- * `monitoring` section gets no drift gauges (logged once).
+ * Per committed batch: adds each model's records to that model's rolling drift window (by `name@version`, made from
+ * its card's reference the first time the model decides a batch: after a promotion, a kill switch or into a rollout)
+ * and sets the window's size gauge. The drift gauges (PSI per feature and of the score, KS against the card's score
+ * sample, score quantiles) are computed from the window when they are read (a scrape) and a batch came since: a
+ * snapshot copies and sorts the window's scores (windowRecords, up to a million) and merges them with the card's
+ * sample, too much for every batch when Prometheus reads them every 15 s or so. Below the window's minimum size the
+ * gauges of that model are removed: "insufficient data" is an absent series, never a number. A model whose card has
+ * no `monitoring` section gets no drift gauges (logged once).
+ *
+ * The gauges keep the `model_version` label alone, as the alert rules and the dashboard read them; two models of
+ * different names with the same version (rare: one name is served per topology) keep separate windows, but publish
+ * to the same series, the later write over the earlier.
  */
 export class DriftMonitor {
-  private readonly windows = new Map<string, DriftWindow>();
+  /** By `name@version`; null: the model's card has no usable reference (logged once, when it was first seen). */
+  private readonly windows = new Map<string, ModelWindow | null>();
   private readonly last = new Map<string, DriftSnapshot>();
-  /** Versions whose window took a batch since their gauges were last computed. */
+  /** Models (`name@version`) whose window took a batch since their gauges were last computed. */
   private readonly changed = new Set<string>();
 
   constructor(private readonly options: DriftMonitorOptions) {
-    for (const model of options.models) {
-      if (!model.monitoring) {
-        options.log.info(
-          { model: `${model.name}@${model.version}` },
-          'model card has no monitoring section (trained before reference distributions): no drift gauges for it',
-        );
-        continue;
-      }
-      const problems = validateDriftPolicy(options.policy, model.monitoring.score.sample.length);
-      if (problems.length > 0) {
-        options.log.warn({ model: `${model.name}@${model.version}`, problems }, 'drift window settings');
-      }
-      const window = new DriftWindow(model.monitoring, options.featureNames, options.policy);
-      const untracked = options.featureNames.filter((name) => !window.trackedFeatures.includes(name));
-      if (untracked.length > 0) {
-        options.log.warn({ model: `${model.name}@${model.version}`, untracked }, 'no drift reference for features');
-      }
-      this.windows.set(model.version, window);
-    }
+    for (const model of options.models) this.windowOf(model);
     options.metrics.onDriftRead(() => this.refresh());
   }
 
-  /** The snapshot of every model version whose window took a batch, up to date (the demo prints them). */
+  /** The snapshot of every model (`name@version`) whose window took a batch, up to date (the demo prints them). */
   snapshots(): ReadonlyMap<string, DriftSnapshot> {
     this.refresh();
     return this.last;
   }
 
   record(batch: DriftBatch): void {
-    const window = this.windows.get(batch.modelVersion);
-    if (!window) return;
-    // Monitoring never stops scoring: the batch is committed already, and a bug here must not fail the runner.
-    try {
-      window.observe(this.options.clock(), batch.scores, batch.features, this.options.featureNames.length);
-      this.options.metrics.driftWindowRecords.set({ model_version: batch.modelVersion }, window.records);
-      this.changed.add(batch.modelVersion);
-    } catch (error) {
-      this.options.log.warn({ err: (error as Error).message }, 'drift monitoring failed for a batch');
+    const now = this.options.clock();
+    for (const { model, rows } of batch.deciders) {
+      // Monitoring never stops scoring: the batch is committed already, and a bug here must not fail the runner.
+      try {
+        const entry = this.windowOf(model);
+        if (!entry) continue;
+        entry.window.observe(now, batch.scores, batch.features, this.options.featureNames.length, rows);
+        this.options.metrics.driftWindowRecords.set({ model_version: entry.version }, entry.window.records);
+        this.changed.add(identity(model));
+      } catch (error) {
+        this.options.log.warn(
+          { err: (error as Error).message, model: identity(model) },
+          'drift monitoring failed for a batch',
+        );
+      }
     }
+  }
+
+  /** The model's window, made on first sight from its card's reference (null, logged once: it has none). */
+  private windowOf(model: ServedModelReference): ModelWindow | null {
+    const id = identity(model);
+    const known = this.windows.get(id);
+    if (known !== undefined) return known;
+    const { featureNames, policy, log } = this.options;
+    // Set before anything can throw: a card whose reference cannot be read is reported once, not once per batch.
+    this.windows.set(id, null);
+    if (!model.monitoring) {
+      log.info(
+        { model: id },
+        'model card has no monitoring section (trained before reference distributions): no drift gauges for it',
+      );
+      return null;
+    }
+    const problems = validateDriftPolicy(policy, model.monitoring.score.sample.length);
+    if (problems.length > 0) log.warn({ model: id, problems }, 'drift window settings');
+    const window = new DriftWindow(model.monitoring, featureNames, policy);
+    const untracked = featureNames.filter((name) => !window.trackedFeatures.includes(name));
+    if (untracked.length > 0) log.warn({ model: id, untracked }, 'no drift reference for features');
+    const entry = { window, version: model.version };
+    this.windows.set(id, entry);
+    return entry;
   }
 
   /** Computes and publishes the snapshots of the windows that took a batch since they were last computed. */
   private refresh(): void {
     if (this.changed.size === 0) return;
     const now = this.options.clock();
-    for (const version of this.changed) {
+    for (const id of this.changed) {
+      const entry = this.windows.get(id)!;
       // A failure leaves the previous values: reading the metrics never throws.
       try {
-        this.publish(version, this.windows.get(version)!.snapshot(now));
+        this.publish(id, entry.version, entry.window.snapshot(now));
       } catch (error) {
-        this.options.log.warn({ err: (error as Error).message, model_version: version }, 'drift snapshot failed');
+        this.options.log.warn({ err: (error as Error).message, model: id }, 'drift snapshot failed');
       }
     }
     this.changed.clear();
   }
 
-  private publish(version: string, snapshot: DriftSnapshot): void {
+  private publish(id: string, version: string, snapshot: DriftSnapshot): void {
     const { metrics } = this.options;
-    const previous = this.last.get(version);
-    this.last.set(version, snapshot);
+    const previous = this.last.get(id);
+    this.last.set(id, snapshot);
     metrics.driftWindowRecords.set({ model_version: version }, snapshot.records);
     if (snapshot.status === 'insufficient-data') {
       if (previous?.status !== 'insufficient-data') {
@@ -133,4 +162,9 @@ export class DriftMonitor {
       metrics.scoreQuantile.set({ model_version: version, quantile: String(q) }, snapshot.quantiles[q]);
     }
   }
+}
+
+/** A model's identity: its version alone is not (another name may use the same one). */
+function identity(model: ServedModelReference): string {
+  return `${model.name}@${model.version}`;
 }

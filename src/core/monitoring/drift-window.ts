@@ -83,11 +83,19 @@ export class DriftWindow {
 
   /**
    * Adds a batch: `scores[i]` with its feature row `rows[i * width .. (i + 1) * width)` (the model's input order).
-   * `rowIndices` picks the rows that belong to this window's model version (all rows when absent).
+   * `rowIndices` picks the rows that belong to this window's model (all rows when absent).
    */
-  observe(nowMs: number, scores: ArrayLike<number>, rows: ArrayLike<number>, width: number, rowIndices?: number[]) {
-    const indices = rowIndices ?? Array.from({ length: scores.length }, (_, i) => i);
-    for (const row of indices) {
+  observe(
+    nowMs: number,
+    scores: ArrayLike<number>,
+    rows: ArrayLike<number>,
+    width: number,
+    rowIndices?: readonly number[],
+  ) {
+    // No index list is made up for "all rows": that is every batch when no challenger is live.
+    const count = rowIndices ? rowIndices.length : scores.length;
+    for (let k = 0; k < count; k++) {
+      const row = rowIndices ? (rowIndices[k] as number) : k;
       if (this.size === this.policy.maxRecords) this.evictOldest();
       const slot = (this.start + this.size) % this.policy.maxRecords;
       this.size++;

@@ -18,6 +18,7 @@ export {
   type DriftSnapshot,
   type DriftWindowPolicy,
 } from './drift-window.js';
+export { groupByDecider, type DecidedRows } from './decided-rows.js';
 export {
   aucRoc,
   averagePrecision,

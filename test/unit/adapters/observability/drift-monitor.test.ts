@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DriftMonitor } from '../../../../src/adapters/observability/drift-monitor.js';
+import {
+  DriftMonitor,
+  type DriftBatch,
+  type ServedModelReference,
+} from '../../../../src/adapters/observability/drift-monitor.js';
 import { createLogger } from '../../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../../src/adapters/observability/metrics.js';
 import { binnedReference } from '../../../../src/core/monitoring/binning.js';
@@ -15,16 +19,23 @@ const monitoring: MonitoringReference = {
   score: { bins: binnedReference(sample), sample, rows: 'test' },
 };
 
+/** A batch decided wholly by `model`, whose one feature x equals the score (as in the card's reference). */
+function decidedBy(model: ServedModelReference, scores: readonly number[]): DriftBatch {
+  return { scores, features: scores, deciders: [{ model }] };
+}
+
 async function series(metrics: ReturnType<typeof createPipelineMetrics>, name: string) {
   const metric = metrics.registry.getSingleMetric(name);
   assert.ok(metric, `${name} is registered`);
   return (await metric.get()).values;
 }
 
-/** A monitor of model m@2 (with a reference for feature x): windows of up to `maxRecords`, 500 at least. */
+const m2: ServedModelReference = { name: 'm', version: '2', monitoring };
+
+/** A monitor started with model m@2 (with a reference for feature x): windows of up to `maxRecords`, 500 at least. */
 function monitorOf(metrics: ReturnType<typeof createPipelineMetrics>, maxRecords: number): DriftMonitor {
   return new DriftMonitor({
-    models: [{ name: 'm', version: '2', monitoring }],
+    models: [m2],
     featureNames: ['x'],
     policy: { maxRecords, maxAgeMs: 60_000, minRecords: 500 },
     metrics,
@@ -38,29 +49,29 @@ describe('DriftMonitor', () => {
     const metrics = createPipelineMetrics('t');
     const monitor = monitorOf(metrics, 2000);
     const scores = sample.slice(0, 400);
-    monitor.record({ modelVersion: '2', scores, features: scores });
+    monitor.record(decidedBy(m2, scores));
     assert.deepEqual(
       (await series(metrics, 'fraudscore_drift_window_records')).map((v) => v.value),
       [400],
     );
     assert.equal((await series(metrics, 'fraudscore_feature_psi')).length, 0, 'insufficient data: absent');
-    monitor.record({ modelVersion: '2', scores: sample, features: sample });
+    monitor.record(decidedBy(m2, sample));
     const psi = await series(metrics, 'fraudscore_feature_psi');
     assert.equal(psi.length, 1);
     assert.deepEqual(psi[0]!.labels, { model_version: '2', feature: 'x' });
     assert.ok(Number.isFinite(psi[0]!.value));
     assert.equal((await series(metrics, 'fraudscore_score_quantile')).length, 4);
     assert.equal((await series(metrics, 'fraudscore_score_ks_pvalue')).length, 1);
-    // Another model version's batch, without a reference, changes nothing.
-    monitor.record({ modelVersion: '3', scores, features: scores });
-    assert.deepEqual([...monitor.snapshots().keys()], ['2']);
+    // Another model's batch, without a reference, changes nothing.
+    monitor.record(decidedBy({ name: 'm', version: '3' }, scores));
+    assert.deepEqual([...monitor.snapshots().keys()], ['m@2']);
   });
 
   it('computes the drift gauges when they are read, once per read after new batches, not per batch', async (t) => {
     const snapshot = t.mock.method(DriftWindow.prototype, 'snapshot');
     const metrics = createPipelineMetrics('t');
     const monitor = monitorOf(metrics, 20_000);
-    for (let batch = 0; batch < 10; batch++) monitor.record({ modelVersion: '2', scores: sample, features: sample });
+    for (let batch = 0; batch < 10; batch++) monitor.record(decidedBy(m2, sample));
     assert.equal(snapshot.mock.callCount(), 0, 'no snapshot per batch');
     assert.deepEqual(
       (await series(metrics, 'fraudscore_drift_window_records')).map((v) => v.value),
@@ -76,11 +87,11 @@ describe('DriftMonitor', () => {
 
     // A batch of high scores: the next read shows it.
     const high = sample.map((value) => 0.9 + value / 10);
-    for (let batch = 0; batch < 10; batch++) monitor.record({ modelVersion: '2', scores: high, features: high });
+    for (let batch = 0; batch < 10; batch++) monitor.record(decidedBy(m2, high));
     const after = (await series(metrics, 'fraudscore_score_quantile')).find((v) => v.labels.quantile === '0.5');
     assert.ok(after && after.value > 0.85, `median after the high batches, got ${after?.value}`);
     assert.equal(snapshot.mock.callCount(), 2);
-    assert.equal(monitor.snapshots().get('2')?.status, 'ok');
+    assert.equal(monitor.snapshots().get('m@2')?.status, 'ok');
     assert.equal(snapshot.mock.callCount(), 2, 'snapshots() reuses an up-to-date snapshot');
   });
 
@@ -88,16 +99,74 @@ describe('DriftMonitor', () => {
     const metrics = createPipelineMetrics('t');
     const output = capturedOutput();
     const log = createLogger({ name: 'test', level: 'info', destination: output.stream });
+    const m1 = { name: 'm', version: '1' };
     const monitor = new DriftMonitor({
-      models: [{ name: 'm', version: '1' }],
+      models: [m1],
       featureNames: ['x'],
       policy: { maxRecords: 2000, maxAgeMs: 60_000, minRecords: 500 },
       metrics,
       log,
       clock: () => 0,
     });
-    monitor.record({ modelVersion: '1', scores: sample, features: sample });
+    monitor.record(decidedBy(m1, sample));
+    monitor.record(decidedBy(m1, sample));
     assert.equal((await series(metrics, 'fraudscore_drift_window_records')).length, 0);
     assert.equal(output.lines().filter((line) => line.includes('no monitoring section')).length, 1);
+    // One that starts deciding later (promoted, say) is reported when it first decides, and only then.
+    monitor.record(decidedBy({ name: 'm', version: '4' }, sample));
+    monitor.record(decidedBy({ name: 'm', version: '4' }, sample));
+    assert.equal((await series(metrics, 'fraudscore_drift_window_records')).length, 0);
+    assert.equal(output.lines().filter((line) => line.includes('no monitoring section')).length, 2);
+  });
+
+  it('follows a promotion: the new decider gets its own window and series, the old one keeps its own', async () => {
+    const metrics = createPipelineMetrics('t');
+    const a1: ServedModelReference = { name: 'a', version: '1', monitoring };
+    const b2: ServedModelReference = { name: 'b', version: '2', monitoring };
+    const monitor = new DriftMonitor({
+      models: [a1],
+      featureNames: ['x'],
+      policy: { maxRecords: 2000, maxAgeMs: 60_000, minRecords: 500 },
+      metrics,
+      log: createLogger({ name: 'test', level: 'silent' }),
+      clock: () => 0,
+    });
+    const scorePsiVersions = async () =>
+      (await series(metrics, 'fraudscore_score_psi')).map((v) => v.labels.model_version).sort();
+    monitor.record(decidedBy(a1, sample));
+    assert.deepEqual(await scorePsiVersions(), ['1']);
+
+    // The control topic promotes b@2: from the next batch on it decides.
+    monitor.record(decidedBy(b2, sample.slice(0, 400)));
+    assert.deepEqual(await scorePsiVersions(), ['1'], "b@2's window is below its minimum: no series yet");
+    assert.deepEqual(
+      (await series(metrics, 'fraudscore_drift_window_records')).map((v) => [v.labels.model_version, v.value]).sort(),
+      [
+        ['1', 1000],
+        ['2', 400],
+      ],
+    );
+    monitor.record(decidedBy(b2, sample.slice(400, 600)));
+    assert.deepEqual(await scorePsiVersions(), ['1', '2'], "b@2's series appear once its window is full enough");
+    assert.equal((await series(metrics, 'fraudscore_feature_psi')).length, 2);
+    assert.equal(monitor.snapshots().get('a@1')?.records, 1000, "a@1's window took none of b@2's records");
+    assert.equal(monitor.snapshots().get('b@2')?.records, 600);
+  });
+
+  it('keeps models of different names with the same version apart', () => {
+    const metrics = createPipelineMetrics('t');
+    const n2: ServedModelReference = { name: 'n', version: '2', monitoring };
+    const monitor = monitorOf(metrics, 2000);
+    const high = sample.map((value) => 0.9 + value / 10);
+    monitor.record(decidedBy(m2, sample));
+    monitor.record(decidedBy(n2, high));
+    const snapshots = monitor.snapshots();
+    assert.deepEqual([...snapshots.keys()].sort(), ['m@2', 'n@2']);
+    const m = snapshots.get('m@2');
+    const n = snapshots.get('n@2');
+    assert.ok(m?.status === 'ok' && n?.status === 'ok');
+    assert.equal(m.records, 1000, "n@2's records are not in m@2's window");
+    assert.ok(Math.abs(m.quantiles[0.5] - 0.5) < 0.01, `m@2's median is its own, got ${m.quantiles[0.5]}`);
+    assert.ok(n.quantiles[0.5] > 0.9, `n@2's median is its own, got ${n.quantiles[0.5]}`);
   });
 });
