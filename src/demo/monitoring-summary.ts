@@ -47,12 +47,12 @@ export function formatEvaluation(input: EvaluationReportInput): string[] {
   const lines = [
     '',
     `delayed labels   ${input.matured.length} scoring days final (labels matured ${input.horizonDays} days after the day), ${input.openDays.length} still waiting`,
-    '  day         model  scored  frauds  AUC    AP     P@100  recall(rev)  alerts  fraud blocked/reviewed/missed',
+    '  day         model         scored  frauds  AUC    AP     P@100  recall(rev)  alerts  fraud blocked/reviewed/missed',
   ];
   for (const d of input.matured) {
     const m = d.metrics;
     lines.push(
-      `  ${dayLabel(d.day)}  ${pad(d.modelVersion, 5)}  ${String(m.records).padStart(6)}  ${String(m.frauds).padStart(6)}  ` +
+      `  ${dayLabel(d.day)}  ${pad(d.model, 12)}  ${String(m.records).padStart(6)}  ${String(m.frauds).padStart(6)}  ` +
         `${num(m.aucRoc)}  ${num(m.averagePrecision)}  ${num(m.cardPrecisionAt100, 2).padStart(5)}  ` +
         `${pct(m.recallReview).padStart(11)}  ${pct(m.alertRate).padStart(6)}  ` +
         `${m.fraudAmount.BLOCK.toFixed(0)}/${m.fraudAmount.REVIEW.toFixed(0)}/${m.fraudAmount.APPROVE.toFixed(0)}`,
@@ -60,7 +60,7 @@ export function formatEvaluation(input: EvaluationReportInput): string[] {
   }
   for (const o of input.offlineOnline) {
     lines.push(
-      `offline-online   model ${o.modelVersion}, latest ${o.days.length} final days pooled (${o.labelled} labelled):`,
+      `offline-online   model ${o.model}, latest ${o.days.length} final days pooled (${o.labelled} labelled):`,
     );
     for (const c of o.comparisons) lines.push(`  ${pad(c.metric, 22)} ${comparisonText(c)}`);
   }

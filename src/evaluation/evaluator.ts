@@ -7,7 +7,7 @@ import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
-import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
+import { DelayedLabelJoin, modelRef, type MaturedDay } from '../core/monitoring/evaluation.js';
 import { liveMetricValues, type Decision } from '../core/monitoring/eval-metrics.js';
 import {
   compareWithExpectation,
@@ -29,8 +29,11 @@ export interface EvaluatorOptions {
   readonly onMatured?: (days: readonly MaturedDay[]) => void;
 }
 
-/** The evaluator's view of one model version's live figures against its card. */
-export interface VersionStatus {
+/** The evaluator's view of one model's live figures against its own card. */
+export interface ModelStatus {
+  /** `name@version`, as the scores name the model. */
+  readonly model: string;
+  readonly modelName: string;
   readonly modelVersion: string;
   readonly days: readonly number[];
   readonly values: Readonly<Record<string, number>>;
@@ -59,6 +62,7 @@ export class Evaluator {
   private consumer: Consumer | undefined;
   private readonly partitions = new Map<string, { latestMs: number | undefined; atEnd: boolean }>();
   private maxSeenMs = Number.NEGATIVE_INFINITY;
+  /** By `name@version`: a version number alone names a different card under each model name. */
   private readonly cards = new Map<string, ModelCard | null>();
   private caughtUpResolve!: () => void;
   /** Resolves once every partition that had records at start has been read to its end. */
@@ -140,6 +144,7 @@ export class Evaluator {
           eventTimeMs,
           score: Number(v['score']),
           decision: v['decision'] as Decision,
+          modelName: String(v['model_name']),
           modelVersion: String(v['model_version']),
           customerId: message.key?.toString() ?? '',
           amount: Number(features['amount'] ?? 0),
@@ -163,7 +168,7 @@ export class Evaluator {
     if (fresh.length > 0) {
       await this.publish();
       this.options.log.info(
-        { days: fresh.map((d) => `${new Date(d.day * DAY_MS).toISOString().slice(0, 10)} ${d.modelVersion}`) },
+        { days: fresh.map((d) => `${new Date(d.day * DAY_MS).toISOString().slice(0, 10)} ${d.model}`) },
         'scoring days matured',
       );
       this.options.onMatured?.(fresh);
@@ -185,13 +190,13 @@ export class Evaluator {
     if ([...this.partitions.values()].every((state) => state.atEnd)) this.caughtUpResolve();
   }
 
-  /** The live figures per model version, with their comparison to the card's held-out expectation. */
-  async status(): Promise<VersionStatus[]> {
-    const out: VersionStatus[] = [];
+  /** The live figures per model, each compared with the held-out expectation of its own card. */
+  async status(): Promise<ModelStatus[]> {
+    const out: ModelStatus[] = [];
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
-    for (const [modelVersion, live] of this.join.live()) {
+    for (const [model, live] of this.join.live()) {
       const values = liveMetricValues(live.metrics);
-      const card = await this.cardOf(modelVersion);
+      const card = await this.cardOf(live.modelName, live.modelVersion);
       const expected: Readonly<Record<string, Expectation>> | undefined = card?.monitoring?.expectations;
       const test = card?.metrics.test;
       const pointEstimates: Record<string, number | null | undefined> = {
@@ -201,7 +206,9 @@ export class Evaluator {
       };
       const enough = live.metrics.records >= minLabelled;
       out.push({
-        modelVersion,
+        model,
+        modelName: live.modelName,
+        modelVersion: live.modelVersion,
         days: live.days,
         values,
         labelled: live.metrics.records,
@@ -218,56 +225,59 @@ export class Evaluator {
     return out;
   }
 
-  private async cardOf(version: string): Promise<ModelCard | null> {
-    if (!this.cards.has(version)) {
-      const { registry, name } = this.options.topology.model;
-      const card = await openFsRegistry(registry)
+  /** The card of the model the scores name (a challenger or a promoted model may not be the topology's model). */
+  private async cardOf(name: string, version: string): Promise<ModelCard | null> {
+    const model = modelRef(name, version);
+    if (!this.cards.has(model)) {
+      const card = await openFsRegistry(this.options.topology.model.registry)
         .show(name, version)
         .then((shown) => shown.card)
         .catch((error: unknown) => {
-          this.options.log.warn({ version, err: (error as Error).message }, 'no card for this model version');
+          this.options.log.warn({ model, err: (error as Error).message }, 'no card for this model');
           return null;
         });
       if (card && !card.monitoring?.expectations) {
         this.options.log.info(
-          { model: `${name}@${version}` },
+          { model },
           'model card has no held-out intervals (trained before them): live figures shown beside its point estimates',
         );
       }
-      this.cards.set(version, card);
+      this.cards.set(model, card);
     }
-    return this.cards.get(version) ?? null;
+    return this.cards.get(model) ?? null;
   }
 
   private async publish(): Promise<void> {
     const { metrics } = this.options;
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
     for (const status of await this.status()) {
-      const version = { model_version: status.modelVersion };
-      const live = this.join.live().get(status.modelVersion);
+      // The label keeps its name (dashboards and alert rules select on it) but holds name@version: two models may
+      // share a version number, and their series must not overwrite each other.
+      const modelLabel = { model_version: status.model };
+      const live = this.join.live().get(status.model);
       if (!live) continue;
-      metrics.evalLabelled.set(version, status.labelled);
+      metrics.evalLabelled.set(modelLabel, status.labelled);
       const latestDay = status.days[status.days.length - 1];
-      if (latestDay !== undefined) metrics.evalLatestMaturedDay.set(version, (latestDay * DAY_MS) / 1000);
+      if (latestDay !== undefined) metrics.evalLatestMaturedDay.set(modelLabel, (latestDay * DAY_MS) / 1000);
       for (const [metric, value] of Object.entries(status.values)) {
         // Too few labelled records or an undefined figure (a single class): absent, not a number.
         if (status.labelled >= minLabelled && Number.isFinite(value)) {
-          metrics.evalMetric.set({ ...version, metric }, value);
-        } else metrics.evalMetric.remove({ ...version, metric });
+          metrics.evalMetric.set({ ...modelLabel, metric }, value);
+        } else metrics.evalMetric.remove({ ...modelLabel, metric });
       }
       for (const [decision, amount] of Object.entries(live.metrics.fraudAmount)) {
-        metrics.evalFraudAmount.set({ ...version, decision }, amount);
+        metrics.evalFraudAmount.set({ ...modelLabel, decision }, amount);
       }
-      metrics.evalFalseAlerts.set(version, live.metrics.falseAlerts);
+      metrics.evalFalseAlerts.set(modelLabel, live.metrics.falseAlerts);
       for (const comparison of status.comparisons) {
         if (comparison.status === 'no-expectation' || comparison.status === 'insufficient-data') {
-          metrics.evalOfflineMismatch.remove({ ...version, metric: comparison.metric });
+          metrics.evalOfflineMismatch.remove({ ...modelLabel, metric: comparison.metric });
           continue;
         }
-        metrics.evalOfflineMismatch.set({ ...version, metric: comparison.metric }, isMismatch(comparison) ? 1 : 0);
+        metrics.evalOfflineMismatch.set({ ...modelLabel, metric: comparison.metric }, isMismatch(comparison) ? 1 : 0);
         if (isMismatch(comparison)) {
           this.options.log.warn(
-            { model_version: status.modelVersion, ...comparison },
+            { model: status.model, ...comparison },
             'live metric outside the card’s held-out confidence interval',
           );
         }

@@ -4,7 +4,7 @@ import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observa
 import type { EvaluationReportInput } from '../core/report/evaluation-report.js';
 import { Evaluator } from './evaluator.js';
 
-export { Evaluator, type VersionStatus } from './evaluator.js';
+export { Evaluator, type ModelStatus } from './evaluator.js';
 export { writeEvaluationReport } from './report-files.js';
 
 /** The report's content from an evaluator's current state. */

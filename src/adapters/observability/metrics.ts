@@ -195,6 +195,7 @@ export function createPipelineMetrics(topology: string) {
       registers: [registry],
     }),
     // Delayed-label evaluation (labels joined with logged predictions): src/core/monitoring.
+    // Their model_version label holds name@version: versions are numbered per model name, so two models can share one.
     evalMetric: new Gauge({
       name: 'fraudscore_eval_metric',
       help: 'Delayed-label metric over matured labels (metric: auc, average_precision, card_precision_at_100, alert_rate, recall_block, recall_review)',
@@ -203,7 +204,7 @@ export function createPipelineMetrics(topology: string) {
     }),
     evalLabelled: new Gauge({
       name: 'fraudscore_eval_labelled_records',
-      help: 'Scored records joined with a matured label, per model version',
+      help: 'Scored records joined with a matured label, per model (model_version: name@version)',
       labelNames: ['model_version'],
       registers: [registry],
     }),
@@ -227,7 +228,7 @@ export function createPipelineMetrics(topology: string) {
     }),
     evalLatestMaturedDay: new Gauge({
       name: 'fraudscore_eval_latest_matured_day_seconds',
-      help: 'Start (unix seconds, UTC) of the latest scoring day whose labels have matured, per model version',
+      help: 'Start (unix seconds, UTC) of the latest scoring day whose labels have matured, per model (name@version)',
       labelNames: ['model_version'],
       registers: [registry],
     }),

@@ -1,6 +1,7 @@
 import { evaluationMetrics, type Decision, type EvaluationMetrics, type LabelledPrediction } from './eval-metrics.js';
 
 const DAY_MS = 86_400_000;
+const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
 
 /** A logged prediction (the output topic): what the model said, about which card and amount, when. */
 export interface LoggedPrediction {
@@ -8,6 +9,8 @@ export interface LoggedPrediction {
   readonly eventTimeMs: number;
   readonly score: number;
   readonly decision: Decision;
+  /** The model that scored it, as the score names it (`model_name`, `model_version`). */
+  readonly modelName: string;
   readonly modelVersion: string;
   readonly customerId: string;
   readonly amount: number;
@@ -20,22 +23,35 @@ export interface ReportedLabel {
   readonly reportedAtMs: number;
 }
 
+/**
+ * The key a model's rows are kept under: `name@version`. Versions are numbered per model name, so two models (a
+ * champion `card-fraud@1` and a challenger `broken-scores@1`) can share a version and must never be pooled.
+ */
+export function modelRef(name: string, version: string): string {
+  return `${name}@${version}`;
+}
+
 export interface EvaluationPolicy {
   /** A scoring day is final once stream time passes its end by this much (longer than the label delay). */
   readonly horizonDays: number;
-  /** Live figures pool this many latest final days per model version (their labelled rows are kept for it). */
+  /** Live figures pool this many latest final days per model (their labelled rows are kept for it). */
   readonly windowDays: number;
 }
 
-/** The live figure of one model version: its latest final days pooled. */
+/** The live figure of one model: its latest final days pooled. */
 export interface LiveMetrics {
+  readonly modelName: string;
+  readonly modelVersion: string;
   readonly days: readonly number[];
   readonly metrics: EvaluationMetrics;
 }
 
-/** One scoring day of one model version, once its labels have matured. */
+/** One scoring day of one model, once its labels have matured. */
 export interface MaturedDay {
   readonly day: number;
+  /** `name@version` (modelRef). */
+  readonly model: string;
+  readonly modelName: string;
   readonly modelVersion: string;
   /** With every label reported within the horizon; unlabelled transactions count as genuine. */
   readonly metrics: EvaluationMetrics;
@@ -45,30 +61,48 @@ export interface MaturedDay {
 
 /**
  * The delayed-label join: logged predictions and labels by transaction id, per scoring day (UTC day of the event)
- * and model version. A day is evaluated once, when stream time (the caller's watermark over both topics) has passed
- * its end by the horizon: its result never changes after that, and its rows are dropped. A label is "fraud" if any
- * fraud report came within the horizon; a transaction without one is genuine. Predictions of a day already final and
- * labels reported after their day's horizon are counted as late and left out (the horizon should make them rare).
+ * and model (`name@version`). A day is evaluated once, when stream time (the caller's watermark over both topics) has
+ * passed its end by the horizon: its result never changes after that, and its rows are dropped. A label is "fraud" if
+ * any fraud report came within the horizon; a transaction without one is genuine. Predictions of a day already final,
+ * and fraud reports after their day's horizon or arriving once their day is final, are counted as late and left out
+ * (the horizon should make them rare).
+ *
+ * Memory follows the horizon, not the length of the stream: the open days' predictions, the latest windowDays final
+ * days' labelled rows per model, the transaction ids of the latest horizonDays final days (what tells a late report
+ * from one whose transaction was never scored), and the fraud reports still waiting for their prediction. A waiting
+ * report is dropped, and counted as unmatched, once the day it was reported on is final: its transaction happened no
+ * later than the report, so by then its prediction has either joined it or could only come late.
  *
  * Pure and deterministic: the same records in any order up to a watermark give the same days, which is what makes the
  * evaluator restart-safe (it rebuilds this state from the topics).
  */
 export class DelayedLabelJoin {
   private readonly open = new Map<number, Map<string, LoggedPrediction>>();
-  /** Earliest fraud report per transaction, and transactions with only genuine labels (reported time unused). */
+  /** Earliest fraud report per transaction not yet final (genuine labels are not kept: no report means genuine). */
   private readonly fraudReportedAt = new Map<string, number>();
+  /** Transaction ids of the latest horizonDays final days, by day: a fraud report for one of them is late. */
+  private readonly finalisedIds = new Map<number, ReadonlySet<string>>();
   private readonly matured: MaturedDay[] = [];
-  /** Final labelled rows of the latest windowDays days, per model version (oldest first). */
-  private readonly recent = new Map<string, { day: number; rows: LabelledPrediction[] }[]>();
+  /** Final labelled rows of the latest windowDays days, per model (oldest first). */
+  private readonly recent = new Map<
+    string,
+    { modelName: string; modelVersion: string; days: { day: number; rows: LabelledPrediction[] }[] }
+  >();
   private finalUpTo = Number.NEGATIVE_INFINITY;
   latePredictions = 0;
+  /** Fraud reports left out as late: reported after their day's horizon, or arriving after their day was final. */
   lateLabels = 0;
+  /**
+   * Fraud reports dropped without a prediction to join once the day they were reported on was final: their transaction
+   * was dead-lettered (never scored), or its day was final more than horizonDays days before the report arrived.
+   */
+  unmatchedLabels = 0;
   duplicates = 0;
 
   constructor(private readonly policy: EvaluationPolicy) {}
 
   addPrediction(prediction: LoggedPrediction): void {
-    const day = Math.floor(prediction.eventTimeMs / DAY_MS);
+    const day = dayOf(prediction.eventTimeMs);
     if (day <= this.finalUpTo) {
       this.latePredictions++;
       return;
@@ -84,10 +118,20 @@ export class DelayedLabelJoin {
 
   addLabel(label: ReportedLabel): void {
     if (!label.isFraud) return;
-    const known = this.fraudReportedAt.get(label.transactionId);
-    if (known === undefined || label.reportedAtMs < known) {
-      this.fraudReportedAt.set(label.transactionId, label.reportedAtMs);
+    const id = label.transactionId;
+    // An open day is checked first: an id reused more than a day later is a new transaction (docs/features.md).
+    if (!this.isOpen(id)) {
+      if (this.wasFinalised(id)) {
+        this.lateLabels++;
+        return;
+      }
+      if (dayOf(label.reportedAtMs) <= this.finalUpTo) {
+        this.unmatchedLabels++;
+        return;
+      }
     }
+    const known = this.fraudReportedAt.get(id);
+    if (known === undefined || label.reportedAtMs < known) this.fraudReportedAt.set(id, label.reportedAtMs);
   }
 
   /** Finalises every open day whose horizon ended at or before `watermarkMs`; returns the newly matured days. */
@@ -100,14 +144,16 @@ export class DelayedLabelJoin {
     for (const day of ready) {
       const rows = this.open.get(day) as Map<string, LoggedPrediction>;
       this.open.delete(day);
-      const byVersion = new Map<string, LoggedPrediction[]>();
+      const byModel = new Map<string, LoggedPrediction[]>();
       for (const row of rows.values()) {
-        const list = byVersion.get(row.modelVersion);
+        const model = modelRef(row.modelName, row.modelVersion);
+        const list = byModel.get(model);
         if (list) list.push(row);
-        else byVersion.set(row.modelVersion, [row]);
+        else byModel.set(model, [row]);
       }
       const dayEndMs = (day + 1) * DAY_MS;
-      for (const [modelVersion, predictions] of [...byVersion].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      for (const [model, predictions] of [...byModel].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const { modelName, modelVersion } = predictions[0] as LoggedPrediction;
         const labelled = (knownByMs: number): LabelledPrediction[] =>
           predictions.map((p) => {
             const reported = this.fraudReportedAt.get(p.transactionId);
@@ -125,35 +171,71 @@ export class DelayedLabelJoin {
           metrics: evaluationMetrics(labelled(dayEndMs + (i + 1) * DAY_MS)),
         }));
         const final = labelled(dayEndMs + horizonMs);
-        fresh.push({ day, modelVersion, metrics: evaluationMetrics(final), byLabelAge });
-        const kept = this.recent.get(modelVersion) ?? [];
-        kept.push({ day, rows: final });
-        this.recent.set(modelVersion, kept.slice(-this.policy.windowDays));
+        fresh.push({ day, model, modelName, modelVersion, metrics: evaluationMetrics(final), byLabelAge });
+        const kept = this.recent.get(model) ?? { modelName, modelVersion, days: [] };
+        kept.days.push({ day, rows: final });
+        kept.days = kept.days.slice(-this.policy.windowDays);
+        this.recent.set(model, kept);
       }
       for (const id of rows.keys()) {
         const reported = this.fraudReportedAt.get(id);
         if (reported !== undefined && reported > dayEndMs + horizonMs) this.lateLabels++;
         this.fraudReportedAt.delete(id);
       }
+      this.finalisedIds.set(day, new Set(rows.keys()));
       this.finalUpTo = Math.max(this.finalUpTo, day);
     }
+    if (ready.length > 0) this.forgetBeyondHorizon();
     this.matured.push(...fresh);
     return fresh;
   }
 
-  /** Every day finalised so far, by day then model version. */
+  /**
+   * Bounds what is kept for transactions that are final or never scored. Ids of a final day are remembered for
+   * horizonDays more days: a fraud report arriving even later is over twice the horizon after its transaction, and
+   * telling it from one for a transaction never scored is not worth holding every id for ever.
+   */
+  private forgetBeyondHorizon(): void {
+    for (const day of this.finalisedIds.keys()) {
+      if (day <= this.finalUpTo - this.policy.horizonDays) this.finalisedIds.delete(day);
+    }
+    for (const [id, reportedAtMs] of this.fraudReportedAt) {
+      // Its transaction's day is final too (no later than the report's): joined by now, or never will be.
+      if (dayOf(reportedAtMs) <= this.finalUpTo) {
+        this.fraudReportedAt.delete(id);
+        this.unmatchedLabels++;
+      }
+    }
+  }
+
+  private isOpen(transactionId: string): boolean {
+    for (const rows of this.open.values()) if (rows.has(transactionId)) return true;
+    return false;
+  }
+
+  private wasFinalised(transactionId: string): boolean {
+    for (const ids of this.finalisedIds.values()) if (ids.has(transactionId)) return true;
+    return false;
+  }
+
+  /** Every day finalised so far, by day then model. */
   maturedDays(): readonly MaturedDay[] {
     return this.matured;
   }
 
   /**
-   * The live figure per model version: the latest windowDays final days pooled (AUC and AP over all their rows, card
-   * precision@100 the mean of the days' values), as the card's held-out figures are computed over its days.
+   * The live figure per model (`name@version`): the latest windowDays final days pooled (AUC and AP over all their rows,
+   * card precision@100 the mean of the days' values), as the card's held-out figures are computed over its days.
    */
   live(): Map<string, LiveMetrics> {
     const out = new Map<string, LiveMetrics>();
-    for (const [version, days] of this.recent) {
-      out.set(version, { days: days.map((d) => d.day), metrics: evaluationMetrics(days.flatMap((d) => d.rows)) });
+    for (const [model, { modelName, modelVersion, days }] of this.recent) {
+      out.set(model, {
+        modelName,
+        modelVersion,
+        days: days.map((d) => d.day),
+        metrics: evaluationMetrics(days.flatMap((d) => d.rows)),
+      });
     }
     return out;
   }
@@ -161,5 +243,10 @@ export class DelayedLabelJoin {
   /** Scoring days still waiting for their labels. */
   openDays(): number[] {
     return [...this.open.keys()].sort((a, b) => a - b);
+  }
+
+  /** Fraud reports held: waiting for their prediction, or for their transaction's day to become final. */
+  heldLabels(): number {
+    return this.fraudReportedAt.size;
   }
 }

@@ -6,9 +6,10 @@ import { lineChart, type Series } from './svg-plot.js';
 
 const DAY_MS = 86_400_000;
 
-/** The live figure of one model version against its card (the evaluator's status). */
+/** The live figure of one model against its own card (the evaluator's status). */
 export interface OfflineOnline {
-  readonly modelVersion: string;
+  /** `name@version`. */
+  readonly model: string;
   readonly days: readonly number[];
   readonly labelled: number;
   readonly comparisons: readonly Comparison[];
@@ -57,7 +58,7 @@ export function dayRow(d: MaturedDay): string[] {
   const m: EvaluationMetrics = d.metrics;
   return [
     dayLabel(d.day),
-    d.modelVersion,
+    d.model,
     String(m.records),
     String(m.frauds),
     num(m.aucRoc),
@@ -108,7 +109,7 @@ export function renderEvaluationMarkdown(input: EvaluationReportInput): string {
       ['model', 'days', 'labelled', 'metric', 'live vs held-out'],
       input.offlineOnline.flatMap((o) =>
         o.comparisons.map((c) => [
-          o.modelVersion,
+          o.model,
           o.days.length > 0 ? `${dayLabel(o.days[0]!)}..${dayLabel(o.days[o.days.length - 1]!)}` : '-',
           String(o.labelled),
           c.metric,
@@ -133,24 +134,29 @@ function htmlTable(header: readonly string[], rows: readonly string[][]): string
   ].join('');
 }
 
-/** Each metric against scoring day (one line per model version) and against label age (mean over final days). */
+/** Each metric against scoring day (one line per model) and against label age (mean over final days). */
 export function evaluationCharts(input: EvaluationReportInput): { byDay: string[]; byAge: string[] } {
-  const versions = [...new Set(input.matured.map((d) => d.modelVersion))].sort();
+  const models = [...new Set(input.matured.map((d) => d.model))].sort();
   const byDay: string[] = [];
   const byAge: string[] = [];
   for (const [metric, title] of PLOTTED) {
-    const series: Series[] = versions.map((version) => ({
-      name: version,
+    const series: Series[] = models.map((model) => ({
+      name: model,
       points: input.matured
-        .filter((d) => d.modelVersion === version)
+        .filter((d) => d.model === model)
         .map((d) => ({ x: d.day, y: liveMetricValues(d.metrics)[metric] ?? Number.NaN })),
     }));
-    const expectation = input.offlineOnline
-      .flatMap((o) => o.comparisons)
-      .find((c) => c.metric === metric && 'expected' in c);
+    // One band per chart: the first model whose card has an interval, named, since each card has its own.
+    const withInterval = input.offlineOnline
+      .map((o) => ({ model: o.model, comparison: o.comparisons.find((c) => c.metric === metric) }))
+      .find(({ comparison }) => comparison !== undefined && 'expected' in comparison);
     const band =
-      expectation && 'expected' in expectation
-        ? { lower: expectation.expected.lower, upper: expectation.expected.upper, label: 'held-out interval' }
+      withInterval?.comparison && 'expected' in withInterval.comparison
+        ? {
+            lower: withInterval.comparison.expected.lower,
+            upper: withInterval.comparison.expected.upper,
+            label: `held-out interval of ${withInterval.model}`,
+          }
         : undefined;
     byDay.push(
       lineChart({
@@ -162,11 +168,11 @@ export function evaluationCharts(input: EvaluationReportInput): { byDay: string[
         ...(band ? { band } : {}),
       }),
     );
-    const ageSeries: Series[] = versions.map((version) => {
-      const days = input.matured.filter((d) => d.modelVersion === version);
+    const ageSeries: Series[] = models.map((model) => {
+      const days = input.matured.filter((d) => d.model === model);
       const ages = days[0]?.byLabelAge.map((a) => a.ageDays) ?? [];
       return {
-        name: version,
+        name: model,
         points: ages.map((age) => {
           const values = days
             .map((d) => liveMetricValues(d.byLabelAge[age - 1]!.metrics)[metric] ?? Number.NaN)
@@ -206,7 +212,7 @@ ${input.matured.length} day/model rows are final, ${input.openDays.length} scori
 ${htmlTable(
   ['model', 'labelled', 'metric', 'live vs held-out'],
   input.offlineOnline.flatMap((o) =>
-    o.comparisons.map((c) => [o.modelVersion, String(o.labelled), c.metric, comparisonText(c)]),
+    o.comparisons.map((c) => [o.model, String(o.labelled), c.metric, comparisonText(c)]),
   ),
 )}
 <h2>By scoring day</h2>

@@ -159,7 +159,9 @@ describe('delayed-label evaluator (real Kafka)', () => {
     const gauge = async (name: string) =>
       (await metrics.registry.getSingleMetric(name)!.get()).values.map((v) => ({ labels: v.labels, value: v.value }));
     const labelled = await gauge('fraudscore_eval_labelled_records');
-    assert.deepEqual(labelled, [{ labels: { model_version: MONITORED_VERSION }, value: DAYS * PER_DAY }]);
+    assert.deepEqual(labelled, [
+      { labels: { model_version: `card-fraud@${MONITORED_VERSION}` }, value: DAYS * PER_DAY },
+    ]);
     const mismatch = await gauge('fraudscore_eval_offline_online_mismatch');
     assert.deepEqual(
       mismatch.map((m) => `${m.labels['metric']}=${m.value}`).sort(),

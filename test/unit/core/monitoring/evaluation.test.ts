@@ -5,12 +5,13 @@ import { DelayedLabelJoin, type LoggedPrediction } from '../../../../src/core/mo
 const DAY = 86_400_000;
 const D0 = 20_000; // a UTC day index
 
-function prediction(i: number, day: number, score: number, version = '1'): LoggedPrediction {
+function prediction(i: number, day: number, score: number, version = '1', name = 'card-fraud'): LoggedPrediction {
   return {
     transactionId: `tx-${day}-${i}`,
     eventTimeMs: day * DAY + i * 1000,
     score,
     decision: score >= 0.5 ? 'BLOCK' : score >= 0.2 ? 'REVIEW' : 'APPROVE',
+    modelName: name,
     modelVersion: version,
     customerId: `c${i % 7}`,
     amount: 10 + i,
@@ -75,14 +76,77 @@ describe('DelayedLabelJoin', () => {
     }
     const matured = join.advance((D0 + 10) * DAY);
     assert.deepEqual(
-      matured.map((d) => `${d.day - D0}:${d.modelVersion}`),
-      ['0:1', '0:2', '1:1', '1:2', '2:1', '2:2'],
+      matured.map((d) => `${d.day - D0}:${d.model}`),
+      ['0:card-fraud@1', '0:card-fraud@2', '1:card-fraud@1', '1:card-fraud@2', '2:card-fraud@1', '2:card-fraud@2'],
     );
-    const live = join.live().get('1');
+    const live = join.live().get('card-fraud@1');
     assert.ok(live);
     assert.deepEqual(live.days, [D0 + 1, D0 + 2]);
     assert.equal(live.metrics.records, 20);
     assert.equal(live.metrics.frauds, 2);
     assert.equal(live.metrics.aucRoc, 1, 'the fraud has the highest score of its days');
+  });
+
+  it('keeps two models with the same version apart (a challenger numbered like the champion)', () => {
+    const join = new DelayedLabelJoin({ horizonDays: 1, windowDays: 7 });
+    for (let i = 0; i < 10; i++) {
+      join.addPrediction(prediction(i, D0, i / 10, '1', 'card-fraud'));
+      // The challenger scores other transactions the other way round: the fraud gets its lowest score.
+      join.addPrediction(prediction(i + 50, D0, 1 - i / 10, '1', 'broken-scores'));
+    }
+    join.addLabel({ transactionId: `tx-${D0}-9`, isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    join.addLabel({ transactionId: `tx-${D0}-59`, isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    const matured = join.advance((D0 + 10) * DAY);
+    assert.deepEqual(
+      matured.map((d) => [d.model, d.modelName, d.modelVersion, d.metrics.records, d.metrics.aucRoc]),
+      [
+        ['broken-scores@1', 'broken-scores', '1', 10, 0],
+        ['card-fraud@1', 'card-fraud', '1', 10, 1],
+      ],
+    );
+    assert.deepEqual([...join.live().keys()].sort(), ['broken-scores@1', 'card-fraud@1']);
+    assert.equal(join.live().get('card-fraud@1')?.metrics.aucRoc, 1);
+    assert.equal(join.live().get('broken-scores@1')?.metrics.aucRoc, 0);
+  });
+
+  it('counts a fraud report arriving after its day was final as late at once, and does not keep it', () => {
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    for (let i = 0; i < 5; i++) join.addPrediction(prediction(i, D0, i / 5));
+    const [day] = join.advance((D0 + 1 + horizonDays) * DAY);
+    assert.equal(day?.metrics.frauds, 0);
+    assert.equal(join.lateLabels, 0);
+    // Reported within the horizon, but delivered after the day was final (a lagging labels partition).
+    join.addLabel({ transactionId: `tx-${D0}-4`, isFraud: true, reportedAtMs: (D0 + 2) * DAY });
+    // Reported long after the horizon, as a chargeback can be.
+    join.addLabel({ transactionId: `tx-${D0}-3`, isFraud: true, reportedAtMs: (D0 + 1 + horizonDays + 1) * DAY });
+    assert.equal(join.lateLabels, 2);
+    assert.equal(join.heldLabels(), 0, 'nothing is held for a day that can no longer change');
+    assert.equal(join.unmatchedLabels, 0);
+    assert.equal(join.maturedDays()[0]?.metrics.frauds, 0, 'a final day does not change');
+  });
+
+  it('holds a report for a transaction never scored only until the day it was reported on is final', () => {
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    // A dead-lettered transaction has a label but no prediction.
+    join.addLabel({ transactionId: 'dead-lettered', isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    // A label that comes before its prediction still joins.
+    join.addLabel({ transactionId: `tx-${D0 + 1}-3`, isFraud: true, reportedAtMs: (D0 + 1) * DAY + 10_000 });
+    for (let i = 0; i < 5; i++) {
+      join.addPrediction(prediction(i, D0, i / 5));
+      join.addPrediction(prediction(i, D0 + 1, i / 5));
+    }
+    assert.equal(join.heldLabels(), 2);
+    join.advance((D0 + 1 + horizonDays) * DAY); // D0 final; the reports' day D0 + 1 still open
+    assert.equal(join.heldLabels(), 2);
+    assert.equal(join.unmatchedLabels, 0);
+    const [next] = join.advance((D0 + 2 + horizonDays) * DAY);
+    assert.equal(next?.metrics.frauds, 1, 'the early label joined its prediction');
+    assert.equal(join.heldLabels(), 0, 'memory follows the horizon');
+    assert.equal(join.unmatchedLabels, 1);
+    assert.equal(join.lateLabels, 0);
+    // Once its report day is final, a report for a transaction never seen is not held at all.
+    join.addLabel({ transactionId: 'dead-lettered-too', isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    assert.equal(join.heldLabels(), 0);
+    assert.equal(join.unmatchedLabels, 2);
   });
 });

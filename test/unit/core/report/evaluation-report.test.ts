@@ -19,6 +19,8 @@ const input: EvaluationReportInput = {
   horizonDays: 10,
   matured: [20000, 20001].map((day) => ({
     day,
+    model: 'card-fraud@1',
+    modelName: 'card-fraud',
     modelVersion: '1',
     metrics,
     byLabelAge: [1, 2].map((ageDays) => ({ ageDays, metrics })),
@@ -26,7 +28,7 @@ const input: EvaluationReportInput = {
   openDays: [20002],
   offlineOnline: [
     {
-      modelVersion: '1',
+      model: 'card-fraud@1',
       days: [20000, 20001],
       labelled: 6,
       comparisons: [
@@ -40,7 +42,7 @@ const input: EvaluationReportInput = {
 describe('evaluation report', () => {
   it('Markdown: one row per final day and model, and the offline-online verdicts', () => {
     const md = renderEvaluationMarkdown(input);
-    assert.match(md, /\| 2024-10-04 \| 1 \| 3 \| 1 \| 1\.000 \|/);
+    assert.match(md, /\| 2024-10-04 \| card-fraud@1 \| 3 \| 1 \| 1\.000 \|/);
     assert.match(md, /0\.700 vs held-out 0\.850 \[0\.800, 0\.900\]: OUTSIDE \(below\)/);
     assert.match(md, /the card has no held-out interval/);
   });
@@ -49,6 +51,8 @@ describe('evaluation report', () => {
     const html = renderEvaluationHtml(input);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     assert.match(html, /evaluation &lt;test&gt;/);
+    assert.match(html, /<td>card-fraud@1<\/td>/, 'models are named name@version');
+    assert.match(html, /<title>held-out interval of card-fraud@1<\/title>/, 'the band says whose card it is');
     assert.equal(html.match(/<svg /g)?.length, 12);
     assert.ok((html.match(/<path /g)?.length ?? 0) >= 12, 'every chart draws a line');
   });
