@@ -7,7 +7,8 @@ import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
-import { DelayedLabelJoin, modelRef, type MaturedDay } from '../core/monitoring/evaluation.js';
+import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
+import { formatModelRef } from '../core/models/ref.js';
 import { liveMetricValues, type Decision } from '../core/monitoring/eval-metrics.js';
 import {
   compareWithExpectation,
@@ -227,7 +228,7 @@ export class Evaluator {
 
   /** The card of the model the scores name (a challenger or a promoted model may not be the topology's model). */
   private async cardOf(name: string, version: string): Promise<ModelCard | null> {
-    const model = modelRef(name, version);
+    const model = formatModelRef({ name, version });
     if (!this.cards.has(model)) {
       const card = await openFsRegistry(this.options.topology.model.registry)
         .show(name, version)

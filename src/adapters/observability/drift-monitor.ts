@@ -7,6 +7,7 @@ import {
   type DriftWindowPolicy,
 } from '../../core/monitoring/index.js';
 import type { MonitoringReference } from '../../core/monitoring/index.js';
+import { formatModelRef } from '../../core/models/ref.js';
 import type { Logger } from './logger.js';
 import type { PipelineMetrics } from './metrics.js';
 
@@ -82,10 +83,10 @@ export class DriftMonitor {
         if (!entry) continue;
         entry.window.observe(now, batch.scores, batch.features, this.options.featureNames.length, rows);
         this.options.metrics.driftWindowRecords.set({ model_version: entry.version }, entry.window.records);
-        this.changed.add(identity(model));
+        this.changed.add(formatModelRef(model));
       } catch (error) {
         this.options.log.warn(
-          { err: (error as Error).message, model: identity(model) },
+          { err: (error as Error).message, model: formatModelRef(model) },
           'drift monitoring failed for a batch',
         );
       }
@@ -94,7 +95,7 @@ export class DriftMonitor {
 
   /** The model's window, made on first sight from its card's reference (null, logged once: it has none). */
   private windowOf(model: ServedModelReference): ModelWindow | null {
-    const id = identity(model);
+    const id = formatModelRef(model);
     const known = this.windows.get(id);
     if (known !== undefined) return known;
     const { featureNames, policy, log } = this.options;
@@ -162,9 +163,4 @@ export class DriftMonitor {
       metrics.scoreQuantile.set({ model_version: version, quantile: String(q) }, snapshot.quantiles[q]);
     }
   }
-}
-
-/** A model's identity: its version alone is not (another name may use the same one). */
-function identity(model: ServedModelReference): string {
-  return `${model.name}@${model.version}`;
 }

@@ -1,3 +1,4 @@
+import { formatModelRef } from '../models/ref.js';
 import { evaluationMetrics, type Decision, type EvaluationMetrics, type LabelledPrediction } from './eval-metrics.js';
 
 const DAY_MS = 86_400_000;
@@ -23,14 +24,6 @@ export interface ReportedLabel {
   readonly reportedAtMs: number;
 }
 
-/**
- * The key a model's rows are kept under: `name@version`. Versions are numbered per model name, so two models (a
- * champion `card-fraud@1` and a challenger `broken-scores@1`) can share a version and must never be pooled.
- */
-export function modelRef(name: string, version: string): string {
-  return `${name}@${version}`;
-}
-
 export interface EvaluationPolicy {
   /** A scoring day is final once stream time passes its end by this much (longer than the label delay). */
   readonly horizonDays: number;
@@ -49,7 +42,7 @@ export interface LiveMetrics {
 /** One scoring day of one model, once its labels have matured. */
 export interface MaturedDay {
   readonly day: number;
-  /** `name@version` (modelRef). */
+  /** `name@version` (formatModelRef). */
   readonly model: string;
   readonly modelName: string;
   readonly modelVersion: string;
@@ -146,7 +139,9 @@ export class DelayedLabelJoin {
       this.open.delete(day);
       const byModel = new Map<string, LoggedPrediction[]>();
       for (const row of rows.values()) {
-        const model = modelRef(row.modelName, row.modelVersion);
+        // name@version: versions are numbered per model name, so a champion card-fraud@1 and a challenger
+        // broken-scores@1 share a version and must never be pooled.
+        const model = formatModelRef({ name: row.modelName, version: row.modelVersion });
         const list = byModel.get(model);
         if (list) list.push(row);
         else byModel.set(model, [row]);
