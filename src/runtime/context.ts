@@ -18,6 +18,7 @@ import { loadModel, loadServingModel } from './load-model.js';
 import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
 import { createWorkerStatusStore, workerStatusKey } from '../adapters/redis/worker-status.js';
 import { parseModelRef } from '../core/models/ref.js';
+import { watchRegistryChampion } from './champion-watch.js';
 import { Serving } from './serving.js';
 import { createBatchScorer } from './score-batch.js';
 import { OutputSchemas } from './output-schemas.js';
@@ -166,6 +167,8 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   await follower.ready;
   await serving.offer(follower.current());
   serving.beforeBatch();
+  const championWatch = watchRegistryChampion(topology, serving, `${model.name}@${model.version}`, log, clock);
+  opened.push(() => championWatch?.stop());
 
   const scoreBatch = countingStateBehind(
     createBatchScorer({
@@ -278,6 +281,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
       await runner.stop();
       await alignment.close();
       await follower.stop();
+      await championWatch?.stop();
       await http.close();
       await serving.close();
       redis.disconnect();

@@ -56,14 +56,17 @@ const WARM_UP_ROWS = 8;
 export class Serving {
   private readonly models = new Map<string, ServingModel>();
   private active: { plan: ServingPlan; view: ControlView | null };
-  private pending: { plan: ServingPlan; view: ControlView } | undefined;
+  private pending: { plan: ServingPlan; view: ControlView; cause?: 'registry champion' } | undefined;
   private preparing: Promise<void> = Promise.resolve();
   private latestSeen = 0;
   private appliedAtMs: number | null = null;
   private firstBatchAtMs: number | null = null;
   private rejected: ServingStatus['rejected'] = null;
+  /** The topology's champion and window: what serves where the control state names none (the registry may move it). */
+  private defaults: ServingDeps['defaults'];
 
   constructor(private readonly deps: ServingDeps) {
+    this.defaults = deps.defaults;
     const champion = `${deps.initial.name}@${deps.initial.version}`;
     this.models.set(champion, deps.initial);
     this.active = {
@@ -82,15 +85,9 @@ export class Serving {
 
   private async prepare(view: ControlView): Promise<void> {
     if (view.version < this.latestSeen) return; // a newer one is queued behind
-    const plan = servingPlan(view, this.deps.defaults);
+    const plan = servingPlan(view, this.defaults);
     try {
-      for (const ref of planModels(plan)) await this.ensureLoaded(ref);
-      // The kill switch's target must be at hand before it is needed.
-      const target = this.models.get(plan.decider)?.rollbackTarget;
-      if (target)
-        await this.ensureLoaded(target).catch((error: unknown) => {
-          this.deps.log.warn({ target, err: (error as Error).message }, 'rollback target cannot be loaded');
-        });
+      await this.loadPlan(plan);
       this.pending = { plan, view };
     } catch (error) {
       this.rejected = { version: view.version, reason: (error as Error).message };
@@ -100,6 +97,52 @@ export class Serving {
       );
       this.report();
     }
+  }
+
+  /**
+   * The registry's champion moved (a topology serving `model.version: champion`): prepared against the newest control
+   * view like a control change, applied at the next batch boundary. Resolves false when it cannot be served (the
+   * reason logged and in the status): the old default stays, so every later control change, a kill switch included,
+   * is prepared against models that load.
+   */
+  followDefaultChampion(ref: string): Promise<boolean> {
+    const prepared = this.preparing.then(async () => {
+      if (ref === this.defaults.champion) return true;
+      const defaults = { ...this.defaults, champion: ref };
+      // Against the newest prepared view; views offered later are prepared with the new default anyway.
+      const view = this.pending?.view ?? this.active.view ?? EMPTY_VIEW;
+      const plan = servingPlan(view, defaults);
+      try {
+        await this.loadPlan(plan);
+      } catch (error) {
+        this.rejected = { version: view.version, reason: `registry champion ${ref}: ${(error as Error).message}` };
+        this.deps.log.error(
+          { champion: ref, serving: this.defaults.champion, err: (error as Error).message },
+          'the registry champion cannot be served; serving stays as it was',
+        );
+        this.report();
+        return false;
+      }
+      this.defaults = defaults;
+      // Under a control-named champion or the kill switch, the plan is unchanged: nothing to apply.
+      if (plan.decider !== this.active.plan.decider || this.pending) {
+        this.pending = { plan, view, cause: 'registry champion' };
+      }
+      return true;
+    });
+    this.preparing = prepared.then(() => undefined);
+    return prepared;
+  }
+
+  /** Every model a plan names; throws when one cannot be loaded. */
+  private async loadPlan(plan: ServingPlan): Promise<void> {
+    for (const ref of planModels(plan)) await this.ensureLoaded(ref);
+    // The kill switch's target must be at hand before it is needed.
+    const target = this.models.get(plan.decider)?.rollbackTarget;
+    if (target)
+      await this.ensureLoaded(target).catch((error: unknown) => {
+        this.deps.log.warn({ target, err: (error as Error).message }, 'rollback target cannot be loaded');
+      });
   }
 
   private async ensureLoaded(ref: string): Promise<ServingModel> {
@@ -126,14 +169,14 @@ export class Serving {
       this.deps.log.info(
         {
           version: plan.version,
-          change: pending.view.record?.change.kind,
+          change: pending.cause ?? pending.view.record?.change.kind,
           decider: plan.decider,
           challenger: plan.challenger?.model ?? null,
           percent: plan.challenger?.percent ?? 0,
           window: plan.window,
           lagMs: pending.view.record ? this.appliedAtMs - pending.view.record.atMs : null,
         },
-        'control change applied',
+        pending.cause ? 'new registry champion applied' : 'control change applied',
       );
       this.report();
     }

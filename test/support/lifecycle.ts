@@ -6,7 +6,8 @@ import { controlOperations, type ControlOperations } from '../../src/lifecycle/o
 import type { ServingStatus } from '../../src/runtime/serving.js';
 import { controlTopicName } from '../../src/adapters/kafka/control/index.js';
 import { validEvents } from './events.js';
-import { testKafka, testTopology, type TestProducer } from './stack.js';
+import { readCommitted, testKafka, testTopology, type ReadRecord, type TestProducer } from './stack.js';
+import { assertAllScoresFinite, assertExactlyOneOutcome } from './invariants.js';
 
 /**
  * A registry of its own (promotions write its index): the committed card-fraud models plus the broken-scores fixture
@@ -73,4 +74,39 @@ export async function waitForApplied(address: string, version: number, timeoutMs
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Reads the topology's input, output and dead-letter topics read_committed: `sent` inputs, each with one outcome. */
+export async function assertEveryInputScoredOnce(topology: Topology, sent: number): Promise<void> {
+  const inputs = await readCommitted([topology.topics.input], (r) => r.length >= sent, 30_000, { raw: true });
+  const outputs = await readCommitted(
+    [topology.topics.output, topology.topics.deadLetter],
+    (r) => r.length >= sent,
+    30_000,
+    { settleMs: 500 },
+  );
+  const scores = outputs.filter((r) => r.topic === topology.topics.output);
+  assertExactlyOneOutcome(
+    inputs,
+    scores,
+    outputs.filter((r) => r.topic === topology.topics.deadLetter),
+  );
+  assertAllScoresFinite(scores);
+}
+
+/**
+ * Sends `count` events over many customers and returns their scores once every one of them is out; `sentBefore`
+ * is how many inputs the topic had before (the output holds one outcome per input).
+ */
+export async function scoreRound(
+  producer: TestProducer,
+  topology: Topology,
+  round: { readonly prefix: string; readonly count: number; readonly sentBefore: number },
+): Promise<ReadRecord[]> {
+  const events = manyCustomerEvents(round.count, round.prefix);
+  await sendEvents(producer, topology, events);
+  const total = round.sentBefore + round.count;
+  const outputs = await readCommitted([topology.topics.output], (r) => r.length >= total, 60_000);
+  const ids = new Set(events.map((e) => e.transaction_id));
+  return outputs.filter((r) => ids.has(r.value['transaction_id'] as string));
 }

@@ -353,6 +353,11 @@ export class ModelRegistry {
     return { a: left, b: right, diff: diffCards(left.card, right.card) };
   }
 
+  /** The champion's version of a model, null when it has none (or the model is not registered): one small read. */
+  async championOf(name: string): Promise<string | null> {
+    return (await this.readIndex(name))?.champion ?? null;
+  }
+
   /** Makes a registered, verifiable version the champion. */
   async setChampion(name: string, version: string): Promise<{ previous: string | null }> {
     return this.store.withLock(name, async () => {

@@ -208,8 +208,9 @@ export function registerModelsCommand(program: Command): void {
   models
     .command('promote')
     .description(
-      'Make a version the champion: what a topology with `model.version: champion` loads. The version is ' +
-        'verified (every sha256, rollback target present) before the switch.',
+      'Make a version the champion: what a topology with `model.version: champion` serves (its running workers ' +
+        'follow within seconds, unless its control topic names a champion). The version is verified (every ' +
+        'sha256, rollback target present) before the switch.',
     )
     .argument('<ref>', 'name@version')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)

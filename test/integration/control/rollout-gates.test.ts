@@ -6,8 +6,13 @@ import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import type { Topology } from '../../../src/config/index.js';
 import { controllerStep } from '../../../src/lifecycle/controller.js';
 import { readScoreStreams } from '../../../src/lifecycle/score-reader.js';
-import { assertAllScoresFinite, assertExactlyOneOutcome } from '../../support/invariants.js';
-import { lifecycleTopology, manyCustomerEvents, sendEvents, waitForApplied } from '../../support/lifecycle.js';
+import {
+  assertEveryInputScoredOnce,
+  lifecycleTopology,
+  manyCustomerEvents,
+  sendEvents,
+  waitForApplied,
+} from '../../support/lifecycle.js';
 import { controlOperations } from '../../../src/lifecycle/operations.js';
 import { deleteTopics, readCommitted, testKafka, testProducer, type TestProducer } from '../../support/stack.js';
 
@@ -157,21 +162,6 @@ describe('rollout gates and automatic rollback (real stack)', () => {
   });
 
   it('kept exactly one outcome per input through every change', async () => {
-    const inputs = await readCommitted([topology.topics.input], (r) => r.length >= sent, 30_000, { raw: true });
-    const outputs = await readCommitted(
-      [topology.topics.output, topology.topics.deadLetter],
-      (r) => r.length >= sent,
-      30_000,
-      {
-        settleMs: 500,
-      },
-    );
-    const scores = outputs.filter((r) => r.topic === topology.topics.output);
-    assertExactlyOneOutcome(
-      inputs,
-      scores,
-      outputs.filter((r) => r.topic === topology.topics.deadLetter),
-    );
-    assertAllScoresFinite(scores);
+    await assertEveryInputScoredOnce(topology, sent);
   });
 });
