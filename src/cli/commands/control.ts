@@ -92,7 +92,9 @@ export function registerControlCommand(program: Command): void {
       const { topology, kafka } = openControl(options.topology);
       const { entries } = await readControlLog(kafka, topology.name);
       for (const entry of entries) {
-        out(entry.record ? describeRecord(entry.record) : `offset ${entry.offset}: ignored (${entry.problem})`);
+        if (!entry.record) out(`offset ${entry.offset}: ignored (${entry.problem})`);
+        // A copy restates the record applied for its version so compaction keeps it; it is no change of its own.
+        else out(`${describeRecord(entry.record)}${entry.copy ? ' (copy kept for compaction)' : ''}`);
       }
       if (entries.length === 0) out('no control records yet');
     });

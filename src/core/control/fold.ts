@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { BatchWindowPolicy } from '../batch/batch-window.js';
 import { CONTROL_FORMAT, INITIAL_SERVING_STATE, type ControlRecord, type ServingState } from './serving-state.js';
 import type { Transition } from './transitions.js';
@@ -17,6 +18,37 @@ export const EMPTY_VIEW: ControlView = Object.freeze({ version: 0, state: INITIA
  */
 export function foldControl(view: ControlView, record: ControlRecord, topology: string): ControlView {
   if (record.topology !== topology || record.version <= view.version) return view;
+  return viewOf(record);
+}
+
+/** One entry of the control log as read, in log order. */
+export interface ControlLogItem {
+  /** Null: not a valid control record, which every reader ignores. */
+  readonly record: ControlRecord | null;
+  /** Marked as a re-appended copy of the record readers applied for its version (see `compaction.ts`). */
+  readonly copy: boolean;
+}
+
+/**
+ * Folds one entry of the log. A copy of the version the reader holds replaces it: on the whole log a copy always
+ * equals what the reader holds (nothing changes), but after compaction the reader may have been handed a losing
+ * record of that version, kept because it closed a segment, and the copy after it restores the one that won.
+ */
+export function foldControlEntry(view: ControlView, entry: ControlLogItem, topology: string): ControlView {
+  const { record } = entry;
+  if (record === null) return view;
+  if (
+    entry.copy &&
+    record.topology === topology &&
+    record.version === view.version &&
+    !isDeepStrictEqual(record, view.record)
+  ) {
+    return viewOf(record);
+  }
+  return foldControl(view, record, topology);
+}
+
+function viewOf(record: ControlRecord): ControlView {
   return { version: record.version, state: record.state, record };
 }
 

@@ -20,13 +20,16 @@ export {
 export {
   EMPTY_VIEW,
   foldControl,
+  foldControlEntry,
   nextRecord,
   planModels,
   servingPlan,
+  type ControlLogItem,
   type ControlView,
   type Route,
   type ServingPlan,
 } from './fold.js';
+export { appliedEntry, entryToReappend, foldControlLog } from './compaction.js';
 export {
   evaluateGates,
   type GatePolicy,

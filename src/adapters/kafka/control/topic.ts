@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import {
+  appliedEntry,
   EMPTY_VIEW,
-  foldControl,
+  entryToReappend,
+  foldControlEntry,
   nextRecord,
   parseControlRecord,
   type ControlRecord,
@@ -62,9 +64,20 @@ async function untilLed(admin: Admin, topic: string): Promise<void> {
   }
 }
 
+/**
+ * Marks a re-appended copy of the record readers apply (see core/control/compaction.ts). A header, so the copy's value
+ * stays byte for byte the original and workers that predate the mark read it as an ignored replay.
+ */
+const COPY_HEADER = 'fraudscore-control';
+const COPY_MARK = 'copy';
+
 export interface ControlLogEntry {
   readonly offset: string;
   readonly record: ControlRecord | null;
+  /** The record's text as written (null: a tombstone). */
+  readonly value: string | null;
+  /** A re-appended copy of the record readers applied for its version. */
+  readonly copy: boolean;
   /** Why the record was ignored, when it was not a valid control record. */
   readonly problem?: string;
 }
@@ -130,19 +143,18 @@ export class ControlFollower {
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
-        const parsed = message.value
-          ? parseControlRecord(message.value.toString('utf8'))
-          : ({ ok: false, problem: 'empty record (tombstone)' } as const);
+        const value = message.value ? message.value.toString('utf8') : null;
+        const parsed =
+          value === null ? ({ ok: false, problem: 'empty record (tombstone)' } as const) : parseControlRecord(value);
+        const copy = isCopy(message.headers);
         const entry: ControlLogEntry = parsed.ok
-          ? { offset: message.offset, record: parsed.record }
-          : { offset: message.offset, record: null, problem: parsed.problem };
+          ? { offset: message.offset, record: parsed.record, value, copy }
+          : { offset: message.offset, record: null, value, copy, problem: parsed.problem };
         this.options.onEntry?.(entry);
-        if (parsed.ok) {
-          const next = foldControl(this.view, parsed.record, this.options.topology);
-          if (next !== this.view) {
-            this.view = next;
-            this.options.onView?.(next);
-          }
+        const next = foldControlEntry(this.view, entry, this.options.topology);
+        if (next !== this.view) {
+          this.view = next;
+          this.options.onView?.(next);
         }
         if (BigInt(message.offset) + 1n >= this.endOffset) this.caughtUp();
       },
@@ -170,12 +182,25 @@ export async function readControlLog(
   }
 }
 
+function isCopy(headers: IHeaders | undefined): boolean {
+  const mark = headers?.[COPY_HEADER];
+  return mark !== undefined && String(mark) === COPY_MARK;
+}
+
 export class ControlConflict extends Error {}
 
 /**
  * Appends one change: reads the current view, applies the transition, writes the next version, then reads the log
  * again to check that this record is the one the workers apply (two operators writing the same version at once:
  * the first in the log wins, the other is told and may retry). Refusals throw with the transition's reason.
+ *
+ * Compaction keeps the last record, readers apply the first of a version: after each read, the record readers apply
+ * is re-appended as a copy when the log does not end with it (a losing write, or one a writer left behind when it
+ * stopped), before this writer retries, gives up or writes. Left open: a writer that stops between its losing write
+ * and that copy. Its record stays last, harmless while in the active segment (never cleaned, rolled only on an
+ * append), and the next change made here copies the applied record behind it first. Only when the append after it
+ * is no such copy (a record written by hand or by a version without copies, or another losing write whose writer
+ * stops too) and rolls the segment does the cleaner keep the losing record for readers started later.
  */
 export async function appendControl(
   kafka: Kafka,
@@ -188,7 +213,8 @@ export async function appendControl(
   await producer.connect();
   try {
     for (let attempt = 1; ; attempt++) {
-      const { view } = await readControlLog(kafka, topology);
+      const { view, entries } = await readControlLog(kafka, topology);
+      await keepApplied(producer, topology, entries);
       const result = await transition(view);
       if (!result.ok) throw new Error(result.problem);
       const record = nextRecord(view, topology, result, {
@@ -196,15 +222,15 @@ export async function appendControl(
         reason: meta.reason,
         nowMs: (meta.clock ?? Date.now)(),
       });
+      const value = JSON.stringify(record);
       await producer.send({
         topic: controlTopicName(topology),
         acks: -1,
-        messages: [{ key: topology, value: JSON.stringify(record) }],
+        messages: [{ key: topology, value }],
       });
       const after = await readControlLog(kafka, topology);
-      // The first record of this version in log order is the one every reader applies.
-      const winner = after.entries.find((e) => e.record?.topology === topology && e.record.version === record.version);
-      if (winner && JSON.stringify(winner.record) === JSON.stringify(record)) return { record, previous: view };
+      await keepApplied(producer, topology, after.entries);
+      if (appliedEntry(after.entries, topology, record.version)?.value === value) return { record, previous: view };
       if (attempt >= 3) {
         throw new ControlConflict(
           `another change took version ${record.version} of ${topology} first (three times); check \`fraudscore control status\` and retry`,
@@ -214,4 +240,15 @@ export async function appendControl(
   } finally {
     await producer.disconnect();
   }
+}
+
+/** Re-appends, marked as a copy, the record readers of `entries` apply when the log does not end with it. */
+async function keepApplied(producer: Producer, topology: string, entries: readonly ControlLogEntry[]): Promise<void> {
+  const applied = entryToReappend(entries, topology);
+  if (applied === null || applied.value === null) return;
+  await producer.send({
+    topic: controlTopicName(topology),
+    acks: -1,
+    messages: [{ key: topology, value: applied.value, headers: { [COPY_HEADER]: COPY_MARK } }],
+  });
 }
