@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { controlTopicName } from '../core/control/index.js';
 import { findInlineCredential, inlineCredentialMessage } from './inline-credentials.js';
 
 /**
@@ -7,9 +8,13 @@ import { findInlineCredential, inlineCredentialMessage } from './inline-credenti
  */
 // 0 asks the OS for any free port (tests, several workers on one host).
 const port = z.coerce.number().int().min(0).max(65535);
+// Kafka's own rule (a pattern, so editors check it too): "." and ".." would be directories of the broker's log.
 const topicName = z
   .string()
-  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-"');
+  .regex(
+    /^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$/,
+    'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-", other than "." and ".."',
+  );
 const secretRef = z
   .object({
     env: z
@@ -73,19 +78,64 @@ type TopicRole = (typeof TOPIC_ROLES)[number];
  * Adds an issue on each role whose topic an earlier role already uses. The worker tells labels from transactions by
  * their topic, reads input and labels, and registers one schema per output topic, so a shared topic turns every
  * transaction into a label, re-reads its own dead letters forever, or fails only at start with a registry conflict.
+ * Names that differ only in "." and "_" are one topic to Kafka's metrics, and it refuses to create the second.
  */
 function refuseSharedTopics(topics: Record<TopicRole, string>, ctx: z.core.$RefinementCtx): void {
   TOPIC_ROLES.forEach((role, index) => {
-    const earlier = TOPIC_ROLES.slice(0, index).find((other) => topics[other] === topics[role]);
-    if (earlier === undefined) return;
+    const earlier = TOPIC_ROLES.slice(0, index);
+    const same = earlier.find((other) => topics[other] === topics[role]);
+    const colliding = earlier.find((other) => collide(topics[other], topics[role]));
+    if (same !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [role],
+        message:
+          `the same topic as topics.${same} (${topics[role]}); ` +
+          'each of input, output, labels and deadLetter needs a topic of its own',
+      });
+    } else if (colliding !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [role],
+        message: collisionMessage(role, topics[role], `topics.${colliding} (${topics[colliding]})`),
+      });
+    }
+  });
+}
+/**
+ * Adds an issue on each role whose topic is, or collides with, the control topic named after the topology
+ * (`<name>.control`): on that very topic control records and the role's records would mix; on a colliding name,
+ * Kafka refuses to create whichever of the two comes second.
+ */
+function refuseControlTopic(
+  topology: { name: string; topics: Record<TopicRole, string> },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const control = controlTopicName(topology.name);
+  for (const role of TOPIC_ROLES) {
+    const topic = topology.topics[role];
+    if (!collide(topic, control)) continue;
+    const other = `the control topic named after name (${control})`;
     ctx.addIssue({
       code: 'custom',
-      path: [role],
+      path: ['topics', role],
       message:
-        `the same topic as topics.${earlier} (${topics[role]}); ` +
-        'each of input, output, labels and deadLetter needs a topic of its own',
+        topic === control
+          ? `${other}; rename topics.${role}: control records must have the topic to themselves`
+          : collisionMessage(role, topic, other),
     });
-  });
+  }
+}
+/** Kafka names a topic in its metrics with "." as "_": two topics with one metric name cannot both exist. */
+function collide(a: string, b: string): boolean {
+  return a.replaceAll('.', '_') === b.replaceAll('.', '_');
+}
+/** Names the role's topic, the one it collides with (`other`, its field and name) and the fix. */
+function collisionMessage(role: TopicRole, topic: string, other: string): string {
+  return (
+    `${topic} collides with ${other}: Kafka refuses topic names that differ only in "." and "_" ` +
+    `(one name in its metrics); rename topics.${role} so the two differ in another character`
+  );
 }
 /**
  * Drift windows and delayed-label evaluation (README "Monitoring"). Every field has a default: a topology without
@@ -300,7 +350,8 @@ export const topologySchema = z
     contract: contractSchema.optional(),
     monitoring: monitoringSchema.default(MONITORING_DEFAULTS),
   })
-  .strict();
+  .strict()
+  .superRefine(refuseControlTopic);
 
 export type Topology = z.infer<typeof topologySchema>;
 export type MonitoringSettings = Topology['monitoring'];

@@ -30,6 +30,7 @@ export {
   type ServingPlan,
 } from './fold.js';
 export { appliedEntry, entryToReappend, foldControlLog } from './compaction.js';
+export { controlTopicName } from './topic-name.js';
 export {
   evaluateGates,
   type GatePolicy,

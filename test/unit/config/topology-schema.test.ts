@@ -75,6 +75,51 @@ describe('topology topics section', () => {
       found.join('\n'),
     );
   });
+
+  /** `text` (the shipped topology unless given) with `role` on `topic`. */
+  const on = (role: Role, topic: string, text = base) =>
+    text.replace(new RegExp(`^( {2}${role}:) .*$`, 'm'), `$1 ${topic}`);
+  const collision = (role: Role, topic: string, other: string) =>
+    `topics.${role}: ${topic} collides with ${other}: Kafka refuses topic names that differ only in "." and "_" ` +
+    `(one name in its metrics); rename topics.${role} so the two differ in another character`;
+
+  // Kafka names topics in its metrics with "." as "_", and refuses to create a second topic with the same such name.
+  for (const [earlier, later] of pairs) {
+    it(`refuses ${later} named like ${earlier} but for "." and "_", naming both fields, both topics and the fix`, () => {
+      const topic = `fraud.${later}_topic`;
+      const twin = `fraud_${later}.topic`;
+      const found = problems(on(later, twin, on(earlier, topic)));
+      assert.deepEqual(found, [collision(later, twin, `topics.${earlier} (${topic})`)], found.join('\n'));
+    });
+  }
+
+  it('accepts names that differ in more than "." and "_"', () => {
+    const topics = parseTopology(on('output', 'fraud-scores', on('input', 'fraud.scores')), 't.yaml', {}).topics;
+    assert.equal(topics.output, 'fraud-scores');
+  });
+
+  const name = parseTopology(base, 't.yaml', {}).name;
+  for (const role of ['input', 'output', 'labels', 'deadLetter'] as const) {
+    it(`refuses ${role} on the control topic named after the topology, or on a name colliding with it`, () => {
+      const control = `${name}.control`;
+      const other = `the control topic named after name (${control})`;
+      assert.deepEqual(problems(on(role, control)), [
+        `topics.${role}: ${other}; rename topics.${role}: control records must have the topic to themselves`,
+      ]);
+      const twin = `${name}_control`;
+      assert.deepEqual(problems(on(role, twin)), [collision(role, twin, other)]);
+    });
+  }
+
+  it('refuses the names Kafka refuses: "." and "..", longer than 249 characters, other characters', () => {
+    const rule = 'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-", other than "." and ".."';
+    for (const topic of ['.', '..', 'x'.repeat(250), 'fraud/scores', "''"]) {
+      assert.deepEqual(problems(on('output', topic)), [`topics.output: ${rule}`], topic);
+    }
+    for (const topic of ['...', '.scores', 'x'.repeat(249)]) {
+      assert.equal(parseTopology(on('output', topic), 't.yaml', {}).topics.output, topic);
+    }
+  });
 });
 
 /** The topology's `contract` section: optional, but validated like the rest when present. */

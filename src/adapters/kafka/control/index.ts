@@ -2,9 +2,9 @@ export {
   appendControl,
   ControlConflict,
   ControlFollower,
-  controlTopicName,
   ensureControlTopic,
   readControlLog,
   type ControlFollowerOptions,
   type ControlLogEntry,
 } from './topic.js';
+export { controlTopicName } from '../../../core/control/index.js';

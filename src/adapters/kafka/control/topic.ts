@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import {
   appliedEntry,
+  controlTopicName,
   EMPTY_VIEW,
   entryToReappend,
   foldControlEntry,
@@ -11,11 +12,6 @@ import {
   type ControlView,
   type Transition,
 } from '../../../core/control/index.js';
-
-/** One compacted topic per topology: `<topology>.control`, one partition (one key), the latest record kept forever. */
-export function controlTopicName(topology: string): string {
-  return `${topology}.control`;
-}
 
 /** Creates the control topic when missing: compacted, one partition, so order is total and the latest is kept. */
 export async function ensureControlTopic(kafka: Kafka, topology: string): Promise<boolean> {
