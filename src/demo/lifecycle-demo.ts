@@ -9,7 +9,7 @@ import { buildShadowReport, formatChecklist } from '../core/report/shadow-report
 import { renderShadowHtml, renderShadowMarkdown } from '../core/report/shadow-render.js';
 import { controllerStep, formatVerdict } from '../lifecycle/controller.js';
 import { controlOperations } from '../lifecycle/operations.js';
-import { ScoreFollower } from '../lifecycle/score-reader.js';
+import { labelClock, ScoreFollower } from '../lifecycle/score-reader.js';
 import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { simulateToKafka } from '../simulate/index.js';
@@ -134,6 +134,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
         alertAt: topology.decision.reviewAt,
         blockAt: topology.decision.blockAt,
       },
+      labelClock(topology, scores.streams, Date.now()),
     );
     mkdirSync(options.reportDir, { recursive: true });
     writeFileSync(join(options.reportDir, 'shadow-report.md'), renderShadowMarkdown(report));

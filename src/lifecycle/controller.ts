@@ -15,7 +15,7 @@ import {
 import { parseModelRef } from '../core/models/ref.js';
 import { appendControl } from '../adapters/kafka/control/index.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
-import type { ScoreStreams } from './score-reader.js';
+import { labelClock, type ScoreStreams } from './score-reader.js';
 
 export function gatePolicy(topology: Topology): GatePolicy {
   const { gates } = topology.rollout;
@@ -67,7 +67,7 @@ export function judgeStage(
     challenger: challenger.model,
     stageIndex: challenger.stageIndex,
     startedAtMs: challenger.stageStartedAtMs,
-    nowMs,
+    ...labelClock(topology, streams, nowMs),
   });
   return { verdict: evaluateGates(evidence, gatePolicy(topology), challenger.stepMs), challenger };
 }

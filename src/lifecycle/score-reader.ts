@@ -4,11 +4,22 @@ import type { Topology } from '../config/index.js';
 import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { scoreViewOf, type LabelView, type ScoreView } from '../core/control/evidence.js';
+import { foldLabelReport, type LabelClock } from '../core/monitoring/index.js';
 
 export interface ScoreStreams {
   readonly scores: ScoreView[];
-  /** Matured labels by transaction id (the latest report of each). */
+  /** Every report of each transaction folded, by transaction id (labelOf reads them). */
   readonly labels: Map<string, LabelView>;
+  /**
+   * The latest event time (output) or report time (labels) read: the evaluator's stream time once it has read both
+   * topics to their end. Unlike the evaluator it does not hold back for a partition read behind the others.
+   */
+  streamTimeMs: number;
+}
+
+/** The clock the gates and the shadow report read these labels against (the evaluator's horizon). */
+export function labelClock(topology: Topology, streams: ScoreStreams, nowMs: number): LabelClock {
+  return { horizonDays: topology.monitoring.evaluation.horizonDays, streamTimeMs: streams.streamTimeMs, nowMs };
 }
 
 /**
@@ -16,7 +27,7 @@ export interface ScoreStreams {
  * own, never committing), keeping the compact views the rollout gates and the shadow report need.
  */
 export class ScoreFollower {
-  readonly streams: ScoreStreams = { scores: [], labels: new Map() };
+  readonly streams: ScoreStreams = { scores: [], labels: new Map(), streamTimeMs: Number.NEGATIVE_INFINITY };
   private consumer: Consumer | undefined;
   private lastMessageAtMs = 0;
 
@@ -48,20 +59,27 @@ export class ScoreFollower {
           if (!decoded.ok) continue;
           if (batch.topic === output) {
             const view = scoreViewOf(decoded.value, message.key?.toString() ?? null);
-            if (view && view.scoredAtMs >= sinceMs) this.streams.scores.push(view);
+            if (!view) continue;
+            this.advanceStreamTime(view.eventTimeMs);
+            if (view.scoredAtMs >= sinceMs) this.streams.scores.push(view);
           } else {
             const id = decoded.value['transaction_id'];
             if (typeof id === 'string') {
-              this.streams.labels.set(id, {
-                fraud: decoded.value['is_fraud'] === true,
-                reportedAtMs: Number(decoded.value['reported_at'] ?? 0),
-              });
+              const reportedAtMs = Number(decoded.value['reported_at'] ?? 0);
+              this.advanceStreamTime(reportedAtMs);
+              const report = { isFraud: decoded.value['is_fraud'] === true, reportedAtMs };
+              this.streams.labels.set(id, foldLabelReport(this.streams.labels.get(id), report));
             }
           }
         }
         this.lastMessageAtMs = Date.now();
       },
     });
+  }
+
+  private advanceStreamTime(ms: number): void {
+    // A record without a usable time says nothing about how far the stream has come (and NaN would stick).
+    if (Number.isFinite(ms)) this.streams.streamTimeMs = Math.max(this.streams.streamTimeMs, ms);
   }
 
   /** Resolves once nothing new has arrived for `quietMs` (the end of the topics as they are now). */

@@ -5,7 +5,7 @@ import { parseDuration } from '../../core/control/index.js';
 import { buildShadowReport, formatChecklist } from '../../core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../../core/report/shadow-render.js';
 import { openControl } from '../../lifecycle/connect.js';
-import { readScoreStreams } from '../../lifecycle/score-reader.js';
+import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 
 interface ReportOptions {
@@ -75,6 +75,7 @@ export function registerShadowCommand(program: Command): Command {
           alertAt: topology.decision.reviewAt,
           blockAt: topology.decision.blockAt,
         },
+        labelClock(topology, streams, Date.now()),
       );
       mkdirSync(options.out, { recursive: true });
       const md = join(options.out, 'shadow-report.md');

@@ -1,4 +1,7 @@
+import { labelOf, type LabelClock, type LabelView } from '../monitoring/label-rule.js';
 import type { StageEvidence } from './gates.js';
+
+export type { LabelView } from '../monitoring/label-rule.js';
 
 /** What the lifecycle needs of one published score (decoded from the output topic). */
 export interface ScoreView {
@@ -18,11 +21,6 @@ export interface ScoreView {
   readonly shadowScores: Readonly<Record<string, number>>;
   readonly batchId: string;
   readonly modelLatencyMs: Readonly<Record<string, number>>;
-}
-
-export interface LabelView {
-  readonly fraud: boolean;
-  readonly reportedAtMs: number;
 }
 
 const asRecord = (value: unknown): Record<string, number> =>
@@ -66,17 +64,18 @@ export function pairOf(view: ScoreView, champion: string, challenger: string): [
 
 /**
  * The evidence for one rollout stage: the records scored in it (its stage index, since it started) by this champion
- * and challenger, both scores of each, the challenger's batch latencies, and the labels matured so far.
+ * and challenger, both scores of each, the challenger's batch latencies, and the labels matured so far, read as the
+ * delayed-label evaluator reads them (labelOf): fraud reported within the horizon, or genuine once confirmed or once
+ * the record's day is final. `nowMs` ends the stage's elapsed time and bounds the stream time (LabelClock).
  */
 export function stageEvidence(
   scores: readonly ScoreView[],
   labels: ReadonlyMap<string, LabelView>,
-  stage: {
+  stage: LabelClock & {
     readonly champion: string;
     readonly challenger: string;
     readonly stageIndex: number;
     readonly startedAtMs: number;
-    readonly nowMs: number;
   },
 ): StageEvidence {
   const champion: (number | null)[] = [];
@@ -89,8 +88,8 @@ export function stageEvidence(
     if (!pair) continue;
     const latency = view.modelLatencyMs[stage.challenger];
     if (latency !== undefined) batches.set(view.batchId, latency);
-    const label = labels.get(view.transactionId);
-    if (label) labelled.push({ index: champion.length, fraud: label.fraud });
+    const fraud = labelOf(labels.get(view.transactionId), view.eventTimeMs, stage);
+    if (fraud !== null) labelled.push({ index: champion.length, fraud });
     champion.push(pair[0]);
     challenger.push(pair[1]);
   }

@@ -1,8 +1,6 @@
 import { formatModelRef } from '../models/ref.js';
 import { evaluationMetrics, type Decision, type EvaluationMetrics, type LabelledPrediction } from './eval-metrics.js';
-
-const DAY_MS = 86_400_000;
-const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
+import { DAY_MS, dayFinalAtMs, dayOf } from './label-rule.js';
 
 /** A logged prediction (the output topic): what the model said, about which card and amount, when. */
 export interface LoggedPrediction {
@@ -55,10 +53,10 @@ export interface MaturedDay {
 /**
  * The delayed-label join: logged predictions and labels by transaction id, per scoring day (UTC day of the event)
  * and model (`name@version`). A day is evaluated once, when stream time (the caller's watermark over both topics) has
- * passed its end by the horizon: its result never changes after that, and its rows are dropped. A label is "fraud" if
- * any fraud report came within the horizon; a transaction without one is genuine. Predictions of a day already final,
- * and fraud reports after their day's horizon or arriving once their day is final, are counted as late and left out
- * (the horizon should make them rare).
+ * passed its end by the horizon: its result never changes after that, and its rows are dropped. Labels are read by the
+ * rule the rollout's AUC gate shares (label-rule.ts): a label is "fraud" if any fraud report came within the horizon;
+ * a transaction without one is genuine. Predictions of a day already final, and fraud reports after their day's
+ * horizon or arriving once their day is final, are counted as late and left out (the horizon should make them rare).
  *
  * Memory follows the horizon, not the length of the stream: the open days' predictions, the latest windowDays final
  * days' labelled rows per model, the transaction ids of the latest horizonDays final days (what tells a late report
@@ -129,9 +127,8 @@ export class DelayedLabelJoin {
 
   /** Finalises every open day whose horizon ended at or before `watermarkMs`; returns the newly matured days. */
   advance(watermarkMs: number): MaturedDay[] {
-    const horizonMs = this.policy.horizonDays * DAY_MS;
     const ready = [...this.open.keys()]
-      .filter((day) => (day + 1) * DAY_MS + horizonMs <= watermarkMs)
+      .filter((day) => dayFinalAtMs(day, this.policy.horizonDays) <= watermarkMs)
       .sort((a, b) => a - b);
     const fresh: MaturedDay[] = [];
     for (const day of ready) {
@@ -147,6 +144,7 @@ export class DelayedLabelJoin {
         else byModel.set(model, [row]);
       }
       const dayEndMs = (day + 1) * DAY_MS;
+      const finalAtMs = dayFinalAtMs(day, this.policy.horizonDays);
       for (const [model, predictions] of [...byModel].sort(([a], [b]) => (a < b ? -1 : 1))) {
         const { modelName, modelVersion } = predictions[0] as LoggedPrediction;
         const labelled = (knownByMs: number): LabelledPrediction[] =>
@@ -165,7 +163,7 @@ export class DelayedLabelJoin {
           ageDays: i + 1,
           metrics: evaluationMetrics(labelled(dayEndMs + (i + 1) * DAY_MS)),
         }));
-        const final = labelled(dayEndMs + horizonMs);
+        const final = labelled(finalAtMs);
         fresh.push({ day, model, modelName, modelVersion, metrics: evaluationMetrics(final), byLabelAge });
         const kept = this.recent.get(model) ?? { modelName, modelVersion, days: [] };
         kept.days.push({ day, rows: final });
@@ -174,7 +172,7 @@ export class DelayedLabelJoin {
       }
       for (const id of rows.keys()) {
         const reported = this.fraudReportedAt.get(id);
-        if (reported !== undefined && reported > dayEndMs + horizonMs) this.lateLabels++;
+        if (reported !== undefined && reported > finalAtMs) this.lateLabels++;
         this.fraudReportedAt.delete(id);
       }
       this.finalisedIds.set(day, new Set(rows.keys()));

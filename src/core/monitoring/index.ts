@@ -29,3 +29,4 @@ export {
   type LabelledPrediction,
 } from './eval-metrics.js';
 export { compareWithExpectation, EXPECTED_METRICS, isMismatch, type Comparison } from './expectations.js';
+export { foldLabelReport, labelOf, type LabelClock, type LabelView } from './label-rule.js';

@@ -1,5 +1,6 @@
 import { pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
 import { aucStandardError } from '../control/gates.js';
+import { labelOf, type LabelClock } from '../monitoring/label-rule.js';
 import { quantile, rocAuc } from './score-report.js';
 
 /** Bounds of the shadow checklist (from the topology: serving SLO, rollout gates; duration from the operator). */
@@ -98,12 +99,16 @@ function latencyOf(scores: readonly ScoreView[], model: string) {
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)} %` : 'n/a');
 const num = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
-/** The shadow report: both models on the same records, and the checklist filled in from the data. */
+/**
+ * The shadow report: both models on the same records, and the checklist filled in from the data. Labels are read as
+ * the AUC gate and the evaluator read them (labelOf, against `clock`).
+ */
 export function buildShadowReport(
   scores: readonly ScoreView[],
   labels: ReadonlyMap<string, LabelView>,
   models: { readonly champion: string; readonly challenger: string },
   bounds: ShadowBounds,
+  clock: LabelClock,
 ): ShadowReport {
   const pairs: { view: ScoreView; champion: number | null; challenger: number | null }[] = [];
   for (const view of scores) {
@@ -129,8 +134,8 @@ export function buildShadowReport(
   };
 
   const labelledRows = both.flatMap((p) => {
-    const label = labels.get(p.view.transactionId);
-    return label ? [{ ...p, fraud: label.fraud, day: new Date(p.view.eventTimeMs).toISOString().slice(0, 10) }] : [];
+    const fraud = labelOf(labels.get(p.view.transactionId), p.view.eventTimeMs, clock);
+    return fraud === null ? [] : [{ ...p, fraud, day: new Date(p.view.eventTimeMs).toISOString().slice(0, 10) }];
   });
   const byDay = new Map<string, typeof labelledRows>();
   for (const row of labelledRows) byDay.set(row.day, [...(byDay.get(row.day) ?? []), row]);

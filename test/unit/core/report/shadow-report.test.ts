@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LabelView, ScoreView } from '../../../../src/core/control/evidence.js';
+import type { LabelClock } from '../../../../src/core/monitoring/label-rule.js';
 import {
   averagePrecision,
   buildShadowReport,
@@ -26,6 +27,10 @@ const bounds: ShadowBounds = {
   alertAt: 0.05,
   blockAt: 0.5,
 };
+
+/** Read before any of the fixture's days is final: only reported labels count. */
+const clock: LabelClock = { horizonDays: 10, streamTimeMs: Date.UTC(2026, 0, 8), nowMs: Date.UTC(2026, 0, 8) };
+const fraudOf = (label: LabelView | undefined) => label?.fraudReportedAtMs != null;
 
 /** Two days of records: champion decides, challenger in shadow_scores, a score a little different, labels for most. */
 function fixture(): { scores: ScoreView[]; labels: Map<string, LabelView> } {
@@ -55,14 +60,21 @@ function fixture(): { scores: ScoreView[]; labels: Map<string, LabelView> } {
       batchId: `b-${Math.floor(i / 100)}`,
       modelLatencyMs: { 'card-fraud@1': 3 + (i % 5), 'card-fraud@2': 4 + (i % 7) },
     });
-    if (i % 3 !== 0) labels.set(id, { fraud, reportedAtMs: 0 });
+    if (i % 3 !== 0)
+      labels.set(id, { fraudReportedAtMs: fraud ? Date.UTC(2026, 0, 7) : null, genuineReported: !fraud });
   }
   return { scores, labels };
 }
 
 describe('shadow report', () => {
   const { scores, labels } = fixture();
-  const report = buildShadowReport(scores, labels, { champion: 'card-fraud@1', challenger: 'card-fraud@2' }, bounds);
+  const report = buildShadowReport(
+    scores,
+    labels,
+    { champion: 'card-fraud@1', challenger: 'card-fraud@2' },
+    bounds,
+    clock,
+  );
 
   it('compares both models on the same records and fills the checklist from the data', () => {
     assert.equal(report.records, 3000);
@@ -101,6 +113,7 @@ describe('shadow report', () => {
           labels,
           models,
           bounds,
+          clock,
         ),
       ),
       'fail',
@@ -108,13 +121,14 @@ describe('shadow report', () => {
     // A few hundred labelled records with a handful of frauds, the challenger a few AUC points behind after the
     // margin: that much moves on its own, so the item waits for more labels instead of failing.
     const few = new Map([...labels].slice(0, 300));
-    const frauds = [...few.values()].filter((l) => l.fraud).length;
+    const frauds = [...few.values()].filter(fraudOf).length;
     assert.ok(frauds >= 3 && frauds <= 40, `${frauds} frauds`);
     const noisy = buildShadowReport(
-      withChallenger((s, i) => (few.get(s.transactionId)?.fraud && i % 4 === 0 ? 0.01 : s.score)),
+      withChallenger((s, i) => (fraudOf(few.get(s.transactionId)) && i % 4 === 0 ? 0.01 : s.score)),
       few,
       models,
       bounds,
+      clock,
     );
     const shortfall = noisy.overall.championAuc - bounds.aucMargin - noisy.overall.challengerAuc;
     assert.ok(shortfall > 0, `the challenger trails beyond the margin (${shortfall})`);
@@ -125,10 +139,28 @@ describe('shadow report', () => {
     const broken = scores.map((s, i) =>
       i % 10 ? s : { ...s, shadowScores: {}, reasonCodes: ['CHALLENGER_FAILED:non_finite'] },
     );
-    const r = buildShadowReport(broken, new Map(), { champion: 'card-fraud@1', challenger: 'card-fraud@2' }, bounds);
+    const r = buildShadowReport(
+      broken,
+      new Map(),
+      { champion: 'card-fraud@1', challenger: 'card-fraud@2' },
+      bounds,
+      clock,
+    );
     const status = Object.fromEntries(r.checklist.map((c) => [c.item, c.status]));
     assert.equal(status['no non-finite scores'], 'fail');
     assert.equal(status['labelled metrics'], 'pending');
+  });
+
+  it('reads labels as the AUC gate does: with fraud reports only, labelled metrics wait for the days to be final', () => {
+    const fraudOnly = new Map([...labels].filter(([, label]) => fraudOf(label)));
+    const models = { champion: 'card-fraud@1', challenger: 'card-fraud@2' };
+    const statusAt = (ms: number) =>
+      buildShadowReport(scores, fraudOnly, models, bounds, { ...clock, streamTimeMs: ms, nowMs: ms }).checklist.find(
+        (c) => c.item === 'labelled metrics',
+      )?.status;
+    assert.equal(statusAt(clock.streamTimeMs), 'pending', 'frauds only: one class');
+    // The fixture's last day, 7 January, is final 10 days after it ends.
+    assert.equal(statusAt(Date.UTC(2026, 0, 18)), 'pass');
   });
 
   it('computes AP and card precision@k', () => {

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  evaluateGates,
+  stageEvidence,
+  type GatePolicy,
+  type LabelView,
+  type ScoreView,
+} from '../../../../src/core/control/index.js';
+import { DelayedLabelJoin } from '../../../../src/core/monitoring/evaluation.js';
+import { dayFinalAtMs, foldLabelReport, type LabelClock } from '../../../../src/core/monitoring/label-rule.js';
+
+const DAY = 86_400_000;
+const D0 = 20_000; // a UTC day index
+const horizonDays = 3;
+/** The instant day D0 becomes final: its end plus the horizon. */
+const D0_FINAL = (D0 + 1 + horizonDays) * DAY;
+const CHAMPION = 'card-fraud@1';
+const CHALLENGER = 'card-fraud@2';
+const STAGE = { champion: CHAMPION, challenger: CHALLENGER, stageIndex: 1, startedAtMs: D0 * DAY };
+
+const policy: GatePolicy = {
+  minRecords: 100,
+  latencyP99Ms: 100,
+  maxAlertRateDelta: 0.05,
+  maxScorePsi: 0.25,
+  aucMargin: 0.02,
+  minLabelled: 100,
+  alertAt: 0.5,
+};
+
+const isFraud = (i: number) => i % 10 === 0;
+const id = (day: number, i: number) => `tx-${day}-${i}`;
+
+/** 200 records of `day` routed to the challenger in stage 1, both models ranking the frauds (every 10th) on top. */
+function stageRecords(day = D0, n = 200): ScoreView[] {
+  return Array.from({ length: n }, (_, i) => {
+    const score = isFraud(i) ? 0.6 + (i % 7) / 20 : ((i * 37) % 100) / 250;
+    return {
+      transactionId: id(day, i),
+      customerId: `c-${i}`,
+      scoredAtMs: day * DAY + i * 60_000,
+      eventTimeMs: day * DAY + i * 60_000,
+      score: Math.min(0.999, score * 1.01),
+      decision: 'APPROVE',
+      model: CHALLENGER,
+      route: 'challenger',
+      stage: 1,
+      percent: 50,
+      controlVersion: 3,
+      reasonCodes: [],
+      shadowScores: { [CHAMPION]: score },
+      batchId: `b-${day}-${Math.floor(i / 50)}`,
+      modelLatencyMs: { [CHAMPION]: 4, [CHALLENGER]: 5 },
+    };
+  });
+}
+
+type Report = { readonly transactionId: string; readonly isFraud: boolean; readonly reportedAtMs: number };
+
+/** The labels as the score follower keeps them: every report of a transaction folded, in arrival order. */
+function folded(reports: readonly Report[]): Map<string, LabelView> {
+  const labels = new Map<string, LabelView>();
+  for (const r of reports) labels.set(r.transactionId, foldLabelReport(labels.get(r.transactionId), r));
+  return labels;
+}
+
+/** Fraud reports only (a supported labels topic), each a day after its transaction. */
+function fraudReports(day = D0, n = 200): Report[] {
+  return Array.from({ length: n }, (_, i) => i)
+    .filter(isFraud)
+    .map((i) => ({ transactionId: id(day, i), isFraud: true, reportedAtMs: day * DAY + i * 60_000 + DAY }));
+}
+
+const clockAt = (ms: number, nowMs = ms): LabelClock => ({ horizonDays, streamTimeMs: ms, nowMs });
+
+function evidenceAt(scores: readonly ScoreView[], labels: ReadonlyMap<string, LabelView>, clock: LabelClock) {
+  return stageEvidence(scores, labels, { ...STAGE, ...clock });
+}
+
+const aucGate = (scores: readonly ScoreView[], labels: ReadonlyMap<string, LabelView>, clock: LabelClock) =>
+  evaluateGates(evidenceAt(scores, labels, clock), policy, 0).gates.find((g) => g.gate === 'auc');
+
+describe('stage evidence: labels read as the delayed-label evaluator reads them', () => {
+  it('with fraud reports only, judges the AUC gate once the records have matured', () => {
+    const scores = stageRecords();
+    const labels = folded(fraudReports());
+    const before = aucGate(scores, labels, clockAt(D0_FINAL - 1));
+    assert.equal(before?.status, 'hold', 'only the frauds are known before the day is final');
+    assert.deepEqual(before?.values, { labelled: 20, frauds: 20 });
+    const after = aucGate(scores, labels, clockAt(D0_FINAL));
+    assert.equal(after?.status, 'pass', after?.figure);
+    assert.match(after?.figure ?? '', /200 labelled, 20 frauds/);
+  });
+
+  it('keeps a fraud whatever genuine report comes before or after it', () => {
+    const scores = stageRecords();
+    const fraud = fraudReports();
+    const genuine = (r: Report, days: number): Report => ({
+      ...r,
+      isFraud: false,
+      reportedAtMs: r.reportedAtMs + days * DAY,
+    });
+    const orders = {
+      'genuine after': fraud.flatMap((r) => [r, genuine(r, 1)]),
+      'genuine before': fraud.flatMap((r) => [genuine(r, -0.5), r]),
+    };
+    for (const [order, reports] of Object.entries(orders)) {
+      // Before the day is final: the reported transactions are known, and all of them are frauds.
+      const { labelled } = evidenceAt(scores, folded(reports), clockAt(D0_FINAL - 1));
+      assert.equal(labelled.length, 20, order);
+      assert.ok(
+        labelled.every((l) => l.fraud),
+        order,
+      );
+    }
+  });
+
+  it('does not count a fraud reported after its day is final: the transaction is genuine then', () => {
+    const scores = stageRecords();
+    const late = fraudReports().map((r, k) => ({ ...r, reportedAtMs: k % 2 ? D0_FINAL + 1 : D0_FINAL }));
+    const before = evidenceAt(scores, folded(late), clockAt(D0_FINAL - 1));
+    // Reported at the horizon counts (as in the evaluator); reported after it is no label before the day is final.
+    assert.equal(before.labelled.length, 10);
+    assert.ok(before.labelled.every((l) => l.fraud));
+    const after = evidenceAt(scores, folded(late), clockAt(D0_FINAL + 1));
+    assert.equal(after.labelled.length, 200);
+    assert.equal(after.labelled.filter((l) => l.fraud).length, 10);
+    // The earliest fraud report decides: a repeat after the horizon does not make one within it late.
+    const repeated = fraudReports().flatMap((r) => [r, { ...r, reportedAtMs: D0_FINAL + DAY }]);
+    assert.equal(evidenceAt(scores, folded(repeated), clockAt(D0_FINAL)).labelled.filter((l) => l.fraud).length, 20);
+  });
+
+  it('does not count unlabelled records whose day is not final, on either clock', () => {
+    const scores = [...stageRecords(D0), ...stageRecords(D0 + 1)];
+    const labels = folded([...fraudReports(D0), ...fraudReports(D0 + 1)]);
+    const d0Final = evidenceAt(scores, labels, clockAt(D0_FINAL));
+    assert.equal(d0Final.labelled.length, 200 + 20, 'day D0 all, day D0 + 1 its frauds only');
+    assert.ok(d0Final.labelled.every((l) => l.index < 200 || l.fraud));
+    // A wall clock behind stream time (a mis-dated report ran it ahead) finalises nothing.
+    const ahead = evidenceAt(scores, labels, clockAt(D0_FINAL + 10 * DAY, D0_FINAL - 1));
+    assert.equal(ahead.labelled.length, 40);
+    // And a wall clock long past a replayed history finalises nothing its stream has not reached.
+    const replayed = evidenceAt(scores, labels, clockAt(D0_FINAL - 1, D0_FINAL + 365 * DAY));
+    assert.equal(replayed.labelled.length, 40);
+  });
+
+  it('agrees with the delayed-label evaluator on a final day', () => {
+    const scores = stageRecords();
+    const reports: Report[] = scores.flatMap((s, i): Report[] => {
+      const at = (days: number) => s.eventTimeMs + days * DAY;
+      if (i % 10 === 0) return [{ transactionId: s.transactionId, isFraud: true, reportedAtMs: at(1) }];
+      if (i % 10 === 1)
+        return [{ transactionId: s.transactionId, isFraud: true, reportedAtMs: dayFinalAtMs(D0, horizonDays) + 1 }];
+      if (i % 10 === 2) {
+        return [
+          { transactionId: s.transactionId, isFraud: true, reportedAtMs: at(2) },
+          { transactionId: s.transactionId, isFraud: false, reportedAtMs: at(3) },
+        ];
+      }
+      if (i % 10 === 3) return [{ transactionId: s.transactionId, isFraud: false, reportedAtMs: at(1) }];
+      return [];
+    });
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    for (const s of scores) {
+      join.addPrediction({
+        transactionId: s.transactionId,
+        eventTimeMs: s.eventTimeMs,
+        score: s.score,
+        decision: 'APPROVE',
+        modelName: 'card-fraud',
+        modelVersion: '2',
+        customerId: s.customerId ?? '',
+        amount: 10,
+      });
+    }
+    reports.forEach((r) => join.addLabel(r));
+    const [day] = join.advance(D0_FINAL);
+    const { labelled } = evidenceAt(scores, folded(reports), clockAt(D0_FINAL));
+    assert.deepEqual(
+      { records: labelled.length, frauds: labelled.filter((l) => l.fraud).length },
+      { records: day?.metrics.records, frauds: day?.metrics.frauds },
+    );
+    assert.equal(day?.metrics.frauds, 40);
+  });
+});
