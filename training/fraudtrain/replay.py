@@ -116,19 +116,3 @@ def source(manifest_raw: dict[str, Any]) -> Any:
     # The backfill's manifest names its raw inputs (file, bytes, sha256): what a retrain must read again.
     return manifest_raw.get("inputs") if isinstance(manifest_raw.get("inputs"), dict) else None
 
-
-def reference_manifest(reference: Path) -> dict[str, Any] | None:
-    """The reference table's backfill manifest (<reference>.manifest.json), when there is one."""
-    path = reference.with_name(reference.name + ".manifest.json")
-    if not path.is_file():
-        return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise TableError(f"manifest {path}: cannot read it as JSON ({error})") from error
-    if not isinstance(raw, dict):
-        raise TableError(f"manifest {path}: expected a JSON object")
-    table = raw.get("table")
-    if isinstance(table, dict) and table.get("sha256") != sha256_file(reference):
-        raise TableError(f"reference {reference}: its bytes are not the ones {path} describes; rerun the backfill")
-    return raw

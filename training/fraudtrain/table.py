@@ -149,6 +149,38 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     return Table(path=path, sha256=digest, frame=frame)
 
 
-def load_reference(path: Path, feature_names: tuple[str, ...]) -> Table:
-    """A frozen reference set: same columns, no manifest; identified in the card by its sha256."""
-    return load_table(path, feature_names, expected_sha256=None)
+# The manifest fields that decide what a table's feature values mean: a reference backfilled under another schema or
+# label delay has the same columns, but its values (and its labels) are not the training table's features.
+REFERENCE_MUST_MATCH = ("featureSchemaVersion", "labelDelayMs")
+
+
+def reference_manifest_path(reference: Path) -> Path:
+    return reference.with_name(reference.name + ".manifest.json")
+
+
+def load_reference(path: Path, manifest: Manifest) -> tuple[Table, Manifest]:
+    """A frozen reference set, and its backfill manifest (<reference>.manifest.json, required).
+
+    The reference's metrics go into the card beside the test metrics, computed with the model trained on `manifest`'s
+    table: its manifest must name the same featureSchemaVersion and labelDelayMs, and its table must be the bytes that
+    manifest describes. A reference without a manifest is refused: nothing would say which features it holds (the
+    backfill always writes one; the demo, `fraudscore retrain` and the tests pass the backfill's)."""
+    ref_manifest_path = reference_manifest_path(path)
+    if not ref_manifest_path.is_file():
+        raise TableError(
+            f"reference {path}: no manifest at {ref_manifest_path}; a reference must be a backfill's table with its "
+            "manifest, so that its feature schema can be checked against the training table's"
+        )
+    ref_manifest = load_manifest(ref_manifest_path)
+    for name in REFERENCE_MUST_MATCH:
+        ours, theirs = manifest.raw.get(name), ref_manifest.raw.get(name)
+        if ours != theirs:
+            raise TableError(
+                f"reference {path}: field {name!r} of its manifest {ref_manifest_path} is {theirs!r} but the training "
+                f"table's manifest {manifest.path} says {ours!r}; backfill the reference with the training table's "
+                "topology and label delay"
+            )
+    table = load_table(path, manifest.feature_names, expected_sha256=ref_manifest.table_sha256)
+    if len(table.frame) != ref_manifest.rows:
+        raise TableError(f"reference {path}: {len(table.frame)} rows but its manifest says {ref_manifest.rows}")
+    return table, ref_manifest

@@ -152,16 +152,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     table = load_table(args.table, names, expected_sha256=manifest.table_sha256)
     if len(table.frame) != manifest.rows:
         raise TableError(f"table {args.table}: {len(table.frame)} rows but its manifest says {manifest.rows}")
-    reference = load_reference(args.reference, names) if args.reference else None
+    # The reference must come with its backfill manifest, of the training table's feature schema and label delay.
+    reference, ref_manifest = load_reference(args.reference, manifest) if args.reference else (None, None)
     raw_source = replay.raw_source("--raw-source", args.raw_source, manifest.raw)
     reference_replay = None
-    if reference is not None:
-        ref_manifest = replay.reference_manifest(args.reference)
+    if reference is not None and ref_manifest is not None:
         reference_replay = {
             "tableSha256": reference.sha256,
-            "rawSource": replay.raw_source("--reference-raw-source", args.reference_raw_source, ref_manifest),
-            "source": replay.source(ref_manifest) if ref_manifest else None,
-            "backfill": replay.backfill_params(ref_manifest, args.topology) if ref_manifest else None,
+            "rawSource": replay.raw_source("--reference-raw-source", args.reference_raw_source, ref_manifest.raw),
+            "source": replay.source(ref_manifest.raw),
+            "backfill": replay.backfill_params(ref_manifest.raw, args.topology),
         }
     elif args.reference_raw_source is not None:
         raise SystemExit("--reference-raw-source needs --reference")

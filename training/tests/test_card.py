@@ -137,6 +137,21 @@ def test_a_table_that_does_not_match_its_manifest_is_refused(
     assert not (tmp_path / "out").exists(), "nothing may be written for a refused table"
 
 
+def test_a_reference_of_another_feature_schema_is_refused(
+    synthetic: Synthetic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference = tmp_path / "reference.csv"
+    reference.write_bytes(synthetic.reference.read_bytes())
+    manifest = json.loads(synthetic.reference.with_name(synthetic.reference.name + ".manifest.json").read_text())
+    manifest["featureSchemaVersion"] = "card-baseline-v1+b145ea8c2cc0"
+    reference.with_name(reference.name + ".manifest.json").write_text(json.dumps(manifest))
+    data = Synthetic(table=synthetic.table, manifest=synthetic.manifest, reference=reference)
+    assert train_into(data, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "'featureSchemaVersion'" in err and "card-baseline-v1+b145ea8c2cc0" in err and SCHEMA_VERSION in err
+    assert not (tmp_path / "out").exists(), "nothing may be written for a refused reference"
+
+
 def test_the_test_period_follows_the_handbook_protocol(card: dict) -> None:
     split = card["split"]
     rows = split["rows"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fraudtrain.table import TableError, load_table
+from fraudtrain.table import TableError, load_manifest, load_reference, load_table
 
-from .synthetic import COLUMNS, FEATURE_NAMES, write_synthetic
+from .synthetic import COLUMNS, FEATURE_NAMES, SCHEMA_VERSION, write_synthetic
 
 
 def _as_backfill_parquet(frame: pd.DataFrame, path: Path, drop: tuple[str, ...] = ()) -> None:
@@ -51,3 +54,60 @@ def test_a_parquet_table_without_a_column_is_refused_by_name(tmp_path: Path) -> 
     _as_backfill_parquet(frame, path, drop=("split",))
     with pytest.raises(TableError, match=r"missing columns \['split'\]"):
         load_table(path, FEATURE_NAMES, expected_sha256=None)
+
+
+def _reference(tmp_path: Path, **changes: Any) -> Path:
+    """A reference table and its backfill manifest, with `changes` applied to the manifest (None: field removed)."""
+    table, manifest = write_synthetic(tmp_path / "reference", days=3, customers=20, terminals=10, seed=99)
+    raw = json.loads(manifest.read_text())
+    for name, value in changes.items():
+        if value is None:
+            raw.pop(name, None)
+        else:
+            raw[name] = value
+    manifest.write_text(json.dumps(raw))
+    return table
+
+
+def _training_manifest(tmp_path: Path):
+    _, manifest = write_synthetic(tmp_path / "train", days=2, customers=20, terminals=10)
+    return load_manifest(manifest)
+
+
+def test_a_reference_of_the_training_tables_schema_and_label_delay_is_loaded_with_its_manifest(tmp_path: Path) -> None:
+    reference = _reference(tmp_path)
+    table, manifest = load_reference(reference, _training_manifest(tmp_path))
+    assert manifest.feature_schema_version == SCHEMA_VERSION
+    assert len(table.frame) == manifest.rows and table.sha256 == manifest.table_sha256
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "training_value"),
+    [
+        # A reference backfilled with a 14-day label delay: same columns, features of another schema.
+        ("featureSchemaVersion", "card-baseline-v1+b145ea8c2cc0", SCHEMA_VERSION),
+        ("labelDelayMs", 14 * 86_400_000, 7 * 86_400_000),
+        ("labelDelayMs", None, 7 * 86_400_000),
+    ],
+)
+def test_a_reference_of_another_schema_or_label_delay_is_refused_naming_the_field_and_both_values(
+    tmp_path: Path, field: str, value: Any, training_value: Any
+) -> None:
+    reference = _reference(tmp_path, **{field: value})
+    said = rf"'{field}' of its manifest .* is {re.escape(repr(value))} but the training table's manifest .* says "
+    with pytest.raises(TableError, match=said + re.escape(repr(training_value))):
+        load_reference(reference, _training_manifest(tmp_path))
+
+
+def test_a_reference_without_a_manifest_is_refused(tmp_path: Path) -> None:
+    reference = _reference(tmp_path)
+    reference.with_name(reference.name + ".manifest.json").unlink()
+    with pytest.raises(TableError, match="no manifest"):
+        load_reference(reference, _training_manifest(tmp_path))
+
+
+def test_a_reference_that_is_not_the_table_its_manifest_describes_is_refused(tmp_path: Path) -> None:
+    reference = _reference(tmp_path)
+    reference.write_bytes(reference.read_bytes().replace(b",0,,train\n", b",1,,train\n", 1))
+    with pytest.raises(TableError, match="sha256 is"):
+        load_reference(reference, _training_manifest(tmp_path))
