@@ -28,20 +28,35 @@ def _as_backfill_parquet(frame: pd.DataFrame, path: Path, drop: tuple[str, ...] 
     pq.write_table(pa.Table.from_pandas(frame[columns], schema=schema, preserve_index=False), path)
 
 
+def _bits(frame: pd.DataFrame) -> np.ndarray:
+    return frame[list(FEATURE_NAMES)].to_numpy(dtype=np.float64).view(np.uint64)
+
+
 def test_parquet_and_csv_load_alike_and_parquet_keeps_every_double(tmp_path: Path) -> None:
-    csv_path, _ = write_synthetic(tmp_path, days=5, customers=40, terminals=20)
-    csv = load_table(csv_path, FEATURE_NAMES, expected_sha256=None).frame
-    original = pd.read_csv(csv_path, float_precision="round_trip", keep_default_na=False, na_values=[""])
-    # One value that no decimal text of 15 digits holds: Parquet carries its bits.
+    synthetic_csv, _ = write_synthetic(tmp_path / "synthetic", days=5, customers=40, terminals=20)
+    original = pd.read_csv(synthetic_csv, float_precision="round_trip", keep_default_na=False, na_values=[""])
+    original["label_reported_at_ms"] = original["label_reported_at_ms"].astype("Int64")
+    # Doubles that need all 17 significant digits, like the backfill's averages and risk ratios: pandas' default CSV
+    # parser misreads a few percent of such text by one ulp or more.
+    for name in ("customer_avg_amount_1d", "customer_avg_amount_7d", "customer_avg_amount_30d", "terminal_risk_30d"):
+        original[name] = original[name] / 7
+    # One value that no decimal text of 15 digits holds.
     original.loc[0, FEATURE_NAMES[4]] = 0.1 + 0.2
+    # Both files from the same doubles: the CSV in the shortest text that round-trips (as the backfill's String(x)).
+    csv_path = tmp_path / "table.csv"
+    original.to_csv(csv_path, index=False, columns=list(COLUMNS), lineterminator="\n")
     parquet_path = tmp_path / "table.parquet"
     _as_backfill_parquet(original, parquet_path)
 
+    csv = load_table(csv_path, FEATURE_NAMES, expected_sha256=None).frame
     parquet = load_table(parquet_path, FEATURE_NAMES, expected_sha256=None).frame
     assert list(parquet.columns) == list(csv.columns)
     assert parquet.dtypes.equals(csv.dtypes)
-    assert np.array_equal(parquet[list(FEATURE_NAMES)].to_numpy(), original[list(FEATURE_NAMES)].to_numpy())
+    assert np.array_equal(_bits(parquet), _bits(original))
     assert parquet.loc[0, FEATURE_NAMES[4]] == 0.1 + 0.2
+    # The CSV's feature values are the Parquet's, bit for bit (a correctly rounding parser reads the exact doubles).
+    differ = _bits(csv) != _bits(parquet)
+    assert not differ.any(), f"{int(differ.sum())} CSV feature values differ from the Parquet ones"
     for column in ("transaction_id", "customer_id", "terminal_id", "split", "event_time_ms", "label"):
         assert parquet[column].equals(csv[column]), column
     assert parquet["label_reported_at_ms"].equals(csv["label_reported_at_ms"])
