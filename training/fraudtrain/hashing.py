@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-# 1 MiB reads keep memory flat for multi-GB training tables without slowing small files.
+# For files hashed but not parsed (raw inputs, the lock file): 1 MiB reads keep memory flat for multi-GB files.
+# A file that is parsed too is hashed from the bytes parsed (sha256_bytes), never read a second time.
 _CHUNK = 1 << 20
 
 

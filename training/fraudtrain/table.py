@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .hashing import sha256_file
+from .hashing import sha256_bytes
 
 # Columns the trainer itself reads besides the features. The features come from the manifest, in its order:
 # the manifest is the contract with the serving side, the table's column order is not.
@@ -55,9 +57,12 @@ def _table_sha256(path: Path, raw: dict[str, Any]) -> str:
 
 
 def load_manifest(path: Path) -> Manifest:
+    # One read: the card's manifestSha256 is the hash of the bytes parsed here, never of a file renamed onto the same
+    # path in between.
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
+        data = path.read_bytes()
+        raw = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise TableError(f"manifest {path}: cannot read it as JSON ({error})") from error
     if not isinstance(raw, dict):
         raise TableError(f"manifest {path}: expected a JSON object")
@@ -79,7 +84,7 @@ def load_manifest(path: Path) -> Manifest:
         raise TableError(f"manifest {path}: field 'featureSchemaVersion' is empty")
     return Manifest(
         path=path,
-        sha256=sha256_file(path),
+        sha256=sha256_bytes(data),
         feature_schema_version=version,
         feature_names=tuple(names),
         rows=field("rows", int),
@@ -88,23 +93,18 @@ def load_manifest(path: Path) -> Manifest:
     )
 
 
-def _is_parquet(path: Path) -> bool:
-    try:
-        with path.open("rb") as file:
-            return file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
-    except OSError as error:
-        raise TableError(f"table {path}: cannot read it ({error})") from error
-
-
-def _read_frame(path: Path, dtypes: dict[str, Any]) -> pd.DataFrame:
-    """The table as a frame with the same dtypes whichever format the backfill wrote."""
-    if not _is_parquet(path):
+def _read_frame(path: Path, data: bytes, dtypes: dict[str, Any]) -> pd.DataFrame:
+    """The table (the file's bytes, already read) as a frame with the same dtypes whichever format the backfill
+    wrote."""
+    if data[: len(PARQUET_MAGIC)] != PARQUET_MAGIC:
         # The backfill writes each double in the shortest text that round-trips; only a correctly rounding parser
         # reads back the exact value. pandas' default C parser misreads a few percent of them by one ulp or more.
-        return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], float_precision="round_trip")
+        return pd.read_csv(
+            io.BytesIO(data), dtype=dtypes, keep_default_na=False, na_values=[""], float_precision="round_trip"
+        )
     # Parquet's types are exact (doubles bit for bit, INT64 times, a nullable label_reported_at_ms); the cast only
     # names them as the CSV reader does.
-    frame = pq.read_table(path).to_pandas()
+    frame = pq.read_table(pa.BufferReader(data)).to_pandas()
     missing = [c for c in dtypes if c not in frame.columns]
     if missing:
         raise TableError(f"table {path}: missing columns {missing}")
@@ -114,7 +114,14 @@ def _read_frame(path: Path, dtypes: dict[str, Any]) -> pd.DataFrame:
 def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str | None) -> Table:
     """Read the table (Parquet or CSV); with expected_sha256, refuse a table whose bytes are not the ones the
     manifest describes."""
-    digest = sha256_file(path)
+    # One read, then the hash and the parse of the same bytes: reading the file twice could hash one table and parse
+    # another (a backfill renaming its new table onto this path in between) and train under the wrong SHA-256. The
+    # file is held in memory while it is parsed: 87 MB for the handbook-sized Parquet table, less than its frame.
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise TableError(f"table {path}: cannot read it ({error})") from error
+    digest = sha256_bytes(data)
     if expected_sha256 is not None and digest != expected_sha256:
         raise TableError(
             f"table {path}: sha256 is {digest} but its manifest says {expected_sha256}; "
@@ -126,7 +133,7 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     dtypes.update({"event_time_ms": "int64", "label_reported_at_ms": "float64", "split": "string", "label": "int64"})
     dtypes.update({n: "float64" for n in feature_names})
     try:
-        frame = _read_frame(path, dtypes)
+        frame = _read_frame(path, data, dtypes)
     except (OSError, ValueError) as error:
         raise TableError(f"table {path}: cannot parse it ({error})") from error
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -126,3 +128,77 @@ def test_a_reference_that_is_not_the_table_its_manifest_describes_is_refused(tmp
     reference.write_bytes(reference.read_bytes().replace(b",0,,train\n", b",1,,train\n", 1))
     with pytest.raises(TableError, match="sha256 is"):
         load_reference(reference, _training_manifest(tmp_path))
+
+
+def _renamed_onto_while_hashing(monkeypatch: pytest.MonkeyPatch, path: Path, versions: list[Path]) -> None:
+    """A concurrent backfill renaming new tables onto `path` while the trainer hashes it: one rename when a SHA-256
+    is started, another when one is finished, for as long as `versions` last. Wherever the trainer reads the file a
+    second time, after one of these, it reads another file than the one it hashed."""
+    real = hashlib.sha256
+    pending = list(versions)
+
+    def rename() -> None:
+        if pending:
+            os.replace(pending.pop(0), path)
+
+    class Sha256:
+        def __init__(self, data: bytes = b"") -> None:
+            rename()
+            self._hash = real(data)
+
+        def update(self, data: bytes) -> None:
+            self._hash.update(data)
+
+        def hexdigest(self) -> str:
+            digest = self._hash.hexdigest()
+            rename()
+            return digest
+
+    monkeypatch.setattr(hashlib, "sha256", Sha256)
+
+
+def _versions(tmp_path: Path, write: Callable[[Path, Path], Path]) -> tuple[Path, list[Path], dict[int, str]]:
+    """Three tables of 2, 3 and 4 days (told apart by their row counts): the first at the path read, the others to
+    be renamed onto it; and each one's SHA-256 by row count."""
+    paths, digests = [], {}
+    for days in (2, 3, 4):
+        csv_path, _ = write_synthetic(tmp_path / f"v{days}", days=days, customers=20, terminals=10)
+        rows = len(pd.read_csv(csv_path))
+        path = write(csv_path, tmp_path / f"v{days}" / "table.bin")
+        digests[rows] = hashlib.sha256(path.read_bytes()).hexdigest()
+        paths.append(path)
+    return paths[0], paths[1:], digests
+
+
+def _as_csv(csv_path: Path, out: Path) -> Path:
+    os.replace(csv_path, out)
+    return out
+
+
+def _as_parquet(csv_path: Path, out: Path) -> Path:
+    _as_backfill_parquet(pd.read_csv(csv_path, keep_default_na=False, na_values=[""]), out)
+    return out
+
+
+@pytest.mark.parametrize("write", [_as_csv, _as_parquet], ids=["csv", "parquet"])
+def test_the_table_is_hashed_from_the_bytes_it_is_parsed_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Callable[[Path, Path], Path]
+) -> None:
+    path, replacements, digests = _versions(tmp_path, write)
+    _renamed_onto_while_hashing(monkeypatch, path, replacements)
+    table = load_table(path, FEATURE_NAMES, expected_sha256=None)
+    # The hash the card records is the hash of the rows trained on: the file as it was when it was read.
+    assert table.sha256 == digests[len(table.frame)]
+
+
+def test_the_manifest_is_hashed_from_the_bytes_it_is_parsed_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifests = []
+    for days in (2, 3):
+        _, manifest = write_synthetic(tmp_path / f"v{days}", days=days, customers=20, terminals=10)
+        manifests.append(manifest)
+    digest_by_rows = {json.loads(m.read_text())["rows"]: hashlib.sha256(m.read_bytes()).hexdigest() for m in manifests}
+    _renamed_onto_while_hashing(monkeypatch, manifests[0], manifests[1:])
+    manifest = load_manifest(manifests[0])
+    assert manifest.sha256 == digest_by_rows[manifest.rows]
