@@ -3,6 +3,7 @@ import { EMPTY_VIEW, planModels, servingPlan, type ControlView, type ServingPlan
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import type { ServingModel } from './serving-model.js';
+import { TimedOut, withTimeout } from './timeout.js';
 
 /** The configuration one batch is scored with: a plan and its loaded, verified models. */
 export interface ActiveServing {
@@ -41,6 +42,8 @@ export interface ServingDeps {
   readonly log: Logger;
   readonly metrics: PipelineMetrics;
   readonly clock: () => number;
+  /** How long one model's load, verification and warm-up may take (default MODEL_LOAD_TIMEOUT_MS; tests shorten it). */
+  readonly loadTimeoutMs?: number;
   /** Told whenever the status changes (the status store for `fraudscore control status`). */
   readonly onStatus?: (status: ServingStatus) => void;
 }
@@ -48,16 +51,34 @@ export interface ServingDeps {
 const WARM_UP_ROWS = 8;
 
 /**
+ * A healthy load (registry read, SHA-256, session, warm-up batch) takes well under a second for our models and a few
+ * seconds for a large one on a busy node. A kill-switch view may have to load two models in the worst case (its target
+ * and the target's own rollback target, neither at hand): twice this, 40 s, still leaves a third of the 60 s rollback
+ * promise for the batch under way when it becomes ready.
+ */
+const MODEL_LOAD_TIMEOUT_MS = 20_000;
+
+/**
  * Holds the models and the serving plan of one worker. A control view arrives from the control topic at any time;
  * it is prepared in the background (every model it names loaded, verified and warmed up on a batch) and applied
  * only when the runner asks at a batch boundary (`beforeBatch`), so a batch is always scored by one configuration.
- * A view whose models fail to load is refused with the reason: the worker keeps serving as it was.
+ * A view whose models fail to load, or do not load within the time limit, is refused with the reason: the worker
+ * keeps serving as it was.
+ *
+ * Views are prepared side by side, not one after another: a load that hangs (a stuck filesystem, a session that
+ * never returns) must not hold a later view, above all a kill switch, whose models are usually at hand already. So
+ * a view becomes the pending one only if no newer view was offered while its models loaded; one that was superseded
+ * is dropped, whether its models loaded or not (the newer view, a whole state, says what to serve).
  */
 export class Serving {
   private readonly models = new Map<string, ServingModel>();
+  /** Loads under way, by `name@version`: views naming the same model wait for the one load, never start a second. */
+  private readonly loading = new Map<string, Promise<ServingModel>>();
   private active: { plan: ServingPlan; view: ControlView | null };
   private pending: { plan: ServingPlan; view: ControlView; cause?: 'registry champion' } | undefined;
-  private preparing: Promise<void> = Promise.resolve();
+  /** The newest view offered, and how many preparations were started: a preparation started earlier is superseded. */
+  private latestView: ControlView = EMPTY_VIEW;
+  private started = 0;
   private latestSeen = 0;
   private appliedAtMs: number | null = null;
   private firstBatchAtMs: number | null = null;
@@ -79,59 +100,69 @@ export class Serving {
   /** A new view from the control topic: prepared now, applied at the next batch boundary. */
   offer(view: ControlView): Promise<void> {
     this.latestSeen = Math.max(this.latestSeen, view.version);
-    this.preparing = this.preparing.then(() => this.prepare(view));
-    return this.preparing;
+    if (view.version >= this.latestView.version) this.latestView = view;
+    return this.prepare(view);
   }
 
-  private async prepare(view: ControlView): Promise<void> {
-    if (view.version < this.latestSeen) return; // a newer one is queued behind
+  private async prepare(view: ControlView, cause?: 'registry champion'): Promise<void> {
+    if (view.version < this.latestSeen) return; // offered out of order: nothing to load for it
+    const turn = ++this.started;
     const plan = servingPlan(view, this.defaults);
     try {
       await this.loadPlan(plan);
-      this.pending = { plan, view };
     } catch (error) {
-      this.rejected = { version: view.version, reason: (error as Error).message };
-      this.deps.log.error(
-        { version: view.version, change: view.record?.change.kind, err: (error as Error).message },
-        'control change refused: a model it names cannot be loaded; serving stays as it was',
-      );
+      const reason = (error as Error).message;
+      const fields = { version: view.version, change: view.record?.change.kind, err: reason };
+      // Nobody waits for a superseded view any more: its failure is no refusal to report in the status.
+      if (this.superseded(turn)) {
+        this.deps.log.warn({ ...fields, latestSeen: this.latestSeen }, 'superseded control change failed to load');
+        return;
+      }
+      this.rejected = { version: view.version, reason };
+      this.deps.log.error(fields, 'control change refused: a model it names cannot be loaded; serving stays as it was');
       this.report();
+      return;
     }
+    if (this.superseded(turn)) {
+      this.deps.log.info(
+        { version: view.version, latestSeen: this.latestSeen },
+        'control change superseded while its models loaded: not applied',
+      );
+      return;
+    }
+    this.pending = cause ? { plan, view, cause } : { plan, view };
   }
 
   /**
-   * The registry's champion moved (a topology serving `model.version: champion`): prepared against the newest control
-   * view like a control change, applied at the next batch boundary. Resolves false when it cannot be served (the
-   * reason logged and in the status): the old default stays, so every later control change, a kill switch included,
-   * is prepared against models that load.
+   * The registry's champion moved (a topology serving `model.version: champion`): its models are loaded against the
+   * newest view, then that view is prepared again with the new default, applied at the next batch boundary. Resolves
+   * false when it cannot be served (the reason logged and in the status): the old default stays, so every later
+   * control change, a kill switch included, is prepared against models that load.
    */
-  followDefaultChampion(ref: string): Promise<boolean> {
-    const prepared = this.preparing.then(async () => {
-      if (ref === this.defaults.champion) return true;
-      const defaults = { ...this.defaults, champion: ref };
-      // Against the newest prepared view; views offered later are prepared with the new default anyway.
-      const view = this.pending?.view ?? this.active.view ?? EMPTY_VIEW;
-      const plan = servingPlan(view, defaults);
-      try {
-        await this.loadPlan(plan);
-      } catch (error) {
-        this.rejected = { version: view.version, reason: `registry champion ${ref}: ${(error as Error).message}` };
-        this.deps.log.error(
-          { champion: ref, serving: this.defaults.champion, err: (error as Error).message },
-          'the registry champion cannot be served; serving stays as it was',
-        );
-        this.report();
-        return false;
-      }
-      this.defaults = defaults;
-      // Under a control-named champion or the kill switch, the plan is unchanged: nothing to apply.
-      if (plan.decider !== this.active.plan.decider || this.pending) {
-        this.pending = { plan, view, cause: 'registry champion' };
-      }
-      return true;
-    });
-    this.preparing = prepared.then(() => undefined);
-    return prepared;
+  async followDefaultChampion(ref: string): Promise<boolean> {
+    if (ref === this.defaults.champion) return true;
+    const defaults = { ...this.defaults, champion: ref };
+    const view = this.latestView;
+    const plan = servingPlan(view, defaults);
+    try {
+      await this.loadPlan(plan);
+    } catch (error) {
+      this.rejected = { version: view.version, reason: `registry champion ${ref}: ${(error as Error).message}` };
+      this.deps.log.error(
+        { champion: ref, serving: this.defaults.champion, err: (error as Error).message },
+        'the registry champion cannot be served; serving stays as it was',
+      );
+      this.report();
+      return false;
+    }
+    const before = servingPlan(this.latestView, this.defaults);
+    this.defaults = defaults;
+    // Under a champion the control topic names, or the kill switch, the default decides nothing: nothing to apply.
+    // Otherwise the newest view again: a preparation started before the default changed is superseded by this one.
+    if (servingPlan(this.latestView, defaults).decider !== before.decider) {
+      await this.prepare(this.latestView, 'registry champion');
+    }
+    return true;
   }
 
   /** Every model a plan names; throws when one cannot be loaded. */
@@ -145,14 +176,53 @@ export class Serving {
       });
   }
 
-  private async ensureLoaded(ref: string): Promise<ServingModel> {
+  /** A preparation is superseded once a later one started: the later one saw a newer view or default. */
+  private superseded(turn: number): boolean {
+    return turn < this.started;
+  }
+
+  private ensureLoaded(ref: string): Promise<ServingModel> {
     const loaded = this.models.get(ref);
-    if (loaded) return loaded;
-    const model = await this.deps.load(ref);
-    // A model that cannot score a batch must not get traffic: score one before routing anything to it.
-    await model.scorer.score(new Float32Array(WARM_UP_ROWS * this.deps.featureCount), WARM_UP_ROWS);
+    if (loaded) return Promise.resolve(loaded);
+    let loading = this.loading.get(ref);
+    if (!loading) {
+      loading = this.loadInTime(ref).finally(() => this.loading.delete(ref));
+      this.loading.set(ref, loading);
+    }
+    return loading;
+  }
+
+  /** Loads, verifies and warms up a model within the time limit; only then is it one of this worker's models. */
+  private async loadInTime(ref: string): Promise<ServingModel> {
+    const timeoutMs = this.deps.loadTimeoutMs ?? MODEL_LOAD_TIMEOUT_MS;
+    const work = this.loadAndWarmUp(ref);
+    let model: ServingModel;
+    try {
+      model = await withTimeout(work, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof TimedOut)) throw error;
+      // The load may still finish: its session is then closed, never served (no view waits for it any more; a
+      // later view naming the model loads it afresh). One that never finishes cannot be released from here.
+      work.then(
+        (late) => late.scorer.close().catch(() => undefined),
+        () => undefined,
+      );
+      throw new Error(`model ${ref} was not loaded, verified and warmed up within ${timeoutMs} ms`);
+    }
     this.models.set(ref, model);
     this.deps.log.info({ model: ref }, 'model loaded, verified and warmed up');
+    return model;
+  }
+
+  private async loadAndWarmUp(ref: string): Promise<ServingModel> {
+    const model = await this.deps.load(ref);
+    try {
+      // A model that cannot score a batch must not get traffic: score one before routing anything to it.
+      await model.scorer.score(new Float32Array(WARM_UP_ROWS * this.deps.featureCount), WARM_UP_ROWS);
+    } catch (error) {
+      await model.scorer.close().catch(() => undefined);
+      throw error;
+    }
     return model;
   }
 
