@@ -195,7 +195,8 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
   );
   opened.push(() => alignment.close());
   // The start-up model's window exists from the start; a model that decides later (promoted, the kill switch's
-  // target, a rollout's challenger) gets its own when it first decides a batch.
+  // target, a rollout's challenger) gets its own when it first decides a batch, and loses it, with its series, once
+  // the plan a committed batch was scored with no longer lets it decide.
   const drift = new DriftMonitor({
     models: [model],
     featureNames: engine.schema.names,

@@ -2,6 +2,7 @@ import type { Message } from 'kafkajs';
 import type { PositionedTransaction } from '../core/contract/events.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../core/contract/limits.js';
 import { DeadLetterReason, ScoreReasonCode } from '../core/contract/reasons.js';
+import { decidingModels } from '../core/control/index.js';
 import type { FeatureEngine, FeatureRow } from '../core/features/types.js';
 import { groupByDecider, type DecidedRows } from '../core/monitoring/decided-rows.js';
 import { decide, type Decision, type DecisionPolicy } from '../core/scoring/decide.js';
@@ -55,6 +56,11 @@ export interface BatchSummary {
    * One entry without row indices when a single model decided the whole batch.
    */
   readonly deciders: readonly DecidedRows<ServingModel>[];
+  /**
+   * Every model (`name@version`) the batch's plan lets decide, whether or not it decided a record of this batch:
+   * drift keeps the windows of these models only.
+   */
+  readonly deciding: readonly string[];
   /** Control version the batch was scored under. */
   readonly controlVersion: number;
   /** Scores by `<model version>|<route>` of the model that decided. */
@@ -244,6 +250,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         scores: publishedScores,
         features: matrix,
         deciders: groupByDecider(routed.records),
+        deciding: decidingModels(plan),
         controlVersion: plan.version,
         decidedBy,
         challengerFailures: routed.failures,

@@ -24,6 +24,11 @@ export interface DriftBatch {
   readonly features: ArrayLike<number>;
   /** Which model decided which records: each model's records go to its own window. */
   readonly deciders: readonly DecidedRows<ServedModelReference>[];
+  /**
+   * Every model (`name@version`) the plan the batch was scored with lets decide, whether or not it decided a record
+   * of this batch (a 1 % challenger may get none): the windows and series of any other model are dropped.
+   */
+  readonly deciding: readonly string[];
 }
 
 export interface DriftMonitorOptions {
@@ -40,6 +45,8 @@ export interface DriftMonitorOptions {
 interface ModelWindow {
   readonly window: DriftWindow;
   readonly version: string;
+  /** By the worker's clock, when the model last decided a record (or its window was made). */
+  lastDecidedMs: number;
 }
 
 /**
@@ -50,7 +57,13 @@ interface ModelWindow {
  * snapshot copies and sorts the window's scores (windowRecords, up to a million) and merges them with the card's
  * sample, too much for every batch when Prometheus reads them every 15 s or so. Below the window's minimum size the
  * gauges of that model are removed: "insufficient data" is an absent series, never a number. A model whose card has
- * no `monitoring` section gets no drift gauges (logged once).
+ * no `monitoring` section gets no drift gauges (logged when it starts deciding).
+ *
+ * A model that no longer decides loses its window and every series it published, so that alert rules and the
+ * dashboard never read a model that stopped serving as if it still did: at the first committed batch whose plan
+ * leaves it out (a promotion, the kill switch or its release, a rollout's end), or once it has decided nothing for
+ * the window's time span (`maxAgeMs`), after which its window would hold no record anyway (checked when the gauges
+ * are read: a worker without traffic takes no batch). A model that decides again starts a new window.
  *
  * The gauges keep the `model_version` label alone, as the alert rules and the dashboard read them; two models of
  * different names with the same version (rare: one name is served per topology) keep separate windows, but publish
@@ -76,12 +89,15 @@ export class DriftMonitor {
 
   record(batch: DriftBatch): void {
     const now = this.options.clock();
+    const deciding = new Set(batch.deciding);
+    this.retireWhere((id) => !deciding.has(id), 'it left the serving plan');
     for (const { model, rows } of batch.deciders) {
       // Monitoring never stops scoring: the batch is committed already, and a bug here must not fail the runner.
       try {
         const entry = this.windowOf(model);
         if (!entry) continue;
         entry.window.observe(now, batch.scores, batch.features, this.options.featureNames.length, rows);
+        entry.lastDecidedMs = now;
         this.options.metrics.driftWindowRecords.set({ model_version: entry.version }, entry.window.records);
         this.changed.add(formatModelRef(model));
       } catch (error) {
@@ -113,15 +129,40 @@ export class DriftMonitor {
     const window = new DriftWindow(model.monitoring, featureNames, policy);
     const untracked = featureNames.filter((name) => !window.trackedFeatures.includes(name));
     if (untracked.length > 0) log.warn({ model: id, untracked }, 'no drift reference for features');
-    const entry = { window, version: model.version };
+    const entry = { window, version: model.version, lastDecidedMs: this.options.clock() };
     this.windows.set(id, entry);
     return entry;
   }
 
+  /**
+   * Drops the windows of the models `leaving` picks, and removes their series: all of a model's drift gauges, its
+   * window size too. A series another live model publishes as well (same version, another name) stays.
+   */
+  private retireWhere(leaving: (id: string, entry: ModelWindow | null) => boolean, why: string): void {
+    // Monitoring never stops scoring: record() runs once the batch is committed, and reading never throws.
+    try {
+      for (const [id, entry] of this.windows) {
+        if (!leaving(id, entry)) continue;
+        this.windows.delete(id);
+        this.last.delete(id);
+        this.changed.delete(id);
+        if (!entry) continue;
+        this.options.log.info({ model: id, why }, 'drift window and series dropped: the model no longer decides');
+        if ([...this.windows.values()].some((other) => other?.version === entry.version)) continue;
+        this.options.metrics.driftWindowRecords.remove({ model_version: entry.version });
+        this.removeDriftGauges(entry.version, entry.window.trackedFeatures);
+      }
+    } catch (error) {
+      this.options.log.warn({ err: (error as Error).message }, 'dropping drift windows failed');
+    }
+  }
+
   /** Computes and publishes the snapshots of the windows that took a batch since they were last computed. */
   private refresh(): void {
-    if (this.changed.size === 0) return;
     const now = this.options.clock();
+    const since = now - this.options.policy.maxAgeMs;
+    this.retireWhere((_id, entry) => entry !== null && entry.lastDecidedMs < since, 'it decided nothing for windowMs');
+    if (this.changed.size === 0) return;
     for (const id of this.changed) {
       const entry = this.windows.get(id)!;
       // A failure leaves the previous values: reading the metrics never throws.
@@ -141,13 +182,7 @@ export class DriftMonitor {
     metrics.driftWindowRecords.set({ model_version: version }, snapshot.records);
     if (snapshot.status === 'insufficient-data') {
       if (previous?.status !== 'insufficient-data') {
-        for (const feature of previous?.status === 'ok' ? Object.keys(previous.featurePsi) : []) {
-          metrics.featurePsi.remove({ model_version: version, feature });
-        }
-        metrics.scorePsi.remove({ model_version: version });
-        metrics.scoreKsStatistic.remove({ model_version: version });
-        metrics.scoreKsPValue.remove({ model_version: version });
-        for (const q of SCORE_QUANTILES) metrics.scoreQuantile.remove({ model_version: version, quantile: String(q) });
+        this.removeDriftGauges(version, previous?.status === 'ok' ? Object.keys(previous.featurePsi) : []);
       }
       return;
     }
@@ -162,5 +197,15 @@ export class DriftMonitor {
     for (const q of SCORE_QUANTILES) {
       metrics.scoreQuantile.set({ model_version: version, quantile: String(q) }, snapshot.quantiles[q]);
     }
+  }
+
+  /** Removes a model version's drift gauges (all but the window size): absent series, never a stale number. */
+  private removeDriftGauges(version: string, features: readonly string[]): void {
+    const { metrics } = this.options;
+    for (const feature of features) metrics.featurePsi.remove({ model_version: version, feature });
+    metrics.scorePsi.remove({ model_version: version });
+    metrics.scoreKsStatistic.remove({ model_version: version });
+    metrics.scoreKsPValue.remove({ model_version: version });
+    for (const q of SCORE_QUANTILES) metrics.scoreQuantile.remove({ model_version: version, quantile: String(q) });
   }
 }

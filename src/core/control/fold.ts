@@ -126,6 +126,15 @@ export function planModels(plan: ServingPlan): string[] {
   return [...new Set([plan.decider, ...(plan.challenger ? [plan.challenger.model] : [])])];
 }
 
+/**
+ * Every model a plan lets decide a record: the decider, and a rollout's challenger while it is routed customers. A
+ * shadow challenger (percent 0) scores every record but decides none: its score rides in `shadow_scores`.
+ */
+export function decidingModels(plan: ServingPlan): string[] {
+  const { challenger } = plan;
+  return [...new Set([plan.decider, ...(challenger && challenger.percent > 0 ? [challenger.model] : [])])];
+}
+
 /** The live close threshold, when the control topic or the topology sets one (absent: size and time only). */
 function minRecordsOf(minRecords: number | undefined): { minRecords?: number } {
   return minRecords === undefined ? {} : { minRecords };

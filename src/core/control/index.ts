@@ -18,6 +18,7 @@ export {
   type ServingState,
 } from './serving-state.js';
 export {
+  decidingModels,
   EMPTY_VIEW,
   foldControl,
   foldControlEntry,

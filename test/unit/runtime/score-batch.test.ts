@@ -106,6 +106,7 @@ describe('scoreBatch: what drift monitoring gets', () => {
     const toChallenger = customers.filter((customer) => routesToChallenger('salt', customer, 25)).length;
     assert.ok(toChallenger > 150 && toChallenger < 350, `about a quarter routed, got ${toChallenger}`);
     assert.equal(summary.scored, RECORDS);
+    assert.deepEqual(summary.deciding, ['m@1', 'm@2'], 'both models keep their windows');
 
     const metrics = createPipelineMetrics('t');
     const monitor = new DriftMonitor({

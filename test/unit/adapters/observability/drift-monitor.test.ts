@@ -9,6 +9,7 @@ import { createLogger } from '../../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../../src/adapters/observability/metrics.js';
 import { binnedReference } from '../../../../src/core/monitoring/binning.js';
 import { DriftWindow } from '../../../../src/core/monitoring/drift-window.js';
+import { formatModelRef } from '../../../../src/core/models/ref.js';
 import type { MonitoringReference } from '../../../../src/core/monitoring/reference.js';
 import { capturedOutput } from '../../../support/captured-output.js';
 
@@ -19,9 +20,16 @@ const monitoring: MonitoringReference = {
   score: { bins: binnedReference(sample), sample, rows: 'test' },
 };
 
-/** A batch decided wholly by `model`, whose one feature x equals the score (as in the card's reference). */
-function decidedBy(model: ServedModelReference, scores: readonly number[]): DriftBatch {
-  return { scores, features: scores, deciders: [{ model }] };
+/**
+ * A batch decided wholly by `model`, whose one feature x equals the score (as in the card's reference), scored with
+ * a plan that lets `deciding` decide (`model` alone unless told).
+ */
+function decidedBy(
+  model: ServedModelReference,
+  scores: readonly number[],
+  deciding: readonly ServedModelReference[] = [model],
+): DriftBatch {
+  return { scores, features: scores, deciders: [{ model }], deciding: deciding.map(formatModelRef) };
 }
 
 async function series(metrics: ReturnType<typeof createPipelineMetrics>, name: string) {
@@ -32,16 +40,42 @@ async function series(metrics: ReturnType<typeof createPipelineMetrics>, name: s
 
 const m2: ServedModelReference = { name: 'm', version: '2', monitoring };
 
-/** A monitor started with model m@2 (with a reference for feature x): windows of up to `maxRecords`, 500 at least. */
-function monitorOf(metrics: ReturnType<typeof createPipelineMetrics>, maxRecords: number): DriftMonitor {
+/**
+ * A monitor started with `model` (m@2 unless told; with a reference for feature x): windows of up to `maxRecords`,
+ * 500 at least, a minute long by `clock`.
+ */
+function monitorOf(
+  metrics: ReturnType<typeof createPipelineMetrics>,
+  maxRecords: number,
+  { model = m2, clock = () => 0 }: { model?: ServedModelReference; clock?: () => number } = {},
+): DriftMonitor {
   return new DriftMonitor({
-    models: [m2],
+    models: [model],
     featureNames: ['x'],
     policy: { maxRecords, maxAgeMs: 60_000, minRecords: 500 },
     metrics,
     log: createLogger({ name: 'test', level: 'silent' }),
-    clock: () => 0,
+    clock,
   });
+}
+
+const DRIFT_SERIES = [
+  'fraudscore_drift_window_records',
+  'fraudscore_feature_psi',
+  'fraudscore_score_ks_pvalue',
+  'fraudscore_score_ks_statistic',
+  'fraudscore_score_psi',
+  'fraudscore_score_quantile',
+];
+
+/** From the registry's metrics text (a scrape): by `model_version`, the drift metrics that have a series of it. */
+async function versionsIn(metrics: ReturnType<typeof createPipelineMetrics>): Promise<Record<string, string[]>> {
+  const found: Record<string, Set<string>> = {};
+  for (const line of (await metrics.registry.metrics()).split('\n')) {
+    const series = /^(fraudscore_(?:drift|feature|score)_\w+)\{.*model_version="([^"]+)"/.exec(line);
+    if (series) (found[series[2]!] ??= new Set()).add(series[1]!);
+  }
+  return Object.fromEntries(Object.entries(found).map(([version, names]) => [version, [...names].sort()]));
 }
 
 describe('DriftMonitor', () => {
@@ -62,8 +96,9 @@ describe('DriftMonitor', () => {
     assert.ok(Number.isFinite(psi[0]!.value));
     assert.equal((await series(metrics, 'fraudscore_score_quantile')).length, 4);
     assert.equal((await series(metrics, 'fraudscore_score_ks_pvalue')).length, 1);
-    // Another model's batch, without a reference, changes nothing.
-    monitor.record(decidedBy({ name: 'm', version: '3' }, scores));
+    // A batch of another model deciding beside it (a rollout's challenger), without a reference, changes nothing.
+    const m3 = { name: 'm', version: '3' };
+    monitor.record(decidedBy(m3, scores, [m2, m3]));
     assert.deepEqual([...monitor.snapshots().keys()], ['m@2']);
   });
 
@@ -119,47 +154,80 @@ describe('DriftMonitor', () => {
     assert.equal(output.lines().filter((line) => line.includes('no monitoring section')).length, 2);
   });
 
-  it('follows a promotion: the new decider gets its own window and series, the old one keeps its own', async () => {
+  it("follows a promotion: the new decider gets its own window and series, the old one's are removed", async () => {
     const metrics = createPipelineMetrics('t');
     const a1: ServedModelReference = { name: 'a', version: '1', monitoring };
     const b2: ServedModelReference = { name: 'b', version: '2', monitoring };
-    const monitor = new DriftMonitor({
-      models: [a1],
-      featureNames: ['x'],
-      policy: { maxRecords: 2000, maxAgeMs: 60_000, minRecords: 500 },
-      metrics,
-      log: createLogger({ name: 'test', level: 'silent' }),
-      clock: () => 0,
-    });
-    const scorePsiVersions = async () =>
-      (await series(metrics, 'fraudscore_score_psi')).map((v) => v.labels.model_version).sort();
+    const monitor = monitorOf(metrics, 2000, { model: a1 });
     monitor.record(decidedBy(a1, sample));
-    assert.deepEqual(await scorePsiVersions(), ['1']);
+    assert.deepEqual(await versionsIn(metrics), { '1': DRIFT_SERIES });
 
     // The control topic promotes b@2: from the next batch on it decides.
     monitor.record(decidedBy(b2, sample.slice(0, 400)));
-    assert.deepEqual(await scorePsiVersions(), ['1'], "b@2's window is below its minimum: no series yet");
     assert.deepEqual(
-      (await series(metrics, 'fraudscore_drift_window_records')).map((v) => [v.labels.model_version, v.value]).sort(),
-      [
-        ['1', 1000],
-        ['2', 400],
-      ],
+      await versionsIn(metrics),
+      { '2': ['fraudscore_drift_window_records'] },
+      "a@1's series are gone at once; b@2's window is below its minimum: its size alone",
     );
     monitor.record(decidedBy(b2, sample.slice(400, 600)));
-    assert.deepEqual(await scorePsiVersions(), ['1', '2'], "b@2's series appear once its window is full enough");
-    assert.equal((await series(metrics, 'fraudscore_feature_psi')).length, 2);
-    assert.equal(monitor.snapshots().get('a@1')?.records, 1000, "a@1's window took none of b@2's records");
+    assert.deepEqual(
+      await versionsIn(metrics),
+      { '2': DRIFT_SERIES },
+      "b@2's series appear once its window is full enough",
+    );
+    assert.deepEqual([...monitor.snapshots().keys()], ['b@2'], "a@1's window is dropped");
     assert.equal(monitor.snapshots().get('b@2')?.records, 600);
   });
 
-  it('keeps models of different names with the same version apart', () => {
+  it('keeps both windows in a rollout, also through a batch routed to the challenger not at all', async () => {
+    const metrics = createPipelineMetrics('t');
+    const c3: ServedModelReference = { name: 'm', version: '3', monitoring };
+    const monitor = monitorOf(metrics, 2000);
+    monitor.record(decidedBy(m2, sample, [m2, c3]));
+    monitor.record(decidedBy(c3, sample, [m2, c3]));
+    monitor.record(decidedBy(m2, sample, [m2, c3]));
+    assert.deepEqual(await versionsIn(metrics), { '2': DRIFT_SERIES, '3': DRIFT_SERIES });
+    assert.equal(monitor.snapshots().get('m@2')?.records, 2000);
+    assert.equal(monitor.snapshots().get('m@3')?.records, 1000);
+
+    // Rolled back: the challenger no longer decides.
+    monitor.record(decidedBy(m2, sample, [m2]));
+    assert.deepEqual(await versionsIn(metrics), { '2': DRIFT_SERIES });
+  });
+
+  it("serves the kill switch's target while on; off drops its series and the champion starts a new window", async () => {
+    const metrics = createPipelineMetrics('t');
+    const target: ServedModelReference = { name: 'm', version: '1', monitoring };
+    const monitor = monitorOf(metrics, 2000);
+    monitor.record(decidedBy(m2, sample));
+    monitor.record(decidedBy(target, sample));
+    assert.deepEqual(await versionsIn(metrics), { '1': DRIFT_SERIES }, 'the target decides while killed');
+    monitor.record(decidedBy(m2, sample.slice(0, 400)));
+    assert.deepEqual(await versionsIn(metrics), { '2': ['fraudscore_drift_window_records'] });
+    assert.equal(monitor.snapshots().get('m@2')?.records, 400, 'a new window, not the one before the kill');
+  });
+
+  it('drops the series of a model that decided nothing for the window time span, when they are read', async () => {
+    const metrics = createPipelineMetrics('t');
+    let now = 0;
+    const monitor = monitorOf(metrics, 2000, { clock: () => now });
+    monitor.record(decidedBy(m2, sample));
+    now = 60_000;
+    assert.deepEqual(await versionsIn(metrics), { '2': DRIFT_SERIES }, 'records of the window time span still count');
+    now = 60_001;
+    assert.deepEqual(await versionsIn(metrics), {});
+    assert.equal(monitor.snapshots().size, 0);
+    monitor.record(decidedBy(m2, sample));
+    assert.deepEqual(await versionsIn(metrics), { '2': DRIFT_SERIES }, 'deciding again starts a new window');
+  });
+
+  it('keeps models of different names with the same version apart', async () => {
     const metrics = createPipelineMetrics('t');
     const n2: ServedModelReference = { name: 'n', version: '2', monitoring };
     const monitor = monitorOf(metrics, 2000);
     const high = sample.map((value) => 0.9 + value / 10);
-    monitor.record(decidedBy(m2, sample));
-    monitor.record(decidedBy(n2, high));
+    monitor.record(decidedBy(m2, sample, [m2, n2]));
+    monitor.record(decidedBy(n2, high, [m2, n2]));
     const snapshots = monitor.snapshots();
     assert.deepEqual([...snapshots.keys()].sort(), ['m@2', 'n@2']);
     const m = snapshots.get('m@2');
@@ -168,5 +236,10 @@ describe('DriftMonitor', () => {
     assert.equal(m.records, 1000, "n@2's records are not in m@2's window");
     assert.ok(Math.abs(m.quantiles[0.5] - 0.5) < 0.01, `m@2's median is its own, got ${m.quantiles[0.5]}`);
     assert.ok(n.quantiles[0.5] > 0.9, `n@2's median is its own, got ${n.quantiles[0.5]}`);
+
+    // n@2 leaves with a batch m@2 decided nothing of (labels only): the series m@2 publishes too stay.
+    monitor.record({ scores: [], features: [], deciders: [], deciding: ['m@2'] });
+    assert.deepEqual(await versionsIn(metrics), { '2': DRIFT_SERIES });
+    assert.deepEqual([...monitor.snapshots().keys()], ['m@2']);
   });
 });

@@ -5,6 +5,7 @@ import {
   advanceRollout,
   batchWindowOverrideSchema,
   checkPlan,
+  decidingModels,
   EMPTY_VIEW,
   foldControl,
   INITIAL_SERVING_STATE,
@@ -142,6 +143,19 @@ describe('folding control records', () => {
     assert.equal(foldControl(EMPTY_VIEW, { ...r1, topology: 'other' }, 'card'), EMPTY_VIEW);
     const r2 = nextRecord(v1, 'card', t, { actor: 'a', reason: 'r', nowMs: 2 });
     assert.equal(foldControl(v1, r2, 'card').version, 2);
+  });
+
+  it('a plan lets the decider and a routed rollout challenger decide, never a shadow', () => {
+    const deciding = (s: ServingState) => decidingModels(servingPlan({ version: 1, state: s, record: null }, defaults));
+    const live = rollout();
+    assert.deepEqual(deciding(INITIAL_SERVING_STATE), ['card-fraud@1']);
+    assert.deepEqual(deciding(live), ['card-fraud@1', 'card-fraud@2']);
+    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 's', nowMs: 0 }));
+    assert.deepEqual(deciding(shadow), ['card-fraud@1'], 'a shadow scores every record and decides none');
+    const killed = state(killSwitchOn(live, { target: 'card-fraud@0', reason: 'drill', nowMs: 5 }));
+    assert.deepEqual(deciding(killed), ['card-fraud@0'], "the kill switch's target alone");
+    assert.deepEqual(deciding(state(promoteRollout(live))), ['card-fraud@2']);
+    assert.deepEqual(deciding(state(rollbackRollout(live, {}))), ['card-fraud@1']);
   });
 
   it('a plan in a rollout names both models; shadow routes nobody', () => {
