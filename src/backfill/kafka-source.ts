@@ -1,12 +1,9 @@
 import type { Kafka } from 'kafkajs';
 import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
-import { DEFAULT_MAX_RECORD_BYTES as MAX_RECORD_BYTES } from '../core/contract/limits.js';
-import { DeadLetterReason } from '../core/contract/reasons.js';
-import { validateLabel } from '../core/contract/validate-label.js';
-import { validateTransaction } from '../core/contract/validate-transaction.js';
+import { createContractReader } from '../adapters/registry/contract-records.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import type { LabelSource, TransactionSource } from './sources.js';
-import { TopicReader, type DecodeOutcome, type PartitionBuffer, type RecordDecoder } from './topic-reader.js';
+import { TopicReader, type PartitionBuffer, type RecordDecoder } from './topic-reader.js';
 
 export type { TopicFingerprint, TopicPartitionFingerprint } from './topic-reader.js';
 
@@ -30,8 +27,9 @@ export interface KafkaSourceOptions {
 
 /**
  * Transactions from a topic, read from its beginning to the high watermarks at the start (read_committed), decoded
- * and validated exactly as the pipeline does (score-batch.ts: size limit, registry serde, validateTransaction);
- * records the pipeline dead-letters are skipped and counted by reason in the fingerprint. Positions are the Kafka
+ * and validated by the pipeline's own contract reader (adapters/registry/contract-records.ts: size limit, registry
+ * serde reading the bytes as the contract schema, validateTransaction); records the pipeline dead-letters are skipped
+ * and counted by reason in the fingerprint. Positions are the Kafka
  * (partition, offset), as online, so customer features resolve equal timestamps by the same log order.
  *
  * Order: each partition in offset order; partitions merged by event time (a k-way merge on the partitions' head
@@ -89,39 +87,33 @@ function readerLimits(options: KafkaSourceOptions): {
   };
 }
 
-function oversized(value: Buffer | null): DecodeOutcome<never> | null {
-  return value !== null && value.length > MAX_RECORD_BYTES
-    ? { ok: false, reason: DeadLetterReason.OversizedRecord }
-    : null;
-}
-
-function transactionDecoder(serde: AvroSerde, nowMs: number | undefined): RecordDecoder<PositionedTransaction> {
-  let now: number | undefined = nowMs;
+/**
+ * The backfill's read of one transaction record: the online runner's (contract-records.ts), against the clock the
+ * read started at (KafkaSourceOptions.nowMs), positioned at its Kafka (partition, offset).
+ */
+export function transactionDecoder(serde: AvroSerde, nowMs?: number): RecordDecoder<PositionedTransaction> {
+  const contract = createContractReader(serde);
+  let now = nowMs;
   return {
-    prepare: (values) => serde.prepare(values),
+    prepare: (values) => contract.prepare(values),
     decode(value, partition, offset) {
-      const tooLarge = oversized(value);
-      if (tooLarge) return tooLarge;
-      const decoded = serde.decodeSync(value);
-      if (!decoded.ok) return { ok: false, reason: decoded.reason };
       now ??= Date.now();
-      const checked = validateTransaction(decoded.value, now);
-      if (!checked.ok) return { ok: false, reason: checked.reason };
-      return { ok: true, record: { ...checked.event, position: { partition, offset } } };
+      const read = contract.transaction(value, now);
+      return read.ok
+        ? { ok: true, record: { ...read.record, position: { partition, offset } } }
+        : { ok: false, reason: read.reason };
     },
   };
 }
 
-function labelDecoder(serde: AvroSerde): RecordDecoder<LabelEvent> {
+/** The backfill's read of one label record: the online runner's (contract-records.ts). */
+export function labelDecoder(serde: AvroSerde): RecordDecoder<LabelEvent> {
+  const contract = createContractReader(serde);
   return {
-    prepare: (values) => serde.prepare(values),
+    prepare: (values) => contract.prepare(values),
     decode(value) {
-      const tooLarge = oversized(value);
-      if (tooLarge) return tooLarge;
-      const decoded = serde.decodeSync(value);
-      if (!decoded.ok) return { ok: false, reason: decoded.reason };
-      const checked = validateLabel(decoded.value);
-      return checked.ok ? { ok: true, record: checked.label } : { ok: false, reason: checked.reason };
+      const read = contract.label(value);
+      return read.ok ? { ok: true, record: read.record } : { ok: false, reason: read.reason };
     },
   };
 }

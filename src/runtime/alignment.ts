@@ -2,10 +2,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Topology } from '../config/index.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
-import { readContractSchema } from '../adapters/registry/contract-schemas.js';
+import { createContractReader } from '../adapters/registry/contract-records.js';
 import { createRedisWatermarkStore } from '../adapters/redis/watermark-store.js';
-import { validateLabel } from '../core/contract/validate-label.js';
-import { validateTransaction } from '../core/contract/validate-transaction.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import type { RunnerDeps } from './runner-deps.js';
 
@@ -16,22 +14,23 @@ import type { RunnerDeps } from './runner-deps.js';
  * bound.
  */
 export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerDeps['timeOf'] {
-  const field = (topic: string) => (topic === labelsTopic ? 'reported_at' : 'event_time');
-  // Read as the contract's schemas, as score-batch.ts would: the result is what scoring uses.
-  const readers = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
+  // Read as score-batch.ts reads (the same contract reader): the result is what scoring uses.
+  const contract = createContractReader(serde);
   return async (records: ConsumedRecord[], topic: string) => {
-    await serde.prepare(records.map((record) => record.value));
+    await contract.prepare(records.map((record) => record.value));
     const nowMs = Date.now();
+    const isLabel = topic === labelsTopic;
     return records.map((record) => {
-      const decoded = serde.decodeSync(record.value, topic === labelsTopic ? readers.label : readers.transaction);
+      const decoded = contract.decode(isLabel ? 'label' : 'transaction', record.value);
       record.decoded = decoded;
-      if (!decoded.ok) return undefined;
       // Only records the contract accepts have a time: one that will be dead-lettered (an absurd timestamp, say)
       // must not hold anything back.
-      const valid =
-        topic === labelsTopic ? validateLabel(decoded.value).ok : validateTransaction(decoded.value, nowMs).ok;
-      const time = decoded.value[field(topic)];
-      return valid && typeof time === 'number' ? time : undefined;
+      if (isLabel) {
+        const read = contract.label(record.value, decoded);
+        return read.ok ? read.record.reportedAtMs : undefined;
+      }
+      const read = contract.transaction(record.value, nowMs, decoded);
+      return read.ok ? read.record.eventTimeMs : undefined;
     });
   };
 }

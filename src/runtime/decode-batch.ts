@@ -1,9 +1,7 @@
 import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
-import { DeadLetterReason } from '../core/contract/reasons.js';
-import { validateLabel } from '../core/contract/validate-label.js';
-import { validateTransaction } from '../core/contract/validate-transaction.js';
+import type { DeadLetterReason } from '../core/contract/reasons.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
-import { readContractSchema } from '../adapters/registry/contract-schemas.js';
+import { createContractReader } from '../adapters/registry/contract-records.js';
 import type { ConsumedRecord } from './consumed-record.js';
 
 /** A consumed batch, read: what goes on to the features, and what the commit needs. */
@@ -36,12 +34,13 @@ export interface BatchReader {
 }
 
 /**
- * Reads every record of a batch as the contract's schemas: an evolved upstream schema reads as v1, and a record
- * written with another subject's schema (a label on the input topic) is WRONG_SCHEMA rather than a string of missing
- * fields. Each record that is oversized, undecodable or invalid is handed to `reject`; the others are returned.
+ * Reads every record of a batch as the contract reads it (adapters/registry/contract-records.ts, shared with the
+ * backfill): an evolved upstream schema reads as v1, and a record written with another subject's schema (a label on
+ * the input topic) is WRONG_SCHEMA rather than a string of missing fields. Each record that is oversized, undecodable
+ * or invalid is handed to `reject`; the others are returned.
  */
 export function createBatchDecoder(reader: BatchReader) {
-  const schemas = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
+  const contract = createContractReader(reader.serde, reader.maxRecordBytes);
 
   return async function decodeBatch(
     records: readonly ConsumedRecord[],
@@ -56,44 +55,27 @@ export function createBatchDecoder(reader: BatchReader) {
     /** Per topic and partition, the last offset taken (a BigInt per record would cost more than its decoding). */
     const lastOffsets = new Map<string, Map<number, string>>();
 
-    await reader.serde.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
+    await contract.prepare(records.filter((record) => !record.decoded).map((record) => record.value));
     for (const record of records) {
       // A partition's records come in offset order: the last one seen is the one to commit after (see below).
       let perTopic = lastOffsets.get(record.topic);
       if (!perTopic) lastOffsets.set(record.topic, (perTopic = new Map()));
       perTopic.set(record.partition, record.offset);
 
-      const isLabel = record.topic === reader.labelsTopic;
-      if (isLabel) labelRecords++;
-      else noteConsumed(consumed, record.partition, Number(record.offset));
-      if (record.value && record.value.length > reader.maxRecordBytes) {
-        reject(
-          record,
-          DeadLetterReason.OversizedRecord,
-          `value is ${record.value.length} bytes; the limit is ${reader.maxRecordBytes}`,
-          null,
-        );
+      if (record.topic === reader.labelsTopic) {
+        labelRecords++;
+        const read = contract.label(record.value, record.decoded);
+        if (read.ok) labels.push(read.record);
+        else reject(record, read.reason, read.detail, null);
         continue;
       }
-      const decoded =
-        record.decoded ?? reader.serde.decodeSync(record.value, isLabel ? schemas.label : schemas.transaction);
-      if (!decoded.ok) {
-        reject(record, decoded.reason, decoded.detail, null);
+      noteConsumed(consumed, record.partition, Number(record.offset));
+      const read = contract.transaction(record.value, nowMs, record.decoded);
+      if (!read.ok) {
+        reject(record, read.reason, read.detail, read.transactionId);
         continue;
       }
-      if (isLabel) {
-        const checked = validateLabel(decoded.value);
-        if (checked.ok) labels.push(checked.label);
-        else reject(record, checked.reason, checked.detail, null);
-        continue;
-      }
-      const checked = validateTransaction(decoded.value, nowMs);
-      if (!checked.ok) {
-        const id = decoded.value['transaction_id'];
-        reject(record, checked.reason, checked.detail, typeof id === 'string' ? id.slice(0, 128) : null);
-        continue;
-      }
-      transactions.push({ ...checked.event, position: { partition: record.partition, offset: Number(record.offset) } });
+      transactions.push({ ...read.record, position: { partition: record.partition, offset: Number(record.offset) } });
       transactionRecords.push(record);
     }
     const offsets = new Map(

@@ -1,0 +1,87 @@
+import type { LabelEvent, TransactionEvent } from '../../core/contract/events.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../../core/contract/limits.js';
+import { DeadLetterReason } from '../../core/contract/reasons.js';
+import { validateLabel } from '../../core/contract/validate-label.js';
+import { validateTransaction } from '../../core/contract/validate-transaction.js';
+import { readContractSchema } from './contract-schemas.js';
+import type { AvroSerde, DecodeResult } from './serde.js';
+
+/** The two input records of the contract: a transaction on the input topic, a label on the labels topic. */
+export type ContractRecordKind = 'transaction' | 'label';
+
+/** A contract record read from its bytes, or the dead-letter reason (and the transaction id, when one was read). */
+export type ContractRecordOutcome<T> =
+  | { readonly ok: true; readonly record: T }
+  | {
+      readonly ok: false;
+      readonly reason: DeadLetterReason;
+      readonly detail: string;
+      readonly transactionId: string | null;
+    };
+
+export interface ContractRecordReader {
+  /** Looks up the schema ids the values name (AvroSerde.prepare): call it once per batch before reading. */
+  prepare(values: readonly (Buffer | null)[]): Promise<void>;
+  /** The size limit, then the bytes read as the contract's schema of that kind (no validation). */
+  decode(kind: ContractRecordKind, value: Buffer | null): DecodeResult;
+  /**
+   * A transaction, validated against `nowMs` (the contract's "at most 24 h ahead" rule). `decoded`: what decode()
+   * gave for these bytes earlier (the online runner decodes on arrival for the event time); the size limit is
+   * checked again, since that decode may have been another reader's.
+   */
+  transaction(value: Buffer | null, nowMs: number, decoded?: DecodeResult): ContractRecordOutcome<TransactionEvent>;
+  /** A label, as transaction() reads a transaction. */
+  label(value: Buffer | null, decoded?: DecodeResult): ContractRecordOutcome<LabelEvent>;
+}
+
+/**
+ * Bytes → contract record or dead-letter reason: the one way both runtimes read their inputs (the online runner in
+ * runtime/decode-batch.ts and runtime/alignment.ts, the backfill and `state rebuild` in backfill/kafka-source.ts), so
+ * that the backfill trains on exactly the records a worker scores, with the same values. In order: the size limit
+ * (unread above it), the registry serde reading the bytes as the contract's schema (an evolved upstream schema reads
+ * as v1, Avro promotions apply, a schema that cannot be read so is WRONG_SCHEMA), then the contract's validation.
+ */
+export function createContractReader(
+  serde: Pick<AvroSerde, 'prepare' | 'decodeSync'>,
+  maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES,
+): ContractRecordReader {
+  const schemas = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
+
+  function oversized(value: Buffer | null): DecodeResult | undefined {
+    if (value === null || value.length <= maxRecordBytes) return undefined;
+    return {
+      ok: false,
+      reason: DeadLetterReason.OversizedRecord,
+      detail: `value is ${value.length} bytes; the limit is ${maxRecordBytes}`,
+    };
+  }
+
+  const read = (kind: ContractRecordKind, value: Buffer | null, decoded: DecodeResult | undefined): DecodeResult =>
+    oversized(value) ?? decoded ?? serde.decodeSync(value, schemas[kind]);
+
+  return {
+    prepare: (values) => serde.prepare(values),
+    decode: (kind, value) => read(kind, value, undefined),
+    transaction(value, nowMs, decoded) {
+      const result = read('transaction', value, decoded);
+      if (!result.ok) return { ...result, transactionId: null };
+      const checked = validateTransaction(result.value, nowMs);
+      if (checked.ok) return { ok: true, record: checked.event };
+      const id = result.value['transaction_id'];
+      return {
+        ok: false,
+        reason: checked.reason,
+        detail: checked.detail,
+        transactionId: typeof id === 'string' ? id.slice(0, 128) : null,
+      };
+    },
+    label(value, decoded) {
+      const result = read('label', value, decoded);
+      if (!result.ok) return { ...result, transactionId: null };
+      const checked = validateLabel(result.value);
+      return checked.ok
+        ? { ok: true, record: checked.label }
+        : { ok: false, reason: checked.reason, detail: checked.detail, transactionId: null };
+    },
+  };
+}
