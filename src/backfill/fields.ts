@@ -1,9 +1,11 @@
-import { toMinorUnits } from '../core/contract/events.js';
+import type { DeadLetterReason } from '../core/contract/reasons.js';
 import { BackfillInputError } from './errors.js';
 
 /**
- * Field validation of backfill inputs, the same rules as the Avro contract (schemas/transaction.avsc, label.avsc).
- * Values come typed from JSON Lines (numbers, booleans) or as text from CSV; both are accepted where unambiguous.
+ * Backfill input fields, converted to the types the Avro contract carries (schemas/transaction.avsc, label.avsc):
+ * epoch milliseconds, amounts in major units, booleans. Values come typed from JSON Lines (numbers, booleans) or as
+ * text from CSV; both are accepted where unambiguous. Only the conversion is here: whether a value is acceptable is
+ * the contract's own validation to say (core/contract, record-parsers.ts), the one the workers apply.
  */
 
 /** Where a record sits; one mutable instance per reader, so validating allocates nothing. */
@@ -12,15 +14,18 @@ export interface Where {
   line: number;
 }
 
-const MAX_ID_LENGTH = 128;
 const INTEGER = /^-?\d+$/;
 /** A date and time with an explicit zone (Z or ±hh:mm): a zone-less time would depend on the host's time zone. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 const DECIMAL = /^\d+(\.\d+)?$/;
-const CURRENCY = /^[A-Z]{3}$/;
 
 export function fail(where: Where, field: string, problem: string): never {
   throw new BackfillInputError(where.file, where.line, field, problem);
+}
+
+/** A record the contract refuses: the pipeline would dead-letter it with `reason`. */
+export function failContract(where: Where, field: string, reason: DeadLetterReason, detail: string): never {
+  return fail(where, field, `violates the contract (${reason}, as the pipeline dead-letters it): ${detail}`);
 }
 
 function shown(value: unknown): string {
@@ -28,14 +33,9 @@ function shown(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-export function requireId(value: unknown, where: Where, field: string, maxLength = Infinity): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    return fail(where, field, value === undefined ? 'missing' : `must be a non-empty string, got ${shown(value)}`);
-  }
-  if (value.length > maxLength) {
-    return fail(where, field, `must be at most ${maxLength} characters, got ${value.length}`);
-  }
-  return value;
+/** A column the record must have; its value goes to the contract's validation as it is. */
+export function requirePresent(value: unknown, where: Where, field: string): unknown {
+  return value === undefined ? fail(where, field, 'missing') : value;
 }
 
 /** V8 makes a slice of 13 or more characters a view into its source text, shorter ones copies. */
@@ -49,10 +49,6 @@ const SHORTEST_SHARED_SLICE = 13;
  */
 export function detached(text: string): string {
   return text.length < SHORTEST_SHARED_SLICE ? text : ` ${text}`.slice(1);
-}
-
-export function requireTransactionId(value: unknown, where: Where): string {
-  return requireId(value, where, 'transaction_id', MAX_ID_LENGTH);
 }
 
 /** Epoch milliseconds (a JSON integer or a string of digits) or an ISO-8601 date-time with a zone. */
@@ -78,32 +74,11 @@ export function requireTime(value: unknown, where: Where, field: string): number
   return fail(where, field, value === undefined ? 'missing' : `must be a time, got ${shown(value)}`);
 }
 
-/** Major units (finite, >= 0) → integer minor units, exactly as the online decoder converts them. */
-export function requireAmountMinor(value: unknown, where: Where): number {
-  let amount: number;
-  if (typeof value === 'number') {
-    amount = value;
-  } else if (typeof value === 'string' && DECIMAL.test(value)) {
-    amount = Number(value);
-  } else {
-    return fail(where, 'amount', value === undefined ? 'missing' : `must be a number >= 0, got ${shown(value)}`);
-  }
-  const minor = toMinorUnits(amount);
-  if (!(amount >= 0) || !Number.isSafeInteger(minor)) {
-    return fail(where, 'amount', `must be a finite number >= 0, got ${shown(value)}`);
-  }
-  return minor;
-}
-
-export function requireCurrency(value: unknown, where: Where): string {
-  if (typeof value === 'string' && CURRENCY.test(value)) {
-    return value;
-  }
-  return fail(
-    where,
-    'currency',
-    value === undefined ? 'missing' : `must be an ISO 4217 code (EUR), got ${shown(value)}`,
-  );
+/** Major units: a JSON number, or decimal digits (CSV). Its range is the contract's to check. */
+export function requireAmount(value: unknown, where: Where): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && DECIMAL.test(value)) return Number(value);
+  return fail(where, 'amount', value === undefined ? 'missing' : `must be a number >= 0, got ${shown(value)}`);
 }
 
 export function requireIsFraud(value: unknown, where: Where): boolean {

@@ -1,15 +1,16 @@
 import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import { validateLabel } from '../core/contract/validate-label.js';
+import { validateTransaction } from '../core/contract/validate-transaction.js';
 import { splitCsvLine } from './csv.js';
 import { flatJsonReader } from './json-line.js';
 import {
   detached,
   fail,
-  requireAmountMinor,
-  requireCurrency,
-  requireId,
+  failContract,
+  requireAmount,
   requireIsFraud,
+  requirePresent,
   requireTime,
-  requireTransactionId,
   type Where,
 } from './fields.js';
 
@@ -18,6 +19,10 @@ import {
  * Input columns (docs/features.md):
  *   events: transaction_id, event_time, customer_id, terminal_id, amount, currency (others ignored)
  *   labels: transaction_id, is_fraud, reported_at
+ * Each record's fields are converted to the contract's types (fields.ts), then judged by the contract's own
+ * validation, as a worker judges a decoded record: a file backfill accepts exactly the records a worker would score
+ * (a training row from a record the workers dead-letter would change later rows' features too). A record the contract
+ * refuses stops the run with a BackfillInputError naming file, line and field, as malformed input does.
  */
 export interface RecordParser<T> {
   /** Null for a header line. */
@@ -39,31 +44,54 @@ export const LABEL_COLUMNS = ['transaction_id', 'is_fraud', 'reported_at'] as co
 /** A file is partition 0; the offset is the 0-based line index, so that positions follow line order. */
 const FILE_PARTITION = 0;
 
-function toEvent(get: (column: number) => unknown, where: Where): PositionedTransaction {
+function toEvent(get: (column: number) => unknown, where: Where, nowMs: number): PositionedTransaction {
+  const checked = validateTransaction(
+    {
+      transaction_id: requirePresent(get(0), where, 'transaction_id'),
+      event_time: requireTime(get(1), where, 'event_time'),
+      customer_id: requirePresent(get(2), where, 'customer_id'),
+      terminal_id: requirePresent(get(3), where, 'terminal_id'),
+      amount: requireAmount(get(4), where),
+      currency: requirePresent(get(5), where, 'currency'),
+    },
+    nowMs,
+  );
+  if (!checked.ok) return failContract(where, checked.field, checked.reason, checked.detail);
+  const event = checked.event;
   return {
-    transactionId: detached(requireTransactionId(get(0), where)),
-    eventTimeMs: requireTime(get(1), where, 'event_time'),
-    customerId: detached(requireId(get(2), where, 'customer_id')),
-    terminalId: detached(requireId(get(3), where, 'terminal_id')),
-    amountMinor: requireAmountMinor(get(4), where),
-    currency: requireCurrency(get(5), where),
+    transactionId: detached(event.transactionId),
+    eventTimeMs: event.eventTimeMs,
+    customerId: detached(event.customerId),
+    terminalId: detached(event.terminalId),
+    amountMinor: event.amountMinor,
+    currency: event.currency,
     position: { partition: FILE_PARTITION, offset: where.line - 1 },
   };
 }
 
 function toLabel(get: (column: number) => unknown, where: Where): LabelEvent {
-  const transactionId = requireTransactionId(get(0), where);
-  const isFraud = requireIsFraud(get(1), where);
+  const checked = validateLabel({
+    transaction_id: requirePresent(get(0), where, 'transaction_id'),
+    is_fraud: requireIsFraud(get(1), where),
+    reported_at: requireTime(get(2), where, 'reported_at'),
+  });
+  if (!checked.ok) return failContract(where, checked.field, checked.reason, checked.detail);
+  const { transactionId, isFraud, reportedAtMs } = checked.label;
   return {
     // Only a fraud report's id stays in the feature state; the label index copies every id into its own table.
     transactionId: isFraud ? detached(transactionId) : transactionId,
     isFraud,
-    reportedAtMs: requireTime(get(2), where, 'reported_at'),
+    reportedAtMs,
   };
 }
 
-export function eventParser(format: InputFormat): RecordParser<PositionedTransaction> {
-  return format === 'csv' ? csvParser(EVENT_COLUMNS, toEvent) : jsonParser(EVENT_COLUMNS, toEvent);
+/**
+ * `nowMs`: the clock the contract's "event time at most 24 h ahead" rule is checked against: as for a topic
+ * (kafka-source.ts), the time the read starts.
+ */
+export function eventParser(format: InputFormat, nowMs: number): RecordParser<PositionedTransaction> {
+  const build = (get: (column: number) => unknown, where: Where) => toEvent(get, where, nowMs);
+  return format === 'csv' ? csvParser(EVENT_COLUMNS, build) : jsonParser(EVENT_COLUMNS, build);
 }
 
 export function labelParser(format: InputFormat): RecordParser<LabelEvent> {

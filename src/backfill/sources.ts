@@ -46,12 +46,16 @@ export function formatOf(path: string, explicit?: InputFormat): InputFormat {
   );
 }
 
-export function fileTransactionSource(path: string, format?: InputFormat): TransactionSource {
+/**
+ * `nowMs`: the clock the contract's "event time at most 24 h ahead" rule is checked against; default the time the
+ * read starts, as for a topic (KafkaSourceOptions.nowMs).
+ */
+export function fileTransactionSource(path: string, format?: InputFormat, nowMs?: number): TransactionSource {
   const reader = new LineReader(path);
-  const parser = eventParser(formatOf(path, format));
+  const resolved = formatOf(path, format);
   return {
     name: reader.name,
-    batches: (batchSize) => readBatches(reader, parser, batchSize),
+    batches: (batchSize) => readBatches(reader, eventParser(resolved, nowMs ?? Date.now()), batchSize),
     progress: () => reader.progress(),
     fingerprint: () => reader.fingerprint(),
   };

@@ -14,23 +14,25 @@ export const TransactionContract = {
 
 export type Validation =
   | { readonly ok: true; readonly event: TransactionEvent }
-  | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
+  /** `field`: the record field at fault (a file backfill names it with the file and line). */
+  | { readonly ok: false; readonly reason: DeadLetterReason; readonly field: string; readonly detail: string };
 
 const ID_PATTERN = /^[\x21-\x7e]+$/;
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 
-function invalid(reason: DeadLetterReason, detail: string): Validation {
-  return { ok: false, reason, detail };
+function invalid(reason: DeadLetterReason, field: string, detail: string): Validation {
+  return { ok: false, reason, field, detail };
 }
 
 function checkId(record: Record<string, unknown>, field: string): string | Validation {
   const value = record[field];
   if (typeof value !== 'string' || value.length === 0) {
-    return invalid(DeadLetterReason.InvalidField, `${field} must be a non-empty string`);
+    return invalid(DeadLetterReason.InvalidField, field, `${field} must be a non-empty string`);
   }
   if (value.length > TransactionContract.maxIdLength || !ID_PATTERN.test(value)) {
     return invalid(
       DeadLetterReason.InvalidField,
+      field,
       `${field} must be 1..${TransactionContract.maxIdLength} printable ASCII characters without spaces`,
     );
   }
@@ -49,26 +51,39 @@ export function validateTransaction(record: Record<string, unknown>, nowMs: numb
   const eventTime = record['event_time'];
   const eventTimeMs = typeof eventTime === 'number' ? eventTime : eventTime instanceof Date ? eventTime.getTime() : NaN;
   if (!Number.isSafeInteger(eventTimeMs)) {
-    return invalid(DeadLetterReason.AbsurdTimestamp, 'event_time must be an integer number of epoch milliseconds');
+    return invalid(
+      DeadLetterReason.AbsurdTimestamp,
+      'event_time',
+      'event_time must be an integer number of epoch milliseconds',
+    );
   }
   if (eventTimeMs < TransactionContract.minEventTimeMs || eventTimeMs > nowMs + TransactionContract.maxFutureSkewMs) {
     return invalid(
       DeadLetterReason.AbsurdTimestamp,
+      'event_time',
       `event_time ${eventTimeMs} is outside [2000-01-01, now + 24 h]; fix the producer's clock`,
     );
   }
 
   const amount = record['amount'];
   if (typeof amount !== 'number' || !Number.isFinite(amount)) {
-    return invalid(DeadLetterReason.InvalidAmount, `amount must be a finite number, got ${String(amount)}`);
+    return invalid(DeadLetterReason.InvalidAmount, 'amount', `amount must be a finite number, got ${String(amount)}`);
   }
   if (amount < 0 || amount > TransactionContract.maxAmount) {
-    return invalid(DeadLetterReason.InvalidAmount, `amount ${amount} is outside [0, ${TransactionContract.maxAmount}]`);
+    return invalid(
+      DeadLetterReason.InvalidAmount,
+      'amount',
+      `amount ${amount} is outside [0, ${TransactionContract.maxAmount}]`,
+    );
   }
 
   const currency = record['currency'];
   if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency)) {
-    return invalid(DeadLetterReason.InvalidField, 'currency must be an ISO 4217 code of three upper-case letters');
+    return invalid(
+      DeadLetterReason.InvalidField,
+      'currency',
+      'currency must be an ISO 4217 code of three upper-case letters',
+    );
   }
 
   return {

@@ -267,7 +267,11 @@ describe('runBackfill', () => {
     writeFileSync(bad, lines.join('\n'));
     await assert.rejects(backfill('bad/table.csv', { events: bad }), (error: unknown) => {
       assert.ok(error instanceof BackfillInputError);
-      assert.equal(error.message, 'bad.jsonl:1201:currency: must be an ISO 4217 code (EUR), got "euro"');
+      assert.equal(
+        error.message,
+        'bad.jsonl:1201:currency: violates the contract (INVALID_FIELD, as the pipeline dead-letters it): ' +
+          'currency must be an ISO 4217 code of three upper-case letters',
+      );
       return true;
     });
     assert.equal(existsSync(join(dir, 'bad', 'table.csv')), false);

@@ -15,7 +15,7 @@ describe('file sources', () => {
     const lines = Array.from(
       { length: 10 },
       (_, i) =>
-        `{"transaction_id":"t${i}","event_time":${1000 + i},"customer_id":"c","terminal_id":"k","amount":1,"currency":"EUR"}`,
+        `{"transaction_id":"t${i}","event_time":${Date.UTC(2026, 0, 5) + i},"customer_id":"c","terminal_id":"k","amount":1,"currency":"EUR"}`,
     );
     const content = `\ufeff${lines.slice(0, 5).join('\r\n')}\r\n\r\n${lines.slice(5).join('\n')}`;
     const path = join(dir, 'events.jsonl');
@@ -55,6 +55,27 @@ describe('file sources', () => {
       },
       { message: 'labels.csv:3:is_fraud: must be true, false, 1 or 0, got "maybe"' },
     );
+  });
+
+  it('check "event time at most 24 h ahead" against the clock given, by default the time the read starts', async () => {
+    const path = join(dir, 'ahead.jsonl');
+    const at = (eventTimeMs: number) =>
+      `{"transaction_id":"t","event_time":${eventTimeMs},"customer_id":"c","terminal_id":"k","amount":1,"currency":"EUR"}`;
+    const nowMs = Date.UTC(2026, 0, 10);
+    const read = async (source: ReturnType<typeof fileTransactionSource>) => {
+      const events = [];
+      for await (const batch of source.batches(10)) events.push(...batch);
+      return events;
+    };
+    writeFileSync(path, `${at(nowMs + 86_400_000)}\n`);
+    assert.equal((await read(fileTransactionSource(path, undefined, nowMs))).length, 1);
+    writeFileSync(path, `${at(nowMs + 86_400_001)}\n`);
+    await assert.rejects(
+      read(fileTransactionSource(path, undefined, nowMs)),
+      /^BackfillInputError: ahead\.jsonl:1:event_time: violates the contract \(ABSURD_TIMESTAMP/,
+    );
+    writeFileSync(path, `${at(Date.now() + 2 * 86_400_000)}\n`);
+    await assert.rejects(read(fileTransactionSource(path)), /ahead\.jsonl:1:event_time: violates the contract/);
   });
 
   it('tell the format from the extension, or refuse', () => {
