@@ -1,5 +1,6 @@
 import type { DeadLetterReason } from '../core/contract/reasons.js';
 import { BackfillInputError } from './errors.js';
+import { parseIsoTime } from './iso-time.js';
 
 /**
  * Backfill input fields, converted to the types the Avro contract carries (schemas/transaction.avsc, label.avsc):
@@ -15,8 +16,6 @@ export interface Where {
 }
 
 const INTEGER = /^-?\d+$/;
-/** A date and time with an explicit zone (Z or ±hh:mm): a zone-less time would depend on the host's time zone. */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 const DECIMAL = /^\d+(\.\d+)?$/;
 
 export function fail(where: Where, field: string, problem: string): never {
@@ -51,7 +50,7 @@ export function detached(text: string): string {
   return text.length < SHORTEST_SHARED_SLICE ? text : ` ${text}`.slice(1);
 }
 
-/** Epoch milliseconds (a JSON integer or a string of digits) or an ISO-8601 date-time with a zone. */
+/** Epoch milliseconds (a JSON integer or a string of digits) or an ISO-8601 date-time with a zone (iso-time.ts). */
 export function requireTime(value: unknown, where: Where, field: string): number {
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return value;
@@ -61,9 +60,16 @@ export function requireTime(value: unknown, where: Where, field: string): number
     if (INTEGER.test(value)) {
       const ms = Number(value);
       if (Number.isSafeInteger(ms)) return ms;
-    } else if (ISO_8601.test(value)) {
-      const ms = Date.parse(value);
-      if (Number.isFinite(ms)) return ms;
+    } else {
+      const time = parseIsoTime(value, { dateAlone: false });
+      if (time !== null && 'ms' in time) return time.ms;
+      if (time !== null) {
+        return fail(
+          where,
+          field,
+          `${shown(value)} is not on the calendar: ${time.impossible}; correct it in the input`,
+        );
+      }
     }
     return fail(
       where,

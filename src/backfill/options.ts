@@ -1,6 +1,7 @@
 import type { InputFormat } from './record-parsers.js';
 import type { LabelSource, TransactionSource } from './sources.js';
 import { BackfillOptionError } from './errors.js';
+import { parseIsoTime } from './iso-time.js';
 import { isTableFormat, type TableFormat } from './table-format.js';
 
 export interface BackfillOptions {
@@ -49,11 +50,13 @@ export function parseTimeOption(value: string, option: string): number {
     const ms = Number(text);
     if (Number.isSafeInteger(ms)) return ms;
   }
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const withZone = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text);
-  if (dateOnly || withZone) {
-    const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
-    if (Number.isFinite(ms)) return ms;
+  const time = parseIsoTime(text, { dateAlone: true });
+  if (time !== null && 'ms' in time) return time.ms;
+  if (time !== null) {
+    throw new BackfillOptionError(
+      option,
+      `"${value}" is not on the calendar: ${time.impossible}; write a date and time that exist`,
+    );
   }
   throw new BackfillOptionError(
     option,

@@ -59,6 +59,12 @@ describe('record parsers', () => {
     rejects(() => parse.parse(line({ amount: '12,50' }), where(3)), 'amount', /got "12,50"/);
     rejects(() => parse.parse(line({ event_time: '2024-01-01T00:00:00' }), where(4)), 'event_time', /with a zone/);
     rejects(() => parse.parse(line({ event_time: 1.5 }), where(4)), 'event_time', /integer/);
+    // Date.parse would read it as 2024-03-01.
+    rejects(
+      () => parse.parse(line({ event_time: '2024-02-30T10:00:00Z' }), where(4)),
+      'event_time',
+      /^in\.jsonl:4:event_time: "2024-02-30T10:00:00Z" is not on the calendar: February 2024 has no day 30 \(it has 29\); correct it in the input$/,
+    );
     rejects(() => parse.parse(line({ currency: 'eur' }), where(5)), 'currency', /ISO 4217/);
     rejects(() => parse.parse(line({ customer_id: undefined }), where(6)), 'customer_id', /missing/);
     rejects(
@@ -104,6 +110,7 @@ describe('record parsers', () => {
     csv.parse('transaction_id,is_fraud,reported_at', where(1));
     assert.equal(csv.parse('t,false,5', where(2))?.isFraud, false);
     rejects(() => csv.parse('t,yes,5', where(3)), 'is_fraud', /true, false, 1 or 0/);
+    rejects(() => csv.parse('t,true,2023-02-29T08:00:00Z', where(4)), 'reported_at', /February 2023 has no day 29/);
   });
 
   it('refuse a record the contract refuses, naming its field: no training row from what a worker dead-letters', () => {
