@@ -3,4 +3,11 @@ export { topologySchema, topologyJsonSchema, type Topology, type SecretRef, type
 export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 export { resolveSecret } from './secrets.js';
 export { isolateTopology, type IsolationOverrides } from './isolate.js';
-export { registryConnection, type RegistryConnection } from './connections.js';
+export {
+  connectDirectly,
+  registryConnection,
+  type Connecting,
+  type KafkaConnection,
+  type RegistryConnection,
+  type StartupService,
+} from './connections.js';

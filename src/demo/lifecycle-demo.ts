@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isolateTopology, loadTopology, registryConnection, type Topology } from '../config/index.js';
+import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ControlFollower, controlTopicName } from '../adapters/kafka/control/index.js';
 import { createLogger } from '../adapters/observability/logger.js';
@@ -12,7 +12,7 @@ import { controlOperations } from '../lifecycle/operations.js';
 import { labelClock, ScoreFollower } from '../lifecycle/score-reader.js';
 import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
-import { simulateToKafka } from '../simulate/index.js';
+import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
 
 export interface LifecycleDemoOptions {
   readonly topologyFile: string;
@@ -84,14 +84,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
   const stopSimulation = new AbortController();
   const simulation = simulateToKafka({
     signal: stopSimulation.signal,
-    kafka: {
-      brokers: topology.kafka.brokers,
-      clientId: `${topology.kafka.clientId}-simulator`,
-      registry: registryConnection(topology),
-      transactionsTopic: topology.topics.input,
-      labelsTopic: topology.topics.labels,
-      partitions: topology.topics.partitions,
-    },
+    kafka: kafkaSettingsFromTopology(topology),
     simulation: {
       seed: options.seed,
       days: options.days,

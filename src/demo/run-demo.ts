@@ -5,7 +5,7 @@ import { createProgress } from '../adapters/observability/progress.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
 import type { SimulationOptions } from '../core/simulate/index.js';
-import { simulateToKafka } from '../simulate/index.js';
+import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
 import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { evaluateToEnd } from '../evaluation/index.js';
@@ -88,14 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const ticker = setInterval(tick, 250);
   try {
     const simulation = await simulateToKafka({
-      kafka: {
-        brokers: topology.kafka.brokers,
-        clientId: `${topology.kafka.clientId}-simulator`,
-        registry: registryConnection(topology),
-        transactionsTopic: topology.topics.input,
-        labelsTopic: topology.topics.labels,
-        partitions: topology.topics.partitions,
-      },
+      kafka: kafkaSettingsFromTopology(topology),
       simulation: options.simulation,
       onProgress: (p) => (simulated = { transactions: p.transactions, labels: p.labels, hostile: p.hostile }),
     });

@@ -1,4 +1,4 @@
-import type { Topology } from '../config/index.js';
+import type { Connecting, StartupService, Topology } from '../config/index.js';
 import { chain } from './startup-errors/describe.js';
 import { StartupError } from './startup-errors/error.js';
 import { explainKafka } from './startup-errors/kafka.js';
@@ -7,8 +7,6 @@ import { explainRedis } from './startup-errors/redis.js';
 import { explainRegistry } from './startup-errors/registry.js';
 
 export { StartupError, StartupErrorCode } from './startup-errors/error.js';
-
-export type StartupService = 'kafka' | 'redis' | 'registry' | 'model';
 
 /**
  * Turns a start-up failure of `service` that configuration or the operator can fix into a StartupError naming the
@@ -29,4 +27,9 @@ export async function connecting<T>(service: StartupService, topology: Topology,
   } catch (error) {
     throw explainStartupError(error, topology, service);
   }
+}
+
+/** `connecting` bound to a topology, for the layers that take it as a parameter (the simulator, the backfill). */
+export function connectingFor(topology: Topology): Connecting {
+  return (service, step) => connecting(service, topology, step);
 }

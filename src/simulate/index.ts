@@ -13,6 +13,8 @@ export {
   DEFAULT_REGISTRY_URL,
   DEFAULT_TRANSACTIONS_TOPIC,
   kafkaSettingsFromEnv,
+  kafkaSettingsFromTopology,
+  simulatorKafkaConfig,
   splitBrokers,
   subjectFor,
   type SimulatorKafkaSettings,

@@ -1,5 +1,7 @@
-import { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Message, type Producer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connectDirectly, type Connecting } from '../config/index.js';
+import { createLogger, type Logger } from '../adapters/observability/logger.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import {
   DAY_MS,
@@ -13,7 +15,7 @@ import {
   type SimulationSummary,
 } from '../core/simulate/index.js';
 import { hostileBytes } from './hostile-bytes.js';
-import { subjectFor, type SimulatorKafkaSettings } from './kafka-settings.js';
+import { simulatorKafkaConfig, subjectFor, type SimulatorKafkaSettings } from './kafka-settings.js';
 import { ProgressCounter, type ProgressListener } from './progress.js';
 import { findSchemaDir, readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { TokenBucket } from './token-bucket.js';
@@ -32,6 +34,13 @@ export interface SimulateToKafkaOptions {
   readonly schemaDir?: string;
   /** Wall clock (epoch ms) for the topic timestamp checks; injectable for tests. */
   readonly now?: () => number;
+  /** Where the Kafka client's warnings go; default stderr (stdout may carry the summary). */
+  readonly log?: Logger;
+  /**
+   * Wraps each step that connects (registering the schemas, preparing the topics, the producer): given a topology's
+   * (runtime/startup-errors.ts: connectingFor), a failure is explained naming its field and the fix, as for a worker.
+   */
+  readonly connecting?: Connecting;
 }
 
 export interface SimulateToKafkaResult {
@@ -63,23 +72,26 @@ export async function simulateToKafka(options: SimulateToKafkaOptions): Promise<
   const settings = options.kafka;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const now = options.now ?? Date.now;
+  const connecting = options.connecting ?? connectDirectly;
   const serde = createAvroSerde(settings.registry);
   const schemaDir = options.schemaDir ?? findSchemaDir();
-  const transactionSchemaId = await serde.register(
-    subjectFor(settings.transactionsTopic),
-    readContractSchema('transaction', schemaDir),
+  const transactionSchemaId = await connecting('registry', () =>
+    serde.register(subjectFor(settings.transactionsTopic), readContractSchema('transaction', schemaDir)),
   );
-  const labelSchemaId = await serde.register(subjectFor(settings.labelsTopic), readContractSchema('label', schemaDir));
+  const labelSchemaId = await connecting('registry', () =>
+    serde.register(subjectFor(settings.labelsTopic), readContractSchema('label', schemaDir)),
+  );
 
-  const kafka = new Kafka({ clientId: settings.clientId, brokers: [...settings.brokers], logLevel: logLevel.WARN });
-  const createdTopics = await checkTopics(kafka, settings, simulation, now());
+  const log = options.log ?? createLogger({ name: settings.clientId, level: 'warn', destination: process.stderr });
+  const kafka = new Kafka(simulatorKafkaConfig(settings, log));
+  const createdTopics = await connecting('kafka', () => checkTopics(kafka, settings, simulation, now()));
   // Idempotent with one request in flight: retries can neither duplicate nor reorder records within a partition.
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  await producer.connect();
+  await connecting('kafka', () => producer.connect());
   try {
     const summary = new SummaryAccumulator();
     const progress = new ProgressCounter(options.onProgress);

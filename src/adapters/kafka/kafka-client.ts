@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { resolveSecret, type Topology } from '../../config/index.js';
+import { resolveSecret, type KafkaConnection, type Topology } from '../../config/index.js';
 import type { Logger } from '../observability/logger.js';
 
 /** Builds the kafkajs client for a topology; credentials are resolved here, at connection time, never logged. */
@@ -9,7 +9,18 @@ export function createKafka(
   log: Logger,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Kafka {
-  const { kafka } = topology;
+  return new Kafka(kafkaClientConfig(topology.kafka, log, env));
+}
+
+/**
+ * The kafkajs options for a connection as a topology describes it: brokers, TLS (with its CA file read now), SASL
+ * (with its password resolved now), and client log lines bridged to `log` without protocol payloads.
+ */
+export function kafkaClientConfig(
+  kafka: KafkaConnection,
+  log: Logger,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): KafkaConfig {
   const config: KafkaConfig = {
     clientId: kafka.clientId,
     brokers: [...kafka.brokers],
@@ -46,7 +57,7 @@ export function createKafka(
     const password = resolveSecret(kafka.sasl.password, 'kafka.sasl.password', env);
     config.sasl = { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password } as SASLOptions;
   }
-  return new Kafka(config);
+  return config;
 }
 
 function readCaFile(file: string): string {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { loadTopology, registryConnection } from '../../config/index.js';
+import { loadTopology, type Connecting } from '../../config/index.js';
 import { createProgress } from '../../adapters/observability/progress.js';
 import {
   DAY_MS,
@@ -16,12 +16,14 @@ import {
   OutputFormat,
   formatSummary,
   kafkaSettingsFromEnv,
+  kafkaSettingsFromTopology,
   simulateToFiles,
   simulateToKafka,
   splitBrokers,
   type ProgressListener,
   type SimulatorKafkaSettings,
 } from '../../simulate/index.js';
+import { connectingFor } from '../../runtime/startup-errors.js';
 
 interface SimulateFlags {
   outDir?: string;
@@ -118,26 +120,24 @@ function explainOptionError(error: unknown): unknown {
   return flag ? new Error(`${flag}: ${error.message}`, { cause: error }) : error;
 }
 
-/** Kafka settings from a topology file when given, else from flags (whose defaults come from the environment). */
-function kafkaSettings(flags: SimulateFlags): SimulatorKafkaSettings {
+/**
+ * Kafka settings from a topology file when given (its TLS and SASL too, and its connection failures explained as a
+ * worker's are), else from flags (whose defaults come from the environment).
+ */
+function kafkaSettings(flags: SimulateFlags): { kafka: SimulatorKafkaSettings; connecting?: Connecting } {
   if (flags.topology) {
     const topology = loadTopology(flags.topology);
-    return {
-      brokers: topology.kafka.brokers,
-      clientId: `${topology.kafka.clientId}-simulator`,
-      registry: registryConnection(topology),
-      transactionsTopic: topology.topics.input,
-      labelsTopic: topology.topics.labels,
-      partitions: topology.topics.partitions,
-    };
+    return { kafka: kafkaSettingsFromTopology(topology), connecting: connectingFor(topology) };
   }
   return {
-    ...kafkaSettingsFromEnv(process.env),
-    brokers: splitBrokers(flags.brokers),
-    registry: { url: flags.registryUrl },
-    transactionsTopic: flags.topic,
-    labelsTopic: flags.labelsTopic,
-    partitions: flags.partitions,
+    kafka: {
+      ...kafkaSettingsFromEnv(process.env),
+      brokers: splitBrokers(flags.brokers),
+      registry: { url: flags.registryUrl },
+      transactionsTopic: flags.topic,
+      labelsTopic: flags.labelsTopic,
+      partitions: flags.partitions,
+    },
   };
 }
 
@@ -151,8 +151,14 @@ interface RunOutcome {
 async function run(flags: SimulateFlags, signal: AbortSignal, onProgress?: ProgressListener): Promise<RunOutcome> {
   const common = { simulation: simulationOptions(flags), signal, ...(onProgress ? { onProgress } : {}) };
   if (flags.kafka) {
-    const kafka = kafkaSettings(flags);
-    const result = await simulateToKafka({ ...common, kafka, ratePerSecond: flags.rate, batchSize: flags.batchSize });
+    const target = kafkaSettings(flags);
+    const { kafka } = target;
+    const result = await simulateToKafka({
+      ...common,
+      ...target,
+      ratePerSecond: flags.rate,
+      batchSize: flags.batchSize,
+    });
     const topic = (name: string, records: number, schemaId: number): string =>
       `${name} (${records} records, schema id ${schemaId})`;
     return {
@@ -197,7 +203,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--out-dir <dir>', 'write events.<ext> and labels.<ext> here')
     .addOption(new Option('--format <format>', 'file format').choices(Object.values(OutputFormat)).default('jsonl'))
     .option('--kafka', 'produce to Kafka (Avro, Confluent wire format) instead of files')
-    .option('-t, --topology <file>', 'with --kafka: take brokers, registry and topics from this topology')
+    .option(
+      '-t, --topology <file>',
+      'with --kafka: take brokers (with TLS and SASL), registry and topics from this topology',
+    )
     .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated', env.brokers.join(','))
     .option('--registry-url <url>', 'Confluent-compatible schema registry API', env.registry.url)
     .option('--topic <name>', 'input (transactions) topic', env.transactionsTopic)
