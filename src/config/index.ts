@@ -2,6 +2,12 @@ export { loadTopology, parseTopology, TopologyError } from './load-topology.js';
 export { topologySchema, topologyJsonSchema, type Topology, type SecretRef, type Contract } from './topology-schema.js';
 export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 export { resolveSecret } from './secrets.js';
+export {
+  displayUrl,
+  findInlineCredential,
+  inlineCredentialMessage,
+  type InlineCredential,
+} from './inline-credentials.js';
 export { isolateTopology, type IsolationOverrides } from './isolate.js';
 export {
   connectDirectly,

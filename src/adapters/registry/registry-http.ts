@@ -1,6 +1,6 @@
 /** Plain requests to the registry's Confluent-compatible API, for what the client library does not do (or does badly). */
 
-import type { RegistryConnection } from '../../config/index.js';
+import { displayUrl, type RegistryConnection } from '../../config/index.js';
 
 /** Raised when the registry itself cannot be reached: the batch is retried, the record is not at fault. */
 export class RegistryUnavailableError extends Error {
@@ -46,9 +46,12 @@ export async function registryRequest(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new RegistryUnavailableError(`schema registry at ${connection.url} did not answer ${method} ${path}`, {
-      cause: error,
-    });
+    throw new RegistryUnavailableError(
+      `schema registry at ${displayUrl(connection.url)} did not answer ${method} ${path}`,
+      {
+        cause: error,
+      },
+    );
   }
   const text = await response.text();
   let parsed: unknown;

@@ -1,6 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import type { RegistryConnection } from '../../config/index.js';
+import { displayUrl, type RegistryConnection } from '../../config/index.js';
 import type { CompatibilityLevel } from '../../core/contract/compatibility.js';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { safeTypes } from './safe-types.js';
@@ -121,9 +121,12 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
         unknownIds.add(schemaId);
         return undefined;
       }
-      throw new RegistryUnavailableError(`schema registry at ${connection.url} did not answer for schema ${schemaId}`, {
-        cause: error,
-      });
+      throw new RegistryUnavailableError(
+        `schema registry at ${displayUrl(connection.url)} did not answer for schema ${schemaId}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -271,7 +274,9 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
           signal: AbortSignal.timeout(2_000),
         });
       } catch (error) {
-        throw new RegistryUnavailableError(`schema registry at ${connection.url} did not answer`, { cause: error });
+        throw new RegistryUnavailableError(`schema registry at ${displayUrl(connection.url)} did not answer`, {
+          cause: error,
+        });
       }
       if (response.status === 404) {
         await response.body?.cancel();

@@ -4,7 +4,7 @@ import {
   strengthen,
   type CompatibilityLevel,
 } from '../../core/contract/compatibility.js';
-import type { RegistryConnection } from '../../config/index.js';
+import { displayUrl, type RegistryConnection } from '../../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { registryRequest, unexpected } from './registry-http.js';
 import type { AvroSerde } from './serde.js';
@@ -73,7 +73,7 @@ function fixCommand(connection: RegistryConnection, subject: string, level: Comp
   const user = connection.username !== undefined ? ` -u '${connection.username}'` : '';
   return (
     `curl${user} -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' ` +
-    `--data '{"compatibility":"${level}"}' '${connection.url}/config/${encodeURIComponent(subject)}'`
+    `--data '{"compatibility":"${level}"}' '${displayUrl(connection.url)}/config/${encodeURIComponent(subject)}'`
   );
 }
 

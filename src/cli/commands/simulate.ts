@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { loadTopology, type Connecting } from '../../config/index.js';
+import { findInlineCredential, inlineCredentialMessage, loadTopology, type Connecting } from '../../config/index.js';
 import { createProgress } from '../../adapters/observability/progress.js';
 import {
   DAY_MS,
@@ -13,6 +13,8 @@ import {
   type SimulationSummary,
 } from '../../core/simulate/index.js';
 import {
+  DEFAULT_BROKERS,
+  DEFAULT_REGISTRY_URL,
   OutputFormat,
   formatSummary,
   kafkaSettingsFromEnv,
@@ -120,20 +122,50 @@ function explainOptionError(error: unknown): unknown {
   return flag ? new Error(`${flag}: ${error.message}`, { cause: error }) : error;
 }
 
+/** The flags that name an address, the variable each defaults to, and the topology section credentials belong in. */
+const ADDRESS_FLAGS = [
+  { key: 'brokers', flag: '--brokers', variable: 'FRAUDSCORE_KAFKA_BROKERS', section: 'kafka.sasl' },
+  { key: 'registryUrl', flag: '--registry-url', variable: 'FRAUDSCORE_REGISTRY_URL', section: 'schemaRegistry' },
+] as const;
+
+/**
+ * Addresses are printed (in progress, summaries and connection errors), so none may carry a credential, as in a
+ * topology; the flags have no credential settings of their own: those come with a topology (-t).
+ */
+function refuseInlineCredentials(flags: SimulateFlags, command: Command): void {
+  for (const { key, flag, variable, section } of ADDRESS_FLAGS) {
+    for (const address of key === 'brokers' ? splitBrokers(flags.brokers) : [flags.registryUrl]) {
+      const found = findInlineCredential(address);
+      if (!found) continue;
+      const where = command.getOptionValueSource(key) === 'env' ? `${flag} (from ${variable})` : flag;
+      throw new Error(
+        `${where}: ${inlineCredentialMessage(found, section)} of a topology, and simulate with -t <file>`,
+      );
+    }
+  }
+}
+
+interface KafkaTarget {
+  readonly kafka: SimulatorKafkaSettings;
+  readonly connecting?: Connecting;
+}
+
 /**
  * Kafka settings from a topology file when given (its TLS and SASL too, and its connection failures explained as a
  * worker's are), else from flags (whose defaults come from the environment).
  */
-function kafkaSettings(flags: SimulateFlags): { kafka: SimulatorKafkaSettings; connecting?: Connecting } {
+function kafkaSettings(flags: SimulateFlags, command: Command): KafkaTarget {
   if (flags.topology) {
     const topology = loadTopology(flags.topology);
     return { kafka: kafkaSettingsFromTopology(topology), connecting: connectingFor(topology) };
   }
+  refuseInlineCredentials(flags, command);
   return {
     kafka: {
       ...kafkaSettingsFromEnv(process.env),
-      brokers: splitBrokers(flags.brokers),
-      registry: { url: flags.registryUrl },
+      // An empty variable means its default, as kafkaSettingsFromEnv reads it.
+      brokers: splitBrokers(flags.brokers || DEFAULT_BROKERS),
+      registry: { url: flags.registryUrl || DEFAULT_REGISTRY_URL },
       transactionsTopic: flags.topic,
       labelsTopic: flags.labelsTopic,
       partitions: flags.partitions,
@@ -148,10 +180,14 @@ interface RunOutcome {
   readonly output: string[];
 }
 
-async function run(flags: SimulateFlags, signal: AbortSignal, onProgress?: ProgressListener): Promise<RunOutcome> {
+async function run(
+  flags: SimulateFlags,
+  target: KafkaTarget | undefined,
+  signal: AbortSignal,
+  onProgress?: ProgressListener,
+): Promise<RunOutcome> {
   const common = { simulation: simulationOptions(flags), signal, ...(onProgress ? { onProgress } : {}) };
-  if (flags.kafka) {
-    const target = kafkaSettings(flags);
+  if (target) {
     const { kafka } = target;
     const result = await simulateToKafka({
       ...common,
@@ -207,8 +243,17 @@ export function registerSimulateCommand(program: Command): void {
       '-t, --topology <file>',
       'with --kafka: take brokers (with TLS and SASL), registry and topics from this topology',
     )
-    .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated', env.brokers.join(','))
-    .option('--registry-url <url>', 'Confluent-compatible schema registry API', env.registry.url)
+    // Defaults from the environment are named, never printed: a variable may hold what this command refuses.
+    .addOption(
+      new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated')
+        .env('FRAUDSCORE_KAFKA_BROKERS')
+        .default(DEFAULT_BROKERS),
+    )
+    .addOption(
+      new Option('--registry-url <url>', 'Confluent-compatible schema registry API (no credentials: use -t)')
+        .env('FRAUDSCORE_REGISTRY_URL')
+        .default(DEFAULT_REGISTRY_URL),
+    )
     .option('--topic <name>', 'input (transactions) topic', env.transactionsTopic)
     .option('--labels-topic <name>', 'labels topic', env.labelsTopic)
     .option('--partitions <n>', 'partitions of topics that have to be created', integer, env.partitions)
@@ -251,10 +296,12 @@ export function registerSimulateCommand(program: Command): void {
       d.driftAmountFactor,
     )
     .option('--json', 'print the summary as JSON')
-    .action(async (flags: SimulateFlags) => {
+    .action(async (flags: SimulateFlags, command: Command) => {
       if (Boolean(flags.kafka) === (flags.outDir !== undefined)) {
         throw new InvalidArgumentError('choose one output: --out-dir <dir> (files) or --kafka');
       }
+      // Before the progress bar: a topology or an address that is refused ends the command with its reason alone.
+      const target = flags.kafka ? kafkaSettings(flags, command) : undefined;
       const abort = new AbortController();
       const onSigint = (): void => abort.abort(new Error('interrupted'));
       process.once('SIGINT', onSigint);
@@ -262,7 +309,7 @@ export function registerSimulateCommand(program: Command): void {
       const started = performance.now();
       let outcome: RunOutcome;
       try {
-        outcome = await run(flags, abort.signal, bar.listener);
+        outcome = await run(flags, target, abort.signal, bar.listener);
       } catch (error) {
         throw explainOptionError(error);
       } finally {

@@ -32,14 +32,6 @@ export function describeSecret(ref: SecretRef | undefined): string {
     : `the password comes from file ${ref.file}`;
 }
 
-/**
- * A URL (or host:port) as it may be printed: anything between the scheme and an '@' (user and password) removed. A
- * plain pattern rather than URL parsing, which reads "user:pw@host:1" as scheme "user:" and keeps the password.
- */
-export function displayUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1');
-}
-
 /** Why a connection could not be made, by the socket's error code: what it most likely means. */
 const NETWORK_CAUSES: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'nothing accepts connections there',

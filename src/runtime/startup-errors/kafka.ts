@@ -1,5 +1,5 @@
-import type { Topology } from '../../config/index.js';
-import { describeSecret, displayUrl, networkFailure, type ErrorLike } from './describe.js';
+import { displayUrl, type Topology } from '../../config/index.js';
+import { describeSecret, networkFailure, type ErrorLike } from './describe.js';
 import { StartupError, StartupErrorCode } from './error.js';
 
 // Node's codes for a certificate the client does not trust.

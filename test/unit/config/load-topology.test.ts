@@ -79,6 +79,9 @@ describe('topology loading', () => {
       [{ FRAUDSCORE_REDIS_URL: `rediss://127.0.0.1:16379/0?db=0&username=u&password=${secret}` }, 'redis.url'],
       [{ FRAUDSCORE_REGISTRY_URL: `https://svc:${secret}@sr:8443/apis/ccompat/v7` }, 'schemaRegistry.url'],
       [{ FRAUDSCORE_REGISTRY_URL: `https://sr:8443/apis/ccompat/v7?password=${secret}` }, 'schemaRegistry.url'],
+      // A backslash is a slash to URL parsing (fetch, the registry client): user and password all the same.
+      [{ FRAUDSCORE_REGISTRY_URL: `http:/\\svc:${secret}@127.0.0.1:1/apis/ccompat/v7` }, 'schemaRegistry.url'],
+      [{ FRAUDSCORE_REGISTRY_URL: ` https://svc:${secret}@sr:8443/apis/ccompat/v7` }, 'schemaRegistry.url'],
       [{ FRAUDSCORE_KAFKA_BROKERS: `b0:9093,svc:${secret}@b1:9093` }, 'kafka.brokers.1'],
       [{ FRAUDSCORE_KAFKA_BROKERS: `svc@b0:9093` }, 'kafka.brokers.0'],
     ];
