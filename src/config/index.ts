@@ -1,5 +1,12 @@
 export { loadTopology, parseTopology, TopologyError } from './load-topology.js';
-export { topologySchema, topologyJsonSchema, type Topology, type SecretRef, type Contract } from './topology-schema.js';
+export {
+  registryUrlSchema,
+  topologySchema,
+  topologyJsonSchema,
+  type Topology,
+  type SecretRef,
+  type Contract,
+} from './topology-schema.js';
 export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 export { resolveSecret } from './secrets.js';
 export {

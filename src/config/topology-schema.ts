@@ -71,6 +71,22 @@ function refuseInlineCredentials(section: string) {
   };
 }
 const HOST_PORT = /^[^\s:,]+:\d{1,5}$/;
+/**
+ * The schema registry's address: the base of an HTTP API. URL parsing alone accepts ftp://, redis:// or file:///,
+ * which would pass validation and fail only at start with "did not answer"; `http:host` and `http:/\host`, which
+ * fetch would read as http://host, are refused too (zod asks for "://" when the protocol is http(s)).
+ */
+export const registryUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: (issue) => {
+    const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(String(issue.input))?.[1];
+    const found = scheme && !/^https?$/i.test(scheme) ? ` (found ${scheme}:)` : '';
+    return (
+      `an http:// or https:// URL${found}: the schema registry is an HTTP API; ` +
+      'set it to the base of its Confluent-compatible API, e.g. http://host:8080/apis/ccompat/v7'
+    );
+  },
+});
 /** The topics a topology names, by role, in the order their fields are written. */
 const TOPIC_ROLES = ['input', 'output', 'labels', 'deadLetter'] as const;
 type TopicRole = (typeof TOPIC_ROLES)[number];
@@ -260,11 +276,7 @@ export const topologySchema = z
       .strict(),
     schemaRegistry: z
       .object({
-        url: z
-          .url({
-            message: 'an http(s) URL ending in the Confluent API base, e.g. http://host:8080/apis/ccompat/v7',
-          })
-          .superRefine(refuseInlineCredentials('schemaRegistry')),
+        url: registryUrlSchema.superRefine(refuseInlineCredentials('schemaRegistry')),
         username: z.string().min(1).optional(),
         password: secretRef.optional(),
         // The subjects (by their topic's key under topics:) the pipeline may create and whose compatibility level it

@@ -1,5 +1,11 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { findInlineCredential, inlineCredentialMessage, loadTopology, type Connecting } from '../../config/index.js';
+import {
+  findInlineCredential,
+  inlineCredentialMessage,
+  loadTopology,
+  registryUrlSchema,
+  type Connecting,
+} from '../../config/index.js';
 import { createProgress } from '../../adapters/observability/progress.js';
 import {
   DAY_MS,
@@ -130,17 +136,22 @@ const ADDRESS_FLAGS = [
 
 /**
  * Addresses are printed (in progress, summaries and connection errors), so none may carry a credential, as in a
- * topology; the flags have no credential settings of their own: those come with a topology (-t).
+ * topology; the flags have no credential settings of their own: those come with a topology (-t). The registry
+ * address is checked as a topology's schemaRegistry.url is.
  */
-function refuseInlineCredentials(flags: SimulateFlags, command: Command): void {
+function checkAddresses(flags: SimulateFlags, command: Command): void {
   for (const { key, flag, variable, section } of ADDRESS_FLAGS) {
-    for (const address of key === 'brokers' ? splitBrokers(flags.brokers) : [flags.registryUrl]) {
+    const where = command.getOptionValueSource(key) === 'env' ? `${flag} (from ${variable})` : flag;
+    const addresses = key === 'brokers' ? splitBrokers(flags.brokers) : [flags.registryUrl || DEFAULT_REGISTRY_URL];
+    for (const address of addresses) {
       const found = findInlineCredential(address);
-      if (!found) continue;
-      const where = command.getOptionValueSource(key) === 'env' ? `${flag} (from ${variable})` : flag;
-      throw new Error(
-        `${where}: ${inlineCredentialMessage(found, section)} of a topology, and simulate with -t <file>`,
-      );
+      if (found) {
+        throw new Error(
+          `${where}: ${inlineCredentialMessage(found, section)} of a topology, and simulate with -t <file>`,
+        );
+      }
+      const problem = key === 'registryUrl' ? registryUrlSchema.safeParse(address).error?.issues[0] : undefined;
+      if (problem) throw new Error(`${where}: ${problem.message}`);
     }
   }
 }
@@ -159,7 +170,7 @@ function kafkaSettings(flags: SimulateFlags, command: Command): KafkaTarget {
     const topology = loadTopology(flags.topology);
     return { kafka: kafkaSettingsFromTopology(topology), connecting: connectingFor(topology) };
   }
-  refuseInlineCredentials(flags, command);
+  checkAddresses(flags, command);
   return {
     kafka: {
       ...kafkaSettingsFromEnv(process.env),

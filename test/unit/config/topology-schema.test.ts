@@ -6,8 +6,13 @@ import { parseTopology, TopologyError } from '../../../src/config/index.js';
 const base = readFileSync('topologies/card-payments.yaml', 'utf8');
 
 function problems(text: string): string[] {
+  return problemsWith({}, text);
+}
+
+/** The validation problems of `text` (the shipped topology unless given) with `env` for its ${...} variables. */
+function problemsWith(env: Record<string, string>, text = base): string[] {
   try {
-    parseTopology(text, 't.yaml', {});
+    parseTopology(text, 't.yaml', env);
     return [];
   } catch (error) {
     assert.ok(error instanceof TopologyError, String(error));
@@ -22,6 +27,49 @@ describe('topology redis section', () => {
     assert.equal(parseTopology(withBudget('256'), 't.yaml', {}).redis.replicaBudgetMiB, 256);
     assert.ok(problems(withBudget('0')).some((p) => p.startsWith('redis.replicaBudgetMiB: at least 1 (MiB)')));
     assert.ok(problems(withBudget('1.5')).some((p) => p.startsWith('redis.replicaBudgetMiB')));
+  });
+});
+
+describe('topology schemaRegistry section', () => {
+  const withRegistry = (url: string) => ({ FRAUDSCORE_REGISTRY_URL: url });
+  const registryProblems = (url: string) =>
+    problemsWith(withRegistry(url)).filter((p) => p.startsWith('schemaRegistry.url: '));
+
+  it('refuses any scheme but http and https, naming the field, the scheme found and the fix', () => {
+    for (const [url, scheme] of [
+      ['ftp://registry:21/apis/ccompat/v7', 'ftp'],
+      ['redis://127.0.0.1:16379', 'redis'],
+      ['file:///etc/passwd', 'file'],
+      ['ws://registry:8080/apis/ccompat/v7', 'ws'],
+    ] as const) {
+      assert.deepEqual(
+        registryProblems(url),
+        [
+          `schemaRegistry.url: an http:// or https:// URL (found ${scheme}:): the schema registry is an HTTP API; ` +
+            'set it to the base of its Confluent-compatible API, e.g. http://host:8080/apis/ccompat/v7',
+        ],
+        url,
+      );
+    }
+  });
+
+  it('refuses http(s) addresses without "//", which fetch would read as another host', () => {
+    for (const url of ['http:registry:8080/apis/ccompat/v7', 'http:/\\registry:8080/apis/ccompat/v7', 'not a url']) {
+      const found = registryProblems(url);
+      assert.equal(found.length, 1, `${url}: ${found.join('; ')}`);
+      assert.match(found[0] ?? '', /^schemaRegistry\.url: an http:\/\/ or https:\/\/ URL: .*e\.g\. http:\/\/host:8080/);
+    }
+  });
+
+  it('accepts http and https registries by name, address or IP', () => {
+    for (const url of [
+      'http://127.0.0.1:18081/apis/ccompat/v7',
+      'https://registry:8443/apis/ccompat/v7',
+      'HTTPS://schema-registry.kafka.svc.cluster.local/apis/ccompat/v7',
+      'http://[::1]:8081',
+    ]) {
+      assert.deepEqual(registryProblems(url), [], url);
+    }
   });
 });
 

@@ -47,3 +47,16 @@ describe('fraudscore simulate: registry credentials never reach the output', () 
     }
   });
 });
+
+describe('fraudscore simulate: addresses', () => {
+  it('refuses a registry address that is not http(s), as topology validation does, naming the flag and the fix', () => {
+    const { status, output } = fraudscore([
+      'simulate',
+      '--kafka',
+      '--registry-url',
+      'ftp://registry:21/apis/ccompat/v7',
+    ]);
+    assert.equal(status, 1, output);
+    assert.match(output, /^fraudscore: --registry-url: an http:\/\/ or https:\/\/ URL \(found ftp:\): .*e\.g\. http:/m);
+  });
+});
