@@ -1,9 +1,15 @@
 import type { Kafka } from 'kafkajs';
+import type { Connecting } from '../config/index.js';
 import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
 import { createContractReader } from '../adapters/registry/contract-records.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import type { LabelSource, TransactionSource } from './sources.js';
-import { TopicReader, type PartitionBuffer, type RecordDecoder } from './topic-reader.js';
+import {
+  TopicReader,
+  type PartitionBuffer,
+  type RecordDecoder,
+  type TopicReaderOptions,
+} from './topic-reader.js';
 
 export type { TopicFingerprint, TopicPartitionFingerprint } from './topic-reader.js';
 
@@ -23,6 +29,8 @@ export interface KafkaSourceOptions {
   readonly maxBufferedPerPartition?: number;
   /** Per partition, stop below this offset instead of the high watermark (see TopicReader). */
   readonly untilOffsets?: ReadonlyMap<number, number>;
+  /** Wraps each step that reaches Kafka or the registry (see TopicReader). */
+  readonly connecting?: Connecting;
 }
 
 /**
@@ -75,15 +83,15 @@ export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource {
   };
 }
 
-function readerLimits(options: KafkaSourceOptions): {
-  maxBufferedPerPartition?: number;
-  untilOffsets?: ReadonlyMap<number, number>;
-} {
+function readerLimits(
+  options: KafkaSourceOptions,
+): Pick<TopicReaderOptions<unknown>, 'maxBufferedPerPartition' | 'untilOffsets' | 'connecting'> {
   return {
     ...(options.maxBufferedPerPartition !== undefined
       ? { maxBufferedPerPartition: options.maxBufferedPerPartition }
       : {}),
     ...(options.untilOffsets !== undefined ? { untilOffsets: options.untilOffsets } : {}),
+    ...(options.connecting !== undefined ? { connecting: options.connecting } : {}),
   };
 }
 

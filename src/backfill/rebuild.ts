@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import type { Topology } from '../config/index.js';
+import { connectDirectly, type Connecting, type Topology } from '../config/index.js';
 import { deleteFeatureState, writeAbsorbed } from '../adapters/redis/absorbed-marker.js';
 import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapters/redis/feature-state.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
@@ -15,6 +15,11 @@ export interface RebuildOptions {
   /** A connected client of the topology's Redis. */
   readonly redis: Redis;
   readonly batchSize?: number;
+  /**
+   * Wraps each step that reaches Kafka, the registry or Redis: with the topology's (runtime/startup-errors.ts:
+   * connectingFor), a failure is explained naming its field and the fix.
+   */
+  readonly connecting?: Connecting;
 }
 
 export interface RebuildResult {
@@ -36,9 +41,10 @@ export interface RebuildResult {
  */
 export async function rebuildState(options: RebuildOptions): Promise<RebuildResult> {
   const { topology, kafka, serde, redis } = options;
+  const connecting = options.connecting ?? connectDirectly;
   const { input, labels } = topology.topics;
-  const committed = await committedOffsets(kafka, topology.consumerGroup, [input, labels]);
-  const keysDeleted = await deleteFeatureState(redis, topology.redis.keyPrefix);
+  const committed = await connecting('kafka', () => committedOffsets(kafka, topology.consumerGroup, [input, labels]));
+  const keysDeleted = await connecting('redis', () => deleteFeatureState(redis, topology.redis.keyPrefix));
   const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
     state: createRedisFeatureState(redis, topologyFeatureStateOptions(topology)),
@@ -47,14 +53,15 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
 
   let labelCount = 0;
-  const labelSource = kafkaLabelSource({ kafka, serde, topic: labels, untilOffsets: committed.get(labels)! });
+  const read = { kafka, serde, connecting };
+  const labelSource = kafkaLabelSource({ ...read, topic: labels, untilOffsets: committed.get(labels)! });
   for await (const batch of labelSource.batches(batchSize)) {
     await engine.ingestLabels(batch);
     labelCount += batch.length;
   }
   let transactions = 0;
   let duplicates = 0;
-  const events = kafkaTransactionSource({ kafka, serde, topic: input, untilOffsets: committed.get(input)! });
+  const events = kafkaTransactionSource({ ...read, topic: input, untilOffsets: committed.get(input)! });
   for await (const batch of events.batches(batchSize)) {
     const rows = await engine.featurize(batch);
     transactions += batch.length;
@@ -66,7 +73,7 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   for (const partition of 'partitions' in fingerprint ? fingerprint.partitions : []) {
     absorbed.set(partition.partition, partition.highOffset);
   }
-  await writeAbsorbed(redis, topology.redis.keyPrefix, absorbed);
+  await connecting('redis', () => writeAbsorbed(redis, topology.redis.keyPrefix, absorbed));
   return { absorbed, keysDeleted, transactions, duplicates, labels: labelCount };
 }
 

@@ -1,5 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { connectDirectly, type Connecting } from '../config/index.js';
 import { BackfillOptionError } from './errors.js';
 
 /** What the manifest records about one partition of a topic read by the backfill. */
@@ -52,6 +53,11 @@ export interface TopicReaderOptions<T> {
    * group's committed offsets: what the workers have absorbed). A partition not listed is read to its high watermark.
    */
   readonly untilOffsets?: ReadonlyMap<number, number>;
+  /**
+   * Wraps the steps that reach Kafka (offsets, the consumer) and the registry (decoder.prepare): with a topology's
+   * (runtime/startup-errors.ts: connectingFor), a failure is explained naming its field and the fix.
+   */
+  readonly connecting?: Connecting;
 }
 
 const DEFAULT_MAX_BUFFERED = 20_000;
@@ -156,6 +162,7 @@ export class TopicReader<T> {
   private readonly maxBuffered: number;
   private readonly stallTimeoutMs: number;
   private readonly untilOffsets: ReadonlyMap<number, number> | undefined;
+  private readonly connecting: Connecting;
   private consumer: Consumer | undefined;
   private buffers: PartitionBuffer<T>[] = [];
   private readonly byPartition = new Map<number, PartitionBuffer<T>>();
@@ -173,6 +180,7 @@ export class TopicReader<T> {
     this.maxBuffered = options.maxBufferedPerPartition ?? DEFAULT_MAX_BUFFERED;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.untilOffsets = options.untilOffsets;
+    this.connecting = options.connecting ?? connectDirectly;
     if (!Number.isSafeInteger(this.maxBuffered) || this.maxBuffered < 1) {
       throw new RangeError(`maxBufferedPerPartition must be a positive integer, got ${String(this.maxBuffered)}`);
     }
@@ -187,17 +195,7 @@ export class TopicReader<T> {
   async open(): Promise<void> {
     if (this.opened) throw new Error(`topic ${this.topic} is already being read`);
     this.opened = true;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let offsets: { partition: number; low: string; high: string }[];
-    try {
-      if (!(await admin.listTopics()).includes(this.topic)) {
-        throw new BackfillOptionError(`topic:${this.topic}`, 'no such topic on the brokers of the topology');
-      }
-      offsets = await admin.fetchTopicOffsets(this.topic);
-    } finally {
-      await admin.disconnect();
-    }
+    const offsets = await this.connecting('kafka', () => this.fetchOffsets());
     this.buffers = offsets
       .map(({ partition, low, high }) => {
         const lowOffset = safeOffset(low);
@@ -223,11 +221,26 @@ export class TopicReader<T> {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(payload.error);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    await this.connecting('kafka', async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    });
     const done = this.buffers.filter((buffer) => buffer.complete).map((buffer) => buffer.partition);
     if (done.length > 0) consumer.pause([{ topic: this.topic, partitions: done }]);
+  }
+
+  private async fetchOffsets(): Promise<{ partition: number; low: string; high: string }[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(this.topic)) {
+        throw new BackfillOptionError(`topic:${this.topic}`, 'no such topic on the brokers of the topology');
+      }
+      return await admin.fetchTopicOffsets(this.topic);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Resolves when a fetch made progress; throws if the read failed or stalled. */
@@ -301,7 +314,7 @@ export class TopicReader<T> {
     const buffer = batch.topic === this.topic ? this.byPartition.get(batch.partition) : undefined;
     if (buffer === undefined || buffer.complete || this.failure !== undefined) return;
     try {
-      await this.decoder.prepare(batch.messages.map((message) => message.value));
+      await this.connecting('registry', () => this.decoder.prepare(batch.messages.map((message) => message.value)));
     } catch (error) {
       this.fail(error);
       return;

@@ -18,6 +18,7 @@ import {
 } from '../core/monitoring/expectations.js';
 import type { Expectation } from '../core/monitoring/reference.js';
 import type { ModelCard } from '../core/models/card.js';
+import { connecting } from '../runtime/startup-errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -84,11 +85,35 @@ export class Evaluator {
     this.serde = createAvroSerde(registryConnection(topology, options.env ?? process.env));
   }
 
+  /** Connects and starts reading; a connection failure is explained as a worker's is (the field and the fix). */
   async start(): Promise<void> {
     const { topology } = this.options;
     const topics = [topology.topics.output, topology.topics.labels];
     // As the worker does at start-up (a local-stack convenience): the evaluator may start before the first score.
-    await ensureTopics(this.kafka, topics, topology.topics.partitions, [topology.topics.labels]);
+    await connecting('kafka', topology, () =>
+      ensureTopics(this.kafka, topics, topology.topics.partitions, [topology.topics.labels]),
+    );
+    await connecting('kafka', topology, () => this.readEndOffsets(topics));
+    this.checkCaughtUp();
+    const consumer = this.kafka.consumer({
+      groupId: `${topology.consumerGroup}.evaluator`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 500,
+    });
+    this.consumer = consumer;
+    await connecting('kafka', topology, async () => {
+      await consumer.connect();
+      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        // Never commits: see the class comment. kafkajs then starts every run from the beginning.
+        autoCommit: false,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    });
+  }
+
+  /** Which partitions have records to read at the start (the others are at their end already). */
+  private async readEndOffsets(topics: readonly string[]): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -100,19 +125,6 @@ export class Evaluator {
     } finally {
       await admin.disconnect();
     }
-    this.checkCaughtUp();
-    this.consumer = this.kafka.consumer({
-      groupId: `${topology.consumerGroup}.evaluator`,
-      readUncommitted: false,
-      maxWaitTimeInMs: 500,
-    });
-    await this.consumer.connect();
-    for (const topic of topics) await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      // Never commits: see the class comment. kafkajs then starts every run from the beginning.
-      autoCommit: false,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
   }
 
   async stop(): Promise<void> {

@@ -21,6 +21,7 @@ import { FEATURE_SCHEMA } from '../core/features/definitions.js';
 import { parseModelRef } from '../core/models/ref.js';
 import { appendControl, readControlLog } from '../adapters/kafka/control/index.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
+import { connecting } from '../runtime/startup-errors.js';
 
 /**
  * The operator's side of the control plane: each command reads the control topic, checks what it can (models are
@@ -56,8 +57,13 @@ export function controlOperations(
 ): ControlOperations {
   const clock = options.clock ?? Date.now;
   const registry = openFsRegistry(topology.model.registry);
+  // Reading and appending reach Kafka: a connection failure is explained as a worker's is (the field and the fix).
   const append = async (reason: string, transition: (view: ControlView) => Transition | Promise<Transition>) =>
-    (await appendControl(kafka, topology.name, transition, { actor: options.actor, reason, clock })).record;
+    (
+      await connecting('kafka', topology, () =>
+        appendControl(kafka, topology.name, transition, { actor: options.actor, reason, clock }),
+      )
+    ).record;
 
   /** A challenger must load and match the feature schema here before workers are asked to. */
   async function verified(text: string): Promise<string> {
@@ -92,7 +98,7 @@ export function controlOperations(
   }
 
   return {
-    view: async () => (await readControlLog(kafka, topology.name)).view,
+    view: async () => (await connecting('kafka', topology, () => readControlLog(kafka, topology.name))).view,
     setWindow: (settings, reason) =>
       append(reason, (view) => {
         const parsed = parseSettings(settings, view.state.batch);

@@ -3,6 +3,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Topology } from '../config/index.js';
 import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
+import { connecting } from '../runtime/startup-errors.js';
 import { scoreViewOf, type LabelView, type ScoreView } from '../core/control/evidence.js';
 import { foldLabelReport, type LabelClock } from '../core/monitoring/index.js';
 
@@ -46,8 +47,10 @@ export class ScoreFollower {
       maxWaitTimeInMs: 250,
     });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [output, labels], fromBeginning: true });
+    await connecting('kafka', this.topology, async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [output, labels], fromBeginning: true });
+    });
     const sinceMs = this.options.sinceMs ?? 0;
     await consumer.run({
       autoCommit: false,

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { loadTopology, registryConnection, type Topology } from '../../config/index.js';
+import { loadTopology, registryConnection, type Connecting, type Topology } from '../../config/index.js';
 import {
   kafkaLabelSource,
   kafkaTransactionSource,
@@ -14,6 +14,7 @@ import {
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
 import { createLogger } from '../../adapters/observability/logger.js';
 import { createAvroSerde, type AvroSerde } from '../../adapters/registry/serde.js';
+import { connectingFor } from '../../runtime/startup-errors.js';
 
 /** `--events topic:<name>` reads a topic of the topology's Kafka; `topic:` alone, the topology's own topic. */
 const TOPIC_PREFIX = 'topic:';
@@ -93,13 +94,23 @@ export function registerBackfillCommand(program: Command): void {
     );
 }
 
-/** One Kafka client and one serde for every topic input, made on first use (a file-only backfill connects nowhere). */
-function topicConnections(topology: Topology): () => { kafka: Kafka; serde: AvroSerde } {
-  let made: { kafka: Kafka; serde: AvroSerde } | undefined;
+/**
+ * One Kafka client and one serde for every topic input, made on first use (a file-only backfill connects nowhere);
+ * their connection failures are explained as a worker's are, naming the topology field and the fix.
+ */
+function topicConnections(topology: Topology): () => TopicConnections {
+  let made: TopicConnections | undefined;
   return () =>
     (made ??= {
       // stdout carries the manifest: client warnings go to stderr.
       kafka: createKafka(topology, createLogger({ name: topology.name, level: 'warn', destination: process.stderr })),
       serde: createAvroSerde(registryConnection(topology)),
+      connecting: connectingFor(topology),
     });
+}
+
+interface TopicConnections {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly connecting: Connecting;
 }

@@ -6,6 +6,7 @@ import type { ControlRecord } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
 import { createRedis } from '../../adapters/redis/connect.js';
+import { connecting } from '../../runtime/startup-errors.js';
 
 export interface ChangeOptions {
   readonly topology: string;
@@ -50,7 +51,7 @@ export async function printStatus(topologyFile: string): Promise<void> {
   const champion = view.state.champion ?? (await ops.topologyChampion());
   const redis = createRedis(topology);
   try {
-    await connectRedis(redis);
+    await connecting('redis', topology, () => connectRedis(redis));
     const statuses = await createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix)).readAll();
     const workers = [...statuses].map(([instance, status]) => ({ instance, status }));
     for (const line of formatControlStatus(topology, view, champion, workers, Date.now())) out(line);
@@ -90,7 +91,7 @@ export function registerControlCommand(program: Command): void {
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .action(async (options: { topology: string }) => {
       const { topology, kafka } = openControl(options.topology);
-      const { entries } = await readControlLog(kafka, topology.name);
+      const { entries } = await connecting('kafka', topology, () => readControlLog(kafka, topology.name));
       for (const entry of entries) {
         if (!entry.record) out(`offset ${entry.offset}: ignored (${entry.problem})`);
         // A copy restates the record applied for its version so compaction keeps it; it is no change of its own.

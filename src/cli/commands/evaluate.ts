@@ -48,7 +48,13 @@ export function registerEvaluateCommand(program: Command): void {
       };
       process.once('SIGTERM', () => void stop());
       process.once('SIGINT', () => void stop());
-      await evaluator.start();
+      try {
+        await evaluator.start();
+      } catch (error) {
+        // An open metrics server would keep the process alive after the reason is printed.
+        await stop().catch(() => undefined);
+        throw error;
+      }
     });
 
   const report = program.command('report').description('Reports read from the topics.');

@@ -5,6 +5,7 @@ import { openControl } from '../../lifecycle/connect.js';
 import { controllerStep, formatVerdict, judgeStage } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
 import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
+import { connecting } from '../../runtime/startup-errors.js';
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -88,7 +89,7 @@ export function registerRolloutCommand(program: Command): void {
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
       const scores = new ScoreFollower(topology, kafka);
-      await control.start();
+      await connecting('kafka', topology, () => control.start());
       await control.ready;
       await scores.start();
       await scores.settle(1_000);

@@ -6,7 +6,7 @@ import { createLogger } from '../../adapters/observability/logger.js';
 import { connectRedis } from '../../adapters/redis/connect.js';
 import { createAvroSerde } from '../../adapters/registry/serde.js';
 import { createRedis } from '../../adapters/redis/connect.js';
-import { connecting } from '../../runtime/startup-errors.js';
+import { connecting, connectingFor } from '../../runtime/startup-errors.js';
 
 export function registerStateCommand(program: Command): void {
   const state = program.command('state').description("The topology's Redis feature state.");
@@ -28,6 +28,7 @@ export function registerStateCommand(program: Command): void {
           kafka: createKafka(topology, log),
           serde: createAvroSerde(registryConnection(topology)),
           redis,
+          connecting: connectingFor(topology),
         });
         const absorbed = [...result.absorbed].map(([partition, offset]) => `${partition}@${offset}`).join(' ');
         process.stdout.write(
