@@ -187,6 +187,24 @@ const monitoringSchema = z
   })
   .strict();
 
+/**
+ * Why a topology's evaluation horizon cannot serve its label delay, or undefined. A scoring day is final horizonDays
+ * after it ends; a fraud may be reported up to the label delay after the payment, so a horizon no longer than the
+ * delay would finalise days before their late fraud reports arrive, and count those frauds as genuine.
+ */
+function evaluationHorizonProblem(topology: {
+  readonly features: { readonly labelDelayDays: number };
+  readonly monitoring: MonitoringSettings;
+}): string | undefined {
+  const { horizonDays } = topology.monitoring.evaluation;
+  const { labelDelayDays } = topology.features;
+  if (horizonDays > labelDelayDays) return undefined;
+  return (
+    `${horizonDays} days is not longer than the label delay (features.labelDelayDays ${labelDelayDays}); ` +
+    `frauds reported late would count as genuine. Set it above ${labelDelayDays}.`
+  );
+}
+
 const team = z.string().regex(/^[A-Za-z0-9@._-]{1,64}$/, 'a team or person id, e.g. fraud-oncall');
 
 /** Defaults of the model lifecycle: a step of 30 minutes, gates judged on at least 1,000 records. */
@@ -363,10 +381,15 @@ export const topologySchema = z
     monitoring: monitoringSchema.default(MONITORING_DEFAULTS),
   })
   .strict()
-  .superRefine(refuseControlTopic);
+  .superRefine(refuseControlTopic)
+  .superRefine((topology, ctx) => {
+    // Checked here rather than when `fraudscore evaluate` starts, so that lint and every command refuse it.
+    const problem = evaluationHorizonProblem(topology);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['monitoring', 'evaluation', 'horizonDays'], message: problem });
+  });
 
 export type Topology = z.infer<typeof topologySchema>;
-export type MonitoringSettings = Topology['monitoring'];
+export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 export type SecretRef = z.infer<typeof secretRef>;
 export type Contract = z.infer<typeof contractSchema>;
 

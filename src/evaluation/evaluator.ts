@@ -72,14 +72,8 @@ export class Evaluator {
 
   constructor(private readonly options: EvaluatorOptions) {
     const { topology } = options;
+    // Validation guarantees horizonDays > features.labelDelayDays (topology-schema.ts: evaluationHorizonProblem).
     const { horizonDays, windowDays } = topology.monitoring.evaluation;
-    if (horizonDays <= topology.features.labelDelayDays) {
-      throw new Error(
-        `monitoring.evaluation.horizonDays: ${horizonDays} days is not longer than the label delay ` +
-          `(features.labelDelayDays ${topology.features.labelDelayDays}); frauds reported late would count as ` +
-          `genuine. Set it above ${topology.features.labelDelayDays}.`,
-      );
-    }
     this.join = new DelayedLabelJoin({ horizonDays, windowDays });
     this.kafka = createKafka(topology, options.log, options.env ?? process.env);
     this.serde = createAvroSerde(registryConnection(topology, options.env ?? process.env));

@@ -23,16 +23,6 @@ function evaluatorFor(topologyText: string): Evaluator {
   });
 }
 
-describe('Evaluator configuration', () => {
-  it('refuses a horizon that does not outlast the label delay, naming the field and the fix', () => {
-    const text = `${readFileSync('topologies/card-payments.yaml', 'utf8')}\nmonitoring:\n  evaluation:\n    horizonDays: 7\n`;
-    assert.throws(
-      () => evaluatorFor(text),
-      /monitoring\.evaluation\.horizonDays: 7 days is not longer than the label delay.*Set it above 7/,
-    );
-  });
-});
-
 describe('Evaluator status', () => {
   let registry: string;
   const cardFraudAuc: Expectation = { value: 0.95, lower: 0.9, upper: 1 };
