@@ -7,6 +7,7 @@ import { renderShadowHtml, renderShadowMarkdown } from '../../core/report/shadow
 import { openControl } from '../../lifecycle/connect.js';
 import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
+import { parseIsoTime } from '../../backfill/iso-time.js';
 
 interface ReportOptions {
   readonly topology: string;
@@ -88,10 +89,13 @@ export function registerShadowCommand(program: Command): Command {
   return shadow;
 }
 
-function sinceOf(text: string): number {
+/** `--since`: a duration back from now (24h) or an ISO time; an impossible date is refused, never rolled over. */
+export function sinceOf(text: string): number {
   const back = parseDuration(text);
   if (back !== null) return Date.now() - back;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new Error(`--since: "${text}" is neither an ISO time nor a duration such as 24h`);
-  return ms;
+  const time = parseIsoTime(text, { dateAlone: true });
+  if (time === null)
+    throw new Error(`--since: "${text}" is neither an ISO time with a zone nor a duration such as 24h`);
+  if ('impossible' in time) throw new Error(`--since: "${text}" is not on the calendar: ${time.impossible}`);
+  return time.ms;
 }

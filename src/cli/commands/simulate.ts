@@ -32,6 +32,7 @@ import {
   type SimulatorKafkaSettings,
 } from '../../simulate/index.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
+import { parseIsoTime } from '../../backfill/iso-time.js';
 
 interface SimulateFlags {
   outDir?: string;
@@ -80,12 +81,13 @@ function decimal(value: string): number {
 
 /** An instant with an explicit zone; a bare date means UTC midnight. Local time would make the data host-dependent. */
 function instant(value: string): number {
-  const zoned = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value);
-  const ms = Date.parse(value);
-  if (!zoned || Number.isNaN(ms)) {
+  const time = parseIsoTime(value, { dateAlone: true });
+  if (time === null) {
     throw new InvalidArgumentError('expected an ISO 8601 instant with a zone, e.g. 2026-01-05T00:00:00Z, or a date');
   }
-  return ms;
+  // Date.parse alone would roll 2026-02-30 over to March 2: the simulated calendar would start elsewhere silently.
+  if ('impossible' in time) throw new InvalidArgumentError(`"${value}" is not on the calendar: ${time.impossible}`);
+  return time.ms;
 }
 
 /** Maps flags to the generator's options; the generator validates ranges and names the field on error. */

@@ -60,3 +60,17 @@ describe('fraudscore simulate: addresses', () => {
     assert.match(output, /^fraudscore: --registry-url: an http:\/\/ or https:\/\/ URL \(found ftp:\): .*e\.g\. http:/m);
   });
 });
+
+describe('fraudscore simulate: --start', () => {
+  it('refuses a date that is not on the calendar instead of rolling it over, saying what is wrong', () => {
+    const { status, output } = fraudscore([
+      'simulate',
+      '--out-dir',
+      '/nonexistent/never-written',
+      '--start',
+      '2026-02-30',
+    ]);
+    assert.equal(status, 1, output);
+    assert.match(output, /"2026-02-30" is not on the calendar: February 2026 has no day 30 \(it has 28\)/);
+  });
+});
