@@ -3,6 +3,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Topology } from '../config/index.js';
 import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
+import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { connecting } from '../runtime/startup-errors.js';
 import { scoreViewOf, type LabelView, type ScoreView } from '../core/control/evidence.js';
 import { foldLabelReport, type LabelClock } from '../core/monitoring/index.js';
@@ -41,6 +42,9 @@ export class ScoreFollower {
   async start(): Promise<void> {
     const serde = createAvroSerde(registryConnection(this.topology));
     const { output, labels } = this.topology.topics;
+    // Read as the contract's schemas, as the evaluator reads them: a score or label written with an older or newer
+    // schema reads with the fields this code knows (defaults filled in), never as whatever its writer had.
+    const readers = { score: readContractSchema('score'), label: readContractSchema('label') };
     const consumer = this.kafka.consumer({
       groupId: `fraudscore.score-reader.${randomBytes(6).toString('hex')}`,
       readUncommitted: false,
@@ -58,7 +62,7 @@ export class ScoreFollower {
         this.lastMessageAtMs = Date.now();
         await serde.prepare(batch.messages.map((m) => m.value));
         for (const message of batch.messages) {
-          const decoded = serde.decodeSync(message.value);
+          const decoded = serde.decodeSync(message.value, batch.topic === output ? readers.score : readers.label);
           if (!decoded.ok) continue;
           if (batch.topic === output) {
             const view = scoreViewOf(decoded.value, message.key?.toString() ?? null);
