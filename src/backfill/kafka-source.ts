@@ -4,12 +4,7 @@ import type { LabelEvent, PositionedTransaction } from '../core/contract/events.
 import { createContractReader } from '../adapters/registry/contract-records.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import type { LabelSource, TransactionSource } from './sources.js';
-import {
-  TopicReader,
-  type PartitionBuffer,
-  type RecordDecoder,
-  type TopicReaderOptions,
-} from './topic-reader.js';
+import { TopicReader, type PartitionBuffer, type RecordDecoder, type TopicReaderOptions } from './topic-reader.js';
 
 export type { TopicFingerprint, TopicPartitionFingerprint } from './topic-reader.js';
 
