@@ -27,10 +27,14 @@ export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerD
       // must not hold anything back.
       if (isLabel) {
         const read = contract.label(record.value, decoded);
-        return read.ok ? read.record.reportedAtMs : undefined;
+        if (!read.ok) return undefined;
+        record.accepted = read.record;
+        return read.record.reportedAtMs;
       }
       const read = contract.transaction(record.value, nowMs, decoded);
-      return read.ok ? read.record.eventTimeMs : undefined;
+      if (!read.ok) return undefined;
+      record.accepted = read.record;
+      return read.record.eventTimeMs;
     });
   };
 }

@@ -1,4 +1,4 @@
-import type { LabelEvent, PositionedTransaction } from '../core/contract/events.js';
+import type { LabelEvent, PositionedTransaction, TransactionEvent } from '../core/contract/events.js';
 import type { DeadLetterReason } from '../core/contract/reasons.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { createContractReader } from '../adapters/registry/contract-records.js';
@@ -62,20 +62,30 @@ export function createBatchDecoder(reader: BatchReader) {
       if (!perTopic) lastOffsets.set(record.topic, (perTopic = new Map()));
       perTopic.set(record.partition, record.offset);
 
+      // Accepted on arrival (alignment.ts) under the default size limit: this reader's own limit is checked again.
+      const accepted = (record.value?.length ?? 0) <= reader.maxRecordBytes ? record.accepted : undefined;
       if (record.topic === reader.labelsTopic) {
         labelRecords++;
+        if (accepted) {
+          labels.push(accepted as LabelEvent);
+          continue;
+        }
         const read = contract.label(record.value, record.decoded);
         if (read.ok) labels.push(read.record);
         else reject(record, read.reason, read.detail, null);
         continue;
       }
       noteConsumed(consumed, record.partition, Number(record.offset));
-      const read = contract.transaction(record.value, nowMs, record.decoded);
-      if (!read.ok) {
-        reject(record, read.reason, read.detail, read.transactionId);
-        continue;
+      let event = accepted as TransactionEvent | undefined;
+      if (!event) {
+        const read = contract.transaction(record.value, nowMs, record.decoded);
+        if (!read.ok) {
+          reject(record, read.reason, read.detail, read.transactionId);
+          continue;
+        }
+        event = read.record;
       }
-      transactions.push({ ...read.record, position: { partition: record.partition, offset: Number(record.offset) } });
+      transactions.push({ ...event, position: { partition: record.partition, offset: Number(record.offset) } });
       transactionRecords.push(record);
     }
     const offsets = new Map(
