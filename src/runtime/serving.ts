@@ -1,8 +1,16 @@
 import type { BatchWindowPolicy } from '../core/batch/batch-window.js';
-import { EMPTY_VIEW, planModels, servingPlan, type ControlView, type ServingPlan } from '../core/control/index.js';
+import {
+  EMPTY_VIEW,
+  modelsToKeep,
+  planModels,
+  servingPlan,
+  type ControlView,
+  type ServingPlan,
+} from '../core/control/index.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import type { ServingModel } from './serving-model.js';
+import { closeWhenIdle } from './close-when-idle.js';
 import { TimedOut, withTimeout } from './timeout.js';
 
 /** The configuration one batch is scored with: a plan and its loaded, verified models. */
@@ -69,9 +77,30 @@ const MODEL_LOAD_TIMEOUT_MS = 20_000;
  * never returns) must not hold a later view, above all a kill switch, whose models are usually at hand already. So
  * a view becomes the pending one only if no newer view was offered while its models loaded; one that was superseded
  * is dropped, whether its models loaded or not (the newer view, a whole state, says what to serve).
+ *
+ * Models no longer needed are released (their sessions closed, 15-35 MiB each) at the batch boundary, right after a
+ * pending plan is applied (the runner passes one at least every 500 ms, idle or not): a worker that goes through
+ * rollouts and rollbacks all evening keeps a bounded set. Kept are the models `modelsToKeep` names: those of the
+ * applied plan, the rollback target of its decider (the kill switch's), the default champion, and every model a
+ * preparation under way loads or has loaded. The last closes the race between a preparation and a release: a
+ * preparation holds its models from its start until its view is pending (the hold and the pending plan change hands
+ * in one synchronous step, so no batch boundary falls between them) or dropped; a pending plan is applied at the next
+ * boundary before anything is released. While the kill switch is on, the champion it replaced is named by nothing:
+ * `kill-switch off` loads it again, a change that may take a load's time where the kill switch may not.
+ *
+ * Why the boundary is safe: the runner calls `beforeBatch` for batch N+1 only after batch N's scoring has returned
+ * (its commit overlaps the next batch, its scoring does not; see Runner.formBatches), and a batch asks `current()`
+ * once, after its own `beforeBatch`. So no batch scores with a model the plan applied at a boundary no longer names,
+ * except a challenger's run that batch N abandoned at its time limit: every model's scorer closes only once its runs
+ * under way have ended (close-when-idle.ts).
+ *
+ * `close()` releases every model; a load that ends afterwards closes its session instead of serving it, and later
+ * offers and champion changes load nothing.
  */
 export class Serving {
   private readonly models = new Map<string, ServingModel>();
+  /** What each preparation under way loads or has loaded: kept until its view is pending, or dropped. */
+  private readonly preparing = new Set<Set<string>>();
   /** Loads under way, by `name@version`: views naming the same model wait for the one load, never start a second. */
   private readonly loading = new Map<string, Promise<ServingModel>>();
   private active: { plan: ServingPlan; view: ControlView | null };
@@ -85,11 +114,12 @@ export class Serving {
   private rejected: ServingStatus['rejected'] = null;
   /** The topology's champion and window: what serves where the control state names none (the registry may move it). */
   private defaults: ServingDeps['defaults'];
+  private closed = false;
 
   constructor(private readonly deps: ServingDeps) {
     this.defaults = deps.defaults;
     const champion = `${deps.initial.name}@${deps.initial.version}`;
-    this.models.set(champion, deps.initial);
+    this.admit(champion, deps.initial);
     this.active = {
       plan: servingPlan(EMPTY_VIEW, { champion, window: deps.defaults.window }),
       view: null,
@@ -105,12 +135,23 @@ export class Serving {
   }
 
   private async prepare(view: ControlView, cause?: 'registry champion'): Promise<void> {
-    if (view.version < this.latestSeen) return; // offered out of order: nothing to load for it
+    if (this.closed || view.version < this.latestSeen) return; // closed, or offered out of order: nothing to load
     const turn = ++this.started;
     const plan = servingPlan(view, this.defaults);
+    const hold = this.hold(plan);
     try {
-      await this.loadPlan(plan);
+      await this.loadPlan(plan, hold);
+      if (this.closed) return;
+      if (this.superseded(turn)) {
+        this.deps.log.info(
+          { version: view.version, latestSeen: this.latestSeen },
+          'control change superseded while its models loaded: not applied',
+        );
+        return;
+      }
+      this.pending = cause ? { plan, view, cause } : { plan, view };
     } catch (error) {
+      if (this.closed) return;
       const reason = (error as Error).message;
       const fields = { version: view.version, change: view.record?.change.kind, err: reason };
       // Nobody waits for a superseded view any more: its failure is no refusal to report in the status.
@@ -121,16 +162,19 @@ export class Serving {
       this.rejected = { version: view.version, reason };
       this.deps.log.error(fields, 'control change refused: a model it names cannot be loaded; serving stays as it was');
       this.report();
-      return;
+    } finally {
+      // In the step that made the plan pending (or dropped it): no batch boundary can release its models in between.
+      this.preparing.delete(hold);
     }
-    if (this.superseded(turn)) {
-      this.deps.log.info(
-        { version: view.version, latestSeen: this.latestSeen },
-        'control change superseded while its models loaded: not applied',
-      );
-      return;
-    }
-    this.pending = cause ? { plan, view, cause } : { plan, view };
+  }
+
+  /** Keeps the plan's models and its decider's rollback target (once known) loaded until the preparation ends. */
+  private hold(plan: ServingPlan): Set<string> {
+    const hold = new Set(planModels(plan));
+    const target = this.rollbackTargetOf(plan.decider);
+    if (target) hold.add(target);
+    this.preparing.add(hold);
+    return hold;
   }
 
   /**
@@ -140,13 +184,24 @@ export class Serving {
    * control change, a kill switch included, is prepared against models that load.
    */
   async followDefaultChampion(ref: string): Promise<boolean> {
+    if (this.closed) return false;
     if (ref === this.defaults.champion) return true;
     const defaults = { ...this.defaults, champion: ref };
     const view = this.latestView;
     const plan = servingPlan(view, defaults);
+    const hold = this.hold(plan);
     try {
-      await this.loadPlan(plan);
+      await this.loadPlan(plan, hold);
+      const before = servingPlan(this.latestView, this.defaults);
+      this.defaults = defaults;
+      // Under a champion the control topic names, or the kill switch, the default decides nothing: nothing to apply.
+      // Otherwise the newest view again: a preparation started before the default changed is superseded by this one.
+      if (servingPlan(this.latestView, defaults).decider !== before.decider) {
+        await this.prepare(this.latestView, 'registry champion');
+      }
+      return true;
     } catch (error) {
+      if (this.closed) return false;
       this.rejected = { version: view.version, reason: `registry champion ${ref}: ${(error as Error).message}` };
       this.deps.log.error(
         { champion: ref, serving: this.defaults.champion, err: (error as Error).message },
@@ -154,26 +209,29 @@ export class Serving {
       );
       this.report();
       return false;
+    } finally {
+      this.preparing.delete(hold);
     }
-    const before = servingPlan(this.latestView, this.defaults);
-    this.defaults = defaults;
-    // Under a champion the control topic names, or the kill switch, the default decides nothing: nothing to apply.
-    // Otherwise the newest view again: a preparation started before the default changed is superseded by this one.
-    if (servingPlan(this.latestView, defaults).decider !== before.decider) {
-      await this.prepare(this.latestView, 'registry champion');
-    }
-    return true;
   }
 
-  /** Every model a plan names; throws when one cannot be loaded. */
-  private async loadPlan(plan: ServingPlan): Promise<void> {
+  /**
+   * Every model a plan names (`hold`, its preparation's, names them already); throws when one cannot be loaded. The
+   * rollback target of a decider loaded only now joins the hold once its card names it.
+   */
+  private async loadPlan(plan: ServingPlan, hold: Set<string>): Promise<void> {
     for (const ref of planModels(plan)) await this.ensureLoaded(ref);
     // The kill switch's target must be at hand before it is needed.
-    const target = this.models.get(plan.decider)?.rollbackTarget;
-    if (target)
-      await this.ensureLoaded(target).catch((error: unknown) => {
-        this.deps.log.warn({ target, err: (error as Error).message }, 'rollback target cannot be loaded');
-      });
+    const target = this.rollbackTargetOf(plan.decider);
+    if (!target) return;
+    hold.add(target);
+    await this.ensureLoaded(target).catch((error: unknown) => {
+      this.deps.log.warn({ target, err: (error as Error).message }, 'rollback target cannot be loaded');
+    });
+  }
+
+  /** The kill switch's target the card of a loaded model names. */
+  private rollbackTargetOf(ref: string): string | null | undefined {
+    return this.models.get(ref)?.rollbackTarget;
   }
 
   /** A preparation is superseded once a later one started: the later one saw a newer view or default. */
@@ -209,9 +267,20 @@ export class Serving {
       );
       throw new Error(`model ${ref} was not loaded, verified and warmed up within ${timeoutMs} ms`);
     }
-    this.models.set(ref, model);
+    if (this.closed) {
+      // Nothing serves any more: the session is closed here, or it would stay open for the life of the process.
+      await model.scorer.close().catch(() => undefined);
+      throw new Error(`model ${ref} loaded after serving was closed: not served`);
+    }
     this.deps.log.info({ model: ref }, 'model loaded, verified and warmed up');
-    return model;
+    return this.admit(ref, model);
+  }
+
+  /** Makes a loaded, verified model one of this worker's: its session closes only once no run of it is under way. */
+  private admit(ref: string, model: ServingModel): ServingModel {
+    const admitted = { ...model, scorer: closeWhenIdle(model.scorer) };
+    this.models.set(ref, admitted);
+    return admitted;
   }
 
   private async loadAndWarmUp(ref: string): Promise<ServingModel> {
@@ -250,7 +319,30 @@ export class Serving {
       );
       this.report();
     }
+    this.releaseUnneeded();
     return this.active.plan.window;
+  }
+
+  /**
+   * Closes and drops every model nothing can be served with next (the class comment says why the batch boundary is
+   * the place): without it every model ever named would stay loaded for the life of the worker.
+   */
+  private releaseUnneeded(): void {
+    const keep = modelsToKeep({
+      // No plan is pending right after one was applied; named anyway, so the rule holds wherever it runs.
+      plans: [this.active.plan, this.pending?.plan],
+      rollbackTargetOf: (ref) => this.rollbackTargetOf(ref),
+      defaultChampion: this.defaults.champion,
+      preparing: [...this.preparing].flatMap((hold) => [...hold]),
+    });
+    for (const [ref, model] of this.models) {
+      if (keep.has(ref)) continue;
+      this.models.delete(ref);
+      this.deps.log.info({ model: ref }, 'model released: no plan names it');
+      model.scorer.close().catch((error: unknown) => {
+        this.deps.log.warn({ model: ref, err: (error as Error).message }, 'released model failed to close');
+      });
+    }
   }
 
   /** What the batch being formed is scored with (called once per batch, after beforeBatch). */
@@ -264,7 +356,8 @@ export class Serving {
       plan: this.active.plan,
       model(ref) {
         const model = models.get(ref);
-        if (!model) throw new Error(`model ${ref} is not loaded (bug: a plan was applied before its models)`);
+        // Either is a bug: a plan applied before its models, or a batch scoring on past the next batch boundary.
+        if (!model) throw new Error(`model ${ref} is not loaded (a plan applied before its models, or released)`);
         return model;
       },
     };
@@ -310,13 +403,20 @@ export class Serving {
     this.deps.onStatus?.(status);
   }
 
+  /** Closes every model (one still scoring once its runs end); a load ending later closes its own session. */
   async close(): Promise<void> {
-    for (const model of this.models.values()) await model.scorer.close().catch(() => undefined);
+    this.closed = true;
+    this.pending = undefined;
+    const models = [...this.models.values()];
     this.models.clear();
+    for (const model of models) await model.scorer.close().catch(() => undefined);
   }
 }
 
-/** One fixed model, no control topic: for tools and tests that score with a single model. */
+/**
+ * One fixed model, no control topic: for tools and tests that score with a single model. It loads nothing and
+ * releases nothing: the caller loaded the model and closes it.
+ */
 export function staticServing(model: ServingModel, window: BatchWindowPolicy = { maxRecords: 1000, maxWaitMs: 1000 }) {
   const ref = `${model.name}@${model.version}`;
   const active: ActiveServing = {

@@ -30,6 +30,7 @@ export {
   type Route,
   type ServingPlan,
 } from './fold.js';
+export { modelsToKeep, type RetentionInputs } from './retention.js';
 export { appliedEntry, entryToReappend, foldControlLog } from './compaction.js';
 export { controlTopicName } from './topic-name.js';
 export {

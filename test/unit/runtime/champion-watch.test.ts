@@ -4,34 +4,23 @@ import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
 import { ChampionWatch, FAILED_CHAMPION_RETRY_MS } from '../../../src/runtime/champion-watch.js';
 import { Serving } from '../../../src/runtime/serving.js';
-import type { ServingModel } from '../../../src/runtime/serving-model.js';
 import { INITIAL_SERVING_STATE, type ControlView } from '../../../src/core/control/index.js';
+import { fakeServingModel } from '../../support/fake-serving-model.js';
 
 const log = createLogger({ name: 'champion-watch-test', level: 'silent' });
 const WINDOW = { maxRecords: 1000, maxWaitMs: 1000 };
-
-function fakeModel(ref: string, rollbackTarget: string | null = null): ServingModel {
-  const [name = '', version = ''] = ref.split('@');
-  return {
-    name,
-    version,
-    featureSchemaVersion: 'v1',
-    rollbackTarget,
-    scorer: { score: (_f, rows) => Promise.resolve(new Float32Array(rows)), close: () => Promise.resolve() },
-  };
-}
 
 /** A Serving over fake models; `broken` refs fail to load as a registry would refuse them. */
 function servingOf(broken: ReadonlySet<string> = new Set()) {
   const loads: string[] = [];
   const serving = new Serving({
     defaults: { champion: 'card-fraud@1', window: WINDOW },
-    initial: fakeModel('card-fraud@1'),
+    initial: fakeServingModel('card-fraud@1'),
     load: (ref) => {
       loads.push(ref);
       return broken.has(ref)
         ? Promise.reject(new Error(`${ref}: sha256 mismatch`))
-        : Promise.resolve(fakeModel(ref, 'card-fraud@1'));
+        : Promise.resolve(fakeServingModel(ref, 'card-fraud@1'));
     },
     featureCount: 3,
     log,
