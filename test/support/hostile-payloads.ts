@@ -582,7 +582,7 @@ export function labelPayload(ctx: HostileContext): fc.Arbitrary<Payload> {
     {
       weight: 2,
       arbitrary: fc
-        .tuple(label, fc.constantFrom('', 'l'.repeat(maxIdLength + 1)))
+        .tuple(label, fc.constantFrom('', 'l'.repeat(maxIdLength + 1), 'l 1', 'l\u00e9'))
         .map(([l, id]) =>
           p('bad transaction_id', encode({ ...l, transaction_id: id }), [DeadLetterReason.InvalidField]),
         ),

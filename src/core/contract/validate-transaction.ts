@@ -1,9 +1,11 @@
 import { toMinorUnits, type TransactionEvent } from './events.js';
+import { checkId, MAX_ID_LENGTH } from './ids.js';
 import { DeadLetterReason } from './reasons.js';
+import { violation, type ContractViolation } from './violation.js';
 
 /** The interface contract for an input transaction, as numbers the README quotes. */
 export const TransactionContract = {
-  maxIdLength: 128,
+  maxIdLength: MAX_ID_LENGTH,
   /** Amounts above this (major units) are not payments but bugs; 1e9 keeps minor units far inside 2^53. */
   maxAmount: 1_000_000_000,
   /** 2000-01-01: older event times are corrupt clocks, not payments. */
@@ -12,32 +14,9 @@ export const TransactionContract = {
   maxFutureSkewMs: 24 * 3600 * 1000,
 } as const;
 
-export type Validation =
-  | { readonly ok: true; readonly event: TransactionEvent }
-  /** `field`: the record field at fault (a file backfill names it with the file and line). */
-  | { readonly ok: false; readonly reason: DeadLetterReason; readonly field: string; readonly detail: string };
+export type Validation = { readonly ok: true; readonly event: TransactionEvent } | ContractViolation;
 
-const ID_PATTERN = /^[\x21-\x7e]+$/;
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;
-
-function invalid(reason: DeadLetterReason, field: string, detail: string): Validation {
-  return { ok: false, reason, field, detail };
-}
-
-function checkId(record: Record<string, unknown>, field: string): string | Validation {
-  const value = record[field];
-  if (typeof value !== 'string' || value.length === 0) {
-    return invalid(DeadLetterReason.InvalidField, field, `${field} must be a non-empty string`);
-  }
-  if (value.length > TransactionContract.maxIdLength || !ID_PATTERN.test(value)) {
-    return invalid(
-      DeadLetterReason.InvalidField,
-      field,
-      `${field} must be 1..${TransactionContract.maxIdLength} printable ASCII characters without spaces`,
-    );
-  }
-  return value;
-}
 
 /** Checks a decoded record against the contract. `nowMs` is the worker's clock, injected. */
 export function validateTransaction(record: Record<string, unknown>, nowMs: number): Validation {
@@ -51,14 +30,14 @@ export function validateTransaction(record: Record<string, unknown>, nowMs: numb
   const eventTime = record['event_time'];
   const eventTimeMs = typeof eventTime === 'number' ? eventTime : eventTime instanceof Date ? eventTime.getTime() : NaN;
   if (!Number.isSafeInteger(eventTimeMs)) {
-    return invalid(
+    return violation(
       DeadLetterReason.AbsurdTimestamp,
       'event_time',
       'event_time must be an integer number of epoch milliseconds',
     );
   }
   if (eventTimeMs < TransactionContract.minEventTimeMs || eventTimeMs > nowMs + TransactionContract.maxFutureSkewMs) {
-    return invalid(
+    return violation(
       DeadLetterReason.AbsurdTimestamp,
       'event_time',
       `event_time ${eventTimeMs} is outside [2000-01-01, now + 24 h]; fix the producer's clock`,
@@ -67,10 +46,10 @@ export function validateTransaction(record: Record<string, unknown>, nowMs: numb
 
   const amount = record['amount'];
   if (typeof amount !== 'number' || !Number.isFinite(amount)) {
-    return invalid(DeadLetterReason.InvalidAmount, 'amount', `amount must be a finite number, got ${String(amount)}`);
+    return violation(DeadLetterReason.InvalidAmount, 'amount', `amount must be a finite number, got ${String(amount)}`);
   }
   if (amount < 0 || amount > TransactionContract.maxAmount) {
-    return invalid(
+    return violation(
       DeadLetterReason.InvalidAmount,
       'amount',
       `amount ${amount} is outside [0, ${TransactionContract.maxAmount}]`,
@@ -79,7 +58,7 @@ export function validateTransaction(record: Record<string, unknown>, nowMs: numb
 
   const currency = record['currency'];
   if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency)) {
-    return invalid(
+    return violation(
       DeadLetterReason.InvalidField,
       'currency',
       'currency must be an ISO 4217 code of three upper-case letters',

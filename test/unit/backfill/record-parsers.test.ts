@@ -139,6 +139,11 @@ describe('record parsers', () => {
     );
     const labels = labelParser('jsonl');
     rejects(
+      () => labels.parse('{"transaction_id":"t 1","is_fraud":true,"reported_at":0}', where(9)),
+      'transaction_id',
+      /INVALID_FIELD, as the pipeline dead-letters it\): transaction_id must be 1\.\.128 printable ASCII/,
+    );
+    rejects(
       () => labels.parse('{"transaction_id":"t","is_fraud":true,"reported_at":-1}', where(9)),
       'reported_at',
       contract('ABSURD_TIMESTAMP'),
