@@ -8,13 +8,6 @@ import { findInlineCredential, inlineCredentialMessage } from './inline-credenti
  */
 // 0 asks the OS for any free port (tests, several workers on one host).
 const port = z.coerce.number().int().min(0).max(65535);
-// Kafka's own rule (a pattern, so editors check it too): "." and ".." would be directories of the broker's log.
-const topicName = z
-  .string()
-  .regex(
-    /^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$/,
-    'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-", other than "." and ".."',
-  );
 const secretRef = z
   .object({
     env: z
@@ -90,6 +83,25 @@ export const registryUrlSchema = z.url({
 /** The topics a topology names, by role, in the order their fields are written. */
 const TOPIC_ROLES = ['input', 'output', 'labels', 'deadLetter'] as const;
 type TopicRole = (typeof TOPIC_ROLES)[number];
+/**
+ * The topic of one role. Kafka's own rule first (a pattern, so editors check it too): "." and ".." would be directories
+ * of the broker's log. Then Kafka's internal prefix (a pattern too): names beginning "__" belong to the broker and its
+ * clients (__consumer_offsets, __transaction_state); the broker refuses writes to its internal topics, so a worker
+ * pointed at one fails every batch, and reading one feeds it the broker's own records.
+ */
+function topicName(role: TopicRole) {
+  return z
+    .string()
+    .regex(
+      /^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$/,
+      'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" or "-", other than "." and ".."',
+    )
+    .regex(/^(?!__)/, {
+      error: (issue) =>
+        `${String(issue.input)} begins with "__", which Kafka keeps for its internal topics (__consumer_offsets, ` +
+        `__transaction_state); rename topics.${role} so it does not begin with "__"`,
+    });
+}
 /**
  * Adds an issue on each role whose topic an earlier role already uses. The worker tells labels from transactions by
  * their topic, reads input and labels, and registers one schema per output topic, so a shared topic turns every
@@ -322,10 +334,10 @@ export const topologySchema = z
       .strict(),
     topics: z
       .object({
-        input: topicName,
-        output: topicName,
-        labels: topicName,
-        deadLetter: topicName,
+        input: topicName('input'),
+        output: topicName('output'),
+        labels: topicName('labels'),
+        deadLetter: topicName('deadLetter'),
         partitions: z.number().int().min(1).max(1024).default(4),
       })
       .strict()

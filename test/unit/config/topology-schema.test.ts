@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { parseTopology, TopologyError } from '../../../src/config/index.js';
+import { controlTopicName } from '../../../src/core/control/index.js';
 
 const base = readFileSync('topologies/card-payments.yaml', 'utf8');
 
@@ -167,6 +169,56 @@ describe('topology topics section', () => {
     for (const topic of ['...', '.scores', 'x'.repeat(249)]) {
       assert.equal(parseTopology(on('output', topic), 't.yaml', {}).topics.output, topic);
     }
+  });
+});
+
+/** Kafka keeps topic names beginning "__" for itself (__consumer_offsets, __transaction_state). */
+describe("topology topics: Kafka's internal prefix", () => {
+  const on = (role: string, topic: string) => base.replace(new RegExp(`^( {2}${role}:) .*$`, 'm'), `$1 ${topic}`);
+
+  for (const role of ['input', 'output', 'labels', 'deadLetter'] as const) {
+    it(`refuses ${role} on a name beginning "__", naming the field, the topic and the fix`, () => {
+      for (const topic of ['__consumer_offsets', '__transaction_state', '__fraud.scores']) {
+        assert.deepEqual(problems(on(role, topic)), [
+          `topics.${role}: ${topic} begins with "__", which Kafka keeps for its internal topics ` +
+            `(__consumer_offsets, __transaction_state); rename topics.${role} so it does not begin with "__"`,
+        ]);
+      }
+    });
+  }
+
+  it('accepts a single leading "_" and "__" inside a name', () => {
+    for (const topic of ['_scores', 'fraud__scores', 'fraud.__scores']) {
+      assert.equal(parseTopology(on('output', topic), 't.yaml', {}).topics.output, topic);
+    }
+  });
+
+  it('keeps the control topic named after the topology (<name>.control) off the prefix too', () => {
+    const named = (name: string) => base.replace(/^name: .*$/m, `name: ${name}`);
+    for (const name of ['__consumer', '_x', '.x']) {
+      assert.ok(
+        problems(named(name)).some((p) => p.startsWith('name: ')),
+        `${name}: ${problems(named(name)).join('; ')}`,
+      );
+    }
+    fc.assert(
+      fc.property(
+        fc
+          .tuple(fc.constantFrom('', '_', '__', '._', '-'), fc.stringMatching(/^[a-z0-9._-]{0,12}$/))
+          .map(([start, rest]) => start + rest),
+        (name) => {
+          let accepted: string;
+          try {
+            accepted = parseTopology(named(name), 't.yaml', {}).name;
+          } catch (error) {
+            assert.ok(error instanceof TopologyError, String(error));
+            return;
+          }
+          assert.ok(!controlTopicName(accepted).startsWith('__'), accepted);
+        },
+      ),
+      { numRuns: 300, seed: 20260110 },
+    );
   });
 });
 
