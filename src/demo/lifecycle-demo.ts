@@ -7,7 +7,7 @@ import { ControlFollower, controlTopicName } from '../adapters/kafka/control/ind
 import { createLogger } from '../adapters/observability/logger.js';
 import { buildShadowReport, formatChecklist } from '../core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../core/report/shadow-render.js';
-import { controllerStep, formatVerdict } from '../lifecycle/controller.js';
+import { controllerStep, controllerWriter, formatVerdict } from '../lifecycle/controller.js';
 import { controlOperations } from '../lifecycle/operations.js';
 import { labelClock, ScoreFollower } from '../lifecycle/score-reader.js';
 import { createRedis } from '../adapters/redis/connect.js';
@@ -242,14 +242,19 @@ async function runController(
   progress: TrafficWatch,
 ): Promise<string> {
   const deadline = Date.now() + 10 * 60_000;
+  const writer = controllerWriter(topology, kafka);
   let lastHold = '';
   while (Date.now() < deadline) {
     progress.check(`the ${tag} stage's evidence`);
     const view = control.current();
     const champion = view.state.champion ?? 'card-fraud@1';
-    const outcome = await controllerStep(topology, kafka, view, champion, scores.streams, Date.now());
+    const outcome = await controllerStep(topology, writer, view, champion, scores.streams, Date.now());
     if (outcome.kind === 'idle') return view.state.challenger ? 'idle' : 'done';
-    if (outcome.kind === 'hold') {
+    if (outcome.kind === 'unwritten') {
+      // The stage stays where it was; the next step judges it again and retries the write.
+      say(`[${tag}] ${outcome.change} not written (${outcome.why}); trying again`);
+      lastHold = '';
+    } else if (outcome.kind === 'hold') {
       const why = outcome.verdict.gates
         .filter((g) => g.status === 'hold')
         .map((g) => g.gate)

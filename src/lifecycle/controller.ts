@@ -15,6 +15,7 @@ import {
 import { parseModelRef } from '../core/models/ref.js';
 import { appendControl } from '../adapters/kafka/control/index.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
+import { connecting } from '../runtime/startup-errors.js';
 import { labelClock, type ScoreStreams } from './score-reader.js';
 
 export function gatePolicy(topology: Topology): GatePolicy {
@@ -34,10 +35,51 @@ export type StepOutcome =
   | { readonly kind: 'idle'; readonly why: string }
   | { readonly kind: 'hold'; readonly verdict: GateVerdict; readonly challenger: ChallengerState }
   | {
-      readonly kind: 'advanced' | 'promoted' | 'rolled-back';
+      readonly kind: 'advanced' | 'rolled-back';
       readonly verdict: GateVerdict;
       readonly record: ControlRecord;
+    }
+  | {
+      readonly kind: 'promoted';
+      readonly verdict: GateVerdict;
+      readonly record: ControlRecord;
+      /** Why the registry's champion was not set (the control topic's is, and wins): null when it was. */
+      readonly registryProblem: string | null;
+    }
+  /**
+   * The gates asked for a change but its control record could not be written (the broker, the control topic): the
+   * stage is where it was, and the next step judges it again and writes what it then asks for.
+   */
+  | {
+      readonly kind: 'unwritten';
+      readonly change: 'advance' | 'rollback';
+      readonly verdict: GateVerdict;
+      readonly challenger: ChallengerState;
+      readonly why: string;
     };
+
+/** What the controller writes: the control record of a change, and a promoted champion into the model registry. */
+export interface ControllerWriter {
+  append(
+    transition: (view: ControlView) => Transition,
+    meta: { readonly actor: string; readonly reason: string; readonly clock: () => number },
+  ): Promise<ControlRecord>;
+  setChampion(name: string, version: string): Promise<void>;
+}
+
+/**
+ * The control topic through `kafka`, a failure to reach it explained as the other control commands explain it (the
+ * field, the cause and the fix), and the topology's model registry.
+ */
+export function controllerWriter(topology: Topology, kafka: Kafka): ControllerWriter {
+  return {
+    append: async (transition, meta) =>
+      (await connecting('kafka', topology, () => appendControl(kafka, topology.name, transition, meta))).record,
+    setChampion: async (name, version) => {
+      await openFsRegistry(topology.model.registry).setChampion(name, version);
+    },
+  };
+}
 
 function sameStage(a: ChallengerState | null, b: ChallengerState): boolean {
   return (
@@ -76,11 +118,12 @@ export function judgeStage(
  * One step of the rollout controller: judge the live stage's gates; advance when they pass (after the last stage
  * the challenger becomes champion, also in the registry, and the old champion the way back), roll back at once when
  * one fails (the record names the gate and its figures), and hold otherwise. The change is written only if the
- * stage is still the one judged (an operator may have paused or aborted meanwhile).
+ * stage is still the one judged (an operator may have paused or aborted meanwhile: idle, judged again next step).
+ * A change that cannot be written is `unwritten`, never thrown: the stage stays, and the next step tries again.
  */
 export async function controllerStep(
   topology: Topology,
-  kafka: Kafka,
+  writer: ControllerWriter,
   view: ControlView,
   champion: string,
   streams: ScoreStreams,
@@ -91,37 +134,44 @@ export async function controllerStep(
   const { verdict, challenger } = judged;
   if (verdict.status === 'hold') return { kind: 'hold', verdict, challenger };
   const figures = Object.fromEntries(verdict.gates.map((g) => [g.gate, g.figure]));
-  const guarded =
-    (make: (view: ControlView) => Transition) =>
-    (current: ControlView): Transition =>
-      sameStage(current.state.challenger, challenger)
-        ? make(current)
-        : { ok: false, problem: 'the stage changed while it was judged; judging again' };
-  const meta = { actor: 'rollout-controller', clock: () => nowMs };
-  if (verdict.status === 'fail') {
+  const change = verdict.status === 'fail' ? 'rollback' : 'advance';
+  const make = (current: ControlView): Transition => {
+    if (change === 'advance') return advanceRollout(current.state, nowMs, { gates: figures });
     const failed = verdict.failed!;
-    const { record } = await appendControl(
-      kafka,
-      topology.name,
-      guarded((current) =>
-        rollbackRollout(current.state, { gate: failed.gate, figure: failed.figure, values: failed.values, figures }),
-      ),
-      { ...meta, reason: `automatic rollback: gate ${failed.gate} failed (${failed.figure})` },
-    );
-    return { kind: 'rolled-back', verdict, record };
+    return rollbackRollout(current.state, { gate: failed.gate, figure: failed.figure, values: failed.values, figures });
+  };
+  // The state refusing the change (the stage moved on meanwhile) is no failure to write: nothing is to be written.
+  const refusal: { problem: string | null } = { problem: null };
+  const guarded = (current: ControlView): Transition => {
+    const transition = sameStage(current.state.challenger, challenger)
+      ? make(current)
+      : { ok: false as const, problem: 'the stage changed while it was judged; judging again' };
+    if (!transition.ok) refusal.problem = transition.problem;
+    return transition;
+  };
+  const reason =
+    change === 'rollback'
+      ? `automatic rollback: gate ${verdict.failed!.gate} failed (${verdict.failed!.figure})`
+      : `gates held at ${challenger.percent} % over the stage`;
+  let record: ControlRecord;
+  try {
+    record = await writer.append(guarded, { actor: 'rollout-controller', reason, clock: () => nowMs });
+  } catch (error) {
+    if (refusal.problem !== null) return { kind: 'idle', why: refusal.problem };
+    return { kind: 'unwritten', change, verdict, challenger, why: (error as Error).message };
   }
-  const { record } = await appendControl(
-    kafka,
-    topology.name,
-    guarded((current) => advanceRollout(current.state, nowMs, { gates: figures })),
-    { ...meta, reason: `gates held at ${challenger.percent} % over the stage` },
-  );
-  if (record.change.kind === 'rollout-promote') {
-    const ref = parseModelRef(record.state.champion ?? '');
-    if (ref.ok) await openFsRegistry(topology.model.registry).setChampion(ref.ref.name, ref.ref.version);
-    return { kind: 'promoted', verdict, record };
+  if (change === 'rollback') return { kind: 'rolled-back', verdict, record };
+  if (record.change.kind !== 'rollout-promote') return { kind: 'advanced', verdict, record };
+  const ref = parseModelRef(record.state.champion ?? '');
+  let registryProblem: string | null = ref.ok ? null : ref.problem;
+  if (ref.ok) {
+    try {
+      await writer.setChampion(ref.ref.name, ref.ref.version);
+    } catch (error) {
+      registryProblem = (error as Error).message;
+    }
   }
-  return { kind: 'advanced', verdict, record };
+  return { kind: 'promoted', verdict, record, registryProblem };
 }
 
 export function formatVerdict(verdict: GateVerdict): string[] {

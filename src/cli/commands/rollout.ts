@@ -1,14 +1,77 @@
 import type { Command } from 'commander';
 import { ControlFollower } from '../../adapters/kafka/control/index.js';
-import { parseDuration, parsePlan } from '../../core/control/index.js';
+import { displayUrl, type Topology } from '../../config/index.js';
+import { controlTopicName, parseDuration, parsePlan, type ControlView } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
-import { controllerStep, formatVerdict, judgeStage } from '../../lifecycle/controller.js';
+import {
+  controllerStep,
+  controllerWriter,
+  formatVerdict,
+  judgeStage,
+  type StepOutcome,
+} from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
 import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
+}
+
+/**
+ * What one step of `rollout run` says: a line, and the gates' figures under it when it reports a verdict acted on.
+ * A change that could not be written says so, where it was to be written, and that the stage stays where it was:
+ * the next step judges it again and retries the write (a rollback is the more urgent, so the way to force it is named).
+ */
+export function stepReport(
+  outcome: StepOutcome,
+  context: { readonly topology: Topology; readonly file: string; readonly intervalMs: number },
+): { line: string; details: string[] } {
+  switch (outcome.kind) {
+    case 'idle':
+      return { line: `idle: ${outcome.why}`, details: [] };
+    case 'hold': {
+      const holding = outcome.verdict.gates.filter((g) => g.status === 'hold').map((g) => g.figure);
+      return { line: `hold at ${outcome.challenger.percent} %: ${holding.join('; ')}`, details: [] };
+    }
+    case 'unwritten': {
+      const { topology, file, intervalMs } = context;
+      const where =
+        `the control record could not be written to ${controlTopicName(topology.name)} ` +
+        `(kafka.brokers ${topology.kafka.brokers.map(displayUrl).join(',')}): ${outcome.why}`;
+      const percent = outcome.challenger.percent;
+      const retry = `trying again in ${intervalMs} ms`;
+      const line =
+        outcome.change === 'advance'
+          ? `NOT ADVANCED: ${where}; the stage stays at ${percent} %; ${retry}`
+          : `NOT ROLLED BACK: ${where}; the challenger still serves ${percent} % although gate ` +
+            `${outcome.verdict.failed?.gate ?? '?'} failed; ${retry}, or force it: ` +
+            `fraudscore rollout abort -t ${file} --reason "..."`;
+      return { line, details: formatVerdict(outcome.verdict) };
+    }
+    case 'promoted': {
+      const line = `promoted: ${describeRecord(outcome.record)}`;
+      if (outcome.registryProblem === null) return { line, details: formatVerdict(outcome.verdict) };
+      return {
+        line:
+          `${line}; but the registry's champion was not set (${outcome.registryProblem}): the workers follow the ` +
+          `control topic, and the registry needs: fraudscore models promote ${outcome.record.state.champion ?? '?'} ` +
+          `--registry ${context.topology.model.registry}`,
+        details: formatVerdict(outcome.verdict),
+      };
+    }
+    default:
+      return { line: `${outcome.kind}: ${describeRecord(outcome.record)}`, details: formatVerdict(outcome.verdict) };
+  }
+}
+
+/**
+ * Whether the rollout is over, where `--exit-when-done` stops: promoted, rolled back, or none in progress. A change
+ * that was not written is not: the rollout is still live and the next step tries again.
+ */
+export function rolloutOver(outcome: StepOutcome, view: ControlView): boolean {
+  if (outcome.kind === 'promoted' || outcome.kind === 'rolled-back') return true;
+  return outcome.kind === 'idle' && !view.state.challenger;
 }
 
 function duration(text: string, what: string): number {
@@ -94,29 +157,23 @@ export function registerRolloutCommand(program: Command): void {
       await scores.start();
       await scores.settle(1_000);
       out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
+      const writer = controllerWriter(topology, kafka);
       let last = '';
       try {
         for (;;) {
           const view = control.current();
           const champion = view.state.champion ?? (await ops.topologyChampion());
-          const outcome = await controllerStep(topology, kafka, view, champion, scores.streams, Date.now()).catch(
+          const outcome = await controllerStep(topology, writer, view, champion, scores.streams, Date.now()).catch(
             (error: unknown) => ({ kind: 'idle' as const, why: `not judged: ${(error as Error).message}` }),
           );
-          const line =
-            outcome.kind === 'idle'
-              ? `idle: ${outcome.why}`
-              : outcome.kind === 'hold'
-                ? `hold at ${outcome.challenger.percent} %: ${outcome.verdict.gates
-                    .filter((g) => g.status === 'hold')
-                    .map((g) => g.figure)
-                    .join('; ')}`
-                : `${outcome.kind}: ${describeRecord(outcome.record)}`;
-          if (line !== last) out(`${new Date().toISOString()} ${line}`);
-          last = line;
-          if (outcome.kind !== 'idle' && outcome.kind !== 'hold')
-            for (const g of formatVerdict(outcome.verdict)) out(g);
-          if (options.exitWhenDone && (outcome.kind === 'promoted' || outcome.kind === 'rolled-back')) break;
-          if (options.exitWhenDone && outcome.kind === 'idle' && !view.state.challenger) break;
+          const report = stepReport(outcome, { topology, file: options.topology, intervalMs });
+          // A failure that persists is said once, not every interval; the next line says when it has passed.
+          if (report.line !== last) {
+            out(`${new Date().toISOString()} ${report.line}`);
+            for (const line of report.details) out(line);
+          }
+          last = report.line;
+          if (options.exitWhenDone && rolloutOver(outcome, view)) break;
           await new Promise((resolve) => setTimeout(resolve, intervalMs));
         }
       } finally {

@@ -4,7 +4,7 @@ import { createPipeline, type PipelineContext } from '../../../src/runtime/conte
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import type { Topology } from '../../../src/config/index.js';
-import { controllerStep } from '../../../src/lifecycle/controller.js';
+import { controllerStep, controllerWriter } from '../../../src/lifecycle/controller.js';
 import { readScoreStreams } from '../../../src/lifecycle/score-reader.js';
 import {
   assertEveryInputScoredOnce,
@@ -69,7 +69,7 @@ describe('rollout gates and automatic rollback (real stack)', () => {
     const view = await ops.view();
     const champion = view.state.champion ?? (await ops.topologyChampion());
     const streams = await readScoreStreams(topology, kafka);
-    return controllerStep(topology, kafka, view, champion, streams, Date.now());
+    return controllerStep(topology, controllerWriter(topology, kafka), view, champion, streams, Date.now());
   }
 
   before(async () => {

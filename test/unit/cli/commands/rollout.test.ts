@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { rolloutOver, stepReport } from '../../../../src/cli/commands/rollout.js';
+import { parseTopology } from '../../../../src/config/index.js';
+import {
+  EMPTY_VIEW,
+  nextRecord,
+  rollbackRollout,
+  startRollout,
+  type ControlView,
+  type GateResult,
+  type GateVerdict,
+} from '../../../../src/core/control/index.js';
+import type { StepOutcome } from '../../../../src/lifecycle/controller.js';
+
+const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'utf8'), 't.yaml', {
+  FRAUDSCORE_KAFKA_BROKERS: 'broker-1:9092,broker-2:9092',
+});
+const context = { topology, file: 'topologies/card-payments.yaml', intervalMs: 5_000 };
+const started = startRollout(EMPTY_VIEW.state, {
+  model: 'card-fraud@2',
+  salt: 'salt',
+  nowMs: 0,
+  plan: [5, 100],
+  stepMs: 1_000,
+});
+assert.ok(started.ok);
+const record = nextRecord(EMPTY_VIEW, topology.name, started, { actor: 'test', reason: 'test', nowMs: 0 });
+const live: ControlView = { version: 1, state: record.state, record };
+const challenger = live.state.challenger!;
+const latency: GateResult = {
+  gate: 'latency',
+  status: 'fail',
+  figure: 'challenger batch p99 900.0 ms (SLO 100 ms)',
+  values: {},
+};
+const failed: GateVerdict = { status: 'fail', gates: [latency], failed: latency };
+const passed: GateVerdict = { status: 'pass', gates: [], failed: null };
+const why = 'kafka.brokers: cannot connect to Kafka at broker-1:9092,broker-2:9092 (ECONNREFUSED)';
+
+describe('rollout run: a change that could not be written', () => {
+  const advance: StepOutcome = { kind: 'unwritten', change: 'advance', verdict: passed, challenger, why };
+  const rollback: StepOutcome = { kind: 'unwritten', change: 'rollback', verdict: failed, challenger, why };
+
+  it('says the stage was not advanced, where the record was to go, why, and that it stays and is retried', () => {
+    assert.equal(
+      stepReport(advance, context).line,
+      'NOT ADVANCED: the control record could not be written to card-payments.control (kafka.brokers ' +
+        `broker-1:9092,broker-2:9092): ${why}; the stage stays at 5 %; trying again in 5000 ms`,
+    );
+  });
+
+  it('says a rollback was not written, the exposure that remains, the gate, and how to force it', () => {
+    const { line, details } = stepReport(rollback, context);
+    assert.equal(
+      line,
+      'NOT ROLLED BACK: the control record could not be written to card-payments.control (kafka.brokers ' +
+        `broker-1:9092,broker-2:9092): ${why}; the challenger still serves 5 % although gate latency failed; ` +
+        'trying again in 5000 ms, or force it: fraudscore rollout abort -t topologies/card-payments.yaml --reason "..."',
+    );
+    assert.deepEqual(details, ['    FAIL latency     challenger batch p99 900.0 ms (SLO 100 ms)']);
+  });
+
+  it('is never an idle line', () => {
+    for (const outcome of [advance, rollback]) assert.doesNotMatch(stepReport(outcome, context).line, /^idle/);
+  });
+
+  it('does not end the rollout: --exit-when-done keeps going and the next step retries the write', () => {
+    assert.equal(rolloutOver(advance, live), false);
+    assert.equal(rolloutOver(rollback, live), false);
+  });
+
+  it('ends it on a rollback written, or once no rollout is in progress', () => {
+    const back = rollbackRollout(live.state, {});
+    assert.ok(back.ok);
+    const written = nextRecord(live, topology.name, back, { actor: 'rollout-controller', reason: 'r', nowMs: 1 });
+    assert.equal(rolloutOver({ kind: 'rolled-back', verdict: failed, record: written }, live), true);
+    assert.equal(rolloutOver({ kind: 'idle', why: 'no rollout in progress' }, EMPTY_VIEW), true);
+    assert.equal(rolloutOver({ kind: 'idle', why: 'rollout paused at 5 %' }, live), false);
+  });
+});
+
+describe('rollout run: a promotion whose registry update failed', () => {
+  it('is reported as the promotion it is, with the registry left to set by hand', () => {
+    const promoted = { ...record, change: { kind: 'rollout-promote' as const, details: {} } };
+    const state = { ...promoted.state, champion: 'card-fraud@2', challenger: null };
+    const outcome: StepOutcome = {
+      kind: 'promoted',
+      verdict: passed,
+      record: { ...promoted, state },
+      registryProblem: 'EROFS: read-only file system',
+    };
+    assert.match(
+      stepReport(outcome, context).line,
+      /^promoted: v1 .*; but the registry's champion was not set \(EROFS: read-only file system\): the workers follow the control topic, and the registry needs: fraudscore models promote card-fraud@2 --registry \S+$/,
+    );
+    assert.equal(rolloutOver(outcome, live), true);
+  });
+});

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { parseTopology } from '../../../src/config/index.js';
+import {
+  advanceRollout,
+  EMPTY_VIEW,
+  nextRecord,
+  startRollout,
+  type ControlView,
+  type ScoreView,
+  type Transition,
+} from '../../../src/core/control/index.js';
+import { foldLabelReport, type LabelView } from '../../../src/core/monitoring/index.js';
+import { controllerStep, controllerWriter, type ControllerWriter } from '../../../src/lifecycle/controller.js';
+import type { ScoreStreams } from '../../../src/lifecycle/score-reader.js';
+
+const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'utf8'), 't.yaml', {
+  FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1',
+});
+const CHAMPION = 'card-fraud@1';
+const CHALLENGER = 'card-fraud@2';
+const NOW = Date.UTC(2026, 0, 10, 12);
+const { stepMs, gates } = topology.rollout;
+
+/** A view after `transition` from `view`, as the control topic would hold it. */
+function after(view: ControlView, transition: Transition): ControlView {
+  assert.ok(transition.ok, transition.ok ? '' : transition.problem);
+  const record = nextRecord(view, topology.name, transition, { actor: 'test', reason: 'test', nowMs: NOW });
+  return { version: record.version, state: record.state, record };
+}
+
+/** A rollout in its first stage (1 %), started a full step ago. */
+const live = after(
+  EMPTY_VIEW,
+  startRollout(EMPTY_VIEW.state, {
+    model: CHALLENGER,
+    salt: 'salt',
+    nowMs: NOW - stepMs,
+    plan: topology.rollout.plan,
+    stepMs,
+  }),
+);
+
+/**
+ * The first stage's evidence: enough records, each labelled, every 10th a fraud both models rank on top; the
+ * challenger's batches take `latencyMs` (a gate fails above the serving SLO).
+ */
+function streams(latencyMs: number, stage = 0): ScoreStreams {
+  const n = Math.max(gates.minRecords, gates.minLabelled);
+  const scores: ScoreView[] = [];
+  const labels = new Map<string, LabelView>();
+  for (let i = 0; i < n; i++) {
+    const fraud = i % 10 === 0;
+    const score = fraud ? 0.9 : ((i * 37) % 100) / 1000;
+    const at = NOW - stepMs + i;
+    scores.push({
+      transactionId: `tx-${i}`,
+      customerId: `c-${i}`,
+      scoredAtMs: at,
+      eventTimeMs: at,
+      score,
+      decision: 'APPROVE',
+      model: CHALLENGER,
+      route: 'challenger',
+      stage,
+      percent: topology.rollout.plan[stage] ?? 0,
+      controlVersion: live.version,
+      reasonCodes: [],
+      shadowScores: { [CHAMPION]: score },
+      batchId: `b-${Math.floor(i / 100)}`,
+      modelLatencyMs: { [CHAMPION]: 4, [CHALLENGER]: latencyMs },
+    });
+    labels.set(`tx-${i}`, foldLabelReport(undefined, { isFraud: fraud, reportedAtMs: at + 1 }));
+  }
+  return { scores, labels, streamTimeMs: NOW };
+}
+const passing = streams(5);
+const failing = streams(topology.serving.batchP99Ms * 10);
+
+/** A writer that refuses every write as a broker would; it records what it was asked. */
+function failingWriter(error = new Error('broker 127.0.0.1:1 is unreachable')) {
+  const asked: string[] = [];
+  const writer: ControllerWriter = {
+    append: (transition, meta) => {
+      asked.push(meta.reason);
+      assert.ok(transition(live).ok, 'the change the gates asked for is valid on the stage judged');
+      return Promise.reject(error);
+    },
+    setChampion: () => Promise.reject(new Error('not expected')),
+  };
+  return { writer, asked };
+}
+
+describe('rollout controller step: a change that cannot be written', () => {
+  it('a failed write of an advance is reported as such, the stage as it was, and not as idle', async () => {
+    const { writer, asked } = failingWriter();
+    const outcome = await controllerStep(topology, writer, live, CHAMPION, passing, NOW);
+    assert.equal(asked.length, 1);
+    assert.equal(outcome.kind, 'unwritten', JSON.stringify(outcome));
+    if (outcome.kind !== 'unwritten') return;
+    assert.equal(outcome.change, 'advance');
+    assert.equal(outcome.why, 'broker 127.0.0.1:1 is unreachable');
+    assert.equal(outcome.challenger.percent, 1);
+    assert.equal(outcome.verdict.status, 'pass');
+  });
+
+  it('a failed write of a rollback is reported as such, naming the failed gate', async () => {
+    const { writer, asked } = failingWriter();
+    const outcome = await controllerStep(topology, writer, live, CHAMPION, failing, NOW);
+    assert.match(asked[0] ?? '', /^automatic rollback: gate latency failed/);
+    assert.equal(outcome.kind, 'unwritten', JSON.stringify(outcome));
+    if (outcome.kind !== 'unwritten') return;
+    assert.equal(outcome.change, 'rollback');
+    assert.equal(outcome.verdict.failed?.gate, 'latency');
+  });
+
+  it('the next step asks for the same change again: the failure left the stage where it was', async () => {
+    const { writer, asked } = failingWriter();
+    await controllerStep(topology, writer, live, CHAMPION, passing, NOW);
+    await controllerStep(topology, writer, live, CHAMPION, passing, NOW + 5_000);
+    assert.deepEqual(asked, ['gates held at 1 % over the stage', 'gates held at 1 % over the stage']);
+  });
+
+  it('a stage that changed while it was judged is no failure: nothing to write, judged again (idle)', async () => {
+    const moved = after(live, advanceRollout(live.state, NOW));
+    const writer: ControllerWriter = {
+      append: async (transition) => {
+        const result = transition(moved);
+        if (!result.ok) throw new Error(result.problem);
+        assert.fail('nothing may be written on a stage that moved on');
+      },
+      setChampion: () => Promise.reject(new Error('not expected')),
+    };
+    const outcome = await controllerStep(topology, writer, live, CHAMPION, passing, NOW);
+    assert.deepEqual(outcome, { kind: 'idle', why: 'the stage changed while it was judged; judging again' });
+  });
+
+  it('a promotion written whose registry update fails says so, and is still a promotion', async () => {
+    let last = live;
+    for (let stage = 1; stage < topology.rollout.plan.length; stage++) {
+      last = after(last, advanceRollout(last.state, NOW - stepMs));
+    }
+    const lastStage = streams(5, topology.rollout.plan.length - 1);
+    const writer: ControllerWriter = {
+      append: async (transition) => {
+        const result = transition(last);
+        assert.ok(result.ok);
+        return nextRecord(last, topology.name, result, { actor: 'rollout-controller', reason: 'r', nowMs: NOW });
+      },
+      setChampion: () => Promise.reject(new Error('registry/card-fraud: read-only file system')),
+    };
+    const outcome = await controllerStep(topology, writer, last, CHAMPION, lastStage, NOW);
+    assert.equal(outcome.kind, 'promoted', JSON.stringify(outcome));
+    if (outcome.kind !== 'promoted') return;
+    assert.equal(outcome.record.state.champion, CHALLENGER);
+    assert.equal(outcome.registryProblem, 'registry/card-fraud: read-only file system');
+  });
+
+  it('through Kafka, an unreachable broker is explained as the other control commands explain it', async () => {
+    // Nothing listens on port 1; no retries, so the refusal comes at once.
+    const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+    const outcome = await controllerStep(topology, controllerWriter(topology, kafka), live, CHAMPION, failing, NOW);
+    assert.equal(outcome.kind, 'unwritten', JSON.stringify(outcome));
+    if (outcome.kind !== 'unwritten') return;
+    assert.match(outcome.why, /^kafka\.brokers: cannot connect to Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED/);
+  });
+});
