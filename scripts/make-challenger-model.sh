@@ -26,10 +26,12 @@ simulate() {
 }
 simulate "$work/train-raw" 42 60
 simulate "$work/reference-raw" 1042 45
+# CSV tables, as when card-fraud@2 was trained: its card records the SHA-256 of CSV bytes (the backfill's default
+# became Parquet after it; training/make-demo-model.sh does the same for the versions it makes).
 "${cli[@]}" backfill -t "$topology" --events "$work/train-raw/events.jsonl" --labels "$work/train-raw/labels.jsonl" \
-  --out "$work/train.csv" --no-progress >/dev/null
+  --out "$work/train.csv" --table-format csv --no-progress >/dev/null
 "${cli[@]}" backfill -t "$topology" --events "$work/reference-raw/events.jsonl" --labels "$work/reference-raw/labels.jsonl" \
-  --from 2026-02-04 --out "$work/reference.csv" --no-progress >/dev/null
+  --from 2026-02-04 --out "$work/reference.csv" --table-format csv --no-progress >/dev/null
 
 rm -rf "$work/model"
 (cd training && .venv/bin/python -m fraudtrain.train --table "../$work/train.csv" --out "../$work/model" \
