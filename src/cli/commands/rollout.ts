@@ -19,6 +19,23 @@ function out(line = ''): void {
 }
 
 /**
+ * One judgement of `rollout run`: the champion the stage is judged against (the control state's, else the registry's
+ * for the topology), then the step. A failure of either (the registry or the broker unreachable for a moment) is a
+ * step not judged, said as such: the controller goes on and judges again at the next interval instead of exiting.
+ */
+export async function judgeOnce(
+  view: ControlView,
+  registryChampion: () => Promise<string>,
+  step: (champion: string) => Promise<StepOutcome>,
+): Promise<StepOutcome> {
+  try {
+    return await step(view.state.champion ?? (await registryChampion()));
+  } catch (error) {
+    return { kind: 'idle', why: `not judged: ${(error as Error).message}` };
+  }
+}
+
+/**
  * What one step of `rollout run` says: a line, and the gates' figures under it when it reports a verdict acted on.
  * A change that could not be written says so, where it was to be written, and that the stage stays where it was:
  * the next step judges it again and retries the write (a rollback is the more urgent, so the way to force it is named).
@@ -162,9 +179,8 @@ export function registerRolloutCommand(program: Command): void {
       try {
         for (;;) {
           const view = control.current();
-          const champion = view.state.champion ?? (await ops.topologyChampion());
-          const outcome = await controllerStep(topology, writer, view, champion, scores.streams, Date.now()).catch(
-            (error: unknown) => ({ kind: 'idle' as const, why: `not judged: ${(error as Error).message}` }),
+          const outcome = await judgeOnce(view, ops.topologyChampion, (champion) =>
+            controllerStep(topology, writer, view, champion, scores.streams, Date.now()),
           );
           const report = stepReport(outcome, { topology, file: options.topology, intervalMs });
           // A failure that persists is said once, not every interval; the next line says when it has passed.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { rolloutOver, stepReport } from '../../../../src/cli/commands/rollout.js';
+import { judgeOnce, rolloutOver, stepReport } from '../../../../src/cli/commands/rollout.js';
 import { parseTopology } from '../../../../src/config/index.js';
 import {
   EMPTY_VIEW,
@@ -96,5 +96,37 @@ describe('rollout run: a promotion whose registry update failed', () => {
       /^promoted: v1 .*; but the registry's champion was not set \(EROFS: read-only file system\): the workers follow the control topic, and the registry needs: fraudscore models promote card-fraud@2 --registry \S+$/,
     );
     assert.equal(rolloutOver(outcome, live), true);
+  });
+});
+
+describe('rollout run: a registry that cannot be read for a moment', () => {
+  it('is a step not judged, and the controller goes on, where it used to end the loop', async () => {
+    let stepped = 0;
+    const unreadable = () => Promise.reject(new Error('ENOENT: no such file or directory, open registry/index.json'));
+    const outcome = await judgeOnce(live, unreadable, () => {
+      stepped++;
+      return Promise.resolve({ kind: 'idle', why: 'no rollout in progress' });
+    });
+    assert.deepEqual(outcome, {
+      kind: 'idle',
+      why: 'not judged: ENOENT: no such file or directory, open registry/index.json',
+    });
+    assert.equal(stepped, 0);
+    // A rollout in progress: --exit-when-done keeps judging.
+    assert.equal(rolloutOver(outcome, live), false);
+  });
+
+  it("judges against the control state's champion without asking the registry", async () => {
+    const named: ControlView = { ...live, state: { ...live.state, champion: 'card-fraud@1' } };
+    let judgedAgainst = '';
+    await judgeOnce(
+      named,
+      () => Promise.reject(new Error('not to be read')),
+      (champion) => {
+        judgedAgainst = champion;
+        return Promise.resolve({ kind: 'idle', why: 'judged' });
+      },
+    );
+    assert.equal(judgedAgainst, 'card-fraud@1');
   });
 });
