@@ -280,6 +280,7 @@ export class Serving {
   private admit(ref: string, model: ServingModel): ServingModel {
     const admitted = { ...model, scorer: closeWhenIdle(model.scorer) };
     this.models.set(ref, admitted);
+    this.deps.metrics.modelsLoaded.set(this.models.size);
     return admitted;
   }
 
@@ -343,6 +344,7 @@ export class Serving {
         this.deps.log.warn({ model: ref, err: (error as Error).message }, 'released model failed to close');
       });
     }
+    this.deps.metrics.modelsLoaded.set(this.models.size);
   }
 
   /** What the batch being formed is scored with (called once per batch, after beforeBatch). */

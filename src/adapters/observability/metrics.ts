@@ -108,6 +108,13 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['model', 'version', 'feature_schema'],
       registers: [registry],
     }),
+    modelsLoaded: new Gauge({
+      name: 'fraudscore_models_loaded',
+      help:
+        'Models this worker holds loaded (an onnxruntime session each): those its plans, the kill switch and ' +
+        'changes being prepared need; the others are released at the next batch boundary',
+      registers: [registry],
+    }),
     // Model lifecycle (control topic, shadow, rollout, kill switch): src/core/control.
     controlAppliedVersion: new Gauge({
       name: 'fraudscore_control_applied_version',

@@ -164,6 +164,7 @@ function workerOfFakes() {
   const loads: string[] = [];
   const output = capturedOutput();
   const logged = () => output.lines().map((line) => JSON.parse(line) as { level: number; msg: string; model?: string });
+  const metrics = createPipelineMetrics('t');
   const serving = new Serving({
     defaults: { champion: 'm@1', window: { maxRecords: 100, maxWaitMs: 100 } },
     initial: made[0]!,
@@ -176,13 +177,15 @@ function workerOfFakes() {
     },
     featureCount: 3,
     log: createLogger({ name: 'test', level: 'info', destination: output.stream }),
-    metrics: createPipelineMetrics('t'),
+    metrics,
     clock: () => 0,
   });
   return {
     serving,
     targets,
     loads,
+    /** What the worker's gauge says it holds loaded. */
+    loadedGauge: async () => (await metrics.modelsLoaded.get()).values[0]?.value,
     /** Holds the loads of `ref` until the returned function is called. */
     gate(ref: string): () => void {
       let open = () => {};
@@ -240,6 +243,11 @@ describe('Serving releases the models no plan needs', () => {
       worker.assertOpen(
         [champion, targets.get(champion), 'm@1'],
         `${candidate} ${promoted ? 'promoted' : 'rolled back'}`,
+      );
+      assert.equal(
+        await worker.loadedGauge(),
+        new Set([champion, targets.get(champion), 'm@1'].filter(Boolean)).size,
+        'the gauge counts what stays loaded',
       );
     }
     assert.equal(
