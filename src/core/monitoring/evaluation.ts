@@ -1,6 +1,6 @@
 import { formatModelRef } from '../models/ref.js';
 import { evaluationMetrics, type Decision, type EvaluationMetrics, type LabelledPrediction } from './eval-metrics.js';
-import { DAY_MS, dayFinalAtMs, dayOf } from './label-rule.js';
+import { DAY_MS, dayFinalAtMs, dayOf, fraudReportedBy, withReportTime } from './label-rule.js';
 
 /** A logged prediction (the output topic): what the model said, about which card and amount, when. */
 export interface LoggedPrediction {
@@ -54,23 +54,30 @@ export interface MaturedDay {
  * The delayed-label join: logged predictions and labels by transaction id, per scoring day (UTC day of the event)
  * and model (`name@version`). A day is evaluated once, when stream time (the caller's watermark over both topics) has
  * passed its end by the horizon: its result never changes after that, and its rows are dropped. Labels are read by the
- * rule the rollout's AUC gate shares (label-rule.ts): a label is "fraud" if any fraud report came within the horizon;
- * a transaction without one is genuine. Predictions of a day already final, and fraud reports after their day's
- * horizon or arriving once their day is final, are counted as late and left out (the horizon should make them rare).
+ * rule the rollout's AUC gate shares (label-rule.ts): a label is "fraud" if a fraud report made no earlier than the
+ * transaction came within the horizon; a transaction without one is genuine. Predictions of a day already final, and
+ * fraud reports after their day's horizon or arriving once their day is final, are counted as late and left out (the
+ * horizon should make them rare).
  *
  * Memory follows the horizon, not the length of the stream: the open days' predictions, the latest windowDays final
  * days' labelled rows per model, the transaction ids of the latest horizonDays final days (what tells a late report
- * from one whose transaction was never scored), and the fraud reports still waiting for their prediction. A waiting
- * report is dropped, and counted as unmatched, once the day it was reported on is final: its transaction happened no
- * later than the report, so by then its prediction has either joined it or could only come late.
+ * from one whose transaction was never scored), and the fraud reports of days not yet final. A report is dropped once
+ * the day it was reported on is final: every transaction it can be about happened no later than the report, so by then
+ * its prediction has either joined it or could only come late. It is kept until then even after a prediction joined
+ * it, since a later transaction with the same id may be on a day still open. One that joined none is counted as
+ * unmatched.
  *
  * Pure and deterministic: the same records in any order up to a watermark give the same days, which is what makes the
  * evaluator restart-safe (it rebuilds this state from the topics).
  */
 export class DelayedLabelJoin {
   private readonly open = new Map<number, Map<string, LoggedPrediction>>();
-  /** Earliest fraud report per transaction not yet final (genuine labels are not kept: no report means genuine). */
-  private readonly fraudReportedAt = new Map<string, number>();
+  /**
+   * Fraud reports per transaction id whose report day is not final, ascending (genuine labels are not kept: no report
+   * means genuine). Every report, not the earliest alone: an id used again is told from its earlier use by the
+   * reports' times. `accounted`: a final prediction joined them or counted them late.
+   */
+  private readonly fraudReportedAt = new Map<string, { reportsMs: readonly number[]; accounted: boolean }>();
   /** Transaction ids of the latest horizonDays final days, by day: a fraud report for one of them is late. */
   private readonly finalisedIds = new Map<number, ReadonlySet<string>>();
   private readonly matured: MaturedDay[] = [];
@@ -85,7 +92,8 @@ export class DelayedLabelJoin {
   lateLabels = 0;
   /**
    * Fraud reports dropped without a prediction to join once the day they were reported on was final: their transaction
-   * was dead-lettered (never scored), or its day was final more than horizonDays days before the report arrived.
+   * was dead-lettered (never scored), or its day was final more than horizonDays days before the report arrived. Also
+   * the reports of a transaction id made only before the prediction it was held for: an earlier use of the id.
    */
   unmatchedLabels = 0;
   duplicates = 0;
@@ -122,7 +130,10 @@ export class DelayedLabelJoin {
       }
     }
     const known = this.fraudReportedAt.get(id);
-    if (known === undefined || label.reportedAtMs < known) this.fraudReportedAt.set(id, label.reportedAtMs);
+    this.fraudReportedAt.set(id, {
+      reportsMs: withReportTime(known?.reportsMs ?? [], label.reportedAtMs),
+      accounted: known?.accounted ?? false,
+    });
   }
 
   /** Finalises every open day whose horizon ended at or before `watermarkMs`; returns the newly matured days. */
@@ -149,11 +160,11 @@ export class DelayedLabelJoin {
         const { modelName, modelVersion } = predictions[0] as LoggedPrediction;
         const labelled = (knownByMs: number): LabelledPrediction[] =>
           predictions.map((p) => {
-            const reported = this.fraudReportedAt.get(p.transactionId);
+            const reported = this.fraudReportedAt.get(p.transactionId)?.reportsMs ?? [];
             return {
               score: p.score,
               decision: p.decision,
-              isFraud: reported !== undefined && reported <= knownByMs,
+              isFraud: fraudReportedBy(reported, p.eventTimeMs, knownByMs),
               customerId: p.customerId,
               day,
               amount: p.amount,
@@ -170,10 +181,12 @@ export class DelayedLabelJoin {
         kept.days = kept.days.slice(-this.policy.windowDays);
         this.recent.set(model, kept);
       }
-      for (const id of rows.keys()) {
+      for (const [id, row] of rows) {
         const reported = this.fraudReportedAt.get(id);
-        if (reported !== undefined && reported > finalAtMs) this.lateLabels++;
-        this.fraudReportedAt.delete(id);
+        // Reports made only before the transaction are about an earlier use of its id: they stay unaccounted.
+        if (!reported || !fraudReportedBy(reported.reportsMs, row.eventTimeMs, Number.POSITIVE_INFINITY)) continue;
+        if (!fraudReportedBy(reported.reportsMs, row.eventTimeMs, finalAtMs)) this.lateLabels++;
+        reported.accounted = true;
       }
       this.finalisedIds.set(day, new Set(rows.keys()));
       this.finalUpTo = Math.max(this.finalUpTo, day);
@@ -192,11 +205,11 @@ export class DelayedLabelJoin {
     for (const day of this.finalisedIds.keys()) {
       if (day <= this.finalUpTo - this.policy.horizonDays) this.finalisedIds.delete(day);
     }
-    for (const [id, reportedAtMs] of this.fraudReportedAt) {
-      // Its transaction's day is final too (no later than the report's): joined by now, or never will be.
-      if (dayOf(reportedAtMs) <= this.finalUpTo) {
+    for (const [id, { reportsMs, accounted }] of this.fraudReportedAt) {
+      // Their transactions' days are final too (no later than the reports'): joined by now, or never will be.
+      if (dayOf(reportsMs[reportsMs.length - 1] as number) <= this.finalUpTo) {
         this.fraudReportedAt.delete(id);
-        this.unmatchedLabels++;
+        if (!accounted) this.unmatchedLabels++;
       }
     }
   }
@@ -238,7 +251,7 @@ export class DelayedLabelJoin {
     return [...this.open.keys()].sort((a, b) => a - b);
   }
 
-  /** Fraud reports held: waiting for their prediction, or for their transaction's day to become final. */
+  /** Transaction ids with fraud reports held: until the day they were reported on is final. */
   heldLabels(): number {
     return this.fraudReportedAt.size;
   }

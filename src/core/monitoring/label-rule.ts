@@ -8,6 +8,11 @@ import type { LabelEvent } from '../contract/events.js';
  * report, earlier or later, clears nothing). A transaction without such a report is genuine once its day is final:
  * stream time has passed the day's end by the horizon. Labels topics that carry fraud reports only are therefore as
  * good as those that also confirm genuine transactions; the confirmations only let a record count sooner.
+ *
+ * A label names its transaction by id alone, and an id may come back as a new transaction once the duplicate horizon
+ * has passed (docs/features.md, Duplicates). What ties a report to one use of the id is time: a report counts for a
+ * transaction only if it was made no earlier than the transaction's event time. A report made before is about an
+ * earlier transaction with the same id, and a reused id does not inherit it.
  */
 
 export const DAY_MS = 86_400_000;
@@ -20,27 +25,49 @@ export function dayFinalAtMs(day: number, horizonDays: number): number {
   return (day + 1 + horizonDays) * DAY_MS;
 }
 
-/** What the labels topic said about one transaction, all its reports folded (foldLabelReport). */
+/** What the labels topic said about one transaction id, all its reports folded (foldLabelReport). */
 export interface LabelView {
-  /** The earliest fraud report; null when none came. */
-  readonly fraudReportedAtMs: number | null;
-  /** Some report said "not fraud" (a confirmed legitimate transaction). */
-  readonly genuineReported: boolean;
+  /**
+   * The time of every fraud report, ascending, each once. Not only the earliest: when an id was used by two
+   * transactions, the earliest report may be about the first one and a later report about the second.
+   */
+  readonly fraudReportsMs: readonly number[];
+  /** The latest "not fraud" report (a confirmed legitimate transaction); null when none came. */
+  readonly genuineReportedAtMs: number | null;
 }
 
-/** One more report folded in. Order does not matter: the earliest fraud report is kept whatever came around it. */
+/** `reportsMs` (ascending, each once) with `reportedAtMs` in its place; the same array when it holds it already. */
+export function withReportTime(reportsMs: readonly number[], reportedAtMs: number): readonly number[] {
+  let at = reportsMs.length;
+  while (at > 0 && (reportsMs[at - 1] as number) > reportedAtMs) at--;
+  if (reportsMs[at - 1] === reportedAtMs) return reportsMs;
+  return [...reportsMs.slice(0, at), reportedAtMs, ...reportsMs.slice(at)];
+}
+
+/** One more report folded in. Order does not matter: every fraud report is kept whatever came around it. */
 export function foldLabelReport(
   known: LabelView | undefined,
   report: Pick<LabelEvent, 'isFraud' | 'reportedAtMs'>,
 ): LabelView {
-  const fraudReportedAtMs = known?.fraudReportedAtMs ?? null;
-  const genuineReported = known?.genuineReported ?? false;
-  if (!report.isFraud) return { fraudReportedAtMs, genuineReported: true };
-  return {
-    fraudReportedAtMs:
-      fraudReportedAtMs === null ? report.reportedAtMs : Math.min(fraudReportedAtMs, report.reportedAtMs),
-    genuineReported,
-  };
+  const fraudReportsMs = known?.fraudReportsMs ?? [];
+  const genuineReportedAtMs = known?.genuineReportedAtMs ?? null;
+  if (!report.isFraud) {
+    return {
+      fraudReportsMs,
+      genuineReportedAtMs:
+        genuineReportedAtMs === null ? report.reportedAtMs : Math.max(genuineReportedAtMs, report.reportedAtMs),
+    };
+  }
+  return { fraudReportsMs: withReportTime(fraudReportsMs, report.reportedAtMs), genuineReportedAtMs };
+}
+
+/**
+ * Whether a transaction at `eventTimeMs` is known as fraud by `knownByMs` (at most its day's final instant), given the
+ * fraud reports for its id (ascending): some report made at or after the transaction, and no later than `knownByMs`.
+ */
+export function fraudReportedBy(reportsMs: readonly number[], eventTimeMs: number, knownByMs: number): boolean {
+  const first = reportsMs.find((ms) => ms >= eventTimeMs);
+  return first !== undefined && first <= knownByMs;
 }
 
 /** The clock labels are read against. */
@@ -63,9 +90,10 @@ export interface LabelClock {
  */
 export function labelOf(label: LabelView | undefined, eventTimeMs: number, clock: LabelClock): boolean | null {
   const finalAtMs = dayFinalAtMs(dayOf(eventTimeMs), clock.horizonDays);
-  if (label && label.fraudReportedAtMs !== null && label.fraudReportedAtMs <= finalAtMs) return true;
+  if (label && fraudReportedBy(label.fraudReportsMs, eventTimeMs, finalAtMs)) return true;
   // A confirmed genuine transaction counts at once, before its day is final: a fraud report within the horizon may
   // still come and then wins, as it does in the evaluator, which sees all of them.
-  if (label?.genuineReported) return false;
+  const confirmedAtMs = label?.genuineReportedAtMs ?? null;
+  if (confirmedAtMs !== null && confirmedAtMs >= eventTimeMs) return false;
   return finalAtMs <= Math.min(clock.streamTimeMs, clock.nowMs) ? false : null;
 }

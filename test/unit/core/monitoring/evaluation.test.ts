@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DelayedLabelJoin, type LoggedPrediction } from '../../../../src/core/monitoring/evaluation.js';
+import {
+  DelayedLabelJoin,
+  type LoggedPrediction,
+  type MaturedDay,
+} from '../../../../src/core/monitoring/evaluation.js';
 
 const DAY = 86_400_000;
 const D0 = 20_000; // a UTC day index
@@ -148,5 +152,38 @@ describe('DelayedLabelJoin', () => {
     join.addLabel({ transactionId: 'dead-lettered-too', isFraud: true, reportedAtMs: (D0 + 1) * DAY });
     assert.equal(join.heldLabels(), 0);
     assert.equal(join.unmatchedLabels, 2);
+  });
+});
+
+describe('DelayedLabelJoin: a transaction id used twice', () => {
+  const horizonDays = 3;
+  const reused = 'tx-reused';
+  const use = (day: number, score: number): LoggedPrediction => ({
+    ...prediction(0, day, score),
+    transactionId: reused,
+    eventTimeMs: day * DAY + 3_600_000,
+  });
+  const frauds = (days: readonly MaturedDay[]) =>
+    Object.fromEntries(days.map((d) => [`${d.day - D0}`, d.metrics.frauds]));
+
+  it('does not count a report made before the transaction, held for an earlier use never scored', () => {
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    // The earlier use was dead-lettered on day D0; its report is held until day D0 + 1 is final.
+    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    join.addPrediction(use(D0 + 1, 0.9));
+    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 1: 0 });
+    assert.equal(join.unmatchedLabels, 1);
+    assert.equal(join.heldLabels(), 0);
+  });
+
+  it('joins each use with its own report when both are held at once (the labels read ahead)', () => {
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    join.addPrediction(use(D0, 0.9));
+    join.addPrediction(use(D0 + 2, 0.8));
+    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 2.5) * DAY });
+    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 0.5) * DAY });
+    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 0: 1, 2: 1 });
+    assert.equal(join.lateLabels + join.unmatchedLabels, 0);
+    assert.equal(join.heldLabels(), 0);
   });
 });

@@ -30,7 +30,7 @@ const bounds: ShadowBounds = {
 
 /** Read before any of the fixture's days is final: only reported labels count. */
 const clock: LabelClock = { horizonDays: 10, streamTimeMs: Date.UTC(2026, 0, 8), nowMs: Date.UTC(2026, 0, 8) };
-const fraudOf = (label: LabelView | undefined) => label?.fraudReportedAtMs != null;
+const fraudOf = (label: LabelView | undefined) => (label?.fraudReportsMs.length ?? 0) > 0;
 
 /** Two days of records: champion decides, challenger in shadow_scores, a score a little different, labels for most. */
 function fixture(): { scores: ScoreView[]; labels: Map<string, LabelView> } {
@@ -60,8 +60,14 @@ function fixture(): { scores: ScoreView[]; labels: Map<string, LabelView> } {
       batchId: `b-${Math.floor(i / 100)}`,
       modelLatencyMs: { 'card-fraud@1': 3 + (i % 5), 'card-fraud@2': 4 + (i % 7) },
     });
-    if (i % 3 !== 0)
-      labels.set(id, { fraudReportedAtMs: fraud ? Date.UTC(2026, 0, 7) : null, genuineReported: !fraud });
+    // Reported after the fixture's last transaction (2:00 on 7 January): a report counts from its transaction on.
+    const reportedAtMs = Date.UTC(2026, 0, 7, 12);
+    if (i % 3 !== 0) {
+      labels.set(id, {
+        fraudReportsMs: fraud ? [reportedAtMs] : [],
+        genuineReportedAtMs: fraud ? null : reportedAtMs,
+      });
+    }
   }
   return { scores, labels };
 }
