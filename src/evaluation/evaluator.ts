@@ -2,12 +2,14 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
+import { onBatchWithoutRecords, partitionKey, partitionsWithRecords } from '../adapters/kafka/stream-partitions.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
+import { StreamTime } from '../core/monitoring/stream-time.js';
 import { formatModelRef } from '../core/models/ref.js';
 import { liveMetricValues, type Decision } from '../core/monitoring/eval-metrics.js';
 import {
@@ -55,15 +57,15 @@ export interface ModelStatus {
  * Watermark: a day is final when stream time has passed its end by the horizon. Stream time is the lowest of the
  * latest event time (predictions) or report time (labels) seen on each partition that is not read to its end -- so a
  * partition delivered days ahead of another (Kafka hands out backlogs in chunks) cannot finalise a day whose
- * predictions are still unread -- and the latest time seen once every partition is read to its end.
+ * predictions are still unread -- and the latest time seen once every partition is read to its end
+ * (core/monitoring/stream-time.ts, shared with the rollout's score follower).
  */
 export class Evaluator {
   readonly join: DelayedLabelJoin;
   private readonly kafka: Kafka;
   private readonly serde: AvroSerde;
   private consumer: Consumer | undefined;
-  private readonly partitions = new Map<string, { latestMs: number | undefined; atEnd: boolean }>();
-  private maxSeenMs = Number.NEGATIVE_INFINITY;
+  private readonly streamTime = new StreamTime();
   /** By `name@version`: a version number alone names a different card under each model name. */
   private readonly cards = new Map<string, ModelCard | null>();
   private caughtUpResolve!: () => void;
@@ -87,7 +89,11 @@ export class Evaluator {
     await connecting('kafka', topology, () =>
       ensureTopics(this.kafka, topics, topology.topics.partitions, [topology.topics.labels]),
     );
-    await connecting('kafka', topology, () => this.readEndOffsets(topics));
+    await connecting('kafka', topology, async () => {
+      for (const [partition, hasRecords] of await partitionsWithRecords(this.kafka, topics)) {
+        this.streamTime.expect(partition, hasRecords);
+      }
+    });
     this.checkCaughtUp();
     const consumer = this.kafka.consumer({
       groupId: `${topology.consumerGroup}.evaluator`,
@@ -95,6 +101,12 @@ export class Evaluator {
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
+    onBatchWithoutRecords(consumer, (partition, atEnd) => {
+      this.streamTime.read(partition, [], atEnd);
+      void this.progress().catch((error: unknown) =>
+        this.options.log.warn({ err: (error as Error).message }, 'could not publish the matured days'),
+      );
+    });
     await connecting('kafka', topology, async () => {
       await consumer.connect();
       for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
@@ -106,21 +118,6 @@ export class Evaluator {
     });
   }
 
-  /** Which partitions have records to read at the start (the others are at their end already). */
-  private async readEndOffsets(topics: readonly string[]): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          this.partitions.set(`${topic}:${p.partition}`, { latestMs: undefined, atEnd: p.high === p.low });
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
   }
@@ -130,7 +127,7 @@ export class Evaluator {
     const isLabel = batch.topic === topology.topics.labels;
     const reader = readContractSchema(isLabel ? 'label' : 'score');
     await this.serde.prepare(batch.messages.map((m) => m.value));
-    let latest: number | undefined;
+    const times: number[] = [];
     for (const message of batch.messages) {
       const decoded = this.serde.decodeSync(message.value, reader);
       if (!decoded.ok) continue;
@@ -142,7 +139,7 @@ export class Evaluator {
           isFraud: v['is_fraud'] === true,
           reportedAtMs,
         });
-        latest = Math.max(latest ?? reportedAtMs, reportedAtMs);
+        times.push(reportedAtMs);
       } else {
         const eventTimeMs = Number(v['event_time']);
         const features = (v['features'] ?? {}) as Record<string, number>;
@@ -156,20 +153,20 @@ export class Evaluator {
           customerId: message.key?.toString() ?? '',
           amount: Number(features['amount'] ?? 0),
         });
-        latest = Math.max(latest ?? eventTimeMs, eventTimeMs);
+        times.push(eventTimeMs);
       }
     }
-    const key = `${batch.topic}:${batch.partition}`;
-    const state = this.partitions.get(key) ?? { latestMs: undefined, atEnd: false };
-    if (latest !== undefined) state.latestMs = Math.max(state.latestMs ?? latest, latest);
     // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
-    state.atEnd = batch.offsetLag() === '0';
+    this.streamTime.read(partitionKey(batch.topic, batch.partition), times, batch.offsetLag() === '0');
     this.options.metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       Number(batch.offsetLag()),
     );
-    this.partitions.set(key, state);
-    if (latest !== undefined) this.maxSeenMs = Math.max(this.maxSeenMs, latest);
+    await this.progress();
+  }
+
+  /** Evaluates the days that stream time has made final, and publishes them. */
+  private async progress(): Promise<void> {
     const fresh = this.join.advance(this.watermark());
     this.options.metrics.evalOpenDays.set(this.join.openDays().length);
     if (fresh.length > 0) {
@@ -185,16 +182,11 @@ export class Evaluator {
 
   /** Stream time: see the class comment. */
   watermark(): number {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const state of this.partitions.values()) {
-      if (state.atEnd) continue;
-      lowest = Math.min(lowest, state.latestMs ?? Number.NEGATIVE_INFINITY);
-    }
-    return lowest === Number.POSITIVE_INFINITY ? this.maxSeenMs : lowest;
+    return this.streamTime.ms;
   }
 
   private checkCaughtUp(): void {
-    if ([...this.partitions.values()].every((state) => state.atEnd)) this.caughtUpResolve();
+    if (this.streamTime.caughtUp()) this.caughtUpResolve();
   }
 
   /** The live figures per model, each compared with the held-out expectation of its own card. */

@@ -5,19 +5,12 @@ import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { connecting } from '../runtime/startup-errors.js';
-import { scoreViewOf, type LabelView, type ScoreView } from '../core/control/evidence.js';
-import { foldLabelReport, type LabelClock } from '../core/monitoring/index.js';
+import { onBatchWithoutRecords, partitionKey, partitionsWithRecords } from '../adapters/kafka/stream-partitions.js';
+import { scoreViewOf } from '../core/control/evidence.js';
+import { ScoreStreams, type StreamRecord } from '../core/control/score-streams.js';
+import type { LabelClock } from '../core/monitoring/index.js';
 
-export interface ScoreStreams {
-  readonly scores: ScoreView[];
-  /** Every report of each transaction folded, by transaction id (labelOf reads them). */
-  readonly labels: Map<string, LabelView>;
-  /**
-   * The latest event time (output) or report time (labels) read: the evaluator's stream time once it has read both
-   * topics to their end. Unlike the evaluator it does not hold back for a partition read behind the others.
-   */
-  streamTimeMs: number;
-}
+export { ScoreStreams } from '../core/control/score-streams.js';
 
 /** The clock the gates and the shadow report read these labels against (the evaluator's horizon). */
 export function labelClock(topology: Topology, streams: ScoreStreams, nowMs: number): LabelClock {
@@ -29,15 +22,17 @@ export function labelClock(topology: Topology, streams: ScoreStreams, nowMs: num
  * own, never committing), keeping the compact views the rollout gates and the shadow report need.
  */
 export class ScoreFollower {
-  readonly streams: ScoreStreams = { scores: [], labels: new Map(), streamTimeMs: Number.NEGATIVE_INFINITY };
+  readonly streams: ScoreStreams;
   private consumer: Consumer | undefined;
   private lastMessageAtMs = 0;
 
   constructor(
     private readonly topology: Topology,
     private readonly kafka: Kafka,
-    private readonly options: { readonly sinceMs?: number } = {},
-  ) {}
+    options: { readonly sinceMs?: number } = {},
+  ) {
+    this.streams = new ScoreStreams(options);
+  }
 
   async start(): Promise<void> {
     const serde = createAvroSerde(registryConnection(this.topology));
@@ -51,42 +46,47 @@ export class ScoreFollower {
       maxWaitTimeInMs: 250,
     });
     this.consumer = consumer;
+    // Stream time holds back for every partition that has records to read, as the evaluator's does.
+    await connecting('kafka', this.topology, async () => {
+      for (const [partition, hasRecords] of await partitionsWithRecords(this.kafka, [output, labels])) {
+        this.streams.expectPartition(partition, hasRecords);
+      }
+    });
+    onBatchWithoutRecords(consumer, (partition, atEnd) => this.streams.read(partition, [], atEnd));
     await connecting('kafka', this.topology, async () => {
       await consumer.connect();
       await consumer.subscribe({ topics: [output, labels], fromBeginning: true });
     });
-    const sinceMs = this.options.sinceMs ?? 0;
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         this.lastMessageAtMs = Date.now();
         await serde.prepare(batch.messages.map((m) => m.value));
+        const records: StreamRecord[] = [];
         for (const message of batch.messages) {
           const decoded = serde.decodeSync(message.value, batch.topic === output ? readers.score : readers.label);
           if (!decoded.ok) continue;
           if (batch.topic === output) {
             const view = scoreViewOf(decoded.value, message.key?.toString() ?? null);
-            if (!view) continue;
-            this.advanceStreamTime(view.eventTimeMs);
-            if (view.scoredAtMs >= sinceMs) this.streams.scores.push(view);
+            if (view) records.push({ kind: 'score', view });
           } else {
             const id = decoded.value['transaction_id'];
             if (typeof id === 'string') {
               const reportedAtMs = Number(decoded.value['reported_at'] ?? 0);
-              this.advanceStreamTime(reportedAtMs);
-              const report = { isFraud: decoded.value['is_fraud'] === true, reportedAtMs };
-              this.streams.labels.set(id, foldLabelReport(this.streams.labels.get(id), report));
+              records.push({
+                kind: 'label',
+                transactionId: id,
+                isFraud: decoded.value['is_fraud'] === true,
+                reportedAtMs,
+              });
             }
           }
         }
+        // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
+        this.streams.read(partitionKey(batch.topic, batch.partition), records, batch.offsetLag() === '0');
         this.lastMessageAtMs = Date.now();
       },
     });
-  }
-
-  private advanceStreamTime(ms: number): void {
-    // A record without a usable time says nothing about how far the stream has come (and NaN would stick).
-    if (Number.isFinite(ms)) this.streams.streamTimeMs = Math.max(this.streams.streamTimeMs, ms);
   }
 
   /** Resolves once nothing new has arrived for `quietMs` (the end of the topics as they are now). */

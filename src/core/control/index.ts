@@ -62,3 +62,4 @@ export {
   type Transition,
 } from './transitions.js';
 export { pairOf, scoreViewOf, stageEvidence, type LabelView, type ScoreView } from './evidence.js';
+export { ScoreStreams, type StreamRecord } from './score-streams.js';

@@ -1,0 +1,39 @@
+import type { Consumer, Kafka } from 'kafkajs';
+
+/** How stream time (core/monitoring/stream-time.ts) names a partition. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+/**
+ * Every partition of `topics` and whether it has records to read now (its end offsets), by partitionKey. A topic that
+ * does not exist yet has none: its partitions count once they deliver a batch.
+ */
+export async function partitionsWithRecords(kafka: Kafka, topics: readonly string[]): Promise<Map<string, boolean>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const partitions = new Map<string, boolean>();
+    for (const topic of topics.filter((t) => existing.has(t))) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        partitions.set(partitionKey(topic, p.partition), p.high !== p.low);
+      }
+    }
+    return partitions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Calls `onRead` for each fetched batch that reaches no eachBatch because nothing in it is a record to hand on: only
+ * transaction markers, or the records of aborted transactions. kafkajs tells of such a batch only by an
+ * instrumentation event. Without it, a partition whose log ends in one (an aborted transaction at its tail, or a
+ * commit marker fetched apart from its records) would never count as read to its end and would hold stream time back.
+ * Register before `run`.
+ */
+export function onBatchWithoutRecords(consumer: Consumer, onRead: (partition: string, atEnd: boolean) => void): void {
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    // A batch with records went through eachBatch, which has seen its lag already.
+    if (payload.batchSize === 0) onRead(partitionKey(payload.topic, payload.partition), payload.offsetLag === '0');
+  });
+}

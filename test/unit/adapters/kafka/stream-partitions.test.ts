@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Consumer, Kafka } from 'kafkajs';
+import { onBatchWithoutRecords, partitionsWithRecords } from '../../../../src/adapters/kafka/stream-partitions.js';
+
+describe('stream partitions', () => {
+  it('lists the partitions of the topics that exist, each with whether it has records to read', async () => {
+    const offsets: Record<string, { partition: number; low: string; high: string }[]> = {
+      'payments.scores': [
+        { partition: 0, low: '0', high: '12' },
+        { partition: 1, low: '7', high: '7' },
+      ],
+    };
+    const admin = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      listTopics: async () => Object.keys(offsets),
+      fetchTopicOffsets: async (topic: string) => offsets[topic] ?? assert.fail(`${topic} does not exist`),
+    };
+    const kafka = { admin: () => admin } as unknown as Kafka;
+    assert.deepEqual(
+      await partitionsWithRecords(kafka, ['payments.scores', 'payments.labels']),
+      new Map([
+        ['payments.scores:0', true],
+        ['payments.scores:1', false],
+      ]),
+    );
+  });
+
+  it('tells of a fetched batch that held no record to hand on (transaction markers, aborted records) only', () => {
+    let listener: ((event: { payload: Record<string, unknown> }) => void) | undefined;
+    const consumer = {
+      events: { END_BATCH_PROCESS: 'consumer.end_batch_process' },
+      on: (event: string, fn: typeof listener) => {
+        assert.equal(event, 'consumer.end_batch_process');
+        listener = fn;
+      },
+    } as unknown as Consumer;
+    const seen: [string, boolean][] = [];
+    onBatchWithoutRecords(consumer, (partition, atEnd) => seen.push([partition, atEnd]));
+    listener?.({ payload: { topic: 'payments.scores', partition: 2, batchSize: 0, offsetLag: '0' } });
+    listener?.({ payload: { topic: 'payments.scores', partition: 3, batchSize: 0, offsetLag: '4' } });
+    listener?.({ payload: { topic: 'payments.scores', partition: 1, batchSize: 10, offsetLag: '0' } });
+    assert.deepEqual(seen, [
+      ['payments.scores:2', true],
+      ['payments.scores:3', false],
+    ]);
+  });
+});
