@@ -305,12 +305,13 @@ function trafficWatch(
   simulating: () => boolean,
   workers: readonly PipelineContext[],
 ): TrafficWatch {
-  let seen = scores.streams.scores.length;
+  // Scores read, not kept: the controller lets go of scores its gates no longer need.
+  let seen = scores.streams.scoresRead;
   let lastNewAtMs = Date.now();
   const check = (waitingFor: string) => {
     const now = Date.now();
-    if (scores.streams.scores.length !== seen) {
-      seen = scores.streams.scores.length;
+    if (scores.streams.scoresRead !== seen) {
+      seen = scores.streams.scoresRead;
       lastNewAtMs = now;
       return;
     }

@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
-import { onBatchWithoutRecords, partitionKey, partitionsWithRecords } from '../adapters/kafka/stream-partitions.js';
+import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import type { PipelineMetrics } from '../adapters/observability/metrics.js';
@@ -90,8 +90,8 @@ export class Evaluator {
       ensureTopics(this.kafka, topics, topology.topics.partitions, [topology.topics.labels]),
     );
     await connecting('kafka', topology, async () => {
-      for (const [partition, hasRecords] of await partitionsWithRecords(this.kafka, topics)) {
-        this.streamTime.expect(partition, hasRecords);
+      for (const { key, hasRecords } of await partitionsAtStart(this.kafka, topics)) {
+        this.streamTime.expect(key, hasRecords);
       }
     });
     this.checkCaughtUp();
@@ -101,8 +101,8 @@ export class Evaluator {
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
-    onBatchWithoutRecords(consumer, (partition, atEnd) => {
-      this.streamTime.read(partition, [], atEnd);
+    onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
+      this.streamTime.read(partitionKey(topic, partition), [], atEnd);
       void this.progress().catch((error: unknown) =>
         this.options.log.warn({ err: (error as Error).message }, 'could not publish the matured days'),
       );

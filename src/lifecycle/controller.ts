@@ -3,6 +3,7 @@ import type { Topology } from '../config/index.js';
 import {
   advanceRollout,
   evaluateGates,
+  gateRetention,
   rollbackRollout,
   stageEvidence,
   type ChallengerState,
@@ -120,6 +121,9 @@ export function judgeStage(
  * one fails (the record names the gate and its figures), and hold otherwise. The change is written only if the
  * stage is still the one judged (an operator may have paused or aborted meanwhile: idle, judged again next step).
  * A change that cannot be written is `unwritten`, never thrown: the stage stays, and the next step tries again.
+ *
+ * First it tells the score streams which scores its gates can still need (gateRetention): a controller follows the
+ * topics for days, and keeps only the live stage's evidence (and what a stage it does not see yet may need).
  */
 export async function controllerStep(
   topology: Topology,
@@ -129,6 +133,7 @@ export async function controllerStep(
   streams: ScoreStreams,
   nowMs: number,
 ): Promise<StepOutcome> {
+  streams.retain(gateRetention(view.state, nowMs));
   const judged = judgeStage(topology, view, champion, streams, nowMs);
   if ('why' in judged) return { kind: 'idle', why: judged.why };
   const { verdict, challenger } = judged;

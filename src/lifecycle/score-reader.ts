@@ -5,9 +5,9 @@ import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { connecting } from '../runtime/startup-errors.js';
-import { onBatchWithoutRecords, partitionKey, partitionsWithRecords } from '../adapters/kafka/stream-partitions.js';
-import { scoreViewOf } from '../core/control/evidence.js';
-import { ScoreStreams, type StreamRecord } from '../core/control/score-streams.js';
+import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
+import { scoreViewOf, type ScoreRetention, type ScoreView } from '../core/control/evidence.js';
+import { ScoreStreams, type LabelReport } from '../core/control/score-streams.js';
 import type { LabelClock } from '../core/monitoring/index.js';
 
 export { ScoreStreams } from '../core/control/score-streams.js';
@@ -19,7 +19,9 @@ export function labelClock(topology: Topology, streams: ScoreStreams, nowMs: num
 
 /**
  * Follows the output and labels topics of a topology as a downstream read_committed consumer does (a group of its
- * own, never committing), keeping the compact views the rollout gates and the shadow report need.
+ * own, never committing), keeping what the rollout gates and the shadow report need (ScoreStreams: the scores the
+ * retention asks for, and the labels of their transactions). A reader that follows for long states what it needs as
+ * it goes (`streams.retain`), as the rollout controller does for the live stage.
  */
 export class ScoreFollower {
   readonly streams: ScoreStreams;
@@ -29,9 +31,9 @@ export class ScoreFollower {
   constructor(
     private readonly topology: Topology,
     private readonly kafka: Kafka,
-    options: { readonly sinceMs?: number } = {},
+    options: { readonly retention?: ScoreRetention } = {},
   ) {
-    this.streams = new ScoreStreams(options);
+    this.streams = new ScoreStreams({ horizonDays: topology.monitoring.evaluation.horizonDays, ...options });
   }
 
   async start(): Promise<void> {
@@ -48,11 +50,15 @@ export class ScoreFollower {
     this.consumer = consumer;
     // Stream time holds back for every partition that has records to read, as the evaluator's does.
     await connecting('kafka', this.topology, async () => {
-      for (const [partition, hasRecords] of await partitionsWithRecords(this.kafka, [output, labels])) {
-        this.streams.expectPartition(partition, hasRecords);
+      for (const { topic, key, hasRecords } of await partitionsAtStart(this.kafka, [output, labels])) {
+        this.streams.expectPartition(topic === output ? 'output' : 'labels', key, hasRecords);
       }
     });
-    onBatchWithoutRecords(consumer, (partition, atEnd) => this.streams.read(partition, [], atEnd));
+    onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
+      const key = partitionKey(topic, partition);
+      if (topic === output) this.streams.readScores(key, [], atEnd, Date.now());
+      else this.streams.readLabels(key, [], atEnd, Date.now());
+    });
     await connecting('kafka', this.topology, async () => {
       await consumer.connect();
       await consumer.subscribe({ topics: [output, labels], fromBeginning: true });
@@ -62,28 +68,28 @@ export class ScoreFollower {
       eachBatch: async ({ batch }) => {
         this.lastMessageAtMs = Date.now();
         await serde.prepare(batch.messages.map((m) => m.value));
-        const records: StreamRecord[] = [];
+        const isOutput = batch.topic === output;
+        const scores: ScoreView[] = [];
+        const reports: LabelReport[] = [];
         for (const message of batch.messages) {
-          const decoded = serde.decodeSync(message.value, batch.topic === output ? readers.score : readers.label);
+          const decoded = serde.decodeSync(message.value, isOutput ? readers.score : readers.label);
           if (!decoded.ok) continue;
-          if (batch.topic === output) {
+          if (isOutput) {
             const view = scoreViewOf(decoded.value, message.key?.toString() ?? null);
-            if (view) records.push({ kind: 'score', view });
+            if (view) scores.push(view);
           } else {
             const id = decoded.value['transaction_id'];
             if (typeof id === 'string') {
               const reportedAtMs = Number(decoded.value['reported_at'] ?? 0);
-              records.push({
-                kind: 'label',
-                transactionId: id,
-                isFraud: decoded.value['is_fraud'] === true,
-                reportedAtMs,
-              });
+              reports.push({ transactionId: id, isFraud: decoded.value['is_fraud'] === true, reportedAtMs });
             }
           }
         }
         // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
-        this.streams.read(partitionKey(batch.topic, batch.partition), records, batch.offsetLag() === '0');
+        const key = partitionKey(batch.topic, batch.partition);
+        const atEnd = batch.offsetLag() === '0';
+        if (isOutput) this.streams.readScores(key, scores, atEnd, Date.now());
+        else this.streams.readLabels(key, reports, atEnd, Date.now());
         this.lastMessageAtMs = Date.now();
       },
     });
@@ -108,7 +114,7 @@ export class ScoreFollower {
 export async function readScoreStreams(
   topology: Topology,
   kafka: Kafka,
-  options: { readonly sinceMs?: number } = {},
+  options: { readonly retention?: ScoreRetention } = {},
 ): Promise<ScoreStreams> {
   const follower = new ScoreFollower(topology, kafka, options);
   try {

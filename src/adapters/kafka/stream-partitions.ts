@@ -3,19 +3,25 @@ import type { Consumer, Kafka } from 'kafkajs';
 /** How stream time (core/monitoring/stream-time.ts) names a partition. */
 export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
-/**
- * Every partition of `topics` and whether it has records to read now (its end offsets), by partitionKey. A topic that
- * does not exist yet has none: its partitions count once they deliver a batch.
- */
-export async function partitionsWithRecords(kafka: Kafka, topics: readonly string[]): Promise<Map<string, boolean>> {
+/** A partition of a followed topic as its end offsets show it before reading. */
+export interface PartitionAtStart {
+  readonly topic: string;
+  /** partitionKey(topic, partition). */
+  readonly key: string;
+  /** It has records to read (its high offset is above its low one). */
+  readonly hasRecords: boolean;
+}
+
+/** Every partition of `topics` now. A topic that does not exist yet has none: its partitions count once they deliver. */
+export async function partitionsAtStart(kafka: Kafka, topics: readonly string[]): Promise<PartitionAtStart[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const partitions = new Map<string, boolean>();
+    const partitions: PartitionAtStart[] = [];
     for (const topic of topics.filter((t) => existing.has(t))) {
       for (const p of await admin.fetchTopicOffsets(topic)) {
-        partitions.set(partitionKey(topic, p.partition), p.high !== p.low);
+        partitions.push({ topic, key: partitionKey(topic, p.partition), hasRecords: p.high !== p.low });
       }
     }
     return partitions;
@@ -31,9 +37,12 @@ export async function partitionsWithRecords(kafka: Kafka, topics: readonly strin
  * commit marker fetched apart from its records) would never count as read to its end and would hold stream time back.
  * Register before `run`.
  */
-export function onBatchWithoutRecords(consumer: Consumer, onRead: (partition: string, atEnd: boolean) => void): void {
+export function onBatchWithoutRecords(
+  consumer: Consumer,
+  onRead: (topic: string, partition: number, atEnd: boolean) => void,
+): void {
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     // A batch with records went through eachBatch, which has seen its lag already.
-    if (payload.batchSize === 0) onRead(partitionKey(payload.topic, payload.partition), payload.offsetLag === '0');
+    if (payload.batchSize === 0) onRead(payload.topic, payload.partition, payload.offsetLag === '0');
   });
 }

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { ControlFollower } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
-import { controlTopicName, parseDuration, parsePlan, type ControlView } from '../../core/control/index.js';
+import {
+  controlTopicName,
+  gateRetention,
+  parseDuration,
+  parsePlan,
+  type ControlView,
+} from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import {
   controllerStep,
@@ -134,8 +140,10 @@ export function registerRolloutCommand(program: Command): void {
       const { topology, kafka, ops } = openControl(options.topology);
       const view = await ops.view();
       const champion = view.state.champion ?? (await ops.topologyChampion());
-      const streams = await readScoreStreams(topology, kafka);
-      const judged = judgeStage(topology, view, champion, streams, Date.now());
+      const nowMs = Date.now();
+      // Only the live stage's evidence: not every score of the topics' retention.
+      const streams = await readScoreStreams(topology, kafka, { retention: gateRetention(view.state, nowMs) });
+      const judged = judgeStage(topology, view, champion, streams, nowMs);
       if ('why' in judged) {
         out(`  gates        ${judged.why}`);
         return;
@@ -168,9 +176,12 @@ export function registerRolloutCommand(program: Command): void {
       const intervalMs = duration(options.interval, '--interval');
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
-      const scores = new ScoreFollower(topology, kafka);
       await connecting('kafka', topology, () => control.start());
       await control.ready;
+      // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
+      const scores = new ScoreFollower(topology, kafka, {
+        retention: gateRetention(control.current().state, Date.now()),
+      });
       await scores.start();
       await scores.settle(1_000);
       out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);

@@ -58,7 +58,9 @@ export function registerShadowCommand(program: Command): Command {
       const challenger = options.challenger ?? view.state.challenger?.model;
       if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
       const sinceMs = options.since ? sinceOf(options.since) : 0;
-      const streams = await readScoreStreams(topology, kafka, { sinceMs });
+      const streams = await readScoreStreams(topology, kafka, {
+        retention: { scoredFromMs: sinceMs, rolloutOnly: false },
+      });
       const minDurationMs = parseDuration(options.minDuration);
       if (minDurationMs === null) throw new Error(`--min-duration: "${options.minDuration}" is not a duration`);
       const report = buildShadowReport(

@@ -1,5 +1,6 @@
 import { labelOf, type LabelClock, type LabelView } from '../monitoring/label-rule.js';
 import type { StageEvidence } from './gates.js';
+import type { ServingState } from './serving-state.js';
 
 export type { LabelView } from '../monitoring/label-rule.js';
 
@@ -21,6 +22,48 @@ export interface ScoreView {
   readonly shadowScores: Readonly<Record<string, number>>;
   readonly batchId: string;
   readonly modelLatencyMs: Readonly<Record<string, number>>;
+  /**
+   * Read after its day was final against the stream time of the scores read before it (ScoreStreams): as the evaluator
+   * leaves such a late prediction out, no label is read for it. Its reports may have been let go by then.
+   */
+  readonly late?: boolean;
+}
+
+/** A score's label as far as it is known (labelOf); null for a late score. */
+export function labelOfScore(
+  view: ScoreView,
+  labels: ReadonlyMap<string, LabelView>,
+  clock: LabelClock,
+): boolean | null {
+  return view.late ? null : labelOf(labels.get(view.transactionId), view.eventTimeMs, clock);
+}
+
+/** Which scores a reader of the output topic still needs: what ScoreStreams keeps. */
+export interface ScoreRetention {
+  /** Scores scored before this are let go, and not kept when read later. */
+  readonly scoredFromMs: number;
+  /** Only scores made in a rollout stage (`rollout_stage` ≥ 0): the gates read no other. */
+  readonly rolloutOnly: boolean;
+}
+
+/**
+ * How long before the controller sees a stage start (in its own clock) that stage may have started: the control
+ * follower's lag (well under a second while the broker is up, longer across a broker restart) plus the skew between
+ * the operator's clock, which stamps the start, and the controller's. An hour covers both generously, and costs little:
+ * while no stage is live only scores made in some stage are kept, and those are few then.
+ */
+export const STAGE_SIGHTING_MARGIN_MS = 3_600_000;
+
+/**
+ * The scores the rollout controller's gates can still need (stageEvidence): those of the live stage, scored since it
+ * started, or those of a later stage, which starts later. With no stage live (none, or paused: a resumed stage starts
+ * anew), a stage may have started that the controller does not see yet; it keeps the scores of the last
+ * STAGE_SIGHTING_MARGIN_MS for it. The kill switch does not end the stage: it goes on when the switch is off.
+ */
+export function gateRetention(state: ServingState, nowMs: number): ScoreRetention {
+  const rollout = state.challenger;
+  const live = rollout !== null && rollout.mode === 'rollout' && !rollout.paused;
+  return { scoredFromMs: live ? rollout.stageStartedAtMs : nowMs - STAGE_SIGHTING_MARGIN_MS, rolloutOnly: true };
 }
 
 const asRecord = (value: unknown): Record<string, number> =>
@@ -88,7 +131,7 @@ export function stageEvidence(
     if (!pair) continue;
     const latency = view.modelLatencyMs[stage.challenger];
     if (latency !== undefined) batches.set(view.batchId, latency);
-    const fraud = labelOf(labels.get(view.transactionId), view.eventTimeMs, stage);
+    const fraud = labelOfScore(view, labels, stage);
     if (fraud !== null) labelled.push({ index: champion.length, fraud });
     champion.push(pair[0]);
     challenger.push(pair[1]);

@@ -61,5 +61,15 @@ export {
   stopShadow,
   type Transition,
 } from './transitions.js';
-export { pairOf, scoreViewOf, stageEvidence, type LabelView, type ScoreView } from './evidence.js';
-export { ScoreStreams, type StreamRecord } from './score-streams.js';
+export {
+  gateRetention,
+  labelOfScore,
+  pairOf,
+  scoreViewOf,
+  stageEvidence,
+  STAGE_SIGHTING_MARGIN_MS,
+  type LabelView,
+  type ScoreRetention,
+  type ScoreView,
+} from './evidence.js';
+export { ScoreStreams, type LabelReport } from './score-streams.js';

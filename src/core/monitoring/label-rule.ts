@@ -25,6 +25,11 @@ export function dayFinalAtMs(day: number, horizonDays: number): number {
   return (day + 1 + horizonDays) * DAY_MS;
 }
 
+/** The latest day that is final at `atMs` (dayFinalAtMs(day) <= atMs); minus infinity before any. */
+export function latestFinalDay(atMs: number, horizonDays: number): number {
+  return Math.floor(atMs / DAY_MS) - 1 - horizonDays;
+}
+
 /** What the labels topic said about one transaction id, all its reports folded (foldLabelReport). */
 export interface LabelView {
   /**

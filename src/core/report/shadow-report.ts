@@ -1,6 +1,6 @@
-import { pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
+import { labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
 import { aucStandardError } from '../control/gates.js';
-import { labelOf, type LabelClock } from '../monitoring/label-rule.js';
+import type { LabelClock } from '../monitoring/label-rule.js';
 import { quantile, rocAuc } from './score-report.js';
 
 /** Bounds of the shadow checklist (from the topology: serving SLO, rollout gates; duration from the operator). */
@@ -134,7 +134,7 @@ export function buildShadowReport(
   };
 
   const labelledRows = both.flatMap((p) => {
-    const fraud = labelOf(labels.get(p.view.transactionId), p.view.eventTimeMs, clock);
+    const fraud = labelOfScore(p.view, labels, clock);
     return fraud === null ? [] : [{ ...p, fraud, day: new Date(p.view.eventTimeMs).toISOString().slice(0, 10) }];
   });
   const byDay = new Map<string, typeof labelledRows>();

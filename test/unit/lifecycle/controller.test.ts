@@ -8,13 +8,14 @@ import {
   EMPTY_VIEW,
   nextRecord,
   startRollout,
+  ScoreStreams,
+  STAGE_SIGHTING_MARGIN_MS,
   type ControlView,
   type ScoreView,
   type Transition,
 } from '../../../src/core/control/index.js';
-import { foldLabelReport, type LabelView } from '../../../src/core/monitoring/index.js';
 import { controllerStep, controllerWriter, type ControllerWriter } from '../../../src/lifecycle/controller.js';
-import type { ScoreStreams } from '../../../src/lifecycle/score-reader.js';
+import { rolloutStage } from '../core/control/rollout-fixture.js';
 
 const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'utf8'), 't.yaml', {
   FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1',
@@ -50,7 +51,7 @@ const live = after(
 function streams(latencyMs: number, stage = 0): ScoreStreams {
   const n = Math.max(gates.minRecords, gates.minLabelled);
   const scores: ScoreView[] = [];
-  const labels = new Map<string, LabelView>();
+  const reports: { transactionId: string; isFraud: boolean; reportedAtMs: number }[] = [];
   for (let i = 0; i < n; i++) {
     const fraud = i % 10 === 0;
     const score = fraud ? 0.9 : ((i * 37) % 100) / 1000;
@@ -72,9 +73,12 @@ function streams(latencyMs: number, stage = 0): ScoreStreams {
       batchId: `b-${Math.floor(i / 100)}`,
       modelLatencyMs: { [CHAMPION]: 4, [CHALLENGER]: latencyMs },
     });
-    labels.set(`tx-${i}`, foldLabelReport(undefined, { isFraud: fraud, reportedAtMs: at + 1 }));
+    reports.push({ transactionId: `tx-${i}`, isFraud: fraud, reportedAtMs: at + 1 });
   }
-  return { scores, labels, streamTimeMs: NOW };
+  const read = new ScoreStreams({ horizonDays: topology.monitoring.evaluation.horizonDays });
+  read.readLabels('labels:0', reports, true, NOW);
+  read.readScores('output:0', scores, true, NOW);
+  return read;
 }
 const passing = streams(5);
 const failing = streams(topology.serving.batchP99Ms * 10);
@@ -165,5 +169,76 @@ describe('rollout controller step: a change that cannot be written', () => {
     assert.equal(outcome.kind, 'unwritten', JSON.stringify(outcome));
     if (outcome.kind !== 'unwritten') return;
     assert.match(outcome.why, /^kafka\.brokers: cannot connect to Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED/);
+  });
+});
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 10);
+
+function score(id: string, scoredAtMs: number, stage: number): ScoreView {
+  return {
+    transactionId: id,
+    customerId: null,
+    scoredAtMs,
+    eventTimeMs: scoredAtMs,
+    score: 0.1,
+    decision: 'APPROVE',
+    model: 'card-fraud@2',
+    route: 'challenger',
+    stage,
+    percent: 5,
+    controlVersion: 2,
+    reasonCodes: [],
+    shadowScores: { 'card-fraud@1': 0.1 },
+    batchId: `b-${id}`,
+    modelLatencyMs: {},
+  };
+}
+
+function streamsOf(): ScoreStreams {
+  const streams = new ScoreStreams({ horizonDays: topology.monitoring.evaluation.horizonDays });
+  streams.readScores(
+    'output:0',
+    [score('shadow', T0, -1), score('old-stage', T0 + HOUR, 0), score('stage', T0 + 3 * HOUR, 1)],
+    true,
+    T0,
+  );
+  return streams;
+}
+
+// Neither a hold nor an idle step writes anything: no broker is needed.
+const noWriter: ControllerWriter = {
+  append: () => Promise.reject(new Error('nothing is written')),
+  setChampion: () => Promise.reject(new Error('nothing is written')),
+};
+
+describe('rollout controller step: what the score streams keep', () => {
+  it('keeps only the live stage’s scores since it started', async () => {
+    const stage = rolloutStage(T0 + 2 * HOUR);
+    const streams = streamsOf();
+    const view = { ...EMPTY_VIEW, version: 2, state: { ...EMPTY_VIEW.state, challenger: stage } };
+    const outcome = await controllerStep(topology, noWriter, view, 'card-fraud@1', streams, T0 + 4 * HOUR);
+    assert.equal(outcome.kind, 'hold');
+    assert.deepEqual(
+      streams.scores.map((s) => s.transactionId),
+      ['stage'],
+    );
+  });
+
+  it('with no rollout live, keeps only the last scores made in some stage', async () => {
+    const streams = streamsOf();
+    const outcome = await controllerStep(
+      topology,
+      noWriter,
+      EMPTY_VIEW,
+      'card-fraud@1',
+      streams,
+      T0 + HOUR + STAGE_SIGHTING_MARGIN_MS + 1,
+    );
+    assert.equal(outcome.kind, 'idle');
+    assert.deepEqual(
+      streams.scores.map((s) => s.transactionId),
+      ['stage'],
+    );
   });
 });

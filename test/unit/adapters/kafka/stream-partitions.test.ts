@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Consumer, Kafka } from 'kafkajs';
-import { onBatchWithoutRecords, partitionsWithRecords } from '../../../../src/adapters/kafka/stream-partitions.js';
+import { onBatchWithoutRecords, partitionsAtStart } from '../../../../src/adapters/kafka/stream-partitions.js';
 
 describe('stream partitions', () => {
   it('lists the partitions of the topics that exist, each with whether it has records to read', async () => {
@@ -18,13 +18,10 @@ describe('stream partitions', () => {
       fetchTopicOffsets: async (topic: string) => offsets[topic] ?? assert.fail(`${topic} does not exist`),
     };
     const kafka = { admin: () => admin } as unknown as Kafka;
-    assert.deepEqual(
-      await partitionsWithRecords(kafka, ['payments.scores', 'payments.labels']),
-      new Map([
-        ['payments.scores:0', true],
-        ['payments.scores:1', false],
-      ]),
-    );
+    assert.deepEqual(await partitionsAtStart(kafka, ['payments.scores', 'payments.labels']), [
+      { topic: 'payments.scores', key: 'payments.scores:0', hasRecords: true },
+      { topic: 'payments.scores', key: 'payments.scores:1', hasRecords: false },
+    ]);
   });
 
   it('tells of a fetched batch that held no record to hand on (transaction markers, aborted records) only', () => {
@@ -36,14 +33,14 @@ describe('stream partitions', () => {
         listener = fn;
       },
     } as unknown as Consumer;
-    const seen: [string, boolean][] = [];
-    onBatchWithoutRecords(consumer, (partition, atEnd) => seen.push([partition, atEnd]));
+    const seen: [string, number, boolean][] = [];
+    onBatchWithoutRecords(consumer, (topic, partition, atEnd) => seen.push([topic, partition, atEnd]));
     listener?.({ payload: { topic: 'payments.scores', partition: 2, batchSize: 0, offsetLag: '0' } });
     listener?.({ payload: { topic: 'payments.scores', partition: 3, batchSize: 0, offsetLag: '4' } });
     listener?.({ payload: { topic: 'payments.scores', partition: 1, batchSize: 10, offsetLag: '0' } });
     assert.deepEqual(seen, [
-      ['payments.scores:2', true],
-      ['payments.scores:3', false],
+      ['payments.scores', 2, true],
+      ['payments.scores', 3, false],
     ]);
   });
 });

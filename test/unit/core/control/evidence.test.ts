@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   evaluateGates,
+  gateRetention,
+  INITIAL_SERVING_STATE,
+  STAGE_SIGHTING_MARGIN_MS,
   stageEvidence,
   type GatePolicy,
   type LabelView,
   type ScoreView,
 } from '../../../../src/core/control/index.js';
+import { rolloutStage } from './rollout-fixture.js';
 import { DelayedLabelJoin } from '../../../../src/core/monitoring/evaluation.js';
 import { dayFinalAtMs, foldLabelReport, type LabelClock } from '../../../../src/core/monitoring/label-rule.js';
 
@@ -182,5 +186,32 @@ describe('stage evidence: labels read as the delayed-label evaluator reads them'
       { records: day?.metrics.records, frauds: day?.metrics.frauds },
     );
     assert.equal(day?.metrics.frauds, 40);
+  });
+});
+
+describe('gate retention: the scores the rollout controller can still need', () => {
+  const nowMs = (D0 + 1) * DAY;
+  const stage = rolloutStage(D0 * DAY + 3_600_000);
+  const sinceLiveStage = { scoredFromMs: stage.stageStartedAtMs, rolloutOnly: true };
+  const forAStageUnseen = { scoredFromMs: nowMs - STAGE_SIGHTING_MARGIN_MS, rolloutOnly: true };
+
+  it('keeps the live stage’s scores since it started, also while the kill switch holds it', () => {
+    assert.deepEqual(gateRetention({ ...INITIAL_SERVING_STATE, challenger: stage }, nowMs), sinceLiveStage);
+    const killed = {
+      ...INITIAL_SERVING_STATE,
+      challenger: stage,
+      killSwitch: { on: true, reason: 'drill', target: CHAMPION, sinceMs: nowMs },
+    };
+    assert.deepEqual(gateRetention(killed, nowMs), sinceLiveStage);
+  });
+
+  it('keeps only the last scores of some stage when none is live, or the live one is paused (it restarts on resume)', () => {
+    assert.deepEqual(gateRetention(INITIAL_SERVING_STATE, nowMs), forAStageUnseen);
+    assert.deepEqual(
+      gateRetention({ ...INITIAL_SERVING_STATE, challenger: { ...stage, paused: true } }, nowMs),
+      forAStageUnseen,
+    );
+    const shadow = { ...stage, mode: 'shadow' as const, stageIndex: -1, percent: 0 };
+    assert.deepEqual(gateRetention({ ...INITIAL_SERVING_STATE, challenger: shadow }, nowMs), forAStageUnseen);
   });
 });
