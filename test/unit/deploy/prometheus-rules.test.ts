@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { loadTopology } from '../../../src/config/index.js';
+import { DeadLetterReason, ScoreReasonCode } from '../../../src/core/contract/reasons.js';
+import { DECISIONS } from '../../../src/core/scoring/decide.js';
 import { batchLatencyBuckets, exportedSeriesNames, seriesNamesIn } from '../../support/metric-catalog.js';
 
 interface Rule {
@@ -15,6 +17,8 @@ const rules: Rule[] = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: 
   (g) => g.rules,
 );
 const contract = loadTopology('topologies/card-payments.yaml', {}).contract;
+const RULE_TESTS = 'deploy/prometheus/tests/fraudscore-rules.test.yml';
+const ruleTests = parse(readFileSync(RULE_TESTS, 'utf8')) as { tests: { input_series?: { series: string }[] }[] };
 const byName = (name: string): Rule[] => rules.filter((r) => (r.record ?? r.alert ?? '').startsWith(name));
 
 /**
@@ -62,6 +66,29 @@ describe('deploy/prometheus rules', () => {
       config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
       [['fraudscore', [`${host}:${port}`]]],
     );
+  });
+
+  it('are tested with series labelled as the worker labels them (closed vocabularies, no feature name on a code)', () => {
+    // A synthetic series the worker could never export proves nothing about the rule that reads it.
+    const vocabulary: Record<string, { label: string; values: readonly string[] }> = {
+      fraudscore_score_reason_codes_total: { label: 'code', values: Object.values(ScoreReasonCode) },
+      fraudscore_records_dead_lettered_total: { label: 'reason', values: Object.values(DeadLetterReason) },
+      fraudscore_records_scored_total: { label: 'decision', values: DECISIONS },
+    };
+    const checked: string[] = [];
+    for (const { series } of ruleTests.tests.flatMap((t) => t.input_series ?? [])) {
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\}$/.exec(series);
+      const expected = vocabulary[match?.[1] ?? ''];
+      if (!match || !expected) continue;
+      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      const value = labels[expected.label] ?? '';
+      assert.ok(
+        expected.values.includes(value),
+        `${RULE_TESTS}: ${series}: the worker exports no ${expected.label}="${value}"`,
+      );
+      checked.push(series);
+    }
+    assert.ok(checked.length >= 8, checked.join('\n'));
   });
 
   it('warn on feature PSI at 0.1 and page at 0.25', () => {
