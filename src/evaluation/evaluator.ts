@@ -5,7 +5,7 @@ import { ensureTopics } from '../adapters/kafka/topics.js';
 import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import type { Logger } from '../adapters/observability/logger.js';
-import type { PipelineMetrics } from '../adapters/observability/metrics.js';
+import type { EvaluatorMetrics } from '../adapters/observability/metrics.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
 export interface EvaluatorOptions {
   readonly topology: Topology;
   readonly log: Logger;
-  readonly metrics: PipelineMetrics;
+  readonly metrics: EvaluatorMetrics;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Called with the days that matured after each fetched batch (the CLI rewrites the report then). */
   readonly onMatured?: (days: readonly MaturedDay[]) => void;

@@ -1,6 +1,6 @@
 import type { Topology } from '../config/index.js';
 import type { Logger } from '../adapters/observability/logger.js';
-import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
+import { createEvaluatorMetrics, type EvaluatorMetrics } from '../adapters/observability/metrics.js';
 import type { EvaluationReportInput } from '../core/report/evaluation-report.js';
 import { Evaluator } from './evaluator.js';
 
@@ -27,12 +27,12 @@ export async function evaluateToEnd(options: {
   topology: Topology;
   log: Logger;
   timeoutMs?: number;
-  metrics?: PipelineMetrics;
+  metrics?: EvaluatorMetrics;
 }): Promise<{ input: EvaluationReportInput; evaluator: Evaluator }> {
   const evaluator = new Evaluator({
     topology: options.topology,
     log: options.log,
-    metrics: options.metrics ?? createPipelineMetrics(options.topology.name),
+    metrics: options.metrics ?? createEvaluatorMetrics(options.topology.name),
   });
   await evaluator.start();
   const timeoutMs = options.timeoutMs ?? 120_000;

@@ -1,12 +1,11 @@
-import { Histogram } from 'prom-client';
-import { createPipelineMetrics } from '../../src/adapters/observability/metrics.js';
+import { Histogram, type Registry } from 'prom-client';
+import { createEvaluatorMetrics, createPipelineMetrics } from '../../src/adapters/observability/metrics.js';
 
 /**
- * Every series name a worker exports, read from the metric catalog's own registry (never a hand-kept list):
- * counters and gauges by name, histograms as their _bucket, _count and _sum series.
+ * Every series name a registry exports (never a hand-kept list): counters and gauges by name, histograms as their
+ * _bucket, _count and _sum series.
  */
-export async function exportedSeriesNames(): Promise<Set<string>> {
-  const { registry } = createPipelineMetrics('catalog');
+async function seriesNames(registry: Registry): Promise<Set<string>> {
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
     if (registry.getSingleMetric(metric.name) instanceof Histogram)
@@ -14,6 +13,21 @@ export async function exportedSeriesNames(): Promise<Set<string>> {
     else names.add(metric.name);
   }
   return names;
+}
+
+/** Every series name a worker (`fraudscore run`) exports, read from the metric catalog's registry. */
+export async function workerSeriesNames(): Promise<Set<string>> {
+  return seriesNames(createPipelineMetrics('catalog').registry);
+}
+
+/** Every series name the evaluator (`fraudscore evaluate`) exports, read from its catalog's registry. */
+export async function evaluatorSeriesNames(): Promise<Set<string>> {
+  return seriesNames(createEvaluatorMetrics('catalog').registry);
+}
+
+/** Every series name of ours Prometheus can scrape: a worker's and the evaluator's. */
+export async function exportedSeriesNames(): Promise<Set<string>> {
+  return new Set([...(await workerSeriesNames()), ...(await evaluatorSeriesNames())]);
 }
 
 /** Names of fraudscore series a PromQL expression reads (recording rules, `fraudscore:…`, are not series of ours). */

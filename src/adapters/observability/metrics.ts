@@ -2,7 +2,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { DECISIONS } from '../../core/scoring/decide.js';
 
-/** The metric catalog: every metric the pipeline exports, in one place. Labels: topology, and stage where it applies. */
+/**
+ * The metric catalog: every metric fraudscore exports, in one place, as two sets on registries of their own: a worker's
+ * (`fraudscore run`, below) and the evaluator's (`fraudscore evaluate`, createEvaluatorMetrics). No name is in both:
+ * rules and panels that read a worker metric never see an evaluator target, whatever the scrape configuration.
+ * Labels: topology, and stage where it applies.
+ */
 export function createPipelineMetrics(topology: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ topology });
@@ -201,6 +206,31 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['model_version'],
       registers: [registry],
     }),
+    consumerLag: new Gauge({
+      name: 'fraudscore_consumer_lag_records',
+      help: 'Records behind the end of each assigned partition, as of the last fetch',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+  };
+  // The outcome series the dead-letter ratio divides exist from the start, at 0: rate() counts no increase before a
+  // series' first sample, so a burst that created a series and filled it between two scrapes would read as nothing.
+  for (const reason of Object.values(DeadLetterReason)) metrics.deadLettered.inc({ reason }, 0);
+  for (const decision of DECISIONS) metrics.scored.inc({ decision }, 0);
+  return metrics;
+}
+
+export type PipelineMetrics = ReturnType<typeof createPipelineMetrics>;
+
+/**
+ * What `fraudscore evaluate` exports, and nothing else: a process that is not a worker must not export a worker's
+ * series (a worker-less `fraudscore_control_applied_version 0` would read as a worker behind its peers).
+ */
+export function createEvaluatorMetrics(topology: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ topology });
+  return {
+    registry,
     // Delayed-label evaluation (labels joined with logged predictions): src/core/monitoring.
     // Their model_version label holds name@version: versions are numbered per model name, so two models can share one.
     evalMetric: new Gauge({
@@ -244,18 +274,15 @@ export function createPipelineMetrics(topology: string) {
       help: 'Scoring days still waiting for their labels to mature (the evaluator holds their predictions)',
       registers: [registry],
     }),
+    // Not the worker's fraudscore_consumer_lag_records: the evaluator rereads both topics from their beginning at every
+    // start, and its lag summed with the workers' would read as workers falling behind.
     consumerLag: new Gauge({
-      name: 'fraudscore_consumer_lag_records',
-      help: 'Records behind the end of each assigned partition, as of the last fetch',
+      name: 'fraudscore_eval_consumer_lag_records',
+      help: 'Records the evaluator is behind the end of each partition of the output and labels topics, as of its last fetch',
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
   };
-  // The outcome series the dead-letter ratio divides exist from the start, at 0: rate() counts no increase before a
-  // series' first sample, so a burst that created a series and filled it between two scrapes would read as nothing.
-  for (const reason of Object.values(DeadLetterReason)) metrics.deadLettered.inc({ reason }, 0);
-  for (const decision of DECISIONS) metrics.scored.inc({ decision }, 0);
-  return metrics;
 }
 
-export type PipelineMetrics = ReturnType<typeof createPipelineMetrics>;
+export type EvaluatorMetrics = ReturnType<typeof createEvaluatorMetrics>;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadTopology } from '../../config/index.js';
 import { createLogger } from '../../adapters/observability/logger.js';
-import { createPipelineMetrics } from '../../adapters/observability/metrics.js';
+import { createEvaluatorMetrics } from '../../adapters/observability/metrics.js';
 import { startObservabilityServer } from '../../adapters/observability/http-server.js';
 import { evaluateToEnd, Evaluator, reportInput, writeEvaluationReport } from '../../evaluation/index.js';
 
@@ -22,7 +22,8 @@ export function registerEvaluateCommand(program: Command): void {
         name: `${topology.name}-evaluator`,
         level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'info',
       });
-      const metrics = createPipelineMetrics(topology.name);
+      // Its own metric set: the evaluator is not a worker, and worker rules must not see it as one.
+      const metrics = createEvaluatorMetrics(topology.name);
       const reportDir = options.reportDir;
       const evaluator: Evaluator = new Evaluator({
         topology,

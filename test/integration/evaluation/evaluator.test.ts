@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';
 import type { Topology } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
-import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
+import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
 import { createAvroSerde } from '../../../src/adapters/registry/serde.js';
 import { evaluationMetrics, type LabelledPrediction } from '../../../src/core/monitoring/eval-metrics.js';
@@ -128,7 +128,7 @@ describe('delayed-label evaluator (real Kafka)', () => {
   const log = createLogger({ name: 'evaluator-test', level: 'warn' });
 
   it('evaluates each matured day as a direct computation would; a restart reports the same, not double', async () => {
-    const metrics = createPipelineMetrics(topology.name);
+    const metrics = createEvaluatorMetrics(topology.name);
     const first = await evaluateToEnd({ topology, log, metrics });
     assert.deepEqual(
       first.input.matured.map((d) => d.day),

@@ -26,7 +26,7 @@ const byName = (name: string): Rule[] => rules.filter((r) => (r.record ?? r.aler
  * metric catalog (names) and the topology's contract (SLO figures).
  */
 describe('deploy/prometheus rules', () => {
-  it('read only series the worker exports (or Prometheus itself: up)', async () => {
+  it('read only series a worker or the evaluator exports (or Prometheus itself: up)', async () => {
     const exported = await exportedSeriesNames();
     const unknown = rules.flatMap((r) => seriesNamesIn(r.expr).filter((name) => !exported.has(name)));
     assert.deepEqual(unknown, []);

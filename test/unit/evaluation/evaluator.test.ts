@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseTopology } from '../../../src/config/index.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
-import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
+import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { Expectation } from '../../../src/core/monitoring/reference.js';
 import { Evaluator } from '../../../src/evaluation/index.js';
 import { fakeModel, makeCard } from '../core/models/card-fixture.js';
@@ -19,7 +19,7 @@ function evaluatorFor(topologyText: string): Evaluator {
   return new Evaluator({
     topology: parseTopology(topologyText, 't.yaml', {}),
     log: createLogger({ name: 't', level: 'silent' }),
-    metrics: createPipelineMetrics('t'),
+    metrics: createEvaluatorMetrics('t'),
   });
 }
 
