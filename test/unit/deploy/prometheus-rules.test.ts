@@ -19,6 +19,12 @@ const rules: Rule[] = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: 
 const contract = loadTopology('topologies/card-payments.yaml', {}).contract;
 const RULE_TESTS = 'deploy/prometheus/tests/fraudscore-rules.test.yml';
 const ruleTests = parse(readFileSync(RULE_TESTS, 'utf8')) as { tests: { input_series?: { series: string }[] }[] };
+const localConfig = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
+  rule_files: string[];
+  scrape_configs: { job_name: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
+};
+/** The `app` label of worker targets: the worker pods' label, set on the local worker targets too. */
+const WORKER_APP = 'fraudscore';
 const byName = (name: string): Rule[] => rules.filter((r) => (r.record ?? r.alert ?? '').startsWith(name));
 
 /**
@@ -55,17 +61,38 @@ describe('deploy/prometheus rules', () => {
   });
 
   it('are loaded by the local Prometheus, which scrapes a worker of the shipped topology where it listens', () => {
-    const config = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
-      rule_files: string[];
-      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
-    };
-    assert.deepEqual(config.rule_files, ['fraudscore-rules.yml']);
+    assert.deepEqual(localConfig.rule_files, ['fraudscore-rules.yml']);
     const { host, port } = loadTopology('topologies/card-payments.yaml', {}).metrics;
-    // job="fraudscore" is what FraudscoreWorkerDown selects.
     assert.deepEqual(
-      config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+      localConfig.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
       [['fraudscore', [`${host}:${port}`]]],
     );
+  });
+
+  it('tell workers from other targets by the label workers carry everywhere, not by the scrape job’s name', () => {
+    // Rules over series every target has (up) or comparing a worker with its peers must select workers only.
+    const selections = rules.flatMap((r) =>
+      [...r.expr.matchAll(/\b(up|fraudscore_control_applied_version)\b(\{[^}]*\})?/g)].map((m) => ({
+        rule: r.alert ?? r.record,
+        selector: m[0],
+      })),
+    );
+    assert.ok(selections.length >= 3, JSON.stringify(selections));
+    for (const { rule, selector } of selections) {
+      assert.ok(
+        selector.includes(`app="${WORKER_APP}"`),
+        `${rule}: ${selector} selects workers by app="${WORKER_APP}"`,
+      );
+      assert.ok(!selector.includes('job='), `${rule}: ${selector} depends on the scrape job's name`);
+    }
+    // Locally the scrape config sets the label; on Kubernetes the worker pods carry it (and the README says to keep it).
+    for (const config of localConfig.scrape_configs.filter((c) => c.job_name === 'fraudscore')) {
+      for (const targets of config.static_configs) assert.equal(targets.labels?.['app'], WORKER_APP, config.job_name);
+    }
+    const statefulSet = parse(readFileSync('deploy/k8s/secured/statefulset.yaml', 'utf8')) as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    assert.equal(statefulSet.spec.template.metadata.labels['app'], WORKER_APP);
   });
 
   it('are tested with series labelled as the worker labels them (closed vocabularies, no feature name on a code)', () => {
