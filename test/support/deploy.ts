@@ -114,6 +114,17 @@ export interface StatefulSet extends Manifest {
     };
   };
 }
+export interface Deployment extends Manifest {
+  readonly spec: {
+    readonly replicas: number;
+    readonly strategy?: { readonly type: string };
+    readonly selector: { readonly matchLabels: Record<string, string> };
+    readonly template: {
+      readonly metadata: { readonly labels: Record<string, string>; readonly annotations?: Record<string, string> };
+      readonly spec: PodSpec;
+    };
+  };
+}
 export interface Service extends Manifest {
   readonly spec: {
     readonly clusterIP?: string;
@@ -165,11 +176,18 @@ export function renderVariant(variant: Variant) {
   const statefulSet = one<StatefulSet>('StatefulSet');
   const container = statefulSet.spec.template.spec.containers[0];
   if (!container) throw new Error(`${variant}: the StatefulSet has no container`);
+  // The workers' StatefulSet is scaled by KEDA; the one Deployment is the delayed-label evaluator.
+  const evaluator = one<Deployment>('Deployment');
+  const evaluatorContainer = evaluator.spec.template.spec.containers[0];
+  if (!evaluatorContainer) throw new Error(`${variant}: the evaluator's Deployment has no container`);
   return {
     docs,
     statefulSet,
     pod: statefulSet.spec.template.spec,
     container,
+    evaluator,
+    evaluatorPod: evaluator.spec.template.spec,
+    evaluatorContainer,
     service: one<Service>('Service'),
     scaledObject: one<ScaledObject>('ScaledObject'),
     triggerAuthentications: docs.filter((doc) => doc.kind === 'TriggerAuthentication') as TriggerAuthentication[],

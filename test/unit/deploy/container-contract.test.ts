@@ -64,13 +64,13 @@ function commandOf(container: { command?: string[]; args?: string[] }): string[]
   return [...image.entrypoint, ...(container.args ?? image.cmd)];
 }
 
-/** The topology file a `fraudscore run` command names, as a path in the image and in the repository. */
-function topologyOf(command: string[]): { inImage: string; inRepo: string } {
+/** The topology file a `fraudscore run` (or `evaluate`) command names, as a path in the image and in the repository. */
+function topologyOf(command: string[], subcommand = 'run'): { inImage: string; inRepo: string } {
   assert.equal(command[0], 'fraudscore', `the command starts with the CLI: ${command.join(' ')}`);
-  assert.equal(command[1], 'run', `the CLI's run command: ${command.join(' ')}`);
+  assert.equal(command[1], subcommand, `the CLI's ${subcommand} command: ${command.join(' ')}`);
   const flag = command.findIndex((arg) => arg === '--topology' || arg === '-t');
   const file = command[flag + 1];
-  assert.ok(flag > 1 && file, `run needs --topology <file>: ${command.join(' ')}`);
+  assert.ok(flag > 1 && file, `${subcommand} needs --topology <file>: ${command.join(' ')}`);
   const inImage = resolveIn(image.workdir, file);
   const inRepo = repoPathInImage(image, inImage);
   assert.ok(inRepo, `${inImage} is not copied into the image (runtime stage COPY lines)`);
@@ -102,6 +102,23 @@ function mountedAt(pod: PodSpec, container: Container, path: string) {
   const volume = (pod.volumes ?? []).find((v) => v.name === mount.name);
   assert.ok(volume, `volume ${mount.name} is not declared`);
   return { mount, volume, relative: path.slice(mount.mountPath.length + 1) };
+}
+
+/** The model registry is mounted read-only at the very directory the topology names. */
+function assertRegistryMounted(pod: PodSpec, container: Container, topology: Topology): void {
+  const registry = mountedAt(pod, container, resolveIn(image.workdir, topology.model.registry));
+  assert.equal(registry.relative, '');
+  assert.equal(registry.mount.readOnly, true);
+}
+
+/** The secret and CA files a topology reads to connect to Kafka and the registry, and to Redis if asked for. */
+function connectionFiles(topology: Topology, to: { redis: boolean }): string[] {
+  return [
+    topology.kafka.ssl?.caFile,
+    topology.kafka.sasl?.password.file,
+    topology.schemaRegistry.password?.file,
+    to.redis ? topology.redis.password?.file : undefined,
+  ].filter((file): file is string => file !== undefined);
 }
 
 describe('the image: its entrypoint is the CLI', () => {
@@ -183,15 +200,8 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
     });
 
     it('the model registry and every secret or CA file the topology reads are mounted read-only where it looks', () => {
-      const registry = mountedAt(pod, container, resolveIn(image.workdir, topology.model.registry));
-      assert.equal(registry.relative, '');
-      assert.equal(registry.mount.readOnly, true);
-      const files = [
-        topology.kafka.ssl?.caFile,
-        topology.kafka.sasl?.password.file,
-        topology.schemaRegistry.password?.file,
-        topology.redis.password?.file,
-      ].filter((file): file is string => file !== undefined);
+      assertRegistryMounted(pod, container, topology);
+      const files = connectionFiles(topology, { redis: true });
       if (variant === 'secured') assert.equal(files.length, 4, files.join());
       for (const file of files) {
         const { mount, volume, relative } = mountedAt(pod, container, file);
@@ -250,6 +260,106 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
   });
 }
 
+/** Whether a label selector selects a pod with these labels. */
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([name, value]) => labels[name] === value);
+}
+
+for (const variant of Object.keys(VARIANTS) as Variant[]) {
+  describe(`Kubernetes, ${variant}: the evaluator runs what the image provides, wired as the workers are`, () => {
+    const worker = renderVariant(variant);
+    const { evaluator, evaluatorPod: pod, evaluatorContainer: container } = worker;
+    const env = container.env ?? [];
+    const command = commandOf(container);
+    const { inRepo } = topologyOf(command, 'evaluate');
+    const topologyText = readFileSync(inRepo, 'utf8');
+    const topology: Topology = parseTopology(topologyText, inRepo, environmentOf(env));
+
+    it('runs `fraudscore evaluate` on the workers’ image and topology: one replica, the old one stopped first', () => {
+      assert.equal(container.command, undefined, 'no `command`: it would replace the entrypoint');
+      assert.equal(container.image, worker.container.image);
+      assert.equal(inRepo, topologyOf(commandOf(worker.container)).inRepo);
+      // The join needs every partition: two evaluators at once would each report on a part of them.
+      assert.equal(evaluator.spec.replicas, 1);
+      assert.equal(evaluator.spec.strategy?.type, 'Recreate');
+      const help = execFileSync(process.execPath, ['dist/src/cli/main.js', 'evaluate', '--help'], { encoding: 'utf8' });
+      assert.match(help, /-t, --topology <file>/);
+      assert.match(help, /--metrics-port <port>/);
+    });
+
+    it('metrics and /healthz: it listens on all interfaces at the port its probes and scrape annotations use', () => {
+      const port = container.ports?.find((p) => p.name === 'metrics');
+      assert.ok(port, 'a container port named metrics');
+      const flag = command.indexOf('--metrics-port');
+      // Without the flag `fraudscore evaluate` takes the topology's metrics port + 1.
+      assert.equal(flag > 0 ? Number(command[flag + 1]) : topology.metrics.port + 1, port.containerPort);
+      assert.equal(topology.metrics.host, '0.0.0.0', 'reachable by the kubelet and Prometheus, not only loopback');
+      assert.match(readFileSync('src/cli/commands/evaluate.ts', 'utf8'), /startObservabilityServer\(/);
+      const served = readFileSync('src/adapters/observability/http-server.ts', 'utf8');
+      for (const probe of [container.readinessProbe, container.livenessProbe]) {
+        assert.equal(probe?.httpGet?.port, 'metrics');
+        assert.ok(
+          served.includes(`request.url === '${probe?.httpGet?.path}'`),
+          `the server answers ${probe?.httpGet?.path}`,
+        );
+      }
+      const annotations = evaluator.spec.template.metadata.annotations ?? {};
+      assert.equal(annotations['prometheus.io/scrape'], 'true');
+      assert.equal(annotations['prometheus.io/port'], String(port.containerPort));
+    });
+
+    it('its pods are no workers: a label of their own, outside the StatefulSet’s and the Service’s selectors', () => {
+      const labels = evaluator.spec.template.metadata.labels;
+      assert.equal(labels['app'], 'fraudscore-evaluator', 'what FraudscoreEvaluatorDown selects');
+      assert.ok(selects(evaluator.spec.selector.matchLabels, labels));
+      assert.ok(!selects(worker.statefulSet.spec.selector.matchLabels, labels));
+      assert.ok(!selects(worker.service.spec.selector, labels));
+      assert.ok(!selects(evaluator.spec.selector.matchLabels, worker.statefulSet.spec.template.metadata.labels));
+    });
+
+    it('sets only variables the workers set, to the same values, and each is read', () => {
+      const known = new Set([...variablesReadByCode(), ...variablesReadByTopology(topologyText)]);
+      for (const variable of env) {
+        assert.ok(NODE_RUNTIME_VARIABLES.has(variable.name) || known.has(variable.name), `${variable.name} is unread`);
+        assert.deepEqual(
+          variable,
+          worker.container.env?.find((v) => v.name === variable.name),
+          `${variable.name} as the workers have it`,
+        );
+      }
+    });
+
+    it('mounts read-only the models and the secrets and CA of what it connects to, from the workers’ sources', () => {
+      assertRegistryMounted(pod, container, topology);
+      const files = connectionFiles(topology, { redis: false });
+      if (variant === 'secured') assert.equal(files.length, 3, files.join());
+      for (const file of [topology.model.registry, ...files]) {
+        const { mount, volume, relative } = mountedAt(pod, container, resolveIn(image.workdir, file));
+        assert.equal(mount.readOnly, true, file);
+        if (relative) {
+          const items = volume.secret?.items ?? volume.configMap?.items;
+          assert.ok(
+            items?.some((item) => item.path === relative),
+            `${file}: the volume projects ${relative}`,
+          );
+        }
+        const same = worker.pod.volumes?.find((v) => v.name === volume.name);
+        assert.deepEqual(
+          [volume.secret?.secretName, volume.configMap?.name, volume.persistentVolumeClaim?.claimName],
+          [same?.secret?.secretName, same?.configMap?.name, same?.persistentVolumeClaim?.claimName],
+          `${file}: from the workers' ${volume.name}`,
+        );
+      }
+      // It never connects to Redis: that password stays with the workers.
+      const redisPassword = topology.redis.password?.file;
+      if (redisPassword) {
+        const projected = pod.volumes?.flatMap((v) => v.secret?.items ?? []).map((item) => item.key) ?? [];
+        assert.ok(!projected.includes('redis-password'), projected.join());
+      }
+    });
+  });
+}
+
 describe('the secured variant is the default and holds no secret', () => {
   const secured = renderVariant('secured');
   const secureTopology = parseTopology(
@@ -270,12 +380,14 @@ describe('the secured variant is the default and holds no secret', () => {
 
   it('no Secret is shipped and no secret is inlined: Secrets are referenced by name only', () => {
     for (const variant of Object.keys(VARIANTS) as Variant[]) {
-      const { docs, container, pod } = renderVariant(variant);
+      const { docs, container, pod, evaluatorContainer, evaluatorPod } = renderVariant(variant);
       assert.ok(!docs.some((doc) => doc.kind === 'Secret'), `${variant} ships a Secret`);
-      for (const variable of container.env ?? []) {
+      for (const variable of [...(container.env ?? []), ...(evaluatorContainer.env ?? [])]) {
         assert.ok(!/PASSWORD|SECRET|TOKEN/.test(variable.name) || variable.value === undefined, variable.name);
       }
-      for (const volume of pod.volumes ?? []) assert.ok(!('data' in volume), volume.name);
+      for (const volume of [...(pod.volumes ?? []), ...(evaluatorPod.volumes ?? [])]) {
+        assert.ok(!('data' in volume), volume.name);
+      }
     }
   });
 

@@ -20,7 +20,10 @@ describe('Kubernetes manifests validate offline', () => {
       const text = renderText(dir);
       const kinds = parseManifests(text).map((doc) => doc.kind);
       assert.ok(
-        kinds.includes('StatefulSet') && kinds.includes('ScaledObject') && kinds.includes('Service'),
+        kinds.includes('StatefulSet') &&
+          kinds.includes('Deployment') &&
+          kinds.includes('ScaledObject') &&
+          kinds.includes('Service'),
         kinds.join(),
       );
       const result = validateRendered(text);
@@ -33,7 +36,7 @@ describe('Kubernetes manifests validate offline', () => {
     const text = renderText(VARIANTS.secured);
     const broken = text
       .replace('readOnlyRootFilesystem:', 'readOnlyRootFileSystem:')
-      .replace(/replicas: 1\b/, 'replicas: "one"')
+      .replace(/(kind: StatefulSet[\s\S]*?)replicas: 1\b/, '$1replicas: "one"')
       .replace('lagThreshold:', 'lagTreshold:')
       .replace('  configMapTargetRef:', '  configMapTargetRefs:')
       .replace('parameter: username', 'parameter: user');
@@ -41,7 +44,8 @@ describe('Kubernetes manifests validate offline', () => {
     const result = validateRendered(broken);
     assert.equal(result.status, 1, result.output);
     for (const expected of [
-      /StatefulSet\/fraudscore-card-payments: Kubernetes 1\.30\.0: spec\.template\.spec\.containers\.0\.securityContext: .*'readOnlyRootFileSystem' was unexpected/,
+      // The first readOnlyRootFilesystem of the rendered text is the evaluator's (kustomize puts Deployments first).
+      /Deployment\/fraudscore-card-payments-evaluator: Kubernetes 1\.30\.0: spec\.template\.spec\.containers\.0\.securityContext: .*'readOnlyRootFileSystem' was unexpected/,
       /StatefulSet\/fraudscore-card-payments: Kubernetes 1\.37\.0: spec\.replicas: 'one' is not of type 'integer'/,
       /ScaledObject\/fraudscore-card-payments: spec\.triggers\[0\]\.metadata\.lagTreshold: not a trigger setting/,
       /TriggerAuthentication\/fraudscore-card-payments-kafka: spec: .*'configMapTargetRefs' was unexpected/,

@@ -23,8 +23,8 @@ const localConfig = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8
   rule_files: string[];
   scrape_configs: { job_name: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
 };
-/** The `app` label of worker targets: the worker pods' label, set on the local worker targets too. */
-const WORKER_APP = 'fraudscore';
+/** The `app` label of each kind of target: the pods' label on Kubernetes, set on the local targets too. */
+const APPS = { worker: 'fraudscore', evaluator: 'fraudscore-evaluator' } as const;
 const byName = (name: string): Rule[] => rules.filter((r) => (r.record ?? r.alert ?? '').startsWith(name));
 
 /**
@@ -60,39 +60,53 @@ describe('deploy/prometheus rules', () => {
     assert.match(lag!.expr, new RegExp(`> ${throughputRecordsPerSecond * 60}$`));
   });
 
-  it('are loaded by the local Prometheus, which scrapes a worker of the shipped topology where it listens', () => {
+  it('are loaded by the local Prometheus, which scrapes a worker and the evaluator of the shipped topology where they listen', () => {
     assert.deepEqual(localConfig.rule_files, ['fraudscore-rules.yml']);
     const { host, port } = loadTopology('topologies/card-payments.yaml', {}).metrics;
     assert.deepEqual(
-      localConfig.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
-      [['fraudscore', [`${host}:${port}`]]],
+      localConfig.scrape_configs.map((c) => [
+        c.job_name,
+        c.static_configs.flatMap((s) => s.targets),
+        c.static_configs.map((s) => s.labels?.['app']),
+      ]),
+      [
+        ['fraudscore', [`${host}:${port}`], [APPS.worker]],
+        // `fraudscore evaluate` listens on the topology's port + 1 unless told otherwise.
+        ['fraudscore-evaluator', [`${host}:${port + 1}`], [APPS.evaluator]],
+      ],
     );
   });
 
-  it('tell workers from other targets by the label workers carry everywhere, not by the scrape job’s name', () => {
-    // Rules over series every target has (up) or comparing a worker with its peers must select workers only.
+  it('tell workers from the evaluator by the label their pods carry, not by the scrape job’s name', () => {
+    // Rules over series every target has (up) select one kind of target; a worker is compared with workers only.
     const selections = rules.flatMap((r) =>
       [...r.expr.matchAll(/\b(up|fraudscore_control_applied_version)\b(\{[^}]*\})?/g)].map((m) => ({
         rule: r.alert ?? r.record,
+        metric: m[1],
         selector: m[0],
+        app: /app="([^"]*)"/.exec(m[2] ?? '')?.[1],
       })),
     );
-    assert.ok(selections.length >= 3, JSON.stringify(selections));
-    for (const { rule, selector } of selections) {
-      assert.ok(
-        selector.includes(`app="${WORKER_APP}"`),
-        `${rule}: ${selector} selects workers by app="${WORKER_APP}"`,
-      );
+    assert.ok(selections.length >= 4, JSON.stringify(selections));
+    for (const { rule, metric, selector, app } of selections) {
+      const allowed: string[] = metric === 'up' ? Object.values(APPS) : [APPS.worker];
+      assert.ok(allowed.includes(app ?? ''), `${rule}: ${selector} selects app="${allowed.join('" or "')}"`);
       assert.ok(!selector.includes('job='), `${rule}: ${selector} depends on the scrape job's name`);
     }
-    // Locally the scrape config sets the label; on Kubernetes the worker pods carry it (and the README says to keep it).
-    for (const config of localConfig.scrape_configs.filter((c) => c.job_name === 'fraudscore')) {
-      for (const targets of config.static_configs) assert.equal(targets.labels?.['app'], WORKER_APP, config.job_name);
+    assert.deepEqual(
+      new Set(selections.filter((s) => s.metric === 'up').map((s) => s.app)),
+      new Set(Object.values(APPS)),
+    );
+    // On Kubernetes the pods carry the label (the README says the scrape configuration must keep it).
+    for (const [file, app] of [
+      ['deploy/k8s/secured/statefulset.yaml', APPS.worker],
+      ['deploy/k8s/secured/evaluator.yaml', APPS.evaluator],
+    ] as const) {
+      const manifest = parse(readFileSync(file, 'utf8')) as {
+        spec: { template: { metadata: { labels: Record<string, string> } } };
+      };
+      assert.equal(manifest.spec.template.metadata.labels['app'], app, file);
     }
-    const statefulSet = parse(readFileSync('deploy/k8s/secured/statefulset.yaml', 'utf8')) as {
-      spec: { template: { metadata: { labels: Record<string, string> } } };
-    };
-    assert.equal(statefulSet.spec.template.metadata.labels['app'], WORKER_APP);
   });
 
   it('are tested with series labelled as the worker labels them (closed vocabularies, no feature name on a code)', () => {
