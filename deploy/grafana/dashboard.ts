@@ -10,7 +10,6 @@ import {
   VariableRefresh,
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as BarChart } from '@grafana/grafana-foundation-sdk/barchart';
 import { PanelBuilder as Heatmap } from '@grafana/grafana-foundation-sdk/heatmap';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
@@ -21,7 +20,8 @@ import type { Contract } from '../../src/config/index.js';
  * The fraudscore dashboard, as code: `node dist/deploy/grafana/generate.js` writes deploy/grafana/fraudscore.json.
  * Every query reads the metric catalog (src/adapters/observability/metrics.ts) or a recording rule of
  * deploy/prometheus/fraudscore-rules.yml; test/unit/deploy/grafana-dashboard.test.ts checks both and that the
- * committed JSON is what this code generates. SLO lines come from the topology's contract.
+ * committed JSON is what this code generates. SLO lines come from the topology's contract, the evaluation window from
+ * its monitoring settings.
  */
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 const SEL = 'topology="$topology"';
@@ -63,8 +63,10 @@ function latencyPercentile(q: number, label: string): DataqueryBuilder {
   );
 }
 
-export function buildDashboard(contract: Contract): Dashboard {
+export function buildDashboard(contract: Contract, evaluation: { readonly windowDays: number }): Dashboard {
   const { slo } = contract;
+  // What every fraudscore_eval_* figure of a model covers (src/core/monitoring/evaluation.ts, live()).
+  const pooled = `each model's latest ${evaluation.windowDays} final scoring days pooled`;
   const latencyBudget = Number((1 - 0.99).toFixed(6));
   const availabilityBudget = Number((1 - slo.availability).toFixed(6));
   const onOff = [
@@ -214,9 +216,13 @@ export function buildDashboard(contract: Contract): Dashboard {
     .withPanel(
       series(
         'Score quantiles',
-        'percentunit',
+        // Scores are probabilities in [0, 1], not percents; p10 and p50 of a fraud score sit near 0.
+        'none',
         query(`fraudscore_score_quantile{${SEL}}`, '{{model_version}} q{{quantile}}'),
       )
+        .decimals(4)
+        .min(0)
+        .description('Quantiles of the published score (a probability) over the rolling drift window, per model.')
         .span(6)
         .height(10),
     )
@@ -241,6 +247,8 @@ export function buildDashboard(contract: Contract): Dashboard {
         'Live AUC and average precision per model version',
         'percentunit',
         query(`fraudscore_eval_metric{${SEL},metric=~"auc|average_precision"}`, '{{model_version}} {{metric}}'),
+      ).description(
+        `Over ${pooled}, set again as each day matures; absent below monitoring.evaluation.minLabelled labelled records.`,
       ),
     )
     .withPanel(
@@ -248,22 +256,21 @@ export function buildDashboard(contract: Contract): Dashboard {
         'Card precision@100 per model version',
         'percentunit',
         query(`fraudscore_eval_metric{${SEL},metric="card_precision_at_100"}`, '{{model_version}}'),
-      ),
+      ).description(`The mean of the days' card precision@100 over ${pooled}.`),
     )
     .withPanel(
-      new BarChart()
-        .title('Fraud amount caught (BLOCK + REVIEW) per model version and day')
-        .datasource(DATASOURCE)
-        .withTarget(
-          query(
-            `sum by (model_version) (max_over_time(fraudscore_eval_fraud_amount{${SEL},decision=~"BLOCK|REVIEW"}[1d]))`,
-            '{{model_version}}',
-          ).interval('1d'),
-        )
-        .interval('1d')
-        .unit('currencyEUR')
-        .height(8)
-        .span(8),
+      series(
+        `Fraud amount caught (BLOCK + REVIEW) per model version, latest ${evaluation.windowDays} final days`,
+        // No currency: the gauge sums the amounts of every currency the transactions came in.
+        'short',
+        query(
+          `sum by (model_version) (fraudscore_eval_fraud_amount{${SEL},decision=~"BLOCK|REVIEW"})`,
+          '{{model_version}}',
+        ),
+      ).description(
+        `Over ${pooled}: one total for those days, which moves as each day matures. In each transaction's ` +
+          'currency, summed: the gauge has no currency label.',
+      ),
     )
     .withPanel(
       series(

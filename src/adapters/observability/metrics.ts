@@ -233,21 +233,22 @@ export function createEvaluatorMetrics(topology: string) {
     registry,
     // Delayed-label evaluation (labels joined with logged predictions): src/core/monitoring.
     // Their model_version label holds name@version: versions are numbered per model name, so two models can share one.
+    // Each pools a model's latest windowDays final scoring days (DelayedLabelJoin.live), unless it says otherwise.
     evalMetric: new Gauge({
       name: 'fraudscore_eval_metric',
-      help: 'Delayed-label metric over matured labels (metric: auc, average_precision, card_precision_at_100, alert_rate, recall_block, recall_review)',
+      help: 'Delayed-label metric over the latest final scoring days pooled (metric: auc, average_precision, card_precision_at_100, alert_rate, recall_block, recall_review); absent below minLabelled labelled records',
       labelNames: ['model_version', 'metric'],
       registers: [registry],
     }),
     evalLabelled: new Gauge({
       name: 'fraudscore_eval_labelled_records',
-      help: 'Scored records joined with a matured label, per model (model_version: name@version)',
+      help: 'Scored records of the latest final scoring days pooled, each with its matured label, per model (model_version: name@version)',
       labelNames: ['model_version'],
       registers: [registry],
     }),
     evalFraudAmount: new Gauge({
       name: 'fraudscore_eval_fraud_amount',
-      help: 'Fraud amount (major units) by decision (BLOCK, REVIEW, APPROVE) over matured labels',
+      help: "Fraud amount by decision (BLOCK, REVIEW, APPROVE) over the latest final scoring days pooled, in each transaction's currency (major units), summed",
       labelNames: ['model_version', 'decision'],
       registers: [registry],
     }),

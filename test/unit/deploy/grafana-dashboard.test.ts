@@ -5,13 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { DASHBOARD_FILE, dashboardJson } from '../../../deploy/grafana/generate.js';
+import { DASHBOARD_FILE, dashboardJson, TOPOLOGY_FILE } from '../../../deploy/grafana/generate.js';
+import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
+import { loadTopology } from '../../../src/config/index.js';
 import { exportedSeriesNames, seriesNamesIn } from '../../support/metric-catalog.js';
 
 interface Panel {
   type: string;
   title: string;
+  description?: string;
   targets?: { expr: string }[];
+  fieldConfig?: { defaults?: { unit?: string; decimals?: number } };
 }
 const dashboard = JSON.parse(dashboardJson()) as { panels: Panel[]; uid: string };
 const panels = dashboard.panels.filter((p) => p.type !== 'row');
@@ -67,6 +71,38 @@ describe('grafana dashboard', () => {
       assert.ok(all.includes(metric), `a panel shows ${metric}`);
     }
     assert.ok(all.includes('card_precision_at_100') && all.includes('metric=~"auc'), 'live AUC and card precision');
+  });
+
+  it('shows scores as probabilities and amounts in no single currency', async () => {
+    const showing = (metric: string) => panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes(metric)));
+    const quantiles = showing('fraudscore_score_quantile');
+    assert.ok(quantiles.length > 0);
+    for (const panel of quantiles) {
+      // A score of 0.039 is a probability; as a percent unit it would read 3.9 %.
+      assert.doesNotMatch(panel.fieldConfig?.defaults?.unit ?? '', /percent/, panel.title);
+      assert.ok((panel.fieldConfig?.defaults?.decimals ?? 0) >= 3, `${panel.title}: decimals enough for p10 near 0`);
+    }
+    // The amounts of every currency the transactions came in are summed: the gauge has no currency label to split by.
+    const { evalFraudAmount } = createEvaluatorMetrics('t');
+    evalFraudAmount.set({ model_version: 'm@1', decision: 'BLOCK' }, 1);
+    const [series] = (await evalFraudAmount.get()).values;
+    assert.ok(series && !('currency' in series.labels), 'a currency label: split the panel by it instead');
+    const amounts = showing('fraudscore_eval_fraud_amount');
+    assert.ok(amounts.length > 0);
+    for (const panel of amounts) {
+      assert.doesNotMatch(panel.fieldConfig?.defaults?.unit ?? '', /^currency/, panel.title);
+      assert.match(panel.description ?? '', /each transaction's currency, summed/, panel.title);
+    }
+  });
+
+  it('says what the evaluation gauges hold: the latest final days pooled, not a figure per day', () => {
+    const windowDays = loadTopology(TOPOLOGY_FILE, {}).monitoring.evaluation.windowDays;
+    for (const panel of panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes('fraudscore_eval_')))) {
+      const text = `${panel.title} ${panel.description ?? ''}`;
+      assert.doesNotMatch(text, /\bper (model version and )?day\b|\bdaily\b/, panel.title);
+      if (/fraud_amount|eval_metric/.test((panel.targets ?? []).map((t) => t.expr).join()))
+        assert.match(text, new RegExp(`latest ${windowDays} final scoring days pooled`), panel.title);
+    }
   });
 
   it('has queries Prometheus parses (promtool, with the dashboard variables filled in)', () => {
