@@ -142,6 +142,12 @@ export interface ScaledObject extends Manifest {
     readonly scaleTargetRef: { readonly apiVersion?: string; readonly kind?: string; readonly name: string };
     readonly minReplicaCount: number;
     readonly maxReplicaCount: number;
+    readonly cooldownPeriod?: number;
+    readonly advanced?: {
+      readonly horizontalPodAutoscalerConfig?: {
+        readonly behavior?: { readonly scaleDown?: { readonly stabilizationWindowSeconds?: number } };
+      };
+    };
     readonly triggers: KafkaTrigger[];
   };
 }

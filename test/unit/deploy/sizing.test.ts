@@ -85,6 +85,18 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
       );
     });
 
+    it('scale-in waits the scale-down stabilization stated on the ScaledObject, the figure the README gives', () => {
+      // KEDA's cooldownPeriod only governs scaling to 0; from N workers to fewer the HPA KEDA manages decides.
+      assert.ok(scaledObject.spec.minReplicaCount >= 1);
+      assert.equal(scaledObject.spec.cooldownPeriod, undefined, 'inert above 0 replicas: it would only mislead');
+      const window =
+        scaledObject.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds;
+      assert.ok(window !== undefined && window > 0, 'stated, not left to the HPA default');
+      const said = `Scale-in waits for the HPA's scale-down stabilization window, ${window} s`;
+      assert.match(readme, new RegExp(said.replaceAll(' ', '\\s+')), said);
+      assert.doesNotMatch(readme, /cooldownPeriod/);
+    });
+
     it('replicas equal KEDA’s minReplicaCount; maxReplicaCount does not exceed the input partitions', () => {
       assert.equal(statefulSet.spec.replicas, scaledObject.spec.minReplicaCount);
       assert.ok(scaledObject.spec.minReplicaCount >= 1);
