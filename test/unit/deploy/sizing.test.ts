@@ -10,6 +10,7 @@ import {
   measuredThroughput,
   performanceRow,
   quantityMiB,
+  readYaml,
   renderVariant,
   VARIANTS,
   type Variant,
@@ -40,6 +41,31 @@ describe("the README's measured figures, as these checks read them", () => {
   it('finds both figures in the README as it stands', () => {
     assert.ok(measuredPeakRssMiB(readme) > 0);
     assert.ok(measuredThroughput(readme) > 0);
+  });
+});
+
+describe("the manifests' comments cite the README's figures as they stand", () => {
+  const commentsOf = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.trimStart().startsWith('#'))
+      .join('\n');
+
+  it('every events/s figure the ScaledObject explains lagThreshold with is in the README row, the annotated one too', () => {
+    const row = performanceRow(readme, 'end-to-end worker throughput')[2] ?? '';
+    const file = 'deploy/k8s/secured/keda-scaledobject.yaml';
+    const cited = [...commentsOf(file).matchAll(/([\d,]+) events\/s/g)].map((m) => m[1] as string);
+    assert.ok(cited.length > 0, `${file} cites the measured throughput`);
+    for (const figure of cited) assert.ok(row.includes(`${figure} events/s`), `${figure} events/s: not in the README`);
+    const annotated = readYaml<{ metadata: { annotations: Record<string, string> } }>(file).metadata.annotations[
+      'fraudscore.io/worker-throughput-events-per-second'
+    ];
+    assert.ok(cited.includes(Number(annotated).toLocaleString('en-US')), `${annotated} is the figure cited`);
+  });
+
+  it("the StatefulSet's memory comment cites the README's latest peak RSS", () => {
+    const peak = measuredPeakRssMiB(readme);
+    assert.match(commentsOf('deploy/k8s/secured/statefulset.yaml'), new RegExp(`README's latest figure, ${peak} MiB`));
   });
 });
 
