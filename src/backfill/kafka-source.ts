@@ -43,7 +43,7 @@ export interface KafkaSourceOptions {
  *    partition's head is at ≥ t, and a partition whose records are late by less than d (in event time, behind the
  *    latest record before them in the partition) has nothing at or before t − d after its head. So every event at
  *    or before t − d is in the state before t is featurised, as the online runtime's event-time alignment
- *    guarantees (DESIGN.md, "Event time across partitions");
+ *    guarantees (src/core/batch/event-time-alignment.ts);
  *  - labels are all read before the first event (runBackfill) and filtered exactly by reported_at ≤ t.
  * A record late by d or more (in its partition) may miss or gain terminal events relative to online; the lateness
  * margin (one day) is far below d (seven days).

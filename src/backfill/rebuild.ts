@@ -32,10 +32,11 @@ export interface RebuildResult {
 }
 
 /**
- * Rebuilds a topology's Redis feature state from its input and labels topics (DESIGN.md invariant 9): deletes the
- * state under the topology's key prefix, then replays both topics exactly as the backfill reads them (labels first,
- * transactions merged by event time, the same decoding and validation, through the same feature engine), into the
- * Redis backend instead of memory, up to the consumer group's committed offsets: what the workers have absorbed.
+ * Rebuilds a topology's Redis feature state, which holds nothing but what its input and labels topics imply
+ * (docs/features.md, "State loss and rebuild"), from those topics: deletes the state under the topology's key
+ * prefix, then replays both topics exactly as the backfill reads them (labels first, transactions merged by event
+ * time, the same decoding and validation, through the same feature engine), into the Redis backend instead of memory,
+ * up to the consumer group's committed offsets: what the workers have absorbed.
  * Finally it writes the absorbed-offset markers, which lets paused workers resume (they score from those offsets).
  * The features they then compute are the ones the backfill computes over the same topics.
  */
