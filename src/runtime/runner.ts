@@ -2,6 +2,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-window.js';
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
 import { selectBatch } from './batch-selection.js';
+import { ConsumerLagSeries } from './consumer-lag.js';
 import { recordCommittedBatch } from './committed-batch-metrics.js';
 import { PartitionQueue, type WaitingRecord } from './intake.js';
 import { withTimeout } from './timeout.js';
@@ -98,6 +99,7 @@ export class Runner {
   /** When the group coordinator last answered a heartbeat (or a join) of this member, standstills allowed for. */
   private readonly membership: MembershipLease;
   private joined = false;
+  private readonly lag: ConsumerLagSeries;
   private lastFailure: { atMs: number; message: string } | undefined;
   private reportFatal!: (error: unknown) => void;
   /** Resolves with the fatal error that ended this instance (the CLI exits non-zero on it). */
@@ -107,6 +109,7 @@ export class Runner {
     this.lastCommitAtMs = deps.clock();
     this.membership = new MembershipLease(deps.clock, deps.membershipLeaseMs, deps.stallDetection);
     this.capacity = deps.intakeCapacity ?? 2 * deps.window.maxRecords;
+    this.lag = new ConsumerLagSeries(deps.metrics.consumerLag);
   }
 
   async start(): Promise<void> {
@@ -118,6 +121,7 @@ export class Runner {
       // a stall longer than the session): what was fetched in the previous generation is stale then too.
       if (this.joined) this.onRebalancing();
       this.joined = true;
+      this.lag.retain(event.payload.memberAssignment);
       void this.onAssigned(event.payload.memberAssignment);
     });
     consumer.on(consumer.events.HEARTBEAT, () => {
@@ -211,10 +215,7 @@ export class Runner {
     );
     this.waiting += records.length;
     this.deps.metrics.recordsIn.inc({ topic: batch.topic }, records.length);
-    this.deps.metrics.consumerLag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Number(batch.offsetLag()),
-    );
+    this.lag.set(batch.topic, batch.partition, Number(batch.offsetLag()));
     this.nudge();
     await this.holdWhileBusy(heartbeat, epoch);
   }

@@ -318,6 +318,36 @@ describe('Runner: a heartbeat that fails while decoding is retried', () => {
   });
 });
 
+/** The consumer-lag series the runner exports, as "<topic>:<partition>=<lag>", sorted. */
+async function lagSeries(metrics: ReturnType<typeof createPipelineMetrics>): Promise<string[]> {
+  const { values } = await metrics.consumerLag.get();
+  return values.map((v) => `${v.labels['topic']}:${v.labels['partition']}=${v.value}`).sort();
+}
+
+describe('Runner: consumer lag across a rebalance', () => {
+  it('drops the lag series of a partition the new assignment moved to another worker, keeps the others', async () => {
+    const { consumer, runner, metrics } = setUp({ caughtUp: async () => new Map([['labels:0', 0]]) });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      // Each fetch one record, far from the partition's end.
+      await consumer.deliver('input', 0, 0, [T0], 500);
+      await consumer.deliver('input', 1, 0, [T0], 700);
+      assert.deepEqual(await lagSeries(metrics), ['input:0=499', 'input:1=699']);
+
+      // Scale-out: another worker takes input:1.
+      consumer.join({ input: [0], labels: [0] });
+      assert.deepEqual(
+        await lagSeries(metrics),
+        ['input:0=499'],
+        "input:1 is another worker's now: its last lag here would be summed with the owner's for ever",
+      );
+    } finally {
+      await runner.stop();
+    }
+  });
+});
+
 /** What the runner logs when a commit finds the membership lease lapsed and gives everything uncommitted back. */
 const GIVE_BACK = 'no heartbeat answered for over';
 
