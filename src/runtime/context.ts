@@ -255,6 +255,7 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     registry: metrics.registry,
     health: {
       unhealthyReason: () => runner.unhealthyReason(),
+      wedgedReason: () => runner.wedgedReason(),
       details: () => ({ instanceId, control: serving.status() }),
     },
   });

@@ -3,6 +3,7 @@ import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
 import { selectBatch } from './batch-selection.js';
 import { ConsumerLagSeries } from './consumer-lag.js';
+import { LoopProgress } from './loop-progress.js';
 import { recordCommittedBatch } from './committed-batch-metrics.js';
 import { PartitionQueue, type WaitingRecord } from './intake.js';
 import { withTimeout } from './timeout.js';
@@ -55,6 +56,13 @@ const CONTROL_POLL_MS = 500;
 const claimsMore = (bound: PartitionBound): boolean =>
   bound.atEnd !== undefined && bound.atEnd.lowerBoundMs > bound.lowerBoundMs;
 
+/**
+ * How long the batch loop may stay in one step without progress before /livez fails. Longer than the longest healthy
+ * attempt: a commit's Kafka requests each time out after 30 s (kafkajs's requestTimeout) and kafkajs retries one up
+ * to 5 times within an attempt, 3 minutes at worst; an attempt that fails is retried, and a retry is progress.
+ */
+const LOOP_STUCK_AFTER_MS = 5 * 60_000;
+
 /** How long a batch may wait for the partitions' end offsets before it goes without them. */
 const END_OFFSETS_TIMEOUT_MS = 2_000;
 
@@ -100,6 +108,7 @@ export class Runner {
   private readonly membership: MembershipLease;
   private joined = false;
   private readonly lag: ConsumerLagSeries;
+  private readonly progress: LoopProgress;
   private lastFailure: { atMs: number; message: string } | undefined;
   private reportFatal!: (error: unknown) => void;
   /** Resolves with the fatal error that ended this instance (the CLI exits non-zero on it). */
@@ -110,6 +119,7 @@ export class Runner {
     this.membership = new MembershipLease(deps.clock, deps.membershipLeaseMs, deps.stallDetection);
     this.capacity = deps.intakeCapacity ?? 2 * deps.window.maxRecords;
     this.lag = new ConsumerLagSeries(deps.metrics.consumerLag);
+    this.progress = new LoopProgress(deps.clock, LOOP_STUCK_AFTER_MS);
   }
 
   async start(): Promise<void> {
@@ -159,7 +169,10 @@ export class Runner {
     await this.deps.sink.disconnect();
   }
 
-  /** Why /healthz should fail, if it should: a fatal error, or batches failing with no commit for 30 s. */
+  /**
+   * Why /healthz (readiness) should fail, if it should: a fatal error, or batches failing with no commit for 30 s.
+   * The latter is a pause (an outage, feature state behind), not an end: the batch is retried and resumes by itself.
+   */
   unhealthyReason(): string | null {
     if (this.fatal) return `fatal: ${(this.fatal as Error).message}`;
     const sinceCommitMs = this.deps.clock() - this.lastCommitAtMs;
@@ -167,6 +180,15 @@ export class Runner {
       return `no commit for ${Math.round(sinceCommitMs / 1000)} s: ${this.lastFailure.message}`;
     }
     return null;
+  }
+
+  /**
+   * Why /livez (liveness) should fail, if it should: a fatal error, or the batch loop hung in one step (LoopProgress);
+   * never batches that fail and are retried.
+   */
+  wedgedReason(): string | null {
+    if (this.fatal) return `fatal: ${(this.fatal as Error).message}`;
+    return this.progress.stuckReason();
   }
 
   private nudge(): void {
@@ -497,6 +519,7 @@ export class Runner {
 
   private async formBatches(): Promise<void> {
     while (!this.fatal) {
+      this.progress.moved('batch boundary');
       const window = this.deps.beforeBatch?.() ?? this.deps.window;
       this.capacity = this.deps.intakeCapacity ?? 2 * window.maxRecords;
       const intake = { waiting: this.waiting, oldestArrivalMs: this.oldestArrivalMs(), drained: this.drained() };
@@ -514,10 +537,12 @@ export class Runner {
           );
           delay = Math.min(delay ?? IDLE_PUBLISH_MS, IDLE_PUBLISH_MS);
         }
+        this.progress.waits();
         await this.idle(delay);
         continue;
       }
       const epoch = this.epoch;
+      this.progress.moved('take');
       const records = await this.take(window.maxRecords).catch((error: unknown) => {
         this.fail('align', error);
         return [];
@@ -549,6 +574,7 @@ export class Runner {
           );
           this.blockedSinceMs = this.deps.clock();
         }
+        this.progress.waits();
         await this.idle(ALIGNMENT_POLL_MS);
         continue;
       }
@@ -558,6 +584,7 @@ export class Runner {
       const id = `${this.deps.batchIdPrefix}-${++this.sequence}`;
       const closedAt = performance.now();
       try {
+        this.progress.moved('score');
         const scored = await this.withRetry('score', () =>
           this.deps.scoreBatch(records, id, Math.min(...this.uncommittedOldest.values())),
         );
@@ -569,12 +596,14 @@ export class Runner {
           // Committed, or never to be by this member: then the partition's owner reads the records again from the
           // committed offset, and that replay's own batches keep their windows (FeatureEngine.featurize).
           .finally(() => this.uncommittedOldest.delete(id));
+        this.progress.moved('commit');
         await previous;
       } catch (error) {
         this.fail(id, error);
       }
     }
     await this.pendingCommit;
+    this.progress.waits(); // ended: nothing left to hang in
   }
 
   private async commit(
@@ -656,6 +685,7 @@ export class Runner {
         this.deps.metrics.errors.inc({ stage });
         this.deps.metrics.retries.inc();
         this.lastFailure = { atMs: this.deps.clock(), message: `${stage}: ${(error as Error).message}` };
+        this.progress.moved(`${stage} (retrying)`);
         this.deps.log.warn({ stage, attempt, delayMs, err: (error as Error).message }, 'batch failed; retrying');
       },
     });

@@ -1,14 +1,23 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface HealthSource {
-  /** Null when healthy, else why not. */
+  /** Readiness (/healthz): null when the worker does its work, else why not (it may resume by itself). */
   unhealthyReason(): string | null;
+  /**
+   * Liveness (/livez): null unless the process is wedged and only a restart helps, else why. Absent: alive while the
+   * endpoint answers at all (a blocked event loop does not).
+   */
+  wedgedReason?(): string | null;
   /** Extra fields for the /healthz body (e.g. the control version the worker applies). */
   details?(): Record<string, unknown>;
 }
 
-/** Serves /metrics (Prometheus text) and /healthz on a configurable address, loopback by default. */
+/**
+ * Serves /metrics (Prometheus text), /healthz (readiness) and /livez (liveness) on a configurable address, loopback by
+ * default. Two probes because they answer two questions: a worker paused by an outage is not ready but must not be
+ * restarted (it resumes by itself; a restart only moves its partitions); one that is wedged must be.
+ */
 export async function startObservabilityServer(options: {
   host: string;
   port: number;
@@ -30,12 +39,11 @@ export async function startObservabilityServer(options: {
       return;
     }
     if (request.url === '/healthz') {
-      const reason = options.health.unhealthyReason();
-      response.writeHead(reason === null ? 200 : 503, { 'content-type': 'application/json' });
-      const details = options.health.details?.() ?? {};
-      response.end(
-        JSON.stringify(reason === null ? { status: 'ok', ...details } : { status: 'unhealthy', reason, ...details }),
-      );
+      answerProbe(response, options.health.unhealthyReason(), 'unhealthy', options.health.details?.() ?? {});
+      return;
+    }
+    if (request.url === '/livez') {
+      answerProbe(response, options.health.wedgedReason?.() ?? null, 'wedged', {});
       return;
     }
     response.writeHead(404);
@@ -52,4 +60,15 @@ export async function startObservabilityServer(options: {
     address,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** 200 and `ok` without a reason, else 503, `failed` and the reason; `details` in either body. */
+function answerProbe(
+  response: ServerResponse,
+  reason: string | null,
+  failed: string,
+  details: Record<string, unknown>,
+): void {
+  response.writeHead(reason === null ? 200 : 503, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(reason === null ? { status: 'ok', ...details } : { status: failed, reason, ...details }));
 }

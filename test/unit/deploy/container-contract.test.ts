@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { startObservabilityServer } from '../../../src/adapters/observability/http-server.js';
 import { parseTopology, type Topology } from '../../../src/config/index.js';
 import {
   parseDockerfile,
@@ -171,21 +173,38 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
       assert.equal(container.image, 'fraudscore:0.1.0');
     });
 
-    it('metrics and /healthz: the topology listens on all interfaces at the port the probes, Service and annotations use', () => {
+    it('metrics and probes: the topology listens on all interfaces at the port the probes, Service and annotations use', () => {
       const port = container.ports?.find((p) => p.name === 'metrics');
       assert.ok(port, 'a container port named metrics');
       assert.equal(topology.metrics.port, port.containerPort);
       assert.equal(topology.metrics.host, '0.0.0.0', 'reachable by the kubelet and Prometheus, not only loopback');
-      const served = readFileSync('src/adapters/observability/http-server.ts', 'utf8');
       for (const probe of [container.readinessProbe, container.livenessProbe]) {
         assert.equal(probe?.httpGet?.port, 'metrics');
-        assert.equal(probe?.httpGet?.path, '/healthz');
-        assert.ok(served.includes(`request.url === '${probe?.httpGet?.path}'`), 'the server answers that path');
       }
       assert.equal(statefulSet.spec.template.metadata.annotations?.['prometheus.io/port'], String(port.containerPort));
       const servicePort = service.spec.ports.find((p) => p.name === 'metrics');
       assert.equal(servicePort?.targetPort, 'metrics');
       assert.equal(servicePort?.port, port.containerPort);
+    });
+
+    it('a paused worker (batches retried, no commit) is taken out of readiness, not restarted by liveness', async () => {
+      const readiness = container.readinessProbe?.httpGet?.path;
+      const liveness = container.livenessProbe?.httpGet?.path;
+      assert.ok(readiness && liveness, 'both probes, over HTTP');
+      // Asked of the server the worker runs, as the runner answers while Redis lags behind or a service is away.
+      const http = await startObservabilityServer({
+        host: '127.0.0.1',
+        port: 0,
+        registry: new Registry(),
+        health: { unhealthyReason: () => 'no commit for 95 s: score: …', wedgedReason: () => null },
+      });
+      try {
+        const status = async (path: string) => (await fetch(`http://${http.address}${path}`)).status;
+        assert.equal(await status(readiness), 503, `readiness ${readiness}: not ready while paused`);
+        assert.equal(await status(liveness), 200, `liveness ${liveness}: alive while paused (it resumes by itself)`);
+      } finally {
+        await http.close();
+      }
     });
 
     it('every variable the manifest sets is read by the code, the topology or Node', () => {

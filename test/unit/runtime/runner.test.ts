@@ -48,6 +48,8 @@ function setUp(options: {
   beforeCommit?: () => void | Promise<void>;
   /** Replaces the decoder that reads each record's event time (a registry that does not answer, say). */
   timeOf?: RunnerDeps['timeOf'];
+  /** Wraps the fake scorer (one that fails or hangs, say). */
+  scoreBatch?: (fake: RunnerDeps['scoreBatch']) => RunnerDeps['scoreBatch'];
 }) {
   const consumer = new FakeGroupConsumer();
   const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink(
@@ -58,7 +60,7 @@ function setUp(options: {
   const runner = new Runner({
     consumer: consumer.asConsumer(),
     sink,
-    scoreBatch,
+    scoreBatch: options.scoreBatch?.(scoreBatch) ?? scoreBatch,
     window: { maxRecords: 10, maxWaitMs: 20 },
     topics: ['labels', 'input'],
     labelsTopic: 'labels',
@@ -343,6 +345,81 @@ describe('Runner: consumer lag across a rebalance', () => {
         "input:1 is another worker's now: its last lag here would be summed with the owner's for ever",
       );
     } finally {
+      await runner.stop();
+    }
+  });
+});
+
+describe('Runner: readiness and liveness', () => {
+  const MINUTE_MS = 60_000;
+
+  it('a batch retried for minutes (feature state behind, an outage) is not ready but alive, and ready once it commits', async () => {
+    let skew = 0;
+    let behind = true;
+    let attempts = 0;
+    const { consumer, runner, committed } = setUp({
+      clock: () => Date.now() + skew,
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      scoreBatch: (score) => async (batch, batchId, replayableFromMs) => {
+        attempts++;
+        if (behind) throw new Error('feature state is behind the input: partition 0 absorbed 0, expected at least 7');
+        return score(batch, batchId, replayableFromMs);
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('the batch retried', () => attempts >= 2);
+      skew += 10 * MINUTE_MS; // ten minutes of retries
+      const before = attempts;
+      await until('one more retry', () => attempts > before);
+      assert.match(runner.unhealthyReason() ?? '', /no commit for \d+ s: score: feature state is behind/);
+      assert.equal(runner.wedgedReason(), null, 'retrying is progress: a restart would not help, only move partitions');
+
+      behind = false; // `fraudscore state rebuild` ran
+      await until('the label committed', () => committed.length === 1);
+      assert.equal(runner.unhealthyReason(), null);
+      assert.equal(runner.wedgedReason(), null);
+    } finally {
+      behind = false;
+      await runner.stop();
+    }
+  });
+
+  it('waiting for records is never wedged; a step that hangs without even a retry is, after 5 minutes', async () => {
+    let skew = 0;
+    let calls = 0;
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const { consumer, runner, committed } = setUp({
+      clock: () => Date.now() + skew,
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      scoreBatch: (score) => async (batch, batchId, replayableFromMs) => {
+        calls++;
+        await hung; // a request that never answers, and no timeout
+        return score(batch, batchId, replayableFromMs);
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      skew += 60 * MINUTE_MS; // an hour without traffic
+      assert.equal(runner.wedgedReason(), null, 'idle is not wedged');
+
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('the batch being scored', () => calls === 1);
+      skew += 4 * MINUTE_MS;
+      assert.equal(runner.wedgedReason(), null, 'a long step is not wedged yet');
+      skew += 2 * MINUTE_MS;
+      assert.match(runner.wedgedReason() ?? '', /batch loop stuck in score for 36\d s without progress/);
+
+      release();
+      await until('the label committed', () => committed.length === 1);
+      assert.equal(runner.wedgedReason(), null, 'moving again');
+    } finally {
+      release();
       await runner.stop();
     }
   });
