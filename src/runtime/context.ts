@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Consumer } from 'kafkajs';
-import { registryConnection, type Topology } from '../config/index.js';
+import { registryConnection, type StartupService, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
@@ -29,6 +29,7 @@ import { connecting } from './startup-errors.js';
 import { sessionTimeoutMs, workerConsumerConfig } from './consumer-config.js';
 import { registerContractSchemas } from './contract-subjects.js';
 import { countingStateBehind, createStateCheck } from './state-check.js';
+import { StartupScope } from './startup-scope.js';
 
 export interface PipelineContext {
   readonly runner: Runner;
@@ -57,38 +58,48 @@ export interface ContextOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Overrides the topology's metrics port (0 = any free port; tests). */
   readonly metricsPort?: number;
+  /** Aborts start-up (SIGTERM before the pipeline is ready): it closes what it had opened and rejects with the reason. */
+  readonly signal?: AbortSignal;
 }
 
-type Close = () => unknown;
+/** The worker's logger: JSON lines on stdout, at FRAUDSCORE_LOG_LEVEL (default info). */
+export function pipelineLogger(
+  topology: Topology,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Logger {
+  return createLogger({ name: topology.name, level: env['FRAUDSCORE_LOG_LEVEL'] ?? 'info' });
+}
 
 /**
- * The composition root: turns a validated topology into a running pipeline. A start-up that fails closes what it had
- * opened (an open connection would keep the process alive instead of letting it exit with the reason), and a failure
- * that configuration explains (credentials, TLS trust) is rethrown as a StartupError naming the field and the fix.
+ * The composition root: turns a validated topology into a running pipeline. A start-up that fails or is aborted
+ * closes what it had opened (StartupScope), and a failure that configuration explains (credentials, TLS trust) is
+ * rethrown as a StartupError naming the field and the fix.
  */
 export async function createPipeline(options: ContextOptions): Promise<PipelineContext> {
-  const opened: Close[] = [];
+  const scope = new StartupScope(options.signal);
   try {
-    return await startPipeline(options, opened);
+    const pipeline = await startPipeline(options, scope);
+    scope.throwIfAborted();
+    return pipeline;
   } catch (error) {
-    for (const close of opened.reverse()) {
-      await Promise.resolve()
-        .then(close)
-        .catch(() => undefined);
-    }
+    await scope.close();
     throw error;
   }
 }
 
-async function startPipeline(options: ContextOptions, opened: Close[]): Promise<PipelineContext> {
+async function startPipeline(options: ContextOptions, scope: StartupScope): Promise<PipelineContext> {
   const { topology } = options;
   const env = options.env ?? process.env;
   const instanceId = options.instanceId ?? env['FRAUDSCORE_INSTANCE_ID'] ?? hostname();
-  const log = options.log ?? createLogger({ name: topology.name, level: env['FRAUDSCORE_LOG_LEVEL'] ?? 'info' });
+  const log = options.log ?? pipelineLogger(topology, env);
+  const opened = (close: () => unknown) => scope.opened(close);
+  /** One step of start-up: its failure explained (startup-errors), and over at once if start-up is aborted. */
+  const step = <T>(service: StartupService, work: () => Promise<T>) =>
+    scope.step(() => connecting(service, topology, work));
   const metrics = createPipelineMetrics(topology.name);
   const clock = () => Date.now();
   const redis = createRedis(topology, env);
-  opened.push(() => redis.disconnect());
+  opened(() => redis.disconnect());
 
   const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
@@ -100,15 +111,15 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     labelDelayMs,
   });
   // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
-  const model = await connecting('model', topology, () => loadServingModel(topology, engine.schema));
-  opened.push(() => model.scorer.close());
+  const model = await step('model', () => loadServingModel(topology, engine.schema));
+  opened(() => model.scorer.close());
   // Redis first: the cheapest connection, so wrong credentials fail before any topic is created.
-  await connecting('redis', topology, () => connectRedis(redis));
+  await step('redis', () => connectRedis(redis));
   logRedisErrors(redis, log);
   metrics.modelInfo.set({ model: model.name, version: model.version, feature_schema: model.featureSchemaVersion }, 1);
 
   const kafka = createKafka(topology, log, env);
-  const created = await connecting('kafka', topology, () =>
+  const created = await step('kafka', () =>
     ensureTopics(
       kafka,
       [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
@@ -117,17 +128,15 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     ),
   );
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
-  if (await connecting('kafka', topology, () => ensureControlTopic(kafka, topology.name))) {
+  if (await step('kafka', () => ensureControlTopic(kafka, topology.name))) {
     log.info({ topology: topology.name }, 'created the control topic');
   }
 
   const serde = createAvroSerde(registryConnection(topology, env));
-  const schemaIds = await connecting('registry', topology, () =>
-    registerContractSchemas(serde, topology, { log, env }),
-  );
+  const schemaIds = await step('registry', () => registerContractSchemas(serde, topology, { log, env }));
 
   const sessionTimeout = sessionTimeoutMs(topology);
-  const sink = await connecting('kafka', topology, () =>
+  const sink = await step('kafka', () =>
     createTransactionalSink(kafka, {
       transactionalId: `fraudscore.${topology.name}.${instanceId}`,
       consumerGroupId: topology.consumerGroup,
@@ -135,10 +144,10 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
       transactionTimeoutMs: sessionTimeout - 15_000,
     }),
   );
-  opened.push(() => sink.disconnect());
+  opened(() => sink.disconnect());
   const consumer: Consumer = kafka.consumer(workerConsumerConfig(topology));
-  opened.push(() => consumer.disconnect());
-  await connecting('kafka', topology, () => consumer.connect());
+  opened(() => consumer.disconnect());
+  await step('kafka', () => consumer.connect());
 
   const statusStore = createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix), clock);
   const serving = new Serving({
@@ -158,17 +167,17 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
         .publish(instanceId, status)
         .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not publish the serving status')),
   });
-  opened.push(() => serving.close());
+  opened(() => serving.close());
   // The current control state is known and its models loaded before the first batch: a worker started during a
   // kill or a rollout serves what every other worker serves.
   const follower = new ControlFollower({ kafka, topology: topology.name, onView: (view) => void serving.offer(view) });
-  opened.push(() => follower.stop());
-  await connecting('kafka', topology, () => follower.start());
-  await follower.ready;
-  await serving.offer(follower.current());
+  opened(() => follower.stop());
+  await step('kafka', () => follower.start());
+  await scope.step(() => follower.ready);
+  await scope.step(() => serving.offer(follower.current()));
   serving.beforeBatch();
   const championWatch = watchRegistryChampion(topology, serving, `${model.name}@${model.version}`, log, clock);
-  opened.push(() => championWatch?.stop());
+  opened(() => championWatch?.stop());
 
   const scoreBatch = countingStateBehind(
     createBatchScorer({
@@ -190,10 +199,8 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     }),
     metrics,
   );
-  const alignment = await connecting('kafka', topology, () =>
-    createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS),
-  );
-  opened.push(() => alignment.close());
+  const alignment = await step('kafka', () => createAlignment(topology, kafka, redis, DEFAULT_LATENESS_MARGIN_MS));
+  opened(() => alignment.close());
   // The start-up model's window exists from the start; a model that decides later (promoted, the kill switch's
   // target, a rollout's challenger) gets its own when it first decides a batch, and loses it, with its series, once
   // the plan a committed batch was scored with no longer lets it decide.
@@ -249,16 +256,19 @@ async function startPipeline(options: ContextOptions, opened: Close[]): Promise<
     },
   });
 
-  const http = await startObservabilityServer({
-    host: topology.metrics.host,
-    port: options.metricsPort ?? topology.metrics.port,
-    registry: metrics.registry,
-    health: {
-      unhealthyReason: () => runner.unhealthyReason(),
-      wedgedReason: () => runner.wedgedReason(),
-      details: () => ({ instanceId, control: serving.status() }),
-    },
-  });
+  const http = await scope.step(() =>
+    startObservabilityServer({
+      host: topology.metrics.host,
+      port: options.metricsPort ?? topology.metrics.port,
+      registry: metrics.registry,
+      health: {
+        unhealthyReason: () => runner.unhealthyReason(),
+        wedgedReason: () => runner.wedgedReason(),
+        details: () => ({ instanceId, control: serving.status() }),
+      },
+    }),
+  );
+  opened(() => http.close());
   log.info(
     {
       model: `${model.name}@${model.version}`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadTopology } from '../../config/index.js';
-import { createPipeline } from '../../runtime/context.js';
+import { createPipeline, pipelineLogger, type PipelineContext } from '../../runtime/context.js';
 import { tuneHeapForWorker } from '../../runtime/heap.js';
 
 export function registerRunCommand(program: Command): void {
@@ -13,16 +13,19 @@ export function registerRunCommand(program: Command): void {
       'this worker’s id within the topology (stable across restarts; default $FRAUDSCORE_INSTANCE_ID or the host name)',
     )
     .action(async (options: { topology: string; instanceId?: string }) => {
-      const topology = loadTopology(options.topology);
-      tuneHeapForWorker();
-      const pipeline = await createPipeline({
-        topology,
-        ...(options.instanceId ? { instanceId: options.instanceId } : {}),
-      });
+      // The handlers come first. As PID 1 in a container node ignores SIGTERM while it has no handler for it, so a
+      // pod deleted during start-up (connections tried, models loaded, the control topic read) would wait out its
+      // whole termination grace period. A signal during start-up aborts it: what was opened is closed, and it exits.
+      const startup = new AbortController();
+      let pipeline: PipelineContext | undefined;
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
+        if (pipeline === undefined) {
+          startup.abort(new Error(`${signal} during start-up`));
+          return;
+        }
         pipeline.log.info({ signal }, 'stopping: flushing the open batch');
         await pipeline.close();
         pipeline.log.info('stopped cleanly');
@@ -33,12 +36,30 @@ export function registerRunCommand(program: Command): void {
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
-      void pipeline.runner.failed.then(async (error) => {
-        pipeline.log.error({ err: (error as Error).message }, 'exiting after a fatal error');
+
+      const topology = loadTopology(options.topology);
+      const log = pipelineLogger(topology);
+      tuneHeapForWorker();
+      try {
+        pipeline = await createPipeline({
+          topology,
+          log,
+          signal: startup.signal,
+          ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+        });
+      } catch (error) {
+        if (!startup.signal.aborted) throw error;
+        log.info({ reason: (startup.signal.reason as Error).message }, 'stopped during start-up; nothing was consumed');
+        // As after a stop: what start-up opened is closed; a step it abandoned must not keep the process.
+        process.exit(process.exitCode ?? 0);
+      }
+      const running = pipeline;
+      void running.runner.failed.then(async (error) => {
+        running.log.error({ err: (error as Error).message }, 'exiting after a fatal error');
         process.exitCode = 1;
-        await pipeline.close().catch(() => undefined);
+        await running.close().catch(() => undefined);
         process.exit(1);
       });
-      await pipeline.runner.start();
+      await running.runner.start();
     });
 }

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { loadTopology } from '../../../src/config/index.js';
+import { createPipeline } from '../../../src/runtime/context.js';
+import { silentServer, within } from '../../support/silent-server.js';
+
+describe('createPipeline aborted during start-up', () => {
+  it('rejects at once with the reason and closes the connection it had opened', async () => {
+    // A Redis that never answers: start-up waits at its Redis step, after the model is loaded.
+    const redis = await silentServer();
+    try {
+      const env = { FRAUDSCORE_REDIS_URL: `redis://127.0.0.1:${redis.port}`, FRAUDSCORE_INSTANCE_ID: 'w1' };
+      const controller = new AbortController();
+      const starting = createPipeline({
+        topology: loadTopology('topologies/card-payments.yaml', env),
+        env,
+        log: createLogger({ name: 'test', level: 'silent' }),
+        signal: controller.signal,
+      });
+      const { ended } = await within(
+        Promise.race([redis.connected, starting.then(() => assert.fail('started without Redis'))]),
+        30_000,
+        'start-up reaching Redis',
+      );
+      const reason = new Error('SIGTERM during start-up');
+      controller.abort(reason);
+      await assert.rejects(within(starting, 2_000, 'start-up ending'), (error) => error === reason);
+      await within(ended, 2_000, 'the Redis connection closed by the worker');
+    } finally {
+      await redis.close();
+    }
+  });
+});
