@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,5 +61,29 @@ describe('interface contract document', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the contract of a topology that requires environment variables (the secured one)', () => {
+  const SECURED = 'topologies/card-payments-secured.yaml';
+  // What deploy/k8s/secured sets; the topology has no default for them.
+  const env = {
+    FRAUDSCORE_KAFKA_BROKERS: 'kafka-0.kafka:9093',
+    FRAUDSCORE_REGISTRY_URL: 'https://schema-registry:8443/apis/ccompat/v7',
+    FRAUDSCORE_REDIS_URL: 'rediss://redis:6379',
+  };
+
+  it('`fraudscore docs contract` renders it with the environment set, as every command reads the topology', () => {
+    const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'docs', 'contract', '-t', SECURED], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^# Interface contract: card-payments$/m);
+    assert.equal(result.stdout, renderContract(readContractInputs(SECURED, env)));
+  });
+
+  it('without the environment, names the variable to set', () => {
+    assert.throws(() => readContractInputs(SECURED, {}), /FRAUDSCORE_KAFKA_BROKERS is not set and has no default/);
   });
 });
