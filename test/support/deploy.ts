@@ -71,6 +71,8 @@ export interface SecurityContext {
 }
 export interface Probe {
   readonly httpGet?: { readonly path: string; readonly port: string | number };
+  readonly periodSeconds?: number;
+  readonly failureThreshold?: number;
 }
 export interface Container {
   readonly name: string;
@@ -81,6 +83,7 @@ export interface Container {
   readonly ports?: { readonly name?: string; readonly containerPort: number }[];
   readonly readinessProbe?: Probe;
   readonly livenessProbe?: Probe;
+  readonly startupProbe?: Probe;
   readonly resources?: {
     readonly requests?: Record<string, string>;
     readonly limits?: Record<string, string>;

@@ -187,6 +187,17 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
       assert.equal(servicePort?.port, port.containerPort);
     });
 
+    it('a slow start-up is not a restart: liveness counts only once the endpoint answered the start-up probe', () => {
+      const startup = container.startupProbe;
+      assert.ok(startup?.httpGet, 'a start-up probe over HTTP');
+      assert.equal(startup.httpGet.port, 'metrics');
+      assert.equal(startup.httpGet.path, container.livenessProbe?.httpGet?.path, 'the liveness question, asked early');
+      // The server answers only after start-up: connections (kafkajs retries an unreachable broker for ~15 s), a model
+      // load, verification and warm-up (up to 20 s each, MODEL_LOAD_TIMEOUT_MS), the control topic read to its end.
+      const budgetS = (startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3);
+      assert.ok(budgetS >= 120, `start-up may take ${budgetS} s before the pod is restarted; at least 120 s`);
+    });
+
     it('a paused worker (batches retried, no commit) is taken out of readiness, not restarted by liveness', async () => {
       const readiness = container.readinessProbe?.httpGet?.path;
       const liveness = container.livenessProbe?.httpGet?.path;
