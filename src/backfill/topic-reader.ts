@@ -1,5 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { consumerGivenUp } from '../adapters/kafka/consumer-give-up.js';
 import { connectDirectly, type Connecting } from '../config/index.js';
 import { BackfillOptionError } from './errors.js';
 
@@ -218,9 +219,7 @@ export class TopicReader<T> {
       const buffer = payload.topic === this.topic ? this.byPartition.get(payload.partition) : undefined;
       if (buffer) this.advance(buffer, Number(payload.lastOffset));
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.fail(payload.error);
-    });
+    void consumerGivenUp(consumer).then((error) => this.fail(error));
     await this.connecting('kafka', async () => {
       await consumer.connect();
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });

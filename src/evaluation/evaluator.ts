@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { readerStopped, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
@@ -71,6 +72,9 @@ export class Evaluator {
   private caughtUpResolve!: () => void;
   /** Resolves once every partition that had records at start has been read to its end. */
   readonly caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
+  private reportStopped!: (error: ReaderStoppedError) => void;
+  /** Resolves if kafkajs gives the evaluator's reader up for good (consumer-give-up.ts): its figures would freeze. */
+  readonly failed = new Promise<ReaderStoppedError>((resolve) => (this.reportStopped = resolve));
 
   constructor(private readonly options: EvaluatorOptions) {
     const { topology } = options;
@@ -101,6 +105,11 @@ export class Evaluator {
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
+    void readerStopped(
+      consumer,
+      `the evaluator's reader of ${topics.join(' and ')}`,
+      'no further day is evaluated and its figures stay where they are',
+    ).then(this.reportStopped);
     onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
       this.streamTime.read(partitionKey(topic, partition), [], atEnd);
       void this.progress().catch((error: unknown) =>

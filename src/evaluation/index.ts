@@ -37,12 +37,15 @@ export async function evaluateToEnd(options: {
   await evaluator.start();
   const timeoutMs = options.timeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    evaluator.caughtUp.then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+  const outcome = await Promise.race([
+    evaluator.caughtUp.then(() => 'caught up' as const),
+    evaluator.failed,
+    new Promise<'timed out'>((resolve) => (timer = setTimeout(() => resolve('timed out'), timeoutMs))),
   ]);
   clearTimeout(timer);
   await evaluator.stop();
+  if (outcome instanceof Error) throw outcome;
+  const timedOut = outcome === 'timed out';
   if (timedOut) {
     throw new Error(
       `could not read ${options.topology.topics.output} and ${options.topology.topics.labels} to their end within ${timeoutMs / 1000} s`,

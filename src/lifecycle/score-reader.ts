@@ -5,6 +5,7 @@ import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { connecting } from '../runtime/startup-errors.js';
+import { readerStopped, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
 import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { scoreViewOf, type ScoreRetention, type ScoreView } from '../core/control/evidence.js';
 import { ScoreStreams, type LabelReport } from '../core/control/score-streams.js';
@@ -27,6 +28,9 @@ export class ScoreFollower {
   readonly streams: ScoreStreams;
   private consumer: Consumer | undefined;
   private lastMessageAtMs = 0;
+  private reportStopped!: (error: ReaderStoppedError) => void;
+  /** Resolves if kafkajs gives this reader up for good (consumer-give-up.ts): no further score or label arrives. */
+  readonly failed = new Promise<ReaderStoppedError>((resolve) => (this.reportStopped = resolve));
 
   constructor(
     private readonly topology: Topology,
@@ -48,6 +52,11 @@ export class ScoreFollower {
       maxWaitTimeInMs: 250,
     });
     this.consumer = consumer;
+    void readerStopped(
+      consumer,
+      `the reader of ${output} and ${labels}`,
+      'the gates and reports would be judged on scores and labels that no longer arrive',
+    ).then(this.reportStopped);
     // Stream time holds back for every partition that has records to read, as the evaluator's does.
     await connecting('kafka', this.topology, async () => {
       for (const { topic, key, hasRecords } of await partitionsAtStart(this.kafka, [output, labels])) {
@@ -119,7 +128,8 @@ export async function readScoreStreams(
   const follower = new ScoreFollower(topology, kafka, options);
   try {
     await follower.start();
-    await follower.settle();
+    const stopped = await Promise.race([follower.settle().then(() => undefined), follower.failed]);
+    if (stopped) throw stopped;
     return follower.streams;
   } finally {
     await follower.stop();

@@ -256,6 +256,9 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
     },
   });
 
+  // A worker that can no longer follow the control topic would go on scoring deaf to the kill switch.
+  void follower.failed.then((error) => runner.failWith('control', error));
+
   const http = await scope.step(() =>
     startObservabilityServer({
       host: topology.metrics.host,

@@ -1,4 +1,5 @@
 import type { EachBatchPayload } from 'kafkajs';
+import { consumerGivenUp } from '../adapters/kafka/consumer-give-up.js';
 import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-window.js';
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
 import { selectBatch } from './batch-selection.js';
@@ -141,9 +142,7 @@ export class Runner {
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
     // kafkajs gives up on a consumer after an error it does not retry: nothing would fetch any more, and the member
     // would sit in the group scoring nothing. Fatal, and said, like any other end of this instance.
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.fail('consumer', event.payload.error);
-    });
+    void consumerGivenUp(consumer).then((error) => this.fail('consumer', error));
     // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
     this.membership.start();
     this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
@@ -689,6 +688,11 @@ export class Runner {
         this.deps.log.warn({ stage, attempt, delayMs, err: (error as Error).message }, 'batch failed; retrying');
       },
     });
+  }
+
+  /** Ends this instance for an error outside its loop and its consumer (a reader it depends on gave up): fatal. */
+  failWith(source: string, error: unknown): void {
+    this.fail(source, error);
   }
 
   private fail(batchId: string, error: unknown): void {

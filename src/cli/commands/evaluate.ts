@@ -49,6 +49,11 @@ export function registerEvaluateCommand(program: Command): void {
       };
       process.once('SIGTERM', () => void stop());
       process.once('SIGINT', () => void stop());
+      void evaluator.failed.then(async (error) => {
+        log.error({ err: error.message }, 'exiting after a fatal error');
+        await stop().catch(() => undefined);
+        process.exit(1);
+      });
       try {
         await evaluator.start();
       } catch (error) {

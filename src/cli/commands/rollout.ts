@@ -186,6 +186,8 @@ export function registerRolloutCommand(program: Command): void {
       await scores.settle(1_000);
       out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
       const writer = controllerWriter(topology, kafka);
+      // A reader kafkajs gave up would leave the controller judging a frozen view: it ends with the reason instead.
+      const readerStopped = Promise.race([control.failed, scores.failed]);
       let last = '';
       try {
         for (;;) {
@@ -201,7 +203,11 @@ export function registerRolloutCommand(program: Command): void {
           }
           last = report.line;
           if (options.exitWhenDone && rolloutOver(outcome, view)) break;
-          await new Promise((resolve) => setTimeout(resolve, intervalMs));
+          const stopped = await Promise.race([
+            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), intervalMs)),
+            readerStopped,
+          ]);
+          if (stopped) throw stopped;
         }
       } finally {
         await scores.stop();

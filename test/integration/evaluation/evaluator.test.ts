@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners } from 'kafkajs';
+import { AssignerProtocol, Partitioners, type PartitionAssigner } from 'kafkajs';
 import type { Topology } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
@@ -174,6 +174,48 @@ describe('delayed-label evaluator (real Kafka)', () => {
     const second = await evaluateToEnd({ topology, log });
     assert.deepEqual(second.input.matured, first.input.matured);
     assert.deepEqual(second.input.offlineOnline, first.input.offlineOnline);
+  });
+
+  it('stops with the reason, not a silent wait, when another application holds its group id', async () => {
+    // A consumer of another application in the evaluator's group, choosing partitions with an assignor of its own:
+    // the broker refuses the evaluator's join for good (INCONSISTENT_GROUP_PROTOCOL) and kafkajs gives its reader up.
+    const assignor: PartitionAssigner = () => ({
+      name: 'AnotherApplicationsAssignor',
+      version: 1,
+      assign: async ({ members }) =>
+        members.map((member) => ({
+          memberId: member.memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: 1,
+            assignment: {},
+            userData: Buffer.alloc(0),
+          }),
+        })),
+      protocol: ({ topics }) => ({
+        name: 'AnotherApplicationsAssignor',
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+      }),
+    });
+    const other = testKafka().consumer({
+      groupId: `${topology.consumerGroup}.evaluator`,
+      partitionAssigners: [assignor],
+    });
+    await other.connect();
+    await other.subscribe({ topic: topology.topics.output });
+    const joined = new Promise((resolve) => other.on(other.events.GROUP_JOIN, resolve));
+    await other.run({ eachMessage: async () => undefined });
+    await joined;
+    try {
+      const started = Date.now();
+      await assert.rejects(evaluateToEnd({ topology, log, timeoutMs: 60_000 }), (error: Error) => {
+        assert.match(error.message, /^the evaluator's reader of .* stopped for good/);
+        assert.match(error.message, new RegExp(`use the group id ${topology.consumerGroup}\\.evaluator`));
+        return true;
+      });
+      assert.ok(Date.now() - started < 30_000, `told after ${Date.now() - started} ms, not at the time limit`);
+    } finally {
+      await other.disconnect();
+    }
   });
 
   it('writes a Markdown and HTML report whose plots show data when rendered by Chromium', async () => {

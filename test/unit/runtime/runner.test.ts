@@ -608,6 +608,19 @@ describe('Runner and a crashed kafkajs consumer', () => {
     await runner.stop();
   });
 
+  it('fails loudly when a reader it depends on gives up (failWith)', async () => {
+    const { consumer } = stubConsumer();
+    const runner = runnerWith(consumer);
+    await runner.start();
+    const error = new Error('the reader of t.control stopped for good');
+    runner.failWith('control', error);
+    assert.equal(await settled(runner.failed, 2_000), true, 'the runner did not fail');
+    assert.equal(await runner.failed, error);
+    assert.match(runner.unhealthyReason() ?? '', /fatal: the reader of t.control stopped for good/);
+    assert.match(runner.wedgedReason() ?? '', /fatal/);
+    await runner.stop();
+  });
+
   it('goes on when kafkajs restarts the consumer itself', async () => {
     const { consumer, emit } = stubConsumer();
     const runner = runnerWith(consumer);

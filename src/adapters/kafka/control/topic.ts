@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { readerStopped, type ReaderStoppedError } from '../consumer-give-up.js';
 import {
   appliedEntry,
   controlTopicName,
@@ -97,7 +98,17 @@ export class ControlFollower {
   private readonly consumer;
   private endOffset = 0n;
   private caughtUp!: () => void;
-  readonly ready = new Promise<void>((resolve) => (this.caughtUp = resolve));
+  private stoppedBeforeReady!: (error: Error) => void;
+  /** Resolves once caught up with the end of the log as it was at start; rejects if the reader gives up before. */
+  readonly ready = new Promise<void>((resolve, reject) => {
+    this.caughtUp = resolve;
+    this.stoppedBeforeReady = reject;
+  });
+  /**
+   * Resolves if kafkajs gives this reader up for good (consumer-give-up.ts): the view stays as it was, and no later
+   * change (the kill switch) reaches whoever follows it. A worker must not go on scoring then.
+   */
+  readonly failed: Promise<ReaderStoppedError>;
 
   constructor(private readonly options: ControlFollowerOptions) {
     this.consumer = options.kafka.consumer({
@@ -108,6 +119,14 @@ export class ControlFollower {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
     });
+    this.failed = readerStopped(
+      this.consumer,
+      `the reader of ${controlTopicName(options.topology)}`,
+      'control changes (the kill switch, rollout steps) no longer reach this process',
+    );
+    void this.failed.then(this.stoppedBeforeReady);
+    // Awaited by whoever starts the reader; a rejection nobody waits for must not end the process.
+    this.ready.catch(() => undefined);
   }
 
   current(): ControlView {
