@@ -95,6 +95,21 @@ describe('grafana dashboard', () => {
     }
   });
 
+  it('shows each value on the scale it is exported in: 0..1 ratios, the 0..100 rollout share, ms, bytes', () => {
+    const unitsShowing = (metric: string) => {
+      const showing = panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes(metric)));
+      assert.ok(showing.length > 0, `a panel shows ${metric}`);
+      return showing.map((p) => p.fieldConfig?.defaults?.unit);
+    };
+    // AUC, average precision, card precision@100 are in [0, 1] (src/core/monitoring/eval-metrics.ts): Grafana's
+    // `percent` takes its value as already ×100 and would read an AUC of 0.93 as 0.93 %.
+    for (const unit of unitsShowing('fraudscore_eval_metric{')) assert.equal(unit, 'percentunit');
+    // The rollout share is 0..100 (src/core/control/serving-state.ts).
+    for (const unit of unitsShowing('fraudscore_rollout_percent')) assert.equal(unit, 'percent');
+    for (const unit of unitsShowing('_latency_ms_bucket')) assert.equal(unit, 'ms');
+    for (const unit of unitsShowing('fraudscore_feature_replica_bytes')) assert.equal(unit, 'bytes');
+  });
+
   it('says what the evaluation gauges hold: the latest final days pooled, not a figure per day', () => {
     const windowDays = loadTopology(TOPOLOGY_FILE, {}).monitoring.evaluation.windowDays;
     for (const panel of panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes('fraudscore_eval_')))) {
