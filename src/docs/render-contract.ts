@@ -1,4 +1,5 @@
 import type { Contract, Topology } from '../config/index.js';
+import { MAX_ID_LENGTH } from '../core/contract/ids.js';
 import { fieldTable, type AvroRecord } from './avro-fields.js';
 
 export interface ContractInputs {
@@ -31,7 +32,11 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
     "the writer schema cannot be read as the topic's contract schema (another subject's, a changed field type), or " +
     'cannot be read at all (a schema the registry accepted that Avro refuses, such as a union default not of its first branch)',
   OVERSIZED_RECORD: 'the value is larger than 64 KiB; not decoded, not copied into the dead letter',
-  INVALID_FIELD: 'an id empty, over 128 characters or not printable ASCII; a currency not three upper-case letters',
+  // The id rule of src/core/contract/ids.ts (checkId), for a transaction's three ids and a label's transaction_id.
+  INVALID_FIELD:
+    "an id (`transaction_id`, `customer_id`, `terminal_id`; a label's `transaction_id`) empty, over " +
+    `${MAX_ID_LENGTH} characters or not printable ASCII without spaces (0x21-0x7E); a currency not three ` +
+    "upper-case letters; a label's `is_fraud` not a boolean",
   ABSURD_TIMESTAMP: "`event_time` before 2000 or more than 24 h ahead of the worker's clock; a negative `reported_at`",
   INVALID_AMOUNT: '`amount` NaN, ±Infinity, negative or above 1,000,000,000',
   DUPLICATE_TRANSACTION:

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { contractPromises, readContractInputs, renderContract } from '../../../src/docs/index.js';
+import { checkId, MAX_ID_LENGTH } from '../../../src/core/contract/ids.js';
+import { contractPromises, readContractInputs, renderContract, type AvroRecord } from '../../../src/docs/index.js';
 
 const TOPOLOGY = 'topologies/card-payments.yaml';
 const inputs = readContractInputs(TOPOLOGY);
@@ -26,6 +27,19 @@ describe('interface contract document', () => {
     assert.ok(!rendered.includes('(not yet described)'), 'every entry of the vocabularies has its meaning');
     assert.match(rendered, /\| `amount` \| double \| required \|/);
     assert.match(rendered, /\| `channel` \| string or null \| optional, default `null` \|/);
+  });
+
+  it('states, on every id field, the rule checkId enforces: its length and its characters', () => {
+    const rule = `1..${MAX_ID_LENGTH} printable ASCII characters without spaces (0x21-0x7E)`;
+    // The rule as checkId holds it: change either and this fails until the other and the schemas' docs agree.
+    const accepts = (id: string) => typeof checkId({ id }, 'id') === 'string';
+    assert.ok(accepts('!') && accepts('~') && accepts('x'.repeat(MAX_ID_LENGTH)));
+    for (const refused of ['', 'a b', 'tab\tid', 'caf\u00e9', '\u007f', 'x'.repeat(MAX_ID_LENGTH + 1)])
+      assert.ok(!accepts(refused), JSON.stringify(refused));
+    const docOf = (schema: AvroRecord, field: string) => schema.fields.find((f) => f.name === field)?.doc ?? '';
+    for (const field of ['transaction_id', 'customer_id', 'terminal_id'])
+      assert.ok(docOf(inputs.schemas.transaction, field).includes(rule), `transaction ${field}: ${rule}`);
+    assert.ok(docOf(inputs.schemas.label, 'transaction_id').includes(rule), `label transaction_id: ${rule}`);
   });
 
   it('states SLOs, error budget, ownership and rollback authority from the topology', () => {
