@@ -4,6 +4,14 @@
  */
 const PLACEHOLDER = /\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g;
 
+/** The placeholders a string holds: each variable's name and whether it has a default. */
+export function placeholdersIn(text: string): { readonly variable: string; readonly hasDefault: boolean }[] {
+  return [...text.matchAll(PLACEHOLDER)].map((match) => ({
+    variable: match[1] as string,
+    hasDefault: match[2] !== undefined,
+  }));
+}
+
 export class MissingEnvironmentError extends Error {
   constructor(
     readonly path: string,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { kindOf, typeIssueParams, YAML_WORDS } from '../core/validation/index.js';
 import { interpolateEnv } from './interpolate.js';
+import { describeIssue, TOPOLOGY_SHAPE } from './topology-issues.js';
 import { topologySchema, type Topology } from './topology-schema.js';
 
 export class TopologyError extends Error {
@@ -14,17 +15,6 @@ export class TopologyError extends Error {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join('.') || '(root)';
-  if (issue.code === 'unrecognized_keys') {
-    return `${path}: unknown field(s) ${issue.keys.join(', ')}; remove them or check the spelling (see \`fraudscore topology schema\`)`;
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `${path}: required field is missing; add it (expected ${issue.expected})`;
-  }
-  return `${path}: ${issue.message}`;
-}
-
 /** Parses, interpolates and validates a topology; the result is deeply frozen. Throws TopologyError naming each bad field. */
 export function parseTopology(text: string, file: string, env: Readonly<Record<string, string | undefined>>): Topology {
   let raw: unknown;
@@ -33,14 +23,23 @@ export function parseTopology(text: string, file: string, env: Readonly<Record<s
   } catch (error) {
     throw new TopologyError(file, [`not valid YAML: ${(error as Error).message}`]);
   }
+  if (raw === null || raw === undefined) throw new TopologyError(file, [`the file is empty; ${TOPOLOGY_SHAPE}`]);
+  if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Date) {
+    throw new TopologyError(file, [`the file holds ${kindOf(raw, YAML_WORDS)}, not a mapping; ${TOPOLOGY_SHAPE}`]);
+  }
   let interpolated: unknown;
   try {
     interpolated = interpolateEnv(raw, env);
   } catch (error) {
     throw new TopologyError(file, [(error as Error).message]);
   }
-  const result = topologySchema.safeParse(interpolated);
-  if (!result.success) throw new TopologyError(file, result.error.issues.map(describeIssue));
+  const result = topologySchema.safeParse(interpolated, typeIssueParams(YAML_WORDS));
+  if (!result.success) {
+    throw new TopologyError(
+      file,
+      result.error.issues.map((issue) => describeIssue(issue, raw, interpolated)),
+    );
+  }
   return deepFreeze(result.data);
 }
 

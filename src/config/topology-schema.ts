@@ -8,14 +8,19 @@ import { findInlineCredential, inlineCredentialMessage } from './inline-credenti
  */
 // 0 asks the OS for any free port (tests, several workers on one host).
 const port = z.coerce.number().int().min(0).max(65535);
+/** What a secret field holds, as messages say it: where the secret is kept, never the secret itself. */
+export const SECRET_REF_EXPECTED = '{ env: NAME } or { file: path }';
 const secretRef = z
-  .object({
-    env: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
-      .optional(),
-    file: z.string().min(1).optional(),
-  })
+  .object(
+    {
+      env: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+        .optional(),
+      file: z.string().min(1).optional(),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? SECRET_REF_EXPECTED : undefined) },
+  )
   .strict()
   .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), 'give exactly one of `env` or `file`');
 
@@ -72,6 +77,8 @@ const HOST_PORT = /^[^\s:,]+:\d{1,5}$/;
 export const registryUrlSchema = z.url({
   protocol: /^https?$/,
   error: (issue) => {
+    // Not a string at all: the loader says what was found (and never repeats it: it may be a secret).
+    if (issue.code === 'invalid_type') return undefined;
     const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(String(issue.input))?.[1];
     const found = scheme && !/^https?$/i.test(scheme) ? ` (found ${scheme}:)` : '';
     return (

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { monitoringReferenceSchema } from '../monitoring/reference.js';
+import { describeTypeIssue, issuePath, JSON_WORDS, kindOf, typeIssueParams } from '../validation/index.js';
 
 /**
  * card.json, as written by training/fraudtrain/card.py. The trainer is the only writer; this schema is what every
@@ -268,11 +269,12 @@ export type MetricSet = z.infer<typeof metricSet>;
 export type CardValidation =
   { readonly ok: true; readonly card: ModelCard } | { readonly ok: false; readonly problems: readonly string[] };
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join('.') || '(root)';
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `${path}: required field is missing (expected ${issue.expected})`;
-  }
+/** One line per issue; `raw` is the parsed JSON, which tells a missing field from one of the wrong type. */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const path = issuePath(issue);
+  const type = describeTypeIssue(issue, raw);
+  if (type?.missing) return `${path}: required field is missing (expected ${type.expected})`;
+  if (type) return `${path}: expected ${type.expected}, found ${kindOf(type.found, JSON_WORDS)}`;
   return `${path}: ${issue.message}`;
 }
 
@@ -281,8 +283,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * two-column output and the data window must not run backwards.
  */
 export function validateModelCard(raw: unknown): CardValidation {
-  const result = modelCardSchema.safeParse(raw);
-  if (!result.success) return { ok: false, problems: result.error.issues.map(describeIssue) };
+  const result = modelCardSchema.safeParse(raw, typeIssueParams(JSON_WORDS));
+  if (!result.success) return { ok: false, problems: result.error.issues.map((issue) => describeIssue(issue, raw)) };
   const card = result.data;
   const problems: string[] = [];
   if (card.output.positiveClassIndex > 1) {

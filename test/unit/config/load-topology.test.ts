@@ -71,6 +71,88 @@ describe('topology loading', () => {
     );
   });
 
+  it('tells a value of the wrong type from a missing field: what was found, what is expected, the fix', () => {
+    const cases: [string, Record<string, string>, string][] = [
+      [
+        base.replace(/brokers: .*/, 'brokers: 127.0.0.1:19092'),
+        {},
+        'kafka.brokers: expected a list, found a string; write a list, e.g. [first, second], or one "- " line per entry',
+      ],
+      [
+        base.replace('maxRecords: 1000', 'maxRecords: "lots"'),
+        {},
+        'batch.maxRecords: expected a number, found a string',
+      ],
+      [
+        base.replace('maxRecords: 1000', 'maxRecords: "1000"'),
+        {},
+        'batch.maxRecords: expected a number, found a string holding a number; remove the quotes',
+      ],
+      [
+        base.replace('labelDelayDays: 7', 'labelDelayDays: 7.5'),
+        {},
+        'features.labelDelayDays: expected a whole number, found a number with a fraction',
+      ],
+      [
+        base.replace(/^consumerGroup:.*$/m, 'consumerGroup:'),
+        {},
+        'consumerGroup: expected a string, found an empty value; give it a value',
+      ],
+      [
+        base.replace('version: champion', 'version: 3'),
+        {},
+        'model.version: expected a string, found a whole number; put it in quotes',
+      ],
+    ];
+    for (const [text, env, expected] of cases) assert.deepEqual(problems(text, env), [expected]);
+  });
+
+  it('says a secret field takes { env: NAME } or { file: path }, never repeating the secret written there', () => {
+    const secret = 'S3cretPw';
+    const text = base.replace(
+      '  clientId: fraudscore-card-payments',
+      `  clientId: fraudscore-card-payments\n  sasl:\n    mechanism: plain\n    username: svc\n    password: ${secret}`,
+    );
+    assert.deepEqual(problems(text), [
+      'kafka.sasl.password: expected { env: NAME } or { file: path }, found a string; ' +
+        'name the environment variable or the file that holds the secret, never the secret itself',
+    ]);
+    const missing = problems(text.replace(`    password: ${secret}\n`, ''));
+    assert.deepEqual(missing, [
+      'kafka.sasl.password: required field is missing; add it (expected { env: NAME } or { file: path })',
+    ]);
+  });
+
+  it('says a ${VAR} placeholder gives a string: a number field converts it or needs the number itself', () => {
+    // metrics.port converts the variable's value: the variable is what is wrong.
+    assert.deepEqual(problems(base, { FRAUDSCORE_METRICS_PORT: 'abc' }), [
+      'metrics.port: expected a number, found a string (from ${FRAUDSCORE_METRICS_PORT}); ' +
+        'set FRAUDSCORE_METRICS_PORT to a number (or unset it for the default)',
+    ]);
+    // batch.maxRecords does not: even a variable holding a number arrives as a string.
+    const placeholder = base.replace('maxRecords: 1000', 'maxRecords: ${BATCH_MAX:-1000}');
+    for (const env of [{}, { BATCH_MAX: '500' }] as Record<string, string>[]) {
+      assert.deepEqual(problems(placeholder, env), [
+        'batch.maxRecords: expected a number, found a string holding a number (from ${BATCH_MAX}); ' +
+          'a ${...} placeholder always gives a string, and this field does not convert it: write the number itself',
+      ]);
+    }
+    assert.deepEqual(problems(base.replace(/brokers: .*/, 'brokers: ${FRAUDSCORE_KAFKA_BROKERS:-127.0.0.1:19092}')), [
+      'kafka.brokers: expected a list, found a string (from ${FRAUDSCORE_KAFKA_BROKERS}); a ${...} placeholder always ' +
+        "gives a string, and this field does not convert it: write it inside a list, e.g. ['${FRAUDSCORE_KAFKA_BROKERS}']",
+    ]);
+  });
+
+  it('says a topology is a YAML mapping when the file is empty or holds something else', () => {
+    const shape =
+      'a topology is a YAML mapping of its sections (name:, kafka:, topics:, ...); ' +
+      'see topologies/card-payments.yaml or `fraudscore topology schema`';
+    assert.deepEqual(problems(''), [`the file is empty; ${shape}`]);
+    assert.deepEqual(problems('# only a comment\n'), [`the file is empty; ${shape}`]);
+    assert.deepEqual(problems('- name: card-payments\n'), [`the file holds a list, not a mapping; ${shape}`]);
+    assert.deepEqual(problems('card-payments\n'), [`the file holds a string, not a mapping; ${shape}`]);
+  });
+
   it('refuses every inline credential in Kafka, registry and Redis addresses, naming the field, never the secret', () => {
     const secret = 'S3cr3t-from-env';
     const cases: [Record<string, string>, string][] = [

@@ -22,7 +22,14 @@ describe('model card schema', () => {
     const card = makeCard('card-fraud', '3', fakeModel('3')) as Record<string, unknown>;
     const { dataset, ...withoutDataset } = card;
     void dataset;
-    assert.deepEqual(problemsOf(withoutDataset), ['dataset: required field is missing (expected object)']);
+    assert.deepEqual(problemsOf(withoutDataset), ['dataset: required field is missing (expected an object)']);
+  });
+
+  it('tells a field of the wrong type from a missing one', () => {
+    const card = makeCard('card-fraud', '3', fakeModel('3'));
+    const problems = problemsOf({ ...card, dataset: { ...card.dataset, rows: 'many' } });
+    assert.deepEqual(problems, ['dataset.rows: expected a number, found a string']);
+    assert.deepEqual(problemsOf([card]), ['(root): expected an object, found an array']);
   });
 
   it('names a malformed hash by its path', () => {
