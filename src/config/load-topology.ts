@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parse as parseYaml, YAMLError } from 'yaml';
 import { kindOf, typeIssueParams, YAML_WORDS } from '../core/validation/index.js';
 import { interpolateEnv } from './interpolate.js';
 import { describeIssue, TOPOLOGY_SHAPE } from './topology-issues.js';
@@ -18,10 +18,12 @@ export class TopologyError extends Error {
 /** Parses, interpolates and validates a topology; the result is deeply frozen. Throws TopologyError naming each bad field. */
 export function parseTopology(text: string, file: string, env: Readonly<Record<string, string | undefined>>): Topology {
   let raw: unknown;
+  const lines = new LineCounter();
   try {
-    raw = parseYaml(text);
+    // Not yaml's pretty errors: they repeat the offending line, which may hold a secret.
+    raw = parseYaml(text, { prettyErrors: false, lineCounter: lines });
   } catch (error) {
-    throw new TopologyError(file, [`not valid YAML: ${(error as Error).message}`]);
+    throw new TopologyError(file, [yamlProblem(error as Error, lines)]);
   }
   if (raw === null || raw === undefined) throw new TopologyError(file, [`the file is empty; ${TOPOLOGY_SHAPE}`]);
   if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Date) {
@@ -41,6 +43,21 @@ export function parseTopology(text: string, file: string, env: Readonly<Record<s
     );
   }
   return deepFreeze(result.data);
+}
+
+/**
+ * yaml messages that end by quoting the file (an alias, a tag, a block scalar's header, an escape sequence): the quote
+ * is cut, like the excerpt, so that a secret written there is never printed.
+ */
+const QUOTES_SOURCE =
+  /^(Unresolved alias \(the anchor must be set before the alias\)|Block scalar header includes extra characters|Unresolved tag|Not a valid tag|Could not resolve tag|Invalid escape sequence)[: ].*$/s;
+
+/** A YAML syntax error: where it is and what is wrong, never the text of the line. */
+function yamlProblem(error: Error, lines: LineCounter): string {
+  const message = error.message.replace(QUOTES_SOURCE, '$1');
+  const offset = error instanceof YAMLError ? error.pos[0] : -1;
+  const where = offset >= 0 ? ((at) => ` at line ${at.line}, column ${at.col}`)(lines.linePos(offset)) : '';
+  return `not valid YAML${where}: ${message} (the line is not repeated here: it may hold a secret)`;
 }
 
 export function loadTopology(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Topology {

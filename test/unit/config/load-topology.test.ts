@@ -219,4 +219,22 @@ describe('topology loading', () => {
   it('reports invalid YAML plainly', () => {
     assert.match(problems('a: [1, 2')[0] ?? '', /not valid YAML/);
   });
+
+  it('places a YAML syntax error by line and column, never repeating the line: it may hold a secret', () => {
+    const secret = 'S3cretPw';
+    const misindented = base
+      .replace(/url: \$\{FRAUDSCORE_REDIS_URL.*/, `url: redis://admin:${secret}@127.0.0.1:16379`)
+      .replace("  keyPrefix: 'fs:card-payments:'", "     keyPrefix: 'fs:card-payments:'");
+    const line = misindented.split('\n').findIndex((text) => text.includes(secret)) + 1;
+    assert.deepEqual(problems(misindented), [
+      `not valid YAML at line ${line}, column 8: Nested mappings are not allowed in compact mappings ` +
+        '(the line is not repeated here: it may hold a secret)',
+    ]);
+    // yaml messages that quote the file lose the quote too.
+    for (const text of [`password: *${secret}\n`, `password: |${secret}\n  x\n`, `password: "\\u${secret}"\n`]) {
+      const found = problems(text);
+      assert.match(found[0] ?? '', /^not valid YAML/);
+      assert.ok(!found.join('\n').includes(secret.slice(0, 4)), found.join('\n'));
+    }
+  });
 });
