@@ -7,7 +7,7 @@ export {
   type SecretRef,
   type Contract,
 } from './topology-schema.js';
-export { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
+export { interpolateEnv, MissingEnvironmentError, type MissingVariable } from './interpolate.js';
 export { resolveSecret } from './secrets.js';
 export {
   displayUrl,

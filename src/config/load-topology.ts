@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parse as parseYaml, YAMLError } from 'yaml';
 import { kindOf, typeIssueParams, YAML_WORDS } from '../core/validation/index.js';
-import { interpolateEnv } from './interpolate.js';
+import { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 import { describeIssue, TOPOLOGY_SHAPE } from './topology-issues.js';
 import { topologySchema, type Topology } from './topology-schema.js';
 
@@ -33,7 +33,10 @@ export function parseTopology(text: string, file: string, env: Readonly<Record<s
   try {
     interpolated = interpolateEnv(raw, env);
   } catch (error) {
-    throw new TopologyError(file, [(error as Error).message]);
+    throw new TopologyError(
+      file,
+      error instanceof MissingEnvironmentError ? error.problems : [(error as Error).message],
+    );
   }
   const result = topologySchema.safeParse(interpolated, typeIssueParams(YAML_WORDS));
   if (!result.success) {

@@ -33,6 +33,23 @@ describe('topology loading', () => {
     assert.equal(topology.metrics.port, 9999);
   });
 
+  it('reports every unset ${VAR} at once, each with its field, in the paths the other messages use', () => {
+    const text = base
+      .replace(/^name: .*$/m, 'name: ${TOPOLOGY_NAME}')
+      .replace(/brokers: .*/, "brokers: ['${KAFKA_HOST}:${KAFKA_PORT}']")
+      .replace(/^consumerGroup: .*$/m, 'consumerGroup: ${TOPOLOGY_NAME}-workers');
+    const unset = (field: string, variable: string) =>
+      `${field}: environment variable ${variable} is not set and has no default; set it or write \${${variable}:-value}`;
+    assert.deepEqual(problems(text, { KAFKA_PORT: '' }), [
+      unset('name', 'TOPOLOGY_NAME'),
+      unset('kafka.brokers.0', 'KAFKA_HOST'),
+      unset('kafka.brokers.0', 'KAFKA_PORT'),
+      unset('consumerGroup', 'TOPOLOGY_NAME'),
+    ]);
+    const set = parseTopology(text, 't.yaml', { TOPOLOGY_NAME: 'cards', KAFKA_HOST: 'k', KAFKA_PORT: '9092' });
+    assert.deepEqual([set.name, set.kafka.brokers, set.consumerGroup], ['cards', ['k:9092'], 'cards-workers']);
+  });
+
   it('names the field and the limit when the batch window is out of range', () => {
     const found = problems(
       base.replace('maxWaitMs: 2000', 'maxWaitMs: 60000').replace('maxRecords: 1000', 'maxRecords: 5'),
