@@ -10,7 +10,7 @@ import type { Message } from 'kafkajs';
 import { loadTopology } from '../src/config/index.js';
 import { createKafka } from '../src/adapters/kafka/kafka-client.js';
 import { createTransactionalSink } from '../src/adapters/kafka/transactional-sink.js';
-import { createLogger } from '../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../src/adapters/observability/logger.js';
 import { workerConsumerConfig } from '../src/runtime/consumer-config.js';
 import { rssSampler, summarize } from './stats.js';
 
@@ -20,10 +20,7 @@ if (!file || !expectedText || !scratchTopic)
 const topology = loadTopology(file);
 const expected = Number(expectedText);
 const groupId = `${topology.consumerGroup}.ceiling`;
-const kafka = createKafka(
-  topology,
-  createLogger({ name: 'ceiling', level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'warn' }),
-);
+const kafka = createKafka(topology, createLogger({ name: 'ceiling', level: logLevelFor('warn') }));
 const sink = await createTransactionalSink(kafka, {
   transactionalId: `${topology.name}.ceiling`,
   consumerGroupId: groupId,

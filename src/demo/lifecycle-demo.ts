@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ControlFollower, controlTopicName } from '../adapters/kafka/control/index.js';
-import { createLogger } from '../adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../adapters/observability/logger.js';
 import { buildShadowReport, formatChecklist } from '../core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../core/report/shadow-render.js';
 import { controllerStep, controllerWriter, formatVerdict } from '../lifecycle/controller.js';
@@ -51,7 +51,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       gates: { ...base.rollout.gates, minRecords: options.minRecords },
     },
   };
-  const log = createLogger({ name: runId, level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'fatal' });
+  const log = createLogger({ name: runId, level: logLevelFor('fatal') });
   const kafka = createKafka(topology, log);
   const ops = controlOperations(topology, kafka, { actor: 'lifecycle-demo' });
   say(

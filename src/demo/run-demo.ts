@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { isolateTopology, loadTopology, registryConnection, type Topology } from '../config/index.js';
-import { createLogger } from '../adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../adapters/observability/logger.js';
 import { createProgress } from '../adapters/observability/progress.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
@@ -56,7 +56,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const pipeline = await createPipeline({
     topology,
     instanceId: 'demo',
-    log: createLogger({ name: topology.name, level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'error' }),
+    log: createLogger({ name: topology.name, level: logLevelFor('error') }),
     onCommitted: (summary, batch) => {
       lastCommitAt = performance.now();
       if (firstCommitAt === 0) firstCommitAt = lastCommitAt;
@@ -127,7 +127,7 @@ async function printMonitoring(
     Float64Array.from(scores.map((s) => s.score)),
   );
   options.out.write(`${lines.join('\n')}\n`);
-  const log = createLogger({ name: topology.name, level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'error' });
+  const log = createLogger({ name: topology.name, level: logLevelFor('error') });
   const evaluation = await evaluateToEnd({ topology, log }).catch((error: unknown) => {
     options.out.write(`delayed labels   not evaluated: ${(error as Error).message}\n`);
     return undefined;

@@ -2,7 +2,7 @@ import { userInfo, hostname } from 'node:os';
 import type { Kafka } from 'kafkajs';
 import { loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
-import { createLogger } from '../adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../adapters/observability/logger.js';
 import { controlOperations, type ControlOperations } from './operations.js';
 
 /** Who made a change: --actor, else $FRAUDSCORE_ACTOR, else the OS user at the host. */
@@ -26,9 +26,6 @@ export interface ControlSession {
 
 export function openControl(topologyFile: string, actor?: string): ControlSession {
   const topology = loadTopology(topologyFile);
-  const kafka = createKafka(
-    topology,
-    createLogger({ name: 'fraudscore-cli', level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'error' }),
-  );
+  const kafka = createKafka(topology, createLogger({ name: 'fraudscore-cli', level: logLevelFor('error') }));
   return { topology, kafka, ops: controlOperations(topology, kafka, { actor: resolveActor(actor) }) };
 }

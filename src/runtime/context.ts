@@ -4,7 +4,7 @@ import { registryConnection, type StartupService, type Topology } from '../confi
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
-import { createLogger, type Logger } from '../adapters/observability/logger.js';
+import { createLogger, logLevelFor, type Logger } from '../adapters/observability/logger.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
 import { DriftMonitor } from '../adapters/observability/drift-monitor.js';
 import { startObservabilityServer } from '../adapters/observability/http-server.js';
@@ -67,7 +67,7 @@ export function pipelineLogger(
   topology: Topology,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Logger {
-  return createLogger({ name: topology.name, level: env['FRAUDSCORE_LOG_LEVEL'] ?? 'info' });
+  return createLogger({ name: topology.name, level: logLevelFor('info', env) });
 }
 
 /**

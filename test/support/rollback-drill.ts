@@ -1,5 +1,5 @@
 import { createPipeline, type PipelineContext } from '../../src/runtime/context.js';
-import { createLogger } from '../../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../src/adapters/observability/logger.js';
 import { lifecycleTopology, manyCustomerEvents, sendEvents, testOperations, waitForApplied } from './lifecycle.js';
 import { deleteTopics, readCommitted, testProducer } from './stack.js';
 
@@ -53,7 +53,7 @@ export async function runRollbackDrill(options: RollbackDrillOptions): Promise<R
   const random = options.random ?? Math.random;
   const { topology, topics } = lifecycleTopology({ maxRecords: 500, maxWaitMs: 200, partitions: 4 });
   const ops = testOperations(topology, 'rollback-drill');
-  const log = createLogger({ name: 'drill', level: process.env['TEST_LOG_LEVEL'] ?? 'warn' });
+  const log = createLogger({ name: 'drill', level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') });
   const workers: PipelineContext[] = [];
   const producer = await testProducer(topology);
   try {

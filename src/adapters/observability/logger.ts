@@ -51,6 +51,32 @@ export function logFormatFor(
   return stream.isTTY === true ? 'pretty' : 'json';
 }
 
+/** pino's levels, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/**
+ * The level FRAUDSCORE_LOG_LEVEL asks for (`variable`: another variable, e.g. a test's), or `fallback` when it is unset
+ * or empty. Every level read from the environment comes through here, and createLogger takes only a LogLevel: a
+ * mistyped level stops the command naming the variable and the levels, not with pino's "default level:verbose must
+ * be included in custom levels".
+ */
+export function logLevelFor(
+  fallback: LogLevel,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  variable = 'FRAUDSCORE_LOG_LEVEL',
+): LogLevel {
+  const asked = env[variable];
+  if (asked === undefined || asked === '') return fallback;
+  if (isLogLevel(asked)) return asked;
+  const levels = `${LOG_LEVELS.slice(0, -1).join(', ')} or ${LOG_LEVELS.at(-1)}`;
+  throw new Error(`${variable}: "${asked}" is not a log level; use one of ${levels} (or unset it for ${fallback})`);
+}
+
 /**
  * pino's own prettifier, in this thread and synchronous rather than as a worker-thread transport: a line logged just
  * before process.exit() (a fatal error) must still reach the terminal. Every field of the entry is printed on its
@@ -71,7 +97,8 @@ function prettyStream(destination: NodeJS.WritableStream | number, colorize: boo
 
 export function createLogger(options: {
   name: string;
-  level?: string;
+  /** Default info; from the environment through logLevelFor. */
+  level?: LogLevel;
   /** Default: stdout, written synchronously to its file descriptor (pino's own default). */
   destination?: NodeJS.WritableStream & { readonly isTTY?: boolean };
   /** Default: logFormatFor(stdout) when writing to stdout, JSON for any other destination. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadTopology } from '../../config/index.js';
-import { createLogger } from '../../adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../adapters/observability/logger.js';
 import { createEvaluatorMetrics } from '../../adapters/observability/metrics.js';
 import { startObservabilityServer } from '../../adapters/observability/http-server.js';
 import { evaluateToEnd, Evaluator, reportInput, writeEvaluationReport } from '../../evaluation/index.js';
@@ -20,7 +20,7 @@ export function registerEvaluateCommand(program: Command): void {
       const topology = loadTopology(options.topology);
       const log = createLogger({
         name: `${topology.name}-evaluator`,
-        level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'info',
+        level: logLevelFor('info'),
       });
       // Its own metric set: the evaluator is not a worker, and worker rules must not see it as one.
       const metrics = createEvaluatorMetrics(topology.name);
@@ -77,7 +77,7 @@ export function registerEvaluateCommand(program: Command): void {
       const topology = loadTopology(options.topology);
       const log = createLogger({
         name: `${topology.name}-evaluator`,
-        level: process.env['FRAUDSCORE_LOG_LEVEL'] ?? 'warn',
+        level: logLevelFor('warn'),
       });
       const { input } = await evaluateToEnd({ topology, log, timeoutMs: Number(options.timeout) * 1000 });
       const paths = await writeEvaluationReport(options.out, input);

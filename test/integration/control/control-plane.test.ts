@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
-import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
 import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
 import { routesToChallenger } from '../../../src/core/control/index.js';
 import {
@@ -43,7 +43,7 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
       topology,
       instanceId: 'w1',
       metricsPort: 0,
-      log: createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'warn' }),
+      log: createLogger({ name: 'test', level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') }),
       onCommitted: (_summary, batch) => batchSizes.push(batch.size),
     });
     void pipeline.runner.start();

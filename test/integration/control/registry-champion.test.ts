@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
-import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import { assertEveryInputScoredOnce, healthz, lifecycleTopology, scoreRound } from '../../support/lifecycle.js';
 import { deleteTopics, testProducer, type ReadRecord, type TestProducer } from '../../support/stack.js';
@@ -24,7 +24,7 @@ describe('registry champion followed by running workers (real Kafka, registry, R
       topology,
       instanceId,
       metricsPort: 0,
-      log: createLogger({ name: instanceId, level: process.env['TEST_LOG_LEVEL'] ?? 'warn' }),
+      log: createLogger({ name: instanceId, level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') }),
     });
     void pipeline.runner.start();
     workers.push(pipeline);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
-import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import type { Topology } from '../../../src/config/index.js';
 import { controllerStep, controllerWriter } from '../../../src/lifecycle/controller.js';
@@ -77,7 +77,7 @@ describe('rollout gates and automatic rollback (real stack)', () => {
       topology,
       instanceId: 'w1',
       metricsPort: 0,
-      log: createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'warn' }),
+      log: createLogger({ name: 'test', level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') }),
     });
     void pipeline.runner.start();
     producer = await testProducer(topology);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createKafka } from '../../../src/adapters/kafka/kafka-client.js';
-import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
 import { createAvroSerde } from '../../../src/adapters/registry/serde.js';
 import { registryConnection, type Topology } from '../../../src/config/index.js';
 import {
@@ -78,7 +78,7 @@ describe('feature state lost and rebuilt (own Redis, real Kafka and registry)', 
     ...isolated.topology,
     redis: { ...isolated.topology.redis, url: `redis://127.0.0.1:${REDIS_PORT}` },
   };
-  const log = createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'error' });
+  const log = createLogger({ name: 'test', level: logLevelFor('error', process.env, 'TEST_LOG_LEVEL') });
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-state-loss-'));
   let redisServer: OwnRedis;
   let redis: Redis;

@@ -4,7 +4,7 @@ import { createPipeline, type PipelineContext } from '../../../src/runtime/conte
 import { FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
 import { assertAllScoresFinite, assertExactlyOneOutcome, assertTraceable } from '../../support/invariants.js';
 import { hostileValues, validEvents } from '../../support/events.js';
-import { createLogger } from '../../../src/adapters/observability/logger.js';
+import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
 import { deleteTopics, readCommitted, testProducer, testTopology, type TestProducer } from '../../support/stack.js';
 
 describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
@@ -17,7 +17,7 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
       topology,
       instanceId: 'w1',
       metricsPort: 0,
-      log: createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'warn' }),
+      log: createLogger({ name: 'test', level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') }),
     });
     void pipeline.runner.start();
     producer = await testProducer(topology);

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { createLogger, type Logger } from '../../../src/adapters/observability/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../../../src/adapters/observability/logger.js';
 import { loadTopology, TopologyError, type Topology } from '../../../src/config/index.js';
 import { createPipeline } from '../../../src/runtime/context.js';
 import { StartupError } from '../../../src/runtime/startup-errors.js';
@@ -15,7 +15,7 @@ import { deleteTopics, readCommitted, testProducer } from '../../support/stack.j
 import { startWorker, stopWorker } from '../../support/worker-process.js';
 
 /** A pino logger writing every line into memory. */
-function captureLogger(level: string): { log: Logger; text: () => string; lines: () => string[] } {
+function captureLogger(level: LogLevel): { log: Logger; text: () => string; lines: () => string[] } {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { loadTopology } from '../../../src/config/index.js';
-import { createPipeline } from '../../../src/runtime/context.js';
+import { createPipeline, pipelineLogger } from '../../../src/runtime/context.js';
 import { silentServer, within } from '../../support/silent-server.js';
 
 describe('createPipeline aborted during start-up', () => {
@@ -30,5 +30,17 @@ describe('createPipeline aborted during start-up', () => {
     } finally {
       await redis.close();
     }
+  });
+});
+
+describe('the worker logger', () => {
+  it('refuses a FRAUDSCORE_LOG_LEVEL pino lacks, naming the variable and the levels, before anything starts', () => {
+    const topology = loadTopology('topologies/card-payments.yaml', {});
+    assert.equal(pipelineLogger(topology, { FRAUDSCORE_LOG_LEVEL: 'debug' }).level, 'debug');
+    assert.equal(pipelineLogger(topology, {}).level, 'info');
+    assert.throws(
+      () => pipelineLogger(topology, { FRAUDSCORE_LOG_LEVEL: 'verbose' }),
+      /^Error: FRAUDSCORE_LOG_LEVEL: "verbose" is not a log level; use one of fatal, error, warn, info, debug, trace or silent/,
+    );
   });
 });

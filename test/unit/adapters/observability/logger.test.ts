@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger, logFormatFor, type LogFormat } from '../../../../src/adapters/observability/logger.js';
+import {
+  createLogger,
+  logFormatFor,
+  logLevelFor,
+  type LogFormat,
+} from '../../../../src/adapters/observability/logger.js';
 
 /** Logs one entry in `format` into memory; `isTTY` says whether the destination claims to be a terminal. */
 function logged(format: LogFormat | undefined, isTTY = false): string[] {
@@ -24,6 +29,23 @@ describe('logger', () => {
     assert.throws(
       () => logFormatFor({}, { FRAUDSCORE_LOG_FORMAT: 'text' }),
       /^Error: FRAUDSCORE_LOG_FORMAT: "text" is not a log format; use json or pretty/,
+    );
+  });
+
+  it('takes the level from FRAUDSCORE_LOG_LEVEL, refusing one pino lacks with the variable and the levels', () => {
+    assert.equal(logLevelFor('info', {}), 'info');
+    assert.equal(logLevelFor('warn', { FRAUDSCORE_LOG_LEVEL: '' }), 'warn');
+    assert.equal(logLevelFor('info', { FRAUDSCORE_LOG_LEVEL: 'debug' }), 'debug');
+    assert.throws(
+      () => logLevelFor('info', { FRAUDSCORE_LOG_LEVEL: 'verbose' }),
+      (error: Error) =>
+        error.message ===
+        'FRAUDSCORE_LOG_LEVEL: "verbose" is not a log level; ' +
+          'use one of fatal, error, warn, info, debug, trace or silent (or unset it for info)',
+    );
+    assert.throws(
+      () => logLevelFor('warn', { TEST_LOG_LEVEL: 'loud' }, 'TEST_LOG_LEVEL'),
+      /^Error: TEST_LOG_LEVEL: "loud"/,
     );
   });
 
