@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -12,22 +12,25 @@ import { parseModelCard, type ModelCard } from '../core/models/index.js';
 import type { BackfillParams, RawSource } from '../core/models/card.js';
 import { DAY_MS, HOUR_MS } from '../core/simulate/index.js';
 import { simulateToFiles } from '../simulate/index.js';
+import { RetrainError } from './errors.js';
+import { checkWorkDir, claimWorkDir } from './work-dir.js';
+
+export { RetrainError } from './errors.js';
+export { DEFAULT_WORK_DIR, WORK_MARKER } from './work-dir.js';
 
 /**
  * `fraudscore retrain`: rebuild a registered model from the raw data its card names (simulate or verified files →
  * backfill → train, with the recorded parameters) and compare: dataset, model bytes, metrics.
  */
 
-/** A retrain that cannot start or cannot finish: the message says what is missing or changed. */
-export class RetrainError extends Error {
-  override readonly name = 'RetrainError';
-}
-
 export interface RetrainOptions {
   readonly registry: string;
   readonly name: string;
   readonly version: string;
-  /** Scratch directory for raw data, tables and the retrained model; emptied first. */
+  /**
+   * Scratch directory for raw data, tables and the retrained model, emptied first: it must be new, empty, or one
+   * retrain made (marked with WORK_MARKER); see work-dir.ts for what is refused.
+   */
   readonly work: string;
   /** Python with fraudtrain's dependencies; default training/.venv/bin/python. */
   readonly python?: string;
@@ -144,20 +147,51 @@ async function backfill(
   return result.manifest;
 }
 
-function runPython(python: string, args: readonly string[], cwd: string): Promise<void> {
+/** The last lines of what the trainer printed on stderr, for a message. */
+function tail(stderr: string): string {
+  const text = stderr.trim();
+  return text.length === 0
+    ? 'it printed nothing on stderr'
+    : `its stderr ends:\n${text.split('\n').slice(-15).join('\n')}`;
+}
+
+/**
+ * Runs the trainer (`<python> -m fraudtrain.train ... --out <modelDir>` in `cwd`) and checks that it wrote the model
+ * and its card: any program that exits 0 (a --python that is not a Python at all, say) would otherwise pass for a
+ * trainer, and the retrain would end in a bare ENOENT on card.json.
+ */
+function runTrainer(python: string, args: readonly string[], cwd: string, modelDir: string): Promise<void> {
+  const ran = `${[python, ...args.slice(0, 2)].join(' ')} ... --out ${modelDir} (in ${cwd})`;
+  const fix =
+    "give --python the path of a Python with the trainer's dependencies (`bash training/setup.sh` makes " +
+    'training/.venv/bin/python, the default)';
   return new Promise((done, fail) => {
     const child = spawn(python, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stdout.resume();
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error) => fail(new RetrainError(`cannot run ${python}: ${error.message}`)));
-    child.on('close', (code) =>
-      code === 0
-        ? done()
-        : fail(
-            new RetrainError(`the trainer exited with ${code}:\n${stderr.trim().split('\n').slice(-15).join('\n')}`),
-          ),
+    child.on('error', (error) =>
+      fail(new RetrainError(`--python ${python}: cannot run it (${error.message}); ${fix}`)),
     );
+    child.on('close', (code) => {
+      if (code !== 0) {
+        fail(new RetrainError(`the trainer exited with ${code}; it was run as ${ran}; ${tail(stderr)}`));
+        return;
+      }
+      const missing = ['card.json', 'model.onnx'].filter((file) => !existsSync(join(modelDir, file)));
+      if (missing.length === 0) {
+        done();
+        return;
+      }
+      const what = missing.includes('card.json') ? 'no model card' : 'a model card but no model';
+      fail(
+        new RetrainError(
+          `--python ${python}: the trainer exited 0 but wrote ${what} (${missing.map((f) => join(modelDir, f)).join(', ')} ` +
+            `missing): ${python} is likely not a Python that runs fraudtrain; ${fix}. It was run as ${ran}; ` +
+            tail(stderr),
+        ),
+      );
+    });
   });
 }
 
@@ -288,6 +322,9 @@ function compare(
 export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
   const started = performance.now();
   const log = options.log ?? (() => undefined);
+  // A --work retrain may not empty is refused before anything else is done; it is emptied only once the rest is
+  // known to be in place.
+  await checkWorkDir(options.work);
   const root = repoRoot();
   const ref = `${options.name}@${options.version}`;
   const registry = openFsRegistry(options.registry);
@@ -297,11 +334,17 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
   const registeredModelSha = await sha256File(join(shown.location, 'model.onnx'));
 
   const python = options.python ?? join(root, 'training', '.venv', 'bin', 'python');
-  if (!existsSync(python)) throw new RetrainError(`${python} not found: run \`bash training/setup.sh\` first`);
+  if (!existsSync(python)) {
+    throw new RetrainError(
+      options.python === undefined
+        ? `${python} not found: run \`bash training/setup.sh\` first, or name a Python with the trainer's ` +
+            'dependencies with --python'
+        : `--python ${python}: not found; give the path of a Python with the trainer's dependencies ` +
+            '(`bash training/setup.sh` makes training/.venv/bin/python, the default)',
+    );
+  }
 
-  const work = resolve(options.work);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
+  const work = await claimWorkDir(options.work);
   const phasesMs: Record<string, number> = {};
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     log(`${name} ...`);
@@ -365,7 +408,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     ...(plan.args.searchCandidates !== undefined ? ['--search-candidates', String(plan.args.searchCandidates)] : []),
     ...(plan.args.allowBelowBaseline ? ['--allow-below-baseline', plan.args.allowBelowBaseline] : []),
   ];
-  await phase('train', () => runPython(python, args, join(root, 'training')));
+  await phase('train', () => runTrainer(python, args, join(root, 'training'), modelDir));
 
   const parsed = parseModelCard(await readFile(join(modelDir, 'card.json'), 'utf8'), join(modelDir, 'card.json'));
   if (!parsed.ok) throw new RetrainError(`the retrained card is invalid:\n  ${parsed.problems.join('\n  ')}`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_REGISTRY_DIR } from '../../adapters/model-registry/index.js';
 import { parseModelRef } from '../../core/models/index.js';
-import { retrain, type ComparisonRow } from '../../training/retrain.js';
+import { DEFAULT_WORK_DIR, retrain, WORK_MARKER, type ComparisonRow } from '../../training/retrain.js';
 
 /** Long hashes are cut for the terminal; equality is always decided on the full values. */
 function cell(text: string): string {
@@ -32,7 +32,12 @@ export function registerRetrainCommand(program: Command): void {
     )
     .argument('<ref>', 'name@version (or name@champion)')
     .option('--registry <dir>', 'registry directory', DEFAULT_REGISTRY_DIR)
-    .option('--work <dir>', 'scratch directory (emptied first)', '.fraudscore/retrain')
+    .option(
+      '--work <dir>',
+      'scratch directory for raw data, tables and the retrained model, emptied on every run: it must be new, empty, ' +
+        `or one retrain made (marked by a ${WORK_MARKER} file)`,
+      DEFAULT_WORK_DIR,
+    )
     .option('--python <path>', 'Python with the trainer dependencies (default: training/.venv/bin/python)')
     .action(async (text: string, options: { registry: string; work: string; python?: string }) => {
       const parsed = parseModelRef(text);

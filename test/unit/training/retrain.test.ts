@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
+import type { ModelCard } from '../../../src/core/models/card.js';
+import { retrain, RetrainError, WORK_MARKER } from '../../../src/training/retrain.js';
+import { fakeModel, makeCard } from '../core/models/card-fixture.js';
+
+/**
+ * retrain() up to the trainer, on a registered card that names a tiny simulation: the trainer is replaced by a
+ * program that is not Python (true: exits 0, writes nothing), which must be reported as such.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'fraudscore-retrain-unit-'));
+const registry = join(dir, 'registry');
+const notPython = ['/usr/bin/true', '/bin/true'].find((path) => existsSync(path))!;
+
+function tinyCard(): ModelCard {
+  const card = makeCard('tiny', '1', fakeModel('tiny@1'));
+  return {
+    ...card,
+    dataset: {
+      ...card.dataset,
+      rawSource: {
+        kind: 'simulate',
+        seed: 3,
+        customers: 20,
+        terminals: 20,
+        days: 3,
+        start: '2026-01-05T00:00:00Z',
+        labelDelayMinHours: 1,
+        labelDelayMaxDays: 2,
+        genuineLabelRate: 1,
+        format: 'jsonl',
+      },
+      backfill: {
+        topology: null,
+        labelDelayMs: 7 * 86_400_000,
+        latenessMarginMs: null,
+        fromMs: null,
+        toMs: null,
+        labelAsOfMs: null,
+        tableFormat: 'csv',
+      },
+    },
+    training: { ...card.training, args: { seed: 1, testDays: 1, thresholdAlertRate: 0.01, reference: null } },
+    metrics: { ...card.metrics, reference: null },
+  };
+}
+
+before(async () => {
+  const card = tinyCard();
+  await openFsRegistry(registry).register({
+    model: fakeModel('tiny@1'),
+    card: new TextEncoder().encode(`${JSON.stringify(card, null, 2)}\n`),
+    cardMd: new TextEncoder().encode('# tiny\n'),
+  });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('retrain', () => {
+  it('says the trainer wrote no model card, naming --python and how it was run, when --python is not Python', async () => {
+    const work = join(dir, 'work');
+    await assert.rejects(
+      retrain({ registry, name: 'tiny', version: '1', work, python: notPython }),
+      (error: unknown) => {
+        assert.ok(error instanceof RetrainError, String(error));
+        assert.match(error.message, new RegExp(`^--python ${notPython}: the trainer exited 0 but wrote no model card`));
+        assert.match(error.message, /likely not a Python that runs fraudtrain/);
+        assert.match(error.message, new RegExp(`It was run as ${notPython} -m fraudtrain\\.train \\.\\.\\. --out `));
+        assert.doesNotMatch(error.message, /ENOENT/);
+        return true;
+      },
+    );
+    // What ran before the trainer is in the marked work directory.
+    assert.deepEqual(
+      readdirSync(work).sort(),
+      [WORK_MARKER, 'train-raw', 'train.csv', 'train.csv.manifest.json'].sort(),
+    );
+  });
+
+  it('refuses a --work it must not empty before reading anything, and leaves it as it was', async () => {
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'keep.txt'), 'mine');
+    for (const work of [mine, process.cwd(), '.']) {
+      await assert.rejects(
+        retrain({ registry: join(dir, 'no-registry'), name: 'tiny', version: '1', work, python: notPython }),
+        /^RetrainError: --work .*; retrain empties its work directory on every run: choose an empty or new directory/,
+      );
+    }
+    assert.deepEqual(readdirSync(mine), ['keep.txt']);
+  });
+});
