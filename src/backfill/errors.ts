@@ -16,6 +16,22 @@ export class BackfillInputError extends Error {
   }
 }
 
+/**
+ * Input that gives no training row: events that hold none, or a --from/--to window that selects none of them. A
+ * table of 0 rows is never written: it would only fail later, in the trainer, far from the cause.
+ */
+export class BackfillEmptyError extends Error {
+  readonly code = 'BACKFILL_EMPTY';
+  readonly retriable = false;
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'BackfillEmptyError';
+  }
+}
+
 /** Bad options (the CLI maps them to usage errors). */
 export class BackfillOptionError extends Error {
   readonly code = 'BACKFILL_OPTION_INVALID';

@@ -20,6 +20,6 @@ export {
 export { kafkaLabelSource, kafkaTransactionSource, type KafkaSourceOptions } from './kafka-source.js';
 export type { InputFormat } from './record-parsers.js';
 export { EVENT_COLUMNS, LABEL_COLUMNS } from './record-parsers.js';
-export { BackfillInputError, BackfillOptionError } from './errors.js';
+export { BackfillEmptyError, BackfillInputError, BackfillOptionError } from './errors.js';
 export { splitOf, splitBucket, type Split } from './split.js';
 export { rebuildState, type RebuildOptions, type RebuildResult } from './rebuild.js';

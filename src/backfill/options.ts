@@ -7,7 +7,10 @@ import { isTableFormat, type TableFormat } from './table-format.js';
 export interface BackfillOptions {
   /** Events in log order: a JSON Lines or CSV file (partition 0, line order), or any TransactionSource. */
   readonly events: string | TransactionSource;
-  /** Label files or sources; none means every row gets label 0. All labels are read before the first event. */
+  /**
+   * Label files or sources; none means every row gets label 0 (the run warns). All labels are read before the first
+   * event.
+   */
   readonly labels?: string | LabelSource | readonly (string | LabelSource)[];
   /** Format of file inputs when the extension does not tell (.jsonl/.ndjson/.json, .csv). */
   readonly format?: InputFormat;
@@ -36,6 +39,11 @@ export interface BackfillOptions {
   readonly progress?: boolean;
   /** Where the manifest and the run's timing are printed. Default process.stdout; null prints nothing. */
   readonly stdout?: NodeJS.WritableStream | null;
+  /**
+   * Where warnings go: a table is written, but may not be what was meant (no labels, so every row is genuine).
+   * Default process.stderr; null prints nothing.
+   */
+  readonly stderr?: NodeJS.WritableStream | null;
 }
 
 export const DEFAULT_BATCH_SIZE = 4096;

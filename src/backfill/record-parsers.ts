@@ -27,6 +27,8 @@ import {
 export interface RecordParser<T> {
   /** Null for a header line. */
   parse(line: string, where: Where): T | null;
+  /** After the last line: throws if the input as a whole is malformed (a CSV file without its header line). */
+  end(where: Where): void;
 }
 
 export type InputFormat = 'jsonl' | 'csv';
@@ -124,6 +126,7 @@ function jsonParser<T>(
       }
       return build(get, where);
     },
+    end() {},
   };
 }
 
@@ -151,6 +154,17 @@ function csvParser<T>(
       }
       fields = split;
       return build(get, where);
+    },
+    end(where) {
+      if (indexes === null) {
+        // An empty file (or one of blank lines) has no header to check: it fails the header check, not later.
+        where.line = 1;
+        fail(
+          where,
+          '(header)',
+          `no header line (the file is empty); a CSV input starts with a header naming ${columns.join(', ')}`,
+        );
+      }
     },
   };
 }

@@ -6,11 +6,18 @@ import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createFeatureEngine } from '../core/features/engine.js';
 import { createMemoryFeatureState } from '../core/features/memory-state.js';
 import type { FeatureRow } from '../core/features/types.js';
+import { BackfillEmptyError } from './errors.js';
 import { labelBatchOf, LabelTally } from './label-index.js';
 import { renderManifest, type BackfillManifest } from './manifest.js';
 import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
 import { createProgress } from './progress.js';
-import { fileLabelSource, fileTransactionSource, type LabelSource } from './sources.js';
+import {
+  fileLabelSource,
+  fileTransactionSource,
+  type LabelSource,
+  type SourceFingerprint,
+  type TransactionSource,
+} from './sources.js';
 import { DEFAULT_TABLE_FORMAT, TableFormat } from './table-format.js';
 import { tableColumns, type TableRows } from './table-rows.js';
 import { createInProcessTableSink, createWorkerTableSink, type TableSink, type TableSummary } from './table-sink.js';
@@ -64,6 +71,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   let eventsRead = 0;
   let rowCount = 0;
   let duplicates = 0;
+  let inWindow = 0;
   const window = { rowMin: Infinity, rowMax: -Infinity, eventMin: Infinity, eventMax: -Infinity };
   let table: TableSummary;
   try {
@@ -87,12 +95,14 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         const t = batch[i]!.eventTimeMs;
         if (t < window.eventMin) window.eventMin = t;
         if (t > window.eventMax) window.eventMax = t;
+        const selectable = t >= fromMs && t < toMs;
+        if (selectable) inWindow++;
         // A duplicate (a transaction id repeated within the horizon) gets no row, as it gets no score online.
         if (rows[i]!.duplicateOf !== undefined) {
           duplicates++;
           continue;
         }
-        if (t >= fromMs && t < toMs) {
+        if (selectable) {
           if (t < window.rowMin) window.rowMin = t;
           if (t > window.rowMax) window.rowMax = t;
           selected.push(i);
@@ -105,6 +115,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       const { done, total } = events.progress();
       progress.update(done, total, eventsRead);
     }
+    if (rowCount === 0) throw noRows(events, eventsRead, inWindow, options, window);
     table = await sink.close();
   } catch (error) {
     await sink.abandon();
@@ -160,6 +171,22 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         `(${Math.round(eventsPerSecond)} events/s) -> ${tablePath}\n`,
     );
   }
+  // Warnings last, after the manifest: about a table that was written, and where they are not scrolled away.
+  const warn = (line: string) => {
+    if (options.stderr !== null) (options.stderr ?? process.stderr).write(`backfill: warning: ${line}\n`);
+  };
+  if (labelSources.length === 0) {
+    // Labels come only from --labels (files or topics): without it no row can be labelled fraud.
+    warn(
+      'no --labels given: every row is labelled genuine (label 0), a table no model can learn fraud from; pass ' +
+        "--labels with the fraud reports (files, or topic: for the topology's labels topic)",
+    );
+  } else if (table.counts.positives === 0) {
+    warn(
+      `no row is labelled fraud: of the ${labels.labels} labels read (${labels.fraudLabels} fraud), none marks a ` +
+        'row of the table as fraud by the label-as-of time; check that --labels belongs to these --events',
+    );
+  }
   return { manifest, tablePath, manifestPath, elapsedMs, eventsPerSecond };
 }
 
@@ -187,6 +214,51 @@ function tableRowsOf(
     values.set(rows[i]!.values, j * featureCount);
   }
   return { ids, idEnds, eventTimesMs, values, featureCount };
+}
+
+/** Why a run selected no row, naming the option to change: empty events, or a window that selects none of them. */
+function noRows(
+  events: TransactionSource,
+  eventsRead: number,
+  inWindow: number,
+  options: BackfillOptions,
+  window: { readonly eventMin: number; readonly eventMax: number },
+): BackfillEmptyError {
+  if (eventsRead === 0) {
+    const named = typeof options.events === 'string' ? options.events : events.name;
+    return new BackfillEmptyError(`--events ${named}`, emptyInput(events.fingerprint()));
+  }
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const flags = [
+    ...(options.fromMs !== undefined ? [`--from ${iso(options.fromMs)}`] : []),
+    ...(options.toMs !== undefined ? [`--to ${iso(options.toMs)}`] : []),
+  ].join(' ');
+  const span = `their event times run from ${iso(window.eventMin)} to ${iso(window.eventMax)}`;
+  return new BackfillEmptyError(
+    flags || '--events',
+    inWindow === 0
+      ? `the window selects none of the ${eventsRead} events read (${span}); choose a window that overlaps them`
+      : `all ${inWindow} events ${flags ? 'in the window ' : ''}repeat an earlier transaction id, and a repeat ` +
+          `gets no row (${span})`,
+  );
+}
+
+/** What an events input that gave no event holds. */
+function emptyInput(fingerprint: SourceFingerprint): string {
+  if ('topic' in fingerprint) {
+    const skipped = Object.entries(fingerprint.skipped).map(([reason, n]) => `${n} ${reason}`);
+    return (
+      `no transaction to read: the topic held ${fingerprint.records} records up to its end` +
+      (skipped.length > 0 ? `, all skipped as the pipeline dead-letters them (${skipped.join(', ')})` : '') +
+      '; name the topic the transactions are on'
+    );
+  }
+  return (
+    (fingerprint.bytes === 0
+      ? 'the file is empty (0 bytes)'
+      : `the file holds no event (${fingerprint.bytes} bytes of blank lines or a header)`) +
+    '; give a file with the transactions to build the table from'
+  );
 }
 
 function labelSourcesOf(options: BackfillOptions): LabelSource[] {

@@ -91,6 +91,7 @@ async function* readBatches<T>(reader: LineReader, parser: RecordParser<T>, batc
   for await (const _ of reader.chunks(sink)) {
     yield* full.splice(0);
   }
+  parser.end(where);
   if (batch.length > 0) {
     yield batch;
   }

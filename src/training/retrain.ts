@@ -143,6 +143,9 @@ async function backfill(
     ...(params.labelAsOfMs !== null ? { labelAsOfMs: params.labelAsOfMs } : {}),
     progress: false,
     stdout: null,
+    // Its warnings name flags of `fraudscore backfill` the user of retrain did not type; the card's inputs are checked
+    // against their recorded hashes instead.
+    stderr: null,
   });
   return result.manifest;
 }

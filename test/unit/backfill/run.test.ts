@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
 import {
+  BackfillEmptyError,
   BackfillInputError,
   runBackfill,
   DEFAULT_TABLE_FORMAT,
@@ -53,6 +54,7 @@ async function backfill(out: string, extra: Partial<BackfillOptions> = {}) {
     labelDelayMs: LABEL_DELAY_MS,
     batchSize: 97,
     stdout: null,
+    stderr: null,
     // Most cases read the table back as text; the Parquet case below asks for Parquet, the default.
     tableFormat: TableFormat.Csv,
     ...extra,
@@ -276,5 +278,101 @@ describe('runBackfill', () => {
     });
     assert.equal(existsSync(join(dir, 'bad', 'table.csv')), false);
     assert.deepEqual(readdirSync(join(dir, 'bad')), []);
+  });
+
+  it('writes no table from events that hold none, saying which input is empty and how', async () => {
+    const refused = async (name: string, content: string, out: string, check: (error: unknown) => boolean) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      await assert.rejects(backfill(`${out}/table.csv`, { events: path }), check);
+      assert.deepEqual(readdirSync(join(dir, out)), [], 'no table, manifest or partial file');
+      return path;
+    };
+    const empty = (path: () => string, what: string) => (error: unknown) => {
+      assert.ok(error instanceof BackfillEmptyError, String(error));
+      assert.equal(error.option, `--events ${path()}`);
+      assert.equal(
+        error.message,
+        `--events ${path()}: ${what}; give a file with the transactions to build the table from`,
+      );
+      return true;
+    };
+    await refused(
+      'empty.jsonl',
+      '',
+      'e1',
+      empty(() => join(dir, 'empty.jsonl'), 'the file is empty (0 bytes)'),
+    );
+    await refused(
+      'blank.jsonl',
+      '\n\n',
+      'e2',
+      empty(() => join(dir, 'blank.jsonl'), 'the file holds no event (2 bytes of blank lines or a header)'),
+    );
+    const header = 'transaction_id,event_time,customer_id,terminal_id,amount,currency\n';
+    await refused(
+      'header.csv',
+      header,
+      'e3',
+      empty(
+        () => join(dir, 'header.csv'),
+        `the file holds no event (${header.length} bytes of blank lines or a header)`,
+      ),
+    );
+    // A CSV file without even a header fails the header check, as a wrong header does.
+    await refused('empty.csv', '', 'e4', (error) => {
+      assert.ok(error instanceof BackfillInputError, String(error));
+      assert.equal(
+        error.message,
+        'empty.csv:1:(header): no header line (the file is empty); a CSV input starts with a header naming ' +
+          'transaction_id, event_time, customer_id, terminal_id, amount, currency',
+      );
+      return true;
+    });
+  });
+
+  it('writes no table when --from/--to selects none of the events, naming the window and where the events are', async () => {
+    const first = events[0]!.eventTimeMs;
+    const last = events.at(-1)!.eventTimeMs;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const span = `their event times run from ${iso(first)} to ${iso(last)}`;
+    await assert.rejects(backfill('w1/table.csv', { fromMs: last + 1 }), (error: unknown) => {
+      assert.ok(error instanceof BackfillEmptyError, String(error));
+      assert.equal(
+        error.message,
+        `--from ${iso(last + 1)}: the window selects none of the ${events.length} events read (${span}); ` +
+          'choose a window that overlaps them',
+      );
+      return true;
+    });
+    await assert.rejects(
+      backfill('w2/table.csv', { fromMs: first - 2 * DAY_MS, toMs: first }),
+      new RegExp(`^BackfillEmptyError: --from ${iso(first - 2 * DAY_MS)} --to ${iso(first)}: the window selects none`),
+    );
+    assert.deepEqual(readdirSync(join(dir, 'w1')), []);
+    assert.deepEqual(readdirSync(join(dir, 'w2')), []);
+  });
+
+  it('warns on stderr when no row can be labelled fraud: no --labels, or labels of other transactions', async () => {
+    const stderr = capturedOutput();
+    await backfill('n1/table.csv', { stderr: stderr.stream });
+    assert.equal(stderr.text(), '', 'labels that mark rows as fraud: no warning');
+
+    const none = capturedOutput();
+    const unlabelled = await backfill('n2/table.csv', { labels: [], stderr: none.stream });
+    assert.equal(unlabelled.manifest.positiveRows, 0);
+    assert.deepEqual(none.lines(), [
+      'backfill: warning: no --labels given: every row is labelled genuine (label 0), a table no model can learn ' +
+        "fraud from; pass --labels with the fraud reports (files, or topic: for the topology's labels topic)",
+    ]);
+
+    const other = join(dir, 'other-labels.jsonl');
+    writeFileSync(other, '{"transaction_id":"elsewhere","is_fraud":true,"reported_at":1}\n');
+    const unmatched = capturedOutput();
+    await backfill('n3/table.csv', { labels: other, stderr: unmatched.stream });
+    assert.deepEqual(unmatched.lines(), [
+      'backfill: warning: no row is labelled fraud: of the 1 labels read (1 fraud), none marks a row of the table ' +
+        'as fraud by the label-as-of time; check that --labels belongs to these --events',
+    ]);
   });
 });

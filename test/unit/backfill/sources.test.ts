@@ -57,6 +57,21 @@ describe('file sources', () => {
     );
   });
 
+  it('fail the header check of a CSV file without a header line (0 bytes)', async () => {
+    const path = join(dir, 'empty-labels.csv');
+    writeFileSync(path, '');
+    await assert.rejects(
+      async () => {
+        for await (const _ of fileLabelSource(path).batches(100));
+      },
+      {
+        message:
+          'empty-labels.csv:1:(header): no header line (the file is empty); a CSV input starts with a header naming ' +
+          'transaction_id, is_fraud, reported_at',
+      },
+    );
+  });
+
   it('check "event time at most 24 h ahead" against the clock given, by default the time the read starts', async () => {
     const path = join(dir, 'ahead.jsonl');
     const at = (eventTimeMs: number) =>
