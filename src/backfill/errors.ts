@@ -32,15 +32,19 @@ export class BackfillEmptyError extends Error {
   }
 }
 
-/** Bad options (the CLI maps them to usage errors). */
+/**
+ * Bad options (the CLI maps them to usage errors), named by their command-line flag and, where it helps, the value
+ * given: `--events nope.jsonl: file not found (...)`.
+ */
 export class BackfillOptionError extends Error {
   readonly code = 'BACKFILL_OPTION_INVALID';
   readonly retriable = false;
   constructor(
     readonly option: string,
     message: string,
+    readonly value?: string,
   ) {
-    super(`${option}: ${message}`);
+    super(`${value === undefined ? option : `${option} ${value}`}: ${message}`);
     this.name = 'BackfillOptionError';
   }
 }

@@ -1,8 +1,9 @@
+import { extname } from 'node:path';
 import type { InputFormat } from './record-parsers.js';
 import type { LabelSource, TransactionSource } from './sources.js';
 import { BackfillOptionError } from './errors.js';
 import { parseIsoTime } from './iso-time.js';
-import { isTableFormat, type TableFormat } from './table-format.js';
+import { DEFAULT_TABLE_FORMAT, isTableFormat, TableFormat } from './table-format.js';
 
 export interface BackfillOptions {
   /** Events in log order: a JSON Lines or CSV file (partition 0, line order), or any TransactionSource. */
@@ -72,6 +73,29 @@ export function parseTimeOption(value: string, option: string): number {
   );
 }
 
+/**
+ * The command-line flag of each option a user sets: errors name what the user typed (the options of runBackfill
+ * are those of `fraudscore backfill`). labelDelayMs comes from the topology, batchSize has no flag.
+ */
+export const FLAGS = {
+  events: '--events',
+  labels: '--labels',
+  out: '--out',
+  tableFormat: '--table-format',
+  fromMs: '--from',
+  toMs: '--to',
+  labelAsOfMs: '--label-as-of',
+} as const;
+
+/** The table format a file name's extension says, or null if it says none. */
+function formatNamed(path: string): TableFormat | null {
+  const extension = extname(path).toLowerCase();
+  return extension === '.csv' ? TableFormat.Csv : extension === '.parquet' ? TableFormat.Parquet : null;
+}
+
+const FORMAT_NAMES: Readonly<Record<TableFormat, string>> = { parquet: 'Parquet', csv: 'CSV' };
+
+/** Checks of the options alone (no I/O); the files they name are checked by checkFiles (file-checks.ts). */
 export function checkOptions(options: BackfillOptions): void {
   if (!Number.isSafeInteger(options.labelDelayMs) || options.labelDelayMs <= 0) {
     throw new BackfillOptionError('labelDelayMs', `must be a positive integer, got ${String(options.labelDelayMs)}`);
@@ -79,20 +103,38 @@ export function checkOptions(options: BackfillOptions): void {
   for (const name of ['fromMs', 'toMs', 'labelAsOfMs'] as const) {
     const value = options[name];
     if (value !== undefined && !Number.isFinite(value)) {
-      throw new BackfillOptionError(name, `must be a finite epoch-millisecond time, got ${String(value)}`);
+      throw new BackfillOptionError(FLAGS[name], `must be a finite epoch-millisecond time, got ${String(value)}`);
     }
   }
   if (options.fromMs !== undefined && options.toMs !== undefined && options.fromMs >= options.toMs) {
-    throw new BackfillOptionError('toMs', 'must be after fromMs');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    throw new BackfillOptionError(
+      `${FLAGS.fromMs}/${FLAGS.toMs}`,
+      `--from ${iso(options.fromMs)} is not before --to ${iso(options.toMs)}, so the window selects nothing ` +
+        '(rows are for event times from --from up to, not including, --to); give a --to later than --from',
+    );
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new BackfillOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`);
   }
   if (options.tableFormat !== undefined && !isTableFormat(options.tableFormat)) {
-    throw new BackfillOptionError('tableFormat', `must be "parquet" or "csv", got ${String(options.tableFormat)}`);
+    throw new BackfillOptionError(FLAGS.tableFormat, `must be "parquet" or "csv", got ${String(options.tableFormat)}`);
   }
   if (options.out.length === 0) {
-    throw new BackfillOptionError('out', 'must be a file path');
+    throw new BackfillOptionError(FLAGS.out, 'must be a file path');
+  }
+  // A .csv file holding Parquet (or the reverse) misleads every reader of the table, the trainer included.
+  const format = options.tableFormat ?? DEFAULT_TABLE_FORMAT;
+  const named = formatNamed(options.out);
+  if (named !== null && named !== format) {
+    const given = options.tableFormat === undefined ? `${format}, the default` : format;
+    throw new BackfillOptionError(
+      FLAGS.out,
+      `the name says ${FORMAT_NAMES[named]}, but the table would be ${FORMAT_NAMES[format]} ` +
+        `(${FLAGS.tableFormat} ${given}); add ${FLAGS.tableFormat} ${named}, or name the file ` +
+        `${options.out.slice(0, -extname(options.out).length)}.${format}`,
+      options.out,
+    );
   }
 }

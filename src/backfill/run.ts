@@ -6,10 +6,11 @@ import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
 import { createFeatureEngine } from '../core/features/engine.js';
 import { createMemoryFeatureState } from '../core/features/memory-state.js';
 import type { FeatureRow } from '../core/features/types.js';
-import { BackfillEmptyError } from './errors.js';
+import { BackfillEmptyError, BackfillOptionError } from './errors.js';
+import { checkFiles } from './file-checks.js';
 import { labelBatchOf, LabelTally } from './label-index.js';
 import { renderManifest, type BackfillManifest } from './manifest.js';
-import { checkOptions, DEFAULT_BATCH_SIZE, type BackfillOptions } from './options.js';
+import { checkOptions, DEFAULT_BATCH_SIZE, FLAGS, type BackfillOptions } from './options.js';
 import { createProgress } from './progress.js';
 import {
   fileLabelSource,
@@ -41,6 +42,7 @@ const LABEL_BATCH = 16_384;
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   checkOptions(options);
+  await checkFiles(options);
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const latenessMarginMs = options.latenessMarginMs ?? DEFAULT_LATENESS_MARGIN_MS;
@@ -57,7 +59,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
 
   const tablePath = options.out;
   const manifestPath = `${tablePath}.manifest.json`;
-  mkdirSync(dirname(tablePath), { recursive: true });
+  try {
+    mkdirSync(dirname(tablePath), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? String(error));
+    throw new BackfillOptionError(
+      FLAGS.out,
+      `cannot make its directory ${dirname(tablePath)} (${why}); name a file in a directory that exists or can be made`,
+      tablePath,
+    );
+  }
   const partial = `${tablePath}.partial`;
   const columns = tableColumns(engine.schema.names);
   const featureCount = engine.schema.names.length;
@@ -157,9 +169,16 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     inputs: { events: events.fingerprint(), labels: labelSources.map((source) => source.fingerprint()) },
   };
   const rendered = renderManifest(manifest);
-  renameSync(partial, tablePath);
-  writeFileSync(`${manifestPath}.partial`, rendered);
-  renameSync(`${manifestPath}.partial`, manifestPath);
+  try {
+    renameSync(partial, tablePath);
+    writeFileSync(`${manifestPath}.partial`, rendered);
+    renameSync(`${manifestPath}.partial`, manifestPath);
+  } catch (error) {
+    // Checked up front (checkFiles), but the files may have changed during the run: no partial file stays behind.
+    rmSync(partial, { force: true });
+    rmSync(`${manifestPath}.partial`, { force: true });
+    throw error;
+  }
 
   const elapsedMs = performance.now() - started;
   const eventsPerSecond = eventsRead / (elapsedMs / 1000);

@@ -59,17 +59,20 @@ export function registerBackfillCommand(program: Command): void {
     )
     .option('--no-progress', 'no progress output (a bar at a terminal, a line every few seconds elsewhere)')
     .action(
-      async (options: {
-        topology: string;
-        events: string;
-        labels?: string[];
-        out: string;
-        tableFormat: TableFormat;
-        from?: string;
-        to?: string;
-        labelAsOf?: string;
-        progress: boolean;
-      }) => {
+      async (
+        options: {
+          topology: string;
+          events: string;
+          labels?: string[];
+          out: string;
+          tableFormat: TableFormat;
+          from?: string;
+          to?: string;
+          labelAsOf?: string;
+          progress: boolean;
+        },
+        command: Command,
+      ) => {
         const topology = loadTopology(options.topology);
         const topics = topicConnections(topology);
         const eventsTopic = topicOf(options.events, topology.topics.input);
@@ -83,7 +86,8 @@ export function registerBackfillCommand(program: Command): void {
           events,
           ...(labels.length > 0 ? { labels } : {}),
           out: options.out,
-          tableFormat: options.tableFormat,
+          // Left out when not given, so that a message about it can say the format is the default.
+          ...(command.getOptionValueSource('tableFormat') === 'default' ? {} : { tableFormat: options.tableFormat }),
           labelDelayMs: topology.features.labelDelayDays * 86_400_000,
           ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
           ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),

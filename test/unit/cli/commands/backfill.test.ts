@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -37,5 +37,35 @@ describe('fraudscore backfill from topics', () => {
         'there); check the host and port of each broker and that Kafka is running',
     );
     assert.equal(existsSync(out), false, 'no table is written');
+  });
+
+  it('names the flags of a table name that contradicts its format, and of a backwards window, writing nothing', () => {
+    const events = join(dir, 'events.jsonl');
+    writeFileSync(
+      events,
+      '{"transaction_id":"t1","event_time":1767600000000,"customer_id":"c","terminal_id":"k","amount":1,"currency":"EUR"}\n',
+    );
+    const backfill = (...args: string[]) => {
+      const result = spawnSync(
+        process.execPath,
+        ['dist/src/cli/main.js', 'backfill', '-t', 'topologies/card-payments.yaml', '--events', events, ...args],
+        { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } },
+      );
+      assert.equal(result.status, 1, `${result.stdout}${result.stderr}`);
+      return result.stderr.trim();
+    };
+    const out = join(dir, 'x.csv');
+    assert.equal(
+      backfill('--out', out),
+      `fraudscore: --out ${out}: the name says CSV, but the table would be Parquet (--table-format parquet, the ` +
+        `default); add --table-format csv, or name the file ${join(dir, 'x.parquet')}`,
+    );
+    assert.equal(
+      backfill('--out', join(dir, 'x.parquet'), '--from', '2026-02-01', '--to', '2026-01-01'),
+      'fraudscore: --from/--to: --from 2026-02-01T00:00:00.000Z is not before --to 2026-01-01T00:00:00.000Z, so the ' +
+        'window selects nothing (rows are for event times from --from up to, not including, --to); give a --to ' +
+        'later than --from',
+    );
+    assert.deepEqual(readdirSync(dir), ['events.jsonl']);
   });
 });

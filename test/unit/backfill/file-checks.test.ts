@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { BackfillOptionError, runBackfill, type BackfillOptions } from '../../../src/backfill/index.js';
+
+/** runBackfill checks the files it is given before it reads or writes anything; each refusal names the flag. */
+const dir = mkdtempSync(join(tmpdir(), 'fraudscore-file-checks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const events = join(dir, 'events.jsonl');
+writeFileSync(
+  events,
+  '{"transaction_id":"t1","event_time":1767600000000,"customer_id":"c","terminal_id":"k","amount":1,"currency":"EUR"}\n',
+);
+const labels = join(dir, 'labels.jsonl');
+writeFileSync(labels, '{"transaction_id":"t1","is_fraud":true,"reported_at":1767700000000}\n');
+
+function options(extra: Partial<BackfillOptions>): BackfillOptions {
+  return {
+    events,
+    labels,
+    out: join(dir, 'out', 'table.parquet'),
+    labelDelayMs: 7 * 86_400_000,
+    stdout: null,
+    stderr: null,
+    ...extra,
+  };
+}
+
+async function refused(extra: Partial<BackfillOptions>, message: string): Promise<void> {
+  const before = readdirSync(dir).sort();
+  await assert.rejects(runBackfill(options(extra)), (error: unknown) => {
+    assert.ok(error instanceof BackfillOptionError, String(error));
+    assert.equal(error.message, message);
+    return true;
+  });
+  assert.deepEqual(readdirSync(dir).sort(), before, 'nothing written');
+}
+
+describe('backfill file checks', () => {
+  it('name --events or --labels and say what is wrong: not found, a directory, no known format', async () => {
+    await refused(
+      { events: join(dir, 'nope.jsonl') },
+      `--events ${join(dir, 'nope.jsonl')}: file not found (${join(dir, 'nope.jsonl')}); check the path ` +
+        '(a topic is read with topic:<name>)',
+    );
+    await refused(
+      { events: 'nope.jsonl' },
+      `--events nope.jsonl: file not found (${resolve('nope.jsonl')}); check the path (a topic is read with topic:<name>)`,
+    );
+    await refused(
+      { labels: [labels, join(dir, 'missing.csv')] },
+      `--labels ${join(dir, 'missing.csv')}: file not found (${join(dir, 'missing.csv')}); check the path ` +
+        '(a topic is read with topic:<name>)',
+    );
+    await refused({ events: dir }, `--events ${dir}: is a directory; name the .jsonl or .csv file in it to read`);
+    await refused({ labels: dir }, `--labels ${dir}: is a directory; name the .jsonl or .csv file in it to read`);
+    const text = join(dir, 'events.txt');
+    writeFileSync(text, '');
+    await refused(
+      { events: text },
+      `--events ${text}: cannot tell the format from its extension ".txt"; name a .jsonl (JSON Lines) or .csv file`,
+    );
+  });
+
+  it('name a file that cannot be read', async (t) => {
+    const locked = join(dir, 'locked.jsonl');
+    writeFileSync(locked, readFileSync(events));
+    chmodSync(locked, 0o000);
+    try {
+      if (process.getuid?.() === 0) {
+        // root reads it regardless: the check must not refuse what can be read.
+        t.diagnostic('running as root: permissions do not stop reading');
+        await runBackfill(options({ events: locked, out: join(dir, 'locked', 'table.parquet') }));
+      } else {
+        await refused({ events: locked }, `--events ${locked}: not readable (EACCES); check its permissions`);
+      }
+    } finally {
+      chmodSync(locked, 0o644);
+    }
+  });
+
+  it('refuse an --out that is a directory or an input before the run, leaving no partial file', async () => {
+    const existing = join(dir, 'existing');
+    mkdirSync(existing);
+    await refused(
+      { out: existing },
+      `--out ${existing}: is a directory; name the table file to write, e.g. ${join(existing, 'train.parquet')}`,
+    );
+    assert.deepEqual(readdirSync(existing), []);
+    await refused(
+      { out: labels, tableFormat: 'csv' },
+      `--out ${labels}: is the --labels file ${labels}: the table would replace it; name another file for the table`,
+    );
+    assert.match(readFileSync(labels, 'utf8'), /"is_fraud":true/);
+  });
+
+  it('name --out when its directory cannot be made', async () => {
+    await refused(
+      { out: join(events, 'table.parquet') },
+      `--out ${join(events, 'table.parquet')}: cannot make its directory ${events} (a file is in the way); name a ` +
+        'file in a directory that exists or can be made',
+    );
+  });
+});
