@@ -1,6 +1,6 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ControlFollower, controlTopicName } from '../adapters/kafka/control/index.js';
@@ -25,6 +25,9 @@ export interface LifecycleDemoOptions {
   readonly workers: number;
 }
 
+/** The committed registry, and the deliberately broken challenger the demo rolls back (a test fixture). */
+const REGISTRY_SOURCES = ['registry', 'test/fixtures/broken-registry'] as const;
+
 /**
  * The model lifecycle on simulated traffic, end to end on the local stack: two workers; card-fraud@2 in shadow (and
  * its report); a staged rollout 1 → 5 → 25 → 50 → 100 % judged by the rollout controller's gates; a deliberately broken
@@ -32,11 +35,28 @@ export interface LifecycleDemoOptions {
  * and a copy of the registry (the promotion writes the copy, never the committed registry).
  */
 export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<void> {
+  // Relative to the project root: from elsewhere the copy would fail half-way with a bare ENOENT.
+  for (const source of REGISTRY_SOURCES) {
+    if (!existsSync(source)) {
+      throw new Error(
+        `the demo copies its models from ${resolve(source)} (${source}, relative to the working directory ` +
+          `${process.cwd()}), which does not exist; run it from the project root`,
+      );
+    }
+  }
+  const registry = mkdtempSync(join(tmpdir(), 'fraudscore-demo-registry-'));
+  try {
+    for (const source of REGISTRY_SOURCES) cpSync(source, registry, { recursive: true });
+    await lifecycle(options, registry);
+  } finally {
+    // The copy holds the demo's promotions only; nothing in it is worth keeping once the demo has ended.
+    rmSync(registry, { recursive: true, force: true });
+  }
+}
+
+async function lifecycle(options: LifecycleDemoOptions, registry: string): Promise<void> {
   const say = (line: string) => options.out.write(`${line}\n`);
   const runId = `lifecycle-${Date.now().toString(36)}`;
-  const registry = mkdtempSync(join(tmpdir(), 'fraudscore-demo-registry-'));
-  cpSync('registry', registry, { recursive: true });
-  cpSync('test/fixtures/broken-registry', registry, { recursive: true });
   const base = isolateTopology(loadTopology(options.topologyFile), runId, { metricsPort: 0, maxWaitMs: 500 });
   const topology: Topology = {
     ...base,
@@ -55,7 +75,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
   const kafka = createKafka(topology, log);
   const ops = controlOperations(topology, kafka, { actor: 'lifecycle-demo' });
   say(
-    `fraudscore lifecycle demo ${runId}: ${options.workers} worker(s), champion card-fraud@1, challenger card-fraud@2 (registry copy ${registry})`,
+    `fraudscore lifecycle demo ${runId}: ${options.workers} worker(s), champion card-fraud@1, challenger card-fraud@2 (registry copy ${registry}, removed at the end)`,
   );
 
   const workers: PipelineContext[] = [];

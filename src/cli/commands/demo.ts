@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/run-demo.js';
 import { runLifecycleDemo } from '../../demo/lifecycle-demo.js';
+import { missingPath } from '../project-paths.js';
+
+/** The default topology is relative to the project root: from elsewhere, say so rather than "cannot read the file". */
+function requireTopology(file: string): void {
+  const missing = missingPath(file, 'topology file');
+  if (missing !== null) throw new Error(`--topology: ${missing}; run from the project root or pass -t <file>`);
+}
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -28,6 +35,7 @@ export function registerDemoCommand(program: Command): void {
         invalidRate: string;
         keep?: boolean;
       }) => {
+        requireTopology(options.topology);
         await runDemo({
           topologyFile: options.topology,
           simulation: {
@@ -66,6 +74,7 @@ export function registerDemoCommand(program: Command): void {
         latencySloMs: string;
         workers: string;
       }) => {
+        requireTopology(options.topology);
         await runLifecycleDemo({
           topologyFile: options.topology,
           days: Number(options.days),

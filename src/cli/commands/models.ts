@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { missingPath } from '../project-paths.js';
 import {
   DEFAULT_REGISTRY_DIR,
   openFsRegistry,
@@ -21,7 +22,16 @@ function ref(text: string): ModelRef {
   return parsed.ref;
 }
 
-function open(options: RegistryOption): ModelRegistry {
+/**
+ * The registry of --registry, which must exist: its default is relative to the project root, and from elsewhere a
+ * missing directory would read as an empty registry ("no models") or a model not found, and exit 0 for a list.
+ * `create`: only `register` with --registry given explicitly starts a new registry there.
+ */
+function open(options: RegistryOption, { create = false } = {}): ModelRegistry {
+  const missing = create ? null : missingPath(options.registry, 'model registry');
+  if (missing !== null) {
+    throw new Error(`--registry: ${missing}; run from the project root or pass --registry <dir>`);
+  }
   return openFsRegistry(options.registry);
 }
 
@@ -111,10 +121,17 @@ export function registerModelsCommand(program: Command): void {
         'target that is not registered.',
     )
     .requiredOption('--dir <dir>', 'directory holding model.onnx, card.json and card.md')
-    .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
+    .option(
+      '--registry <dir>',
+      `${REGISTRY_HELP}; a new registry is started only at a directory given explicitly`,
+      DEFAULT_REGISTRY_DIR,
+    )
     .option('--champion', 'also make this version the champion', false)
-    .action(async (options: RegistryOption & { dir: string; champion: boolean }) => {
-      const result = await open(options).register(await readModelDir(options.dir), { champion: options.champion });
+    .action(async (options: RegistryOption & { dir: string; champion: boolean }, command: Command) => {
+      const create = command.getOptionValueSource('registry') !== 'default';
+      const result = await open(options, { create }).register(await readModelDir(options.dir), {
+        champion: options.champion,
+      });
       out(
         `${result.name}@${result.version}: ${result.status === 'registered' ? 'registered' : 'already registered (identical)'}` +
           ` model sha256 ${result.entry.modelSha256}${result.champion ? ', champion' : ''}`,
