@@ -79,15 +79,27 @@ function decimal(value: string): number {
   return n;
 }
 
-/** An instant with an explicit zone; a bare date means UTC midnight. Local time would make the data host-dependent. */
+/**
+ * An instant as `backfill --from` takes one: epoch milliseconds, or ISO 8601 with an explicit zone (a bare date means
+ * UTC midnight). Local time would make the data host-dependent.
+ */
 function instant(value: string): number {
-  const time = parseIsoTime(value, { dateAlone: true });
+  const text = value.trim();
+  if (/^-?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  const time = parseIsoTime(text, { dateAlone: true });
   if (time === null) {
-    throw new InvalidArgumentError('expected an ISO 8601 instant with a zone, e.g. 2026-01-05T00:00:00Z, or a date');
+    throw new InvalidArgumentError(
+      'expected an ISO 8601 instant with a zone (e.g. 2026-01-05T00:00:00Z), a date, or epoch milliseconds',
+    );
   }
   // Date.parse alone would roll 2026-02-30 over to March 2: the simulated calendar would start elsewhere silently.
   if ('impossible' in time) throw new InvalidArgumentError(`"${value}" is not on the calendar: ${time.impossible}`);
   return time.ms;
+}
+
+/** An instant as the help shows it and --start takes it back: 2026-01-05T00:00:00Z, not epoch milliseconds. */
+function isoInstant(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
 /** Maps flags to the generator's options; the generator validates ranges and names the field on error. */
@@ -276,7 +288,11 @@ export function registerSimulateCommand(program: Command): void {
     .option('--customers <n>', 'number of customers', integer, d.customers)
     .option('--terminals <n>', 'number of terminals', integer, d.terminals)
     .option('--days <n>', 'days of traffic', integer, d.days)
-    .option('--start <instant>', 'first simulated instant (ISO 8601 with zone)', instant, d.startMs)
+    .addOption(
+      new Option('--start <instant>', 'first simulated instant (ISO 8601 with a zone, a date, or epoch ms)')
+        .argParser(instant)
+        .default(d.startMs, isoInstant(d.startMs)),
+    )
     .option('--label-delay-min-hours <h>', 'shortest delay from payment to label', decimal, d.labelDelayMinMs / HOUR_MS)
     .option(
       '--label-delay-max-days <d>',

@@ -1,31 +1,24 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fraudscore } from '../../../support/cli.js';
 
 const SECRET = 'S3cr3t-in-url';
-
-/** Runs the built CLI with only PATH and `env` set: what a person at a terminal would see on stdout and stderr. */
-function fraudscore(args: readonly string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    timeout: 30_000,
-  });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
 
 describe('fraudscore simulate: registry credentials never reach the output', () => {
   const inEnv = { FRAUDSCORE_REGISTRY_URL: `http://svc:${SECRET}@127.0.0.1:1/apis/ccompat/v7` };
 
   it('--help names the variable a default comes from and never prints its value', () => {
-    const { status, output } = fraudscore(['simulate', '--help'], inEnv);
+    const { status, output } = fraudscore(['simulate', '--help'], { env: inEnv });
     assert.equal(status, 0, output);
     assert.match(output, /env:\s+FRAUDSCORE_REGISTRY_URL/);
     assert.ok(!output.includes(SECRET), output);
   });
 
   it('refuses a registry address with credentials from the variable, naming it and the fix', () => {
-    const { status, output } = fraudscore(['simulate', '--kafka', '--days', '1'], inEnv);
+    const { status, output } = fraudscore(['simulate', '--kafka', '--days', '1'], { env: inEnv });
     assert.equal(status, 1, output);
     assert.match(
       output,
@@ -62,6 +55,36 @@ describe('fraudscore simulate: addresses', () => {
 });
 
 describe('fraudscore simulate: --start', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-simulate-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('shows its default as an instant it takes back, and takes epoch milliseconds as backfill --from does', () => {
+    const help = fraudscore(['simulate', '--help']);
+    const shown = /--start <instant>[^(]*\([^)]*\)\s+\(default:\s+(\S+)\)/.exec(help.stdout)?.[1];
+    assert.equal(shown, '2026-01-05T00:00:00Z', help.output);
+    // Small enough to run in a moment, large enough to hold transactions whose times depend on the start.
+    const small = ['--days', '2', '--customers', '100', '--terminals', '100', '--json'];
+    const events = (name: string, start: readonly string[]): string => {
+      const { status, output } = fraudscore(['simulate', '--out-dir', join(dir, name), ...small, ...start]);
+      assert.equal(status, 0, output);
+      return readFileSync(join(dir, name, 'events.jsonl'), 'utf8');
+    };
+    const byDefault = events('default', []);
+    assert.ok(byDefault.length > 0);
+    assert.equal(events('iso', ['--start', shown]), byDefault);
+    assert.equal(events('epoch', ['--start', String(Date.UTC(2026, 0, 5))]), byDefault);
+    assert.notEqual(events('later', ['--start', '2026-01-06']), byDefault);
+  });
+
+  it('names what it takes when given something else', () => {
+    const { status, output } = fraudscore(['simulate', '--out-dir', dir, '--start', 'monday']);
+    assert.equal(status, 1, output);
+    assert.match(
+      output,
+      /--start <instant>' argument 'monday' is invalid\. expected an ISO 8601 instant with a zone \(e\.g\. 2026-01-05T00:00:00Z\), a date, or epoch milliseconds/,
+    );
+  });
+
   it('refuses a date that is not on the calendar instead of rolling it over, saying what is wrong', () => {
     const { status, output } = fraudscore([
       'simulate',
