@@ -4,6 +4,26 @@ import { createLogger, logLevelFor } from '../../adapters/observability/logger.j
 import { createEvaluatorMetrics } from '../../adapters/observability/metrics.js';
 import { startObservabilityServer } from '../../adapters/observability/http-server.js';
 import { evaluateToEnd, Evaluator, reportInput, writeEvaluationReport } from '../../evaluation/index.js';
+import { decimal, port } from '../arguments.js';
+
+/** Node's timers wait at most 2^31 - 1 ms; a longer timeout would fire at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The evaluator's /metrics port: --metrics-port when given, else the one after the worker's (both may run on one
+ * host). A topology's port 0 (any free port) stays 0: 0 + 1 would be port 1, a fixed and privileged one.
+ */
+export function evaluatorPort(workerPort: number, flag: number | undefined): number {
+  if (flag !== undefined) return flag;
+  if (workerPort === 0) return 0;
+  if (workerPort >= 65_535) {
+    throw new Error(
+      `--metrics-port: the topology's metrics.port is ${workerPort}, with no port after it for the evaluator; ` +
+        'pass --metrics-port <port> (0 for any free port)',
+    );
+  }
+  return workerPort + 1;
+}
 
 export function registerEvaluateCommand(program: Command): void {
   program
@@ -14,10 +34,16 @@ export function registerEvaluateCommand(program: Command): void {
         'day matures, compared with the model card. Rebuilds its state from the topics at every start (commits nothing).',
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file, e.g. topologies/card-payments.yaml')
-    .option('--metrics-port <port>', 'port of its /metrics (the worker uses the topology’s; default: that + 1)')
+    .option(
+      '--metrics-port <port>',
+      'port of its /metrics, 0 for any free one (default: the topology’s metrics.port + 1, beside the worker’s; ' +
+        'a metrics.port of 0 stays 0)',
+      port,
+    )
     .option('--report-dir <dir>', 'rewrite evaluation.md and evaluation.html here whenever days mature')
-    .action(async (options: { topology: string; metricsPort?: string; reportDir?: string }) => {
+    .action(async (options: { topology: string; metricsPort?: number; reportDir?: string }) => {
       const topology = loadTopology(options.topology);
+      const metricsPort = evaluatorPort(topology.metrics.port, options.metricsPort);
       const log = createLogger({
         name: `${topology.name}-evaluator`,
         level: logLevelFor('info'),
@@ -38,7 +64,7 @@ export function registerEvaluateCommand(program: Command): void {
       });
       const http = await startObservabilityServer({
         host: topology.metrics.host,
-        port: options.metricsPort !== undefined ? Number(options.metricsPort) : topology.metrics.port + 1,
+        port: metricsPort,
         registry: metrics.registry,
         health: { unhealthyReason: () => null },
       });
@@ -72,14 +98,19 @@ export function registerEvaluateCommand(program: Command): void {
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .option('--out <dir>', 'where to write the report', 'reports')
-    .option('--timeout <seconds>', 'give up reading the topics after this long', '300')
-    .action(async (options: { topology: string; out: string; timeout: string }) => {
+    .option(
+      '--timeout <seconds>',
+      'give up reading the topics after this long',
+      decimal({ min: 0, minExcluded: true, max: MAX_TIMEOUT_SECONDS }),
+      300,
+    )
+    .action(async (options: { topology: string; out: string; timeout: number }) => {
       const topology = loadTopology(options.topology);
       const log = createLogger({
         name: `${topology.name}-evaluator`,
         level: logLevelFor('warn'),
       });
-      const { input } = await evaluateToEnd({ topology, log, timeoutMs: Number(options.timeout) * 1000 });
+      const { input } = await evaluateToEnd({ topology, log, timeoutMs: options.timeout * 1000 });
       const paths = await writeEvaluationReport(options.out, input);
       process.stdout.write(
         `${input.matured.length} day/model rows final, ${input.openDays.length} days waiting for labels\n`,

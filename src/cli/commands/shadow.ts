@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseDuration } from '../../core/control/index.js';
 import { buildShadowReport, formatChecklist } from '../../core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../../core/report/shadow-render.js';
@@ -8,6 +8,7 @@ import { openControl } from '../../lifecycle/connect.js';
 import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
+import { decimal, duration } from '../arguments.js';
 
 interface ReportOptions {
   readonly topology: string;
@@ -15,8 +16,8 @@ interface ReportOptions {
   readonly challenger?: string;
   readonly champion?: string;
   readonly out: string;
-  readonly minDuration: string;
-  readonly minAgreement: string;
+  readonly minDuration: number;
+  readonly minAgreement: number;
 }
 
 export function registerShadowCommand(program: Command): Command {
@@ -49,28 +50,36 @@ export function registerShadowCommand(program: Command): Command {
     .option('--challenger <model>', 'name@version (default: the live challenger)')
     .option('--champion <model>', 'name@version (default: the serving champion)')
     .option('--out <dir>', 'where the report files go', 'reports')
-    .option('--min-duration <duration>', 'checklist: minimum shadow duration', '24h')
-    .option('--min-agreement <share>', 'checklist: minimum share of agreeing decisions', '0.95')
+    .addOption(
+      new Option('--min-duration <duration>', 'checklist: minimum shadow duration')
+        .argParser(duration)
+        .default(24 * 3_600_000, '24h'),
+    )
+    .option(
+      '--min-agreement <share>',
+      'checklist: minimum share of agreeing decisions (0 to 1)',
+      decimal({ max: 1 }),
+      0.95,
+    )
     .action(async (options: ReportOptions) => {
+      // Before any connection: a --since that is no time is refused at once.
+      const sinceMs = options.since ? sinceOf(options.since) : 0;
       const { topology, kafka, ops } = openControl(options.topology);
       const view = await ops.view();
       const champion = options.champion ?? view.state.champion ?? (await ops.topologyChampion());
       const challenger = options.challenger ?? view.state.challenger?.model;
       if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
-      const sinceMs = options.since ? sinceOf(options.since) : 0;
       const streams = await readScoreStreams(topology, kafka, {
         retention: { scoredFromMs: sinceMs, rolloutOnly: false },
       });
-      const minDurationMs = parseDuration(options.minDuration);
-      if (minDurationMs === null) throw new Error(`--min-duration: "${options.minDuration}" is not a duration`);
       const report = buildShadowReport(
         streams.scores,
         streams.labels,
         { champion, challenger },
         {
-          minDurationMs,
+          minDurationMs: options.minDuration,
           minRecords: topology.rollout.gates.minRecords,
-          minAgreement: Number(options.minAgreement),
+          minAgreement: options.minAgreement,
           latencyP99Ms: topology.serving.batchP99Ms,
           maxAlertRateDelta: topology.rollout.gates.maxAlertRateDelta,
           aucMargin: topology.rollout.gates.aucMargin,

@@ -13,7 +13,6 @@ import {
   DRIFT_SCENARIOS,
   HOUR_MS,
   MAX_LABEL_DELAY_MS,
-  SimulationOptionError,
   type DriftScenario,
   type SimulationOptions,
   type SimulationSummary,
@@ -33,6 +32,8 @@ import {
 } from '../../simulate/index.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
+import { decimal, integer } from '../arguments.js';
+import { checkSimulationOptions } from '../simulation-flags.js';
 
 interface SimulateFlags {
   outDir?: string;
@@ -59,24 +60,6 @@ interface SimulateFlags {
   driftFromDay: number;
   driftAmountFactor: number;
   json?: boolean;
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = integer(value);
-  if (n === 0) throw new InvalidArgumentError('expected an integer >= 1');
-  return n;
-}
-
-function decimal(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
-  return n;
 }
 
 /**
@@ -118,28 +101,6 @@ function simulationOptions(flags: SimulateFlags): Partial<SimulationOptions> {
     driftFromDay: flags.driftFromDay,
     driftAmountFactor: flags.driftAmountFactor,
   };
-}
-
-/** The flag behind each generator option, so that a range error names what the user typed. */
-const FLAG_OF: Partial<Record<keyof SimulationOptions, string>> = {
-  seed: '--seed',
-  customers: '--customers',
-  terminals: '--terminals',
-  days: '--days',
-  startMs: '--start',
-  labelDelayMinMs: '--label-delay-min-hours',
-  labelDelayMaxMs: '--label-delay-max-days',
-  genuineLabelRate: '--genuine-label-rate',
-  invalidRate: '--invalid-rate',
-  driftScenario: '--drift',
-  driftFromDay: '--drift-from-day',
-  driftAmountFactor: '--drift-amount-factor',
-};
-
-function explainOptionError(error: unknown): unknown {
-  if (!(error instanceof SimulationOptionError)) return error;
-  const flag = FLAG_OF[error.field];
-  return flag ? new Error(`${flag}: ${error.message}`, { cause: error }) : error;
 }
 
 /** The flags that name an address, the variable each defaults to, and the topology section credentials belong in. */
@@ -281,35 +242,40 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option('--topic <name>', 'input (transactions) topic', env.transactionsTopic)
     .option('--labels-topic <name>', 'labels topic', env.labelsTopic)
-    .option('--partitions <n>', 'partitions of topics that have to be created', integer, env.partitions)
-    .option('--rate <n>', 'input records per second with --kafka (0 = as fast as possible)', decimal, 0)
-    .option('--batch-size <n>', 'Kafka messages per produce request', positive, 1_000)
-    .option('--seed <n>', 'random seed', integer, d.seed)
-    .option('--customers <n>', 'number of customers', integer, d.customers)
-    .option('--terminals <n>', 'number of terminals', integer, d.terminals)
-    .option('--days <n>', 'days of traffic', integer, d.days)
+    .option('--partitions <n>', 'partitions of topics that have to be created', integer({ min: 1 }), env.partitions)
+    .option('--rate <n>', 'input records per second with --kafka (0 = as fast as possible)', decimal(), 0)
+    .option('--batch-size <n>', 'Kafka messages per produce request', integer({ min: 1 }), 1_000)
+    .option('--seed <n>', 'random seed', integer(), d.seed)
+    .option('--customers <n>', 'number of customers', integer({ min: 1 }), d.customers)
+    .option('--terminals <n>', 'number of terminals', integer({ min: 1 }), d.terminals)
+    .option('--days <n>', 'days of traffic', integer({ min: 1 }), d.days)
     .addOption(
       new Option('--start <instant>', 'first simulated instant (ISO 8601 with a zone, a date, or epoch ms)')
         .argParser(instant)
         .default(d.startMs, isoInstant(d.startMs)),
     )
-    .option('--label-delay-min-hours <h>', 'shortest delay from payment to label', decimal, d.labelDelayMinMs / HOUR_MS)
+    .option(
+      '--label-delay-min-hours <h>',
+      'shortest delay from payment to label',
+      decimal(),
+      d.labelDelayMinMs / HOUR_MS,
+    )
     .option(
       '--label-delay-max-days <d>',
       `longest delay from payment to label (at most ${MAX_LABEL_DELAY_MS / DAY_MS}, the features' label delay)`,
-      decimal,
+      decimal(),
       d.labelDelayMaxMs / DAY_MS,
     )
     .option(
       '--genuine-label-rate <p>',
       'share of genuine payments that get a label (frauds always do)',
-      decimal,
+      decimal({ max: 1 }),
       d.genuineLabelRate,
     )
     .option(
       '--invalid-rate <p>',
       'extra hostile records per payment, with --kafka (bad bytes, unknown schema id, bad amounts/times/ids; ids bad-*)',
-      decimal,
+      decimal({ max: 1 }),
       0,
     )
     .addOption(
@@ -317,11 +283,11 @@ export function registerSimulateCommand(program: Command): void {
         .choices(DRIFT_SCENARIOS)
         .default(d.driftScenario),
     )
-    .option('--drift-from-day <n>', 'first simulated day (from 0) with the drift', integer, d.driftFromDay)
+    .option('--drift-from-day <n>', 'first simulated day (from 0) with the drift', integer(), d.driftFromDay)
     .option(
       '--drift-amount-factor <x>',
       'with --drift amount-shift: amounts multiplied by this',
-      decimal,
+      decimal({ minExcluded: true }),
       d.driftAmountFactor,
     )
     .option('--json', 'print the summary as JSON')
@@ -329,7 +295,8 @@ export function registerSimulateCommand(program: Command): void {
       if (Boolean(flags.kafka) === (flags.outDir !== undefined)) {
         throw new InvalidArgumentError('choose one output: --out-dir <dir> (files) or --kafka');
       }
-      // Before the progress bar: a topology or an address that is refused ends the command with its reason alone.
+      // Before the progress bar: options, a topology or an address that is refused end the command with the reason.
+      checkSimulationOptions(simulationOptions(flags));
       const target = flags.kafka ? kafkaSettings(flags, command) : undefined;
       const abort = new AbortController();
       const onSigint = (): void => abort.abort(new Error('interrupted'));
@@ -339,8 +306,6 @@ export function registerSimulateCommand(program: Command): void {
       let outcome: RunOutcome;
       try {
         outcome = await run(flags, target, abort.signal, bar.listener);
-      } catch (error) {
-        throw explainOptionError(error);
       } finally {
         bar.stop();
         process.removeListener('SIGINT', onSigint);

@@ -55,4 +55,34 @@ describe('fraudscore demo and demo-lifecycle', () => {
     assert.match(output, /^fraudscore: redis\.url: cannot connect to Redis at redis:\/\/127\.0\.0\.1:1 /m);
     assert.deepEqual(copiesLeft(), []);
   });
+
+  it('refuse a numeric flag that is not a number in its range before anything starts, naming the flag and range', () => {
+    for (const [args, expected] of [
+      [['demo', '--days', 'abc'], "error: option '--days <n>' argument 'abc' is invalid. expected an integer >= 1"],
+      [
+        ['demo', '--invalid-rate', '2'],
+        "error: option '--invalid-rate <x>' argument '2' is invalid. expected a number from 0 to 1",
+      ],
+      [
+        ['demo', '--customers', '20000000'],
+        'fraudscore: --customers: must be an integer in [1, 10000000], got 20000000',
+      ],
+      [
+        ['demo-lifecycle', '--workers', 'abc'],
+        "error: option '--workers <n>' argument 'abc' is invalid. expected an integer from 1 to 2",
+      ],
+      [
+        ['demo-lifecycle', '--workers', '3'],
+        "error: option '--workers <n>' argument '3' is invalid. expected an integer from 1 to 2",
+      ],
+      [['demo-lifecycle', '--days', '4000'], 'fraudscore: --days: must be an integer in [1, 3650], got 4000'],
+    ] as const) {
+      const { status, stderr } = fraudscore(args, { env: { ...NOWHERE, TMPDIR: temp } });
+      assert.equal(status, 1, stderr);
+      // Nothing was started: no connection was tried, so no connection error follows.
+      assert.equal(stderr.split('\n')[0], expected, args.join(' '));
+      assert.doesNotMatch(stderr, /cannot connect/);
+    }
+    assert.deepEqual(copiesLeft(), []);
+  });
 });

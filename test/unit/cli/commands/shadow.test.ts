@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sinceOf } from '../../../../src/cli/commands/shadow.js';
+import { fraudscore } from '../../../support/cli.js';
 
 describe('fraudscore shadow report --since', () => {
   it('takes a duration back from now or an ISO time', () => {
@@ -17,5 +18,22 @@ describe('fraudscore shadow report --since', () => {
       /--since: "2026-02-30" is not on the calendar: February 2026 has no day 30/,
     );
     assert.throws(() => sinceOf('yesterday'), /--since: "yesterday" is neither an ISO time with a zone nor a duration/);
+  });
+});
+
+describe('fraudscore shadow report: checklist thresholds', () => {
+  it('refuses a --min-agreement outside 0..1 or a --min-duration that is no duration, before reading anything', () => {
+    for (const [flag, value, expected] of [
+      ['--min-agreement <share>', 'lots', 'expected a number from 0 to 1'],
+      ['--min-agreement <share>', '1.5', 'expected a number from 0 to 1'],
+      ['--min-duration <duration>', 'soon', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
+    ] as const) {
+      const { status, stderr } = fraudscore(
+        ['shadow', 'report', '-t', 'topologies/card-payments.yaml', flag.split(' ')[0]!, value],
+        { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
+      );
+      assert.equal(status, 1, stderr);
+      assert.ok(stderr.startsWith(`error: option '${flag}' argument '${value}' is invalid. ${expected}\n`), stderr);
+    }
   });
 });

@@ -97,3 +97,30 @@ describe('fraudscore simulate: --start', () => {
     assert.match(output, /"2026-02-30" is not on the calendar: February 2026 has no day 30 \(it has 28\)/);
   });
 });
+
+describe('fraudscore simulate: numeric flags', () => {
+  it('are refused while the command line is read when not a number in range, naming the flag and the range', () => {
+    for (const [flag, value, expected] of [
+      ['--days <n>', 'abc', 'expected an integer >= 1'],
+      ['--partitions <n>', '0', 'expected an integer >= 1'],
+      ['--invalid-rate <p>', '2', 'expected a number from 0 to 1'],
+      ['--drift-amount-factor <x>', '0', 'expected a number > 0'],
+    ] as const) {
+      const { status, stderr } = fraudscore([
+        'simulate',
+        '--out-dir',
+        '/nonexistent/never-written',
+        flag.split(' ')[0]!,
+        value,
+      ]);
+      assert.equal(status, 1, stderr);
+      assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+    }
+  });
+
+  it("are checked against the generator's ranges before anything is written, naming the flag", () => {
+    const { status, stderr } = fraudscore(['simulate', '--out-dir', '/nonexistent/never-written', '--days', '4000']);
+    assert.equal(status, 1, stderr);
+    assert.equal(stderr.trim(), 'fraudscore: --days: must be an integer in [1, 3650], got 4000');
+  });
+});

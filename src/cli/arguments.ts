@@ -1,0 +1,62 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../core/control/index.js';
+
+/**
+ * Parsers of numeric flags, for commander's argParser: a value that is not a number in the flag's range is refused
+ * while the command line is read, before anything starts. Commander names the flag and the value
+ * (`option '--days <n>' argument 'abc' is invalid.`); the message here adds what would be accepted.
+ */
+
+export interface IntegerRange {
+  /** Inclusive; 0 unless given. */
+  readonly min?: number;
+  /** Inclusive; none unless given. */
+  readonly max?: number;
+}
+
+export interface DecimalRange extends IntegerRange {
+  /** The minimum itself is refused (a timeout of 0 s, say). */
+  readonly minExcluded?: boolean;
+}
+
+function rangeText(kind: string, min: number, max: number, minExcluded = false): string {
+  if (max === Number.POSITIVE_INFINITY || max === Number.MAX_SAFE_INTEGER) {
+    return `expected ${kind} ${minExcluded ? '>' : '>='} ${min}`;
+  }
+  return minExcluded ? `expected ${kind} > ${min} and <= ${max}` : `expected ${kind} from ${min} to ${max}`;
+}
+
+/** Whole numbers written in decimal digits: `1e3` or `0x10` in a count is more likely a slip than meant. */
+export function integer({ min = 0, max = Number.MAX_SAFE_INTEGER }: IntegerRange = {}): (value: string) => number {
+  const expected = rangeText('an integer', min, max);
+  return (value) => {
+    const text = value.trim();
+    const n = Number(text);
+    if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(expected);
+    }
+    return n;
+  };
+}
+
+export function decimal({ min = 0, max = Number.POSITIVE_INFINITY, minExcluded = false }: DecimalRange = {}): (
+  value: string,
+) => number {
+  const expected = rangeText('a number', min, max, minExcluded);
+  return (value) => {
+    const n = Number(value);
+    const inRange = minExcluded ? n > min : n >= min;
+    if (value.trim() === '' || !Number.isFinite(n) || !inRange || n > max) throw new InvalidArgumentError(expected);
+    return n;
+  };
+}
+
+/** A TCP port; 0 asks the system for any free one. */
+export const port = integer({ min: 0, max: 65_535 });
+
+/** A duration such as 30m, 90s, 2h, 1500ms (a bare number is milliseconds), in milliseconds. */
+export function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30m, 90s, 2h or 1500ms');
+  return ms;
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { InvalidArgumentError } from 'commander';
+import { describe, it } from 'node:test';
+import { decimal, duration, integer, port } from '../../../src/cli/arguments.js';
+
+function refusal(parse: (value: string) => number, value: string): string {
+  try {
+    parse(value);
+  } catch (error) {
+    assert.ok(error instanceof InvalidArgumentError, `a usage error for ${value}`);
+    return error.message;
+  }
+  assert.fail(`${value} was accepted`);
+}
+
+describe('numeric flag parsers', () => {
+  it('integer: decimal digits within the range, and the range said when refused', () => {
+    const days = integer({ min: 1 });
+    assert.equal(days('30'), 30);
+    assert.equal(days(' 7 '), 7);
+    for (const bad of ['abc', '', '0', '-1', '1.5', '1e3', '0x10', 'NaN', '9007199254740993']) {
+      assert.equal(refusal(days, bad), 'expected an integer >= 1', bad);
+    }
+    const workers = integer({ min: 1, max: 2 });
+    assert.equal(workers('2'), 2);
+    assert.equal(refusal(workers, '3'), 'expected an integer from 1 to 2');
+    assert.equal(integer()('0'), 0);
+    assert.equal(refusal(integer(), '-1'), 'expected an integer >= 0');
+  });
+
+  it('decimal: finite numbers within the range, the minimum excluded when asked', () => {
+    const share = decimal({ max: 1 });
+    assert.equal(share('0.95'), 0.95);
+    assert.equal(share('0'), 0);
+    for (const bad of ['lots', '', ' ', '1.01', '-0.1', 'Infinity', 'NaN']) {
+      assert.equal(refusal(share, bad), 'expected a number from 0 to 1', bad);
+    }
+    const timeout = decimal({ minExcluded: true });
+    assert.equal(timeout('0.5'), 0.5);
+    assert.equal(refusal(timeout, '0'), 'expected a number > 0');
+    assert.equal(refusal(decimal({ minExcluded: true, max: 10 }), '11'), 'expected a number > 0 and <= 10');
+  });
+
+  it('port: 0 (any free port) to 65535', () => {
+    assert.equal(port('0'), 0);
+    assert.equal(port('65535'), 65_535);
+    for (const bad of ['abc', '-1', '65536', '70000']) {
+      assert.equal(refusal(port, bad), 'expected an integer from 0 to 65535', bad);
+    }
+  });
+
+  it('duration: a number with a unit, in milliseconds', () => {
+    assert.equal(duration('24h'), 86_400_000);
+    assert.equal(duration('1500'), 1_500);
+    assert.equal(refusal(duration, 'soon'), 'expected a duration such as 30m, 90s, 2h or 1500ms');
+  });
+});
