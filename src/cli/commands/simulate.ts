@@ -33,7 +33,7 @@ import {
 import { connectingFor } from '../../runtime/startup-errors.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
 import { decimal, integer } from '../arguments.js';
-import { checkSimulationOptions } from '../simulation-flags.js';
+import { checkSimulationOptions, labelDelayProblem, simulateFlagProblems } from '../simulation-flags.js';
 
 interface SimulateFlags {
   outDir?: string;
@@ -223,7 +223,11 @@ export function registerSimulateCommand(program: Command): void {
         'and delayed labels, to files or to Kafka. Same seed and options, same bytes.',
     )
     .option('--out-dir <dir>', 'write events.<ext> and labels.<ext> here')
-    .addOption(new Option('--format <format>', 'file format').choices(Object.values(OutputFormat)).default('jsonl'))
+    .addOption(
+      new Option('--format <format>', 'with --out-dir: file format')
+        .choices(Object.values(OutputFormat))
+        .default('jsonl'),
+    )
     .option('--kafka', 'produce to Kafka (Avro, Confluent wire format) instead of files')
     .option(
       '-t, --topology <file>',
@@ -231,20 +235,28 @@ export function registerSimulateCommand(program: Command): void {
     )
     // Defaults from the environment are named, never printed: a variable may hold what this command refuses.
     .addOption(
-      new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated')
+      new Option('--brokers <list>', 'with --kafka, without -t: Kafka bootstrap servers, comma-separated')
         .env('FRAUDSCORE_KAFKA_BROKERS')
         .default(DEFAULT_BROKERS),
     )
     .addOption(
-      new Option('--registry-url <url>', 'Confluent-compatible schema registry API (no credentials: use -t)')
+      new Option(
+        '--registry-url <url>',
+        'with --kafka, without -t: Confluent-compatible schema registry API (no credentials: use -t)',
+      )
         .env('FRAUDSCORE_REGISTRY_URL')
         .default(DEFAULT_REGISTRY_URL),
     )
-    .option('--topic <name>', 'input (transactions) topic', env.transactionsTopic)
-    .option('--labels-topic <name>', 'labels topic', env.labelsTopic)
-    .option('--partitions <n>', 'partitions of topics that have to be created', integer({ min: 1 }), env.partitions)
-    .option('--rate <n>', 'input records per second with --kafka (0 = as fast as possible)', decimal(), 0)
-    .option('--batch-size <n>', 'Kafka messages per produce request', integer({ min: 1 }), 1_000)
+    .option('--topic <name>', 'with --kafka, without -t: input (transactions) topic', env.transactionsTopic)
+    .option('--labels-topic <name>', 'with --kafka, without -t: labels topic', env.labelsTopic)
+    .option(
+      '--partitions <n>',
+      'with --kafka, without -t: partitions of topics that have to be created',
+      integer({ min: 1 }),
+      env.partitions,
+    )
+    .option('--rate <n>', 'with --kafka: input records per second (0 = as fast as possible)', decimal(), 0)
+    .option('--batch-size <n>', 'with --kafka: Kafka messages per produce request', integer({ min: 1 }), 1_000)
     .option('--seed <n>', 'random seed', integer(), d.seed)
     .option('--customers <n>', 'number of customers', integer({ min: 1 }), d.customers)
     .option('--terminals <n>', 'number of terminals', integer({ min: 1 }), d.terminals)
@@ -256,14 +268,14 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option(
       '--label-delay-min-hours <h>',
-      'shortest delay from payment to label',
-      decimal(),
+      `shortest delay from payment to label (at most ${MAX_LABEL_DELAY_MS / HOUR_MS})`,
+      decimal({ max: MAX_LABEL_DELAY_MS / HOUR_MS }),
       d.labelDelayMinMs / HOUR_MS,
     )
     .option(
       '--label-delay-max-days <d>',
       `longest delay from payment to label (at most ${MAX_LABEL_DELAY_MS / DAY_MS}, the features' label delay)`,
-      decimal(),
+      decimal({ max: MAX_LABEL_DELAY_MS / DAY_MS }),
       d.labelDelayMaxMs / DAY_MS,
     )
     .option(
@@ -283,7 +295,12 @@ export function registerSimulateCommand(program: Command): void {
         .choices(DRIFT_SCENARIOS)
         .default(d.driftScenario),
     )
-    .option('--drift-from-day <n>', 'first simulated day (from 0) with the drift', integer(), d.driftFromDay)
+    .option(
+      '--drift-from-day <n>',
+      'with --drift: first simulated day (from 0, below --days) with the drift',
+      integer(),
+      d.driftFromDay,
+    )
     .option(
       '--drift-amount-factor <x>',
       'with --drift amount-shift: amounts multiplied by this',
@@ -296,6 +313,19 @@ export function registerSimulateCommand(program: Command): void {
         throw new InvalidArgumentError('choose one output: --out-dir <dir> (files) or --kafka');
       }
       // Before the progress bar: options, a topology or an address that is refused end the command with the reason.
+      const problems = simulateFlagProblems(
+        {
+          kafka: flags.kafka === true,
+          topology: flags.topology !== undefined,
+          drift: flags.drift,
+          driftFromDay: flags.driftFromDay,
+          days: flags.days,
+        },
+        (flag) => command.getOptionValueSource(flag) === 'cli',
+      );
+      const delays = labelDelayProblem(flags.labelDelayMinHours, flags.labelDelayMaxDays);
+      if (delays !== null) problems.push(delays);
+      if (problems.length > 0) throw new Error(problems.join('; '));
       checkSimulationOptions(simulationOptions(flags));
       const target = flags.kafka ? kafkaSettings(flags, command) : undefined;
       const abort = new AbortController();

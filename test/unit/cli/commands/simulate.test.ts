@@ -124,3 +124,74 @@ describe('fraudscore simulate: numeric flags', () => {
     assert.equal(stderr.trim(), 'fraudscore: --days: must be an integer in [1, 3650], got 4000');
   });
 });
+
+describe('fraudscore simulate: label delays', () => {
+  it('state their bounds in the unit of the flag, naming it', () => {
+    for (const [flag, value, expected] of [
+      ['--label-delay-max-days <d>', '30', 'expected a number from 0 to 7'],
+      ['--label-delay-min-hours <h>', '200', 'expected a number from 0 to 168'],
+    ] as const) {
+      const { status, stderr } = fraudscore([
+        'simulate',
+        '--out-dir',
+        '/nonexistent/never-written',
+        flag.split(' ')[0]!,
+        value,
+      ]);
+      assert.equal(status, 1, stderr);
+      assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+    }
+    const { status, stderr } = fraudscore([
+      'simulate',
+      '--out-dir',
+      '/nonexistent/never-written',
+      '--label-delay-min-hours',
+      '48',
+      '--label-delay-max-days',
+      '1',
+    ]);
+    assert.equal(status, 1, stderr);
+    assert.match(
+      stderr,
+      /^fraudscore: --label-delay-max-days: 1 days \(24 h\) is shorter than --label-delay-min-hours 48/,
+    );
+    assert.doesNotMatch(stderr, /labelDelay|000000/);
+  });
+});
+
+describe('fraudscore simulate: flags that would be ignored', () => {
+  it('are refused by name instead', () => {
+    for (const [args, expected] of [
+      [
+        ['--out-dir', '/nonexistent/never-written', '-t', 'topologies/card-payments.yaml', '--rate', '5'],
+        'fraudscore: -t/--topology and --rate apply only with --kafka, not to files (--out-dir): remove them, or ' +
+          'produce to Kafka with --kafka',
+      ],
+      [
+        ['--kafka', '-t', 'topologies/card-payments.yaml', '--brokers', '127.0.0.1:1', '--topic', 'elsewhere'],
+        "fraudscore: --brokers and --topic: with -t the topology's are used: remove them, or drop -t",
+      ],
+      [
+        ['--out-dir', '/nonexistent/never-written', '--drift', 'amount-shift', '--drift-from-day', '99', '--days', '2'],
+        'fraudscore: --drift-from-day: day 99 is not simulated (--days 2 runs days 0 to 1): give a day below 2, or ' +
+          'more --days',
+      ],
+    ] as const) {
+      // Nothing listens at these addresses: a command that went on would fail on connecting instead.
+      const { status, stderr } = fraudscore(['simulate', ...args], {
+        env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1', FRAUDSCORE_REGISTRY_URL: 'http://127.0.0.1:1/apis/ccompat/v7' },
+      });
+      assert.equal(status, 1, stderr);
+      assert.equal(stderr.trim(), expected);
+    }
+  });
+
+  it('an address from the environment is no flag typed: files are written with it set', () => {
+    const { status, output } = fraudscore(['simulate', '--out-dir', '/nonexistent/never-written', '--days', '4000'], {
+      env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' },
+    });
+    // Refused for its --days alone.
+    assert.equal(status, 1, output);
+    assert.equal(output.trim(), 'fraudscore: --days: must be an integer in [1, 3650], got 4000');
+  });
+});
