@@ -1,10 +1,47 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { parseModelRef } from '../../core/models/ref.js';
 import { openFsRegistry } from '../../adapters/model-registry/index.js';
 import { readContractInputs, renderContract } from '../../docs/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import { renderRunbook, type DrillRecord } from '../../lifecycle/runbook.js';
+
+/** The fields of a drill record the runbook quotes (load-tests/rollback-drill.ts writes more). */
+const drillRecord = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  fullEffectMs: z.number(),
+  events: z.number(),
+  lost: z.number(),
+  duplicated: z.number(),
+  workers: z.array(z.object({ instance: z.string(), applyMs: z.number() })),
+});
+
+/**
+ * The last drill, or null when none has been recorded at the default path. A file given with --drill must exist; one
+ * that is not JSON, or not a drill record, is named with what is wrong instead of failing inside the renderer.
+ */
+export function readLastDrill(file: string, given: boolean): DrillRecord | null {
+  const rerun = 'run `node dist/load-tests/rollback-drill.js` against the stack to write one';
+  if (!existsSync(file)) {
+    if (given) throw new Error(`--drill: no file at ${file}`);
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`--drill: ${file} is not valid JSON (${(error as Error).message}); ${rerun}`, { cause: error });
+  }
+  const parsed = drillRecord.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new Error(`--drill: ${file} is not a drill record (${where}${issue?.message ?? 'invalid'}); ${rerun}`);
+  }
+  return parsed.data;
+}
 
 export function registerDocsCommand(program: Command): void {
   const docs = program
@@ -29,8 +66,10 @@ export function registerDocsCommand(program: Command): void {
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .option('--drill <file>', 'the last drill result', 'docs/drills/rollback-drill.json')
-    .option('--out <file>', 'write the runbook here instead of stdout')
-    .action(async (options: { topology: string; drill: string; out?: string }) => {
+    .option('-o, --out <file>', 'write the runbook here (e.g. docs/runbook.md) instead of stdout')
+    .action(async (options: { topology: string; drill: string; out?: string }, command: Command) => {
+      // Before any connection: a drill file that cannot be quoted ends the command at once.
+      const lastDrill = readLastDrill(options.drill, command.getOptionValueSource('drill') === 'cli');
       const { topology, ops } = openControl(options.topology);
       const view = await ops.view();
       const champion = view.state.champion ?? (await ops.topologyChampion());
@@ -39,9 +78,6 @@ export function registerDocsCommand(program: Command): void {
         ? (await openFsRegistry(topology.model.registry).show(ref.ref.name, ref.ref.version)).card
         : null;
       const killTarget = await ops.killTarget(view).catch((error: unknown) => ({ problem: (error as Error).message }));
-      const lastDrill = existsSync(options.drill)
-        ? (JSON.parse(readFileSync(options.drill, 'utf8')) as DrillRecord)
-        : null;
       const text = renderRunbook({
         topology,
         topologyFile: options.topology,

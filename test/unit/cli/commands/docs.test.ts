@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readLastDrill } from '../../../../src/cli/commands/docs.js';
+import { fraudscore } from '../../../support/cli.js';
+
+describe('fraudscore docs runbook --drill', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-docs-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('quotes the drill of record', () => {
+    const drill = readLastDrill('docs/drills/rollback-drill.json', false);
+    assert.equal(drill?.ok, true);
+    assert.ok(drill.workers.length > 0);
+  });
+
+  it('has no drill to quote at a default path with no file, but refuses a file given that is not there', () => {
+    const missing = join(dir, 'none.json');
+    assert.equal(readLastDrill(missing, false), null);
+    assert.throws(() => readLastDrill(missing, true), { message: `--drill: no file at ${missing}` });
+  });
+
+  it('names a file that is not JSON, or not a drill record, instead of failing inside the renderer', () => {
+    const broken = write('broken.json', '{"at": "2026-12-03T20:41:54.538Z",');
+    assert.throws(
+      () => readLastDrill(broken, true),
+      (error: Error) =>
+        error.message.startsWith(`--drill: ${broken} is not valid JSON (`) &&
+        error.message.endsWith('); run `node dist/load-tests/rollback-drill.js` against the stack to write one'),
+    );
+    const other = write('other.json', '{"at": "2026-12-03T20:41:54.538Z", "ok": true}');
+    assert.throws(
+      () => readLastDrill(other, true),
+      /^Error: --drill: \S+other\.json is not a drill record \(fullEffectMs: /,
+    );
+  });
+
+  it('is read before anything connects', () => {
+    const broken = write('early.json', 'not json');
+    const { status, stderr } = fraudscore(
+      ['docs', 'runbook', '-t', 'topologies/card-payments.yaml', '--drill', broken],
+      {
+        env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' },
+      },
+    );
+    assert.equal(status, 1, stderr);
+    assert.match(stderr, new RegExp(`^fraudscore: --drill: ${broken} is not valid JSON \\(`));
+    assert.doesNotMatch(stderr, /cannot connect/);
+  });
+});
+
+describe('fraudscore docs: both documents', () => {
+  it('take -o as well as --out', () => {
+    for (const document of ['contract', 'runbook']) {
+      const { status, stdout } = fraudscore(['docs', document, '--help']);
+      assert.equal(status, 0, stdout);
+      assert.match(stdout, /^ {2}-o, --out <file>/m, document);
+    }
+  });
+});
