@@ -331,7 +331,8 @@ export class ModelRegistry {
       if (modelSha !== entry.modelSha256 && !sameAsCard) {
         problems.push(
           `model ${ref}: model.onnx sha256 is ${modelSha} but registry.json recorded ${entry.modelSha256} — ` +
-            'the artifact was modified; re-register it with `fraudscore models register`',
+            'the artifact was modified after registration; registered versions are immutable: restore the registered bytes ' +
+            '(the sha256 registry.json records) or register the model as a new version',
         );
       }
     }

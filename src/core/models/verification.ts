@@ -30,7 +30,8 @@ export function verifyModelSha(
     code: ModelRejection.ModelShaMismatch,
     message:
       `${label(card)}: model.onnx sha256 is ${modelSha256} but the card says ${card.modelSha256} — ` +
-      'the artifact was modified; re-register it with `fraudscore models register`',
+      'the artifact was modified after registration; registered versions are immutable: restore the registered bytes ' +
+      '(the sha256 the card records) or register the model as a new version',
   };
 }
 

@@ -135,7 +135,8 @@ describe('filesystem model registry', () => {
 
     const expected =
       `model card-fraud@3: model.onnx sha256 is ${sha256(bytes)} but the card says ${sha256(a.model)} — ` +
-      'the artifact was modified; re-register it with `fraudscore models register`';
+      'the artifact was modified after registration; registered versions are immutable: restore the registered bytes ' +
+      '(the sha256 the card records) or register the model as a new version';
     const [report] = await registry.verify({ name: 'card-fraud', version: '3' });
     assert.equal(report?.ok, false);
     assert.equal(report?.problems[0], expected);

@@ -25,7 +25,8 @@ describe('model verification', () => {
       code: ModelRejection.ModelShaMismatch,
       message:
         `model card-fraud@3: model.onnx sha256 is ${actual} but the card says ${card.modelSha256} — ` +
-        'the artifact was modified; re-register it with `fraudscore models register`',
+        'the artifact was modified after registration; registered versions are immutable: restore the registered bytes ' +
+        '(the sha256 the card records) or register the model as a new version',
     });
   });
 
