@@ -13,6 +13,7 @@ export const StartupErrorCode = {
   RedisAuthentication: 'REDIS_AUTHENTICATION',
   RedisPermission: 'REDIS_PERMISSION',
   RedisUnreachable: 'REDIS_UNREACHABLE',
+  RedisNotRedis: 'REDIS_NOT_REDIS',
   RegistryUnreachable: 'REGISTRY_UNREACHABLE',
   RegistryNotAnApi: 'REGISTRY_NOT_AN_API',
   RegistryAuthentication: 'REGISTRY_AUTHENTICATION',

@@ -22,6 +22,14 @@ export function explainRedis(errors: readonly ErrorLike[], topology: Topology): 
         `Redis at ${url} requires authentication (${message}); set redis.username and redis.password ({ env: NAME } or { file: path })`,
       );
     }
+    // ioredis' words when the first byte of a reply is none of RESP's: another service listens at the address.
+    if (/^Protocol error, got /.test(message)) {
+      return new StartupError(
+        StartupErrorCode.RedisNotRedis,
+        'redis.url',
+        `what answers at ${url} is not Redis (its reply does not follow the Redis protocol: ${message.replace(/\. Please report this\.?$/, '')}); check the host and port: another service listens there`,
+      );
+    }
     if (/^NOPERM/.test(message)) {
       return new StartupError(
         StartupErrorCode.RedisPermission,

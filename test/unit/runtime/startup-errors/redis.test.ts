@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { Redis, ReplyError } from 'ioredis';
 import type { Topology } from '../../../../src/config/index.js';
@@ -30,6 +31,26 @@ describe('start-up errors: Redis', () => {
       e.message,
       'redis.url: cannot connect to Redis at redis://127.0.0.1:1 (ECONNREFUSED: nothing accepts connections there); check the address and that Redis is running',
     );
+  });
+
+  it('another service at redis.url (an HTTP server answering) is named as not Redis, not as a protocol bug', async () => {
+    const http = createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `redis://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const error = await connectRedis(new Redis(url, { lazyConnect: true, retryStrategy: () => null })).then(
+        () => assert.fail('an HTTP server passed for Redis'),
+        (e: unknown) => e,
+      );
+      const e = explained(error, startupTopology({ redisUrl: url }));
+      assert.equal(e.code, StartupErrorCode.RedisNotRedis);
+      assert.equal(
+        e.message,
+        `redis.url: what answers at ${url} is not Redis (its reply does not follow the Redis protocol: Protocol error, got "H" as reply type byte); check the host and port: another service listens there`,
+      );
+    } finally {
+      http.close();
+    }
   });
 
   it('prints the URL without credentials, should one carry them', () => {
