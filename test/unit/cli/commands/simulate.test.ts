@@ -98,6 +98,19 @@ describe('fraudscore simulate: --start', () => {
   });
 });
 
+/** `simulate` refuses `flag` with `value` while reading the command line: commander's line, the range in words. */
+function assertRefusedWhileParsing(flag: string, value: string, expected: string): void {
+  const { status, stderr } = fraudscore([
+    'simulate',
+    '--out-dir',
+    '/nonexistent/never-written',
+    flag.split(' ')[0]!,
+    value,
+  ]);
+  assert.equal(status, 1, stderr);
+  assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+}
+
 describe('fraudscore simulate: numeric flags', () => {
   it('are refused while the command line is read when not a number in range, naming the flag and the range', () => {
     for (const [flag, value, expected] of [
@@ -106,15 +119,7 @@ describe('fraudscore simulate: numeric flags', () => {
       ['--invalid-rate <p>', '2', 'expected a number from 0 to 1'],
       ['--drift-amount-factor <x>', '0', 'expected a number > 0'],
     ] as const) {
-      const { status, stderr } = fraudscore([
-        'simulate',
-        '--out-dir',
-        '/nonexistent/never-written',
-        flag.split(' ')[0]!,
-        value,
-      ]);
-      assert.equal(status, 1, stderr);
-      assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+      assertRefusedWhileParsing(flag, value, expected);
     }
   });
 
@@ -131,15 +136,7 @@ describe('fraudscore simulate: label delays', () => {
       ['--label-delay-max-days <d>', '30', 'expected a number from 0 to 7'],
       ['--label-delay-min-hours <h>', '200', 'expected a number from 0 to 168'],
     ] as const) {
-      const { status, stderr } = fraudscore([
-        'simulate',
-        '--out-dir',
-        '/nonexistent/never-written',
-        flag.split(' ')[0]!,
-        value,
-      ]);
-      assert.equal(status, 1, stderr);
-      assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+      assertRefusedWhileParsing(flag, value, expected);
     }
     const { status, stderr } = fraudscore([
       'simulate',

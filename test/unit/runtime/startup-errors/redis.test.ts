@@ -18,13 +18,18 @@ function explained(error: unknown, topology: Topology = SECURED_TOPOLOGY): Start
 /** The reply ioredis raises for a server error, built with ioredis' own class. */
 const reply = (message: string): Error => new (ReplyError as new (message: string) => Error)(message);
 
+/** What connectRedis rejects with at `url` (one attempt, no reconnection); `ifConnected` fails the test. */
+function connectionError(url: string, ifConnected: string): Promise<unknown> {
+  return connectRedis(new Redis(url, { lazyConnect: true, retryStrategy: () => null })).then(
+    () => assert.fail(ifConnected),
+    (e: unknown) => e,
+  );
+}
+
 describe('start-up errors: Redis', () => {
   it('a stopped Redis (ioredis ECONNREFUSED through connectRedis) names redis.url and the fix', async () => {
     const url = 'redis://127.0.0.1:1';
-    const error = await connectRedis(new Redis(url, { lazyConnect: true, retryStrategy: () => null })).then(
-      () => assert.fail('something listens on 127.0.0.1:1'),
-      (e: unknown) => e,
-    );
+    const error = await connectionError(url, 'something listens on 127.0.0.1:1');
     const e = explained(error, startupTopology({ redisUrl: url }));
     assert.equal(e.code, StartupErrorCode.RedisUnreachable);
     assert.equal(
@@ -38,10 +43,7 @@ describe('start-up errors: Redis', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const url = `redis://127.0.0.1:${(http.address() as AddressInfo).port}`;
     try {
-      const error = await connectRedis(new Redis(url, { lazyConnect: true, retryStrategy: () => null })).then(
-        () => assert.fail('an HTTP server passed for Redis'),
-        (e: unknown) => e,
-      );
+      const error = await connectionError(url, 'an HTTP server passed for Redis');
       const e = explained(error, startupTopology({ redisUrl: url }));
       assert.equal(e.code, StartupErrorCode.RedisNotRedis);
       assert.equal(
