@@ -79,7 +79,11 @@ class ChunkedFile {
   }
 
   async discard(): Promise<void> {
+    // The file is opened asynchronously: a stream destroyed before its open completes still creates the file then.
+    // Removed only once the stream has closed, so that no open lands after the removal.
+    const closed = this.stream.closed ? undefined : once(this.stream, 'close').catch(() => undefined);
     this.stream.destroy();
+    await closed;
     await rm(this.partialPath, { force: true });
   }
 }
