@@ -16,6 +16,7 @@ import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapter
 import { connectRedis, createRedis, logRedisErrors } from '../adapters/redis/connect.js';
 import { loadModel, loadServingModel } from './load-model.js';
 import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
+import { controlReaderSilence, controlTopicName } from '../core/control/index.js';
 import { createWorkerStatusStore, workerStatusKey } from '../adapters/redis/worker-status.js';
 import { parseModelRef } from '../core/models/ref.js';
 import { watchRegistryChampion } from './champion-watch.js';
@@ -170,7 +171,14 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   opened(() => serving.close());
   // The current control state is known and its models loaded before the first batch: a worker started during a
   // kill or a rollout serves what every other worker serves.
-  const follower = new ControlFollower({ kafka, topology: topology.name, onView: (view) => void serving.offer(view) });
+  const follower = new ControlFollower({
+    kafka,
+    topology: topology.name,
+    onView: (view) => void serving.offer(view),
+    onFetch: (atMs) => metrics.controlLastFetch.set(atMs / 1000),
+    clock,
+  });
+  metrics.controlLastFetch.set(follower.lastFetchAtMs() / 1000);
   opened(() => follower.stop());
   await step('kafka', () => follower.start());
   await scope.step(() => follower.ready);
@@ -265,7 +273,9 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
       port: options.metricsPort ?? topology.metrics.port,
       registry: metrics.registry,
       health: {
-        unhealthyReason: () => runner.unhealthyReason(),
+        unhealthyReason: () =>
+          runner.unhealthyReason() ??
+          controlReaderSilence(controlTopicName(topology.name), follower.lastFetchAtMs(), clock()),
         wedgedReason: () => runner.wedgedReason(),
         details: () => ({ instanceId, control: serving.status() }),
       },

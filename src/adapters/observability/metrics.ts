@@ -126,6 +126,13 @@ export function createPipelineMetrics(topology: string) {
       help: 'Version of the control record this worker applies (0: none yet, the topology file decides)',
       registers: [registry],
     }),
+    controlLastFetch: new Gauge({
+      name: 'fraudscore_control_last_fetch_timestamp_seconds',
+      help:
+        'When the control topic reader last completed a fetch (every 250 ms while it works): older than 30 s, ' +
+        'control changes and the kill switch no longer reach this worker',
+      registers: [registry],
+    }),
     batchWindowMaxRecords: new Gauge({
       name: 'fraudscore_batch_window_max_records',
       help: 'Batch window in force: records at which a batch closes (topology default or control override)',

@@ -70,6 +70,10 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     const scores = await scoreRoundOf('v0', 300);
     assert.ok(scores.every((r) => r.value['control_version'] === 0 && r.value['route'] === 'champion'));
     assert.equal((await healthz(pipeline.metricsAddress)).control.appliedVersion, 0);
+    // The reader fetches every 250 ms: its last fetch, as the alert reads it, is recent.
+    const metrics = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
+    const lastFetch = /^fraudscore_control_last_fetch_timestamp_seconds\{[^}]*\} (\S+)$/m.exec(metrics)?.[1];
+    assert.ok(Math.abs(Date.now() / 1000 - Number(lastFetch)) < 5, `last fetch at ${lastFetch}`);
   });
 
   it('applies a batch window set live, at a batch boundary, visible in /healthz and the metrics', async () => {

@@ -2,6 +2,7 @@ export {
   appendControl,
   ControlConflict,
   ControlFollower,
+  ControlLogReplacedError,
   ensureControlTopic,
   readControlLog,
   type ControlFollowerOptions,

@@ -3,6 +3,7 @@ import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } fr
 import { readerStopped, type ReaderStoppedError } from '../consumer-give-up.js';
 import {
   appliedEntry,
+  ControlLogContinuity,
   controlTopicName,
   EMPTY_VIEW,
   entryToReappend,
@@ -86,6 +87,21 @@ export interface ControlFollowerOptions {
   readonly onEntry?: (entry: ControlLogEntry) => void;
   /** Each time the view changes. */
   readonly onView?: (view: ControlView) => void;
+  /** Each completed fetch, records or none (every 250 ms when nothing changes): the reader is alive. */
+  readonly onFetch?: (atMs: number) => void;
+  readonly clock?: () => number;
+}
+
+/** The control topic was deleted and created again under a reader: what it holds is of a log that no longer exists. */
+export class ControlLogReplacedError extends Error {
+  constructor(topic: string, evidence: string) {
+    super(
+      `the control topic ${topic} was deleted and created again while this process read it (${evidence}): ` +
+        'versions start again at 1 in the new log, so the changes written to it (the kill switch, rollout steps) ' +
+        'would all be ignored here; restart the process to read the new log',
+    );
+    this.name = 'ControlLogReplacedError';
+  }
 }
 
 /**
@@ -97,6 +113,10 @@ export class ControlFollower {
   private view: ControlView = EMPTY_VIEW;
   private readonly consumer;
   private endOffset = 0n;
+  private readonly continuity = new ControlLogContinuity();
+  private replacedBy: ControlLogReplacedError | null = null;
+  private logReplaced!: (error: ControlLogReplacedError) => void;
+  private lastFetch: number;
   private caughtUp!: () => void;
   private stoppedBeforeReady!: (error: Error) => void;
   /** Resolves once caught up with the end of the log as it was at start; rejects if the reader gives up before. */
@@ -105,10 +125,11 @@ export class ControlFollower {
     this.stoppedBeforeReady = reject;
   });
   /**
-   * Resolves if kafkajs gives this reader up for good (consumer-give-up.ts): the view stays as it was, and no later
-   * change (the kill switch) reaches whoever follows it. A worker must not go on scoring then.
+   * Resolves if kafkajs gives this reader up for good (consumer-give-up.ts), or if the topic turns out to be a new log
+   * under the old name (ControlLogReplacedError): the view stays as it was, and no later change (the kill switch)
+   * reaches whoever follows it. A worker must not go on scoring then.
    */
-  readonly failed: Promise<ReaderStoppedError>;
+  readonly failed: Promise<ReaderStoppedError | ControlLogReplacedError>;
 
   constructor(private readonly options: ControlFollowerOptions) {
     this.consumer = options.kafka.consumer({
@@ -119,11 +140,19 @@ export class ControlFollower {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
     });
-    this.failed = readerStopped(
-      this.consumer,
-      `the reader of ${controlTopicName(options.topology)}`,
-      'control changes (the kill switch, rollout steps) no longer reach this process',
-    );
+    this.lastFetch = (options.clock ?? Date.now)();
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.lastFetch = (options.clock ?? Date.now)();
+      options.onFetch?.(this.lastFetch);
+    });
+    this.failed = Promise.race([
+      readerStopped(
+        this.consumer,
+        `the reader of ${controlTopicName(options.topology)}`,
+        'control changes (the kill switch, rollout steps) no longer reach this process',
+      ),
+      new Promise<ControlLogReplacedError>((resolve) => (this.logReplaced = resolve)),
+    ]);
     void this.failed.then(this.stoppedBeforeReady);
     // Awaited by whoever starts the reader; a rejection nobody waits for must not end the process.
     this.ready.catch(() => undefined);
@@ -131,6 +160,11 @@ export class ControlFollower {
 
   current(): ControlView {
     return this.view;
+  }
+
+  /** When the reader last completed a fetch (at start: when it was made), on the follower's clock. */
+  lastFetchAtMs(): number {
+    return this.lastFetch;
   }
 
   async start(): Promise<void> {
@@ -158,7 +192,14 @@ export class ControlFollower {
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
+        if (this.replacedBy) return;
         const value = message.value ? message.value.toString('utf8') : null;
+        const evidence = this.continuity.check(BigInt(message.offset), value);
+        if (evidence !== null) {
+          this.replacedBy = new ControlLogReplacedError(topic, evidence);
+          this.logReplaced(this.replacedBy);
+          return;
+        }
         const parsed =
           value === null ? ({ ok: false, problem: 'empty record (tombstone)' } as const) : parseControlRecord(value);
         const copy = isCopy(message.headers);

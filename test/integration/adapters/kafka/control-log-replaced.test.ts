@@ -1,0 +1,69 @@
+/**
+ * The control topic deleted under a reader, then created again by the next change an operator makes: the reader says
+ * it has gone silent while the topic is gone, and tells the new log from the old one when it reads it (versions start
+ * again at 1 there: a reader holding version 2 would otherwise ignore the kill switch written as version 1).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import {
+  appendControl,
+  ControlFollower,
+  ControlLogReplacedError,
+  controlTopicName,
+} from '../../../../src/adapters/kafka/control/index.js';
+import { killSwitchOn, setBatchWindow } from '../../../../src/core/control/index.js';
+import { deleteTopics, testKafka, uniqueName } from '../../../support/stack.js';
+
+const META = { actor: 'test', reason: 'control log replaced' };
+
+describe('control topic deleted and created again under its reader (real Kafka)', () => {
+  const topology = uniqueName('replaced');
+  const kafka = testKafka();
+  const follower = new ControlFollower({ kafka, topology });
+  after(async () => {
+    await follower.stop();
+    await deleteTopics([controlTopicName(topology)]);
+  });
+
+  it('goes silent while the topic is gone, then fails with the reason once it reads the new log', async () => {
+    for (const maxRecords of [500, 600]) {
+      await appendControl(
+        kafka,
+        topology,
+        (view) => setBatchWindow(view.state, { maxRecords, maxWaitMs: null, minRecords: null }),
+        META,
+      );
+    }
+    await follower.start();
+    await follower.ready;
+    assert.equal(follower.current().version, 2);
+    const failed = follower.failed.then((error) => error);
+
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [controlTopicName(topology)] });
+    await admin.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const silentMs = Date.now() - follower.lastFetchAtMs();
+    assert.ok(silentMs > 3_000, `the reader still fetched ${silentMs} ms ago with its topic deleted`);
+
+    // The next operator's change creates the topic again and, reading it empty, writes version 1.
+    const { record } = await appendControl(
+      kafka,
+      topology,
+      (view) => killSwitchOn(view.state, { target: 'card-fraud@1', reason: 'rollback', nowMs: Date.now() }),
+      META,
+    );
+    assert.equal(record.version, 1);
+    const error = await Promise.race([
+      failed,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000).unref()),
+    ]);
+    assert.ok(error instanceof ControlLogReplacedError, `not told within 60 s: ${String(error)}`);
+    assert.match(error.message, new RegExp(`${controlTopicName(topology)} was deleted and created again`));
+    assert.match(error.message, /restart the process to read the new log/);
+    // Nothing of the new log was folded into the old view.
+    assert.equal(follower.current().version, 2);
+    assert.equal(follower.current().state.killSwitch.on, false);
+  });
+});
