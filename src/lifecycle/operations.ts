@@ -10,6 +10,7 @@ import {
   promoteRollout,
   resumeRollout,
   setBatchWindow,
+  settingsProblem,
   startRollout,
   startShadow,
   stopShadow,
@@ -99,11 +100,15 @@ export function controlOperations(
 
   return {
     view: async () => (await connecting('kafka', topology, () => readControlLog(kafka, topology.name))).view,
-    setWindow: (settings, reason) =>
-      append(reason, (view) => {
+    setWindow: async (settings, reason) => {
+      // A mistyped key or an out-of-range value needs no broker to be told: refused before the control topic is read.
+      const problem = settingsProblem(settings);
+      if (problem !== null) throw new Error(problem);
+      return append(reason, (view) => {
         const parsed = parseSettings(settings, view.state.batch);
         return parsed.ok ? setBatchWindow(view.state, parsed.window) : { ok: false, problem: parsed.problem };
-      }),
+      });
+    },
     killOn: (reason) =>
       append(reason, async (view) =>
         killSwitchOn(view.state, { target: await killTarget(view), reason, nowMs: clock() }),

@@ -43,7 +43,7 @@ export {
 } from './gates.js';
 export { scorePsi } from './psi.js';
 export { ROUTING_BUCKETS, routesToChallenger, routingBucket, stableHash32 } from './routing.js';
-export { parseDuration, parsePlan, parseSettings, type SettingsParse } from './settings.js';
+export { parseDuration, parsePlan, parseSettings, settingsProblem, type SettingsParse } from './settings.js';
 export {
   abortRollout,
   advanceRollout,

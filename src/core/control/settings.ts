@@ -1,4 +1,5 @@
-import type { BatchWindowOverride } from './serving-state.js';
+import { INITIAL_SERVING_STATE, type BatchWindowOverride } from './serving-state.js';
+import { setBatchWindow } from './transitions.js';
 
 export type SettingsParse =
   { readonly ok: true; readonly window: BatchWindowOverride } | { readonly ok: false; readonly problem: string };
@@ -35,6 +36,20 @@ export function parseSettings(args: readonly string[], current: BatchWindowOverr
     window[FIELD[key as Key]] = value;
   }
   return { ok: true, window };
+}
+
+/**
+ * What can be told of `control set` arguments without the control topic: an unknown key (naming the settable ones), a
+ * value that is no whole number, a number outside the batch window's limits. Each value's limits do not depend on the
+ * current state, so a typo is refused before anything connects; null when the arguments pass (the change is checked
+ * again against the current state when it is written).
+ */
+export function settingsProblem(args: readonly string[]): string | null {
+  const parsed = parseSettings(args, INITIAL_SERVING_STATE.batch);
+  if (!parsed.ok) return parsed.problem;
+  // The transition's own check, so the limits and their wording stay those of the change itself.
+  const checked = setBatchWindow(INITIAL_SERVING_STATE, parsed.window);
+  return checked.ok ? null : checked.problem;
 }
 
 /** Parses a duration such as `30m`, `90s`, `2h`, `1500ms` (a bare number is milliseconds); null when invalid. */

@@ -28,3 +28,33 @@ describe('control operations: connections', () => {
     await assert.rejects(ops.killOff('test'), explained);
   });
 });
+
+describe('control operations: control set checks its settings before connecting', () => {
+  // Nothing listens on port 1: a refusal that names a setting, not kafka.brokers, came before any connection.
+  const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+  const ops = controlOperations(topology, kafka, { actor: 'test' });
+
+  it('refuses an unknown key, naming it and the settable ones', async () => {
+    await assert.rejects(ops.setWindow(['batch.maxRecrods=500'], 'test'), {
+      message: 'unknown setting "batch.maxRecrods"; settable: batch.maxRecords, batch.maxWaitMs, batch.minRecords',
+    });
+  });
+
+  it('refuses a value that is no whole number or is outside the limits, naming the key', async () => {
+    await assert.rejects(ops.setWindow(['batch.maxWaitMs=5s'], 'test'), {
+      message: 'batch.maxWaitMs: "5s" is not a whole number (or "default")',
+    });
+    await assert.rejects(ops.setWindow(['batch.maxRecords=500', 'batch.maxRecords=5'], 'test'), (error: Error) => {
+      assert.match(error.message, /^batch\.maxRecords: .*100/);
+      return true;
+    });
+  });
+
+  it('goes on to the control topic with settings that pass', async () => {
+    await assert.rejects(ops.setWindow(['batch.maxRecords=500', 'batch.maxWaitMs=default'], 'test'), (error: Error) => {
+      assert.ok(error instanceof StartupError, String(error));
+      assert.match(error.message, /^kafka\.brokers: /);
+      return true;
+    });
+  });
+});

@@ -19,6 +19,7 @@ import {
   rollbackRollout,
   servingPlan,
   setBatchWindow,
+  settingsProblem,
   startRollout,
   startShadow,
   type ServingState,
@@ -128,6 +129,24 @@ describe('control transitions', () => {
     assert.equal(setBatchWindow(s, { ...s.batch, minRecords: 0 }).ok, false);
     // A control record written before minRecords existed reads as no override.
     assert.equal(batchWindowOverrideSchema.parse({ maxRecords: 500, maxWaitMs: null }).minRecords, null);
+  });
+});
+
+describe('control set arguments checked alone', () => {
+  it('tells a mistyped key, a value that is no number and one out of range without the current state', () => {
+    assert.equal(
+      settingsProblem(['batch.maxRecrods=500']),
+      'unknown setting "batch.maxRecrods"; settable: batch.maxRecords, batch.maxWaitMs, batch.minRecords',
+    );
+    assert.equal(settingsProblem(['batch.maxWaitMs=5s']), 'batch.maxWaitMs: "5s" is not a whole number (or "default")');
+    assert.match(settingsProblem(['batch.minRecords=0']) ?? '', /^batch\.minRecords: /);
+    assert.match(settingsProblem(['batch.maxWaitMs=30001']) ?? '', /^batch\.maxWaitMs: /);
+    assert.match(settingsProblem([]) ?? '', /^nothing to set/);
+  });
+
+  it('passes what the transition would take, defaults included', () => {
+    assert.equal(settingsProblem(['batch.maxRecords=500', 'batch.maxWaitMs=5000', 'batch.minRecords=1000']), null);
+    assert.equal(settingsProblem(['batch.maxRecords=default']), null);
   });
 });
 

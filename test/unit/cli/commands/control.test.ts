@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fraudscore } from '../../../support/cli.js';
+
+describe('fraudscore control set', () => {
+  it('refuses a mistyped key at once, naming it and the settable ones, before connecting to Kafka', () => {
+    // Nothing listens at 127.0.0.1:1: a command that connected first would fail naming kafka.brokers instead.
+    const { status, stderr } = fraudscore(
+      ['control', 'set', '-t', 'topologies/card-payments.yaml', 'batch.maxRecrods=500'],
+      { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
+    );
+    assert.equal(status, 1, stderr);
+    assert.equal(
+      stderr,
+      'fraudscore: unknown setting "batch.maxRecrods"; settable: batch.maxRecords, batch.maxWaitMs, batch.minRecords\n',
+    );
+  });
+
+  it('refuses a value outside the batch window limits the same way', () => {
+    const { status, stderr } = fraudscore(
+      ['control', 'set', '-t', 'topologies/card-payments.yaml', 'batch.maxRecords=5'],
+      { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
+    );
+    assert.equal(status, 1, stderr);
+    assert.match(stderr, /^fraudscore: batch\.maxRecords: .*100\n$/);
+  });
+});
