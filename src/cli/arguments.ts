@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../core/control/index.js';
+import { checkPlan, parseDuration, parsePlan } from '../core/control/index.js';
 
 /**
  * Parsers of numeric flags, for commander's argParser: a value that is not a number in the flag's range is refused
@@ -59,4 +59,16 @@ export function duration(value: string): number {
   const ms = parseDuration(value);
   if (ms === null) throw new InvalidArgumentError('expected a duration such as 30m, 90s, 2h or 1500ms');
   return ms;
+}
+
+/**
+ * A rollout plan such as 1,5,25,50,100, checked as a rollout's start checks it (percentages that increase and end at
+ * 100): a plan that could never start is refused here, not after the model is verified and the control topic read.
+ */
+export function rolloutPlan(value: string): number[] {
+  const plan = parsePlan(value);
+  if (plan === null) throw new InvalidArgumentError('expected percentages that increase to 100, such as 1,5,25,50,100');
+  const problem = checkPlan(plan);
+  if (problem !== null) throw new InvalidArgumentError(problem);
+  return plan;
 }

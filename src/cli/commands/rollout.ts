@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
 import { ControlFollower } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
-import {
-  controlTopicName,
-  gateRetention,
-  parseDuration,
-  parsePlan,
-  type ControlView,
-} from '../../core/control/index.js';
+import { controlTopicName, gateRetention, parseDuration, type ControlView } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import {
   controllerStep,
@@ -17,6 +11,7 @@ import {
   type StepOutcome,
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
+import { duration as durationFlag, rolloutPlan } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
@@ -116,19 +111,22 @@ export function registerRolloutCommand(program: Command): void {
       .command('start')
       .description('Start a rollout of <name>@<version> (verified against the registry first).')
       .argument('<model>', 'name@version, e.g. card-fraud@2')
-      .option('--plan <percents>', "stages in percent (default: the topology's rollout.plan)")
-      .option('--step <duration>', "minimum time per stage, e.g. 30m (default: the topology's rollout.stepMs)"),
+      // Parsed while the command line is read: a plan or step that is refused needs no topology, registry or broker.
+      .option('--plan <percents>', "stages in percent (default: the topology's rollout.plan)", rolloutPlan)
+      .option(
+        '--step <duration>',
+        "minimum time per stage, e.g. 30m (default: the topology's rollout.stepMs)",
+        durationFlag,
+      ),
     false,
-  ).action((model: string, options: ChangeOptions & { plan?: string; step?: string }) =>
-    runChange(options, ({ ops }) => {
-      const plan = options.plan === undefined ? undefined : parsePlan(options.plan);
-      if (plan === null) throw new Error(`--plan: "${options.plan}" is not a list of percentages like 1,5,25,50,100`);
-      return ops.rolloutStart(model, {
+  ).action((model: string, options: ChangeOptions & { plan?: number[]; step?: number }) =>
+    runChange(options, ({ ops }) =>
+      ops.rolloutStart(model, {
         reason: options.reason,
-        ...(plan ? { plan } : {}),
-        ...(options.step ? { stepMs: duration(options.step, '--step') } : {}),
-      });
-    }),
+        ...(options.plan ? { plan: options.plan } : {}),
+        ...(options.step !== undefined ? { stepMs: options.step } : {}),
+      }),
+    ),
   );
 
   rollout

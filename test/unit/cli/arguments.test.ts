@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
 import { describe, it } from 'node:test';
-import { decimal, duration, integer, port } from '../../../src/cli/arguments.js';
+import { decimal, duration, integer, port, rolloutPlan } from '../../../src/cli/arguments.js';
 
-function refusal(parse: (value: string) => number, value: string): string {
+function refusal(parse: (value: string) => unknown, value: string): string {
   try {
     parse(value);
   } catch (error) {
@@ -53,5 +53,15 @@ describe('numeric flag parsers', () => {
     assert.equal(duration('24h'), 86_400_000);
     assert.equal(duration('1500'), 1_500);
     assert.equal(refusal(duration, 'soon'), 'expected a duration such as 30m, 90s, 2h or 1500ms');
+  });
+
+  it('rolloutPlan: percentages that increase to 100, as a rollout start checks them', () => {
+    assert.deepEqual(rolloutPlan('1,5,25,50,100'), [1, 5, 25, 50, 100]);
+    assert.deepEqual(rolloutPlan('100'), [100]);
+    assert.equal(refusal(rolloutPlan, 'abc'), 'expected percentages that increase to 100, such as 1,5,25,50,100');
+    assert.equal(refusal(rolloutPlan, '1,5,50'), 'the last stage must be 100 (the plan is 1,5,50)');
+    assert.equal(refusal(rolloutPlan, '50,5,100'), 'stages must increase: 50,5,100');
+    assert.equal(refusal(rolloutPlan, '0,100'), 'stage 0 is not a percentage in (0, 100]');
+    assert.equal(refusal(rolloutPlan, '5,150'), 'stage 150 is not a percentage in (0, 100]');
   });
 });

@@ -13,6 +13,7 @@ import {
   type GateVerdict,
 } from '../../../../src/core/control/index.js';
 import type { StepOutcome } from '../../../../src/lifecycle/controller.js';
+import { fraudscore } from '../../../support/cli.js';
 
 const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'utf8'), 't.yaml', {
   FRAUDSCORE_KAFKA_BROKERS: 'broker-1:9092,broker-2:9092',
@@ -128,5 +129,34 @@ describe('rollout run: a registry that cannot be read for a moment', () => {
       },
     );
     assert.equal(judgedAgainst, 'card-fraud@1');
+  });
+});
+
+describe('rollout flags: refused before anything is loaded or connected', () => {
+  // No such file, and nothing listens at 127.0.0.1:1: a command that read the topology or connected before checking
+  // its flags would fail on those instead.
+  const nowhere = ['-t', '/nonexistent/topology.yaml'];
+  const env = { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' };
+
+  it('rollout start --plan and --step, naming the flag, the value and what is wrong', () => {
+    for (const [flag, value, expected] of [
+      ['--plan <percents>', '1,5,50', 'the last stage must be 100 (the plan is 1,5,50)'],
+      ['--plan <percents>', '50,5,100', 'stages must increase: 50,5,100'],
+      ['--plan <percents>', 'abc', 'expected percentages that increase to 100, such as 1,5,25,50,100'],
+      ['--step <duration>', '5x', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
+    ] as const) {
+      const { status, stderr } = fraudscore(
+        ['rollout', 'start', 'card-fraud@2', ...nowhere, flag.split(' ')[0]!, value],
+        { env },
+      );
+      assert.equal(status, 1, stderr);
+      assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+    }
+  });
+
+  it('rollout run --interval', () => {
+    const { status, stderr } = fraudscore(['rollout', 'run', ...nowhere, '--interval', '5x'], { env });
+    assert.equal(status, 1, stderr);
+    assert.equal(stderr, 'fraudscore: --interval: "5x" is not a duration (e.g. 30m, 90s, 2h)\n');
   });
 });
