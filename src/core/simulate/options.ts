@@ -123,6 +123,27 @@ function requireNumber(
   }
 }
 
+/** An instant as ISO 8601, or as the number it is where it is no date (NaN, or beyond what a Date can hold). */
+function isoOrNumber(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+}
+
+/**
+ * Like requireNumber for an instant in epoch milliseconds: --start takes an ISO date or epoch ms, and a person reads
+ * the bounds as dates, not as 13 digits, so both are stated.
+ */
+function requireInstant(options: SimulationOptions, field: NumericField, check: { min: number; max: number }): void {
+  const value = options[field];
+  if (typeof value === 'number' && Number.isInteger(value) && value >= check.min && value <= check.max) return;
+  const shown = typeof value === 'number' ? isoOrNumber(value) : String(value);
+  const got = shown === String(value) ? shown : `${shown} (${value})`;
+  throw new SimulationOptionError(
+    field,
+    `must be an instant from ${isoOrNumber(check.min)} to ${isoOrNumber(check.max)} (whole epoch ms ${check.min} ` +
+      `to ${check.max}), got ${got}`,
+  );
+}
+
 export function resolveSimulationOptions(overrides: Partial<SimulationOptions> = {}): SimulationOptions {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const options: SimulationOptions = { ...DEFAULT_SIMULATION_OPTIONS, ...defined };
@@ -132,7 +153,7 @@ export function resolveSimulationOptions(overrides: Partial<SimulationOptions> =
   requireNumber(options, 'terminals', { integer: true, min: 1, max: 10_000_000 });
   requireNumber(options, 'days', { integer: true, min: 1, max: 3_650 });
   // Year 2000 .. 2100: the pipeline dead-letters absurd timestamps, and simulated traffic must not be one.
-  requireNumber(options, 'startMs', { integer: true, min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
+  requireInstant(options, 'startMs', { min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
   requireNumber(options, 'radius', { min: 0, max: 150 });
   requireNumber(options, 'labelDelayMinMs', { integer: true, min: 0, max: MAX_LABEL_DELAY_MS });
   requireNumber(options, 'labelDelayMaxMs', { integer: true, min: options.labelDelayMinMs, max: MAX_LABEL_DELAY_MS });

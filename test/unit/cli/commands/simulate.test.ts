@@ -96,6 +96,22 @@ describe('fraudscore simulate: --start', () => {
     assert.equal(status, 1, output);
     assert.match(output, /"2026-02-30" is not on the calendar: February 2026 has no day 30 \(it has 28\)/);
   });
+
+  it('states the range of an instant out of range as dates, with the epoch milliseconds it takes too', () => {
+    const { status, stderr } = fraudscore([
+      'simulate',
+      '--out-dir',
+      '/nonexistent/never-written',
+      '--start',
+      '1990-01-01',
+    ]);
+    assert.equal(status, 1, stderr);
+    assert.equal(
+      stderr,
+      'fraudscore: --start: must be an instant from 2000-01-01T00:00:00.000Z to 2100-01-01T00:00:00.000Z (whole ' +
+        'epoch ms 946684800000 to 4102444800000), got 1990-01-01T00:00:00.000Z (631152000000)\n',
+    );
+  });
 });
 
 /** `simulate` refuses `flag` with `value` while reading the command line: commander's line, the range in words. */

@@ -182,4 +182,16 @@ describe('simulate: options', () => {
     assert.throws(() => take({ labelDelayMinMs: 2 * DAY_MS, labelDelayMaxMs: DAY_MS }, 1), SimulationOptionError);
     assert.throws(() => take({ seed: -1 }, 1), SimulationOptionError);
   });
+
+  it('states the bounds of a start out of range as dates as well as epoch milliseconds', () => {
+    const bounds =
+      'must be an instant from 2000-01-01T00:00:00.000Z to 2100-01-01T00:00:00.000Z (whole epoch ms 946684800000 to ' +
+      '4102444800000)';
+    assert.throws(() => take({ startMs: Date.UTC(1990, 0, 1) }, 1), {
+      message: `simulation option startMs: ${bounds}, got 1990-01-01T00:00:00.000Z (631152000000)`,
+    });
+    // No date to show: the value as it is, once.
+    assert.throws(() => take({ startMs: Number.NaN }, 1), { message: `simulation option startMs: ${bounds}, got NaN` });
+    assert.equal(take({ startMs: Date.UTC(2100, 0, 1) }, 1).length, 1, 'the upper bound itself is taken');
+  });
 });
