@@ -35,6 +35,15 @@ function rate(metric: string, by: string, extra = ''): string {
   return `sum by (${by}) (rate(${metric}{${selector}}[$__rate_interval]))`;
 }
 
+/**
+ * A rate's unit that names what is counted: Grafana's custom `count:<suffix>` scales as its built-in `reqps` does
+ * (1.2K, 3.4M) and writes the suffix after it, "1.2K records/s", where `reqps` would say req/s of things that are
+ * no requests.
+ */
+function perSecond(what: string): string {
+  return `count:${what}/s`;
+}
+
 function series(title: string, unit: string, ...targets: DataqueryBuilder[]): TimeSeries {
   let panel = new TimeSeries().title(title).datasource(DATASOURCE).unit(unit).height(8).span(8);
   for (const target of targets) panel = panel.withTarget(target);
@@ -98,14 +107,14 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     .withPanel(
       series(
         'Records in / s by topic',
-        'reqps',
+        perSecond('records'),
         query(rate('fraudscore_records_in_total', 'topic'), '{{topic}}'),
       ).description(`Contract: ${slo.throughputRecordsPerSecond} records/s sustained per worker.`),
     )
     .withPanel(
       series(
         'Scores / s by decision',
-        'reqps',
+        perSecond('records'),
         query(rate('fraudscore_records_scored_total', 'decision'), '{{decision}}'),
       ),
     )
@@ -166,7 +175,7 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     .withPanel(
       series(
         'Feature logs fetched whole / s by worker',
-        'reqps',
+        perSecond('logs'),
         query(rate('fraudscore_feature_replica_whole_logs_total', 'instance'), '{{instance}}'),
       )
         .description(
@@ -187,7 +196,7 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     .withPanel(
       series(
         'Dead letters / s by reason',
-        'reqps',
+        perSecond('records'),
         query(rate('fraudscore_records_dead_lettered_total', 'reason'), '{{reason}}'),
       )
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
@@ -196,7 +205,7 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     .withPanel(
       series(
         'Reason codes on scores / s (fallback: MODEL_OUTPUT_*)',
-        'reqps',
+        perSecond('codes'),
         query(rate('fraudscore_score_reason_codes_total', 'code'), '{{code}}'),
       ).span(12),
     )
@@ -310,14 +319,14 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     .withPanel(
       series(
         'Decisions / s by model version and route',
-        'reqps',
+        perSecond('records'),
         query(rate('fraudscore_records_decided_total', 'model_version, route'), '{{model_version}} {{route}}'),
       ).span(12),
     )
     .withPanel(
       series(
         'Challenger failures / s',
-        'reqps',
+        perSecond('failures'),
         query(rate('fraudscore_challenger_failures_total', 'model_version, reason'), '{{model_version}} {{reason}}'),
       ).span(12),
     )

@@ -28,6 +28,13 @@ const recordingRules = new Set(
   ).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
 );
 
+/** The units of the panels whose queries name `metric` (at least one panel must). */
+function unitsShowing(metric: string): (string | undefined)[] {
+  const showing = panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes(metric)));
+  assert.ok(showing.length > 0, `a panel shows ${metric}`);
+  return showing.map((p) => p.fieldConfig?.defaults?.unit);
+}
+
 /** deploy/grafana/fraudscore.json: generated from deploy/grafana/dashboard.ts, never edited by hand. */
 describe('grafana dashboard', () => {
   it('is committed exactly as the code generates it (else: npm run build && node dist/deploy/grafana/generate.js)', () => {
@@ -96,11 +103,6 @@ describe('grafana dashboard', () => {
   });
 
   it('shows each value on the scale it is exported in: 0..1 ratios, the 0..100 rollout share, ms, bytes', () => {
-    const unitsShowing = (metric: string) => {
-      const showing = panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes(metric)));
-      assert.ok(showing.length > 0, `a panel shows ${metric}`);
-      return showing.map((p) => p.fieldConfig?.defaults?.unit);
-    };
     // AUC, average precision, card precision@100 are in [0, 1] (src/core/monitoring/eval-metrics.ts): Grafana's
     // `percent` takes its value as already ×100 and would read an AUC of 0.93 as 0.93 %.
     for (const unit of unitsShowing('fraudscore_eval_metric{')) assert.equal(unit, 'percentunit');
@@ -108,6 +110,23 @@ describe('grafana dashboard', () => {
     for (const unit of unitsShowing('fraudscore_rollout_percent')) assert.equal(unit, 'percent');
     for (const unit of unitsShowing('_latency_ms_bucket')) assert.equal(unit, 'ms');
     for (const unit of unitsShowing('fraudscore_feature_replica_bytes')) assert.equal(unit, 'bytes');
+  });
+
+  it('says what a rate counts: records/s for records, and req/s nowhere (fraudscore serves no requests)', () => {
+    // Grafana's custom `count:<suffix>` scales like `reqps` and adds the space before the suffix itself.
+    for (const metric of [
+      'fraudscore_records_in_total',
+      'fraudscore_records_scored_total',
+      'fraudscore_records_dead_lettered_total',
+      'fraudscore_records_decided_total',
+    ]) {
+      for (const unit of unitsShowing(metric)) assert.equal(unit, 'count:records/s', metric);
+    }
+    for (const panel of panels) {
+      const unit = panel.fieldConfig?.defaults?.unit ?? '';
+      assert.notEqual(unit, 'reqps', panel.title);
+      assert.doesNotMatch(unit, /^(count|suffix):\s/, `${panel.title}: Grafana adds the space itself`);
+    }
   });
 
   it('says what the evaluation gauges hold: the latest final days pooled, not a figure per day', () => {
