@@ -13,6 +13,7 @@ import {
   DRIFT_SCENARIOS,
   HOUR_MS,
   MAX_LABEL_DELAY_MS,
+  explainEmptyRun,
   type DriftScenario,
   type SimulationOptions,
   type SimulationSummary,
@@ -34,6 +35,7 @@ import { connectingFor } from '../../runtime/startup-errors.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
 import { decimal, integer } from '../arguments.js';
 import { checkSimulationOptions, labelDelayProblem, simulateFlagProblems } from '../simulation-flags.js';
+import { emptySimulationMessage } from '../empty-simulation.js';
 
 interface SimulateFlags {
   outDir?: string;
@@ -342,6 +344,8 @@ export function registerSimulateCommand(program: Command): void {
       }
       const elapsedMs = performance.now() - started;
       const { summary, options, output } = outcome;
+      // No transaction means no record at all (labels and hostile records follow payments): a failure, with its cause.
+      if (summary.transactions === 0) throw new Error(emptySimulationMessage(explainEmptyRun(options), output));
       process.stdout.write(
         flags.json
           ? `${JSON.stringify({ ...summary, output, elapsedMs: Math.round(elapsedMs) })}\n`

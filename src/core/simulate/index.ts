@@ -1,5 +1,6 @@
 /** The simulator's pure core: seeded card traffic with injected fraud, delayed labels and optional hostile records. */
 export { simulate } from './generator.js';
+export { explainEmptyRun, type EmptyRunCause } from './empty-run.js';
 export {
   DAY_MS,
   DEFAULT_SIMULATION_OPTIONS,

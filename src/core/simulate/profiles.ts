@@ -2,7 +2,7 @@ import { Prng } from './prng.js';
 import { Stream } from './streams.js';
 
 /** The handbook's map: customers and terminals sit uniformly on a 100 x 100 square. */
-const MAP_SIZE = 100;
+export const MAP_SIZE = 100;
 
 export interface CustomerProfiles {
   readonly count: number;

@@ -114,6 +114,45 @@ describe('fraudscore simulate: --start', () => {
   });
 });
 
+describe('fraudscore simulate: a run that generates nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-simulate-empty-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails naming the cause and the flag to change instead of reporting 0 transactions', () => {
+    // Seed 42 (the default): none of 5 customers has one of 5 terminals within reach on the map.
+    for (const json of [[], ['--json']]) {
+      const out = join(dir, `no-terminal${json.length}`);
+      const args = ['simulate', '--out-dir', out, '--customers', '5', '--terminals', '5', '--days', '5', ...json];
+      const { status, stdout, stderr } = fraudscore(args);
+      assert.equal(status, 1, stderr);
+      assert.equal(stdout, '');
+      assert.match(
+        stderr,
+        /^fraudscore: no transaction generated: no customer has a terminal in reach \(--customers 5, --terminals 5\), .*; give more --terminals \(from about 300, .*\); no record was written \(.*events\.jsonl, .*labels\.jsonl\)$/m,
+      );
+    }
+  });
+
+  it('tells customers in reach that made no payment apart, and names --days', () => {
+    const args = ['simulate', '--out-dir', join(dir, 'no-payment'), '--customers', '10', '--terminals', '10'];
+    const { status, stderr } = fraudscore([...args, '--days', '1']);
+    assert.equal(status, 1, stderr);
+    assert.match(
+      stderr,
+      /^fraudscore: no transaction generated: only 1 of the 10 customers has a terminal in reach, and made no payment in 1 day .*; give more --days or --customers/m,
+    );
+  });
+
+  it('still writes a small population that has terminals in reach', () => {
+    const out = join(dir, 'small');
+    const args = ['simulate', '--out-dir', out, '--customers', '20', '--terminals', '40', '--days', '5', '--json'];
+    const { status, stdout, output } = fraudscore(args);
+    assert.equal(status, 0, output);
+    assert.equal((JSON.parse(stdout) as { transactions: number }).transactions, 41);
+    assert.equal(readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').length, 41);
+  });
+});
+
 /** `simulate` refuses `flag` with `value` while reading the command line: commander's line, the range in words. */
 function assertRefusedWhileParsing(flag: string, value: string, expected: string): void {
   const { status, stderr } = fraudscore([
