@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
@@ -13,6 +12,7 @@ import { labelClock, ScoreFollower } from '../lifecycle/score-reader.js';
 import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
+import { withTemporaryDirectory } from './temporary-directory.js';
 
 export interface LifecycleDemoOptions {
   readonly topologyFile: string;
@@ -27,6 +27,8 @@ export interface LifecycleDemoOptions {
 
 /** The committed registry, and the deliberately broken challenger the demo rolls back (a test fixture). */
 const REGISTRY_SOURCES = ['registry', 'test/fixtures/broken-registry'] as const;
+/** The registry copy's name under the system's temporary directory. */
+const REGISTRY_COPY_PREFIX = 'fraudscore-demo-registry-';
 
 /**
  * The model lifecycle on simulated traffic, end to end on the local stack: two workers; card-fraud@2 in shadow (and
@@ -44,14 +46,12 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
       );
     }
   }
-  const registry = mkdtempSync(join(tmpdir(), 'fraudscore-demo-registry-'));
-  try {
+  // The copy holds the demo's promotions only; nothing in it is worth keeping once the demo has ended, however it
+  // ends: Ctrl-C included.
+  await withTemporaryDirectory(REGISTRY_COPY_PREFIX, async (registry) => {
     for (const source of REGISTRY_SOURCES) cpSync(source, registry, { recursive: true });
     await lifecycle(options, registry);
-  } finally {
-    // The copy holds the demo's promotions only; nothing in it is worth keeping once the demo has ended.
-    rmSync(registry, { recursive: true, force: true });
-  }
+  });
 }
 
 async function lifecycle(options: LifecycleDemoOptions, registry: string): Promise<void> {
