@@ -62,6 +62,17 @@ export function duration(value: string): number {
 }
 
 /**
+ * How often the rollout controller judges the gates: at least a second. Each judgement reads the control, score and
+ * label views and may write to the control topic; 0 would judge back to back, busy for nothing (labels and scores
+ * arrive in seconds, stages last minutes).
+ */
+export function gateInterval(value: string): number {
+  const ms = duration(value);
+  if (ms < 1_000) throw new InvalidArgumentError(`at least 1s (${ms} ms would judge the gates back to back)`);
+  return ms;
+}
+
+/**
  * A rollout plan such as 1,5,25,50,100, checked as a rollout's start checks it (percentages that increase and end at
  * 100): a plan that could never start is refused here, not after the model is verified and the control topic read.
  */

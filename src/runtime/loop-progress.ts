@@ -33,11 +33,15 @@ export class LoopProgress {
     this.waiting = true;
   }
 
-  /** Null while the loop moves or waits, else where it has hung and for how long. */
-  stuckReason(): string | null {
+  /**
+   * Null while the loop moves or waits, else where it has hung and for how long: beyond the liveness limit by
+   * default, or beyond `afterMs` (readiness asks sooner: a worker in one step for a while does no work, even if a
+   * restart would not help yet).
+   */
+  stuckReason(afterMs = this.stuckAfterMs): string | null {
     if (this.waiting) return null;
     const sinceMs = this.clock() - this.lastMs;
-    if (sinceMs <= this.stuckAfterMs) return null;
+    if (sinceMs <= afterMs) return null;
     return `batch loop stuck in ${this.step} for ${Math.round(sinceMs / 1000)} s without progress`;
   }
 }

@@ -64,6 +64,9 @@ const claimsMore = (bound: PartitionBound): boolean =>
  */
 const LOOP_STUCK_AFTER_MS = 5 * 60_000;
 
+/** How long batches may fail, or the loop stay in one step, before /healthz says the worker does no work. */
+const NOT_READY_AFTER_MS = 30_000;
+
 /** How long a batch may wait for the partitions' end offsets before it goes without them. */
 const END_OFFSETS_TIMEOUT_MS = 2_000;
 
@@ -169,16 +172,17 @@ export class Runner {
   }
 
   /**
-   * Why /healthz (readiness) should fail, if it should: a fatal error, or batches failing with no commit for 30 s.
-   * The latter is a pause (an outage, feature state behind), not an end: the batch is retried and resumes by itself.
+   * Why /healthz (readiness) should fail, if it should: a fatal error, batches failing with no commit for 30 s, or
+   * the batch loop in one step for 30 s without progress (a request that does not answer; liveness waits 5 minutes).
+   * The latter two are pauses (an outage, feature state behind), not an end: the batch resumes by itself.
    */
   unhealthyReason(): string | null {
     if (this.fatal) return `fatal: ${(this.fatal as Error).message}`;
     const sinceCommitMs = this.deps.clock() - this.lastCommitAtMs;
-    if (this.lastFailure && this.lastFailure.atMs > this.lastCommitAtMs && sinceCommitMs > 30_000) {
+    if (this.lastFailure && this.lastFailure.atMs > this.lastCommitAtMs && sinceCommitMs > NOT_READY_AFTER_MS) {
       return `no commit for ${Math.round(sinceCommitMs / 1000)} s: ${this.lastFailure.message}`;
     }
-    return null;
+    return this.progress.stuckReason(NOT_READY_AFTER_MS);
   }
 
   /**

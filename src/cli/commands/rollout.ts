@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ControlFollower } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
-import { controlTopicName, gateRetention, parseDuration, type ControlView } from '../../core/control/index.js';
+import { controlTopicName, gateRetention, type ControlView } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import {
   controllerStep,
@@ -11,7 +11,7 @@ import {
   type StepOutcome,
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
-import { duration as durationFlag, rolloutPlan } from '../arguments.js';
+import { duration as durationFlag, gateInterval, rolloutPlan } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
@@ -92,12 +92,6 @@ export function rolloutOver(outcome: StepOutcome, view: ControlView): boolean {
   return outcome.kind === 'idle' && !view.state.challenger;
 }
 
-function duration(text: string, what: string): number {
-  const ms = parseDuration(text);
-  if (ms === null) throw new Error(`${what}: "${text}" is not a duration (e.g. 30m, 90s, 2h)`);
-  return ms;
-}
-
 export function registerRolloutCommand(program: Command): void {
   const rollout = program
     .command('rollout')
@@ -168,10 +162,10 @@ export function registerRolloutCommand(program: Command): void {
         'live stage by its gates. Run one per topology.',
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file')
-    .option('--interval <duration>', 'how often the gates are judged', '5s')
+    .option('--interval <duration>', 'how often the gates are judged (at least 1s)', gateInterval, 5_000)
     .option('--exit-when-done', 'exit once no rollout is in progress (after a promotion, rollback or abort)')
-    .action(async (options: { topology: string; interval: string; exitWhenDone?: boolean }) => {
-      const intervalMs = duration(options.interval, '--interval');
+    .action(async (options: { topology: string; interval: number; exitWhenDone?: boolean }) => {
+      const intervalMs = options.interval;
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
       await connecting('kafka', topology, () => control.start());

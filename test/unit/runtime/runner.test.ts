@@ -387,7 +387,7 @@ describe('Runner: readiness and liveness', () => {
     }
   });
 
-  it('waiting for records is never wedged; a step that hangs without even a retry is, after 5 minutes', async () => {
+  it('waiting for records is never wedged; a step that hangs without even a retry is not ready after 30 s, wedged after 5 minutes', async () => {
     let skew = 0;
     let calls = 0;
     let release!: () => void;
@@ -410,7 +410,11 @@ describe('Runner: readiness and liveness', () => {
 
       await consumer.deliver('labels', 0, 0, [T0], 1);
       await until('the batch being scored', () => calls === 1);
-      skew += 4 * MINUTE_MS;
+      assert.equal(runner.unhealthyReason(), null, 'a step just begun');
+      skew += MINUTE_MS;
+      assert.match(runner.unhealthyReason() ?? '', /batch loop stuck in score for 6\d s without progress/);
+      assert.equal(runner.wedgedReason(), null, 'not ready is not wedged');
+      skew += 3 * MINUTE_MS;
       assert.equal(runner.wedgedReason(), null, 'a long step is not wedged yet');
       skew += 2 * MINUTE_MS;
       assert.match(runner.wedgedReason() ?? '', /batch loop stuck in score for 36\d s without progress/);
@@ -418,6 +422,7 @@ describe('Runner: readiness and liveness', () => {
       release();
       await until('the label committed', () => committed.length === 1);
       assert.equal(runner.wedgedReason(), null, 'moving again');
+      assert.equal(runner.unhealthyReason(), null, 'ready again');
     } finally {
       release();
       await runner.stop();

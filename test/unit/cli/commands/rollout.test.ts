@@ -155,8 +155,17 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
   });
 
   it('rollout run --interval', () => {
-    const { status, stderr } = fraudscore(['rollout', 'run', ...nowhere, '--interval', '5x'], { env });
-    assert.equal(status, 1, stderr);
-    assert.equal(stderr, 'fraudscore: --interval: "5x" is not a duration (e.g. 30m, 90s, 2h)\n');
+    for (const [value, expected] of [
+      ['5x', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
+      ['0', 'at least 1s (0 ms would judge the gates back to back)'],
+      ['500ms', 'at least 1s (500 ms would judge the gates back to back)'],
+    ]) {
+      const { status, stderr } = fraudscore(['rollout', 'run', ...nowhere, '--interval', value!], { env });
+      assert.equal(status, 1, stderr);
+      assert.equal(
+        stderr.split('\n')[0],
+        `error: option '--interval <duration>' argument '${value}' is invalid. ${expected}`,
+      );
+    }
   });
 });
