@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ControlFollower } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
 import { controlTopicName, gateRetention, type ControlView } from '../../core/control/index.js';
@@ -162,7 +162,11 @@ export function registerRolloutCommand(program: Command): void {
         'live stage by its gates. Run one per topology.',
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file')
-    .option('--interval <duration>', 'how often the gates are judged (at least 1s)', gateInterval, 5_000)
+    .addOption(
+      new Option('--interval <duration>', 'how often the gates are judged (at least 1s)')
+        .argParser(gateInterval)
+        .default(5_000, '5s'),
+    )
     .option('--exit-when-done', 'exit once no rollout is in progress (after a promotion, rollback or abort)')
     .action(async (options: { topology: string; interval: number; exitWhenDone?: boolean }) => {
       const intervalMs = options.interval;
