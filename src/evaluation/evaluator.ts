@@ -11,6 +11,7 @@ import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
 import { StreamTime } from '../core/monitoring/stream-time.js';
+import { readerSilence } from '../core/monitoring/reader-silence.js';
 import { formatModelRef } from '../core/models/ref.js';
 import { liveMetricValues, type Decision } from '../core/monitoring/eval-metrics.js';
 import {
@@ -72,6 +73,8 @@ export class Evaluator {
   private caughtUpResolve!: () => void;
   /** Resolves once every partition that had records at start has been read to its end. */
   readonly caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
+  /** When its reader last completed a fetch (before the first: when the evaluator was made). */
+  private lastFetchAtMs = Date.now();
   private reportStopped!: (error: ReaderStoppedError) => void;
   /** Resolves if kafkajs gives the evaluator's reader up for good (consumer-give-up.ts): its figures would freeze. */
   readonly failed = new Promise<ReaderStoppedError>((resolve) => (this.reportStopped = resolve));
@@ -110,6 +113,7 @@ export class Evaluator {
       `the evaluator's reader of ${topics.join(' and ')}`,
       'no further day is evaluated and its figures stay where they are',
     ).then(this.reportStopped);
+    consumer.on(consumer.events.FETCH, () => (this.lastFetchAtMs = Date.now()));
     onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
       this.streamTime.read(partitionKey(topic, partition), [], atEnd);
       void this.progress().catch((error: unknown) =>
@@ -129,6 +133,19 @@ export class Evaluator {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
+  }
+
+  /** Why /healthz should fail: its reader has read nothing for 30 s (the topics deleted, the broker unreachable). */
+  unreadyReason(nowMs = Date.now()): string | null {
+    const { topics } = this.options.topology;
+    return readerSilence(
+      {
+        name: `the evaluator's reader of ${topics.output} and ${topics.labels}`,
+        consequence: 'no further day is evaluated and its figures stay where they are',
+        lastFetchAtMs: this.lastFetchAtMs,
+      },
+      nowMs,
+    );
   }
 
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {

@@ -16,7 +16,8 @@ import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapter
 import { connectRedis, createRedis, logRedisErrors } from '../adapters/redis/connect.js';
 import { loadModel, loadServingModel } from './load-model.js';
 import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
-import { controlReaderSilence, controlTopicName } from '../core/control/index.js';
+import { controlTopicName } from '../core/control/index.js';
+import { readerSilence } from '../core/monitoring/index.js';
 import { createWorkerStatusStore, workerStatusKey } from '../adapters/redis/worker-status.js';
 import { parseModelRef } from '../core/models/ref.js';
 import { watchRegistryChampion } from './champion-watch.js';
@@ -275,7 +276,16 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
       health: {
         unhealthyReason: () =>
           runner.unhealthyReason() ??
-          controlReaderSilence(controlTopicName(topology.name), follower.lastFetchAtMs(), clock()),
+          readerSilence(
+            {
+              name: `the reader of ${controlTopicName(topology.name)}`,
+              consequence:
+                'control changes, the kill switch included, do not reach this worker, which serves the control ' +
+                'state it last read',
+              lastFetchAtMs: follower.lastFetchAtMs(),
+            },
+            clock(),
+          ),
         wedgedReason: () => runner.wedgedReason(),
         details: () => ({ instanceId, control: serving.status() }),
       },

@@ -66,7 +66,7 @@ export function registerEvaluateCommand(program: Command): void {
         host: topology.metrics.host,
         port: metricsPort,
         registry: metrics.registry,
-        health: { unhealthyReason: () => null },
+        health: { unhealthyReason: () => evaluator.unreadyReason() },
       });
       log.info({ metrics: http.address }, 'evaluator ready');
       const stop = async () => {

@@ -74,4 +74,3 @@ export {
 } from './evidence.js';
 export { ScoreStreams, type LabelReport } from './score-streams.js';
 export { ControlLogContinuity } from './log-continuity.js';
-export { CONTROL_READER_SILENCE_LIMIT_MS, controlReaderSilence } from './reader-silence.js';

@@ -30,3 +30,4 @@ export {
 } from './eval-metrics.js';
 export { compareWithExpectation, EXPECTED_METRICS, isMismatch, type Comparison } from './expectations.js';
 export { foldLabelReport, labelOf, type LabelClock, type LabelView } from './label-rule.js';
+export { READER_SILENCE_LIMIT_MS, readerSilence, type FollowingReader } from './reader-silence.js';

@@ -17,7 +17,7 @@ import { readContractSchema } from '../../../src/adapters/registry/contract-sche
 import { createAvroSerde } from '../../../src/adapters/registry/serde.js';
 import { evaluationMetrics, type LabelledPrediction } from '../../../src/core/monitoring/eval-metrics.js';
 import { PLOT_COLORS } from '../../../src/core/report/svg-plot.js';
-import { evaluateToEnd, writeEvaluationReport } from '../../../src/evaluation/index.js';
+import { evaluateToEnd, Evaluator, writeEvaluationReport } from '../../../src/evaluation/index.js';
 import { MONITORED_VERSION, monitoredRegistry } from '../../support/monitored-model.js';
 import { countColour, screenshot } from '../../support/png.js';
 import { createTopics, deleteTopics, STACK, testKafka, testTopology } from '../../support/stack.js';
@@ -174,6 +174,26 @@ describe('delayed-label evaluator (real Kafka)', () => {
     const second = await evaluateToEnd({ topology, log });
     assert.deepEqual(second.input.matured, first.input.matured);
     assert.deepEqual(second.input.offlineOnline, first.input.offlineOnline);
+  });
+
+  it('is ready while its reader fetches, and says so once it has read nothing for 30 s', async () => {
+    const evaluator = new Evaluator({ topology, log, metrics: createEvaluatorMetrics(topology.name) });
+    try {
+      await evaluator.start();
+      await evaluator.caughtUp;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // Read at the end, it fetches every 500 ms: its last fetch is recent, not the evaluator's creation 3 s ago.
+      assert.equal(evaluator.unreadyReason(), null);
+      assert.equal(evaluator.unreadyReason(Date.now() + 29_000), null);
+      assert.match(
+        evaluator.unreadyReason(Date.now() + 31_000) ?? '',
+        new RegExp(
+          `^the evaluator's reader of ${topology.topics.output} and ${topology.topics.labels} has completed no fetch for 3\\d s`,
+        ),
+      );
+    } finally {
+      await evaluator.stop();
+    }
   });
 
   it('stops with the reason, not a silent wait, when another application holds its group id', async () => {
