@@ -199,4 +199,20 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
   it('gave every input exactly one outcome across all the control changes', async () => {
     await assertEveryInputScoredOnce(topology, sent);
   });
+
+  it('stops as a fatal error when the control topic is deleted and the next change creates it again', async () => {
+    const before = (await healthz(pipeline.metricsAddress)).control.appliedVersion;
+    await deleteTopics([controlTopicName(topology.name)]);
+    // Read empty, the new log gets version 1: below what the worker holds, so it would otherwise be ignored.
+    const change = await ops.setWindow(['batch.maxRecords=200'], 'after the control topic was deleted');
+    assert.ok(change.version < before, `version ${change.version} after ${before}`);
+    const deadline = Date.now() + 60_000;
+    let answer: { status: string; reason?: string };
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      answer = (await (await fetch(`http://${pipeline.metricsAddress}/healthz`)).json()) as typeof answer;
+    } while (answer.status === 'ok' && Date.now() < deadline);
+    assert.match(answer.reason ?? '', /^fatal: the control topic \S+ was deleted and created again/);
+    assert.equal(await (await fetch(`http://${pipeline.metricsAddress}/livez`)).status, 503);
+  });
 });
