@@ -330,5 +330,13 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
         query(rate('fraudscore_challenger_failures_total', 'model_version, reason'), '{{model_version}} {{reason}}'),
       ).span(12),
     )
+    .withPanel(
+      // Near 0 while the reader works (it fetches every 250 ms); above 30 s FraudscoreControlReaderSilent fires.
+      series(
+        'Since the control topic was last read, per worker (the kill switch reaches a worker only while this stays low)',
+        's',
+        query(`time() - fraudscore_control_last_fetch_timestamp_seconds{${SEL}}`, '{{instance}}'),
+      ).span(24),
+    )
     .build();
 }
