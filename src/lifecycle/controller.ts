@@ -94,6 +94,15 @@ function sameStage(a: ChallengerState | null, b: ChallengerState): boolean {
 }
 
 /** The gate verdict of the live stage, if a rollout is live and not paused or killed. */
+/** Why no stage is judged in this view (no rollout, paused, the kill switch on), or null: a live stage is. */
+export function stageNotJudged(view: ControlView): string | null {
+  const challenger = view.state.challenger;
+  if (!challenger || challenger.mode !== 'rollout') return 'no rollout in progress';
+  if (challenger.paused) return `rollout paused at ${challenger.percent} %`;
+  if (view.state.killSwitch.on) return 'kill switch on: the rollout holds';
+  return null;
+}
+
 export function judgeStage(
   topology: Topology,
   view: ControlView,
@@ -102,9 +111,8 @@ export function judgeStage(
   nowMs: number,
 ): { verdict: GateVerdict; challenger: ChallengerState } | { why: string } {
   const challenger = view.state.challenger;
-  if (!challenger || challenger.mode !== 'rollout') return { why: 'no rollout in progress' };
-  if (challenger.paused) return { why: `rollout paused at ${challenger.percent} %` };
-  if (view.state.killSwitch.on) return { why: 'kill switch on: the rollout holds' };
+  const why = stageNotJudged(view);
+  if (why !== null || !challenger) return { why: why ?? 'no rollout in progress' };
   const evidence = stageEvidence(streams.scores, streams.labels, {
     champion,
     challenger: challenger.model,

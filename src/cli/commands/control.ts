@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readControlLog } from '../../adapters/kafka/control/index.js';
+import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
 import { connectRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
 import type { ControlRecord } from '../../core/control/index.js';
@@ -91,12 +91,17 @@ export function registerControlCommand(program: Command): void {
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .action(async (options: { topology: string }) => {
       const { topology, kafka } = openControl(options.topology);
-      const { entries } = await connecting('kafka', topology, () => readControlLog(kafka, topology.name));
+      const { entries, topicExists } = await connecting('kafka', topology, () => readControlLog(kafka, topology.name));
       for (const entry of entries) {
         if (!entry.record) out(`offset ${entry.offset}: ignored (${entry.problem})`);
         // A copy restates the record applied for its version so compaction keeps it; it is no change of its own.
         else out(`${describeRecord(entry.record)}${entry.copy ? ' (copy kept for compaction)' : ''}`);
       }
-      if (entries.length === 0) out('no control records yet');
+      if (!topicExists) {
+        out(
+          `no control records yet: the control topic ${controlTopicName(topology.name)} does not exist (a worker ` +
+            'creates it at start-up, and so does the first change); the topology file decides',
+        );
+      } else if (entries.length === 0) out('no control records yet');
     });
 }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ControlFollower } from '../../adapters/kafka/control/index.js';
+import { ControlFollower, ensureControlTopic } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
 import { controlTopicName, gateRetention, type ControlView } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
@@ -8,6 +8,7 @@ import {
   controllerWriter,
   formatVerdict,
   judgeStage,
+  stageNotJudged,
   type StepOutcome,
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
@@ -132,6 +133,12 @@ export function registerRolloutCommand(program: Command): void {
       const { topology, kafka, ops } = openControl(options.topology);
       const view = await ops.view();
       const champion = view.state.champion ?? (await ops.topologyChampion());
+      // No live stage, no evidence to read (and, before any worker started, no output topic to read it from).
+      const notJudged = stageNotJudged(view);
+      if (notJudged !== null) {
+        out(`  gates        ${notJudged}`);
+        return;
+      }
       const nowMs = Date.now();
       // Only the live stage's evidence: not every score of the topics' retention.
       const streams = await readScoreStreams(topology, kafka, { retention: gateRetention(view.state, nowMs) });
@@ -172,7 +179,11 @@ export function registerRolloutCommand(program: Command): void {
       const intervalMs = options.interval;
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
-      await connecting('kafka', topology, () => control.start());
+      // The controller writes to the control topic: before any worker started, it creates it as a worker would.
+      await connecting('kafka', topology, async () => {
+        await ensureControlTopic(kafka, topology.name);
+        await control.start();
+      });
       await control.ready;
       // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
       const scores = new ScoreFollower(topology, kafka, {

@@ -222,8 +222,31 @@ export class ControlFollower {
   }
 }
 
-/** Reads the whole control log once (to its end at call time): the current view and every entry. */
+/**
+ * Reads the whole control log once (to its end at call time): the current view and every entry. A control topic that
+ * does not exist yet (no worker of the topology has started, no change was made) reads as an empty log, the topology
+ * file deciding, and is not created: reading changes nothing.
+ */
 export async function readControlLog(
+  kafka: Kafka,
+  topology: string,
+): Promise<{ view: ControlView; entries: ControlLogEntry[]; topicExists: boolean }> {
+  if (!(await controlTopicExists(kafka, topology))) return { view: EMPTY_VIEW, entries: [], topicExists: false };
+  return { ...(await readWholeLog(kafka, topology)), topicExists: true };
+}
+
+async function controlTopicExists(kafka: Kafka, topology: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(controlTopicName(topology));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** readControlLog of a topic known to exist: right after it was created, its metadata may take a moment to agree. */
+async function readWholeLog(
   kafka: Kafka,
   topology: string,
 ): Promise<{ view: ControlView; entries: ControlLogEntry[] }> {
@@ -269,7 +292,7 @@ export async function appendControl(
   await producer.connect();
   try {
     for (let attempt = 1; ; attempt++) {
-      const { view, entries } = await readControlLog(kafka, topology);
+      const { view, entries } = await readWholeLog(kafka, topology);
       await keepApplied(producer, topology, entries);
       const result = await transition(view);
       if (!result.ok) throw new Error(result.problem);
@@ -284,7 +307,7 @@ export async function appendControl(
         acks: -1,
         messages: [{ key: topology, value }],
       });
-      const after = await readControlLog(kafka, topology);
+      const after = await readWholeLog(kafka, topology);
       await keepApplied(producer, topology, after.entries);
       if (appliedEntry(after.entries, topology, record.version)?.value === value) return { record, previous: view };
       if (attempt >= 3) {

@@ -1,0 +1,41 @@
+/**
+ * Before any worker of a topology has started (or after its control topic was deleted), the commands an operator reads
+ * the control state with answer at once with the topology file's state, and create nothing: the topic is a worker's
+ * (or the first change's) to create. They used to fail after ~10 s with kafkajs's "This server does not host this
+ * topic-partition".
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
+import { fraudscore } from '../../support/cli.js';
+import { testKafka, testTopology } from '../../support/stack.js';
+
+describe('control commands before the control topic exists (real Kafka, Redis)', () => {
+  const { topology, file } = testTopology();
+
+  it('read the topology file state and create no topic', async () => {
+    const history = fraudscore(['control', 'history', '-t', file]);
+    assert.equal(history.status, 0, history.output);
+    assert.match(history.stdout, new RegExp(`the control topic ${controlTopicName(topology.name)} does not exist`));
+
+    const status = fraudscore(['control', 'status', '-t', file]);
+    assert.equal(status.status, 0, status.output);
+    assert.match(status.stdout, /no control record yet; the topology file decides \(version 0\)/);
+
+    const rollout = fraudscore(['rollout', 'status', '-t', file]);
+    assert.equal(rollout.status, 0, rollout.output);
+    assert.match(rollout.stdout, /gates {8}no rollout in progress/);
+
+    const runbook = fraudscore(['docs', 'runbook', '-t', file]);
+    assert.equal(runbook.status, 0, runbook.output);
+    assert.match(runbook.stdout, /^# Rollback runbook: /);
+
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      assert.ok(!(await admin.listTopics()).includes(controlTopicName(topology.name)), 'a reader created the topic');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
