@@ -83,3 +83,12 @@ export function rolloutPlan(value: string): number[] {
   if (problem !== null) throw new InvalidArgumentError(problem);
   return plan;
 }
+
+/**
+ * Text a record must carry, such as a change's --reason or --actor: not empty, not only spaces. Every control record
+ * needs both, and one written without would be ignored by every worker.
+ */
+export function nonBlank(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty: say it in a few words');
+  return value;
+}

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Topology } from '../config/index.js';
 import {
   abortRollout,
+  challengerProblem,
   killSwitchOff,
   killSwitchOn,
   parseSettings,
@@ -14,6 +15,7 @@ import {
   startRollout,
   startShadow,
   stopShadow,
+  windowProblem,
   type ControlRecord,
   type ControlView,
   type Transition,
@@ -106,7 +108,9 @@ export function controlOperations(
       if (problem !== null) throw new Error(problem);
       return append(reason, (view) => {
         const parsed = parseSettings(settings, view.state.batch);
-        return parsed.ok ? setBatchWindow(view.state, parsed.window) : { ok: false, problem: parsed.problem };
+        if (!parsed.ok) return { ok: false, problem: parsed.problem };
+        const crossed = windowProblem(parsed.window, topology.batch);
+        return crossed === null ? setBatchWindow(view.state, parsed.window) : { ok: false, problem: crossed };
       });
     },
     killOn: (reason) =>
@@ -116,20 +120,27 @@ export function controlOperations(
     killOff: (reason) => append(reason, (view) => killSwitchOff(view.state)),
     shadowStart: async (model, reason) => {
       const ref = await verified(model);
-      return append(reason, (view) => startShadow(view.state, { model: ref, salt: newSalt(), nowMs: clock() }));
+      return append(reason, async (view) => {
+        const problem = challengerProblem(ref, view.state.champion ?? (await topologyChampion()));
+        return problem
+          ? { ok: false, problem }
+          : startShadow(view.state, { model: ref, salt: newSalt(), nowMs: clock() });
+      });
     },
     shadowStop: (reason) => append(reason, (view) => stopShadow(view.state)),
     rolloutStart: async (model, start) => {
       const ref = await verified(model);
-      return append(start.reason, (view) =>
-        startRollout(view.state, {
+      return append(start.reason, async (view) => {
+        const problem = challengerProblem(ref, view.state.champion ?? (await topologyChampion()));
+        if (problem) return { ok: false, problem };
+        return startRollout(view.state, {
           model: ref,
           salt: newSalt(),
           nowMs: clock(),
           plan: start.plan ?? topology.rollout.plan,
           stepMs: start.stepMs ?? topology.rollout.stepMs,
-        }),
-      );
+        });
+      });
     },
     pause: (reason) => append(reason, (view) => pauseRollout(view.state)),
     resume: (reason) => append(reason, (view) => resumeRollout(view.state, clock())),

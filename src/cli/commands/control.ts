@@ -7,6 +7,7 @@ import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
 import { createRedis } from '../../adapters/redis/connect.js';
 import { connecting } from '../../runtime/startup-errors.js';
+import { nonBlank } from '../arguments.js';
 
 export interface ChangeOptions {
   readonly topology: string;
@@ -21,9 +22,9 @@ function out(line = ''): void {
 /** Adds the options every change command takes. */
 export function changeOptions(command: Command, reasonRequired = true): Command {
   command.requiredOption('-t, --topology <file>', 'topology YAML file');
-  if (reasonRequired) command.requiredOption('--reason <text>', 'why (recorded on the control topic)');
-  else command.option('--reason <text>', 'why (recorded on the control topic)', 'no reason given');
-  return command.option('--actor <who>', 'who makes the change (default $FRAUDSCORE_ACTOR or user@host)');
+  if (reasonRequired) command.requiredOption('--reason <text>', 'why (recorded on the control topic)', nonBlank);
+  else command.option('--reason <text>', 'why (recorded on the control topic)', nonBlank, 'no reason given');
+  return command.option('--actor <who>', 'who makes the change (default $FRAUDSCORE_ACTOR or user@host)', nonBlank);
 }
 
 export function describeRecord(record: ControlRecord): string {

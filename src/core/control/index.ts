@@ -43,10 +43,18 @@ export {
 } from './gates.js';
 export { scorePsi } from './psi.js';
 export { ROUTING_BUCKETS, routesToChallenger, routingBucket, stableHash32 } from './routing.js';
-export { parseDuration, parsePlan, parseSettings, settingsProblem, type SettingsParse } from './settings.js';
+export {
+  parseDuration,
+  parsePlan,
+  parseSettings,
+  settingsProblem,
+  windowProblem,
+  type SettingsParse,
+} from './settings.js';
 export {
   abortRollout,
   advanceRollout,
+  challengerProblem,
   checkPlan,
   killSwitchOff,
   killSwitchOn,

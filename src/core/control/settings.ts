@@ -65,3 +65,22 @@ export function parsePlan(text: string): number[] | null {
   const plan = text.split(',').map((part) => Number(part.trim()));
   return plan.every((p) => Number.isFinite(p)) && plan.length > 0 ? plan : null;
 }
+
+/**
+ * Why the batch window a change leaves in force (its values, the topology file's where it sets none) cannot be served,
+ * or null: at most maxRecords records close a batch, so a minRecords above it, which the topology file's own check
+ * refuses, would be a floor no batch reaches.
+ */
+export function windowProblem(
+  window: BatchWindowOverride,
+  topologyWindow: { readonly maxRecords: number; readonly minRecords: number },
+): string | null {
+  const max = window.maxRecords ?? topologyWindow.maxRecords;
+  const min = window.minRecords ?? topologyWindow.minRecords;
+  if (min <= max) return null;
+  const from = (own: number | null) => (own === null ? ", the topology file's" : '');
+  return (
+    `batch.minRecords (${min}${from(window.minRecords)}) must be at most batch.maxRecords (${max}` +
+    `${from(window.maxRecords)}): set it to maxRecords to close batches only by size or time`
+  );
+}

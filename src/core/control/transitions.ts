@@ -109,6 +109,15 @@ export function startRollout(
   });
 }
 
+/** Why `model` cannot be a challenger of `champion` (the model serving now), or null. */
+export function challengerProblem(model: string, champion: string): string | null {
+  return model === champion ? `${model} is the champion: a challenger is another model to compare with it` : null;
+}
+
+function isoTime(ms: number | null): string {
+  return ms === null ? 'an unknown time' : new Date(ms).toISOString();
+}
+
 function requireRollout(state: ServingState): ChallengerState | string {
   if (state.challenger?.mode !== 'rollout')
     return 'no rollout in progress (`fraudscore rollout status` shows the state)';
@@ -154,6 +163,13 @@ export function advanceRollout(state: ServingState, nowMs: number, details: Reco
 export function promoteRollout(state: ServingState, details: Record<string, unknown> = {}): Transition {
   const challenger = state.challenger;
   if (!challenger) return refuse('no challenger to promote');
+  // A shadow has served nobody: promoting it would skip every stage and gate at once.
+  if (challenger.mode !== 'rollout') {
+    return refuse(
+      `${challenger.model} is in shadow, not in a rollout: promote takes a rollout to 100 %; start one with ` +
+        `\`fraudscore rollout start ${challenger.model}\``,
+    );
+  }
   if (state.killSwitch.on) return refuse('the kill switch is on: turn it off before promoting');
   return ok({ ...state, champion: challenger.model, challenger: null }, 'rollout-promote', {
     ...details,
@@ -184,7 +200,7 @@ export function rollbackRollout(state: ServingState, details: Record<string, unk
 export function killSwitchOn(state: ServingState, kill: { target: string; reason: string; nowMs: number }): Transition {
   if (state.killSwitch.on)
     return refuse(
-      `the kill switch is already on (since ${state.killSwitch.sinceMs}), serving ${state.killSwitch.target}`,
+      `the kill switch is already on (since ${isoTime(state.killSwitch.sinceMs)}), serving ${state.killSwitch.target}`,
     );
   return ok(
     { ...state, killSwitch: { on: true, reason: kill.reason, target: kill.target, sinceMs: kill.nowMs } },

@@ -92,11 +92,17 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     assert.match(metrics, /^fraudscore_batch_window_min_records\{[^}]*\} 60$/m);
     assert.match(metrics, new RegExp(`^fraudscore_control_applied_version\\{[^}]*\\} ${record.version}$`, 'm'));
     await assert.rejects(ops.setWindow(['batch.maxWaitMs=31000'], 'too long'), /maxWaitMs/);
+    await assert.rejects(
+      ops.setWindow(['batch.minRecords=900'], 'a floor above the ceiling'),
+      /batch\.minRecords \(900\) must be at most batch\.maxRecords \(100\)/,
+    );
   });
 
   it('scores every record with the challenger too in shadow; the champion decides', async () => {
+    await assert.rejects(ops.shadowStart(`card-fraud@${CHAMPION}`, 'itself'), /is the champion/);
     const record = await ops.shadowStart('card-fraud@2', 'shadow the new model');
     await waitForApplied(pipeline.metricsAddress, record.version);
+    await assert.rejects(ops.promote('skip every stage'), /card-fraud@2 is in shadow, not in a rollout/);
     const scores = await scoreRoundOf('shadow', 500);
     for (const r of scores) {
       assert.equal(r.value['model_version'], CHAMPION);
@@ -127,6 +133,8 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
   });
 
   it('flips the kill switch: the rollback target decides every record, flagged KILL_SWITCH_FALLBACK; off restores', async () => {
+    // A record readers would skip is not written (it used to be, and be reported as a lost race).
+    await assert.rejects(ops.killOn(''), /^Error: not written: every worker would ignore this change \(reason: /);
     const on = await ops.killOn('drill');
     assert.equal(on.state.killSwitch.target, 'card-fraud@1');
     const status = await waitForApplied(pipeline.metricsAddress, on.version);

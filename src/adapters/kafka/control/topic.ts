@@ -302,6 +302,9 @@ export async function appendControl(
         nowMs: (meta.clock ?? Date.now)(),
       });
       const value = JSON.stringify(record);
+      // Readers skip a record their schema refuses: written, it would change nothing and read as a lost race.
+      const readable = parseControlRecord(value);
+      if (!readable.ok) throw new Error(`not written: every worker would ignore this change (${readable.problem})`);
       await producer.send({
         topic: controlTopicName(topology),
         acks: -1,

@@ -25,3 +25,25 @@ describe('fraudscore control set', () => {
     assert.match(stderr, /^fraudscore: batch\.maxRecords: .*100\n$/);
   });
 });
+
+describe('a change with a blank --reason or --actor', () => {
+  it('is refused while the command line is read, before connecting to Kafka', () => {
+    for (const args of [
+      ['kill-switch', 'on', '--reason', ''],
+      ['kill-switch', 'on', '--reason', '   '],
+      ['rollout', 'pause', '--reason', ''],
+      ['kill-switch', 'off', '--reason', 'fixed', '--actor', ' '],
+    ]) {
+      const { status, stderr } = fraudscore([...args, '-t', 'topologies/card-payments.yaml'], {
+        env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' },
+      });
+      assert.equal(status, 1, stderr);
+      const flag = args.includes('--actor') ? '--actor <who>' : '--reason <text>';
+      assert.match(
+        stderr.split('\n')[0] ?? '',
+        new RegExp(`^error: option '${flag}' argument '.*' is invalid\\. must not be empty: say it in a few words$`),
+        args.join(' '),
+      );
+    }
+  });
+});

@@ -4,6 +4,7 @@ import {
   abortRollout,
   advanceRollout,
   batchWindowOverrideSchema,
+  challengerProblem,
   checkPlan,
   decidingModels,
   EMPTY_VIEW,
@@ -22,6 +23,7 @@ import {
   settingsProblem,
   startRollout,
   startShadow,
+  windowProblem,
   type ServingState,
   type Transition,
 } from '../../../../src/core/control/index.js';
@@ -49,6 +51,48 @@ describe('control transitions', () => {
     assert.equal(done.change.kind, 'rollout-promote');
     assert.equal(done.state.champion, 'card-fraud@2');
     assert.equal(done.state.challenger, null);
+  });
+
+  it('promotes a rollout only: a shadow has served nobody', () => {
+    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 'x', nowMs: 10 }));
+    const refused = promoteRollout(shadow);
+    assert.ok(!refused.ok);
+    assert.equal(
+      refused.problem,
+      'card-fraud@2 is in shadow, not in a rollout: promote takes a rollout to 100 %; start one with ' +
+        '`fraudscore rollout start card-fraud@2`',
+    );
+  });
+
+  it('refuses the champion as its own challenger', () => {
+    assert.match(challengerProblem('card-fraud@5', 'card-fraud@5') ?? '', /card-fraud@5 is the champion/);
+    assert.equal(challengerProblem('card-fraud@6', 'card-fraud@5'), null);
+  });
+
+  it('says since when the kill switch is on as a date', () => {
+    const on = state(killSwitchOn(INITIAL_SERVING_STATE, { target: 'card-fraud@1', reason: 'r', nowMs: 86_400_000 }));
+    const again = killSwitchOn(on, { target: 'card-fraud@1', reason: 'r', nowMs: 90_000_000 });
+    assert.ok(!again.ok);
+    assert.equal(again.problem, 'the kill switch is already on (since 1970-01-02T00:00:00.000Z), serving card-fraud@1');
+  });
+
+  it("refuses a window whose minRecords, set or the topology file's, is above its maxRecords", () => {
+    const file = { maxRecords: 1000, minRecords: 100 };
+    assert.equal(windowProblem({ maxRecords: 500, maxWaitMs: null, minRecords: 200 }, file), null);
+    assert.equal(
+      windowProblem({ maxRecords: 500, maxWaitMs: null, minRecords: 1000 }, file),
+      'batch.minRecords (1000) must be at most batch.maxRecords (500): set it to maxRecords to close batches only ' +
+        'by size or time',
+    );
+    assert.equal(
+      windowProblem({ maxRecords: null, maxWaitMs: null, minRecords: null }, { maxRecords: 1000, minRecords: 100 }),
+      null,
+    );
+    assert.match(
+      windowProblem({ maxRecords: 100, maxWaitMs: null, minRecords: null }, { maxRecords: 1000, minRecords: 300 }) ??
+        '',
+      /^batch\.minRecords \(300, the topology file's\) must be at most batch\.maxRecords \(100\)/,
+    );
   });
 
   it('promote skips to champion; abort and rollback return to the champion at once', () => {
