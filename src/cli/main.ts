@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { stopQuietlyWhenReaderGoes } from './broken-pipe.js';
 import { registerCommands } from './commands/index.js';
 
 /** package.json's version: the one release number (dist/src/cli/main.js is three levels below the package root). */
@@ -15,6 +16,7 @@ const program = new Command()
   .showHelpAfterError()
   .enablePositionalOptions();
 
+stopQuietlyWhenReaderGoes();
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
