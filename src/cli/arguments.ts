@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { checkPlan, parseDuration, parsePlan } from '../core/control/index.js';
+import { checkPlan, parseDuration, parsePlan, stepProblem } from '../core/control/index.js';
 
 /**
  * Parsers of numeric flags, for commander's argParser: a value that is not a number in the flag's range is refused
@@ -69,6 +69,14 @@ export function duration(value: string): number {
 export function gateInterval(value: string): number {
   const ms = duration(value);
   if (ms < 1_000) throw new InvalidArgumentError(`at least 1s (${ms} ms would judge the gates back to back)`);
+  return ms;
+}
+
+/** The minimum time of a rollout stage (`rollout start --step`): at least a minute, as a topology's rollout.stepMs. */
+export function rolloutStep(value: string): number {
+  const ms = duration(value);
+  const problem = stepProblem(ms);
+  if (problem !== null) throw new InvalidArgumentError(`${problem}; give --step 1m or more, e.g. --step 30m`);
   return ms;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { controlTopicName } from '../core/control/index.js';
+import { controlTopicName, MIN_ROLLOUT_STEP_MS, stepProblem } from '../core/control/index.js';
 import { findInlineCredential, inlineCredentialMessage } from './inline-credentials.js';
 
 /**
@@ -259,11 +259,14 @@ const rolloutSchema = z
         message: 'increasing percentages ending at 100, e.g. [1, 5, 25, 50, 100]',
       })
       .default([...ROLLOUT_DEFAULTS.plan]),
-    /** Minimum duration of a stage before its gates are judged. */
+    /** Minimum duration of a stage before its gates are judged: at least a minute (see MIN_ROLLOUT_STEP_MS). */
     stepMs: z
       .number()
       .int()
-      .min(0)
+      .min(MIN_ROLLOUT_STEP_MS, {
+        error: (issue) =>
+          `${stepProblem(Number(issue.input))}; set it to ${MIN_ROLLOUT_STEP_MS} (1 min) or more, e.g. 1800000 (30 min)`,
+      })
       .max(7 * 86_400_000)
       .default(ROLLOUT_DEFAULTS.stepMs),
     gates: z

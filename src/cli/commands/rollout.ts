@@ -12,7 +12,7 @@ import {
   type StepOutcome,
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
-import { duration as durationFlag, gateInterval, rolloutPlan } from '../arguments.js';
+import { gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
@@ -110,8 +110,8 @@ export function registerRolloutCommand(program: Command): void {
       .option('--plan <percents>', "stages in percent (default: the topology's rollout.plan)", rolloutPlan)
       .option(
         '--step <duration>',
-        "minimum time per stage, e.g. 30m (default: the topology's rollout.stepMs)",
-        durationFlag,
+        "minimum time per stage, at least 1m, e.g. 30m (default: the topology's rollout.stepMs)",
+        rolloutStep,
       ),
     false,
   ).action((model: string, options: ChangeOptions & { plan?: number[]; step?: number }) =>

@@ -43,6 +43,7 @@ export {
 } from './gates.js';
 export { scorePsi } from './psi.js';
 export { ROUTING_BUCKETS, routesToChallenger, routingBucket, stableHash32 } from './routing.js';
+export { MIN_ROLLOUT_STEP_MS, stepProblem } from './step.js';
 export {
   parseDuration,
   parsePlan,

@@ -225,6 +225,16 @@ describe('topology loading', () => {
     assert.deepEqual(defaults.plan, [1, 5, 25, 50, 100]);
   });
 
+  it('refuses a rollout stage shorter than a minute, naming the field and the fix; a minute is enough', () => {
+    for (const stepMs of [0, 59_999]) {
+      assert.deepEqual(problems(base.replace('stepMs: 1800000', `stepMs: ${stepMs}`)), [
+        `rollout.stepMs: a stage must last at least 1 min (60000 ms) for its gates to judge traffic served by every ` +
+          `worker, not ${stepMs} ms; set it to 60000 (1 min) or more, e.g. 1800000 (30 min)`,
+      ]);
+    }
+    assert.equal(parseTopology(base.replace('stepMs: 1800000', 'stepMs: 60000'), 't.yaml', {}).rollout.stepMs, 60_000);
+  });
+
   it('enforces reviewAt <= blockAt', () => {
     const found = problems(base.replace('reviewAt: 0.05', 'reviewAt: 0.95'));
     assert.ok(

@@ -144,6 +144,18 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
       ['--plan <percents>', '50,5,100', 'stages must increase: 50,5,100'],
       ['--plan <percents>', 'abc', 'expected percentages that increase to 100, such as 1,5,25,50,100'],
       ['--step <duration>', '5x', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
+      [
+        '--step <duration>',
+        '0',
+        'a stage must last at least 1 min (60000 ms) for its gates to judge traffic served by every worker, not 0 ms; ' +
+          'give --step 1m or more, e.g. --step 30m',
+      ],
+      [
+        '--step <duration>',
+        '59s',
+        'a stage must last at least 1 min (60000 ms) for its gates to judge traffic served by every worker, not ' +
+          '59000 ms; give --step 1m or more, e.g. --step 30m',
+      ],
     ] as const) {
       const { status, stderr } = fraudscore(
         ['rollout', 'start', 'card-fraud@2', ...nowhere, flag.split(' ')[0]!, value],
