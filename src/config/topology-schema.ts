@@ -247,7 +247,11 @@ const rolloutSchema = z
   .object({
     /** Who answers for the models of this topology (named in the runbook). */
     owner: team.default(ROLLOUT_DEFAULTS.owner),
-    /** Who may flip the kill switch and abort a rollout; the CLI records the actor on every control change. */
+    /**
+     * Who may flip the kill switch and abort a rollout, as the runbook prints it: a documented list, not checked by
+     * fraudscore (the CLI records the actor it is given on every control change). Kafka ACLs on the control topic are
+     * what restrict its writers.
+     */
     rollbackAuthority: z
       .array(team)
       .min(1)

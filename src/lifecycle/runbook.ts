@@ -1,4 +1,5 @@
 import type { Topology } from '../config/index.js';
+import { controlTopicName } from '../core/control/index.js';
 
 export interface DrillRecord {
   readonly at: string;
@@ -36,8 +37,14 @@ export function renderRunbook(input: RunbookInput): string {
     '## Who',
     '',
     `- Model owner: **${t.rollout.owner}**`,
-    `- May flip the kill switch and abort a rollout: **${t.rollout.rollbackAuthority.join('**, **')}**`,
-    '- Every change records who made it (`--actor`, or `$FRAUDSCORE_ACTOR`, or user@host) and why (`--reason`).',
+    `- May flip the kill switch and abort a rollout: **${t.rollout.rollbackAuthority.join('**, **')}** (the topology's ` +
+      '`rollout.rollbackAuthority`). This is a documented list, not an access control: fraudscore does not check it.',
+    `- Whoever can write to the control topic \`${controlTopicName(t.name)}\` can make any change, under any actor. ` +
+      'Every change records who made it (`--actor`, or `$FRAUDSCORE_ACTOR`, or user@host) and why (`--reason`), ' +
+      'as the command was told: the actor is not verified.',
+    '- Only Kafka restricts the writers: an authorizer with ACLs granting Write on that topic to the principals of those listed and to ' +
+      'the rollout controller (`rollout run`, which writes promotions and automatic rollbacks). SASL credentials alone ' +
+      'let any authenticated user write.',
     '',
     '## What serves now',
     '',

@@ -41,6 +41,14 @@ describe('rollback runbook', () => {
     );
   });
 
+  it('says the rollback authority is a documented list, and that Kafka ACLs on the control topic restrict writers', () => {
+    const text = renderRunbook({ ...base, lastDrill: null });
+    assert.match(text, /This is a documented list, not an access control: fraudscore does not check it\./);
+    assert.match(text, /Whoever can write to the control topic `card-payments\.control` can make any change/);
+    assert.match(text, /the actor is not verified/);
+    assert.match(text, /Only Kafka restricts the writers: an authorizer with ACLs granting Write on that topic/);
+  });
+
   it('says plainly when there is no rollback target or no drill', () => {
     const text = renderRunbook({ ...base, killTarget: { problem: 'no rollback target' }, lastDrill: null });
     assert.match(text, /would serve: `NONE: no rollback target`/);
