@@ -2,9 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../core/control/index.js';
-import { buildShadowReport, formatChecklist } from '../../core/report/shadow-report.js';
+import { openFsRegistry } from '../../adapters/model-registry/index.js';
+import { buildShadowReport, formatChecklist, shadowReportRefusal } from '../../core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../../core/report/shadow-render.js';
 import { openControl } from '../../lifecycle/connect.js';
+import { registeredRef } from '../../lifecycle/registered-ref.js';
 import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
@@ -65,9 +67,15 @@ export function registerShadowCommand(program: Command): Command {
       // Before any connection: a --since that is no time is refused at once.
       const sinceMs = options.since ? sinceOf(options.since) : 0;
       const { topology, kafka, ops } = openControl(options.topology);
+      // Models named on the command line are checked against the registry before any topic is read.
+      const registry = openFsRegistry(topology.model.registry);
+      const named = async (flag: string, text: string | undefined) =>
+        text === undefined ? undefined : registeredRef(registry, flag, text);
+      const namedChallenger = await named('--challenger', options.challenger);
+      const namedChampion = await named('--champion', options.champion);
       const view = await ops.view();
-      const champion = options.champion ?? view.state.champion ?? (await ops.topologyChampion());
-      const challenger = options.challenger ?? view.state.challenger?.model;
+      const champion = namedChampion ?? view.state.champion ?? (await ops.topologyChampion());
+      const challenger = namedChallenger ?? view.state.challenger?.model;
       if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
       const streams = await readScoreStreams(topology, kafka, {
         retention: { scoredFromMs: sinceMs, rolloutOnly: false },
@@ -89,6 +97,8 @@ export function registerShadowCommand(program: Command): Command {
         },
         labelClock(topology, streams, Date.now()),
       );
+      const refusal = shadowReportRefusal(streams.scores, report, sinceMs);
+      if (refusal) throw new Error(refusal);
       mkdirSync(options.out, { recursive: true });
       const md = join(options.out, 'shadow-report.md');
       const html = join(options.out, 'shadow-report.html');

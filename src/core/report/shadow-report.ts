@@ -267,6 +267,38 @@ function labelledItem(
   };
 }
 
+/** Whether a score record names `model`: as the deciding model, in shadow_scores, or with a batch run time. */
+function namesModel(view: ScoreView, model: string): boolean {
+  return view.model === model || view.shadowScores[model] !== undefined || view.modelLatencyMs[model] !== undefined;
+}
+
+/**
+ * Why a shadow report must not be written (null when it may): with no record scored by both models in the window
+ * read, every figure is n/a and each checklist item would be judged on nothing, so the command says what it did not
+ * find, exits non-zero and leaves the files of an earlier report as they were. `sinceMs` 0: the whole output topic.
+ */
+export function shadowReportRefusal(
+  scores: readonly ScoreView[],
+  report: Pick<ShadowReport, 'champion' | 'challenger' | 'records'>,
+  sinceMs: number,
+): string | null {
+  if (report.records > 0) return null;
+  const window =
+    `${scores.length} score record${scores.length === 1 ? '' : 's'} read ` +
+    (sinceMs > 0 ? `since ${new Date(sinceMs).toISOString()} (--since)` : 'from the whole output topic');
+  if (!scores.some((view) => namesModel(view, report.challenger))) {
+    return (
+      `no record of the challenger ${report.challenger} in the window read (${window}): no score names it, so it ` +
+      'was not shadowed then; name the challenger that was with --challenger, or read further back with --since. ' +
+      'No report written'
+    );
+  }
+  return (
+    `no record in the window read (${window}) was scored by both the challenger ${report.challenger} and the ` +
+    `champion ${report.champion}; name the champion it was shadowed against with --champion. No report written`
+  );
+}
+
 /** The checklist for the terminal, with lines for sign-off. */
 export function formatChecklist(report: ShadowReport): string[] {
   const passed = report.checklist.every((c) => c.status !== 'fail');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sinceOf } from '../../../../src/cli/commands/shadow.js';
 import { fraudscore } from '../../../support/cli.js';
@@ -34,6 +37,29 @@ describe('fraudscore shadow report: checklist thresholds', () => {
       );
       assert.equal(status, 1, stderr);
       assert.ok(stderr.startsWith(`error: option '${flag}' argument '${value}' is invalid. ${expected}\n`), stderr);
+    }
+  });
+});
+
+describe('fraudscore shadow report: models named on the command line', () => {
+  it('refuses a --challenger or --champion the registry does not hold before connecting or writing anything', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fraudscore-shadow-')), 'reports');
+    for (const [flag, model, expected] of [
+      [
+        '--challenger',
+        'card-fraud@9',
+        /^fraudscore: --challenger: model card-fraud@9 is not registered \(versions: 1, 2, 3, 4, 5\)/,
+      ],
+      ['--champion', 'card-frad@1', /^fraudscore: --champion: no model named card-frad in \S+ \(models: card-fraud\)/],
+    ] as const) {
+      // Nothing listens on port 1: a refusal naming the flag, not kafka.brokers, came before any connection.
+      const { status, stderr } = fraudscore(
+        ['shadow', 'report', '-t', 'topologies/card-payments.yaml', flag, model, '--out', out],
+        { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
+      );
+      assert.equal(status, 1, stderr);
+      assert.match(stderr, expected);
+      assert.equal(existsSync(out), false);
     }
   });
 });

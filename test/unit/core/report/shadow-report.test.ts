@@ -10,6 +10,7 @@ import {
   buildShadowReport,
   cardPrecisionAtK,
   formatChecklist,
+  shadowReportRefusal,
   type ShadowBounds,
 } from '../../../../src/core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../../../../src/core/report/shadow-render.js';
@@ -233,5 +234,52 @@ describe('shadow report', () => {
       return n;
     });
     for (const [k, n] of colored.entries()) assert.ok(n > 100, `plot ${plots[k]} shows data: ${n} coloured pixels`);
+  });
+});
+
+describe('shadow report: no evidence, no report', () => {
+  const { scores, labels } = fixture();
+  const reportOf = (views: readonly ScoreView[], champion: string, challenger: string) =>
+    buildShadowReport(views, labels, { champion, challenger }, bounds, clock);
+  const since = Date.UTC(2026, 0, 5);
+
+  it('refuses when no score record names the challenger, saying so for the window read', () => {
+    // card-fraud@9 was never shadowed: every figure would be n/a, yet "no non-finite scores" would pass on 0 vs 0.
+    const report = reportOf(scores, 'card-fraud@1', 'card-fraud@9');
+    assert.equal(report.records, 0);
+    assert.equal(
+      shadowReportRefusal(scores, report, since),
+      'no record of the challenger card-fraud@9 in the window read (3000 score records read since ' +
+        '2026-01-05T00:00:00.000Z (--since)): no score names it, so it was not shadowed then; name the challenger ' +
+        'that was with --challenger, or read further back with --since. No report written',
+    );
+    assert.match(
+      shadowReportRefusal([], reportOf([], 'card-fraud@1', 'card-fraud@2'), 0) ?? '',
+      /^no record of the challenger card-fraud@2 in the window read \(0 score records read from the whole output topic\)/,
+    );
+  });
+
+  it('refuses when records name the challenger but none was scored by both it and the champion named', () => {
+    const report = reportOf(scores, 'card-fraud@3', 'card-fraud@2');
+    assert.equal(report.records, 0);
+    assert.match(
+      shadowReportRefusal(scores, report, 0) ?? '',
+      /^no record in the window read \(3000 score records read from the whole output topic\) was scored by both the challenger card-fraud@2 and the champion card-fraud@3; name the champion it was shadowed against with --champion\. No report written$/,
+    );
+  });
+
+  it('lets a report with records scored by both be written, a challenger that failed on every one included', () => {
+    assert.equal(shadowReportRefusal(scores, reportOf(scores, 'card-fraud@1', 'card-fraud@2'), since), null);
+    // Failed everywhere: no shadow score, no run time, only the reason code. Evidence against it, to be reported.
+    const failed = scores.map((s) => ({
+      ...s,
+      shadowScores: {},
+      modelLatencyMs: { 'card-fraud@1': 3 },
+      reasonCodes: ['CHALLENGER_FAILED:non_finite'],
+    }));
+    const report = reportOf(failed, 'card-fraud@1', 'card-fraud@2');
+    assert.equal(report.records, 3000);
+    assert.equal(shadowReportRefusal(failed, report, since), null);
+    assert.equal(report.checklist.find((c) => c.item === 'no non-finite scores')?.status, 'fail');
   });
 });
