@@ -37,3 +37,13 @@ export async function loadModel(
 export async function loadServingModel(topology: Topology, featureSchema: FeatureSchema): Promise<ServingModel> {
   return loadModel(topology.model.registry, topology.model.name, topology.model.version, featureSchema);
 }
+
+/**
+ * `name@version` of the topology's model as the registry holds it (the champion's version for "champion"), read from
+ * the registry's index alone: what `fraudscore lint` checks, without loading the model. Fails as loading would.
+ */
+export async function registeredServingModel(topology: Topology): Promise<string> {
+  const { registry, name, version } = topology.model;
+  const entry = await openFsRegistry(registry).resolve(name, version);
+  return `${name}@${entry.version}`;
+}

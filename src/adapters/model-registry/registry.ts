@@ -354,6 +354,14 @@ export class ModelRegistry {
     return { a: left, b: right, diff: diffCards(left.card, right.card) };
   }
 
+  /**
+   * The registered version a selector names (the champion's for "champion"), from the index alone: whether the
+   * registry holds it, without reading or verifying its artifacts (`load` does that). Refusals list what it holds.
+   */
+  async resolve(name: string, selector: VersionSelector): Promise<VersionEntry> {
+    return unwrap(resolveVersion(await this.requireIndex(name), selector));
+  }
+
   /** The champion's version of a model, null when it has none (or the model is not registered): one small read. */
   async championOf(name: string): Promise<string | null> {
     return (await this.readIndex(name))?.champion ?? null;

@@ -1,22 +1,55 @@
 import type { Command } from 'commander';
 import { loadTopology, topologyJsonSchema, TopologyError } from '../../config/index.js';
+import { registeredServingModel } from '../../runtime/load-model.js';
+import { connecting, StartupError } from '../../runtime/startup-errors.js';
+
+/**
+ * One file's lint: the topology validates, and its model is in its registry. The second is I/O (model.registry is a
+ * directory), so it stays out of the schema; it reads only the registry's index, as every command starting on the
+ * file would fail on a model.name or model.version the registry does not hold. Returns what to print.
+ */
+export async function lintTopologyFile(file: string): Promise<{ readonly ok: boolean; readonly text: string }> {
+  let topology;
+  try {
+    topology = loadTopology(file);
+  } catch (error) {
+    if (error instanceof TopologyError) return { ok: false, text: error.message };
+    throw error;
+  }
+  try {
+    const model = await connecting('model', topology, () => registeredServingModel(topology));
+    return {
+      ok: true,
+      text: `${file}: ok (${topology.name}: ${topology.topics.input} -> ${topology.topics.output}, model ${model})`,
+    };
+  } catch (error) {
+    // The explained failure already starts with the field (model.registry, model.name or model.version).
+    if (error instanceof StartupError) return { ok: false, text: `invalid topology ${file}:\n  - ${error.message}` };
+    throw error;
+  }
+}
 
 export function registerTopologyCommands(program: Command): void {
   program
     .command('lint')
-    .description('Validate topology files; exits non-zero and names each bad field and its fix.')
+    .description(
+      'Validate topology files, and that the model each names is in its registry; exits non-zero and names each bad ' +
+        'field and its fix.',
+    )
     .argument('<files...>', 'topology YAML files')
-    .action((files: string[]) => {
+    .action(async (files: string[]) => {
       let failed = false;
       for (const file of files) {
+        let result;
         try {
-          const topology = loadTopology(file);
-          process.stdout.write(
-            `${file}: ok (${topology.name}: ${topology.topics.input} -> ${topology.topics.output})\n`,
-          );
+          result = await lintTopologyFile(file);
         } catch (error) {
+          result = { ok: false, text: String(error) };
+        }
+        if (result.ok) process.stdout.write(`${result.text}\n`);
+        else {
           failed = true;
-          process.stderr.write(`${error instanceof TopologyError ? error.message : String(error)}\n`);
+          process.stderr.write(`${result.text}\n`);
         }
       }
       if (failed) process.exitCode = 1;

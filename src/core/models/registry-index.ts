@@ -110,7 +110,7 @@ export function resolveVersion(index: RegistryIndex, selector: VersionSelector):
     if (index.champion === null) {
       return refuse(
         RegistryRefusal.NoChampion,
-        `model ${index.name} has no champion yet; promote one with \`fraudscore models promote ${index.name}@<version>\``,
+        `model ${index.name} has no champion yet (versions: ${index.versions.map((v) => v.version).join(', ') || 'none'}); promote one with \`fraudscore models promote ${index.name}@<version>\``,
       );
     }
     selector = index.champion;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { lintTopologyFile } from '../../../../src/cli/commands/topology.js';
 
 describe('fraudscore lint', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-lint-'));
@@ -47,5 +48,81 @@ describe('fraudscore lint', () => {
       result.stderr,
       /^ {2}- monitoring\.evaluation\.horizonDays: 7 days is not longer than the label delay \(features\.labelDelayDays 7\).*Set it above 7\.$/m,
     );
+  });
+});
+
+describe('fraudscore lint: the model named is in the registry', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-lint-model-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const shipped = readFileSync('topologies/card-payments.yaml', 'utf8');
+  const lint = (file: string) =>
+    spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
+  /** The shipped topology with one change, written to this test's directory. */
+  const variant = (name: string, edit: (text: string) => string) => {
+    const file = join(dir, name);
+    const text = edit(shipped);
+    assert.notEqual(text, shipped);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('passes the shipped topology from the repository root, naming the model its registry resolves', () => {
+    const result = lint('topologies/card-payments.yaml');
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^topologies\/card-payments\.yaml: ok \(card-payments: .* model card-fraud@\d+\)$/m);
+  });
+
+  it('refuses a model.name the registry does not hold, naming the field, the models there and the fix', () => {
+    const file = variant('misspelt-name.yaml', (text) => text.replace(/^( {2}name:) card-fraud$/m, '$1 card-frad'));
+    const result = lint(file);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(
+      result.stderr,
+      /^invalid topology \S+misspelt-name\.yaml:\n {2}- model\.name: no model named card-frad in the registry at \S+ \(\.\/registry, relative to the working directory \S+\) \(models: card-fraud\); set model\.name to one of them, or register one with `fraudscore models register --dir <dir>`\n$/,
+    );
+  });
+
+  it('refuses a model.version the registry does not hold, naming the field, the versions there and the fix', () => {
+    const file = variant('unknown-version.yaml', (text) => text.replace(/^( {2}version:) champion$/m, '$1 "9"'));
+    const result = lint(file);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /^ {2}- model\.version: model card-fraud@9 is not registered \(versions: 1, 2, 3, 4, 5\) in the registry at .*; set model\.version to one of those versions or to "champion"$/m,
+    );
+  });
+
+  it('passes a registered version, and refuses "champion" when the registry has no champion for the name', async () => {
+    const pinned = variant('pinned.yaml', (text) => text.replace(/^( {2}version:) champion$/m, '$1 "3"'));
+    assert.deepEqual(await lintTopologyFile(pinned), {
+      ok: true,
+      text: `${pinned}: ok (card-payments: payments.transactions -> payments.scores, model card-fraud@3)`,
+    });
+    const registry = join(dir, 'registry');
+    cpSync('registry', registry, { recursive: true });
+    const index = join(registry, 'card-fraud', 'registry.json');
+    writeFileSync(index, readFileSync(index, 'utf8').replace(/"champion": "\d+"/, '"champion": null'));
+    const file = variant('no-champion.yaml', (text) =>
+      text.replace(/^( {2}registry:) \.\/registry$/m, `$1 ${registry}`),
+    );
+    const result = await lintTopologyFile(file);
+    assert.equal(result.ok, false);
+    assert.match(
+      result.text,
+      /^ {2}- model\.version: model card-fraud has no champion yet \(versions: 1, 2, 3, 4, 5\); promote one with `fraudscore models promote card-fraud@<version>`, or set model\.version to a registered version/m,
+    );
+  });
+
+  it('refuses a model.registry that is no registry from the working directory, naming the field and the fix', async () => {
+    const file = variant('no-registry.yaml', (text) =>
+      text.replace(/^( {2}registry:) \.\/registry$/m, `$1 ${join(dir, 'nowhere')}`),
+    );
+    const result = await lintTopologyFile(file);
+    assert.equal(result.ok, false);
+    assert.match(result.text, /^ {2}- model\.registry: no model registry at \S+nowhere, so model card-fraud@champion/m);
   });
 });

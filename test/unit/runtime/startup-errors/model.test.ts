@@ -85,7 +85,7 @@ describe('start-up errors: the model', () => {
     assert.equal(e.code, StartupErrorCode.ModelVersionNotFound);
     assert.match(
       e.message,
-      /^model\.version: model card-fraud has no champion yet; promote one with .* or set model\.version to a registered version/,
+      /^model\.version: model card-fraud has no champion yet \(versions: 1, 2, 3, 4, 5\); promote one with .* or set model\.version to a registered version/,
     );
   });
 
