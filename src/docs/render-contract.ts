@@ -154,7 +154,9 @@ export function renderContract(inputs: ContractInputs): string {
     '| --- | --- |',
     `| owner | ${contract.owner.team} (${contract.owner.contact}) |`,
     `| on-call | ${contract.onCall.rotation}; escalation: ${contract.onCall.escalation} |`,
-    `| rollback authority | ${contract.rollbackAuthority.map((who, i) => `${i + 1}. ${who}`).join('; ')} |`,
+    `| rollback authority | ${contract.rollbackAuthority.map((who, i) => `${i + 1}. ${who}`).join('; ')}. ` +
+      'An organisational rule: fraudscore records who made each change but does not check it; Kafka ACLs granting ' +
+      'Write on `<topology>.control` enforce it (docs/guarantees-security.md) |',
     '',
     '## Input: payments',
     '',
