@@ -48,6 +48,16 @@ export interface GateVerdict {
   readonly failed: GateResult | null;
 }
 
+/**
+ * Whether two alert rates differ by at most `bound`, for the rollout gate and the shadow checklist alike. Each rate is
+ * a count over a window, and their difference in floating point can exceed a bound it equals (24/1000 − 19/1000 is
+ * 0.005000000000000001, against 0.005): a gate failed at exactly its bound. A margin far below one record in any
+ * window absorbs that.
+ */
+export function alertRatesWithin(challenger: number, champion: number, bound: number): boolean {
+  return Math.abs(challenger - champion) <= bound + 1e-12;
+}
+
 function rate(part: number, whole: number): number {
   return whole === 0 ? Number.NaN : part / whole;
 }
@@ -106,7 +116,11 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
   const delta = challengerAlerts - championAlerts;
   gates.push({
     gate: 'alert_rate',
-    status: Number.isNaN(delta) ? 'hold' : Math.abs(delta) <= policy.maxAlertRateDelta ? 'pass' : 'fail',
+    status: Number.isNaN(delta)
+      ? 'hold'
+      : alertRatesWithin(challengerAlerts, championAlerts, policy.maxAlertRateDelta)
+        ? 'pass'
+        : 'fail',
     figure: `alert rate ${fixed(challengerAlerts)} vs ${fixed(championAlerts)} (delta ${fixed(delta)}, bound ±${policy.maxAlertRateDelta})`,
     values: { challenger: challengerAlerts, champion: championAlerts, delta },
   });

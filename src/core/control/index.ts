@@ -34,6 +34,7 @@ export { modelsToKeep, type RetentionInputs } from './retention.js';
 export { appliedEntry, entryToReappend, foldControlLog } from './compaction.js';
 export { controlTopicName } from './topic-name.js';
 export {
+  alertRatesWithin,
   evaluateGates,
   type GatePolicy,
   type GateResult,

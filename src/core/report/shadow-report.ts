@@ -1,5 +1,5 @@
 import { labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
-import { aucStandardError } from '../control/gates.js';
+import { alertRatesWithin, aucStandardError } from '../control/gates.js';
 import type { LabelClock } from '../monitoring/label-rule.js';
 import { quantile, rocAuc } from './score-report.js';
 
@@ -209,7 +209,7 @@ export function buildShadowReport(
     },
     {
       item: 'alert-rate delta within bounds',
-      status: check(Math.abs(alertDelta) <= bounds.maxAlertRateDelta),
+      status: check(alertRatesWithin(alertRate.challenger, alertRate.champion, bounds.maxAlertRateDelta)),
       figure: `challenger ${pct(alertRate.challenger)} vs champion ${pct(alertRate.champion)} (delta ${pct(alertDelta)}, bound ±${pct(bounds.maxAlertRateDelta)})`,
     },
     labelsMatured

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluateGates, scorePsi, type GatePolicy, type StageEvidence } from '../../../../src/core/control/index.js';
+import {
+  alertRatesWithin,
+  evaluateGates,
+  scorePsi,
+  type GatePolicy,
+  type StageEvidence,
+} from '../../../../src/core/control/index.js';
 
 const policy: GatePolicy = {
   minRecords: 1000,
@@ -65,6 +71,20 @@ describe('rollout gates', () => {
     assert.ok(['alert_rate', 'score_psi'].includes(alerting.failed?.gate ?? ''));
     const useless = evaluateGates(evidence({ challenger: base.map((s) => 1 - s) }), policy, 0);
     assert.equal(useless.status, 'fail');
+  });
+
+  it('passes an alert-rate delta exactly at its bound (24 vs 19 alerts in 1000 records, bound 0.005)', () => {
+    // Scores of 0.9 alert (alertAt 0.5): the champion alerts on the first 19 records, the challenger on the first 24.
+    const champion = Array.from({ length: 1000 }, (_, i) => (i < 19 ? 0.9 : 0.1));
+    const challenger = Array.from({ length: 1000 }, (_, i) => (i < 24 ? 0.9 : 0.1));
+    const verdict = evaluateGates(
+      evidence({ champion, challenger, labelled: [] }),
+      { ...policy, maxAlertRateDelta: 0.005 },
+      0,
+    );
+    assert.equal(verdict.gates.find((g) => g.gate === 'alert_rate')?.status, 'pass');
+    assert.equal(alertRatesWithin(0.024, 0.019, 0.005), true);
+    assert.equal(alertRatesWithin(0.025, 0.019, 0.005), false);
   });
 
   it('fails the AUC gate when the challenger ranks worse by more than the margin', () => {
