@@ -48,14 +48,56 @@ export interface GateVerdict {
   readonly failed: GateResult | null;
 }
 
+/** Both models' alerts on the same records: how many alerted with one model only. */
+export interface PairedAlerts {
+  readonly records: number;
+  /** Records the challenger alerts on and the champion does not. */
+  readonly challengerOnly: number;
+  /** Records the champion alerts on and the challenger does not. */
+  readonly championOnly: number;
+}
+
+export interface AlertRateJudgement {
+  readonly status: GateStatus;
+  /** Challenger alert rate minus the champion's. */
+  readonly delta: number;
+  /** Twice the standard error of `delta`: how far it moves on its own at this many records. */
+  readonly sampling: number;
+}
+
 /**
- * Whether two alert rates differ by at most `bound`, for the rollout gate and the shadow checklist alike. Each rate is
- * a count over a window, and their difference in floating point can exceed a bound it equals (24/1000 − 19/1000 is
- * 0.005000000000000001, against 0.005): a gate failed at exactly its bound. A margin far below one record in any
- * window absorbs that.
+ * The alert-rate comparison, for the rollout gate and the shadow checklist alike, judged as the AUC gate is judged:
+ * a delta within the bound passes; one beyond it fails only when the excess is also beyond sampling error, and holds
+ * otherwise (more records decide). At a stage's 1,000 records a handful of alerts decide the rate, so without the
+ * sampling error a challenger as good as the champion was rolled back by chance; one that alerts on everything still
+ * fails at its first verdict.
+ *
+ * Both rates are over the same records, so the error is that of a paired difference: only the records the models
+ * disagree on move it (McNemar), with variance ((b + c) / n − δ²) / n for b and c records alerted by one model only.
+ * A tolerance far below one record in any window absorbs floating point: 24/1000 − 19/1000 is 0.005000000000000001,
+ * which must pass a bound of 0.005.
  */
-export function alertRatesWithin(challenger: number, champion: number, bound: number): boolean {
-  return Math.abs(challenger - champion) <= bound + 1e-12;
+export function judgeAlertRates(alerts: PairedAlerts, bound: number): AlertRateJudgement {
+  const { records: n, challengerOnly, championOnly } = alerts;
+  if (n === 0) return { status: 'hold', delta: Number.NaN, sampling: Number.NaN };
+  const delta = (challengerOnly - championOnly) / n;
+  const sampling = 2 * Math.sqrt(Math.max(0, (challengerOnly + championOnly) / n - delta * delta) / n);
+  const excess = Math.abs(delta) - bound;
+  const status: GateStatus = excess <= 1e-12 ? 'pass' : excess > sampling + 1e-12 ? 'fail' : 'hold';
+  return { status, delta, sampling };
+}
+
+/** Counts the records each model alerts on alone, over records both scored (`[champion, challenger]`). */
+export function pairedAlerts(both: readonly (readonly [number, number])[], alertAt: number): PairedAlerts {
+  let challengerOnly = 0;
+  let championOnly = 0;
+  for (const [champion, challenger] of both) {
+    const championAlerts = champion >= alertAt;
+    const challengerAlerts = challenger >= alertAt;
+    if (challengerAlerts && !championAlerts) challengerOnly++;
+    else if (championAlerts && !challengerAlerts) championOnly++;
+  }
+  return { records: both.length, challengerOnly, championOnly };
 }
 
 function rate(part: number, whole: number): number {
@@ -113,16 +155,17 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
   }
   const championAlerts = rate(both.filter(([a]) => a >= policy.alertAt).length, both.length);
   const challengerAlerts = rate(both.filter(([, b]) => b >= policy.alertAt).length, both.length);
-  const delta = challengerAlerts - championAlerts;
+  const alertRates = judgeAlertRates(pairedAlerts(both, policy.alertAt), policy.maxAlertRateDelta);
   gates.push({
     gate: 'alert_rate',
-    status: Number.isNaN(delta)
-      ? 'hold'
-      : alertRatesWithin(challengerAlerts, championAlerts, policy.maxAlertRateDelta)
-        ? 'pass'
-        : 'fail',
-    figure: `alert rate ${fixed(challengerAlerts)} vs ${fixed(championAlerts)} (delta ${fixed(delta)}, bound ±${policy.maxAlertRateDelta})`,
-    values: { challenger: challengerAlerts, champion: championAlerts, delta },
+    status: alertRates.status,
+    figure: `alert rate ${fixed(challengerAlerts)} vs ${fixed(championAlerts)} (delta ${fixed(alertRates.delta)}, bound ±${policy.maxAlertRateDelta}, ±${fixed(alertRates.sampling, 4)} sampling, ${both.length} records)`,
+    values: {
+      challenger: challengerAlerts,
+      champion: championAlerts,
+      delta: alertRates.delta,
+      sampling: Number.isNaN(alertRates.sampling) ? null : alertRates.sampling,
+    },
   });
 
   const psi = scorePsi(

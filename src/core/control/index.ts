@@ -34,7 +34,8 @@ export { modelsToKeep, type RetentionInputs } from './retention.js';
 export { appliedEntry, entryToReappend, foldControlLog } from './compaction.js';
 export { controlTopicName } from './topic-name.js';
 export {
-  alertRatesWithin,
+  judgeAlertRates,
+  pairedAlerts,
   evaluateGates,
   type GatePolicy,
   type GateResult,

@@ -1,5 +1,5 @@
 import { labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
-import { alertRatesWithin, aucStandardError } from '../control/gates.js';
+import { type AlertRateJudgement, aucStandardError, judgeAlertRates, pairedAlerts } from '../control/gates.js';
 import type { LabelClock } from '../monitoring/label-rule.js';
 import { quantile, rocAuc } from './score-report.js';
 
@@ -176,7 +176,6 @@ export function buildShadowReport(
   const toMs = times.length ? Math.max(...times) : null;
   const durationMs = fromMs === null || toMs === null ? 0 : toMs - fromMs;
   const agreement = both.length === 0 ? Number.NaN : agree / both.length;
-  const alertDelta = alertRate.challenger - alertRate.champion;
   const check = (ok: boolean): ChecklistItem['status'] => (ok ? 'pass' : 'fail');
   const frauds = labelledRows.filter((r) => r.fraud).length;
   const labelsMatured = labelledRows.length >= bounds.minLabelled && frauds > 0 && frauds < labelledRows.length;
@@ -207,11 +206,17 @@ export function buildShadowReport(
       status: check(failures.challenger <= failures.champion),
       figure: `challenger failed on ${failures.challenger} records, champion on ${failures.champion}`,
     },
-    {
-      item: 'alert-rate delta within bounds',
-      status: check(alertRatesWithin(alertRate.challenger, alertRate.champion, bounds.maxAlertRateDelta)),
-      figure: `challenger ${pct(alertRate.challenger)} vs champion ${pct(alertRate.champion)} (delta ${pct(alertDelta)}, bound ±${pct(bounds.maxAlertRateDelta)})`,
-    },
+    alertRateItem(
+      judgeAlertRates(
+        pairedAlerts(
+          both.map((p) => [p.champion, p.challenger] as const),
+          bounds.alertAt,
+        ),
+        bounds.maxAlertRateDelta,
+      ),
+      alertRate,
+      bounds.maxAlertRateDelta,
+    ),
     labelsMatured
       ? labelledItem(overall, frauds, labelledRows.length, bounds.aucMargin)
       : {
@@ -237,6 +242,24 @@ export function buildShadowReport(
     overall,
     days,
     checklist,
+  };
+}
+
+/**
+ * The alert-rate item, judged as the rollout's alert-rate gate judges it: beyond the bound by less than the sampling
+ * error is pending (more records decide), not a failure.
+ */
+function alertRateItem(
+  judged: AlertRateJudgement,
+  alertRate: { readonly champion: number; readonly challenger: number },
+  bound: number,
+): ChecklistItem {
+  return {
+    item: 'alert-rate delta within bounds',
+    status: judged.status === 'hold' ? 'pending' : judged.status,
+    figure:
+      `challenger ${pct(alertRate.challenger)} vs champion ${pct(alertRate.champion)} (delta ${pct(judged.delta)}, ` +
+      `bound ±${pct(bound)}, ±${pct(judged.sampling)} sampling)`,
   };
 }
 

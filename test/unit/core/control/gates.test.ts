@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  alertRatesWithin,
+  judgeAlertRates,
   evaluateGates,
   scorePsi,
   type GatePolicy,
@@ -83,8 +83,30 @@ describe('rollout gates', () => {
       0,
     );
     assert.equal(verdict.gates.find((g) => g.gate === 'alert_rate')?.status, 'pass');
-    assert.equal(alertRatesWithin(0.024, 0.019, 0.005), true);
-    assert.equal(alertRatesWithin(0.025, 0.019, 0.005), false);
+    assert.equal(judgeAlertRates({ records: 1000, challengerOnly: 5, championOnly: 0 }, 0.005).status, 'pass');
+  });
+
+  it('holds an alert-rate delta beyond its bound by less than sampling error, and more records decide', () => {
+    const alerting = (records: number, champion: number, challenger: number) => ({
+      champion: Array.from({ length: records }, (_, i) => (i < champion ? 0.9 : 0.1)),
+      challenger: Array.from({ length: records }, (_, i) => (i < challenger ? 0.9 : 0.1)),
+      labelled: [],
+    });
+    const strict = { ...policy, maxAlertRateDelta: 0.005 };
+    const gate = (e: Partial<StageEvidence>) =>
+      evaluateGates(evidence(e), strict, 0).gates.find((g) => g.gate === 'alert_rate');
+    // 27 vs 19 alerts in 1000: delta 0.008, 0.003 beyond the bound, sampling error ±0.0056: chance can do that.
+    const few = gate(alerting(1000, 19, 27));
+    assert.equal(few?.status, 'hold', few?.figure);
+    assert.match(few?.figure ?? '', /±0\.0056 sampling, 1000 records/);
+    // The same rates over 10,000 records: sampling error ±0.0018, the excess is real.
+    assert.equal(gate(alerting(10_000, 190, 270))?.status, 'fail');
+    // 40 vs 19 in 1000: 0.016 beyond the bound against ±0.0091: fails at the first verdict.
+    assert.equal(gate(alerting(1000, 19, 40))?.status, 'fail');
+    // A challenger that alerts on everything fails at once; one that never alerts too.
+    assert.equal(gate(alerting(1000, 19, 1000))?.status, 'fail');
+    assert.equal(gate(alerting(1000, 19, 0))?.status, 'fail');
+    assert.equal(judgeAlertRates({ records: 0, challengerOnly: 0, championOnly: 0 }, 0.005).status, 'hold');
   });
 
   it('fails the AUC gate when the challenger ranks worse by more than the margin', () => {

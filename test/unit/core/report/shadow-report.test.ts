@@ -106,6 +106,28 @@ describe('shadow report', () => {
     assert.match(renderShadowMarkdown(report), /\| decision agreement \| \d+\.\d+ % \|/);
   });
 
+  it('judges the alert rate as the rollout gate does: beyond the bound by less than sampling error is pending', () => {
+    const models = { champion: 'card-fraud@1', challenger: 'card-fraud@2' };
+    // The challenger scores as the champion does, but alerts on `extra` more records the champion lets through.
+    const alertingOn = (extra: number) => {
+      let left = extra;
+      return scores.map((s) => {
+        const lifted = s.score < bounds.alertAt && left-- > 0;
+        return { ...s, shadowScores: { 'card-fraud@2': lifted ? 0.9 : s.score } };
+      });
+    };
+    const itemOf = (extra: number) =>
+      buildShadowReport(alertingOn(extra), labels, models, bounds, clock).checklist.find(
+        (c) => c.item === 'alert-rate delta within bounds',
+      );
+    // 75 more in 3000: delta 2.5 %, 0.5 points beyond the ±2 % bound, within ±0.57 sampling.
+    const near = itemOf(75);
+    assert.equal(near?.status, 'pending', near?.figure);
+    assert.match(near?.figure ?? '', /delta 2\.50 %, bound ±2\.00 %, ±0\.57 % sampling/);
+    assert.equal(itemOf(150)?.status, 'fail', 'delta 5 %: 3 points beyond, against ±0.8 sampling');
+    assert.equal(itemOf(30)?.status, 'pass');
+  });
+
   it('judges the labelled metrics as the AUC gate does: a clear shortfall fails, one within sampling error waits', () => {
     const withChallenger = (pick: (s: ScoreView, i: number) => number) =>
       scores.map((s, i) => ({ ...s, shadowScores: { 'card-fraud@2': pick(s, i) } }));
