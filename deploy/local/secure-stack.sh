@@ -393,7 +393,7 @@ registry_healthy() {
 
 # As stack.sh: Apicurio defaults to NONE, the pipeline expects Confluent's BACKWARD.
 registry_set_compat() {
-  registry_curl -f -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+  registry_curl -f --max-time 30 --retry 3 --retry-all-errors -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
     --data '{"compatibility":"BACKWARD"}' "$(REGISTRY_CCOMPAT)/config" >/dev/null ||
     die "registry: PUT /config (compatibility BACKWARD) failed"
 }

@@ -314,9 +314,11 @@ registry_healthy() {
 }
 
 # Apicurio defaults to NONE; the pipeline's schema evolution tests rely on Confluent's BACKWARD.
+# The first write after start goes through the registry's journal topic, which Kafka may take several seconds to
+# serve (seen: 5 s on a loaded machine): a longer limit, and retries, since setting it again changes nothing.
 registry_set_compat() {
   local ct=application/vnd.schemaregistry.v1+json got
-  curl -sf --max-time 5 -X PUT -H "Content-Type: $ct" --data '{"compatibility":"BACKWARD"}' \
+  curl -sf --max-time 30 --retry 3 --retry-all-errors -X PUT -H "Content-Type: $ct" --data '{"compatibility":"BACKWARD"}' \
     "$(REGISTRY_CCOMPAT)/config" >/dev/null || die "registry: PUT /config (compatibility BACKWARD) failed"
   got=$(curl -sf --max-time 5 "$(REGISTRY_CCOMPAT)/config") || die "registry: GET /config failed"
   [[ $got == *'"BACKWARD"'* ]] || die "registry: compatibility did not take, GET /config says: $got"
