@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { readerStopped, type ReaderStoppedError } from '../consumer-give-up.js';
+import { RestartBackoff } from '../restart-backoff.js';
 import {
   appliedEntry,
   ControlLogContinuity,
@@ -112,6 +113,8 @@ export class ControlLogReplacedError extends Error {
 export class ControlFollower {
   private view: ControlView = EMPTY_VIEW;
   private readonly consumer;
+  /** While the topic is missing the reader crashes on every fetch: restarts spaced up to 5 s apart. */
+  private readonly restarts = new RestartBackoff();
   private endOffset = 0n;
   private readonly continuity = new ControlLogContinuity();
   private replacedBy: ControlLogReplacedError | null = null;
@@ -139,9 +142,11 @@ export class ControlFollower {
       maxWaitTimeInMs: 250,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      retry: { restartOnFailure: this.restarts.restartOnFailure },
     });
     this.lastFetch = (options.clock ?? Date.now)();
     this.consumer.on(this.consumer.events.FETCH, () => {
+      this.restarts.fetched();
       this.lastFetch = (options.clock ?? Date.now)();
       options.onFetch?.(this.lastFetch);
     });
@@ -160,6 +165,11 @@ export class ControlFollower {
 
   current(): ControlView {
     return this.view;
+  }
+
+  /** How many times kafkajs restarted the reader after a crash it retries (a deleted topic: each fetch crashes). */
+  restartCount(): number {
+    return this.restarts.restartCount();
   }
 
   /** When the reader last completed a fetch (at start: when it was made), on the follower's clock. */
@@ -218,6 +228,7 @@ export class ControlFollower {
   }
 
   async stop(): Promise<void> {
+    await this.restarts.release();
     await this.consumer.disconnect();
   }
 }

@@ -46,6 +46,17 @@ describe('control topic deleted and created again under its reader (real Kafka)'
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const silentMs = Date.now() - follower.lastFetchAtMs();
     assert.ok(silentMs > 3_000, `the reader still fetched ${silentMs} ms ago with its topic deleted`);
+    // Once kafkajs's retries are spent (~20 s), every fetch crashes while the topic is gone, and kafkajs alone
+    // restarts the reader ~3 times a second (each restart leaves a little behind): the restarts are spaced out.
+    const waitedFrom = Date.now();
+    while (follower.restartCount() < 2 && Date.now() - waitedFrom < 60_000) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const before = follower.restartCount();
+    assert.ok(before >= 2, `the reader was not restarted within 60 s of its topic's deletion (${before})`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const restarts = follower.restartCount() - before;
+    assert.ok(restarts >= 1 && restarts <= 4, `${restarts} restarts of the reader in 10 s without its topic`);
 
     // The next operator's change creates the topic again and, reading it empty, writes version 1.
     const { record } = await appendControl(
