@@ -57,8 +57,15 @@ export function nextRecord(
   view: ControlView,
   topology: string,
   transition: Extract<Transition, { ok: true }>,
-  meta: { readonly actor: string; readonly reason: string; readonly nowMs: number },
+  meta: {
+    readonly actor: string;
+    readonly reason: string;
+    readonly nowMs: number;
+    /** The log id to start with when the view's record names none (the log is new, or older than the field). */
+    readonly newLog?: string;
+  },
 ): ControlRecord {
+  const log = view.record?.log ?? meta.newLog;
   return {
     format: CONTROL_FORMAT,
     topology,
@@ -68,6 +75,7 @@ export function nextRecord(
     reason: meta.reason,
     change: transition.change,
     state: transition.state,
+    ...(log === undefined ? {} : { log }),
   };
 }
 

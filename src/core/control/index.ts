@@ -84,4 +84,4 @@ export {
   type ScoreView,
 } from './evidence.js';
 export { ScoreStreams, type LabelReport } from './score-streams.js';
-export { ControlLogContinuity } from './log-continuity.js';
+export { ControlLogContinuity, otherLogEvidence } from './log-continuity.js';

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { ControlView } from './fold.js';
+import type { ControlRecord } from './serving-state.js';
 
 /**
  * Tells whether a record read from the control topic belongs to the log the reader has been following, or to a new
@@ -34,4 +36,19 @@ export class ControlLogContinuity {
 
 function digestOf(value: string | null): string {
   return value === null ? 'tombstone' : createHash('sha256').update(value).digest('base64');
+}
+
+/**
+ * The second sign of a new log, for what offsets cannot tell: a new log that grew past the offset the reader had
+ * reached before the reader came back to it (its restarts are seconds apart while the topic is missing), so that it
+ * resumes there and meets only offsets it never read. Each record names the log it was written to (`log`); a record
+ * the reader would apply (a higher version) that names another log than the record it holds is of a new log. Lower
+ * versions are not judged: a writer that lost the race for a version may have drawn a log id of its own for a new
+ * log, and its record changes nothing. Records without a log id (written before the field) are not judged either.
+ */
+export function otherLogEvidence(view: ControlView, record: ControlRecord, topology: string): string | null {
+  const followed = view.record?.log;
+  if (followed === undefined || record.log === undefined) return null;
+  if (record.topology !== topology || record.version <= view.version || record.log === followed) return null;
+  return `version ${record.version} was written to log ${record.log}, version ${view.version} to log ${followed}`;
 }

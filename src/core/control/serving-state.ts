@@ -93,6 +93,13 @@ export const controlRecordSchema = z.object({
   reason: z.string().min(1, 'why the change was made'),
   change: controlChangeSchema,
   state: servingStateSchema,
+  /**
+   * Which log the record was written to: drawn at random by the first record of a log, copied by every later one.
+   * A topic deleted and created again is a new log whose versions start again at 1; a reader that meets a record
+   * of a higher version from another log knows what happened (log-continuity.ts). Records written before this field
+   * lack it.
+   */
+  log: z.string().min(1).max(64).optional(),
 });
 
 export type ChallengerState = z.infer<typeof challengerStateSchema>;

@@ -10,6 +10,7 @@ import {
   entryToReappend,
   foldControlEntry,
   nextRecord,
+  otherLogEvidence,
   parseControlRecord,
   type ControlRecord,
   type ControlView,
@@ -212,6 +213,12 @@ export class ControlFollower {
         }
         const parsed =
           value === null ? ({ ok: false, problem: 'empty record (tombstone)' } as const) : parseControlRecord(value);
+        const otherLog = parsed.ok ? otherLogEvidence(this.view, parsed.record, this.options.topology) : null;
+        if (otherLog !== null) {
+          this.replacedBy = new ControlLogReplacedError(topic, otherLog);
+          this.logReplaced(this.replacedBy);
+          return;
+        }
         const copy = isCopy(message.headers);
         const entry: ControlLogEntry = parsed.ok
           ? { offset: message.offset, record: parsed.record, value, copy }
@@ -311,6 +318,7 @@ export async function appendControl(
         actor: meta.actor,
         reason: meta.reason,
         nowMs: (meta.clock ?? Date.now)(),
+        newLog: randomBytes(8).toString('hex'),
       });
       const value = JSON.stringify(record);
       // Readers skip a record their schema refuses: written, it would change nothing and read as a lost race.

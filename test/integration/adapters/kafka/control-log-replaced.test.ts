@@ -26,14 +26,17 @@ describe('control topic deleted and created again under its reader (real Kafka)'
   });
 
   it('goes silent while the topic is gone, then fails with the reason once it reads the new log', async () => {
+    const logs: (string | undefined)[] = [];
     for (const maxRecords of [500, 600]) {
-      await appendControl(
+      const { record } = await appendControl(
         kafka,
         topology,
         (view) => setBatchWindow(view.state, { maxRecords, maxWaitMs: null, minRecords: null }),
         META,
       );
+      logs.push(record.log);
     }
+    assert.ok(logs[0] !== undefined && logs[1] === logs[0], `one log id for the log's records: ${logs.join(', ')}`);
     await follower.start();
     await follower.ready;
     assert.equal(follower.current().version, 2);
@@ -66,6 +69,7 @@ describe('control topic deleted and created again under its reader (real Kafka)'
       META,
     );
     assert.equal(record.version, 1);
+    assert.ok(record.log !== undefined && record.log !== logs[0], 'the new log draws a log id of its own');
     const error = await Promise.race([
       failed,
       new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000).unref()),
