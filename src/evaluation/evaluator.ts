@@ -68,6 +68,8 @@ export class Evaluator {
   private readonly serde: AvroSerde;
   private consumer: Consumer | undefined;
   private readonly streamTime = new StreamTime();
+  /** Records decoded from each topic since start: what a report with nothing to show says it read. */
+  private readonly read = { scores: 0, labels: 0 };
   /** By `name@version`: a version number alone names a different card under each model name. */
   private readonly cards = new Map<string, ModelCard | null>();
   private caughtUpResolve!: () => void;
@@ -159,6 +161,7 @@ export class Evaluator {
       if (!decoded.ok) continue;
       const v = decoded.value;
       if (isLabel) {
+        this.read.labels++;
         const reportedAtMs = Number(v['reported_at']);
         this.join.addLabel({
           transactionId: String(v['transaction_id']),
@@ -167,6 +170,7 @@ export class Evaluator {
         });
         times.push(reportedAtMs);
       } else {
+        this.read.scores++;
         const eventTimeMs = Number(v['event_time']);
         const features = (v['features'] ?? {}) as Record<string, number>;
         this.join.addPrediction({
@@ -204,6 +208,11 @@ export class Evaluator {
       this.options.onMatured?.(fresh);
     }
     this.checkCaughtUp();
+  }
+
+  /** How many score records and labels it has decoded since start (an undecodable record is not counted). */
+  recordsRead(): { readonly scores: number; readonly labels: number } {
+    return { ...this.read };
   }
 
   /** Stream time: see the class comment. */

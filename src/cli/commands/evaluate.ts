@@ -4,6 +4,7 @@ import { createLogger, logLevelFor } from '../../adapters/observability/logger.j
 import { createEvaluatorMetrics } from '../../adapters/observability/metrics.js';
 import { startObservabilityServer } from '../../adapters/observability/http-server.js';
 import { evaluateToEnd, Evaluator, reportInput, writeEvaluationReport } from '../../evaluation/index.js';
+import { evaluationReportRefusal } from '../../core/report/evaluation-refusal.js';
 import { decimal, port } from '../arguments.js';
 
 /** Node's timers wait at most 2^31 - 1 ms; a longer timeout would fire at once. */
@@ -94,7 +95,8 @@ export function registerEvaluateCommand(program: Command): void {
     .command('evaluation')
     .description(
       'Reads the output and labels topics to their end, evaluates every scoring day whose labels have matured, and ' +
-        'writes evaluation.md and evaluation.html (plots of each metric by scoring day and by label age).',
+        'writes evaluation.md and evaluation.html (plots of each metric by scoring day and by label age). With no ' +
+        'scoring day final yet it writes nothing, says what it read, and exits 1.',
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .option('--out <dir>', 'where to write the report', 'reports')
@@ -110,7 +112,16 @@ export function registerEvaluateCommand(program: Command): void {
         name: `${topology.name}-evaluator`,
         level: logLevelFor('warn'),
       });
-      const { input } = await evaluateToEnd({ topology, log, timeoutMs: options.timeout * 1000 });
+      const { input, evaluator } = await evaluateToEnd({ topology, log, timeoutMs: options.timeout * 1000 });
+      const { scores, labels } = evaluator.recordsRead();
+      const refusal = evaluationReportRefusal(input, {
+        topics: topology.topics,
+        scoresRead: scores,
+        labelsRead: labels,
+        streamTimeMs: evaluator.watermark(),
+        topologyFile: options.topology,
+      });
+      if (refusal) throw new Error(refusal);
       const paths = await writeEvaluationReport(options.out, input);
       process.stdout.write(
         `${input.matured.length} day/model rows final, ${input.openDays.length} days waiting for labels\n`,
