@@ -1,4 +1,4 @@
-import { ModelRegistryError, type ModelRegistry } from '../adapters/model-registry/index.js';
+import { ModelRegistryError, resolveModelRef, type ModelRegistry } from '../adapters/model-registry/index.js';
 import { parseModelRef } from '../core/models/ref.js';
 
 /**
@@ -15,8 +15,7 @@ export async function registeredRef(
   const parsed = parseModelRef(text);
   if (!parsed.ok) throw new Error(`${flag}: ${parsed.problem}`);
   try {
-    const entry = await registry.resolve(parsed.ref.name, parsed.ref.version);
-    return `${parsed.ref.name}@${entry.version}`;
+    return await resolveModelRef(registry, parsed.ref);
   } catch (error) {
     if (!(error instanceof ModelRegistryError)) throw error;
     // The index's refusal lists the models or the versions it holds; the registry's place is said once.

@@ -1,6 +1,6 @@
 import type { Topology } from '../config/index.js';
 import type { FeatureSchema } from '../core/features/types.js';
-import { openFsRegistry } from '../adapters/model-registry/index.js';
+import { openFsRegistry, resolveModelRef } from '../adapters/model-registry/index.js';
 import { createOnnxScorer } from '../adapters/onnx/onnx-scorer.js';
 import type { ServingModel } from './serving-model.js';
 
@@ -43,7 +43,5 @@ export async function loadServingModel(topology: Topology, featureSchema: Featur
  * the registry's index alone: what `fraudscore lint` checks, without loading the model. Fails as loading would.
  */
 export async function registeredServingModel(topology: Topology): Promise<string> {
-  const { registry, name, version } = topology.model;
-  const entry = await openFsRegistry(registry).resolve(name, version);
-  return `${name}@${entry.version}`;
+  return resolveModelRef(openFsRegistry(topology.model.registry), topology.model);
 }

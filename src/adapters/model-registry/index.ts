@@ -15,4 +15,5 @@ export {
   type ShownVersion,
   type VerifyReport,
 } from './registry.js';
+export { resolveModelRef } from './resolve-ref.js';
 export type { RegistryStore } from './store.js';
