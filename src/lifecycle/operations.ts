@@ -3,7 +3,6 @@ import type { Kafka } from 'kafkajs';
 import type { Topology } from '../config/index.js';
 import {
   abortRollout,
-  challengerProblem,
   killSwitchOff,
   killSwitchOn,
   parseSettings,
@@ -81,8 +80,13 @@ export function controlOperations(
     return `${shown.card.name}@${shown.card.version}`;
   }
 
+  /** The champion serving now: the control state's, else the topology's model (read only when the state has none). */
+  async function servingChampion(view: ControlView): Promise<string> {
+    return view.state.champion ?? (await topologyChampion());
+  }
+
   async function killTarget(view: ControlView): Promise<string> {
-    const champion = view.state.champion ?? (await topologyChampion());
+    const champion = await servingChampion(view);
     const parsed = parseModelRef(champion);
     if (!parsed.ok) throw new Error(parsed.problem);
     const shown = await registry.show(parsed.ref.name, parsed.ref.version);
@@ -120,27 +124,23 @@ export function controlOperations(
     killOff: (reason) => append(reason, (view) => killSwitchOff(view.state)),
     shadowStart: async (model, reason) => {
       const ref = await verified(model);
-      return append(reason, async (view) => {
-        const problem = challengerProblem(ref, view.state.champion ?? (await topologyChampion()));
-        return problem
-          ? { ok: false, problem }
-          : startShadow(view.state, { model: ref, salt: newSalt(), nowMs: clock() });
-      });
+      return append(reason, async (view) =>
+        startShadow(view.state, { model: ref, champion: await servingChampion(view), salt: newSalt(), nowMs: clock() }),
+      );
     },
     shadowStop: (reason) => append(reason, (view) => stopShadow(view.state)),
     rolloutStart: async (model, start) => {
       const ref = await verified(model);
-      return append(start.reason, async (view) => {
-        const problem = challengerProblem(ref, view.state.champion ?? (await topologyChampion()));
-        if (problem) return { ok: false, problem };
-        return startRollout(view.state, {
+      return append(start.reason, async (view) =>
+        startRollout(view.state, {
           model: ref,
+          champion: await servingChampion(view),
           salt: newSalt(),
           nowMs: clock(),
           plan: start.plan ?? topology.rollout.plan,
           stepMs: start.stepMs ?? topology.rollout.stepMs,
-        });
-      });
+        }),
+      );
     },
     pause: (reason) => append(reason, (view) => pauseRollout(view.state)),
     resume: (reason) => append(reason, (view) => resumeRollout(view.state, clock())),

@@ -57,7 +57,6 @@ export {
 export {
   abortRollout,
   advanceRollout,
-  challengerProblem,
   checkPlan,
   killSwitchOff,
   killSwitchOn,

@@ -51,11 +51,25 @@ export function setChampion(state: ServingState, model: string): Transition {
 
 export interface ChallengerStart {
   readonly model: string;
+  /**
+   * The champion serving now: the state's, or the topology's model when the state names none (the state alone cannot
+   * say which, so the caller resolves it).
+   */
+  readonly champion: string;
   readonly salt: string;
   readonly nowMs: number;
 }
 
+/** Why `start.model` cannot be a challenger: it is the champion it would be compared with. */
+function challengerProblem(start: ChallengerStart): string | null {
+  return start.model === start.champion
+    ? `${start.model} is the champion: a challenger is another model to compare with it`
+    : null;
+}
+
 export function startShadow(state: ServingState, start: ChallengerStart): Transition {
+  const itself = challengerProblem(start);
+  if (itself) return refuse(itself);
   if (state.challenger) {
     return refuse(`a challenger (${state.challenger.model}, ${state.challenger.mode}) is live: stop or abort it first`);
   }
@@ -82,7 +96,7 @@ export function startRollout(
   state: ServingState,
   start: ChallengerStart & { readonly plan: readonly number[]; readonly stepMs: number },
 ): Transition {
-  const problem = checkPlan(start.plan);
+  const problem = challengerProblem(start) ?? checkPlan(start.plan);
   if (problem) return refuse(problem);
   const current = state.challenger;
   if (current && !(current.mode === 'shadow' && current.model === start.model)) {
@@ -107,11 +121,6 @@ export function startRollout(
     stepMs: start.stepMs,
     percent: challenger.percent,
   });
-}
-
-/** Why `model` cannot be a challenger of `champion` (the model serving now), or null. */
-export function challengerProblem(model: string, champion: string): string | null {
-  return model === champion ? `${model} is the champion: a challenger is another model to compare with it` : null;
 }
 
 function isoTime(ms: number | null): string {

@@ -37,6 +37,7 @@ const live = after(
   EMPTY_VIEW,
   startRollout(EMPTY_VIEW.state, {
     model: CHALLENGER,
+    champion: CHAMPION,
     salt: 'salt',
     nowMs: NOW - stepMs,
     plan: topology.rollout.plan,

@@ -31,7 +31,9 @@ function after(view: ControlView, change: (state: ServingState) => Transition): 
   return foldControl(view, nextRecord(view, 't', transition, { actor: 'test', reason: 'test', nowMs: 0 }), 't');
 }
 
-const shadowX = after(EMPTY_VIEW, (state) => startShadow(state, { model: 'x@2', salt: 's', nowMs: 0 }));
+const shadowX = after(EMPTY_VIEW, (state) =>
+  startShadow(state, { model: 'x@2', champion: 'm@1', salt: 's', nowMs: 0 }),
+);
 const killed = after(shadowX, (state) => killSwitchOn(state, { target: 'm@0', reason: 'drill', nowMs: 0 }));
 /** Still names x@2 (a new batch window). */
 const windowed = after(shadowX, (state) =>
@@ -232,7 +234,7 @@ describe('Serving releases the models no plan needs', () => {
       const candidate = `m@${k}`;
       targets.set(candidate, champion);
       view = after(view, (state) =>
-        startRollout(state, { model: candidate, salt: 's', nowMs: 0, plan: [50, 100], stepMs: 0 }),
+        startRollout(state, { model: candidate, champion, salt: 's', nowMs: 0, plan: [50, 100], stepMs: 0 }),
       );
       await apply(view);
       worker.assertOpen([champion, targets.get(champion), candidate, 'm@1'], `rollout of ${candidate}`);
@@ -291,7 +293,7 @@ describe('Serving releases the models no plan needs', () => {
     const { serving } = worker;
     const view = after(
       after(EMPTY_VIEW, (state) => setChampion(state, 'a@2')),
-      (state) => startShadow(state, { model: 'b@3', salt: 's', nowMs: 0 }),
+      (state) => startShadow(state, { model: 'b@3', champion: 'a@2', salt: 's', nowMs: 0 }),
     );
     const openB = worker.gate('b@3');
     const offered = serving.offer(view);

@@ -21,6 +21,7 @@ const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'ut
 const context = { topology, file: 'topologies/card-payments.yaml', intervalMs: 5_000 };
 const started = startRollout(EMPTY_VIEW.state, {
   model: 'card-fraud@2',
+  champion: 'card-fraud@1',
   salt: 'salt',
   nowMs: 0,
   plan: [5, 100],

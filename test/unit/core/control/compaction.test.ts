@@ -41,7 +41,11 @@ const won = written(
 );
 const lost = written(
   'lost',
-  record(atV1, startShadow(atV1.state, { model: 'card-fraud@2', salt: 's', nowMs: 3 }), 'bob'),
+  record(
+    atV1,
+    startShadow(atV1.state, { model: 'card-fraud@2', champion: 'card-fraud@1', salt: 's', nowMs: 3 }),
+    'bob',
+  ),
 );
 const next = written(
   'next',

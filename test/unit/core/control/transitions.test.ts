@@ -4,7 +4,6 @@ import {
   abortRollout,
   advanceRollout,
   batchWindowOverrideSchema,
-  challengerProblem,
   checkPlan,
   decidingModels,
   EMPTY_VIEW,
@@ -35,7 +34,16 @@ function state(transition: Transition): ServingState {
 
 const defaults = { champion: 'card-fraud@1', window: { maxRecords: 1000, maxWaitMs: 2000 } };
 const rollout = (s: ServingState = INITIAL_SERVING_STATE) =>
-  state(startRollout(s, { model: 'card-fraud@2', salt: 'x', nowMs: 10, plan: [1, 5, 25, 50, 100], stepMs: 1000 }));
+  state(
+    startRollout(s, {
+      model: 'card-fraud@2',
+      champion: 'card-fraud@1',
+      salt: 'x',
+      nowMs: 10,
+      plan: [1, 5, 25, 50, 100],
+      stepMs: 1000,
+    }),
+  );
 
 describe('control transitions', () => {
   it('walks a rollout through its plan and makes the challenger champion after the last stage', () => {
@@ -54,7 +62,9 @@ describe('control transitions', () => {
   });
 
   it('promotes a rollout only: a shadow has served nobody', () => {
-    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 'x', nowMs: 10 }));
+    const shadow = state(
+      startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', champion: 'card-fraud@1', salt: 'x', nowMs: 10 }),
+    );
     const refused = promoteRollout(shadow);
     assert.ok(!refused.ok);
     assert.equal(
@@ -64,9 +74,23 @@ describe('control transitions', () => {
     );
   });
 
-  it('refuses the champion as its own challenger', () => {
-    assert.match(challengerProblem('card-fraud@5', 'card-fraud@5') ?? '', /card-fraud@5 is the champion/);
-    assert.equal(challengerProblem('card-fraud@6', 'card-fraud@5'), null);
+  it('refuses the champion as its own challenger, in shadow and in a rollout, before any other refusal', () => {
+    const itself = 'card-fraud@5 is the champion: a challenger is another model to compare with it';
+    const start = { model: 'card-fraud@5', champion: 'card-fraud@5', salt: 's', nowMs: 0 };
+    assert.deepEqual(startShadow(INITIAL_SERVING_STATE, start), { ok: false, problem: itself });
+    assert.deepEqual(startRollout(INITIAL_SERVING_STATE, { ...start, plan: [1, 100], stepMs: 0 }), {
+      ok: false,
+      problem: itself,
+    });
+    // Said first, as it always was: a plan that is no plan or a live challenger are beside the point.
+    assert.deepEqual(startRollout(INITIAL_SERVING_STATE, { ...start, plan: [], stepMs: 0 }), {
+      ok: false,
+      problem: itself,
+    });
+    assert.deepEqual(startShadow(rollout(), start), { ok: false, problem: itself });
+    // Another version of the same model is a challenger.
+    assert.ok(startShadow(INITIAL_SERVING_STATE, { ...start, model: 'card-fraud@6' }).ok);
+    assert.ok(startRollout(INITIAL_SERVING_STATE, { ...start, model: 'card-fraud@6', plan: [1, 100], stepMs: 0 }).ok);
   });
 
   it('says since when the kill switch is on as a date', () => {
@@ -116,8 +140,13 @@ describe('control transitions', () => {
 
   it('refuses what makes no sense, saying why', () => {
     assert.match((pauseRollout(INITIAL_SERVING_STATE) as { problem: string }).problem, /no rollout/);
-    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 's', nowMs: 0 }));
-    assert.equal(startShadow(shadow, { model: 'card-fraud@3', salt: 's', nowMs: 0 }).ok, false);
+    const shadow = state(
+      startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', champion: 'card-fraud@1', salt: 's', nowMs: 0 }),
+    );
+    assert.equal(
+      startShadow(shadow, { model: 'card-fraud@3', champion: 'card-fraud@1', salt: 's', nowMs: 0 }).ok,
+      false,
+    );
     // A shadow of the same model goes on into a rollout.
     assert.equal(rollout(shadow).challenger?.mode, 'rollout');
     assert.match(checkPlan([5, 1, 100]) ?? '', /increase/);
@@ -213,7 +242,9 @@ describe('folding control records', () => {
     const live = rollout();
     assert.deepEqual(deciding(INITIAL_SERVING_STATE), ['card-fraud@1']);
     assert.deepEqual(deciding(live), ['card-fraud@1', 'card-fraud@2']);
-    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 's', nowMs: 0 }));
+    const shadow = state(
+      startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', champion: 'card-fraud@1', salt: 's', nowMs: 0 }),
+    );
     assert.deepEqual(deciding(shadow), ['card-fraud@1'], 'a shadow scores every record and decides none');
     const killed = state(killSwitchOn(live, { target: 'card-fraud@0', reason: 'drill', nowMs: 5 }));
     assert.deepEqual(deciding(killed), ['card-fraud@0'], "the kill switch's target alone");
@@ -222,7 +253,9 @@ describe('folding control records', () => {
   });
 
   it('a plan in a rollout names both models; shadow routes nobody', () => {
-    const shadow = state(startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', salt: 's', nowMs: 0 }));
+    const shadow = state(
+      startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', champion: 'card-fraud@1', salt: 's', nowMs: 0 }),
+    );
     const plan = servingPlan({ version: 1, state: shadow, record: null }, defaults);
     assert.equal(plan.decider, 'card-fraud@1');
     assert.equal(plan.challenger?.percent, 0);
