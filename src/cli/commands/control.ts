@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
 import { connectRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
-import type { ControlRecord } from '../../core/control/index.js';
+import type { ControlRecord, ControlView } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
 import { createRedis } from '../../adapters/redis/connect.js';
@@ -45,11 +45,23 @@ export async function runChange(
   );
 }
 
-export async function printStatus(topologyFile: string): Promise<void> {
+/** The control state as a status command reads it once, with the champion serving (the topology's if it names none). */
+export interface ControlReading {
+  readonly session: ControlSession;
+  readonly view: ControlView;
+  readonly champion: string;
+}
+
+export async function readControl(topologyFile: string): Promise<ControlReading> {
   const session = openControl(topologyFile);
-  const { topology, ops } = session;
-  const view = await ops.view();
-  const champion = view.state.champion ?? (await ops.topologyChampion());
+  const view = await session.ops.view();
+  const champion = view.state.champion ?? (await session.ops.topologyChampion());
+  return { session, view, champion };
+}
+
+/** The control state and every worker's status (read from Redis), as `control status` prints them. */
+export async function printStatus({ session, view, champion }: ControlReading): Promise<void> {
+  const { topology } = session;
   const redis = createRedis(topology);
   try {
     await connecting('redis', topology, () => connectRedis(redis));
@@ -84,7 +96,7 @@ export function registerControlCommand(program: Command): void {
     .command('status')
     .description("The control state and every worker's applied version, and how long each took to apply it.")
     .requiredOption('-t, --topology <file>', 'topology YAML file')
-    .action((options: { topology: string }) => printStatus(options.topology));
+    .action(async (options: { topology: string }) => printStatus(await readControl(options.topology)));
 
   control
     .command('history')

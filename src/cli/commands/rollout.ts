@@ -13,7 +13,7 @@ import {
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
 import { gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
-import { changeOptions, describeRecord, printStatus, runChange, type ChangeOptions } from './control.js';
+import { changeOptions, describeRecord, printStatus, readControl, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
 function out(line = ''): void {
@@ -129,10 +129,10 @@ export function registerRolloutCommand(program: Command): void {
     .description('The control state, every worker, and the live stage judged against its gates now.')
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .action(async (options: { topology: string }) => {
-      await printStatus(options.topology);
-      const { topology, kafka, ops } = openControl(options.topology);
-      const view = await ops.view();
-      const champion = view.state.champion ?? (await ops.topologyChampion());
+      const reading = await readControl(options.topology);
+      await printStatus(reading);
+      const { session, view, champion } = reading;
+      const { topology, kafka } = session;
       // No live stage, no evidence to read (and, before any worker started, no output topic to read it from).
       const notJudged = stageNotJudged(view);
       if (notJudged !== null) {
