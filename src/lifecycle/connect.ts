@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { createLogger, logLevelFor } from '../adapters/observability/logger.js';
-import { controlOperations, type ControlOperations } from './operations.js';
+import { controlOperations, type ControlOperations, type ControlOperationsOptions } from './operations.js';
 
 /** Who made a change: --actor, else $FRAUDSCORE_ACTOR, else the OS user at the host. */
 export function resolveActor(actor: string | undefined, env = process.env): string {
@@ -24,8 +24,12 @@ export interface ControlSession {
   readonly ops: ControlOperations;
 }
 
-export function openControl(topologyFile: string, actor?: string): ControlSession {
+export function openControl(
+  topologyFile: string,
+  actor?: string,
+  hooks: Pick<ControlOperationsOptions, 'onControlTopicCreated'> = {},
+): ControlSession {
   const topology = loadTopology(topologyFile);
   const kafka = createKafka(topology, createLogger({ name: 'fraudscore-cli', level: logLevelFor('error') }));
-  return { topology, kafka, ops: controlOperations(topology, kafka, { actor: resolveActor(actor) }) };
+  return { topology, kafka, ops: controlOperations(topology, kafka, { ...hooks, actor: resolveActor(actor) }) };
 }

@@ -52,18 +52,26 @@ export interface ControlOperations {
   killTarget(view: ControlView): Promise<string>;
 }
 
+export interface ControlOperationsOptions {
+  readonly actor: string;
+  readonly clock?: () => number;
+  /** Told when a change found no control topic and created it (the topology's name), whether or not it is made. */
+  readonly onControlTopicCreated?: (topology: string) => void;
+}
+
 export function controlOperations(
   topology: Topology,
   kafka: Kafka,
-  options: { readonly actor: string; readonly clock?: () => number },
+  options: ControlOperationsOptions,
 ): ControlOperations {
   const clock = options.clock ?? Date.now;
   const registry = openFsRegistry(topology.model.registry);
+  const onTopicCreated = () => options.onControlTopicCreated?.(topology.name);
   // Reading and appending reach Kafka: a connection failure is explained as a worker's is (the field and the fix).
   const append = async (reason: string, transition: (view: ControlView) => Transition | Promise<Transition>) =>
     (
       await connecting('kafka', topology, () =>
-        appendControl(kafka, topology.name, transition, { actor: options.actor, reason, clock }),
+        appendControl(kafka, topology.name, transition, { actor: options.actor, reason, clock, onTopicCreated }),
       )
     ).record;
 

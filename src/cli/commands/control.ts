@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
 import { connectRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
-import type { ControlRecord, ControlView } from '../../core/control/index.js';
+import { controlTopicCreatedLine, type ControlRecord, type ControlView } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
 import { createRedis } from '../../adapters/redis/connect.js';
@@ -37,7 +37,10 @@ export async function runChange(
   options: ChangeOptions,
   change: (session: ControlSession) => Promise<ControlRecord>,
 ): Promise<void> {
-  const session = openControl(options.topology, options.actor);
+  // Said as it happens: a change refused after the topic was created has still created it.
+  const session = openControl(options.topology, options.actor, {
+    onControlTopicCreated: (topology) => out(controlTopicCreatedLine(topology)),
+  });
   const record = await change(session);
   out(`written: ${describeRecord(record)}`);
   out(

@@ -1,7 +1,12 @@
 import { Option, type Command } from 'commander';
 import { ControlFollower, ensureControlTopic } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
-import { controlTopicName, gateRetention, type ControlView } from '../../core/control/index.js';
+import {
+  controlTopicCreatedLine,
+  controlTopicName,
+  gateRetention,
+  type ControlView,
+} from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import {
   controllerStep,
@@ -180,10 +185,12 @@ export function registerRolloutCommand(program: Command): void {
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
       // The controller writes to the control topic: before any worker started, it creates it as a worker would.
-      await connecting('kafka', topology, async () => {
-        await ensureControlTopic(kafka, topology.name);
+      const createdTopic = await connecting('kafka', topology, async () => {
+        const created = await ensureControlTopic(kafka, topology.name);
         await control.start();
+        return created;
       });
+      if (createdTopic) out(controlTopicCreatedLine(topology.name));
       await control.ready;
       // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
       const scores = new ScoreFollower(topology, kafka, {

@@ -32,7 +32,8 @@ export {
 } from './fold.js';
 export { modelsToKeep, type RetentionInputs } from './retention.js';
 export { appliedEntry, entryToReappend, foldControlLog } from './compaction.js';
-export { controlTopicName } from './topic-name.js';
+export { CONTROL_TOPIC_SETTINGS, controlTopicName } from './topic-name.js';
+export { controlTopicCreatedLine } from './topic-created.js';
 export {
   judgeAlertRates,
   pairedAlerts,

@@ -7,3 +7,9 @@
 export function controlTopicName(topology: string): string {
   return `${topology}.control`;
 }
+
+/**
+ * How the control topic is made when none exists (by a worker at start-up, the first change, or the rollout
+ * controller): one partition, so the order of changes is total; compacted and kept for ever, so the latest record is.
+ */
+export const CONTROL_TOPIC_SETTINGS = { partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 } as const;

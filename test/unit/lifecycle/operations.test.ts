@@ -58,3 +58,68 @@ describe('control operations: control set checks its settings before connecting'
     });
   });
 });
+
+/**
+ * Kafka as a change sees it when the control topic is missing or present: the admin calls that create and read it, a
+ * reader with nothing to read, a producer that is never asked to send (every change below is refused).
+ */
+function controlTopicKafka(existing: readonly string[]) {
+  const created: { topic: string; numPartitions?: number; configEntries?: { name: string; value: string }[] }[] = [];
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    listTopics: async () => [...existing, ...created.map((t) => t.topic)],
+    createTopics: async ({ topics }: { topics: typeof created }) => void created.push(...topics),
+    fetchTopicMetadata: async () => ({ topics: [{ partitions: [{ leader: 0 }] }] }),
+    fetchTopicOffsets: async () => [{ partition: 0, low: '0', high: '0' }],
+  };
+  const consumer = {
+    events: { FETCH: 'consumer.fetch', CRASH: 'consumer.crash' },
+    on: () => () => undefined,
+    connect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async () => undefined,
+    disconnect: async () => undefined,
+  };
+  const producer = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    send: async () => assert.fail('a refused change sends nothing'),
+  };
+  const kafka = { admin: () => admin, consumer: () => consumer, producer: () => producer } as unknown as Kafka;
+  return { kafka, created };
+}
+
+describe('control operations: a change that creates the control topic says so', () => {
+  it('tells the topology whose control topic it created, made as the control topic is, even if the change is refused', async () => {
+    const { kafka, created } = controlTopicKafka([]);
+    const told: string[] = [];
+    const ops = controlOperations(topology, kafka, { actor: 'test', onControlTopicCreated: (name) => told.push(name) });
+    await assert.rejects(ops.pause('test'), {
+      message: 'no rollout in progress (`fraudscore rollout status` shows the state)',
+    });
+    assert.deepEqual(told, [topology.name]);
+    assert.deepEqual(
+      created.map(({ topic, numPartitions, configEntries }) => ({ topic, numPartitions, configEntries })),
+      [
+        {
+          topic: `${topology.name}.control`,
+          numPartitions: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'retention.ms', value: '-1' },
+          ],
+        },
+      ],
+    );
+  });
+
+  it('tells nothing when the control topic was there', async () => {
+    const { kafka, created } = controlTopicKafka([`${topology.name}.control`]);
+    const told: string[] = [];
+    const ops = controlOperations(topology, kafka, { actor: 'test', onControlTopicCreated: (name) => told.push(name) });
+    await assert.rejects(ops.pause('test'), /^Error: no rollout in progress/);
+    assert.deepEqual(told, []);
+    assert.deepEqual(created, []);
+  });
+});

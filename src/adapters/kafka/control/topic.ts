@@ -4,6 +4,7 @@ import { readerStopped, type ReaderStoppedError } from '../consumer-give-up.js';
 import { RestartBackoff } from '../restart-backoff.js';
 import {
   appliedEntry,
+  CONTROL_TOPIC_SETTINGS,
   ControlLogContinuity,
   controlTopicName,
   EMPTY_VIEW,
@@ -30,11 +31,11 @@ export async function ensureControlTopic(kafka: Kafka, topology: string): Promis
       topics: [
         {
           topic,
-          numPartitions: 1,
+          numPartitions: CONTROL_TOPIC_SETTINGS.partitions,
           replicationFactor: 1,
           configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'retention.ms', value: '-1' },
+            { name: 'cleanup.policy', value: CONTROL_TOPIC_SETTINGS.cleanupPolicy },
+            { name: 'retention.ms', value: String(CONTROL_TOPIC_SETTINGS.retentionMs) },
           ],
         },
       ],
@@ -303,9 +304,15 @@ export async function appendControl(
   kafka: Kafka,
   topology: string,
   transition: (view: ControlView) => Transition | Promise<Transition>,
-  meta: { readonly actor: string; readonly reason: string; readonly clock?: () => number },
+  meta: {
+    readonly actor: string;
+    readonly reason: string;
+    readonly clock?: () => number;
+    /** Called when there was no control topic and this append created it, before the change is judged. */
+    readonly onTopicCreated?: () => void;
+  },
 ): Promise<{ record: ControlRecord; previous: ControlView }> {
-  await ensureControlTopic(kafka, topology);
+  if (await ensureControlTopic(kafka, topology)) meta.onTopicCreated?.();
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
