@@ -367,8 +367,8 @@ export class ModelRegistry {
     return (await this.readIndex(name))?.champion ?? null;
   }
 
-  /** Makes a registered, verifiable version the champion. */
-  async setChampion(name: string, version: string): Promise<{ previous: string | null }> {
+  /** Makes a registered, verifiable version the champion; says which version that is (`champion` names one). */
+  async setChampion(name: string, version: string): Promise<{ version: string; previous: string | null }> {
     return this.store.withLock(name, async () => {
       const index = await this.requireIndex(name);
       const entry = unwrap(resolveVersion(index, version));
@@ -380,8 +380,8 @@ export class ModelRegistry {
           `refusing to promote ${report.ref}: ${report.problems.join('; ')}`,
         );
       }
-      await this.writeIndex(unwrap(promote(index, version, this.now())));
-      return { previous: index.champion };
+      await this.writeIndex(unwrap(promote(index, entry.version, this.now())));
+      return { version: entry.version, previous: index.champion };
     });
   }
 
@@ -389,9 +389,10 @@ export class ModelRegistry {
    * Deletes a version that is neither the champion nor anyone's rollback target. Index first, then files: a crash in
    * between leaves files no one lists, and the history keeps their version number from being registered again.
    */
-  async delete(name: string, version: string): Promise<void> {
+  async delete(name: string, selector: string): Promise<void> {
     await this.store.withLock(name, async () => {
       const index = await this.requireIndex(name);
+      const { version } = unwrap(resolveVersion(index, selector));
       const all: RegistryIndex[] = [];
       for (const other of await this.store.listModelNames()) {
         all.push(other === name ? index : await this.requireIndex(other));

@@ -232,8 +232,8 @@ export function registerModelsCommand(program: Command): void {
     .argument('<ref>', 'name@version')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
     .action(async (text: string, options: RegistryOption) => {
-      const { name, version } = ref(text);
-      const { previous } = await open(options).setChampion(name, version);
+      const { name, version: selector } = ref(text);
+      const { version, previous } = await open(options).setChampion(name, selector);
       out(`${name}@${version} is champion (was ${previous ?? 'none'})`);
     });
 

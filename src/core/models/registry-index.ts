@@ -185,9 +185,11 @@ export function addVersion(
   });
 }
 
-export function promote(index: RegistryIndex, version: string, at: string): IndexResult<RegistryIndex> {
-  const found = resolveVersion(index, version);
+export function promote(index: RegistryIndex, selector: VersionSelector, at: string): IndexResult<RegistryIndex> {
+  const found = resolveVersion(index, selector);
   if (!found.ok) return found;
+  // The version the selector names (`champion` names one): the index never records a selector.
+  const { version } = found.value;
   if (index.champion === version) return ok(index);
   return ok({
     ...index,
@@ -202,12 +204,13 @@ export function promote(index: RegistryIndex, version: string, at: string): Inde
  */
 export function removeVersion(
   index: RegistryIndex,
-  version: string,
+  selector: VersionSelector,
   referrers: readonly string[],
   at: string,
 ): IndexResult<RegistryIndex> {
-  const found = resolveVersion(index, version);
+  const found = resolveVersion(index, selector);
   if (!found.ok) return found;
+  const { version } = found.value;
   if (index.champion === version) {
     return refuse(
       RegistryRefusal.Protected,

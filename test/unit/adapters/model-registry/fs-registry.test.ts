@@ -215,6 +215,11 @@ describe('filesystem model registry', () => {
 
     const champion = await refusal(registry.delete('card-fraud', '2'), 'PROTECTED');
     assert.match(champion.message, /card-fraud@2 is the champion; promote another version before deleting it/);
+    // By its selector too; and promoting `champion` names the version, keeping the index readable.
+    const bySelector = await refusal(registry.delete('card-fraud', 'champion'), 'PROTECTED');
+    assert.match(bySelector.message, /card-fraud@2 is the champion/);
+    assert.deepEqual(await registry.setChampion('card-fraud', 'champion'), { version: '2', previous: '2' });
+    assert.equal(await registry.championOf('card-fraud'), '2');
     const target = await refusal(registry.delete('card-fraud', '1'), 'PROTECTED');
     assert.match(target.message, /card-fraud@1 is the rollback target of card-fraud@2/);
 

@@ -125,6 +125,17 @@ describe('registry index', () => {
     assert.equal(after.history.at(-1)?.action, 'delete');
   });
 
+  it('records the version a `champion` selector names, never the selector', () => {
+    const index = value(promote(twoVersions(), '2', AT));
+    // Promoting the champion by its selector changes nothing; the index still names version 2.
+    const again = value(promote(index, 'champion', AT));
+    assert.equal(again.champion, '2');
+    assert.deepEqual(again.history, index.history);
+    assert.equal(value(resolveVersion(again, 'champion')).version, '2');
+    // Deleting it by its selector is deleting the champion: refused, nothing recorded.
+    assert.match(refused(removeVersion(index, 'champion', [], AT), RegistryRefusal.Protected), /@2 is the champion/);
+  });
+
   it('refuses an index with duplicate versions or a dangling champion', () => {
     const index = twoVersions();
     refused(parseRegistryIndex({ ...index, versions: [...index.versions, entry('1')] }, 'r.json'), 'INVALID_INDEX');
