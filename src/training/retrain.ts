@@ -367,8 +367,13 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
         materialize(plan.reference!.rawSource!, join(work, 'reference-raw'), root, 'reference'),
       )
     : null;
-  const trainTable = join(work, `train.${plan.params.tableFormat ?? TableFormat.Csv}`);
-  const referenceTable = join(work, `reference.${plan.reference?.backfill?.tableFormat ?? TableFormat.Csv}`);
+  // Named as the recorded manifests name them: the card records the training manifest's sha256.
+  const trainTable = join(work, plan.params.tableFile ?? `train.${plan.params.tableFormat ?? TableFormat.Csv}`);
+  const referenceBackfill = plan.reference?.backfill;
+  const referenceTable = join(
+    work,
+    referenceBackfill?.tableFile ?? `reference.${referenceBackfill?.tableFormat ?? TableFormat.Csv}`,
+  );
   const trainManifest = await phase('backfill', () => backfill(trainRaw, plan.params, trainTable, root, 'training'));
   const referenceManifest =
     plan.reference && referenceRaw

@@ -94,13 +94,19 @@ def raw_source(flag: str, text: str | None, manifest_raw: dict[str, Any] | None)
     }
 
 
-def backfill_params(manifest_raw: dict[str, Any], topology: str | None) -> dict[str, Any]:
-    """The backfill's parameters as its manifest records them (null where it recorded nothing)."""
+def backfill_params(manifest_raw: dict[str, Any], topology: str | None, usual_stem: str) -> dict[str, Any]:
+    """The backfill's parameters as its manifest records them (null where it recorded nothing). `usual_stem` is the
+    name `fraudscore retrain` gives this table ("train" or "reference", then the format's extension)."""
     filt = manifest_raw.get("eventTime", {}).get("filter", {}) if isinstance(manifest_raw.get("eventTime"), dict) else {}
     table = manifest_raw.get("table") if isinstance(manifest_raw.get("table"), dict) else {}
     # A manifest names its table's format unless it is CSV (the format of every table before Parquet): recorded only
     # when named, so the cards of CSV-trained models keep their bytes and a retrain writes the format they hashed.
     table_format = {"tableFormat": table["format"]} if isinstance(table.get("format"), str) else {}
+    # The manifest names its table file, and the card records the manifest's sha256: a retrain must write the table
+    # under the same name. Recorded only when it is not the name a retrain gives anyway, so cards keep their bytes.
+    usual_name = f"{usual_stem}.{table.get('format') if isinstance(table.get('format'), str) else 'csv'}"
+    file_name = table.get("file")
+    table_file = {"tableFile": file_name} if isinstance(file_name, str) and file_name != usual_name else {}
     return {
         "topology": topology,
         "labelDelayMs": manifest_raw.get("labelDelayMs"),
@@ -109,6 +115,7 @@ def backfill_params(manifest_raw: dict[str, Any], topology: str | None) -> dict[
         "toMs": filt.get("toMs") if isinstance(filt, dict) else None,
         "labelAsOfMs": manifest_raw.get("labelAsOfMs"),
         **table_format,
+        **table_file,
     }
 
 

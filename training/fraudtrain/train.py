@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "tableSha256": reference.sha256,
             "rawSource": replay.raw_source("--reference-raw-source", args.reference_raw_source, ref_manifest.raw),
             "source": replay.source(ref_manifest.raw),
-            "backfill": replay.backfill_params(ref_manifest.raw, args.topology),
+            "backfill": replay.backfill_params(ref_manifest.raw, args.topology, "reference"),
         }
     elif args.reference_raw_source is not None:
         raise SystemExit("--reference-raw-source needs --reference")
@@ -281,7 +281,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "labelDelayDays": _label_delay_days(manifest.raw),
             "source": replay.source(manifest.raw),
             "rawSource": raw_source,
-            "backfill": replay.backfill_params(manifest.raw, args.topology),
+            "backfill": replay.backfill_params(manifest.raw, args.topology, "train"),
         },
         "split": {
             "method": METHOD,

@@ -171,6 +171,14 @@ export const backfillParamsSchema = z.object({
   labelAsOfMs: z.number().nullable(),
   /** The training table's file format; absent: CSV (cards written before Parquet tables). Its bytes are what tableSha256 hashes. */
   tableFormat: z.enum(['parquet', 'csv']).optional(),
+  /**
+   * The training table's file name, which its manifest (whose sha256 the card records) names; absent: the name
+   * `fraudscore retrain` gives it, `train.<format>` (`reference.<format>` for a reference table).
+   */
+  tableFile: z
+    .string()
+    .regex(/^(?!\.\.?$)[^/\\]+$/, 'a file name without a directory')
+    .optional(),
 });
 
 const datasetSource = z.record(z.string(), z.unknown());

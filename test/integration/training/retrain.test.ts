@@ -103,8 +103,19 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     const events = join(dir, 'train-raw', 'events.jsonl');
     const labels = join(dir, 'train-raw', 'labels.jsonl');
     // The training table in the default format (Parquet), the reference table in CSV: a retrain must write each in
-    // the format its card records, or the dataset hashes cannot match.
-    await ok(['backfill', '-t', topology, '--events', events, '--labels', labels, '--out', join(dir, 'train.parquet')]);
+    // the format its card records, or the dataset hashes cannot match; and under the name its manifest records (not
+    // the retrain's own train.parquet / reference.csv), or the manifest's hash cannot.
+    await ok([
+      'backfill',
+      '-t',
+      topology,
+      '--events',
+      events,
+      '--labels',
+      labels,
+      '--out',
+      join(dir, 'training-table.parquet'),
+    ]);
     await ok([
       'backfill',
       '-t',
@@ -116,7 +127,7 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
       '--from',
       '2026-01-19',
       '--out',
-      join(dir, 'reference.csv'),
+      join(dir, 'reference-set.csv'),
       '--table-format',
       'csv',
     ]);
@@ -129,7 +140,7 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
         '-m',
         'fraudtrain.train',
         '--table',
-        join(dir, 'train.parquet'),
+        join(dir, 'training-table.parquet'),
         '--out',
         model,
         '--name',
@@ -139,7 +150,7 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
         '--seed',
         '42',
         '--reference',
-        join(dir, 'reference.csv'),
+        join(dir, 'reference-set.csv'),
         '--test-days',
         '3',
         '--owner',
@@ -174,11 +185,16 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     assert.equal(raw.kind, 'files');
     assert.equal(raw.events.path, join(dir, 'train-raw', 'events.jsonl'));
     const full = card as unknown as {
-      dataset: { backfill: { topology: string; labelDelayMs: number; fromMs: null; tableFormat?: string } };
+      dataset: {
+        backfill: { topology: string; labelDelayMs: number; fromMs: null; tableFormat?: string; tableFile?: string };
+      };
       training: {
         args: {
           testDays: number;
-          reference: { rawSource: { seed: number }; backfill: { fromMs: number; tableFormat?: string } };
+          reference: {
+            rawSource: { seed: number };
+            backfill: { fromMs: number; tableFormat?: string; tableFile?: string };
+          };
           searchCandidates: number;
           allowBelowBaseline: string;
         };
@@ -188,6 +204,8 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
     assert.equal(full.dataset.backfill.labelDelayMs, 7 * 86_400_000);
     assert.equal(full.dataset.backfill.fromMs, null);
     assert.equal(full.dataset.backfill.tableFormat, 'parquet');
+    assert.equal(full.dataset.backfill.tableFile, 'training-table.parquet');
+    assert.equal(full.training.args.reference.backfill.tableFile, 'reference-set.csv');
     // A CSV table's manifest names no format, and the card records none (as the cards of CSV-trained models).
     assert.equal('tableFormat' in full.training.args.reference.backfill, false);
     assert.equal(full.training.args.testDays, 3);
@@ -207,6 +225,7 @@ describe('fraudscore retrain (simulate -> backfill -> train -> register, then re
       'train raw events sha256',
       'reference raw events sha256',
       'dataset (training table) sha256',
+      'backfill manifest sha256',
       'reference table sha256',
       'model.onnx sha256 (registered bytes)',
       'all metrics (every field)',

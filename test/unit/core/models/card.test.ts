@@ -38,6 +38,30 @@ describe('model card schema', () => {
     assert.deepEqual(problems, ['dataset.tableSha256: 64 lowercase hex digits (a SHA-256)']);
   });
 
+  it('takes a recorded table file name, never a path (a retrain writes the table under it)', () => {
+    const card = makeCard('card-fraud', '3', fakeModel('3'));
+    const backfill = {
+      topology: null,
+      labelDelayMs: 604_800_000,
+      latenessMarginMs: null,
+      fromMs: null,
+      toMs: null,
+      labelAsOfMs: null,
+    };
+    const withTable = (tableFile: string) => ({
+      ...card,
+      dataset: { ...card.dataset, backfill: { ...backfill, tableFile } },
+    });
+    assert.ok(validateModelCard(withTable('training-table.parquet')).ok);
+    for (const bad of ['../outside.parquet', '/tmp/t.csv', '..', 'a\\b.csv']) {
+      assert.deepEqual(
+        problemsOf(withTable(bad)),
+        ['dataset.backfill.tableFile: a file name without a directory'],
+        bad,
+      );
+    }
+  });
+
   it('refuses a model file other than model.onnx and a non-float32 input', () => {
     const card = makeCard('card-fraud', '3', fakeModel('3'));
     const problems = problemsOf({ ...card, modelFile: 'model.bin', input: { ...card.input, dtype: 'float64' } });

@@ -1,0 +1,23 @@
+"""What a card records of its backfill, for `fraudscore retrain` to run it again."""
+
+from __future__ import annotations
+
+from fraudtrain.replay import backfill_params
+
+
+def manifest(table: dict) -> dict:
+    return {"labelDelayMs": 604_800_000, "latenessMarginMs": 86_400_000, "labelAsOfMs": None, "table": table}
+
+
+def test_a_table_file_name_other_than_the_retrains_is_recorded() -> None:
+    # The card records the manifest's sha256, and the manifest names the table file: a retrain must use that name.
+    params = backfill_params(manifest({"file": "training-table.parquet", "format": "parquet"}), None, "train")
+    assert params["tableFile"] == "training-table.parquet" and params["tableFormat"] == "parquet"
+    assert backfill_params(manifest({"file": "ref-b.csv"}), None, "reference")["tableFile"] == "ref-b.csv"
+
+
+def test_the_name_a_retrain_gives_anyway_is_not_recorded() -> None:
+    # So the cards of models trained on train.<format> / reference.<format> keep their bytes.
+    assert "tableFile" not in backfill_params(manifest({"file": "train.parquet", "format": "parquet"}), None, "train")
+    assert "tableFile" not in backfill_params(manifest({"file": "train.csv"}), None, "train")
+    assert "tableFile" not in backfill_params(manifest({"file": "reference.csv"}), None, "reference")
