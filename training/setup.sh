@@ -12,6 +12,10 @@ python="${FRAUDTRAIN_PYTHON:-}"
 if [[ -z "$python" ]]; then
   if command -v python3.11 >/dev/null 2>&1; then python=python3.11; else python=python3; fi
 fi
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "training/setup.sh: no Python at '$python'${FRAUDTRAIN_PYTHON:+ (FRAUDTRAIN_PYTHON)}; install Python 3.11 or point FRAUDTRAIN_PYTHON at one" >&2
+  exit 1
+fi
 pyver="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 if [[ "$pyver" != "3.11" ]]; then
   echo "training/setup.sh: need Python 3.11 (requirements.lock is resolved for it), found $pyver at $(command -v "$python"); set FRAUDTRAIN_PYTHON" >&2

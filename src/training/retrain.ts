@@ -202,8 +202,9 @@ function runTrainer(python: string, args: readonly string[], cwd: string, modelD
 function replayPlan(card: ModelCard, ref: string) {
   const missing = (what: string) =>
     new RetrainError(
-      `${ref} cannot be retrained: its card does not record ${what} (it was trained before cards named their raw ` +
-        'data; train it again with --raw-source and --topology, see training/README.md)',
+      `${ref} cannot be retrained: its card does not record ${what}. The trainer records it when run with ` +
+        '--raw-source and --topology (and --reference-raw-source with a --reference); train it again with them, ' +
+        'see training/README.md, "Retraining a registered model"',
     );
   const rawSource = card.dataset.rawSource ?? null;
   const params = card.dataset.backfill ?? null;

@@ -123,3 +123,20 @@ def source(manifest_raw: dict[str, Any]) -> Any:
     # The backfill's manifest names its raw inputs (file, bytes, sha256): what a retrain must read again.
     return manifest_raw.get("inputs") if isinstance(manifest_raw.get("inputs"), dict) else None
 
+
+
+def unreplayable(raw_source: dict[str, Any] | None, has_reference: bool, has_reference_raw_source: bool) -> list[str]:
+    """What the card will lack for `fraudscore retrain` to rebuild the model (empty: nothing): a trainer run without
+    the raw data's description still trains, but its model can never be shown to be reproducible."""
+    problems = []
+    if raw_source is None:
+        problems.append(
+            "no --raw-source: the card will not say where the table's raw events and labels come from, so "
+            "`fraudscore retrain` cannot rebuild this model (training/README.md, Retraining a registered model)"
+        )
+    if has_reference and not has_reference_raw_source:
+        problems.append(
+            "--reference without --reference-raw-source: `fraudscore retrain` cannot rebuild the reference set, so it "
+            "cannot rebuild this model's card"
+        )
+    return problems

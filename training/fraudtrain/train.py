@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="directory for model.onnx, card.json, card.md")
     p.add_argument("--name", required=True, help="model name, e.g. card-fraud")
     p.add_argument("--version", required=True, help="model version, e.g. 3")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=_seed, default=42, help="0 to 2**32 - 1 (LightGBM, numpy and the folds)")
     p.add_argument("--reference", type=Path, help="frozen reference table (same columns) to report metrics on")
     p.add_argument("--test-days", type=int, default=7, help="last N UTC days of event time form the test set")
     p.add_argument("--owner", default="unassigned", help="team or person answerable for this model")
@@ -78,6 +78,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--allow-below-baseline", metavar="REASON",
                    help="accept a model that does not beat the baselines; the reason is written into the card")
     return p.parse_args(argv)
+
+
+def _seed(text: str) -> int:
+    # argparse names the flag in its message when a type function raises this.
+    try:
+        seed = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"{seed} is out of range: a seed is 0 to 2**32 - 1 (4294967295)")
+    return seed
 
 
 def _serving_slo(text: str) -> dict[str, float]:
@@ -165,6 +176,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     elif args.reference_raw_source is not None:
         raise SystemExit("--reference-raw-source needs --reference")
+    for problem in replay.unreplayable(raw_source, reference is not None, args.reference_raw_source is not None):
+        _log(f"warning: {problem}")
 
     delay_days = _delay_days(manifest.raw)
     plan = plan_split(table.frame, args.test_days, delay_days)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fraudtrain.replay import backfill_params
+from fraudtrain.replay import backfill_params, unreplayable
 
 
 def manifest(table: dict) -> dict:
@@ -21,3 +21,12 @@ def test_the_name_a_retrain_gives_anyway_is_not_recorded() -> None:
     assert "tableFile" not in backfill_params(manifest({"file": "train.parquet", "format": "parquet"}), None, "train")
     assert "tableFile" not in backfill_params(manifest({"file": "train.csv"}), None, "train")
     assert "tableFile" not in backfill_params(manifest({"file": "reference.csv"}), None, "reference")
+
+
+def test_a_run_without_the_raw_datas_description_is_told_its_model_cannot_be_retrained() -> None:
+    assert unreplayable({"kind": "simulate"}, has_reference=True, has_reference_raw_source=True) == []
+    assert unreplayable({"kind": "simulate"}, has_reference=False, has_reference_raw_source=False) == []
+    [missing] = unreplayable(None, has_reference=False, has_reference_raw_source=False)
+    assert missing.startswith("no --raw-source:") and "fraudscore retrain" in missing
+    [reference] = unreplayable({"kind": "files"}, has_reference=True, has_reference_raw_source=False)
+    assert reference.startswith("--reference without --reference-raw-source")

@@ -16,8 +16,8 @@ const dir = mkdtempSync(join(tmpdir(), 'fraudscore-retrain-unit-'));
 const registry = join(dir, 'registry');
 const notPython = ['/usr/bin/true', '/bin/true'].find((path) => existsSync(path))!;
 
-function tinyCard(): ModelCard {
-  const card = makeCard('tiny', '1', fakeModel('tiny@1'));
+function tinyCard(version = '1'): ModelCard {
+  const card = makeCard('tiny', version, fakeModel(`tiny@${version}`));
   return {
     ...card,
     dataset: {
@@ -77,6 +77,26 @@ describe('retrain', () => {
     assert.deepEqual(
       readdirSync(work).sort(),
       [WORK_MARKER, 'train-raw', 'train.csv', 'train.csv.manifest.json'].sort(),
+    );
+  });
+
+  it('says which trainer flags record what a card lacks to be retrained', async () => {
+    const tiny = tinyCard('2');
+    const card = { ...tiny, dataset: { ...tiny.dataset, rawSource: null } };
+    await openFsRegistry(registry).register({
+      model: fakeModel('tiny@2'),
+      card: new TextEncoder().encode(`${JSON.stringify(card, null, 2)}\n`),
+      cardMd: new TextEncoder().encode('# tiny\n'),
+    });
+    await assert.rejects(
+      retrain({ registry, name: 'tiny', version: '2', work: join(dir, 'work-2'), python: notPython }),
+      (error: unknown) => {
+        assert.ok(error instanceof RetrainError, String(error));
+        assert.match(error.message, /^tiny@2 cannot be retrained: its card does not record dataset\.rawSource\. /);
+        assert.match(error.message, /run with --raw-source and --topology/);
+        assert.doesNotMatch(error.message, /trained before/);
+        return true;
+      },
     );
   });
 
