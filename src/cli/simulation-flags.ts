@@ -5,6 +5,7 @@ import {
   SimulationOptionError,
   type SimulationOptions,
 } from '../core/simulate/index.js';
+import { TransactionContract } from '../core/contract/validate-transaction.js';
 
 /**
  * The flag behind each generator option (the same in `simulate`, `demo` and `demo-lifecycle`), so that a range error
@@ -147,5 +148,24 @@ export function labelDelayProblem(minHours: number, maxDays: number): string | n
   return (
     `--label-delay-max-days: ${figure(maxDays)} days (${figure(maxDays * 24)} h) is shorter than ` +
     `--label-delay-min-hours ${figure(minHours)}: give at least ${figure(minHours / 24)} days, or fewer hours`
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Traffic that runs into the future by more than the contract allows: every transaction past `now` plus its skew
+ * allowance would be dead-lettered by the worker and refused by the backfill (ABSURD_TIMESTAMP). Said before
+ * anything is generated, with the flags to change.
+ */
+export function futureTrafficProblem(startMs: number, days: number, nowMs: number): string | null {
+  const endMs = startMs + days * DAY_MS;
+  const latestMs = nowMs + TransactionContract.maxFutureSkewMs;
+  if (endMs <= latestMs) return null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return (
+    `--start ${iso(startMs)} with --days ${days} runs to ${iso(endMs)}, more than 24 h past now (${iso(nowMs)}): ` +
+    'the pipeline dead-letters transactions that far ahead of its clock and the backfill refuses them ' +
+    `(ABSURD_TIMESTAMP); start by ${iso(latestMs - days * DAY_MS)}, or simulate fewer --days`
   );
 }

@@ -34,7 +34,12 @@ import {
 import { connectingFor } from '../../runtime/startup-errors.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
 import { decimal, integer } from '../arguments.js';
-import { checkSimulationOptions, labelDelayProblem, simulateFlagProblems } from '../simulation-flags.js';
+import {
+  checkSimulationOptions,
+  futureTrafficProblem,
+  labelDelayProblem,
+  simulateFlagProblems,
+} from '../simulation-flags.js';
 import { emptySimulationMessage } from '../empty-simulation.js';
 
 interface SimulateFlags {
@@ -328,7 +333,9 @@ export function registerSimulateCommand(program: Command): void {
       const delays = labelDelayProblem(flags.labelDelayMinHours, flags.labelDelayMaxDays);
       if (delays !== null) problems.push(delays);
       if (problems.length > 0) throw new Error(problems.join('; '));
-      checkSimulationOptions(simulationOptions(flags));
+      const generator = checkSimulationOptions(simulationOptions(flags));
+      const future = futureTrafficProblem(generator.startMs, generator.days, Date.now());
+      if (future !== null) throw new Error(future);
       const target = flags.kafka ? kafkaSettings(flags, command) : undefined;
       const abort = new AbortController();
       const onSigint = (): void => abort.abort(new Error('interrupted'));

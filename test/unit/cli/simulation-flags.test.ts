@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { labelDelayProblem, simulateFlagProblems, type SimulateChoice } from '../../../src/cli/simulation-flags.js';
+import {
+  futureTrafficProblem,
+  labelDelayProblem,
+  simulateFlagProblems,
+  type SimulateChoice,
+} from '../../../src/cli/simulation-flags.js';
 
 const files: SimulateChoice = { kafka: false, topology: false, drift: 'none', driftFromDay: 0, days: 60 };
 const typed =
@@ -69,5 +74,20 @@ describe('simulate: label delays in the units of their flags', () => {
       '--label-delay-max-days: 0.1 days (2.4 h) is shorter than --label-delay-min-hours 3: give at least 0.125 days, ' +
         'or fewer hours',
     );
+  });
+});
+
+describe('simulated traffic and the clock', () => {
+  const now = Date.UTC(2026, 11, 6, 12);
+  it('takes traffic that ends by 24 h past now', () => {
+    assert.equal(futureTrafficProblem(Date.UTC(2026, 0, 5), 60, now), null);
+    assert.equal(futureTrafficProblem(now - 10 * 86_400_000, 11, now), null, 'ends exactly 24 h ahead');
+  });
+
+  it('refuses traffic running further ahead, since every such transaction would be dead-lettered', () => {
+    const problem = futureTrafficProblem(Date.UTC(2100, 0, 1), 60, now);
+    assert.match(problem ?? '', /^--start 2100-01-01T00:00:00\.000Z with --days 60 runs to 2100-03-02T00:00:00\.000Z/);
+    assert.match(problem ?? '', /\(ABSURD_TIMESTAMP\); start by 2026-10-08T12:00:00\.000Z, or simulate fewer --days$/);
+    assert.notEqual(futureTrafficProblem(now - 10 * 86_400_000, 12, now), null);
   });
 });

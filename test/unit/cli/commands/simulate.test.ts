@@ -114,6 +114,22 @@ describe('fraudscore simulate: --start', () => {
   });
 });
 
+describe('fraudscore simulate: traffic in the future', () => {
+  it('is refused before anything is written, naming the flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-simulate-future-'));
+    try {
+      const out = join(dir, 'never-written');
+      const { status, stderr } = fraudscore(['simulate', '--out-dir', out, '--start', '2099-01-01', '--days', '5']);
+      assert.equal(status, 1, stderr);
+      assert.match(stderr, /^fraudscore: --start 2099-01-01T00:00:00\.000Z with --days 5 runs to 2099-01-06/);
+      assert.match(stderr, /ABSURD_TIMESTAMP/);
+      assert.throws(() => readFileSync(join(out, 'events.jsonl')), { code: 'ENOENT' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('fraudscore simulate: a run that generates nothing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-simulate-empty-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
