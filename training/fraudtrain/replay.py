@@ -36,8 +36,10 @@ def _inputs(manifest_raw: dict[str, Any]) -> tuple[Any, list[Any]]:
 def _simulate(flag: str, spec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": "simulate"}
     for key in SIMULATE_INTS:
-        if not isinstance(spec.get(key), int) or isinstance(spec.get(key), bool) or spec[key] < 0:
-            raise SystemExit(f"{flag}: field {key!r} must be a non-negative integer, got {spec.get(key)!r}")
+        # A seed may be 0; a simulation of no customers, terminals or days is nothing `fraudscore simulate` runs.
+        least = 0 if key == "seed" else 1
+        if not isinstance(spec.get(key), int) or isinstance(spec.get(key), bool) or spec[key] < least:
+            raise SystemExit(f"{flag}: field {key!r} must be an integer >= {least}, got {spec.get(key)!r}")
         out[key] = spec[key]
     for key in SIMULATE_NUMBERS:
         if not _number(spec.get(key)) or spec[key] < 0:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from fraudtrain.replay import backfill_params, unreplayable
+import json
+
+import pytest
+
+from fraudtrain.replay import backfill_params, raw_source, unreplayable
 
 
 def manifest(table: dict) -> dict:
@@ -30,3 +34,16 @@ def test_a_run_without_the_raw_datas_description_is_told_its_model_cannot_be_ret
     assert missing.startswith("no --raw-source:") and "fraudscore retrain" in missing
     [reference] = unreplayable({"kind": "files"}, has_reference=True, has_reference_raw_source=False)
     assert reference.startswith("--reference without --reference-raw-source")
+
+
+SIMULATION = {
+    "kind": "simulate", "seed": 0, "customers": 300, "terminals": 150, "days": 21, "start": "2026-01-05T00:00:00Z",
+    "labelDelayMinHours": 1, "labelDelayMaxDays": 7, "genuineLabelRate": 1, "format": "jsonl",
+}
+
+
+@pytest.mark.parametrize("field", ["customers", "terminals", "days"])
+def test_a_simulation_of_nothing_is_refused_naming_the_field(field: str) -> None:
+    assert raw_source("--raw-source", json.dumps(SIMULATION), None)["seed"] == 0
+    with pytest.raises(SystemExit, match=f"--raw-source: field '{field}' must be an integer >= 1, got 0"):
+        raw_source("--raw-source", json.dumps({**SIMULATION, field: 0}), None)
