@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { connectDirectly, type Connecting, type Topology } from '../config/index.js';
+import { connectDirectly, labelDelayMsOf, type Connecting, type Topology } from '../config/index.js';
 import { deleteFeatureState, writeAbsorbed } from '../adapters/redis/absorbed-marker.js';
 import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapters/redis/feature-state.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
@@ -46,10 +46,9 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   const { input, labels } = topology.topics;
   const committed = await connecting('kafka', () => committedOffsets(kafka, topology.consumerGroup, [input, labels]));
   const keysDeleted = await connecting('redis', () => deleteFeatureState(redis, topology.redis.keyPrefix));
-  const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
     state: createRedisFeatureState(redis, topologyFeatureStateOptions(topology)),
-    labelDelayMs,
+    labelDelayMs: labelDelayMsOf(topology),
   });
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
 

@@ -15,6 +15,7 @@ export {
   inlineCredentialMessage,
   type InlineCredential,
 } from './inline-credentials.js';
+export { labelDelayMsOf, topologyFeatureSchema } from './feature-settings.js';
 export { isolateTopology, type IsolationOverrides } from './isolate.js';
 export {
   connectDirectly,

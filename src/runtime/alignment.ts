@@ -1,6 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import type { Topology } from '../config/index.js';
+import { labelDelayMsOf, type Topology } from '../config/index.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { createContractReader } from '../adapters/registry/contract-records.js';
 import { createRedisWatermarkStore } from '../adapters/redis/watermark-store.js';
@@ -62,7 +62,7 @@ export async function createAlignment(
     (metadata.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => `${topic}:${p.partitionId}`).sort();
   const ends = endOffsetReader(kafka, [input, labels]);
   return {
-    policy: { labelDelayMs: topology.features.labelDelayDays * 86_400_000, latenessMs },
+    policy: { labelDelayMs: labelDelayMsOf(topology), latenessMs },
     store: createRedisWatermarkStore(redis, `${topology.redis.keyPrefix}watermarks:${topology.consumerGroup}`),
     inputKeys: keysOf(input),
     labelKeys: keysOf(labels),

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Consumer } from 'kafkajs';
-import { registryConnection, type StartupService, type Topology } from '../config/index.js';
+import { labelDelayMsOf, registryConnection, type StartupService, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js';
@@ -103,14 +103,13 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   const redis = createRedis(topology, env);
   opened(() => redis.disconnect());
 
-  const labelDelayMs = topology.features.labelDelayDays * 86_400_000;
   const engine = createFeatureEngine({
     state: createRedisFeatureState(redis, {
       ...topologyFeatureStateOptions(topology),
       onReplicaBytes: (bytes) => metrics.featureReplicaBytes.set(bytes),
       onWholeLogs: (count) => metrics.featureReplicaWholeLogs.inc(count),
     }),
-    labelDelayMs,
+    labelDelayMs: labelDelayMsOf(topology),
   });
   // Refuses a model whose artifact SHA or feature schema does not match, before any connection to Kafka.
   const model = await step('model', () => loadServingModel(topology, engine.schema));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Topology } from '../../config/index.js';
+import { labelDelayMsOf, type Topology } from '../../config/index.js';
 import { DAY_MS } from '../../core/features/definitions.js';
 import { featureStateHorizonMs } from '../../core/features/engine.js';
 import { FeatureStateBehindError } from '../../core/features/errors.js';
@@ -85,7 +85,7 @@ export interface RedisFeatureStateOptions {
 export function topologyFeatureStateOptions(topology: Topology): RedisFeatureStateOptions {
   return {
     keyPrefix: topology.redis.keyPrefix,
-    horizonMs: featureStateHorizonMs(topology.features.labelDelayDays * DAY_MS),
+    horizonMs: featureStateHorizonMs(labelDelayMsOf(topology)),
     replicaBudgetBytes: topology.redis.replicaBudgetMiB * 2 ** 20,
   };
 }

@@ -1,6 +1,12 @@
 import { Option, type Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { loadTopology, registryConnection, type Connecting, type Topology } from '../../config/index.js';
+import {
+  labelDelayMsOf,
+  loadTopology,
+  registryConnection,
+  type Connecting,
+  type Topology,
+} from '../../config/index.js';
 import {
   kafkaLabelSource,
   kafkaTransactionSource,
@@ -88,7 +94,7 @@ export function registerBackfillCommand(program: Command): void {
           out: options.out,
           // Left out when not given, so that a message about it can say the format is the default.
           ...(command.getOptionValueSource('tableFormat') === 'default' ? {} : { tableFormat: options.tableFormat }),
-          labelDelayMs: topology.features.labelDelayDays * 86_400_000,
+          labelDelayMs: labelDelayMsOf(topology),
           ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
           ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),
           ...(options.labelAsOf ? { labelAsOfMs: parseTimeOption(options.labelAsOf, '--label-as-of') } : {}),
