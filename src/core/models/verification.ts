@@ -19,6 +19,14 @@ function label(card: Pick<ModelCard, 'name' | 'version'>): string {
   return `model ${card.name}@${card.version}`;
 }
 
+/**
+ * How to get a model a topology can serve. A model's feature schema is fixed by the table it was trained on, and that
+ * by the settings the backfill ran with; `fraudscore retrain` replays the card's own settings, so it cannot change it.
+ */
+const TRAIN_FOR_THIS_TOPOLOGY =
+  "train a model on a table backfilled with this topology's feature settings (`fraudscore backfill --topology " +
+  '<topology file> ...`, then the trainer: training/README.md) and register it';
+
 /** The model bytes are the ones the card was written for. */
 export function verifyModelSha(
   card: Pick<ModelCard, 'name' | 'version' | 'modelSha256'>,
@@ -66,7 +74,8 @@ export function verifyFeatureSchema(
       code: ModelRejection.FeatureSchemaMismatch,
       message:
         `${label(card)} was trained on feature schema ${card.featureSchemaVersion} but the topology serves ` +
-        `${served.version} — retrain with \`fraudscore retrain\` or pin a model trained on ${served.version}`,
+        `${served.version} — ${TRAIN_FOR_THIS_TOPOLOGY}, or pin a model trained on ${served.version} ` +
+        `(\`fraudscore retrain\` replays the card's backfill settings: it would give ${card.featureSchemaVersion} again)`,
     };
   }
   const trained = card.input.features;
@@ -80,7 +89,8 @@ export function verifyFeatureSchema(
         `${label(card)} lists ${trained.length} input features but feature schema ${served.version} has ` +
         `${served.names.length}; they first differ at position ${at + 1} ` +
         `(card: ${trained[at] ?? 'nothing'}, schema: ${served.names[at] ?? 'nothing'}) — ` +
-        'the card does not describe this feature schema; retrain with `fraudscore retrain`',
+        'the card does not describe the feature schema it names, and registered versions are immutable: ' +
+        `${TRAIN_FOR_THIS_TOPOLOGY}, or pin another version`,
     };
   }
   return OK;

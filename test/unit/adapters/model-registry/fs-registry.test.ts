@@ -166,7 +166,10 @@ describe('filesystem model registry', () => {
     assert.equal(
       error.message,
       `model card-fraud@3 was trained on feature schema card-baseline-v1+aaaaaaaaaaaa but the topology serves ${SCHEMA.version}` +
-        ` — retrain with \`fraudscore retrain\` or pin a model trained on ${SCHEMA.version}`,
+        " — train a model on a table backfilled with this topology's feature settings (`fraudscore backfill " +
+        '--topology <topology file> ...`, then the trainer: training/README.md) and register it, or pin a model ' +
+        `trained on ${SCHEMA.version} (\`fraudscore retrain\` replays the card's backfill settings: it would give ` +
+        'card-baseline-v1+aaaaaaaaaaaa again)',
     );
   });
 

@@ -8,6 +8,11 @@ import {
 } from '../../../../src/core/models/verification.js';
 import { fakeModel, makeCard, SCHEMA, sha256 } from './card-fixture.js';
 
+/** The fix both feature-schema refusals give: a retrain would replay the card's settings, so the schema it has. */
+const TRAIN_FOR_THE_TOPOLOGY =
+  "train a model on a table backfilled with this topology's feature settings " +
+  '(`fraudscore backfill --topology <topology file> ...`, then the trainer: training/README.md) and register it';
+
 describe('model verification', () => {
   const model = fakeModel('3');
   const card = makeCard('card-fraud', '3', model);
@@ -37,7 +42,8 @@ describe('model verification', () => {
       code: ModelRejection.FeatureSchemaMismatch,
       message:
         'model card-fraud@3 was trained on feature schema card-baseline-v1+aaaaaaaaaaaa but the topology serves ' +
-        `${SCHEMA.version} — retrain with \`fraudscore retrain\` or pin a model trained on ${SCHEMA.version}`,
+        `${SCHEMA.version} — ${TRAIN_FOR_THE_TOPOLOGY}, or pin a model trained on ${SCHEMA.version} ` +
+        "(`fraudscore retrain` replays the card's backfill settings: it would give card-baseline-v1+aaaaaaaaaaaa again)",
     });
   });
 
@@ -50,6 +56,14 @@ describe('model verification', () => {
     assert.match(
       result.ok ? '' : result.message,
       /first differ at position 1 \(card: tx_during_weekend, schema: amount\)/,
+    );
+    assert.ok(
+      !result.ok &&
+        result.message.endsWith(
+          'the card does not describe the feature schema it names, and registered versions are immutable: ' +
+            `${TRAIN_FOR_THE_TOPOLOGY}, or pin another version`,
+        ),
+      result.ok ? '' : result.message,
     );
     const shorter = verifyFeatureSchema(
       { ...card, input: { ...card.input, features: swapped.slice(0, 14) } },
