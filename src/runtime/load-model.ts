@@ -1,23 +1,33 @@
-import type { Topology } from '../config/index.js';
+import { topologyFeatureSchema, type Topology } from '../config/index.js';
 import type { FeatureSchema } from '../core/features/types.js';
-import { openFsRegistry, resolveModelRef } from '../adapters/model-registry/index.js';
+import { formatModelRef } from '../core/models/ref.js';
+import { openFsRegistry, type LoadedModel } from '../adapters/model-registry/index.js';
 import { createOnnxScorer } from '../adapters/onnx/onnx-scorer.js';
 import type { ServingModel } from './serving-model.js';
 
 /**
- * Loads a model version from the registry: SHA-256 of the artifact and the feature schema are verified before a
- * single record is scored; a mismatch throws with the reason and the fix.
+ * A model version's bytes, verified: the registry holds the version, card.json and model.onnx have the SHA-256 it
+ * registered, and the card's feature schema and order are `featureSchema`'s. A mismatch throws with the reason and
+ * the fix. Everything start-up checks before the ONNX session exists.
  */
+function verifiedArtifacts(
+  registryDir: string,
+  name: string,
+  version: string,
+  featureSchema: FeatureSchema,
+): Promise<LoadedModel> {
+  return openFsRegistry(registryDir).load(name, version, { featureSchema });
+}
+
+/** Loads a model version from the registry: verified (verifiedArtifacts) before a single record is scored. */
 export async function loadModel(
   registryDir: string,
   name: string,
   version: string,
   featureSchema: FeatureSchema,
 ): Promise<ServingModel> {
-  const registry = openFsRegistry(registryDir);
-  const loaded = await registry.load(name, version, { featureSchema });
-  const { card } = loaded;
-  const scorer = await createOnnxScorer(loaded.modelBytes, {
+  const { card, modelBytes } = await verifiedArtifacts(registryDir, name, version, featureSchema);
+  const scorer = await createOnnxScorer(modelBytes, {
     inputName: card.input.name,
     outputName: card.output.name,
     positiveClassIndex: card.output.positiveClassIndex,
@@ -39,9 +49,13 @@ export async function loadServingModel(topology: Topology, featureSchema: Featur
 }
 
 /**
- * `name@version` of the topology's model as the registry holds it (the champion's version for "champion"), read from
- * the registry's index alone: what `fraudscore lint` checks, without loading the model. Fails as loading would.
+ * `name@version` of the topology's model (the champion's version for "champion"), verified as start-up verifies it
+ * against the feature schema the topology computes, without creating the ONNX session: what `fraudscore lint`
+ * checks, failing as loading would. Only what a session tells is left to start-up (bytes that are no ONNX graph,
+ * input or output names the graph lacks).
  */
-export async function registeredServingModel(topology: Topology): Promise<string> {
-  return resolveModelRef(openFsRegistry(topology.model.registry), topology.model);
+export async function verifiedServingModel(topology: Topology): Promise<string> {
+  const { name, version, registry } = topology.model;
+  const { entry } = await verifiedArtifacts(registry, name, version, topologyFeatureSchema(topology));
+  return formatModelRef({ name, version: entry.version });
 }

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { loadTopology, topologyJsonSchema, TopologyError } from '../../config/index.js';
-import { registeredServingModel } from '../../runtime/load-model.js';
+import { verifiedServingModel } from '../../runtime/load-model.js';
 import { connecting, StartupError } from '../../runtime/startup-errors.js';
 
 /**
- * One file's lint: the topology validates, and its model is in its registry. The second is I/O (model.registry is a
- * directory), so it stays out of the schema; it reads only the registry's index, as every command starting on the
- * file would fail on a model.name or model.version the registry does not hold. Returns what to print.
+ * One file's lint: the topology validates, and its workers would load its model. The second is I/O (model.registry is
+ * a directory), so it stays out of the schema: the registry holds the model, its card.json and model.onnx have the
+ * SHA-256 the registry recorded, and it was trained on the feature schema the topology computes, checked by the code
+ * start-up runs (only the ONNX session is not created). Returns what to print.
  */
 export async function lintTopologyFile(file: string): Promise<{ readonly ok: boolean; readonly text: string }> {
   let topology;
@@ -17,7 +18,7 @@ export async function lintTopologyFile(file: string): Promise<{ readonly ok: boo
     throw error;
   }
   try {
-    const model = await connecting('model', topology, () => registeredServingModel(topology));
+    const model = await connecting('model', topology, () => verifiedServingModel(topology));
     return {
       ok: true,
       text: `${file}: ok (${topology.name}: ${topology.topics.input} -> ${topology.topics.output}, model ${model})`,
@@ -33,8 +34,8 @@ export function registerTopologyCommands(program: Command): void {
   program
     .command('lint')
     .description(
-      'Validate topology files, and that the model each names is in its registry; exits non-zero and names each bad ' +
-        'field and its fix.',
+      'Validate topology files, and that the model each names is one its workers would load (registered, unmodified, ' +
+        "trained on the topology's feature schema); exits non-zero and names each bad field and its fix.",
     )
     .argument('<files...>', 'topology YAML files')
     .action(async (files: string[]) => {

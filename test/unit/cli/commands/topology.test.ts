@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { openFsRegistry } from '../../../../src/adapters/model-registry/index.js';
 import { lintTopologyFile } from '../../../../src/cli/commands/topology.js';
+import { topologyFeatureSchema } from '../../../../src/config/index.js';
+import { FEATURE_SCHEMA } from '../../../../src/core/features/definitions.js';
+import type { ModelCard } from '../../../../src/core/models/card.js';
+import { fakeModel, makeCard } from '../../core/models/card-fixture.js';
 
 describe('fraudscore lint', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-lint-'));
@@ -124,5 +129,116 @@ describe('fraudscore lint: the model named is in the registry', () => {
     const result = await lintTopologyFile(file);
     assert.equal(result.ok, false);
     assert.match(result.text, /^ {2}- model\.registry: no model registry at \S+nowhere, so model card-fraud@champion/m);
+  });
+});
+
+describe('fraudscore lint: the model is one the workers would load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-lint-load-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const shipped = readFileSync('topologies/card-payments.yaml', 'utf8');
+  const SERVED = topologyFeatureSchema({ features: { set: 'card-baseline-v1', labelDelayDays: 7 } });
+  // A backfill run with `labelDelayDays: 3` gives a table (and so a model) of another schema.
+  const THREE_DAYS = topologyFeatureSchema({ features: { set: 'card-baseline-v1', labelDelayDays: 3 } });
+  let registries = 0;
+
+  /**
+   * A registry holding card-fraud@1, the champion, with `card` edits. Its model.onnx is not ONNX at all: a lint that
+   * created the session, as a worker does, would fail on every test here.
+   */
+  async function registryWith(edit: (card: ModelCard) => ModelCard = (card) => card): Promise<string> {
+    const registry = join(dir, `registry-${++registries}`);
+    const model = fakeModel('card-fraud@1');
+    const card = edit(makeCard('card-fraud', '1', model, { featureSchemaVersion: SERVED.version }));
+    await openFsRegistry(registry).register(
+      { model, card: new TextEncoder().encode(JSON.stringify(card)), cardMd: new TextEncoder().encode('# card\n') },
+      { champion: true },
+    );
+    return registry;
+  }
+
+  /** The shipped topology reading `registry`, with `labelDelayDays` (7 as shipped). */
+  function topologyOn(registry: string, labelDelayDays = 7): string {
+    const file = join(dir, `topology-${registries}-${labelDelayDays}.yaml`);
+    const text = shipped
+      .replace(/^( {2}registry:) \.\/registry$/m, `$1 ${registry}`)
+      .replace(/^( {2}labelDelayDays:) 7$/m, `$1 ${labelDelayDays}`);
+    assert.ok(text.includes(registry) && text.includes(`labelDelayDays: ${labelDelayDays}`));
+    writeFileSync(file, text);
+    return file;
+  }
+
+  /** Overwrites a registered artifact (they are read-only on disk) with `edit` of its bytes. */
+  function tamper(registry: string, file: string, edit: (text: string) => string): void {
+    const path = join(registry, 'card-fraud', '1', file);
+    chmodSync(path, 0o644);
+    const text = readFileSync(path, 'utf8');
+    assert.notEqual(edit(text), text);
+    writeFileSync(path, edit(text));
+  }
+
+  it("passes a model trained on the topology's feature schema, whatever the topology's label delay", async () => {
+    const file = topologyOn(await registryWith());
+    assert.deepEqual(await lintTopologyFile(file), {
+      ok: true,
+      text: `${file}: ok (card-payments: payments.transactions -> payments.scores, model card-fraud@1)`,
+    });
+    const threeDays = topologyOn(
+      await registryWith((card) => ({ ...card, featureSchemaVersion: THREE_DAYS.version })),
+      3,
+    );
+    assert.equal((await lintTopologyFile(threeDays)).ok, true);
+  });
+
+  it('refuses, exit 1, a model trained on a table backfilled with other feature settings: both schemas, the fix', async () => {
+    const registry = await registryWith((card) => ({ ...card, featureSchemaVersion: THREE_DAYS.version }));
+    const file = topologyOn(registry);
+    const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      `invalid topology ${file}:\n  - model.version: refusing to serve model card-fraud@champion from the ` +
+        `registry at ${registry}: model card-fraud@1 was trained on feature schema ${THREE_DAYS.version} but the ` +
+        `topology serves ${SERVED.version} — train a model on a table backfilled with this topology's feature ` +
+        'settings (`fraudscore backfill --topology <topology file> ...`, then the trainer: training/README.md) and ' +
+        `register it, or pin a model trained on ${SERVED.version} (\`fraudscore retrain\` replays the card's ` +
+        `backfill settings: it would give ${THREE_DAYS.version} again)\n`,
+    );
+  });
+
+  it('refuses a card registered with a feature order the schema it names does not have', async () => {
+    const swapped = [FEATURE_SCHEMA.names[1]!, FEATURE_SCHEMA.names[0]!, ...FEATURE_SCHEMA.names.slice(2)];
+    const registry = await registryWith((card) => ({ ...card, input: { ...card.input, features: swapped } }));
+    const result = await lintTopologyFile(topologyOn(registry));
+    assert.equal(result.ok, false);
+    assert.match(
+      result.text,
+      /^ {2}- model\.version: refusing to serve model card-fraud@champion from the registry at \S+: model card-fraud@1 lists 15 input features but feature schema \S+ has 15; they first differ at position 1 \(card: tx_during_weekend, schema: amount\) — the card does not describe the feature schema it names, .*`fraudscore backfill --topology <topology file> \.\.\.`/m,
+    );
+  });
+
+  it('refuses a card edited after registration to name another schema, naming model.registry and both hashes', async () => {
+    const registry = await registryWith();
+    tamper(registry, 'card.json', (text) => text.replace(SERVED.version, THREE_DAYS.version));
+    const result = await lintTopologyFile(topologyOn(registry));
+    assert.equal(result.ok, false);
+    assert.match(
+      result.text,
+      /^ {2}- model\.registry: refusing to serve model card-fraud@champion from the registry at \S+: model card-fraud@1: card\.json sha256 is [0-9a-f]{64} but the registry recorded [0-9a-f]{64} — the card was edited after registration; registered versions are immutable: register a new version instead$/m,
+    );
+  });
+
+  it('refuses a model.onnx whose bytes are not the registered ones, naming model.registry and the fix', async () => {
+    const registry = await registryWith();
+    tamper(registry, 'model.onnx', (text) => `${text}, tampered`);
+    const result = await lintTopologyFile(topologyOn(registry));
+    assert.equal(result.ok, false);
+    assert.match(
+      result.text,
+      /^ {2}- model\.registry: refusing to serve model card-fraud@champion from the registry at \S+: model card-fraud@1: model\.onnx sha256 is [0-9a-f]{64} but the card says [0-9a-f]{64} — the artifact was modified after registration; registered versions are immutable: restore the registered bytes/m,
+    );
   });
 });
