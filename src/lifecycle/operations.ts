@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { Topology } from '../config/index.js';
+import { topologyFeatureSchema, type Topology } from '../config/index.js';
 import {
   abortRollout,
   killSwitchOff,
@@ -19,7 +19,6 @@ import {
   type ControlView,
   type Transition,
 } from '../core/control/index.js';
-import { FEATURE_SCHEMA } from '../core/features/definitions.js';
 import { parseModelRef } from '../core/models/ref.js';
 import { appendControl, readControlLog } from '../adapters/kafka/control/index.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
@@ -75,11 +74,13 @@ export function controlOperations(
       )
     ).record;
 
-  /** A challenger must load and match the feature schema here before workers are asked to. */
+  /** A challenger must load and match the feature schema the topology's workers compute before they are asked to. */
   async function verified(text: string): Promise<string> {
     const parsed = parseModelRef(text);
     if (!parsed.ok) throw new Error(parsed.problem);
-    const loaded = await registry.load(parsed.ref.name, parsed.ref.version, { featureSchema: FEATURE_SCHEMA });
+    const loaded = await registry.load(parsed.ref.name, parsed.ref.version, {
+      featureSchema: topologyFeatureSchema(topology),
+    });
     return `${loaded.card.name}@${loaded.card.version}`;
   }
 

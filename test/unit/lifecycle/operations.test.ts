@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { parseTopology } from '../../../src/config/index.js';
+import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
+import { parseTopology, topologyFeatureSchema } from '../../../src/config/index.js';
+import { FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
+import { fakeModel, makeCard } from '../core/models/card-fixture.js';
 import { controlOperations } from '../../../src/lifecycle/operations.js';
 import { StartupError } from '../../../src/runtime/startup-errors.js';
 
@@ -121,5 +126,42 @@ describe('control operations: a change that creates the control topic says so', 
     await assert.rejects(ops.pause('test'), /^Error: no rollout in progress/);
     assert.deepEqual(told, []);
     assert.deepEqual(created, []);
+  });
+});
+
+describe('control operations: a challenger is checked against the schema this topology computes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-operations-schema-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+
+  it('takes a model of its schema (then needs Kafka) and refuses one of the default 7-day schema', async () => {
+    const threeDays = topologyFeatureSchema({ features: { set: 'card-baseline-v1', labelDelayDays: 3 } });
+    const registry = join(dir, 'registry');
+    const models = openFsRegistry(registry);
+    for (const [version, schema] of [
+      ['1', FEATURE_SCHEMA.version],
+      ['2', threeDays.version],
+    ] as const) {
+      const model = fakeModel(`card-fraud@${version}`);
+      const card = makeCard('card-fraud', version, model, { featureSchemaVersion: schema });
+      await models.register(
+        { model, card: new TextEncoder().encode(JSON.stringify(card)), cardMd: new TextEncoder().encode('# card\n') },
+        { champion: version === '1' },
+      );
+    }
+    const text = readFileSync('topologies/card-payments.yaml', 'utf8')
+      .replace(/^( {2}registry:) \.\/registry$/m, `$1 ${registry}`)
+      .replace(/^( {2}labelDelayDays:) 7$/m, '$1 3');
+    const ops = controlOperations(parseTopology(text, 't.yaml', { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' }), kafka, {
+      actor: 'test',
+    });
+    // Past the model check: the change goes on to the control topic, which is unreachable here.
+    await assert.rejects(ops.shadowStart('card-fraud@2', 'test'), /^StartupError: kafka\.brokers: /);
+    await assert.rejects(ops.shadowStart('card-fraud@1', 'test'), (error: Error) => {
+      assert.match(error.message, /card-fraud@1/);
+      assert.match(error.message, new RegExp(FEATURE_SCHEMA.version.replace(/[+.]/g, '\\$&')));
+      assert.match(error.message, new RegExp(threeDays.version.replace(/[+.]/g, '\\$&')));
+      return true;
+    });
   });
 });
