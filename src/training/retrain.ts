@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import { runBackfill, TableFormat, type BackfillManifest } from '../backfill/index.js';
-import { loadTopology } from '../config/index.js';
+import { labelDelayMsOf, loadTopology } from '../config/index.js';
 import { parseModelCard, type ModelCard } from '../core/models/index.js';
 import type { BackfillParams, RawSource } from '../core/models/card.js';
 import { DAY_MS, HOUR_MS } from '../core/simulate/index.js';
@@ -128,7 +128,7 @@ async function backfill(
   if (labelDelayMs === null) {
     if (params.topology === null)
       throw new RetrainError(`${what}: the card records neither a label delay nor a topology`);
-    labelDelayMs = loadTopology(resolve(root, params.topology)).features.labelDelayDays * DAY_MS;
+    labelDelayMs = labelDelayMsOf(loadTopology(resolve(root, params.topology)));
   }
   const result = await runBackfill({
     events: files.events,
