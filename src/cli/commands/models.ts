@@ -7,8 +7,8 @@ import {
   type ModelRegistry,
   type ShownVersion,
 } from '../../adapters/model-registry/index.js';
-import type { DiffRow, MetricSet, ModelRef } from '../../core/models/index.js';
-import { parseModelRef } from '../../core/models/index.js';
+import type { DiffRow, DiffValue, MetricSet, ModelRef } from '../../core/models/index.js';
+import { describeSummary, LONGEST_SHOWN_VALUE, parseModelRef } from '../../core/models/index.js';
 
 interface RegistryOption {
   readonly registry: string;
@@ -86,6 +86,15 @@ function summary(shown: ShownVersion): string[] {
   ];
 }
 
+/**
+ * A diff cell, cut to the width above which the diff summarises arrays: a long string (a method's description) would
+ * otherwise widen every row of the table to its length.
+ */
+function diffCell(value: DiffValue | undefined): string {
+  const text = value !== null && typeof value === 'object' ? describeSummary(value) : show(value);
+  return text.length > LONGEST_SHOWN_VALUE ? `${text.slice(0, LONGEST_SHOWN_VALUE - 1)}…` : text;
+}
+
 function diffLines(rows: readonly DiffRow[], a: string, b: string, all: boolean): string[] {
   const shown = rows.filter((row) => all || row.changed);
   if (shown.length === 0) return ['  (no differences)'];
@@ -93,8 +102,8 @@ function diffLines(rows: readonly DiffRow[], a: string, b: string, all: boolean)
     ['field', a, b, 'change'],
     ...shown.map((row) => [
       row.field,
-      show(row.a),
-      show(row.b),
+      diffCell(row.a),
+      diffCell(row.b),
       row.delta !== undefined && row.delta !== 0
         ? `${row.delta > 0 ? '+' : ''}${show(Number(row.delta.toPrecision(3)))}`
         : row.changed
@@ -205,12 +214,20 @@ export function registerModelsCommand(program: Command): void {
 
   models
     .command('diff')
-    .description('Two versions side by side: changed card fields, then metrics with their change.')
+    .description(
+      'Two versions side by side: changed card fields, then metrics with their change. A long array (the score ' +
+        "sample, the selection leaderboard), a section only one version has and the drift monitor's reference " +
+        'distributions are summarised (size and sha256: a differing hash is a differing value); long text is cut.',
+    )
     .argument('<a>', 'name@version')
     .argument('<b>', 'name@version')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
     .option('--all', 'show unchanged fields too', false)
-    .option('--json', 'print JSON', false)
+    .option(
+      '--json',
+      'print the rows as JSON, summarised as in the table (text whole); `models show --json` prints a whole card',
+      false,
+    )
     .action(async (a: string, b: string, options: RegistryOption & { all: boolean; json: boolean }) => {
       const result = await open(options).diff(ref(a), ref(b));
       if (options.json) return out(JSON.stringify(result.diff, null, 2));

@@ -9,7 +9,7 @@ export {
   type MetricSet,
   type ModelCard,
 } from './card.js';
-export { diffCards, type CardDiff, type DiffRow, type Scalar } from './diff.js';
+export { diffCards, type CardDiff, type DiffRow, type DiffValue, type Scalar } from './diff.js';
 export { CHAMPION, formatModelRef, parseModelRef, type ModelRef, type RefParse, type VersionSelector } from './ref.js';
 export {
   addVersion,
@@ -28,6 +28,7 @@ export {
   type RegistryIndex,
   type VersionEntry,
 } from './registry-index.js';
+export { describeSummary, LONGEST_SHOWN_VALUE, summariseValue, type ValueSummary } from './value-summary.js';
 export {
   ModelRejection,
   verifyCardSha,

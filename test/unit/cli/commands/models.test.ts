@@ -59,3 +59,28 @@ describe('fraudscore models: a registry directory that does not exist', () => {
     assert.match(stdout, /^card-fraud \(champion: \d+\)$/m);
   });
 });
+
+describe('fraudscore models diff', () => {
+  it("prints the README's example in a screenful or two: long values summarised, long cells cut", () => {
+    const { status, stdout, output } = fraudscore(['models', 'diff', 'card-fraud@1', 'card-fraud@5']);
+    assert.equal(status, 0, output);
+    const lines = stdout.trimEnd().split('\n');
+    assert.ok(lines.length < 100, `${lines.length} lines`);
+    const widest = Math.max(...lines.map((line) => line.length));
+    assert.ok(widest < 200, `a line of ${widest} characters`);
+    assert.match(stdout, /^ {2}monitoring +- +object with 4 fields, sha256 [0-9a-f]{12} +\*$/m);
+    assert.match(stdout, /^ {2}split\.method +test = every row in the last testDays [^…]{20,}… +test = /m);
+  });
+
+  it('summarises the score sample in --json too, with its full hash', () => {
+    const { status, stdout, output } = fraudscore(['models', 'diff', 'card-fraud@4', 'card-fraud@5', '--json']);
+    assert.equal(status, 0, output);
+    assert.ok(stdout.length < 100_000, `${stdout.length} characters`);
+    const diff = JSON.parse(stdout) as { fields: { field: string; a: unknown; changed: boolean }[] };
+    const score = diff.fields.find((row) => row.field === 'monitoring.score');
+    const { sha256, ...rest } = score?.a as { sha256: string };
+    assert.deepEqual(rest, { kind: 'object', size: 3 });
+    assert.match(sha256, /^[0-9a-f]{64}$/);
+    assert.equal(score?.changed, true);
+  });
+});
