@@ -6,9 +6,10 @@ import {
   readModelDir,
   type ModelRegistry,
   type ShownVersion,
+  type VerifyReport,
 } from '../../adapters/model-registry/index.js';
 import type { DiffRow, DiffValue, MetricSet, ModelRef } from '../../core/models/index.js';
-import { describeSummary, LONGEST_SHOWN_VALUE, parseModelRef } from '../../core/models/index.js';
+import { cardCaveats, describeSummary, LONGEST_SHOWN_VALUE, parseModelRef } from '../../core/models/index.js';
 
 interface RegistryOption {
   readonly registry: string;
@@ -71,6 +72,7 @@ function summary(shown: ShownVersion): string[] {
   const { card, entry } = shown;
   return [
     `${card.name}@${card.version}${shown.isChampion ? ' (champion)' : ''}`,
+    ...cardCaveats(card).map((caveat) => `  caution          ${caveat}`),
     `  location         ${shown.location}`,
     `  registered       ${entry.registeredAt}`,
     `  created          ${card.createdAt} by ${card.owner}`,
@@ -90,6 +92,20 @@ function summary(shown: ShownVersion): string[] {
  * A diff cell, cut to the width above which the diff summarises arrays: a long string (a method's description) would
  * otherwise widen every row of the table to its length.
  */
+/**
+ * `show` prints the files as they are; when they are not the registered bytes (or the version fails verification
+ * otherwise), it must not pass for the registered model. One line per problem, then what to do.
+ */
+function warnUnverified(report: VerifyReport, registry: string): void {
+  for (const problem of report.problems) process.stderr.write(`fraudscore: warning: ${problem}\n`);
+  process.stderr.write(
+    `fraudscore: warning: ${report.ref} fails verification: do not take what is shown for the registered model; ` +
+      "restore the version's files from a backup of the registry and check them with " +
+      `\`fraudscore models verify ${report.ref} --registry ${registry}\`\n`,
+  );
+  process.exitCode = 1;
+}
+
 function diffCell(value: DiffValue | undefined): string {
   const text = value !== null && typeof value === 'object' ? describeSummary(value) : show(value);
   return text.length > LONGEST_SHOWN_VALUE ? `${text.slice(0, LONGEST_SHOWN_VALUE - 1)}…` : text;
@@ -177,20 +193,26 @@ export function registerModelsCommand(program: Command): void {
 
   models
     .command('show')
-    .description('Show one version: provenance, decision threshold and headline metrics (name@champion works).')
+    .description(
+      'Show one version: provenance, decision threshold and headline metrics (name@champion works), with a ' +
+        'caution line when the card says its training code was dirty or the model is below its baselines. The ' +
+        'files are verified as by `models verify`: when they are not the registered ones, a warning per problem ' +
+        'goes to stderr and the exit status is 1.',
+    )
     .argument('<ref>', 'name@version, e.g. card-fraud@3 or card-fraud@champion')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
     .option('--json', 'print card.json', false)
     .option('--markdown', 'print card.md, the full model card', false)
     .action(async (text: string, options: RegistryOption & { json: boolean; markdown: boolean }) => {
       const { name, version } = ref(text);
-      const shown = await open(options).show(name, version);
-      if (options.json) return out(JSON.stringify(shown.card, null, 2));
-      if (options.markdown) {
-        process.stdout.write(shown.cardMd);
-        return;
-      }
-      for (const line of summary(shown)) out(line);
+      const registry = open(options);
+      const shown = await registry.show(name, version);
+      // The version show resolved, not the selector: a promotion in between must not verify another version.
+      const [report] = await registry.verify({ name, version: shown.entry.version });
+      if (options.json) out(JSON.stringify(shown.card, null, 2));
+      else if (options.markdown) process.stdout.write(shown.cardMd);
+      else for (const line of summary(shown)) out(line);
+      if (report && !report.ok) warnUnverified(report, options.registry);
     });
 
   models

@@ -1,3 +1,4 @@
+export { cardCaveats } from './caveats.js';
 export {
   CARD_FORMAT,
   MODEL_NAME_PATTERN,

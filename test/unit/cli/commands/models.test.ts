@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fraudscore } from '../../../support/cli.js';
+import { sha256 } from '../../core/models/card-fixture.js';
 
 describe('fraudscore models: a registry directory that does not exist', () => {
   // realpath: the child reports its working directory resolved (macOS's /tmp is a link).
@@ -82,5 +92,81 @@ describe('fraudscore models diff', () => {
     assert.deepEqual(rest, { kind: 'object', size: 3 });
     assert.match(sha256, /^[0-9a-f]{64}$/);
     assert.equal(score?.changed, true);
+  });
+});
+
+describe('fraudscore models show: a copy of the committed registry', () => {
+  const root = mkdtempSync(join(tmpdir(), 'fraudscore-models-show-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  let copies = 0;
+
+  /** A fresh copy for each test, so that one test's tampering is not another's starting point. */
+  function copyOfRegistry(): string {
+    const dir = join(root, `registry-${++copies}`);
+    cpSync(resolve('registry'), dir, { recursive: true });
+    return dir;
+  }
+
+  function show(registry: string, ...args: string[]) {
+    return fraudscore(['models', 'show', ...args, '--registry', registry]);
+  }
+
+  const verifyAdvice = (registry: string, ref: string) =>
+    `fraudscore: warning: ${ref} fails verification: do not take what is shown for the registered model; restore ` +
+    "the version's files from a backup of the registry and check them with " +
+    `\`fraudscore models verify ${ref} --registry ${registry}\``;
+
+  it('shows an untouched version with no warning, exit 0', () => {
+    const registry = copyOfRegistry();
+    const run = show(registry, 'card-fraud@5');
+    assert.equal(run.status, 0, run.output);
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /^card-fraud@5 \(champion\)\n {2}location /);
+    assert.doesNotMatch(run.stdout, /caution/);
+  });
+
+  it('says when the card records dirty training code and a model below its baselines', () => {
+    const registry = copyOfRegistry();
+    const run = show(registry, 'card-fraud@4');
+    assert.equal(run.status, 0, run.output);
+    assert.equal(run.stderr, '');
+    assert.match(
+      run.stdout,
+      /^ {2}caution {10}trained with uncommitted changes in training\/ \(training\.codeDirty\)/m,
+    );
+    assert.match(
+      run.stdout,
+      /^ {2}caution {10}below its baselines \(averagePrecision 0\.685853 vs randomForest 0\.70789\); registered with --allow-below-baseline: beats both baselines/m,
+    );
+  });
+
+  it('warns that an edited card.json is not the registered card, with both hashes, and exits 1', () => {
+    const registry = copyOfRegistry();
+    const cardPath = join(registry, 'card-fraud', '4', 'card.json');
+    const edited = readFileSync(cardPath, 'utf8').replace('"owner": "fraud-ml-team"', '"owner": "someone-else"');
+    writeFileSync(cardPath, edited);
+    for (const args of [['card-fraud@4'], ['card-fraud@4', '--json'], ['card-fraud@4', '--markdown']]) {
+      const run = show(registry, ...args);
+      assert.equal(run.status, 1, `${args.join(' ')}: ${run.output}`);
+      assert.deepEqual(run.stderr.trimEnd().split('\n'), [
+        `fraudscore: warning: model card-fraud@4: card.json sha256 is ${sha256(edited)} but the registry recorded ` +
+          'c20b99012037aa3e2bbbdc3892ec69c59216f5203f6a527f60dcd1428b3708cc — the card was edited after ' +
+          'registration; registered versions are immutable: register a new version instead',
+        verifyAdvice(registry, 'card-fraud@4'),
+      ]);
+    }
+    assert.match(show(registry, 'card-fraud@4').stdout, /by someone-else$/m, 'what is on disk is still shown');
+  });
+
+  it('warns that a modified model.onnx is not the registered model, through the champion selector, and exits 1', () => {
+    const registry = copyOfRegistry();
+    appendFileSync(join(registry, 'card-fraud', '5', 'model.onnx'), 'x');
+    const run = show(registry, 'card-fraud@champion');
+    assert.equal(run.status, 1, run.output);
+    assert.match(
+      run.stderr,
+      /^fraudscore: warning: model card-fraud@5: model\.onnx sha256 is [0-9a-f]{64} but the card says 90e14fad/m,
+    );
+    assert.ok(run.stderr.trimEnd().endsWith(verifyAdvice(registry, 'card-fraud@5')), run.stderr);
   });
 });
