@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { missingPath } from '../project-paths.js';
 import {
   DEFAULT_REGISTRY_DIR,
@@ -201,8 +201,9 @@ export function registerModelsCommand(program: Command): void {
     )
     .argument('<ref>', 'name@version, e.g. card-fraud@3 or card-fraud@champion')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
-    .option('--json', 'print card.json', false)
-    .option('--markdown', 'print card.md, the full model card', false)
+    // Each prints a whole file instead of the summary; asked for both, no answer would be the one meant.
+    .addOption(new Option('--json', 'print card.json (not with --markdown)').default(false).conflicts('markdown'))
+    .addOption(new Option('--markdown', 'print card.md, the full model card (not with --json)').default(false))
     .action(async (text: string, options: RegistryOption & { json: boolean; markdown: boolean }) => {
       const { name, version } = ref(text);
       const registry = open(options);

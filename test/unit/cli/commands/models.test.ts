@@ -116,6 +116,18 @@ describe('fraudscore models show: a copy of the committed registry', () => {
     "the version's files from a backup of the registry and check them with " +
     `\`fraudscore models verify ${ref} --registry ${registry}\``;
 
+  it('refuses --json with --markdown, in either order, naming both, before reading anything', () => {
+    for (const flags of [
+      ['--json', '--markdown'],
+      ['--markdown', '--json'],
+    ]) {
+      const run = show(join(root, 'no-registry-here'), 'card-fraud@5', ...flags);
+      assert.equal(run.status, 1, run.output);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr.split('\n')[0], "error: option '--json' cannot be used with option '--markdown'");
+    }
+  });
+
   it('shows an untouched version with no warning, exit 0', () => {
     const registry = copyOfRegistry();
     const run = show(registry, 'card-fraud@5');
