@@ -121,7 +121,7 @@ function diffLines(rows: readonly DiffRow[], a: string, b: string, all: boolean)
       diffCell(row.a),
       diffCell(row.b),
       row.delta !== undefined && row.delta !== 0
-        ? `${row.delta > 0 ? '+' : ''}${show(Number(row.delta.toPrecision(3)))}`
+        ? `${row.delta > 0 ? '+' : ''}${show(Number.isInteger(row.delta) ? row.delta : Number(row.delta.toPrecision(3)))}`
         : row.changed
           ? '*'
           : '',

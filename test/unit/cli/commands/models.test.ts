@@ -80,6 +80,8 @@ describe('fraudscore models diff', () => {
     assert.ok(widest < 200, `a line of ${widest} characters`);
     assert.match(stdout, /^ {2}monitoring +- +object with 4 fields, sha256 [0-9a-f]{12} +\*$/m);
     assert.match(stdout, /^ {2}split\.method +test = every row in the last testDays [^…]{20,}… +test = /m);
+    // A change in a count is the exact difference (231885 to 583411 rows), not rounded to three digits.
+    assert.match(stdout, /^ {2}dataset\.rows +231885 +583411 +\+351526$/m);
   });
 
   it('summarises the score sample in --json too, with its full hash', () => {
