@@ -89,12 +89,8 @@ function summary(shown: ShownVersion): string[] {
 }
 
 /**
- * A diff cell, cut to the width above which the diff summarises arrays: a long string (a method's description) would
- * otherwise widen every row of the table to its length.
- */
-/**
- * `show` prints the files as they are; when they are not the registered bytes (or the version fails verification
- * otherwise), it must not pass for the registered model. One line per problem, then what to do.
+ * `show` and `diff` print the files as they are; when they are not the registered bytes (or the version fails
+ * verification otherwise), they must not pass for the registered model. One line per problem, then what to do.
  */
 function warnUnverified(report: VerifyReport, registry: string): void {
   for (const problem of report.problems) process.stderr.write(`fraudscore: warning: ${problem}\n`);
@@ -106,6 +102,10 @@ function warnUnverified(report: VerifyReport, registry: string): void {
   process.exitCode = 1;
 }
 
+/**
+ * A diff cell, cut to the width above which the diff summarises arrays: a long string (a method's description) would
+ * otherwise widen every row of the table to its length.
+ */
 function diffCell(value: DiffValue | undefined): string {
   const text = value !== null && typeof value === 'object' ? describeSummary(value) : show(value);
   return text.length > LONGEST_SHOWN_VALUE ? `${text.slice(0, LONGEST_SHOWN_VALUE - 1)}…` : text;
@@ -240,7 +240,8 @@ export function registerModelsCommand(program: Command): void {
     .description(
       'Two versions side by side: changed card fields, then metrics with their change. A long array (the score ' +
         "sample, the selection leaderboard), a section only one version has and the drift monitor's reference " +
-        'distributions are summarised (size and sha256: a differing hash is a differing value); long text is cut.',
+        'distributions are summarised (size and sha256: a differing hash is a differing value); long text is cut. ' +
+        'Both versions are verified as by `models show`: a warning per problem, exit status 1.',
     )
     .argument('<a>', 'name@version')
     .argument('<b>', 'name@version')
@@ -252,7 +253,13 @@ export function registerModelsCommand(program: Command): void {
       false,
     )
     .action(async (a: string, b: string, options: RegistryOption & { all: boolean; json: boolean }) => {
-      const result = await open(options).diff(ref(a), ref(b));
+      const registry = open(options);
+      const result = await registry.diff(ref(a), ref(b));
+      // The versions diff resolved, as show verifies them: a card edited after registration must not pass for one.
+      for (const side of [result.a, result.b]) {
+        const [report] = await registry.verify({ name: side.card.name, version: side.entry.version });
+        if (report && !report.ok) warnUnverified(report, options.registry);
+      }
       if (options.json) return out(JSON.stringify(result.diff, null, 2));
       const left = `${result.a.card.name}@${result.a.card.version}`;
       const right = `${result.b.card.name}@${result.b.card.version}`;

@@ -183,4 +183,20 @@ describe('fraudscore models show: a copy of the committed registry', () => {
     );
     assert.ok(run.stderr.trimEnd().endsWith(verifyAdvice(registry, 'card-fraud@5')), run.stderr);
   });
+
+  it('diff warns the same way when either version is not the registered one, and exits 1', () => {
+    const registry = copyOfRegistry();
+    const clean = fraudscore(['models', 'diff', 'card-fraud@4', 'card-fraud@5', '--registry', registry]);
+    assert.equal(clean.status, 0, clean.output);
+    assert.equal(clean.stderr, '');
+    const cardPath = join(registry, 'card-fraud', '4', 'card.json');
+    writeFileSync(cardPath, readFileSync(cardPath, 'utf8').replace('"owner": "fraud-ml-team"', '"owner": "x"'));
+    for (const json of [[], ['--json']]) {
+      const run = fraudscore(['models', 'diff', 'card-fraud@4', 'card-fraud@5', '--registry', registry, ...json]);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /^fraudscore: warning: model card-fraud@4: card\.json sha256 is [0-9a-f]{64} but/);
+      assert.ok(run.stderr.trimEnd().endsWith(verifyAdvice(registry, 'card-fraud@4')), run.stderr);
+      assert.doesNotMatch(run.stderr, /card-fraud@5/, 'the untouched version is not blamed');
+    }
+  });
 });
