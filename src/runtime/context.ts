@@ -159,7 +159,6 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
       if (!ref.ok) return Promise.reject(new Error(ref.problem));
       return loadModel(topology.model.registry, ref.ref.name, ref.ref.version, engine.schema);
     },
-    featureCount: engine.schema.names.length,
     log,
     metrics,
     clock,

@@ -1,38 +1,47 @@
 import { topologyFeatureSchema, type Topology } from '../config/index.js';
 import type { FeatureSchema } from '../core/features/types.js';
+import type { ModelCard } from '../core/models/card.js';
 import { formatModelRef } from '../core/models/ref.js';
-import { openFsRegistry, type LoadedModel } from '../adapters/model-registry/index.js';
-import { createOnnxScorer } from '../adapters/onnx/onnx-scorer.js';
+import { openFsRegistry } from '../adapters/model-registry/index.js';
+import { createOnnxScorer, OnnxModelError, type Scorer } from '../adapters/onnx/onnx-scorer.js';
 import type { ServingModel } from './serving-model.js';
 
-/**
- * A model version's bytes, verified: the registry holds the version, card.json and model.onnx have the SHA-256 it
- * registered, and the card's feature schema and order are `featureSchema`'s. A mismatch throws with the reason and
- * the fix. Everything start-up checks before the ONNX session exists.
- */
-function verifiedArtifacts(
-  registryDir: string,
-  name: string,
-  version: string,
-  featureSchema: FeatureSchema,
-): Promise<LoadedModel> {
-  return openFsRegistry(registryDir).load(name, version, { featureSchema });
+/** The card's model as a scorer that has scored a trial batch; a refusal (OnnxModelError) names the version. */
+function sessionFor(modelBytes: Uint8Array, card: ModelCard): Promise<Scorer> {
+  const signature = {
+    inputName: card.input.name,
+    outputName: card.output.name,
+    positiveClassIndex: card.output.positiveClassIndex,
+    featureCount: card.input.features.length,
+  };
+  return createOnnxScorer(modelBytes, signature).catch((error: unknown) => {
+    if (!(error instanceof OnnxModelError)) throw error;
+    throw new OnnxModelError(`model ${formatModelRef({ name: card.name, version: card.version })}: ${error.message}`);
+  });
 }
 
-/** Loads a model version from the registry: verified (verifiedArtifacts) before a single record is scored. */
+/**
+ * Throws OnnxModelError unless `modelBytes` is a graph onnxruntime loads, with the input and output `card` names, that
+ * scores a trial batch of the card's width: what registering checks, so that no worker is the first to find out.
+ */
+export async function checkScorable(modelBytes: Uint8Array, card: ModelCard): Promise<void> {
+  await (await sessionFor(modelBytes, card)).close();
+}
+
+/**
+ * Loads a model version from the registry, before a single record is scored: the registry holds the version,
+ * card.json and model.onnx have the SHA-256 it registered, the card's feature schema and order are `featureSchema`'s,
+ * and the session loads and scores a trial batch. A refusal throws with the reason and the fix (the session's,
+ * OnnxModelError, names the version).
+ */
 export async function loadModel(
   registryDir: string,
   name: string,
   version: string,
   featureSchema: FeatureSchema,
 ): Promise<ServingModel> {
-  const { card, modelBytes } = await verifiedArtifacts(registryDir, name, version, featureSchema);
-  const scorer = await createOnnxScorer(modelBytes, {
-    inputName: card.input.name,
-    outputName: card.output.name,
-    positiveClassIndex: card.output.positiveClassIndex,
-    featureCount: card.input.features.length,
-  });
+  const { card, modelBytes } = await openFsRegistry(registryDir).load(name, version, { featureSchema });
+  const scorer = await sessionFor(modelBytes, card);
   return {
     name: card.name,
     version: card.version,
@@ -49,13 +58,12 @@ export async function loadServingModel(topology: Topology, featureSchema: Featur
 }
 
 /**
- * `name@version` of the topology's model (the champion's version for "champion"), verified as start-up verifies it
- * against the feature schema the topology computes, without creating the ONNX session: what `fraudscore lint`
- * checks, failing as loading would. Only what a session tells is left to start-up (bytes that are no ONNX graph,
- * input or output names the graph lacks).
+ * `name@version` of the topology's model (the champion's version for "champion"), loaded as start-up loads it
+ * (verified against the feature schema the topology computes, its session created and a trial batch scored), then
+ * released: what `fraudscore lint` checks, failing as start-up would.
  */
 export async function verifiedServingModel(topology: Topology): Promise<string> {
-  const { name, version, registry } = topology.model;
-  const { entry } = await verifiedArtifacts(registry, name, version, topologyFeatureSchema(topology));
-  return formatModelRef({ name, version: entry.version });
+  const model = await loadServingModel(topology, topologyFeatureSchema(topology));
+  await model.scorer.close();
+  return formatModelRef({ name: model.name, version: model.version });
 }

@@ -43,10 +43,8 @@ export interface ServingDeps {
   readonly defaults: { readonly champion: string; readonly window: BatchWindowPolicy };
   /** The topology's model, already loaded and verified at start-up. */
   readonly initial: ServingModel;
-  /** Loads and verifies a model (SHA-256, feature schema); throws with the reason. */
+  /** Loads, verifies and warms up a model (SHA-256, feature schema, a trial batch); throws with the reason. */
   readonly load: (ref: string) => Promise<ServingModel>;
-  /** Rows of the feature width to warm a new model up with. */
-  readonly featureCount: number;
   readonly log: Logger;
   readonly metrics: PipelineMetrics;
   readonly clock: () => number;
@@ -55,8 +53,6 @@ export interface ServingDeps {
   /** Told whenever the status changes (the status store for `fraudscore control status`). */
   readonly onStatus?: (status: ServingStatus) => void;
 }
-
-const WARM_UP_ROWS = 8;
 
 /**
  * A healthy load (registry read, SHA-256, session, warm-up batch) takes well under a second for our models and a few
@@ -253,7 +249,7 @@ export class Serving {
   /** Loads, verifies and warms up a model within the time limit; only then is it one of this worker's models. */
   private async loadInTime(ref: string): Promise<ServingModel> {
     const timeoutMs = this.deps.loadTimeoutMs ?? MODEL_LOAD_TIMEOUT_MS;
-    const work = this.loadAndWarmUp(ref);
+    const work = this.deps.load(ref);
     let model: ServingModel;
     try {
       model = await withTimeout(work, timeoutMs);
@@ -282,18 +278,6 @@ export class Serving {
     this.models.set(ref, admitted);
     this.deps.metrics.modelsLoaded.set(this.models.size);
     return admitted;
-  }
-
-  private async loadAndWarmUp(ref: string): Promise<ServingModel> {
-    const model = await this.deps.load(ref);
-    try {
-      // A model that cannot score a batch must not get traffic: score one before routing anything to it.
-      await model.scorer.score(new Float32Array(WARM_UP_ROWS * this.deps.featureCount), WARM_UP_ROWS);
-    } catch (error) {
-      await model.scorer.close().catch(() => undefined);
-      throw error;
-    }
-    return model;
   }
 
   /** The runner's batch-boundary hook: applies a prepared change, returns the batch window to use. */

@@ -14,9 +14,64 @@ export interface Scorer {
   close(): Promise<void>;
 }
 
-/** One ONNX session per model version; the whole batch is one tensor, one run. */
+/**
+ * What only an ONNX session tells: the bytes are no graph onnxruntime can load, the card names an input or output the
+ * graph lacks, or a batch of the card's width does not run. The registry's hashes cannot catch it (they vouch for the
+ * bytes registered, not for what they are).
+ */
+export class OnnxModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OnnxModelError';
+  }
+}
+
+// Rows of zeros scored once before a session is handed out: a model that cannot score a batch gets no traffic.
+const TRIAL_ROWS = 8;
+
+function reason(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, '; ');
+}
+
+/**
+ * One ONNX session per model version; the whole batch is one tensor, one run. Refused (OnnxModelError) unless the
+ * session loads, has the card's input and output, and scores a trial batch of `featureCount` columns.
+ */
 export async function createOnnxScorer(modelBytes: Uint8Array, signature: ModelSignature): Promise<Scorer> {
-  const session = await ort.InferenceSession.create(modelBytes, {
+  let session: ort.InferenceSession;
+  try {
+    session = await openSession(modelBytes);
+  } catch (error) {
+    throw new OnnxModelError(`model.onnx is not a model onnxruntime can load (${reason(error)})`);
+  }
+  const scorer = sessionScorer(session, signature);
+  try {
+    if (!session.inputNames.includes(signature.inputName)) {
+      throw new OnnxModelError(
+        `model has inputs [${session.inputNames.join(', ')}] but its card names "${signature.inputName}"; the card does not describe this model`,
+      );
+    }
+    if (!session.outputNames.includes(signature.outputName)) {
+      throw new OnnxModelError(
+        `model has outputs [${session.outputNames.join(', ')}] but its card names "${signature.outputName}"; the card does not describe this model`,
+      );
+    }
+    try {
+      await scorer.score(new Float32Array(TRIAL_ROWS * signature.featureCount), TRIAL_ROWS);
+    } catch (error) {
+      throw new OnnxModelError(
+        `model cannot score a batch of ${signature.featureCount} features, the number its card lists (${reason(error)})`,
+      );
+    }
+  } catch (error) {
+    await scorer.close().catch(() => undefined);
+    throw error;
+  }
+  return scorer;
+}
+
+function openSession(modelBytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(modelBytes, {
     // The worker's own thread is busy with everything else; a second thread halves the wall time of a tree
     // ensemble (card-fraud@5: 500 rows 5.9 -> 3.3 ms, ~10 % more CPU; load-tests/throughput.ts: model stage 9.4 ->
     // 6.2 ms per batch). Not spinning: the pool's threads sleep between batches instead of burning a shared core.
@@ -27,16 +82,9 @@ export async function createOnnxScorer(modelBytes: Uint8Array, signature: ModelS
     // A 1000 × 15 input needs kilobytes: the CPU arena's growth in large chunks only adds resident memory.
     enableCpuMemArena: false,
   });
-  if (!session.inputNames.includes(signature.inputName)) {
-    throw new Error(
-      `model has inputs [${session.inputNames.join(', ')}] but its card names "${signature.inputName}"; the card does not describe this model`,
-    );
-  }
-  if (!session.outputNames.includes(signature.outputName)) {
-    throw new Error(
-      `model has outputs [${session.outputNames.join(', ')}] but its card names "${signature.outputName}"; the card does not describe this model`,
-    );
-  }
+}
+
+function sessionScorer(session: ort.InferenceSession, signature: ModelSignature): Scorer {
   return {
     async score(features, rows) {
       if (rows === 0) return new Float32Array(0);
@@ -45,6 +93,7 @@ export async function createOnnxScorer(modelBytes: Uint8Array, signature: ModelS
       const output = await session.run({ [signature.inputName]: input }, [signature.outputName]);
       const tensor = output[signature.outputName];
       if (!tensor) throw new Error(`model returned no "${signature.outputName}" output`);
+      if (Number(tensor.dims[0]) !== rows) throw new Error(`model returned ${tensor.dims[0]} rows for ${rows}`);
       const data = tensor.data as Float32Array;
       const columns = tensor.dims.length === 2 ? Number(tensor.dims[1]) : 1;
       const scores = new Float32Array(rows);

@@ -4,12 +4,21 @@ import {
   DEFAULT_REGISTRY_DIR,
   openFsRegistry,
   readModelDir,
+  type ModelArtifacts,
   type ModelRegistry,
   type ShownVersion,
   type VerifyReport,
 } from '../../adapters/model-registry/index.js';
 import type { DiffRow, DiffValue, MetricSet, ModelRef } from '../../core/models/index.js';
-import { cardCaveats, describeSummary, LONGEST_SHOWN_VALUE, parseModelRef } from '../../core/models/index.js';
+import {
+  cardCaveats,
+  describeSummary,
+  LONGEST_SHOWN_VALUE,
+  parseModelCard,
+  parseModelRef,
+} from '../../core/models/index.js';
+import { OnnxModelError } from '../../adapters/onnx/onnx-scorer.js';
+import { checkScorable } from '../../runtime/load-model.js';
 
 interface RegistryOption {
   readonly registry: string;
@@ -34,6 +43,24 @@ function open(options: RegistryOption, { create = false } = {}): ModelRegistry {
     throw new Error(`--registry: ${missing}; run from the project root or pass --registry <dir>`);
   }
   return openFsRegistry(options.registry);
+}
+
+/**
+ * Refuses a model directory whose model.onnx onnxruntime cannot score as its card describes (not a graph, other input
+ * or output names, another width): registered, every worker and lint would refuse it. A card that does not parse is
+ * left to the registry, which names each problem.
+ */
+async function refuseUnscorable(artifacts: ModelArtifacts, dir: string): Promise<void> {
+  const card = parseModelCard(new TextDecoder().decode(artifacts.card), 'card.json');
+  if (!card.ok) return;
+  try {
+    await checkScorable(artifacts.model, card.card);
+  } catch (error) {
+    if (!(error instanceof OnnxModelError)) throw error;
+    throw new Error(
+      `refusing to register ${dir}: ${error.message}; register the model.onnx the trainer exported with this card`,
+    );
+  }
 }
 
 function out(line = ''): void {
@@ -133,7 +160,7 @@ export function registerModelsCommand(program: Command): void {
   const models = program
     .command('models')
     .description(
-      'The model registry: immutable, content-addressed versions (model.onnx + card.json + card.md) per model name, ' +
+      'The model registry: immutable versions (model.onnx + card.json + card.md, verified by SHA-256) per model name, ' +
         'with a champion and rollback targets.',
     );
 
@@ -141,7 +168,8 @@ export function registerModelsCommand(program: Command): void {
     .command('register')
     .description(
       'Copy a trained model (the --out directory of `python -m fraudtrain.train`) into the registry under the ' +
-        "card's name and version. Checks model.onnx against the card's sha256; refuses to change an existing " +
+        "card's name and version. Checks model.onnx against the card's sha256, and that onnxruntime scores a trial " +
+        'batch with it as the card describes; refuses to change an existing ' +
         'version (registering identical bytes again is a no-op) or to reuse a deleted one, and refuses a rollback ' +
         'target that is not registered.',
     )
@@ -154,9 +182,10 @@ export function registerModelsCommand(program: Command): void {
     .option('--champion', 'also make this version the champion', false)
     .action(async (options: RegistryOption & { dir: string; champion: boolean }, command: Command) => {
       const create = command.getOptionValueSource('registry') !== 'default';
-      const result = await open(options, { create }).register(await readModelDir(options.dir), {
-        champion: options.champion,
-      });
+      const registry = open(options, { create });
+      const artifacts = await readModelDir(options.dir);
+      await refuseUnscorable(artifacts, options.dir);
+      const result = await registry.register(artifacts, { champion: options.champion });
       out(
         `${result.name}@${result.version}: ${result.status === 'registered' ? 'registered' : 'already registered (identical)'}` +
           ` model sha256 ${result.entry.modelSha256}${result.champion ? ', champion' : ''}`,

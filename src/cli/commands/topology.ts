@@ -6,8 +6,8 @@ import { connecting, StartupError } from '../../runtime/startup-errors.js';
 /**
  * One file's lint: the topology validates, and its workers would load its model. The second is I/O (model.registry is
  * a directory), so it stays out of the schema: the registry holds the model, its card.json and model.onnx have the
- * SHA-256 the registry recorded, and it was trained on the feature schema the topology computes, checked by the code
- * start-up runs (only the ONNX session is not created). Returns what to print.
+ * SHA-256 the registry recorded, it was trained on the feature schema the topology computes, and its session loads
+ * and scores a trial batch, checked by the code start-up runs. Returns what to print.
  */
 export async function lintTopologyFile(file: string): Promise<{ readonly ok: boolean; readonly text: string }> {
   let topology;
@@ -35,7 +35,7 @@ export function registerTopologyCommands(program: Command): void {
     .command('lint')
     .description(
       'Validate topology files, and that the model each names is one its workers would load (registered, unmodified, ' +
-        "trained on the topology's feature schema); exits non-zero and names each bad field and its fix.",
+        "trained on the topology's feature schema, scoring a trial batch); exits non-zero and names each bad field and its fix.",
     )
     .argument('<files...>', 'topology YAML files')
     .action(async (files: string[]) => {

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Topology } from '../../config/index.js';
 import { ModelRejection, RegistryRefusal } from '../../core/models/index.js';
 import { ModelRegistryError } from '../../adapters/model-registry/index.js';
+import { OnnxModelError } from '../../adapters/onnx/onnx-scorer.js';
 import type { ErrorLike } from './describe.js';
 import { StartupError, StartupErrorCode } from './error.js';
 
@@ -20,8 +21,8 @@ function modelNames(dir: string): string {
 
 /**
  * A model that cannot be loaded: the registry path holds no registry (typically a relative path read from another
- * working directory), cannot be read, does not hold the model or the version, or holds one the registry refuses to
- * serve (SHA-256 or feature-schema mismatch). `cwd` resolves a relative model.registry, as the store does.
+ * working directory), cannot be read, does not hold the model or the version, holds one the registry refuses to
+ * serve (SHA-256 or feature-schema mismatch), or one onnxruntime cannot score as its card describes. `cwd` resolves a relative model.registry, as the store does.
  */
 export function explainModel(
   errors: readonly ErrorLike[],
@@ -34,6 +35,13 @@ export function explainModel(
   const where = isAbsolute(registry) ? dir : `${dir} (${registry}, relative to the working directory ${cwd})`;
   const e = errors[0];
   if (!e) return undefined;
+  if (e instanceof OnnxModelError) {
+    return new StartupError(
+      StartupErrorCode.ModelRefused,
+      'model.version',
+      `refusing to serve model ${ref} from the registry at ${where}: ${e.message} — the registered model.onnx is not one onnxruntime can score as its card describes; set model.version to another version (\`fraudscore models list\`), or register the model the trainer exported with its card`,
+    );
+  }
   if (!(e instanceof ModelRegistryError)) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (!code || !/^E[A-Z]+$/.test(code)) return undefined;

@@ -22,7 +22,6 @@ function servingOf(broken: ReadonlySet<string> = new Set()) {
         ? Promise.reject(new Error(`${ref}: sha256 mismatch`))
         : Promise.resolve(fakeServingModel(ref, 'card-fraud@1'));
     },
-    featureCount: 3,
     log,
     metrics: createPipelineMetrics('champion-watch-test'),
     clock: () => 0,

@@ -55,7 +55,6 @@ async function loadingX(first: ControlView, loadTimeoutMs?: number) {
       loads.push(ref);
       return ref === 'x@2' && !loads.slice(0, -1).includes(ref) ? slow : Promise.resolve(fakeServingModel(ref));
     },
-    featureCount: 3,
     log: createLogger({ name: 'test', level: 'silent' }),
     metrics: createPipelineMetrics('t'),
     clock: () => 0,
@@ -177,7 +176,6 @@ function workerOfFakes() {
       made.push(model);
       return model;
     },
-    featureCount: 3,
     log: createLogger({ name: 'test', level: 'info', destination: output.stream }),
     metrics,
     clock: () => 0,

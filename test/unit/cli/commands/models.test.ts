@@ -200,3 +200,50 @@ describe('fraudscore models show: a copy of the committed registry', () => {
     }
   });
 });
+
+describe('fraudscore models register: a model.onnx onnxruntime cannot score as its card describes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-models-register-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A copy of card-fraud@1's directory under another version, with `edit` of its card and `model` as model.onnx. */
+  function modelDir(name: string, model: Uint8Array, edit: (card: Record<string, unknown>) => void = () => {}): string {
+    const out = join(dir, name);
+    cpSync('registry/card-fraud/1', out, { recursive: true });
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8')) as Record<string, unknown>;
+    card['version'] = '99';
+    card['rollbackTarget'] = null;
+    card['modelSha256'] = sha256(model);
+    edit(card);
+    rmSync(join(out, 'model.onnx'), { force: true });
+    writeFileSync(join(out, 'model.onnx'), model);
+    rmSync(join(out, 'card.json'), { force: true });
+    writeFileSync(join(out, 'card.json'), JSON.stringify(card));
+    return out;
+  }
+
+  it('refuses bytes that are no graph, or a card naming an input the graph lacks, registering nothing, exit 1', () => {
+    const registry = join(dir, 'registry');
+    cpSync('registry', registry, { recursive: true });
+    const indexBefore = readFileSync(join(registry, 'card-fraud', 'registry.json'), 'utf8');
+    const notOnnx = modelDir('not-onnx', new TextEncoder().encode('not a model'));
+    const garbage = fraudscore(['models', 'register', '--dir', notOnnx, '--registry', registry]);
+    assert.equal(garbage.status, 1, garbage.output);
+    assert.match(
+      garbage.output.trim(),
+      /^fraudscore: refusing to register \S+not-onnx: model card-fraud@99: model\.onnx is not a model onnxruntime can load \(.+\); register the model\.onnx the trainer exported with this card$/,
+    );
+    const model = new Uint8Array(readFileSync('registry/card-fraud/1/model.onnx'));
+    const renamed = modelDir('renamed-input', model, (card) => {
+      card['input'] = { ...(card['input'] as object), name: 'features' };
+    });
+    const wrongInput = fraudscore(['models', 'register', '--dir', renamed, '--registry', registry]);
+    assert.equal(wrongInput.status, 1, wrongInput.output);
+    assert.match(wrongInput.output, /model card-fraud@99: model has inputs \[input\] but its card names "features"/);
+    assert.equal(readFileSync(join(registry, 'card-fraud', 'registry.json'), 'utf8'), indexBefore);
+    assert.equal(existsSync(join(registry, 'card-fraud', '99')), false);
+
+    const good = fraudscore(['models', 'register', '--dir', modelDir('good', model), '--registry', registry]);
+    assert.equal(good.status, 0, good.output);
+    assert.match(good.stdout, /^card-fraud@99: registered model sha256 [0-9a-f]{64}$/m);
+  });
+});

@@ -11,6 +11,14 @@ import { FEATURE_SCHEMA } from '../../../../src/core/features/definitions.js';
 import type { ModelCard } from '../../../../src/core/models/card.js';
 import { fakeModel, makeCard } from '../../core/models/card-fixture.js';
 
+/** `fraudscore lint FILE` as a user runs it, from the project root. */
+function lintCli(file: string) {
+  return spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '' },
+  });
+}
+
 describe('fraudscore lint', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-lint-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,10 +38,7 @@ describe('fraudscore lint', () => {
     const expected = shipped.replace(/^consumerGroup:/m, 'consumerGrop:').replace(/maxWaitMs: \d+/, 'maxWaitMs: 60000');
     assert.notEqual(expected, shipped);
     assert.equal(readFileSync(file, 'utf8'), expected);
-    const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env['PATH'] ?? '' },
-    });
+    const result = lintCli(file);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.equal(result.stdout + result.stderr.replaceAll(file, shown), `${printed}\n`);
   });
@@ -44,10 +49,7 @@ describe('fraudscore lint', () => {
       file,
       `${readFileSync('topologies/card-payments.yaml', 'utf8')}\nmonitoring:\n  evaluation:\n    horizonDays: 7\n`,
     );
-    const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env['PATH'] ?? '' },
-    });
+    const result = lintCli(file);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(
       result.stderr,
@@ -60,11 +62,6 @@ describe('fraudscore lint: the model named is in the registry', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-lint-model-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const shipped = readFileSync('topologies/card-payments.yaml', 'utf8');
-  const lint = (file: string) =>
-    spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env['PATH'] ?? '' },
-    });
   /** The shipped topology with one change, written to this test's directory. */
   const variant = (name: string, edit: (text: string) => string) => {
     const file = join(dir, name);
@@ -75,14 +72,14 @@ describe('fraudscore lint: the model named is in the registry', () => {
   };
 
   it('passes the shipped topology from the repository root, naming the model its registry resolves', () => {
-    const result = lint('topologies/card-payments.yaml');
+    const result = lintCli('topologies/card-payments.yaml');
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^topologies\/card-payments\.yaml: ok \(card-payments: .* model card-fraud@\d+\)$/m);
   });
 
   it('refuses a model.name the registry does not hold, naming the field, the models there and the fix', () => {
     const file = variant('misspelt-name.yaml', (text) => text.replace(/^( {2}name:) card-fraud$/m, '$1 card-frad'));
-    const result = lint(file);
+    const result = lintCli(file);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.equal(result.stdout, '');
     assert.match(
@@ -93,7 +90,7 @@ describe('fraudscore lint: the model named is in the registry', () => {
 
   it('refuses a model.version the registry does not hold, naming the field, the versions there and the fix', () => {
     const file = variant('unknown-version.yaml', (text) => text.replace(/^( {2}version:) champion$/m, '$1 "9"'));
-    const result = lint(file);
+    const result = lintCli(file);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(
       result.stderr,
@@ -141,13 +138,18 @@ describe('fraudscore lint: the model is one the workers would load', () => {
   const THREE_DAYS = topologyFeatureSchema({ features: { set: 'card-baseline-v1', labelDelayDays: 3 } });
   let registries = 0;
 
+  /** The demo model's graph (15 float inputs): a session loads it and scores. */
+  const ONNX = new Uint8Array(readFileSync('registry/card-fraud/5/model.onnx'));
+
   /**
-   * A registry holding card-fraud@1, the champion, with `card` edits. Its model.onnx is not ONNX at all: a lint that
-   * created the session, as a worker does, would fail on every test here.
+   * A registry holding card-fraud@1, the champion, with `card` edits, and `model` as its model.onnx (the demo model's
+   * graph unless given).
    */
-  async function registryWith(edit: (card: ModelCard) => ModelCard = (card) => card): Promise<string> {
+  async function registryWith(
+    edit: (card: ModelCard) => ModelCard = (card) => card,
+    model: Uint8Array = ONNX,
+  ): Promise<string> {
     const registry = join(dir, `registry-${++registries}`);
-    const model = fakeModel('card-fraud@1');
     const card = edit(makeCard('card-fraud', '1', model, { featureSchemaVersion: SERVED.version }));
     await openFsRegistry(registry).register(
       { model, card: new TextEncoder().encode(JSON.stringify(card)), cardMd: new TextEncoder().encode('# card\n') },
@@ -192,10 +194,7 @@ describe('fraudscore lint: the model is one the workers would load', () => {
   it('refuses, exit 1, a model trained on a table backfilled with other feature settings: both schemas, the fix', async () => {
     const registry = await registryWith((card) => ({ ...card, featureSchemaVersion: THREE_DAYS.version }));
     const file = topologyOn(registry);
-    const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lint', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env['PATH'] ?? '' },
-    });
+    const result = lintCli(file);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.equal(result.stdout, '');
     assert.equal(
@@ -228,6 +227,36 @@ describe('fraudscore lint: the model is one the workers would load', () => {
     assert.match(
       result.text,
       /^ {2}- model\.registry: refusing to serve model card-fraud@champion from the registry at \S+: model card-fraud@1: card\.json sha256 is [0-9a-f]{64} but the registry recorded [0-9a-f]{64} — the card was edited after registration; registered versions are immutable: register a new version instead$/m,
+    );
+  });
+
+  it('refuses, exit 1, registered bytes onnxruntime cannot load: model.version, the version and the fix', async () => {
+    const registry = await registryWith(undefined, fakeModel('card-fraud@1'));
+    const file = topologyOn(registry);
+    const result = lintCli(file);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(
+      result.stderr,
+      /^invalid topology \S+:\n {2}- model\.version: refusing to serve model card-fraud@champion from the registry at \S+: model card-fraud@1: model\.onnx is not a model onnxruntime can load \(.+\) — the registered model\.onnx is not one onnxruntime can score as its card describes; set model\.version to another version \(`fraudscore models list`\), or register the model the trainer exported with its card\n$/,
+    );
+  });
+
+  it("refuses a card whose input or output names are not the graph's", async () => {
+    const renamed = await lintTopologyFile(
+      topologyOn(await registryWith((card) => ({ ...card, input: { ...card.input, name: 'features' } }))),
+    );
+    assert.equal(renamed.ok, false);
+    assert.match(
+      renamed.text,
+      /^ {2}- model\.version: .*: model card-fraud@1: model has inputs \[input\] but its card names "features"; the card does not describe this model — /m,
+    );
+    const output = await lintTopologyFile(
+      topologyOn(await registryWith((card) => ({ ...card, output: { ...card.output, name: 'scores' } }))),
+    );
+    assert.match(
+      output.text,
+      /model card-fraud@1: model has outputs \[[^\]]*probabilities[^\]]*\] but its card names "scores"/,
     );
   });
 
