@@ -77,8 +77,8 @@ export function renderRunbook(input: RunbookInput): string {
     '',
     `Gates (each stage, at least ${t.rollout.gates.minRecords} records and ${Math.round(t.rollout.stepMs / 60_000)} min): challenger batch p99 within ` +
       `${t.serving.batchP99Ms} ms, no more failed scores than the champion, alert-rate delta within ±${t.rollout.gates.maxAlertRateDelta} (beyond it within sampling error: the stage holds), ` +
-      `score PSI under ${t.rollout.gates.maxScorePsi}, AUC within ${t.rollout.gates.aucMargin} of the champion's once ` +
-      `${t.rollout.gates.minLabelled} labels have matured. A failed gate rolls back automatically (\`fraudscore control history\` shows the gate and its figures).`,
+      `score PSI under ${t.rollout.gates.maxScorePsi} (the champion's deciles as bins), AUC within ${t.rollout.gates.aucMargin} of the champion's once ` +
+      `${t.rollout.gates.minLabelled} labels of both classes have matured (beyond it within sampling error: the stage holds). A failed gate rolls back automatically (\`fraudscore control history\` shows the gate and its figures).`,
     '',
     '## Tune the batch window live',
     '',

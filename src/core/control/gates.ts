@@ -1,4 +1,5 @@
-import { quantile, rocAuc } from '../report/score-report.js';
+import { quantile } from '../report/score-report.js';
+import { judgeAucShortfall, pairedAuc } from './paired-auc.js';
 import { scorePsi } from './psi.js';
 
 /** The gates a rollout stage must hold before it advances (topology `rollout.gates`, with the defaults there). */
@@ -191,41 +192,25 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
       values: { labelled: labelled.length, frauds },
     });
   } else {
-    const truth = labelled.map((l) => l.fraud);
-    const championAuc = rocAuc(
+    const auc = pairedAuc(
       labelled.map((l) => evidence.champion[l.index] as number),
-      truth,
-    );
-    const challengerAuc = rocAuc(
       labelled.map((l) => evidence.challenger[l.index] as number),
-      truth,
+      labelled.map((l) => l.fraud),
     );
-    // A shortfall within sampling error is no verdict: with few frauds, AUC moves by several points on its own.
-    const error =
-      2 *
-      Math.hypot(
-        aucStandardError(championAuc, frauds, labelled.length - frauds),
-        aucStandardError(challengerAuc, frauds, labelled.length - frauds),
-      );
-    const shortfall = championAuc - policy.aucMargin - challengerAuc;
+    const judged = judgeAucShortfall(auc, policy.aucMargin);
     gates.push({
       gate: 'auc',
-      status: shortfall <= 0 ? 'pass' : shortfall > error ? 'fail' : 'hold',
-      figure: `AUC ${fixed(challengerAuc)} vs champion ${fixed(championAuc)} (margin ${policy.aucMargin}, ±${fixed(error, 3)} sampling, ${labelled.length} labelled, ${frauds} frauds)`,
-      values: { challenger: challengerAuc, champion: championAuc, margin: policy.aucMargin, sampling: error },
+      status: judged.status,
+      figure: `AUC ${fixed(auc.challengerAuc)} vs champion ${fixed(auc.championAuc)} (margin ${policy.aucMargin}, ±${fixed(judged.sampling, 3)} sampling, ${labelled.length} labelled, ${frauds} frauds)`,
+      values: {
+        challenger: auc.challengerAuc,
+        champion: auc.championAuc,
+        margin: policy.aucMargin,
+        sampling: Number.isNaN(judged.sampling) ? null : judged.sampling,
+      },
     });
   }
   return verdict(gates);
-}
-
-/** Hanley & McNeil's standard error of an AUC estimated from `positives` and `negatives` records. */
-export function aucStandardError(auc: number, positives: number, negatives: number): number {
-  const q1 = auc / (2 - auc);
-  const q2 = (2 * auc * auc) / (1 + auc);
-  const variance =
-    (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) /
-    (positives * negatives);
-  return Math.sqrt(Math.max(0, variance));
 }
 
 function verdict(gates: GateResult[]): GateVerdict {

@@ -1,27 +1,21 @@
+import { binCounts, binnedReference } from '../monitoring/binning.js';
+import { psi } from '../monitoring/psi.js';
+import { DEFAULT_PSI_EPSILON } from '../monitoring/reference.js';
+
 /**
- * Population stability index of two score samples in [0, 1], over fixed equal-width bins (scores are probabilities,
- * so fixed bins compare any two models alike). Empty bins get a small floor so that one empty side does not make
- * the index infinite. A common reading: < 0.1 stable, 0.1..0.25 moderate shift, > 0.25 significant shift.
+ * Population stability index of the challenger's scores against the champion's on the same records, binned as the
+ * drift monitor bins a model card's reference (monitoring/binning.ts): the champion's deciles (identical edges merged,
+ * open outer bins), shares floored at DEFAULT_PSI_EPSILON on both sides. Deciles give each bin a tenth of the
+ * champion's records wherever its scores lie; fraud scores sit almost all below 0.05, where fixed bins on [0, 1] saw
+ * nothing (a challenger scoring four times the champion throughout, or a constant, passed them).
+ *
+ * A challenger calibrated unlike the champion (ten times its scores, say) fails even when it decides alike: for a
+ * deliberate recalibration raise `rollout.gates.maxScorePsi`; the alert-rate and AUC gates still judge decisions and
+ * ranking. NaN when either sample is empty (no data is no verdict). A common reading: < 0.1 stable, 0.1..0.25
+ * moderate shift, > 0.25 significant shift.
  */
-export const PSI_BINS = 10;
-const FLOOR = 1e-4;
-
-function shares(scores: readonly number[], bins: number): number[] {
-  const counts = new Array<number>(bins).fill(0);
-  for (const score of scores) {
-    const bin = Math.min(bins - 1, Math.max(0, Math.floor(score * bins)));
-    counts[bin] = (counts[bin] as number) + 1;
-  }
-  return counts.map((count) => Math.max(FLOOR, count / Math.max(1, scores.length)));
-}
-
-/** PSI of `actual` against `expected`; NaN when either sample is empty (no data is no verdict). */
-export function scorePsi(expected: readonly number[], actual: readonly number[], bins = PSI_BINS): number {
-  if (expected.length === 0 || actual.length === 0) return Number.NaN;
-  const e = shares(expected, bins);
-  const a = shares(actual, bins);
-  let psi = 0;
-  for (let i = 0; i < bins; i++)
-    psi += ((a[i] as number) - (e[i] as number)) * Math.log((a[i] as number) / (e[i] as number));
-  return psi;
+export function scorePsi(champion: readonly number[], challenger: readonly number[]): number {
+  if (champion.length === 0 || challenger.length === 0) return Number.NaN;
+  const { edges, shares } = binnedReference(champion);
+  return psi(shares, binCounts(edges, challenger), DEFAULT_PSI_EPSILON);
 }

@@ -65,7 +65,10 @@ export interface CardPrecision {
  * the top k, and count the share with at least one fraudulent transaction that day. Days with fewer than k cards
  * divide by the number they have.
  */
-export function cardPrecisionAtK(rows: readonly LabelledPrediction[], k = 100): CardPrecision {
+export function cardPrecisionAtK(
+  rows: readonly Pick<LabelledPrediction, 'score' | 'isFraud' | 'customerId' | 'day'>[],
+  k = 100,
+): CardPrecision {
   const byDay = new Map<number, Map<string, { score: number; fraud: boolean }>>();
   for (const row of rows) {
     let cards = byDay.get(row.day);

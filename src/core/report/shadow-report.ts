@@ -1,5 +1,7 @@
 import { labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
-import { type AlertRateJudgement, aucStandardError, judgeAlertRates, pairedAlerts } from '../control/gates.js';
+import { type AlertRateJudgement, judgeAlertRates, pairedAlerts } from '../control/gates.js';
+import { judgeAucShortfall, pairedAuc, type PairedAuc } from '../control/paired-auc.js';
+import { averagePrecision, cardPrecisionAtK } from '../monitoring/eval-metrics.js';
 import type { LabelClock } from '../monitoring/label-rule.js';
 import { quantile, rocAuc } from './score-report.js';
 
@@ -51,35 +53,6 @@ export interface ShadowReport {
   readonly overall: { readonly championAuc: number; readonly challengerAuc: number };
   readonly days: readonly DayMetrics[];
   readonly checklist: readonly ChecklistItem[];
-}
-
-/** Average precision: the mean of precision at each fraud's rank (ties broken by order). */
-export function averagePrecision(scores: readonly number[], positives: readonly boolean[]): number {
-  const order = scores
-    .map((score, i) => ({ score, positive: positives[i] === true }))
-    .sort((a, b) => b.score - a.score);
-  const total = order.filter((o) => o.positive).length;
-  if (total === 0) return Number.NaN;
-  let hits = 0;
-  let sum = 0;
-  order.forEach((o, rank) => {
-    if (o.positive) sum += ++hits / (rank + 1);
-  });
-  return sum / total;
-}
-
-/** Card precision@k: the k cards (customers) with the highest score of the day, and the share of them with a fraud. */
-export function cardPrecisionAtK(
-  rows: readonly { readonly card: string; readonly score: number; readonly fraud: boolean }[],
-  k = 100,
-): number {
-  const cards = new Map<string, { score: number; fraud: boolean }>();
-  for (const row of rows) {
-    const card = cards.get(row.card) ?? { score: -1, fraud: false };
-    cards.set(row.card, { score: Math.max(card.score, row.score), fraud: card.fraud || row.fraud });
-  }
-  const top = [...cards.values()].sort((a, b) => b.score - a.score).slice(0, k);
-  return top.length === 0 ? Number.NaN : top.filter((c) => c.fraud).length / top.length;
 }
 
 const QUANTILES = [0.01, 0.1, 0.5, 0.9, 0.99];
@@ -148,9 +121,15 @@ export function buildShadowReport(
       rows.map(pick),
       rows.map((r) => r.fraud),
     ),
+    // One day's rows: card precision@100 as the evaluator and the trainer compute it (ties by card id).
     cardPrecisionAt100: cardPrecisionAtK(
-      rows.map((r) => ({ card: r.view.customerId ?? r.view.transactionId, score: pick(r), fraud: r.fraud })),
-    ),
+      rows.map((r) => ({
+        customerId: r.view.customerId ?? r.view.transactionId,
+        score: pick(r),
+        isFraud: r.fraud,
+        day: 0,
+      })),
+    ).mean,
   });
   const days: DayMetrics[] = [...byDay.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -161,16 +140,12 @@ export function buildShadowReport(
       champion: metricsOf(rows, (r) => r.champion),
       challenger: metricsOf(rows, (r) => r.challenger),
     }));
-  const overall = {
-    championAuc: rocAuc(
-      labelledRows.map((r) => r.champion),
-      labelledRows.map((r) => r.fraud),
-    ),
-    challengerAuc: rocAuc(
-      labelledRows.map((r) => r.challenger),
-      labelledRows.map((r) => r.fraud),
-    ),
-  };
+  const pairedOverall = pairedAuc(
+    labelledRows.map((r) => r.champion),
+    labelledRows.map((r) => r.challenger),
+    labelledRows.map((r) => r.fraud),
+  );
+  const overall = { championAuc: pairedOverall.championAuc, challengerAuc: pairedOverall.challengerAuc };
   const times = pairs.map((p) => p.view.scoredAtMs);
   const fromMs = times.length ? Math.min(...times) : null;
   const toMs = times.length ? Math.max(...times) : null;
@@ -218,7 +193,7 @@ export function buildShadowReport(
       bounds.maxAlertRateDelta,
     ),
     labelsMatured
-      ? labelledItem(overall, frauds, labelledRows.length, bounds.aucMargin)
+      ? labelledItem(pairedOverall, frauds, labelledRows.length, bounds.aucMargin)
       : {
           item: 'labelled metrics',
           status: 'pending',
@@ -264,29 +239,18 @@ function alertRateItem(
 }
 
 /**
- * The labelled-metric item, judged as the rollout's AUC gate judges it: a shortfall beyond the margin fails only when
- * it also exceeds the sampling error (with a few dozen frauds, AUC moves by several points on its own); within it the
- * item stays pending, for more labels to decide.
+ * The labelled-metric item, judged as the rollout's AUC gate judges it (judgeAucShortfall): a shortfall beyond the
+ * margin fails only when it also exceeds the sampling error of the paired difference; within it the item stays
+ * pending, for more labels to decide.
  */
-function labelledItem(
-  overall: { readonly championAuc: number; readonly challengerAuc: number },
-  frauds: number,
-  labelled: number,
-  margin: number,
-): ChecklistItem {
-  const error =
-    2 *
-    Math.hypot(
-      aucStandardError(overall.championAuc, frauds, labelled - frauds),
-      aucStandardError(overall.challengerAuc, frauds, labelled - frauds),
-    );
-  const shortfall = overall.championAuc - margin - overall.challengerAuc;
+function labelledItem(auc: PairedAuc, frauds: number, labelled: number, margin: number): ChecklistItem {
+  const judged = judgeAucShortfall(auc, margin);
   return {
     item: 'labelled metrics',
-    status: shortfall <= 0 ? 'pass' : shortfall > error ? 'fail' : 'pending',
+    status: judged.status === 'hold' ? 'pending' : judged.status,
     figure:
-      `AUC ${num(overall.challengerAuc)} vs champion ${num(overall.championAuc)} on ${labelled} labelled records, ` +
-      `${frauds} frauds (margin ${margin}, ±${num(error, 3)} sampling)`,
+      `AUC ${num(auc.challengerAuc)} vs champion ${num(auc.championAuc)} on ${labelled} labelled records, ` +
+      `${frauds} frauds (margin ${margin}, ±${num(judged.sampling, 3)} sampling)`,
   };
 }
 

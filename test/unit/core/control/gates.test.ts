@@ -7,6 +7,7 @@ import {
   type GatePolicy,
   type StageEvidence,
 } from '../../../../src/core/control/index.js';
+import { missedFrauds } from './missed-frauds.js';
 
 const policy: GatePolicy = {
   minRecords: 1000,
@@ -121,6 +122,27 @@ describe('rollout gates', () => {
     );
     assert.equal(verdict.gates.find((g) => g.gate === 'auc')?.status, 'fail');
   });
+
+  it('judges the AUC shortfall against the paired sampling error: a fifth of the frauds missed fails', () => {
+    const { champion, challenger, fraud } = missedFrauds(8);
+    const verdict = evaluateGates(
+      {
+        champion,
+        challenger,
+        challengerBatchMs: [12],
+        labelled: fraud.map((f, index) => ({ index, fraud: f })),
+        elapsedMs: 60_000,
+      },
+      { ...policy, aucMargin: 0.01 },
+      0,
+    );
+    const auc = verdict.gates.find((g) => g.gate === 'auc');
+    assert.equal(auc?.status, 'fail', auc?.figure);
+    assert.match(
+      auc?.figure ?? '',
+      /^AUC 0\.8523 vs champion 0\.9408 \(margin 0\.01, ±0\.058 sampling, 2000 labelled, 40 frauds\)$/,
+    );
+  });
 });
 
 describe('score PSI', () => {
@@ -130,5 +152,15 @@ describe('score PSI', () => {
     assert.ok(scorePsi(a, scores(5000, 3, 0.3)) > 0.25);
     assert.ok(scorePsi(a, scores(5000, 4)) < 0.1);
     assert.ok(Number.isNaN(scorePsi([], a)));
+  });
+
+  it('sees shifts among low scores, where fraud scores lie: bins are the champion deciles, not tenths of [0, 1]', () => {
+    // Scores below 0.01, as most of a fraud model's are (card-fraud@1: 90 % below 0.002).
+    const low = scores(5000, 5).map((s) => s * 0.01);
+    const inflated = (k: number) => low.map((s) => Math.min(1, s * k));
+    assert.ok(scorePsi(low, inflated(1.05)) < 0.1, `5 % higher: ${scorePsi(low, inflated(1.05))}`);
+    assert.ok(scorePsi(low, inflated(4)) > 0.25, `four times the champion: ${scorePsi(low, inflated(4))}`);
+    const constant = low.map(() => 0.001);
+    assert.ok(scorePsi(low, constant) > 0.25, `a constant: ${scorePsi(low, constant)}`);
   });
 });

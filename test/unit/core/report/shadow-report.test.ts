@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LabelView, ScoreView } from '../../../../src/core/control/evidence.js';
 import type { LabelClock } from '../../../../src/core/monitoring/label-rule.js';
+import { cardPrecisionAtK } from '../../../../src/core/monitoring/eval-metrics.js';
 import {
-  averagePrecision,
   buildShadowReport,
-  cardPrecisionAtK,
   formatChecklist,
   shadowReportRefusal,
   type ShadowBounds,
@@ -192,19 +191,53 @@ describe('shadow report', () => {
     assert.equal(statusAt(Date.UTC(2026, 0, 18)), 'pass');
   });
 
-  it('computes AP and card precision@k', () => {
-    assert.equal(averagePrecision([0.9, 0.8, 0.1], [true, false, true]), (1 + 2 / 3) / 2);
-    assert.equal(
-      cardPrecisionAtK(
-        [
-          { card: 'a', score: 0.9, fraud: true },
-          { card: 'a', score: 0.1, fraud: false },
-          { card: 'b', score: 0.5, fraud: false },
-        ],
-        2,
-      ),
-      0.5,
-    );
+  it("computes each day's AP and card precision@k as the evaluator does: tied scores are one threshold, in any order", () => {
+    // One day, four cards, the challenger's scores tied in pairs (the fallback score and float32 scores tie often).
+    const rows = [
+      { card: 'd', score: 0.9, fraud: true },
+      { card: 'b', score: 0.5, fraud: true },
+      { card: 'a', score: 0.5, fraud: false },
+      { card: 'c', score: 0.05, fraud: false },
+    ];
+    const dayOf = (order: typeof rows) => {
+      const views = order.map((row, i) => ({
+        ...scores[0]!,
+        transactionId: `tie-${row.card}`,
+        customerId: row.card,
+        eventTimeMs: Date.UTC(2026, 0, 5, i),
+        shadowScores: { 'card-fraud@2': row.score },
+      }));
+      const reported = new Map(
+        order.map((row) => [
+          `tie-${row.card}`,
+          {
+            fraudReportsMs: row.fraud ? [Date.UTC(2026, 0, 6)] : [],
+            genuineReportedAtMs: row.fraud ? null : Date.UTC(2026, 0, 6),
+          },
+        ]),
+      );
+      const day = buildShadowReport(
+        views,
+        reported,
+        { champion: 'card-fraud@1', challenger: 'card-fraud@2' },
+        bounds,
+        clock,
+      ).days[0]!;
+      return day.challenger;
+    };
+    // scikit-learn's average_precision_score([1, 1, 0, 0], [0.9, 0.5, 0.5, 0.05]): the tie at 0.5 is one threshold,
+    // recall 1/2 -> 1 at precision 2/3: 0.5 * 1 + 0.5 * 2/3.
+    const expectedAp = 0.5 + 0.5 * (2 / 3);
+    for (const order of [rows, [...rows].reverse()]) {
+      const challenger = dayOf(order);
+      assert.ok(Math.abs(challenger.ap - expectedAp) < 1e-12, `AP ${challenger.ap}`);
+    }
+    // Card precision@k ranks cards by score, ties by card id: at k = 100 all four count (2 of 4); the tie decides
+    // when k cuts through it, checked where the rule lives (eval-metrics), with the same rows.
+    assert.equal(dayOf(rows).cardPrecisionAt100, 0.5);
+    const ranked = rows.map((row) => ({ customerId: row.card, score: row.score, isFraud: row.fraud, day: 0 }));
+    assert.equal(cardPrecisionAtK(ranked, 2).mean, 0.5, 'd (fraud) and a (genuine, before b by id)');
+    assert.equal(cardPrecisionAtK([...ranked].reverse(), 2).mean, 0.5);
   });
 
   it('renders self-contained HTML whose plots show data in headless Chromium', () => {
