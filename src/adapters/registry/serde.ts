@@ -29,7 +29,8 @@ export interface AvroSerde {
   decode(bytes: Buffer | null): Promise<DecodeResult>;
   /**
    * Looks up, once, every schema id the values name, so that decodeSync can run a whole batch without awaiting per
-   * record (a promise per record costs more than the Avro decoding itself).
+   * record (a promise per record costs more than the Avro decoding itself). An id the registry did not know is asked
+   * about again once UNKNOWN_ID_RECHECK_MS have passed, so one registered late is read soon after.
    */
   prepare(values: readonly (Buffer | null)[]): Promise<void>;
   /**
@@ -64,12 +65,28 @@ function isUnreadableSchema(error: unknown): boolean {
   return (error as Error | null)?.name === 'ConfluentSchemaRegistryArgumentError';
 }
 
+/**
+ * How long an id the registry did not know is taken as unknown before the registry is asked again. A producer may
+ * write before its registration is visible to this worker (a registry replica lagging, a race between registering and
+ * producing): its valid records are dead-lettered UNKNOWN_SCHEMA_ID meanwhile, so the wait is short. Yet records that
+ * name a truly unknown id may come by the thousand, and each batch looks its ids up (prepare()): without the wait every
+ * batch holding such a record would ask the registry again. 10 s bounds both: an id registered late is honoured at most
+ * 10 s after the registry first said it did not know it, and a flood of unknown ids costs one request an id per 10 s.
+ */
+export const UNKNOWN_ID_RECHECK_MS = 10_000;
+
+export interface AvroSerdeOptions {
+  /** Milliseconds on a monotonic clock, for UNKNOWN_ID_RECHECK_MS; injected by tests. */
+  readonly clock?: () => number;
+}
+
 function isNotFound(error: unknown): boolean {
   const status = (error as { status?: number } | null)?.status;
   return status === 404 || /not found/i.test(String((error as Error)?.message ?? ''));
 }
 
-export function createAvroSerde(connection: RegistryConnection): AvroSerde {
+export function createAvroSerde(connection: RegistryConnection, options: AvroSerdeOptions = {}): AvroSerde {
+  const clock = options.clock ?? (() => performance.now());
   const auth =
     connection.username !== undefined
       ? { username: connection.username, password: connection.password ?? '' }
@@ -82,7 +99,8 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   const types = new Map<number, avro.Type>();
   /** Reader schema -> its type, and the resolution of each writer type seen (an error message if there is none). */
   const readers = new WeakMap<object, { type: avro.Type; resolutions: WeakMap<avro.Type, avro.Resolver | string> }>();
-  const unknownIds = new Set<number>();
+  /** Ids the registry said it does not know, and when it said so (see UNKNOWN_ID_RECHECK_MS). */
+  const unknownIds = new Map<number, number>();
   /** Ids the registry knows whose schema cannot read Avro (see isUnreadableSchema): why, for the dead letter. */
   const unreadableIds = new Map<number, string>();
   /** Fingerprints (of the parsing canonical form) of the schemas describeId() compares with. */
@@ -95,7 +113,9 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
     if (cached) return cached;
-    if (unknownIds.has(schemaId) || unreadableIds.has(schemaId)) return undefined;
+    if (unreadableIds.has(schemaId)) return undefined;
+    const unknownSince = unknownIds.get(schemaId);
+    if (unknownSince !== undefined && clock() - unknownSince < UNKNOWN_ID_RECHECK_MS) return undefined;
     try {
       const schema = await registry.getSchema(schemaId);
       // For Avro the client library hands back a ready avsc Type built from the writer's schema.
@@ -105,6 +125,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
       }
       const type = schema as unknown as avro.Type;
       types.set(schemaId, type);
+      unknownIds.delete(schemaId);
       return type;
     } catch (error) {
       if (isUnreadableSchema(error)) {
@@ -118,7 +139,7 @@ export function createAvroSerde(connection: RegistryConnection): AvroSerde {
           types.set(schemaId, before);
           return before;
         }
-        unknownIds.add(schemaId);
+        unknownIds.set(schemaId, clock());
         return undefined;
       }
       throw new RegistryUnavailableError(

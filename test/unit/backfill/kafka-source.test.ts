@@ -5,7 +5,6 @@
  * registry serde reads them; only the registry's HTTP answers are stood in for.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import avro from 'avsc';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
@@ -17,6 +16,7 @@ import { DeadLetterReason } from '../../../src/core/contract/reasons.js';
 import { createTimeReader } from '../../../src/runtime/alignment.js';
 import type { ConsumedRecord } from '../../../src/runtime/consumed-record.js';
 import { createBatchDecoder } from '../../../src/runtime/decode-batch.js';
+import { startStubRegistry, type StubRegistry } from '../../support/stub-registry.js';
 
 const NOW = Date.UTC(2026, 0, 10);
 const INPUT = 'payments';
@@ -103,28 +103,15 @@ const LABEL_RECORDS: { name: string; value: Buffer | null; expected: 'scored' | 
 type Outcome<T> = { readonly record: T } | { readonly reason: string };
 
 describe('backfill topic decoding is the worker decoding', () => {
-  let server: Server;
+  let registry: StubRegistry;
   let url: string;
 
   before(async () => {
-    server = createServer((request, response) => {
-      request.resume();
-      const id = Number(/\/schemas\/ids\/(\d+)/.exec(request.url ?? '')?.[1]);
-      const schema = request.method === 'GET' ? WRITERS[id] : undefined;
-      response.writeHead(schema ? 200 : 404, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
-      response.end(
-        JSON.stringify(
-          schema ? { schema: JSON.stringify(schema) } : { error_code: 40403, message: `Schema ${id} not found` },
-        ),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    registry = await startStubRegistry(WRITERS);
+    url = registry.url;
   });
 
-  after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  after(() => registry.close());
 
   /** A worker's outcome: the batch decoder alone, or after the time reader decoded the record on arrival. */
   async function worker(
