@@ -41,6 +41,18 @@ export interface ContractRecordReader {
  * (unread above it), the registry serde reading the bytes as the contract's schema (an evolved upstream schema reads
  * as v1, Avro promotions apply, a schema that cannot be read so is WRONG_SCHEMA), then the contract's validation.
  */
+/**
+ * The transaction id a dead letter carries: the id exactly as read, or null; never a changed one. Consumers join dead
+ * letters and scores by this id, and a changed id may be another, validly scored transaction's (a 129-character id cut
+ * to 128). Null where there is no id (not a string, or empty) and where the string read is not what the producer wrote:
+ * U+FFFD stands in for bytes that were not UTF-8 (no valid id holds it either). No length limit: the dead-letter
+ * schema's field is an unbounded string, and the record limit bounds the id (a dead letter stays far below the
+ * broker's message limit with the id and the original value both at 64 KiB).
+ */
+function carriedTransactionId(id: unknown): string | null {
+  return typeof id === 'string' && id.length > 0 && !id.includes('\uFFFD') ? id : null;
+}
+
 export function createContractReader(
   serde: Pick<AvroSerde, 'prepare' | 'decodeSync'>,
   maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES,
@@ -67,12 +79,11 @@ export function createContractReader(
       if (!result.ok) return { ...result, transactionId: null };
       const checked = validateTransaction(result.value, nowMs);
       if (checked.ok) return { ok: true, record: checked.event };
-      const id = result.value['transaction_id'];
       return {
         ok: false,
         reason: checked.reason,
         detail: checked.detail,
-        transactionId: typeof id === 'string' ? id.slice(0, 128) : null,
+        transactionId: carriedTransactionId(result.value['transaction_id']),
       };
     },
     label(value, decoded) {
