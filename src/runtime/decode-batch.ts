@@ -72,7 +72,7 @@ export function createBatchDecoder(reader: BatchReader) {
         }
         const read = contract.label(record.value, record.decoded);
         if (read.ok) labels.push(read.record);
-        else reject(record, read.reason, read.detail, null);
+        else reject(record, read.reason, read.detail, read.transactionId);
         continue;
       }
       noteConsumed(consumed, record.partition, Number(record.offset));

@@ -92,7 +92,12 @@ export function createContractReader(
       const checked = validateLabel(result.value);
       return checked.ok
         ? { ok: true, record: checked.label }
-        : { ok: false, reason: checked.reason, detail: checked.detail, transactionId: null };
+        : {
+            ok: false,
+            reason: checked.reason,
+            detail: checked.detail,
+            transactionId: carriedTransactionId(result.value['transaction_id']),
+          };
     },
   };
 }

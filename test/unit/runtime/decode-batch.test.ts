@@ -77,7 +77,7 @@ describe('decodeBatch', () => {
       { offset: `${INPUT}:11`, reason: DeadLetterReason.UndecodableBody, transactionId: null },
       { offset: `${INPUT}:7`, reason: DeadLetterReason.InvalidAmount, transactionId: 'tx-2' },
       { offset: `${INPUT}:8`, reason: DeadLetterReason.OversizedRecord, transactionId: null },
-      { offset: `${LABELS}:4`, reason: DeadLetterReason.InvalidField, transactionId: null },
+      { offset: `${LABELS}:4`, reason: DeadLetterReason.InvalidField, transactionId: 'tx-9' },
     ]);
   });
 

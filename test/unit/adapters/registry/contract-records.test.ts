@@ -61,3 +61,26 @@ describe('contract reader: the transaction id a dead letter carries', () => {
     assert.equal(!read.ok && read.transactionId, 'tx-7');
   });
 });
+
+describe('contract reader: the transaction id a label dead letter carries', () => {
+  const report = (fields: Record<string, unknown>) =>
+    bytesOf({ transaction_id: 'tx-3', is_fraud: true, reported_at: NOW, ...fields });
+
+  it('carries the id a label names when the label is dead-lettered for another field', () => {
+    for (const [fields, reason] of [
+      [{ reported_at: -5 }, DeadLetterReason.AbsurdTimestamp],
+      [{ is_fraud: 'yes' }, DeadLetterReason.InvalidField],
+    ] as const) {
+      const read = reader.label(report(fields));
+      assert.equal(read.ok ? 'ok' : read.reason, reason);
+      assert.equal(!read.ok && read.transactionId, 'tx-3', JSON.stringify(fields));
+    }
+  });
+
+  it('carries an invalid label id as read, and null for none', () => {
+    const tooLong = reader.label(report({ transaction_id: 'x'.repeat(129) }));
+    assert.equal(!tooLong.ok && tooLong.transactionId, 'x'.repeat(129));
+    const none = reader.label(report({ transaction_id: '' }));
+    assert.equal(!none.ok && none.transactionId, null);
+  });
+});
