@@ -4,6 +4,7 @@ import { displayUrl, type RegistryConnection } from '../../config/index.js';
 import type { CompatibilityLevel } from '../../core/contract/compatibility.js';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { safeTypes } from './safe-types.js';
+import { foreignSchemaDetail, notARecordDetail, undecodableDetail } from './schema-kinds.js';
 import { authorizationHeader, registryRequest, RegistryUnavailableError, unexpected } from './registry-http.js';
 
 export { RegistryUnavailableError } from './registry-http.js';
@@ -101,6 +102,8 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
   const readers = new WeakMap<object, { type: avro.Type; resolutions: WeakMap<avro.Type, avro.Resolver | string> }>();
   /** Ids the registry said it does not know, and when it said so (see UNKNOWN_ID_RECHECK_MS). */
   const unknownIds = new Map<number, number>();
+  /** Ids the registry knows as schemas of another type (JSON Schema, Protobuf): that type, for the dead letter. */
+  const foreignIds = new Map<number, SchemaType>();
   /** Ids the registry knows whose schema cannot read Avro (see isUnreadableSchema): why, for the dead letter. */
   const unreadableIds = new Map<number, string>();
   /** Fingerprints (of the parsing canonical form) of the schemas describeId() compares with. */
@@ -110,17 +113,30 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
   /** Where encode() writes; grown when a value does not fit. */
   let scratch = Buffer.allocUnsafe(16 * 1024);
 
+  function readerOf(reader: object) {
+    let entry = readers.get(reader);
+    if (!entry) {
+      const readerType = avro.Type.forSchema(reader as avro.Schema, { typeHook: safeTypes });
+      entry = { type: readerType, resolutions: new WeakMap() };
+      readers.set(reader, entry);
+    }
+    return entry;
+  }
+
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
     if (cached) return cached;
-    if (unreadableIds.has(schemaId)) return undefined;
+    if (unreadableIds.has(schemaId) || foreignIds.has(schemaId)) return undefined;
     const unknownSince = unknownIds.get(schemaId);
     if (unknownSince !== undefined && clock() - unknownSince < UNKNOWN_ID_RECHECK_MS) return undefined;
     try {
       const schema = await registry.getSchema(schemaId);
-      // For Avro the client library hands back a ready avsc Type built from the writer's schema.
-      if (typeof (schema as Partial<avro.Type>).fromBuffer !== 'function') {
-        unreadableIds.set(schemaId, 'it is not an Avro schema');
+      // For Avro the client library hands back a ready avsc Type built from the writer's schema; for JSON Schema and
+      // Protobuf objects of its own, which have a fromBuffer too. The registry's schemaType, which the library keeps
+      // in its cache beside the schema it built, tells them apart.
+      const kind = registry.cache.getSchema(schemaId)?.type ?? SchemaType.UNKNOWN;
+      if (kind !== SchemaType.AVRO) {
+        foreignIds.set(schemaId, kind);
         return undefined;
       }
       const type = schema as unknown as avro.Type;
@@ -211,6 +227,14 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
       const schemaId = bytes.readUInt32BE(1);
       const type = types.get(schemaId);
       if (!type) {
+        const foreign = foreignIds.get(schemaId);
+        if (foreign !== undefined) {
+          return {
+            ok: false,
+            reason: DeadLetterReason.WrongSchema,
+            detail: foreignSchemaDetail(schemaId, foreign, reader && readerOf(reader).type.name),
+          };
+        }
         const unreadable = unreadableIds.get(schemaId);
         if (unreadable !== undefined) {
           return {
@@ -232,12 +256,7 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
       let readAs = type;
       let resolver: avro.Resolver | undefined;
       if (reader) {
-        let entry = readers.get(reader);
-        if (!entry) {
-          const readerType = avro.Type.forSchema(reader as avro.Schema, { typeHook: safeTypes });
-          entry = { type: readerType, resolutions: new WeakMap() };
-          readers.set(reader, entry);
-        }
+        const entry = readerOf(reader);
         let resolution = entry.resolutions.get(type);
         if (resolution === undefined) {
           try {
@@ -253,19 +272,25 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
           return {
             ok: false,
             reason: DeadLetterReason.WrongSchema,
-            detail: `schema ${schemaId} (${writerName}) cannot be read as ${readerName}: ${resolution}`.slice(0, 500),
+            // avsc's own message for a record read from a non-record says nothing of either (it reads a field list
+            // the writer does not have).
+            detail:
+              type.typeName !== 'record' && entry.type.typeName === 'record'
+                ? notARecordDetail(schemaId, type, readerName)
+                : `schema ${schemaId} (${writerName}) cannot be read as ${readerName}: ${resolution}`.slice(0, 500),
           };
         }
         readAs = entry.type;
         resolver = resolution;
       }
+      const body = bytes.subarray(HEADER_BYTES);
       try {
-        const value = readAs.fromBuffer(bytes.subarray(HEADER_BYTES), resolver) as unknown;
+        const value = readAs.fromBuffer(body, resolver) as unknown;
         if (value === null || typeof value !== 'object') {
           return {
             ok: false,
             reason: DeadLetterReason.WrongSchema,
-            detail: `schema ${schemaId} is not a record schema`,
+            detail: notARecordDetail(schemaId, type, undefined),
           };
         }
         return { ok: true, schemaId, value: value as Record<string, unknown> };
@@ -273,7 +298,10 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
         return {
           ok: false,
           reason: DeadLetterReason.UndecodableBody,
-          detail: `Avro body does not match schema ${schemaId}: ${(error as Error).message}`.slice(0, 500),
+          detail: undecodableDetail(schemaId, type, body, String((error as Error | null)?.message ?? error)).slice(
+            0,
+            500,
+          ),
         };
       }
     },
@@ -320,6 +348,7 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
       types.clear();
       unknownIds.clear();
       unreadableIds.clear();
+      foreignIds.clear();
       registry.cache.clear();
     },
   };

@@ -64,3 +64,93 @@ describe('AvroSerde: schema ids the registry does not know (yet)', () => {
     assert.equal(registry.requests.get(77), 5);
   });
 });
+
+describe('AvroSerde: dead-letter details a producer can act on', () => {
+  let registry: StubRegistry;
+  before(async () => {
+    registry = await startStubRegistry({
+      1: TRANSACTION,
+      33: { schemaType: 'JSON', schema: JSON.stringify({ type: 'object' }) },
+      34: 'string',
+      35: { type: 'array', items: 'string' },
+      36: {
+        schemaType: 'PROTOBUF',
+        schema: 'syntax = "proto3"; package upstream; message Payment { string transaction_id = 1; }',
+      },
+    });
+  });
+  after(() => registry.close());
+
+  async function read(value: Buffer, reader: object | null = TRANSACTION) {
+    const serde = createAvroSerde({ url: registry.url });
+    await serde.prepare([value]);
+    const result = serde.decodeSync(value, reader ?? undefined);
+    assert.equal(result.ok, false, 'dead-lettered');
+    return result as { reason: DeadLetterReason; detail: string };
+  }
+
+  it('says a JSON Schema or Protobuf schema id is not Avro, and what the topic takes', async () => {
+    const json = await read(wire(33, Buffer.from('{"transaction_id":"tx-1"}')));
+    assert.equal(json.reason, DeadLetterReason.WrongSchema);
+    assert.equal(
+      json.detail,
+      'schema 33 is a JSON Schema, not Avro: the topic takes Avro records of fraudscore.v1.Transaction',
+    );
+    const proto = await read(wire(36, Buffer.from([0, 10, 4, 116, 120, 45, 49])));
+    assert.equal(proto.reason, DeadLetterReason.WrongSchema);
+    assert.equal(
+      proto.detail,
+      'schema 36 is a Protobuf schema, not Avro: the topic takes Avro records of fraudscore.v1.Transaction',
+    );
+  });
+
+  it('says an Avro schema that is not a record is one, of which type', async () => {
+    const text = await read(wire(34, avro.Type.forSchema('string').toBuffer('tx-1')));
+    assert.equal(text.reason, DeadLetterReason.WrongSchema);
+    assert.equal(
+      text.detail,
+      'schema 34 is a `string` schema, not a record: the topic takes Avro records of fraudscore.v1.Transaction',
+    );
+    const list = await read(wire(35, Buffer.from([0])));
+    assert.equal(
+      list.detail,
+      'schema 35 is an `array` schema, not a record: the topic takes Avro records of fraudscore.v1.Transaction',
+    );
+    const unread = await read(wire(34, avro.Type.forSchema('string').toBuffer('tx-1')), null);
+    assert.equal(unread.detail, 'schema 34 is a `string` schema, not a record: the topic takes Avro records');
+  });
+
+  it('names the field of a long beyond what a number holds exactly', async () => {
+    const zeroTime = avro.Type.forSchema(TRANSACTION as avro.Schema).toBuffer({ ...PAYMENT, event_time: 0 });
+    // transaction_id 'tx-1' takes 5 bytes (its length, then its characters); event_time 0 is the next, one byte.
+    assert.equal(zeroTime[5], 0);
+    const result = await read(
+      wire(1, Buffer.concat([zeroTime.subarray(0, 5), zigzag(2n ** 60n), zeroTime.subarray(6)])),
+    );
+    assert.equal(result.reason, DeadLetterReason.UndecodableBody);
+    assert.equal(
+      result.detail,
+      'Avro body does not match schema 1: field event_time holds a long beyond ±(2^53 − 2), which cannot be read ' +
+        'exactly as a number (potential precision loss)',
+    );
+  });
+
+  it('names the field where a truncated body runs out', async () => {
+    const body = avro.Type.forSchema(TRANSACTION as avro.Schema).toBuffer(PAYMENT);
+    const result = await read(wire(1, body.subarray(0, 12)));
+    assert.equal(result.reason, DeadLetterReason.UndecodableBody);
+    assert.match(result.detail, /^Avro body does not match schema 1: truncated buffer \(at field customer_id\)$/);
+  });
+});
+
+/** An Avro long's bytes: zigzag, then a base-128 varint. */
+function zigzag(value: bigint): Buffer {
+  let rest = value >= 0n ? value << 1n : (-value << 1n) - 1n;
+  const bytes: number[] = [];
+  do {
+    const low = Number(rest & 0x7fn);
+    rest >>= 7n;
+    bytes.push(rest > 0n ? low | 0x80 : low);
+  } while (rest > 0n);
+  return Buffer.from(bytes);
+}
