@@ -151,7 +151,8 @@ export function createBatchScorer(deps: BatchScorerDeps) {
     }
     const featuresAt = performance.now();
 
-    // Duplicates (a transaction id consumed before at another offset) get a dead letter naming the first occurrence.
+    // Duplicates (a transaction id scored before, from another offset: the feature state's claim, which a record
+    // dead-lettered earlier never took) get a dead letter naming the record that was scored.
     const rows: FeatureRow[] = [];
     const rowEvents: PositionedTransaction[] = [];
     const rowRecords: ConsumedRecord[] = [];
@@ -168,7 +169,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
       deadLetter(
         record,
         DeadLetterReason.DuplicateTransaction,
-        `transaction_id ${event.transactionId} was first consumed at ${deps.topics.input} partition ` +
+        `transaction_id ${event.transactionId} was already scored from ${deps.topics.input} partition ` +
           `${first.partition} offset ${first.offset}; that record's outcome stands`,
         event.transactionId,
       );

@@ -5,6 +5,9 @@ import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { AvroSerde, DecodeResult } from '../../../src/adapters/registry/serde.js';
 import { routesToChallenger, type ServingPlan } from '../../../src/core/control/index.js';
+import { DAY_MS } from '../../../src/core/features/definitions.js';
+import { createFeatureEngine } from '../../../src/core/features/engine.js';
+import { createMemoryFeatureState } from '../../../src/core/features/memory-state.js';
 import type { FeatureEngine, FeatureRow } from '../../../src/core/features/types.js';
 import { binnedReference } from '../../../src/core/monitoring/binning.js';
 import type { MonitoringReference } from '../../../src/core/monitoring/reference.js';
@@ -150,5 +153,56 @@ describe('scoreBatch: what drift monitoring gets', () => {
     const { summary } = await scoreBatch(records, 'batch-1');
     assert.deepEqual(summary.deciders, [{ model: champion }]);
     assert.equal(summary.scores.length, RECORDS);
+  });
+});
+
+describe('scoreBatch: duplicate transaction ids', () => {
+  it('holds an id against the record that was scored with it, not against one dead-lettered before', async () => {
+    const engine = createFeatureEngine({ state: createMemoryFeatureState(), labelDelayMs: 7 * DAY_MS });
+    const champion = { ...model('1', 0.1), featureSchemaVersion: engine.schema.version };
+    /** Outputs are encoded as their JSON, to be read back. */
+    const scoreBatch = createBatchScorer({
+      serde: { ...serde, encode: (_id: number, value: unknown) => Buffer.from(JSON.stringify(value)) } as AvroSerde,
+      engine,
+      serving: servingOf(
+        { version: 1, decider: 'm@1', killed: false, challenger: null, window: { maxRecords: 3, maxWaitMs: 1000 } },
+        [champion],
+      ),
+      decision: { blockAt: 0.9, reviewAt: 0.5, fallbackScore: 0.5 },
+      topics: TOPICS,
+      outputSchemas: { current: () => Promise.resolve({ score: 1, deadLetter: 2 }) },
+      clock: () => NOW,
+    });
+    // tx-7 with an invalid amount, the same payment sent again corrected, then an upstream retry of that one.
+    const sent = [-1, 10, 10].map((amount, offset) => ({
+      ...(records[0] as ConsumedRecord),
+      offset: String(offset),
+      value: Buffer.from(
+        JSON.stringify({
+          ok: true,
+          schemaId: 1,
+          value: { ...JSON.parse(records[0]!.value!.toString()).value, transaction_id: 'tx-7', amount },
+        }),
+      ),
+    }));
+    const outputs: Record<string, unknown>[] = [];
+    for (const record of sent) {
+      const { outgoing } = await scoreBatch([record], `batch-${record.offset}`);
+      for (const [topic, messages] of outgoing.messagesByTopic) {
+        for (const message of messages) outputs.push({ topic, ...JSON.parse(message.value!.toString()) });
+      }
+    }
+    assert.deepEqual(
+      outputs.map((output) => [output['topic'], output['reason'] ?? 'scored', output['source_offset']]),
+      [
+        [TOPICS.deadLetter, 'INVALID_AMOUNT', 0],
+        [TOPICS.output, 'scored', 1],
+        [TOPICS.deadLetter, 'DUPLICATE_TRANSACTION', 2],
+      ],
+    );
+    assert.equal(
+      outputs[2]!['detail'],
+      `transaction_id tx-7 was already scored from ${TOPICS.input} partition 0 offset 1; that record's outcome stands`,
+    );
   });
 });
