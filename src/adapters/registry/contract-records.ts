@@ -35,13 +35,6 @@ export interface ContractRecordReader {
 }
 
 /**
- * Bytes → contract record or dead-letter reason: the one way both runtimes read their inputs (the online runner in
- * runtime/decode-batch.ts and runtime/alignment.ts, the backfill and `state rebuild` in backfill/kafka-source.ts), so
- * that the backfill trains on exactly the records a worker scores, with the same values. In order: the size limit
- * (unread above it), the registry serde reading the bytes as the contract's schema (an evolved upstream schema reads
- * as v1, Avro promotions apply, a schema that cannot be read so is WRONG_SCHEMA), then the contract's validation.
- */
-/**
  * The transaction id a dead letter carries: the id exactly as read, or null; never a changed one. Consumers join dead
  * letters and scores by this id, and a changed id may be another, validly scored transaction's (a 129-character id cut
  * to 128). Null where there is no id (not a string, or empty) and where the string read is not what the producer wrote:
@@ -53,6 +46,13 @@ function carriedTransactionId(id: unknown): string | null {
   return typeof id === 'string' && id.length > 0 && !id.includes('\uFFFD') ? id : null;
 }
 
+/**
+ * Bytes → contract record or dead-letter reason: the one way both runtimes read their inputs (the online runner in
+ * runtime/decode-batch.ts and runtime/alignment.ts, the backfill and `state rebuild` in backfill/kafka-source.ts), so
+ * that the backfill trains on exactly the records a worker scores, with the same values. In order: the size limit
+ * (unread above it), the registry serde reading the bytes as the contract's schema (an evolved upstream schema reads
+ * as v1, Avro promotions apply, a schema that cannot be read so is WRONG_SCHEMA), then the contract's validation.
+ */
 export function createContractReader(
   serde: Pick<AvroSerde, 'prepare' | 'decodeSync'>,
   maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES,
