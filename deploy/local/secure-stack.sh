@@ -391,11 +391,11 @@ registry_healthy() {
   [[ $(registry_curl -o /dev/null -w '%{http_code}' "$url" 2>/dev/null) == 200 ]]
 }
 
-# As stack.sh: Apicurio defaults to NONE, the pipeline expects Confluent's BACKWARD.
+# As stack.sh: Apicurio defaults to NONE, the pipeline needs FORWARD_TRANSITIVE on the subjects it reads.
 registry_set_compat() {
   registry_curl -f --max-time 30 --retry 3 --retry-all-errors -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
-    --data '{"compatibility":"BACKWARD"}' "$(REGISTRY_CCOMPAT)/config" >/dev/null ||
-    die "registry: PUT /config (compatibility BACKWARD) failed"
+    --data '{"compatibility":"FORWARD_TRANSITIVE"}' "$(REGISTRY_CCOMPAT)/config" >/dev/null ||
+    die "registry: PUT /config (compatibility FORWARD_TRANSITIVE) failed"
 }
 
 # ---------------------------------------------------------------- lifecycle

@@ -313,15 +313,19 @@ registry_healthy() {
   [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$(REGISTRY_CCOMPAT)/subjects" 2>/dev/null) == 200 ]]
 }
 
-# Apicurio defaults to NONE; the pipeline's schema evolution tests rely on Confluent's BACKWARD.
+# Apicurio defaults to NONE. FORWARD_TRANSITIVE is the level the pipeline needs on the subjects it reads with its
+# contract as the reader schema (input, labels): every version upstream registers stays readable by every older one,
+# the contract among them (docs/guarantees-input.md). The subjects it writes it raises to FULL_TRANSITIVE itself
+# (schemaRegistry.manageSubjects lists them by default).
 # The first write after start goes through the registry's journal topic, which Kafka may take several seconds to
 # serve (seen: 5 s on a loaded machine): a longer limit, and retries, since setting it again changes nothing.
 registry_set_compat() {
   local ct=application/vnd.schemaregistry.v1+json got
-  curl -sf --max-time 30 --retry 3 --retry-all-errors -X PUT -H "Content-Type: $ct" --data '{"compatibility":"BACKWARD"}' \
-    "$(REGISTRY_CCOMPAT)/config" >/dev/null || die "registry: PUT /config (compatibility BACKWARD) failed"
+  curl -sf --max-time 30 --retry 3 --retry-all-errors -X PUT -H "Content-Type: $ct" \
+    --data '{"compatibility":"FORWARD_TRANSITIVE"}' "$(REGISTRY_CCOMPAT)/config" >/dev/null ||
+    die "registry: PUT /config (compatibility FORWARD_TRANSITIVE) failed"
   got=$(curl -sf --max-time 5 "$(REGISTRY_CCOMPAT)/config") || die "registry: GET /config failed"
-  [[ $got == *'"BACKWARD"'* ]] || die "registry: compatibility did not take, GET /config says: $got"
+  [[ $got == *'"FORWARD_TRANSITIVE"'* ]] || die "registry: compatibility did not take, GET /config says: $got"
 }
 
 # ---------------------------------------------------------------- Redis

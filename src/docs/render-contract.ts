@@ -1,4 +1,5 @@
 import type { Contract, Topology } from '../config/index.js';
+import { NEEDED_COMPATIBILITY } from '../core/contract/compatibility.js';
 import { MAX_ID_LENGTH } from '../core/contract/ids.js';
 import { fieldTable, type AvroRecord } from './avro-fields.js';
 
@@ -73,9 +74,14 @@ export function contractPromises(contract: Contract): ContractPromise[] {
       provenBy: ['test/integration/contract/fuzz.test.ts', 'test/unit/core/contract/validate-transaction.test.ts'],
     },
     {
-      promise: 'upstream may add optional fields (BACKWARD compatibility); incompatible schemas are refused',
-      how: 'the worker sets BACKWARD on its subjects and reads every record as the contract reader schema',
-      provenBy: ['test/integration/contract/schema-evolution.test.ts'],
+      promise:
+        'upstream may add fields and remove fields with defaults; a version the contract cannot read is refused (409)',
+      how:
+        `the worker reads every record with the contract as the reader schema, so it needs ` +
+        `${NEEDED_COMPATIBILITY.read} on the subjects it reads (every version readable by every older one, the ` +
+        `contract among them) and ${NEEDED_COMPATIBILITY.written} on those it writes; it raises a weaker level on ` +
+        `subjects it manages and refuses to start otherwise`,
+      provenBy: ['test/integration/contract/schema-evolution.test.ts', 'test/unit/adapters/registry/subjects.test.ts'],
     },
     {
       promise: 'a published score is finite and in [0, 1]; features are always finite',
@@ -146,7 +152,9 @@ export function renderContract(inputs: ContractInputs): string {
     `consumer group \`${topology.consumerGroup}\` publishes one outcome per payment: a score on`,
     `\`${topology.topics.output}\` or a dead letter on \`${topology.topics.deadLetter}\`, committed together with the`,
     'input offsets in one Kafka transaction (read them `read_committed`). Every value is Avro in the Confluent wire',
-    'format (magic byte 0, 4-byte schema id, body); subjects are `<topic>-value` with BACKWARD compatibility.',
+    'format (magic byte 0, 4-byte schema id, body); subjects are `<topic>-value`, at compatibility',
+    `${NEEDED_COMPATIBILITY.read} (or a stricter level) on the input and labels subjects, which the`,
+    `pipeline reads as its contract, and ${NEEDED_COMPATIBILITY.written} on the output and dead-letter subjects.`,
     '',
     '## Ownership',
     '',

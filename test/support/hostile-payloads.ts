@@ -4,7 +4,7 @@
  * test/integration/contract/fuzz.test.ts (in process and through Kafka).
  *
  * The schemas are registered in the real registry, the way upstream producers would: the contract's transaction and
- * label schemas, a BACKWARD-compatible v2 of the transaction schema, and "rogue" schemas under subjects of their own
+ * label schemas, a v2 of the transaction schema compatible both ways, and "rogue" schemas under subjects of their own
  * (a transaction whose amount is a string, ...). Values are encoded here with avsc directly, not with the serde under
  * test, so that an encoder bug cannot hide a decoder bug.
  */
@@ -59,7 +59,7 @@ export interface TransactionValue {
 
 /**
  * v2 of schemas/transaction.avsc as an upstream team would evolve it: three new fields, each with a default, so that
- * BACKWARD compatibility holds. A map and an array among them: reading v2 as v1 skips them, which exercises the
+ * it is compatible both ways (the contract reads it: FORWARD_TRANSITIVE holds). A map and an array among them: reading v2 as v1 skips them, which exercises the
  * skip path of the decoder with hostile block counts.
  */
 export function transactionSchemaV2(): object {
@@ -152,7 +152,7 @@ export interface HostileContext {
 
 /**
  * Registers what upstream (and a confused upstream) would: the contract schemas under the topology's subjects, v2
- * under the input subject (BACKWARD-compatible, so accepted), and incompatible variants under subjects of their own.
+ * under the input subject (compatible both ways, so accepted), and incompatible variants under subjects of their own.
  */
 export async function prepareHostileContext(
   topology: Topology,

@@ -1,8 +1,10 @@
 import {
   parseCompatibilityLevel,
   satisfies,
+  shortfall,
   strengthen,
   type CompatibilityLevel,
+  type Shortfall,
 } from '../../core/contract/compatibility.js';
 import { displayUrl, type RegistryConnection } from '../../config/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -18,6 +20,8 @@ export interface SubjectSpec {
   readonly schema: object;
   /** The pipeline writes records under the subject: the contract schema is registered, and its id returned. */
   readonly writes: boolean;
+  /** The level the subject must have at least (NEEDED_COMPATIBILITY in core/contract/compatibility.ts). */
+  readonly needed: CompatibilityLevel;
   /** The topology lets the pipeline create the subject and raise its compatibility level. */
   readonly managed: boolean;
 }
@@ -77,13 +81,44 @@ function fixCommand(connection: RegistryConnection, subject: string, level: Comp
   );
 }
 
+/**
+ * What a level falling short lets happen, after its name, by the side the pipeline is on: `read` subjects are read with
+ * the contract as the reader schema (upstream writes), `written` ones are read by consumers on older and newer schemas.
+ */
+const RISKS: Record<'read' | 'written', Record<Shortfall, string>> = {
+  read: {
+    forward:
+      'lets upstream register a version the contract cannot read (a field the contract reads removed, or made ' +
+      'nullable): every record written with it would be dead-lettered WRONG_SCHEMA',
+    transitive:
+      'checks a new version against the latest one only, not against the contract: a version that drops an optional ' +
+      'field, then one that brings it back with another type, both pass, and every record written with the second ' +
+      'would be dead-lettered WRONG_SCHEMA',
+    backward: 'lets upstream register a version that cannot read what older versions wrote',
+  },
+  written: {
+    forward:
+      'lets a newer release of the pipeline register a schema that consumers still reading with an older one cannot ' +
+      'read (a field removed, a type changed)',
+    transitive:
+      'checks a new version against the latest one only: a consumer still reading with an older version could fail ' +
+      'on what a newer release of the pipeline writes',
+    backward:
+      'lets a newer release of the pipeline register a schema that cannot read what older releases wrote (a new ' +
+      'field without a default): the evaluator, and every consumer that upgrades, would fail on those records',
+  },
+};
+
+function risks(spec: SubjectSpec, level: CompatibilityLevel): string {
+  const side = spec.writes ? 'written' : 'read';
+  return shortfall(level, spec.needed)
+    .map((missing) => `${level} ${RISKS[side][missing]}`)
+    .join('; ');
+}
+
 /** What to do with the subject, or why the pipeline may not start against it. */
-function plan(
-  spec: SubjectSpec,
-  state: SubjectState,
-  needed: CompatibilityLevel,
-  connection: RegistryConnection,
-): Plan | string {
+function plan(spec: SubjectSpec, state: SubjectState, connection: RegistryConnection): Plan | string {
+  const { needed } = spec;
   const enough = satisfies(state.level, needed);
   const to = strengthen(state.level, needed);
   if (!state.exists) {
@@ -97,12 +132,14 @@ function plan(
     if (spec.managed) return { kind: 'raise', from: state.level, to };
   }
   const where = state.exists ? 'has' : 'does not exist yet and would get the registry default,';
+  const keeps =
+    to === needed ? '' : ` (keeping the ${state.level} promise; ${needed} alone is enough for the pipeline)`;
   return (
     `schema subject ${spec.subject} (topics.${spec.role}) ${where} compatibility level ${state.level}, weaker than ` +
-    `the ${needed} the pipeline needs (every schema registered there must stay readable as the contract); the ` +
-    `pipeline changes only the subjects schemaRegistry.manageSubjects lists. Fix: raise it to ${to} with ` +
-    `\`${fixCommand(connection, spec.subject, to)}\`, or add ${spec.role} ` +
-    `to schemaRegistry.manageSubjects to let the pipeline do it`
+    `the ${needed} the pipeline needs there: ${risks(spec, state.level)}. The pipeline changes only the subjects ` +
+    `schemaRegistry.manageSubjects lists. Fix: raise it to ${to}${keeps} with ` +
+    `\`${fixCommand(connection, spec.subject, to)}\`, or add ${spec.role} to schemaRegistry.manageSubjects to let ` +
+    `the pipeline do it`
   );
 }
 
@@ -110,28 +147,27 @@ export interface EnsureSubjectsDeps {
   readonly connection: RegistryConnection;
   readonly serde: AvroSerde;
   readonly log: Logger;
-  /** The level every subject must have at least. */
-  readonly needed: CompatibilityLevel;
 }
 
 /**
  * Makes the topology's subjects fit for the pipeline, and returns the schema ids of the subjects it writes.
  *
- * A subject at a level at least as strict as the one needed is accepted as it is, whoever created it (an upstream
+ * A subject at a level at least as strict as the one it needs is accepted as it is, whoever created it (an upstream
  * team registers the input contract before any consumer exists). A weaker one is raised, to the weakest level that
- * keeps the subject's own promises and adds the needed ones (FORWARD becomes FULL), only when the topology lets the
- * pipeline manage the subject, and the log says so; otherwise start-up stops with one message naming every such
- * subject, its level, the level needed and the command that fixes it. Every subject is checked before anything is
+ * keeps the subject's own promises and adds the needed ones (BACKWARD and FORWARD_TRANSITIVE make FULL_TRANSITIVE),
+ * only when the topology lets the pipeline manage the subject, and the log says so; otherwise start-up stops with one
+ * message naming every such subject, its level, the level needed, what that level lets go wrong and the command that
+ * fixes it. Every subject is checked before anything is
  * changed, so a refused start leaves the registry as it was. Subjects the pipeline only reads and may not manage are
  * never written to; one that does not exist yet is left to its upstream.
  */
 export async function ensureSubjects(deps: EnsureSubjectsDeps, specs: readonly SubjectSpec[]): Promise<number[]> {
-  const { connection, serde, log, needed } = deps;
+  const { connection, serde, log } = deps;
   const plans: Plan[] = [];
   const problems: string[] = [];
   for (const spec of specs) {
     const state = await stateOf(connection, spec.subject);
-    const decided = plan(spec, state, needed, connection);
+    const decided = plan(spec, state, connection);
     if (typeof decided === 'string') {
       problems.push(decided);
       plans.push({ kind: 'absent' });
@@ -140,6 +176,7 @@ export async function ensureSubjects(deps: EnsureSubjectsDeps, specs: readonly S
     plans.push(decided);
     if (decided.kind === 'absent') {
       // Not a reason to stop: nothing can be written under it before its owner registers a schema.
+      const { needed } = spec;
       const fields = { subject: spec.subject, compatibility: state.level, needed };
       if (satisfies(state.level, needed)) {
         log.info(fields, `schema subject ${spec.subject} not registered yet; it will get the registry default`);

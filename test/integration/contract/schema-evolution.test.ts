@@ -1,14 +1,22 @@
 /**
- * Schema evolution on the input subject, through a running pipeline (real Kafka, Apicurio's ccompat API, Redis, ONNX):
- * (a) records written with a BACKWARD-compatible v2 of schemas/transaction.avsc (and with an older v0) are scored
- *     exactly like v1 records;
- * (b) incompatible registrations are refused by the registry with HTTP 409 (the pipeline sets BACKWARD on its input
- *     subject at start-up), and records written with such a schema under another subject never reach the model;
+ * Schema evolution on the input subject, through a running pipeline (real Kafka, Apicurio's ccompat API, Redis, ONNX).
+ * The worker reads every record with schemas/transaction.avsc as the reader schema, so the input subject must be
+ * FORWARD_TRANSITIVE (every version readable by every older one, the contract among them):
+ * (a) every version the registry accepts at that level is scored exactly like v1: one with optional fields added (v2),
+ *     one without the fields that have defaults (v0), one with a field without a default added;
+ * (b) what the worker could not read is refused by the registry with HTTP 409: a required field removed, `amount`
+ *     made nullable, a type changed, and, after a version that drops `channel`, one that brings it back as an int
+ *     (FORWARD alone, checking the latest version only, would accept that one); records written with such schemas
+ *     under subjects of their own are dead-lettered WRONG_SCHEMA, which is what the refusals prevent;
  * (c) a record written with another subject's schema (the label schema, the score schema) on the input topic is
  *     dead-lettered as WRONG_SCHEMA, not scored, not crashed on;
  * (d) a record whose schema id names a schema the registry accepted but Avro readers refuse (a union default that
  *     does not match the union's first branch: registries accept it unless they validate defaults) is dead-lettered
- *     as WRONG_SCHEMA at once; the worker does not take it for an unreachable registry and wait on it.
+ *     as WRONG_SCHEMA at once; the worker does not take it for an unreachable registry and wait on it;
+ * (e) a worker that may not manage the input and labels subjects refuses to start while they are at BACKWARD (the
+ *     level that let upstream remove a field the contract reads), saying why and how to fix it, and starts once they
+ *     are at FORWARD_TRANSITIVE;
+ * (f) a version with `amount` an int is accepted too (Avro promotes int to double) and scored like v1.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +25,8 @@ import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
 import { DeadLetterReason } from '../../../src/core/contract/reasons.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
-import { registerSchema, transactionSchemaV2, transactionSchemaWith, wire } from '../../support/hostile-payloads.js';
+import type { Topology } from '../../../src/config/index.js';
+import { registerSchema, transactionSchemaV2, wire } from '../../support/hostile-payloads.js';
 import {
   STACK,
   deleteTopics,
@@ -39,11 +48,39 @@ interface Transaction {
   currency: string;
 }
 
-/** v1 without its three optional fields: what a producer that never upgraded still writes. */
+type Field = { name: string; type: unknown; default?: unknown };
+
+/** The contract transaction schema with its fields changed by `change`. */
+function transactionSchemaFields(change: (fields: Field[]) => Field[]): object {
+  const v1 = readContractSchema('transaction') as { fields: Field[] };
+  return { ...v1, fields: change(v1.fields) };
+}
+
+/** v1 without its three optional fields (each has a default): what a producer that never upgraded still writes. */
 function transactionSchemaV0(): object {
-  const v1 = readContractSchema('transaction') as { fields: { name: string }[] };
   const optional = new Set(['channel', 'merchant_category', 'attributes']);
-  return { ...v1, fields: v1.fields.filter((field) => !optional.has(field.name)) };
+  return transactionSchemaFields((fields) => fields.filter((field) => !optional.has(field.name)));
+}
+
+/** v1 with a field that has no default: the contract, which lacks it, reads around it. */
+function transactionSchemaWithRequiredField(): object {
+  return transactionSchemaFields((fields) => [...fields, { name: 'risk_tier', type: 'string' }]);
+}
+
+/** The registry's level of its own for the subject (no default applied). */
+async function subjectLevel(subject: string): Promise<string> {
+  const response = await fetch(`${STACK.registryUrl}/config/${encodeURIComponent(subject)}`);
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { compatibilityLevel: string }).compatibilityLevel;
+}
+
+async function pinLevel(subject: string, level: string): Promise<void> {
+  const response = await fetch(`${STACK.registryUrl}/config/${encodeURIComponent(subject)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility: level }),
+  });
+  assert.equal(response.status, 200, await response.text());
 }
 
 async function subjectVersions(subject: string): Promise<number[]> {
@@ -134,25 +171,30 @@ describe('schema evolution of the input subject', () => {
     await deleteTopics(topics);
   });
 
-  it('(a) scores records of a BACKWARD-compatible v2, and of an older v0, exactly like v1 records', async () => {
-    const config = await fetch(`${STACK.registryUrl}/config/${encodeURIComponent(subject)}`);
-    assert.equal(((await config.json()) as { compatibilityLevel: string }).compatibilityLevel, 'BACKWARD');
+  /** A version of the transaction schema, and what it writes besides the fields of v0. */
+  interface Version {
+    readonly schema: object;
+    readonly extras: Record<string, unknown>;
+  }
 
-    const v2 = await registerSchema(subject, transactionSchemaV2());
-    assert.equal(v2.status, 200, `v2 accepted: ${v2.body}`);
-    const v0 = await registerSchema(subject, transactionSchemaV0());
-    assert.equal(v0.status, 200, `v0 accepted: ${v0.body}`);
-    assert.equal(new Set([producer.transactionSchemaId, v2.id, v0.id]).size, 3, 'three schemas, three ids');
-    const v2Type = avro.Type.forSchema(transactionSchemaV2() as avro.Schema);
-    const v0Type = avro.Type.forSchema(transactionSchemaV0() as avro.Schema);
-
-    // The same 30 payments three times over, each copy under customers and terminals of its own, so that every copy
-    // has the same history and so the same features. Two days: terminal windows (which end a week back) stay empty
-    // and cannot depend on the order in which partitions are read.
+  /**
+   * Registers the versions under the input subject, in order, each of which the registry must accept; sends the same
+   * 30 payments written with each of them and with v1, and checks that every copy is scored exactly like v1's.
+   * Each copy is under customers and terminals of its own, so that every copy has the same history and so the same
+   * features. Two days: terminal windows (which end a week back) stay empty and cannot depend on the order in which
+   * partitions are read. `whole`: whole amounts only (for an int amount).
+   */
+  async function assertScoredLikeV1(tag: string, versions: Record<string, Version>, whole = false): Promise<void> {
+    const ids: Record<string, number> = {};
+    for (const [version, { schema }] of Object.entries(versions)) {
+      const registered = await registerSchema(subject, schema);
+      assert.equal(registered.status, 200, `${version} accepted: ${registered.body}`);
+      ids[version] = registered.id as number;
+    }
     const start = Date.now() - 3 * DAY_MS;
     const base = Array.from({ length: 30 }, (_, i) => ({
       event_time: start + i * 90 * 60_000,
-      amount: Math.round((13 + ((i * 7919) % 40_000)) * 1.7) / 100,
+      amount: Math.round((13 + ((i * 7919) % 40_000)) * 1.7) / (whole ? 1 : 100),
       currency: 'EUR',
       customer: i % 6,
       terminal: i % 4,
@@ -166,8 +208,9 @@ describe('schema evolution of the input subject', () => {
         amount: b.amount,
         currency: b.currency,
       }));
+    const v1 = `v1${tag}`;
     const messages = [
-      ...copy('v1').map((t) => ({
+      ...copy(v1).map((t) => ({
         id: t.transaction_id,
         key: t.customer_id,
         value: producer.serde.encode(producer.transactionSchemaId, {
@@ -177,42 +220,30 @@ describe('schema evolution of the input subject', () => {
           attributes: {},
         }),
       })),
-      ...copy('v2').map((t) => ({
-        id: t.transaction_id,
-        key: t.customer_id,
-        value: wire(
-          v2.id as number,
-          v2Type.toBuffer({
-            ...t,
-            channel: 'pos',
-            merchant_category: '5411',
-            attributes: { upstream: 'v2' },
-            device_id: 'device-7',
-            risk_hints: { geo: 'mismatch' },
-            tags: ['contactless', 'recurring'],
-          }),
-        ),
-      })),
-      ...copy('v0').map((t) => ({
-        id: t.transaction_id,
-        key: t.customer_id,
-        value: wire(v0.id as number, v0Type.toBuffer(t)),
-      })),
+      ...Object.entries(versions).flatMap(([version, { schema, extras }]) => {
+        const type = avro.Type.forSchema(schema as avro.Schema);
+        return copy(version).map((t) => ({
+          id: t.transaction_id,
+          key: t.customer_id,
+          value: wire(ids[version]!, type.toBuffer({ ...t, ...extras })),
+        }));
+      }),
     ];
     // Keyed by customer, like upstream: a customer's payments stay in order on one partition.
     const outcomes = await outcomesOf(messages);
 
     for (let i = 0; i < base.length; i++) {
-      const v1 = outcomes.get(`v1-${i}`)!;
-      assert.equal(v1.topic, topology.topics.output, `v1-${i} scored`);
-      for (const version of ['v2', 'v0']) {
+      const like = outcomes.get(`${v1}-${i}`)!;
+      assert.equal(like.topic, topology.topics.output, `${v1}-${i} scored`);
+      for (const version of Object.keys(versions)) {
         const other = outcomes.get(`${version}-${i}`)!;
-        assert.equal(other.topic, topology.topics.output, `${version}-${i} scored, not dead-lettered`);
-        assert.deepEqual(other.value['features'], v1.value['features'], `${version}-${i}: same features as v1-${i}`);
-        assert.equal(other.value['score'], v1.value['score'], `${version}-${i}: same score`);
-        assert.equal(other.value['decision'], v1.value['decision']);
-        assert.deepEqual(other.value['reason_codes'], v1.value['reason_codes']);
-        assert.equal(other.value['event_time'], v1.value['event_time']);
+        const detail = String(other.value['detail']);
+        assert.equal(other.topic, topology.topics.output, `${version}-${i} scored, not dead-lettered: ${detail}`);
+        assert.deepEqual(other.value['features'], like.value['features'], `${version}-${i}: same features as v1`);
+        assert.equal(other.value['score'], like.value['score'], `${version}-${i}: same score`);
+        assert.equal(other.value['decision'], like.value['decision']);
+        assert.deepEqual(other.value['reason_codes'], like.value['reason_codes']);
+        assert.equal(other.value['event_time'], like.value['event_time']);
       }
     }
     // The windows did fill: the copies are compared on real histories, not on 15 zeros.
@@ -220,58 +251,101 @@ describe('schema evolution of the input subject', () => {
       (r) => (r.value['features'] as Record<string, number>)['customer_nb_tx_1d']!,
     );
     assert.ok(Math.max(...counts) >= 3, `customer windows hold several payments (max ${Math.max(...counts)})`);
+  }
+
+  it('(a) scores records of the versions FORWARD_TRANSITIVE accepts exactly like v1 records', async () => {
+    // The pipeline created the subject (the topology manages it) and pinned the level it needs.
+    assert.equal(await subjectLevel(subject), 'FORWARD_TRANSITIVE');
+    const optional = { channel: 'pos', merchant_category: '5411', attributes: {} };
+    await assertScoredLikeV1('a', {
+      // Optional fields added.
+      v2: {
+        schema: transactionSchemaV2(),
+        extras: {
+          ...optional,
+          attributes: { upstream: 'v2' },
+          device_id: 'device-7',
+          risk_hints: { geo: 'mismatch' },
+          tags: ['contactless', 'recurring'],
+        },
+      },
+      // The fields that have defaults removed.
+      v0: { schema: transactionSchemaV0(), extras: {} },
+      // A field without a default added: the contract reads around it. Last: every later version must keep it.
+      required: { schema: transactionSchemaWithRequiredField(), extras: { ...optional, risk_tier: 'high' } },
+    });
   });
 
-  it('(b) refuses incompatible registrations with HTTP 409, and their records never reach the model', async () => {
+  it('(b) refuses with HTTP 409 what the worker could not read, and such records never reach the model', async () => {
+    // Changes to upstream's latest version, which has the field without a default that (a) added: every version
+    // after it must keep that field.
+    const latest = (change: (fields: Field[]) => Field[]) =>
+      transactionSchemaFields((fields) => change([...fields, { name: 'risk_tier', type: 'string' }]));
+    const retyped = (name: string, type: unknown) =>
+      latest((fields) => fields.map((f) => (f.name === name ? { ...f, type } : f)));
+    // A version without `channel` (it has a default: every older version reads around it) goes in; a later one that
+    // brings `channel` back as an int is read around by that version but cannot be read as the contract: only a
+    // transitive level refuses it.
+    const dropped = await registerSchema(
+      subject,
+      latest((fields) => fields.filter((f) => f.name !== 'channel')),
+    );
+    assert.equal(dropped.status, 200, `channel dropped: ${dropped.body}`);
     const before = await subjectVersions(subject);
-    const requiredWithoutDefault = readContractSchema('transaction') as { fields: object[] };
-    const incompatible = {
-      'a new required field without a default': {
-        ...requiredWithoutDefault,
-        fields: [...requiredWithoutDefault.fields, { name: 'risk_tier', type: 'string' }],
-      },
-      'amount changed to string': transactionSchemaWith('amount', 'string'),
-      'event_time changed to string': transactionSchemaWith('event_time', 'string'),
+    // Each with the field the registry must name as the reason (its position in the contract).
+    const incompatible: Record<string, [object, string]> = {
+      'the required field currency removed': [
+        latest((fields) => fields.filter((f) => f.name !== 'currency')),
+        'currency',
+      ],
+      'amount made nullable': [retyped('amount', ['double', 'null']), 'amount'],
+      'amount changed to string': [retyped('amount', 'string'), 'amount'],
+      'event_time changed to string': [retyped('event_time', 'string'), 'event_time'],
+      'channel back as an int': [retyped('channel', ['null', 'int']), 'channel'],
     };
-    for (const [change, schema] of Object.entries(incompatible)) {
+    const contractFields = (readContractSchema('transaction') as { fields: Field[] }).fields.map((f) => f.name);
+    for (const [change, [schema, field]] of Object.entries(incompatible)) {
       const refused = await registerSchema(subject, schema);
       assert.equal(refused.status, 409, `${change}: HTTP ${refused.status} ${refused.body}`);
       assert.equal(refused.id, undefined);
+      // Apicurio lists the differences by their place in the reader schema (/fields/<index>).
+      assert.ok(refused.body.includes(`/fields/${contractFields.indexOf(field)}`), `${change}: ${refused.body}`);
     }
     assert.deepEqual(await subjectVersions(subject), before, 'the subject has no new version');
 
-    // A producer that goes around the refusal (registers under a subject of its own, writes to the input topic
-    // anyway) gets dead letters: the pipeline reads the input topic as the contract's schema, which a string
-    // amount is not.
-    const rogue = await registerSchema(
-      `${topology.topics.input}.rogue-value`,
-      incompatible['amount changed to string'],
-    );
-    assert.equal(rogue.status, 200);
-    const rogueType = avro.Type.forSchema(incompatible['amount changed to string'] as avro.Schema);
-    const messages = Array.from({ length: 10 }, (_, i) => ({
-      id: `rogue-${i}`,
-      key: 'rogue-c',
-      value: wire(
-        rogue.id as number,
-        rogueType.toBuffer({
-          transaction_id: `rogue-${i}`,
-          event_time: Date.now() - DAY_MS,
+    // A producer that goes around the refusals (registers under a subject of its own, writes to the input topic
+    // anyway) gets dead letters: none of these can be read as the contract, which is why the registry refuses them.
+    const messages: { id: string; key: string; value: Buffer }[] = [];
+    const rogueIds = new Map<string, number>();
+    for (const [n, [change, [schema]]] of Object.entries(incompatible).entries()) {
+      const rogue = await registerSchema(`${topology.topics.input}.rogue-${n}-value`, schema);
+      assert.equal(rogue.status, 200, `${change}: ${rogue.body}`);
+      const type = avro.Type.forSchema(schema as avro.Schema);
+      const fields = (schema as { fields: Field[] }).fields.map((f) => f.name);
+      for (let i = 0; i < 3; i++) {
+        const id = `rogue-${n}-${i}`;
+        rogueIds.set(id, rogue.id as number);
+        const value: Record<string, unknown> = {
+          transaction_id: id,
+          event_time: change.startsWith('event_time') ? 'yesterday' : Date.now() - DAY_MS,
           customer_id: 'rogue-c',
           terminal_id: 'rogue-t',
-          amount: '12.50',
+          amount: change === 'amount changed to string' ? '12.50' : 12.5,
           currency: 'EUR',
-          channel: null,
+          channel: change.startsWith('channel') ? 7 : null,
           merchant_category: null,
           attributes: {},
-        }),
-      ),
-    }));
+          risk_tier: 'high',
+        };
+        const body = type.toBuffer(Object.fromEntries(fields.map((f) => [f, value[f]])));
+        messages.push({ id, key: 'rogue-c', value: wire(rogue.id as number, body) });
+      }
+    }
     const outcomes = await outcomesOf(messages);
     for (const [id, outcome] of outcomes) {
       assert.equal(outcome.topic, topology.topics.deadLetter, `${id} never reaches the model`);
-      assert.equal(outcome.value['reason'], DeadLetterReason.WrongSchema);
-      assert.match(String(outcome.value['detail']), new RegExp(`schema ${rogue.id}`));
+      assert.equal(outcome.value['reason'], DeadLetterReason.WrongSchema, `${id}: ${String(outcome.value['detail'])}`);
+      assert.match(String(outcome.value['detail']), new RegExp(`schema ${rogueIds.get(id)}\\b`));
     }
   });
 
@@ -354,5 +428,82 @@ describe('schema evolution of the input subject', () => {
       new RegExp(`schema id ${registered.id} is in the registry but cannot read Avro`),
     );
     assert.equal(outcomes.get('after-d')?.topic, topology.topics.output);
+  });
+
+  it('(e) refuses to start while input and labels it may not manage are at BACKWARD, and starts at FORWARD_TRANSITIVE', async () => {
+    const own = testTopology();
+    const unmanaged: Topology = {
+      ...own.topology,
+      schemaRegistry: { ...own.topology.schemaRegistry, manageSubjects: ['output', 'deadLetter'] },
+    };
+    const input = `${unmanaged.topics.input}-value`;
+    const labels = `${unmanaged.topics.labels}-value`;
+    const start = () =>
+      createPipeline({
+        topology: unmanaged,
+        instanceId: 'unmanaged',
+        metricsPort: 0,
+        log: createLogger({ name: 'test', level: 'silent' }),
+      });
+    try {
+      // Upstream registered the contracts, at the level a registry defaults to elsewhere (Confluent's).
+      for (const [subject, schema] of [
+        [input, 'transaction'],
+        [labels, 'label'],
+      ] as const) {
+        assert.equal((await registerSchema(subject, readContractSchema(schema))).status, 200);
+        await pinLevel(subject, 'BACKWARD');
+      }
+      const refused = await start().then(
+        async (started) => {
+          await started.close();
+          return 'started';
+        },
+        (error: unknown) => String(error instanceof Error ? error.message : error),
+      );
+      for (const [subject, role] of [
+        [input, 'input'],
+        [labels, 'labels'],
+      ]) {
+        const escaped = subject!.replaceAll('.', '\\.');
+        assert.match(
+          refused,
+          new RegExp(
+            `schema subject ${escaped} \\(topics\\.${role}\\) has compatibility level BACKWARD, weaker than the ` +
+              'FORWARD_TRANSITIVE the pipeline needs there: BACKWARD lets upstream register a version the contract ' +
+              'cannot read \\(a field the contract reads removed, or made nullable\\): every record written with it ' +
+              `would be dead-lettered WRONG_SCHEMA\\. .*Fix: raise it to FULL_TRANSITIVE .*--data '\\{"compatibility":` +
+              `"FULL_TRANSITIVE"\\}' '${STACK.registryUrl.replaceAll('.', '\\.')}/config/${escaped}'\`, or add ${role} ` +
+              'to schemaRegistry\\.manageSubjects',
+          ),
+        );
+      }
+      assert.equal(await subjectLevel(input), 'BACKWARD', 'a refused start changes nothing');
+
+      for (const subject of [input, labels]) await pinLevel(subject, 'FORWARD_TRANSITIVE');
+      const started = await start();
+      await started.close();
+      assert.equal(await subjectLevel(input), 'FORWARD_TRANSITIVE', 'accepted as it is');
+      assert.equal(await subjectLevel(labels), 'FORWARD_TRANSITIVE');
+    } finally {
+      await deleteTopics(own.topics);
+    }
+  });
+
+  it('(f) scores records whose amount is an int, which the contract reads as a double', async () => {
+    // Last of all: after this version every later one must keep amount an int (its readers could not read a double).
+    await assertScoredLikeV1(
+      'f',
+      {
+        int: {
+          schema: transactionSchemaFields((fields) => [
+            ...fields.map((f) => (f.name === 'amount' ? { ...f, type: 'int' } : f)),
+            { name: 'risk_tier', type: 'string' },
+          ]),
+          extras: { channel: 'pos', merchant_category: '5411', attributes: {}, risk_tier: 'low' },
+        },
+      },
+      true,
+    );
   });
 });

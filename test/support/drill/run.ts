@@ -32,7 +32,7 @@ const TRICKLE_PER_SECOND = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A transaction schema v2 (BACKWARD compatible: one optional field more), which the pipeline has never seen. */
+/** A transaction schema v2 (compatible both ways: one optional field more), which the pipeline has never seen. */
 function transactionV2(): object {
   const v1 = readContractSchema('transaction') as { fields: object[] };
   return {

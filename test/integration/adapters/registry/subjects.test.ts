@@ -3,11 +3,13 @@
  * input subject and registers the contract before any consumer exists. On a registry of this test's own (fresh,
  * started by deploy/local/stack.sh; its default level is what the stack sets), a Confluent-client producer registers
  * and produces first; then `fraudscore run` starts:
- * - at the registry's default level (BACKWARD) the subject is accepted untouched and everything is scored;
- * - pinned weaker (FORWARD) by its owner, with the topology not managing it: start-up stops with a message naming the
- *   subject, its level, the level needed and a command, and that command, run as printed, fixes it (FULL);
- * - weaker (FORWARD_TRANSITIVE) on a subject the topology manages: raised to FULL_TRANSITIVE (keeping its FORWARD
- *   promise), and the log says so;
+ * - at the registry's default level (FORWARD_TRANSITIVE, what the stack sets) the subject is accepted untouched and
+ *   everything is scored;
+ * - pinned weaker (FORWARD: checks the latest version only) by its owner, with the topology not managing it: start-up
+ *   stops with a message naming the subject, its level, the level needed, what goes wrong and a command, and that
+ *   command, run as printed, fixes it (FORWARD_TRANSITIVE);
+ * - weaker (BACKWARD) on a subject the topology manages: raised to FULL_TRANSITIVE (keeping its BACKWARD promise), and
+ *   the log says so;
  * - stricter (FULL_TRANSITIVE): accepted as it is.
  */
 import assert from 'node:assert/strict';
@@ -135,16 +137,17 @@ describe('schema subjects registered by upstream first', () => {
     } finally {
       await stopWorker(worker);
     }
-    assert.equal(await subjectLevel(subject), 'BACKWARD');
+    assert.equal(await subjectLevel(subject), 'FORWARD_TRANSITIVE');
     assert.doesNotMatch(worker.output(), /raised the compatibility level/, 'an adequate level is left alone');
   });
 
   it('refuses a weaker subject it may not manage, naming subject, levels and a command that fixes it', async () => {
     const { topology, file } = stack.topology({ maxWaitMs: 300 });
-    // The same topics, in a topology that manages no subject.
+    // The same topics, in a topology that manages only the subjects it writes (the default): at the registry default
+    // they would fall short of the FULL_TRANSITIVE the pipeline needs on them, and be refused too.
     const { file: unmanagedFile } = stack.topology({}, () => ({
       ...topology,
-      schemaRegistry: { ...topology.schemaRegistry, manageSubjects: [] },
+      schemaRegistry: { ...topology.schemaRegistry, manageSubjects: ['output', 'deadLetter'] },
     }));
     const subject = `${topology.topics.input}-value`;
     const ids = await upstreamProduces(topology, 120);
@@ -156,7 +159,8 @@ describe('schema subjects registered by upstream first', () => {
     const message = refused.output();
     assert.equal(code, 1, message);
     assert.match(message, new RegExp(`schema subject ${subject.replace(/\./g, '\\.')} \\(topics\\.input\\)`));
-    assert.match(message, /compatibility level FORWARD, weaker than the BACKWARD the pipeline needs/);
+    assert.match(message, /compatibility level FORWARD, weaker than the FORWARD_TRANSITIVE the pipeline needs there/);
+    assert.match(message, /FORWARD checks a new version against the latest one only, not against the contract/);
     assert.match(message, /add input to schemaRegistry\.manageSubjects/);
     const command = /`(curl [^`]+)`/.exec(message)?.[1];
     assert.ok(command?.includes(`/config/${subject}`), `a command for the subject: ${message}`);
@@ -164,7 +168,7 @@ describe('schema subjects registered by upstream first', () => {
 
     // The command, run as printed, is the fix.
     await run('bash', ['-c', command!]);
-    assert.equal(await subjectLevel(subject), 'FULL');
+    assert.equal(await subjectLevel(subject), 'FORWARD_TRANSITIVE');
     const worker = startWorker(file, 'after-fix', stack.env);
     try {
       await whileRunning(worker, assertAllScored(topology, ids));
@@ -177,7 +181,7 @@ describe('schema subjects registered by upstream first', () => {
     const { topology, file } = stack.topology({ maxWaitMs: 300 });
     const subject = `${topology.topics.input}-value`;
     const ids = await upstreamProduces(topology, 120);
-    await pinLevel(subject, 'FORWARD_TRANSITIVE');
+    await pinLevel(subject, 'BACKWARD');
     const worker = startWorker(file, 'raiser', { ...stack.env, FRAUDSCORE_LOG_LEVEL: 'info' });
     try {
       await whileRunning(worker, assertAllScored(topology, ids));
@@ -192,7 +196,7 @@ describe('schema subjects registered by upstream first', () => {
     assert.ok(line, `a log line says so:\n${worker.output()}`);
     const logged = JSON.parse(line) as Record<string, unknown>;
     assert.equal(logged['subject'], subject);
-    assert.equal(logged['from'], 'FORWARD_TRANSITIVE');
+    assert.equal(logged['from'], 'BACKWARD');
     assert.equal(logged['to'], 'FULL_TRANSITIVE');
     assert.equal(logged['allowedBy'], 'schemaRegistry.manageSubjects: input');
   });

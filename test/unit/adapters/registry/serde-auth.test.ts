@@ -34,7 +34,8 @@ describe('schema registry client: basic auth', () => {
       if (request.method === 'GET' && url.includes('/config/'))
         return json(404, { error_code: 40401, message: 'nope' });
       if (request.method === 'POST' && url.endsWith('/versions')) return json(200, { id: 7 });
-      if (request.method === 'PUT' && url.includes('/config/')) return json(200, { compatibility: 'BACKWARD' });
+      if (request.method === 'PUT' && url.includes('/config/'))
+        return json(200, { compatibility: 'FORWARD_TRANSITIVE' });
       if (request.method === 'GET' && url.endsWith('/schemas/ids/7'))
         return json(200, { schema: JSON.stringify(SCHEMA) });
       return json(404, { error_code: 40403, message: 'unexpected request' });
@@ -51,7 +52,7 @@ describe('schema registry client: basic auth', () => {
     seen.length = 0;
     const writer = createAvroSerde(connection);
     const id = await writer.register('probe-value', SCHEMA);
-    await writer.setCompatibility('probe-value', 'BACKWARD');
+    await writer.setCompatibility('probe-value', 'FORWARD_TRANSITIVE');
     const bytes = writer.encode(id, { a: 'x' });
     // A fresh client knows no schema yet: decoding fetches schema 7 by id.
     const reader = createAvroSerde(connection);

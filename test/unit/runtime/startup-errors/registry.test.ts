@@ -87,7 +87,7 @@ describe('start-up errors: schema registry', () => {
     // fetch refuses port 1 outright ("bad port"), so a port that was free a moment ago stands in for a stopped one.
     const url = `http://127.0.0.1:${await closedPort()}/apis/ccompat/v7`;
     const error = await createAvroSerde({ url })
-      .setCompatibility('probe-value', 'BACKWARD')
+      .setCompatibility('probe-value', 'FORWARD_TRANSITIVE')
       .then(
         () => assert.fail('no registry there'),
         (e: unknown) => e,
@@ -157,7 +157,7 @@ describe('start-up errors: schema registry', () => {
   });
 
   it('our own setCompatibility failure with HTTP 401 is read from its message', () => {
-    const ours = new Error('setting compatibility BACKWARD on subject s failed: HTTP 401 ');
+    const ours = new Error('setting compatibility FORWARD_TRANSITIVE on subject s failed: HTTP 401 ');
     assert.equal(explained(ours, SECURED_TOPOLOGY).field, 'schemaRegistry.password');
   });
 });
