@@ -26,11 +26,14 @@ export interface ContractInputs {
 const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
   MISSING_VALUE: 'the record has no value (null or empty)',
   NOT_WIRE_FORMAT: 'fewer than 5 bytes, or the first byte is not the magic byte 0 (JSON, a foreign serializer)',
-  UNKNOWN_SCHEMA_ID: 'the registry does not know the schema id',
+  UNKNOWN_SCHEMA_ID:
+    'the registry does not know the schema id (asked again at most every 10 s: an id registered late is read ' +
+    'within 10 s; records dead-lettered meanwhile must be sent again)',
   UNDECODABLE_BODY:
     'the Avro body does not match its writer schema (truncated, trailing bytes, lengths beyond the record)',
   WRONG_SCHEMA:
-    "the writer schema cannot be read as the topic's contract schema (another subject's, a changed field type), or " +
+    "the writer schema cannot be read as the topic's contract schema (another subject's, a changed field type, a " +
+    'non-record schema, a JSON Schema or Protobuf schema id), or ' +
     'cannot be read at all (a schema the registry accepted that Avro refuses, such as a union default not of its first branch)',
   OVERSIZED_RECORD: 'the value is larger than 64 KiB; not decoded, not copied into the dead letter',
   // The id rule of src/core/contract/ids.ts (checkId), for a transaction's three ids and a label's transaction_id.
@@ -41,7 +44,7 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
   ABSURD_TIMESTAMP: "`event_time` before 2000 or more than 24 h ahead of the worker's clock; a negative `reported_at`",
   INVALID_AMOUNT: '`amount` NaN, ±Infinity, negative or above 1,000,000,000',
   DUPLICATE_TRANSACTION:
-    "the `transaction_id` was already scored within the feature set's duplicate horizon (1 day); the detail names the first outcome's partition and offset; the feature state is untouched",
+    "the `transaction_id` was already scored within the feature set's duplicate horizon (1 day); the detail names the partition and offset of the record scored with it, whose score stands (a record dead-lettered earlier holds no id: sent again corrected, it is scored); the feature state is untouched",
 };
 
 const SCORE_CODE_MEANING: Readonly<Record<string, string>> = {
