@@ -27,12 +27,14 @@ export function aucRoc(scores: readonly number[], positives: readonly boolean[])
 
 /**
  * Average precision as scikit-learn computes it: sum over distinct score thresholds, highest first, of
- * (recall_n - recall_{n-1}) * precision_n. No interpolation. NaN without a positive.
+ * (recall_n - recall_{n-1}) * precision_n. No interpolation. NaN without a positive (recall is undefined); 1 when
+ * every record is a positive, as scikit-learn gives (precision is 1 at every threshold). Unlike AUC it needs no
+ * negative: a day whose every labelled record is a fraud still has an average precision.
  */
 export function averagePrecision(scores: readonly number[], positives: readonly boolean[]): number {
   const order = scores.map((_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number));
   const totalPositives = positives.filter(Boolean).length;
-  if (totalPositives === 0 || totalPositives === scores.length) return Number.NaN;
+  if (totalPositives === 0) return Number.NaN;
   let truePositives = 0;
   let seen = 0;
   let previousRecall = 0;

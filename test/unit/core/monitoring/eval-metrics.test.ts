@@ -59,4 +59,12 @@ describe('business metrics', () => {
     const m = evaluationMetrics([row('APPROVE', false, 1), row('REVIEW', false, 2)]);
     assert.ok(Number.isNaN(m.aucRoc) && Number.isNaN(m.averagePrecision) && Number.isNaN(m.recallBlock));
   });
+
+  it('average precision is 1 when every record is a fraud (scikit-learn: precision 1 at every threshold)', () => {
+    // sklearn.metrics.average_precision_score([1, 1, 1], [0.9, 0.2, 0.2]) == 1.0; roc_auc_score is undefined.
+    assert.equal(averagePrecision([0.9, 0.2, 0.2], [true, true, true]), 1);
+    const m = evaluationMetrics([row('BLOCK', true, 1), row('APPROVE', true, 2)]);
+    assert.equal(m.averagePrecision, 1);
+    assert.ok(Number.isNaN(m.aucRoc), 'AUC still needs a genuine record');
+  });
 });
