@@ -33,8 +33,11 @@ export interface RunReport {
   readonly fraudsBlocked: number;
   /** Genuine transactions flagged (REVIEW or BLOCK). */
   readonly falseAlerts: number;
+  /** Share of flagged labelled records that are frauds; NaN with no flag (undefined, printed "n/a"). */
   readonly precisionOfFlags: number;
+  /** Share of frauds flagged; NaN with no fraud (undefined, printed "n/a"). */
   readonly recallOfFlags: number;
+  /** NaN without both a fraud and a genuine labelled record. */
   readonly rocAuc: number;
   readonly eventsPerSecond: number;
   readonly wallSeconds: number;
@@ -69,6 +72,9 @@ export function rocAuc(scores: readonly number[], positives: readonly boolean[])
   if (positivesCount === 0 || negatives === 0) return Number.NaN;
   return (rankSum - (positivesCount * (positivesCount + 1)) / 2) / (positivesCount * negatives);
 }
+
+/** An undefined ratio stays undefined (NaN), never a 0 % that reads as a measured figure. */
+const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : Number.NaN);
 
 export function buildReport(input: {
   batches: readonly BatchObservation[];
@@ -119,15 +125,16 @@ export function buildReport(input: {
     fraudsFlagged,
     fraudsBlocked,
     falseAlerts,
-    precisionOfFlags: fraudsFlagged / Math.max(1, fraudsFlagged + falseAlerts),
-    recallOfFlags: fraudsFlagged / Math.max(1, frauds),
+    precisionOfFlags: ratio(fraudsFlagged, fraudsFlagged + falseAlerts),
+    recallOfFlags: ratio(fraudsFlagged, frauds),
     rocAuc: rocAuc(labelledScores, labelledTruth),
     eventsPerSecond: input.processedRecords / Math.max(1e-9, input.wallSeconds),
     wallSeconds: input.wallSeconds,
   };
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** As the evaluation report prints an undefined figure (evaluation-report.ts). */
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
 const counts = (record: Readonly<Record<string, number>>) =>
   Object.entries(record)
     .filter(([, n]) => n > 0)
@@ -146,9 +153,9 @@ export function formatReport(report: RunReport, header: string): string {
     `score quantiles  ${Object.entries(report.scoreQuantiles)
       .map(([q, v]) => `${q} ${v.toFixed(4)}`)
       .join(', ')}`,
-    `ground truth     ${report.labelled} labelled, ${report.frauds} frauds (${pct(report.frauds / Math.max(1, report.labelled))})`,
+    `ground truth     ${report.labelled} labelled, ${report.frauds} frauds (${pct(ratio(report.frauds, report.labelled))})`,
     `fraud caught     ${report.fraudsFlagged}/${report.frauds} flagged (${pct(report.recallOfFlags)} recall), ${report.fraudsBlocked} blocked; ${report.falseAlerts} false alerts (precision ${pct(report.precisionOfFlags)})`,
-    `ROC AUC          ${report.rocAuc.toFixed(3)} on the labelled scores`,
+    `ROC AUC          ${Number.isFinite(report.rocAuc) ? report.rocAuc.toFixed(3) : 'n/a'} on the labelled scores`,
     `throughput       ${report.eventsPerSecond.toFixed(0)} records/s over ${report.wallSeconds.toFixed(1)} s`,
     '',
   ].join('\n');
