@@ -231,7 +231,10 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
       )
         .decimals(4)
         .min(0)
-        .description('Quantiles of the published score (a probability) over the rolling drift window, per model.')
+        .description(
+          'Quantiles of the published score (a probability) over the rolling drift window, per model ' +
+            "(numpy's default linear interpolation between order statistics).",
+        )
         .span(6)
         .height(10),
     )

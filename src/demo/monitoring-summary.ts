@@ -37,7 +37,8 @@ export function formatDrift(model: string, snapshot: DriftSnapshot | undefined, 
   const quantiles = snapshot?.status === 'ok' ? snapshot.quantiles : undefined;
   lines.push(
     `score quantiles  ${SCORE_QUANTILES.map((q) => `p${q * 100} ${num(quantiles?.[q] ?? quantileSorted(sorted, q), 4)}`).join(', ')}` +
-      (quantiles ? ' (drift window)' : ' (all scores of the run)'),
+      // Named, as the summary above prints nearest-rank quantiles of the same scores (score-report.ts).
+      (quantiles ? ' (numpy linear, drift window)' : ' (numpy linear, all scores of the run)'),
   );
   return lines;
 }

@@ -202,7 +202,7 @@ export function createPipelineMetrics(topology: string) {
     }),
     scoreQuantile: new Gauge({
       name: 'fraudscore_score_quantile',
-      help: 'Score quantiles over the rolling window (quantile: 0.1, 0.5, 0.9, 0.99)',
+      help: "Score quantiles over the rolling window (quantile: 0.1, 0.5, 0.9, 0.99; numpy's default linear interpolation)",
       labelNames: ['model_version', 'quantile'],
       registers: [registry],
       collect,

@@ -27,8 +27,9 @@ export function binCounts(edges: ArrayLike<number>, values: ArrayLike<number>): 
 
 /**
  * Quantile of sorted values with linear interpolation between order statistics: numpy's default
- * (`method="linear"`), including its way of interpolating (from the upper neighbour when the fraction is >= 0.5), so
- * that edges come out bit-identical to the trainer's.
+ * (`method="linear"`, Hyndman and Fan's type 7), including its way of interpolating (from the upper neighbour when the fraction is >= 0.5), so
+ * that edges come out bit-identical to the trainer's. The drift window's score quantiles use it too; the demo summary's
+ * latency and score quantiles are nearest-rank instead (core/report/score-report.ts quantile).
  */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;

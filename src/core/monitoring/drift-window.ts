@@ -29,7 +29,7 @@ export type DriftSnapshot =
       readonly featurePsi: Readonly<Record<string, number>>;
       readonly scorePsi: number;
       readonly ks: { readonly statistic: number; readonly pValue: number };
-      /** p10, p50, p90, p99 of the window's scores (numpy's linear quantile). */
+      /** p10, p50, p90, p99 of the window's scores (numpy's default linear quantile: binning.ts quantileSorted). */
       readonly quantiles: Readonly<Record<(typeof SCORE_QUANTILES)[number], number>>;
     };
 

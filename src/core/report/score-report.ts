@@ -19,6 +19,7 @@ export interface RunReport {
   readonly batches: number;
   readonly meanBatchSize: number;
   readonly closeReasons: Readonly<Record<string, number>>;
+  /** Nearest-rank (`quantile`), like every quantile of this report. */
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
   readonly scored: number;
@@ -43,6 +44,12 @@ export interface RunReport {
   readonly wallSeconds: number;
 }
 
+/**
+ * Nearest-rank quantile of ascending values: the ceil(q * n)-th smallest (numpy's `method="inverted_cdf"`), always a
+ * value that occurred. The demo summary's batch latency p50/p99 and score quantiles use it, and say so when printed;
+ * the drift window's quantiles (fraudscore_score_quantile) use numpy's default linear interpolation instead
+ * (core/monitoring/binning.ts quantileSorted), so the two can differ slightly on the same values.
+ */
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -147,12 +154,12 @@ export function formatReport(report: RunReport, header: string): string {
     `== ${header} ==`,
     `events in        ${report.scored + report.deadLettered} (${report.scored} scored, ${report.deadLettered} dead-lettered)`,
     `batches          ${report.batches}, mean size ${report.meanBatchSize.toFixed(0)}; closed by ${counts(report.closeReasons)}`,
-    `batch latency    p50 ${report.latencyP50Ms.toFixed(1)} ms, p99 ${report.latencyP99Ms.toFixed(1)} ms (closed -> committed)`,
+    `batch latency    p50 ${report.latencyP50Ms.toFixed(1)} ms, p99 ${report.latencyP99Ms.toFixed(1)} ms (nearest-rank; closed -> committed)`,
     `dead letters     ${counts(report.deadLetterReasons)}`,
     `decisions        ${counts(report.decisions)}`,
     `score quantiles  ${Object.entries(report.scoreQuantiles)
       .map(([q, v]) => `${q} ${v.toFixed(4)}`)
-      .join(', ')}`,
+      .join(', ')} (nearest-rank, all scores of the run)`,
     `ground truth     ${report.labelled} labelled, ${report.frauds} frauds (${pct(ratio(report.frauds, report.labelled))})`,
     `fraud caught     ${report.fraudsFlagged}/${report.frauds} flagged (${pct(report.recallOfFlags)} recall), ${report.fraudsBlocked} blocked; ${report.falseAlerts} false alerts (precision ${pct(report.precisionOfFlags)})`,
     `ROC AUC          ${Number.isFinite(report.rocAuc) ? report.rocAuc.toFixed(3) : 'n/a'} on the labelled scores`,
