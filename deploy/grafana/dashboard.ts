@@ -50,19 +50,26 @@ function series(title: string, unit: string, ...targets: DataqueryBuilder[]): Ti
   return panel;
 }
 
-/** A red line at `limit`: where a panel crosses the contract. */
-function limitLine(limit: number): ThresholdsConfigBuilder {
+/** A red line at `limit`: where a panel crosses the contract (or an alert's threshold), red on the alarming side. */
+function limitLine(limit: number, alarm: 'above' | 'below'): ThresholdsConfigBuilder {
+  const [under, over] = alarm === 'above' ? ['green', 'red'] : ['red', 'green'];
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
-    { value: null, color: 'green' },
-    { value: limit, color: 'red' },
+    { value: null, color: under },
+    { value: limit, color: over },
   ]);
 }
 
-function withLimit(panel: TimeSeries, limit: number): TimeSeries {
+function withLimit(panel: TimeSeries, limit: number, alarm: 'above' | 'below' = 'above'): TimeSeries {
   return panel
-    .thresholds(limitLine(limit))
+    .thresholds(limitLine(limit, alarm))
     .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
 }
+
+/**
+ * The KS p-value below which FraudscoreScoreDrift fires (with score PSI >= 0.25; deploy/prometheus/fraudscore-rules.yml,
+ * which the dashboard test compares with this).
+ */
+export const SCORE_DRIFT_KS_PVALUE = 0.01;
 
 function latencyPercentile(q: number, label: string): DataqueryBuilder {
   return query(
@@ -245,12 +252,42 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
           'short',
           query(`fraudscore_score_psi{${SEL}}`, 'PSI {{model_version}}', 'A'),
           query(`fraudscore_score_ks_statistic{${SEL}}`, 'KS {{model_version}}', 'B'),
-          query(`fraudscore_drift_window_records{${SEL}} > bool 0`, 'window filled {{model_version}}', 'C'),
+          // Filled: enough records for the drift gauges (the topology's minRecords, exported per window), not any.
+          query(
+            `fraudscore_drift_window_records{${SEL}} >= bool on (topology, instance, model_version) ` +
+              `fraudscore_drift_window_min_records{${SEL}}`,
+            'window filled {{model_version}}',
+            'C',
+          ),
         ),
         0.25,
       )
+        .description(
+          'Score PSI and KS statistic of the rolling drift window against the card. "window filled" is 1 once the ' +
+            'window holds at least monitoring.drift.minRecords records (fraudscore_drift_window_min_records), 0 ' +
+            'below it, when the drift series are absent (insufficient data).',
+        )
         .span(6)
         .height(10),
+    )
+    .withPanel(
+      // Red below the alert's threshold: a small p-value is the alarm. Log scale: p-values span 1e-16 to 1.
+      withLimit(
+        series(
+          `Score KS p-value (FraudscoreScoreDrift: below ${SCORE_DRIFT_KS_PVALUE} with score PSI >= 0.25)`,
+          'none',
+          query(`fraudscore_score_ks_pvalue{${SEL}}`, 'KS p-value {{model_version}}'),
+        ),
+        SCORE_DRIFT_KS_PVALUE,
+        'below',
+      )
+        .scaleDistribution(new common.ScaleDistributionConfigBuilder().type(common.ScaleDistribution.Log).log(10))
+        .description(
+          "Two-sided two-sample KS test of the drift window against the card's score sample. The alert " +
+            `FraudscoreScoreDrift fires when it stays below ${SCORE_DRIFT_KS_PVALUE} while the score PSI is at least ` +
+            "0.25, for 30 min. Absent below the window's minRecords.",
+        )
+        .span(24),
     )
 
     .withRow(new RowBuilder('Model quality on matured labels'))

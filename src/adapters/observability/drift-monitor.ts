@@ -50,14 +50,14 @@ interface ModelWindow {
 }
 
 /**
- * Per committed batch: adds each model's records to that model's rolling drift window (by `name@version`, made from
- * its card's reference the first time the model decides a batch: after a promotion, a kill switch or into a rollout)
- * and sets the window's size gauge. The drift gauges (PSI per feature and of the score, KS against the card's score
- * sample, score quantiles) are computed from the window when they are read (a scrape) and a batch came since: a
- * snapshot copies and sorts the window's scores (windowRecords, up to a million) and merges them with the card's
- * sample, too much for every batch when Prometheus reads them every 15 s or so. Below the window's minimum size the
- * gauges of that model are removed: "insufficient data" is an absent series, never a number. A model whose card has
- * no `monitoring` section gets no drift gauges (logged when it starts deciding).
+ * Per committed batch: adds each model's records to that model's rolling drift window (by `name@version`, made from its
+ * card's reference the first time the model decides a batch: after a promotion, a kill switch or into a rollout) and
+ * sets the window's size gauges (its records and its minRecords). The drift gauges (PSI per feature and of the score,
+ * KS against the card's score sample, score quantiles) are computed from the window when they are read (a scrape) and a
+ * batch came since: a snapshot copies and sorts the window's scores (windowRecords, up to a million) and merges them
+ * with the card's sample, too much for every batch when Prometheus reads them every 15 s or so. Below the window's
+ * minimum size the gauges of that model are removed: "insufficient data" is an absent series, never a number. A model
+ * whose card has no `monitoring` section gets no drift gauges (logged when it starts deciding).
  *
  * A model that no longer decides loses its window and every series it published, so that alert rules and the
  * dashboard never read a model that stopped serving as if it still did: at the first committed batch whose plan
@@ -98,7 +98,7 @@ export class DriftMonitor {
         if (!entry) continue;
         entry.window.observe(now, batch.scores, batch.features, this.options.featureNames.length, rows);
         entry.lastDecidedMs = now;
-        this.options.metrics.driftWindowRecords.set({ model_version: entry.version }, entry.window.records);
+        this.setWindowSize(entry.version, entry.window.records);
         this.changed.add(formatModelRef(model));
       } catch (error) {
         this.options.log.warn(
@@ -150,6 +150,7 @@ export class DriftMonitor {
         this.options.log.info({ model: id, why }, 'drift window and series dropped: the model no longer decides');
         if ([...this.windows.values()].some((other) => other?.version === entry.version)) continue;
         this.options.metrics.driftWindowRecords.remove({ model_version: entry.version });
+        this.options.metrics.driftWindowMinRecords.remove({ model_version: entry.version });
         this.removeDriftGauges(entry.version, entry.window.trackedFeatures);
       }
     } catch (error) {
@@ -179,7 +180,7 @@ export class DriftMonitor {
     const { metrics } = this.options;
     const previous = this.last.get(id);
     this.last.set(id, snapshot);
-    metrics.driftWindowRecords.set({ model_version: version }, snapshot.records);
+    this.setWindowSize(version, snapshot.records);
     if (snapshot.status === 'insufficient-data') {
       if (previous?.status !== 'insufficient-data') {
         this.removeDriftGauges(version, previous?.status === 'ok' ? Object.keys(previous.featurePsi) : []);
@@ -197,6 +198,12 @@ export class DriftMonitor {
     for (const q of SCORE_QUANTILES) {
       metrics.scoreQuantile.set({ model_version: version, quantile: String(q) }, snapshot.quantiles[q]);
     }
+  }
+
+  /** The window's size and, beside it, the size at which its drift gauges appear (the dashboard compares the two). */
+  private setWindowSize(version: string, records: number): void {
+    this.options.metrics.driftWindowRecords.set({ model_version: version }, records);
+    this.options.metrics.driftWindowMinRecords.set({ model_version: version }, this.options.policy.minRecords);
   }
 
   /** Removes a model version's drift gauges (all but the window size): absent series, never a stale number. */

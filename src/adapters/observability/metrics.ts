@@ -213,6 +213,14 @@ export function createPipelineMetrics(topology: string) {
       labelNames: ['model_version'],
       registers: [registry],
     }),
+    // Exported beside the window size so that "the window is filled" is one comparison in PromQL, whatever the
+    // topology's monitoring.drift.minRecords: a dashboard that assumed the default would lie for any other setting.
+    driftWindowMinRecords: new Gauge({
+      name: 'fraudscore_drift_window_min_records',
+      help: "Records the rolling drift window needs before the drift gauges appear (the topology's monitoring.drift.minRecords)",
+      labelNames: ['model_version'],
+      registers: [registry],
+    }),
     consumerLag: new Gauge({
       name: 'fraudscore_consumer_lag_records',
       help: 'Records behind the end of each assigned partition, as of the last fetch',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { SCORE_DRIFT_KS_PVALUE } from '../../../deploy/grafana/dashboard.js';
 import { DASHBOARD_FILE, dashboardJson, TOPOLOGY_FILE } from '../../../deploy/grafana/generate.js';
 import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
 import { loadTopology } from '../../../src/config/index.js';
@@ -15,18 +16,24 @@ interface Panel {
   title: string;
   description?: string;
   targets?: { expr: string }[];
-  fieldConfig?: { defaults?: { unit?: string; decimals?: number } };
+  fieldConfig?: {
+    defaults?: {
+      unit?: string;
+      decimals?: number;
+      thresholds?: { steps: { value: number | null; color: string }[] };
+      custom?: { scaleDistribution?: { type: string } };
+    };
+  };
 }
 const dashboard = JSON.parse(dashboardJson()) as { panels: Panel[]; uid: string };
 const panels = dashboard.panels.filter((p) => p.type !== 'row');
 const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
-const recordingRules = new Set(
-  (
-    parse(readFileSync('deploy/prometheus/fraudscore-rules.yml', 'utf8')) as {
-      groups: { rules: { record?: string }[] }[];
-    }
-  ).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
-);
+const promRules = (
+  parse(readFileSync('deploy/prometheus/fraudscore-rules.yml', 'utf8')) as {
+    groups: { rules: { record?: string; alert?: string; expr: string }[] }[];
+  }
+).groups.flatMap((g) => g.rules);
+const recordingRules = new Set(promRules.flatMap((r) => (r.record ? [r.record] : [])));
 
 /** The units of the panels whose queries name `metric` (at least one panel must). */
 function unitsShowing(metric: string): (string | undefined)[] {
@@ -137,6 +144,31 @@ describe('grafana dashboard', () => {
       if (/fraud_amount|eval_metric/.test((panel.targets ?? []).map((t) => t.expr).join()))
         assert.match(text, new RegExp(`latest ${windowDays} final scoring days pooled`), panel.title);
     }
+  });
+
+  it('reads the drift window as filled against its exported minRecords, not at its first record', async () => {
+    assert.ok((await exportedSeriesNames()).has('fraudscore_drift_window_min_records'));
+    const filled = queries.filter((q) => q.expr.includes('fraudscore_drift_window_records'));
+    assert.ok(filled.length > 0, 'a panel shows whether the window is filled');
+    for (const { panel, expr } of filled) {
+      assert.doesNotMatch(expr, />\s*bool\s+0\b/, `${panel}: any record is not a filled window`);
+      assert.match(expr, /fraudscore_drift_window_records\{[^}]*\}\s*>=\s*bool\b.*fraudscore_drift_window_min_records/);
+    }
+  });
+
+  it("plots the KS p-value FraudscoreScoreDrift fires on, with the alert's threshold", () => {
+    const alert = promRules.find((r) => r.alert === 'FraudscoreScoreDrift');
+    const threshold = /fraudscore_score_ks_pvalue\s*<\s*([0-9.e-]+)/.exec(alert?.expr ?? '')?.[1];
+    assert.equal(Number(threshold), SCORE_DRIFT_KS_PVALUE, 'the dashboard and the alert rule agree');
+    const showing = panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes('fraudscore_score_ks_pvalue')));
+    assert.equal(showing.length, 1);
+    const defaults = showing[0]!.fieldConfig?.defaults;
+    assert.deepEqual(
+      defaults?.thresholds?.steps.map((s) => s.value),
+      [null, SCORE_DRIFT_KS_PVALUE],
+    );
+    assert.equal(defaults?.thresholds?.steps[0]?.color, 'red', 'below the threshold is the alarming side');
+    assert.equal(defaults?.custom?.scaleDistribution?.type, 'log');
   });
 
   it('has queries Prometheus parses (promtool, with the dashboard variables filled in)', () => {

@@ -59,8 +59,11 @@ function monitorOf(
   });
 }
 
+/** What a window below its minimum publishes: its size and, beside it, the minimum (the dashboard compares them). */
+const WINDOW_SIZE = ['fraudscore_drift_window_min_records', 'fraudscore_drift_window_records'];
+
 const DRIFT_SERIES = [
-  'fraudscore_drift_window_records',
+  ...WINDOW_SIZE,
   'fraudscore_feature_psi',
   'fraudscore_score_ks_pvalue',
   'fraudscore_score_ks_statistic',
@@ -87,6 +90,11 @@ describe('DriftMonitor', () => {
     assert.deepEqual(
       (await series(metrics, 'fraudscore_drift_window_records')).map((v) => v.value),
       [400],
+    );
+    assert.deepEqual(
+      (await series(metrics, 'fraudscore_drift_window_min_records')).map((v) => [v.labels, v.value]),
+      [[{ model_version: '2' }, 500]],
+      "the topology's minRecords beside the size: filled is size >= minimum, not size > 0",
     );
     assert.equal((await series(metrics, 'fraudscore_feature_psi')).length, 0, 'insufficient data: absent');
     monitor.record(decidedBy(m2, sample));
@@ -146,6 +154,7 @@ describe('DriftMonitor', () => {
     monitor.record(decidedBy(m1, sample));
     monitor.record(decidedBy(m1, sample));
     assert.equal((await series(metrics, 'fraudscore_drift_window_records')).length, 0);
+    assert.equal((await series(metrics, 'fraudscore_drift_window_min_records')).length, 0);
     assert.equal(output.lines().filter((line) => line.includes('no monitoring section')).length, 1);
     // One that starts deciding later (promoted, say) is reported when it first decides, and only then.
     monitor.record(decidedBy({ name: 'm', version: '4' }, sample));
@@ -166,7 +175,7 @@ describe('DriftMonitor', () => {
     monitor.record(decidedBy(b2, sample.slice(0, 400)));
     assert.deepEqual(
       await versionsIn(metrics),
-      { '2': ['fraudscore_drift_window_records'] },
+      { '2': WINDOW_SIZE },
       "a@1's series are gone at once; b@2's window is below its minimum: its size alone",
     );
     monitor.record(decidedBy(b2, sample.slice(400, 600)));
@@ -203,7 +212,7 @@ describe('DriftMonitor', () => {
     monitor.record(decidedBy(target, sample));
     assert.deepEqual(await versionsIn(metrics), { '1': DRIFT_SERIES }, 'the target decides while killed');
     monitor.record(decidedBy(m2, sample.slice(0, 400)));
-    assert.deepEqual(await versionsIn(metrics), { '2': ['fraudscore_drift_window_records'] });
+    assert.deepEqual(await versionsIn(metrics), { '2': WINDOW_SIZE });
     assert.equal(monitor.snapshots().get('m@2')?.records, 400, 'a new window, not the one before the kill');
   });
 
