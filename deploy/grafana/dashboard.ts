@@ -323,11 +323,17 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     )
     .withPanel(
       series(
-        'Offline-online mismatch (1: outside the card interval)',
+        'Offline-online mismatch (1: live differs from the card beyond sampling error)',
         'short',
         query(`fraudscore_eval_offline_online_mismatch{${SEL}}`, '{{model_version}} {{metric}}', 'A'),
         query(`fraudscore_eval_labelled_records{${SEL}}`, 'labelled {{model_version}}', 'B'),
-      ).span(24),
+      )
+        .description(
+          `Over ${pooled}: 1 when |live - held-out| > 1.96 · √(se_offline² + se_live²), se_offline from the ` +
+            "card's 95 % interval (width / 3.92), se_live the live figure's own sampling error; a model as good as " +
+            'its card reads 1 for about one metric in twenty.',
+        )
+        .span(24),
     )
 
     .withRow(new RowBuilder('Rollout and kill switch'))

@@ -224,12 +224,21 @@ export class Evaluator {
     if (this.streamTime.caughtUp()) this.caughtUpResolve();
   }
 
-  /** The live figures per model, each compared with the held-out expectation of its own card. */
+  /**
+   * The live figures per model, each compared with the held-out expectation of its own card, allowing for the
+   * sampling error of both (core/monitoring/expectations.ts compareWithExpectation).
+   */
   async status(): Promise<ModelStatus[]> {
     const out: ModelStatus[] = [];
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
     for (const [model, live] of this.join.live()) {
       const values = liveMetricValues(live.metrics);
+      const se = live.standardErrors;
+      const liveErrors: Record<string, number> = {
+        auc: se.aucRoc,
+        average_precision: se.averagePrecision,
+        card_precision_at_100: se.cardPrecisionAt100,
+      };
       const card = await this.cardOf(live.modelName, live.modelVersion);
       const expected: Readonly<Record<string, Expectation>> | undefined = card?.monitoring?.expectations;
       const test = card?.metrics.test;
@@ -249,7 +258,10 @@ export class Evaluator {
         comparisons: EXPECTED_METRICS.map((metric) =>
           compareWithExpectation(
             metric,
-            enough ? (values[metric] ?? Number.NaN) : Number.NaN,
+            {
+              value: enough ? (values[metric] ?? Number.NaN) : Number.NaN,
+              standardError: liveErrors[metric] ?? Number.NaN,
+            },
             expected?.[metric],
             pointEstimates[metric],
           ),
@@ -312,7 +324,7 @@ export class Evaluator {
         if (isMismatch(comparison)) {
           this.options.log.warn(
             { model: status.model, ...comparison },
-            'live metric outside the card’s held-out confidence interval',
+            'live metric differs from the card’s held-out figure beyond their combined sampling error',
           );
         }
       }

@@ -269,7 +269,7 @@ export function createEvaluatorMetrics(topology: string) {
     }),
     evalOfflineMismatch: new Gauge({
       name: 'fraudscore_eval_offline_online_mismatch',
-      help: "1 when a live metric lies outside the model card's held-out confidence interval",
+      help: "1 when a live metric differs from the model card's held-out figure by more than 1.96 standard errors of the difference (the card interval's and the live sample's, combined)",
       labelNames: ['model_version', 'metric'],
       registers: [registry],
     }),

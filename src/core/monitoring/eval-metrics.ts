@@ -1,3 +1,5 @@
+// Hanley and McNeil's formula lives with the rollout's AUC gate, which uses it too (a move to monitoring would suit it).
+import { aucStandardError } from '../control/gates.js';
 import { rocAuc } from '../report/score-report.js';
 
 /**
@@ -23,6 +25,45 @@ export interface LabelledPrediction {
 /** ROC AUC with ties counted half (the rank-sum form of scikit-learn's); NaN with a single class. */
 export function aucRoc(scores: readonly number[], positives: readonly boolean[]): number {
   return rocAuc(scores, positives);
+}
+
+/**
+ * The sampling variance of the AUC of these rows: DeLong, DeLong and Clarke-Pearson's (1988) nonparametric estimate
+ * (ties counted half, as the AUC), from one sort: each positive's share of negatives scored below it (V10), each
+ * negative's share of positives scored above it (V01), var = s²(V10)/m + s²(V01)/n. With fewer than two records of
+ * a class those sample variances do not exist, and Hanley and McNeil's formula from the counts stands in. NaN with a
+ * single class. Rows are taken as independent draws: it is the spread of the AUC from record to record sampling.
+ */
+export function aucVariance(scores: readonly number[], positives: readonly boolean[]): number {
+  const order = scores.map((_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
+  const m = positives.filter(Boolean).length;
+  const n = scores.length - m;
+  if (m === 0 || n === 0) return Number.NaN;
+  // Per group of tied scores: V10 of its positives, V01 of its negatives, and how many of each.
+  const groups: { v10: number; v01: number; p: number; q: number }[] = [];
+  let negativesBelow = 0;
+  let positivesBelow = 0;
+  for (let i = 0; i < order.length;) {
+    const score = scores[order[i] as number] as number;
+    let p = 0;
+    let q = 0;
+    for (; i < order.length && scores[order[i] as number] === score; i++) {
+      if (positives[order[i] as number]) p++;
+      else q++;
+    }
+    groups.push({ v10: (negativesBelow + q / 2) / n, v01: (m - positivesBelow - p / 2) / m, p, q });
+    negativesBelow += q;
+    positivesBelow += p;
+  }
+  const auc = groups.reduce((sum, g) => sum + g.p * g.v10, 0) / m;
+  if (m < 2 || n < 2) return aucStandardError(auc, m, n) ** 2;
+  let s10 = 0;
+  let s01 = 0;
+  for (const g of groups) {
+    s10 += g.p * (g.v10 - auc) ** 2;
+    s01 += g.q * (g.v01 - auc) ** 2;
+  }
+  return s10 / (m - 1) / m + s01 / (n - 1) / n;
 }
 
 /**
@@ -59,6 +100,11 @@ export interface CardPrecision {
   readonly days: number;
   /** Mean over days of the fraud share among the day's k highest-scored cards; NaN without days. */
   readonly mean: number;
+  /**
+   * Its binomial standard error: each day's share p_d of its n_d top cards has variance p_d(1 - p_d)/n_d, the days
+   * are independent, so SE = sqrt(sum of those) / days. NaN without days.
+   */
+  readonly standardError: number;
   readonly perDay: ReadonlyMap<number, number>;
 }
 
@@ -80,16 +126,20 @@ export function cardPrecisionAtK(
     else cards.set(row.customerId, { score: Math.max(card.score, row.score), fraud: card.fraud || row.isFraud });
   }
   const perDay = new Map<number, number>();
+  let variances = 0;
   for (const day of [...byDay.keys()].sort((a, b) => a - b)) {
     const ranked = [...(byDay.get(day) as Map<string, { score: number; fraud: boolean }>)].sort(
       ([idA, a], [idB, b]) => b.score - a.score || (idA < idB ? -1 : idA > idB ? 1 : 0),
     );
     const top = ranked.slice(0, k);
-    perDay.set(day, top.filter(([, card]) => card.fraud).length / top.length);
+    const share = top.filter(([, card]) => card.fraud).length / top.length;
+    perDay.set(day, share);
+    variances += (share * (1 - share)) / top.length;
   }
   const values = [...perDay.values()];
   const mean = values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
-  return { k, days: perDay.size, mean, perDay };
+  const standardError = values.length > 0 ? Math.sqrt(variances) / values.length : Number.NaN;
+  return { k, days: perDay.size, mean, standardError, perDay };
 }
 
 /** What a set of labelled predictions says about the model and about money. */
@@ -140,6 +190,33 @@ export function evaluationMetrics(rows: readonly LabelledPrediction[]): Evaluati
     alertRate: rows.length > 0 ? alerts / rows.length : Number.NaN,
     falseAlerts,
     fraudAmount: { APPROVE: fraudCents.APPROVE / 100, REVIEW: fraudCents.REVIEW / 100, BLOCK: fraudCents.BLOCK / 100 },
+  };
+}
+
+/** The sampling standard errors of the figures compared with the model card (NaN where the figure is undefined). */
+export interface StandardErrors {
+  readonly aucRoc: number;
+  readonly averagePrecision: number;
+  readonly cardPrecisionAt100: number;
+}
+
+/**
+ * How far each compared figure of these rows would move from sample to sample of the same population: the AUC's
+ * DeLong estimate (aucVariance), average precision's binomial approximation over the positives, sqrt(AP(1 - AP) / P)
+ * (Boyd, Eng and Page 2013: AP is a mean of precisions at the P positives), and card precision@k's binomial one
+ * (cardPrecisionAtK). `metrics` are the rows' own (evaluationMetrics), not computed twice.
+ */
+export function standardErrors(rows: readonly LabelledPrediction[], metrics: EvaluationMetrics): StandardErrors {
+  const ap = metrics.averagePrecision;
+  return {
+    aucRoc: Math.sqrt(
+      aucVariance(
+        rows.map((row) => row.score),
+        rows.map((row) => row.isFraud),
+      ),
+    ),
+    averagePrecision: metrics.frauds > 0 ? Math.sqrt((ap * (1 - ap)) / metrics.frauds) : Number.NaN,
+    cardPrecisionAt100: cardPrecisionAtK(rows, 100).standardError,
   };
 }
 

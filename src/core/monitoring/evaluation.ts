@@ -1,5 +1,12 @@
 import { formatModelRef } from '../models/ref.js';
-import { evaluationMetrics, type Decision, type EvaluationMetrics, type LabelledPrediction } from './eval-metrics.js';
+import {
+  evaluationMetrics,
+  standardErrors,
+  type Decision,
+  type EvaluationMetrics,
+  type LabelledPrediction,
+  type StandardErrors,
+} from './eval-metrics.js';
 import { DAY_MS, dayFinalAtMs, dayOf, fraudReportedBy, withReportTime } from './label-rule.js';
 
 /** A logged prediction (the output topic): what the model said, about which card and amount, when. */
@@ -35,6 +42,8 @@ export interface LiveMetrics {
   readonly modelVersion: string;
   readonly days: readonly number[];
   readonly metrics: EvaluationMetrics;
+  /** The sampling error of the figures compared with the model card (expectations.ts). */
+  readonly standardErrors: StandardErrors;
 }
 
 /** One scoring day of one model, once its labels have matured. */
@@ -236,11 +245,14 @@ export class DelayedLabelJoin {
   live(): Map<string, LiveMetrics> {
     const out = new Map<string, LiveMetrics>();
     for (const [model, { modelName, modelVersion, days }] of this.recent) {
+      const rows = days.flatMap((d) => d.rows);
+      const metrics = evaluationMetrics(rows);
       out.set(model, {
         modelName,
         modelVersion,
         days: days.map((d) => d.day),
-        metrics: evaluationMetrics(days.flatMap((d) => d.rows)),
+        metrics,
+        standardErrors: standardErrors(rows, metrics),
       });
     }
     return out;

@@ -4,6 +4,25 @@ import type { Expectation } from './reference.js';
 export const EXPECTED_METRICS = ['auc', 'average_precision', 'card_precision_at_100'] as const;
 export type ExpectedMetric = (typeof EXPECTED_METRICS)[number];
 
+/**
+ * The z a difference must exceed to be a mismatch: 1.96, a two-sided test at 5 %, so a model that is on the
+ * stream what its card says it is gets flagged for about one metric comparison in twenty.
+ */
+export const MISMATCH_Z = 1.96;
+
+/**
+ * The z of the card's interval: the trainer writes 95 % intervals (training/fraudtrain/reference.py, CONFIDENCE), so
+ * the held-out figure's standard error is the interval's width / (2 × 1.96). The interval is a percentile bootstrap
+ * over the held-out days, not necessarily symmetric about the value; its width is what carries the spread.
+ */
+export const CARD_INTERVAL_Z = 1.96;
+
+/** A live figure and its own sampling standard error (eval-metrics.ts standardErrors). */
+export interface LiveFigure {
+  readonly value: number;
+  readonly standardError: number;
+}
+
 export type Comparison =
   | {
       readonly metric: string;
@@ -17,25 +36,59 @@ export type Comparison =
       readonly status: 'within' | 'below' | 'above';
       readonly live: number;
       readonly expected: Expectation;
+      readonly liveStandardError: number;
+      /** From the card's interval: its width / (2 × CARD_INTERVAL_Z). */
+      readonly offlineStandardError: number;
+      /** (live − expected.value) / √(offline SE² + live SE²): a mismatch when |z| > MISMATCH_Z. */
+      readonly z: number;
     };
 
+/** The held-out figure's standard error, read from the card's 95 % interval. */
+export function offlineStandardError(expected: Expectation): number {
+  return (expected.upper - expected.lower) / (2 * CARD_INTERVAL_Z);
+}
+
 /**
- * Where a live metric falls against the held-out confidence interval. Below it is the usual alarm (the model looked
- * better offline than it does online: leakage in training, or training/serving skew); above it is worth a look too
- * (an easier population, or labels arriving selectively).
+ * Whether a live metric differs from the card's held-out figure by more than the two estimates' sampling error: a
+ * mismatch when |live − held-out| > MISMATCH_Z × √(se_offline² + se_live²). Both figures are estimates from finite
+ * samples: the live point falling outside the held-out interval alone is no evidence (the live figure of a model
+ * that is exactly as good as its card says scatters as much as the held-out one, and fell outside the 95 % interval
+ * in about a third of trials). Below is the usual alarm (the model looked better offline than it does online:
+ * leakage in training, or training/serving skew); above is worth a look too (an easier population, or labels
+ * arriving selectively).
  */
 export function compareWithExpectation(
   metric: string,
-  live: number,
+  live: LiveFigure,
   expected: Expectation | undefined,
   cardValue?: number | null,
 ): Comparison {
   if (!expected) {
-    return { metric, status: 'no-expectation', live, ...(typeof cardValue === 'number' ? { cardValue } : {}) };
+    return {
+      metric,
+      status: 'no-expectation',
+      live: live.value,
+      ...(typeof cardValue === 'number' ? { cardValue } : {}),
+    };
   }
-  if (!Number.isFinite(live)) return { metric, status: 'insufficient-data' };
-  const status = live < expected.lower ? 'below' : live > expected.upper ? 'above' : 'within';
-  return { metric, status, live, expected };
+  if (!Number.isFinite(live.value) || !Number.isFinite(live.standardError)) {
+    return { metric, status: 'insufficient-data' };
+  }
+  const offline = offlineStandardError(expected);
+  const combined = Math.hypot(offline, live.standardError);
+  const difference = live.value - expected.value;
+  const status = Math.abs(difference) <= MISMATCH_Z * combined ? 'within' : difference < 0 ? 'below' : 'above';
+  // Both errors zero (a zero-width interval, a perfectly separating live sample): any difference is a mismatch.
+  const z = difference === 0 ? 0 : difference / combined;
+  return {
+    metric,
+    status,
+    live: live.value,
+    expected,
+    liveStandardError: live.standardError,
+    offlineStandardError: offline,
+    z,
+  };
 }
 
 export function isMismatch(comparison: Comparison): boolean {

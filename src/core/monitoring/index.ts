@@ -21,13 +21,24 @@ export {
 export { groupByDecider, type DecidedRows } from './decided-rows.js';
 export {
   aucRoc,
+  aucVariance,
   averagePrecision,
   cardPrecisionAtK,
   evaluationMetrics,
+  standardErrors,
   type Decision,
   type EvaluationMetrics,
   type LabelledPrediction,
+  type StandardErrors,
 } from './eval-metrics.js';
-export { compareWithExpectation, EXPECTED_METRICS, isMismatch, type Comparison } from './expectations.js';
+export {
+  compareWithExpectation,
+  EXPECTED_METRICS,
+  isMismatch,
+  MISMATCH_Z,
+  offlineStandardError,
+  type Comparison,
+  type LiveFigure,
+} from './expectations.js';
 export { foldLabelReport, labelOf, type LabelClock, type LabelView } from './label-rule.js';
 export { READER_SILENCE_LIMIT_MS, readerSilence, type FollowingReader } from './reader-silence.js';

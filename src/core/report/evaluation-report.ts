@@ -80,8 +80,9 @@ export function comparisonText(c: Comparison): string {
           (c.cardValue !== undefined ? `; its held-out point estimate: ${num(c.cardValue)})` : ')');
   }
   const interval = `held-out ${num(c.expected.value)} [${num(c.expected.lower)}, ${num(c.expected.upper)}]`;
-  const verdict = c.status === 'within' ? 'within' : `OUTSIDE (${c.status})`;
-  return `${num(c.live)} vs ${interval}: ${verdict}`;
+  const verdict = c.status === 'within' ? 'within sampling error' : `MISMATCH (${c.status})`;
+  const errors = `SE live ${num(c.liveStandardError)}, held-out ${num(c.offlineStandardError)}`;
+  return `${num(c.live)} vs ${interval}: z ${num(c.z, 1)} (${errors}), ${verdict}`;
 }
 
 function markdownTable(header: readonly string[], rows: readonly string[][]): string[] {

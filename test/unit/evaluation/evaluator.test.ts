@@ -25,8 +25,10 @@ function evaluatorFor(topologyText: string): Evaluator {
 
 describe('Evaluator status', () => {
   let registry: string;
-  const cardFraudAuc: Expectation = { value: 0.95, lower: 0.9, upper: 1 };
+  const cardFraudAuc: Expectation = { value: 0.97, lower: 0.9, upper: 1 };
   const brokenAuc: Expectation = { value: 0.75, lower: 0.7, upper: 0.8 };
+  // A narrow held-out interval: a live AUC of 8/9 on a single fraud lies outside it, but within sampling error.
+  const fewFraudsAuc: Expectation = { value: 0.95, lower: 0.93, upper: 0.97 };
 
   before(async () => {
     registry = await mkdtemp(join(tmpdir(), 'fraudscore-evaluator-'));
@@ -34,6 +36,7 @@ describe('Evaluator status', () => {
     for (const [name, auc] of [
       ['card-fraud', cardFraudAuc],
       ['broken-scores', brokenAuc],
+      ['few-frauds', fewFraudsAuc],
     ] as const) {
       const model = fakeModel(`${name}@1`);
       const card = {
@@ -55,11 +58,12 @@ describe('Evaluator status', () => {
     await rm(registry, { recursive: true, force: true });
   });
 
+  const topologyText = () =>
+    readFileSync('topologies/card-payments.yaml', 'utf8').replace(/^ {2}registry: .*$/m, `  registry: ${registry}`) +
+    '\nmonitoring:\n  evaluation:\n    horizonDays: 10\n    minLabelled: 1\n';
+
   it('compares each model with its own card, even when another model has the same version', async () => {
-    const text =
-      readFileSync('topologies/card-payments.yaml', 'utf8').replace(/^ {2}registry: .*$/m, `  registry: ${registry}`) +
-      '\nmonitoring:\n  evaluation:\n    horizonDays: 10\n    minLabelled: 1\n';
-    const evaluator = evaluatorFor(text);
+    const evaluator = evaluatorFor(topologyText());
     for (let i = 0; i < 10; i++) {
       const common = {
         eventTimeMs: D0 * DAY + i * 1000,
@@ -95,7 +99,54 @@ describe('Evaluator status', () => {
       return entry.comparisons.find((c) => c.metric === 'auc');
     };
     assert.deepEqual(status.map((s) => s.model).sort(), ['broken-scores@1', 'card-fraud@1']);
-    assert.deepEqual(auc('card-fraud@1'), { metric: 'auc', status: 'within', live: 1, expected: cardFraudAuc });
-    assert.deepEqual(auc('broken-scores@1'), { metric: 'auc', status: 'below', live: 0, expected: brokenAuc });
+    // A perfect (or perfectly wrong) ranking has no live sampling error: the card's interval alone sets the scale,
+    // its width / (2 × 1.96).
+    const offlineOf = (e: Expectation) => (e.upper - e.lower) / (2 * 1.96);
+    assert.deepEqual(auc('card-fraud@1'), {
+      metric: 'auc',
+      status: 'within',
+      live: 1,
+      expected: cardFraudAuc,
+      liveStandardError: 0,
+      offlineStandardError: offlineOf(cardFraudAuc),
+      z: (1 - 0.97) / offlineOf(cardFraudAuc),
+    });
+    assert.deepEqual(auc('broken-scores@1'), {
+      metric: 'auc',
+      status: 'below',
+      live: 0,
+      expected: brokenAuc,
+      liveStandardError: 0,
+      offlineStandardError: offlineOf(brokenAuc),
+      z: -0.75 / offlineOf(brokenAuc),
+    });
+  });
+
+  it("flags no mismatch for a live figure outside the card's interval but within the combined sampling error", async () => {
+    const evaluator = evaluatorFor(topologyText());
+    for (let i = 0; i < 10; i++) {
+      evaluator.join.addPrediction({
+        eventTimeMs: D0 * DAY + i * 1000,
+        decision: 'APPROVE',
+        customerId: `c${i}`,
+        amount: 10,
+        transactionId: `few-${i}`,
+        score: i / 10,
+        modelName: 'few-frauds',
+        modelVersion: '1',
+      });
+    }
+    // The one fraud ranks above 8 of the 9 genuine records: live AUC 8/9 = 0.889, below the interval's 0.93.
+    evaluator.join.addLabel({ transactionId: 'few-8', isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    evaluator.join.advance((D0 + 20) * DAY);
+
+    const [entry] = await evaluator.status();
+    const comparison = entry?.comparisons.find((c) => c.metric === 'auc');
+    assert.ok(comparison && 'expected' in comparison);
+    assert.ok(comparison.live < fewFraudsAuc.lower, 'outside the held-out interval');
+    // One fraud: Hanley-McNeil SE 0.2287 (var 0.05228758169934647); held-out 0.04 / 3.92.
+    assert.ok(Math.abs(comparison.liveStandardError - 0.22866478019001193) <= 1e-12);
+    assert.equal(comparison.status, 'within', 'a single fraud cannot tell 0.889 from 0.95');
+    assert.ok(Math.abs(comparison.z - (8 / 9 - 0.95) / Math.hypot(0.04 / 3.92, 0.22866478019001193)) <= 1e-12);
   });
 });

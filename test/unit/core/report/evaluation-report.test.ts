@@ -32,8 +32,8 @@ const input: EvaluationReportInput = {
       days: [20000, 20001],
       labelled: 6,
       comparisons: [
-        compareWithExpectation('auc', 0.7, { value: 0.85, lower: 0.8, upper: 0.9 }),
-        compareWithExpectation('average_precision', 0.5, undefined),
+        compareWithExpectation('auc', { value: 0.7, standardError: 0.02 }, { value: 0.85, lower: 0.8, upper: 0.9 }),
+        compareWithExpectation('average_precision', { value: 0.5, standardError: 0.05 }, undefined),
       ],
     },
   ],
@@ -43,7 +43,11 @@ describe('evaluation report', () => {
   it('Markdown: one row per final day and model, and the offline-online verdicts', () => {
     const md = renderEvaluationMarkdown(input);
     assert.match(md, /\| 2024-10-04 \| card-fraud@1 \| 3 \| 1 \| 1\.000 \|/);
-    assert.match(md, /0\.700 vs held-out 0\.850 \[0\.800, 0\.900\]: OUTSIDE \(below\)/);
+    // z = (0.7 - 0.85) / sqrt((0.1 / 3.92)² + 0.02²) = -4.6
+    assert.match(
+      md,
+      /0\.700 vs held-out 0\.850 \[0\.800, 0\.900\]: z -4\.6 \(SE live 0\.020, held-out 0\.026\), MISMATCH \(below\)/,
+    );
     assert.match(md, /the card has no held-out interval/);
   });
 
