@@ -1,5 +1,6 @@
 import { quantile } from '../report/score-report.js';
-import { judgeAucShortfall, pairedAuc } from './paired-auc.js';
+import { pairedAuc } from '../monitoring/delong.js';
+import { judgeAucShortfall } from './auc-judgement.js';
 import { scorePsi } from './psi.js';
 
 /** The gates a rollout stage must hold before it advances (topology `rollout.gates`, with the defaults there). */

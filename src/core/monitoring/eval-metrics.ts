@@ -1,5 +1,5 @@
 // Hanley and McNeil's formula lives with the rollout's AUC gate, which uses it too (a move to monitoring would suit it).
-import { aucStandardError } from '../control/gates.js';
+import { aucVariance } from './delong.js';
 import { rocAuc } from '../report/score-report.js';
 
 /**
@@ -25,45 +25,6 @@ export interface LabelledPrediction {
 /** ROC AUC with ties counted half (the rank-sum form of scikit-learn's); NaN with a single class. */
 export function aucRoc(scores: readonly number[], positives: readonly boolean[]): number {
   return rocAuc(scores, positives);
-}
-
-/**
- * The sampling variance of the AUC of these rows: DeLong, DeLong and Clarke-Pearson's (1988) nonparametric estimate
- * (ties counted half, as the AUC), from one sort: each positive's share of negatives scored below it (V10), each
- * negative's share of positives scored above it (V01), var = s²(V10)/m + s²(V01)/n. With fewer than two records of
- * a class those sample variances do not exist, and Hanley and McNeil's formula from the counts stands in. NaN with a
- * single class. Rows are taken as independent draws: it is the spread of the AUC from record to record sampling.
- */
-export function aucVariance(scores: readonly number[], positives: readonly boolean[]): number {
-  const order = scores.map((_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  const m = positives.filter(Boolean).length;
-  const n = scores.length - m;
-  if (m === 0 || n === 0) return Number.NaN;
-  // Per group of tied scores: V10 of its positives, V01 of its negatives, and how many of each.
-  const groups: { v10: number; v01: number; p: number; q: number }[] = [];
-  let negativesBelow = 0;
-  let positivesBelow = 0;
-  for (let i = 0; i < order.length;) {
-    const score = scores[order[i] as number] as number;
-    let p = 0;
-    let q = 0;
-    for (; i < order.length && scores[order[i] as number] === score; i++) {
-      if (positives[order[i] as number]) p++;
-      else q++;
-    }
-    groups.push({ v10: (negativesBelow + q / 2) / n, v01: (m - positivesBelow - p / 2) / m, p, q });
-    negativesBelow += q;
-    positivesBelow += p;
-  }
-  const auc = groups.reduce((sum, g) => sum + g.p * g.v10, 0) / m;
-  if (m < 2 || n < 2) return aucStandardError(auc, m, n) ** 2;
-  let s10 = 0;
-  let s01 = 0;
-  for (const g of groups) {
-    s10 += g.p * (g.v10 - auc) ** 2;
-    s01 += g.q * (g.v01 - auc) ** 2;
-  }
-  return s10 / (m - 1) / m + s01 / (n - 1) / n;
 }
 
 /**

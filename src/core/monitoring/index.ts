@@ -19,9 +19,9 @@ export {
   type DriftWindowPolicy,
 } from './drift-window.js';
 export { groupByDecider, type DecidedRows } from './decided-rows.js';
+export { aucVariance, hanleyMcNeilStandardError, pairedAuc, type PairedAuc } from './delong.js';
 export {
   aucRoc,
-  aucVariance,
   averagePrecision,
   cardPrecisionAtK,
   evaluationMetrics,

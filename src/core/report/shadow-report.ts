@@ -1,6 +1,7 @@
 import { labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
 import { type AlertRateJudgement, judgeAlertRates, pairedAlerts } from '../control/gates.js';
-import { judgeAucShortfall, pairedAuc, type PairedAuc } from '../control/paired-auc.js';
+import { judgeAucShortfall } from '../control/auc-judgement.js';
+import { pairedAuc, type PairedAuc } from '../monitoring/delong.js';
 import { averagePrecision, cardPrecisionAtK } from '../monitoring/eval-metrics.js';
 import type { LabelClock } from '../monitoring/label-rule.js';
 import { quantile, rocAuc } from './score-report.js';

@@ -7,7 +7,7 @@ import {
   type GatePolicy,
   type StageEvidence,
 } from '../../../../src/core/control/index.js';
-import { missedFrauds } from './missed-frauds.js';
+import { missedFrauds } from '../monitoring/missed-frauds.js';
 
 const policy: GatePolicy = {
   minRecords: 1000,

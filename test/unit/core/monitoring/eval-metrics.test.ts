@@ -4,12 +4,12 @@ import golden from '../../../fixtures/drift/evaluation.json' with { type: 'json'
 import {
   averagePrecision,
   aucRoc,
-  aucVariance,
   cardPrecisionAtK,
   evaluationMetrics,
   standardErrors,
   type LabelledPrediction,
 } from '../../../../src/core/monitoring/eval-metrics.js';
+import { aucVariance } from '../../../../src/core/monitoring/delong.js';
 
 describe('evaluation metrics against scikit-learn and the trainer (test/fixtures/drift/evaluation.json)', () => {
   for (const c of golden.cases) {

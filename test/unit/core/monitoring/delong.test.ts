@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { judgeAucShortfall, pairedAuc } from '../../../../src/core/control/paired-auc.js';
+import { judgeAucShortfall } from '../../../../src/core/control/auc-judgement.js';
+import { hanleyMcNeilStandardError, pairedAuc } from '../../../../src/core/monitoring/delong.js';
 import { rocAuc } from '../../../../src/core/report/score-report.js';
 import { missedFrauds } from './missed-frauds.js';
 
@@ -66,13 +67,12 @@ describe('paired AUC: DeLong standard error of the difference', () => {
     assert.equal(judgeAucShortfall(auc, 0.01).status, 'fail', `±${2 * auc.standardError}`);
     // Hanley & McNeil per model, combined as if independent: ±0.092 against the paired ±0.058, so the same
     // shortfall (0.079) held the stage.
-    const hanleyMcNeil = (a: number, m: number, n: number) => {
-      const q1 = a / (2 - a);
-      const q2 = (2 * a * a) / (1 + a);
-      return Math.sqrt((a * (1 - a) + (m - 1) * (q1 - a * a) + (n - 1) * (q2 - a * a)) / (m * n));
-    };
     const independent =
-      2 * Math.hypot(hanleyMcNeil(auc.championAuc, 40, 1960), hanleyMcNeil(auc.challengerAuc, 40, 1960));
+      2 *
+      Math.hypot(
+        hanleyMcNeilStandardError(auc.championAuc, 40, 1960),
+        hanleyMcNeilStandardError(auc.challengerAuc, 40, 1960),
+      );
     assert.ok(shortfall < independent, `independent errors ±${independent} would hold ${shortfall}`);
   });
 

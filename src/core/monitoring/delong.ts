@@ -1,11 +1,12 @@
 /**
- * Two models' ROC AUCs on the same labelled records, and the standard error of their difference by DeLong's method
- * (DeLong, DeLong & Clarke-Pearson 1988), computed from midranks (Sun & Xu 2014) in O(n log n).
+ * The sampling error of ROC AUC by DeLong's method (DeLong, DeLong & Clarke-Pearson 1988), computed from midranks
+ * (Sun & Xu 2014) in O(n log n), ties counted half as in the AUC: one model's (the evaluator's offline-online
+ * comparison) and the difference of two models' on the same records (the rollout's AUC gate, the shadow checklist).
  *
- * Both models score the same records, so their AUCs move together: a record that is hard for one is mostly hard for
- * the other. The variance of the difference is V1 + V2 - 2 Cov, and the covariance is what independent standard
- * errors (Hanley & McNeil's, one per model) leave out: on the same records they overstate the error several times,
- * and a challenger that misses a quarter of the frauds could hold its stage instead of failing.
+ * Both models of a rollout score the same records, so their AUCs move together: a record that is hard for one is
+ * mostly hard for the other. The variance of the difference is V1 + V2 - 2 Cov, and the covariance is what
+ * independent standard errors (Hanley & McNeil's, one per model) leave out: on the same records they overstate the
+ * error several times, and a challenger that misses a fifth of the frauds held its stage instead of failing.
  */
 export interface PairedAuc {
   readonly championAuc: number;
@@ -49,15 +50,49 @@ function components(positives: readonly number[], negatives: readonly number[]) 
   return { auc: (rankSum - (m * (m + 1)) / 2) / (m * n), ofPositives, ofNegatives };
 }
 
-/** Sample variance of a - b (n - 1 in the denominator). */
-function varianceOfDifference(a: Float64Array, b: Float64Array): number {
+/** Sample variance of a - b, or of a alone without b (n - 1 in the denominator). */
+function varianceOfDifference(a: Float64Array, b?: Float64Array): number {
   const count = a.length;
+  const at = (i: number) => (a[i] as number) - (b ? (b[i] as number) : 0);
   let mean = 0;
-  for (let i = 0; i < count; i++) mean += (a[i] as number) - (b[i] as number);
+  for (let i = 0; i < count; i++) mean += at(i);
   mean /= count;
   let sum = 0;
-  for (let i = 0; i < count; i++) sum += ((a[i] as number) - (b[i] as number) - mean) ** 2;
+  for (let i = 0; i < count; i++) sum += (at(i) - mean) ** 2;
   return sum / (count - 1);
+}
+
+/** Splits one model's scores by label. */
+function byClass(scores: readonly number[], fraud: readonly boolean[]) {
+  return {
+    positives: scores.filter((_, i) => fraud[i] === true),
+    negatives: scores.filter((_, i) => fraud[i] !== true),
+  };
+}
+
+/** Hanley & McNeil's standard error of an AUC from the counts alone (a binormal-free approximation). */
+export function hanleyMcNeilStandardError(auc: number, positives: number, negatives: number): number {
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  const variance =
+    (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) /
+    (positives * negatives);
+  return Math.sqrt(Math.max(0, variance));
+}
+
+/**
+ * The sampling variance of one model's AUC over these rows: s²(per positive)/m + s²(per negative)/n. With fewer than
+ * two records of a class those sample variances do not exist, and Hanley & McNeil's from the counts stands in. NaN
+ * with a single class. Rows are taken as independent draws: the spread of the AUC from record-to-record sampling.
+ */
+export function aucVariance(scores: readonly number[], positives: readonly boolean[]): number {
+  const split = byClass(scores, positives);
+  const m = split.positives.length;
+  const n = split.negatives.length;
+  if (m === 0 || n === 0) return Number.NaN;
+  const parts = components(split.positives, split.negatives);
+  if (m < 2 || n < 2) return hanleyMcNeilStandardError(parts.auc, m, n) ** 2;
+  return varianceOfDifference(parts.ofPositives) / m + varianceOfDifference(parts.ofNegatives) / n;
 }
 
 /**
@@ -69,12 +104,8 @@ export function pairedAuc(
   challenger: readonly number[],
   fraud: readonly boolean[],
 ): PairedAuc {
-  const split = (scores: readonly number[]) => ({
-    positives: scores.filter((_, i) => fraud[i] === true),
-    negatives: scores.filter((_, i) => fraud[i] !== true),
-  });
-  const a = split(champion);
-  const b = split(challenger);
+  const a = byClass(champion, fraud);
+  const b = byClass(challenger, fraud);
   const m = a.positives.length;
   const n = a.negatives.length;
   if (m === 0 || n === 0) return { championAuc: Number.NaN, challengerAuc: Number.NaN, standardError: Number.NaN };
@@ -88,23 +119,4 @@ export function pairedAuc(
             varianceOfDifference(first.ofNegatives, second.ofNegatives) / n,
         );
   return { championAuc: first.auc, challengerAuc: second.auc, standardError };
-}
-
-export interface AucJudgement {
-  readonly status: 'pass' | 'hold' | 'fail';
-  /** Twice the standard error of the difference: how far the shortfall moves on its own at this many labels. */
-  readonly sampling: number;
-}
-
-/**
- * The AUC comparison, for the rollout gate and the shadow checklist alike: a challenger within `margin` of the
- * champion passes; one short by more than the margin fails only when the excess is also beyond twice the standard
- * error of the paired difference (one-sided, ~2.3 % by chance), and holds otherwise (more labels decide). Without an
- * error estimate (fewer than two frauds or genuine records) a shortfall holds.
- */
-export function judgeAucShortfall(auc: PairedAuc, margin: number): AucJudgement {
-  const sampling = 2 * auc.standardError;
-  const shortfall = auc.championAuc - margin - auc.challengerAuc;
-  if (shortfall <= 0) return { status: 'pass', sampling };
-  return { status: Number.isFinite(sampling) && shortfall > sampling ? 'fail' : 'hold', sampling };
 }
