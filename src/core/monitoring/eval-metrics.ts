@@ -1,4 +1,3 @@
-// Hanley and McNeil's formula lives with the rollout's AUC gate, which uses it too (a move to monitoring would suit it).
 import { aucVariance } from './delong.js';
 import { rocAuc } from '../report/score-report.js';
 
