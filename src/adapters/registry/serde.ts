@@ -81,6 +81,11 @@ export interface AvroSerdeOptions {
   readonly clock?: () => number;
 }
 
+/** A full name's last part: `Transaction` of `fraudscore.v1.Transaction`. */
+function unqualified(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
+
 function isNotFound(error: unknown): boolean {
   const status = (error as { status?: number } | null)?.status;
   return status === 404 || /not found/i.test(String((error as Error)?.message ?? ''));
@@ -98,8 +103,14 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
     { [SchemaType.AVRO]: { typeHook: safeTypes } },
   );
   const types = new Map<number, avro.Type>();
-  /** Reader schema -> its type, and the resolution of each writer type seen (an error message if there is none). */
-  const readers = new WeakMap<object, { type: avro.Type; resolutions: WeakMap<avro.Type, avro.Resolver | string> }>();
+  /**
+   * Reader schema -> its type, and the resolution of each writer type seen: the type to read as and its resolver, or
+   * an error message if there is none.
+   */
+  const readers = new WeakMap<
+    object,
+    { type: avro.Type; resolutions: WeakMap<avro.Type, { readAs: avro.Type; resolver: avro.Resolver } | string> }
+  >();
   /** Ids the registry said it does not know, and when it said so (see UNKNOWN_ID_RECHECK_MS). */
   const unknownIds = new Map<number, number>();
   /** Ids the registry knows as schemas of another type (JSON Schema, Protobuf): that type, for the dead letter. */
@@ -121,6 +132,42 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
       readers.set(reader, entry);
     }
     return entry;
+  }
+
+  /**
+   * How to read what `writer` wrote as `reader`: avsc's resolution, or its error message. Avro's rule for records is
+   * the same unqualified name, which the registry's compatibility check applies too; avsc asks for the full name (or
+   * an alias), so a writer whose record only moved to another namespace, which every compatibility level accepts,
+   * would be unreadable. Such a writer is read as the reader with the writer's full name as an alias.
+   */
+  function resolve(
+    readerSchema: object,
+    reader: avro.Type,
+    writer: avro.Type,
+  ): { readAs: avro.Type; resolver: avro.Resolver } | string {
+    try {
+      return { readAs: reader, resolver: reader.createResolver(writer) };
+    } catch (error) {
+      const message = (error as Error).message;
+      const moved =
+        reader.typeName === 'record' &&
+        writer.typeName === 'record' &&
+        reader.name !== undefined &&
+        writer.name !== undefined &&
+        reader.name !== writer.name &&
+        unqualified(reader.name) === unqualified(writer.name);
+      if (!moved) return message;
+      try {
+        const schema = readerSchema as { aliases?: readonly string[] };
+        const aliased = avro.Type.forSchema(
+          { ...schema, aliases: [...(schema.aliases ?? []), writer.name as string] } as avro.Schema,
+          { typeHook: safeTypes },
+        );
+        return { readAs: aliased, resolver: aliased.createResolver(writer) };
+      } catch (aliasedError) {
+        return (aliasedError as Error).message;
+      }
+    }
   }
 
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
@@ -259,11 +306,7 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
         const entry = readerOf(reader);
         let resolution = entry.resolutions.get(type);
         if (resolution === undefined) {
-          try {
-            resolution = entry.type.createResolver(type);
-          } catch (error) {
-            resolution = (error as Error).message;
-          }
+          resolution = resolve(reader, entry.type, type);
           entry.resolutions.set(type, resolution);
         }
         if (typeof resolution === 'string') {
@@ -280,8 +323,8 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
                 : `schema ${schemaId} (${writerName}) cannot be read as ${readerName}: ${resolution}`.slice(0, 500),
           };
         }
-        readAs = entry.type;
-        resolver = resolution;
+        readAs = resolution.readAs;
+        resolver = resolution.resolver;
       }
       const body = bytes.subarray(HEADER_BYTES);
       try {

@@ -154,3 +154,30 @@ function zigzag(value: bigint): Buffer {
   } while (rest > 0n);
   return Buffer.from(bytes);
 }
+
+describe('AvroSerde: a writer record that moved to another namespace', () => {
+  // Every compatibility level accepts it: Avro matches records by their unqualified name.
+  const moved = { ...(TRANSACTION as object), namespace: 'com.acme.payments' };
+  const renamed = { ...(TRANSACTION as object), name: 'Payment' };
+  let registry: StubRegistry;
+  before(async () => {
+    registry = await startStubRegistry({ 50: moved, 51: renamed });
+  });
+  after(() => registry.close());
+
+  it('is read as the contract (same unqualified name); a record of another name still is not', async () => {
+    const serde = createAvroSerde({ url: registry.url });
+    const bytes = (id: number, schema: object) =>
+      wire(id, avro.Type.forSchema(schema as avro.Schema).toBuffer(PAYMENT));
+    await serde.prepare([bytes(50, moved), bytes(51, renamed)]);
+    const read = serde.decodeSync(bytes(50, moved), TRANSACTION);
+    assert.ok(read.ok, read.ok ? '' : read.detail);
+    assert.deepEqual(Object.fromEntries(Object.keys(PAYMENT).map((key) => [key, read.value[key]])), PAYMENT);
+    const other = serde.decodeSync(bytes(51, renamed), TRANSACTION);
+    assert.equal(other.ok ? 'ok' : other.reason, DeadLetterReason.WrongSchema);
+    assert.match(
+      other.ok ? '' : other.detail,
+      /schema 51 \(fraudscore\.v1\.Payment\) cannot be read as fraudscore\.v1\.Transaction/,
+    );
+  });
+});
