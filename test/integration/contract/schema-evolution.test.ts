@@ -273,6 +273,11 @@ describe('schema evolution of the input subject', () => {
       v0: { schema: transactionSchemaV0(), extras: {} },
       // A field without a default added: the contract reads around it. Last: every later version must keep it.
       required: { schema: transactionSchemaWithRequiredField(), extras: { ...optional, risk_tier: 'high' } },
+      // The record moved to another namespace (Avro matches records by their unqualified name), keeping that field.
+      moved: {
+        schema: { ...transactionSchemaWithRequiredField(), namespace: 'com.acme.payments' },
+        extras: { ...optional, risk_tier: 'high' },
+      },
     });
   });
 
