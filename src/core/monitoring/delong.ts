@@ -50,15 +50,21 @@ function components(positives: readonly number[], negatives: readonly number[]) 
   return { auc: (rankSum - (m * (m + 1)) / 2) / (m * n), ofPositives, ofNegatives };
 }
 
-/** Sample variance of a - b, or of a alone without b (n - 1 in the denominator). */
+/**
+ * Sample variance of a - b, or of a alone without b (n - 1 in the denominator), summed in ascending order of the
+ * values: the same records in any order give the same bits (a restarted evaluator reads the partitions interleaved
+ * otherwise and must report what it reported before).
+ */
 function varianceOfDifference(a: Float64Array, b?: Float64Array): number {
   const count = a.length;
-  const at = (i: number) => (a[i] as number) - (b ? (b[i] as number) : 0);
+  const values = new Float64Array(count);
+  for (let i = 0; i < count; i++) values[i] = (a[i] as number) - (b ? (b[i] as number) : 0);
+  values.sort();
   let mean = 0;
-  for (let i = 0; i < count; i++) mean += at(i);
+  for (let i = 0; i < count; i++) mean += values[i] as number;
   mean /= count;
   let sum = 0;
-  for (let i = 0; i < count; i++) sum += (at(i) - mean) ** 2;
+  for (let i = 0; i < count; i++) sum += ((values[i] as number) - mean) ** 2;
   return sum / (count - 1);
 }
 

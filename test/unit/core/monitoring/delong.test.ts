@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { judgeAucShortfall } from '../../../../src/core/control/auc-judgement.js';
-import { hanleyMcNeilStandardError, pairedAuc } from '../../../../src/core/monitoring/delong.js';
+import { aucVariance, hanleyMcNeilStandardError, pairedAuc } from '../../../../src/core/monitoring/delong.js';
 import { rocAuc } from '../../../../src/core/report/score-report.js';
 import { missedFrauds } from './missed-frauds.js';
 
@@ -57,6 +57,25 @@ describe('paired AUC: DeLong standard error of the difference', () => {
       const expected = delongByDefinition(champion, challenger, fraud);
       assert.ok(Math.abs(auc.standardError - expected) < 1e-12, `trial ${trial}: ${auc.standardError} vs ${expected}`);
     }
+  });
+
+  it('gives the same bits for the same records in any order (a restarted evaluator reads them interleaved)', () => {
+    const { uniform } = seeded(23);
+    const n = 5000;
+    const fraud = Array.from({ length: n }, () => uniform() < 0.05);
+    const champion = fraud.map((f) => Math.min(1, (f ? 0.4 : 0) + uniform() * 0.6));
+    const challenger = champion.map((s) => Math.min(1, s * (0.9 + uniform() * 0.2)));
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(uniform() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const shuffle = <T>(values: T[]) => order.map((i) => values[i] as T);
+    assert.deepEqual(
+      pairedAuc(shuffle(champion), shuffle(challenger), shuffle(fraud)),
+      pairedAuc(champion, challenger, fraud),
+    );
+    assert.equal(aucVariance(shuffle(champion), shuffle(fraud)), aucVariance(champion, fraud));
   });
 
   it('fails a challenger that misses a fifth of the frauds, which independent errors would have held', () => {
