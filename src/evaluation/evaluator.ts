@@ -9,7 +9,7 @@ import type { Logger } from '../adapters/observability/logger.js';
 import type { EvaluatorMetrics } from '../adapters/observability/metrics.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
-import { DelayedLabelJoin, type MaturedDay } from '../core/monitoring/evaluation.js';
+import { DelayedLabelJoin, type LiveMetrics, type MaturedDay } from '../core/monitoring/evaluation.js';
 import { StreamTime } from '../core/monitoring/stream-time.js';
 import { readerSilence } from '../core/monitoring/reader-silence.js';
 import { formatModelRef } from '../core/models/ref.js';
@@ -228,10 +228,10 @@ export class Evaluator {
    * The live figures per model, each compared with the held-out expectation of its own card, allowing for the
    * sampling error of both (core/monitoring/expectations.ts compareWithExpectation).
    */
-  async status(): Promise<ModelStatus[]> {
+  async status(lives: ReadonlyMap<string, LiveMetrics> = this.join.live()): Promise<ModelStatus[]> {
     const out: ModelStatus[] = [];
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
-    for (const [model, live] of this.join.live()) {
+    for (const [model, live] of lives) {
       const values = liveMetricValues(live.metrics);
       const se = live.standardErrors;
       const liveErrors: Record<string, number> = {
@@ -296,11 +296,13 @@ export class Evaluator {
   private async publish(): Promise<void> {
     const { metrics } = this.options;
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
-    for (const status of await this.status()) {
+    // The live figures once (each is a pass over the days' rows with a sort or two), for the status and the gauges.
+    const lives = this.join.live();
+    for (const status of await this.status(lives)) {
       // The label keeps its name (dashboards and alert rules select on it) but holds name@version: two models may
       // share a version number, and their series must not overwrite each other.
       const modelLabel = { model_version: status.model };
-      const live = this.join.live().get(status.model);
+      const live = lives.get(status.model);
       if (!live) continue;
       metrics.evalLabelled.set(modelLabel, status.labelled);
       const latestDay = status.days[status.days.length - 1];

@@ -98,7 +98,7 @@ export class DriftMonitor {
         if (!entry) continue;
         entry.window.observe(now, batch.scores, batch.features, this.options.featureNames.length, rows);
         entry.lastDecidedMs = now;
-        this.setWindowSize(entry.version, entry.window.records);
+        this.options.metrics.driftWindowRecords.set({ model_version: entry.version }, entry.window.records);
         this.changed.add(formatModelRef(model));
       } catch (error) {
         this.options.log.warn(
@@ -131,6 +131,9 @@ export class DriftMonitor {
     if (untracked.length > 0) log.warn({ model: id, untracked }, 'no drift reference for features');
     const entry = { window, version: model.version, lastDecidedMs: this.options.clock() };
     this.windows.set(id, entry);
+    // Beside the window's size, the size at which its drift gauges appear (the dashboard compares the two): set
+    // once per window, removed with it.
+    this.options.metrics.driftWindowMinRecords.set({ model_version: entry.version }, policy.minRecords);
     return entry;
   }
 
@@ -180,7 +183,7 @@ export class DriftMonitor {
     const { metrics } = this.options;
     const previous = this.last.get(id);
     this.last.set(id, snapshot);
-    this.setWindowSize(version, snapshot.records);
+    metrics.driftWindowRecords.set({ model_version: version }, snapshot.records);
     if (snapshot.status === 'insufficient-data') {
       if (previous?.status !== 'insufficient-data') {
         this.removeDriftGauges(version, previous?.status === 'ok' ? Object.keys(previous.featurePsi) : []);
@@ -198,12 +201,6 @@ export class DriftMonitor {
     for (const q of SCORE_QUANTILES) {
       metrics.scoreQuantile.set({ model_version: version, quantile: String(q) }, snapshot.quantiles[q]);
     }
-  }
-
-  /** The window's size and, beside it, the size at which its drift gauges appear (the dashboard compares the two). */
-  private setWindowSize(version: string, records: number): void {
-    this.options.metrics.driftWindowRecords.set({ model_version: version }, records);
-    this.options.metrics.driftWindowMinRecords.set({ model_version: version }, this.options.policy.minRecords);
   }
 
   /** Removes a model version's drift gauges (all but the window size): absent series, never a stale number. */
