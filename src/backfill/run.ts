@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PositionedTransaction } from '../core/contract/events.js';
@@ -22,6 +22,7 @@ import {
 import { DEFAULT_TABLE_FORMAT, TableFormat } from './table-format.js';
 import { tableColumns, type TableRows } from './table-rows.js';
 import { createInProcessTableSink, createWorkerTableSink, type TableSink, type TableSummary } from './table-sink.js';
+import { makeDirectories } from '../adapters/files/make-directories.js';
 
 export interface BackfillResult {
   readonly manifest: BackfillManifest;
@@ -60,7 +61,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const tablePath = options.out;
   const manifestPath = `${tablePath}.manifest.json`;
   try {
-    mkdirSync(dirname(tablePath), { recursive: true });
+    makeDirectories(dirname(tablePath));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? String(error));

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
@@ -13,6 +13,7 @@ import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
 import { withTemporaryDirectory } from './temporary-directory.js';
+import { makeDirectories } from '../adapters/files/make-directories.js';
 
 export interface LifecycleDemoOptions {
   readonly topologyFile: string;
@@ -149,7 +150,7 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
       },
       labelClock(topology, scores.streams, Date.now()),
     );
-    mkdirSync(options.reportDir, { recursive: true });
+    makeDirectories(options.reportDir);
     writeFileSync(join(options.reportDir, 'shadow-report.md'), renderShadowMarkdown(report));
     writeFileSync(join(options.reportDir, 'shadow-report.html'), renderShadowHtml(report));
     for (const line of formatChecklist(report)) say(`[shadow] ${line}`);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../core/simulate/index.js';
 import { ProgressCounter, type ProgressListener } from './progress.js';
 import { rowFormat, type OutputFormat } from './rows.js';
+import { makeDirectories } from '../adapters/files/make-directories.js';
 
 export interface SimulateToFilesOptions {
   readonly outDir: string;
@@ -98,7 +99,7 @@ export async function simulateToFiles(options: SimulateToFilesOptions): Promise<
     );
   }
   const format = rowFormat(options.format);
-  await mkdir(options.outDir, { recursive: true });
+  makeDirectories(options.outDir);
   const events = new ChunkedFile(join(options.outDir, `events.${format.extension}`));
   const labels = new ChunkedFile(join(options.outDir, `labels.${format.extension}`));
   const summary = new SummaryAccumulator();

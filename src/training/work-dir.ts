@@ -1,7 +1,8 @@
-import { lstat, mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { RetrainError } from './errors.js';
+import { makeDirectories } from '../adapters/files/make-directories.js';
 
 /**
  * The work directory of `fraudscore retrain`: scratch space it empties on every run. Emptying a directory is only
@@ -113,7 +114,7 @@ export async function checkWorkDir(work: string, context: WorkDirContext = defau
 export async function claimWorkDir(work: string, context: WorkDirContext = defaultContext()): Promise<string> {
   const { path, state } = await checkWorkDir(work, context);
   if (state === 'absent') {
-    await mkdir(path, { recursive: true });
+    makeDirectories(path);
   } else if (state === 'marked' || state === 'earlier-default') {
     // The entries, not the directory: its permissions (or a mount on it) stay as the user made them.
     for (const entry of await readdir(path)) {

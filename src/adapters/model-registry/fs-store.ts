@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, link, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ModelRegistryError, RegistryStorageError } from './errors.js';
 import type { RegistryStore } from './store.js';
+import { makeDirectories } from '../files/make-directories.js';
 
 const INDEX_FILE = 'registry.json';
 const LOCK_FILE = '.lock';
@@ -44,7 +45,7 @@ export class FsRegistryStore implements RegistryStore {
 
   async createExclusive(key: string, bytes: Uint8Array): Promise<'created' | 'exists'> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     // Write in full under a temporary name, then link(2) it into place: link fails with EEXIST instead of
     // replacing, so the final name only ever holds complete bytes and is never overwritten.
     const tmp = this.temporary(path);
@@ -63,7 +64,7 @@ export class FsRegistryStore implements RegistryStore {
 
   async replace(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     const tmp = this.temporary(path);
     await writeDurably(tmp, bytes);
     await rename(tmp, path);
@@ -99,7 +100,7 @@ export class FsRegistryStore implements RegistryStore {
 
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const path = this.path(`${name}/${LOCK_FILE}`);
-    await mkdir(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     let handle;
     try {
       handle = await open(path, 'wx');

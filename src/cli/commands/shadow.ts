@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../core/control/index.js';
@@ -11,6 +11,7 @@ import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
 import { decimal, duration } from '../arguments.js';
+import { makeDirectories } from '../../adapters/files/make-directories.js';
 
 interface ReportOptions {
   readonly topology: string;
@@ -99,7 +100,7 @@ export function registerShadowCommand(program: Command): Command {
       );
       const refusal = shadowReportRefusal(streams.scores, report, sinceMs);
       if (refusal) throw new Error(refusal);
-      mkdirSync(options.out, { recursive: true });
+      makeDirectories(options.out);
       const md = join(options.out, 'shadow-report.md');
       const html = join(options.out, 'shadow-report.html');
       writeFileSync(md, renderShadowMarkdown(report));
