@@ -14,12 +14,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .hashing import sha256_bytes
+from .instants import iso_utc
 
 # Columns the trainer itself reads besides the features. The features come from the manifest, in its order:
 # the manifest is the contract with the serving side, the table's column order is not.
-ID_COLUMNS = ("transaction_id", "customer_id", "terminal_id")
+TRANSACTION_ID = "transaction_id"
+ID_COLUMNS = (TRANSACTION_ID, "customer_id", "terminal_id")
 META_COLUMNS = ("event_time_ms", "label", "label_reported_at_ms", "split")
 SPLIT_VALUES = frozenset({"train", "valid", "test"})
+# Overlapping ids quoted in the refusal of a reference: enough to find the rows, short enough to read.
+OVERLAP_EXAMPLES = 5
 # Every Parquet file starts with these 4 bytes; the backfill writes Parquet by default and CSV on request.
 PARQUET_MAGIC = b"PAR1"
 
@@ -193,3 +197,35 @@ def load_reference(path: Path, manifest: Manifest) -> tuple[Table, Manifest]:
     if len(table.frame) != ref_manifest.rows:
         raise TableError(f"reference {path}: {len(table.frame)} rows but its manifest says {ref_manifest.rows}")
     return table, ref_manifest
+
+
+def overlapping_ids(training_ids: pd.Series, reference_ids: pd.Series) -> list[str]:
+    """The reference's transaction ids that are also training ids, each once, in the reference table's order."""
+    shared = reference_ids.dropna()
+    shared = shared[shared.isin(training_ids.dropna())]
+    return [str(i) for i in shared.drop_duplicates()]
+
+
+def refuse_overlapping_reference(training: Table, reference: Table) -> None:
+    """A reference that shares a transaction with the training table is refused.
+
+    The card reports the reference's metrics so that model versions can be compared on the same frozen rows; rows the
+    model was trained on (or its settings chosen on) score better than unseen ones, so an overlap would inflate those
+    metrics without anything in the card saying so. Any shared id is refused, whatever its split in the training table:
+    train rows are fitted, validation rows choose the settings, tree count and threshold, and the test rows have their
+    own figures in the card already; the reference is worth reporting only on rows the training table does not hold."""
+    shared = overlapping_ids(training.frame[TRANSACTION_ID], reference.frame[TRANSACTION_ID])
+    if not shared:
+        return
+    more = len(shared) - OVERLAP_EXAMPLES
+    examples = ", ".join(shared[:OVERLAP_EXAMPLES]) + (f" and {more} more" if more > 0 else "")
+    times = training.frame["event_time_ms"]
+    raise TableError(
+        f"reference {reference.path}: {len(shared)} transaction ids ({TRANSACTION_ID}) of its {len(reference.frame)} "
+        f"rows are also in the training table {training.path}: {examples}. Its metrics would count rows the model was "
+        "trained or tuned on, and model versions would be compared on inflated figures. Build the reference "
+        "from data disjoint from the training table's: another simulation seed (`fraudscore simulate --seed`; the "
+        "simulator's transaction ids carry the seed, and training/make-demo-model.sh backfills its reference from seed "
+        "1042 against the training data's 42), or a period of the same events outside the training table's "
+        f"({iso_utc(int(times.min()))} to {iso_utc(int(times.max()))}), with `fraudscore backfill --from`/`--to`"
+    )

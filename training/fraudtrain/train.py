@@ -12,7 +12,7 @@ import os
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ from .decision import threshold_for_alert_rate
 from .evaluation import EvaluationSet, margins
 from .folds import plan_folds
 from .hashing import sha256_bytes
+from .instants import iso_utc
 from .provenance import code_commit, code_dirty, library_versions, lockfile_sha256
 from .split import DAY_MS, LABEL_DELAY, METHOD, ROLES, TEST, TEST_IN_TIME, TRAIN, VALID, plan_split
-from .table import Table, TableError, load_manifest, load_reference, load_table
+from .table import Table, TableError, load_manifest, load_reference, load_table, refuse_overlapping_reference
 
 DEFAULT_SERVING_SLO = '{"batchP99Ms": 100}'
 # When the backfill's manifest records no label delay: the shipped topologies' delay.
@@ -37,10 +38,6 @@ DEFAULT_LABEL_DELAY_DAYS = 7
 
 class BelowBaselineError(ValueError):
     """The model does not beat every baseline on the gated metrics and no --allow-below-baseline reason was given."""
-
-
-def iso_utc(ms: int | float) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_created_at(text: str | None) -> str:
@@ -165,6 +162,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise TableError(f"table {args.table}: {len(table.frame)} rows but its manifest says {manifest.rows}")
     # The reference must come with its backfill manifest, of the training table's feature schema and label delay.
     reference, ref_manifest = load_reference(args.reference, manifest) if args.reference else (None, None)
+    # ... and none of the training table's transactions: the reference metrics compare model versions on unseen rows.
+    if reference is not None:
+        refuse_overlapping_reference(table, reference)
     raw_source = replay.raw_source("--raw-source", args.raw_source, manifest.raw)
     reference_replay = None
     if reference is not None and ref_manifest is not None:

@@ -111,7 +111,9 @@ def day_rows(seed: int, day: int, pop: Population) -> pd.DataFrame:
     label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     event_time = START_MS + day * DAY_MS + t_in_day
     delay = rng.uniform(1, 2 * LABEL_DELAY_DAYS, n) * DAY_MS
-    ids = [f"tx-{day:04d}-{i:06d}" for i in range(n)]
+    # The seed is in the id, as in the simulator's tx-<seed>-<n> (src/core/simulate/ids.ts): tables of two seeds share
+    # no transaction, so one can be the other's reference (the trainer refuses a reference that shares one).
+    ids = [f"tx-{seed}-{day:04d}-{i:06d}" for i in range(n)]
     trate = pop.terminal_rate[terminal]
     crate = pop.tx_per_day[customer]
     return pd.DataFrame(

@@ -152,6 +152,41 @@ def test_a_reference_of_another_feature_schema_is_refused(
     assert not (tmp_path / "out").exists(), "nothing may be written for a refused reference"
 
 
+def _sharing_ids(reference: Path, ids: list[str], out: Path) -> Path:
+    """A copy of `reference` whose first rows take `ids` as transaction ids, with its manifest rehashed: the other
+    checks pass, only the overlap is wrong."""
+    header, *rows = reference.read_text().splitlines(keepends=True)
+    rows = [f"{i},{row.split(',', 1)[1]}" for i, row in zip(ids, rows)] + rows[len(ids):]
+    out.write_text(header + "".join(rows))
+    manifest = json.loads(reference.with_name(reference.name + ".manifest.json").read_text())
+    manifest["table"]["sha256"] = sha256(out)
+    out.with_name(out.name + ".manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
+def test_a_reference_sharing_transactions_with_the_training_table_is_refused(
+    synthetic: Synthetic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    training_ids = [line.split(",", 1)[0] for line in synthetic.table.read_text().splitlines()[1:]]
+    # Seven ids from across the training table's days; more than the message quotes.
+    shared = training_ids[:: len(training_ids) // 7][:7]
+    reference = _sharing_ids(synthetic.reference, shared, tmp_path / "reference.csv")
+    data = Synthetic(table=synthetic.table, manifest=synthetic.manifest, reference=reference)
+    assert train_into(data, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert f"reference {reference}: 7 transaction ids (transaction_id) of its " in err
+    assert f"also in the training table {synthetic.table}: {', '.join(shared[:5])} and 2 more. " in err
+    # The fix, with the tools that do it.
+    assert "`fraudscore simulate --seed`" in err and "`fraudscore backfill --from`/`--to`" in err
+    assert not (tmp_path / "out").exists(), "nothing may be written for a refused reference"
+
+
+def test_a_reference_of_other_transactions_is_reported_on(card: dict, synthetic: Synthetic) -> None:
+    # The session's model was trained with a reference of another seed: no shared id, so its metrics are in the card.
+    assert card["metrics"]["reference"]["tableSha256"] == sha256(synthetic.reference)
+    assert card["metrics"]["reference"]["rows"] > 0
+
+
 def test_the_test_period_follows_the_handbook_protocol(card: dict) -> None:
     split = card["split"]
     rows = split["rows"]

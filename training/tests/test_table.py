@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fraudtrain.table import TableError, load_manifest, load_reference, load_table
+from fraudtrain.table import TableError, load_manifest, load_reference, load_table, overlapping_ids
 
 from .synthetic import COLUMNS, FEATURE_NAMES, SCHEMA_VERSION, write_synthetic
 
@@ -128,6 +128,13 @@ def test_a_reference_that_is_not_the_table_its_manifest_describes_is_refused(tmp
     reference.write_bytes(reference.read_bytes().replace(b",0,,train\n", b",1,,train\n", 1))
     with pytest.raises(TableError, match="sha256 is"):
         load_reference(reference, _training_manifest(tmp_path))
+
+
+def test_the_overlap_is_the_references_shared_ids_once_each_in_its_order() -> None:
+    training = pd.Series(["tx-1", "tx-2", "tx-3", None], dtype="string")
+    reference = pd.Series(["tx-3", "tx-9", "tx-1", "tx-3", None], dtype="string")
+    assert overlapping_ids(training, reference) == ["tx-3", "tx-1"]
+    assert overlapping_ids(training, pd.Series(["tx-9", None], dtype="string")) == []
 
 
 def _renamed_onto_while_hashing(monkeypatch: pytest.MonkeyPatch, path: Path, versions: list[Path]) -> None:
