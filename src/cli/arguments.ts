@@ -1,5 +1,12 @@
 import { InvalidArgumentError } from 'commander';
-import { checkPlan, parseDuration, parsePlan, stepProblem } from '../core/control/index.js';
+import {
+  checkPlan,
+  gateBoundProblem,
+  parseDuration,
+  parsePlan,
+  stepProblem,
+  type GateBound,
+} from '../core/control/index.js';
 
 /**
  * Parsers of numeric flags, for commander's argParser: a value that is not a number in the flag's range is refused
@@ -90,6 +97,19 @@ export function rolloutPlan(value: string): number[] {
   const problem = checkPlan(plan);
   if (problem !== null) throw new InvalidArgumentError(problem);
   return plan;
+}
+
+/**
+ * A gate bound a rollout sets for itself (`rollout start --max-score-psi 2`), in the range of the topology's
+ * `rollout.gates` field of the same name: a bound no rollout could start with is refused before anything connects.
+ */
+export function gateBound(bound: GateBound): (value: string) => number {
+  return (value) => {
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    const problem = gateBoundProblem(bound, n);
+    if (problem !== null) throw new InvalidArgumentError(problem);
+    return n;
+  };
 }
 
 /**

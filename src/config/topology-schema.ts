@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { controlTopicName, MIN_ROLLOUT_STEP_MS, stepProblem } from '../core/control/index.js';
+import { controlTopicName, gateBoundSchema, MIN_ROLLOUT_STEP_MS, stepProblem } from '../core/control/index.js';
 import { findInlineCredential, inlineCredentialMessage } from './inline-credentials.js';
 
 /**
@@ -276,9 +276,10 @@ const rolloutSchema = z
     gates: z
       .object({
         minRecords: z.number().int().min(1).default(ROLLOUT_DEFAULTS.gates.minRecords),
-        maxAlertRateDelta: z.number().min(0).max(1).default(ROLLOUT_DEFAULTS.gates.maxAlertRateDelta),
-        maxScorePsi: z.number().positive().max(10).default(ROLLOUT_DEFAULTS.gates.maxScorePsi),
-        aucMargin: z.number().min(0).max(1).default(ROLLOUT_DEFAULTS.gates.aucMargin),
+        // The ranges a rollout's own bounds obey too (`rollout start --max-score-psi` …): one definition, in core.
+        maxAlertRateDelta: gateBoundSchema('maxAlertRateDelta').default(ROLLOUT_DEFAULTS.gates.maxAlertRateDelta),
+        maxScorePsi: gateBoundSchema('maxScorePsi').default(ROLLOUT_DEFAULTS.gates.maxScorePsi),
+        aucMargin: gateBoundSchema('aucMargin').default(ROLLOUT_DEFAULTS.gates.aucMargin),
         minLabelled: z.number().int().min(1).default(ROLLOUT_DEFAULTS.gates.minLabelled),
       })
       .strict()

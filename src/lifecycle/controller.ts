@@ -5,6 +5,7 @@ import {
   evaluateGates,
   gateRetention,
   rollbackRollout,
+  rolloutGatePolicy,
   stageEvidence,
   type ChallengerState,
   type ControlRecord,
@@ -19,6 +20,7 @@ import { openFsRegistry } from '../adapters/model-registry/index.js';
 import { connecting } from '../runtime/startup-errors.js';
 import { labelClock, type ScoreStreams } from './score-reader.js';
 
+/** The topology's gates; a rollout judges by `stagePolicy`, which puts the rollout's own bounds in their place. */
 export function gatePolicy(topology: Topology): GatePolicy {
   const { gates } = topology.rollout;
   return {
@@ -30,6 +32,11 @@ export function gatePolicy(topology: Topology): GatePolicy {
     minLabelled: gates.minLabelled,
     alertAt: topology.decision.reviewAt,
   };
+}
+
+/** The gates a rollout's stage is judged by: the topology's, with the bounds the rollout set for itself. */
+export function stagePolicy(topology: Topology, challenger: ChallengerState): GatePolicy {
+  return rolloutGatePolicy(gatePolicy(topology), challenger.gates);
 }
 
 export type StepOutcome =
@@ -93,7 +100,6 @@ function sameStage(a: ChallengerState | null, b: ChallengerState): boolean {
   );
 }
 
-/** The gate verdict of the live stage, if a rollout is live and not paused or killed. */
 /** Why no stage is judged in this view (no rollout, paused, the kill switch on), or null: a live stage is. */
 export function stageNotJudged(view: ControlView): string | null {
   const challenger = view.state.challenger;
@@ -120,7 +126,7 @@ export function judgeStage(
     startedAtMs: challenger.stageStartedAtMs,
     ...labelClock(topology, streams, nowMs),
   });
-  return { verdict: evaluateGates(evidence, gatePolicy(topology), challenger.stepMs), challenger };
+  return { verdict: evaluateGates(evidence, stagePolicy(topology, challenger), challenger.stepMs), challenger };
 }
 
 /**

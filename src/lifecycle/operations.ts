@@ -9,6 +9,7 @@ import {
   pauseRollout,
   promoteRollout,
   resumeRollout,
+  rolloutBoundsProblem,
   setBatchWindow,
   settingsProblem,
   startRollout,
@@ -17,6 +18,7 @@ import {
   windowProblem,
   type ControlRecord,
   type ControlView,
+  type RolloutGateBounds,
   type Transition,
 } from '../core/control/index.js';
 import { parseModelRef } from '../core/models/ref.js';
@@ -38,7 +40,13 @@ export interface ControlOperations {
   shadowStop(reason: string): Promise<ControlRecord>;
   rolloutStart(
     model: string,
-    options: { plan?: readonly number[]; stepMs?: number; reason: string },
+    options: {
+      plan?: readonly number[];
+      stepMs?: number;
+      /** Bounds this rollout's gates are judged with in place of the topology's `rollout.gates`. */
+      gates?: RolloutGateBounds;
+      reason: string;
+    },
   ): Promise<ControlRecord>;
   pause(reason: string): Promise<ControlRecord>;
   resume(reason: string): Promise<ControlRecord>;
@@ -139,6 +147,9 @@ export function controlOperations(
     },
     shadowStop: (reason) => append(reason, (view) => stopShadow(view.state)),
     rolloutStart: async (model, start) => {
+      // A bound out of its range needs neither the registry nor a broker to be told.
+      const problem = rolloutBoundsProblem(start.gates);
+      if (problem !== null) throw new Error(problem);
       const ref = await verified(model);
       return append(start.reason, async (view) =>
         startRollout(view.state, {
@@ -148,6 +159,7 @@ export function controlOperations(
           nowMs: clock(),
           plan: start.plan ?? topology.rollout.plan,
           stepMs: start.stepMs ?? topology.rollout.stepMs,
+          gates: start.gates,
         }),
       );
     },

@@ -1,5 +1,10 @@
 import type { Topology } from '../config/index.js';
-import { controlTopicName } from '../core/control/index.js';
+import {
+  controlTopicName,
+  effectiveGateBounds,
+  type GateBound,
+  type RolloutGateBounds,
+} from '../core/control/index.js';
 
 export interface DrillRecord {
   readonly at: string;
@@ -19,6 +24,8 @@ export interface RunbookInput {
   readonly cardRollbackTarget: string | null;
   readonly killTarget: string | { readonly problem: string };
   readonly challenger: string | null;
+  /** The bounds the live rollout set for itself (`rollout start --max-score-psi` …); absent: none, or no rollout. */
+  readonly rolloutGates?: RolloutGateBounds;
   readonly lastDrill: DrillRecord | null;
   readonly generatedAt: string;
 }
@@ -28,6 +35,12 @@ export function renderRunbook(input: RunbookInput): string {
   const { topology: t, topologyFile: file } = input;
   const target = typeof input.killTarget === 'string' ? input.killTarget : `NONE: ${input.killTarget.problem}`;
   const drill = input.lastDrill;
+  const bounds = effectiveGateBounds(t.rollout.gates, input.rolloutGates);
+  // A bound the live rollout set says so, with the topology's beside it: the next rollout goes back to that one.
+  const bound = (name: GateBound) =>
+    bounds[name].from === 'rollout'
+      ? `${bounds[name].value} (the live rollout's; the topology's is ${t.rollout.gates[name]})`
+      : `${bounds[name].value} (the topology's)`;
   return [
     `# Rollback runbook: ${t.name}`,
     '',
@@ -76,9 +89,13 @@ export function renderRunbook(input: RunbookInput): string {
     '```',
     '',
     `Gates (each stage, at least ${t.rollout.gates.minRecords} records and ${Math.round(t.rollout.stepMs / 60_000)} min): challenger batch p99 within ` +
-      `${t.serving.batchP99Ms} ms, no more failed scores than the champion, alert-rate delta within ±${t.rollout.gates.maxAlertRateDelta} (beyond it within sampling error: the stage holds), ` +
-      `score PSI under ${t.rollout.gates.maxScorePsi} (the champion's deciles as bins), AUC within ${t.rollout.gates.aucMargin} of the champion's once ` +
+      `${t.serving.batchP99Ms} ms, no more failed scores than the champion, alert-rate delta within ±${bound('maxAlertRateDelta')} (beyond it within sampling error: the stage holds), ` +
+      `score PSI under ${bound('maxScorePsi')} (the champion's deciles as bins), AUC within ${bound('aucMargin')} of the champion's once ` +
       `${t.rollout.gates.minLabelled} labels of both classes have matured (beyond it within sampling error: the stage holds). A failed gate rolls back automatically (\`fraudscore control history\` shows the gate and its figures).`,
+    '',
+    "The bounds are the topology's `rollout.gates` unless a rollout sets its own when it starts, for itself only: " +
+      "`--max-score-psi` (a deliberate recalibration: the same decisions, scores unlike the champion's), " +
+      '`--max-alert-rate-delta`, `--auc-margin`. `fraudscore rollout status` shows each bound in force and where it comes from.',
     '',
     '## Tune the batch window live',
     '',

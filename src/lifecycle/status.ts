@@ -1,5 +1,5 @@
 import type { Topology } from '../config/index.js';
-import type { ControlView } from '../core/control/index.js';
+import { boundOriginText, effectiveGateBounds, type ChallengerState, type ControlView } from '../core/control/index.js';
 
 export interface WorkerReport {
   readonly instance: string;
@@ -32,6 +32,7 @@ export function formatControlStatus(
         ? 'shadow (scores every record, decides none)'
         : `rollout ${c.percent} % (stage ${c.stageIndex + 1}/${c.plan.length} of ${c.plan.join(',')}, step ${Math.round(c.stepMs / 60_000)} min)`;
     lines.push(`  challenger   ${c.model}: ${stage}${c.paused ? ' PAUSED' : ''}, since ${iso(c.stageStartedAtMs)}`);
+    if (c.mode === 'rollout') lines.push(`  gate bounds  ${gateBoundsLine(topology, c)}`);
   } else lines.push('  challenger   none');
   lines.push(
     state.killSwitch.on
@@ -72,4 +73,14 @@ export function formatControlStatus(
       : `  ${behind} worker(s) behind version ${view.version} (a stopped worker keeps its last report)`,
   );
   return lines;
+}
+
+/** The bounds a rollout's gates are judged by, each with where it comes from (the topology or the rollout itself). */
+export function gateBoundsLine(topology: Topology, challenger: ChallengerState): string {
+  const b = effectiveGateBounds(topology.rollout.gates, challenger.gates);
+  return [
+    `score PSI under ${b.maxScorePsi.value} ${boundOriginText(b.maxScorePsi.from)}`,
+    `alert-rate delta within ±${b.maxAlertRateDelta.value} ${boundOriginText(b.maxAlertRateDelta.from)}`,
+    `AUC margin ${b.aucMargin.value} ${boundOriginText(b.aucMargin.from)}`,
+  ].join(', ');
 }

@@ -85,6 +85,7 @@ export function registerDocsCommand(program: Command): void {
         cardRollbackTarget: card?.rollbackTarget ?? null,
         killTarget,
         challenger: view.state.challenger?.model ?? null,
+        rolloutGates: view.state.challenger?.gates,
         lastDrill,
         generatedAt: new Date().toISOString(),
       });

@@ -4,10 +4,13 @@ import { displayUrl, type Topology } from '../../config/index.js';
 import {
   controlTopicCreatedLine,
   controlTopicName,
+  GATE_BOUNDS,
   gateRetention,
   type ControlView,
+  type GateBound,
 } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
+import type { ControlOperations } from '../../lifecycle/operations.js';
 import {
   controllerStep,
   controllerWriter,
@@ -17,7 +20,7 @@ import {
   type StepOutcome,
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
-import { gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
+import { gateBound, gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, readControl, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
@@ -98,6 +101,36 @@ export function rolloutOver(outcome: StepOutcome, view: ControlView): boolean {
   return outcome.kind === 'idle' && !view.state.challenger;
 }
 
+/**
+ * The gate bounds `rollout start` can set for its rollout alone, each in place of the topology's `rollout.gates` field
+ * of the same name, whose name its flag spells (`maxScorePsi`: `--max-score-psi`, the option commander then names
+ * `maxScorePsi` again). A deliberate recalibration (the same decisions, scores far from the champion's) needs a higher
+ * score PSI bound; a challenger meant to alert a little differently, or to trade a little AUC, the others.
+ */
+const BOUND_HELP: Readonly<Record<GateBound, string>> = {
+  maxScorePsi: 'largest score PSI against the champion',
+  maxAlertRateDelta: 'largest |alert-rate difference| with the champion',
+  aucMargin: "how far the AUC may fall below the champion's",
+};
+
+export function boundFlag(bound: GateBound): string {
+  return `--${bound.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} <x>`;
+}
+
+export type RolloutStartOptions = ChangeOptions &
+  Partial<Record<GateBound, number>> & { plan?: number[]; step?: number };
+
+/** What `rollout start` asks of the control plane: the flags given, the topology's for the rest. */
+export function rolloutStartRequest(options: RolloutStartOptions): Parameters<ControlOperations['rolloutStart']>[1] {
+  return {
+    reason: options.reason,
+    ...(options.plan ? { plan: options.plan } : {}),
+    ...(options.step !== undefined ? { stepMs: options.step } : {}),
+    // A bound not given stays undefined, and the rollout judges by the topology's.
+    gates: Object.fromEntries(GATE_BOUNDS.map((bound) => [bound, options[bound]])),
+  };
+}
+
 export function registerRolloutCommand(program: Command): void {
   const rollout = program
     .command('rollout')
@@ -106,27 +139,26 @@ export function registerRolloutCommand(program: Command): void {
         'non-finite scores, alert rate, score PSI and (once labels mature) AUC; a failed gate rolls back at once.',
     );
 
-  changeOptions(
-    rollout
-      .command('start')
-      .description('Start a rollout of <name>@<version> (verified against the registry first).')
-      .argument('<model>', 'name@version, e.g. card-fraud@2')
-      // Parsed while the command line is read: a plan or step that is refused needs no topology, registry or broker.
-      .option('--plan <percents>', "stages in percent (default: the topology's rollout.plan)", rolloutPlan)
-      .option(
-        '--step <duration>',
-        "minimum time per stage, at least 1m, e.g. 30m (default: the topology's rollout.stepMs)",
-        rolloutStep,
-      ),
-    false,
-  ).action((model: string, options: ChangeOptions & { plan?: number[]; step?: number }) =>
-    runChange(options, ({ ops }) =>
-      ops.rolloutStart(model, {
-        reason: options.reason,
-        ...(options.plan ? { plan: options.plan } : {}),
-        ...(options.step !== undefined ? { stepMs: options.step } : {}),
-      }),
-    ),
+  const start = rollout
+    .command('start')
+    .description('Start a rollout of <name>@<version> (verified against the registry first).')
+    .argument('<model>', 'name@version, e.g. card-fraud@2')
+    // Parsed while the command line is read: a plan, step or bound that is refused needs no topology, registry or broker.
+    .option('--plan <percents>', "stages in percent (default: the topology's rollout.plan)", rolloutPlan)
+    .option(
+      '--step <duration>',
+      "minimum time per stage, at least 1m, e.g. 30m (default: the topology's rollout.stepMs)",
+      rolloutStep,
+    );
+  for (const bound of GATE_BOUNDS) {
+    start.option(
+      boundFlag(bound),
+      `${BOUND_HELP[bound]}, for this rollout only (default: the topology's rollout.gates.${bound})`,
+      gateBound(bound),
+    );
+  }
+  changeOptions(start, false).action((model: string, options: RolloutStartOptions) =>
+    runChange(options, ({ ops }) => ops.rolloutStart(model, rolloutStartRequest(options))),
   );
 
   rollout

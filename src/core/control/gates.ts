@@ -1,6 +1,13 @@
 import { quantile } from '../report/score-report.js';
 import { pairedAuc } from '../monitoring/delong.js';
 import { judgeAucShortfall } from './auc-judgement.js';
+import {
+  boundOriginText,
+  effectiveGateBounds,
+  type BoundOrigin,
+  type GateBound,
+  type RolloutGateBounds,
+} from './gate-bounds.js';
 import { scorePsi } from './psi.js';
 
 /** The gates a rollout stage must hold before it advances (topology `rollout.gates`, with the defaults there). */
@@ -19,6 +26,32 @@ export interface GatePolicy {
   readonly minLabelled: number;
   /** Score at or above which a record counts as an alert (the topology's decision.reviewAt). */
   readonly alertAt: number;
+  /** Where each bound above comes from, as the figures say it; absent: the topology's `rollout.gates`. */
+  readonly from?: Readonly<Partial<Record<GateBound, BoundOrigin>>>;
+}
+
+/**
+ * The policy a rollout's stage is judged with: the topology's, with each bound the rollout set for itself
+ * (`rollout start --max-score-psi` …) in its place, and the figures told which is which.
+ */
+export function rolloutGatePolicy(topology: GatePolicy, rollout: RolloutGateBounds | undefined): GatePolicy {
+  const bounds = effectiveGateBounds(topology, rollout);
+  return {
+    ...topology,
+    maxScorePsi: bounds.maxScorePsi.value,
+    maxAlertRateDelta: bounds.maxAlertRateDelta.value,
+    aucMargin: bounds.aucMargin.value,
+    from: {
+      maxScorePsi: bounds.maxScorePsi.from,
+      maxAlertRateDelta: bounds.maxAlertRateDelta.from,
+      aucMargin: bounds.aucMargin.from,
+    },
+  };
+}
+
+/** "0.25 from the topology", "2 set by this rollout": a bound in a figure, and where it comes from. */
+function boundText(policy: GatePolicy, bound: GateBound, prefix = ''): string {
+  return `${prefix}${policy[bound]} ${boundOriginText(policy.from?.[bound] ?? 'topology')}`;
 }
 
 /** One stage's evidence: both models on the same records, from the output topic. */
@@ -161,7 +194,7 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
   gates.push({
     gate: 'alert_rate',
     status: alertRates.status,
-    figure: `alert rate ${fixed(challengerAlerts)} vs ${fixed(championAlerts)} (delta ${fixed(alertRates.delta)}, bound ±${policy.maxAlertRateDelta}, ±${fixed(alertRates.sampling, 4)} sampling, ${both.length} records)`,
+    figure: `alert rate ${fixed(challengerAlerts)} vs ${fixed(championAlerts)} (delta ${fixed(alertRates.delta)}, bound ${boundText(policy, 'maxAlertRateDelta', '±')}, ±${fixed(alertRates.sampling, 4)} sampling, ${both.length} records)`,
     values: {
       challenger: challengerAlerts,
       champion: championAlerts,
@@ -177,7 +210,7 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
   gates.push({
     gate: 'score_psi',
     status: Number.isNaN(psi) ? 'hold' : psi < policy.maxScorePsi ? 'pass' : 'fail',
-    figure: `score PSI ${fixed(psi)} against the champion (bound ${policy.maxScorePsi})`,
+    figure: `score PSI ${fixed(psi)} against the champion (bound ${boundText(policy, 'maxScorePsi')})`,
     values: { psi: Number.isNaN(psi) ? null : psi, bound: policy.maxScorePsi },
   });
 
@@ -202,7 +235,7 @@ export function evaluateGates(evidence: StageEvidence, policy: GatePolicy, stepM
     gates.push({
       gate: 'auc',
       status: judged.status,
-      figure: `AUC ${fixed(auc.challengerAuc)} vs champion ${fixed(auc.championAuc)} (margin ${policy.aucMargin}, ±${fixed(judged.sampling, 3)} sampling, ${labelled.length} labelled, ${frauds} frauds)`,
+      figure: `AUC ${fixed(auc.challengerAuc)} vs champion ${fixed(auc.championAuc)} (margin ${boundText(policy, 'aucMargin')}, ±${fixed(judged.sampling, 3)} sampling, ${labelled.length} labelled, ${frauds} frauds)`,
       values: {
         challenger: auc.challengerAuc,
         champion: auc.championAuc,

@@ -38,12 +38,29 @@ export {
   judgeAlertRates,
   pairedAlerts,
   evaluateGates,
+  rolloutGatePolicy,
   type GatePolicy,
   type GateResult,
   type GateStatus,
   type GateVerdict,
   type StageEvidence,
 } from './gates.js';
+export {
+  boundOriginText,
+  effectiveGateBounds,
+  GATE_BOUND_RANGES,
+  GATE_BOUNDS,
+  gateBoundProblem,
+  gateBoundRangeText,
+  gateBoundSchema,
+  rolloutGateBoundsSchema,
+  type BoundOrigin,
+  type BoundRange,
+  type EffectiveBound,
+  type GateBound,
+  type GateBounds,
+  type RolloutGateBounds,
+} from './gate-bounds.js';
 export { scorePsi } from './psi.js';
 export { ROUTING_BUCKETS, routesToChallenger, routingBucket, stableHash32 } from './routing.js';
 export { MIN_ROLLOUT_STEP_MS, stepProblem } from './step.js';
@@ -65,6 +82,7 @@ export {
   promoteRollout,
   resumeRollout,
   rollbackRollout,
+  rolloutBoundsProblem,
   setBatchWindow,
   setChampion,
   startRollout,

@@ -10,7 +10,8 @@ import { DEFAULT_PSI_EPSILON } from '../monitoring/reference.js';
  * nothing (a challenger scoring four times the champion throughout, or a constant, passed them).
  *
  * A challenger calibrated unlike the champion (ten times its scores, say) fails even when it decides alike: for a
- * deliberate recalibration raise `rollout.gates.maxScorePsi`; the alert-rate and AUC gates still judge decisions and
+ * deliberate recalibration start that rollout with `--max-score-psi` (its own bound, gate-bounds.ts), not a higher
+ * `rollout.gates.maxScorePsi` for every rollout; the alert-rate and AUC gates still judge decisions and
  * ranking. NaN when either sample is empty (no data is no verdict). A common reading: < 0.1 stable, 0.1..0.25
  * moderate shift, > 0.25 significant shift.
  */

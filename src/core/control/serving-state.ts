@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelRefSchema } from '../models/card.js';
+import { rolloutGateBoundsSchema } from './gate-bounds.js';
 
 /**
  * What every worker of a topology serves, as one value: the source of truth lives on the compacted control topic
@@ -35,6 +36,13 @@ export const challengerStateSchema = z.object({
   paused: z.boolean(),
   /** When the current stage (or shadow) started, ms since the epoch. */
   stageStartedAtMs: z.number().int().min(0),
+  /**
+   * Gate bounds this rollout set for itself (`rollout start --max-score-psi` …), each judged in place of the
+   * topology's; they go with the challenger, so a rollout that ends (promoted, aborted, rolled back) takes them along
+   * and the next one starts from the topology's. Absent when the rollout set none, and in records older than the
+   * field, which read as before; a reader older than the field drops it and judges by the topology's bounds.
+   */
+  gates: rolloutGateBoundsSchema.optional(),
 });
 
 export const killSwitchStateSchema = z.object({

@@ -1,3 +1,4 @@
+import { GATE_BOUNDS, gateBoundProblem, type RolloutGateBounds } from './gate-bounds.js';
 import {
   batchWindowOverrideSchema,
   DEFAULT_ROLLOUT_PLAN,
@@ -92,11 +93,26 @@ export function stopShadow(state: ServingState): Transition {
   return ok({ ...state, challenger: null }, 'shadow-stop', { model: state.challenger.model });
 }
 
+/** Why a rollout's own gate bounds cannot be judged with (the first bound out of its range), or null. */
+export function rolloutBoundsProblem(gates: RolloutGateBounds | undefined): string | null {
+  for (const bound of GATE_BOUNDS) {
+    const value = gates?.[bound];
+    const problem = value === undefined ? null : gateBoundProblem(bound, value);
+    if (problem !== null) return `gates.${bound}: ${value} is out of range: ${problem}`;
+  }
+  return null;
+}
+
 export function startRollout(
   state: ServingState,
-  start: ChallengerStart & { readonly plan: readonly number[]; readonly stepMs: number },
+  start: ChallengerStart & {
+    readonly plan: readonly number[];
+    readonly stepMs: number;
+    /** Bounds judged in place of the topology's for this rollout only; none: the topology's. */
+    readonly gates?: RolloutGateBounds;
+  },
 ): Transition {
-  const problem = challengerProblem(start) ?? checkPlan(start.plan);
+  const problem = challengerProblem(start) ?? checkPlan(start.plan) ?? rolloutBoundsProblem(start.gates);
   if (problem) return refuse(problem);
   const current = state.challenger;
   if (current && !(current.mode === 'shadow' && current.model === start.model)) {
@@ -114,13 +130,21 @@ export function startRollout(
     salt: current?.salt ?? start.salt,
     paused: false,
     stageStartedAtMs: start.nowMs,
+    ...ownBounds(start.gates),
   };
   return ok({ ...state, challenger }, 'rollout-start', {
     model: start.model,
     plan: start.plan,
     stepMs: start.stepMs,
     percent: challenger.percent,
+    ...ownBounds(start.gates),
   });
+}
+
+/** The `gates` of a rollout that set bounds of its own; nothing at all when it set none (the record reads as before). */
+function ownBounds(gates: RolloutGateBounds | undefined): { gates?: RolloutGateBounds } {
+  const set = Object.fromEntries(GATE_BOUNDS.flatMap((b) => (gates?.[b] === undefined ? [] : [[b, gates[b]]])));
+  return Object.keys(set).length === 0 ? {} : { gates: set };
 }
 
 function isoTime(ms: number | null): string {

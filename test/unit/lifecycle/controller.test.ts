@@ -10,11 +10,18 @@ import {
   startRollout,
   ScoreStreams,
   STAGE_SIGHTING_MARGIN_MS,
+  type ControlRecord,
   type ControlView,
+  type RolloutGateBounds,
   type ScoreView,
   type Transition,
 } from '../../../src/core/control/index.js';
-import { controllerStep, controllerWriter, type ControllerWriter } from '../../../src/lifecycle/controller.js';
+import {
+  controllerStep,
+  controllerWriter,
+  judgeStage,
+  type ControllerWriter,
+} from '../../../src/lifecycle/controller.js';
 import { rolloutStage } from '../core/control/rollout-fixture.js';
 
 const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'utf8'), 't.yaml', {
@@ -32,30 +39,40 @@ function after(view: ControlView, transition: Transition): ControlView {
   return { version: record.version, state: record.state, record };
 }
 
-/** A rollout in its first stage (1 %), started a full step ago. */
-const live = after(
-  EMPTY_VIEW,
-  startRollout(EMPTY_VIEW.state, {
-    model: CHALLENGER,
-    champion: CHAMPION,
-    salt: 'salt',
-    nowMs: NOW - stepMs,
-    plan: topology.rollout.plan,
-    stepMs,
-  }),
-);
+/** A rollout in its first stage (1 %), started a full step ago, with the gate bounds it set for itself (none). */
+function startedAStepAgo(gates: RolloutGateBounds = {}): ControlView {
+  return after(
+    EMPTY_VIEW,
+    startRollout(EMPTY_VIEW.state, {
+      model: CHALLENGER,
+      champion: CHAMPION,
+      salt: 'salt',
+      nowMs: NOW - stepMs,
+      plan: topology.rollout.plan,
+      stepMs,
+      gates,
+    }),
+  );
+}
+const live = startedAStepAgo();
+
+/** Both models' scores of the i-th record: the same, a fraud (every 10th) on top. */
+const alike = (i: number, fraud: boolean): [number, number] => {
+  const score = fraud ? 0.9 : ((i * 37) % 100) / 1000;
+  return [score, score];
+};
 
 /**
  * The first stage's evidence: enough records, each labelled, every 10th a fraud both models rank on top; the
  * challenger's batches take `latencyMs` (a gate fails above the serving SLO).
  */
-function streams(latencyMs: number, stage = 0): ScoreStreams {
+function streams(latencyMs: number, stage = 0, scoresOf = alike): ScoreStreams {
   const n = Math.max(gates.minRecords, gates.minLabelled);
   const scores: ScoreView[] = [];
   const reports: { transactionId: string; isFraud: boolean; reportedAtMs: number }[] = [];
   for (let i = 0; i < n; i++) {
     const fraud = i % 10 === 0;
-    const score = fraud ? 0.9 : ((i * 37) % 100) / 1000;
+    const [champion, score] = scoresOf(i, fraud);
     const at = NOW - stepMs + i;
     scores.push({
       transactionId: `tx-${i}`,
@@ -70,7 +87,7 @@ function streams(latencyMs: number, stage = 0): ScoreStreams {
       percent: topology.rollout.plan[stage] ?? 0,
       controlVersion: live.version,
       reasonCodes: [],
-      shadowScores: { [CHAMPION]: score },
+      shadowScores: { [CHAMPION]: champion },
       batchId: `b-${Math.floor(i / 100)}`,
       modelLatencyMs: { [CHAMPION]: 4, [CHALLENGER]: latencyMs },
     });
@@ -170,6 +187,62 @@ describe('rollout controller step: a change that cannot be written', () => {
     assert.equal(outcome.kind, 'unwritten', JSON.stringify(outcome));
     if (outcome.kind !== 'unwritten') return;
     assert.match(outcome.why, /^kafka\.brokers: cannot connect to Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED/);
+  });
+});
+
+describe("rollout controller step: a rollout's own gate bounds", () => {
+  // A deliberate recalibration: twice the champion's scores, the same order and the same alerts (reviewAt 0.05).
+  const recalibrated = streams(5, 0, (i, fraud) => {
+    const champion = fraud ? 0.09 : ((i * 37) % 100) / 100_000 + 0.0001;
+    return [champion, champion * 2];
+  });
+  /** A writer that takes the change, as the control topic would; it records the records written. */
+  const takingWriter = (view: ControlView) => {
+    const records: ControlRecord[] = [];
+    const writer: ControllerWriter = {
+      append: async (transition, meta) => {
+        const result = transition(view);
+        assert.ok(result.ok, result.ok ? '' : result.problem);
+        const record = nextRecord(view, topology.name, result, { actor: meta.actor, reason: meta.reason, nowMs: NOW });
+        records.push(record);
+        return record;
+      },
+      setChampion: () => Promise.reject(new Error('not expected')),
+    };
+    return { writer, records };
+  };
+
+  it("rolls the recalibration back by the topology's score PSI bound", async () => {
+    const { writer } = takingWriter(live);
+    const outcome = await controllerStep(topology, writer, live, CHAMPION, recalibrated, NOW);
+    assert.equal(outcome.kind, 'rolled-back', JSON.stringify(outcome));
+    if (outcome.kind !== 'rolled-back') return;
+    assert.equal(outcome.verdict.failed?.gate, 'score_psi');
+    assert.match(outcome.verdict.failed?.figure ?? '', /\(bound 0\.25 from the topology\)$/);
+    assert.equal(outcome.record.state.challenger, null);
+  });
+
+  it('advances it by the bound its rollout set, and keeps that bound for the next stage', async () => {
+    const own = startedAStepAgo({ maxScorePsi: 2 });
+    const { writer, records } = takingWriter(own);
+    const outcome = await controllerStep(topology, writer, own, CHAMPION, recalibrated, NOW);
+    assert.equal(outcome.kind, 'advanced', JSON.stringify(outcome));
+    const psi = outcome.kind === 'advanced' ? outcome.verdict.gates.find((g) => g.gate === 'score_psi') : undefined;
+    assert.equal(psi?.status, 'pass');
+    assert.match(psi?.figure ?? '', /^score PSI 1\.\d{4} against the champion \(bound 2 set by this rollout\)$/);
+    assert.deepEqual(records[0]?.state.challenger?.gates, { maxScorePsi: 2 });
+    // `rollout status` judges the stage as the controller does.
+    const judged = judgeStage(topology, own, CHAMPION, recalibrated, NOW);
+    assert.ok('verdict' in judged);
+    assert.equal(judged.verdict.status, 'pass');
+  });
+
+  it('still rolls it back when its own bound is below the PSI', async () => {
+    const own = startedAStepAgo({ maxScorePsi: 1 });
+    const outcome = await controllerStep(topology, takingWriter(own).writer, own, CHAMPION, recalibrated, NOW);
+    assert.equal(outcome.kind, 'rolled-back', JSON.stringify(outcome));
+    if (outcome.kind === 'rolled-back')
+      assert.match(outcome.verdict.failed?.figure ?? '', /bound 1 set by this rollout/);
   });
 });
 

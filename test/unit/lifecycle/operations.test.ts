@@ -34,6 +34,23 @@ describe('control operations: connections', () => {
   });
 });
 
+describe("control operations: rollout start checks the rollout's own bounds before the registry or a broker", () => {
+  // Nothing listens on port 1, and the registry holds no card-fraud@9: a refusal naming the bound came before either.
+  const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+  const ops = controlOperations(topology, kafka, { actor: 'test' });
+
+  it('refuses a bound out of its range, naming it and the range', async () => {
+    await assert.rejects(
+      ops.rolloutStart('card-fraud@9', { reason: 'test', gates: { aucMargin: 0.02, maxScorePsi: 0 } }),
+      {
+        message:
+          "gates.maxScorePsi: 0 is out of range: expected a number > 0 and <= 10, the range of the topology's " +
+          'rollout.gates.maxScorePsi',
+      },
+    );
+  });
+});
+
 describe('control operations: control set checks its settings before connecting', () => {
   // Nothing listens on port 1: a refusal that names a setting, not kafka.brokers, came before any connection.
   const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, logLevel: logLevel.NOTHING });

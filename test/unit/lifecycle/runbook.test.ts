@@ -49,6 +49,21 @@ describe('rollback runbook', () => {
     assert.match(text, /Only Kafka restricts the writers: an authorizer with ACLs granting Write on that topic/);
   });
 
+  it("gives each gate bound in force and whose it is: the topology's, or the live rollout's", () => {
+    const own = renderRunbook({
+      ...base,
+      challenger: 'card-fraud@3',
+      rolloutGates: { maxScorePsi: 2 },
+      lastDrill: null,
+    });
+    assert.match(own, /score PSI under 2 \(the live rollout's; the topology's is 0\.25\)/);
+    assert.match(own, /alert-rate delta within ±0\.005 \(the topology's\)/);
+    assert.match(own, /AUC within 0\.01 \(the topology's\) of the champion's/);
+    const plain = renderRunbook({ ...base, lastDrill: null });
+    assert.match(plain, /score PSI under 0\.25 \(the topology's\)/);
+    assert.match(plain, /`--max-score-psi` \(a deliberate recalibration/);
+  });
+
   it('says plainly when there is no rollback target or no drill', () => {
     const text = renderRunbook({ ...base, killTarget: { problem: 'no rollback target' }, lastDrill: null });
     assert.match(text, /would serve: `NONE: no rollback target`/);

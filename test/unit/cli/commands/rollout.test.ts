@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { judgeOnce, rolloutOver, stepReport } from '../../../../src/cli/commands/rollout.js';
+import { Command } from 'commander';
+import { registerCommands } from '../../../../src/cli/commands/index.js';
+import {
+  judgeOnce,
+  rolloutOver,
+  rolloutStartRequest,
+  stepReport,
+  type RolloutStartOptions,
+} from '../../../../src/cli/commands/rollout.js';
 import { parseTopology } from '../../../../src/config/index.js';
 import {
   EMPTY_VIEW,
@@ -11,6 +19,7 @@ import {
   type ControlView,
   type GateResult,
   type GateVerdict,
+  type RolloutGateBounds,
 } from '../../../../src/core/control/index.js';
 import type { StepOutcome } from '../../../../src/lifecycle/controller.js';
 import { fraudscore } from '../../../support/cli.js';
@@ -19,14 +28,18 @@ const topology = parseTopology(readFileSync('topologies/card-payments.yaml', 'ut
   FRAUDSCORE_KAFKA_BROKERS: 'broker-1:9092,broker-2:9092',
 });
 const context = { topology, file: 'topologies/card-payments.yaml', intervalMs: 5_000 };
-const started = startRollout(EMPTY_VIEW.state, {
-  model: 'card-fraud@2',
-  champion: 'card-fraud@1',
-  salt: 'salt',
-  nowMs: 0,
-  plan: [5, 100],
-  stepMs: 1_000,
-});
+/** A rollout of card-fraud@2 started with `more` (gate bounds of its own, say). */
+const startWith = (more: { gates?: RolloutGateBounds } = {}) =>
+  startRollout(EMPTY_VIEW.state, {
+    model: 'card-fraud@2',
+    champion: 'card-fraud@1',
+    salt: 'salt',
+    nowMs: 0,
+    plan: [5, 100],
+    stepMs: 1_000,
+    ...more,
+  });
+const started = startWith();
 assert.ok(started.ok);
 const record = nextRecord(EMPTY_VIEW, topology.name, started, { actor: 'test', reason: 'test', nowMs: 0 });
 const live: ControlView = { version: 1, state: record.state, record };
@@ -139,6 +152,18 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
   const nowhere = ['-t', '/nonexistent/topology.yaml'];
   const env = { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' };
 
+  /** `rollout start` with `flag` (as its help spells it) given `value`: refused, the first line saying so and why. */
+  function refusedBeforeStart(flag: string, value: string, expected: string): void {
+    const { status, stderr } = fraudscore(
+      ['rollout', 'start', 'card-fraud@2', ...nowhere, flag.split(' ')[0]!, value],
+      {
+        env,
+      },
+    );
+    assert.equal(status, 1, stderr);
+    assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+  }
+
   it('rollout start --plan and --step, naming the flag, the value and what is wrong', () => {
     for (const [flag, value, expected] of [
       ['--plan <percents>', '1,5,50', 'the last stage must be 100 (the plan is 1,5,50)'],
@@ -158,12 +183,24 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
           '59000 ms; give --step 1m or more, e.g. --step 30m',
       ],
     ] as const) {
-      const { status, stderr } = fraudscore(
-        ['rollout', 'start', 'card-fraud@2', ...nowhere, flag.split(' ')[0]!, value],
-        { env },
-      );
-      assert.equal(status, 1, stderr);
-      assert.equal(stderr.split('\n')[0], `error: option '${flag}' argument '${value}' is invalid. ${expected}`);
+      refusedBeforeStart(flag, value, expected);
+    }
+  });
+
+  it('rollout start --max-score-psi, --max-alert-rate-delta and --auc-margin, naming the flag and the range', () => {
+    const psi = "expected a number > 0 and <= 10, the range of the topology's rollout.gates.maxScorePsi";
+    const unit = (bound: string) => `expected a number from 0 to 1, the range of the topology's rollout.gates.${bound}`;
+    for (const [flag, value, expected] of [
+      ['--max-score-psi <x>', '0', psi],
+      ['--max-score-psi <x>', '-1', psi],
+      ['--max-score-psi <x>', '10.5', psi],
+      ['--max-score-psi <x>', 'high', psi],
+      ['--max-score-psi <x>', '', psi],
+      ['--max-alert-rate-delta <x>', '-0.01', unit('maxAlertRateDelta')],
+      ['--max-alert-rate-delta <x>', '5%', unit('maxAlertRateDelta')],
+      ['--auc-margin <x>', '1.5', unit('aucMargin')],
+    ] as const) {
+      refusedBeforeStart(flag, value, expected);
     }
   });
 
@@ -180,5 +217,47 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
         `error: option '--interval <duration>' argument '${value}' is invalid. ${expected}`,
       );
     }
+  });
+});
+
+describe('rollout start: the bounds given for the rollout', () => {
+  /** The options commander hands `rollout start`'s action for `args`, without running it. */
+  function optionsOf(args: readonly string[]): RolloutStartOptions {
+    const program = new Command('fraudscore').exitOverride();
+    registerCommands(program);
+    let seen: RolloutStartOptions | undefined;
+    program.hook('preAction', (_, action) => {
+      seen = action.opts<RolloutStartOptions>();
+      throw new Error('parsed');
+    });
+    assert.throws(
+      () => program.parse(['rollout', 'start', 'card-fraud@2', '-t', 't.yaml', ...args], { from: 'user' }),
+      /^Error: parsed$/,
+    );
+    return seen!;
+  }
+
+  it('go to the control plane each as the bound of the same name', () => {
+    const request = rolloutStartRequest(
+      optionsOf(['--max-score-psi', '2', '--max-alert-rate-delta', '0.01', '--auc-margin', '0.03']),
+    );
+    assert.deepEqual(request.gates, { maxScorePsi: 2, maxAlertRateDelta: 0.01, aucMargin: 0.03 });
+    assert.deepEqual(rolloutStartRequest(optionsOf(['--max-score-psi', '1.5'])).gates, {
+      maxScorePsi: 1.5,
+      maxAlertRateDelta: undefined,
+      aucMargin: undefined,
+    });
+  });
+
+  it('none given, none set: the rollout is judged by the topology', () => {
+    const request = rolloutStartRequest(optionsOf([]));
+    assert.deepEqual(request, {
+      reason: 'no reason given',
+      gates: { maxScorePsi: undefined, maxAlertRateDelta: undefined, aucMargin: undefined },
+    });
+    // The transition keeps none of them (test/unit/core/control/fold.test.ts): the record reads as one without the field.
+    const startedBy = startWith(request);
+    assert.ok(startedBy.ok);
+    assert.equal(startedBy.state.challenger?.gates, undefined);
   });
 });

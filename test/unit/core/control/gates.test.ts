@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   judgeAlertRates,
   evaluateGates,
+  rolloutGatePolicy,
   scorePsi,
   type GatePolicy,
   type StageEvidence,
@@ -140,8 +141,66 @@ describe('rollout gates', () => {
     assert.equal(auc?.status, 'fail', auc?.figure);
     assert.match(
       auc?.figure ?? '',
-      /^AUC 0\.8523 vs champion 0\.9408 \(margin 0\.01, ±0\.058 sampling, 2000 labelled, 40 frauds\)$/,
+      /^AUC 0\.8523 vs champion 0\.9408 \(margin 0\.01 from the topology, ±0\.058 sampling, 2000 labelled, 40 frauds\)$/,
     );
+  });
+});
+
+describe('rollout gates with bounds the rollout set for itself', () => {
+  // A deliberate recalibration: scores ten times the champion's, the same order, no record crossing alertAt (0.5).
+  const champion = scores(2000, 7).map((s) => s * 0.01);
+  const recalibrated = evidence({
+    champion,
+    challenger: champion.map((s) => s * 10),
+    labelled: champion.map((s, index) => ({ index, fraud: s > 0.006 })).slice(0, 500),
+  });
+  const psiGate = (verdict: ReturnType<typeof evaluateGates>) => verdict.gates.find((g) => g.gate === 'score_psi');
+
+  it("fail a recalibrated challenger on score PSI with the topology's bound", () => {
+    const verdict = evaluateGates(recalibrated, policy, 0);
+    assert.equal(verdict.status, 'fail');
+    assert.equal(verdict.failed?.gate, 'score_psi');
+    assert.match(
+      psiGate(verdict)?.figure ?? '',
+      /^score PSI 1\.\d{4} against the champion \(bound 0\.25 from the topology\)$/,
+    );
+  });
+
+  it('pass it when the rollout set a bound of its own above its PSI, and the figure says whose bound it is', () => {
+    const own = rolloutGatePolicy(policy, { maxScorePsi: 2 });
+    const verdict = evaluateGates(recalibrated, own, 0);
+    assert.equal(verdict.status, 'pass', JSON.stringify(verdict.gates));
+    assert.match(psiGate(verdict)?.figure ?? '', /\(bound 2 set by this rollout\)$/);
+    assert.equal(psiGate(verdict)?.values['bound'], 2);
+    // Only the bound it set: the others, and what they say of themselves, are the topology's.
+    assert.deepEqual({ ...own, from: undefined }, { ...policy, maxScorePsi: 2, from: undefined });
+    assert.match(verdict.gates.find((g) => g.gate === 'alert_rate')?.figure ?? '', /bound ±0\.01 from the topology/);
+    assert.match(verdict.gates.find((g) => g.gate === 'auc')?.figure ?? '', /margin 0\.02 from the topology/);
+  });
+
+  it("judge the alert rate and the AUC by the rollout's bounds too, when it set them", () => {
+    const own = rolloutGatePolicy(policy, { maxAlertRateDelta: 0.2, aucMargin: 0.5 });
+    assert.deepEqual([own.maxScorePsi, own.maxAlertRateDelta, own.aucMargin], [0.25, 0.2, 0.5]);
+    const verdict = evaluateGates(recalibrated, own, 0);
+    assert.match(verdict.gates.find((g) => g.gate === 'alert_rate')?.figure ?? '', /bound ±0\.2 set by this rollout/);
+    assert.match(verdict.gates.find((g) => g.gate === 'auc')?.figure ?? '', /margin 0\.5 set by this rollout/);
+    assert.match(psiGate(verdict)?.figure ?? '', /bound 0\.25 from the topology/);
+    // An alert-rate delta of 0.02 beyond the topology's 0.01 (and its sampling error) fails; within 0.2 it passes.
+    const alerting = evidence({
+      champion: Array.from({ length: 1000 }, (_, i) => (i < 19 ? 0.9 : 0.1)),
+      challenger: Array.from({ length: 1000 }, (_, i) => (i < 49 ? 0.9 : 0.1)),
+      labelled: [],
+    });
+    const alertGate = (p: typeof policy) => evaluateGates(alerting, p, 0).gates.find((g) => g.gate === 'alert_rate');
+    assert.equal(alertGate(policy)?.status, 'fail');
+    assert.equal(alertGate(own)?.status, 'pass');
+  });
+
+  it("are the topology's when the rollout set none (a rollout started before the field, too)", () => {
+    for (const none of [undefined, {}]) {
+      const same = rolloutGatePolicy(policy, none);
+      assert.deepEqual(evaluateGates(recalibrated, same, 0), evaluateGates(recalibrated, policy, 0));
+    }
   });
 });
 
