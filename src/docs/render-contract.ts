@@ -83,8 +83,14 @@ export function contractPromises(contract: Contract): ContractPromise[] {
         `the worker reads every record with the contract as the reader schema, so it needs ` +
         `${NEEDED_COMPATIBILITY.read} on the subjects it reads (every version readable by every older one, the ` +
         `contract among them) and ${NEEDED_COMPATIBILITY.written} on those it writes; it raises a weaker level on ` +
-        `subjects it manages and refuses to start otherwise`,
-      provenBy: ['test/integration/contract/schema-evolution.test.ts', 'test/unit/adapters/registry/subjects.test.ts'],
+        `subjects it manages and refuses to start otherwise; versions registered before the level could check them ` +
+        `that the contract cannot read are named at start-up (a warning each, fraudscore_unreadable_schema_versions)`,
+      provenBy: [
+        'test/integration/contract/schema-evolution.test.ts',
+        'test/integration/contract/unreadable-versions.test.ts',
+        'test/unit/adapters/registry/subjects.test.ts',
+        'test/unit/adapters/registry/version-readability.test.ts',
+      ],
     },
     {
       promise: 'a published score is finite and in [0, 1]; features are always finite',

@@ -2,7 +2,8 @@ import { registryConnection, type Topology } from '../config/index.js';
 import { createLogger, type Logger } from '../adapters/observability/logger.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
-import { ensureSubjects, type SubjectSpec } from '../adapters/registry/subjects.js';
+import { ensureSubjects, unreadableVersionsOf, type SubjectSpec } from '../adapters/registry/subjects.js';
+import { unreadableVersionMessage } from '../adapters/registry/version-readability.js';
 import { NEEDED_COMPATIBILITY } from '../core/contract/compatibility.js';
 
 /**
@@ -37,4 +38,51 @@ export async function registerContractSchemas(
     ],
   );
   return { score: score as number, deadLetter: deadLetter as number };
+}
+
+/**
+ * Warns about every version of the subjects the worker reads (input, labels) that the contract schema cannot read,
+ * and reports how many each subject holds (`count`: the fraudscore_unreadable_schema_versions gauge). Their
+ * compatibility level does not rule these out (version-readability.ts says why).
+ *
+ * A warning, not a refused start: such a version may be one no producer writes with any more, and a worker that
+ * refused to start over it would stop scoring every readable record too, at whatever hour it restarts. Records
+ * written with one are dead-lettered WRONG_SCHEMA one by one, as any other unreadable record; the warning, the gauge
+ * (and its alert) tell before the first of them arrives. For the same reason a registry that cannot answer the
+ * check only gets a warning.
+ */
+export async function warnUnreadableVersions(
+  topology: Topology,
+  options: {
+    readonly log: Logger;
+    readonly count: (subject: string, unreadable: number) => void;
+    readonly env?: Readonly<Record<string, string | undefined>>;
+  },
+): Promise<void> {
+  const { log, count } = options;
+  const connection = registryConnection(topology, options.env);
+  const read: readonly [role: 'input' | 'labels', schema: ContractSchemaName][] = [
+    ['input', 'transaction'],
+    ['labels', 'label'],
+  ];
+  for (const [role, schema] of read) {
+    const subject = `${topology.topics[role]}-value`;
+    let unreadable;
+    try {
+      unreadable = await unreadableVersionsOf(connection, subject, readContractSchema(schema));
+    } catch (error) {
+      log.warn(
+        { subject, err: (error as Error).message },
+        `could not check which versions of schema subject ${subject} the contract reads`,
+      );
+      continue;
+    }
+    count(subject, unreadable.length);
+    for (const found of unreadable) {
+      log.warn(
+        { subject, version: found.version, schemaId: found.id, reason: found.reason },
+        unreadableVersionMessage(subject, role, found),
+      );
+    }
+  }
 }

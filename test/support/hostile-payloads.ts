@@ -96,7 +96,20 @@ export async function registerSchema(
   return { status: response.status, id, body };
 }
 
-async function mustRegister(subject: string, schema: unknown): Promise<number> {
+/** PUT /config/<subject> on the ccompat API: the subject's own compatibility level; throws unless the registry took it. */
+export async function pinSubjectLevel(subject: string, level: string): Promise<void> {
+  const response = await fetch(`${STACK.registryUrl}/config/${encodeURIComponent(subject)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility: level }),
+  });
+  if (response.status !== 200) {
+    throw new Error(`setting ${subject} to ${level} failed: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
+/** registerSchema, throwing unless the registry took the schema; returns its id. */
+export async function mustRegister(subject: string, schema: unknown): Promise<number> {
   const { status, id, body } = await registerSchema(subject, schema);
   if (id === undefined) throw new Error(`registering ${subject} failed: HTTP ${status} ${body}`);
   return id;

@@ -102,6 +102,14 @@ export function createPipelineMetrics(topology: string) {
         'replicas, rewritten logs); rising with every batch: redis.replicaBudgetMiB is too small',
       registers: [registry],
     }),
+    unreadableSchemaVersions: new Gauge({
+      name: 'fraudscore_unreadable_schema_versions',
+      help:
+        'Versions registered under a subject the worker reads (input, labels) that its contract schema cannot read, ' +
+        'as found at start-up: records written with one are dead-lettered WRONG_SCHEMA (the log names each version)',
+      labelNames: ['subject'],
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'fraudscore_batch_retries_total',
       help: 'Batch attempts that were aborted and retried',

@@ -33,6 +33,29 @@ export function notARecordDetail(schemaId: number, writer: avro.Type, readerName
   return `schema ${schemaId} is ${article} \`${kind}\` schema, not a record: ${topicTakes(readerName)}`;
 }
 
+/**
+ * A writer schema the reader cannot read by Avro schema resolution (`message`: resolveWriter's, resolution.ts). avsc's
+ * own message for a record read from a non-record says nothing of either (it reads a field list the writer does not
+ * have), so that case is told as notARecordDetail.
+ */
+export function wrongSchemaDetail(schemaId: number, writer: avro.Type, reader: avro.Type, message: string): string {
+  const readerName = reader.name ?? reader.typeName;
+  return writer.typeName !== 'record' && reader.typeName === 'record'
+    ? notARecordDetail(schemaId, writer, readerName)
+    : `schema ${schemaId} (${writer.name ?? writer.typeName}) cannot be read as ${readerName}: ${message}`.slice(
+        0,
+        500,
+      );
+}
+
+/** A schema the registry holds as Avro but avsc cannot build (`message`: avsc's reason). */
+export function unreadableSchemaDetail(schemaId: number, message: string): string {
+  return (
+    `schema id ${schemaId} is in the registry but cannot read Avro: ${message}; ` +
+    'the producer must register a valid Avro schema and write with its id'
+  ).slice(0, 500);
+}
+
 /** avsc's message for a long it cannot read as a JavaScript number exactly (safe-types.ts keeps its limit). */
 const PRECISION_LOSS = 'potential precision loss';
 

@@ -4,7 +4,14 @@ import { displayUrl, type RegistryConnection } from '../../config/index.js';
 import type { CompatibilityLevel } from '../../core/contract/compatibility.js';
 import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { safeTypes } from './safe-types.js';
-import { foreignSchemaDetail, notARecordDetail, undecodableDetail } from './schema-kinds.js';
+import {
+  foreignSchemaDetail,
+  notARecordDetail,
+  undecodableDetail,
+  unreadableSchemaDetail,
+  wrongSchemaDetail,
+} from './schema-kinds.js';
+import { resolveWriter, type Resolution } from './resolution.js';
 import { authorizationHeader, registryRequest, RegistryUnavailableError, unexpected } from './registry-http.js';
 
 export { RegistryUnavailableError } from './registry-http.js';
@@ -81,11 +88,6 @@ export interface AvroSerdeOptions {
   readonly clock?: () => number;
 }
 
-/** A full name's last part: `Transaction` of `fraudscore.v1.Transaction`. */
-function unqualified(name: string): string {
-  return name.slice(name.lastIndexOf('.') + 1);
-}
-
 function isNotFound(error: unknown): boolean {
   const status = (error as { status?: number } | null)?.status;
   return status === 404 || /not found/i.test(String((error as Error)?.message ?? ''));
@@ -107,10 +109,7 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
    * Reader schema -> its type, and the resolution of each writer type seen: the type to read as and its resolver, or
    * an error message if there is none.
    */
-  const readers = new WeakMap<
-    object,
-    { type: avro.Type; resolutions: WeakMap<avro.Type, { readAs: avro.Type; resolver: avro.Resolver } | string> }
-  >();
+  const readers = new WeakMap<object, { type: avro.Type; resolutions: WeakMap<avro.Type, Resolution | string> }>();
   /** Ids the registry said it does not know, and when it said so (see UNKNOWN_ID_RECHECK_MS). */
   const unknownIds = new Map<number, number>();
   /** Ids the registry knows as schemas of another type (JSON Schema, Protobuf): that type, for the dead letter. */
@@ -132,42 +131,6 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
       readers.set(reader, entry);
     }
     return entry;
-  }
-
-  /**
-   * How to read what `writer` wrote as `reader`: avsc's resolution, or its error message. Avro's rule for records is
-   * the same unqualified name, which the registry's compatibility check applies too; avsc asks for the full name (or
-   * an alias), so a writer whose record only moved to another namespace, which every compatibility level accepts,
-   * would be unreadable. Such a writer is read as the reader with the writer's full name as an alias.
-   */
-  function resolve(
-    readerSchema: object,
-    reader: avro.Type,
-    writer: avro.Type,
-  ): { readAs: avro.Type; resolver: avro.Resolver } | string {
-    try {
-      return { readAs: reader, resolver: reader.createResolver(writer) };
-    } catch (error) {
-      const message = (error as Error).message;
-      const moved =
-        reader.typeName === 'record' &&
-        writer.typeName === 'record' &&
-        reader.name !== undefined &&
-        writer.name !== undefined &&
-        reader.name !== writer.name &&
-        unqualified(reader.name) === unqualified(writer.name);
-      if (!moved) return message;
-      try {
-        const schema = readerSchema as { aliases?: readonly string[] };
-        const aliased = avro.Type.forSchema(
-          { ...schema, aliases: [...(schema.aliases ?? []), writer.name as string] } as avro.Schema,
-          { typeHook: safeTypes },
-        );
-        return { readAs: aliased, resolver: aliased.createResolver(writer) };
-      } catch (aliasedError) {
-        return (aliasedError as Error).message;
-      }
-    }
   }
 
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
@@ -287,10 +250,7 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
           return {
             ok: false,
             reason: DeadLetterReason.WrongSchema,
-            detail: (
-              `schema id ${schemaId} is in the registry but cannot read Avro: ${unreadable}; ` +
-              'the producer must register a valid Avro schema and write with its id'
-            ).slice(0, 500),
+            detail: unreadableSchemaDetail(schemaId, unreadable),
           };
         }
         if (!unknownIds.has(schemaId)) throw new Error(`schema ${schemaId} was not prepared; call prepare() first`);
@@ -306,21 +266,14 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
         const entry = readerOf(reader);
         let resolution = entry.resolutions.get(type);
         if (resolution === undefined) {
-          resolution = resolve(reader, entry.type, type);
+          resolution = resolveWriter(reader, entry.type, type);
           entry.resolutions.set(type, resolution);
         }
         if (typeof resolution === 'string') {
-          const writerName = type.name ?? type.typeName;
-          const readerName = entry.type.name ?? entry.type.typeName;
           return {
             ok: false,
             reason: DeadLetterReason.WrongSchema,
-            // avsc's own message for a record read from a non-record says nothing of either (it reads a field list
-            // the writer does not have).
-            detail:
-              type.typeName !== 'record' && entry.type.typeName === 'record'
-                ? notARecordDetail(schemaId, type, readerName)
-                : `schema ${schemaId} (${writerName}) cannot be read as ${readerName}: ${resolution}`.slice(0, 500),
+            detail: wrongSchemaDetail(schemaId, type, entry.type, resolution),
           };
         }
         readAs = resolution.readAs;

@@ -10,6 +10,7 @@ import { displayUrl, type RegistryConnection } from '../../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { registryRequest, unexpected } from './registry-http.js';
 import type { AvroSerde } from './serde.js';
+import { unreadableVersions, type RegisteredVersion, type UnreadableVersion } from './version-readability.js';
 
 /** One subject of a topology (topic-name strategy: `<topic>-value`) and what the pipeline may do with it. */
 export interface SubjectSpec {
@@ -216,4 +217,39 @@ export async function ensureSubjects(deps: EnsureSubjectsDeps, specs: readonly S
     }
   }
   return ids;
+}
+
+/**
+ * The versions registered under `subject` that `reader` (the contract schema) cannot read, with why: every version
+ * the registry lists (`GET /subjects/{subject}/versions`, which leaves deleted ones out), each fetched once. None for
+ * a subject that does not exist yet. Throws when the registry answers otherwise than with the versions.
+ */
+export async function unreadableVersionsOf(
+  connection: RegistryConnection,
+  subject: string,
+  reader: object,
+): Promise<UnreadableVersion[]> {
+  const base = `/subjects/${encodeURIComponent(subject)}/versions`;
+  const listed = await registryRequest(connection, 'GET', base);
+  if (listed.status === 404) return [];
+  if (listed.status !== 200 || !Array.isArray(listed.body)) {
+    throw new Error(`listing the versions of subject ${subject}: ${unexpected('GET', base, listed)}`);
+  }
+  const versions: RegisteredVersion[] = [];
+  for (const version of listed.body as unknown[]) {
+    const path = `${base}/${String(version)}`;
+    const response = await registryRequest(connection, 'GET', path);
+    const body = response.body as Partial<RegisteredVersion> | undefined;
+    if (response.status !== 200 || typeof body?.id !== 'number' || typeof body.schema !== 'string') {
+      throw new Error(`reading version ${String(version)} of subject ${subject}: ${unexpected('GET', path, response)}`);
+    }
+    versions.push({
+      version: typeof body.version === 'number' ? body.version : Number(version),
+      id: body.id,
+      schema: body.schema,
+      ...(typeof body.schemaType === 'string' ? { schemaType: body.schemaType } : {}),
+      ...(Array.isArray(body.references) ? { references: body.references } : {}),
+    });
+  }
+  return unreadableVersions(reader, versions);
 }

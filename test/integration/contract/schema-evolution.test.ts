@@ -26,7 +26,7 @@ import { readContractSchema } from '../../../src/adapters/registry/contract-sche
 import { DeadLetterReason } from '../../../src/core/contract/reasons.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
 import type { Topology } from '../../../src/config/index.js';
-import { registerSchema, transactionSchemaV2, wire } from '../../support/hostile-payloads.js';
+import { pinSubjectLevel, registerSchema, transactionSchemaV2, wire } from '../../support/hostile-payloads.js';
 import {
   STACK,
   deleteTopics,
@@ -72,15 +72,6 @@ async function subjectLevel(subject: string): Promise<string> {
   const response = await fetch(`${STACK.registryUrl}/config/${encodeURIComponent(subject)}`);
   assert.equal(response.status, 200);
   return ((await response.json()) as { compatibilityLevel: string }).compatibilityLevel;
-}
-
-async function pinLevel(subject: string, level: string): Promise<void> {
-  const response = await fetch(`${STACK.registryUrl}/config/${encodeURIComponent(subject)}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ compatibility: level }),
-  });
-  assert.equal(response.status, 200, await response.text());
 }
 
 async function subjectVersions(subject: string): Promise<number[]> {
@@ -457,7 +448,7 @@ describe('schema evolution of the input subject', () => {
         [labels, 'label'],
       ] as const) {
         assert.equal((await registerSchema(subject, readContractSchema(schema))).status, 200);
-        await pinLevel(subject, 'BACKWARD');
+        await pinSubjectLevel(subject, 'BACKWARD');
       }
       const refused = await start().then(
         async (started) => {
@@ -485,7 +476,7 @@ describe('schema evolution of the input subject', () => {
       }
       assert.equal(await subjectLevel(input), 'BACKWARD', 'a refused start changes nothing');
 
-      for (const subject of [input, labels]) await pinLevel(subject, 'FORWARD_TRANSITIVE');
+      for (const subject of [input, labels]) await pinSubjectLevel(subject, 'FORWARD_TRANSITIVE');
       const started = await start();
       await started.close();
       assert.equal(await subjectLevel(input), 'FORWARD_TRANSITIVE', 'accepted as it is');
