@@ -47,8 +47,9 @@ export async function registerContractSchemas(
  *
  * A warning, not a refused start: such a version may be one no producer writes with any more, and a worker that
  * refused to start over it would stop scoring every readable record too, at whatever hour it restarts. Records
- * written with one are dead-lettered WRONG_SCHEMA one by one, as any other unreadable record; the warning, the gauge
- * (and its alert) tell before the first of them arrives. For the same reason a registry that cannot answer the
+ * written with one are dead-lettered WRONG_SCHEMA one by one, as any other unreadable record; the warning and the
+ * gauge tell before the first of them arrives (the gauge is set at start-up: a version deleted since stays counted until
+ * the worker's next start). For the same reason a registry that cannot answer the
  * check only gets a warning.
  */
 export async function warnUnreadableVersions(
