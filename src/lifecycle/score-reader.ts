@@ -19,6 +19,25 @@ export function labelClock(topology: Topology, streams: ScoreStreams, nowMs: num
 }
 
 /**
+ * The output or labels topic does not exist: kafkajs would only say "This server does not host this topic-partition"
+ * when subscribing.
+ */
+export class TopicsMissingError extends Error {
+  constructor(
+    topology: Topology,
+    readonly roles: readonly ('output' | 'labels')[],
+  ) {
+    const named = roles.map((role) => `${topology.topics[role]} (topics.${role})`).join(' and ');
+    super(
+      `${named} ${roles.length === 1 ? 'does' : 'do'} not exist: no worker of topology ${topology.name} has started ` +
+        'yet (a worker creates its topics at start-up), or the topology names topics its workers do not use; the ' +
+        'gates and the shadow report read the scores and labels there',
+    );
+    this.name = 'TopicsMissingError';
+  }
+}
+
+/**
  * Follows the output and labels topics of a topology as a downstream read_committed consumer does (a group of its
  * own, never committing), keeping what the rollout gates and the shadow report need (ScoreStreams: the scores the
  * retention asks for, and the labels of their transactions). A reader that follows for long states what it needs as
@@ -58,11 +77,15 @@ export class ScoreFollower {
       'the gates and reports would be judged on scores and labels that no longer arrive',
     ).then(this.reportStopped);
     // Stream time holds back for every partition that has records to read, as the evaluator's does.
+    const found = new Set<string>();
     await connecting('kafka', this.topology, async () => {
       for (const { topic, key, hasRecords } of await partitionsAtStart(this.kafka, [output, labels])) {
+        found.add(topic);
         this.streams.expectPartition(topic === output ? 'output' : 'labels', key, hasRecords);
       }
     });
+    const missing = (['output', 'labels'] as const).filter((role) => !found.has(this.topology.topics[role]));
+    if (missing.length > 0) throw new TopicsMissingError(this.topology, missing);
     onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
       const key = partitionKey(topic, partition);
       if (topic === output) this.streams.readScores(key, [], atEnd, Date.now());

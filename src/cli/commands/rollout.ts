@@ -19,7 +19,7 @@ import {
   stageNotJudged,
   type StepOutcome,
 } from '../../lifecycle/controller.js';
-import { readScoreStreams, ScoreFollower } from '../../lifecycle/score-reader.js';
+import { readScoreStreams, ScoreFollower, TopicsMissingError } from '../../lifecycle/score-reader.js';
 import { gateBound, gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, readControl, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
@@ -178,7 +178,14 @@ export function registerRolloutCommand(program: Command): void {
       }
       const nowMs = Date.now();
       // Only the live stage's evidence: not every score of the topics' retention.
-      const streams = await readScoreStreams(topology, kafka, { retention: gateRetention(view.state, nowMs) });
+      let streams;
+      try {
+        streams = await readScoreStreams(topology, kafka, { retention: gateRetention(view.state, nowMs) });
+      } catch (error) {
+        if (!(error instanceof TopicsMissingError)) throw error;
+        out(`  gates        not judged: ${error.message}`);
+        return;
+      }
       const judged = judgeStage(topology, view, champion, streams, nowMs);
       if ('why' in judged) {
         out(`  gates        ${judged.why}`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
 import { fraudscore } from '../../support/cli.js';
-import { testKafka, testTopology } from '../../support/stack.js';
+import { deleteTopics, testKafka, testTopology } from '../../support/stack.js';
 
 describe('control commands before the control topic exists (real Kafka, Redis)', () => {
   const { topology, file } = testTopology();
@@ -36,6 +36,36 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
       assert.ok(!(await admin.listTopics()).includes(controlTopicName(topology.name)), 'a reader created the topic');
     } finally {
       await admin.disconnect();
+    }
+  });
+
+  it('rollout status, a rollout live before any worker made the output and labels topics: not judged, saying why', async () => {
+    const live = testTopology();
+    const { output, labels } = live.topology.topics;
+    const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    try {
+      const start = fraudscore(['rollout', 'start', 'card-fraud@2', '-t', live.file, '--max-score-psi', '2']);
+      assert.equal(start.status, 0, start.output);
+      const status = fraudscore(['rollout', 'status', '-t', live.file]);
+      assert.equal(status.status, 0, status.output);
+      assert.match(status.stdout, /gate bounds +score PSI under 2 set by this rollout, .* from the topology/);
+      assert.match(
+        status.stdout,
+        new RegExp(
+          `gates {8}not judged: ${literal(output)} \\(topics\\.output\\) and ${literal(labels)} \\(topics\\.labels\\) ` +
+            'do not exist: no worker of topology',
+        ),
+      );
+      const admin = testKafka().admin();
+      await admin.connect();
+      try {
+        const topics = await admin.listTopics();
+        assert.ok(!topics.includes(output) && !topics.includes(labels), 'a reader created the topics');
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await deleteTopics([controlTopicName(live.topology.name)]);
     }
   });
 });
