@@ -107,7 +107,7 @@ export function rolloutOver(outcome: StepOutcome, view: ControlView): boolean {
  * `maxScorePsi` again). A deliberate recalibration (the same decisions, scores far from the champion's) needs a higher
  * score PSI bound; a challenger meant to alert a little differently, or to trade a little AUC, the others.
  */
-const BOUND_HELP: Readonly<Record<GateBound, string>> = {
+export const BOUND_HELP: Readonly<Record<GateBound, string>> = {
   maxScorePsi: 'largest score PSI against the champion',
   maxAlertRateDelta: 'largest |alert-rate difference| with the champion',
   aucMargin: "how far the AUC may fall below the champion's",

@@ -3,14 +3,21 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../core/control/index.js';
 import { openFsRegistry } from '../../adapters/model-registry/index.js';
-import { buildShadowReport, formatChecklist, shadowReportRefusal } from '../../core/report/shadow-report.js';
+import {
+  buildShadowReport,
+  formatChecklist,
+  shadowReportRefusal,
+  type ShadowBounds,
+} from '../../core/report/shadow-report.js';
+import type { Topology } from '../../config/index.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../../core/report/shadow-render.js';
 import { openControl } from '../../lifecycle/connect.js';
 import { registeredRef } from '../../lifecycle/registered-ref.js';
 import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
-import { decimal, duration } from '../arguments.js';
+import { decimal, duration, gateBound } from '../arguments.js';
+import { BOUND_HELP, boundFlag } from './rollout.js';
 import { makeDirectories } from '../../adapters/files/make-directories.js';
 
 interface ReportOptions {
@@ -21,6 +28,31 @@ interface ReportOptions {
   readonly out: string;
   readonly minDuration: number;
   readonly minAgreement: number;
+  readonly maxAlertRateDelta?: number;
+  readonly aucMargin?: number;
+}
+
+/** The bounds the checklist judges with a rollout's own bounds (`rollout start --max-alert-rate-delta` …). */
+const CHECKLIST_ROLLOUT_BOUNDS = ['maxAlertRateDelta', 'aucMargin'] as const;
+
+/**
+ * The checklist's bounds: the topology's serving SLO and rollout gates, the operator's duration and agreement, and
+ * the alert-rate and AUC bounds given on the command line in place of the topology's: the ones the rollout will be
+ * started with, so that the checklist and the rollout's gates judge alike.
+ */
+export function shadowBounds(topology: Topology, options: Omit<ReportOptions, 'topology' | 'out'>): ShadowBounds {
+  const { gates } = topology.rollout;
+  return {
+    minDurationMs: options.minDuration,
+    minRecords: gates.minRecords,
+    minAgreement: options.minAgreement,
+    latencyP99Ms: topology.serving.batchP99Ms,
+    maxAlertRateDelta: options.maxAlertRateDelta ?? gates.maxAlertRateDelta,
+    aucMargin: options.aucMargin ?? gates.aucMargin,
+    minLabelled: gates.minLabelled,
+    alertAt: topology.decision.reviewAt,
+    blockAt: topology.decision.blockAt,
+  };
 }
 
 export function registerShadowCommand(program: Command): Command {
@@ -42,7 +74,7 @@ export function registerShadowCommand(program: Command): Command {
   changeOptions(shadow.command('stop').description('Stop the shadow.'), false).action((options: ChangeOptions) =>
     runChange(options, ({ ops }) => ops.shadowStop(options.reason)),
   );
-  shadow
+  const report = shadow
     .command('report')
     .description(
       'Compare champion and challenger on the records both scored (output topic; labels topic where matured): ' +
@@ -63,51 +95,49 @@ export function registerShadowCommand(program: Command): Command {
       'checklist: minimum share of agreeing decisions (0 to 1)',
       decimal({ max: 1 }),
       0.95,
-    )
-    .action(async (options: ReportOptions) => {
-      // Before any connection: a --since that is no time is refused at once.
-      const sinceMs = options.since ? sinceOf(options.since) : 0;
-      const { topology, kafka, ops } = openControl(options.topology);
-      // Models named on the command line are checked against the registry before any topic is read.
-      const registry = openFsRegistry(topology.model.registry);
-      const named = async (flag: string, text: string | undefined) =>
-        text === undefined ? undefined : registeredRef(registry, flag, text);
-      const namedChallenger = await named('--challenger', options.challenger);
-      const namedChampion = await named('--champion', options.champion);
-      const view = await ops.view();
-      const champion = namedChampion ?? view.state.champion ?? (await ops.topologyChampion());
-      const challenger = namedChallenger ?? view.state.challenger?.model;
-      if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
-      const streams = await readScoreStreams(topology, kafka, {
-        retention: { scoredFromMs: sinceMs, rolloutOnly: false },
-      });
-      const report = buildShadowReport(
-        streams.scores,
-        streams.labels,
-        { champion, challenger },
-        {
-          minDurationMs: options.minDuration,
-          minRecords: topology.rollout.gates.minRecords,
-          minAgreement: options.minAgreement,
-          latencyP99Ms: topology.serving.batchP99Ms,
-          maxAlertRateDelta: topology.rollout.gates.maxAlertRateDelta,
-          aucMargin: topology.rollout.gates.aucMargin,
-          minLabelled: topology.rollout.gates.minLabelled,
-          alertAt: topology.decision.reviewAt,
-          blockAt: topology.decision.blockAt,
-        },
-        labelClock(topology, streams, Date.now()),
-      );
-      const refusal = shadowReportRefusal(streams.scores, report, sinceMs);
-      if (refusal) throw new Error(refusal);
-      makeDirectories(options.out);
-      const md = join(options.out, 'shadow-report.md');
-      const html = join(options.out, 'shadow-report.html');
-      writeFileSync(md, renderShadowMarkdown(report));
-      writeFileSync(html, renderShadowHtml(report));
-      for (const line of formatChecklist(report)) process.stdout.write(`${line}\n`);
-      process.stdout.write(`\nwritten ${md} and ${html}\n`);
+    );
+  for (const bound of CHECKLIST_ROLLOUT_BOUNDS) {
+    report.option(
+      boundFlag(bound),
+      `checklist: ${BOUND_HELP[bound]} (default: the topology's rollout.gates.${bound}; give the rollout's own, ` +
+        'if it will be started with one)',
+      gateBound(bound),
+    );
+  }
+  report.action(async (options: ReportOptions) => {
+    // Before any connection: a --since that is no time is refused at once.
+    const sinceMs = options.since ? sinceOf(options.since) : 0;
+    const { topology, kafka, ops } = openControl(options.topology);
+    // Models named on the command line are checked against the registry before any topic is read.
+    const registry = openFsRegistry(topology.model.registry);
+    const named = async (flag: string, text: string | undefined) =>
+      text === undefined ? undefined : registeredRef(registry, flag, text);
+    const namedChallenger = await named('--challenger', options.challenger);
+    const namedChampion = await named('--champion', options.champion);
+    const view = await ops.view();
+    const champion = namedChampion ?? view.state.champion ?? (await ops.topologyChampion());
+    const challenger = namedChallenger ?? view.state.challenger?.model;
+    if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
+    const streams = await readScoreStreams(topology, kafka, {
+      retention: { scoredFromMs: sinceMs, rolloutOnly: false },
     });
+    const report = buildShadowReport(
+      streams.scores,
+      streams.labels,
+      { champion, challenger },
+      shadowBounds(topology, options),
+      labelClock(topology, streams, Date.now()),
+    );
+    const refusal = shadowReportRefusal(streams.scores, report, sinceMs);
+    if (refusal) throw new Error(refusal);
+    makeDirectories(options.out);
+    const md = join(options.out, 'shadow-report.md');
+    const html = join(options.out, 'shadow-report.html');
+    writeFileSync(md, renderShadowMarkdown(report));
+    writeFileSync(html, renderShadowHtml(report));
+    for (const line of formatChecklist(report)) process.stdout.write(`${line}\n`);
+    process.stdout.write(`\nwritten ${md} and ${html}\n`);
+  });
   return shadow;
 }
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sinceOf } from '../../../../src/cli/commands/shadow.js';
+import { shadowBounds, sinceOf } from '../../../../src/cli/commands/shadow.js';
+import { loadTopology } from '../../../../src/config/index.js';
 import { fraudscore } from '../../../support/cli.js';
 
 describe('fraudscore shadow report --since', () => {
@@ -30,6 +31,12 @@ describe('fraudscore shadow report: checklist thresholds', () => {
       ['--min-agreement <share>', 'lots', 'expected a number from 0 to 1'],
       ['--min-agreement <share>', '1.5', 'expected a number from 0 to 1'],
       ['--min-duration <duration>', 'soon', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
+      ['--auc-margin <x>', '2', "expected a number from 0 to 1, the range of the topology's rollout.gates.aucMargin"],
+      [
+        '--max-alert-rate-delta <x>',
+        '-0.1',
+        "expected a number from 0 to 1, the range of the topology's rollout.gates.maxAlertRateDelta",
+      ],
     ] as const) {
       const { status, stderr } = fraudscore(
         ['shadow', 'report', '-t', 'topologies/card-payments.yaml', flag.split(' ')[0]!, value],
@@ -61,5 +68,44 @@ describe('fraudscore shadow report: models named on the command line', () => {
       assert.match(stderr, expected);
       assert.equal(existsSync(out), false);
     }
+  });
+});
+
+describe('fraudscore shadow report: the bounds a rollout will be started with', () => {
+  const topology = loadTopology('topologies/card-payments.yaml');
+  const operator = { minDuration: 3_600_000, minAgreement: 0.9 };
+
+  it('judges by the topology’s rollout gates unless the command line gives the rollout’s own', () => {
+    const { gates } = topology.rollout;
+    const fromTopology = shadowBounds(topology, operator);
+    assert.equal(fromTopology.maxAlertRateDelta, gates.maxAlertRateDelta);
+    assert.equal(fromTopology.aucMargin, gates.aucMargin);
+    assert.equal(fromTopology.minDurationMs, 3_600_000);
+    assert.equal(fromTopology.minAgreement, 0.9);
+    assert.equal(fromTopology.minLabelled, gates.minLabelled);
+
+    const own = shadowBounds(topology, { ...operator, maxAlertRateDelta: 0.02, aucMargin: 0.04 });
+    assert.equal(own.maxAlertRateDelta, 0.02);
+    assert.equal(own.aucMargin, 0.04);
+    assert.notEqual(gates.aucMargin, 0.04);
+  });
+
+  it('takes the flags from the command line under the rollout’s names', () => {
+    const { status, stderr } = fraudscore(
+      [
+        'shadow',
+        'report',
+        '-t',
+        'topologies/card-payments.yaml',
+        '--auc-margin',
+        '0.04',
+        '--challenger',
+        'card-fraud@9',
+      ],
+      { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
+    );
+    // Parsed and accepted: the refusal is the next check's (the registry), not the flag's.
+    assert.equal(status, 1, stderr);
+    assert.match(stderr, /^fraudscore: --challenger: model card-fraud@9 is not registered/);
   });
 });
