@@ -99,6 +99,18 @@ export function rolloutPlan(value: string): number[] {
   return plan;
 }
 
+/** What each gate bound limits, as the flags that set it (`rollout start`, `shadow report`) say in their help. */
+export const BOUND_HELP: Readonly<Record<GateBound, string>> = {
+  maxScorePsi: 'largest score PSI against the champion',
+  maxAlertRateDelta: 'largest |alert-rate difference| with the champion',
+  aucMargin: "how far the AUC may fall below the champion's",
+};
+
+/** A bound's flag: maxScorePsi → `--max-score-psi <x>`. */
+export function boundFlag(bound: GateBound): string {
+  return `--${bound.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} <x>`;
+}
+
 /**
  * A gate bound a rollout sets for itself (`rollout start --max-score-psi 2`), in the range of the topology's
  * `rollout.gates` field of the same name: a bound no rollout could start with is refused before anything connects.

@@ -20,7 +20,7 @@ import {
   type StepOutcome,
 } from '../../lifecycle/controller.js';
 import { readScoreStreams, ScoreFollower, TopicsMissingError } from '../../lifecycle/score-reader.js';
-import { gateBound, gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
+import { BOUND_HELP, boundFlag, gateBound, gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, readControl, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
 
@@ -107,16 +107,6 @@ export function rolloutOver(outcome: StepOutcome, view: ControlView): boolean {
  * `maxScorePsi` again). A deliberate recalibration (the same decisions, scores far from the champion's) needs a higher
  * score PSI bound; a challenger meant to alert a little differently, or to trade a little AUC, the others.
  */
-export const BOUND_HELP: Readonly<Record<GateBound, string>> = {
-  maxScorePsi: 'largest score PSI against the champion',
-  maxAlertRateDelta: 'largest |alert-rate difference| with the champion',
-  aucMargin: "how far the AUC may fall below the champion's",
-};
-
-export function boundFlag(bound: GateBound): string {
-  return `--${bound.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} <x>`;
-}
-
 export type RolloutStartOptions = ChangeOptions &
   Partial<Record<GateBound, number>> & { plan?: number[]; step?: number };
 

@@ -16,8 +16,7 @@ import { registeredRef } from '../../lifecycle/registered-ref.js';
 import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
-import { decimal, duration, gateBound } from '../arguments.js';
-import { BOUND_HELP, boundFlag } from './rollout.js';
+import { BOUND_HELP, boundFlag, decimal, duration, gateBound } from '../arguments.js';
 import { makeDirectories } from '../../adapters/files/make-directories.js';
 
 interface ReportOptions {
