@@ -84,12 +84,14 @@ export function contractPromises(contract: Contract): ContractPromise[] {
         `${NEEDED_COMPATIBILITY.read} on the subjects it reads (every version readable by every older one, the ` +
         `contract among them) and ${NEEDED_COMPATIBILITY.written} on those it writes; it raises a weaker level on ` +
         `subjects it manages and refuses to start otherwise; versions registered before the level could check them ` +
-        `that the contract cannot read are named at start-up (a warning each, fraudscore_unreadable_schema_versions)`,
+        `that the contract cannot read are named at start-up and when registered later (a warning each, ` +
+        `fraudscore_unreadable_schema_versions, FraudscoreUnreadableSchemaVersions)`,
       provenBy: [
         'test/integration/contract/schema-evolution.test.ts',
         'test/integration/contract/unreadable-versions.test.ts',
         'test/unit/adapters/registry/subjects.test.ts',
         'test/unit/adapters/registry/version-readability.test.ts',
+        'test/unit/runtime/schema-version-watch.test.ts',
       ],
     },
     {

@@ -29,7 +29,7 @@ import type { RunnerDeps } from './runner-deps.js';
 import { createAlignment, createTimeReader } from './alignment.js';
 import { connecting } from './startup-errors.js';
 import { sessionTimeoutMs, workerConsumerConfig } from './consumer-config.js';
-import { registerContractSchemas, warnUnreadableVersions } from './contract-subjects.js';
+import { registerContractSchemas, watchUnreadableVersions } from './contract-subjects.js';
 import { countingStateBehind, createStateCheck } from './state-check.js';
 import { StartupScope } from './startup-scope.js';
 
@@ -135,13 +135,14 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
 
   const serde = createAvroSerde(registryConnection(topology, env));
   const schemaIds = await step('registry', () => registerContractSchemas(serde, topology, { log, env }));
-  await step('registry', () =>
-    warnUnreadableVersions(topology, {
+  const versionWatch = await step('registry', () =>
+    watchUnreadableVersions(topology, {
       log,
       env,
       count: (subject, unreadable) => metrics.unreadableSchemaVersions.set({ subject }, unreadable),
     }),
   );
+  opened(() => versionWatch.stop());
 
   const sessionTimeout = sessionTimeoutMs(topology);
   const sink = await step('kafka', () =>
@@ -322,6 +323,7 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
       await alignment.close();
       await follower.stop();
       await championWatch?.stop();
+      await versionWatch.stop();
       await http.close();
       await serving.close();
       redis.disconnect();

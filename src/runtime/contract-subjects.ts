@@ -3,8 +3,8 @@ import { createLogger, type Logger } from '../adapters/observability/logger.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema, type ContractSchemaName } from '../adapters/registry/contract-schemas.js';
 import { ensureSubjects, unreadableVersionsOf, type SubjectSpec } from '../adapters/registry/subjects.js';
-import { unreadableVersionMessage } from '../adapters/registry/version-readability.js';
 import { NEEDED_COMPATIBILITY } from '../core/contract/compatibility.js';
+import { SchemaVersionWatch, type ReadSubject } from './schema-version-watch.js';
 
 /**
  * Makes every subject of the topology (topic-name strategy) fit for the pipeline: accepted at a level at least as strict
@@ -43,47 +43,44 @@ export async function registerContractSchemas(
 /**
  * Warns about every version of the subjects the worker reads (input, labels) that the contract schema cannot read,
  * and reports how many each subject holds (`count`: the fraudscore_unreadable_schema_versions gauge). Their
- * compatibility level does not rule these out (version-readability.ts says why).
+ * compatibility level does not rule these out (version-readability.ts says why). Checks once before it resolves, then
+ * every `intervalMs` (default SCHEMA_VERSION_CHECK_MS) until the returned watch is stopped: a version registered or
+ * deleted while the worker runs is warned about, or no longer counted, within that time (schema-version-watch.ts).
  *
  * A warning, not a refused start: such a version may be one no producer writes with any more, and a worker that
  * refused to start over it would stop scoring every readable record too, at whatever hour it restarts. Records
- * written with one are dead-lettered WRONG_SCHEMA one by one, as any other unreadable record; the warning and the
- * gauge tell before the first of them arrives (the gauge is set at start-up: a version deleted since stays counted until
- * the worker's next start). For the same reason a registry that cannot answer the
- * check only gets a warning.
+ * written with one are dead-lettered WRONG_SCHEMA one by one, as any other unreadable record; the warning, the gauge
+ * and its alert (FraudscoreUnreadableSchemaVersions) tell before the first of them arrives. For the same reason a
+ * registry that cannot answer the check only gets a warning.
  */
-export async function warnUnreadableVersions(
+export async function watchUnreadableVersions(
   topology: Topology,
   options: {
     readonly log: Logger;
     readonly count: (subject: string, unreadable: number) => void;
     readonly env?: Readonly<Record<string, string | undefined>>;
+    readonly intervalMs?: number;
   },
-): Promise<void> {
-  const { log, count } = options;
+): Promise<SchemaVersionWatch> {
   const connection = registryConnection(topology, options.env);
+  const readers: Record<string, object> = {};
+  const subjects: ReadSubject[] = [];
   const read: readonly [role: 'input' | 'labels', schema: ContractSchemaName][] = [
     ['input', 'transaction'],
     ['labels', 'label'],
   ];
   for (const [role, schema] of read) {
     const subject = `${topology.topics[role]}-value`;
-    let unreadable;
-    try {
-      unreadable = await unreadableVersionsOf(connection, subject, readContractSchema(schema));
-    } catch (error) {
-      log.warn(
-        { subject, err: (error as Error).message },
-        `could not check which versions of schema subject ${subject} the contract reads`,
-      );
-      continue;
-    }
-    count(subject, unreadable.length);
-    for (const found of unreadable) {
-      log.warn(
-        { subject, version: found.version, schemaId: found.id, reason: found.reason },
-        unreadableVersionMessage(subject, role, found),
-      );
-    }
+    readers[subject] = readContractSchema(schema);
+    subjects.push({ subject, role });
   }
+  const watch = new SchemaVersionWatch({
+    subjects,
+    unreadableOf: (subject) => unreadableVersionsOf(connection, subject, readers[subject]!),
+    count: options.count,
+    log: options.log,
+  });
+  await watch.check();
+  watch.start(options.intervalMs);
+  return watch;
 }

@@ -106,7 +106,8 @@ export function createPipelineMetrics(topology: string) {
       name: 'fraudscore_unreadable_schema_versions',
       help:
         'Versions registered under a subject the worker reads (input, labels) that its contract schema cannot read, ' +
-        'as found at start-up: records written with one are dead-lettered WRONG_SCHEMA (the log names each version)',
+        'as found at start-up and every 5 minutes: records written with one are dead-lettered WRONG_SCHEMA (the log ' +
+        'names each version)',
       labelNames: ['subject'],
       registers: [registry],
     }),

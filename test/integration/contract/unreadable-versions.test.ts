@@ -5,19 +5,29 @@
  * (a) a worker starting on such an input subject warns, naming subject, version, schema id, the field avsc gives and
  *     the consequence, and its fraudscore_unreadable_schema_versions gauge counts it; it starts all the same, and a
  *     record written with that version is dead-lettered WRONG_SCHEMA with the reason the warning gave;
- * (b) a subject whose versions the contract all reads (here the labels subject) gets no warning and a gauge at 0.
+ * (b) a subject whose versions the contract all reads (here the labels subject) gets no warning and a gauge at 0;
+ * (c) a version registered while the worker runs is warned about and counted at the next check, and once deleted from
+ *     the subject (Apicurio's ccompat DELETE, as the warning says) it is no longer counted and the log says so.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import avro from 'avsc';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
 import { DeadLetterReason } from '../../../src/core/contract/reasons.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
+import { watchUnreadableVersions } from '../../../src/runtime/contract-subjects.js';
+import { capturedOutput } from '../../support/captured-output.js';
 import { connectTestRedis, deleteKeys } from '../../support/redis.js';
 import { mustRegister, pinSubjectLevel, transactionSchemaWith, wire } from '../../support/hostile-payloads.js';
-import { deleteTopics, readCommitted, testProducer, testTopology, type TestProducer } from '../../support/stack.js';
+import {
+  deleteTopics,
+  readCommitted,
+  STACK,
+  testProducer,
+  testTopology,
+  type TestProducer,
+} from '../../support/stack.js';
 
 describe('start-up check of the versions a read subject holds', () => {
   const { topology, topics } = testTopology({ maxRecords: 50, maxWaitMs: 300 });
@@ -25,7 +35,8 @@ describe('start-up check of the versions a read subject holds', () => {
   const labels = `${topology.topics.labels}-value`;
   const contract = readContractSchema('transaction');
   const amountNullable = transactionSchemaWith('amount', ['null', 'double']);
-  const lines: Record<string, unknown>[] = [];
+  const workerOutput = capturedOutput();
+  const lines = () => workerOutput.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
   let pipeline: PipelineContext;
   let producer: TestProducer;
   let oldId: number;
@@ -43,19 +54,11 @@ describe('start-up check of the versions a read subject holds', () => {
     await mustRegister(labels, readContractSchema('label'));
     await pinSubjectLevel(labels, 'FORWARD_TRANSITIVE');
 
-    const destination = new Writable({
-      write(chunk: Buffer | string, _encoding, callback) {
-        for (const line of chunk.toString().split('\n')) {
-          if (line.length > 0) lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        callback();
-      },
-    });
     pipeline = await createPipeline({
       topology,
       instanceId: 'unreadable-versions',
       metricsPort: 0,
-      log: createLogger({ name: 'test', level: 'warn', destination }),
+      log: createLogger({ name: 'test', level: 'warn', destination: workerOutput.stream }),
     });
     void pipeline.runner.start();
     producer = await testProducer(topology);
@@ -76,8 +79,8 @@ describe('start-up check of the versions a read subject holds', () => {
   }
 
   it('(a) warns about the version the contract cannot read, counts it, starts, and dead-letters its records', async () => {
-    const warnings = lines.filter((l) => l['subject'] === input && l['version'] !== undefined);
-    assert.equal(warnings.length, 1, JSON.stringify(lines));
+    const warnings = lines().filter((l) => l['subject'] === input && l['version'] !== undefined);
+    assert.equal(warnings.length, 1, workerOutput.text());
     const [warning] = warnings as [Record<string, unknown>];
     assert.equal(warning['level'], 40);
     assert.equal(warning['version'], 2);
@@ -113,9 +116,66 @@ describe('start-up check of the versions a read subject holds', () => {
 
   it('(b) says nothing about a subject whose versions the contract all reads, and counts none', async () => {
     assert.deepEqual(
-      lines.filter((l) => l['subject'] === labels),
+      lines().filter((l) => l['subject'] === labels),
       [],
     );
     assert.equal(await gauge(labels), 0);
+  });
+
+  it('(c) a version registered while the worker runs is warned about at the next check, and uncounted once deleted', async () => {
+    // A watch of its own over the same subjects and the real registry, checking every 200 ms (a worker's: 5 minutes).
+    const output = capturedOutput();
+    const seen = () => output.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+    const counts = new Map<string, number>();
+    const watch = await watchUnreadableVersions(topology, {
+      log: createLogger({ name: 'test', level: 'info', destination: output.stream }),
+      count: (subject, n) => counts.set(subject, n),
+      intervalMs: 200,
+    });
+    const until = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`${what}: not within 15 s; log ${output.text()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      assert.equal(counts.get(labels), 0);
+      const label = readContractSchema('label') as { fields: { name: string }[] };
+      const isFraudNullable = {
+        ...label,
+        fields: label.fields.map((f) => (f.name === 'is_fraud' ? { ...f, type: ['null', 'boolean'] } : f)),
+      };
+      await pinSubjectLevel(labels, 'BACKWARD');
+      const id = await mustRegister(labels, isFraudNullable);
+      await pinSubjectLevel(labels, 'FORWARD_TRANSITIVE');
+
+      await until('the new version counted', () => counts.get(labels) === 1);
+      const warned = seen().filter((l) => l['subject'] === labels && l['level'] === 40);
+      assert.deepEqual(
+        warned.map((l) => [l['version'], l['schemaId']]),
+        [[2, id]],
+      );
+      assert.match(String(warned[0]!['reason']), /\(at field is_fraud\)$/);
+      assert.match(String(warned[0]!['msg']), new RegExp(`DELETE /subjects/${labels}/versions/2\\)$`));
+
+      // The fix the warning names, on the real registry.
+      const deleted = await fetch(`${STACK.registryUrl}/subjects/${encodeURIComponent(labels)}/versions/2`, {
+        method: 'DELETE',
+      });
+      assert.equal(deleted.status, 200, await deleted.text());
+      await until('the deleted version uncounted', () => counts.get(labels) === 0);
+      const cleared = seen().filter((l) => l['subject'] === labels && l['level'] === 30);
+      assert.deepEqual(
+        cleared.map((l) => [l['version'], l['schemaId']]),
+        [[2, id]],
+      );
+      assert.match(String(cleared[0]!['msg']), /no longer lists version 2 .* it is no longer counted$/);
+      // The input subject's version, there all along, is neither warned about again nor uncounted.
+      assert.equal(counts.get(input), 1);
+      assert.equal(seen().filter((l) => l['subject'] === input).length, 1);
+    } finally {
+      await watch.stop();
+    }
   });
 });

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { loadTopology, type Topology } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
-import { warnUnreadableVersions } from '../../../src/runtime/contract-subjects.js';
+import { watchUnreadableVersions } from '../../../src/runtime/contract-subjects.js';
+import { capturedOutput } from '../../support/captured-output.js';
 
 type Field = { name: string; type: unknown };
 
 /**
- * warnUnreadableVersions against a tiny HTTP server answering like the Confluent API: what it logs and counts, and
+ * watchUnreadableVersions' first check (at start-up) against a tiny HTTP server answering like the Confluent API: what it logs and counts, and
  * that a registry which cannot answer the check leaves start-up going (the real Apicurio:
  * test/integration/contract/unreadable-versions.test.ts).
  */
-describe('warnUnreadableVersions', () => {
+describe('watchUnreadableVersions', () => {
   let server: Server;
   let topology: Topology;
   /** Each subject's versions by number, as registered; a subject absent answers 404, `broken` 500. */
@@ -48,20 +48,14 @@ describe('warnUnreadableVersions', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   async function check(): Promise<{ lines: Record<string, unknown>[]; counts: Map<string, number> }> {
-    const lines: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer | string, _encoding, callback) {
-        for (const line of chunk.toString().split('\n'))
-          if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-        callback();
-      },
-    });
+    const output = capturedOutput();
     const counts = new Map<string, number>();
-    await warnUnreadableVersions(topology, {
-      log: createLogger({ name: 'test', level: 'info', destination }),
+    const watch = await watchUnreadableVersions(topology, {
+      log: createLogger({ name: 'test', level: 'info', destination: output.stream }),
       count: (subject, n) => counts.set(subject, n),
     });
-    return { lines, counts };
+    await watch.stop();
+    return { lines: output.lines().map((line) => JSON.parse(line) as Record<string, unknown>), counts };
   }
 
   it('warns once per version the contract cannot read and counts them per subject; an absent subject counts none', async () => {
