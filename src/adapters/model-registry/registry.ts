@@ -339,9 +339,8 @@ export class ModelRegistry {
     if (cardMd && sha256Hex(cardMd) !== entry.cardMdSha256) {
       problems.push(`card.md sha256 is ${sha256Hex(cardMd)} but registry.json recorded ${entry.cardMdSha256}`);
     }
-    if (card && (card.name !== name || card.version !== entry.version)) {
-      problems.push(`card.json describes ${card.name}@${card.version} but is stored as ${ref}`);
-    }
+    const stored = card && storedAsProblem(card, name, entry.version);
+    if (stored) problems.push(stored);
     if (entry.rollbackTarget !== null && !(await this.isRegistered(entry.rollbackTarget))) {
       problems.push(`rollback target ${entry.rollbackTarget} is not registered: the rollback would fail`);
     }
@@ -414,6 +413,10 @@ export class ModelRegistry {
     const card = decodeCard(cardBytes, `${name}/${entry.version}/${CARD_FILE}`);
     const cardSha = verifyCardSha({ name, version: entry.version }, sha256Hex(cardBytes), entry.cardSha256);
     if (!cardSha.ok) throw new ModelRegistryError(cardSha.code, cardSha.message);
+    // Scores carry the card's name and version: a card stored under another model's path (the index rewritten to
+    // match it) would publish every score under the wrong version.
+    const stored = storedAsProblem(card, name, entry.version);
+    if (stored !== undefined) throw new ModelRegistryError(RegistryStorageError.InvalidCard, stored);
     const modelBytes = await this.readArtifact(name, entry.version, MODEL_FILE);
     const modelSha = sha256Hex(modelBytes);
     // With card.json equal to the registered bytes, the card's modelSha256 is the registered one too, so this
@@ -427,4 +430,14 @@ export class ModelRegistry {
   async history(name: string): Promise<RegistryIndex['history']> {
     return (await this.requireIndex(name)).history;
   }
+}
+
+/** Why a card may not be served as name@version: it describes another model; undefined when it is that model's. */
+function storedAsProblem(card: ModelCard, name: string, version: string): string | undefined {
+  if (card.name === name && card.version === version) return undefined;
+  return (
+    `card.json describes ${card.name}@${card.version} but is stored as ${name}@${version}: the registry's files ` +
+    `were moved or its index rewritten; restore ${name}@${version}'s registered files, or register the model under ` +
+    `its own name and version`
+  );
 }

@@ -159,6 +159,34 @@ describe('filesystem model registry', () => {
     assert.equal(report?.ok, false);
   });
 
+  it('refuses to serve a card stored under another version, even with the index rewritten to match it', async () => {
+    await fresh();
+    const one = artifacts('card-fraud', '1');
+    const two = artifacts('card-fraud', '2');
+    await registry.register(one);
+    await registry.register(two);
+    // Version 2's files copied over version 1's, and the index's hashes for 1 made to match: every hash agrees.
+    for (const [file, bytes] of [
+      ['model.onnx', two.model],
+      ['card.json', two.card],
+    ] as const) {
+      const path = join(dir, 'card-fraud', '1', file);
+      await chmod(path, 0o644);
+      await writeFile(path, bytes);
+    }
+    const indexPath = join(dir, 'card-fraud', 'registry.json');
+    const index = JSON.parse(await readFile(indexPath, 'utf8'));
+    index.versions[0].modelSha256 = sha256(two.model);
+    index.versions[0].cardSha256 = sha256(two.card);
+    await writeFile(indexPath, JSON.stringify(index, null, 2));
+
+    const error = await refusal(registry.load('card-fraud', '1'), 'INVALID_CARD');
+    assert.match(error.message, /^card\.json describes card-fraud@2 but is stored as card-fraud@1: /);
+    const [report] = await registry.verify({ name: 'card-fraud', version: '1' });
+    assert.deepEqual(report?.problems, [error.message]);
+    assert.equal((await registry.load('card-fraud', '2')).card.version, '2');
+  });
+
   it('refuses to load a model trained on another feature schema', async () => {
     await fresh();
     await registry.register(artifacts('card-fraud', '3', { featureSchemaVersion: 'card-baseline-v1+aaaaaaaaaaaa' }));
