@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { missingPath } from '../project-paths.js';
 import {
@@ -19,6 +20,9 @@ import {
 } from '../../core/models/index.js';
 import { OnnxModelError } from '../../adapters/onnx/onnx-scorer.js';
 import { checkScorable } from '../../runtime/load-model.js';
+import { connecting } from '../../runtime/startup-errors.js';
+import { openControl } from '../../lifecycle/connect.js';
+import { promotionEffect } from '../../lifecycle/promotion-effect.js';
 
 interface RegistryOption {
   readonly registry: string;
@@ -307,10 +311,19 @@ export function registerModelsCommand(program: Command): void {
     )
     .argument('<ref>', 'name@version')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
-    .action(async (text: string, options: RegistryOption) => {
+    .option(
+      '-t, --topology <file>',
+      "say what the topology's workers will serve (read from its control topic); its model.registry is the " +
+        'registry promoted in, unless --registry names the same one',
+    )
+    .action(async (text: string, options: RegistryOption & { topology?: string }, command: Command) => {
       const { name, version: selector } = ref(text);
-      const { version, previous } = await open(options).setChampion(name, selector);
+      const explicitRegistry = command.getOptionValueSource('registry') !== 'default';
+      const effect = options.topology === undefined ? undefined : await promotionEffectOf(options, explicitRegistry);
+      const registry = effect?.registry ?? options.registry;
+      const { version, previous } = await open({ registry }).setChampion(name, selector);
       out(`${name}@${version} is champion (was ${previous ?? 'none'})`);
+      if (effect) out(effect.describe({ name, version }));
     });
 
   models
@@ -326,4 +339,34 @@ export function registerModelsCommand(program: Command): void {
       await open(options).delete(name, version);
       out(`${name}@${version} deleted`);
     });
+}
+
+/**
+ * For `models promote -t`: the registry the topology's workers read, and (from its control topic, read before the
+ * change) what the promotion will change for them. A --registry other than the topology's is refused before anything
+ * changes: promoting there would change nothing the workers serve.
+ */
+async function promotionEffectOf(
+  options: RegistryOption & { topology?: string },
+  explicitRegistry: boolean,
+): Promise<{ registry: string; describe: (promoted: ModelRef) => string }> {
+  const { topology, ops } = openControl(options.topology!);
+  const registry = topology.model.registry;
+  if (explicitRegistry && resolve(options.registry) !== resolve(registry)) {
+    throw new Error(
+      `--registry ${options.registry} is not the registry the workers of ${topology.name} read (model.registry: ` +
+        `${registry}); drop --registry to promote in theirs`,
+    );
+  }
+  const view = await connecting('kafka', topology, () => ops.view());
+  return {
+    registry,
+    describe: (promoted) =>
+      promotionEffect(promoted, {
+        topologyName: topology.name,
+        topologyFile: options.topology!,
+        model: topology.model,
+        view,
+      }),
+  };
 }
