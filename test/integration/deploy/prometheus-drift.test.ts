@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { registryConnection } from '../../../src/config/index.js';
 import { DriftScenario } from '../../../src/core/simulate/index.js';
@@ -13,37 +10,18 @@ import { simulateToKafka } from '../../../src/simulate/index.js';
 import { connectTestRedis, deleteKeys } from '../../support/redis.js';
 import { MONITORED_VERSION, monitoredRegistry } from '../../support/monitored-model.js';
 import { deleteTopics, testTopology } from '../../support/stack.js';
+import {
+  freePort,
+  shortenedRules,
+  startPrometheus,
+  waitFor,
+  type LocalPrometheus,
+  type PromAlert,
+} from '../../support/prometheus.js';
 import { startWorker, stopWorker, type WorkerProcess } from '../../support/worker-process.js';
 
-const run = promisify(execFile);
-const PROMETHEUS_SH = 'deploy/local/prometheus.sh';
 /** The real rules, with every `for:` cut to this so that a sustained condition fires within the test. */
 const SHORT_FOR = '3s';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
-interface PromAlert {
-  labels: Record<string, string>;
-  state: 'pending' | 'firing';
-  value: string;
-}
-
-async function waitFor<T>(what: string, poll: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await poll();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 500));
-  }
-}
 
 /**
  * The monitoring path end to end, on the real stack and Debian's Prometheus started through deploy/local/prometheus.sh:
@@ -57,8 +35,8 @@ const metricsPort = await freePort();
 describe('drift -> worker -> Prometheus -> alert firing', () => {
   const { topology, topics, file } = testTopology({ maxRecords: 1000, maxWaitMs: 200, metricsPort });
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-prometheus-'));
-  const env: Record<string, string> = { FRAUDSCORE_STATE: join(dir, 'state') };
   let api = '';
+  let prometheus: LocalPrometheus | undefined;
   let worker: WorkerProcess | undefined;
 
   const alerts = async (): Promise<PromAlert[]> => {
@@ -87,11 +65,6 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
         model: { registry: monitored.registry, name: 'card-fraud', version: MONITORED_VERSION },
       }),
     );
-    const rules = readFileSync('deploy/prometheus/fraudscore-rules.yml', 'utf8').replace(
-      /for: \S+/g,
-      `for: ${SHORT_FOR}`,
-    );
-    writeFileSync(join(dir, 'rules.yml'), rules);
     // A rule on a metric every worker exports today, to prove scrape and evaluation independently of the drift gauges.
     writeFileSync(
       join(dir, 'plumbing.yml'),
@@ -110,21 +83,12 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
         ],
       }),
     );
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [join(dir, 'rules.yml'), join(dir, 'plumbing.yml')],
-        scrape_configs: [{ job_name: 'fraudscore', static_configs: [{ targets: [`127.0.0.1:${metricsPort}`] }] }],
-      }),
-    );
-    const port = await freePort();
-    Object.assign(env, {
-      FRAUDSCORE_PROMETHEUS_PORT: String(port),
-      FRAUDSCORE_PROMETHEUS_CONFIG: join(dir, 'prometheus.yml'),
+    prometheus = await startPrometheus(dir, {
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: [shortenedRules(dir, SHORT_FOR), join(dir, 'plumbing.yml')],
+      scrape_configs: [{ job_name: 'fraudscore', static_configs: [{ targets: [`127.0.0.1:${metricsPort}`] }] }],
     });
-    api = `http://127.0.0.1:${port}`;
-    await run('bash', [PROMETHEUS_SH, 'up'], { env: { ...process.env, ...env } });
+    api = prometheus.api;
 
     // The worker first (it creates the topics), so that the traffic arrives while Prometheus watches.
     worker = startWorker(file, 'w1');
@@ -171,7 +135,7 @@ describe('drift -> worker -> Prometheus -> alert firing', () => {
 
   after(async () => {
     if (worker) await stopWorker(worker);
-    await run('bash', [PROMETHEUS_SH, 'down'], { env: { ...process.env, ...env } }).catch(() => undefined);
+    await prometheus?.stop();
     await deleteTopics(topics);
     const redis = connectTestRedis();
     await deleteKeys(redis, topology.redis.keyPrefix);
