@@ -324,6 +324,12 @@ export function registerModelsCommand(program: Command): void {
       const { version, previous } = await open({ registry }).setChampion(name, selector);
       out(`${name}@${version} is champion (was ${previous ?? 'none'})`);
       if (effect) out(effect.describe({ name, version }));
+      else {
+        out(
+          "workers follow it only where the topology's model.version is champion, no champion is named on its control " +
+            'topic and the kill switch is off: add -t <topology file> to see what its workers will serve',
+        );
+      }
     });
 
   models

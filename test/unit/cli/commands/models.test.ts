@@ -247,3 +247,22 @@ describe('fraudscore models register: a model.onnx onnxruntime cannot score as i
     assert.match(good.stdout, /^card-fraud@99: registered model sha256 [0-9a-f]{64}$/m);
   });
 });
+
+describe('fraudscore models promote without -t', () => {
+  it('says when workers follow the promotion, and how to see what a topology’s workers will serve', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-promote-cli-'));
+    try {
+      const registry = join(dir, 'registry');
+      cpSync('registry', registry, { recursive: true });
+      const { status, stdout, output } = fraudscore(['models', 'promote', 'card-fraud@4', '--registry', registry]);
+      assert.equal(status, 0, output);
+      assert.deepEqual(stdout.trimEnd().split('\n').slice(1), [
+        "workers follow it only where the topology's model.version is champion, no champion is named on its control " +
+          'topic and the kill switch is off: add -t <topology file> to see what its workers will serve',
+      ]);
+      assert.match(stdout, /^card-fraud@4 is champion \(was \d+\)$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
