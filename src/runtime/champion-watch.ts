@@ -3,6 +3,7 @@ import type { Logger } from '../adapters/observability/logger.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import { CHAMPION, formatModelRef } from '../core/models/ref.js';
 import type { Serving } from './serving.js';
+import { SerialPoll } from './serial-poll.js';
 
 /**
  * How often a worker whose topology says `model.version: champion` reads the registry's champion. A promotion
@@ -33,8 +34,7 @@ export class ChampionWatch {
   private served: string;
   private failed: { readonly ref: string; readonly atMs: number } | null = null;
   private readProblem: string | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> = Promise.resolve();
+  private readonly polling = new SerialPoll(() => this.poll());
 
   constructor(
     private readonly deps: ChampionWatchDeps,
@@ -69,15 +69,11 @@ export class ChampionWatch {
   }
 
   start(intervalMs = CHAMPION_POLL_MS): void {
-    this.timer = setInterval(() => {
-      this.polling = this.polling.then(() => this.poll());
-    }, intervalMs);
-    this.timer.unref();
+    this.polling.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.polling;
+  stop(): Promise<void> {
+    return this.polling.stop();
   }
 }
 

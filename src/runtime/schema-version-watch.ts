@@ -1,5 +1,6 @@
 import type { Logger } from '../adapters/observability/logger.js';
 import { unreadableVersionMessage, type UnreadableVersion } from '../adapters/registry/version-readability.js';
+import { SerialPoll } from './serial-poll.js';
 
 /**
  * How often a worker checks again which versions of the subjects it reads the contract cannot read. Versions are
@@ -33,8 +34,7 @@ export class SchemaVersionWatch {
   /** Per subject, the unreadable versions last found, by version number. */
   private readonly known = new Map<string, Map<number, UnreadableVersion>>();
   private readonly problems = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<void> = Promise.resolve();
+  private readonly polling = new SerialPoll(() => this.check());
 
   constructor(private readonly deps: SchemaVersionWatchDeps) {}
 
@@ -79,14 +79,10 @@ export class SchemaVersionWatch {
   }
 
   start(intervalMs = SCHEMA_VERSION_CHECK_MS): void {
-    this.timer = setInterval(() => {
-      this.checking = this.checking.then(() => this.check());
-    }, intervalMs);
-    this.timer.unref();
+    this.polling.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.checking;
+  stop(): Promise<void> {
+    return this.polling.stop();
   }
 }
