@@ -216,6 +216,14 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
         query(rate('fraudscore_score_reason_codes_total', 'code'), '{{code}}'),
       ).span(12),
     )
+    .withPanel(
+      // Above 0 for 10 min: FraudscoreUnreadableSchemaVersions. The workers' log names each version and its DELETE.
+      series(
+        'Versions of the read subjects the contract cannot read (their records are dead-lettered WRONG_SCHEMA)',
+        'none',
+        query(`max by (subject) (fraudscore_unreadable_schema_versions{${SEL}})`, '{{subject}}'),
+      ).span(24),
+    )
 
     .withRow(new RowBuilder('Drift against the model card'))
     .withPanel(
