@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { ControlFollower, ensureControlTopic } from '../../adapters/kafka/control/index.js';
 import { displayUrl, type Topology } from '../../config/index.js';
 import {
@@ -8,6 +9,7 @@ import {
   gateRetention,
   type ControlView,
   type GateBound,
+  type ScoreRetention,
 } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import type { ControlOperations } from '../../lifecycle/operations.js';
@@ -222,10 +224,12 @@ export function registerRolloutCommand(program: Command): void {
       if (createdTopic) out(controlTopicCreatedLine(topology.name));
       await control.ready;
       // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
-      const scores = new ScoreFollower(topology, kafka, {
-        retention: gateRetention(control.current().state, Date.now()),
-      });
-      await scores.start();
+      const scores = await startScoreFollower(
+        topology,
+        kafka,
+        () => gateRetention(control.current().state, Date.now()),
+        intervalMs,
+      );
       await scores.settle(1_000);
       out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
       const writer = controllerWriter(topology, kafka);
@@ -257,4 +261,31 @@ export function registerRolloutCommand(program: Command): void {
         await control.stop();
       }
     });
+}
+
+/**
+ * The controller's reader of the output and labels topics. Before any worker of the topology has made them (a
+ * controller started with, or before, the workers), it says so once and tries again every interval rather than
+ * ending: the gates have nothing to judge until scores arrive anyway.
+ */
+async function startScoreFollower(
+  topology: Topology,
+  kafka: Kafka,
+  retention: () => ScoreRetention,
+  intervalMs: number,
+): Promise<ScoreFollower> {
+  let said = false;
+  for (;;) {
+    const scores = new ScoreFollower(topology, kafka, { retention: retention() });
+    try {
+      await scores.start();
+      return scores;
+    } catch (error) {
+      if (!(error instanceof TopicsMissingError)) throw error;
+      await scores.stop();
+      if (!said) out(`${new Date().toISOString()} waiting: ${error.message}; checking every ${intervalMs} ms`);
+      said = true;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
 }

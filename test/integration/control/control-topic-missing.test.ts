@@ -5,10 +5,11 @@
  * topic-partition".
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
-import { fraudscore } from '../../support/cli.js';
-import { deleteTopics, testKafka, testTopology } from '../../support/stack.js';
+import { CLI, fraudscore } from '../../support/cli.js';
+import { createTopics, deleteTopics, testKafka, testTopology } from '../../support/stack.js';
 
 describe('control commands before the control topic exists (real Kafka, Redis)', () => {
   const { topology, file } = testTopology();
@@ -66,6 +67,44 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
       }
     } finally {
       await deleteTopics([controlTopicName(live.topology.name)]);
+    }
+  });
+
+  it('rollout run, started before any worker made the output and labels topics: waits, then judges once they exist', async () => {
+    const live = testTopology();
+    const { output, labels } = live.topology.topics;
+    const controller = spawn(
+      process.execPath,
+      [CLI, 'rollout', 'run', '-t', live.file, '--interval', '1s', '--exit-when-done'],
+      { env: { PATH: process.env['PATH'] ?? '' } },
+    );
+    let printed = '';
+    controller.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    controller.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => controller.on('exit', (code) => resolve(code)));
+    const until = async (what: RegExp) => {
+      const deadline = Date.now() + 30_000;
+      while (!what.test(printed)) {
+        if (Date.now() > deadline) throw new Error(`${what} not printed within 30 s:\n${printed}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    try {
+      const start = fraudscore(['rollout', 'start', 'card-fraud@2', '-t', live.file, '--reason', 'test']);
+      assert.equal(start.status, 0, start.output);
+      await until(/ waiting: .* do not exist: no worker of topology .*; checking every 1000 ms\n/);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      assert.equal(printed.match(/ waiting: /g)?.length, 1, `said once:\n${printed}`);
+      assert.equal(controller.exitCode, null, `still running:\n${printed}`);
+
+      await createTopics([output, labels], live.topology.topics.partitions);
+      await until(/rollout controller for .*: judging every 1000 ms/);
+      const abort = fraudscore(['rollout', 'abort', '-t', live.file, '--reason', 'test']);
+      assert.equal(abort.status, 0, abort.output);
+      assert.equal(await exited, 0, printed);
+    } finally {
+      controller.kill();
+      await deleteTopics([controlTopicName(live.topology.name), output, labels]);
     }
   });
 });
