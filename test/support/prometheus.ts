@@ -1,36 +1,15 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-
-/** A port free on 127.0.0.1 now (for a server the test starts, or one that must not answer). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
+import { freePorts } from './secure-stack.js';
 
 /** An alert as Prometheus' /api/v1/alerts lists it. */
 export interface PromAlert {
   labels: Record<string, string>;
   state: 'pending' | 'firing';
   value: string;
-}
-
-/** Polls every 500 ms until `poll` gives a value; throws naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, poll: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await poll();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 500));
-  }
 }
 
 const PROMETHEUS_SH = 'deploy/local/prometheus.sh';
@@ -46,7 +25,7 @@ export interface LocalPrometheus {
 export async function startPrometheus(dir: string, config: object): Promise<LocalPrometheus> {
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, stringify(config));
-  const port = await freePort();
+  const port = (await freePorts(1))[0]!;
   const env = {
     ...process.env,
     FRAUDSCORE_STATE: join(dir, 'state'),

@@ -18,6 +18,7 @@ import { DeadLetterReason } from '../../../src/core/contract/reasons.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
 import { watchUnreadableVersions } from '../../../src/runtime/contract-subjects.js';
 import { capturedOutput } from '../../support/captured-output.js';
+import { waitFor } from '../../support/wait-for.js';
 import { connectTestRedis, deleteKeys } from '../../support/redis.js';
 import { mustRegister, pinSubjectLevel, transactionSchemaWith, wire } from '../../support/hostile-payloads.js';
 import {
@@ -132,13 +133,8 @@ describe('start-up check of the versions a read subject holds', () => {
       count: (subject, n) => counts.set(subject, n),
       intervalMs: 200,
     });
-    const until = async (what: string, done: () => boolean) => {
-      const deadline = Date.now() + 15_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error(`${what}: not within 15 s; log ${output.text()}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    };
+    const until = (what: string, done: () => boolean) =>
+      waitFor(what, () => Promise.resolve(done() ? true : undefined), 15_000);
     try {
       assert.equal(counts.get(labels), 0);
       const label = readContractSchema('label') as { fields: { name: string }[] };

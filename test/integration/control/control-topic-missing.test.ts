@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
 import { CLI, fraudscore } from '../../support/cli.js';
 import { createTopics, deleteTopics, testKafka, testTopology } from '../../support/stack.js';
+import { waitFor } from '../../support/wait-for.js';
 
 describe('control commands before the control topic exists (real Kafka, Redis)', () => {
   const { topology, file } = testTopology();
@@ -82,13 +83,8 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
     controller.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     controller.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => controller.on('exit', (code) => resolve(code)));
-    const until = async (what: RegExp) => {
-      const deadline = Date.now() + 30_000;
-      while (!what.test(printed)) {
-        if (Date.now() > deadline) throw new Error(`${what} not printed within 30 s:\n${printed}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
+    const until = (what: RegExp) =>
+      waitFor(`${what} printed`, () => Promise.resolve(what.test(printed) ? true : undefined), 30_000);
     try {
       const start = fraudscore(['rollout', 'start', 'card-fraud@2', '-t', live.file, '--reason', 'test']);
       assert.equal(start.status, 0, start.output);

@@ -10,14 +10,9 @@ import { simulateToKafka } from '../../../src/simulate/index.js';
 import { connectTestRedis, deleteKeys } from '../../support/redis.js';
 import { MONITORED_VERSION, monitoredRegistry } from '../../support/monitored-model.js';
 import { deleteTopics, testTopology } from '../../support/stack.js';
-import {
-  freePort,
-  shortenedRules,
-  startPrometheus,
-  waitFor,
-  type LocalPrometheus,
-  type PromAlert,
-} from '../../support/prometheus.js';
+import { shortenedRules, startPrometheus, type LocalPrometheus, type PromAlert } from '../../support/prometheus.js';
+import { freePorts } from '../../support/secure-stack.js';
+import { waitFor } from '../../support/wait-for.js';
 import { startWorker, stopWorker, type WorkerProcess } from '../../support/worker-process.js';
 
 /** The real rules, with every `for:` cut to this so that a sustained condition fires within the test. */
@@ -30,7 +25,7 @@ const SHORT_FOR = '3s';
  * its API reports the drift alert firing.
  */
 // Known in advance, so that Prometheus can be told where to scrape.
-const metricsPort = await freePort();
+const metricsPort = (await freePorts(1))[0]!;
 
 describe('drift -> worker -> Prometheus -> alert firing', () => {
   const { topology, topics, file } = testTopology({ maxRecords: 1000, maxWaitMs: 200, metricsPort });

@@ -16,14 +16,9 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { Registry } from 'prom-client';
 import { createEvaluatorMetrics, createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
-import {
-  freePort,
-  shortenedRules,
-  startPrometheus,
-  waitFor,
-  type LocalPrometheus,
-  type PromAlert,
-} from '../../support/prometheus.js';
+import { shortenedRules, startPrometheus, type LocalPrometheus, type PromAlert } from '../../support/prometheus.js';
+import { freePorts } from '../../support/secure-stack.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const SHORT_FOR = '2s';
 
@@ -82,7 +77,7 @@ describe('in-cluster scrape job -> real Prometheus -> worker rules', () => {
     const worker = await metricsServer(createPipelineMetrics('card-payments').registry);
     const evaluator = await metricsServer(createEvaluatorMetrics('card-payments').registry);
     servers.push(worker.server, evaluator.server);
-    const silent = await freePort();
+    const silent = (await freePorts(1))[0]!;
     const config = parse(readFileSync('deploy/prometheus/kubernetes.yml', 'utf8')) as { scrape_configs: ScrapeJob[] };
     assert.equal(config.scrape_configs.length, 1);
     const job = config.scrape_configs[0]!;
