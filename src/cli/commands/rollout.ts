@@ -224,12 +224,20 @@ export function registerRolloutCommand(program: Command): void {
       if (createdTopic) out(controlTopicCreatedLine(topology.name));
       await control.ready;
       // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
+      // With --exit-when-done, a rollout ended (aborted, say) while the topics are still missing ends the wait too.
+      const noRollout = () => options.exitWhenDone === true && !control.current().state.challenger;
       const scores = await startScoreFollower(
         topology,
         kafka,
         () => gateRetention(control.current().state, Date.now()),
         intervalMs,
+        noRollout,
       );
+      if (scores === null) {
+        out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
+        await control.stop();
+        return;
+      }
       await scores.settle(1_000);
       out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
       const writer = controllerWriter(topology, kafka);
@@ -266,14 +274,15 @@ export function registerRolloutCommand(program: Command): void {
 /**
  * The controller's reader of the output and labels topics. Before any worker of the topology has made them (a
  * controller started with, or before, the workers), it says so once and tries again every interval rather than
- * ending: the gates have nothing to judge until scores arrive anyway.
+ * ending: the gates have nothing to judge until scores arrive anyway. Null when `stopWaiting` says so first.
  */
 async function startScoreFollower(
   topology: Topology,
   kafka: Kafka,
   retention: () => ScoreRetention,
   intervalMs: number,
-): Promise<ScoreFollower> {
+  stopWaiting: () => boolean,
+): Promise<ScoreFollower | null> {
   let said = false;
   for (;;) {
     const scores = new ScoreFollower(topology, kafka, { retention: retention() });
@@ -283,6 +292,7 @@ async function startScoreFollower(
     } catch (error) {
       if (!(error instanceof TopicsMissingError)) throw error;
       await scores.stop();
+      if (stopWaiting()) return null;
       if (!said) out(`${new Date().toISOString()} waiting: ${error.message}; checking every ${intervalMs} ms`);
       said = true;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -12,6 +12,27 @@ import { CLI, fraudscore } from '../../support/cli.js';
 import { createTopics, deleteTopics, testKafka, testTopology } from '../../support/stack.js';
 import { waitFor } from '../../support/wait-for.js';
 
+/**
+ * Starts a rollout of card-fraud@2 on the topology file, then `rollout run --exit-when-done` on it (in that order: a
+ * controller with --exit-when-done that finds no rollout in progress exits at once).
+ */
+function startControllerOfARollout(file: string) {
+  const start = fraudscore(['rollout', 'start', 'card-fraud@2', '-t', file, '--reason', 'test']);
+  assert.equal(start.status, 0, start.output);
+  const controller = spawn(
+    process.execPath,
+    [CLI, 'rollout', 'run', '-t', file, '--interval', '1s', '--exit-when-done'],
+    { env: { PATH: process.env['PATH'] ?? '' } },
+  );
+  let printed = '';
+  controller.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  controller.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => controller.on('exit', (code) => resolve(code)));
+  const until = (what: RegExp) =>
+    waitFor(`${what} printed`, () => Promise.resolve(what.test(printed) ? true : undefined), 30_000);
+  return { controller, printed: () => printed, exited, until };
+}
+
 describe('control commands before the control topic exists (real Kafka, Redis)', () => {
   const { topology, file } = testTopology();
 
@@ -74,33 +95,40 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
   it('rollout run, started before any worker made the output and labels topics: waits, then judges once they exist', async () => {
     const live = testTopology();
     const { output, labels } = live.topology.topics;
-    const controller = spawn(
-      process.execPath,
-      [CLI, 'rollout', 'run', '-t', live.file, '--interval', '1s', '--exit-when-done'],
-      { env: { PATH: process.env['PATH'] ?? '' } },
-    );
-    let printed = '';
-    controller.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    controller.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => controller.on('exit', (code) => resolve(code)));
-    const until = (what: RegExp) =>
-      waitFor(`${what} printed`, () => Promise.resolve(what.test(printed) ? true : undefined), 30_000);
+    const { controller, printed, exited, until } = startControllerOfARollout(live.file);
     try {
-      const start = fraudscore(['rollout', 'start', 'card-fraud@2', '-t', live.file, '--reason', 'test']);
-      assert.equal(start.status, 0, start.output);
       await until(/ waiting: .* do not exist: no worker of topology .*; checking every 1000 ms\n/);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      assert.equal(printed.match(/ waiting: /g)?.length, 1, `said once:\n${printed}`);
-      assert.equal(controller.exitCode, null, `still running:\n${printed}`);
+      assert.equal(printed().match(/ waiting: /g)?.length, 1, `said once:\n${printed()}`);
+      assert.equal(controller.exitCode, null, `still running:\n${printed()}`);
 
       await createTopics([output, labels], live.topology.topics.partitions);
       await until(/rollout controller for .*: judging every 1000 ms/);
       const abort = fraudscore(['rollout', 'abort', '-t', live.file, '--reason', 'test']);
       assert.equal(abort.status, 0, abort.output);
-      assert.equal(await exited, 0, printed);
+      assert.equal(await exited, 0, printed());
     } finally {
       controller.kill();
       await deleteTopics([controlTopicName(live.topology.name), output, labels]);
+    }
+  });
+
+  it('rollout run --exit-when-done, waiting for the topics: a rollout aborted meanwhile ends the wait and the run', async () => {
+    const live = testTopology();
+    const { controller, printed, exited, until } = startControllerOfARollout(live.file);
+    try {
+      await until(/ waiting: /);
+      const abort = fraudscore(['rollout', 'abort', '-t', live.file, '--reason', 'test']);
+      assert.equal(abort.status, 0, abort.output);
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000)),
+      ]);
+      assert.equal(code, 0, printed());
+      assert.match(printed(), /no rollout in progress on .*: nothing to judge, exiting\n/);
+    } finally {
+      controller.kill();
+      await deleteTopics([controlTopicName(live.topology.name)]);
     }
   });
 });
