@@ -2,16 +2,17 @@ import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
-import { ControlFollower, controlTopicName } from '../adapters/kafka/control/index.js';
+import { ControlFollower } from '../adapters/kafka/control/index.js';
 import { createLogger, logLevelFor } from '../adapters/observability/logger.js';
 import { buildShadowReport, formatChecklist } from '../core/report/shadow-report.js';
 import { renderShadowHtml, renderShadowMarkdown } from '../core/report/shadow-render.js';
 import { controllerStep, controllerWriter, formatVerdict } from '../lifecycle/controller.js';
 import { controlOperations } from '../lifecycle/operations.js';
 import { labelClock, ScoreFollower } from '../lifecycle/score-reader.js';
-import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
+import { catchStopSignals, StoppedBySignal, type CaughtStopSignals } from './stop-signals.js';
+import { removeRunData } from './run-data.js';
 import { withTemporaryDirectory } from './temporary-directory.js';
 import { makeDirectories } from '../adapters/files/make-directories.js';
 
@@ -49,13 +50,23 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
   }
   // The copy holds the demo's promotions only; nothing in it is worth keeping once the demo has ended, however it
   // ends: Ctrl-C included.
-  await withTemporaryDirectory(REGISTRY_COPY_PREFIX, async (registry) => {
-    for (const source of REGISTRY_SOURCES) cpSync(source, registry, { recursive: true });
-    await lifecycle(options, registry);
-  });
+  // A stop signal (Ctrl-C) winds the demo down through its own clean-up: workers closed, topics and keys removed.
+  const stop = catchStopSignals();
+  try {
+    await withTemporaryDirectory(
+      REGISTRY_COPY_PREFIX,
+      async (registry) => {
+        for (const source of REGISTRY_SOURCES) cpSync(source, registry, { recursive: true });
+        await lifecycle(options, registry, stop);
+      },
+      { windsDownOnSignal: true },
+    );
+  } finally {
+    stop.release();
+  }
 }
 
-async function lifecycle(options: LifecycleDemoOptions, registry: string): Promise<void> {
+async function lifecycle(options: LifecycleDemoOptions, registry: string, stop: CaughtStopSignals): Promise<void> {
   const say = (line: string) => options.out.write(`${line}\n`);
   const runId = `lifecycle-${Date.now().toString(36)}`;
   const base = isolateTopology(loadTopology(options.topologyFile), runId, { metricsPort: 0, maxWaitMs: 500 });
@@ -95,6 +106,10 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
     }
   });
   workerFailed.catch(() => undefined);
+  // What every wait of the demo races: a worker's fatal error, or a stop signal (set up before the first wait, a
+  // signal during the start-up is noticed there).
+  const halted = Promise.race([workerFailed, stop.stopped]);
+  halted.catch(() => undefined);
   const control = new ControlFollower({ kafka, topology: topology.name });
   await control.start();
   await control.ready;
@@ -130,7 +145,7 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
     const shadow = await ops.shadowStart('card-fraud@2', 'demo: shadow the new model');
     say(`[shadow] v${shadow.version}: card-fraud@2 scores every record beside card-fraud@1`);
     await Promise.race([
-      workerFailed,
+      halted,
       progress.until(() => shadowed(scores, 'card-fraud@2') >= options.minRecords, 'shadow records'),
     ]);
     const report = buildShadowReport(
@@ -164,7 +179,7 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
     });
     say(`[rollout] v${start.version}: card-fraud@2 at 1 %`);
     const outcome = await Promise.race([
-      workerFailed,
+      halted,
       runController(topology, kafka, control, scores, say, 'rollout', progress),
     ]);
     if (outcome !== 'promoted') say(`[rollout] the rollout ended ${outcome}, not promoted`);
@@ -176,10 +191,7 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
       reason: 'demo: a bad challenger',
     });
     say(`[bad challenger] v${bad.version}: broken-scores@1 at 5 %`);
-    await Promise.race([
-      workerFailed,
-      runController(topology, kafka, control, scores, say, 'bad challenger', progress),
-    ]);
+    await Promise.race([halted, runController(topology, kafka, control, scores, say, 'bad challenger', progress)]);
 
     // The kill switch serves the champion's rollback target; a champion without one (the rollout was rolled back,
     // card-fraud@1 names none) goes back to itself alone, which needs a challenger live.
@@ -200,7 +212,7 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
     });
     if (!killed) return;
     const applied = await Promise.race([
-      workerFailed,
+      halted,
       Promise.all(
         workers.map(async (worker) => {
           // The goal is under 60 s: past it the flip has failed, and the demo says so rather than wait.
@@ -219,38 +231,30 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string): Promi
     );
     const off = await ops.killOff('demo: drill over');
     say(`[kill switch] v${off.version}: off, back to ${off.state.champion ?? 'the topology model'}`);
-    await simulation.catch(() => undefined);
+    await Promise.race([simulation.catch(() => undefined), stop.stopped]);
   } catch (error) {
-    say(`demo stopped: ${(error as Error).message}`);
-    process.exitCode = 1;
+    // Whatever a wait failed with once the signal came, the signal is why.
+    const stoppedBy = stop.signal.reason as unknown;
+    if (stoppedBy instanceof StoppedBySignal) {
+      say(
+        `demo interrupted (${stoppedBy.signal}): closing the workers, removing the run's topics and Redis keys; ` +
+          `${stoppedBy.signal} again stops at once`,
+      );
+      process.exitCode = stoppedBy.exitCode;
+    } else {
+      say(`demo stopped: ${(error as Error).message}`);
+      process.exitCode = 1;
+    }
   } finally {
     stopSimulation.abort();
     await simulation.catch(() => undefined);
     await scores.stop();
     await control.stop();
     for (const worker of workers) await worker.close().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin.connect();
-    const { input, output, labels, deadLetter } = topology.topics;
-    await admin
-      .deleteTopics({ topics: [input, output, labels, deadLetter, controlTopicName(topology.name)] })
-      .catch(() => undefined);
-    await admin.disconnect();
-    await removeRedisKeys(topology);
+    await removeRunData(topology).catch((error: unknown) =>
+      say(`could not remove the run's topics and keys: ${(error as Error).message}`),
+    );
   }
-}
-
-/** The demo's feature state, bounds and worker statuses: everything under its own key prefix. */
-async function removeRedisKeys(topology: Topology): Promise<void> {
-  const redis = createRedis(topology);
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${topology.redis.keyPrefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 async function runController(

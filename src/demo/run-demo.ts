@@ -6,10 +6,11 @@ import { createAvroSerde } from '../adapters/registry/serde.js';
 import { buildReport, formatReport, type BatchObservation, type LabelledScore } from '../core/report/score-report.js';
 import type { SimulationOptions } from '../core/simulate/index.js';
 import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
-import { createRedis } from '../adapters/redis/connect.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { evaluateToEnd } from '../evaluation/index.js';
 import { formatDrift, formatEvaluation } from './monitoring-summary.js';
+import { removeRunData } from './run-data.js';
+import { catchStopSignals, StoppedBySignal, type CaughtStopSignals } from './stop-signals.js';
 
 interface DemoProgress {
   readonly transactions: number;
@@ -29,9 +30,11 @@ export interface DemoOptions {
 
 /**
  * The main job, for a person: simulated card traffic streams through a real pipeline on the local stack, with a live
- * progress line, and ends with a summary a person can read. Everything it creates is namespaced by a run id.
+ * progress line, and ends with a summary a person can read. Everything it creates is namespaced by a run id, and
+ * removed at the end (unless `keep`), Ctrl-C included: a stop signal stops the pipeline and the simulator, removes the
+ * run's topics and keys, and returns the signal (the caller ends the process with its code).
  */
-export async function runDemo(options: DemoOptions): Promise<void> {
+export async function runDemo(options: DemoOptions): Promise<StoppedBySignal | null> {
   const runId = `demo-${new Date()
     .toISOString()
     .replace(/[-:.TZ]/g, '')
@@ -43,34 +46,111 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const model = /^\d+$/.test(version) ? `${name}@${version}` : `${name}@${version}, resolved at start-up`;
   say(`fraudscore demo ${runId}: ${topology.topics.input} -> ${topology.topics.output} (model ${model})`);
 
+  const stop = catchStopSignals();
+  let opening: Promise<DemoPipeline> | undefined;
+  let closed = false;
+  try {
+    opening = openPipeline(topology, stop.signal);
+    const pipeline = await Promise.race([opening, stop.stopped]);
+    const run = await streamThrough(options, topology, pipeline, stop);
+    closed = true;
+    await pipeline.context.close();
+
+    say('reading the scores back as a downstream consumer would (read_committed) and joining the simulated labels ...');
+    const scores = await Promise.race([readScoresWithTruth(topology, run.processed), stop.stopped]);
+    const report = buildReport({
+      ...pipeline.observed,
+      scores,
+      wallSeconds: run.wallSeconds,
+      processedRecords: run.processed,
+    });
+    const { name: served, version: servedVersion } = pipeline.context.model;
+    options.out.write(formatReport(report, `fraudscore demo ${runId} (model ${served}@${servedVersion})`));
+    await Promise.race([printMonitoring(options, topology, pipeline.context, scores), stop.stopped]);
+    if (!options.keep) await removeRunData(topology);
+    return null;
+  } catch (failure) {
+    // Whatever a wait failed with once the signal came (the simulator's abort, say), the signal is why.
+    const error = stop.signal.reason as unknown;
+    if (!(error instanceof StoppedBySignal)) throw failure;
+    say(
+      `\ndemo interrupted (${error.signal}): stopping the pipeline and the simulator` +
+        `${options.keep ? '' : ", then removing the run's topics and Redis keys"}; ${error.signal} again stops at once`,
+    );
+    const pipeline = await opening?.catch(() => undefined);
+    if (pipeline && !closed) await pipeline.context.close().catch(() => undefined);
+    if (!options.keep) await removeRunData(topology);
+    say(
+      `demo ${runId} stopped${options.keep ? '; its topics and keys are kept (--keep)' : '; its topics and keys are removed'}`,
+    );
+    return error;
+  } finally {
+    stop.release();
+  }
+}
+
+/** The demo's pipeline, and what its commits report as they happen (read by the progress line and the summary). */
+interface DemoPipeline {
+  readonly context: PipelineContext;
+  /** performance.now() when the pipeline began opening: the demo's wall time counts from there. */
+  readonly startedAt: number;
+  readonly observed: { readonly batches: BatchObservation[]; readonly deadLetterReasons: Record<string, number> };
+  /** Transactions committed (scored or dead-lettered) so far, and when the last commit was (performance.now()). */
+  readonly progress: () => { readonly processed: number; readonly lastCommitAt: number };
+  /** Resolves once `processed` reaches the number given to expect(). */
+  readonly allProcessed: Promise<void>;
+  expect(inputMessages: number): void;
+}
+
+async function openPipeline(topology: Topology, signal: AbortSignal): Promise<DemoPipeline> {
   const batches: BatchObservation[] = [];
   const deadLetterReasons: Record<string, number> = {};
-  let inputProcessed = 0;
-  let inputExpected = Number.POSITIVE_INFINITY;
-  let allProcessed: () => void = () => undefined;
-  const processed = new Promise<void>((resolve) => (allProcessed = resolve));
-  const started = performance.now();
-  let firstCommitAt = 0;
+  let processed = 0;
+  let expected = Number.POSITIVE_INFINITY;
+  let resolveAll: () => void = () => undefined;
+  const allProcessed = new Promise<void>((resolve) => (resolveAll = resolve));
   let lastCommitAt = 0;
-
-  const pipeline = await createPipeline({
+  const startedAt = performance.now();
+  const context = await createPipeline({
     topology,
     instanceId: 'demo',
+    signal,
     log: createLogger({ name: topology.name, level: logLevelFor('error') }),
     onCommitted: (summary, batch) => {
       lastCommitAt = performance.now();
-      if (firstCommitAt === 0) firstCommitAt = lastCommitAt;
       batches.push({ size: batch.size, closeReason: batch.closeReason, latencyMs: batch.latencyMs });
       for (const [reason, n] of Object.entries(summary.deadLetterReasons))
         deadLetterReasons[reason] = (deadLetterReasons[reason] ?? 0) + n;
-      inputProcessed += summary.transactions;
-      if (inputProcessed >= inputExpected) allProcessed();
+      processed += summary.transactions;
+      if (processed >= expected) resolveAll();
     },
   });
+  return {
+    context,
+    startedAt,
+    observed: { batches, deadLetterReasons },
+    progress: () => ({ processed, lastCommitAt }),
+    allProcessed,
+    expect: (inputMessages) => {
+      expected = inputMessages;
+      if (processed >= expected) resolveAll();
+    },
+  };
+}
+
+/** Simulates the traffic into the pipeline's input with a live progress line, until every record is processed. */
+async function streamThrough(
+  options: DemoOptions,
+  topology: Topology,
+  pipeline: DemoPipeline,
+  stop: CaughtStopSignals,
+): Promise<{ readonly processed: number; readonly wallSeconds: number }> {
+  const { context } = pipeline;
+  const say = (line: string) => options.out.write(`${line}\n`);
   say(
-    `pipeline up: model ${pipeline.model.name}@${pipeline.model.version}, feature schema ${pipeline.model.featureSchemaVersion}, metrics on http://${pipeline.metricsAddress}/metrics`,
+    `pipeline up: model ${context.model.name}@${context.model.version}, feature schema ${context.model.featureSchemaVersion}, metrics on http://${context.metricsAddress}/metrics`,
   );
-  void pipeline.runner.start();
+  void context.runner.start();
 
   let simulated = { transactions: 0, labels: 0, hostile: 0 };
   const progress = createProgress<DemoProgress>({
@@ -80,37 +160,30 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       `demo: produced ${p.transactions} tx + ${p.hostile} hostile + ${p.labels} labels | processed ${processed} in ${p.batches} batches | ${p.rate} records/s`,
   });
   const tick = () => {
-    const seconds = (performance.now() - started) / 1000;
-    const rate = (inputProcessed / Math.max(seconds, 0.001)).toFixed(0);
+    const { processed } = pipeline.progress();
+    const seconds = (performance.now() - pipeline.startedAt) / 1000;
+    const rate = (processed / Math.max(seconds, 0.001)).toFixed(0);
     // The total is not known until the simulation ends; the line shows counts, not a fraction.
-    progress.update(inputProcessed, Math.max(inputProcessed, 1), { ...simulated, batches: batches.length, rate });
+    const batches = pipeline.observed.batches.length;
+    progress.update(processed, Math.max(processed, 1), { ...simulated, batches, rate });
   };
   const ticker = setInterval(tick, 250);
   try {
     const simulation = await simulateToKafka({
       kafka: kafkaSettingsFromTopology(topology),
       simulation: options.simulation,
+      signal: stop.signal,
       onProgress: (p) => (simulated = { transactions: p.transactions, labels: p.labels, hostile: p.hostile }),
     });
-    inputExpected = simulation.inputMessages;
-    if (inputProcessed >= inputExpected) allProcessed();
-    await processed;
+    pipeline.expect(simulation.inputMessages);
+    await Promise.race([pipeline.allProcessed, stop.stopped]);
   } finally {
     clearInterval(ticker);
     tick();
     progress.stop();
   }
-  const wallSeconds = (lastCommitAt - started) / 1000;
-  await pipeline.close();
-
-  say('reading the scores back as a downstream consumer would (read_committed) and joining the simulated labels ...');
-  const scores = await readScoresWithTruth(topology, inputProcessed);
-  const report = buildReport({ batches, deadLetterReasons, scores, wallSeconds, processedRecords: inputProcessed });
-  options.out.write(
-    formatReport(report, `fraudscore demo ${runId} (model ${pipeline.model.name}@${pipeline.model.version})`),
-  );
-  await printMonitoring(options, topology, pipeline, scores);
-  if (!options.keep) await removeRunData(topology);
+  const { processed, lastCommitAt } = pipeline.progress();
+  return { processed, wallSeconds: (lastCommitAt - pipeline.startedAt) / 1000 };
 }
 
 /** Drift of the served model and its delayed-label evaluation, read back from the topics as `fraudscore evaluate` would. */
@@ -187,33 +260,13 @@ async function readScoresWithTruth(topology: Topology, expectedOutcomes: number)
       if (outcomes >= expectedOutcomes && labelsRead >= labelEnd) done();
     },
   });
-  await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 120_000))]);
+  // The limit's timer is cleared once everything is read: left pending, it kept the process alive after the summary.
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, 120_000)))]);
+  } finally {
+    clearTimeout(timer);
+  }
   await consumer.disconnect();
   return [...scored].map(([id, s]) => ({ ...s, isFraud: truth.get(id) }));
-}
-
-async function removeRunData(topology: Topology): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'fraudscore-demo-cleanup',
-    brokers: [...topology.kafka.brokers],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({
-    topics: [topology.topics.input, topology.topics.output, topology.topics.labels, topology.topics.deadLetter],
-  });
-  await admin
-    .deleteGroups([topology.consumerGroup, `${topology.consumerGroup}.reader`, `${topology.consumerGroup}.evaluator`])
-    .catch(() => undefined);
-  await admin.disconnect();
-  const redis = createRedis(topology);
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${topology.redis.keyPrefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
 }

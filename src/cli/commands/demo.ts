@@ -53,7 +53,14 @@ export function registerDemoCommand(program: Command): void {
         };
         // The generator's ranges, checked before the pipeline starts rather than when the simulation does.
         checkSimulationOptions(simulation);
-        await runDemo({ topologyFile: options.topology, simulation, keep: options.keep === true, out: process.stdout });
+        const stopped = await runDemo({
+          topologyFile: options.topology,
+          simulation,
+          keep: options.keep === true,
+          out: process.stdout,
+        });
+        // Interrupted: what the demo was reading when the signal came is not waited for.
+        if (stopped) process.exit(stopped.exitCode);
       },
     );
 

@@ -107,4 +107,20 @@ describe('withTemporaryDirectory', () => {
     assert.ok(!existsSync(made));
     assert.deepEqual(listeners(), before);
   });
+
+  it('with windsDownOnSignal leaves the stop signals to the caller and removes the directory when `use` settles', async () => {
+    const [sigint, sigterm, exit] = listeners();
+    let made = '';
+    await withTemporaryDirectory(
+      PREFIX,
+      async (dir) => {
+        made = dir;
+        // Only the exit listener is added: a signal is the caller's to wind down (catchStopSignals).
+        assert.deepEqual(listeners(), [sigint, sigterm, (exit ?? 0) + 1]);
+      },
+      { windsDownOnSignal: true },
+    );
+    assert.ok(made !== '' && !existsSync(made));
+    assert.deepEqual(listeners(), [sigint, sigterm, exit]);
+  });
 });
