@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { LineCounter, parse as parseYaml, YAMLError } from 'yaml';
 import { kindOf, typeIssueParams, YAML_WORDS } from '../core/validation/index.js';
 import { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
@@ -63,12 +64,29 @@ function yamlProblem(error: Error, lines: LineCounter): string {
   return `not valid YAML${where}: ${message} (the line is not repeated here: it may hold a secret)`;
 }
 
+/** Why a topology file could not be read, and the fix, in words rather than an errno code. */
+function unreadableTopology(file: string, error: NodeJS.ErrnoException, cwd: string = process.cwd()): string {
+  const where = isAbsolute(file) ? '' : ` (${file}, relative to the working directory ${cwd})`;
+  switch (error.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return `no such file: ${resolve(cwd, file)}${where}; pass the path of a topology YAML file (topologies/ holds the shipped ones)`;
+    case 'EISDIR':
+      return `a directory, not a file: ${resolve(cwd, file)}; pass the topology YAML file in it`;
+    case 'EACCES':
+    case 'EPERM':
+      return `not readable by this user: ${resolve(cwd, file)}; check its permissions`;
+    default:
+      return `cannot read the file: ${error.code ?? error.message}`;
+  }
+}
+
 export function loadTopology(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Topology {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new TopologyError(file, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+    throw new TopologyError(file, [unreadableTopology(file, error as NodeJS.ErrnoException)]);
   }
   return parseTopology(text, file, env);
 }

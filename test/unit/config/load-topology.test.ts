@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseTopology, TopologyError } from '../../../src/config/index.js';
+import { loadTopology, parseTopology, TopologyError } from '../../../src/config/index.js';
 
 const base = readFileSync('topologies/card-payments.yaml', 'utf8');
 
@@ -158,6 +160,31 @@ describe('topology loading', () => {
       'kafka.brokers: expected a list, found a string (from ${FRAUDSCORE_KAFKA_BROKERS}); a ${...} placeholder always ' +
         "gives a string, and this field does not convert it: write it inside a list, e.g. ['${FRAUDSCORE_KAFKA_BROKERS}']",
     ]);
+  });
+
+  it('says why a topology file cannot be read, with the path resolved and the fix, not an errno code', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-topology-'));
+    const unreadable = (file: string): string[] => {
+      try {
+        loadTopology(file, {});
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof TopologyError, String(error));
+        return [...error.problems];
+      }
+    };
+    try {
+      assert.deepEqual(unreadable(join(dir, 'nope.yaml')), [
+        `no such file: ${join(dir, 'nope.yaml')}; pass the path of a topology YAML file (topologies/ holds the shipped ones)`,
+      ]);
+      assert.deepEqual(unreadable('topologies/nope.yaml'), [
+        `no such file: ${join(process.cwd(), 'topologies/nope.yaml')} (topologies/nope.yaml, relative to the working ` +
+          `directory ${process.cwd()}); pass the path of a topology YAML file (topologies/ holds the shipped ones)`,
+      ]);
+      assert.deepEqual(unreadable(dir), [`a directory, not a file: ${dir}; pass the topology YAML file in it`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says a topology is a YAML mapping when the file is empty or holds something else', () => {
