@@ -57,7 +57,7 @@ export async function runDemo(options: DemoOptions): Promise<StoppedBySignal | n
     await pipeline.context.close();
 
     say('reading the scores back as a downstream consumer would (read_committed) and joining the simulated labels ...');
-    const scores = await Promise.race([readScoresWithTruth(topology, run.processed), stop.stopped]);
+    const scores = await Promise.race([readScoresWithTruth(topology, run.processed, say), stop.stopped]);
     const report = buildReport({
       ...pipeline.observed,
       scores,
@@ -208,7 +208,14 @@ async function printMonitoring(
   if (evaluation) options.out.write(`${formatEvaluation(evaluation.input).join('\n')}\n\n`);
 }
 
-async function readScoresWithTruth(topology: Topology, expectedOutcomes: number): Promise<LabelledScore[]> {
+/** How long the demo reads its output back before it summarises what it has. */
+const READ_BACK_LIMIT_MS = 120_000;
+
+async function readScoresWithTruth(
+  topology: Topology,
+  expectedOutcomes: number,
+  say: (line: string) => void,
+): Promise<LabelledScore[]> {
   const serde = createAvroSerde(registryConnection(topology));
   const kafka = new Kafka({
     clientId: 'fraudscore-demo-reader',
@@ -263,10 +270,17 @@ async function readScoresWithTruth(topology: Topology, expectedOutcomes: number)
   // The limit's timer is cleared once everything is read: left pending, it kept the process alive after the summary.
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, 120_000)))]);
+    await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, READ_BACK_LIMIT_MS)))]);
   } finally {
     clearTimeout(timer);
   }
   await consumer.disconnect();
+  if (outcomes < expectedOutcomes || labelsRead < labelEnd) {
+    // The figures below would silently cover part of the run.
+    say(
+      `note: read back ${outcomes} of ${expectedOutcomes} outcomes and ${labelsRead} of ${labelEnd} labels within ` +
+        `${READ_BACK_LIMIT_MS / 1000} s; the figures below cover those`,
+    );
+  }
   return [...scored].map(([id, s]) => ({ ...s, isFraud: truth.get(id) }));
 }
