@@ -97,6 +97,39 @@ def load_manifest(path: Path) -> Manifest:
     )
 
 
+# A cell of a number column as the backfill writes it: an integer, or a finite decimal (NaN, Infinity, empty and
+# text are not numbers a feature or a time can hold).
+_INTEGER_TEXT = r"-?\d+"
+_DECIMAL_TEXT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# Columns that may be empty: a label not reported (yet).
+_MAY_BE_EMPTY = frozenset({"label_reported_at_ms"})
+
+
+def _csv_cell_problem(data: bytes, dtypes: dict[str, Any]) -> str | None:
+    """The first cell of a CSV table that its column cannot hold, by column, line and value: the parser's own message
+    names none of them ("Integer column has NA values in column 19"). None when every cell reads."""
+    try:
+        text = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (OSError, ValueError):
+        return None
+    for column, dtype in dtypes.items():
+        if column not in text.columns or dtype not in ("int64", "float64"):
+            continue
+        cells = text[column]
+        pattern = _INTEGER_TEXT if dtype == "int64" else _DECIMAL_TEXT
+        bad = ~cells.str.fullmatch(pattern)
+        if column in _MAY_BE_EMPTY:
+            bad &= cells != ""
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            value = cells.iloc[row]
+            found = "an empty cell" if value == "" else f"{value!r}"
+            kind = "an integer" if dtype == "int64" else "a finite number"
+            # Line numbers as an editor shows them: the header is line 1.
+            return f"column {column!r}, line {row + 2}: {found} where {kind} is expected"
+    return None
+
+
 def _read_frame(path: Path, data: bytes, dtypes: dict[str, Any]) -> pd.DataFrame:
     """The table (the file's bytes, already read) as a frame with the same dtypes whichever format the backfill
     wrote."""
@@ -139,14 +172,21 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     try:
         frame = _read_frame(path, data, dtypes)
     except (OSError, ValueError) as error:
+        cell = _csv_cell_problem(data, dtypes) if data[: len(PARQUET_MAGIC)] != PARQUET_MAGIC else None
+        if cell is not None:
+            raise TableError(
+                f"table {path}: {cell}; the backfill writes every cell (a feature's declared default where it has "
+                "no value): backfill the table again rather than editing it"
+            ) from error
         raise TableError(f"table {path}: cannot parse it ({error})") from error
 
     missing = [c for c in (*ID_COLUMNS, *META_COLUMNS, *feature_names) if c not in frame.columns]
     if missing:
         raise TableError(f"table {path}: missing columns {missing}")
-    bad_split = sorted(set(frame["split"].dropna().unique()) - SPLIT_VALUES)
-    if bad_split or frame["split"].isna().any():
-        raise TableError(f"table {path}: column 'split' must be one of {sorted(SPLIT_VALUES)}, found {bad_split}")
+    bad_split = sorted(set(frame["split"].fillna("").unique()) - SPLIT_VALUES)
+    if bad_split:
+        found = ", ".join("an empty cell" if value == "" else repr(value) for value in bad_split)
+        raise TableError(f"table {path}: column 'split' must be one of {sorted(SPLIT_VALUES)}, found {found}")
     bad_label = sorted(set(frame["label"].unique()) - {0, 1})
     if bad_label:
         raise TableError(f"table {path}: column 'label' must be 0 or 1, found {bad_label}")

@@ -73,6 +73,52 @@ def test_a_parquet_table_without_a_column_is_refused_by_name(tmp_path: Path) -> 
         load_table(path, FEATURE_NAMES, expected_sha256=None)
 
 
+def _with_cell(csv_path: Path, line: int, column: str, value: str) -> Path:
+    """The CSV table with one cell replaced (line as an editor numbers it: the header is line 1)."""
+    lines = csv_path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[line - 1].split(",")
+    cells[header.index(column)] = value
+    lines[line - 1] = ",".join(cells)
+    edited = csv_path.with_name(f"edited-{column}.csv")
+    edited.write_text("\n".join(lines) + "\n")
+    return edited
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "found"),
+    [
+        ("label", "", "an empty cell where an integer is expected"),
+        ("label", "NaN", "'NaN' where an integer is expected"),
+        ("event_time_ms", "", "an empty cell where an integer is expected"),
+        ("event_time_ms", "1.5", "'1.5' where an integer is expected"),
+        (FEATURE_NAMES[0], "NaN", "'NaN' where a finite number is expected"),
+        (FEATURE_NAMES[3], "12abc", "'12abc' where a finite number is expected"),
+        (FEATURE_NAMES[5], "n/a", "'n/a' where a finite number is expected"),
+    ],
+)
+def test_a_csv_cell_its_column_cannot_hold_is_named_by_column_line_and_value(
+    tmp_path: Path, column: str, value: str, found: str
+) -> None:
+    # pandas' own messages name none of them: "Integer column has NA values in column 19", "invalid literal for
+    # int() with base 10: 'NaN'", "cannot safely convert passed user dtype of float64 for object dtyped data".
+    csv_path, _ = write_synthetic(tmp_path, days=2, customers=10, terminals=5)
+    edited = _with_cell(csv_path, 7, column, value)
+    with pytest.raises(TableError) as refused:
+        load_table(edited, FEATURE_NAMES, expected_sha256=None)
+    assert str(refused.value) == (
+        f"table {edited}: column {column!r}, line 7: {found}; the backfill writes every cell (a feature's declared "
+        "default where it has no value): backfill the table again rather than editing it"
+    )
+
+
+def test_an_empty_or_unknown_split_is_named_as_such(tmp_path: Path) -> None:
+    csv_path, _ = write_synthetic(tmp_path, days=2, customers=10, terminals=5)
+    for value, found in (("", "an empty cell"), ("holdout", "'holdout'")):
+        with pytest.raises(TableError, match=re.escape(f"must be one of ['test', 'train', 'valid'], found {found}")):
+            load_table(_with_cell(csv_path, 5, "split", value), FEATURE_NAMES, expected_sha256=None)
+
+
 def _reference(tmp_path: Path, **changes: Any) -> Path:
     """A reference table and its backfill manifest, with `changes` applied to the manifest (None: field removed)."""
     table, manifest = write_synthetic(tmp_path / "reference", days=3, customers=20, terminals=10, seed=99)
