@@ -195,9 +195,12 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     if not finite.all():
         # The backfill imputes declared defaults; a non-finite value here means the contract was broken upstream.
         worst = [feature_names[i] for i in np.flatnonzero(~finite.all(axis=0))]
+        row, column = (int(i) for i in np.argwhere(~finite)[0])
+        # Where to look: a CSV's line as an editor numbers it (the header is line 1), a Parquet table's row from 1.
+        where = f"line {row + 2}" if data[: len(PARQUET_MAGIC)] != PARQUET_MAGIC else f"row {row + 1}"
         raise TableError(
-            f"table {path}: {int((~finite).sum())} non-finite feature values in {worst}; "
-            "the backfill must impute declared defaults"
+            f"table {path}: {int((~finite).sum())} non-finite feature values in {worst} (the first: column "
+            f"{feature_names[column]!r}, {where}: {values[row, column]}); the backfill must impute declared defaults"
         )
     return Table(path=path, sha256=digest, frame=frame)
 

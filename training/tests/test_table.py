@@ -112,6 +112,23 @@ def test_a_csv_cell_its_column_cannot_hold_is_named_by_column_line_and_value(
     )
 
 
+def test_non_finite_feature_values_are_counted_and_the_first_is_placed(tmp_path: Path) -> None:
+    csv_path, _ = write_synthetic(tmp_path, days=2, customers=10, terminals=5)
+    edited = _with_cell(_with_cell(csv_path, 9, FEATURE_NAMES[2], "Infinity"), 6, FEATURE_NAMES[4], "")
+    with pytest.raises(TableError) as refused:
+        load_table(edited, FEATURE_NAMES, expected_sha256=None)
+    assert str(refused.value) == (
+        f"table {edited}: 2 non-finite feature values in {[FEATURE_NAMES[2], FEATURE_NAMES[4]]} (the first: column "
+        f"{FEATURE_NAMES[4]!r}, line 6: nan); the backfill must impute declared defaults"
+    )
+    frame = pd.read_csv(csv_path, keep_default_na=False, na_values=[""])
+    frame.loc[3, FEATURE_NAMES[4]] = np.inf
+    parquet = tmp_path / "table.parquet"
+    _as_backfill_parquet(frame, parquet)
+    with pytest.raises(TableError, match=re.escape(f"(the first: column {FEATURE_NAMES[4]!r}, row 4: inf)")):
+        load_table(parquet, FEATURE_NAMES, expected_sha256=None)
+
+
 def test_an_empty_or_unknown_split_is_named_as_such(tmp_path: Path) -> None:
     csv_path, _ = write_synthetic(tmp_path, days=2, customers=10, terminals=5)
     for value, found in (("", "an empty cell"), ("holdout", "'holdout'")):
