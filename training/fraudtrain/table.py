@@ -105,6 +105,10 @@ _DECIMAL_TEXT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _MAY_BE_EMPTY = frozenset({"label_reported_at_ms"})
 
 
+def _is_parquet(data: bytes) -> bool:
+    return data[: len(PARQUET_MAGIC)] == PARQUET_MAGIC
+
+
 def _csv_cell_problem(data: bytes, dtypes: dict[str, Any]) -> str | None:
     """The first cell of a CSV table that its column cannot hold, by column, line and value: the parser's own message
     names none of them ("Integer column has NA values in column 19"). None when every cell reads."""
@@ -133,7 +137,7 @@ def _csv_cell_problem(data: bytes, dtypes: dict[str, Any]) -> str | None:
 def _read_frame(path: Path, data: bytes, dtypes: dict[str, Any]) -> pd.DataFrame:
     """The table (the file's bytes, already read) as a frame with the same dtypes whichever format the backfill
     wrote."""
-    if data[: len(PARQUET_MAGIC)] != PARQUET_MAGIC:
+    if not _is_parquet(data):
         # The backfill writes each double in the shortest text that round-trips; only a correctly rounding parser
         # reads back the exact value. pandas' default C parser misreads a few percent of them by one ulp or more.
         return pd.read_csv(
@@ -172,7 +176,7 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     try:
         frame = _read_frame(path, data, dtypes)
     except (OSError, ValueError) as error:
-        cell = _csv_cell_problem(data, dtypes) if data[: len(PARQUET_MAGIC)] != PARQUET_MAGIC else None
+        cell = None if _is_parquet(data) else _csv_cell_problem(data, dtypes)
         if cell is not None:
             raise TableError(
                 f"table {path}: {cell}; the backfill writes every cell (a feature's declared default where it has "
@@ -197,7 +201,7 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
         worst = [feature_names[i] for i in np.flatnonzero(~finite.all(axis=0))]
         row, column = (int(i) for i in np.argwhere(~finite)[0])
         # Where to look: a CSV's line as an editor numbers it (the header is line 1), a Parquet table's row from 1.
-        where = f"line {row + 2}" if data[: len(PARQUET_MAGIC)] != PARQUET_MAGIC else f"row {row + 1}"
+        where = f"row {row + 1}" if _is_parquet(data) else f"line {row + 2}"
         raise TableError(
             f"table {path}: {int((~finite).sum())} non-finite feature values in {worst} (the first: column "
             f"{feature_names[column]!r}, {where}: {values[row, column]}); the backfill must impute declared defaults"
