@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { resolvedPath } from '../config/resolved-path.js';
 
 /**
  * Why a path a command needs is not there, or null when it is. The defaults (`registry`, `topologies/…`) are relative
@@ -7,8 +8,6 @@ import { isAbsolute, resolve } from 'node:path';
  * relative one, the working directory it was resolved against, so that the mistake shows at once.
  */
 export function missingPath(path: string, what: string, cwd: string = process.cwd()): string | null {
-  const absolute = resolve(cwd, path);
-  if (existsSync(absolute)) return null;
-  const relative = isAbsolute(path) ? '' : ` (${path}, relative to the working directory ${cwd})`;
-  return `no ${what} at ${absolute}${relative}`;
+  if (existsSync(resolve(cwd, path))) return null;
+  return `no ${what} at ${resolvedPath(path, cwd)}`;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { LineCounter, parse as parseYaml, YAMLError } from 'yaml';
 import { kindOf, typeIssueParams, YAML_WORDS } from '../core/validation/index.js';
+import { resolvedPath } from './resolved-path.js';
 import { interpolateEnv, MissingEnvironmentError } from './interpolate.js';
 import { describeIssue, TOPOLOGY_SHAPE } from './topology-issues.js';
 import { topologySchema, type Topology } from './topology-schema.js';
@@ -66,11 +67,10 @@ function yamlProblem(error: Error, lines: LineCounter): string {
 
 /** Why a topology file could not be read, and the fix, in words rather than an errno code. */
 function unreadableTopology(file: string, error: NodeJS.ErrnoException, cwd: string = process.cwd()): string {
-  const where = isAbsolute(file) ? '' : ` (${file}, relative to the working directory ${cwd})`;
   switch (error.code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return `no such file: ${resolve(cwd, file)}${where}; pass the path of a topology YAML file (topologies/ holds the shipped ones)`;
+      return `no such file: ${resolvedPath(file, cwd)}; pass the path of a topology YAML file (topologies/ holds the shipped ones)`;
     case 'EISDIR':
       return `a directory, not a file: ${resolve(cwd, file)}; pass the topology YAML file in it`;
     case 'EACCES':

@@ -1,6 +1,7 @@
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { isolateTopology, loadTopology, type Topology } from '../config/index.js';
+import { resolvedPath } from '../config/resolved-path.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { ControlFollower } from '../adapters/kafka/control/index.js';
 import { createLogger, logLevelFor } from '../adapters/observability/logger.js';
@@ -43,8 +44,7 @@ export async function runLifecycleDemo(options: LifecycleDemoOptions): Promise<v
   for (const source of REGISTRY_SOURCES) {
     if (!existsSync(source)) {
       throw new Error(
-        `the demo copies its models from ${resolve(source)} (${source}, relative to the working directory ` +
-          `${process.cwd()}), which does not exist; run it from the project root`,
+        `the demo copies its models from ${resolvedPath(source)}, which does not exist; run it from the project root`,
       );
     }
   }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Topology } from '../../config/index.js';
+import { resolvedPath } from '../../config/resolved-path.js';
 import { ModelRejection, RegistryRefusal } from '../../core/models/index.js';
 import { ModelRegistryError } from '../../adapters/model-registry/index.js';
 import { OnnxModelError } from '../../adapters/onnx/onnx-scorer.js';
@@ -32,7 +33,7 @@ export function explainModel(
   const { registry, name, version } = topology.model;
   const dir = resolve(cwd, registry);
   const ref = `${name}@${version}`;
-  const where = isAbsolute(registry) ? dir : `${dir} (${registry}, relative to the working directory ${cwd})`;
+  const where = resolvedPath(registry, cwd);
   const e = errors[0];
   if (!e) return undefined;
   if (e instanceof OnnxModelError) {
