@@ -5,12 +5,10 @@
  * topic-partition".
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
-import { CLI, fraudscore } from '../../support/cli.js';
+import { fraudscore, startCli } from '../../support/cli.js';
 import { createTopics, deleteTopics, testKafka, testTopology } from '../../support/stack.js';
-import { waitFor } from '../../support/wait-for.js';
 
 /**
  * Starts a rollout of card-fraud@2 on the topology file, then `rollout run --exit-when-done` on it (in that order: a
@@ -19,18 +17,13 @@ import { waitFor } from '../../support/wait-for.js';
 function startControllerOfARollout(file: string) {
   const start = fraudscore(['rollout', 'start', 'card-fraud@2', '-t', file, '--reason', 'test']);
   assert.equal(start.status, 0, start.output);
-  const controller = spawn(
-    process.execPath,
-    [CLI, 'rollout', 'run', '-t', file, '--interval', '1s', '--exit-when-done'],
-    { env: { PATH: process.env['PATH'] ?? '' } },
-  );
-  let printed = '';
-  controller.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  controller.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => controller.on('exit', (code) => resolve(code)));
-  const until = (what: RegExp) =>
-    waitFor(`${what} printed`, () => Promise.resolve(what.test(printed) ? true : undefined), 30_000);
-  return { controller, printed: () => printed, exited, until };
+  const controller = startCli(['rollout', 'run', '-t', file, '--interval', '1s', '--exit-when-done']);
+  return {
+    controller: controller.child,
+    printed: controller.output,
+    exited: controller.exited,
+    until: (what: RegExp) => controller.printed(what),
+  };
 }
 
 describe('control commands before the control topic exists (real Kafka, Redis)', () => {

@@ -6,53 +6,40 @@
  * ended it on the spot and left all of them on the stack.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { CLI } from '../../support/cli.js';
+import { startCli } from '../../support/cli.js';
 import { STACK, testKafka } from '../../support/stack.js';
-import { waitFor } from '../../support/wait-for.js';
 
-/** A demo command run against the test stack, with what it printed and when it last printed. */
+/** A demo command run against the test stack, with its run id once printed. */
 function startDemo(args: readonly string[], temp: string) {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const demo = startCli(args, {
     env: {
-      PATH: process.env['PATH'] ?? '',
       TMPDIR: temp,
       FRAUDSCORE_KAFKA_BROKERS: STACK.brokers.join(','),
       FRAUDSCORE_REGISTRY_URL: STACK.registryUrl,
       FRAUDSCORE_REDIS_URL: STACK.redisUrl,
     },
   });
-  let printed = '';
-  let lastPrintedAt = Date.now();
-  const print = (chunk: Buffer) => {
-    printed += chunk.toString();
-    lastPrintedAt = Date.now();
-  };
-  child.stdout.on('data', print);
-  child.stderr.on('data', print);
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const runId = () => {
-    const id = /^fraudscore (?:lifecycle )?demo ((?:demo|lifecycle)-[0-9a-z]+):/m.exec(printed)?.[1];
-    assert.ok(id, `no run id printed:\n${printed}`);
+    const id = /^fraudscore (?:lifecycle )?demo ((?:demo|lifecycle)-[0-9a-z]+):/m.exec(demo.output())?.[1];
+    assert.ok(id, `no run id printed:\n${demo.output()}`);
     return id;
   };
-  return { child, exited, runId, printed: () => printed, lastPrintedAt: () => lastPrintedAt };
+  return { ...demo, runId };
 }
 
 /** Runs a demo command until `ready` is printed, sends SIGINT, and returns its exit code, its output and its run id. */
 async function interrupt(args: readonly string[], ready: RegExp, temp: string) {
   const demo = startDemo(args, temp);
   try {
-    await waitFor(`${ready} printed`, () => Promise.resolve(ready.test(demo.printed()) ? true : undefined), 120_000);
+    await demo.printed(ready, 120_000);
     demo.child.kill('SIGINT');
-    const [code] = await demo.exited;
-    return { code, printed: demo.printed(), runId: demo.runId() };
+    const code = await demo.exited;
+    return { code, printed: demo.output(), runId: demo.runId() };
   } finally {
     demo.child.kill('SIGKILL');
   }
@@ -82,10 +69,10 @@ describe('demos ending, done or stopped with Ctrl-C (real Kafka, Apicurio, Redis
   it('fraudscore demo exits once its summary is printed, leaving no topic or key behind', async () => {
     const demo = startDemo(['demo', '--days', '3', '--customers', '500', '--terminals', '1000'], temp);
     try {
-      const [code] = await demo.exited;
-      const quiet = Date.now() - demo.lastPrintedAt();
-      assert.equal(code, 0, demo.printed());
-      assert.match(demo.printed(), /^delayed labels /m);
+      const code = await demo.exited;
+      const quiet = Date.now() - demo.lastOutputAt();
+      assert.equal(code, 0, demo.output());
+      assert.match(demo.output(), /^delayed labels /m);
       // Removing the run's data takes a second or two; the pending timer kept the process ~2 minutes.
       assert.ok(quiet < 30_000, `exited ${quiet} ms after its last line`);
       assert.deepEqual(await leftBehind(demo.runId()), { topics: [], keys: [] });

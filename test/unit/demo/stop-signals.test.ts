@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { waitFor } from '../../support/wait-for.js';
 
 /** The helper as the demos run it, built beside this test (dist/src/demo/stop-signals.js). */
 const HELPER = new URL('../../../src/demo/stop-signals.js', import.meta.url).href;
@@ -34,9 +35,7 @@ function child(windDown: 'brief' | 'forever' | 'released') {
   running.stderr.on('data', (chunk) => (printed += String(chunk)));
   const exited = once(running, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const until = async (text: string): Promise<void> => {
-    for (const deadline = Date.now() + 10_000; !printed.includes(text); await new Promise((r) => setTimeout(r, 10))) {
-      if (Date.now() > deadline) throw new Error(`"${text}" not printed: ${JSON.stringify(printed)}`);
-    }
+    await waitFor(`"${text}" printed`, () => Promise.resolve(printed.includes(text) ? true : undefined), 10_000);
   };
   return { running, exited, until, printed: () => printed };
 }
