@@ -36,6 +36,11 @@ export interface BackfillOptions {
    * main thread; false keeps everything on one thread (same bytes).
    */
   readonly writerThread?: boolean;
+  /**
+   * Aborting stops the run between two batches: no table, no manifest, no partial file; the run rejects with the
+   * signal's reason.
+   */
+  readonly signal?: AbortSignal;
   /** Progress on stderr: a bar at a terminal, a plain line every few seconds elsewhere. Default: off (the CLI turns it on). */
   readonly progress?: boolean;
   /** Where the manifest and the run's timing are printed. Default process.stdout; null prints nothing. */

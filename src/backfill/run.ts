@@ -92,6 +92,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     // thread keeps only the counts, and the engine its own label state.
     for (const source of labelSources) {
       for await (const batch of source.batches(LABEL_BATCH)) {
+        options.signal?.throwIfAborted();
         labels.add(batch);
         sink.addLabels(labelBatchOf(batch));
         await engine.ingestLabels(batch);
@@ -100,6 +101,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     labelAsOfMs = options.labelAsOfMs ?? labels.latestReportedAtMs;
     sink.open(labelAsOfMs ?? -Infinity);
     for await (const batch of events.batches(batchSize)) {
+      options.signal?.throwIfAborted();
       const rows = await engine.featurize(batch);
       eventsRead += batch.length;
       // The rows of this batch inside [from, to), in columns for the writer thread.
@@ -128,8 +130,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       const { done, total } = events.progress();
       progress.update(done, total, eventsRead);
     }
+    options.signal?.throwIfAborted();
     if (rowCount === 0) throw noRows(events, eventsRead, inWindow, options, window);
     table = await sink.close();
+    // Stopped while the last row group was written: no table either.
+    options.signal?.throwIfAborted();
   } catch (error) {
     await sink.abandon();
     rmSync(partial, { force: true });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { stopQuietlyWhenReaderGoes } from './broken-pipe.js';
+import { stopQuietlyWhenReaderGoes } from '../adapters/process/broken-pipe.js';
 import { registerCommands } from './commands/index.js';
 
 /** package.json's version: the one release number (dist/src/cli/main.js is three levels below the package root). */

@@ -12,7 +12,7 @@ import { controlOperations } from '../lifecycle/operations.js';
 import { labelClock, ScoreFollower } from '../lifecycle/score-reader.js';
 import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { kafkaSettingsFromTopology, simulateToKafka } from '../simulate/index.js';
-import { catchStopSignals, StoppedBySignal, type CaughtStopSignals } from './stop-signals.js';
+import { catchStopSignals, StoppedBySignal, type CaughtStopSignals } from '../adapters/process/stop-signals.js';
 import { removeRunData } from './run-data.js';
 import { withTemporaryDirectory } from './temporary-directory.js';
 import { makeDirectories } from '../adapters/files/make-directories.js';
@@ -234,13 +234,13 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string, stop: 
     await Promise.race([simulation.catch(() => undefined), stop.stopped]);
   } catch (error) {
     // Whatever a wait failed with once the signal came, the signal is why.
-    const stoppedBy = stop.signal.reason as unknown;
-    if (stoppedBy instanceof StoppedBySignal) {
+    const interrupted = stop.signal.reason as unknown;
+    if (interrupted instanceof StoppedBySignal) {
       say(
-        `demo interrupted (${stoppedBy.signal}): closing the workers, removing the run's topics and Redis keys; ` +
-          `${stoppedBy.signal} again stops at once`,
+        `demo interrupted (${interrupted.stoppedBy}): closing the workers, removing the run's topics and Redis keys; ` +
+          interrupted.stopAtOnce,
       );
-      process.exitCode = stoppedBy.exitCode;
+      process.exitCode = interrupted.exitCode;
     } else {
       say(`demo stopped: ${(error as Error).message}`);
       process.exitCode = 1;

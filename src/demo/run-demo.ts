@@ -10,7 +10,7 @@ import { createPipeline, type PipelineContext } from '../runtime/context.js';
 import { evaluateToEnd } from '../evaluation/index.js';
 import { formatDrift, formatEvaluation } from './monitoring-summary.js';
 import { removeRunData } from './run-data.js';
-import { catchStopSignals, StoppedBySignal, type CaughtStopSignals } from './stop-signals.js';
+import { catchStopSignals, StoppedBySignal, type CaughtStopSignals } from '../adapters/process/stop-signals.js';
 
 interface DemoProgress {
   readonly transactions: number;
@@ -74,8 +74,8 @@ export async function runDemo(options: DemoOptions): Promise<StoppedBySignal | n
     const error = stop.signal.reason as unknown;
     if (!(error instanceof StoppedBySignal)) throw failure;
     say(
-      `\ndemo interrupted (${error.signal}): stopping the pipeline and the simulator` +
-        `${options.keep ? '' : ", then removing the run's topics and Redis keys"}; ${error.signal} again stops at once`,
+      `\ndemo interrupted (${error.stoppedBy}): stopping the pipeline and the simulator` +
+        `${options.keep ? '' : ", then removing the run's topics and Redis keys"}; ${error.stopAtOnce}`,
     );
     const pipeline = await opening?.catch(() => undefined);
     if (pipeline && !closed) await pipeline.context.close().catch(() => undefined);

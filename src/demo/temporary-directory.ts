@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signalExitCode, STOP_SIGNALS, type StopSignal } from './stop-signals.js';
+import { signalExitCode, STOP_SIGNALS, type StopSignal } from '../adapters/process/stop-signals.js';
 
-export { signalExitCode } from './stop-signals.js';
+export { signalExitCode } from '../adapters/process/stop-signals.js';
 
 /**
  * Runs `use` with a new directory under the system's temporary directory (its name starts with `prefix`) and

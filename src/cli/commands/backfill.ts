@@ -18,6 +18,7 @@ import {
   type TransactionSource,
 } from '../../backfill/index.js';
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
+import { catchStopSignals, StoppedBySignal } from '../../adapters/process/stop-signals.js';
 import { createLogger } from '../../adapters/observability/logger.js';
 import { createAvroSerde, type AvroSerde } from '../../adapters/registry/serde.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
@@ -88,18 +89,32 @@ export function registerBackfillCommand(program: Command): void {
           const topic = topicOf(input, topology.topics.labels);
           return topic === null ? input : kafkaLabelSource({ ...topics(), topic });
         });
-        await runBackfill({
-          events,
-          ...(labels.length > 0 ? { labels } : {}),
-          out: options.out,
-          // Left out when not given, so that a message about it can say the format is the default.
-          ...(command.getOptionValueSource('tableFormat') === 'default' ? {} : { tableFormat: options.tableFormat }),
-          labelDelayMs: labelDelayMsOf(topology),
-          ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
-          ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),
-          ...(options.labelAsOf ? { labelAsOfMs: parseTimeOption(options.labelAsOf, '--label-as-of') } : {}),
-          progress: options.progress,
-        });
+        // Ctrl-C (or a supervisor's SIGTERM) ends the run between two batches, with no table and no partial file.
+        const stop = catchStopSignals();
+        try {
+          await runBackfill({
+            events,
+            ...(labels.length > 0 ? { labels } : {}),
+            out: options.out,
+            // Left out when not given, so that a message about it can say the format is the default.
+            ...(command.getOptionValueSource('tableFormat') === 'default' ? {} : { tableFormat: options.tableFormat }),
+            labelDelayMs: labelDelayMsOf(topology),
+            ...(options.from ? { fromMs: parseTimeOption(options.from, '--from') } : {}),
+            ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),
+            ...(options.labelAsOf ? { labelAsOfMs: parseTimeOption(options.labelAsOf, '--label-as-of') } : {}),
+            progress: options.progress,
+            signal: stop.signal,
+          });
+        } catch (error) {
+          const interrupted = stop.signal.reason as unknown;
+          if (!(interrupted instanceof StoppedBySignal)) throw error;
+          process.stderr.write(
+            `backfill: interrupted (${interrupted.stoppedBy}): no table written to ${options.out}\n`,
+          );
+          process.exitCode = interrupted.exitCode;
+        } finally {
+          stop.release();
+        }
       },
     );
 }

@@ -31,6 +31,7 @@ import {
   type ProgressListener,
   type SimulatorKafkaSettings,
 } from '../../simulate/index.js';
+import { catchStopSignals, StoppedBySignal } from '../../adapters/process/stop-signals.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
 import { decimal, integer } from '../arguments.js';
@@ -337,17 +338,25 @@ export function registerSimulateCommand(program: Command): void {
       const future = futureTrafficProblem(generator.startMs, generator.days, Date.now());
       if (future !== null) throw new Error(future);
       const target = flags.kafka ? kafkaSettings(flags, command) : undefined;
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort(new Error('interrupted'));
-      process.once('SIGINT', onSigint);
+      // Ctrl-C or SIGTERM stops the run: the partial files are removed (what reached Kafka stays there).
+      const stop = catchStopSignals();
       const bar = progressBar(flags);
       const started = performance.now();
-      let outcome: RunOutcome;
+      let outcome: RunOutcome | StoppedBySignal;
       try {
-        outcome = await run(flags, target, abort.signal, bar.listener);
+        outcome = await run(flags, target, stop.signal, bar.listener);
+      } catch (error) {
+        if (!(stop.signal.reason instanceof StoppedBySignal)) throw error;
+        outcome = stop.signal.reason;
       } finally {
         bar.stop();
-        process.removeListener('SIGINT', onSigint);
+        stop.release();
+      }
+      if (outcome instanceof StoppedBySignal) {
+        const left = target ? 'the records produced so far stay in the topics' : 'no file written';
+        process.stderr.write(`simulate: interrupted (${outcome.stoppedBy}): ${left}\n`);
+        process.exitCode = outcome.exitCode;
+        return;
       }
       const elapsedMs = performance.now() - started;
       const { summary, options, output } = outcome;

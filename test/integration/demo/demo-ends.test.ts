@@ -3,7 +3,7 @@
  * (a limit's timer left pending kept it alive up to 2 minutes after it). Stopped with Ctrl-C (SIGINT): a demo winds
  * down through its own clean-up, stopping its pipeline or workers and the simulator, removing the run's topics and
  * Redis keys (and the lifecycle demo its registry copy), and still exits as interrupted (130); Node's own handling
- * ended it on the spot and left all of them on the stack.
+ * ended it on the spot and left all of them on the stack. The same when the reader of its output goes (a closed pipe).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
@@ -93,6 +93,28 @@ describe('demos ending, done or stopped with Ctrl-C (real Kafka, Apicurio, Redis
     assert.doesNotMatch(printed, /reading the scores back/);
     assert.deepEqual(await leftBehind(runId), { topics: [], keys: [] });
   });
+
+  // `fraudscore demo | head`: the reader goes mid-stream. `npm run demo | tee log` and Ctrl-C: the signal ends the
+  // reader as well, and the wind-down's first line found no reader; the CLI ended on the spot there (141), leaving
+  // the run's topics and keys.
+  for (const [pipe, code] of [
+    ['its reader goes (demo | head)', 141],
+    ['Ctrl-C ends its reader too (demo | tee)', 130],
+  ] as const) {
+    it(`fraudscore demo, mid-stream, when ${pipe}: winds down, removes its topics and keys, exits ${code}`, async () => {
+      const demo = startDemo(['demo', '--days', '20', '--customers', '500', '--terminals', '1000'], temp);
+      try {
+        await demo.printed(/^pipeline up: /m, 120_000);
+        const runId = demo.runId();
+        demo.child.stdout?.destroy();
+        if (code === 130) demo.child.kill('SIGINT');
+        assert.equal(await demo.exited, code, demo.output());
+        assert.deepEqual(await leftBehind(runId), { topics: [], keys: [] });
+      } finally {
+        demo.child.kill('SIGKILL');
+      }
+    });
+  }
 
   it('fraudscore demo-lifecycle, in shadow: closes its workers, removes its topics, keys and registry copy, exits 130', async () => {
     const { code, printed, runId } = await interrupt(

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { startCli } from '../../../support/cli.js';
+import { waitFor } from '../../../support/wait-for.js';
 
-describe('fraudscore backfill from topics', () => {
+describe('fraudscore backfill', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fraudscore-backfill-cli-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,5 +70,32 @@ describe('fraudscore backfill from topics', () => {
         'later than --from',
     );
     assert.deepEqual(readdirSync(dir), ['events.jsonl']);
+  });
+
+  it('stops at Ctrl-C between two batches: exit 130, no table, no manifest, no partial file, and says so', async () => {
+    const events = join(dir, 'many-events.jsonl');
+    // ~500,000 events: several seconds of work, so the signal comes while rows are being written.
+    const file = createWriteStream(events);
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    for (let i = 0; i < 500_000; i++) {
+      file.write(
+        `{"transaction_id":"t${i}","event_time":${start + i * 1000},"customer_id":"c${i % 5000}",` +
+          `"terminal_id":"k${i % 10000}","amount":${(i % 997) + 1},"currency":"EUR"}\n`,
+      );
+    }
+    file.end();
+    await finished(file);
+    const out = join(dir, 'interrupted.parquet');
+    const backfill = startCli(['backfill', '-t', 'topologies/card-payments.yaml', '--events', events, '--out', out]);
+    await waitFor(
+      'the partial table file',
+      () => Promise.resolve(existsSync(`${out}.partial`) ? true : undefined),
+      30_000,
+    );
+    backfill.child.kill('SIGINT');
+    assert.equal(await backfill.exited, 130, backfill.output());
+    assert.match(backfill.output(), new RegExp(`backfill: interrupted \\(SIGINT\\): no table written to ${out}\n$`));
+    assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'many-events.jsonl']);
+    rmSync(events);
   });
 });

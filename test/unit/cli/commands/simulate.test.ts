@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fraudscore } from '../../../support/cli.js';
+import { fraudscore, startCli } from '../../../support/cli.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 const SECRET = 'S3cr3t-in-url';
 
@@ -262,4 +263,33 @@ describe('fraudscore simulate: flags that would be ignored', () => {
     assert.equal(status, 1, output);
     assert.equal(output.trim(), 'fraudscore: --days: must be an integer in [1, 3650], got 4000');
   });
+});
+
+describe('fraudscore simulate: stopped mid-run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-simulate-stopped-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`by ${signal}: removes its partial files, says so, and exits ${code}`, async () => {
+      const out = join(dir, signal);
+      // 200 days of 5,000 customers: tens of seconds of writing, so the signal comes while the files grow.
+      const simulate = startCli(['simulate', '--out-dir', out, '--days', '200', '--customers', '5000']);
+      try {
+        await waitFor(
+          'the partial events file',
+          () => Promise.resolve(existsSync(join(out, 'events.jsonl.partial')) ? true : undefined),
+          30_000,
+        );
+        simulate.child.kill(signal);
+        assert.equal(await simulate.exited, code, simulate.output());
+        assert.match(simulate.output(), new RegExp(`\\nsimulate: interrupted \\(${signal}\\): no file written\\n$`));
+        assert.deepEqual(readdirSync(out), []);
+      } finally {
+        simulate.child.kill('SIGKILL');
+      }
+    });
+  }
 });

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { EXIT_READER_GONE, stopQuietlyWhenReaderGoes } from '../../../src/cli/broken-pipe.js';
-import { CLI } from '../../support/cli.js';
+import {
+  EXIT_READER_GONE,
+  stopQuietlyWhenReaderGoes,
+  windDownWhenReaderGoes,
+} from '../../../../src/adapters/process/broken-pipe.js';
+import { CLI } from '../../../support/cli.js';
 
 /**
  * Runs the built CLI with its stdout a pipe whose reader has gone: the test closes its end before the child has
@@ -52,5 +56,19 @@ describe('stopQuietlyWhenReaderGoes', () => {
     stopQuietlyWhenReaderGoes([stream as NodeJS.WriteStream], (code) => exits.push(code));
     assert.throws(() => stream.emit('error', failure('ENOSPC')), /write ENOSPC/);
     assert.deepEqual(exits, []);
+  });
+
+  it('while a command winds down on its own, EPIPE calls its wind-down instead; after the release it exits 141', () => {
+    const stream = new EventEmitter();
+    const exits: number[] = [];
+    let windDowns = 0;
+    stopQuietlyWhenReaderGoes([stream as NodeJS.WriteStream], (code) => exits.push(code));
+    const release = windDownWhenReaderGoes(() => windDowns++);
+    stream.emit('error', failure('EPIPE'));
+    stream.emit('error', failure('EPIPE'));
+    assert.deepEqual({ windDowns, exits }, { windDowns: 2, exits: [] });
+    release();
+    stream.emit('error', failure('EPIPE'));
+    assert.deepEqual({ windDowns, exits }, { windDowns: 2, exits: [141] });
   });
 });

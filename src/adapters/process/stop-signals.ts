@@ -1,19 +1,33 @@
 import { constants } from 'node:os';
+import { windDownWhenReaderGoes } from './broken-pipe.js';
 
 /** The signals that stop a command: Ctrl-C at a terminal, and a supervisor's (or `kill`'s) polite stop. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
-/** A shell's code for a process ended by a signal, 128 + its number: 130 for SIGINT, 143 for SIGTERM. */
-export function signalExitCode(signal: StopSignal): number {
+/** Why a command stops early: a stop signal, or SIGPIPE's cause, the reader of its output gone (Node ignores SIGPIPE). */
+export type StopCause = StopSignal | 'SIGPIPE';
+
+/** A shell's code for a process ended by a signal, 128 + its number: 130 for SIGINT, 143 for SIGTERM, 141 for SIGPIPE. */
+export function signalExitCode(signal: StopCause): number {
   return 128 + constants.signals[signal];
 }
 
 /** What a command's waits reject with once a stop signal arrived (see catchStopSignals). */
 export class StoppedBySignal extends Error {
-  constructor(readonly signal: StopSignal) {
-    super(`stopped by ${signal}`);
+  constructor(readonly signal: StopCause) {
+    super(signal === 'SIGPIPE' ? 'stopped: the reader of the output has gone' : `stopped by ${signal}`);
     this.name = 'StoppedBySignal';
+  }
+
+  /** The stop as a message names it: the signal, or the reader's going. */
+  get stoppedBy(): string {
+    return this.signal === 'SIGPIPE' ? 'the reader of the output has gone' : this.signal;
+  }
+
+  /** How a person ends the wind-down too, for the message that announces it. */
+  get stopAtOnce(): string {
+    return `${this.signal === 'SIGPIPE' ? 'Ctrl-C' : this.signal} again stops at once`;
   }
 
   /** The code the process ends with, as if the signal had ended it. */
@@ -25,9 +39,9 @@ export class StoppedBySignal extends Error {
 export interface CaughtStopSignals {
   /** Rejects with StoppedBySignal at the first stop signal; race the command's waits against it. Never resolves. */
   readonly stopped: Promise<never>;
-  /** Aborted at the first stop signal, for what takes an AbortSignal. */
+  /** Aborted at the first stop signal, for what takes an AbortSignal; its reason is the StoppedBySignal. */
   readonly signal: AbortSignal;
-  /** Puts Node's own handling back (a signal ends the process on the spot). */
+  /** Puts Node's own handling back (a signal ends the process on the spot, so does a reader that goes). */
   release(): void;
 }
 
@@ -36,7 +50,8 @@ export interface CaughtStopSignals {
  * leave behind everything a command cleans up when it ends (a demo's topics and keys). From this call until
  * `release()`, the first stop signal instead rejects `stopped` and aborts `signal`, so the command winds down through
  * its own `finally` and then ends with the signal's exit code; a second one ends the process at once, with that code,
- * for someone who will not wait for the wind-down.
+ * for someone who will not wait for the wind-down. A reader of the output that goes (a closed pipe) stops the
+ * command as the first signal does (StoppedBySignal 'SIGPIPE', exit 141), rather than ending it on the spot.
  */
 export function catchStopSignals(): CaughtStopSignals {
   const controller = new AbortController();
@@ -44,18 +59,26 @@ export function catchStopSignals(): CaughtStopSignals {
   const stopped = new Promise<never>((_, fail) => (reject = fail));
   // Observed here: a command that never raced against it must not die of an unhandled rejection.
   stopped.catch(() => undefined);
-  const onSignal = (signal: StopSignal): void => {
-    if (controller.signal.aborted) process.exit(signalExitCode(signal));
-    const error = new StoppedBySignal(signal);
+  const stopBy = (cause: StopCause): void => {
+    const error = new StoppedBySignal(cause);
     controller.abort(error);
     reject(error);
   };
+  const onSignal = (signal: StopSignal): void => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
+    stopBy(signal);
+  };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // A wind-down already under way goes on when its messages find no reader.
+  const releaseReaderGone = windDownWhenReaderGoes(() => {
+    if (!controller.signal.aborted) stopBy('SIGPIPE');
+  });
   return {
     stopped,
     signal: controller.signal,
     release: () => {
       for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+      releaseReaderGone();
     },
   };
 }

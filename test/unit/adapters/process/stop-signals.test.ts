@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { waitFor } from '../../support/wait-for.js';
+import { waitFor } from '../../../support/wait-for.js';
 
-/** The helper as the demos run it, built beside this test (dist/src/demo/stop-signals.js). */
-const HELPER = new URL('../../../src/demo/stop-signals.js', import.meta.url).href;
+/** The helper as the demos run it, built beside this test (dist/src/adapters/process/stop-signals.js). */
+const HELPER = new URL('../../../../src/adapters/process/stop-signals.js', import.meta.url).href;
 
 /**
  * A Node process that catches the stop signals, prints `ready`, and on the first one prints what it got and then
@@ -26,6 +26,11 @@ function child(windDown: 'brief' | 'forever' | 'released') {
       process.stdout.write('wound down\\n');
       process.exit(error.exitCode);
     }`;
+  return runScript(script);
+}
+
+/** Runs a Node module script with only PATH set, watching what it prints (stdout and stderr, in arrival order). */
+function runScript(script: string) {
   const running = spawn(process.execPath, ['--input-type=module', '-e', script], {
     env: { PATH: process.env['PATH'] ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,4 +76,36 @@ describe('catchStopSignals', () => {
     assert.deepEqual(await c.exited, [null, 'SIGINT']);
     assert.equal(c.printed(), 'ready\n');
   });
+
+  it(
+    'a reader of the output that goes stops the command as a first signal does (SIGPIPE), and it exits 141',
+    { timeout: 20_000 },
+    async () => {
+      // Writes a line every 50 ms; stopped, it reports on stderr (its stdout has no reader) and winds down for 200 ms.
+      const script = `
+      import { stopQuietlyWhenReaderGoes } from ${JSON.stringify(HELPER.replace(/stop-signals\.js$/, 'broken-pipe.js'))};
+      import { catchStopSignals } from ${JSON.stringify(HELPER)};
+      stopQuietlyWhenReaderGoes();
+      const stop = catchStopSignals();
+      const ticks = setInterval(() => process.stdout.write('tick\\n'), 50);
+      try {
+        await stop.stopped;
+      } catch (error) {
+        process.stderr.write(\`stopped by \${error.signal}, aborted \${stop.signal.aborted}\\n\`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        clearInterval(ticks);
+        process.stderr.write('wound down\\n');
+        process.exit(error.exitCode);
+      }`;
+      const c = runScript(script);
+      try {
+        await c.until('tick\n');
+        c.running.stdout.destroy();
+        assert.deepEqual(await c.exited, [141, null]);
+        assert.match(c.printed(), /^(tick\n)+stopped by SIGPIPE, aborted true\nwound down\n$/);
+      } finally {
+        c.running.kill('SIGKILL');
+      }
+    },
+  );
 });
