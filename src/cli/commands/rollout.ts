@@ -232,7 +232,12 @@ export function registerRolloutCommand(program: Command): void {
         () => gateRetention(control.current().state, Date.now()),
         intervalMs,
         noRollout,
-      );
+        control.failed,
+      ).catch(async (error: unknown) => {
+        // The control reader's own consumer would keep the process alive after the reason is printed.
+        await control.stop();
+        throw error;
+      });
       if (scores === null) {
         out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
         await control.stop();
@@ -274,7 +279,8 @@ export function registerRolloutCommand(program: Command): void {
 /**
  * The controller's reader of the output and labels topics. Before any worker of the topology has made them (a
  * controller started with, or before, the workers), it says so once and tries again every interval rather than
- * ending: the gates have nothing to judge until scores arrive anyway. Null when `stopWaiting` says so first.
+ * ending: the gates have nothing to judge until scores arrive anyway. Null when `stopWaiting` says so first; the
+ * control reader stopping for good (`controlFailed`) ends the wait with its reason, as it ends the judging.
  */
 async function startScoreFollower(
   topology: Topology,
@@ -282,6 +288,7 @@ async function startScoreFollower(
   retention: () => ScoreRetention,
   intervalMs: number,
   stopWaiting: () => boolean,
+  controlFailed: Promise<Error>,
 ): Promise<ScoreFollower | null> {
   let said = false;
   for (;;) {
@@ -295,7 +302,11 @@ async function startScoreFollower(
       if (stopWaiting()) return null;
       if (!said) out(`${new Date().toISOString()} waiting: ${error.message}; checking every ${intervalMs} ms`);
       said = true;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      const failed = await Promise.race([
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), intervalMs)),
+        controlFailed,
+      ]);
+      if (failed) throw failed;
     }
   }
 }

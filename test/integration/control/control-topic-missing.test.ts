@@ -124,4 +124,33 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
       await deleteTopics([controlTopicName(live.topology.name)]);
     }
   });
+
+  it('rollout run, waiting for the topics: its control reader stopping for good ends the wait with the reason', async () => {
+    const live = testTopology();
+    const { controller, printed, exited, until } = startControllerOfARollout(live.file);
+    try {
+      await until(/ waiting: /);
+      // The control topic deleted under the controller, then made again by the next changes: a log it cannot follow
+      // (it reads on from the offset it had reached, so the new log's second record is the one it meets).
+      await deleteTopics([controlTopicName(live.topology.name)]);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      for (const change of [
+        ['rollout', 'start', 'card-fraud@2'],
+        ['rollout', 'abort'],
+      ]) {
+        const changed = fraudscore([...change, '-t', live.file, '--reason', 'test']);
+        assert.equal(changed.status, 0, changed.output);
+      }
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 120 s'), 120_000).unref()),
+      ]);
+      assert.equal(code, 1, printed());
+      assert.match(printed(), /fraudscore: .* was deleted and created again.*restart the process to read the new log/);
+      assert.doesNotMatch(printed(), /judging every/);
+    } finally {
+      controller.kill();
+      await deleteTopics([controlTopicName(live.topology.name)]);
+    }
+  });
 });
