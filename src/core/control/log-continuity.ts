@@ -12,11 +12,21 @@ import type { ControlRecord } from './serving-state.js';
  * below the highest one read is one the reader has read there before, byte for byte (kafkajs reads the log again from
  * its beginning whenever it restarts the consumer). A record at such an offset that the reader never read, or that
  * differs from what it read there, can only come from another log.
+ *
+ * A new log that has grown back to exactly the offset the reader had reached when the reader resumes (one record read,
+ * the topic deleted, the kill switch written as the new log's first record) shows neither sign: the reader waits at
+ * that offset for records that come later, if ever. A long-running reader therefore reads its highest offset again
+ * now and then (CONTROL_LOG_RECHECK_MS in the Kafka adapter), so that such a log is told by the record it finds there.
  */
 export class ControlLogContinuity {
   /** Offset → digest of the record read there (a tombstone has one too): a few bytes per control change. */
   private readonly read = new Map<bigint, string>();
   private highest = -1n;
+
+  /** The highest offset read so far (-1 before the first record): a record at or below it is a reread. */
+  highestOffsetRead(): bigint {
+    return this.highest;
+  }
 
   /** Null when the record belongs to the log followed so far (first read or reread), else what shows it does not. */
   check(offset: bigint, value: string | null): string | null {

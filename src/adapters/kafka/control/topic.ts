@@ -93,7 +93,16 @@ export interface ControlFollowerOptions {
   /** Each completed fetch, records or none (every 250 ms when nothing changes): the reader is alive. */
   readonly onFetch?: (atMs: number) => void;
   readonly clock?: () => number;
+  /** How often the reader reads its last record again to tell a new log under the old name; default 10 s. */
+  readonly recheckIntervalMs?: number;
 }
+
+/**
+ * A topic deleted and created again with as many records as the reader had read leaves it waiting at its offset,
+ * deaf to what the new log holds (log-continuity.ts): the reader reads its last record again this often, and the
+ * record it finds there tells. Well within the kill switch's minute, one small fetch per interval.
+ */
+export const CONTROL_LOG_RECHECK_MS = 10_000;
 
 /** The control topic was deleted and created again under a reader: what it holds is of a log that no longer exists. */
 export class ControlLogReplacedError extends Error {
@@ -120,6 +129,7 @@ export class ControlFollower {
   private endOffset = 0n;
   private readonly continuity = new ControlLogContinuity();
   private replacedBy: ControlLogReplacedError | null = null;
+  private recheck: NodeJS.Timeout | null = null;
   private logReplaced!: (error: ControlLogReplacedError) => void;
   private lastFetch: number;
   private caughtUp!: () => void;
@@ -206,12 +216,16 @@ export class ControlFollower {
       eachMessage: async ({ message }) => {
         if (this.replacedBy) return;
         const value = message.value ? message.value.toString('utf8') : null;
-        const evidence = this.continuity.check(BigInt(message.offset), value);
+        const offset = BigInt(message.offset);
+        const reread = offset <= this.continuity.highestOffsetRead();
+        const evidence = this.continuity.check(offset, value);
         if (evidence !== null) {
           this.replacedBy = new ControlLogReplacedError(topic, evidence);
           this.logReplaced(this.replacedBy);
           return;
         }
+        // The same bytes as read there before (a restart, a recheck): folded and reported already.
+        if (reread) return;
         const parsed =
           value === null ? ({ ok: false, problem: 'empty record (tombstone)' } as const) : parseControlRecord(value);
         const otherLog = parsed.ok ? otherLogEvidence(this.view, parsed.record, this.options.topology) : null;
@@ -230,12 +244,29 @@ export class ControlFollower {
           this.view = next;
           this.options.onView?.(next);
         }
-        if (BigInt(message.offset) + 1n >= this.endOffset) this.caughtUp();
+        if (offset + 1n >= this.endOffset) this.caughtUp();
       },
     });
+    this.recheck = setInterval(
+      () => this.readLastRecordAgain(topic),
+      this.options.recheckIntervalMs ?? CONTROL_LOG_RECHECK_MS,
+    );
+    this.recheck.unref();
+  }
+
+  /** Sends the reader back to the highest offset it has read; eachMessage checks the record it finds there. */
+  private readLastRecordAgain(topic: string): void {
+    const highest = this.continuity.highestOffsetRead();
+    if (this.replacedBy || highest < 0n) return;
+    try {
+      this.consumer.seek({ topic, partition: 0, offset: highest.toString() });
+    } catch {
+      // Not running at this moment (kafkajs restarting it): its restart reads the log again from the beginning.
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.recheck) clearInterval(this.recheck);
     await this.restarts.release();
     await this.consumer.disconnect();
   }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { Kafka } from 'kafkajs';
 import {
   appendControl,
   ControlFollower,
@@ -15,6 +16,16 @@ import { killSwitchOn, setBatchWindow } from '../../../../src/core/control/index
 import { deleteTopics, testKafka, uniqueName } from '../../../support/stack.js';
 
 const META = { actor: 'test', reason: 'control log replaced' };
+
+/** An operator's kill switch: on a deleted control topic, the first record of a new log. */
+function flipKillSwitch(kafka: Kafka, topology: string) {
+  return appendControl(
+    kafka,
+    topology,
+    (view) => killSwitchOn(view.state, { target: 'card-fraud@1', reason: 'rollback', nowMs: Date.now() }),
+    META,
+  );
+}
 
 describe('control topic deleted and created again under its reader (real Kafka)', () => {
   const topology = uniqueName('replaced');
@@ -62,12 +73,7 @@ describe('control topic deleted and created again under its reader (real Kafka)'
     assert.ok(restarts >= 1 && restarts <= 4, `${restarts} restarts of the reader in 10 s without its topic`);
 
     // The next operator's change creates the topic again and, reading it empty, writes version 1.
-    const { record } = await appendControl(
-      kafka,
-      topology,
-      (view) => killSwitchOn(view.state, { target: 'card-fraud@1', reason: 'rollback', nowMs: Date.now() }),
-      META,
-    );
+    const { record } = await flipKillSwitch(kafka, topology);
     assert.equal(record.version, 1);
     assert.ok(record.log !== undefined && record.log !== logs[0], 'the new log draws a log id of its own');
     const error = await Promise.race([
@@ -80,5 +86,38 @@ describe('control topic deleted and created again under its reader (real Kafka)'
     // Nothing of the new log was folded into the old view.
     assert.equal(follower.current().version, 2);
     assert.equal(follower.current().state.killSwitch.on, false);
+  });
+
+  it('created again at once with as many records as the reader had read: its recheck of the last record tells', async () => {
+    const quick = uniqueName('replaced-quick');
+    const reader = new ControlFollower({ kafka, topology: quick, recheckIntervalMs: 2_000 });
+    try {
+      const { record: first } = await appendControl(
+        kafka,
+        quick,
+        (view) => setBatchWindow(view.state, { maxRecords: 500, maxWaitMs: null, minRecords: null }),
+        META,
+      );
+      await reader.start();
+      await reader.ready;
+      assert.equal(reader.current().version, 1);
+      const failed = reader.failed.then((error) => error);
+      await deleteTopics([controlTopicName(quick)]);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // The kill switch, as the new log's first record: the offset the reader waits at is the new log's end.
+      const { record } = await flipKillSwitch(kafka, quick);
+      assert.equal(record.version, 1);
+      assert.notEqual(record.log, first.log);
+      const error = await Promise.race([
+        failed,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000).unref()),
+      ]);
+      assert.ok(error instanceof ControlLogReplacedError, `not told within 60 s: ${String(error)}`);
+      assert.match(error.message, /offset 0 holds another record than the one this reader read there/);
+      assert.equal(reader.current().state.killSwitch.on, false);
+    } finally {
+      await reader.stop();
+      await deleteTopics([controlTopicName(quick)]);
+    }
   });
 });
