@@ -36,6 +36,11 @@ export interface RetrainOptions {
   readonly python?: string;
   /** Progress lines (phase starts); default none. */
   readonly log?: (line: string) => void;
+  /**
+   * Aborting stops the run where it is, the trainer included (SIGTERM: it would otherwise train on, orphaned, for
+   * minutes); the run rejects with the signal's reason. The work directory keeps what was made so far.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ComparisonRow {
@@ -80,9 +85,16 @@ interface RawFiles {
 }
 
 /** The raw files of a source: simulated again into `dir`, or the recorded files after checking their sha256. */
-async function materialize(source: RawSource, dir: string, root: string, what: string): Promise<RawFiles> {
+async function materialize(
+  source: RawSource,
+  dir: string,
+  root: string,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<RawFiles> {
   if (source.kind === 'simulate') {
     const result = await simulateToFiles({
+      ...(signal ? { signal } : {}),
       outDir: dir,
       format: source.format,
       simulation: {
@@ -123,6 +135,7 @@ async function backfill(
   out: string,
   root: string,
   what: string,
+  signal: AbortSignal | undefined,
 ): Promise<BackfillManifest> {
   let labelDelayMs = params.labelDelayMs;
   if (labelDelayMs === null) {
@@ -142,6 +155,7 @@ async function backfill(
     ...(params.toMs !== null ? { toMs: params.toMs } : {}),
     ...(params.labelAsOfMs !== null ? { labelAsOfMs: params.labelAsOfMs } : {}),
     progress: false,
+    ...(signal ? { signal } : {}),
     stdout: null,
     // Its warnings name flags of `fraudscore backfill` the user of retrain did not type; the card's inputs are checked
     // against their recorded hashes instead.
@@ -163,13 +177,25 @@ function tail(stderr: string): string {
  * and its card: any program that exits 0 (a --python that is not a Python at all, say) would otherwise pass for a
  * trainer, and the retrain would end in a bare ENOENT on card.json.
  */
-function runTrainer(python: string, args: readonly string[], cwd: string, modelDir: string): Promise<void> {
+function runTrainer(
+  python: string,
+  args: readonly string[],
+  cwd: string,
+  modelDir: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const ran = `${[python, ...args.slice(0, 2)].join(' ')} ... --out ${modelDir} (in ${cwd})`;
   const fix =
     "give --python the path of a Python with the trainer's dependencies (`bash training/setup.sh` makes " +
     'training/.venv/bin/python, the default)';
   return new Promise((done, fail) => {
+    if (signal?.aborted) {
+      fail(signal.reason);
+      return;
+    }
     const child = spawn(python, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stop = (): void => void child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop, { once: true });
     let stderr = '';
     child.stdout.resume();
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -177,6 +203,11 @@ function runTrainer(python: string, args: readonly string[], cwd: string, modelD
       fail(new RetrainError(`--python ${python}: cannot run it (${error.message}); ${fix}`)),
     );
     child.on('close', (code) => {
+      signal?.removeEventListener('abort', stop);
+      if (signal?.aborted) {
+        fail(signal.reason);
+        return;
+      }
       if (code !== 0) {
         fail(new RetrainError(`the trainer exited with ${code}; it was run as ${ran}; ${tail(stderr)}`));
         return;
@@ -361,11 +392,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
   };
 
   const trainRaw = await phase('raw data', () =>
-    materialize(plan.rawSource, join(work, 'train-raw'), root, 'training'),
+    materialize(plan.rawSource, join(work, 'train-raw'), root, 'training', options.signal),
   );
   const referenceRaw = plan.reference
     ? await phase('raw data', () =>
-        materialize(plan.reference!.rawSource!, join(work, 'reference-raw'), root, 'reference'),
+        materialize(plan.reference!.rawSource!, join(work, 'reference-raw'), root, 'reference', options.signal),
       )
     : null;
   // Named as the recorded manifests name them: the card records the training manifest's sha256.
@@ -375,11 +406,13 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     work,
     referenceBackfill?.tableFile ?? `reference.${referenceBackfill?.tableFormat ?? TableFormat.Csv}`,
   );
-  const trainManifest = await phase('backfill', () => backfill(trainRaw, plan.params, trainTable, root, 'training'));
+  const trainManifest = await phase('backfill', () =>
+    backfill(trainRaw, plan.params, trainTable, root, 'training', options.signal),
+  );
   const referenceManifest =
     plan.reference && referenceRaw
       ? await phase('backfill', () =>
-          backfill(referenceRaw, plan.reference!.backfill!, referenceTable, root, 'reference'),
+          backfill(referenceRaw, plan.reference!.backfill!, referenceTable, root, 'reference', options.signal),
         )
       : null;
 
@@ -417,7 +450,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     ...(plan.args.searchCandidates !== undefined ? ['--search-candidates', String(plan.args.searchCandidates)] : []),
     ...(plan.args.allowBelowBaseline ? ['--allow-below-baseline', plan.args.allowBelowBaseline] : []),
   ];
-  await phase('train', () => runTrainer(python, args, join(root, 'training'), modelDir));
+  await phase('train', () => runTrainer(python, args, join(root, 'training'), modelDir, options.signal));
 
   const parsed = parseModelCard(await readFile(join(modelDir, 'card.json'), 'utf8'), join(modelDir, 'card.json'));
   if (!parsed.ok) throw new RetrainError(`the retrained card is invalid:\n  ${parsed.problems.join('\n  ')}`);

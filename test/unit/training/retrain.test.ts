@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,8 @@ import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import type { ModelCard } from '../../../src/core/models/card.js';
 import { retrain, RetrainError, WORK_MARKER } from '../../../src/training/retrain.js';
 import { fakeModel, makeCard } from '../core/models/card-fixture.js';
+import { startCli } from '../../support/cli.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /**
  * retrain() up to the trainer, on a registered card that names a tiny simulation: the trainer is replaced by a
@@ -112,4 +114,52 @@ describe('retrain', () => {
     }
     assert.deepEqual(readdirSync(mine), ['keep.txt']);
   });
+});
+
+/** Whether a process runs (a zombie, ended and not yet reaped, does not). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/^\d+ \(.*\) Z /.test(stat);
+}
+
+describe('fraudscore retrain, stopped while the trainer runs', () => {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    it(`by ${signal}: stops the trainer with it, says so, and exits ${code}`, { timeout: 60_000 }, async () => {
+      const work = join(dir, `work-${signal}`);
+      const pidFile = join(dir, `trainer-${signal}.pid`);
+      // A trainer that trains for two minutes: it writes its process id, then waits.
+      const trainer = join(dir, `slow-trainer-${signal}.sh`);
+      writeFileSync(
+        trainer,
+        `#!/bin/sh\necho $$ > '${pidFile}.partial'\nmv '${pidFile}.partial' '${pidFile}'\nexec sleep 120\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      const retraining = startCli(['retrain', 'tiny@1', '--registry', registry, '--work', work, '--python', trainer]);
+      try {
+        await waitFor('the trainer', () => Promise.resolve(existsSync(pidFile) ? true : undefined), 60_000);
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        assert.ok(running(pid), 'the trainer runs');
+        // A supervisor's SIGTERM reaches this process alone; so does a Ctrl-C sent with kill(1).
+        retraining.child.kill(signal);
+        assert.equal(await retraining.exited, code, retraining.output());
+        assert.match(
+          retraining.output(),
+          new RegExp(`retrain: interrupted \\(${signal}\\): stopped, the trainer too if it had started; ${work} keeps`),
+        );
+        assert.equal(running(pid), false, 'the trainer trains on, orphaned');
+      } finally {
+        retraining.child.kill('SIGKILL');
+      }
+    });
+  }
 });
