@@ -18,10 +18,10 @@ import {
   type TransactionSource,
 } from '../../backfill/index.js';
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
-import { catchStopSignals, StoppedBySignal } from '../../adapters/process/stop-signals.js';
 import { createLogger } from '../../adapters/observability/logger.js';
 import { createAvroSerde, type AvroSerde } from '../../adapters/registry/serde.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
+import { runStoppable } from '../stoppable.js';
 
 /** `--events topic:<name>` reads a topic of the topology's Kafka; `topic:` alone, the topology's own topic. */
 const TOPIC_PREFIX = 'topic:';
@@ -90,9 +90,8 @@ export function registerBackfillCommand(program: Command): void {
           return topic === null ? input : kafkaLabelSource({ ...topics(), topic });
         });
         // Ctrl-C (or a supervisor's SIGTERM) ends the run between two batches, with no table and no partial file.
-        const stop = catchStopSignals();
-        try {
-          await runBackfill({
+        await runStoppable('backfill', `no table written to ${options.out}`, (signal) =>
+          runBackfill({
             events,
             ...(labels.length > 0 ? { labels } : {}),
             out: options.out,
@@ -103,18 +102,9 @@ export function registerBackfillCommand(program: Command): void {
             ...(options.to ? { toMs: parseTimeOption(options.to, '--to') } : {}),
             ...(options.labelAsOf ? { labelAsOfMs: parseTimeOption(options.labelAsOf, '--label-as-of') } : {}),
             progress: options.progress,
-            signal: stop.signal,
-          });
-        } catch (error) {
-          const interrupted = stop.signal.reason as unknown;
-          if (!(interrupted instanceof StoppedBySignal)) throw error;
-          process.stderr.write(
-            `backfill: interrupted (${interrupted.stoppedBy}): no table written to ${options.out}\n`,
-          );
-          process.exitCode = interrupted.exitCode;
-        } finally {
-          stop.release();
-        }
+            signal,
+          }),
+        );
       },
     );
 }

@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_REGISTRY_DIR } from '../../adapters/model-registry/index.js';
 import { parseModelRef } from '../../core/models/index.js';
-import { catchStopSignals, StoppedBySignal } from '../../adapters/process/stop-signals.js';
-import {
-  DEFAULT_WORK_DIR,
-  retrain,
-  WORK_MARKER,
-  type ComparisonRow,
-  type RetrainResult,
-} from '../../training/retrain.js';
+import { DEFAULT_WORK_DIR, retrain, WORK_MARKER, type ComparisonRow } from '../../training/retrain.js';
+import { runStoppable } from '../stoppable.js';
 
 /** Long hashes are cut for the terminal; equality is always decided on the full values. */
 function cell(text: string): string {
@@ -50,29 +44,22 @@ export function registerRetrainCommand(program: Command): void {
       const parsed = parseModelRef(text);
       if (!parsed.ok) throw new Error(parsed.problem);
       // Ctrl-C or SIGTERM stops the run, the trainer with it (it would otherwise train on, orphaned, for minutes).
-      const stop = catchStopSignals();
-      let result: RetrainResult;
-      try {
-        result = await retrain({
-          registry: options.registry,
-          name: parsed.ref.name,
-          version: parsed.ref.version,
-          work: options.work,
-          ...(options.python ? { python: options.python } : {}),
-          log: (line) => process.stderr.write(`retrain: ${line}\n`),
-          signal: stop.signal,
-        });
-      } catch (error) {
-        if (!(stop.signal.reason instanceof StoppedBySignal)) throw error;
-        process.stderr.write(
-          `retrain: interrupted (${stop.signal.reason.stoppedBy}): stopped, the trainer too if it had started; ` +
-            `${options.work} keeps what was made so far (the next retrain there empties it)\n`,
-        );
-        process.exitCode = stop.signal.reason.exitCode;
-        return;
-      } finally {
-        stop.release();
-      }
+      const result = await runStoppable(
+        'retrain',
+        `stopped, the trainer too if it had started; ${options.work} keeps what was made so far (the next retrain ` +
+          'there empties it)',
+        (signal) =>
+          retrain({
+            registry: options.registry,
+            name: parsed.ref.name,
+            version: parsed.ref.version,
+            work: options.work,
+            ...(options.python ? { python: options.python } : {}),
+            log: (line) => process.stderr.write(`retrain: ${line}\n`),
+            signal,
+          }),
+      );
+      if (result === null) return;
       const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
       out(`retrain ${result.ref} from raw data (work dir ${options.work})`);
       for (const line of lines(result.rows)) out(`  ${line}`);

@@ -31,10 +31,10 @@ import {
   type ProgressListener,
   type SimulatorKafkaSettings,
 } from '../../simulate/index.js';
-import { catchStopSignals, StoppedBySignal } from '../../adapters/process/stop-signals.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
 import { decimal, integer } from '../arguments.js';
+import { runStoppable } from '../stoppable.js';
 import {
   checkSimulationOptions,
   futureTrafficProblem,
@@ -339,25 +339,14 @@ export function registerSimulateCommand(program: Command): void {
       if (future !== null) throw new Error(future);
       const target = flags.kafka ? kafkaSettings(flags, command) : undefined;
       // Ctrl-C or SIGTERM stops the run: the partial files are removed (what reached Kafka stays there).
-      const stop = catchStopSignals();
       const bar = progressBar(flags);
       const started = performance.now();
-      let outcome: RunOutcome | StoppedBySignal;
-      try {
-        outcome = await run(flags, target, stop.signal, bar.listener);
-      } catch (error) {
-        if (!(stop.signal.reason instanceof StoppedBySignal)) throw error;
-        outcome = stop.signal.reason;
-      } finally {
-        bar.stop();
-        stop.release();
-      }
-      if (outcome instanceof StoppedBySignal) {
-        const left = target ? 'the records produced so far stay in the topics' : 'no file written';
-        process.stderr.write(`simulate: interrupted (${outcome.stoppedBy}): ${left}\n`);
-        process.exitCode = outcome.exitCode;
-        return;
-      }
+      const outcome = await runStoppable(
+        'simulate',
+        target ? 'the records produced so far stay in the topics' : 'no file written',
+        (signal) => run(flags, target, signal, bar.listener).finally(() => bar.stop()),
+      );
+      if (outcome === null) return;
       const elapsedMs = performance.now() - started;
       const { summary, options, output } = outcome;
       // No transaction means no record at all (labels and hostile records follow payments): a failure, with its cause.
