@@ -130,8 +130,9 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
     const { controller, printed, exited, until } = startControllerOfARollout(live.file);
     try {
       await until(/ waiting: /);
-      // The control topic deleted under the controller, then made again by the next changes: a log it cannot follow
-      // (it reads on from the offset it had reached, so the new log's second record is the one it meets).
+      // The control topic deleted under the controller, then made again by the next changes: a log it cannot follow.
+      // The second record lands at the offset the reader had reached and tells it at once (the first alone would
+      // tell it at its next recheck, within 10 s).
       await deleteTopics([controlTopicName(live.topology.name)]);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       for (const change of [
