@@ -222,55 +222,55 @@ export function registerRolloutCommand(program: Command): void {
         return created;
       });
       if (createdTopic) out(controlTopicCreatedLine(topology.name));
-      await control.ready;
-      // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
-      // With --exit-when-done, a rollout ended (aborted, say) while the topics are still missing ends the wait too.
-      const noRollout = () => options.exitWhenDone === true && !control.current().state.challenger;
-      const scores = await startScoreFollower(
-        topology,
-        kafka,
-        () => gateRetention(control.current().state, Date.now()),
-        intervalMs,
-        noRollout,
-        control.failed,
-      ).catch(async (error: unknown) => {
-        // The control reader's own consumer would keep the process alive after the reason is printed.
-        await control.stop();
-        throw error;
-      });
-      if (scores === null) {
-        out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
-        await control.stop();
-        return;
-      }
-      await scores.settle(1_000);
-      out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
-      const writer = controllerWriter(topology, kafka);
-      // A reader kafkajs gave up would leave the controller judging a frozen view: it ends with the reason instead.
-      const readerStopped = Promise.race([control.failed, scores.failed]);
-      let last = '';
+      // However it ends (done, a failure, the reader given up), the control reader's consumer must not keep the
+      // process alive.
       try {
-        for (;;) {
-          const view = control.current();
-          const outcome = await judgeOnce(view, ops.topologyChampion, (champion) =>
-            controllerStep(topology, writer, view, champion, scores.streams, Date.now()),
-          );
-          const report = stepReport(outcome, { topology, file: options.topology, intervalMs });
-          // A failure that persists is said once, not every interval; the next line says when it has passed.
-          if (report.line !== last) {
-            out(`${new Date().toISOString()} ${report.line}`);
-            for (const line of report.details) out(line);
+        await control.ready;
+        // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
+        // With --exit-when-done, a rollout ended (aborted, say) while the topics are still missing ends the wait too.
+        const noRollout = () => options.exitWhenDone === true && !control.current().state.challenger;
+        const scores = await startScoreFollower(
+          topology,
+          kafka,
+          () => gateRetention(control.current().state, Date.now()),
+          intervalMs,
+          noRollout,
+          control.failed,
+        );
+        if (scores === null) {
+          out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
+          return;
+        }
+        await scores.settle(1_000);
+        out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
+        const writer = controllerWriter(topology, kafka);
+        // A reader kafkajs gave up would leave the controller judging a frozen view: it ends with the reason instead.
+        const readerStopped = Promise.race([control.failed, scores.failed]);
+        let last = '';
+        try {
+          for (;;) {
+            const view = control.current();
+            const outcome = await judgeOnce(view, ops.topologyChampion, (champion) =>
+              controllerStep(topology, writer, view, champion, scores.streams, Date.now()),
+            );
+            const report = stepReport(outcome, { topology, file: options.topology, intervalMs });
+            // A failure that persists is said once, not every interval; the next line says when it has passed.
+            if (report.line !== last) {
+              out(`${new Date().toISOString()} ${report.line}`);
+              for (const line of report.details) out(line);
+            }
+            last = report.line;
+            if (options.exitWhenDone && rolloutOver(outcome, view)) break;
+            const stopped = await Promise.race([
+              new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), intervalMs)),
+              readerStopped,
+            ]);
+            if (stopped) throw stopped;
           }
-          last = report.line;
-          if (options.exitWhenDone && rolloutOver(outcome, view)) break;
-          const stopped = await Promise.race([
-            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), intervalMs)),
-            readerStopped,
-          ]);
-          if (stopped) throw stopped;
+        } finally {
+          await scores.stop();
         }
       } finally {
-        await scores.stop();
         await control.stop();
       }
     });
