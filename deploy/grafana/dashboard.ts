@@ -198,6 +198,25 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
         query(`sum by (instance) (fraudscore_feature_replica_bytes{${SEL}})`, '{{instance}}'),
       ).span(12),
     )
+    .withPanel(
+      // Above 6 h FraudscoreLabelsQuiet fires: the terminal risk features count only the labels taken.
+      series(
+        'Labels behind transactions: newest transaction taken − newest label reported (event time)',
+        's',
+        query(
+          `max(fraudscore_newest_taken_time_seconds{${SEL},stream="transactions"})` +
+            ` - max(fraudscore_newest_taken_time_seconds{${SEL},stream="labels"})`,
+          'behind',
+        ),
+      ).span(12),
+    )
+    .withPanel(
+      series(
+        'Labels taken into the feature state / s',
+        perSecond('labels'),
+        query(rate('fraudscore_labels_ingested_total', 'instance'), '{{instance}}'),
+      ).span(12),
+    )
 
     .withRow(new RowBuilder('Dead letters and fallbacks'))
     .withPanel(

@@ -2,7 +2,10 @@ import type { PipelineMetrics } from '../adapters/observability/metrics.js';
 import type { CommittedBatch } from './runner-deps.js';
 import type { BatchSummary } from './score-batch.js';
 
-/** Counts a committed batch into the pipeline's metrics: its size and latency, each stage, and every outcome. */
+/**
+ * Counts a committed batch into the pipeline's metrics: its size and latency, each stage, every outcome, and the newest
+ * time it took into the feature state per stream.
+ */
 export function recordCommittedBatch(metrics: PipelineMetrics, batch: CommittedBatch, summary: BatchSummary): void {
   metrics.batches.inc({ close_reason: batch.closeReason });
   metrics.batchSize.observe(batch.size);
@@ -13,4 +16,6 @@ export function recordCommittedBatch(metrics: PipelineMetrics, batch: CommittedB
   for (const [reason, n] of Object.entries(summary.deadLetterReasons)) metrics.deadLettered.inc({ reason }, n);
   for (const [code, n] of Object.entries(summary.reasonCodes)) metrics.reasonCodes.inc({ code }, n);
   if (summary.labels > 0) metrics.labelsIngested.inc(summary.labels);
+  metrics.takeNewest('transactions', summary.newestTakenMs.transactions);
+  metrics.takeNewest('labels', summary.newestTakenMs.labels);
 }

@@ -68,6 +68,12 @@ export interface BatchSummary {
   /** Challenger failures by `<model version>|<reason>`. */
   readonly challengerFailures: Readonly<Record<string, number>>;
   readonly stageMs: Readonly<Record<'decode' | 'features' | 'model' | 'encode', number>>;
+  /**
+   * The newest time the batch took into the feature state, per stream: a transaction's event time, a label's
+   * reported_at (−Infinity when the batch held none). How far the labels trail the transactions tells a labels feed
+   * gone quiet, which the features that count labels would otherwise hide.
+   */
+  readonly newestTakenMs: Readonly<Record<'transactions' | 'labels', number>>;
 }
 
 export interface ScoredBatch {
@@ -146,9 +152,13 @@ export function createBatchScorer(deps: BatchScorerDeps) {
       replayableFromMs,
     );
     let oldestRecordedMs = Number.POSITIVE_INFINITY;
+    let newestTransactionMs = Number.NEGATIVE_INFINITY;
     for (const transaction of transactions) {
       if (transaction.eventTimeMs < oldestRecordedMs) oldestRecordedMs = transaction.eventTimeMs;
+      if (transaction.eventTimeMs > newestTransactionMs) newestTransactionMs = transaction.eventTimeMs;
     }
+    let newestLabelMs = Number.NEGATIVE_INFINITY;
+    for (const label of labels) if (label.reportedAtMs > newestLabelMs) newestLabelMs = label.reportedAtMs;
     const featuresAt = performance.now();
 
     // Duplicates (a transaction id scored before, from another offset: the feature state's claim, which a record
@@ -261,6 +271,7 @@ export function createBatchScorer(deps: BatchScorerDeps) {
           model: modelAt - featuresAt,
           encode: encodedAt - modelAt,
         },
+        newestTakenMs: { transactions: newestTransactionMs, labels: newestLabelMs },
       },
       oldestRecordedMs,
     };

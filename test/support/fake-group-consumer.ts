@@ -144,6 +144,7 @@ export function fakeScoreAndSink(hooks: { beforeCommit?: () => void | Promise<vo
       deadLetterReasons: {},
       reasonCodes: {},
       stageMs: {},
+      newestTakenMs: { transactions: Number.NEGATIVE_INFINITY, labels: Number.NEGATIVE_INFINITY },
     } as unknown as BatchSummary;
     const times = await fakeTimes([...batch]);
     return { outgoing, summary, oldestRecordedMs: Math.min(...times.map((time) => time ?? Number.POSITIVE_INFINITY)) };

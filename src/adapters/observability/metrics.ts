@@ -16,11 +16,18 @@ export function createPipelineMetrics(topology: string) {
   // a drift snapshot sorts the whole window, too much for every batch.
   let refreshDrift: () => void = () => undefined;
   const collect = (): void => refreshDrift();
+  const newestTakenMs = { transactions: Number.NEGATIVE_INFINITY, labels: Number.NEGATIVE_INFINITY };
   const metrics = {
     registry,
     /** Sets what brings the drift gauges up to date before each read of them (DriftMonitor). */
     onDriftRead(refresh: () => void): void {
       refreshDrift = refresh;
+    },
+    /** Moves fraudscore_newest_taken_time_seconds of a stream to `ms` when it is newer than what it shows. */
+    takeNewest(stream: keyof typeof newestTakenMs, ms: number): void {
+      if (!(ms > newestTakenMs[stream])) return;
+      newestTakenMs[stream] = ms;
+      metrics.newestTaken.set({ stream }, ms / 1000);
     },
     recordsIn: new Counter({
       name: 'fraudscore_records_in_total',
@@ -49,6 +56,13 @@ export function createPipelineMetrics(topology: string) {
     labelsIngested: new Counter({
       name: 'fraudscore_labels_ingested_total',
       help: 'Labels recorded into the feature state',
+      registers: [registry],
+    }),
+    // No series for a stream before its first record since the start: a 0 would read as a feed 56 years behind.
+    newestTaken: new Gauge({
+      name: 'fraudscore_newest_taken_time_seconds',
+      help: 'Newest time taken into the feature state since the worker started, unix seconds: event time (stream="transactions"), reported_at (stream="labels")',
+      labelNames: ['stream'],
       registers: [registry],
     }),
     batches: new Counter({

@@ -88,5 +88,13 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
     // The feature replica: its size, and the logs fetched whole (every entity the first time it is seen).
     assert.match(text, /^fraudscore_feature_replica_bytes\{[^}]*\} \d+$/m);
     assert.match(text, /^fraudscore_feature_replica_whole_logs_total\{[^}]*\} [1-9]\d*$/m);
+    // The newest time taken per stream, in seconds: the transactions' newest event time; no labels series, as no label
+    // was sent (a 0 would read as a labels feed decades behind).
+    const newest = Math.max(...validEvents(1200, 'e2e').map((event) => event.event_time)) / 1000;
+    assert.match(
+      text,
+      new RegExp(`^fraudscore_newest_taken_time_seconds\\{[^}]*stream="transactions"[^}]*\\} ${newest}$`, 'm'),
+    );
+    assert.doesNotMatch(text, /^fraudscore_newest_taken_time_seconds\{[^}]*stream="labels"/m);
   });
 });

@@ -206,3 +206,53 @@ describe('scoreBatch: duplicate transaction ids', () => {
     );
   });
 });
+
+describe('scoreBatch: the newest time taken per stream', () => {
+  const labelRecord = (offset: number, reportedAtMs: number): ConsumedRecord => ({
+    topic: TOPICS.labels,
+    partition: 0,
+    offset: String(offset),
+    key: null,
+    value: Buffer.from(
+      JSON.stringify({
+        ok: true,
+        schemaId: 3,
+        value: { transaction_id: `old-${offset}`, is_fraud: true, reported_at: reportedAtMs },
+      }),
+    ),
+  });
+
+  const scorer = () =>
+    createBatchScorer({
+      serde,
+      engine,
+      serving: servingOf(
+        { version: 1, decider: 'm@1', killed: false, challenger: null, window: { maxRecords: RECORDS, maxWaitMs: 1 } },
+        [model('1', 0.1)],
+      ),
+      decision: { blockAt: 0.9, reviewAt: 0.5, fallbackScore: 0.5 },
+      topics: TOPICS,
+      outputSchemas: { current: () => Promise.resolve({ score: 1, deadLetter: 2 }) },
+      clock: () => NOW,
+    });
+
+  it("reports the newest transaction's event time and the newest label's reported_at, whatever their order", async () => {
+    const labels = [labelRecord(0, NOW - 5 * 3_600_000), labelRecord(1, NOW - 3_600_000), labelRecord(2, NOW - DAY_MS)];
+    const later = {
+      ...records[1]!,
+      offset: '1000',
+      value: Buffer.from(
+        records[1]!.value!.toString().replace(`"event_time":${NOW - 60_000}`, `"event_time":${NOW - 1_000}`),
+      ),
+    };
+    const { summary } = await scorer()([...labels, records[0]!, later, records[2]!], 'batch-1');
+    assert.equal(summary.newestTakenMs.transactions, NOW - 1_000);
+    assert.equal(summary.newestTakenMs.labels, NOW - 3_600_000);
+  });
+
+  it('reports −Infinity for a stream the batch held nothing of', async () => {
+    const { summary } = await scorer()(records.slice(0, 3), 'batch-1');
+    assert.equal(summary.newestTakenMs.transactions, NOW - 60_000);
+    assert.equal(summary.newestTakenMs.labels, Number.NEGATIVE_INFINITY);
+  });
+});
