@@ -384,9 +384,10 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
     )
     .withPanel(
       series(
-        'Control version applied per worker',
+        'Control version applied and newest read, per worker (apart for 2 min: FraudscoreControlVersionBehind)',
         'none',
-        query(`fraudscore_control_applied_version{${SEL}}`, '{{instance}}'),
+        query(`fraudscore_control_applied_version{${SEL}}`, '{{instance}} applied'),
+        query(`fraudscore_control_seen_version{${SEL}}`, '{{instance}} read', 'B'),
       ).span(10),
     )
     .withPanel(

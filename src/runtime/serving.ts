@@ -126,6 +126,7 @@ export class Serving {
   /** A new view from the control topic: prepared now, applied at the next batch boundary. */
   offer(view: ControlView): Promise<void> {
     this.latestSeen = Math.max(this.latestSeen, view.version);
+    this.deps.metrics.controlSeenVersion.set(this.latestSeen);
     if (view.version >= this.latestView.version) this.latestView = view;
     return this.prepare(view);
   }

@@ -149,6 +149,11 @@ export function createPipelineMetrics(topology: string) {
       help: 'Version of the control record this worker applies (0: none yet, the topology file decides)',
       registers: [registry],
     }),
+    controlSeenVersion: new Gauge({
+      name: 'fraudscore_control_seen_version',
+      help: 'Newest control version this worker has read: above fraudscore_control_applied_version while a change loads, or after it was refused',
+      registers: [registry],
+    }),
     controlLastFetch: new Gauge({
       name: 'fraudscore_control_last_fetch_timestamp_seconds',
       help:

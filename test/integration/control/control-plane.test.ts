@@ -202,6 +202,10 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     assert.equal(status.appliedVersion, before.appliedVersion);
     const scores = await scoreRoundOf('refused', 200);
     assert.ok(scores.every((r) => r.value['control_version'] === before.appliedVersion));
+    // What FraudscoreControlVersionBehind reads when every worker refuses: the version read above the one applied.
+    const metrics = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^fraudscore_control_seen_version\\{[^}]*\\} ${view.version + 1}$`, 'm'));
+    assert.match(metrics, new RegExp(`^fraudscore_control_applied_version\\{[^}]*\\} ${before.appliedVersion}$`, 'm'));
   });
 
   it('gave every input exactly one outcome across all the control changes', async () => {

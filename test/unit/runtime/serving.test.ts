@@ -85,6 +85,32 @@ describe('Serving', () => {
     assert.equal(status.rejected, null, 'a later applied view clears the refusal');
   });
 
+  it('exports the newest version read beside the applied one, so a change every worker refused shows', async () => {
+    const metrics = createPipelineMetrics('t');
+    const serving = new Serving({
+      defaults: { champion: 'm@1', window: { maxRecords: 100, maxWaitMs: 100 } },
+      initial: fakeServingModel('m@1'),
+      load: (ref) =>
+        ref === 'x@2'
+          ? Promise.reject(new Error('x@2 is not in the registry'))
+          : Promise.resolve(fakeServingModel(ref)),
+      log: createLogger({ name: 'test', level: 'silent' }),
+      metrics,
+      clock: () => 0,
+    });
+    const versions = async () => ({
+      seen: (await metrics.controlSeenVersion.get()).values[0]?.value,
+      applied: (await metrics.controlAppliedVersion.get()).values[0]?.value,
+    });
+    assert.deepEqual(await versions(), { seen: 0, applied: 0 });
+    await serving.offer(shadowX);
+    serving.beforeBatch();
+    assert.deepEqual(await versions(), { seen: 1, applied: 0 }, 'refused: read, not applied');
+    await serving.offer(killed);
+    serving.beforeBatch();
+    assert.deepEqual(await versions(), { seen: 2, applied: 2 });
+  });
+
   it('applies a kill switch at the next batch boundary while an older view still waits for its load', async () => {
     const { serving, offered, settle } = await loadingX(shadowX);
     try {
