@@ -1,4 +1,5 @@
 import type { Topology } from '../config/index.js';
+import { alertPlaybooks, type AlertPlaybook } from './alert-playbooks.js';
 import {
   controlTopicName,
   effectiveGateBounds,
@@ -104,6 +105,12 @@ export function renderRunbook(input: RunbookInput): string {
     `fraudscore control set -t ${file} batch.minRecords=1000   # a live stream's batches close by size or time only (fewest transactions); 1..1000`,
     '```',
     '',
+    '## When an alert fires',
+    '',
+    'One section per alert of `deploy/prometheus/fraudscore-rules.yml`: what is at stake, what to run, where to look, ' +
+      'what to do.',
+    '',
+    ...alertPlaybooks(t, file).flatMap(renderPlaybook),
     '## Last rollback drill',
     '',
     drill
@@ -112,4 +119,18 @@ export function renderRunbook(input: RunbookInput): string {
       : 'No drill recorded: run `node dist/load-tests/rollback-drill.js` against the stack (it writes docs/drills/rollback-drill.json).',
     '',
   ].join('\n');
+}
+
+function renderPlaybook(playbook: AlertPlaybook): string[] {
+  return [
+    `### ${playbook.alerts.join(', ')}`,
+    '',
+    playbook.means,
+    '',
+    ...(playbook.commands.length > 0 ? ['```sh', ...playbook.commands, '```', ''] : []),
+    `Look: ${playbook.look}`,
+    '',
+    `Act: ${playbook.act}`,
+    '',
+  ];
 }

@@ -62,7 +62,8 @@ export function registerDocsCommand(program: Command): void {
   docs
     .command('runbook')
     .description(
-      'The rollback runbook: who may flip the switch, the exact commands, expected time to effect, last drill.',
+      'The runbook: who may flip the kill switch, the exact commands, expected time to effect, last drill, and what ' +
+        'to do when each alert fires.',
     )
     .requiredOption('-t, --topology <file>', 'topology YAML file')
     .option('--drill <file>', 'the last drill result', 'docs/drills/rollback-drill.json')

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { parse } from 'yaml';
+import { registerCommands } from '../../../src/cli/commands/index.js';
 import { loadTopology } from '../../../src/config/index.js';
 import { renderRunbook } from '../../../src/lifecycle/runbook.js';
+import { usageLines, usageProblems } from '../../support/usage-lines.js';
 
 describe('rollback runbook', () => {
   const topology = loadTopology('topologies/card-payments.yaml');
@@ -68,5 +73,26 @@ describe('rollback runbook', () => {
     const text = renderRunbook({ ...base, killTarget: { problem: 'no rollback target' }, lastDrill: null });
     assert.match(text, /would serve: `NONE: no rollback target`/);
     assert.match(text, /No drill recorded/);
+  });
+
+  it('has a section for each alert of the rules file, and for no other', () => {
+    const rules = parse(readFileSync('deploy/prometheus/fraudscore-rules.yml', 'utf8')) as {
+      groups: { rules: { alert?: string }[] }[];
+    };
+    const alerts = rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
+    assert.ok(alerts.length >= 15);
+    const text = renderRunbook({ ...base, lastDrill: null });
+    const sections = [...text.matchAll(/^### (.+)$/gm)].flatMap((m) => m[1]!.split(', '));
+    assert.deepEqual([...sections].sort(), [...alerts].sort());
+  });
+
+  it('gives only commands the CLI accepts, each line with the options it requires', () => {
+    const program = new Command('fraudscore');
+    registerCommands(program);
+    const text = renderRunbook({ ...base, challenger: 'card-fraud@3', lastDrill: null });
+    const lines = usageLines(program, text, { spans: true });
+    assert.ok(lines.filter((l) => l.complete).length >= 20, `${lines.length} commands read`);
+    assert.ok(lines.some((l) => l.line.startsWith('fraudscore state rebuild -t topologies/card-payments.yaml')));
+    assert.deepEqual(lines.flatMap(usageProblems), []);
   });
 });
