@@ -22,4 +22,4 @@ export type { InputFormat } from './record-parsers.js';
 export { EVENT_COLUMNS, LABEL_COLUMNS } from './record-parsers.js';
 export { BackfillEmptyError, BackfillInputError, BackfillOptionError } from './errors.js';
 export { splitOf, splitBucket, type Split } from './split.js';
-export { rebuildState, type RebuildOptions, type RebuildResult } from './rebuild.js';
+export { rebuildState, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild.js';

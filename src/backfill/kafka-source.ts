@@ -64,7 +64,7 @@ export function kafkaTransactionSource(options: KafkaSourceOptions): Transaction
 }
 
 /** Labels from a topic, read to the high watermarks at the start, in any order: the backfill reads them all first. */
-export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource {
+export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource & Pick<TransactionSource, 'progress'> {
   const reader = new TopicReader<LabelEvent>({
     kafka: options.kafka,
     topic: options.topic,
@@ -74,6 +74,7 @@ export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource {
   return {
     name: `topic:${options.topic}`,
     batches: (batchSize) => inArrivalOrder(reader, batchSize),
+    progress: () => reader.progress(),
     fingerprint: () => reader.fingerprint(),
   };
 }

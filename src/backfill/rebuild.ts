@@ -20,6 +20,20 @@ export interface RebuildOptions {
    * connectingFor), a failure is explained naming its field and the fix.
    */
   readonly connecting?: Connecting;
+  /**
+   * Stops the rebuild between two batches (throwing the signal's reason): the state is then incomplete and no
+   * absorbed-offset marker is written, so paused workers stay paused until a rebuild completes.
+   */
+  readonly signal?: AbortSignal;
+  /** Told after each batch replayed: which topic, its offsets read so far and in all, and its records replayed. */
+  readonly onProgress?: (progress: RebuildProgress) => void;
+}
+
+export interface RebuildProgress {
+  readonly topic: 'labels' | 'transactions';
+  readonly done: number;
+  readonly total: number;
+  readonly records: number;
 }
 
 export interface RebuildResult {
@@ -55,18 +69,24 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   let labelCount = 0;
   const read = { kafka, serde, connecting };
   const labelSource = kafkaLabelSource({ ...read, topic: labels, untilOffsets: committed.get(labels)! });
+  const { signal, onProgress } = options;
   for await (const batch of labelSource.batches(batchSize)) {
+    signal?.throwIfAborted();
     await engine.ingestLabels(batch);
     labelCount += batch.length;
+    onProgress?.({ topic: 'labels', ...labelSource.progress(), records: labelCount });
   }
   let transactions = 0;
   let duplicates = 0;
   const events = kafkaTransactionSource({ ...read, topic: input, untilOffsets: committed.get(input)! });
   for await (const batch of events.batches(batchSize)) {
+    signal?.throwIfAborted();
     const rows = await engine.featurize(batch);
     transactions += batch.length;
     for (const row of rows) if (row.duplicateOf !== undefined) duplicates++;
+    onProgress?.({ topic: 'transactions', ...events.progress(), records: transactions });
   }
+  signal?.throwIfAborted();
   // Partitions the group never committed are read from their start by a worker: the state vouches for that.
   const absorbed = new Map<number, number>();
   const fingerprint = events.fingerprint();
