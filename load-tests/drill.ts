@@ -7,8 +7,9 @@
  *   node dist/load-tests/drill.js [--events 20000] [--kills 20] [--scenarios kill,broker,redis,registry,rebalance]
  *                                 [--seed N] [--redis-no-aof] [--no-classify] [--keep-stack] [--time-limit-s S]
  *
- * --redis-no-aof runs Redis without its append-only file (the local stack's default): a Redis restart then empties
- * the feature state, and the drill reports how many scores differ from an uninterrupted run.
+ * --redis-no-aof runs Redis without its append-only file: a Redis restart then empties the feature state, the worker
+ * pauses scoring (the absorbed-offset marker is gone), and the drill does what the paged operator does: runs
+ * `fraudscore state rebuild` on the topology, then checks every score's features against an uninterrupted run.
  *
  * Prints what survived and the accounting; exits 0 only if lost = 0, duplicated = 0 and every check passed.
  */

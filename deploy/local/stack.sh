@@ -335,8 +335,8 @@ redis_launch() {
   d=$(svc_dir redis)
   mkdir -p "$d"
   rm -f "$(pid_file redis)"
-  # No persistence by default: tests own their data. FRAUDSCORE_REDIS_APPENDONLY=yes turns the append-only
-  # file on (fsync every second, in the state dir), so that the feature state survives a restart (fault drills).
+  # The append-only file (in the state dir) is on unless FRAUDSCORE_REDIS_APPENDONLY=no (env.sh: yes by default,
+  # fsync every FRAUDSCORE_REDIS_APPENDFSYNC), so that the feature state survives a restart.
   # --bind is needed: without a config file Redis listens on all interfaces.
   local aof=(--appendonly no)
   [[ $FRAUDSCORE_REDIS_APPENDONLY == yes ]] && aof=(--appendonly yes --appendfsync "$FRAUDSCORE_REDIS_APPENDFSYNC")

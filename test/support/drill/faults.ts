@@ -1,5 +1,6 @@
 import type { Topology } from '../../../src/config/index.js';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
+import { startCli } from '../cli.js';
 import type { TestProducer } from '../stack.js';
 import type { Feeder } from './feeder.js';
 import type { GroupWatch } from './progress.js';
@@ -17,6 +18,8 @@ export interface FaultContext {
   readonly pool: WorkerPool;
   readonly watch: GroupWatch;
   readonly topology: Topology;
+  /** The topology's file, as the workers (and an operator's commands) read it. */
+  readonly topologyFile: string;
   /** Instance ids of the first and second worker. */
   readonly ids: readonly string[];
   /** This drill's tag, for names it creates. */
@@ -36,6 +39,37 @@ export interface FaultContext {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Redis is back. With its append-only file it holds the state it had. Without, it is empty: the workers find the
+ * absorbed-offset marker gone and refuse every batch (scoring paused, FraudscoreFeatureStateLost) until the state is
+ * rebuilt, so the drill does what the paged operator does (`fraudscore docs runbook`): waits for the pause and runs
+ * `fraudscore state rebuild` on the topology. The features check then holds the rebuilt state to an uninterrupted run.
+ */
+async function afterRedisBack(ctx: FaultContext, retriesBefore: number): Promise<string> {
+  if (ctx.persistence.redisAppendOnly) return ' (AOF)';
+  const t0 = Date.now();
+  await ctx.watch.waitFor(
+    'a batch refused on the lost feature state',
+    () => Promise.resolve(ctx.pool.retries.slice(retriesBefore).some((r) => /feature state is behind/.test(r.err))),
+    (paused) => paused,
+    ctx.remaining(60_000),
+    100,
+  );
+  const paused = Date.now() - t0;
+  const rebuild = startCli(['state', 'rebuild', '-t', ctx.topologyFile, '--no-progress']);
+  const code = await rebuild.exited;
+  ctx.checks.push({
+    name: 'an empty Redis paused scoring until `fraudscore state rebuild`',
+    ok: code === 0,
+    detail: rebuild.output().trim().split('\n').pop() ?? '',
+  });
+  if (code !== 0) throw new Error(`state rebuild exited ${code}: ${rebuild.output()}`);
+  return (
+    ` (empty: no persistence); scoring paused ${(paused / 1000).toFixed(1)} s after, ` +
+    `\`state rebuild\` took ${((Date.now() - t0 - paused) / 1000).toFixed(1)} s`
+  );
+}
 
 /**
  * Waits until every live worker is a member of the stable group with partitions (none of them one of `gone`, the
@@ -151,12 +185,14 @@ export async function injectFault(ctx: FaultContext, kind: FaultRecord['kind']):
       const outageMs = Math.max(5_000, 10 * (options.maxWaitMs ?? 100));
       await sleep(outageMs);
       const during = await committed();
+      const retriesBefore = pool.retries.length;
       await stack.up('redis');
-      return `SIGKILL redis, down ${outageMs / 1000} s (${(during ?? 0) - (before ?? 0)} records committed meanwhile: batches scored before the kill), up${ctx.persistence.redisAppendOnly ? ' (AOF)' : ' (empty: no persistence)'}`;
+      return `SIGKILL redis, down ${outageMs / 1000} s (${(during ?? 0) - (before ?? 0)} records committed meanwhile: batches scored before the kill), up${await afterRedisBack(ctx, retriesBefore)}`;
     }
     case 'redis restart': {
+      const retriesBefore = pool.retries.length;
       await stack.restart('redis');
-      return `stack.sh restart redis${ctx.persistence.redisAppendOnly ? ' (AOF)' : ' (empty: no persistence)'}`;
+      return `stack.sh restart redis${await afterRedisBack(ctx, retriesBefore)}`;
     }
     case 'registry outage': {
       await stack.kill('registry');

@@ -153,6 +153,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       pool,
       watch,
       topology,
+      topologyFile: file,
       ids,
       tag,
       random,
@@ -274,15 +275,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     const describe = (use: SchemaIdUse) =>
       `${use.topic.replace(/^.*\./, '')}#${use.schemaId} ${use.resolves}: ${use.records}` +
       (backAt !== undefined ? ` (${during(use)} while it was down, ${after(use)} after it came back empty)` : '');
-    if (persistence.redisAppendOnly) {
-      // Replays (after kills, aborted transactions, retries) and Redis restarts must leave the state as it was.
-      const features = outcome.features;
-      checks.push({
-        name: 'customer and terminal features as an uninterrupted run',
-        ok: features.differing === 0 && features.compared > 0,
-        detail: `${features.differing} of ${features.compared} scores differ ${features.examples.join('; ')}`,
-      });
-    }
+    // Replays (after kills, aborted transactions, retries), Redis restarts and the rebuild after an empty one must
+    // leave the state as an uninterrupted run would have it.
+    const features = outcome.features;
+    checks.push({
+      name: 'customer and terminal features as an uninterrupted run',
+      ok: features.differing === 0 && features.compared > 0,
+      detail: `${features.differing} of ${features.compared} scores differ ${features.examples.join('; ')}`,
+    });
     checks.push({
       name: 'output schema ids mean the contract schemas in the registry',
       ok: stale.length === 0,

@@ -26,7 +26,7 @@ export interface DrillOptions {
   readonly seed?: number;
   /**
    * Redis with its append-only file (fsync every second), as production must run it: default on. Off, a Redis restart
-   * empties the feature state and the drill reports how many scores then differ from an uninterrupted run.
+   * empties the feature state, scoring pauses, and the drill rebuilds the state with `fraudscore state rebuild`.
    */
   readonly redisAppendOnly?: boolean;
   /** Ask the transaction coordinator, after each kill, where it landed (a JVM start per kill: ~4 s). */
