@@ -1,3 +1,4 @@
+import { STATUS_SILENT_AFTER_MS } from '../adapters/redis/worker-status.js';
 import type { Topology } from '../config/index.js';
 import { boundOriginText, effectiveGateBounds, type ChallengerState, type ControlView } from '../core/control/index.js';
 
@@ -50,10 +51,22 @@ export function formatControlStatus(
   lines.push('  workers');
   let slowest = 0;
   let behind = 0;
+  let silent = 0;
   for (const { instance, status } of workers) {
     const applied = Number(status['appliedVersion'] ?? 0);
     const appliedAt = status['appliedAtMs'];
     const recordAt = status['recordAtMs'];
+    const sinceReportMs = nowMs - status.reportedAtMs;
+    // A worker rewrites its report every STATUS_REFRESH_MS and withdraws it when it stops: one silent this long crashed
+    // or cannot reach Redis, and what it last said is no evidence of what serves now.
+    if (sinceReportMs > STATUS_SILENT_AFTER_MS) {
+      silent++;
+      lines.push(
+        `    ${instance.padEnd(16)} SILENT: no report for ${seconds(sinceReportMs)} (crashed, or cannot reach Redis); ` +
+          `last said applied v${applied}, deciding ${String(status['decider'])}`,
+      );
+      continue;
+    }
     const lag =
       typeof appliedAt === 'number' && typeof recordAt === 'number' && applied > 0 ? appliedAt - recordAt : null;
     if (applied === view.version && lag !== null) slowest = Math.max(slowest, lag);
@@ -63,14 +76,18 @@ export function formatControlStatus(
       `    ${instance.padEnd(16)} applied v${applied}${applied < view.version ? ' (BEHIND)' : ''}` +
         `${lag !== null ? `, took ${seconds(lag)}` : ''}, deciding ${String(status['decider'])}` +
         `${status['killed'] ? ' (kill switch)' : ''}${status['challenger'] ? `, challenger ${String(status['challenger'])} at ${String(status['percent'])} %` : ''}` +
-        `, reported ${seconds(nowMs - status.reportedAtMs)} ago` +
+        `, reported ${seconds(sinceReportMs)} ago` +
         `${rejected ? `; REFUSED v${rejected.version}: ${rejected.reason}` : ''}`,
     );
   }
+  const reporting = workers.length - silent;
+  const silentNote = silent > 0 ? `; ${silent} silent worker(s) not counted` : '';
   lines.push(
-    behind === 0
-      ? `  every worker applies version ${view.version}; the slowest took ${seconds(slowest)}`
-      : `  ${behind} worker(s) behind version ${view.version} (a stopped worker keeps its last report)`,
+    reporting === 0
+      ? `  no worker has reported in the last ${seconds(STATUS_SILENT_AFTER_MS)}`
+      : behind === 0
+        ? `  every reporting worker applies version ${view.version}; the slowest took ${seconds(slowest)}${silentNote}`
+        : `  ${behind} worker(s) behind version ${view.version}${silentNote}`,
   );
   return lines;
 }

@@ -18,7 +18,7 @@ import { loadModel, loadServingModel } from './load-model.js';
 import { ControlFollower, ensureControlTopic } from '../adapters/kafka/control/index.js';
 import { controlTopicName } from '../core/control/index.js';
 import { readerSilence } from '../core/monitoring/index.js';
-import { createWorkerStatusStore, workerStatusKey } from '../adapters/redis/worker-status.js';
+import { createWorkerStatusStore, STATUS_REFRESH_MS, workerStatusKey } from '../adapters/redis/worker-status.js';
 import { parseModelRef } from '../core/models/ref.js';
 import { watchRegistryChampion } from './champion-watch.js';
 import { Serving } from './serving.js';
@@ -159,6 +159,10 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   await step('kafka', () => consumer.connect());
 
   const statusStore = createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix), clock);
+  const publishStatus = (status: object): void =>
+    void statusStore
+      .publish(instanceId, status)
+      .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not publish the serving status'));
   const serving = new Serving({
     defaults: { champion: `${model.name}@${model.version}`, window: topology.batch },
     initial: model,
@@ -170,12 +174,16 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
     log,
     metrics,
     clock,
-    onStatus: (status) =>
-      void statusStore
-        .publish(instanceId, status)
-        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not publish the serving status')),
+    onStatus: publishStatus,
   });
   opened(() => serving.close());
+  // Rewritten while the worker runs, so that `control status` tells a live worker from one gone without a word.
+  const statusRefresh = setInterval(() => publishStatus(serving.status()), STATUS_REFRESH_MS);
+  statusRefresh.unref();
+  opened(async () => {
+    clearInterval(statusRefresh);
+    await statusStore.withdraw(instanceId);
+  });
   // The current control state is known and its models loaded before the first batch: a worker started during a
   // kill or a rollout serves what every other worker serves.
   const follower = new ControlFollower({
@@ -319,6 +327,7 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
     serving,
     instanceId,
     async close() {
+      clearInterval(statusRefresh);
       await runner.stop();
       await alignment.close();
       await follower.stop();
@@ -326,6 +335,8 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
       await versionWatch.stop();
       await http.close();
       await serving.close();
+      // A worker that stops says so: `control status` no longer lists it (one that crashes goes silent instead).
+      await statusStore.withdraw(instanceId).catch(() => undefined);
       redis.disconnect();
     },
   };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
-import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
+import type { PipelineContext } from '../../../src/runtime/context.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import type { Topology } from '../../../src/config/index.js';
 import { controllerStep, controllerWriter } from '../../../src/lifecycle/controller.js';
@@ -15,6 +14,7 @@ import {
 } from '../../support/lifecycle.js';
 import { controlOperations } from '../../../src/lifecycle/operations.js';
 import { deleteTopics, readCommitted, testKafka, testProducer, type TestProducer } from '../../support/stack.js';
+import { startTestWorker } from '../../support/test-worker.js';
 
 /**
  * Gates against the real stack, judged by the rollout controller's step: a stage holds without matured labels,
@@ -73,13 +73,7 @@ describe('rollout gates and automatic rollback (real stack)', () => {
   }
 
   before(async () => {
-    pipeline = await createPipeline({
-      topology,
-      instanceId: 'w1',
-      metricsPort: 0,
-      log: createLogger({ name: 'test', level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') }),
-    });
-    void pipeline.runner.start();
+    pipeline = await startTestWorker(topology);
     producer = await testProducer(topology);
   });
 

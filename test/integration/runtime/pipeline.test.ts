@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
+import type { PipelineContext } from '../../../src/runtime/context.js';
 import { FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
+import { startTestWorker } from '../../support/test-worker.js';
 import { assertAllScoresFinite, assertExactlyOneOutcome, assertTraceable } from '../../support/invariants.js';
 import { hostileValues, validEvents } from '../../support/events.js';
-import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
 import { deleteTopics, readCommitted, testProducer, testTopology, type TestProducer } from '../../support/stack.js';
 
 describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
@@ -13,13 +13,7 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
   let pipeline: PipelineContext;
 
   before(async () => {
-    pipeline = await createPipeline({
-      topology,
-      instanceId: 'w1',
-      metricsPort: 0,
-      log: createLogger({ name: 'test', level: logLevelFor('warn', process.env, 'TEST_LOG_LEVEL') }),
-    });
-    void pipeline.runner.start();
+    pipeline = await startTestWorker(topology);
     producer = await testProducer(topology);
   });
 
