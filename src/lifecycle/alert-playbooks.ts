@@ -21,7 +21,7 @@ export interface AlertPlaybook {
 
 export function alertPlaybooks(t: Topology, file: string): readonly AlertPlaybook[] {
   const status = `fraudscore control status -t ${file}`;
-  const kill = `fraudscore kill-switch on -t ${file} --reason "<what you saw>"`;
+  const kill = `fraudscore kill-switch on -t ${file} --reason "<what you saw>" --wait`;
   return [
     {
       alerts: ['FraudscoreFeatureStateLost'],

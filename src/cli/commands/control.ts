@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
 import { connectRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
@@ -7,13 +7,31 @@ import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
 import { createRedis } from '../../adapters/redis/connect.js';
 import { connecting } from '../../runtime/startup-errors.js';
-import { nonBlank } from '../arguments.js';
+import {
+  applyOutcome,
+  applyProgress,
+  applySummary,
+  settledLine,
+  type ApplyOutcome,
+} from '../../lifecycle/apply-wait.js';
+import type { Topology } from '../../config/index.js';
+import { decimal, nonBlank } from '../arguments.js';
 
 export interface ChangeOptions {
   readonly topology: string;
   readonly reason: string;
   readonly actor?: string;
+  /**
+   * Seconds to wait for every reporting worker to apply the change (`--wait [seconds]`; true: the flag alone, the
+   * default wait); none: return once it is written.
+   */
+  readonly wait?: number | true;
 }
+
+/** How long `--wait` waits when given no value: the kill switch's rollback bound. */
+const DEFAULT_WAIT_S = 60;
+/** How often `--wait` reads the workers' reports (each a single HGETALL). */
+const WAIT_POLL_MS = 500;
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -24,7 +42,14 @@ export function changeOptions(command: Command, reasonRequired = true): Command 
   command.requiredOption('-t, --topology <file>', 'topology YAML file');
   if (reasonRequired) command.requiredOption('--reason <text>', 'why (recorded on the control topic)', nonBlank);
   else command.option('--reason <text>', 'why (recorded on the control topic)', nonBlank, 'no reason given');
-  return command.option('--actor <who>', 'who makes the change (default $FRAUDSCORE_ACTOR or user@host)', nonBlank);
+  command.option('--actor <who>', 'who makes the change (default $FRAUDSCORE_ACTOR or user@host)', nonBlank);
+  return command.addOption(
+    new Option(
+      '--wait [seconds]',
+      `wait until every reporting worker applies the change, or refuses it (default ${DEFAULT_WAIT_S} s); ` +
+        'exits 1 unless all apply it',
+    ).argParser(decimal({ min: 0, minExcluded: true, max: 3_600 })),
+  );
 }
 
 export function describeRecord(record: ControlRecord): string {
@@ -43,9 +68,53 @@ export async function runChange(
   });
   const record = await change(session);
   out(`written: ${describeRecord(record)}`);
-  out(
-    `every worker applies it at its next batch boundary; check with \`fraudscore control status -t ${options.topology}\``,
-  );
+  const statusCommand = `fraudscore control status -t ${options.topology}`;
+  if (options.wait === undefined) {
+    out(`every worker applies it at its next batch boundary; check with \`${statusCommand}\``);
+    return;
+  }
+  const waitS = options.wait === true ? DEFAULT_WAIT_S : options.wait;
+  out(`waiting up to ${waitS} s for every worker to apply it (at its next batch boundary)`);
+  const outcome = await waitForWorkers(session.topology, record.version, waitS * 1000, statusCommand);
+  if (outcome !== 'applied') process.exitCode = 1;
+}
+
+/**
+ * Follows the workers' reports until every reporting worker applied `version` or refused it, none reports, or
+ * `timeoutMs` passed; prints each worker as it settles, then what it came to.
+ */
+async function waitForWorkers(
+  topology: Topology,
+  version: number,
+  timeoutMs: number,
+  statusCommand: string,
+): Promise<ApplyOutcome> {
+  const redis = createRedis(topology);
+  try {
+    await connecting('redis', topology, () => connectRedis(redis));
+    const store = createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix));
+    const startedMs = Date.now();
+    const told = new Set<string>();
+    for (;;) {
+      const workers = [...(await store.readAll())].map(([instance, status]) => ({ instance, status }));
+      const nowMs = Date.now();
+      const progress = applyProgress(version, workers, nowMs);
+      for (const worker of [...progress.applied, ...progress.refused]) {
+        const line = settledLine(worker);
+        if (!told.has(line)) out(line);
+        told.add(line);
+      }
+      const outcome = applyOutcome(progress);
+      const waitedMs = nowMs - startedMs;
+      if (outcome !== 'pending' || waitedMs >= timeoutMs) {
+        for (const line of applySummary(version, progress, outcome, waitedMs, statusCommand)) out(line);
+        return outcome;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, timeoutMs - waitedMs)));
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** The control state as a status command reads it once, with the champion serving (the topology's if it names none). */

@@ -1,5 +1,5 @@
 /**
- * What `fraudscore control status` reads of each worker: a report the worker rewrites while it runs (so a crashed one
+ * What `fraudscore control status` and a change's `--wait` read of each worker: a report the worker rewrites while it runs (so a crashed one
  * shows as silent, not as serving what it last said) and withdraws when it stops (so a pod replaced cleanly is not
  * listed for ever as behind). Real Kafka, registry, Redis and ONNX.
  */
@@ -13,7 +13,7 @@ import {
 } from '../../../src/adapters/redis/worker-status.js';
 import type { PipelineContext } from '../../../src/runtime/context.js';
 import { startTestWorker } from '../../support/test-worker.js';
-import { fraudscore } from '../../support/cli.js';
+import { fraudscore, startCli } from '../../support/cli.js';
 import { deleteTopics, STACK, testTopology } from '../../support/stack.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -52,6 +52,22 @@ describe('worker status reports (real Kafka, registry, Redis, ONNX)', () => {
     assert.match(status.stdout, /^ {2}every reporting worker applies version 0; the slowest took 0\.00 s$/m);
   });
 
+  it('tell a change made with --wait when the worker applies it', { timeout: 60_000 }, async () => {
+    // The CLI runs as a child process: the worker in this process must go on running while it waits.
+    const change = startCli(['control', 'set', '-t', file, 'batch.maxWaitMs=250', '--reason', 'test', '--wait', '30']);
+    const code = await change.exited;
+    const output = change.output();
+    assert.equal(code, 0, output);
+    const version = /^written: v(\d+) /m.exec(output)?.[1];
+    assert.ok(version, output);
+    assert.match(
+      output,
+      new RegExp(`^ {2}w1 applies v${version} \\(\\d+\\.\\d\\d s after the change was written\\)$`, 'm'),
+    );
+    assert.match(output, new RegExp(`^every reporting worker \\(1\\) applies v${version}$`, 'm'));
+    assert.equal((await reports()).get('w1')?.['appliedVersion'], Number(version), 'applied when the CLI said so');
+  });
+
   it('are withdrawn when the worker stops', { timeout: 60_000 }, async () => {
     await pipeline!.close();
     pipeline = undefined;
@@ -59,5 +75,12 @@ describe('worker status reports (real Kafka, registry, Redis, ONNX)', () => {
     const status = fraudscore(['control', 'status', '-t', file]);
     assert.equal(status.status, 0, status.output);
     assert.match(status.stdout, /^ {2}workers {6}none reported$/m);
+  });
+
+  it('leave a change made with --wait unconfirmed, exit 1, when no worker reports', { timeout: 60_000 }, async () => {
+    const change = fraudscore(['control', 'set', '-t', file, 'batch.maxWaitMs=default', '--reason', 'test', '--wait']);
+    assert.equal(change.status, 1, change.output);
+    assert.match(change.stdout, /^written: v\d+ /m);
+    assert.match(change.stdout, /^no worker reported in the last 60\.00 s: nothing confirms v\d+$/m);
   });
 });
