@@ -356,9 +356,9 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
         query(`fraudscore_eval_labelled_records{${SEL}}`, 'labelled {{model_version}}', 'B'),
       )
         .description(
-          `Over ${pooled}: 1 when |live - held-out| > 1.96 · √(se_offline² + se_live²), se_offline from the ` +
+          `Over ${pooled}: 1 when |live - held-out| > 2.394 · √(se_offline² + se_live²), se_offline from the ` +
             "card's 95 % interval (width / 3.92), se_live the live figure's own sampling error; a model as good as " +
-            'its card reads 1 for about one metric in twenty.',
+            'its card reads 1 on one of its three metrics in at most one evaluation in twenty.',
         )
         .span(24),
     )

@@ -297,7 +297,7 @@ export function createEvaluatorMetrics(topology: string) {
     }),
     evalOfflineMismatch: new Gauge({
       name: 'fraudscore_eval_offline_online_mismatch',
-      help: "1 when a live metric differs from the model card's held-out figure by more than 1.96 standard errors of the difference (the card interval's and the live sample's, combined)",
+      help: "1 when a live metric differs from the model card's held-out figure by more than 2.394 standard errors of the difference (the card interval's and the live sample's, combined; 5 % for the model's three metrics together)",
       labelNames: ['model_version', 'metric'],
       registers: [registry],
     }),
