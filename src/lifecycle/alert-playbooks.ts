@@ -4,7 +4,7 @@ import { controlTopicName } from '../core/control/index.js';
 /**
  * What to do when an alert of deploy/prometheus/fraudscore-rules.yml fires, for the person paged: one playbook per
  * alert (a unit test keeps the two lists equal, and every command here one the CLI accepts). Rendered into the
- * rollback runbook (`fraudscore docs runbook`), with the topology's file, topics and control topic filled in.
+ * runbook (`fraudscore docs runbook`), with the topology's file, topics and control topic filled in.
  */
 export interface AlertPlaybook {
   /** The alert's name, as in the rules file (a Critical variant shares its warning's playbook: `alerts`). */

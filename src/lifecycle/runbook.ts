@@ -31,7 +31,10 @@ export interface RunbookInput {
   readonly generatedAt: string;
 }
 
-/** The rollback runbook, generated from the topology, the registry and the last drill: Markdown for people. */
+/**
+ * The on-call runbook (rollback, rollout, the batch window, a playbook per alert), generated from the topology, the
+ * registry and the last drill: Markdown for people.
+ */
 export function renderRunbook(input: RunbookInput): string {
   const { topology: t, topologyFile: file } = input;
   const target = typeof input.killTarget === 'string' ? input.killTarget : `NONE: ${input.killTarget.problem}`;
@@ -43,7 +46,7 @@ export function renderRunbook(input: RunbookInput): string {
       ? `${bounds[name].value} (the live rollout's; the topology's is ${t.rollout.gates[name]})`
       : `${bounds[name].value} (the topology's)`;
   return [
-    `# Rollback runbook: ${t.name}`,
+    `# Runbook: ${t.name}`,
     '',
     `Generated ${input.generatedAt} from \`${file}\` and the model registry \`${t.model.registry}\`. Regenerate with`,
     `\`fraudscore docs runbook -t ${file}\` after any model or topology change.`,

@@ -44,7 +44,7 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
 
     const runbook = fraudscore(['docs', 'runbook', '-t', file]);
     assert.equal(runbook.status, 0, runbook.output);
-    assert.match(runbook.stdout, /^# Rollback runbook: /);
+    assert.match(runbook.stdout, /^# Runbook: /);
 
     const admin = testKafka().admin();
     await admin.connect();

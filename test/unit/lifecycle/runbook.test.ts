@@ -8,7 +8,7 @@ import { loadTopology } from '../../../src/config/index.js';
 import { renderRunbook } from '../../../src/lifecycle/runbook.js';
 import { usageLines, usageProblems } from '../../support/usage-lines.js';
 
-describe('rollback runbook', () => {
+describe('runbook', () => {
   const topology = loadTopology('topologies/card-payments.yaml');
   const base = {
     topology,
