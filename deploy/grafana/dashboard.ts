@@ -358,7 +358,7 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
         .description(
           `Over ${pooled}: 1 when |live - held-out| > 2.394 · √(se_offline² + se_live²), se_offline from the ` +
             "card's 95 % interval (width / 3.92), se_live the live figure's own sampling error; a model as good as " +
-            'its card reads 1 on one of its three metrics in at most one evaluation in twenty.',
+            'its card reads 1 on one of its three metrics in about one evaluation in twenty (nominally).',
         )
         .span(24),
     )

@@ -9,7 +9,9 @@ export type ExpectedMetric = (typeof EXPECTED_METRICS)[number];
  * EXPECTED_METRICS.length (3) comparisons each evaluation makes for a model (Bonferroni: each at 5 % / 3, z =
  * Φ⁻¹(1 − 0.05 / 6)). A model that is on the stream what its card says it is then has at most a 5 % chance that any
  * of its three metrics is flagged by chance in an evaluation, whatever their correlation (at 1.96 each, up to 14 % of
- * evaluations would flag one, and the alert, one series per metric, would page as often).
+ * evaluations would flag one, and the alert, one series per metric, would page as often). Nominal rates: both
+ * standard errors treat rows as independent, and the live one leaves out the day-to-day swing, so the real rate runs
+ * somewhat above them.
  */
 export const MISMATCH_Z = 2.394;
 
