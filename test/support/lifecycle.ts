@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,5 +109,8 @@ export async function scoreRound(
   const total = round.sentBefore + round.count;
   const outputs = await readCommitted([topology.topics.output], (r) => r.length >= total, 60_000);
   const ids = new Set(events.map((e) => e.transaction_id));
-  return outputs.filter((r) => ids.has(r.value['transaction_id'] as string));
+  const scores = outputs.filter((r) => ids.has(r.value['transaction_id'] as string));
+  // readCommitted returns what it read when the time is up: a round that stalled must fail here, not pass as empty.
+  assert.equal(scores.length, round.count, `round ${round.prefix}: scores out within 60 s`);
+  return scores;
 }

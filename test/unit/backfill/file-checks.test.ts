@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,19 @@ async function refused(extra: Partial<BackfillOptions>, message: string): Promis
   assert.deepEqual(readdirSync(dir).sort(), before, 'nothing written');
 }
 
+/** Imports the backfill (argv 1), becomes `nobody`, runs it with the options (argv 2) and prints how it ended. */
+const AS_NOBODY = `
+const [moduleUrl, optionsJson] = process.argv.slice(1);
+const { runBackfill } = await import(moduleUrl);
+process.setgid(65534);
+process.setuid(65534);
+try {
+  await runBackfill(JSON.parse(optionsJson));
+  console.log('not refused');
+} catch (error) {
+  console.log(error.constructor.name + ': ' + error.message);
+}`;
+
 describe('backfill file checks', () => {
   it('name --events or --labels and say what is wrong: not found, a directory, no known format', async () => {
     await refused(
@@ -65,17 +79,41 @@ describe('backfill file checks', () => {
     );
   });
 
-  it('name a file that cannot be read', async (t) => {
+  it('name a file that cannot be read', async () => {
     const locked = join(dir, 'locked.jsonl');
     writeFileSync(locked, readFileSync(events));
     chmodSync(locked, 0o000);
+    const message = `--events ${locked}: not readable (EACCES); check its permissions`;
     try {
       if (process.getuid?.() === 0) {
-        // root reads it regardless: the check must not refuse what can be read.
-        t.diagnostic('running as root: permissions do not stop reading');
+        // root reads it regardless: the check must not refuse what can be read...
         await runBackfill(options({ events: locked, out: join(dir, 'locked', 'table.parquet') }));
+        // ...and a user it is locked against is refused, the file named: a child process imports the backfill as
+        // root, drops to `nobody` for good (real and effective ids: the check asks access(2), which reads the real
+        // one), and runs it on the locked file, the directory searchable and --out where nobody may write.
+        const writable = join(dir, 'writable');
+        mkdirSync(writable);
+        chmodSync(writable, 0o777);
+        chmodSync(dir, 0o711);
+        try {
+          const child = spawnSync(
+            process.execPath,
+            [
+              '--input-type=module',
+              '-e',
+              AS_NOBODY,
+              new URL('../../../src/backfill/index.js', import.meta.url).href,
+              JSON.stringify(options({ events: locked, out: join(writable, 'table.parquet') })),
+            ],
+            { encoding: 'utf8', timeout: 30_000 },
+          );
+          assert.equal(child.status, 0, child.stderr);
+          assert.equal(child.stdout.trim(), `BackfillOptionError: ${message}`);
+        } finally {
+          chmodSync(dir, 0o700);
+        }
       } else {
-        await refused({ events: locked }, `--events ${locked}: not readable (EACCES); check its permissions`);
+        await refused({ events: locked }, message);
       }
     } finally {
       chmodSync(locked, 0o644);

@@ -251,6 +251,11 @@ describe('runBackfill', () => {
     const known = new Set(labels.filter((l) => l.isFraud && l.reportedAtMs <= asOf).map((l) => l.transactionId));
     const later = labels.filter((l) => l.isFraud && l.reportedAtMs > asOf && !known.has(l.transactionId));
     assert.ok(later.length > 10, 'some fraud is reported after the as-of time');
+    assert.equal(rows.length, events.length, 'a row per event');
+    assert.ok(
+      rows.some((row) => row[19] === '1'),
+      'frauds known by the as-of time are labelled',
+    );
     for (const row of rows) {
       assert.equal(row[19], known.has(row[0]!) ? '1' : '0', row[0]);
       if (row[19] === '1') assert.ok(Number(row[20]) <= asOf);

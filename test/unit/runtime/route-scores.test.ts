@@ -55,6 +55,7 @@ describe('scoring a batch with a serving plan', () => {
         timeoutMs: 1000,
       },
     );
+    assert.equal(routed.records.length, 1000);
     routed.records.forEach((record, i) => {
       const toChallenger = routesToChallenger('salt', customers[i]!, 25);
       assert.equal(record.route, toChallenger ? 'challenger' : 'champion');
@@ -79,6 +80,7 @@ describe('scoring a batch with a serving plan', () => {
           timeoutMs: 50,
         },
       );
+      assert.equal(routed.records.length, 200);
       for (const record of routed.records) {
         assert.equal(record.route, 'champion');
         assert.equal(record.raw, Math.fround(0.1));
@@ -93,6 +95,7 @@ describe('scoring a batch with a serving plan', () => {
       customerIds: customers,
       timeoutMs: 50,
     });
+    assert.equal(routed.records.length, 10);
     assert.ok(routed.records.every((r) => r.route === 'kill_switch' && r.reasonCodes[0] === 'KILL_SWITCH_FALLBACK'));
   });
 });

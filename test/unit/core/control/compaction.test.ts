@@ -213,8 +213,13 @@ describe('the write protocol under compaction', () => {
           for (const own of told) {
             for (let activeFrom = 0; activeFrom < log.length; activeFrom++) {
               // Null: a later version superseded it and the cleaner dropped it, as it should.
-              const applied = appliedEntry(compacted(log, activeFrom), TOPOLOGY, own.record!.version);
+              const kept = compacted(log, activeFrom);
+              const applied = appliedEntry(kept, TOPOLOGY, own.record!.version);
               if (applied) assert.deepEqual(applied.record, own.record, `${own.name} was told success; ${where}`);
+              else {
+                const latest = foldControlLog(kept, TOPOLOGY).record?.version ?? 0;
+                assert.ok(latest > own.record!.version, `${own.name}'s record dropped, nothing newer; ${where}`);
+              }
             }
           }
         }

@@ -13,6 +13,7 @@ describe('reference binning and PSI against numpy (test/fixtures/drift/binning.j
       const reference = binnedReference(c.reference);
       // Edges decide which bin a value lands in: they must be the very same numbers, not merely close.
       assert.deepEqual(reference.edges, c.edges);
+      assert.equal(reference.shares.length, c.shares.length);
       reference.shares.forEach((share, i) => close(share, c.shares[i] as number, `share ${i}`));
       assert.deepEqual(binCounts(c.edges, c.actual), c.actualCounts);
       const value = psi(c.shares, c.actualCounts, c.epsilon);

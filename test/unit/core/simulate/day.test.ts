@@ -50,6 +50,8 @@ describe('simulate: declared drift scenarios', () => {
 
   it('honours driftAmountFactor, also below 1', () => {
     const halved = transactions({ ...BASE, driftScenario: DriftScenario.AmountShift, driftAmountFactor: 0.5 });
+    assert.ok(halved.length > 0);
+    assert.equal(halved.length, baseline.length);
     halved.forEach((tx, i) => assert.equal(tx.amountMinor, Math.round(baseline[i]!.amountMinor * 0.5)));
   });
 

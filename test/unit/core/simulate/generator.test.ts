@@ -71,6 +71,7 @@ describe('simulate: determinism', () => {
 
   it('numbers transaction ids from the seed in event-time order', () => {
     const txs = transactions(take({ seed: 77, days: 2, customers: 100 }));
+    assert.ok(txs.length > 100, `${txs.length} transactions`);
     txs.forEach((t, i) => assert.equal(t.transactionId, `tx-77-${String(i).padStart(10, '0')}`));
   });
 });
@@ -81,6 +82,11 @@ describe('simulate: a default run (2,000 customers, 1,000 terminals, 60 days)', 
   before(() => {
     records = take({});
     txs = transactions(records);
+    // Every test below looks at each record or transaction: none may pass for want of any.
+    assert.ok(
+      txs.length > 10_000 && records.length > txs.length,
+      `${records.length} records, ${txs.length} transactions`,
+    );
   });
 
   it('is in simulated-time order, labels included', () => {
