@@ -26,7 +26,38 @@ export function describeIssue(issue: z.core.$ZodIssue, written: unknown, interpo
     const fix = wrongTypeFix(type, placeholders);
     return `${path}: expected ${type.expected}, found ${kindOf(type.found, YAML_WORDS)}${from}${fix ? `; ${fix}` : ''}`;
   }
-  return `${path}: ${issue.message}`;
+  return `${path}: ${rangeMessage(issue) ?? issue.message}`;
+}
+
+/**
+ * A bound the schema states with its plain .min()/.max() (the library's own words, "Too small: expected number to
+ * be >=1", name no fix): what the field must be, and what to do. Bounds given a message of their own keep it.
+ */
+function rangeMessage(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'too_small' && issue.code !== 'too_big') return undefined;
+  if (!/^Too (small|big):/.test(issue.message)) return undefined;
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  const inclusive = issue.inclusive !== false;
+  switch (issue.origin) {
+    case 'number':
+    case 'int':
+      return small
+        ? `must be ${inclusive ? 'at least' : 'more than'} ${bound}; raise it`
+        : `must be ${inclusive ? 'at most' : 'less than'} ${bound}; lower it`;
+    case 'string':
+      if (small && bound === 1) return 'must not be empty; give it a value';
+      return small
+        ? `must be at least ${bound} characters long`
+        : `must be at most ${bound} characters long; shorten it`;
+    case 'array':
+    case 'set':
+      return small
+        ? `needs at least ${bound} ${bound === 1 ? 'entry' : 'entries'}; add ${bound === 1 ? 'one' : 'more'}`
+        : `takes at most ${bound} ${bound === 1 ? 'entry' : 'entries'}; remove the rest`;
+    default:
+      return undefined;
+  }
 }
 
 /** The fix for a value of the wrong type, where "expected ..., found ..." alone does not make it plain. */

@@ -105,7 +105,8 @@ export function describeTypeIssue(issue: z.core.$ZodIssue, document: unknown): T
   const expected = { expected: issue.message, expectedType: issue.expected };
   const at = valueAt(document, issue.path);
   if (at.present) return { missing: false, ...expected, found: at.value, received: issue.input };
-  if (issue.input === undefined) return { missing: true, ...expected };
+  // A converting field (z.coerce.number(): metrics.port) turns an absent value into NaN before it is checked.
+  if (issue.input === undefined || Number.isNaN(issue.input)) return { missing: true, ...expected };
   return { missing: false, ...expected, found: issue.input, received: issue.input };
 }
 

@@ -142,6 +142,21 @@ describe('topology loading', () => {
     ]);
   });
 
+  it('names a missing number field as missing, and a number out of range with what it must be', () => {
+    // metrics.port converts its value (a placeholder gives a string): absent, it must not read as "not finite".
+    assert.deepEqual(problems(base.replace('  port: ${FRAUDSCORE_METRICS_PORT:-9464}\n', '')), [
+      'metrics.port: required field is missing; add it (expected a number)',
+    ]);
+    assert.deepEqual(problems(base.replace(/^ {2}minRecords: 100$/m, '  minRecords: 0')), [
+      'batch.minRecords: must be at least 1; raise it',
+    ]);
+    assert.ok(
+      problems(base.replace('labelDelayDays: 7', 'labelDelayDays: 91')).includes(
+        'features.labelDelayDays: must be at most 90; lower it',
+      ),
+    );
+  });
+
   it('says a ${VAR} placeholder gives a string: a number field converts it or needs the number itself', () => {
     // metrics.port converts the variable's value: the variable is what is wrong.
     assert.deepEqual(problems(base, { FRAUDSCORE_METRICS_PORT: 'abc' }), [
