@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { controlTopicName, gateBoundSchema, MIN_ROLLOUT_STEP_MS, stepProblem } from '../core/control/index.js';
+import {
+  controlTopicName,
+  gateBoundSchema,
+  MIN_BATCH_WAIT_MS,
+  MIN_ROLLOUT_STEP_MS,
+  stepProblem,
+} from '../core/control/index.js';
 import { findInlineCredential, inlineCredentialMessage } from './inline-credentials.js';
 
 /**
@@ -361,7 +367,7 @@ export const topologySchema = z
     batch: z
       .object({
         maxRecords: z.number().int().min(100, 'at least 100 (smaller batches waste a transaction each)').max(1000),
-        maxWaitMs: z.number().int().min(10).max(30_000, 'at most 30000 ms (30 s)'),
+        maxWaitMs: z.number().int().min(MIN_BATCH_WAIT_MS).max(30_000, 'at most 30000 ms (30 s)'),
         // On a live stream (partitions read to their ends) a batch closes as soon as this many wait: set it to
         // maxRecords to close only by size or time.
         minRecords: z.number().int().min(1).max(1000).default(100),

@@ -154,7 +154,7 @@ export function registerControlCommand(program: Command): void {
     control
       .command('set')
       .description(
-        'Tune the batch window live: batch.maxRecords=<100..1000> batch.maxWaitMs=<1..30000> batch.minRecords=<1..1000> ' +
+        'Tune the batch window live: batch.maxRecords=<100..1000> batch.maxWaitMs=<10..30000> batch.minRecords=<1..1000> ' +
           '(the live-stream close; =maxRecords: by size or time only) (or =default for the ' +
           "topology file's value). Applied by every worker at its next batch boundary.",
       )

@@ -53,7 +53,14 @@ export const killSwitchStateSchema = z.object({
   sinceMs: z.number().int().min(0).nullable(),
 });
 
-/** Hot-tunable batch window; null fields fall back to the topology file (validated with the same limits). */
+/** The shortest batch window a topology file or a live change may set: below it a window is a busy loop. */
+export const MIN_BATCH_WAIT_MS = 10;
+
+/**
+ * Hot-tunable batch window; null fields fall back to the topology file. A change is written within the topology
+ * file's limits (setBatchWindow); a record is read with these, which take maxWaitMs from 1 ms, as changes were
+ * written before the file's 10 ms floor applied to them too.
+ */
 export const batchWindowOverrideSchema = z.object({
   maxRecords: z.number().int().min(100).max(1000).nullable(),
   maxWaitMs: z.number().int().min(1).max(30_000).nullable(),

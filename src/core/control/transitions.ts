@@ -2,6 +2,7 @@ import { GATE_BOUNDS, gateBoundProblem, type RolloutGateBounds } from './gate-bo
 import {
   batchWindowOverrideSchema,
   DEFAULT_ROLLOUT_PLAN,
+  MIN_BATCH_WAIT_MS,
   type BatchWindowOverride,
   type ChallengerState,
   type ControlChange,
@@ -41,6 +42,10 @@ export function setBatchWindow(state: ServingState, window: BatchWindowOverride)
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return refuse(`batch.${issue?.path.map(String).join('.')}: ${issue?.message ?? 'invalid'}`);
+  }
+  // The topology file's floor, which records read before it applied to changes may be below.
+  if (parsed.data.maxWaitMs !== null && parsed.data.maxWaitMs < MIN_BATCH_WAIT_MS) {
+    return refuse(`batch.maxWaitMs: at least ${MIN_BATCH_WAIT_MS} ms, as in the topology file`);
   }
   return ok({ ...state, batch: parsed.data }, 'batch-window', { ...parsed.data });
 }

@@ -214,6 +214,9 @@ describe('control set arguments checked alone', () => {
     assert.equal(settingsProblem(['batch.maxWaitMs=5s']), 'batch.maxWaitMs: "5s" is not a whole number (or "default")');
     assert.match(settingsProblem(['batch.minRecords=0']) ?? '', /^batch\.minRecords: /);
     assert.match(settingsProblem(['batch.maxWaitMs=30001']) ?? '', /^batch\.maxWaitMs: /);
+    // The topology file's floor holds live too (a record below it, written before, is still read).
+    assert.equal(settingsProblem(['batch.maxWaitMs=9']), 'batch.maxWaitMs: at least 10 ms, as in the topology file');
+    assert.equal(settingsProblem(['batch.maxWaitMs=10']), null);
     assert.match(settingsProblem([]) ?? '', /^nothing to set/);
   });
 
