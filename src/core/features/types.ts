@@ -35,7 +35,8 @@ export interface FeatureEngine {
   readonly schema: FeatureSchema;
   /**
    * How far back in event time, behind an entity's newest event, the features can look (largest window + delay +
-   * lateness margin). State older than that is trimmed; the online store uses it as the TTL of its keys.
+   * lateness margin). State older than that is trimmed. The online store's TTLs are sized from the longer state
+   * horizon (featureStateHorizonMs), which adds the skew event-time alignment allows between workers.
    */
   readonly retentionMs: number;
   /**
