@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
 import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
-import { connectRedis } from '../../adapters/redis/connect.js';
+import { connectRedis, createRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
 import { controlTopicCreatedLine, type ControlRecord, type ControlView } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus } from '../../lifecycle/status.js';
-import { createRedis } from '../../adapters/redis/connect.js';
 import { connecting } from '../../runtime/startup-errors.js';
 import {
   applyOutcome,

@@ -58,8 +58,8 @@ export const MIN_BATCH_WAIT_MS = 10;
 
 /**
  * Hot-tunable batch window; null fields fall back to the topology file. A change is written within the topology
- * file's limits (setBatchWindow); a record is read with these, which take maxWaitMs from 1 ms, as changes were
- * written before the file's 10 ms floor applied to them too.
+ * file's limits (setBatchWindow); a record is read with these, which take maxWaitMs from 1 ms, so that one an earlier
+ * release wrote below the floor still reads.
  */
 export const batchWindowOverrideSchema = z.object({
   maxRecords: z.number().int().min(100).max(1000).nullable(),
