@@ -119,8 +119,13 @@ export async function simulateToFiles(options: SimulateToFilesOptions): Promise<
             : undefined;
       if (written) await written;
     }
-    await events.commit();
-    await labels.commit();
+    if (summary.result().transactions === 0) {
+      // A run that generated nothing (the caller says why) leaves files an earlier run wrote there as they were.
+      await Promise.all([events.discard(), labels.discard()]);
+    } else {
+      await events.commit();
+      await labels.commit();
+    }
     progress.report();
   } catch (error) {
     await Promise.all([events.discard(), labels.discard()]);

@@ -25,6 +25,21 @@ after(async () => {
 });
 
 describe('simulateToFiles', () => {
+  it('leaves the files of an earlier run as they were when a run generates no transaction', async () => {
+    const dir = await freshDir();
+    const first = await simulateToFiles({ outDir: dir, format: OutputFormat.Jsonl, simulation: small });
+    const before = [await sha256(first.transactionsFile), await sha256(first.labelsFile)];
+    // One customer and one terminal: none in reach of the other, so no payment is made.
+    const empty = await simulateToFiles({
+      outDir: dir,
+      format: OutputFormat.Jsonl,
+      simulation: { seed: 12, customers: 1, terminals: 1, days: 1 },
+    });
+    assert.equal(empty.summary.transactions, 0);
+    assert.deepEqual([await sha256(first.transactionsFile), await sha256(first.labelsFile)], before);
+    assert.deepEqual((await readdir(dir)).sort(), ['events.jsonl', 'labels.jsonl'], 'no partial file left');
+  });
+
   it('writes JSON lines with the documented columns, matching the summary', async () => {
     const dir = await freshDir();
     const result = await simulateToFiles({ outDir: dir, format: OutputFormat.Jsonl, simulation: small });
