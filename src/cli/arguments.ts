@@ -61,8 +61,16 @@ export function decimal({ min = 0, max = Number.POSITIVE_INFINITY, minExcluded =
 /** A TCP port; 0 asks the system for any free one. */
 export const port = integer({ min: 0, max: 65_535 });
 
-/** A duration such as 30m, 90s, 2h, 1500ms (a bare number is milliseconds), in milliseconds. */
+/** Said of a duration flag given a bare number: other flags take seconds, so the unit must be written. */
+export const DURATION_UNIT_NEEDED =
+  'give its unit, such as 30m, 90s, 2h or 1500ms (a bare number could mean seconds or ms)';
+
+/** A number with no unit after it. */
+export const bareNumber = (value: string): boolean => /^\s*\d+(\.\d+)?\s*$/.test(value);
+
+/** A duration with its unit, such as 30m, 90s, 2h or 1500ms, in milliseconds. */
 export function duration(value: string): number {
+  if (bareNumber(value)) throw new InvalidArgumentError(DURATION_UNIT_NEEDED);
   const ms = parseDuration(value);
   if (ms === null) throw new InvalidArgumentError('expected a duration such as 30m, 90s, 2h or 1500ms');
   return ms;

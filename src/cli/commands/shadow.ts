@@ -16,7 +16,7 @@ import { registeredRef } from '../../lifecycle/registered-ref.js';
 import { labelClock, readScoreStreams } from '../../lifecycle/score-reader.js';
 import { changeOptions, runChange, type ChangeOptions } from './control.js';
 import { parseIsoTime } from '../../backfill/iso-time.js';
-import { BOUND_HELP, boundFlag, decimal, duration, gateBound } from '../arguments.js';
+import { bareNumber, BOUND_HELP, boundFlag, decimal, duration, DURATION_UNIT_NEEDED, gateBound } from '../arguments.js';
 import { makeDirectories } from '../../adapters/files/make-directories.js';
 
 interface ReportOptions {
@@ -142,6 +142,7 @@ export function registerShadowCommand(program: Command): Command {
 
 /** `--since`: a duration back from now (24h) or an ISO time; an impossible date is refused, never rolled over. */
 export function sinceOf(text: string): number {
+  if (bareNumber(text)) throw new Error(`--since: "${text}" has no unit; ${DURATION_UNIT_NEEDED}, or an ISO time`);
   const back = parseDuration(text);
   if (back !== null) return Date.now() - back;
   const time = parseIsoTime(text, { dateAlone: true });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
 import { describe, it } from 'node:test';
-import { decimal, duration, integer, port, rolloutPlan } from '../../../src/cli/arguments.js';
+import { decimal, duration, DURATION_UNIT_NEEDED, integer, port, rolloutPlan } from '../../../src/cli/arguments.js';
 
 function refusal(parse: (value: string) => unknown, value: string): string {
   try {
@@ -51,7 +51,9 @@ describe('numeric flag parsers', () => {
 
   it('duration: a number with a unit, in milliseconds', () => {
     assert.equal(duration('24h'), 86_400_000);
-    assert.equal(duration('1500'), 1_500);
+    assert.equal(duration('1500ms'), 1_500);
+    // Other flags take seconds (--wait, --timeout): a bare number is refused, never read as milliseconds.
+    assert.equal(refusal(duration, '1500'), DURATION_UNIT_NEEDED);
     assert.equal(refusal(duration, 'soon'), 'expected a duration such as 30m, 90s, 2h or 1500ms');
   });
 

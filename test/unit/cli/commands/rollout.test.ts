@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
+import { DURATION_UNIT_NEEDED } from '../../../../src/cli/arguments.js';
 import { registerCommands } from '../../../../src/cli/commands/index.js';
 import {
   judgeOnce,
@@ -172,10 +173,12 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
       ['--step <duration>', '5x', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
       [
         '--step <duration>',
-        '0',
+        '0s',
         'a stage must last at least 1 min (60000 ms) for its gates to judge traffic served by every worker, not 0 ms; ' +
           'give --step 1m or more, e.g. --step 30m',
       ],
+      // Other flags take seconds: a bare number is refused, never read as milliseconds.
+      ['--step <duration>', '30', DURATION_UNIT_NEEDED],
       [
         '--step <duration>',
         '59s',
@@ -207,7 +210,8 @@ describe('rollout flags: refused before anything is loaded or connected', () => 
   it('rollout run --interval', () => {
     for (const [value, expected] of [
       ['5x', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
-      ['0', 'at least 1s (0 ms would judge the gates back to back)'],
+      ['0s', 'at least 1s (0 ms would judge the gates back to back)'],
+      ['5', DURATION_UNIT_NEEDED],
       ['500ms', 'at least 1s (500 ms would judge the gates back to back)'],
     ]) {
       const { status, stderr } = fraudscore(['rollout', 'run', ...nowhere, '--interval', value!], { env });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { DURATION_UNIT_NEEDED } from '../../../../src/cli/arguments.js';
 import { shadowBounds, sinceOf } from '../../../../src/cli/commands/shadow.js';
 import { loadTopology } from '../../../../src/config/index.js';
 import { fraudscore } from '../../../support/cli.js';
@@ -22,6 +23,7 @@ describe('fraudscore shadow report --since', () => {
       /--since: "2026-02-30" is not on the calendar: February 2026 has no day 30/,
     );
     assert.throws(() => sinceOf('yesterday'), /--since: "yesterday" is neither an ISO time with a zone nor a duration/);
+    assert.throws(() => sinceOf('3600'), /--since: "3600" has no unit; give its unit, such as 30m/);
   });
 });
 
@@ -31,6 +33,7 @@ describe('fraudscore shadow report: checklist thresholds', () => {
       ['--min-agreement <share>', 'lots', 'expected a number from 0 to 1'],
       ['--min-agreement <share>', '1.5', 'expected a number from 0 to 1'],
       ['--min-duration <duration>', 'soon', 'expected a duration such as 30m, 90s, 2h or 1500ms'],
+      ['--min-duration <duration>', '24', DURATION_UNIT_NEEDED],
       ['--auc-margin <x>', '2', "expected a number from 0 to 1, the range of the topology's rollout.gates.aucMargin"],
       [
         '--max-alert-rate-delta <x>',
