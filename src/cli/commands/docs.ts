@@ -1,7 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseModelRef } from '../../core/models/ref.js';
+import { makeDirectories } from '../../adapters/files/make-directories.js';
 import { openFsRegistry } from '../../adapters/model-registry/index.js';
 import { readContractInputs, renderContract } from '../../docs/index.js';
 import { openControl } from '../../lifecycle/connect.js';
@@ -43,6 +45,21 @@ export function readLastDrill(file: string, given: boolean): DrillRecord | null 
   return parsed.data;
 }
 
+/** Writes a document to `--out`, making its directory as `backfill --out` does; a failure names the flag. */
+function writeOut(path: string, text: string): void {
+  try {
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      throw new Error(`--out ${path}: is a directory; name the file to write in it`);
+    }
+    makeDirectories(dirname(path));
+    writeFileSync(path, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new Error(`--out ${path}: cannot write it (${code}); name a file in a directory you may write`);
+  }
+}
+
 export function registerDocsCommand(program: Command): void {
   const docs = program
     .command('docs')
@@ -56,7 +73,7 @@ export function registerDocsCommand(program: Command): void {
     .option('-o, --out <file>', 'write to this file (e.g. docs/contract.md) instead of stdout')
     .action((flags: { topology: string; out?: string }) => {
       const text = renderContract(readContractInputs(flags.topology));
-      if (flags.out) writeFileSync(flags.out, text);
+      if (flags.out) writeOut(flags.out, text);
       else process.stdout.write(text);
     });
   docs
@@ -90,7 +107,7 @@ export function registerDocsCommand(program: Command): void {
         lastDrill,
         generatedAt: new Date().toISOString(),
       });
-      if (options.out) writeFileSync(options.out, text);
+      if (options.out) writeOut(options.out, text);
       else process.stdout.write(text);
     });
 }

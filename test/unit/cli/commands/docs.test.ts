@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -57,6 +57,21 @@ describe('fraudscore docs runbook --drill', () => {
 });
 
 describe('fraudscore docs: both documents', () => {
+  it('write --out into a directory made for it, and refuse a directory as --out, naming the flag', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudscore-docs-out-'));
+    try {
+      const out = join(dir, 'new', 'contract.md');
+      const made = fraudscore(['docs', 'contract', '-t', 'topologies/card-payments.yaml', '--out', out]);
+      assert.equal(made.status, 0, made.output);
+      assert.match(readFileSync(out, 'utf8'), /^# /);
+      const refused = fraudscore(['docs', 'contract', '-t', 'topologies/card-payments.yaml', '--out', dir]);
+      assert.equal(refused.status, 1);
+      assert.equal(refused.stderr, `fraudscore: --out ${dir}: is a directory; name the file to write in it\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('take -o as well as --out', () => {
     for (const document of ['contract', 'runbook']) {
       const { status, stdout } = fraudscore(['docs', document, '--help']);
