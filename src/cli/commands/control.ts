@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
 import { connectRedis, createRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
@@ -47,7 +47,21 @@ export function changeOptions(command: Command, reasonRequired = true): Command 
       '--wait [seconds]',
       `wait until every reporting worker applies the change, or refuses it (default ${DEFAULT_WAIT_S} s); ` +
         'exits 1 unless all apply it',
-    ).argParser(decimal({ min: 0, minExcluded: true, max: 3_600 })),
+    ).argParser(waitSeconds),
+  );
+}
+
+const seconds = decimal({ min: 0, minExcluded: true, max: 3_600 });
+
+/**
+ * `--wait`'s value. Its value is optional, so `--wait` before a positional argument takes that argument as the value:
+ * the refusal says how to write the flag alone.
+ */
+function waitSeconds(value: string): number {
+  if (Number.isFinite(Number(value)) && value.trim() !== '') return seconds(value);
+  throw new InvalidArgumentError(
+    `expected seconds (a number > 0 and <= 3600); --wait alone (${DEFAULT_WAIT_S} s) goes after the command's other ` +
+      `arguments, or write --wait=${DEFAULT_WAIT_S}`,
   );
 }
 

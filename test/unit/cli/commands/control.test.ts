@@ -26,6 +26,32 @@ describe('fraudscore control set', () => {
   });
 });
 
+describe('a change with --wait', () => {
+  it('refuses a value that is no number of seconds, saying where --wait alone goes', () => {
+    const env = { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' };
+    const before = fraudscore(
+      ['control', 'set', '-t', 'topologies/card-payments.yaml', '--wait', 'batch.maxRecords=500'],
+      {
+        env,
+      },
+    );
+    assert.equal(before.status, 1, before.stderr);
+    assert.equal(
+      before.stderr.split('\n')[0],
+      "error: option '--wait [seconds]' argument 'batch.maxRecords=500' is invalid. expected seconds (a number > 0 " +
+        "and <= 3600); --wait alone (60 s) goes after the command's other arguments, or write --wait=60",
+    );
+    const range = fraudscore(
+      ['kill-switch', 'on', '-t', 'topologies/card-payments.yaml', '--reason', 'r', '--wait', '0'],
+      {
+        env,
+      },
+    );
+    assert.equal(range.status, 1, range.stderr);
+    assert.match(range.stderr, /argument '0' is invalid\. expected a number > 0 and <= 3600\n/);
+  });
+});
+
 describe('a change with a blank --reason or --actor', () => {
   it('is refused while the command line is read, before connecting to Kafka', () => {
     for (const args of [
