@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { missingPath } from '../project-paths.js';
 import {
@@ -44,7 +44,13 @@ function ref(text: string): ModelRef {
 function open(options: RegistryOption, { create = false } = {}): ModelRegistry {
   const missing = create ? null : missingPath(options.registry, 'model registry');
   if (missing !== null) {
-    throw new Error(`--registry: ${missing}; run from the project root or pass --registry <dir>`);
+    const fix =
+      options.registry === DEFAULT_REGISTRY_DIR
+        ? 'run from the project root or pass --registry <dir>'
+        : isAbsolute(options.registry)
+          ? 'check the path'
+          : 'it is read relative to the working directory: check the path, or give it absolute';
+    throw new Error(`--registry: ${missing}; ${fix}`);
   }
   return openFsRegistry(options.registry);
 }

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Topology } from '../../config/index.js';
 import { resolvedPath } from '../../config/resolved-path.js';
 import { ModelRejection, RegistryRefusal } from '../../core/models/index.js';
@@ -58,7 +58,10 @@ export function explainModel(
       return new StartupError(
         StartupErrorCode.ModelRegistryMissing,
         'model.registry',
-        `no model registry at ${where}, so model ${ref} cannot be loaded; run fraudscore from the directory model.registry is relative to (the project root for the shipped topologies) or set it to the registry's absolute path`,
+        `no model registry at ${where}, so model ${ref} cannot be loaded; ` +
+          (isAbsolute(registry)
+            ? "check model.registry's path"
+            : "run fraudscore from the directory model.registry is relative to (the project root for the shipped topologies) or set it to the registry's absolute path"),
       );
     }
     if (!existsSync(join(dir, name, INDEX_FILE))) {

@@ -48,6 +48,16 @@ describe('start-up errors: the model', () => {
     );
   });
 
+  it('an absolute model.registry that is not there is named, with no advice about the working directory', async () => {
+    const missing = join(tmpdir(), 'fraudscore-no-such-registry');
+    const e = await startupFailure(withModel({ registry: missing }));
+    assert.equal(e.code, StartupErrorCode.ModelRegistryMissing);
+    assert.equal(
+      e.message,
+      `model.registry: no model registry at ${missing}, so model card-fraud@champion cannot be loaded; check model.registry's path`,
+    );
+  });
+
   it('a model.registry that is a file, not a directory, is unreadable: model.registry and the layout', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fraudscore-registry-')), 'registry.txt');
     writeFileSync(file, 'not a registry');
