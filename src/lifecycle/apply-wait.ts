@@ -1,4 +1,4 @@
-import { STATUS_SILENT_AFTER_MS } from '../adapters/redis/worker-status.js';
+import { isSilent, STATUS_SILENT_AFTER_MS } from '../adapters/redis/worker-status.js';
 import type { WorkerReport } from './status.js';
 
 /**
@@ -23,7 +23,7 @@ export function applyProgress(version: number, workers: readonly WorkerReport[],
   const pending: ApplyProgress['pending'][number][] = [];
   const silent: string[] = [];
   for (const { instance, status } of workers) {
-    if (nowMs - status.reportedAtMs > STATUS_SILENT_AFTER_MS) {
+    if (isSilent(status, nowMs)) {
       silent.push(instance);
       continue;
     }

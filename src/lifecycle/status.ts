@@ -1,4 +1,4 @@
-import { STATUS_SILENT_AFTER_MS } from '../adapters/redis/worker-status.js';
+import { isSilent, STATUS_SILENT_AFTER_MS } from '../adapters/redis/worker-status.js';
 import type { Topology } from '../config/index.js';
 import { boundOriginText, effectiveGateBounds, type ChallengerState, type ControlView } from '../core/control/index.js';
 
@@ -59,7 +59,7 @@ export function formatControlStatus(
     const sinceReportMs = nowMs - status.reportedAtMs;
     // A worker rewrites its report every STATUS_REFRESH_MS and withdraws it when it stops: one silent this long crashed
     // or cannot reach Redis, and what it last said is no evidence of what serves now.
-    if (sinceReportMs > STATUS_SILENT_AFTER_MS) {
+    if (isSilent(status, nowMs)) {
       silent++;
       lines.push(
         `    ${instance.padEnd(16)} SILENT: no report for ${seconds(sinceReportMs)} (crashed, or cannot reach Redis); ` +

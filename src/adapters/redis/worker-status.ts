@@ -16,6 +16,11 @@ export interface WorkerStatusStore {
 export const STATUS_REFRESH_MS = 10_000;
 export const STATUS_SILENT_AFTER_MS = 6 * STATUS_REFRESH_MS;
 
+/** A report not rewritten for STATUS_SILENT_AFTER_MS: its worker crashed or cannot reach Redis. */
+export function isSilent(report: { readonly reportedAtMs: number }, nowMs: number): boolean {
+  return nowMs - report.reportedAtMs > STATUS_SILENT_AFTER_MS;
+}
+
 export function workerStatusKey(keyPrefix: string): string {
   return `${keyPrefix}control:workers`;
 }

@@ -4,7 +4,7 @@ import { connectRedis, createRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
 import { controlTopicCreatedLine, type ControlRecord, type ControlView } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
-import { formatControlStatus } from '../../lifecycle/status.js';
+import { formatControlStatus, type WorkerReport } from '../../lifecycle/status.js';
 import { connecting } from '../../runtime/startup-errors.js';
 import {
   applyOutcome,
@@ -102,14 +102,12 @@ async function waitForWorkers(
   timeoutMs: number,
   statusCommand: string,
 ): Promise<ApplyOutcome> {
-  const redis = createRedis(topology);
+  const reports = await openWorkerReports(topology);
   try {
-    await connecting('redis', topology, () => connectRedis(redis));
-    const store = createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix));
     const startedMs = Date.now();
     const told = new Set<string>();
     for (;;) {
-      const workers = [...(await store.readAll())].map(([instance, status]) => ({ instance, status }));
+      const workers = await reports.read();
       const nowMs = Date.now();
       const progress = applyProgress(version, workers, nowMs);
       for (const worker of [...progress.applied, ...progress.refused]) {
@@ -126,8 +124,24 @@ async function waitForWorkers(
       await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, timeoutMs - waitedMs)));
     }
   } finally {
-    redis.disconnect();
+    reports.close();
   }
+}
+
+/** The workers' reports in Redis, as `control status` and `--wait` read them: connected (or failing naming redis). */
+async function openWorkerReports(topology: Topology): Promise<{ read(): Promise<WorkerReport[]>; close(): void }> {
+  const redis = createRedis(topology);
+  try {
+    await connecting('redis', topology, () => connectRedis(redis));
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  const store = createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix));
+  return {
+    read: async () => [...(await store.readAll())].map(([instance, status]) => ({ instance, status })),
+    close: () => redis.disconnect(),
+  };
 }
 
 /** The control state as a status command reads it once, with the champion serving (the topology's if it names none). */
@@ -147,14 +161,12 @@ export async function readControl(topologyFile: string): Promise<ControlReading>
 /** The control state and every worker's status (read from Redis), as `control status` prints them. */
 export async function printStatus({ session, view, champion }: ControlReading): Promise<void> {
   const { topology } = session;
-  const redis = createRedis(topology);
+  const reports = await openWorkerReports(topology);
   try {
-    await connecting('redis', topology, () => connectRedis(redis));
-    const statuses = await createWorkerStatusStore(redis, workerStatusKey(topology.redis.keyPrefix)).readAll();
-    const workers = [...statuses].map(([instance, status]) => ({ instance, status }));
+    const workers = await reports.read();
     for (const line of formatControlStatus(topology, view, champion, workers, Date.now())) out(line);
   } finally {
-    redis.disconnect();
+    reports.close();
   }
 }
 
