@@ -77,6 +77,20 @@ export function duration(value: string): number {
 }
 
 /**
+ * A flag in seconds (`--wait`, `--timeout`): a bare number is seconds, and a duration with its unit (90s, 2m, 1500ms)
+ * is read as written, so `--wait 60s` means what the duration flags (`--interval 5s`) taught. In (0, max] seconds.
+ */
+export function seconds({ max }: { readonly max: number }): (value: string) => number {
+  const expected = `expected seconds (a number > 0 and <= ${max}) or a duration such as 90s or 2m`;
+  return (value) => {
+    const text = value.trim();
+    const ms = bareNumber(text) ? Number(text) * 1_000 : parseDuration(text);
+    if (ms === null || !(ms > 0) || ms > max * 1_000) throw new InvalidArgumentError(expected);
+    return ms / 1_000;
+  };
+}
+
+/**
  * How often the rollout controller judges the gates: at least a second. Each judgement reads the control, score and
  * label views and may write to the control topic; 0 would judge back to back, busy for nothing (labels and scores
  * arrive in seconds, stages last minutes).

@@ -2,7 +2,12 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { controlTopicName, readControlLog } from '../../adapters/kafka/control/index.js';
 import { connectRedis, createRedis } from '../../adapters/redis/connect.js';
 import { createWorkerStatusStore, workerStatusKey } from '../../adapters/redis/worker-status.js';
-import { controlTopicCreatedLine, type ControlRecord, type ControlView } from '../../core/control/index.js';
+import {
+  controlTopicCreatedLine,
+  parseDuration,
+  type ControlRecord,
+  type ControlView,
+} from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
 import { formatControlStatus, type WorkerReport } from '../../lifecycle/status.js';
 import { connecting } from '../../runtime/startup-errors.js';
@@ -14,7 +19,7 @@ import {
   type ApplyOutcome,
 } from '../../lifecycle/apply-wait.js';
 import type { Topology } from '../../config/index.js';
-import { decimal, nonBlank } from '../arguments.js';
+import { bareNumber, nonBlank, seconds } from '../arguments.js';
 
 export interface ChangeOptions {
   readonly topology: string;
@@ -45,23 +50,23 @@ export function changeOptions(command: Command, reasonRequired = true): Command 
   return command.addOption(
     new Option(
       '--wait [seconds]',
-      `wait until every reporting worker applies the change, or refuses it (default ${DEFAULT_WAIT_S} s); ` +
-        'exits 1 unless all apply it',
+      `wait until every reporting worker applies the change, or refuses it (default ${DEFAULT_WAIT_S} s; seconds, or ` +
+        'with a unit: 90s, 2m); exits 1 unless all apply it',
     ).argParser(waitSeconds),
   );
 }
 
-const seconds = decimal({ min: 0, minExcluded: true, max: 3_600 });
+const waitRange = seconds({ max: 3_600 });
 
 /**
- * `--wait`'s value. Its value is optional, so `--wait` before a positional argument takes that argument as the value:
- * the refusal says how to write the flag alone.
+ * `--wait`'s value: seconds, or a duration with its unit. Its value is optional, so `--wait` before a positional
+ * argument takes that argument as the value: the refusal says how to write the flag alone.
  */
 function waitSeconds(value: string): number {
-  if (Number.isFinite(Number(value)) && value.trim() !== '') return seconds(value);
+  if (bareNumber(value) || parseDuration(value) !== null) return waitRange(value);
   throw new InvalidArgumentError(
-    `expected seconds (a number > 0 and <= 3600); --wait alone (${DEFAULT_WAIT_S} s) goes after the command's other ` +
-      `arguments, or write --wait=${DEFAULT_WAIT_S}`,
+    `expected seconds (a number > 0 and <= 3600) or a duration such as 90s; --wait alone (${DEFAULT_WAIT_S} s) goes ` +
+      `after the command's other arguments, or write --wait=${DEFAULT_WAIT_S}`,
   );
 }
 

@@ -5,7 +5,7 @@ import { createEvaluatorMetrics } from '../../adapters/observability/metrics.js'
 import { startObservabilityServer } from '../../adapters/observability/http-server.js';
 import { evaluateToEnd, Evaluator, reportInput, writeEvaluationReport } from '../../evaluation/index.js';
 import { evaluationReportRefusal } from '../../core/report/evaluation-refusal.js';
-import { decimal, port } from '../arguments.js';
+import { port, seconds } from '../arguments.js';
 
 /** Node's timers wait at most 2^31 - 1 ms; a longer timeout would fire at once. */
 const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -102,8 +102,8 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--out <dir>', 'where to write the report', 'reports')
     .option(
       '--timeout <seconds>',
-      'give up reading the topics after this long',
-      decimal({ min: 0, minExcluded: true, max: MAX_TIMEOUT_SECONDS }),
+      'give up reading the topics after this long (seconds, or with a unit: 90s, 10m)',
+      seconds({ max: MAX_TIMEOUT_SECONDS }),
       300,
     )
     .action(async (options: { topology: string; out: string; timeout: number }) => {

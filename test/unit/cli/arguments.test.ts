@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
 import { describe, it } from 'node:test';
-import { decimal, duration, DURATION_UNIT_NEEDED, integer, port, rolloutPlan } from '../../../src/cli/arguments.js';
+import {
+  decimal,
+  duration,
+  DURATION_UNIT_NEEDED,
+  integer,
+  port,
+  rolloutPlan,
+  seconds,
+} from '../../../src/cli/arguments.js';
 
 function refusal(parse: (value: string) => unknown, value: string): string {
   try {
@@ -55,6 +63,20 @@ describe('numeric flag parsers', () => {
     // Other flags take seconds (--wait, --timeout): a bare number is refused, never read as milliseconds.
     assert.equal(refusal(duration, '1500'), DURATION_UNIT_NEEDED);
     assert.equal(refusal(duration, 'soon'), 'expected a duration such as 30m, 90s, 2h or 1500ms');
+  });
+
+  it('seconds: a bare number is seconds, a duration is read with its unit, within (0, max]', () => {
+    const wait = seconds({ max: 3_600 });
+    assert.equal(wait('60'), 60);
+    assert.equal(wait(' 2.5 '), 2.5);
+    assert.equal(wait('60s'), 60);
+    assert.equal(wait('2m'), 120);
+    assert.equal(wait('1500ms'), 1.5);
+    assert.equal(wait('1h'), 3_600);
+    const expected = 'expected seconds (a number > 0 and <= 3600) or a duration such as 90s or 2m';
+    for (const bad of ['', 'soon', '0', '0s', '-5', '3601', '61m', '2d', '1e3', 'Infinity', '60 s']) {
+      assert.equal(refusal(wait, bad), expected, bad);
+    }
   });
 
   it('rolloutPlan: percentages that increase to 100, as a rollout start checks them', () => {

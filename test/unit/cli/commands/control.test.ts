@@ -39,7 +39,8 @@ describe('a change with --wait', () => {
     assert.equal(
       before.stderr.split('\n')[0],
       "error: option '--wait [seconds]' argument 'batch.maxRecords=500' is invalid. expected seconds (a number > 0 " +
-        "and <= 3600); --wait alone (60 s) goes after the command's other arguments, or write --wait=60",
+        "and <= 3600) or a duration such as 90s; --wait alone (60 s) goes after the command's other arguments, or " +
+        'write --wait=60',
     );
     const range = fraudscore(
       ['kill-switch', 'on', '-t', 'topologies/card-payments.yaml', '--reason', 'r', '--wait', '0'],
@@ -48,7 +49,10 @@ describe('a change with --wait', () => {
       },
     );
     assert.equal(range.status, 1, range.stderr);
-    assert.match(range.stderr, /argument '0' is invalid\. expected a number > 0 and <= 3600\n/);
+    assert.match(
+      range.stderr,
+      /argument '0' is invalid\. expected seconds \(a number > 0 and <= 3600\) or a duration such as 90s or 2m\n/,
+    );
   });
 });
 

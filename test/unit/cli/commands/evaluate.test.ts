@@ -39,8 +39,8 @@ describe('fraudscore evaluate: its metrics port', () => {
 });
 
 describe('fraudscore report evaluation --timeout', () => {
-  it('refuses what is not a number of seconds above 0, before reading anything', () => {
-    for (const bad of ['abc', '0', '-5']) {
+  it('refuses what is neither seconds nor a duration above 0, before reading anything', () => {
+    for (const bad of ['abc', '0', '-5', '0s']) {
       const { status, stderr } = fraudscore(
         ['report', 'evaluation', '-t', 'topologies/card-payments.yaml', '--timeout', bad],
         { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
@@ -49,7 +49,8 @@ describe('fraudscore report evaluation --timeout', () => {
       assert.match(
         stderr,
         new RegExp(
-          `^error: option '--timeout <seconds>' argument '${bad}' is invalid\\. expected a number > 0 and <= 2147483$`,
+          `^error: option '--timeout <seconds>' argument '${bad}' is invalid\\. expected seconds \\(a number > 0 and <= 2147483\\) ` +
+            'or a duration such as 90s or 2m$',
           'm',
         ),
       );
