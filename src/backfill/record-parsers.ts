@@ -3,6 +3,7 @@ import { validateLabel } from '../core/contract/validate-label.js';
 import { validateTransaction } from '../core/contract/validate-transaction.js';
 import { splitCsvLine } from './csv.js';
 import { flatJsonReader } from './json-line.js';
+import { BackfillInputError } from './errors.js';
 import {
   detached,
   fail,
@@ -87,23 +88,46 @@ function toLabel(get: (column: number) => unknown, where: Where): LabelEvent {
   };
 }
 
+/** One kind of input file: the columns it must have, and the flag that names such files. */
+interface InputKind {
+  readonly flag: '--events' | '--labels';
+  readonly columns: readonly string[];
+}
+
+const EVENTS: InputKind = { flag: '--events', columns: EVENT_COLUMNS };
+const LABELS: InputKind = { flag: '--labels', columns: LABEL_COLUMNS };
+
+/**
+ * A record that lacks a column of its kind but has every column of the other kind: the two files were most likely
+ * given the wrong way round, and the refusal says so rather than only naming the missing column.
+ */
+function swappedFiles(kind: InputKind, other: InputKind, has: (column: string) => boolean): string {
+  if (kind.columns.every(has) || !other.columns.every(has)) return '';
+  return (
+    `; its columns are those of ${other.flag} input (${other.columns.join(', ')}): give ${kind.flag} the ` +
+    `${kind.flag.slice(2)} file (were the two swapped?)`
+  );
+}
+
 /**
  * `nowMs`: the clock the contract's "event time at most 24 h ahead" rule is checked against: as for a topic
  * (kafka-source.ts), the time the read starts.
  */
 export function eventParser(format: InputFormat, nowMs: number): RecordParser<PositionedTransaction> {
   const build = (get: (column: number) => unknown, where: Where) => toEvent(get, where, nowMs);
-  return format === 'csv' ? csvParser(EVENT_COLUMNS, build) : jsonParser(EVENT_COLUMNS, build);
+  return format === 'csv' ? csvParser(EVENTS, LABELS, build) : jsonParser(EVENTS, LABELS, build);
 }
 
 export function labelParser(format: InputFormat): RecordParser<LabelEvent> {
-  return format === 'csv' ? csvParser(LABEL_COLUMNS, toLabel) : jsonParser(LABEL_COLUMNS, toLabel);
+  return format === 'csv' ? csvParser(LABELS, EVENTS, toLabel) : jsonParser(LABELS, EVENTS, toLabel);
 }
 
 function jsonParser<T>(
-  columns: readonly string[],
+  kind: InputKind,
+  other: InputKind,
   build: (get: (column: number) => unknown, where: Where) => T,
 ): RecordParser<T> {
+  const { columns } = kind;
   const values: unknown[] = new Array<unknown>(columns.length);
   const get = (column: number) => values[column];
   const readFast = flatJsonReader(columns);
@@ -124,16 +148,35 @@ function jsonParser<T>(
           values[k] = (record as Record<string, unknown>)[columns[k]!];
         }
       }
-      return build(get, where);
+      try {
+        return build(get, where);
+      } catch (error) {
+        throw withSwapHint(error, line, kind, other);
+      }
     },
     end() {},
   };
 }
 
+/** A missing column's refusal, with the swapped-files hint when the line is a record of the other kind. */
+function withSwapHint(error: unknown, line: string, kind: InputKind, other: InputKind): unknown {
+  if (!(error instanceof BackfillInputError) || error.problem !== 'missing') return error;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return error;
+  }
+  const hint = swappedFiles(kind, other, (column) => Object.hasOwn(record as object, column));
+  return hint === '' ? error : new BackfillInputError(error.file, error.line, error.field, `missing${hint}`);
+}
+
 function csvParser<T>(
-  columns: readonly string[],
+  kind: InputKind,
+  other: InputKind,
   build: (get: (column: number) => unknown, where: Where) => T,
 ): RecordParser<T> {
+  const { columns } = kind;
   let indexes: number[] | null = null;
   let fields: string[] = [];
   const get = (column: number) => fields[indexes![column]!];
@@ -148,7 +191,8 @@ function csvParser<T>(
         indexes = columns.map((column) => header.indexOf(column));
         const missing = columns.filter((_, i) => indexes![i] === -1);
         if (missing.length > 0) {
-          return fail(where, missing.join(','), `header lacks column(s); it must name ${columns.join(', ')}`);
+          const hint = swappedFiles(kind, other, (column) => header.includes(column));
+          return fail(where, missing.join(','), `header lacks column(s); it must name ${columns.join(', ')}${hint}`);
         }
         return null;
       }

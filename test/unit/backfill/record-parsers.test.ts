@@ -9,6 +9,7 @@ import { TransactionContract, validateTransaction } from '../../../src/core/cont
 const where = (line: number) => ({ file: 'in.jsonl', line });
 /** The clock the contract's "at most 24 h ahead" rule is checked against. */
 const NOW = Date.UTC(2026, 0, 10);
+const EVENT_HEADER = 'transaction_id,event_time,customer_id,terminal_id,amount,currency';
 
 function rejects(run: () => unknown, field: string, message: RegExp): void {
   assert.throws(run, (error: unknown) => {
@@ -93,6 +94,35 @@ describe('record parsers', () => {
       () => missing.parse('transaction_id,event_time,customer_id,amount,currency', where(1)),
       'terminal_id',
       /header lacks/,
+    );
+  });
+
+  it('say the files look swapped when a record has the other kind of input columns, and only then', () => {
+    const event =
+      '{"transaction_id":"t1","event_time":1704067200000,"customer_id":"c","terminal_id":"k","amount":1,"currency":"EUR"}';
+    const label = '{"transaction_id":"t1","is_fraud":false,"reported_at":1704067200000}';
+    const toLabels =
+      /its columns are those of --events input \(transaction_id, event_time, customer_id, terminal_id, amount, currency\): give --labels the labels file \(were the two swapped\?\)$/;
+    const toEvents =
+      /its columns are those of --labels input \(transaction_id, is_fraud, reported_at\): give --events the events file \(were the two swapped\?\)$/;
+    rejects(() => labelParser('jsonl').parse(event, where(1)), 'is_fraud', toLabels);
+    rejects(() => eventParser('jsonl', NOW).parse(label, where(1)), 'event_time', toEvents);
+    rejects(() => labelParser('csv').parse(EVENT_HEADER, where(1)), 'is_fraud,reported_at', toLabels);
+    rejects(
+      () => eventParser('csv', NOW).parse('reported_at,is_fraud,transaction_id', where(1)),
+      'event_time,customer_id,terminal_id,amount,currency',
+      toEvents,
+    );
+    // A record missing a column without being the other kind: the plain refusal.
+    rejects(
+      () => labelParser('jsonl').parse('{"transaction_id":"t1","reported_at":1}', where(1)),
+      'is_fraud',
+      /^in\.jsonl:1:is_fraud: missing$/,
+    );
+    rejects(
+      () => labelParser('csv').parse('transaction_id,amount', where(1)),
+      'is_fraud,reported_at',
+      /transaction_id, is_fraud, reported_at$/,
     );
   });
 
