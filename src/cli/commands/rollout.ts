@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { ControlFollower, ensureControlTopic } from '../../adapters/kafka/control/index.js';
+import { catchStopSignals, StoppedBySignal } from '../../adapters/process/stop-signals.js';
 import { displayUrl, type Topology } from '../../config/index.js';
 import {
   controlTopicCreatedLine,
@@ -101,6 +102,23 @@ export function stepReport(
 export function rolloutOver(outcome: StepOutcome, view: ControlView): boolean {
   if (outcome.kind === 'promoted' || outcome.kind === 'rolled-back') return true;
   return outcome.kind === 'idle' && !view.state.challenger;
+}
+
+/**
+ * What `rollout run` says when a stop signal ends it: stopping the controller leaves a rollout where it is (it is not
+ * an abort), so a person who pressed Ctrl-C is told what now serves, that nothing judges it, and the commands that
+ * resume judging or end the rollout. `view`: null when the control topic had not been read yet.
+ */
+export function controllerStoppedReport(view: ControlView | null, file: string): string {
+  if (view === null) return 'stopped before the control topic was read; nothing was judged or changed';
+  const c = view.state.challenger;
+  if (!c || c.mode !== 'rollout') return 'no rollout in progress; nothing is left unjudged';
+  return (
+    `the rollout of ${c.model} stays at ${c.percent} % (stage ${c.stageIndex + 1}/${c.plan.length}` +
+    `${c.paused ? ', paused' : ''}) with no controller judging it: nothing advances it or rolls it back until ` +
+    `\`fraudscore rollout run -t ${file}\` runs again; to end it now: \`fraudscore rollout abort -t ${file} ` +
+    `--reason "..."\` (or \`kill-switch on\`)`
+  );
 }
 
 /**
@@ -215,72 +233,105 @@ export function registerRolloutCommand(program: Command): void {
       const intervalMs = options.interval;
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
-      // The controller writes to the control topic: before any worker started, it creates it as a worker would.
-      const createdTopic = await connecting('kafka', topology, async () => {
-        const created = await ensureControlTopic(kafka, topology.name);
-        await control.start();
-        return created;
-      });
-      if (createdTopic) out(controlTopicCreatedLine(topology.name));
-      // However it ends (done, a failure, the reader given up), the control reader's consumer must not keep the
-      // process alive.
+      // Ctrl-C or SIGTERM ends the run through its `finally` blocks (the readers closed) and says what it leaves.
+      const stop = catchStopSignals();
+      let controlRead = false;
       try {
-        await control.ready;
-        // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
-        // With --exit-when-done, a rollout ended (aborted, say) while the topics are still missing ends the wait too.
-        const noRollout = () => options.exitWhenDone === true && !control.current().state.challenger;
-        const scores = await startScoreFollower(
-          topology,
-          kafka,
-          () => gateRetention(control.current().state, Date.now()),
-          intervalMs,
-          noRollout,
-          control.failed,
-        );
-        if (scores === null) {
-          out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
-          return;
-        }
-        await scores.settle(1_000);
-        out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
-        const writer = controllerWriter(topology, kafka);
-        // A reader kafkajs gave up would leave the controller judging a frozen view: it ends with the reason instead.
-        const readerStopped = Promise.race([control.failed, scores.failed]);
-        let last = '';
+        // The controller writes to the control topic: before any worker started, it creates it as a worker would.
+        // Not raced against a stop: the reader it starts must be stopped below (a stop here ends the run right after).
+        const createdTopic = await connecting('kafka', topology, async () => {
+          const created = await ensureControlTopic(kafka, topology.name);
+          await control.start();
+          return created;
+        });
+        if (createdTopic) out(controlTopicCreatedLine(topology.name));
+        // However it ends (done, a failure, the reader given up, a stop signal), the control reader's consumer must
+        // not keep the process alive.
         try {
-          for (;;) {
-            const view = control.current();
-            const outcome = await judgeOnce(view, ops.topologyChampion, (champion) =>
-              controllerStep(topology, writer, view, champion, scores.streams, Date.now()),
-            );
-            const report = stepReport(outcome, { topology, file: options.topology, intervalMs });
-            // A failure that persists is said once, not every interval; the next line says when it has passed.
-            if (report.line !== last) {
-              out(`${new Date().toISOString()} ${report.line}`);
-              for (const line of report.details) out(line);
-            }
-            last = report.line;
-            if (options.exitWhenDone && rolloutOver(outcome, view)) break;
-            const stopped = await Promise.race([
-              new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), intervalMs)),
-              readerStopped,
-            ]);
-            if (stopped) throw stopped;
+          await Promise.race([control.ready, stop.stopped]);
+          controlRead = true;
+          // Told from the start: the backlog read on starting is not kept beyond what the live stage needs.
+          // With --exit-when-done, a rollout ended (aborted, say) while the topics are still missing ends the wait too.
+          const noRollout = () => options.exitWhenDone === true && !control.current().state.challenger;
+          const scores = await startScoreFollower(
+            topology,
+            kafka,
+            () => gateRetention(control.current().state, Date.now()),
+            intervalMs,
+            noRollout,
+            Promise.race([control.failed, stop.stopped]),
+          );
+          if (scores === null) {
+            out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
+            return;
+          }
+          try {
+            await Promise.race([scores.settle(1_000), stop.stopped]);
+            out(`rollout controller for ${topology.name}: judging every ${intervalMs} ms`);
+            await judgeUntilDone(topology, kafka, ops, control, scores, {
+              file: options.topology,
+              intervalMs,
+              exitWhenDone: options.exitWhenDone === true,
+              stopped: stop.stopped,
+            });
+          } finally {
+            await scores.stop();
           }
         } finally {
-          await scores.stop();
+          await control.stop();
         }
+      } catch (error) {
+        if (!(error instanceof StoppedBySignal)) throw error;
+        const report = controllerStoppedReport(controlRead ? control.current() : null, options.topology);
+        process.stderr.write(`rollout run: interrupted (${error.stoppedBy}): ${report}\n`);
+        process.exitCode = error.exitCode;
       } finally {
-        await control.stop();
+        stop.release();
       }
     });
 }
 
 /**
+ * The controller's loop: judges the live stage every interval and prints what it did, until the rollout is over
+ * (with --exit-when-done), a reader stops for good (it ends with the reason rather than judging a frozen view), or
+ * `stopped` rejects (a stop signal).
+ */
+async function judgeUntilDone(
+  topology: Topology,
+  kafka: Kafka,
+  ops: ControlOperations,
+  control: ControlFollower,
+  scores: ScoreFollower,
+  options: { file: string; intervalMs: number; exitWhenDone: boolean; stopped: Promise<never> },
+): Promise<void> {
+  const { file, intervalMs } = options;
+  const writer = controllerWriter(topology, kafka);
+  const readerStopped = Promise.race([control.failed, scores.failed]);
+  let last = '';
+  for (;;) {
+    const view = control.current();
+    const outcome = await judgeOnce(view, ops.topologyChampion, (champion) =>
+      controllerStep(topology, writer, view, champion, scores.streams, Date.now()),
+    );
+    const report = stepReport(outcome, { topology, file, intervalMs });
+    // A failure that persists is said once, not every interval; the next line says when it has passed.
+    if (report.line !== last) {
+      out(`${new Date().toISOString()} ${report.line}`);
+      for (const line of report.details) out(line);
+    }
+    last = report.line;
+    if (options.exitWhenDone && rolloutOver(outcome, view)) return;
+    const failed = await intervalOrEnd(intervalMs, Promise.race([readerStopped, options.stopped]));
+    if (failed) throw failed;
+  }
+}
+
+/**
  * The controller's reader of the output and labels topics. Before any worker of the topology has made them (a
  * controller started with, or before, the workers), it says so once and tries again every interval rather than
- * ending: the gates have nothing to judge until scores arrive anyway. Null when `stopWaiting` says so first; the
- * control reader stopping for good (`controlFailed`) ends the wait with its reason, as it ends the judging.
+ * ending: the gates have nothing to judge until scores arrive anyway. Null when `stopWaiting` says so first. `ended`
+ * resolving (the control reader stopped for good) ends the wait with its reason, as it ends the judging; rejecting (a
+ * stop signal) ends it at once.
  */
 async function startScoreFollower(
   topology: Topology,
@@ -288,8 +339,10 @@ async function startScoreFollower(
   retention: () => ScoreRetention,
   intervalMs: number,
   stopWaiting: () => boolean,
-  controlFailed: Promise<Error>,
+  ended: Promise<Error>,
 ): Promise<ScoreFollower | null> {
+  // Raced only while waiting: a stop signal after the reader started must not end the process as unhandled.
+  ended.catch(() => undefined);
   let said = false;
   for (;;) {
     const scores = new ScoreFollower(topology, kafka, { retention: retention() });
@@ -302,11 +355,24 @@ async function startScoreFollower(
       if (stopWaiting()) return null;
       if (!said) out(`${new Date().toISOString()} waiting: ${error.message}; checking every ${intervalMs} ms`);
       said = true;
-      const failed = await Promise.race([
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), intervalMs)),
-        controlFailed,
-      ]);
+      const failed = await intervalOrEnd(intervalMs, ended);
       if (failed) throw failed;
     }
+  }
+}
+
+/**
+ * Waits one interval, or less when `ended` settles first: resolves with what `ended` resolved with (a reader's
+ * failure), rejects as it rejects (a stop signal). The timer is cleared either way: a stopped run exits at once.
+ */
+async function intervalOrEnd<T>(intervalMs: number, ended: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), intervalMs))),
+      ended,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { controlTopicName } from '../../../src/adapters/kafka/control/index.js';
-import { fraudscore, startCli } from '../../support/cli.js';
+import { fraudscore, startCli, type RunningCli } from '../../support/cli.js';
 import { createTopics, deleteTopics, testKafka, testTopology } from '../../support/stack.js';
 
 /**
@@ -102,6 +102,44 @@ describe('control commands before the control topic exists (real Kafka, Redis)',
       assert.equal(await exited, 0, printed());
     } finally {
       controller.kill();
+      await deleteTopics([controlTopicName(live.topology.name), output, labels]);
+    }
+  });
+
+  it('rollout run stopped by Ctrl-C, waiting or judging: exits 130 at once, saying the rollout stays unjudged', async () => {
+    const live = testTopology();
+    const { output, labels } = live.topology.topics;
+    const stays = new RegExp(
+      '^rollout run: interrupted \\(SIGINT\\): the rollout of card-fraud@2 stays at 1 % \\(stage 1/5\\) with no ' +
+        'controller judging it: nothing advances it or rolls it back until `fraudscore rollout run -t .*` runs again',
+      'm',
+    );
+    const stopped = async (child: { kill(signal: 'SIGINT'): boolean }, exited: Promise<number | null>) => {
+      child.kill('SIGINT');
+      return Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still running 5 s after SIGINT'), 5_000).unref()),
+      ]);
+    };
+    const waiting = startControllerOfARollout(live.file);
+    let run: RunningCli | null = null;
+    try {
+      await waiting.until(/ waiting: .* do not exist/);
+      assert.equal(await stopped(waiting.controller, waiting.exited), 130, waiting.printed());
+      assert.match(waiting.printed(), stays);
+
+      await createTopics([output, labels], live.topology.topics.partitions);
+      run = startCli(['rollout', 'run', '-t', live.file, '--interval', '1s']);
+      await run.printed(/rollout controller for .*: judging every 1000 ms/);
+      assert.equal(await stopped(run.child, run.exited), 130, run.output());
+      assert.match(run.output(), stays);
+      // Stopping the controller changed nothing: the rollout is still live at its stage.
+      const status = fraudscore(['rollout', 'status', '-t', live.file]);
+      assert.equal(status.status, 0, status.output);
+      assert.match(status.stdout, /challenger +card-fraud@2: rollout 1 % \(stage 1\/5/);
+    } finally {
+      waiting.controller.kill();
+      run?.child.kill();
       await deleteTopics([controlTopicName(live.topology.name), output, labels]);
     }
   });

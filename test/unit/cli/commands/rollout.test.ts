@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { DURATION_UNIT_NEEDED } from '../../../../src/cli/arguments.js';
 import { registerCommands } from '../../../../src/cli/commands/index.js';
 import {
+  controllerStoppedReport,
   judgeOnce,
   rolloutOver,
   rolloutStartRequest,
@@ -15,8 +16,10 @@ import { parseTopology } from '../../../../src/config/index.js';
 import {
   EMPTY_VIEW,
   nextRecord,
+  pauseRollout,
   rollbackRollout,
   startRollout,
+  startShadow,
   type ControlView,
   type GateResult,
   type GateVerdict,
@@ -144,6 +147,43 @@ describe('rollout run: a registry that cannot be read for a moment', () => {
       },
     );
     assert.equal(judgedAgainst, 'card-fraud@1');
+  });
+});
+
+describe('rollout run stopped by a signal', () => {
+  const file = 'topologies/card-payments.yaml';
+  it('says the rollout stays where it is, unjudged, and how to resume judging or end it', () => {
+    assert.equal(
+      controllerStoppedReport(live, file),
+      'the rollout of card-fraud@2 stays at 5 % (stage 1/2) with no controller judging it: nothing advances it or ' +
+        'rolls it back until `fraudscore rollout run -t topologies/card-payments.yaml` runs again; to end it now: ' +
+        '`fraudscore rollout abort -t topologies/card-payments.yaml --reason "..."` (or `kill-switch on`)',
+    );
+    const paused = pauseRollout(live.state);
+    assert.ok(paused.ok);
+    assert.match(
+      controllerStoppedReport({ ...live, state: paused.state }, file),
+      /^the rollout of card-fraud@2 stays at 5 % \(stage 1\/2, paused\) with no controller judging it/,
+    );
+  });
+
+  it('says nothing is left unjudged with no rollout, a shadow, or the control topic not read yet', () => {
+    assert.equal(controllerStoppedReport(EMPTY_VIEW, file), 'no rollout in progress; nothing is left unjudged');
+    const shadow = startShadow(EMPTY_VIEW.state, {
+      model: 'card-fraud@2',
+      champion: 'card-fraud@1',
+      salt: 'salt',
+      nowMs: 0,
+    });
+    assert.ok(shadow.ok);
+    assert.equal(
+      controllerStoppedReport({ ...live, state: shadow.state }, file),
+      'no rollout in progress; nothing is left unjudged',
+    );
+    assert.equal(
+      controllerStoppedReport(null, file),
+      'stopped before the control topic was read; nothing was judged or changed',
+    );
   });
 });
 
