@@ -233,18 +233,19 @@ export function registerRolloutCommand(program: Command): void {
       const intervalMs = options.interval;
       const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
       const control = new ControlFollower({ kafka, topology: topology.name });
-      // Ctrl-C or SIGTERM ends the run through its `finally` blocks (the readers closed) and says what it leaves.
+      // The controller writes to the control topic: before any worker started, it creates it as a worker would.
+      // A stop signal meanwhile ends the process at once (Node's own handling): nothing has been judged yet.
+      const createdTopic = await connecting('kafka', topology, async () => {
+        const created = await ensureControlTopic(kafka, topology.name);
+        await control.start();
+        return created;
+      });
+      if (createdTopic) out(controlTopicCreatedLine(topology.name));
+      // From here Ctrl-C or SIGTERM ends the run through its `finally` blocks (the readers closed) and says what it
+      // leaves.
       const stop = catchStopSignals();
       let controlRead = false;
       try {
-        // The controller writes to the control topic: before any worker started, it creates it as a worker would.
-        // Not raced against a stop: the reader it starts must be stopped below (a stop here ends the run right after).
-        const createdTopic = await connecting('kafka', topology, async () => {
-          const created = await ensureControlTopic(kafka, topology.name);
-          await control.start();
-          return created;
-        });
-        if (createdTopic) out(controlTopicCreatedLine(topology.name));
         // However it ends (done, a failure, the reader given up, a stop signal), the control reader's consumer must
         // not keep the process alive.
         try {
