@@ -21,8 +21,9 @@ export interface RebuildOptions {
    */
   readonly connecting?: Connecting;
   /**
-   * Stops the rebuild between two batches (throwing the signal's reason): the state is then incomplete and no
-   * absorbed-offset marker is written, so paused workers stay paused until a rebuild completes.
+   * Stops the rebuild before the state is deleted, or between two batches (throwing the signal's reason): the state
+   * is then untouched, or incomplete with no absorbed-offset marker written, so paused workers stay paused until a
+   * rebuild completes.
    */
   readonly signal?: AbortSignal;
   /** Told after each batch replayed: which topic, its offsets read so far and in all, and its records replayed. */
@@ -59,6 +60,8 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   const connecting = options.connecting ?? connectDirectly;
   const { input, labels } = topology.topics;
   const committed = await connecting('kafka', () => committedOffsets(kafka, topology.consumerGroup, [input, labels]));
+  // A stop before the deletion leaves the state as it was: intact, the workers go on; lost, they stay paused.
+  options.signal?.throwIfAborted();
   const keysDeleted = await connecting('redis', () => deleteFeatureState(redis, topology.redis.keyPrefix));
   const engine = createFeatureEngine({
     state: createRedisFeatureState(redis, topologyFeatureStateOptions(topology)),
