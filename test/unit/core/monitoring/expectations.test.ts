@@ -37,6 +37,16 @@ describe('offline-online comparison', () => {
     assert.equal(above.status, 'above');
   });
 
+  it('draws the line at 2.394, not at the single-test 1.96: z -2.2 is within, z 2.5 a mismatch', () => {
+    const combined = Math.hypot(offline, 0.005); // 0.010015
+    const near = compareWithExpectation('auc', { value: card.value - 2.2 * combined, standardError: 0.005 }, card);
+    assert.ok('z' in near && Math.abs(near.z - -2.2) <= 1e-9);
+    assert.equal(near.status, 'within');
+    const beyond = compareWithExpectation('auc', { value: card.value + 2.5 * combined, standardError: 0.005 }, card);
+    assert.ok('z' in beyond && Math.abs(beyond.z - 2.5) <= 1e-9);
+    assert.equal(beyond.status, 'above');
+  });
+
   it("weighs the live figure's own error: the same difference is noise in a small sample, a mismatch in a large one", () => {
     const difference = 0.03; // outside the interval either way
     const small = compareWithExpectation('auc', { value: card.value - difference, standardError: 0.02 }, card);
