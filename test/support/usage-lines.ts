@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 
 /** A `fraudscore …` command as a document gives it, and the CLI commands it names (one per `a|b` alternative). */
 export interface UsageLine {
@@ -40,7 +40,11 @@ export function usageLines(program: Command, text: string, { spans = false } = {
   return found;
 }
 
-/** What is wrong with a usage line: a name that is no command, a required option missing, an option not known. */
+/**
+ * What is wrong with a usage line: a name that is no command, a required option missing, an option not known; and, on
+ * a whole line, a required argument missing or an option value the CLI would refuse (placeholders such as `<file>`,
+ * `"…"` or `...` are not judged).
+ */
 export function usageProblems({ line, commands, complete }: UsageLine): string[] {
   if (commands.length === 0) return [`no such command: ${line}`];
   const bracketed = [...line.matchAll(/\[(--?[a-z-]+)/g)].map((m) => m[1]!);
@@ -53,6 +57,7 @@ export function usageProblems({ line, commands, complete }: UsageLine): string[]
         const spelt = [option.long, option.short].filter((f) => f !== undefined);
         if (!spelt.some((f) => given.includes(f))) problems.push(`${option.long} is required; ${where}`);
       }
+      problems.push(...argumentProblems(command, line).map((problem) => `${problem}; ${where}`));
     }
     for (const flag of [...given, ...bracketed]) {
       if (!command.options.some((o) => o.long === flag || o.short === flag))
@@ -60,4 +65,59 @@ export function usageProblems({ line, commands, complete }: UsageLine): string[]
     }
   }
   return problems;
+}
+
+/** A value a document writes in place of a real one: `<file>`, `"…"`, `...`. */
+const isPlaceholder = (value: string): boolean => /[<…]|\.\.\./.test(value);
+
+/** The words of a command line, as a shell splits them (quotes removed); `[...]` groups (optional parts) left out. */
+function words(line: string): string[] {
+  let text = line;
+  for (let before = ''; before !== text;) {
+    before = text;
+    text = text.replace(/\[[^[\]]*\]/g, ' ');
+  }
+  return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+}
+
+/** A whole line's positional arguments and option values, judged as the command's own parsers judge them. */
+function argumentProblems(command: Command, line: string): string[] {
+  const problems: string[] = [];
+  // fraudscore, the command, and the subcommand (or its `a|b` alternatives) when there is one.
+  const rest = words(line).slice(command.parent?.parent ? 3 : 2);
+  let positional = 0;
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i]!;
+    if (!word.startsWith('-')) {
+      positional++;
+      continue;
+    }
+    const [flag, inline] = word.split(/=(.*)/s) as [string, string | undefined];
+    const option = command.options.find((o) => o.long === flag || o.short === flag);
+    if (!option) continue; // said above
+    let value = inline;
+    const next = rest[i + 1];
+    if (value === undefined && (option.required || (option.optional && next !== undefined && !next.startsWith('-')))) {
+      value = next;
+      i++;
+    }
+    if (value === undefined || isPlaceholder(value)) continue;
+    const problem = valueProblem(option, value);
+    if (problem !== null) problems.push(`${flag} ${value}: ${problem}`);
+  }
+  const required = command.registeredArguments.filter((argument) => argument.required);
+  if (positional < required.length) {
+    problems.push(`missing argument <${required[positional]!.name()}>`);
+  }
+  return problems;
+}
+
+function valueProblem(option: Option, value: string): string | null {
+  if (option.argChoices && !option.argChoices.includes(value)) return `not one of ${option.argChoices.join(', ')}`;
+  try {
+    option.parseArg?.(value, undefined);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
