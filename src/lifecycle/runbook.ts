@@ -99,11 +99,11 @@ export function renderRunbook(input: RunbookInput): string {
     `Gates (each stage, at least ${t.rollout.gates.minRecords} records and ${Math.round(t.rollout.stepMs / 60_000)} min): challenger batch p99 within ` +
       `${t.serving.batchP99Ms} ms, no more failed scores than the champion, alert-rate delta within ±${bound('maxAlertRateDelta')} (beyond it within sampling error: the stage holds), ` +
       `score PSI under ${bound('maxScorePsi')} (the champion's deciles as bins), AUC within ${bound('aucMargin')} of the champion's once ` +
-      `${t.rollout.gates.minLabelled} labels of both classes have matured (beyond it within sampling error: the stage holds). A failed gate rolls back automatically (\`fraudscore control history\` shows the gate and its figures).`,
+      `${t.rollout.gates.minLabelled} labels of both classes have matured (beyond it within sampling error: the stage holds). A failed gate rolls back automatically (\`fraudscore control history -t ${file}\` shows the gate and its figures).`,
     '',
     "The bounds are the topology's `rollout.gates` unless a rollout sets its own when it starts, for itself only: " +
       "`--max-score-psi` (a deliberate recalibration: the same decisions, scores unlike the champion's), " +
-      '`--max-alert-rate-delta`, `--auc-margin`. `fraudscore rollout status` shows each bound in force and where it comes from.',
+      `\`--max-alert-rate-delta\`, \`--auc-margin\`. \`fraudscore rollout status -t ${file}\` shows each bound in force and where it comes from.`,
     '',
     '## Tune the batch window live',
     '',

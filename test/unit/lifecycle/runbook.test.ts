@@ -93,6 +93,10 @@ describe('runbook', () => {
     const lines = usageLines(program, text, { spans: true });
     assert.ok(lines.filter((l) => l.complete).length >= 20, `${lines.length} commands read`);
     assert.ok(lines.some((l) => l.line.startsWith('fraudscore state rebuild -t topologies/card-payments.yaml')));
-    assert.deepEqual(lines.flatMap(usageProblems), []);
+    // Read at 3 am and pasted: a command quoted in a sentence must run as it stands too.
+    assert.deepEqual(
+      lines.flatMap((line) => usageProblems({ ...line, complete: true })),
+      [],
+    );
   });
 });
