@@ -19,6 +19,15 @@ function registryStatus(errors: readonly ErrorLike[]): number | undefined {
 export function explainRegistry(errors: readonly ErrorLike[], topology: Topology): StartupError | undefined {
   const { schemaRegistry } = topology;
   const url = displayUrl(schemaRegistry.url);
+  if (errors.some((e) => e.message === 'bad port')) {
+    // fetch (undici) refuses the Fetch standard's "bad ports" before connecting: no socket error to read.
+    const port = new URL(schemaRegistry.url).port;
+    return new StartupError(
+      StartupErrorCode.RegistryUnreachable,
+      'schemaRegistry.url',
+      `cannot connect to the schema registry at ${url}: fetch refuses port ${port} outright (one of the Fetch standard's "bad ports", such as 1, 6000 or 10080, reserved for other protocols); serve the registry on another port and set schemaRegistry.url to it`,
+    );
+  }
   const failure = networkFailure(errors);
   if (failure) {
     return new StartupError(

@@ -95,6 +95,18 @@ describe('start-up errors: schema registry', () => {
     assert.equal(explained(error, startupTopology({ registryUrl: url })).code, StartupErrorCode.RegistryUnreachable);
   });
 
+  it('a port fetch refuses outright (a Fetch standard "bad port") names schemaRegistry.url and the fix', async () => {
+    const url = 'http://127.0.0.1:1/apis/ccompat/v7';
+    const e = explained(await registerError(url), startupTopology({ registryUrl: url }));
+    assert.equal(e.code, StartupErrorCode.RegistryUnreachable);
+    assert.equal(
+      e.message,
+      'schemaRegistry.url: cannot connect to the schema registry at http://127.0.0.1:1/apis/ccompat/v7: fetch refuses ' +
+        'port 1 outright (one of the Fetch standard\'s "bad ports", such as 1, 6000 or 10080, reserved for other ' +
+        'protocols); serve the registry on another port and set schemaRegistry.url to it',
+    );
+  });
+
   it('a server that is not HTTP (socket hang up) names schemaRegistry.url', async () => {
     // Closes once the request has arrived, as a server that does not speak HTTP does. Closing on accept instead races
     // the client: a connection closed before the request is written is opened again, until the request times out.
