@@ -320,7 +320,7 @@ export function registerModelsCommand(program: Command): void {
     .option(
       '-t, --topology <file>',
       "say what the topology's workers will serve (read from its control topic); its model.registry is the " +
-        'registry promoted in, unless --registry names the same one',
+        'registry promoted in (a --registry naming another one is refused)',
     )
     .action(async (text: string, options: RegistryOption & { topology?: string }, command: Command) => {
       const { name, version: selector } = ref(text);
