@@ -14,10 +14,24 @@ import { MembershipLease } from './membership-lease.js';
 import type { CommittedBatch, RunnerDeps } from './runner-deps.js';
 import type { ScoredBatch } from './score-batch.js';
 
-/** Errors after which this instance must not go on: another instance owns its transactional id. */
-function isFatal(error: unknown): boolean {
-  const type = (error as { type?: string } | null)?.type ?? '';
-  return ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(type);
+const FATAL_ERROR_TYPES: readonly unknown[] = [
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+];
+
+/**
+ * Errors after which this instance must not go on: another instance owns its transactional id. kafkajs's retrier
+ * hands a protocol error it does not retry on wrapped (KafkaJSNonRetriableError, with no type of its own), so the
+ * causes are read too.
+ */
+export function isFatal(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    if (FATAL_ERROR_TYPES.includes((current as { type?: unknown }).type)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -403,9 +417,29 @@ export class Runner {
     this.pendingRewind = seekTo;
   }
 
-  /** Applies a give-back's seeks (membership confirmed): what was fetched meanwhile is dropped and read again. */
+  /**
+   * After a commit: each committed partition's first uncommitted offset moves past it, and so does a give-back's
+   * pending seek made while the commit was under way (seeking behind a commit would score its records twice).
+   */
+  private noteCommitted(offsets: ScoredBatch['outgoing']['offsets']): void {
+    for (const [topic, partitions] of offsets) {
+      for (const [partition, offset] of partitions) {
+        const key = `${topic}:${partition}`;
+        const next = BigInt(offset);
+        this.firstUncommitted.set(key, next);
+        const rewindTo = this.pendingRewind.get(key);
+        if (rewindTo !== undefined && rewindTo < next) this.pendingRewind.set(key, next);
+      }
+    }
+  }
+
+  /**
+   * Applies a give-back's seeks (membership confirmed): what was fetched meanwhile is dropped and read again. Not
+   * while a commit is under way: its offsets move the seeks on when it succeeds (noteCommitted); the next heartbeat
+   * applies them.
+   */
   private rewind(): void {
-    if (this.pendingRewind.size === 0 || this.stopping) return;
+    if (this.pendingRewind.size === 0 || this.stopping || this.committing) return;
     // Records fetched since the give-back are dropped too, also those of partitions that had nothing uncommitted
     // then: their partitions are sought back as well, or kafkajs would go on past them and they would never come.
     const seekTo = [...earliestOf(this.pendingRewind, this.firstUncommitted)];
@@ -626,6 +660,9 @@ export class Runner {
       // Checked before every attempt: a commit retried through a broker outage may outlive the membership.
       const outcome = await this.withRetry('commit', async () => {
         if (batch.epoch !== this.epoch) return 'rebalanced';
+        // Records given back are not sought yet (kafkajs's position is past them): committing offsets beyond them
+        // now would skip them. The batch's own records are read again with them once the seeks are made.
+        if (this.pendingRewind.size > 0) return 'given back';
         if (this.membership.lapsed()) return 'lapsed';
         this.committing = true;
         // The fetch loop waits for this commit: say so when it takes far longer than a commit should.
@@ -639,10 +676,15 @@ export class Runner {
           // (before its transaction reached the coordinator, whose timeout would otherwise abort it).
           const committed = await this.deps.sink.commitBatch(
             scored.outgoing,
-            () => batch.epoch === this.epoch && !this.membership.lapsed(),
+            () => batch.epoch === this.epoch && this.pendingRewind.size === 0 && !this.membership.lapsed(),
           );
-          if (committed) return 'committed';
-          return batch.epoch === this.epoch ? 'lapsed' : 'rebalanced';
+          if (committed) {
+            // Before anything else can run: a give-back made while the commit was under way must not seek behind it.
+            this.noteCommitted(scored.outgoing.offsets);
+            return 'committed';
+          }
+          if (batch.epoch !== this.epoch) return 'rebalanced';
+          return this.pendingRewind.size > 0 ? 'given back' : 'lapsed';
         } finally {
           clearTimeout(slow);
           this.committing = false;
@@ -650,6 +692,13 @@ export class Runner {
         }
       });
       if (outcome === 'rebalanced') return notCommitted();
+      if (outcome === 'given back') {
+        this.deps.log.info(
+          { batchId: batch.id },
+          'batch formed while records given back wait to be sought is not committed; its records are read again',
+        );
+        return;
+      }
       if (outcome === 'lapsed') {
         // As after a rebalance: nothing formed so far is committed; the records are read again.
         this.giveBack(
@@ -660,10 +709,6 @@ export class Runner {
       }
       const now = performance.now();
       this.lastCommitAtMs = this.deps.clock();
-      for (const [topic, partitions] of scored.outgoing.offsets) {
-        for (const [partition, offset] of partitions)
-          this.firstUncommitted.set(`${topic}:${partition}`, BigInt(offset));
-      }
       const committed: CommittedBatch = {
         id: batch.id,
         closeReason: batch.closeReason,

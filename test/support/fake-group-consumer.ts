@@ -119,7 +119,13 @@ export async function fakeTimes(records: ConsumedRecord[]): Promise<(number | un
  * record whose batch was committed ("<topic>:<partition>@<offset>"), in commit order; `replayableFrom` the
  * replayableFromMs the runner passed to each scoring call, in call order.
  */
-export function fakeScoreAndSink(hooks: { beforeCommit?: () => void | Promise<void> } = {}): {
+export function fakeScoreAndSink(
+  hooks: {
+    beforeCommit?: () => void | Promise<void>;
+    /** Runs once the batch was judged still valid, before it counts as committed: the transaction's end under way. */
+    whileEnding?: () => void | Promise<void>;
+  } = {},
+): {
   scoreBatch: ScoreBatch;
   sink: TransactionalSink;
   committed: string[];
@@ -153,6 +159,7 @@ export function fakeScoreAndSink(hooks: { beforeCommit?: () => void | Promise<vo
     async commitBatch(batch, stillValid = () => true) {
       await hooks.beforeCommit?.(); // what happens between the runner's checks and the commit itself
       if (!stillValid()) return false;
+      await hooks.whileEnding?.();
       for (const record of records.get(batch) ?? []) {
         committed.push(`${record.topic}:${record.partition}@${record.offset}`);
       }

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
+import { createRequire } from 'node:module';
 import type { Consumer } from 'kafkajs';
 import type { WatermarkStore } from '../../../src/adapters/redis/watermark-store.js';
 import type { PartitionBound } from '../../../src/core/batch/event-time-alignment.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { TransactionalSink } from '../../../src/adapters/kafka/transactional-sink.js';
-import { Runner } from '../../../src/runtime/runner.js';
+import { isFatal, Runner } from '../../../src/runtime/runner.js';
 import type { RunnerDeps } from '../../../src/runtime/runner-deps.js';
 import { FakeGroupConsumer, fakeScoreAndSink, fakeTimes } from '../../support/fake-group-consumer.js';
 import { capturedOutput } from '../../support/captured-output.js';
@@ -46,15 +47,18 @@ function setUp(options: {
   endOffsets?: () => Promise<Map<string, number>>;
   /** Runs inside the sink's commitBatch, before it asks whether the batch is still valid. */
   beforeCommit?: () => void | Promise<void>;
+  /** Runs inside the sink's commitBatch once the batch was judged still valid (the transaction's end under way). */
+  whileEnding?: () => void | Promise<void>;
   /** Replaces the decoder that reads each record's event time (a registry that does not answer, say). */
   timeOf?: RunnerDeps['timeOf'];
   /** Wraps the fake scorer (one that fails or hangs, say). */
   scoreBatch?: (fake: RunnerDeps['scoreBatch']) => RunnerDeps['scoreBatch'];
 }) {
   const consumer = new FakeGroupConsumer();
-  const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink(
-    options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit },
-  );
+  const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink({
+    ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
+    ...(options.whileEnding === undefined ? {} : { whileEnding: options.whileEnding }),
+  });
   const metrics = createPipelineMetrics('runner-test');
   const output = capturedOutput();
   const runner = new Runner({
@@ -313,6 +317,133 @@ describe('Runner: a heartbeat that fails while decoding is retried', () => {
       await until('both records committed', () => committed.length >= 2);
       await sleep(100);
       assert.deepEqual(committed, ['labels:0@0', 'labels:0@1'], 'each committed once');
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+});
+
+/** kafkajs's own protocol errors and retrier (absent from its type declarations), to make errors as it makes them. */
+const kafkajsInternals = createRequire(import.meta.url);
+const { createErrorFromCode } = kafkajsInternals('kafkajs/src/protocol/error.js') as {
+  createErrorFromCode(code: number): Error & { type: string };
+};
+const createRetry = kafkajsInternals('kafkajs/src/retry/index.js') as (options: {
+  retries: number;
+  initialRetryTime?: number;
+}) => (operation: () => Promise<never>) => Promise<never>;
+
+/** What kafkajs's retrier rejects with after an operation that fails with the protocol error of `code`. */
+async function throughKafkajsRetrier(code: number): Promise<unknown> {
+  return createRetry({ retries: 0, initialRetryTime: 1 })(async () => {
+    throw createErrorFromCode(code);
+  }).catch((error: unknown) => error);
+}
+
+describe('Runner: a fenced producer', () => {
+  it('is fatal also when kafkajs hands the protocol error on wrapped (its retrier gives up on it)', async () => {
+    const fenced = createErrorFromCode(47);
+    assert.equal(fenced.type, 'INVALID_PRODUCER_EPOCH');
+    assert.equal(isFatal(fenced), true);
+    const wrapped = await throughKafkajsRetrier(47);
+    assert.equal((wrapped as Error).name, 'KafkaJSNonRetriableError');
+    assert.equal((wrapped as { type?: string }).type, undefined, 'the wrapper carries no type of its own');
+    assert.equal(isFatal(wrapped), true);
+    // A timeout retried to the end is not fatal: the batch is retried.
+    assert.equal(isFatal(await throughKafkajsRetrier(7)), false);
+    assert.equal(isFatal(new Error('Request timed out')), false);
+  });
+});
+
+describe('Runner: a give-back and the commits around it', () => {
+  it('commits nothing fetched after a give-back until its seeks are made: the given-back records would be skipped', async () => {
+    let registryDown = true;
+    const { consumer, runner, committed, fatal, logged } = setUp({
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      timeOf: async (records) => {
+        if (registryDown) throw new Error('schema registry did not answer');
+        return fakeTimes(records);
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      consumer.heartbeat();
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 4, async () => {
+        registryDown = false;
+        throw new Error('Request heartbeat(key: 12, version: 3) timed out');
+      });
+      assert.ok(logged('heartbeat failed while decoding was retried'), 'the give-back is logged');
+      // kafkajs's position is past offsets 0 and 1: its next fetch brings 2 and 3, before any heartbeat answers.
+      await consumer.deliver('labels', 0, 2, [T0 + 2, T0 + 3], 4);
+      await until('the batch refused', () => logged('batch formed while records given back wait to be sought'));
+      await sleep(100);
+      assert.deepEqual(committed, [], 'offsets 2 and 3 committed would skip 0 and 1');
+      consumer.heartbeat();
+      assert.deepEqual(
+        consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`),
+        ['labels:0@0'],
+      );
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1, T0 + 2, T0 + 3], 4);
+      await until('every record committed', () => committed.length >= 4);
+      await sleep(100);
+      assert.deepEqual(committed, ['labels:0@0', 'labels:0@1', 'labels:0@2', 'labels:0@3'], 'each committed once');
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('a give-back while a commit ends never seeks behind that commit: its records are not scored twice', async () => {
+    let registryDown = false;
+    let gaveBack: Promise<void> | undefined;
+    let heartbeats = 0;
+    const started = setUp({
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      timeOf: async (records) => {
+        if (registryDown && records[0]?.topic === 'input') throw new Error('schema registry did not answer');
+        return fakeTimes(records);
+      },
+      // While the first batch's transaction ends, input:0's records cannot be decoded and the heartbeat of their
+      // retry fails (no rebalance): a give-back. A heartbeat answered meanwhile must not apply its seeks yet.
+      whileEnding: async () => {
+        if (gaveBack) return;
+        registryDown = true;
+        gaveBack = started.consumer.deliver('input', 0, 0, [T0], 1, async () => {
+          throw new Error('Request heartbeat(key: 12, version: 3) timed out');
+        });
+        await until('the give-back', () => started.logged('heartbeat failed while decoding was retried'));
+        started.consumer.heartbeat();
+        heartbeats++;
+      },
+    });
+    const { consumer, runner, committed, fatal } = started;
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      consumer.heartbeat();
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 2);
+      await until('the labels committed', () => committed.length >= 2);
+      await gaveBack;
+      assert.equal(heartbeats, 1);
+      assert.equal(consumer.seeks.length, 0, 'no seek while the commit was under way');
+      consumer.heartbeat();
+      assert.deepEqual(
+        consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`).sort(),
+        ['input:0@0', 'labels:0@2'],
+        'the labels are sought to after their commit, the given-back input record to itself',
+      );
+      registryDown = false;
+      await consumer.deliver('input', 0, 0, [T0], 1);
+      await consumer.deliver('input', 1, 0, [T0 + 500], 1);
+      await until('every record committed', () => committed.length >= 4);
+      await sleep(100);
+      assert.deepEqual(
+        [...committed].sort(),
+        ['input:0@0', 'input:1@0', 'labels:0@0', 'labels:0@1'],
+        'each committed once',
+      );
       assert.equal(fatal(), undefined);
     } finally {
       await runner.stop();
