@@ -100,9 +100,9 @@ export function transactionDecoder(serde: AvroSerde, nowMs?: number): RecordDeco
   let now = nowMs;
   return {
     prepare: (values) => contract.prepare(values),
-    decode(value, partition, offset) {
+    decode(value, partition, offset, keyBytes) {
       now ??= Date.now();
-      const read = contract.transaction(value, now);
+      const read = contract.transaction(value, now, undefined, keyBytes);
       return read.ok
         ? { ok: true, record: { ...read.record, position: { partition, offset } } }
         : { ok: false, reason: read.reason };
@@ -115,8 +115,8 @@ export function labelDecoder(serde: AvroSerde): RecordDecoder<LabelEvent> {
   const contract = createContractReader(serde);
   return {
     prepare: (values) => contract.prepare(values),
-    decode(value) {
-      const read = contract.label(value);
+    decode(value, _partition, _offset, keyBytes) {
+      const read = contract.label(value, undefined, keyBytes);
       return read.ok ? { ok: true, record: read.record } : { ok: false, reason: read.reason };
     },
   };

@@ -35,7 +35,8 @@ export type DecodeOutcome<T> =
 export interface RecordDecoder<T> {
   /** Called with each fetched batch before decode() (registry look-ups). Throws only when infrastructure fails. */
   prepare(values: readonly (Buffer | null)[]): Promise<void>;
-  decode(value: Buffer | null, partition: number, offset: number): DecodeOutcome<T>;
+  /** `keyBytes`: the length of the record's Kafka key, which the contract's size limit covers too. */
+  decode(value: Buffer | null, partition: number, offset: number, keyBytes: number): DecodeOutcome<T>;
 }
 
 export interface TopicReaderOptions<T> {
@@ -325,7 +326,7 @@ export class TopicReader<T> {
       buffer.next = offset + 1;
       buffer.records++;
       buffer.hashRecord(offset, message.value);
-      const outcome = this.decoder.decode(message.value, buffer.partition, offset);
+      const outcome = this.decoder.decode(message.value, buffer.partition, offset, message.key?.length ?? 0);
       if (outcome.ok) {
         buffer.push(outcome.record);
       } else {

@@ -35,7 +35,8 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
     "the writer schema cannot be read as the topic's contract schema (another subject's, a changed field type, a " +
     'non-record schema, a JSON Schema or Protobuf schema id), or ' +
     'cannot be read at all (a schema the registry accepted that Avro refuses, such as a union default not of its first branch)',
-  OVERSIZED_RECORD: 'the value is larger than 64 KiB; not decoded, not copied into the dead letter',
+  OVERSIZED_RECORD:
+    'the value or the key is larger than 64 KiB; not decoded, not copied into the dead letter (nor the key into its key)',
   // The id rule of src/core/contract/ids.ts (checkId), for a transaction's three ids and a label's transaction_id.
   INVALID_FIELD:
     "an id (`transaction_id`, `customer_id`, `terminal_id`; a label's `transaction_id`) empty, over " +

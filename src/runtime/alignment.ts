@@ -21,17 +21,18 @@ export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerD
     const nowMs = Date.now();
     const isLabel = topic === labelsTopic;
     return records.map((record) => {
-      const decoded = contract.decode(isLabel ? 'label' : 'transaction', record.value);
+      const keyBytes = record.key?.length ?? 0;
+      const decoded = contract.decode(isLabel ? 'label' : 'transaction', record.value, keyBytes);
       record.decoded = decoded;
       // Only records the contract accepts have a time: one that will be dead-lettered (an absurd timestamp, say)
       // must not hold anything back.
       if (isLabel) {
-        const read = contract.label(record.value, decoded);
+        const read = contract.label(record.value, decoded, keyBytes);
         if (!read.ok) return undefined;
         record.accepted = read.record;
         return read.record.reportedAtMs;
       }
-      const read = contract.transaction(record.value, nowMs, decoded);
+      const read = contract.transaction(record.value, nowMs, decoded, keyBytes);
       if (!read.ok) return undefined;
       record.accepted = read.record;
       return read.record.eventTimeMs;

@@ -63,14 +63,16 @@ export function createBatchDecoder(reader: BatchReader) {
       perTopic.set(record.partition, record.offset);
 
       // Accepted on arrival (alignment.ts) under the default size limit: this reader's own limit is checked again.
-      const accepted = (record.value?.length ?? 0) <= reader.maxRecordBytes ? record.accepted : undefined;
+      const keyBytes = record.key?.length ?? 0;
+      const withinLimit = (record.value?.length ?? 0) <= reader.maxRecordBytes && keyBytes <= reader.maxRecordBytes;
+      const accepted = withinLimit ? record.accepted : undefined;
       if (record.topic === reader.labelsTopic) {
         labelRecords++;
         if (accepted) {
           labels.push(accepted as LabelEvent);
           continue;
         }
-        const read = contract.label(record.value, record.decoded);
+        const read = contract.label(record.value, record.decoded, keyBytes);
         if (read.ok) labels.push(read.record);
         else reject(record, read.reason, read.detail, read.transactionId);
         continue;
@@ -78,7 +80,7 @@ export function createBatchDecoder(reader: BatchReader) {
       noteConsumed(consumed, record.partition, Number(record.offset));
       let event = accepted as TransactionEvent | undefined;
       if (!event) {
-        const read = contract.transaction(record.value, nowMs, record.decoded);
+        const read = contract.transaction(record.value, nowMs, record.decoded, keyBytes);
         if (!read.ok) {
           reject(record, read.reason, read.detail, read.transactionId);
           continue;

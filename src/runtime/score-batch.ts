@@ -134,7 +134,9 @@ export function createBatchScorer(deps: BatchScorerDeps) {
         batch_id: batchId,
         dead_lettered_at: nowMs,
       });
-      deadLetters.push({ key: record.key, value });
+      // A key over the record limit (OVERSIZED_RECORD) is not carried on: the dead letter would outgrow the broker's
+      // message limit, and its batch could never be committed.
+      deadLetters.push({ key: record.key && record.key.length <= maxRecordBytes ? record.key : null, value });
     };
 
     const { transactions, transactionRecords, labels, labelRecords, consumed, offsets } = await decodeBatch(

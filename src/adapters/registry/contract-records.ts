@@ -22,16 +22,24 @@ export type ContractRecordOutcome<T> =
 export interface ContractRecordReader {
   /** Looks up the schema ids the values name (AvroSerde.prepare): call it once per batch before reading. */
   prepare(values: readonly (Buffer | null)[]): Promise<void>;
-  /** The size limit, then the bytes read as the contract's schema of that kind (no validation). */
-  decode(kind: ContractRecordKind, value: Buffer | null): DecodeResult;
+  /**
+   * The size limit, then the bytes read as the contract's schema of that kind (no validation). `keyBytes`: the
+   * length of the record's Kafka key, under the same limit (a score or dead letter carries the key on).
+   */
+  decode(kind: ContractRecordKind, value: Buffer | null, keyBytes?: number): DecodeResult;
   /**
    * A transaction, validated against `nowMs` (the contract's "at most 24 h ahead" rule). `decoded`: what decode()
    * gave for these bytes earlier (the online runner decodes on arrival for the event time); the size limit is
    * checked again, since that decode may have been another reader's.
    */
-  transaction(value: Buffer | null, nowMs: number, decoded?: DecodeResult): ContractRecordOutcome<TransactionEvent>;
+  transaction(
+    value: Buffer | null,
+    nowMs: number,
+    decoded?: DecodeResult,
+    keyBytes?: number,
+  ): ContractRecordOutcome<TransactionEvent>;
   /** A label, as transaction() reads a transaction. */
-  label(value: Buffer | null, decoded?: DecodeResult): ContractRecordOutcome<LabelEvent>;
+  label(value: Buffer | null, decoded?: DecodeResult, keyBytes?: number): ContractRecordOutcome<LabelEvent>;
 }
 
 /**
@@ -59,23 +67,29 @@ export function createContractReader(
 ): ContractRecordReader {
   const schemas = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
 
-  function oversized(value: Buffer | null): DecodeResult | undefined {
-    if (value === null || value.length <= maxRecordBytes) return undefined;
+  function oversized(value: Buffer | null, keyBytes: number): DecodeResult | undefined {
+    const part = value !== null && value.length > maxRecordBytes ? ['value', value.length] : undefined;
+    const [what, bytes] = part ?? (keyBytes > maxRecordBytes ? ['key', keyBytes] : []);
+    if (what === undefined) return undefined;
     return {
       ok: false,
       reason: DeadLetterReason.OversizedRecord,
-      detail: `value is ${value.length} bytes; the limit is ${maxRecordBytes}`,
+      detail: `${what} is ${bytes} bytes; the limit is ${maxRecordBytes}`,
     };
   }
 
-  const read = (kind: ContractRecordKind, value: Buffer | null, decoded: DecodeResult | undefined): DecodeResult =>
-    oversized(value) ?? decoded ?? serde.decodeSync(value, schemas[kind]);
+  const read = (
+    kind: ContractRecordKind,
+    value: Buffer | null,
+    decoded: DecodeResult | undefined,
+    keyBytes: number,
+  ): DecodeResult => oversized(value, keyBytes) ?? decoded ?? serde.decodeSync(value, schemas[kind]);
 
   return {
     prepare: (values) => serde.prepare(values),
-    decode: (kind, value) => read(kind, value, undefined),
-    transaction(value, nowMs, decoded) {
-      const result = read('transaction', value, decoded);
+    decode: (kind, value, keyBytes = 0) => read(kind, value, undefined, keyBytes),
+    transaction(value, nowMs, decoded, keyBytes = 0) {
+      const result = read('transaction', value, decoded, keyBytes);
       if (!result.ok) return { ...result, transactionId: null };
       const checked = validateTransaction(result.value, nowMs);
       if (checked.ok) return { ok: true, record: checked.event };
@@ -86,8 +100,8 @@ export function createContractReader(
         transactionId: carriedTransactionId(result.value['transaction_id']),
       };
     },
-    label(value, decoded) {
-      const result = read('label', value, decoded);
+    label(value, decoded, keyBytes = 0) {
+      const result = read('label', value, decoded, keyBytes);
       if (!result.ok) return { ...result, transactionId: null };
       const checked = validateLabel(result.value);
       return checked.ok

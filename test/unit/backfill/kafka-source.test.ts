@@ -59,7 +59,17 @@ const payment = {
 const report = { transaction_id: 'tx-1', is_fraud: true, reported_at: NOW - 1_000 };
 
 /** Input-topic records: what each writer schema makes of the same payment, and how the contract judges it. */
-const TRANSACTIONS: { name: string; value: Buffer | null; expected: 'scored' | DeadLetterReason }[] = [
+/** A Kafka key over the size limit: a score or dead letter carrying it on could outgrow the broker's message limit. */
+const OVERSIZED_KEY = Buffer.alloc(DEFAULT_MAX_RECORD_BYTES + 1, 'k');
+
+interface Case {
+  readonly name: string;
+  readonly value: Buffer | null;
+  readonly key?: Buffer;
+  readonly expected: 'scored' | DeadLetterReason;
+}
+
+const TRANSACTIONS: Case[] = [
   { name: 'the contract schema', value: wire(1, payment), expected: 'scored' },
   {
     name: 'customer_id as bytes (Avro promotes bytes to string)',
@@ -80,6 +90,12 @@ const TRANSACTIONS: { name: string; value: Buffer | null; expected: 'scored' | D
     value: wire(1, { ...payment, attributes: { pad: 'x'.repeat(DEFAULT_MAX_RECORD_BYTES) } }),
     expected: DeadLetterReason.OversizedRecord,
   },
+  {
+    name: 'a key over the size limit',
+    value: wire(1, payment),
+    key: OVERSIZED_KEY,
+    expected: DeadLetterReason.OversizedRecord,
+  },
   { name: 'no wire format', value: Buffer.from('{"transaction_id":"tx-1"}'), expected: DeadLetterReason.NotWireFormat },
   {
     name: 'an unknown schema id',
@@ -90,8 +106,14 @@ const TRANSACTIONS: { name: string; value: Buffer | null; expected: 'scored' | D
 ];
 
 /** Labels-topic records. */
-const LABEL_RECORDS: { name: string; value: Buffer | null; expected: 'scored' | DeadLetterReason }[] = [
+const LABEL_RECORDS: Case[] = [
   { name: 'the contract schema', value: wire(6, report), expected: 'scored' },
+  {
+    name: 'a key over the size limit',
+    value: wire(6, report),
+    key: OVERSIZED_KEY,
+    expected: DeadLetterReason.OversizedRecord,
+  },
   { name: 'a transaction on the labels topic', value: wire(1, payment), expected: DeadLetterReason.WrongSchema },
   {
     name: 'a negative reported_at',
@@ -118,9 +140,10 @@ describe('backfill topic decoding is the worker decoding', () => {
     topic: string,
     value: Buffer | null,
     onArrival: boolean,
+    key: Buffer | null = null,
   ): Promise<{ outcome: Outcome<unknown>; time: number | undefined }> {
     const serde: AvroSerde = createAvroSerde({ url });
-    const record: ConsumedRecord = { topic, partition: 3, offset: '41', key: null, value };
+    const record: ConsumedRecord = { topic, partition: 3, offset: '41', key, value };
     let time: number | undefined;
     if (onArrival) [time] = await createTimeReader(serde, LABELS)([record], topic);
     let reason: string | undefined;
@@ -133,20 +156,22 @@ describe('backfill topic decoding is the worker decoding', () => {
   async function backfill<T>(
     decoder: ReturnType<typeof transactionDecoder> | ReturnType<typeof labelDecoder>,
     value: Buffer | null,
+    key: Buffer | null = null,
   ): Promise<Outcome<T>> {
     await decoder.prepare([value]);
-    const read = decoder.decode(value, 3, 41);
+    const read = decoder.decode(value, 3, 41, key?.length ?? 0);
     return read.ok ? { record: read.record as T } : { reason: read.reason };
   }
 
-  for (const { name, value, expected } of TRANSACTIONS) {
+  for (const { name, value, key = null, expected } of TRANSACTIONS) {
     it(`transaction, ${name}: ${expected} in both`, async () => {
       const backfilled = await backfill<PositionedTransaction>(
         transactionDecoder(createAvroSerde({ url }), NOW),
         value,
+        key,
       );
       for (const onArrival of [false, true]) {
-        const online = await worker(INPUT, value, onArrival);
+        const online = await worker(INPUT, value, onArrival, key);
         assert.deepEqual(backfilled, online.outcome, onArrival ? 'decoded on arrival' : 'decoded in the batch');
         if (onArrival) {
           const eventTime = 'record' in backfilled ? backfilled.record.eventTimeMs : undefined;
@@ -171,11 +196,11 @@ describe('backfill topic decoding is the worker decoding', () => {
     });
   }
 
-  for (const { name, value, expected } of LABEL_RECORDS) {
+  for (const { name, value, key = null, expected } of LABEL_RECORDS) {
     it(`label, ${name}: ${expected} in both`, async () => {
-      const backfilled = await backfill<LabelEvent>(labelDecoder(createAvroSerde({ url })), value);
+      const backfilled = await backfill<LabelEvent>(labelDecoder(createAvroSerde({ url })), value, key);
       for (const onArrival of [false, true]) {
-        const online = await worker(LABELS, value, onArrival);
+        const online = await worker(LABELS, value, onArrival, key);
         assert.deepEqual(backfilled, online.outcome, onArrival ? 'decoded on arrival' : 'decoded in the batch');
       }
       assert.deepEqual(

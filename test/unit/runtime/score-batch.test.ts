@@ -5,6 +5,7 @@ import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipelineMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { AvroSerde, DecodeResult } from '../../../src/adapters/registry/serde.js';
 import { routesToChallenger, type ServingPlan } from '../../../src/core/control/index.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../../../src/core/contract/limits.js';
 import { DAY_MS } from '../../../src/core/features/definitions.js';
 import { createFeatureEngine } from '../../../src/core/features/engine.js';
 import { createMemoryFeatureState } from '../../../src/core/features/memory-state.js';
@@ -204,6 +205,43 @@ describe('scoreBatch: duplicate transaction ids', () => {
       outputs[2]!['detail'],
       `transaction_id tx-7 was already scored from ${TOPICS.input} partition 0 offset 1; that record's outcome stands`,
     );
+  });
+});
+
+describe('scoreBatch: a Kafka key over the record limit', () => {
+  it('dead-letters the record as OVERSIZED_RECORD, with no key on the dead letter: nothing outgrows a message', async () => {
+    const scoreBatch = createBatchScorer({
+      serde: { ...serde, encode: (_id: number, value: unknown) => Buffer.from(JSON.stringify(value)) } as AvroSerde,
+      engine,
+      serving: servingOf(
+        { version: 1, decider: 'm@1', killed: false, challenger: null, window: { maxRecords: 2, maxWaitMs: 1000 } },
+        [model('1', 0.1)],
+      ),
+      decision: { blockAt: 0.9, reviewAt: 0.5, fallbackScore: 0.5 },
+      topics: TOPICS,
+      outputSchemas: { current: () => Promise.resolve({ score: 1, deadLetter: 2 }) },
+      clock: () => NOW,
+    });
+    const huge = Buffer.alloc(DEFAULT_MAX_RECORD_BYTES + 1, 'k');
+    const sent: ConsumedRecord[] = [
+      { ...(records[0] as ConsumedRecord), offset: '0', key: huge },
+      { ...(records[1] as ConsumedRecord), offset: '1', key: Buffer.from('c1') },
+    ];
+    const { outgoing } = await scoreBatch(sent, 'batch-keys');
+    const [deadLetter] = outgoing.messagesByTopic.get(TOPICS.deadLetter) ?? [];
+    const [scored] = outgoing.messagesByTopic.get(TOPICS.output) ?? [];
+    assert.ok(deadLetter && scored, 'one dead letter and one score');
+    const letter = JSON.parse(deadLetter.value!.toString()) as Record<string, unknown>;
+    assert.equal(letter['reason'], 'OVERSIZED_RECORD');
+    assert.equal(
+      letter['detail'],
+      `key is ${DEFAULT_MAX_RECORD_BYTES + 1} bytes; the limit is ${DEFAULT_MAX_RECORD_BYTES}`,
+    );
+    assert.equal(letter['source_offset'], 0);
+    assert.equal(letter['original_key'], null);
+    assert.equal(deadLetter.key, null, 'the key is not carried on');
+    assert.equal(String(scored.key), 'c1');
+    assert.deepEqual(outgoing.offsets.get(TOPICS.input), new Map([[0, '2']]), 'both offsets consumed');
   });
 });
 
