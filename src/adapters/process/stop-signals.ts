@@ -15,9 +15,26 @@ export function signalExitCode(signal: StopCause): number {
 
 /** What a command's waits reject with once a stop signal arrived (see catchStopSignals). */
 export class StoppedBySignal extends Error {
-  constructor(readonly signal: StopCause) {
+  private cause_: StopCause;
+
+  constructor(signal: StopCause) {
     super(signal === 'SIGPIPE' ? 'stopped: the reader of the output has gone' : `stopped by ${signal}`);
     this.name = 'StoppedBySignal';
+    this.cause_ = signal;
+  }
+
+  /** What stopped the command: the signal, or SIGPIPE for the reader of its output gone. */
+  get signal(): StopCause {
+    return this.cause_;
+  }
+
+  /**
+   * A stop signal after the reader of the output went first: Ctrl-C at `demo | tee` ends the reader too, and the
+   * reader's end may be noticed before the signal arrives. The stop is then the person's one Ctrl-C, not a second
+   * one: the command goes on winding down and ends with the signal's code.
+   */
+  signalled(signal: StopSignal): void {
+    if (this.cause_ === 'SIGPIPE') this.cause_ = signal;
   }
 
   /** The stop as a message names it: the signal, or the reader's going. */
@@ -51,7 +68,9 @@ export interface CaughtStopSignals {
  * `release()`, the first stop signal instead rejects `stopped` and aborts `signal`, so the command winds down through
  * its own `finally` and then ends with the signal's exit code; a second one ends the process at once, with that code,
  * for someone who will not wait for the wind-down. A reader of the output that goes (a closed pipe) stops the
- * command as the first signal does (StoppedBySignal 'SIGPIPE', exit 141), rather than ending it on the spot.
+ * command as the first signal does (StoppedBySignal 'SIGPIPE', exit 141), rather than ending it on the spot; a stop
+ * signal after it is still the first (Ctrl-C at a pipe ends the reader too): the wind-down goes on and the command
+ * ends with the signal's code.
  */
 export function catchStopSignals(): CaughtStopSignals {
   const controller = new AbortController();
@@ -65,6 +84,8 @@ export function catchStopSignals(): CaughtStopSignals {
     reject(error);
   };
   const onSignal = (signal: StopSignal): void => {
+    const stopped = controller.signal.reason as StoppedBySignal | undefined;
+    if (stopped?.signal === 'SIGPIPE') return stopped.signalled(signal); // the reader went first: still one stop
     if (controller.signal.aborted) process.exit(signalExitCode(signal));
     stopBy(signal);
   };

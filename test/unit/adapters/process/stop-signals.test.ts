@@ -108,4 +108,37 @@ describe('catchStopSignals', () => {
       }
     },
   );
+
+  it(
+    'a signal after the reader went (Ctrl-C at `demo | tee` ends both) is still the first: the wind-down goes on, exit 130',
+    { timeout: 20_000 },
+    async () => {
+      const script = `
+      import { stopQuietlyWhenReaderGoes } from ${JSON.stringify(HELPER.replace(/stop-signals\.js$/, 'broken-pipe.js'))};
+      import { catchStopSignals } from ${JSON.stringify(HELPER)};
+      stopQuietlyWhenReaderGoes();
+      const stop = catchStopSignals();
+      const ticks = setInterval(() => process.stdout.write('tick\\n'), 50);
+      try {
+        await stop.stopped;
+      } catch (error) {
+        process.stderr.write(\`stopped by \${error.signal}\\n\`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        clearInterval(ticks);
+        process.stderr.write(\`wound down, stopped by \${error.signal}\\n\`);
+        process.exit(error.exitCode);
+      }`;
+      const c = runScript(script);
+      try {
+        await c.until('tick\n');
+        c.running.stdout.destroy();
+        await c.until('stopped by SIGPIPE\n');
+        c.running.kill('SIGINT');
+        assert.deepEqual(await c.exited, [130, null]);
+        assert.match(c.printed(), /stopped by SIGPIPE\nwound down, stopped by SIGINT\n$/);
+      } finally {
+        c.running.kill('SIGKILL');
+      }
+    },
+  );
 });
