@@ -13,6 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# Bound at import: the split check hashes every id, and must not go through a hashlib.sha256 replaced later (the
+# tests replace it to watch how the table's bytes are hashed).
+from hashlib import sha256 as id_sha256
+
 from .hashing import sha256_bytes
 from .instants import iso_utc
 
@@ -30,6 +34,29 @@ PARQUET_MAGIC = b"PAR1"
 
 class TableError(ValueError):
     """The table or manifest is unusable; the message names the file, the field and what to do."""
+
+
+def hashed_split(transaction_id: str) -> str:
+    """The backfill's split of a row (docs/features.md, "Training table"): bucket = the first 4 bytes of
+    SHA-256(transaction id, UTF-8) as a big-endian unsigned integer, mod 100; train below 80, valid below 90, test
+    otherwise. A function of the id alone: a row never changes side, whatever else the table holds."""
+    bucket = int.from_bytes(id_sha256(transaction_id.encode("utf-8")).digest()[:4], "big") % 100
+    return "train" if bucket < 80 else "valid" if bucket < 90 else "test"
+
+
+def _split_problem(frame: pd.DataFrame) -> str | None:
+    """Rows whose split is not the backfill's rule for their id: the first of them and how many, else None."""
+    ids = frame[TRANSACTION_ID].tolist()
+    expected = np.array([hashed_split(i) for i in ids], dtype=object)
+    mismatched = np.flatnonzero(frame["split"].to_numpy(dtype=object) != expected)
+    if mismatched.size == 0:
+        return None
+    first = int(mismatched[0])
+    return (
+        f"column 'split' does not follow the backfill's rule (a stable hash of transaction_id: docs/features.md, "
+        f'"Training table") in {mismatched.size} of {len(ids)} rows, the first {ids[first]!r} marked '
+        f"{frame['split'].iloc[first]!r} where the rule says {expected[first]!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -191,6 +218,11 @@ def load_table(path: Path, feature_names: tuple[str, ...], expected_sha256: str 
     if bad_split:
         found = ", ".join("an empty cell" if value == "" else repr(value) for value in bad_split)
         raise TableError(f"table {path}: column 'split' must be one of {sorted(SPLIT_VALUES)}, found {found}")
+    # A split by another rule would train on rows held out before, or hold out rows trained on: the card's held-out
+    # figures would no longer be held out.
+    split_problem = _split_problem(frame)
+    if split_problem is not None:
+        raise TableError(f"table {path}: {split_problem}; backfill the table again rather than editing it")
     bad_label = sorted(set(frame["label"].unique()) - {0, 1})
     if bad_label:
         raise TableError(f"table {path}: column 'label' must be 0 or 1, found {bad_label}")

@@ -11,7 +11,7 @@ import pytest
 
 from fraudtrain.provenance import LOCKFILE
 from tests.conftest import CREATED_AT, Synthetic, train_into
-from tests.synthetic import FEATURE_NAMES, SCHEMA_VERSION
+from tests.synthetic import FEATURE_NAMES, SCHEMA_VERSION, split_for
 
 
 def sha256(path: Path) -> str:
@@ -153,10 +153,12 @@ def test_a_reference_of_another_feature_schema_is_refused(
 
 
 def _sharing_ids(reference: Path, ids: list[str], out: Path) -> Path:
-    """A copy of `reference` whose first rows take `ids` as transaction ids, with its manifest rehashed: the other
-    checks pass, only the overlap is wrong."""
+    """A copy of `reference` whose first rows take `ids` as transaction ids (and the split the backfill gives those
+    ids, the table's last column), with its manifest rehashed: the other checks pass, only the overlap is wrong."""
     header, *rows = reference.read_text().splitlines(keepends=True)
-    rows = [f"{i},{row.split(',', 1)[1]}" for i, row in zip(ids, rows)] + rows[len(ids):]
+    assert header.rstrip("\n").endswith(",split")
+    renamed = [f"{i},{row.split(',', 1)[1].rsplit(',', 1)[0]},{split_for(i)}\n" for i, row in zip(ids, rows)]
+    rows = renamed + rows[len(ids):]
     out.write_text(header + "".join(rows))
     manifest = json.loads(reference.with_name(reference.name + ".manifest.json").read_text())
     manifest["table"]["sha256"] = sha256(out)

@@ -28,17 +28,18 @@ def test_a_fraud_is_known_once_its_label_delay_has_passed() -> None:
 
 
 def test_a_card_detected_in_the_top_k_leaves_the_later_days() -> None:
-    # k = 1. Day 0: a (fraud) is top and detected. Day 1: a is top again, b (fraud) second, c genuine.
-    f = frame([(0, "a", 1), (0, "c", 0), (1, "a", 1), (1, "b", 1), (1, "c", 0), (2, "a", 0), (2, "c", 0)])
+    # k = 1. Day 0: a (fraud) is top and detected. Day 1: a is top again, b (fraud) second, c genuine. Day 2: a
+    # (genuine now, blocked since) tops c, whose payment that day is a fraud.
+    f = frame([(0, "a", 1), (0, "c", 0), (1, "a", 1), (1, "b", 1), (1, "c", 0), (2, "a", 0), (2, "c", 1)])
     scores = np.array([0.9, 0.1, 0.9, 0.5, 0.1, 0.9, 0.2])
-    # Without the protocol a is found again on day 1 and, blocked since, still tops day 2.
+    # Without the protocol a is found again on day 1 and, blocked since, still takes day 2's slot.
     assert DailyCards(f, k=1).per_day(scores).tolist() == [1.0, 1.0, 0.0]
-    # With it, day 1's slot goes to b (fraud), day 2's to c.
-    assert DailyCards(f, k=1, drop_detected=True).per_day(scores).tolist() == [1.0, 1.0, 0.0]
+    # With it, day 1's slot goes to b (fraud), day 2's to c (fraud).
+    assert DailyCards(f, k=1, drop_detected=True).per_day(scores).tolist() == [1.0, 1.0, 1.0]
     buried = np.array([0.9, 0.1, 0.9, 0.05, 0.1, 0.9, 0.2])
-    # b below c on day 1: without the protocol, re-finding a counts; with it, the day's slot is c (genuine).
+    # b below c on day 1: without the protocol, re-finding a counts; with it, the day's slot is c (genuine then).
     assert DailyCards(f, k=1).per_day(buried).tolist() == [1.0, 1.0, 0.0]
-    assert DailyCards(f, k=1, drop_detected=True).per_day(buried).tolist() == [1.0, 0.0, 0.0]
+    assert DailyCards(f, k=1, drop_detected=True).per_day(buried).tolist() == [1.0, 0.0, 1.0]
     # A genuine card in the top k is not detected: it stays in play.
     g = frame([(0, "c", 0), (0, "a", 0), (1, "c", 1), (1, "a", 0)])
     assert DailyCards(g, k=1, drop_detected=True).per_day(np.array([0.9, 0.1, 0.9, 0.1])).tolist() == [0.0, 1.0]

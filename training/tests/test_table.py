@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fraudtrain.table import TableError, load_manifest, load_reference, load_table, overlapping_ids
+from fraudtrain.table import TableError, hashed_split, load_manifest, load_reference, load_table, overlapping_ids
 
 from .synthetic import COLUMNS, FEATURE_NAMES, SCHEMA_VERSION, write_synthetic
 
@@ -134,6 +134,24 @@ def test_an_empty_or_unknown_split_is_named_as_such(tmp_path: Path) -> None:
     for value, found in (("", "an empty cell"), ("holdout", "'holdout'")):
         with pytest.raises(TableError, match=re.escape(f"must be one of ['test', 'train', 'valid'], found {found}")):
             load_table(_with_cell(csv_path, 5, "split", value), FEATURE_NAMES, expected_sha256=None)
+
+
+def test_a_split_column_by_another_rule_is_refused_naming_the_first_row(tmp_path: Path) -> None:
+    csv_path, _ = write_synthetic(tmp_path, days=2, customers=10, terminals=5)
+    loaded = load_table(csv_path, FEATURE_NAMES, expected_sha256=None)
+    ids = loaded.frame["transaction_id"].tolist()
+    # The documented rule, against a value worked out with node:crypto: SHA-256("tx-0")[:4] = 0x91f0e715, bucket 17.
+    assert int.from_bytes(hashlib.sha256(b"tx-0").digest()[:4], "big") == 0x91F0E715
+    assert hashed_split("tx-0") == "train"  # 17 < 80
+    # Line 5 holds the fourth row: moved from its side to another, the table is refused.
+    row = ids[3]
+    side = loaded.frame["split"].iloc[3]
+    other = "test" if side != "test" else "train"
+    with pytest.raises(
+        TableError,
+        match=re.escape(f"in 1 of {len(ids)} rows, the first {row!r} marked {other!r} where the rule says {side!r}"),
+    ):
+        load_table(_with_cell(csv_path, 5, "split", other), FEATURE_NAMES, expected_sha256=None)
 
 
 def _reference(tmp_path: Path, **changes: Any) -> Path:
