@@ -281,31 +281,46 @@ describe('Runner: end offsets that do not answer', () => {
   });
 });
 
+/**
+ * A worker whose first labels (offsets 0 and 1 of labels:0, which holds `end` records) arrive while the registry does
+ * not answer, and whose decode retry's heartbeat then times out: a request timeout, not a rebalance, so kafkajs does
+ * not rejoin and its position is past these records. They are given back; the registry answers again.
+ */
+async function givenBackWhileDecoding(end: number) {
+  let registryDown = true;
+  const started = setUp({
+    caughtUp: async () =>
+      new Map([
+        ['input:0', 0],
+        ['input:1', 0],
+        ['labels:0', 0],
+      ]),
+    timeOf: async (records) => {
+      if (registryDown) throw new Error('schema registry did not answer');
+      return fakeTimes(records);
+    },
+  });
+  const { consumer, runner, logged } = started;
+  await runner.start();
+  try {
+    consumer.join({ input: [0, 1], labels: [0] });
+    consumer.heartbeat();
+    await consumer.deliver('labels', 0, 0, [T0, T0 + 1], end, async () => {
+      registryDown = false;
+      throw new Error('Request heartbeat(key: 12, version: 3) timed out');
+    });
+    assert.ok(logged('heartbeat failed while decoding was retried'), 'the give-back is logged');
+  } catch (error) {
+    await runner.stop();
+    throw error;
+  }
+  return started;
+}
+
 describe('Runner: a heartbeat that fails while decoding is retried', () => {
   it('gives the records back: once a heartbeat answers they are sought and read again, each committed once', async () => {
-    let registryDown = true;
-    const { consumer, runner, committed, fatal, logged } = setUp({
-      caughtUp: async () =>
-        new Map([
-          ['input:0', 0],
-          ['input:1', 0],
-          ['labels:0', 0],
-        ]),
-      timeOf: async (records) => {
-        if (registryDown) throw new Error('schema registry did not answer');
-        return fakeTimes(records);
-      },
-    });
-    await runner.start();
+    const { consumer, runner, committed, fatal } = await givenBackWhileDecoding(2);
     try {
-      consumer.join({ input: [0, 1], labels: [0] });
-      consumer.heartbeat();
-      // A request timeout, not a rebalance: kafkajs does not rejoin, and its position is past these records.
-      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 2, async () => {
-        registryDown = false;
-        throw new Error('Request heartbeat(key: 12, version: 3) timed out');
-      });
-      assert.ok(logged('heartbeat failed while decoding was retried'), 'the give-back is logged');
       assert.deepEqual(committed, []);
       consumer.heartbeat();
       assert.deepEqual(
@@ -358,23 +373,8 @@ describe('Runner: a fenced producer', () => {
 
 describe('Runner: a give-back and the commits around it', () => {
   it('commits nothing fetched after a give-back until its seeks are made: the given-back records would be skipped', async () => {
-    let registryDown = true;
-    const { consumer, runner, committed, fatal, logged } = setUp({
-      caughtUp: async () => new Map([['labels:0', 0]]),
-      timeOf: async (records) => {
-        if (registryDown) throw new Error('schema registry did not answer');
-        return fakeTimes(records);
-      },
-    });
-    await runner.start();
+    const { consumer, runner, committed, fatal, logged } = await givenBackWhileDecoding(4);
     try {
-      consumer.join({ input: [0, 1], labels: [0] });
-      consumer.heartbeat();
-      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 4, async () => {
-        registryDown = false;
-        throw new Error('Request heartbeat(key: 12, version: 3) timed out');
-      });
-      assert.ok(logged('heartbeat failed while decoding was retried'), 'the give-back is logged');
       // kafkajs's position is past offsets 0 and 1: its next fetch brings 2 and 3, before any heartbeat answers.
       await consumer.deliver('labels', 0, 2, [T0 + 2, T0 + 3], 4);
       await until('the batch refused', () => logged('batch formed while records given back wait to be sought'));

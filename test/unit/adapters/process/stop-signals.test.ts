@@ -81,28 +81,12 @@ describe('catchStopSignals', () => {
     'a reader of the output that goes stops the command as a first signal does (SIGPIPE), and it exits 141',
     { timeout: 20_000 },
     async () => {
-      // Writes a line every 50 ms; stopped, it reports on stderr (its stdout has no reader) and winds down for 200 ms.
-      const script = `
-      import { stopQuietlyWhenReaderGoes } from ${JSON.stringify(HELPER.replace(/stop-signals\.js$/, 'broken-pipe.js'))};
-      import { catchStopSignals } from ${JSON.stringify(HELPER)};
-      stopQuietlyWhenReaderGoes();
-      const stop = catchStopSignals();
-      const ticks = setInterval(() => process.stdout.write('tick\\n'), 50);
-      try {
-        await stop.stopped;
-      } catch (error) {
-        process.stderr.write(\`stopped by \${error.signal}, aborted \${stop.signal.aborted}\\n\`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        clearInterval(ticks);
-        process.stderr.write('wound down\\n');
-        process.exit(error.exitCode);
-      }`;
-      const c = runScript(script);
+      const c = tickingToAReader(200);
       try {
         await c.until('tick\n');
         c.running.stdout.destroy();
         assert.deepEqual(await c.exited, [141, null]);
-        assert.match(c.printed(), /^(tick\n)+stopped by SIGPIPE, aborted true\nwound down\n$/);
+        assert.match(c.printed(), /^(tick\n)+stopped by SIGPIPE, aborted true\nwound down, stopped by SIGPIPE\n$/);
       } finally {
         c.running.kill('SIGKILL');
       }
@@ -113,32 +97,39 @@ describe('catchStopSignals', () => {
     'a signal after the reader went (Ctrl-C at `demo | tee` ends both) is still the first: the wind-down goes on, exit 130',
     { timeout: 20_000 },
     async () => {
-      const script = `
-      import { stopQuietlyWhenReaderGoes } from ${JSON.stringify(HELPER.replace(/stop-signals\.js$/, 'broken-pipe.js'))};
-      import { catchStopSignals } from ${JSON.stringify(HELPER)};
-      stopQuietlyWhenReaderGoes();
-      const stop = catchStopSignals();
-      const ticks = setInterval(() => process.stdout.write('tick\\n'), 50);
-      try {
-        await stop.stopped;
-      } catch (error) {
-        process.stderr.write(\`stopped by \${error.signal}\\n\`);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        clearInterval(ticks);
-        process.stderr.write(\`wound down, stopped by \${error.signal}\\n\`);
-        process.exit(error.exitCode);
-      }`;
-      const c = runScript(script);
+      const c = tickingToAReader(1_000);
       try {
         await c.until('tick\n');
         c.running.stdout.destroy();
-        await c.until('stopped by SIGPIPE\n');
+        await c.until('stopped by SIGPIPE, aborted true\n');
         c.running.kill('SIGINT');
         assert.deepEqual(await c.exited, [130, null]);
-        assert.match(c.printed(), /stopped by SIGPIPE\nwound down, stopped by SIGINT\n$/);
+        assert.match(c.printed(), /stopped by SIGPIPE, aborted true\nwound down, stopped by SIGINT\n$/);
       } finally {
         c.running.kill('SIGKILL');
       }
     },
   );
 });
+
+/**
+ * A command that writes a line every 50 ms to its reader; stopped, it reports on stderr (its stdout may have no
+ * reader), winds down for `windDownMs`, says what stopped it by then, and exits with that stop's code.
+ */
+function tickingToAReader(windDownMs: number) {
+  return runScript(`
+    import { stopQuietlyWhenReaderGoes } from ${JSON.stringify(HELPER.replace(/stop-signals\.js$/, 'broken-pipe.js'))};
+    import { catchStopSignals } from ${JSON.stringify(HELPER)};
+    stopQuietlyWhenReaderGoes();
+    const stop = catchStopSignals();
+    const ticks = setInterval(() => process.stdout.write('tick\\n'), 50);
+    try {
+      await stop.stopped;
+    } catch (error) {
+      process.stderr.write(\`stopped by \${error.signal}, aborted \${stop.signal.aborted}\\n\`);
+      await new Promise((resolve) => setTimeout(resolve, ${windDownMs}));
+      clearInterval(ticks);
+      process.stderr.write(\`wound down, stopped by \${error.signal}\\n\`);
+      process.exit(error.exitCode);
+    }`);
+}
