@@ -301,10 +301,16 @@ export class Runner {
     }
   }
 
-  /** Whether a handler must go on holding the fetch loop (see the class comment). */
+  /**
+   * Whether a handler must go on holding the fetch loop (see the class comment). A commit under way is held for
+   * whatever happened meanwhile (a rebalance announced, a give-back): kafkajs rejoins only once its handlers return,
+   * and a transaction that ends after this member rejoined could commit offsets its partitions' new owner reads from.
+   */
   private mustHold(epoch: number, rebalancing: boolean): boolean {
-    if (this.stopping || this.fatal || epoch !== this.epoch) return false;
-    return this.committing || (!rebalancing && !this.starved && this.waiting >= this.capacity);
+    if (this.stopping || this.fatal) return false;
+    if (this.committing) return true;
+    if (epoch !== this.epoch) return false;
+    return !rebalancing && !this.starved && this.waiting >= this.capacity;
   }
 
   private async holdWhileBusy(heartbeat: () => Promise<void>, epoch: number): Promise<void> {

@@ -56,6 +56,11 @@ export class FakeGroupConsumer {
     this.emit(this.events.HEARTBEAT, {});
   }
 
+  /** kafkajs announces a rebalance: it rejoins once every handler has returned. */
+  rebalancing(): void {
+    this.emit(this.events.REBALANCING, {});
+  }
+
   /** Records were produced to a partition, up to end offset `end`, and not fetched yet. */
   produced(topic: string, partition: number, end: number): void {
     this.ends.set(`${topic}:${partition}`, end);

@@ -451,6 +451,42 @@ describe('Runner: a give-back and the commits around it', () => {
   });
 });
 
+describe('Runner: a commit under way when a rebalance is announced', () => {
+  it('goes on holding the fetch loop until the commit ends: kafkajs must not rejoin while the transaction ends', async () => {
+    let endCommit = (): void => undefined;
+    const ending = new Promise<void>((resolve) => (endCommit = resolve));
+    let commitsEnding = 0;
+    const { consumer, runner, committed, fatal } = setUp({
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      whileEnding: async () => {
+        commitsEnding++;
+        await ending;
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      consumer.heartbeat();
+      await consumer.deliver('labels', 0, 0, [T0], 2);
+      await until('the commit under way', () => commitsEnding === 1);
+      // The next fetch's handler holds the fetch loop for the commit; then kafkajs announces a rebalance.
+      let returned = false;
+      const held = consumer.deliver('labels', 0, 1, [T0 + 1], 2).then(() => (returned = true));
+      await sleep(50);
+      consumer.rebalancing();
+      await sleep(300);
+      assert.equal(returned, false, 'the handler returned (kafkajs may rejoin) while the transaction was ending');
+      endCommit();
+      await held;
+      assert.deepEqual(committed, ['labels:0@0']);
+      assert.equal(fatal(), undefined);
+    } finally {
+      endCommit();
+      await runner.stop();
+    }
+  });
+});
+
 /** The consumer-lag series the runner exports, as "<topic>:<partition>=<lag>", sorted. */
 async function lagSeries(metrics: ReturnType<typeof createPipelineMetrics>): Promise<string[]> {
   const { values } = await metrics.consumerLag.get();
