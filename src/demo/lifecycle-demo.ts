@@ -254,6 +254,9 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string, stop: 
     await removeRunData(topology).catch((error: unknown) =>
       say(`could not remove the run's topics and keys: ${(error as Error).message}`),
     );
+    // Read again once wound down: a Ctrl-C that came just after the reader went makes the stop the signal's.
+    const stopped = stop.signal.reason as unknown;
+    if (stopped instanceof StoppedBySignal) process.exitCode = stopped.exitCode;
   }
 }
 

@@ -13,6 +13,12 @@ export function signalExitCode(signal: StopCause): number {
   return 128 + constants.signals[signal];
 }
 
+/**
+ * How soon after the reader of the output went a stop signal still counts as the same stop: Ctrl-C at `demo | tee`
+ * reaches both at once, and the reader's end may be noticed first.
+ */
+const SAME_STOP_MS = 1_000;
+
 /** What a command's waits reject with once a stop signal arrived (see catchStopSignals). */
 export class StoppedBySignal extends Error {
   private cause_: StopCause;
@@ -29,9 +35,9 @@ export class StoppedBySignal extends Error {
   }
 
   /**
-   * A stop signal after the reader of the output went first: Ctrl-C at `demo | tee` ends the reader too, and the
-   * reader's end may be noticed before the signal arrives. The stop is then the person's one Ctrl-C, not a second
-   * one: the command goes on winding down and ends with the signal's code.
+   * A stop signal just after the reader of the output went (SAME_STOP_MS): Ctrl-C at `demo | tee` ends the reader
+   * too, and the reader's end may be noticed before the signal arrives. The stop is then the person's one Ctrl-C, not
+   * a second one: the command goes on winding down and ends with the signal's code.
    */
   signalled(signal: StopSignal): void {
     if (this.cause_ === 'SIGPIPE') this.cause_ = signal;
@@ -69,8 +75,8 @@ export interface CaughtStopSignals {
  * its own `finally` and then ends with the signal's exit code; a second one ends the process at once, with that code,
  * for someone who will not wait for the wind-down. A reader of the output that goes (a closed pipe) stops the
  * command as the first signal does (StoppedBySignal 'SIGPIPE', exit 141), rather than ending it on the spot; a stop
- * signal after it is still the first (Ctrl-C at a pipe ends the reader too): the wind-down goes on and the command
- * ends with the signal's code.
+ * signal within a second after it is still the first (Ctrl-C at a pipe ends the reader too): the wind-down goes on and
+ * the command ends with the signal's code.
  */
 export function catchStopSignals(): CaughtStopSignals {
   const controller = new AbortController();
@@ -83,16 +89,22 @@ export function catchStopSignals(): CaughtStopSignals {
     controller.abort(error);
     reject(error);
   };
+  let readerGoneAtMs = Number.NEGATIVE_INFINITY;
   const onSignal = (signal: StopSignal): void => {
     const stopped = controller.signal.reason as StoppedBySignal | undefined;
-    if (stopped?.signal === 'SIGPIPE') return stopped.signalled(signal); // the reader went first: still one stop
+    // The reader went just before: the same Ctrl-C ended it (one stop). Later, a signal is a second stop.
+    if (stopped?.signal === 'SIGPIPE' && Date.now() - readerGoneAtMs <= SAME_STOP_MS) {
+      return stopped.signalled(signal);
+    }
     if (controller.signal.aborted) process.exit(signalExitCode(signal));
     stopBy(signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   // A wind-down already under way goes on when its messages find no reader.
   const releaseReaderGone = windDownWhenReaderGoes(() => {
-    if (!controller.signal.aborted) stopBy('SIGPIPE');
+    if (controller.signal.aborted) return;
+    readerGoneAtMs = Date.now();
+    stopBy('SIGPIPE');
   });
   return {
     stopped,

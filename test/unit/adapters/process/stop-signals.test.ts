@@ -112,6 +112,29 @@ describe('catchStopSignals', () => {
   );
 });
 
+describe('catchStopSignals after the reader went', () => {
+  it(
+    'a signal more than a second later is a second stop: it ends the process at once, with its code',
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const c = tickingToAReader(10_000);
+      try {
+        await c.until('tick\n');
+        c.running.stdout.destroy();
+        await c.until('stopped by SIGPIPE, aborted true\n');
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        c.running.kill('SIGINT');
+        assert.deepEqual(await c.exited, [130, null]);
+        assert.doesNotMatch(c.printed(), /wound down/);
+      } finally {
+        c.running.kill('SIGKILL');
+      }
+    },
+  );
+});
+
 /**
  * A command that writes a line every 50 ms to its reader; stopped, it reports on stderr (its stdout may have no
  * reader), winds down for `windDownMs`, says what stopped it by then, and exits with that stop's code.
