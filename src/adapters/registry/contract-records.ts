@@ -68,9 +68,10 @@ export function createContractReader(
   const schemas = { transaction: readContractSchema('transaction'), label: readContractSchema('label') };
 
   function oversized(value: Buffer | null, keyBytes: number): DecodeResult | undefined {
-    const part = value !== null && value.length > maxRecordBytes ? ['value', value.length] : undefined;
-    const [what, bytes] = part ?? (keyBytes > maxRecordBytes ? ['key', keyBytes] : []);
-    if (what === undefined) return undefined;
+    const valueBytes = value?.length ?? 0;
+    // Per record: nothing is allocated unless one part is over the limit.
+    if (valueBytes <= maxRecordBytes && keyBytes <= maxRecordBytes) return undefined;
+    const [what, bytes] = valueBytes > maxRecordBytes ? ['value', valueBytes] : ['key', keyBytes];
     return {
       ok: false,
       reason: DeadLetterReason.OversizedRecord,
