@@ -281,12 +281,18 @@ function differingPaths(a: unknown, b: unknown, prefix = '', limit = 8, out: str
 }
 
 /** Provenance that names the code and environment, not the result: shown, never compared. */
-const PROVENANCE = ['codeCommit', 'codeDirty', 'libraries', 'lockfileSha256'] as const;
+const PROVENANCE = ['codeCommit', 'codeDirty', 'libraries', 'lockfileSha256', 'lockMismatches'] as const;
 
 function withoutProvenance(card: ModelCard): unknown {
   const training: Record<string, unknown> = { ...card.training };
   for (const key of PROVENANCE) delete training[key];
   return { ...card, training };
+}
+
+function environmentWords(mismatches: Record<string, string> | undefined): string {
+  if (mismatches === undefined) return 'not recorded';
+  const names = Object.keys(mismatches).sort();
+  return names.length === 0 ? 'as locked' : `differs: ${names.join(', ')}`;
 }
 
 function compare(
@@ -351,6 +357,12 @@ function compare(
   row('rest of card.json', 'recorded', cardDiffs.length === 0 ? 'recorded' : `differs: ${cardDiffs.join(', ')}`);
   row('code commit', old.training.codeCommit, fresh.training.codeCommit, false);
   row('requirements.lock sha256', old.training.lockfileSha256, fresh.training.lockfileSha256, false);
+  row(
+    'installed packages vs requirements.lock',
+    environmentWords(old.training.lockMismatches),
+    environmentWords(fresh.training.lockMismatches),
+    false,
+  );
   return rows;
 }
 

@@ -258,6 +258,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         + (" (training/ had uncommitted changes)" if training.get("codeDirty") else "")
         + f", requirements.lock sha256 `{training['lockfileSha256']}`",
         f"- Libraries: {libs}",
+        *_environment_lines(training.get("lockMismatches")),
         f"- ONNX vs native LightGBM max abs difference on test: {training['onnx']['maxAbsDiffVsNative']:.3g}",
         *_selection_lines(card),
         "",
@@ -270,3 +271,13 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _environment_lines(mismatches: dict[str, str] | None) -> list[str]:
+    """Cards from before the trainer recorded it say nothing; an empty record says the locked environment."""
+    if mismatches is None:
+        return []
+    if not mismatches:
+        return ["- Environment: every installed package is the version requirements.lock pins"]
+    listed = "; ".join(f"{name} ({what})" for name, what in sorted(mismatches.items()))
+    return [f"- **Environment differs from requirements.lock**, a retrain may not reproduce the model: {listed}"]

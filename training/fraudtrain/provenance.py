@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -11,7 +12,23 @@ from .hashing import sha256_file
 
 TRAINING_DIR = Path(__file__).resolve().parent.parent
 LOCKFILE = TRAINING_DIR / "requirements.lock"
-LIBRARIES = ("lightgbm", "onnxmltools", "onnx", "onnxruntime", "numpy", "pandas", "scikit-learn")
+# Every package whose code runs while a model is fitted, exported or its table read: the card names their versions.
+LIBRARIES = (
+    "lightgbm",
+    "onnxmltools",
+    "skl2onnx",
+    "onnx",
+    "protobuf",
+    "onnxruntime",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "threadpoolctl",
+)
+# A pinned line of requirements.lock: `name==version \` (its hashes follow on the next lines).
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
 def code_commit() -> str:
@@ -57,3 +74,27 @@ def library_versions() -> dict[str, str]:
     for name in LIBRARIES:
         versions[name] = metadata.version(name)
     return versions
+
+
+def locked_versions(lockfile: Path = LOCKFILE) -> dict[str, str]:
+    """The exact version requirements.lock pins for each package, by the name it is written under."""
+    pins: dict[str, str] = {}
+    for line in lockfile.read_text(encoding="utf-8").splitlines():
+        match = _PIN.match(line)
+        if match:
+            pins[match.group(1)] = match.group(2)
+    return pins
+
+
+def lock_mismatches(lockfile: Path = LOCKFILE) -> dict[str, str]:
+    """Installed packages that differ from requirements.lock (or are missing), as "installed X, locked Y".
+    Empty when the environment is the locked one: the only case in which a retrain promises the same model."""
+    mismatches: dict[str, str] = {}
+    for name, pinned in locked_versions(lockfile).items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != pinned:
+            mismatches[name] = f"installed {installed or 'nothing'}, locked {pinned}"
+    return mismatches

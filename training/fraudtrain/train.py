@@ -27,7 +27,7 @@ from .evaluation import EvaluationSet, margins
 from .folds import plan_folds
 from .hashing import sha256_bytes
 from .instants import iso_utc
-from .provenance import code_commit, code_dirty, library_versions, lockfile_sha256
+from .provenance import code_commit, code_dirty, library_versions, lock_mismatches, lockfile_sha256
 from .split import DAY_MS, LABEL_DELAY, METHOD, ROLES, TEST, TEST_IN_TIME, TRAIN, VALID, plan_split
 from .table import Table, TableError, load_manifest, load_reference, load_table, refuse_overlapping_reference
 
@@ -153,6 +153,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # LightGBM has its own seeds (in params); these cover anything numpy- or random-based around it.
     np.random.seed(args.seed)
     random.seed(args.seed)
+    environment_mismatches = lock_mismatches()
+    if environment_mismatches:
+        listed = "; ".join(f"{name}: {what}" for name, what in sorted(environment_mismatches.items()))
+        _log(
+            f"warning: installed packages differ from requirements.lock ({listed}): the card records it, and a "
+            "retrain may not reproduce this model. Recreate the locked environment: "
+            "rm -rf training/.venv && bash training/setup.sh"
+        )
 
     manifest_path = args.manifest or args.table.with_name(args.table.name + ".manifest.json")
     manifest = load_manifest(manifest_path)
@@ -333,6 +341,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "codeCommit": code_commit(),
             "codeDirty": code_dirty(),
             "lockfileSha256": lockfile_sha256(),
+            # Installed packages that differ from the lock: {} means the model came from the locked environment.
+            "lockMismatches": environment_mismatches,
             "onnx": {"targetOpset": mdl.TARGET_OPSET, "maxAbsDiffVsNative": float(max_diff),
                      "tolerance": mdl.MAX_ABS_DIFF},
         },

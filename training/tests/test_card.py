@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from fraudtrain.provenance import LOCKFILE
+from fraudtrain.provenance import LOCKFILE, lock_mismatches, locked_versions
 from tests.conftest import CREATED_AT, Synthetic, train_into
 from tests.synthetic import FEATURE_NAMES, SCHEMA_VERSION, split_for
 
@@ -113,6 +114,33 @@ def test_card_hashes_match_the_artifacts(card: dict, trained: Path, synthetic: S
     assert card["dataset"]["tableSha256"] == sha256(synthetic.table)
     assert card["dataset"]["manifestSha256"] == sha256(synthetic.manifest)
     assert card["training"]["lockfileSha256"] == sha256(LOCKFILE)
+
+
+def test_card_names_the_environment_the_model_came_from(card: dict, trained: Path) -> None:
+    libraries = card["training"]["libraries"]
+    # What fits, exports and reads the table, not only the direct dependencies.
+    assert {"pyarrow", "scipy", "protobuf", "skl2onnx", "threadpoolctl", "scikit-learn"} <= set(libraries)
+    pins = locked_versions()
+    assert all(libraries[name] == pins[name] for name in libraries if name != "python")
+    # The test environment is requirements.lock's (training/setup.sh), so nothing differs, and the card says so.
+    assert card["training"]["lockMismatches"] == {}
+    assert "every installed package is the version requirements.lock pins" in (trained / "card.md").read_text()
+
+
+def test_packages_that_differ_from_the_lock_are_named(tmp_path: Path) -> None:
+    pins = locked_versions()
+    assert len(pins) >= 20 and pins["lightgbm"] and pins["pyarrow"]
+    lock = tmp_path / "requirements.lock"
+    lock.write_text(
+        "# comment line\n"
+        f"lightgbm=={pins['lightgbm']} \\\n    --hash=sha256:00\n"
+        "numpy==0.0.1 \\\n    --hash=sha256:00\n"
+        "not-a-package-fraudtrain-knows==1.0 \\\n    --hash=sha256:00\n"
+    )
+    assert lock_mismatches(lock) == {
+        "numpy": f"installed {metadata.version('numpy')}, locked 0.0.1",
+        "not-a-package-fraudtrain-knows": "installed nothing, locked 1.0",
+    }
 
 
 def test_card_markdown_is_rendered(trained: Path, card: dict) -> None:

@@ -250,6 +250,9 @@ export const modelCardSchema = z.object({
       })
       .optional(),
     lockfileSha256: sha256,
+    /** Installed packages that differ from requirements.lock ("installed X, locked Y"); {} is the locked environment.
+     *  Absent from cards written before the trainer recorded it. */
+    lockMismatches: z.record(z.string(), z.string()).optional(),
     onnx: z.object({ targetOpset: z.number().int(), maxAbsDiffVsNative: z.number().min(0), tolerance: z.number() }),
   }),
   metrics: z.object({

@@ -2,7 +2,8 @@ import type { ModelCard } from './card.js';
 
 /**
  * What the card itself says against trusting its model at face value, one sentence each: the training code could
- * not be pinned to a commit, or the model was accepted below a baseline it should have beaten. Its metrics alone do
+ * not be pinned to a commit, the trainer's packages were not the locked ones, or the model was accepted below a
+ * baseline it should have beaten. Its metrics alone do
  * not show either.
  */
 export function cardCaveats(card: Pick<ModelCard, 'training' | 'baselines'>): string[] {
@@ -11,6 +12,13 @@ export function cardCaveats(card: Pick<ModelCard, 'training' | 'baselines'>): st
     caveats.push(
       'trained with uncommitted changes in training/ (training.codeDirty): its code commit alone does not ' +
         'reproduce this model',
+    );
+  }
+  const mismatches = Object.keys(card.training.lockMismatches ?? {}).sort();
+  if (mismatches.length > 0) {
+    caveats.push(
+      `trained with installed packages that differ from requirements.lock (training.lockMismatches: ` +
+        `${mismatches.join(', ')}): a retrain may not reproduce this model`,
     );
   }
   const baselines = card.baselines;

@@ -36,6 +36,18 @@ describe('card caveats', () => {
     assert.deepEqual(cardCaveats({ ...clean, training: { ...clean.training, codeDirty: true } }), [DIRTY]);
   });
 
+  it('says when the installed packages differed from requirements.lock, naming them', () => {
+    const training = {
+      ...clean.training,
+      lockMismatches: { numpy: 'installed 2.4.0, locked 2.3.5', 'scikit-learn': 'x' },
+    };
+    assert.deepEqual(cardCaveats({ ...clean, training }), [
+      'trained with installed packages that differ from requirements.lock (training.lockMismatches: numpy, ' +
+        'scikit-learn): a retrain may not reproduce this model',
+    ]);
+    assert.deepEqual(cardCaveats({ ...clean, training: { ...clean.training, lockMismatches: {} } }), [], 'as locked');
+  });
+
   it('says when the model is below a baseline, and the reason it was registered anyway', () => {
     const below = verdict(false, ['averagePrecision 0.685853 vs randomForest 0.70789'], 'within noise on AP');
     assert.deepEqual(cardCaveats({ ...clean, baselines: below }), [
