@@ -1,4 +1,5 @@
 import {
+  calendarFeatureNames,
   DriftWindow,
   SCORE_QUANTILES,
   validateDriftPolicy,
@@ -8,6 +9,7 @@ import {
 } from '../../core/monitoring/index.js';
 import type { MonitoringReference } from '../../core/monitoring/index.js';
 import { formatModelRef } from '../../core/models/ref.js';
+import { DEFAULT_LABEL_DELAY_MS, defineFeatureSet, type FeatureDefinition } from '../../core/features/definitions.js';
 import type { Logger } from './logger.js';
 import type { PipelineMetrics } from './metrics.js';
 
@@ -35,6 +37,12 @@ export interface DriftMonitorOptions {
   /** Models whose windows exist from the start (the start-up model); any other gets one when it first decides. */
   readonly models: readonly ServedModelReference[];
   readonly featureNames: readonly string[];
+  /**
+   * The definitions behind `featureNames` (matched by name), which say which features are calendar functions of the
+   * event time and so not drift-tracked (core/monitoring/drift-features.ts). Default: the feature set's own
+   * definitions; the label delay they are made with changes no feature's kind (it only moves terminal windows).
+   */
+  readonly featureDefinitions?: readonly FeatureDefinition[];
   readonly policy: DriftWindowPolicy;
   readonly metrics: PipelineMetrics;
   readonly log: Logger;
@@ -57,7 +65,9 @@ interface ModelWindow {
  * batch came since: a snapshot copies and sorts the window's scores (windowRecords, up to a million) and merges them
  * with the card's sample, too much for every batch when Prometheus reads them every 15 s or so. Below the window's
  * minimum size the gauges of that model are removed: "insufficient data" is an absent series, never a number. A model
- * whose card has no `monitoring` section gets no drift gauges (logged when it starts deciding).
+ * whose card has no `monitoring` section gets no drift gauges (logged when it starts deciding). Calendar features
+ * (the event time's weekday or hour) are never tracked: a window of minutes to an hour of traffic holds one weekday
+ * and one or two hours, unlike the training period the card's reference covers (core/monitoring/drift-features.ts).
  *
  * A model that no longer decides loses its window and every series it published, so that alert rules and the
  * dashboard never read a model that stopped serving as if it still did: at the first committed batch whose plan
@@ -75,8 +85,12 @@ export class DriftMonitor {
   private readonly last = new Map<string, DriftSnapshot>();
   /** Models (`name@version`) whose window took a batch since their gauges were last computed. */
   private readonly changed = new Set<string>();
+  /** Features no window tracks, whatever the card holds: their value is the event time's weekday or hour. */
+  private readonly calendarFeatures: readonly string[];
 
   constructor(private readonly options: DriftMonitorOptions) {
+    const definitions = options.featureDefinitions ?? defineFeatureSet({ labelDelayMs: DEFAULT_LABEL_DELAY_MS });
+    this.calendarFeatures = calendarFeatureNames(definitions).filter((name) => options.featureNames.includes(name));
     for (const model of options.models) this.windowOf(model);
     options.metrics.onDriftRead(() => this.refresh());
   }
@@ -126,8 +140,10 @@ export class DriftMonitor {
     }
     const problems = validateDriftPolicy(policy, model.monitoring.score.sample.length);
     if (problems.length > 0) log.warn({ model: id, problems }, 'drift window settings');
-    const window = new DriftWindow(model.monitoring, featureNames, policy);
-    const untracked = featureNames.filter((name) => !window.trackedFeatures.includes(name));
+    const window = new DriftWindow(model.monitoring, featureNames, policy, this.calendarFeatures);
+    const untracked = featureNames.filter(
+      (name) => !window.trackedFeatures.includes(name) && !this.calendarFeatures.includes(name),
+    );
     if (untracked.length > 0) log.warn({ model: id, untracked }, 'no drift reference for features');
     const entry = { window, version: model.version, lastDecidedMs: this.options.clock() };
     this.windows.set(id, entry);

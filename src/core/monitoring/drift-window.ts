@@ -25,7 +25,7 @@ export type DriftSnapshot =
   | {
       readonly status: 'ok';
       readonly records: number;
-      /** Per feature of the card's reference (features the card has no reference for are absent). */
+      /** Per tracked feature (absent: features the card has no reference for, and those left out). */
       readonly featurePsi: Readonly<Record<string, number>>;
       readonly scorePsi: number;
       readonly ks: { readonly statistic: number; readonly pValue: number };
@@ -60,9 +60,11 @@ export class DriftWindow {
     /** The model's input features, in the order of each row handed to observe(). */
     featureNames: readonly string[],
     private readonly policy: DriftWindowPolicy,
+    /** Features left out even when the card has a reference for them (calendar features: drift-features.ts). */
+    notTracked: readonly string[] = [],
   ) {
     this.features = featureNames.flatMap((name, column) => {
-      const ref = reference.features[name];
+      const ref = notTracked.includes(name) ? undefined : reference.features[name];
       return ref ? [{ name, column, edges: ref.edges, shares: ref.shares, counts: ref.shares.map(() => 0) }] : [];
     });
     this.scoreCounts = reference.score.bins.shares.map(() => 0);
@@ -76,7 +78,7 @@ export class DriftWindow {
     return this.size;
   }
 
-  /** Features the card has a reference for (the others are not tracked). */
+  /** Features the card has a reference for, less those left out (the others are not tracked). */
   get trackedFeatures(): string[] {
     return this.features.map((f) => f.name);
   }

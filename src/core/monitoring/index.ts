@@ -18,6 +18,7 @@ export {
   type DriftSnapshot,
   type DriftWindowPolicy,
 } from './drift-window.js';
+export { calendarFeatureNames, isCalendarAggregation } from './drift-features.js';
 export { groupByDecider, type DecidedRows } from './decided-rows.js';
 export { aucVariance, hanleyMcNeilStandardError, pairedAuc, type PairedAuc } from './delong.js';
 export {

@@ -138,6 +138,46 @@ describe('DriftMonitor', () => {
     assert.equal(snapshot.mock.callCount(), 2, 'snapshots() reuses an up-to-date snapshot');
   });
 
+  it('never tracks the calendar features (weekday, hour of the event time), though the card has their reference', async () => {
+    const metrics = createPipelineMetrics('t');
+    const output = capturedOutput();
+    const log = createLogger({ name: 'test', level: 'info', destination: output.stream });
+    // A window of weekday daytime traffic against a reference that mixes all days and hours: the PSI of the two
+    // calendar features would be over 1 (always 0 here, 30 % and 25 % ones in the reference).
+    const mixed = (share: number) => binnedReference(sample.map((v) => (v < share ? 1 : 0)));
+    const card: ServedModelReference = {
+      name: 'm',
+      version: '5',
+      monitoring: {
+        ...monitoring,
+        features: { amount: monitoring.features['x']!, tx_during_weekend: mixed(0.3), tx_during_night: mixed(0.25) },
+      },
+    };
+    const monitor = new DriftMonitor({
+      models: [card],
+      featureNames: ['amount', 'tx_during_weekend', 'tx_during_night'],
+      policy: { maxRecords: 2000, maxAgeMs: 60_000, minRecords: 500 },
+      metrics,
+      log,
+      clock: () => 0,
+    });
+    monitor.record({
+      scores: sample,
+      features: sample.flatMap((v) => [v, 0, 0]),
+      deciders: [{ model: card }],
+      deciding: ['m@5'],
+    });
+    const psi = await series(metrics, 'fraudscore_feature_psi');
+    assert.deepEqual(
+      psi.map((v) => v.labels.feature),
+      ['amount'],
+    );
+    const snapshot = monitor.snapshots().get('m@5');
+    assert.ok(snapshot?.status === 'ok');
+    assert.deepEqual(Object.keys(snapshot.featurePsi), ['amount']);
+    assert.ok(!output.text().includes('no drift reference'), 'a calendar feature is left out on purpose, not missing');
+  });
+
   it('a card without monitoring gets no drift gauges, and says so once', async () => {
     const metrics = createPipelineMetrics('t');
     const output = capturedOutput();

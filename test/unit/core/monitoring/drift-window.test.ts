@@ -72,6 +72,20 @@ describe('DriftWindow', () => {
     assert.ok(snapshot.featurePsi['a']! > 0.05, 'the shifted feature drifts');
   });
 
+  it('leaves out the features it is told not to track, even with a reference in the card', () => {
+    const window = new DriftWindow(reference, ['a', 'b', 'c'], policy, ['b']);
+    const { scores, rows } = batch(500, 11);
+    window.observe(0, scores, rows, 3);
+    assert.deepEqual(window.trackedFeatures, ['a']);
+    const snapshot = window.snapshot(0);
+    assert.ok(snapshot.status === 'ok');
+    assert.deepEqual(Object.keys(snapshot.featurePsi), ['a']);
+    // The kept column is still read at its own position in the row.
+    const a = rows.filter((_, i) => i % 3 === 0);
+    const ref = reference.features['a']!;
+    assert.equal(snapshot.featurePsi['a'], psi(ref.shares, binCounts(ref.edges, a), 1e-4));
+  });
+
   it('drops records older than the time span', () => {
     const window = new DriftWindow(reference, ['a', 'b', 'c'], policy);
     const old = batch(500, 11);
