@@ -11,6 +11,7 @@ import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
 import { DelayedLabelJoin, type LiveMetrics, type MaturedDay } from '../core/monitoring/evaluation.js';
 import { StreamTime } from '../core/monitoring/stream-time.js';
+import { TransactionContract } from '../core/contract/validate-transaction.js';
 import { readerSilence } from '../core/monitoring/reader-silence.js';
 import { formatModelRef } from '../core/models/ref.js';
 import { liveMetricValues, type Decision } from '../core/monitoring/eval-metrics.js';
@@ -25,6 +26,13 @@ import type { ModelCard } from '../core/models/card.js';
 import { connecting } from '../runtime/startup-errors.js';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * How far ahead of the evaluator's clock a record's time (a score's event time, a label's report time) may be and
+ * still move stream time: the contract's allowance for a transaction's event time, 24 h. Past it the time is a
+ * mis-dated record (a report time in microseconds, a clock a year off), which would finalise every open day at once.
+ */
+export const STREAM_TIME_FUTURE_SKEW_MS = TransactionContract.maxFutureSkewMs;
 
 export interface EvaluatorOptions {
   readonly topology: Topology;
@@ -60,14 +68,16 @@ export interface ModelStatus {
  * latest event time (predictions) or report time (labels) seen on each partition that is not read to its end -- so a
  * partition delivered days ahead of another (Kafka hands out backlogs in chunks) cannot finalise a day whose
  * predictions are still unread -- and the latest time seen once every partition is read to its end
- * (core/monitoring/stream-time.ts, shared with the rollout's score follower).
+ * (core/monitoring/stream-time.ts, shared with the rollout's score follower). A time more than
+ * STREAM_TIME_FUTURE_SKEW_MS ahead of the evaluator's clock does not count (logged): one mis-dated label would
+ * otherwise finalise every open day, and again at every start, as the topics are reread.
  */
 export class Evaluator {
   readonly join: DelayedLabelJoin;
   private readonly kafka: Kafka;
   private readonly serde: AvroSerde;
   private consumer: Consumer | undefined;
-  private readonly streamTime = new StreamTime();
+  private readonly streamTime = new StreamTime({ latestPlausibleMs: () => Date.now() + STREAM_TIME_FUTURE_SKEW_MS });
   /** Records decoded from each topic since start: what a report with nothing to show says it read. */
   private readonly read = { scores: 0, labels: 0 };
   /** By `name@version`: a version number alone names a different card under each model name. */
@@ -186,8 +196,25 @@ export class Evaluator {
         times.push(eventTimeMs);
       }
     }
-    // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
-    this.streamTime.read(partitionKey(batch.topic, batch.partition), times, batch.offsetLag() === '0');
+    // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same). A record dated beyond
+    // the clock's skew allowance is joined as any other (a report that late counts for no day) but leaves stream
+    // time where it is.
+    const implausible = this.streamTime.read(
+      partitionKey(batch.topic, batch.partition),
+      times,
+      batch.offsetLag() === '0',
+    );
+    if (implausible > 0) {
+      this.options.log.warn(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          records: implausible,
+          skewAllowedMs: STREAM_TIME_FUTURE_SKEW_MS,
+        },
+        'records dated further ahead of the clock than allowed: joined, but they do not move stream time',
+      );
+    }
     this.options.metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       Number(batch.offsetLag()),

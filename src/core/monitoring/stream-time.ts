@@ -12,11 +12,23 @@
  *
  * It never goes back. A partition read to its end may receive older records later and hold the others back again,
  * but what was final stays final: the evaluator has reported the day, and the follower may have let go of its labels.
+ *
+ * So one record dated far ahead (a report time in microseconds, a producer's clock off by a year) would finalise
+ * every open day at once, for good. Given `latestPlausibleMs` (the reader's clock plus a skew allowance), a time
+ * beyond it is not taken as evidence of how far the stream has come: the reader still uses the record, stream time
+ * ignores its time, and read() says how many it ignored.
  */
+export interface StreamTimeOptions {
+  /** The latest time a record may carry and still move stream time, asked at each read; none: no bound. */
+  readonly latestPlausibleMs?: () => number;
+}
+
 export class StreamTime {
   private readonly partitions = new Map<string, { latestMs: number | undefined; atEnd: boolean }>();
   private latestReadMs = Number.NEGATIVE_INFINITY;
   private watermarkMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: StreamTimeOptions = {}) {}
 
   /** A partition as its offsets show it before reading: one with records holds stream time back until they are read. */
   expect(partition: string, hasRecords: boolean): void {
@@ -26,18 +38,26 @@ export class StreamTime {
 
   /**
    * Records read from `partition`: their times (one that is not finite says nothing about how far the stream has come,
-   * and NaN would stick), and whether the partition is read to its end now.
+   * and NaN would stick), and whether the partition is read to its end now. Returns how many times it ignored as
+   * later than `latestPlausibleMs`.
    */
-  read(partition: string, timesMs: Iterable<number>, atEnd: boolean): void {
+  read(partition: string, timesMs: Iterable<number>, atEnd: boolean): number {
     const state = this.partitions.get(partition) ?? { latestMs: undefined, atEnd };
+    const latestPlausibleMs = this.options.latestPlausibleMs?.() ?? Number.POSITIVE_INFINITY;
+    let implausible = 0;
     for (const ms of timesMs) {
       if (!Number.isFinite(ms)) continue;
+      if (ms > latestPlausibleMs) {
+        implausible++;
+        continue;
+      }
       state.latestMs = Math.max(state.latestMs ?? ms, ms);
       this.latestReadMs = Math.max(this.latestReadMs, ms);
     }
     state.atEnd = atEnd;
     this.partitions.set(partition, state);
     this.advance();
+    return implausible;
   }
 
   /** Stream time now (minus infinity before anything is read). */

@@ -9,11 +9,36 @@ import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { Expectation } from '../../../src/core/monitoring/reference.js';
+import type { AvroSerde } from '../../../src/adapters/registry/serde.js';
 import { Evaluator } from '../../../src/evaluation/index.js';
 import { fakeModel, makeCard } from '../core/models/card-fixture.js';
 
 const DAY = 86_400_000;
 const D0 = 20_000; // a UTC day index
+
+/** The evaluator's batch handler and serde, for feeding it decoded records without a broker or a registry. */
+interface EvaluatorInternals {
+  readonly serde: AvroSerde;
+  onBatch(payload: { batch: FakeBatch }): Promise<void>;
+}
+interface FakeBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: { key: Buffer | null; value: Buffer }[];
+  offsetLag(): string;
+}
+
+/** A batch of records (their decoded fields as JSON) from one partition, read to its end. */
+function batchOf(topic: string, records: readonly Record<string, unknown>[]): { batch: FakeBatch } {
+  return {
+    batch: {
+      topic,
+      partition: 0,
+      messages: records.map((r) => ({ key: Buffer.from('c'), value: Buffer.from(JSON.stringify(r)) })),
+      offsetLag: () => '0',
+    },
+  };
+}
 
 function evaluatorFor(topologyText: string): Evaluator {
   return new Evaluator({
@@ -148,5 +173,31 @@ describe('Evaluator status', () => {
     assert.ok(Math.abs(comparison.liveStandardError - 0.22866478019001193) <= 1e-12);
     assert.equal(comparison.status, 'within', 'a single fraud cannot tell 0.889 from 0.95');
     assert.ok(Math.abs(comparison.z - (8 / 9 - 0.95) / Math.hypot(0.04 / 3.92, 0.22866478019001193)) <= 1e-12);
+  });
+
+  it('lets no record dated more than 24 h ahead of the clock move stream time, and still joins it', async (t) => {
+    const evaluator = evaluatorFor(topologyText());
+    const internals = evaluator as unknown as EvaluatorInternals;
+    t.mock.method(internals.serde, 'prepare', async () => {});
+    t.mock.method(internals.serde, 'decodeSync', (bytes: Buffer) => ({
+      ok: true,
+      schemaId: 1,
+      value: JSON.parse(bytes.toString()) as Record<string, unknown>,
+    }));
+    const scoredAtMs = Date.now() - 2 * DAY;
+    const score = { model_name: 'card-fraud', model_version: '1', decision: 'APPROVE', score: 0.9, features: {} };
+    await internals.onBatch(batchOf('payments.scores', [{ ...score, transaction_id: 'tx-1', event_time: scoredAtMs }]));
+    assert.equal(evaluator.watermark(), scoredAtMs);
+    // A report time in microseconds, and one a little ahead of the clock but within the contract's skew allowance.
+    const withinSkewMs = Date.now() + 12 * 3600 * 1000;
+    await internals.onBatch(
+      batchOf('payments.labels', [
+        { transaction_id: 'tx-1', is_fraud: true, reported_at: scoredAtMs * 1000 },
+        { transaction_id: 'tx-2', is_fraud: true, reported_at: withinSkewMs - 1 },
+      ]),
+    );
+    assert.equal(evaluator.watermark(), withinSkewMs - 1, 'the mis-dated report leaves stream time behind');
+    assert.deepEqual(evaluator.join.maturedDays(), [], 'no day finalised by it');
+    assert.equal(evaluator.recordsRead().labels, 2, 'both labels read and joined');
   });
 });

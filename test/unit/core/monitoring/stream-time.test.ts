@@ -45,4 +45,16 @@ describe('StreamTime', () => {
     time.read('output:1', [Number.POSITIVE_INFINITY, 2_000], true);
     assert.equal(time.ms, 2_000);
   });
+
+  it('given a bound, lets no time beyond it move stream time, and counts those it ignored', () => {
+    let clockMs = 1_000;
+    const time = new StreamTime({ latestPlausibleMs: () => clockMs + 100 });
+    time.expect('labels:0', true);
+    assert.equal(time.read('labels:0', [900, 1_000_000, 1_100], true), 1);
+    assert.equal(time.ms, 1_100, 'the far-future time is not the latest read');
+    // Asked at each read: once the clock has moved, a time then plausible counts.
+    clockMs = 5_000;
+    assert.equal(time.read('labels:0', [5_050], true), 0);
+    assert.equal(time.ms, 5_050);
+  });
 });
