@@ -3,6 +3,15 @@ import { DeadLetterReason } from '../../core/contract/reasons.js';
 import { DECISIONS } from '../../core/scoring/decide.js';
 
 /**
+ * How far ahead of the worker's clock a time may be and still be taken as the newest of its stream: the clock skew
+ * between a producer and the worker, which NTP keeps to well under a second. The contract accepts event times up to
+ * 24 h ahead, and the gauge only moves up: one transaction dated 20 h ahead would otherwise pin the gauge there until
+ * a restart (and FraudscoreLabelsQuiet fire for as long on a healthy labels feed), one far-future label switch the
+ * rule's first clause off.
+ */
+export const NEWEST_TAKEN_CLOCK_SLACK_MS = 5 * 60_000;
+
+/**
  * The metric catalog: every metric fraudscore exports, in one place, as two sets on registries of their own: a worker's
  * (`fraudscore run`, below) and the evaluator's (`fraudscore evaluate`, createEvaluatorMetrics). No name is in both:
  * rules and panels that read a worker metric never see an evaluator target, whatever the scrape configuration.
@@ -23,9 +32,12 @@ export function createPipelineMetrics(topology: string) {
     onDriftRead(refresh: () => void): void {
       refreshDrift = refresh;
     },
-    /** Moves fraudscore_newest_taken_time_seconds of a stream to `ms` when it is newer than what it shows. */
-    takeNewest(stream: keyof typeof newestTakenMs, ms: number): void {
-      if (!(ms > newestTakenMs[stream])) return;
+    /**
+     * Moves fraudscore_newest_taken_time_seconds of a stream to `ms` when it is newer than what it shows, and not
+     * ahead of the worker's clock (`nowMs`) by more than NEWEST_TAKEN_CLOCK_SLACK_MS.
+     */
+    takeNewest(stream: keyof typeof newestTakenMs, ms: number, nowMs: number = Date.now()): void {
+      if (!(ms > newestTakenMs[stream]) || ms > nowMs + NEWEST_TAKEN_CLOCK_SLACK_MS) return;
       newestTakenMs[stream] = ms;
       metrics.newestTaken.set({ stream }, ms / 1000);
     },

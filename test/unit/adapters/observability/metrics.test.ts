@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEvaluatorMetrics } from '../../../../src/adapters/observability/metrics.js';
+import {
+  createEvaluatorMetrics,
+  createPipelineMetrics,
+  NEWEST_TAKEN_CLOCK_SLACK_MS,
+} from '../../../../src/adapters/observability/metrics.js';
 import { evaluatorSeriesNames, workerSeriesNames } from '../../../support/metric-catalog.js';
 
 /** Names of the series in a Prometheus text exposition (what a scrape stores). */
@@ -41,5 +45,30 @@ describe('metric catalog: a worker and the evaluator export sets of their own', 
       [],
     );
     assert.ok(!scraped.has('fraudscore_control_applied_version'));
+  });
+});
+
+describe('takeNewest: fraudscore_newest_taken_time_seconds', () => {
+  const HOUR_MS = 3_600_000;
+  const NOW = Date.UTC(2026, 11, 7, 12);
+  async function newestTaken(metrics: ReturnType<typeof createPipelineMetrics>): Promise<Record<string, number>> {
+    const { values } = await metrics.newestTaken.get();
+    return Object.fromEntries(values.map(({ labels, value }) => [String(labels['stream']), value]));
+  }
+
+  it("records no time further ahead of the worker's clock than the slack: it would pin the gauge up there", async () => {
+    const metrics = createPipelineMetrics('t');
+    metrics.takeNewest('transactions', NOW - HOUR_MS, NOW);
+    // Accepted by the contract (24 h), but not the newest time the stream has reached.
+    metrics.takeNewest('transactions', NOW + 20 * HOUR_MS, NOW);
+    metrics.takeNewest('labels', NOW * 1000, NOW);
+    assert.deepEqual(await newestTaken(metrics), { transactions: (NOW - HOUR_MS) / 1000 });
+    // Within the slack (a producer's clock a little ahead), and a later time once the clock has reached it, count.
+    metrics.takeNewest('labels', NOW + NEWEST_TAKEN_CLOCK_SLACK_MS, NOW);
+    metrics.takeNewest('transactions', NOW + 20 * HOUR_MS, NOW + 20 * HOUR_MS);
+    assert.deepEqual(await newestTaken(metrics), {
+      transactions: (NOW + 20 * HOUR_MS) / 1000,
+      labels: (NOW + NEWEST_TAKEN_CLOCK_SLACK_MS) / 1000,
+    });
   });
 });
