@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Gauge } from 'prom-client';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { readerStopped, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
@@ -82,6 +83,8 @@ export class Evaluator {
   private readonly read = { scores: 0, labels: 0 };
   /** By `name@version`: a version number alone names a different card under each model name. */
   private readonly cards = new Map<string, ModelCard | null>();
+  /** Models (`name@version`) whose series the last publish set: one missing from the live figures since loses them. */
+  private readonly published = new Set<string>();
   private caughtUpResolve!: () => void;
   /** Resolves once every partition that had records at start has been read to its end. */
   readonly caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
@@ -325,12 +328,21 @@ export class Evaluator {
     const minLabelled = this.options.topology.monitoring.evaluation.minLabelled;
     // The live figures once (each is a pass over the days' rows with a sort or two), for the status and the gauges.
     const lives = this.join.live();
+    for (const model of [...this.published].filter((m) => !lives.has(m))) {
+      await this.removeSeriesOf(model);
+      this.published.delete(model);
+      this.options.log.info(
+        { model },
+        'evaluation series dropped: the model has no final day in the comparison window',
+      );
+    }
     for (const status of await this.status(lives)) {
       // The label keeps its name (dashboards and alert rules select on it) but holds name@version: two models may
       // share a version number, and their series must not overwrite each other.
       const modelLabel = { model_version: status.model };
       const live = lives.get(status.model);
       if (!live) continue;
+      this.published.add(status.model);
       metrics.evalLabelled.set(modelLabel, status.labelled);
       const latestDay = status.days[status.days.length - 1];
       if (latestDay !== undefined) metrics.evalLatestMaturedDay.set(modelLabel, (latestDay * DAY_MS) / 1000);
@@ -358,5 +370,23 @@ export class Evaluator {
         }
       }
     }
+  }
+
+  /** Removes every evaluator series of a model (`model_version` holds `name@version`). */
+  private async removeSeriesOf(model: string): Promise<void> {
+    const { metrics } = this.options;
+    await removeSeriesOfModel(metrics.evalMetric, model);
+    await removeSeriesOfModel(metrics.evalLabelled, model);
+    await removeSeriesOfModel(metrics.evalFraudAmount, model);
+    await removeSeriesOfModel(metrics.evalOfflineMismatch, model);
+    await removeSeriesOfModel(metrics.evalFalseAlerts, model);
+    await removeSeriesOfModel(metrics.evalLatestMaturedDay, model);
+  }
+}
+
+/** Removes a gauge's series whose `model_version` is `model`, whatever its other labels. */
+async function removeSeriesOfModel<T extends string>(gauge: Gauge<T>, model: string): Promise<void> {
+  for (const { labels } of (await gauge.get()).values) {
+    if ((labels as Record<string, unknown>)['model_version'] === model) gauge.remove(labels);
   }
 }

@@ -200,7 +200,10 @@ export class DelayedLabelJoin {
       this.finalisedIds.set(day, new Set(rows.keys()));
       this.finalUpTo = Math.max(this.finalUpTo, day);
     }
-    if (ready.length > 0) this.forgetBeyondHorizon();
+    if (ready.length > 0) {
+      this.forgetBeyondHorizon();
+      this.forgetRetiredModels();
+    }
     this.matured.push(...fresh);
     return fresh;
   }
@@ -223,6 +226,18 @@ export class DelayedLabelJoin {
     }
   }
 
+  /**
+   * Drops the live figures of a model whose latest final day is more than windowDays behind the newest final day: it
+   * no longer serves (rolled back, a rollout ended), and its figures would otherwise stay, a mismatch with them, for
+   * the life of the evaluator. A model that serves again starts afresh with its next final day.
+   */
+  private forgetRetiredModels(): void {
+    for (const [model, { days }] of this.recent) {
+      const latest = days[days.length - 1]?.day ?? Number.NEGATIVE_INFINITY;
+      if (this.finalUpTo - latest > this.policy.windowDays) this.recent.delete(model);
+    }
+  }
+
   private isOpen(transactionId: string): boolean {
     for (const rows of this.open.values()) if (rows.has(transactionId)) return true;
     return false;
@@ -239,7 +254,8 @@ export class DelayedLabelJoin {
   }
 
   /**
-   * The live figure per model (`name@version`): the latest windowDays final days pooled (AUC and AP over all their rows,
+   * The live figure per model (`name@version`) that still serves (forgetRetiredModels): the latest windowDays final
+   * days pooled (AUC and AP over all their rows,
    * card precision@100 the mean of the days' values), as the card's held-out figures are computed over its days.
    */
   live(): Map<string, LiveMetrics> {

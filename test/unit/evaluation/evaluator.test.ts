@@ -200,4 +200,43 @@ describe('Evaluator status', () => {
     assert.deepEqual(evaluator.join.maturedDays(), [], 'no day finalised by it');
     assert.equal(evaluator.recordsRead().labels, 2, 'both labels read and joined');
   });
+
+  it("removes a model's series once it has no final day within the comparison window (rolled back)", async () => {
+    const metrics = createEvaluatorMetrics('t');
+    const evaluator = new Evaluator({
+      topology: parseTopology(topologyText(), 't.yaml', {}),
+      log: createLogger({ name: 't', level: 'silent' }),
+      metrics,
+    });
+    const publish = () => (evaluator as unknown as { publish(): Promise<void> }).publish();
+    const modelsIn = async () => {
+      const found = new Set<string>();
+      for (const line of (await metrics.registry.metrics()).split('\n')) {
+        const model = /^fraudscore_eval_\w+\{.*model_version="([^"]+)"/.exec(line)?.[1];
+        if (model) found.add(model);
+      }
+      return [...found].sort();
+    };
+    const add = (i: number, day: number, name: string) =>
+      evaluator.join.addPrediction({
+        transactionId: `${name}-${day}-${i}`,
+        eventTimeMs: day * DAY + i * 1000,
+        score: i / 10,
+        decision: 'APPROVE',
+        modelName: name,
+        modelVersion: '1',
+        customerId: `c${i}`,
+        amount: 10,
+      });
+    for (let i = 0; i < 10; i++) add(i, D0, 'broken-scores');
+    evaluator.join.addLabel({ transactionId: `broken-scores-${D0}-9`, isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    evaluator.join.advance((D0 + 20) * DAY);
+    await publish();
+    assert.deepEqual(await modelsIn(), ['broken-scores@1']);
+    // The champion serves on; 8 final days later (windowDays 7) the rolled-back model's figures are gone.
+    for (let day = D0 + 1; day <= D0 + 8; day++) for (let i = 0; i < 10; i++) add(i, day, 'card-fraud');
+    evaluator.join.advance((D0 + 30) * DAY);
+    await publish();
+    assert.deepEqual(await modelsIn(), ['card-fraud@1']);
+  });
 });

@@ -91,6 +91,27 @@ describe('DelayedLabelJoin', () => {
     assert.equal(live.metrics.aucRoc, 1, 'the fraud has the highest score of its days');
   });
 
+  it('drops a model whose latest final day is more than windowDays behind the newest (rolled back)', () => {
+    const join = new DelayedLabelJoin({ horizonDays: 1, windowDays: 3 });
+    // card-fraud@4 served day 0, then was rolled back to @5, which serves from day 1 on.
+    join.addPrediction(prediction(0, D0, 0.1, '4'));
+    for (let day = D0 + 1; day <= D0 + 3; day++) join.addPrediction(prediction(0, day, 0.1, '5'));
+    join.advance((D0 + 10) * DAY);
+    assert.deepEqual(
+      [...join.live().keys()],
+      ['card-fraud@4', 'card-fraud@5'],
+      'day 0 is 3 days behind day 3, not more than 3',
+    );
+    join.addPrediction(prediction(0, D0 + 4, 0.1, '5'));
+    join.advance((D0 + 11) * DAY);
+    assert.deepEqual([...join.live().keys()], ['card-fraud@5'], 'day 0 is 4 days behind day 4: @4 is gone');
+    assert.deepEqual(join.live().get('card-fraud@5')?.days, [D0 + 2, D0 + 3, D0 + 4]);
+    // Served again later, it starts afresh.
+    join.addPrediction(prediction(1, D0 + 5, 0.1, '4'));
+    join.advance((D0 + 12) * DAY);
+    assert.deepEqual(join.live().get('card-fraud@4')?.days, [D0 + 5]);
+  });
+
   it('keeps two models with the same version apart (a challenger numbered like the champion)', () => {
     const join = new DelayedLabelJoin({ horizonDays: 1, windowDays: 7 });
     for (let i = 0; i < 10; i++) {
