@@ -29,6 +29,13 @@ import { connecting } from '../runtime/startup-errors.js';
 const DAY_MS = 86_400_000;
 
 /**
+ * How long after a failed model-card lookup (the registry unreadable, the model not registered yet) the evaluator
+ * asks again: soon enough that a card that becomes readable is used within a minute, seldom enough that a model
+ * with no card does not flood the log (its status is asked at every publication).
+ */
+export const CARD_LOOKUP_RETRY_MS = 60_000;
+
+/**
  * How far ahead of the evaluator's clock a record's time (a score's event time, a label's report time) may be and
  * still move stream time: the contract's allowance for a transaction's event time, 24 h. Past it the time is a
  * mis-dated record (a report time in microseconds, a clock a year off), which would finalise every open day at once.
@@ -42,6 +49,8 @@ export interface EvaluatorOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Called with the days that matured after each fetched batch (the CLI rewrites the report then). */
   readonly onMatured?: (days: readonly MaturedDay[]) => void;
+  /** The clock a failed model-card lookup is retried by (default Date.now). */
+  readonly clock?: () => number;
 }
 
 /** The evaluator's view of one model's live figures against its own card. */
@@ -81,8 +90,10 @@ export class Evaluator {
   private readonly streamTime = new StreamTime({ latestPlausibleMs: () => Date.now() + STREAM_TIME_FUTURE_SKEW_MS });
   /** Records decoded from each topic since start: what a report with nothing to show says it read. */
   private readonly read = { scores: 0, labels: 0 };
-  /** By `name@version`: a version number alone names a different card under each model name. */
-  private readonly cards = new Map<string, ModelCard | null>();
+  /** By `name@version`: a version number alone names a different card under each model name. Found cards only. */
+  private readonly cards = new Map<string, ModelCard>();
+  /** By `name@version`: when its card lookup last failed (retried CARD_LOOKUP_RETRY_MS later). */
+  private readonly cardFailedAtMs = new Map<string, number>();
   /** Models (`name@version`) whose series the last publish set: one missing from the live figures since loses them. */
   private readonly published = new Set<string>();
   private caughtUpResolve!: () => void;
@@ -301,26 +312,40 @@ export class Evaluator {
     return out;
   }
 
-  /** The card of the model the scores name (a challenger or a promoted model may not be the topology's model). */
+  /**
+   * The card of the model the scores name (a challenger or a promoted model may not be the topology's model). A found
+   * card is kept; a failed lookup gives null and is tried again once CARD_LOOKUP_RETRY_MS have passed.
+   */
   private async cardOf(name: string, version: string): Promise<ModelCard | null> {
     const model = formatModelRef({ name, version });
-    if (!this.cards.has(model)) {
-      const card = await openFsRegistry(this.options.topology.model.registry)
-        .show(name, version)
-        .then((shown) => shown.card)
-        .catch((error: unknown) => {
-          this.options.log.warn({ model, err: (error as Error).message }, 'no card for this model');
-          return null;
-        });
-      if (card && !card.monitoring?.expectations) {
-        this.options.log.info(
-          { model },
-          'model card has no held-out intervals (trained before them): live figures shown beside its point estimates',
+    const known = this.cards.get(model);
+    if (known) return known;
+    const nowMs = (this.options.clock ?? Date.now)();
+    const failedAtMs = this.cardFailedAtMs.get(model);
+    if (failedAtMs !== undefined && nowMs - failedAtMs < CARD_LOOKUP_RETRY_MS) return null;
+    const card = await openFsRegistry(this.options.topology.model.registry)
+      .show(name, version)
+      .then((shown) => shown.card)
+      .catch((error: unknown) => {
+        this.options.log.warn(
+          { model, err: (error as Error).message, retryInMs: CARD_LOOKUP_RETRY_MS },
+          'no card for this model',
         );
-      }
-      this.cards.set(model, card);
+        return null;
+      });
+    if (!card) {
+      this.cardFailedAtMs.set(model, nowMs);
+      return null;
     }
-    return this.cards.get(model) ?? null;
+    this.cardFailedAtMs.delete(model);
+    if (!card.monitoring?.expectations) {
+      this.options.log.info(
+        { model },
+        'model card has no held-out intervals (trained before them): live figures shown beside its point estimates',
+      );
+    }
+    this.cards.set(model, card);
+    return card;
   }
 
   private async publish(): Promise<void> {

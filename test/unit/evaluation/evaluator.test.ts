@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseTopology } from '../../../src/config/index.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
+import { ModelRegistry } from '../../../src/adapters/model-registry/registry.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
 import type { Expectation } from '../../../src/core/monitoring/reference.js';
 import type { AvroSerde } from '../../../src/adapters/registry/serde.js';
 import { Evaluator } from '../../../src/evaluation/index.js';
+import { CARD_LOOKUP_RETRY_MS } from '../../../src/evaluation/evaluator.js';
 import { fakeModel, makeCard } from '../core/models/card-fixture.js';
 
 const DAY = 86_400_000;
@@ -238,5 +240,54 @@ describe('Evaluator status', () => {
     evaluator.join.advance((D0 + 30) * DAY);
     await publish();
     assert.deepEqual(await modelsIn(), ['card-fraud@1']);
+  });
+
+  it('asks again for a card that was not found, a minute later, and keeps one found', async (t) => {
+    let nowMs = 1_000_000;
+    const evaluator = new Evaluator({
+      topology: parseTopology(topologyText(), 't.yaml', {}),
+      log: createLogger({ name: 't', level: 'silent' }),
+      metrics: createEvaluatorMetrics('t'),
+      clock: () => nowMs,
+    });
+    for (let i = 0; i < 10; i++) {
+      evaluator.join.addPrediction({
+        transactionId: `late-${i}`,
+        eventTimeMs: D0 * DAY + i * 1000,
+        score: i / 10,
+        decision: 'APPROVE',
+        modelName: 'late-card',
+        modelVersion: '1',
+        customerId: `c${i}`,
+        amount: 10,
+      });
+    }
+    evaluator.join.addLabel({ transactionId: 'late-9', isFraud: true, reportedAtMs: (D0 + 1) * DAY });
+    evaluator.join.advance((D0 + 20) * DAY);
+    const aucStatus = async () => (await evaluator.status())[0]?.comparisons.find((c) => c.metric === 'auc')?.status;
+    assert.equal(await aucStatus(), 'no-expectation', 'not registered yet');
+
+    const model = fakeModel('late-card@1');
+    const card = {
+      ...makeCard('late-card', '1', model),
+      monitoring: {
+        epsilon: 1e-4,
+        features: {},
+        score: { bins: { edges: [], shares: [1] }, sample: [0.5], rows: 'test' },
+        expectations: { auc: cardFraudAuc },
+      },
+    };
+    await openFsRegistry(registry).register(
+      { model, card: new TextEncoder().encode(JSON.stringify(card)), cardMd: new TextEncoder().encode('# card\n') },
+      { champion: true },
+    );
+    const show = t.mock.method(ModelRegistry.prototype, 'show');
+    nowMs += CARD_LOOKUP_RETRY_MS - 1;
+    assert.equal(await aucStatus(), 'no-expectation', 'within a minute of the failure: not asked again');
+    nowMs += 1;
+    assert.equal(await aucStatus(), 'within', 'a minute after: found');
+    nowMs += 10 * CARD_LOOKUP_RETRY_MS;
+    assert.equal(await aucStatus(), 'within', 'a card found is kept');
+    assert.equal(show.mock.callCount(), 1, 'looked up once in all: the found card is kept');
   });
 });
