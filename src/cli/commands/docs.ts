@@ -45,6 +45,47 @@ export function readLastDrill(file: string, given: boolean): DrillRecord | null 
   return parsed.data;
 }
 
+/**
+ * How long the runbook waits for the control topic: it is most needed when Kafka is in trouble, and a runbook with the
+ * serving state marked unknown beats none. Kafka refusing connections fails sooner (kafkajs gives up after about 12 s
+ * of retries); this bounds a broker that does not answer at all. Reading a healthy control topic takes a second or two.
+ */
+export const RUNBOOK_CONTROL_TIMEOUT_MS = 10_000;
+
+const SERVING_SECTION = '## What serves now';
+
+/**
+ * The runbook's "What serves now" section replaced by a note that the serving state is unknown, and why, beside the
+ * topology's own model (what serves when the control topic has no champion). Everything else the runbook says holds
+ * whatever serves. A renderer without that section gets the note at the top.
+ */
+export function withServingStateUnknown(runbook: string, why: string, topologyFile: string, topologyModel: string) {
+  const note = [
+    `- Serving state UNKNOWN: the control topic could not be read (${why}). Champion, challenger and kill switch ` +
+      `target are not known; once Kafka is reachable: \`fraudscore control status -t ${topologyFile}\`.`,
+    `- The topology's model, which serves unless the control topic says otherwise: \`${topologyModel}\``,
+  ];
+  const lines = runbook.split('\n');
+  const start = lines.indexOf(SERVING_SECTION);
+  if (start === -1) return [...note, '', runbook].join('\n');
+  const next = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  const end = next === -1 ? lines.length : next;
+  return [...lines.slice(0, start + 1), '', ...note, '', ...lines.slice(end)].join('\n');
+}
+
+/** `promise`, or a rejection naming `what` once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Writes a document to `--out`, making its directory as `backfill --out` does; a failure names the flag. */
 function writeOut(path: string, text: string): void {
   try {
@@ -89,24 +130,34 @@ export function registerDocsCommand(program: Command): void {
       // Before any connection: a drill file that cannot be quoted ends the command at once.
       const lastDrill = readLastDrill(options.drill, command.getOptionValueSource('drill') === 'cli');
       const { topology, ops } = openControl(options.topology);
-      const view = await ops.view();
-      const champion = view.state.champion ?? (await ops.topologyChampion());
+      const read = ops.view();
+      const view = await within(read, RUNBOOK_CONTROL_TIMEOUT_MS, 'the control topic').catch((error: unknown) => {
+        // A read given up on may still fail later: nothing waits for it any more.
+        read.catch(() => undefined);
+        return { unreadable: (error as Error).message };
+      });
+      const unknown = 'unreadable' in view;
+      const champion = (!unknown && view.state.champion) || (await ops.topologyChampion());
       const ref = parseModelRef(champion);
       const card = ref.ok
         ? (await openFsRegistry(topology.model.registry).show(ref.ref.name, ref.ref.version)).card
         : null;
-      const killTarget = await ops.killTarget(view).catch((error: unknown) => ({ problem: (error as Error).message }));
-      const text = renderRunbook({
+      const killTarget = unknown
+        ? { problem: 'unknown, the control topic could not be read' }
+        : await ops.killTarget(view).catch((error: unknown) => ({ problem: (error as Error).message }));
+      const rendered = renderRunbook({
         topology,
         topologyFile: options.topology,
         champion,
         cardRollbackTarget: card?.rollbackTarget ?? null,
         killTarget,
-        challenger: view.state.challenger?.model ?? null,
-        rolloutGates: view.state.challenger?.gates,
+        challenger: unknown ? null : (view.state.challenger?.model ?? null),
+        rolloutGates: unknown ? undefined : view.state.challenger?.gates,
         lastDrill,
         generatedAt: new Date().toISOString(),
       });
+      const text = unknown ? withServingStateUnknown(rendered, view.unreadable, options.topology, champion) : rendered;
+      if (unknown) process.stderr.write(`fraudscore: serving state unknown in the runbook: ${view.unreadable}\n`);
       if (options.out) writeOut(options.out, text);
       else process.stdout.write(text);
     });

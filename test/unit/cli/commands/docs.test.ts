@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { readLastDrill } from '../../../../src/cli/commands/docs.js';
+import { readLastDrill, withServingStateUnknown } from '../../../../src/cli/commands/docs.js';
 import { fraudscore } from '../../../support/cli.js';
 
 describe('fraudscore docs runbook --drill', () => {
@@ -78,5 +78,46 @@ describe('fraudscore docs: both documents', () => {
       assert.equal(status, 0, stdout);
       assert.match(stdout, /^ {2}-o, --out <file>/m, document);
     }
+  });
+});
+
+describe('fraudscore docs runbook without Kafka', () => {
+  it('prints the runbook with the serving state marked unknown, and says why', () => {
+    const { status, stdout, stderr } = fraudscore(['docs', 'runbook', '-t', 'topologies/card-payments.yaml'], {
+      env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' },
+    });
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /^# Runbook: card-payments$/m);
+    assert.match(
+      stdout,
+      /^- Serving state UNKNOWN: the control topic could not be read \(kafka\.brokers: cannot connect/m,
+    );
+    assert.match(
+      stdout,
+      /^- The topology's model, which serves unless the control topic says otherwise: `card-fraud@5`$/m,
+    );
+    assert.doesNotMatch(stdout, /^- Champion: /m, 'no champion stated as if known');
+    assert.match(stdout, /^## Stop a bad model now$/m, 'the rest of the runbook is there');
+    assert.match(stderr, /^fraudscore: serving state unknown in the runbook: kafka\.brokers: cannot connect/);
+  });
+
+  it('replaces the serving section only, or puts the note first when there is none', () => {
+    const runbook = ['# R', '', '## What serves now', '', '- Champion: `a@1`', '', '## Next', 'text'].join('\n');
+    assert.equal(
+      withServingStateUnknown(runbook, 'down', 't.yaml', 'a@1'),
+      [
+        '# R',
+        '',
+        '## What serves now',
+        '',
+        '- Serving state UNKNOWN: the control topic could not be read (down). Champion, challenger and kill switch ' +
+          'target are not known; once Kafka is reachable: `fraudscore control status -t t.yaml`.',
+        "- The topology's model, which serves unless the control topic says otherwise: `a@1`",
+        '',
+        '## Next',
+        'text',
+      ].join('\n'),
+    );
+    assert.match(withServingStateUnknown('# R', 'down', 't.yaml', 'a@1'), /^- Serving state UNKNOWN: .*\n.*\n\n# R$/);
   });
 });
