@@ -185,7 +185,8 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
     await statusStore.withdraw(instanceId);
   });
   // The current control state is known and its models loaded before the first batch: a worker started during a
-  // kill or a rollout serves what every other worker serves.
+  // kill or a rollout serves what every other worker serves. A refused view is retried until it loads: start-up waits
+  // rather than score with the topology file's model, which may be the very model the kill switch replaced.
   const follower = new ControlFollower({
     kafka,
     topology: topology.name,
@@ -198,7 +199,9 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   await step('kafka', () => follower.start());
   await scope.step(() => follower.ready);
   await scope.step(() => serving.offer(follower.current()));
-  serving.beforeBatch();
+  const refused = serving.unreadyReason();
+  if (refused !== null) log.warn({ reason: refused }, 'start-up waits until the newest control state can be served');
+  await scope.step(() => serving.untilNewestApplied());
   const championWatch = watchRegistryChampion(topology, serving, `${model.name}@${model.version}`, log, clock);
   opened(() => championWatch?.stop());
 
@@ -290,6 +293,7 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
       health: {
         unhealthyReason: () =>
           runner.unhealthyReason() ??
+          serving.unreadyReason() ??
           readerSilence(
             {
               name: `the reader of ${controlTopicName(topology.name)}`,

@@ -52,22 +52,40 @@ export interface ServingDeps {
   readonly loadTimeoutMs?: number;
   /** Told whenever the status changes (the status store for `fraudscore control status`). */
   readonly onStatus?: (status: ServingStatus) => void;
+  /** The wait before a refused view is tried again, doubling up to the longest (default REFUSED_VIEW_RETRY; tests shorten it). */
+  readonly retry?: { readonly firstMs: number; readonly longestMs: number };
 }
 
 /**
  * A healthy load (registry read, SHA-256, session, warm-up batch) takes well under a second for our models and a few
- * seconds for a large one on a busy node. A kill-switch view may have to load two models in the worst case (its target
- * and the target's own rollback target, neither at hand): twice this, 40 s, still leaves a third of the 60 s rollback
- * promise for the batch under way when it becomes ready.
+ * seconds for a large one on a busy node. A kill-switch view loads at most its target before it is pending (the
+ * target's own rollback target loads afterwards): 20 s leaves two thirds of the 60 s rollback promise for the batch
+ * under way when it becomes ready.
  */
 const MODEL_LOAD_TIMEOUT_MS = 20_000;
+
+/**
+ * A refused view is tried again while it is the newest: the first retry after a second (a registry read that failed
+ * once, a node busy for a moment), then doubling up to 30 s, so a model that stays unreadable costs one load and one
+ * log line per half minute, and a view that loads on a retry is still applied well within the kill switch's minute.
+ */
+const REFUSED_VIEW_RETRY = { firstMs: 1_000, longestMs: 30_000 } as const;
+
+/** How often start-up looks whether the newest view read is applied (a retry of a refused one may have made it so). */
+const STARTUP_APPLIED_POLL_MS = 250;
 
 /**
  * Holds the models and the serving plan of one worker. A control view arrives from the control topic at any time;
  * it is prepared in the background (every model it names loaded, verified and warmed up on a batch) and applied
  * only when the runner asks at a batch boundary (`beforeBatch`), so a batch is always scored by one configuration.
  * A view whose models fail to load, or do not load within the time limit, is refused with the reason: the worker
- * keeps serving as it was.
+ * keeps serving as it was, reports itself not ready (`unreadyReason`) and tries the view again with backoff while it
+ * is the newest (the control reader passes a view on only when it changes, so nothing else would). A newer view
+ * supersedes the retry.
+ *
+ * A plan becomes pending once the models it scores with are loaded; the rollback target of its decider (the model
+ * the next kill switch names) loads after that, so no change, a kill switch least of all, waits for a model it does
+ * not score with. A target that fails to load is logged and loaded again by the next view that names its decider.
  *
  * Views are prepared side by side, not one after another: a load that hangs (a stuck filesystem, a session that
  * never returns) must not hold a later view, above all a kill switch, whose models are usually at hand already. So
@@ -108,6 +126,14 @@ export class Serving {
   private appliedAtMs: number | null = null;
   private firstBatchAtMs: number | null = null;
   private rejected: ServingStatus['rejected'] = null;
+  /** The newest view, refused: tried again when `timer` fires, until it applies or a newer view is offered. */
+  private refused: {
+    readonly view: ControlView;
+    readonly cause: 'registry champion' | undefined;
+    readonly reason: string;
+    readonly attempts: number;
+    timer: NodeJS.Timeout | null;
+  } | null = null;
   /** The topology's champion and window: what serves where the control state names none (the registry may move it). */
   private defaults: ServingDeps['defaults'];
   private closed = false;
@@ -134,10 +160,12 @@ export class Serving {
   private async prepare(view: ControlView, cause?: 'registry champion'): Promise<void> {
     if (this.closed || view.version < this.latestSeen) return; // closed, or offered out of order: nothing to load
     const turn = ++this.started;
+    this.stopRetry(view);
     const plan = servingPlan(view, this.defaults);
     const hold = this.hold(plan);
+    let madePending = false;
     try {
-      await this.loadPlan(plan, hold);
+      await this.loadPlan(plan);
       if (this.closed) return;
       if (this.superseded(turn)) {
         this.deps.log.info(
@@ -147,6 +175,7 @@ export class Serving {
         return;
       }
       this.pending = cause ? { plan, view, cause } : { plan, view };
+      madePending = true;
     } catch (error) {
       if (this.closed) return;
       const reason = (error as Error).message;
@@ -157,11 +186,73 @@ export class Serving {
         return;
       }
       this.rejected = { version: view.version, reason };
-      this.deps.log.error(fields, 'control change refused: a model it names cannot be loaded; serving stays as it was');
+      const retryInMs = this.retryLater(view, cause, reason);
+      this.deps.log.error(
+        { ...fields, retryInMs },
+        'control change refused: a model it names cannot be loaded; serving stays as it was until a retry loads it',
+      );
       this.report();
     } finally {
       // In the step that made the plan pending (or dropped it): no batch boundary can release its models in between.
       this.preparing.delete(hold);
+    }
+    if (madePending) await this.loadRollbackTarget(plan.decider);
+  }
+
+  /** Arms the retry of a refused view (a preparation started meanwhile disarms it); returns its delay. */
+  private retryLater(view: ControlView, cause: 'registry champion' | undefined, reason: string): number {
+    const attempts = this.refused?.view.version === view.version ? this.refused.attempts + 1 : 1;
+    const { firstMs, longestMs } = this.deps.retry ?? REFUSED_VIEW_RETRY;
+    const delayMs = Math.min(firstMs * 2 ** (attempts - 1), longestMs);
+    const timer = setTimeout(() => {
+      if (this.refused?.timer !== timer) return;
+      void this.prepare(view, cause);
+    }, delayMs);
+    // The worker's connections keep the process alive; a retry alone must not.
+    timer.unref();
+    this.refused = { view, cause, reason, attempts, timer };
+    return delayMs;
+  }
+
+  /**
+   * A preparation starts: the armed retry is not needed (this one is the retry, or a newer view supersedes it), and a
+   * refused view older than the one prepared is the newest no longer.
+   */
+  private stopRetry(view: ControlView): void {
+    if (!this.refused) return;
+    if (this.refused.timer) clearTimeout(this.refused.timer);
+    this.refused.timer = null;
+    if (this.refused.view.version < view.version) this.refused = null;
+  }
+
+  private clearRefusal(): void {
+    if (this.refused?.timer) clearTimeout(this.refused.timer);
+    this.refused = null;
+  }
+
+  /**
+   * Why this worker is not ready (null: it is): the newest control view it read was refused and is being retried,
+   * so it serves an older state than every worker that applied it (during a kill switch, the model it replaced).
+   */
+  unreadyReason(): string | null {
+    const refused = this.refused;
+    if (!refused) return null;
+    return (
+      `control version ${refused.view.version} was refused (${refused.reason}); this worker serves version ` +
+      `${this.active.plan.version} until a retry loads the models it names`
+    );
+  }
+
+  /**
+   * Start-up: resolves once the newest view read is applied, its refusals retried as long as it takes (or once
+   * serving is closed). A worker started while the kill switch is on must not score a batch with the topology
+   * file's model, the one the switch replaced; nothing scores yet, so applying at once is safe.
+   */
+  async untilNewestApplied(pollMs = STARTUP_APPLIED_POLL_MS): Promise<void> {
+    for (;;) {
+      this.beforeBatch();
+      if (this.closed || this.active.plan.version >= this.latestSeen) return;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
 
@@ -188,7 +279,7 @@ export class Serving {
     const plan = servingPlan(view, defaults);
     const hold = this.hold(plan);
     try {
-      await this.loadPlan(plan, hold);
+      await this.loadPlan(plan);
       const before = servingPlan(this.latestView, this.defaults);
       this.defaults = defaults;
       // Under a champion the control topic names, or the kill switch, the default decides nothing: nothing to apply.
@@ -211,18 +302,24 @@ export class Serving {
     }
   }
 
-  /**
-   * Every model a plan names (`hold`, its preparation's, names them already); throws when one cannot be loaded. The
-   * rollback target of a decider loaded only now joins the hold once its card names it.
-   */
-  private async loadPlan(plan: ServingPlan, hold: Set<string>): Promise<void> {
+  /** Every model a plan scores with (its preparation's hold names them already); throws when one cannot be loaded. */
+  private async loadPlan(plan: ServingPlan): Promise<void> {
     for (const ref of planModels(plan)) await this.ensureLoaded(ref);
-    // The kill switch's target must be at hand before it is needed.
-    const target = this.rollbackTargetOf(plan.decider);
-    if (!target) return;
-    hold.add(target);
+  }
+
+  /**
+   * The kill switch's target, loaded once the plan naming its decider is pending: at hand before it is needed, kept
+   * by the release rule while that plan is pending or applied. A failure leaves the change as it is.
+   */
+  private async loadRollbackTarget(decider: string): Promise<void> {
+    const target = this.rollbackTargetOf(decider);
+    if (!target || this.closed) return;
     await this.ensureLoaded(target).catch((error: unknown) => {
-      this.deps.log.warn({ target, err: (error as Error).message }, 'rollback target cannot be loaded');
+      if (this.closed) return;
+      this.deps.log.warn(
+        { decider, target, err: (error as Error).message },
+        'rollback target cannot be loaded: a kill switch naming it would wait for its load; the next control change loads it again',
+      );
     });
   }
 
@@ -290,6 +387,7 @@ export class Serving {
       this.appliedAtMs = this.deps.clock();
       this.firstBatchAtMs = null;
       if (this.rejected && this.rejected.version <= pending.view.version) this.rejected = null;
+      if (this.refused && this.refused.view.version <= pending.view.version) this.clearRefusal();
       const { plan } = pending;
       this.deps.log.info(
         {
@@ -394,6 +492,7 @@ export class Serving {
   async close(): Promise<void> {
     this.closed = true;
     this.pending = undefined;
+    this.clearRefusal();
     const models = [...this.models.values()];
     this.models.clear();
     for (const model of models) await model.scorer.close().catch(() => undefined);

@@ -398,3 +398,122 @@ describe('Serving releases the models no plan needs', () => {
     assert.equal(serving.status().appliedVersion, 0);
   });
 });
+
+describe('Serving retries a refused view while it is the newest', () => {
+  /** m@1 (the topology file's model) was bad: the kill switch serves good@0, whose first `failures` loads fail. */
+  const rolloutThenKill = after(
+    after(EMPTY_VIEW, (state) =>
+      startRollout(state, { model: 'bad@9', champion: 'm@1', salt: 's', nowMs: 0, plan: [1, 100], stepMs: 0 }),
+    ),
+    (state) => killSwitchOn(state, { target: 'good@0', reason: 'bad champion', nowMs: 0 }),
+  );
+
+  function workerFailing(ref: string, failures: number) {
+    const loads: string[] = [];
+    const serving = new Serving({
+      defaults: { champion: 'm@1', window: { maxRecords: 100, maxWaitMs: 100 } },
+      initial: fakeServingModel('m@1'),
+      load: (wanted) => {
+        loads.push(wanted);
+        const failed = loads.filter((loaded) => loaded === wanted).length <= failures;
+        return wanted === ref && failed
+          ? Promise.reject(new Error(`${ref}: registry briefly unreadable`))
+          : Promise.resolve(fakeServingModel(wanted));
+      },
+      log: createLogger({ name: 'test', level: 'silent' }),
+      metrics: createPipelineMetrics('t'),
+      clock: () => 0,
+      retry: { firstMs: 5, longestMs: 20 },
+    });
+    return { serving, loads };
+  }
+
+  it('is not ready while the kill switch is refused, retries it, and serves it once a retry loads it', async () => {
+    const { serving, loads } = workerFailing('good@0', 2);
+    await serving.offer(rolloutThenKill);
+    serving.beforeBatch();
+    assert.equal(serving.status().appliedVersion, 0, 'refused: serving stays as it was for now');
+    assert.match(
+      serving.unreadyReason() ?? '',
+      /control version 2 was refused \(good@0: registry briefly unreadable\)/,
+    );
+
+    // What start-up waits for before the first batch: no batch is scored with m@1, the model the switch replaced.
+    try {
+      await Promise.race([
+        serving.untilNewestApplied(1),
+        delay(2_000, undefined, { ref: false }).then(() => assert.fail('the refused view was never retried')),
+      ]);
+    } catch (error) {
+      await serving.close(); // ends the wait
+      throw error;
+    }
+    const status = serving.status();
+    assert.equal(status.appliedVersion, 2);
+    assert.equal(status.killed, true);
+    assert.equal(serving.current().plan.decider, 'good@0');
+    assert.equal(serving.unreadyReason(), null, 'ready once the newest view is applied');
+    assert.equal(status.rejected, null);
+    assert.deepEqual(
+      loads.filter((ref) => ref === 'good@0'),
+      ['good@0', 'good@0', 'good@0'],
+      'two refusals, then the retry that loads it',
+    );
+  });
+
+  it('stops retrying a refused view once a newer view is offered, and is ready when that one applies', async () => {
+    const { serving, loads } = workerFailing('x@2', Infinity);
+    await serving.offer(shadowX);
+    serving.beforeBatch();
+    assert.match(serving.unreadyReason() ?? '', /control version 1 was refused/);
+    for (let waited = 0; loads.filter((ref) => ref === 'x@2').length < 2; waited++) {
+      assert.ok(waited < 2_000, 'the refused view is retried');
+      await delay(1);
+    }
+
+    await serving.offer(killed);
+    serving.beforeBatch();
+    assert.equal(serving.status().appliedVersion, 2);
+    assert.equal(serving.unreadyReason(), null);
+    const tries = loads.filter((ref) => ref === 'x@2').length;
+    await delay(100); // several retry periods
+    assert.equal(loads.filter((ref) => ref === 'x@2').length, tries, 'the superseded view is not tried again');
+  });
+
+  it('stops retrying at close()', async () => {
+    const { serving, loads } = workerFailing('x@2', Infinity);
+    await serving.offer(shadowX);
+    await serving.close();
+    const tries = loads.length;
+    await delay(100);
+    assert.equal(loads.length, tries);
+    assert.equal(serving.unreadyReason(), null);
+  });
+});
+
+describe('Serving applies a change before its decider’s rollback target loads', () => {
+  it("makes a kill switch pending once its target is loaded, then loads the target's own rollback target", async () => {
+    const worker = workerOfFakes();
+    const { serving, targets } = worker;
+    targets.set('y@3', 'x@2');
+    targets.set('x@2', 'w@1');
+    const onY = after(EMPTY_VIEW, (state) => setChampion(state, 'y@3'));
+    await serving.offer(onY);
+    serving.beforeBatch();
+    worker.assertOpen(['y@3', 'x@2', 'm@1'], 'y@3 serves, its rollback target x@2 at hand');
+
+    const openW = worker.gate('w@1');
+    const offered = serving.offer(
+      after(onY, (state) => killSwitchOn(state, { target: 'x@2', reason: 'drill', nowMs: 0 })),
+    );
+    await worker.untilLoading('w@1');
+    serving.beforeBatch();
+    assert.equal(serving.status().killed, true, 'the kill switch did not wait for w@1, a model it does not score with');
+    assert.equal(serving.current().plan.decider, 'x@2');
+
+    openW();
+    await offered;
+    serving.beforeBatch();
+    worker.assertOpen(['x@2', 'w@1', 'm@1'], "x@2's rollback target is loaded afterwards and kept");
+  });
+});
