@@ -7,6 +7,7 @@ export {
   DEFAULT_ROLLOUT_PLAN,
   INITIAL_SERVING_STATE,
   killSwitchStateSchema,
+  MAX_CONTROL_VERSION,
   MIN_BATCH_WAIT_MS,
   parseControlRecord,
   servingStateSchema,

@@ -16,34 +16,54 @@ export const DEFAULT_ROLLOUT_PLAN: readonly number[] = [1, 5, 25, 50, 100];
 
 const percent = z.number().min(0).max(100);
 
-export const challengerStateSchema = z.object({
-  /** `name@version` of the challenger, resolved to a concrete version (never `champion`). */
-  model: modelRefSchema,
-  /**
-   * shadow: scored on every record, never decides (its score rides in `shadow_scores`);
-   * rollout: decides for the customers routed to it (the stage's percent), shadow for the rest.
-   */
-  mode: z.enum(['shadow', 'rollout']),
-  /** Share of customers routed to the challenger now (0 in shadow mode). */
-  percent,
-  plan: z.array(percent.positive()).min(1),
-  /** Index into `plan` of the current stage; -1 in shadow mode. */
-  stageIndex: z.number().int().min(-1),
-  /** Minimum duration of a stage before its gates are judged. */
-  stepMs: z.number().int().min(0),
-  /** Salt of the routing hash: fixed for one rollout, so a customer sees one model during a stage. */
-  salt: z.string().min(1),
-  paused: z.boolean(),
-  /** When the current stage (or shadow) started, ms since the epoch. */
-  stageStartedAtMs: z.number().int().min(0),
-  /**
-   * Gate bounds this rollout set for itself (`rollout start --max-score-psi` …), each judged in place of the
-   * topology's; they go with the challenger, so a rollout that ends (promoted, aborted, rolled back) takes them along
-   * and the next one starts from the topology's. Absent when the rollout set none, and in records older than the
-   * field, which read as before; a reader older than the field drops it and judges by the topology's bounds.
-   */
-  gates: rolloutGateBoundsSchema.optional(),
-});
+export const challengerStateSchema = z
+  .object({
+    /** `name@version` of the challenger, resolved to a concrete version (never `champion`). */
+    model: modelRefSchema,
+    /**
+     * shadow: scored on every record, never decides (its score rides in `shadow_scores`);
+     * rollout: decides for the customers routed to it (the stage's percent), shadow for the rest.
+     */
+    mode: z.enum(['shadow', 'rollout']),
+    /** Share of customers routed to the challenger now (0 in shadow mode). */
+    percent,
+    plan: z.array(percent.positive()).min(1),
+    /** Index into `plan` of the current stage; -1 in shadow mode. */
+    stageIndex: z.number().int().min(-1),
+    /** Minimum duration of a stage before its gates are judged. */
+    stepMs: z.number().int().min(0),
+    /** Salt of the routing hash: fixed for one rollout, so a customer sees one model during a stage. */
+    salt: z.string().min(1),
+    paused: z.boolean(),
+    /** When the current stage (or shadow) started, ms since the epoch. */
+    stageStartedAtMs: z.number().int().min(0),
+    /**
+     * Gate bounds this rollout set for itself (`rollout start --max-score-psi` …), each judged in place of the
+     * topology's; they go with the challenger, so a rollout that ends (promoted, aborted, rolled back) takes them along
+     * and the next one starts from the topology's. Absent when the rollout set none, and in records older than the
+     * field, which read as before; a reader older than the field drops it and judges by the topology's bounds.
+     */
+    gates: rolloutGateBoundsSchema.optional(),
+  })
+  // Routing trusts `percent`, the gates and the CLI trust `stageIndex`: a rollout whose two disagree was not written by
+  // a transition (each sets both from the plan), and no reader can tell which one to believe.
+  .superRefine((challenger, context) => {
+    if (challenger.mode !== 'rollout') return;
+    const { plan, stageIndex, percent } = challenger;
+    if (stageIndex < 0 || stageIndex >= plan.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['stageIndex'],
+        message: `${stageIndex} is not a stage of the rollout's plan (${plan.join(',')}): 0 to ${plan.length - 1}`,
+      });
+    } else if (percent !== plan[stageIndex]) {
+      context.addIssue({
+        code: 'custom',
+        path: ['percent'],
+        message: `${percent} is not stage ${stageIndex} of the rollout's plan (${plan.join(',')}), which is ${plan[stageIndex]}`,
+      });
+    }
+  });
 
 export const killSwitchStateSchema = z.object({
   on: z.boolean(),
@@ -98,11 +118,25 @@ export const controlChangeSchema = z.object({
   details: z.record(z.string(), z.unknown()).default({}),
 });
 
+/**
+ * The highest version a control record may carry: one change a second would take 68 years to reach it. A record
+ * above it (2^53 - 1, say) was not written by fraudscore, and applying it would leave every later change a version no
+ * reader can represent, the kill switch included; readers ignore it as unreadable instead.
+ */
+export const MAX_CONTROL_VERSION = 2 ** 31 - 1;
+
 export const controlRecordSchema = z.object({
   format: z.literal(CONTROL_FORMAT),
   topology: z.string().min(1),
   /** Strictly increasing per topology: a worker applies a record only if its version is higher than its own. */
-  version: z.number().int().min(1),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .max(
+      MAX_CONTROL_VERSION,
+      `at most ${MAX_CONTROL_VERSION} (2^31 - 1); a higher version was not written by fraudscore`,
+    ),
   atMs: z.number().int().min(0),
   actor: z.string().min(1, 'who made the change (a person or the rollout controller)'),
   reason: z.string().min(1, 'why the change was made'),

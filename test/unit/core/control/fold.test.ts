@@ -5,9 +5,12 @@ import {
   advanceRollout,
   EMPTY_VIEW,
   foldControl,
+  MAX_CONTROL_VERSION,
   nextRecord,
   parseControlRecord,
+  pauseRollout,
   promoteRollout,
+  resumeRollout,
   rollbackRollout,
   startRollout,
   type ControlRecord,
@@ -147,5 +150,51 @@ describe("fold: a rollout's own gate bounds live as long as the rollout", () => 
     assert.equal(plain.state.challenger?.gates, undefined);
     const other = fold(fold(plain, abortRollout), start('card-fraud@4', { maxAlertRateDelta: 0.01 }));
     assert.deepEqual(other.state.challenger?.gates, { maxAlertRateDelta: 0.01 });
+  });
+});
+
+describe('control record: values no transition writes are unreadable, so no reader applies them', () => {
+  const rollout = fold(EMPTY_VIEW, start('card-fraud@2'));
+  const record = (change: (record: ControlRecord) => object): string => JSON.stringify(change(rollout.record!));
+  const withChallenger = (fields: object) =>
+    record((r) => ({ ...r, state: { ...r.state, challenger: { ...r.state.challenger, ...fields } } }));
+
+  it('a version above 2^31 - 1, which would leave every later change a version no reader represents', () => {
+    assert.equal(MAX_CONTROL_VERSION, 2_147_483_647);
+    assert.equal(parseControlRecord(record((r) => ({ ...r, version: MAX_CONTROL_VERSION }))).ok, true);
+    for (const version of [MAX_CONTROL_VERSION + 1, Number.MAX_SAFE_INTEGER]) {
+      const parsed = parseControlRecord(record((r) => ({ ...r, version })));
+      assert.deepEqual(parsed, {
+        ok: false,
+        problem: 'version: at most 2147483647 (2^31 - 1); a higher version was not written by fraudscore',
+      });
+    }
+  });
+
+  it("a rollout stage outside its plan, or a percent other than the stage's", () => {
+    assert.deepEqual(parseControlRecord(withChallenger({ stageIndex: 9 })), {
+      ok: false,
+      problem: "state.challenger.stageIndex: 9 is not a stage of the rollout's plan (5,50,100): 0 to 2",
+    });
+    assert.deepEqual(parseControlRecord(withChallenger({ stageIndex: -1 })), {
+      ok: false,
+      problem: "state.challenger.stageIndex: -1 is not a stage of the rollout's plan (5,50,100): 0 to 2",
+    });
+    assert.deepEqual(parseControlRecord(withChallenger({ percent: 100 })), {
+      ok: false,
+      problem: "state.challenger.percent: 100 is not stage 0 of the rollout's plan (5,50,100), which is 5",
+    });
+    assert.equal(parseControlRecord(withChallenger({ stageIndex: 1, percent: 50 })).ok, true);
+  });
+
+  it('every stage a rollout walks through, paused and resumed, still reads', () => {
+    let view = rollout;
+    view = fold(view, (state) => pauseRollout(state));
+    view = fold(view, (state) => resumeRollout(state, 7));
+    view = fold(view, (state) => advanceRollout(state, 8));
+    view = fold(view, (state) => advanceRollout(state, 9));
+    assert.equal(view.state.challenger?.percent, 100);
+    view = fold(view, (state) => advanceRollout(state, 10));
+    assert.equal(view.state.champion, 'card-fraud@2');
   });
 });
