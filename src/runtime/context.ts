@@ -193,6 +193,7 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
     onView: (view) => void serving.offer(view),
     onFetch: (atMs) => metrics.controlLastFetch.set(atMs / 1000),
     clock,
+    log,
   });
   metrics.controlLastFetch.set(follower.lastFetchAtMs() / 1000);
   opened(() => follower.stop());

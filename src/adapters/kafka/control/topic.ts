@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import type { Logger } from '../../observability/logger.js';
 import { readerStopped, type ReaderStoppedError } from '../consumer-give-up.js';
 import { RestartBackoff } from '../restart-backoff.js';
 import {
@@ -95,6 +96,8 @@ export interface ControlFollowerOptions {
   readonly clock?: () => number;
   /** How often the reader reads its last record again to tell a new log under the old name; default 10 s. */
   readonly recheckIntervalMs?: number;
+  /** Told of each record ignored as unreadable, once (a worker's log: nothing else would say a change was skipped). */
+  readonly log?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -238,6 +241,13 @@ export class ControlFollower {
         const entry: ControlLogEntry = parsed.ok
           ? { offset: message.offset, record: parsed.record, value, copy }
           : { offset: message.offset, record: null, value, copy, problem: parsed.problem };
+        if (!parsed.ok) {
+          // Offset and problem only: the record's text is whatever was written to the topic, shown by `control history`.
+          this.options.log?.warn(
+            { topic, offset: message.offset, problem: parsed.problem },
+            'control record unreadable: ignored (a change written there, a kill switch included, is not applied)',
+          );
+        }
         this.options.onEntry?.(entry);
         const next = foldControlEntry(this.view, entry, this.options.topology);
         if (next !== this.view) {

@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { EachMessagePayload, Kafka } from 'kafkajs';
 import { ControlFollower, ControlLogReplacedError } from '../../../../src/adapters/kafka/control/topic.js';
+import { createLogger } from '../../../../src/adapters/observability/logger.js';
+import { capturedOutput } from '../../../support/captured-output.js';
 import {
   EMPTY_VIEW,
   foldControl,
@@ -73,5 +75,38 @@ describe('a control reader that resumes inside a new log', () => {
     assert.match(failed.message, /version 3 was written to log new, version 2 to log old/);
     assert.equal(follower.current().version, 2, 'nothing of the new log applied');
     assert.equal(follower.current().state.batch.maxRecords, 600);
+  });
+});
+
+describe('a control reader meeting an unreadable record', () => {
+  it('warns once per record with its offset and the problem, and applies nothing of it', async () => {
+    const { kafka, deliver } = stubKafka();
+    const output = capturedOutput();
+    const log = createLogger({ name: 'test', level: 'info', destination: output.stream });
+    const follower = new ControlFollower({ kafka, topology: 'card', log });
+    await follower.start();
+    const v1 = change(EMPTY_VIEW, 500, 'old');
+    const huge = JSON.stringify({ ...change(foldControl(EMPTY_VIEW, v1, 'card'), 600, 'old'), version: 2 ** 53 - 1 });
+    await deliver(0, JSON.stringify(v1));
+    await deliver(1, huge);
+    await deliver(1, huge); // read again (a restart, the recheck): reported already
+    await deliver(2, 'not a control record');
+    assert.equal(follower.current().version, 1, 'nothing unreadable applied');
+    assert.equal(follower.current().state.batch.maxRecords, 500);
+    const warnings = output
+      .lines()
+      .map((line) => JSON.parse(line) as { level: number; msg: string; offset: string; problem: string })
+      .filter((entry) => entry.msg.startsWith('control record unreadable'));
+    assert.deepEqual(
+      warnings.map((entry) => entry.offset),
+      ['1', '2'],
+    );
+    assert.match(warnings[0]!.problem, /^version: at most 2147483647/);
+    assert.match(warnings[1]!.problem, /^not valid JSON/);
+    assert.ok(
+      warnings.every((entry) => entry.level === 40),
+      'at warn level',
+    );
+    await follower.stop();
   });
 });
