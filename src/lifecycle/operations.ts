@@ -50,13 +50,46 @@ export interface ControlOperations {
   ): Promise<ControlRecord>;
   pause(reason: string): Promise<ControlRecord>;
   resume(reason: string): Promise<ControlRecord>;
-  /** Skips to 100 %: the challenger becomes champion on the control topic and in the registry. */
+  /**
+   * Skips to 100 %: the challenger becomes champion on the control topic and in the registry. Rejects with
+   * ChangeWrittenUnfinished when the record was written but the registry's champion could not be set.
+   */
   promote(reason: string): Promise<ControlRecord>;
   abort(reason: string): Promise<ControlRecord>;
   /** The topology's model resolved to `name@version` (the registry's champion when it says `champion`). */
   topologyChampion(): Promise<string>;
   /** The model every worker would serve under the kill switch, given the view. */
   killTarget(view: ControlView): Promise<string>;
+}
+
+/**
+ * A change written to the control topic, so live on every worker that applies it, whose second half failed:
+ * `rollout promote` set the champion there but not in the registry. It carries the record and what to run to finish.
+ */
+export class ChangeWrittenUnfinished extends Error {
+  constructor(
+    readonly record: ControlRecord,
+    /** Printed after the record: what was not done, and the command that does it. */
+    readonly notes: readonly string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChangeWrittenUnfinished';
+  }
+}
+
+/** The promotion is written (the workers serve it); the registry's champion could not be set. */
+export function registryChampionNotSet(record: ControlRecord, registryDir: string, problem: string) {
+  const champion = record.state.champion ?? '?';
+  return new ChangeWrittenUnfinished(
+    record,
+    [
+      `note: the registry's champion was not set (${problem}); finish the promotion with: ` +
+        `fraudscore models promote ${champion} --registry ${registryDir}`,
+    ],
+    `the promotion of ${champion} is live (control version ${record.version}: every worker applies it), but the ` +
+      "registry's champion was not updated; run the `fraudscore models promote` command printed above",
+  );
 }
 
 export interface ControlOperationsOptions {
@@ -168,7 +201,12 @@ export function controlOperations(
     promote: async (reason) => {
       const record = await append(reason, (view) => promoteRollout(view.state));
       const champion = parseModelRef(record.state.champion ?? '');
-      if (champion.ok) await registry.setChampion(champion.ref.name, champion.ref.version);
+      // Written already: a registry failure must not read as a refusal, the workers apply the promotion regardless.
+      try {
+        if (champion.ok) await registry.setChampion(champion.ref.name, champion.ref.version);
+      } catch (error) {
+        throw registryChampionNotSet(record, topology.model.registry, (error as Error).message);
+      }
       return record;
     },
     abort: (reason) => append(reason, (view) => abortRollout(view.state)),

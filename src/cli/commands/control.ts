@@ -9,6 +9,7 @@ import {
   type ControlView,
 } from '../../core/control/index.js';
 import { openControl, type ControlSession } from '../../lifecycle/connect.js';
+import { ChangeWrittenUnfinished } from '../../lifecycle/operations.js';
 import { formatControlStatus, type WorkerReport } from '../../lifecycle/status.js';
 import { connecting } from '../../runtime/startup-errors.js';
 import {
@@ -84,17 +85,28 @@ export async function runChange(
   const session = openControl(options.topology, options.actor, {
     onControlTopicCreated: (topology) => out(controlTopicCreatedLine(topology)),
   });
-  const record = await change(session);
+  let record: ControlRecord;
+  // Written, but its second half failed: said like any written change (the workers apply it), then as a failure.
+  let unfinished: ChangeWrittenUnfinished | null = null;
+  try {
+    record = await change(session);
+  } catch (error) {
+    if (!(error instanceof ChangeWrittenUnfinished)) throw error;
+    ({ record } = error);
+    unfinished = error;
+  }
   out(`written: ${describeRecord(record)}`);
+  for (const note of unfinished?.notes ?? []) out(note);
   const statusCommand = `fraudscore control status -t ${options.topology}`;
   if (options.wait === undefined) {
     out(`every worker applies it at its next batch boundary; check with \`${statusCommand}\``);
-    return;
+  } else {
+    const waitS = options.wait === true ? DEFAULT_WAIT_S : options.wait;
+    out(`waiting up to ${waitS} s for every worker to apply it (at its next batch boundary)`);
+    const outcome = await waitForWorkers(session.topology, record.version, waitS * 1000, statusCommand);
+    if (outcome !== 'applied') process.exitCode = 1;
   }
-  const waitS = options.wait === true ? DEFAULT_WAIT_S : options.wait;
-  out(`waiting up to ${waitS} s for every worker to apply it (at its next batch boundary)`);
-  const outcome = await waitForWorkers(session.topology, record.version, waitS * 1000, statusCommand);
-  if (outcome !== 'applied') process.exitCode = 1;
+  if (unfinished) throw unfinished;
 }
 
 /**

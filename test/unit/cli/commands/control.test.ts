@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fraudscore } from '../../../support/cli.js';
+import { runChange } from '../../../../src/cli/commands/control.js';
+import { INITIAL_SERVING_STATE, type ControlRecord } from '../../../../src/core/control/index.js';
+import { registryChampionNotSet } from '../../../../src/lifecycle/operations.js';
 
 describe('fraudscore control set', () => {
   it('refuses a mistyped key at once, naming it and the settable ones, before connecting to Kafka', () => {
@@ -75,5 +78,62 @@ describe('a change with a blank --reason or --actor', () => {
         args.join(' '),
       );
     }
+  });
+});
+
+describe('a change written whose second half failed (rollout promote, the registry not updated)', () => {
+  const record: ControlRecord = {
+    format: 1,
+    topology: 'card-payments',
+    version: 7,
+    atMs: 0,
+    actor: 'ops@host',
+    reason: 'gates held',
+    change: { kind: 'rollout-promote', details: { model: 'card-fraud@2' } },
+    state: { ...INITIAL_SERVING_STATE, champion: 'card-fraud@2' },
+  };
+
+  it('prints the record written and how to finish it, then fails saying the change is live', async () => {
+    const printed: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
+    let failure: unknown;
+    try {
+      await runChange({ topology: 'topologies/card-payments.yaml', reason: 'gates held' }, () =>
+        Promise.reject(registryChampionNotSet(record, 'registry', 'EACCES: registry/index.json is read-only')),
+      );
+    } catch (error) {
+      failure = error;
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.deepEqual(printed.join('').split('\n').slice(0, 2), [
+      'written: v7 1970-01-01T00:00:00.000Z rollout-promote by ops@host: gates held {"model":"card-fraud@2"}',
+      "note: the registry's champion was not set (EACCES: registry/index.json is read-only); finish the promotion " +
+        'with: fraudscore models promote card-fraud@2 --registry registry',
+    ]);
+    assert.ok(failure instanceof Error, 'the command fails (exit 1)');
+    assert.equal(
+      failure.message,
+      "the promotion of card-fraud@2 is live (control version 7: every worker applies it), but the registry's " +
+        'champion was not updated; run the `fraudscore models promote` command printed above',
+    );
+  });
+
+  it('a change refused before it is written still fails with its reason alone, printing nothing', async () => {
+    const printed: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
+    try {
+      await assert.rejects(
+        runChange({ topology: 'topologies/card-payments.yaml', reason: 'r' }, () =>
+          Promise.reject(new Error('no challenger to promote')),
+        ),
+        /^Error: no challenger to promote$/,
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.deepEqual(printed, []);
   });
 });
