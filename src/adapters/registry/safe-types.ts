@@ -15,6 +15,11 @@ import avro from 'avsc';
  *    proportional to its size. No valid encoding has either: every map entry takes at least the byte of its key's
  *    length, every array item at least one byte. (An array of a zero-width type, e.g. null, could legitimately hold
  *    more items than bytes; no schema of the contract has one, and such a record is refused.)
+ *    The bound holds for the record as a whole too: all the blocks of a record together may claim at most as many
+ *    items as the record has bytes. A bound per block alone lets a record of 64 KiB claim ~20,000 blocks of nearly
+ *    as many zero-width items each, seconds of work that no timeout can stop (decoding is synchronous). The whole
+ *    bound holds for every valid encoding of items that take a byte or more: an item's bytes are at least one more
+ *    than the items nested in it, each of its arrays and maps ending with a byte of its own.
  *
  * 2. Large negative longs. avsc decodes the zigzag varint in floating point: for a negative long of magnitude above
  *    2^52 the low bit, which carries the sign, is rounded away, and -(2^52 + 1) reads as +2^52. A label reported at
@@ -39,6 +44,23 @@ interface InnerType {
   _skip(tap: Tap): void;
 }
 
+/**
+ * Items the blocks of a record read so far have claimed, by the tap reading it. avsc makes a tap per decode
+ * (fromBuffer, decode), so a tap stands for one record; the entry goes with it.
+ */
+const itemsClaimed = new WeakMap<Tap, number>();
+
+/**
+ * Whether a block of `count` items can fit: in the bytes left after its header, and, with the blocks before it, in
+ * the record's bytes. Counts it if so.
+ */
+function claimItems(tap: Tap, count: number): boolean {
+  const claimed = (itemsClaimed.get(tap) ?? 0) + count;
+  if (count > tap.buf.length - tap.pos || claimed > tap.buf.length) return false;
+  itemsClaimed.set(tap, claimed);
+  return true;
+}
+
 /** The item count of the next block (0 at the end), or 0 after marking the tap invalid if the count cannot fit. */
 function readBlockCount(tap: Tap): number {
   let count = tap.readLong();
@@ -46,7 +68,7 @@ function readBlockCount(tap: Tap): number {
     count = -count;
     tap.skipLong(); // the block's size in bytes: not needed to read it
   }
-  if (count > tap.buf.length - tap.pos) {
+  if (count > 0 && !claimItems(tap, count)) {
     tap._invalidate();
     return 0;
   }
@@ -64,7 +86,7 @@ function skipBlocks(tap: Tap, skipItem: () => void): void {
       tap.pos += bytes;
       continue;
     }
-    if (count > tap.buf.length - tap.pos) return tap._invalidate();
+    if (!claimItems(tap, count)) return tap._invalidate();
     for (let i = 0; i < count; i++) skipItem();
   }
 }
