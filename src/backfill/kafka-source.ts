@@ -68,7 +68,7 @@ export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource & Pic
   const reader = new TopicReader<LabelEvent>({
     kafka: options.kafka,
     topic: options.topic,
-    decoder: labelDecoder(options.serde),
+    decoder: labelDecoder(options.serde, options.nowMs),
     ...readerLimits(options),
   });
   return {
@@ -110,13 +110,18 @@ export function transactionDecoder(serde: AvroSerde, nowMs?: number): RecordDeco
   };
 }
 
-/** The backfill's read of one label record: the online runner's (contract-records.ts). */
-export function labelDecoder(serde: AvroSerde): RecordDecoder<LabelEvent> {
+/**
+ * The backfill's read of one label record: the online runner's (contract-records.ts), against the clock the read
+ * started at (KafkaSourceOptions.nowMs), as transactionDecoder.
+ */
+export function labelDecoder(serde: AvroSerde, nowMs?: number): RecordDecoder<LabelEvent> {
   const contract = createContractReader(serde);
+  let now = nowMs;
   return {
     prepare: (values) => contract.prepare(values),
     decode(value, _partition, _offset, keyBytes) {
-      const read = contract.label(value, undefined, keyBytes);
+      now ??= Date.now();
+      const read = contract.label(value, now, undefined, keyBytes);
       return read.ok ? { ok: true, record: read.record } : { ok: false, reason: read.reason };
     },
   };

@@ -72,12 +72,15 @@ function toEvent(get: (column: number) => unknown, where: Where, nowMs: number):
   };
 }
 
-function toLabel(get: (column: number) => unknown, where: Where): LabelEvent {
-  const checked = validateLabel({
-    transaction_id: requirePresent(get(0), where, 'transaction_id'),
-    is_fraud: requireIsFraud(get(1), where),
-    reported_at: requireTime(get(2), where, 'reported_at'),
-  });
+function toLabel(get: (column: number) => unknown, where: Where, nowMs: number): LabelEvent {
+  const checked = validateLabel(
+    {
+      transaction_id: requirePresent(get(0), where, 'transaction_id'),
+      is_fraud: requireIsFraud(get(1), where),
+      reported_at: requireTime(get(2), where, 'reported_at'),
+    },
+    nowMs,
+  );
   if (!checked.ok) return failContract(where, checked.field, checked.reason, checked.detail);
   const { transactionId, isFraud, reportedAtMs } = checked.label;
   return {
@@ -118,8 +121,10 @@ export function eventParser(format: InputFormat, nowMs: number): RecordParser<Po
   return format === 'csv' ? csvParser(EVENTS, LABELS, build) : jsonParser(EVENTS, LABELS, build);
 }
 
-export function labelParser(format: InputFormat): RecordParser<LabelEvent> {
-  return format === 'csv' ? csvParser(LABELS, EVENTS, toLabel) : jsonParser(LABELS, EVENTS, toLabel);
+/** `nowMs`: as for eventParser, the clock the contract's "reported_at at most 24 h ahead" rule is checked against. */
+export function labelParser(format: InputFormat, nowMs: number): RecordParser<LabelEvent> {
+  const build = (get: (column: number) => unknown, where: Where) => toLabel(get, where, nowMs);
+  return format === 'csv' ? csvParser(LABELS, EVENTS, build) : jsonParser(LABELS, EVENTS, build);
 }
 
 function jsonParser<T>(

@@ -61,12 +61,13 @@ export function fileTransactionSource(path: string, format?: InputFormat, nowMs?
   };
 }
 
-export function fileLabelSource(path: string, format?: InputFormat): LabelSource {
+/** `nowMs`: as for fileTransactionSource, for the contract's "reported_at at most 24 h ahead" rule. */
+export function fileLabelSource(path: string, format?: InputFormat, nowMs?: number): LabelSource {
   const reader = new LineReader(path);
-  const parser = labelParser(formatOf(path, format));
+  const resolved = formatOf(path, format);
   return {
     name: reader.name,
-    batches: (batchSize) => readBatches(reader, parser, batchSize),
+    batches: (batchSize) => readBatches(reader, labelParser(resolved, nowMs ?? Date.now()), batchSize),
     fingerprint: () => reader.fingerprint(),
   };
 }

@@ -42,7 +42,9 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
     "an id (`transaction_id`, `customer_id`, `terminal_id`; a label's `transaction_id`) empty, over " +
     `${MAX_ID_LENGTH} characters or not printable ASCII without spaces (0x21-0x7E); a currency not three ` +
     "upper-case letters; a label's `is_fraud` not a boolean",
-  ABSURD_TIMESTAMP: "`event_time` before 2000 or more than 24 h ahead of the worker's clock; a negative `reported_at`",
+  ABSURD_TIMESTAMP:
+    "`event_time` before 2000 or more than 24 h ahead of the worker's clock; a `reported_at` negative or more than " +
+    '24 h ahead of it',
   INVALID_AMOUNT: '`amount` NaN, ±Infinity, negative or above 1,000,000,000',
   DUPLICATE_TRANSACTION:
     "the `transaction_id` was already scored within the feature set's duplicate horizon (1 day); the detail names the partition and offset of the record scored with it, whose score stands (a record dead-lettered earlier holds no id: sent again corrected, it is scored); the feature state is untouched",

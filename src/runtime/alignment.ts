@@ -27,7 +27,7 @@ export function createTimeReader(serde: AvroSerde, labelsTopic: string): RunnerD
       // Only records the contract accepts have a time: one that will be dead-lettered (an absurd timestamp, say)
       // must not hold anything back.
       if (isLabel) {
-        const read = contract.label(record.value, decoded, keyBytes);
+        const read = contract.label(record.value, nowMs, decoded, keyBytes);
         if (!read.ok) return undefined;
         record.accepted = read.record;
         return read.record.reportedAtMs;

@@ -72,7 +72,7 @@ export function createBatchDecoder(reader: BatchReader) {
           labels.push(accepted as LabelEvent);
           continue;
         }
-        const read = contract.label(record.value, record.decoded, keyBytes);
+        const read = contract.label(record.value, nowMs, record.decoded, keyBytes);
         if (read.ok) labels.push(read.record);
         else reject(record, read.reason, read.detail, read.transactionId);
         continue;

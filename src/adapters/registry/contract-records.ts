@@ -38,8 +38,13 @@ export interface ContractRecordReader {
     decoded?: DecodeResult,
     keyBytes?: number,
   ): ContractRecordOutcome<TransactionEvent>;
-  /** A label, as transaction() reads a transaction. */
-  label(value: Buffer | null, decoded?: DecodeResult, keyBytes?: number): ContractRecordOutcome<LabelEvent>;
+  /** A label, as transaction() reads a transaction (reported_at, too, at most 24 h ahead of `nowMs`). */
+  label(
+    value: Buffer | null,
+    nowMs: number,
+    decoded?: DecodeResult,
+    keyBytes?: number,
+  ): ContractRecordOutcome<LabelEvent>;
 }
 
 /**
@@ -101,10 +106,10 @@ export function createContractReader(
         transactionId: carriedTransactionId(result.value['transaction_id']),
       };
     },
-    label(value, decoded, keyBytes = 0) {
+    label(value, nowMs, decoded, keyBytes = 0) {
       const result = read('label', value, decoded, keyBytes);
       if (!result.ok) return { ...result, transactionId: null };
-      const checked = validateLabel(result.value);
+      const checked = validateLabel(result.value, nowMs);
       return checked.ok
         ? { ok: true, record: checked.label }
         : {

@@ -1,5 +1,6 @@
 import { toMinorUnits, type TransactionEvent } from './events.js';
 import { checkId, MAX_ID_LENGTH } from './ids.js';
+import { MAX_FUTURE_SKEW_MS } from './limits.js';
 import { DeadLetterReason } from './reasons.js';
 import { violation, type ContractViolation } from './violation.js';
 
@@ -11,7 +12,7 @@ export const TransactionContract = {
   /** 2000-01-01: older event times are corrupt clocks, not payments. */
   minEventTimeMs: Date.UTC(2000, 0, 1),
   /** Event times further ahead of the worker's clock than this are rejected: skewed or corrupt. */
-  maxFutureSkewMs: 24 * 3600 * 1000,
+  maxFutureSkewMs: MAX_FUTURE_SKEW_MS,
 } as const;
 
 export type Validation = { readonly ok: true; readonly event: TransactionEvent } | ContractViolation;

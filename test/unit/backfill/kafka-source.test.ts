@@ -120,6 +120,13 @@ const LABEL_RECORDS: Case[] = [
     value: wire(6, { ...report, reported_at: -1 }),
     expected: DeadLetterReason.AbsurdTimestamp,
   },
+  {
+    // Beyond 24 h ahead of any clock these tests run by (year 2223): taken, it would lift its partition's
+    // alignment bound past every real label.
+    name: 'a reported_at far in the future',
+    value: wire(6, { ...report, reported_at: 8_000_000_000_000 }),
+    expected: DeadLetterReason.AbsurdTimestamp,
+  },
 ];
 
 type Outcome<T> = { readonly record: T } | { readonly reason: string };
@@ -198,10 +205,14 @@ describe('backfill topic decoding is the worker decoding', () => {
 
   for (const { name, value, key = null, expected } of LABEL_RECORDS) {
     it(`label, ${name}: ${expected} in both`, async () => {
-      const backfilled = await backfill<LabelEvent>(labelDecoder(createAvroSerde({ url })), value, key);
+      const backfilled = await backfill<LabelEvent>(labelDecoder(createAvroSerde({ url }), NOW), value, key);
       for (const onArrival of [false, true]) {
         const online = await worker(LABELS, value, onArrival, key);
         assert.deepEqual(backfilled, online.outcome, onArrival ? 'decoded on arrival' : 'decoded in the batch');
+        if (onArrival) {
+          const reportedAt = 'record' in backfilled ? backfilled.record.reportedAtMs : undefined;
+          assert.equal(online.time, reportedAt, 'a time for alignment exactly when the label is taken');
+        }
       }
       assert.deepEqual(
         backfilled,

@@ -105,9 +105,9 @@ describe('record parsers', () => {
       /its columns are those of --events input \(transaction_id, event_time, customer_id, terminal_id, amount, currency\): give --labels the labels file \(were the two swapped\?\)$/;
     const toEvents =
       /its columns are those of --labels input \(transaction_id, is_fraud, reported_at\): give --events the events file \(were the two swapped\?\)$/;
-    rejects(() => labelParser('jsonl').parse(event, where(1)), 'is_fraud', toLabels);
+    rejects(() => labelParser('jsonl', NOW).parse(event, where(1)), 'is_fraud', toLabels);
     rejects(() => eventParser('jsonl', NOW).parse(label, where(1)), 'event_time', toEvents);
-    rejects(() => labelParser('csv').parse(EVENT_HEADER, where(1)), 'is_fraud,reported_at', toLabels);
+    rejects(() => labelParser('csv', NOW).parse(EVENT_HEADER, where(1)), 'is_fraud,reported_at', toLabels);
     rejects(
       () => eventParser('csv', NOW).parse('reported_at,is_fraud,transaction_id', where(1)),
       'event_time,customer_id,terminal_id,amount,currency',
@@ -115,19 +115,19 @@ describe('record parsers', () => {
     );
     // A record missing a column without being the other kind: the plain refusal.
     rejects(
-      () => labelParser('jsonl').parse('{"transaction_id":"t1","reported_at":1}', where(1)),
+      () => labelParser('jsonl', NOW).parse('{"transaction_id":"t1","reported_at":1}', where(1)),
       'is_fraud',
       /^in\.jsonl:1:is_fraud: missing$/,
     );
     rejects(
-      () => labelParser('csv').parse('transaction_id,amount', where(1)),
+      () => labelParser('csv', NOW).parse('transaction_id,amount', where(1)),
       'is_fraud,reported_at',
       /transaction_id, is_fraud, reported_at$/,
     );
   });
 
   it('read labels: is_fraud as boolean, 1/0 or text', () => {
-    const jsonl = labelParser('jsonl');
+    const jsonl = labelParser('jsonl', NOW);
     assert.deepEqual(
       jsonl.parse('{"transaction_id":"t","is_fraud":1,"reported_at":"2024-01-02T00:00:00Z"}', where(1)),
       {
@@ -136,7 +136,7 @@ describe('record parsers', () => {
         reportedAtMs: Date.UTC(2024, 0, 2),
       },
     );
-    const csv = labelParser('csv');
+    const csv = labelParser('csv', NOW);
     csv.parse('transaction_id,is_fraud,reported_at', where(1));
     assert.equal(csv.parse('t,false,5', where(2))?.isFraud, false);
     rejects(() => csv.parse('t,yes,5', where(3)), 'is_fraud', /true, false, 1 or 0/);
@@ -167,7 +167,7 @@ describe('record parsers', () => {
       parse.parse(line({ event_time: NOW + TransactionContract.maxFutureSkewMs }), where(8))?.transactionId,
       't',
     );
-    const labels = labelParser('jsonl');
+    const labels = labelParser('jsonl', NOW);
     rejects(
       () => labels.parse('{"transaction_id":"t 1","is_fraud":true,"reported_at":0}', where(9)),
       'transaction_id',
@@ -182,6 +182,15 @@ describe('record parsers', () => {
       () => labels.parse('{"transaction_id":"t","is_fraud":true,"reported_at":"1969-12-31T23:59:59Z"}', where(10)),
       'reported_at',
       contract('ABSURD_TIMESTAMP'),
+    );
+    rejects(
+      () => labels.parse(`{"transaction_id":"t","is_fraud":true,"reported_at":${NOW + 86_400_001}}`, where(11)),
+      'reported_at',
+      contract('ABSURD_TIMESTAMP'),
+    );
+    assert.equal(
+      labels.parse(`{"transaction_id":"t","is_fraud":true,"reported_at":${NOW + 86_400_000}}`, where(12))?.reportedAtMs,
+      NOW + 86_400_000,
     );
   });
 
@@ -272,7 +281,7 @@ describe('record parsers', () => {
         {
           transaction_id: fc.constantFrom(...edges['id']!),
           is_fraud: fc.constantFrom(true, false, 'yes', null),
-          reported_at: fc.constantFrom(NOW, 0, -1, 1.5, null),
+          reported_at: fc.constantFrom(NOW, 0, -1, 1.5, null, NOW + TransactionContract.maxFutureSkewMs + 1),
         },
         { requiredKeys: [] },
       );
@@ -281,11 +290,11 @@ describe('record parsers', () => {
           const line = JSON.stringify(fields);
           let file: unknown;
           try {
-            file = labelParser('jsonl').parse(line, where(2));
+            file = labelParser('jsonl', NOW).parse(line, where(2));
           } catch (error) {
             assert.ok(error instanceof BackfillInputError, String(error));
           }
-          const checked = validateLabel(JSON.parse(line) as Record<string, unknown>);
+          const checked = validateLabel(JSON.parse(line) as Record<string, unknown>, NOW);
           assert.deepEqual(file, checked.ok ? checked.label : undefined, line);
         }),
         { numRuns: 500, seed: 20260110 },

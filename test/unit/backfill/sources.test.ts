@@ -93,6 +93,26 @@ describe('file sources', () => {
     await assert.rejects(read(fileTransactionSource(path)), /ahead\.jsonl:1:event_time: violates the contract/);
   });
 
+  it('check "reported_at at most 24 h ahead" as event time, against the clock given or the start of the read', async () => {
+    const path = join(dir, 'ahead-labels.jsonl');
+    const at = (reportedAtMs: number) => `{"transaction_id":"t","is_fraud":true,"reported_at":${reportedAtMs}}`;
+    const nowMs = Date.UTC(2026, 0, 10);
+    const read = async (source: ReturnType<typeof fileLabelSource>) => {
+      const labels = [];
+      for await (const batch of source.batches(10)) labels.push(...batch);
+      return labels;
+    };
+    writeFileSync(path, `${at(nowMs + 86_400_000)}\n`);
+    assert.equal((await read(fileLabelSource(path, undefined, nowMs))).length, 1);
+    writeFileSync(path, `${at(nowMs + 86_400_001)}\n`);
+    await assert.rejects(
+      read(fileLabelSource(path, undefined, nowMs)),
+      /^BackfillInputError: ahead-labels\.jsonl:1:reported_at: violates the contract \(ABSURD_TIMESTAMP/,
+    );
+    writeFileSync(path, `${at(Date.now() + 2 * 86_400_000)}\n`);
+    await assert.rejects(read(fileLabelSource(path)), /ahead-labels\.jsonl:1:reported_at: violates the contract/);
+  });
+
   it('tell the format from the extension, or refuse', () => {
     assert.equal(formatOf('a/b.CSV'), 'csv');
     assert.equal(formatOf('a/b.ndjson'), 'jsonl');

@@ -70,17 +70,18 @@ describe('contract reader: the transaction id a label dead letter carries', () =
     for (const [fields, reason] of [
       [{ reported_at: -5 }, DeadLetterReason.AbsurdTimestamp],
       [{ is_fraud: 'yes' }, DeadLetterReason.InvalidField],
+      [{ reported_at: NOW + 24 * 3600 * 1000 + 1 }, DeadLetterReason.AbsurdTimestamp],
     ] as const) {
-      const read = reader.label(report(fields));
+      const read = reader.label(report(fields), NOW);
       assert.equal(read.ok ? 'ok' : read.reason, reason);
       assert.equal(!read.ok && read.transactionId, 'tx-3', JSON.stringify(fields));
     }
   });
 
   it('carries an invalid label id as read, and null for none', () => {
-    const tooLong = reader.label(report({ transaction_id: 'x'.repeat(129) }));
+    const tooLong = reader.label(report({ transaction_id: 'x'.repeat(129) }), NOW);
     assert.equal(!tooLong.ok && tooLong.transactionId, 'x'.repeat(129));
-    const none = reader.label(report({ transaction_id: '' }));
+    const none = reader.label(report({ transaction_id: '' }), NOW);
     assert.equal(!none.ok && none.transactionId, null);
   });
 });
