@@ -14,11 +14,16 @@ export function resolveSecret(
     }
     return value;
   }
+  let value: string;
   try {
-    return readFileSync(ref.file as string, 'utf8').trim();
+    value = readFileSync(ref.file as string, 'utf8').trim();
   } catch (error) {
     throw new Error(
       `${field}: cannot read secret file ${ref.file} (${(error as NodeJS.ErrnoException).code}); check the path and permissions`,
     );
   }
+  // As an empty variable above: an empty file is a secret not yet written (a mount before its content), never a
+  // password, and sent as one it fails later as a login error that does not name the file.
+  if (value === '') throw new Error(`${field}: secret file ${ref.file} is empty; put the password in it`);
+  return value;
 }
