@@ -91,5 +91,6 @@ function wrongTypeFix(
   if (wantsNumber && typeof found === 'string' && Number.isFinite(Number(found)) && found.trim() !== '') {
     return 'remove the quotes';
   }
+  if (wantsNumber && typeof found === 'string' && found.trim() === '') return 'write a number';
   return undefined;
 }

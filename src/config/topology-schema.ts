@@ -12,8 +12,16 @@ import { findInlineCredential, inlineCredentialMessage } from './inline-credenti
  * The topology file's schema: the one description of what a topology may say.
  * Secrets are never values here: fields ending in `Env` or `File` name where a secret lives.
  */
-// 0 asks the OS for any free port (tests, several workers on one host).
-const port = z.coerce.number().int().min(0).max(65535);
+/**
+ * A TCP port: an integer, or a string of its digits (a ${VAR} placeholder always gives a string). 0 asks the OS for any
+ * free port (tests, several workers on one host). Not z.coerce.number(), which reads null, '', ' ' and false as 0 (a
+ * random port nobody scrapes), true as 1 and [8080] as 8080; any other string is NaN here, which the messages report
+ * as the wrong value of a converting field.
+ */
+const port = z.preprocess(
+  (value) => (typeof value === 'string' ? (/^\s*\d+\s*$/.test(value) ? Number(value) : NaN) : value),
+  z.number().int().min(0).max(65535),
+);
 /** What a secret field holds, as messages say it: where the secret is kept, never the secret itself. */
 export const SECRET_REF_EXPECTED = '{ env: NAME } or { file: path }';
 const secretRef = z
@@ -75,6 +83,12 @@ function refuseInlineCredentials(section: string) {
   };
 }
 const HOST_PORT = /^[^\s:,]+:\d{1,5}$/;
+/** A broker address's port, when the address is host:port: 1..65535 (port 0 cannot be connected to). */
+function brokerPortInRange(address: string): boolean {
+  if (!HOST_PORT.test(address)) return true; // the shape's own message says what is wrong
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  return port >= 1 && port <= 65535;
+}
 /**
  * The schema registry's address: the base of an HTTP API. URL parsing alone accepts ftp://, redis:// or file:///,
  * which would pass validation and fail only at start with "did not answer"; `http:host` and `http:/\host`, which
@@ -93,6 +107,30 @@ export const registryUrlSchema = z.url({
     );
   },
 });
+/**
+ * Adds an issue when the registry has a username without a password or the reverse: the client would send the
+ * username with an empty password (or no credentials at all), and the registry's refusal would not name the field.
+ */
+function requireRegistryCredentialsTogether(
+  registry: { username?: string | undefined; password?: unknown },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (registry.username !== undefined && registry.password === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['password'],
+      message:
+        'required with schemaRegistry.username; add password: ' +
+        `${SECRET_REF_EXPECTED}, or remove username for a registry without authentication`,
+    });
+  } else if (registry.username === undefined && registry.password !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['username'],
+      message: 'required with schemaRegistry.password; add the username, or remove password',
+    });
+  }
+}
 /** The topics a topology names, by role, in the order their fields are written. */
 const TOPIC_ROLES = ['input', 'output', 'labels', 'deadLetter'] as const;
 type TopicRole = (typeof TOPIC_ROLES)[number];
@@ -298,19 +336,28 @@ export const topologySchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-", e.g. card-payments'),
     kafka: z
       .object({
-        // One entry may hold a comma-separated list, so a single env var can carry every broker.
+        // One entry may hold a comma-separated list, so a single env var can carry every broker; spaces around the
+        // commas ("h1:9092, h2:9092", as lists are often written) are not part of an address.
         brokers: z.preprocess(
-          (value) => (Array.isArray(value) ? value.flatMap((entry) => String(entry).split(',')) : value),
+          (value) =>
+            Array.isArray(value)
+              ? value.flatMap((entry) =>
+                  String(entry)
+                    .split(',')
+                    .map((address) => address.trim()),
+                )
+              : value,
           z
             .array(
               z
                 .string()
                 .superRefine(refuseInlineCredentials('kafka.sasl'))
-                .regex(HOST_PORT, 'host:port, e.g. 127.0.0.1:9092'),
+                .regex(HOST_PORT, 'host:port, e.g. 127.0.0.1:9092')
+                .refine(brokerPortInRange, 'the port must be 1..65535, e.g. 127.0.0.1:9092'),
             )
             .min(1),
         ),
-        clientId: z.string().min(1).default('fraudscore'),
+        clientId: text.default('fraudscore'),
         ssl: z
           .object({ caFile: z.string().min(1).optional(), rejectUnauthorized: z.boolean().default(true) })
           .strict()
@@ -337,7 +384,8 @@ export const topologySchema = z
           .default(['output', 'deadLetter'])
           .refine((roles) => new Set(roles).size === roles.length, 'each topic at most once'),
       })
-      .strict(),
+      .strict()
+      .superRefine(requireRegistryCredentialsTogether),
     redis: z
       .object({
         url: z
@@ -363,7 +411,7 @@ export const topologySchema = z
       })
       .strict()
       .superRefine(refuseSharedTopics),
-    consumerGroup: z.string().min(1),
+    consumerGroup: text,
     batch: z
       .object({
         maxRecords: z.number().int().min(100, 'at least 100 (smaller batches waste a transaction each)').max(1000),
@@ -391,7 +439,7 @@ export const topologySchema = z
       .object({
         registry: z.string().min(1),
         name: z.string().min(1),
-        version: z.string().min(1),
+        version: text,
       })
       .strict(),
     decision: z

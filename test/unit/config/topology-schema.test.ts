@@ -256,3 +256,60 @@ describe('topology contract section', () => {
     );
   });
 });
+
+describe('topology values that would only fail at run time', () => {
+  const withPort = (value: string) => base.replace('port: ${FRAUDSCORE_METRICS_PORT:-9464}', `port: ${value}`);
+
+  it('metrics.port takes an integer or a string of digits, never a value a conversion would make a port of', () => {
+    assert.equal(parseTopology(withPort("'9000'"), 't.yaml', {}).metrics.port, 9000);
+    assert.equal(parseTopology(base, 't.yaml', { FRAUDSCORE_METRICS_PORT: '0' }).metrics.port, 0);
+    assert.deepEqual(problems(withPort('')), [
+      'metrics.port: expected a number, found an empty value; give it a value',
+    ]);
+    assert.deepEqual(problems(withPort("''")), [
+      'metrics.port: expected a number, found an empty string; write a number',
+    ]);
+    assert.deepEqual(problems(withPort('true')), ['metrics.port: expected a number, found true']);
+    assert.deepEqual(problems(withPort('[8080]')), ['metrics.port: expected a number, found a list']);
+    // (An empty variable is an unset one: the default applies.)
+    assert.deepEqual(problemsWith({ FRAUDSCORE_METRICS_PORT: ' ' }), [
+      'metrics.port: expected a number, found an empty string (from ${FRAUDSCORE_METRICS_PORT}); ' +
+        'set FRAUDSCORE_METRICS_PORT to a number (or unset it for the default)',
+    ]);
+  });
+
+  it('a broker port is 1..65535; spaces around the commas of a broker list are not part of an address', () => {
+    for (const brokers of ['host:99999', 'host:0']) {
+      assert.deepEqual(problemsWith({ FRAUDSCORE_KAFKA_BROKERS: brokers }), [
+        'kafka.brokers.0: the port must be 1..65535, e.g. 127.0.0.1:9092',
+      ]);
+    }
+    const spaced = parseTopology(base, 't.yaml', { FRAUDSCORE_KAFKA_BROKERS: 'h1:9092, h2:65535' });
+    assert.deepEqual(spaced.kafka.brokers, ['h1:9092', 'h2:65535']);
+  });
+
+  it('consumerGroup, kafka.clientId and model.version must not be blank', () => {
+    const blank = base
+      .replace(/^consumerGroup: .*$/m, "consumerGroup: ' '")
+      .replace(/^( {2}clientId: ).*$/m, "$1' '")
+      .replace(/^( {2}version: ).*$/m, "$1'  '");
+    assert.deepEqual(problems(blank), [
+      'kafka.clientId: must not be empty; give it a value',
+      'consumerGroup: must not be empty; give it a value',
+      'model.version: must not be empty; give it a value',
+    ]);
+  });
+
+  it('a registry username and password come together', () => {
+    const withRegistry = (lines: string) => base.replace(/^( {2}manageSubjects:)/m, `${lines}\n$1`);
+    assert.deepEqual(problems(withRegistry('  username: fraudscore')), [
+      'schemaRegistry.password: required with schemaRegistry.username; add password: { env: NAME } or ' +
+        '{ file: path }, or remove username for a registry without authentication',
+    ]);
+    assert.deepEqual(problems(withRegistry('  password: { env: REGISTRY_PASSWORD }')), [
+      'schemaRegistry.username: required with schemaRegistry.password; add the username, or remove password',
+    ]);
+    const both = withRegistry('  username: fraudscore\n  password: { env: REGISTRY_PASSWORD }');
+    assert.equal(parseTopology(both, 't.yaml', {}).schemaRegistry.username, 'fraudscore');
+  });
+});
