@@ -27,8 +27,9 @@ const DEAD_LETTER_MEANING: Readonly<Record<string, string>> = {
   MISSING_VALUE: 'the record has no value (null or empty)',
   NOT_WIRE_FORMAT: 'fewer than 5 bytes, or the first byte is not the magic byte 0 (JSON, a foreign serializer)',
   UNKNOWN_SCHEMA_ID:
-    'the registry does not know the schema id (asked again at most every 10 s: an id registered late is read ' +
-    'within 10 s; records dead-lettered meanwhile must be sent again)',
+    'the registry does not know the schema id (its 404 with error_code 40403; any other 404 retries the batch; ' +
+    'asked again at most every 10 s: an id registered late is read within 10 s; records dead-lettered meanwhile ' +
+    'must be sent again)',
   UNDECODABLE_BODY:
     'the Avro body does not match its writer schema (truncated, trailing bytes, lengths beyond the record)',
   WRONG_SCHEMA:

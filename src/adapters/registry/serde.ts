@@ -93,6 +93,13 @@ function isNotFound(error: unknown): boolean {
   return status === 404 || /not found/i.test(String((error as Error)?.message ?? ''));
 }
 
+/**
+ * The Confluent API's error code for "no schema with this id", in the JSON body of its 404; Apicurio's ccompat API
+ * answers the same for an id it holds no content for. A 404 without it is not the registry speaking: an ingress or
+ * proxy in front of a registry that is restarting ("404 page not found"), or a wrong base path.
+ */
+const SCHEMA_NOT_FOUND_ERROR_CODE = 40403;
+
 export function createAvroSerde(connection: RegistryConnection, options: AvroSerdeOptions = {}): AvroSerde {
   const clock = options.clock ?? (() => performance.now());
   const auth =
@@ -133,6 +140,12 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
     return entry;
   }
 
+  async function registrySaysUnknown(schemaId: number): Promise<boolean> {
+    const response = await registryRequest(connection, 'GET', `/schemas/ids/${schemaId}`);
+    const code = (response.body as { error_code?: unknown } | undefined)?.error_code;
+    return response.status === 404 && code === SCHEMA_NOT_FOUND_ERROR_CODE;
+  }
+
   async function typeFor(schemaId: number): Promise<avro.Type | undefined> {
     const cached = types.get(schemaId);
     if (cached) return cached;
@@ -165,8 +178,18 @@ export function createAvroSerde(connection: RegistryConnection, options: AvroSer
           types.set(schemaId, before);
           return before;
         }
-        unknownIds.set(schemaId, clock());
-        return undefined;
+        // The client library keeps only the message of an error's body: asked again to read the registry's own code.
+        // Records are dead-lettered (and committed) only on the registry's word; any other answer retries the batch.
+        if (await registrySaysUnknown(schemaId)) {
+          unknownIds.set(schemaId, clock());
+          return undefined;
+        }
+        throw new RegistryUnavailableError(
+          `schema registry at ${displayUrl(connection.url)} answered HTTP 404 for schema ${schemaId} without the ` +
+            `registry's "schema not found" (error_code ${SCHEMA_NOT_FOUND_ERROR_CODE}): a proxy in front of a ` +
+            'registry that is not up, or a URL that is not the API base; retrying',
+          { cause: error },
+        );
       }
       throw new RegistryUnavailableError(
         `schema registry at ${displayUrl(connection.url)} did not answer for schema ${schemaId}`,

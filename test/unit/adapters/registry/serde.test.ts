@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import avro from 'avsc';
 import { readContractSchema } from '../../../../src/adapters/registry/contract-schemas.js';
@@ -45,7 +47,7 @@ describe('AvroSerde: schema ids the registry does not know (yet)', () => {
     now += 1;
     const later = await serde.decode(payment(42));
     assert.deepEqual(later.ok && later.value['transaction_id'], 'tx-1', 'read once the wait is over');
-    assert.equal(registry.requests.get(42), 2, 'asked once when first seen and once after the wait');
+    assert.equal(registry.requests.get(42), 3, 'asked when first seen (the 404 confirmed) and once after the wait');
   });
 
   it('asks the registry about a truly unknown id once per UNKNOWN_ID_RECHECK_MS, however many batches name it', async () => {
@@ -60,8 +62,36 @@ describe('AvroSerde: schema ids the registry does not know (yet)', () => {
         assert.equal(read.ok ? 'ok' : read.reason, DeadLetterReason.UnknownSchemaId);
       }
     }
-    // 50 batches over 5 waits: the first look-up, then one after each wait.
-    assert.equal(registry.requests.get(77), 5);
+    // 50 batches over 5 waits: the first look-up, then one after each wait; each a request and its confirmation.
+    assert.equal(registry.requests.get(77), 2 * 5);
+  });
+
+  it("takes an id as unknown only on the registry's word: a 404 from something else retries the batch", async () => {
+    let body = '404 page not found';
+    let contentType = 'text/plain';
+    const proxy = createServer((request, response) => {
+      request.resume();
+      response.writeHead(404, { 'content-type': contentType }).end(body);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const serde = createAvroSerde({ url });
+      await assert.rejects(serde.prepare([payment(9)]), (error: Error) => {
+        assert.equal(error.name, 'RegistryUnavailableError');
+        assert.match(error.message, /answered HTTP 404 for schema 9 without the registry's "schema not found"/);
+        return true;
+      });
+      // Another code (a subject, a version) is not "no schema with this id" either.
+      [body, contentType] = [JSON.stringify({ error_code: 40401, message: 'Subject not found' }), 'application/json'];
+      await assert.rejects(serde.prepare([payment(9)]), { name: 'RegistryUnavailableError' });
+      [body, contentType] = [JSON.stringify({ error_code: 40403, message: 'Schema 9 not found' }), 'application/json'];
+      await serde.prepare([payment(9)]);
+      const read = serde.decodeSync(payment(9), TRANSACTION);
+      assert.equal(read.ok ? 'ok' : read.reason, DeadLetterReason.UnknownSchemaId);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });
 
