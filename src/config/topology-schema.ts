@@ -131,6 +131,23 @@ function requireRegistryCredentialsTogether(
     });
   }
 }
+/**
+ * Adds an issue when SASL/PLAIN would send the password without TLS: unlike SCRAM, PLAIN puts the password itself on
+ * the wire, so without kafka.ssl anyone on the path reads it.
+ */
+function refusePlainPasswordWithoutTls(
+  kafka: { ssl?: unknown; sasl?: { mechanism: string; allowPlainWithoutTls: boolean } | undefined },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (kafka.sasl?.mechanism !== 'plain' || kafka.ssl !== undefined || kafka.sasl.allowPlainWithoutTls) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['sasl', 'mechanism'],
+    message:
+      'plain without kafka.ssl sends the password in clear text; add kafka.ssl (TLS), or use scram-sha-512, or ' +
+      'set kafka.sasl.allowPlainWithoutTls: true where the network to the brokers is trusted end to end',
+  });
+}
 /** The topics a topology names, by role, in the order their fields are written. */
 const TOPIC_ROLES = ['input', 'output', 'labels', 'deadLetter'] as const;
 type TopicRole = (typeof TOPIC_ROLES)[number];
@@ -367,11 +384,15 @@ export const topologySchema = z
             mechanism: z.enum(['scram-sha-512', 'scram-sha-256', 'plain']),
             username: z.string().min(1),
             password: secretRef,
+            // SASL/PLAIN sends the password as it is: without TLS, in clear text to anyone on the path. Only for a
+            // network trusted end to end (a sidecar on localhost, say), and then said here.
+            allowPlainWithoutTls: z.boolean().default(false),
           })
           .strict()
           .optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine(refusePlainPasswordWithoutTls),
     schemaRegistry: z
       .object({
         url: registryUrlSchema.superRefine(refuseInlineCredentials('schemaRegistry')),

@@ -313,3 +313,28 @@ describe('topology values that would only fail at run time', () => {
     assert.equal(parseTopology(both, 't.yaml', {}).schemaRegistry.username, 'fraudscore');
   });
 });
+
+describe('topology kafka.sasl: plain sends the password itself', () => {
+  const withKafka = (lines: string) =>
+    base.replace('  clientId: fraudscore-card-payments', `  clientId: fraudscore-card-payments\n${lines}`);
+  const sasl = (mechanism: string, extra = '') =>
+    `  sasl: { mechanism: ${mechanism}, username: svc, password: { env: KAFKA_PW }${extra} }`;
+
+  it('refuses plain without kafka.ssl, naming the field and the ways out', () => {
+    assert.deepEqual(problems(withKafka(sasl('plain'))), [
+      'kafka.sasl.mechanism: plain without kafka.ssl sends the password in clear text; add kafka.ssl (TLS), or use ' +
+        'scram-sha-512, or set kafka.sasl.allowPlainWithoutTls: true where the network to the brokers is trusted ' +
+        'end to end',
+    ]);
+  });
+
+  it('takes plain over TLS, plain said to be on a trusted network, and SCRAM without TLS', () => {
+    for (const lines of [
+      `  ssl: {}\n${sasl('plain')}`,
+      sasl('plain', ', allowPlainWithoutTls: true'),
+      sasl('scram-sha-512'),
+    ]) {
+      assert.deepEqual(problems(withKafka(lines)), [], lines);
+    }
+  });
+});
