@@ -11,7 +11,7 @@ import { startObservabilityServer } from '../adapters/observability/http-server.
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createFeatureEngine } from '../core/features/engine.js';
-import { DEFAULT_LATENESS_MARGIN_MS } from '../core/features/definitions.js';
+import { DEFAULT_LATENESS_MARGIN_MS, defineFeatureSet } from '../core/features/definitions.js';
 import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapters/redis/feature-state.js';
 import { connectRedis, createRedis, logRedisErrors } from '../adapters/redis/connect.js';
 import { loadModel, loadServingModel } from './load-model.js';
@@ -234,6 +234,7 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   const drift = new DriftMonitor({
     models: [model],
     featureNames: engine.schema.names,
+    featureDefinitions: defineFeatureSet({ labelDelayMs: labelDelayMsOf(topology) }),
     policy: {
       maxRecords: topology.monitoring.drift.windowRecords,
       maxAgeMs: topology.monitoring.drift.windowMs,

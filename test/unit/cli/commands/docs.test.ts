@@ -88,17 +88,16 @@ describe('fraudscore docs runbook without Kafka', () => {
     });
     assert.equal(status, 0, stderr);
     assert.match(stdout, /^# Runbook: card-payments$/m);
-    assert.match(
-      stdout,
-      /^- Serving state UNKNOWN: the control topic could not be read \(kafka\.brokers: cannot connect/m,
-    );
+    // kafkajs calls a closed port unreachable after its connection retries, 8-15 s, so the time limit may come first.
+    const why = '(kafka\\.brokers: cannot connect|the control topic: no answer within 10 s)';
+    assert.match(stdout, new RegExp(`^- Serving state UNKNOWN: the control topic could not be read \\(${why}`, 'm'));
     assert.match(
       stdout,
       /^- The topology's model, which serves unless the control topic says otherwise: `card-fraud@5`$/m,
     );
     assert.doesNotMatch(stdout, /^- Champion: /m, 'no champion stated as if known');
     assert.match(stdout, /^## Stop a bad model now$/m, 'the rest of the runbook is there');
-    assert.match(stderr, /^fraudscore: serving state unknown in the runbook: kafka\.brokers: cannot connect/);
+    assert.match(stderr, new RegExp(`^fraudscore: serving state unknown in the runbook: ${why}`));
   });
 
   it('replaces the serving section only, or puts the note first when there is none', () => {
