@@ -587,9 +587,13 @@ export function labelPayload(ctx: HostileContext): fc.Arbitrary<Payload> {
     is_fraud: fc.boolean(),
     reported_at: fc.oneof(
       fc.integer({ min: ctx.nowMs - 40 * DAY_MS, max: ctx.nowMs }),
-      fc.integer({ min: 0, max: AVRO_MAX_LONG }),
+      fc.integer({ min: 0, max: ctx.nowMs + maxFutureSkewMs }),
+      // The edges of the contract are inside it.
+      fc.constantFrom(0, ctx.nowMs + maxFutureSkewMs),
     ),
   });
+  // Later than the contract's future bound by the worker's clock too, which reads a little after ctx.nowMs.
+  const firstTooLate = ctx.nowMs + maxFutureSkewMs + 1 + ctx.clockSlackMs;
   return fc.oneof(
     { weight: 6, arbitrary: label.map((l) => p('valid', encode(l), [RECORDED])) },
     {
@@ -606,6 +610,16 @@ export function labelPayload(ctx: HostileContext): fc.Arbitrary<Payload> {
         .tuple(label, fc.integer({ min: AVSC_EXACT_MIN_LONG, max: -1 }))
         .map(([l, at]) =>
           p('negative reported_at', encode({ ...l, reported_at: at }), [DeadLetterReason.AbsurdTimestamp]),
+        ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(label, fc.oneof(fc.integer({ min: firstTooLate, max: AVRO_MAX_LONG }), fc.constant(firstTooLate)))
+        .map(([l, at]) =>
+          p('reported_at beyond the future bound', encode({ ...l, reported_at: at }), [
+            DeadLetterReason.AbsurdTimestamp,
+          ]),
         ),
     },
     {
