@@ -202,7 +202,13 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   await scope.step(() => serving.offer(follower.current()));
   const refused = serving.unreadyReason();
   if (refused !== null) log.warn({ reason: refused }, 'start-up waits until the newest control state can be served');
-  await scope.step(() => serving.untilNewestApplied());
+  await scope.step(() =>
+    Promise.race([
+      serving.untilNewestApplied(),
+      // A control reader that stops meanwhile would leave start-up waiting for a view that can no longer come.
+      follower.failed.then((error) => Promise.reject(error)),
+    ]),
+  );
   const championWatch = watchRegistryChampion(topology, serving, `${model.name}@${model.version}`, log, clock);
   opened(() => championWatch?.stop());
 

@@ -7,7 +7,7 @@ import { DECISIONS } from '../../core/scoring/decide.js';
  * between a producer and the worker, which NTP keeps to well under a second. The contract accepts event times up to
  * 24 h ahead, and the gauge only moves up: one transaction dated 20 h ahead would otherwise pin the gauge there until
  * a restart (and FraudscoreLabelsQuiet fire for as long on a healthy labels feed), one far-future label switch the
- * rule's first clause off.
+ * rule's first clause off. Held to the slack, such a time is overtaken by the stream within the slack.
  */
 export const NEWEST_TAKEN_CLOCK_SLACK_MS = 5 * 60_000;
 
@@ -33,13 +33,15 @@ export function createPipelineMetrics(topology: string) {
       refreshDrift = refresh;
     },
     /**
-     * Moves fraudscore_newest_taken_time_seconds of a stream to `ms` when it is newer than what it shows, and not
-     * ahead of the worker's clock (`nowMs`) by more than NEWEST_TAKEN_CLOCK_SLACK_MS.
+     * Moves fraudscore_newest_taken_time_seconds of a stream to `ms` when it is newer than what it shows, `ms` held
+     * to at most NEWEST_TAKEN_CLOCK_SLACK_MS ahead of the worker's clock (`nowMs`). Held, not dropped: `ms` is a
+     * batch's newest time, and one far-dated record in it must not hide the progress of the rest of the batch.
      */
     takeNewest(stream: keyof typeof newestTakenMs, ms: number, nowMs: number = Date.now()): void {
-      if (!(ms > newestTakenMs[stream]) || ms > nowMs + NEWEST_TAKEN_CLOCK_SLACK_MS) return;
-      newestTakenMs[stream] = ms;
-      metrics.newestTaken.set({ stream }, ms / 1000);
+      const taken = Math.min(ms, nowMs + NEWEST_TAKEN_CLOCK_SLACK_MS);
+      if (!(taken > newestTakenMs[stream])) return;
+      newestTakenMs[stream] = taken;
+      metrics.newestTaken.set({ stream }, taken / 1000);
     },
     recordsIn: new Counter({
       name: 'fraudscore_records_in_total',

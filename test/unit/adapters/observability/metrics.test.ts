@@ -56,19 +56,26 @@ describe('takeNewest: fraudscore_newest_taken_time_seconds', () => {
     return Object.fromEntries(values.map(({ labels, value }) => [String(labels['stream']), value]));
   }
 
-  it("records no time further ahead of the worker's clock than the slack: it would pin the gauge up there", async () => {
+  it("holds a time to the slack ahead of the worker's clock: it would pin the gauge up there, or hide a batch", async () => {
     const metrics = createPipelineMetrics('t');
     metrics.takeNewest('transactions', NOW - HOUR_MS, NOW);
-    // Accepted by the contract (24 h), but not the newest time the stream has reached.
+    assert.deepEqual(await newestTaken(metrics), { transactions: (NOW - HOUR_MS) / 1000 });
+    // Accepted by the contract (24 h), and the newest of its batch: the batch's progress counts, held to the slack.
     metrics.takeNewest('transactions', NOW + 20 * HOUR_MS, NOW);
     metrics.takeNewest('labels', NOW * 1000, NOW);
-    assert.deepEqual(await newestTaken(metrics), { transactions: (NOW - HOUR_MS) / 1000 });
-    // Within the slack (a producer's clock a little ahead), and a later time once the clock has reached it, count.
-    metrics.takeNewest('labels', NOW + NEWEST_TAKEN_CLOCK_SLACK_MS, NOW);
-    metrics.takeNewest('transactions', NOW + 20 * HOUR_MS, NOW + 20 * HOUR_MS);
     assert.deepEqual(await newestTaken(metrics), {
-      transactions: (NOW + 20 * HOUR_MS) / 1000,
+      transactions: (NOW + NEWEST_TAKEN_CLOCK_SLACK_MS) / 1000,
       labels: (NOW + NEWEST_TAKEN_CLOCK_SLACK_MS) / 1000,
     });
+    // Not pinned: an hour on, the stream's ordinary times move the gauge again.
+    metrics.takeNewest('transactions', NOW + HOUR_MS, NOW + HOUR_MS);
+    metrics.takeNewest('labels', NOW + HOUR_MS - 1_000, NOW + HOUR_MS);
+    assert.deepEqual(await newestTaken(metrics), {
+      transactions: (NOW + HOUR_MS) / 1000,
+      labels: (NOW + HOUR_MS - 1_000) / 1000,
+    });
+    // Nor moved back by an older batch.
+    metrics.takeNewest('transactions', NOW, NOW + HOUR_MS);
+    assert.equal((await newestTaken(metrics))['transactions'], (NOW + HOUR_MS) / 1000);
   });
 });
