@@ -49,7 +49,7 @@ export interface EvaluatorOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Called with the days that matured after each fetched batch (the CLI rewrites the report then). */
   readonly onMatured?: (days: readonly MaturedDay[]) => void;
-  /** The clock a failed model-card lookup is retried by (default Date.now). */
+  /** The clock a failed model-card lookup is retried by, and stream time's skew allowance counted from (default Date.now). */
   readonly clock?: () => number;
 }
 
@@ -87,7 +87,7 @@ export class Evaluator {
   private readonly kafka: Kafka;
   private readonly serde: AvroSerde;
   private consumer: Consumer | undefined;
-  private readonly streamTime = new StreamTime({ latestPlausibleMs: () => Date.now() + STREAM_TIME_FUTURE_SKEW_MS });
+  private readonly streamTime = new StreamTime({ latestPlausibleMs: () => this.now() + STREAM_TIME_FUTURE_SKEW_MS });
   /** Records decoded from each topic since start: what a report with nothing to show says it read. */
   private readonly read = { scores: 0, labels: 0 };
   /** By `name@version`: a version number alone names a different card under each model name. Found cards only. */
@@ -320,7 +320,7 @@ export class Evaluator {
     const model = formatModelRef({ name, version });
     const known = this.cards.get(model);
     if (known) return known;
-    const nowMs = (this.options.clock ?? Date.now)();
+    const nowMs = this.now();
     const failedAtMs = this.cardFailedAtMs.get(model);
     if (failedAtMs !== undefined && nowMs - failedAtMs < CARD_LOOKUP_RETRY_MS) return null;
     const card = await openFsRegistry(this.options.topology.model.registry)
@@ -395,6 +395,11 @@ export class Evaluator {
         }
       }
     }
+  }
+
+  /** The evaluator's clock: for the card lookup's retry and the latest time a record may move stream time. */
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
   }
 
   /** Removes every evaluator series of a model (`model_version` holds `name@version`). */

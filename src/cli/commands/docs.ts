@@ -8,6 +8,7 @@ import { openFsRegistry } from '../../adapters/model-registry/index.js';
 import { readContractInputs, renderContract } from '../../docs/index.js';
 import { openControl } from '../../lifecycle/connect.js';
 import { renderRunbook, type DrillRecord } from '../../lifecycle/runbook.js';
+import { TimedOut, withTimeout } from '../../runtime/timeout.js';
 
 /** The fields of a drill record the runbook quotes (load-tests/rollback-drill.ts writes more). */
 const drillRecord = z.object({
@@ -73,19 +74,6 @@ export function withServingStateUnknown(runbook: string, why: string, topologyFi
   return [...lines.slice(0, start + 1), '', ...note, '', ...lines.slice(end)].join('\n');
 }
 
-/** `promise`, or a rejection naming `what` once `ms` have passed. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Writes a document to `--out`, making its directory as `backfill --out` does; a failure names the flag. */
 function writeOut(path: string, text: string): void {
   try {
@@ -131,10 +119,14 @@ export function registerDocsCommand(program: Command): void {
       const lastDrill = readLastDrill(options.drill, command.getOptionValueSource('drill') === 'cli');
       const { topology, ops } = openControl(options.topology);
       const read = ops.view();
-      const view = await within(read, RUNBOOK_CONTROL_TIMEOUT_MS, 'the control topic').catch((error: unknown) => {
+      const view = await withTimeout(read, RUNBOOK_CONTROL_TIMEOUT_MS).catch((error: unknown) => {
         // A read given up on may still fail later: nothing waits for it any more.
         read.catch(() => undefined);
-        return { unreadable: (error as Error).message };
+        const unreadable =
+          error instanceof TimedOut
+            ? `the control topic: no answer within ${RUNBOOK_CONTROL_TIMEOUT_MS / 1000} s`
+            : (error as Error).message;
+        return { unreadable };
       });
       const unknown = 'unreadable' in view;
       const champion = (!unknown && view.state.champion) || (await ops.topologyChampion());
