@@ -78,6 +78,11 @@ export class ChangeWrittenUnfinished extends Error {
   }
 }
 
+/** The command that sets in the registry the champion a written promotion named (`rollout promote`, `rollout run`). */
+export function finishPromotionCommand(record: ControlRecord, registryDir: string): string {
+  return `fraudscore models promote ${record.state.champion ?? '?'} --registry ${registryDir}`;
+}
+
 /** The promotion is written (the workers serve it); the registry's champion could not be set. */
 export function registryChampionNotSet(record: ControlRecord, registryDir: string, problem: string) {
   const champion = record.state.champion ?? '?';
@@ -85,7 +90,7 @@ export function registryChampionNotSet(record: ControlRecord, registryDir: strin
     record,
     [
       `note: the registry's champion was not set (${problem}); finish the promotion with: ` +
-        `fraudscore models promote ${champion} --registry ${registryDir}`,
+        finishPromotionCommand(record, registryDir),
     ],
     `the promotion of ${champion} is live (control version ${record.version}: every worker applies it), but the ` +
       "registry's champion was not updated; run the `fraudscore models promote` command printed above",

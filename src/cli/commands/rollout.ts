@@ -13,7 +13,7 @@ import {
   type ScoreRetention,
 } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
-import type { ControlOperations } from '../../lifecycle/operations.js';
+import { finishPromotionCommand, type ControlOperations } from '../../lifecycle/operations.js';
 import {
   controllerStep,
   controllerWriter,
@@ -85,8 +85,7 @@ export function stepReport(
       return {
         line:
           `${line}; but the registry's champion was not set (${outcome.registryProblem}): the workers follow the ` +
-          `control topic, and the registry needs: fraudscore models promote ${outcome.record.state.champion ?? '?'} ` +
-          `--registry ${context.topology.model.registry}`,
+          `control topic, and the registry needs: ${finishPromotionCommand(outcome.record, context.topology.model.registry)}`,
         details: formatVerdict(outcome.verdict),
       };
     }
