@@ -33,6 +33,9 @@ import { registerContractSchemas, watchUnreadableVersions } from './contract-sub
 import { countingStateBehind, createStateCheck } from './state-check.js';
 import { StartupScope } from './startup-scope.js';
 
+/** Why a worker whose probes answer is not ready yet, when nothing else is in the way. */
+const STARTING = 'start-up is not finished: the pipeline is being assembled';
+
 export interface PipelineContext {
   readonly runner: Runner;
   /** The group consumer, for its instrumentation events (GROUP_JOIN, REBALANCING, ...). */
@@ -200,8 +203,42 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   await step('kafka', () => follower.start());
   await scope.step(() => follower.ready);
   await scope.step(() => serving.offer(follower.current()));
+  // The probes answer from here on: a worker that waits below for the control state's models is alive (/livez 200, so
+  // Kubernetes' start-up probe passes and does not restart it every 5 minutes) and not ready (/healthz 503, the reason).
+  const assembled: { runner?: Runner } = {};
+  const http = await scope.step(() =>
+    startObservabilityServer({
+      host: topology.metrics.host,
+      port: options.metricsPort ?? topology.metrics.port,
+      registry: metrics.registry,
+      health: {
+        unhealthyReason: () =>
+          assembled.runner?.unhealthyReason() ??
+          serving.unreadyReason() ??
+          readerSilence(
+            {
+              name: `the reader of ${controlTopicName(topology.name)}`,
+              consequence:
+                'control changes, the kill switch included, do not reach this worker, which serves the control ' +
+                'state it last read',
+              lastFetchAtMs: follower.lastFetchAtMs(),
+            },
+            clock(),
+          ) ??
+          (assembled.runner ? null : STARTING),
+        wedgedReason: () => assembled.runner?.wedgedReason() ?? null,
+        details: () => ({ instanceId, control: serving.status() }),
+      },
+    }),
+  );
+  opened(() => http.close());
   const refused = serving.unreadyReason();
-  if (refused !== null) log.warn({ reason: refused }, 'start-up waits until the newest control state can be served');
+  if (refused !== null) {
+    log.warn(
+      { reason: refused, metrics: http.address },
+      'start-up waits until the newest control state can be served (alive on /livez, not ready on /healthz)',
+    );
+  }
   await scope.step(() =>
     Promise.race([
       serving.untilNewestApplied(),
@@ -293,31 +330,7 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   // A worker that can no longer follow the control topic would go on scoring deaf to the kill switch.
   void follower.failed.then((error) => runner.failWith('control', error));
 
-  const http = await scope.step(() =>
-    startObservabilityServer({
-      host: topology.metrics.host,
-      port: options.metricsPort ?? topology.metrics.port,
-      registry: metrics.registry,
-      health: {
-        unhealthyReason: () =>
-          runner.unhealthyReason() ??
-          serving.unreadyReason() ??
-          readerSilence(
-            {
-              name: `the reader of ${controlTopicName(topology.name)}`,
-              consequence:
-                'control changes, the kill switch included, do not reach this worker, which serves the control ' +
-                'state it last read',
-              lastFetchAtMs: follower.lastFetchAtMs(),
-            },
-            clock(),
-          ),
-        wedgedReason: () => runner.wedgedReason(),
-        details: () => ({ instanceId, control: serving.status() }),
-      },
-    }),
-  );
-  opened(() => http.close());
+  assembled.runner = runner;
   log.info(
     {
       model: `${model.name}@${model.version}`,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { Partitioners } from 'kafkajs';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
 import { createLogger, logLevelFor } from '../../../src/adapters/observability/logger.js';
@@ -206,6 +207,48 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     const metrics = await (await fetch(`http://${pipeline.metricsAddress}/metrics`)).text();
     assert.match(metrics, new RegExp(`^fraudscore_control_seen_version\\{[^}]*\\} ${view.version + 1}$`, 'm'));
     assert.match(metrics, new RegExp(`^fraudscore_control_applied_version\\{[^}]*\\} ${before.appliedVersion}$`, 'm'));
+  });
+
+  it('starts a second worker meanwhile: it waits in start-up, alive on /livez and not ready on /healthz', async () => {
+    const refusedVersion = (await ops.view()).version;
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const abort = new AbortController();
+    const starting = createPipeline({
+      topology,
+      instanceId: 'w2',
+      metricsPort: 0,
+      log: createLogger({ name: 'test', level: 'warn', destination }),
+      signal: abort.signal,
+    });
+    const startFailure = starting.then(
+      (second) => second.close().then(() => new Error('the second worker finished its start-up')),
+      (error: unknown) => error as Error,
+    );
+    const deadline = Date.now() + 60_000;
+    let waiting: { metrics?: string; reason?: string } | undefined;
+    while (Date.now() < deadline && !waiting) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      waiting = lines
+        .map((line) => JSON.parse(line) as { msg: string; metrics?: string; reason?: string })
+        .find((entry) => entry.msg.startsWith('start-up waits'));
+    }
+    assert.ok(waiting?.metrics, `no start-up wait logged: ${lines.join('\n')}`);
+    const livez = await fetch(`http://${waiting.metrics}/livez`);
+    assert.equal(livez.status, 200);
+    const ready = await fetch(`http://${waiting.metrics}/healthz`);
+    assert.equal(ready.status, 503);
+    const body = (await ready.json()) as { reason: string };
+    assert.match(body.reason, new RegExp(`control version ${refusedVersion} was refused`));
+    abort.abort(new Error('test over'));
+    const failure = await startFailure;
+    assert.doesNotMatch(failure.message, /finished its start-up/);
+    await assert.rejects(fetch(`http://${waiting.metrics}/livez`));
   });
 
   it('gave every input exactly one outcome across all the control changes', async () => {
