@@ -132,6 +132,23 @@ function requireRegistryCredentialsTogether(
   }
 }
 /**
+ * Adds an issue when a Redis ACL user is named without its password: ioredis then authenticates as nobody, and every
+ * command fails with NOAUTH long after start-up. A password alone is fine (the default user, `requirepass`).
+ */
+function requireRedisPasswordWithUsername(
+  redis: { username?: string | undefined; password?: unknown },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (redis.username === undefined || redis.password !== undefined) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['password'],
+    message:
+      'required with redis.username (an ACL user); add password: ' +
+      `${SECRET_REF_EXPECTED}, or remove username for Redis without authentication`,
+  });
+}
+/**
  * Adds an issue when SASL/PLAIN would send the password without TLS: unlike SCRAM, PLAIN puts the password itself on
  * the wire, so without kafka.ssl anyone on the path reads it.
  */
@@ -421,7 +438,8 @@ export const topologySchema = z
         // rising with every batch: raise it (and the memory limit) to about the replica's size at full state.
         replicaBudgetMiB: z.number().int().min(1, 'at least 1 (MiB)').max(16_384, 'at most 16384 (MiB)').default(64),
       })
-      .strict(),
+      .strict()
+      .superRefine(requireRedisPasswordWithUsername),
     topics: z
       .object({
         input: topicName('input'),

@@ -30,6 +30,17 @@ describe('topology redis section', () => {
     assert.ok(problems(withBudget('0')).some((p) => p.startsWith('redis.replicaBudgetMiB: at least 1 (MiB)')));
     assert.ok(problems(withBudget('1.5')).some((p) => p.startsWith('redis.replicaBudgetMiB')));
   });
+
+  it('a Redis ACL username needs its password; a password alone is the default user', () => {
+    const withRedis = (lines: string) => base.replace(/^( {2}keyPrefix: .*)$/m, `$1\n${lines}`);
+    assert.deepEqual(problems(withRedis('  username: fraudscore')), [
+      'redis.password: required with redis.username (an ACL user); add password: { env: NAME } or { file: path }, ' +
+        'or remove username for Redis without authentication',
+    ]);
+    assert.deepEqual(problems(withRedis('  password: { env: REDIS_PASSWORD }')), []);
+    const both = withRedis('  username: fraudscore\n  password: { env: REDIS_PASSWORD }');
+    assert.equal(parseTopology(both, 't.yaml', {}).redis.username, 'fraudscore');
+  });
 });
 
 describe('topology schemaRegistry section', () => {
