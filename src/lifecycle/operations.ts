@@ -104,6 +104,12 @@ export interface ControlOperationsOptions {
   readonly onControlTopicCreated?: (topology: string) => void;
 }
 
+/** The topology's model resolved to `name@version` (the registry's champion when it says `champion`); no Kafka. */
+export async function topologyChampionOf(topology: Topology): Promise<string> {
+  const shown = await openFsRegistry(topology.model.registry).show(topology.model.name, topology.model.version);
+  return `${shown.card.name}@${shown.card.version}`;
+}
+
 export function controlOperations(
   topology: Topology,
   kafka: Kafka,
@@ -130,10 +136,7 @@ export function controlOperations(
     return `${loaded.card.name}@${loaded.card.version}`;
   }
 
-  async function topologyChampion(): Promise<string> {
-    const shown = await registry.show(topology.model.name, topology.model.version);
-    return `${shown.card.name}@${shown.card.version}`;
-  }
+  const topologyChampion = () => topologyChampionOf(topology);
 
   /** The champion serving now: the control state's, else the topology's model (read only when the state has none). */
   async function servingChampion(view: ControlView): Promise<string> {

@@ -6,7 +6,10 @@ import { parseModelRef } from '../../core/models/ref.js';
 import { makeDirectories } from '../../adapters/files/make-directories.js';
 import { openFsRegistry } from '../../adapters/model-registry/index.js';
 import { readContractInputs, renderContract } from '../../docs/index.js';
+import { loadTopology } from '../../config/index.js';
+import type { ControlView } from '../../core/control/index.js';
 import { openControl } from '../../lifecycle/connect.js';
+import { topologyChampionOf, type ControlOperations } from '../../lifecycle/operations.js';
 import { renderRunbook, type DrillRecord } from '../../lifecycle/runbook.js';
 import { TimedOut, withTimeout } from '../../runtime/timeout.js';
 
@@ -117,8 +120,17 @@ export function registerDocsCommand(program: Command): void {
     .action(async (options: { topology: string; drill: string; out?: string }, command: Command) => {
       // Before any connection: a drill file that cannot be quoted ends the command at once.
       const lastDrill = readLastDrill(options.drill, command.getOptionValueSource('drill') === 'cli');
-      const { topology, ops } = openControl(options.topology);
-      const read = ops.view();
+      // The playbooks need no connection: a Kafka client that cannot even be set up here (the secured topology's CA
+      // file exists only in the pod) leaves the serving state unknown, not the runbook unprinted.
+      const topology = loadTopology(options.topology);
+      let ops: ControlOperations | undefined;
+      let read: Promise<ControlView>;
+      try {
+        ops = openControl(options.topology).ops;
+        read = ops.view();
+      } catch (error) {
+        read = Promise.reject(error as Error);
+      }
       const view = await withTimeout(read, RUNBOOK_CONTROL_TIMEOUT_MS).catch((error: unknown) => {
         // A read given up on may still fail later: nothing waits for it any more.
         read.catch(() => undefined);
@@ -129,14 +141,15 @@ export function registerDocsCommand(program: Command): void {
         return { unreadable };
       });
       const unknown = 'unreadable' in view;
-      const champion = (!unknown && view.state.champion) || (await ops.topologyChampion());
+      const champion = (!unknown && view.state.champion) || (await topologyChampionOf(topology));
       const ref = parseModelRef(champion);
       const card = ref.ok
         ? (await openFsRegistry(topology.model.registry).show(ref.ref.name, ref.ref.version)).card
         : null;
-      const killTarget = unknown
-        ? { problem: 'unknown, the control topic could not be read' }
-        : await ops.killTarget(view).catch((error: unknown) => ({ problem: (error as Error).message }));
+      const killTarget =
+        unknown || !ops
+          ? { problem: 'unknown, the control topic could not be read' }
+          : await ops.killTarget(view).catch((error: unknown) => ({ problem: (error as Error).message }));
       const rendered = renderRunbook({
         topology,
         topologyFile: options.topology,

@@ -56,6 +56,23 @@ describe('fraudscore docs runbook --drill', () => {
   });
 });
 
+describe('fraudscore docs runbook without a way to Kafka', () => {
+  it('prints the playbooks with the serving state UNKNOWN when the Kafka client cannot even be set up here', () => {
+    // The secured topology's CA file exists only in the pod: an operator's machine has none.
+    const { status, stdout, stderr } = fraudscore(['docs', 'runbook', '-t', 'topologies/card-payments-secured.yaml'], {
+      env: {
+        FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1',
+        FRAUDSCORE_REGISTRY_URL: 'https://127.0.0.1:1/apis/ccompat/v7',
+        FRAUDSCORE_REDIS_URL: 'rediss://127.0.0.1:1',
+      },
+    });
+    assert.equal(status, 0, stderr);
+    assert.match(stderr, /^fraudscore: serving state unknown in the runbook: kafka\.ssl\.caFile: cannot read /);
+    assert.match(stdout, /Serving state UNKNOWN: the control topic could not be read \(kafka\.ssl\.caFile: /);
+    assert.match(stdout, /fraudscore kill-switch on /);
+  });
+});
+
 describe('fraudscore docs: both documents', () => {
   it('write --out into a directory made for it, and refuse a directory as --out, naming the flag', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fraudscore-docs-out-'));
