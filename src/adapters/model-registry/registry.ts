@@ -12,6 +12,7 @@ import {
   RegistryRefusal,
   removeVersion,
   resolveVersion,
+  rollbackTargetProblem,
   serializeIndex,
   type IndexResult,
   type RegistryIndex,
@@ -165,18 +166,20 @@ export class ModelRegistry {
     await this.store.replace(`${index.name}/${INDEX_FILE}`, new TextEncoder().encode(serializeIndex(index)));
   }
 
-  private async isRegistered(ref: string): Promise<boolean> {
+  /** The index entry of `name@version` (a rollback target, possibly under another model name); undefined if absent. */
+  private async entryOf(ref: string): Promise<VersionEntry | undefined> {
     const parsed = parseModelRef(ref);
-    if (!parsed.ok) return false;
+    if (!parsed.ok) return undefined;
     const index = await this.readIndex(parsed.ref.name);
-    return index !== undefined && findVersion(index, parsed.ref.version) !== undefined;
+    return index && findVersion(index, parsed.ref.version);
   }
 
   /**
    * Registers the artifacts under the card's own name and version.
    * 1. Validate the card and check that model.onnx is the file it describes.
-   * 2. Under the model's lock: an identical version already listed is a no-op; a different one is refused, and so
-   *    is any version the history names (a deleted one included: version numbers are never reused).
+   * 2. Under the model's lock: an identical version already listed is a no-op (promoted if asked) once its stored
+   *    files verify; a different one is refused, and so is any version the history names (a deleted one included:
+   *    version numbers are never reused).
    * 3. Write each artifact if absent; an unlisted leftover (interrupted register) must be byte-identical.
    * 4. Append the version to the index (and make it champion if asked): the commit point.
    */
@@ -212,6 +215,21 @@ export class ModelRegistry {
               'registered versions are immutable: train and register a new version',
           );
         }
+        // The index's hashes match the new bytes; the stored files must too, or "identical" would be a lie and
+        // --champion would promote a version `promote` refuses (a broken champion turns the next restart into an
+        // outage). verifyEntry recomputes the stored files' SHA-256 against the index's, which are the new ones'.
+        const report = await this.verifyEntry(name, existing);
+        if (!report.ok) {
+          throw new ModelRegistryError(
+            RegistryStorageError.VerificationFailed,
+            `model ${report.ref} is already registered with these bytes, but the registered version fails ` +
+              `verification: ${report.problems.join('; ')}. Registering again changes nothing (registered versions ` +
+              `are immutable)${options.champion ? ' and the version was not made champion' : ''}: fix what ` +
+              `verification reports (a stored file changed or missing: restore it in ${this.store.location}/${name}/` +
+              `${version} from the files being registered, which have the recorded SHA-256), then check with ` +
+              `\`fraudscore models verify ${report.ref}\``,
+          );
+        }
         if (options.champion && index.champion !== version) {
           index = unwrap(promote(index, version, this.now()));
           await this.writeIndex(index);
@@ -219,10 +237,10 @@ export class ModelRegistry {
         return { name, version, status: 'unchanged', champion: index.champion === version, entry: existing };
       }
 
-      const rollbackOk = card.rollbackTarget === null || (await this.isRegistered(card.rollbackTarget));
-      // Validate the index change (a reused version, a missing rollback target) before touching storage, so a
-      // refused register leaves nothing behind.
-      let next = unwrap(addVersion(index, entry, rollbackOk, entry.registeredAt));
+      const target = card.rollbackTarget === null ? undefined : await this.entryOf(card.rollbackTarget);
+      // Validate the index change (a reused version, a rollback target missing or on another feature schema) before
+      // touching storage, so a refused register leaves nothing behind.
+      let next = unwrap(addVersion(index, entry, target, entry.registeredAt));
       for (const [file, bytes] of [
         [MODEL_FILE, artifacts.model],
         [CARD_FILE, artifacts.card],
@@ -341,8 +359,14 @@ export class ModelRegistry {
     }
     const stored = card && storedAsProblem(card, name, entry.version);
     if (stored) problems.push(stored);
-    if (entry.rollbackTarget !== null && !(await this.isRegistered(entry.rollbackTarget))) {
-      problems.push(`rollback target ${entry.rollbackTarget} is not registered: the rollback would fail`);
+    if (entry.rollbackTarget !== null) {
+      const target = await this.entryOf(entry.rollbackTarget);
+      if (target === undefined) {
+        problems.push(`rollback target ${entry.rollbackTarget} is not registered: the rollback would fail`);
+      } else {
+        const problem = rollbackTargetProblem(ref, entry, target);
+        if (problem) problems.push(problem.message);
+      }
     }
     return { ref, ok: problems.length === 0, problems };
   }

@@ -180,8 +180,8 @@ export function registerModelsCommand(program: Command): void {
       'Copy a trained model (the --out directory of `python -m fraudtrain.train`) into the registry under the ' +
         "card's name and version. Checks model.onnx against the card's sha256, and that onnxruntime scores a trial " +
         'batch with it as the card describes; refuses to change an existing ' +
-        'version (registering identical bytes again is a no-op) or to reuse a deleted one, and refuses a rollback ' +
-        'target that is not registered.',
+        'version (registering identical bytes again is a no-op, once the stored files verify) or to reuse a deleted ' +
+        'one, and refuses a rollback target that is not registered or was trained on another feature schema.',
     )
     .requiredOption('--dir <dir>', 'directory holding model.onnx, card.json and card.md')
     .option(
@@ -259,7 +259,8 @@ export function registerModelsCommand(program: Command): void {
     .command('verify')
     .description(
       'Recompute every sha256 (model.onnx, card.json, card.md) against the card and registry.json, and check that ' +
-        'rollback targets are registered. All models and versions by default. Exits 1 if anything fails.',
+        'rollback targets are registered, on the same feature schema. All models and versions by default. Exits 1 ' +
+        'if anything fails.',
     )
     .argument('[ref]', 'name or name@version to verify')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)
@@ -313,7 +314,7 @@ export function registerModelsCommand(program: Command): void {
     .description(
       'Make a version the champion: what a topology with `model.version: champion` serves (its running workers ' +
         'follow within seconds, unless its control topic names a champion). The version is verified (every ' +
-        'sha256, rollback target present) before the switch.',
+        'sha256, rollback target present, on the same feature schema) before the switch.',
     )
     .argument('<ref>', 'name@version')
     .option('--registry <dir>', REGISTRY_HELP, DEFAULT_REGISTRY_DIR)

@@ -56,6 +56,7 @@ export const RegistryRefusal = {
   VersionReused: 'VERSION_REUSED',
   Protected: 'PROTECTED',
   RollbackTargetMissing: 'ROLLBACK_TARGET_MISSING',
+  RollbackTargetSchemaMismatch: 'ROLLBACK_TARGET_SCHEMA_MISMATCH',
 } as const;
 export type RegistryRefusal = (typeof RegistryRefusal)[keyof typeof RegistryRefusal];
 
@@ -139,9 +140,43 @@ function describePastUse(index: RegistryIndex, version: string): string {
 }
 
 /**
- * Adds a version. `rollbackTargetRegistered` says whether the entry's rollback target is loadable right now (it may
- * live under another model name, which only the caller can see): a rollback target that is not there is useless at
- * the moment it is needed, so registration refuses it.
+ * Why `entry`'s rollback target could not serve in its place, or undefined when it can (or none is named).
+ * `target` is the target's index entry, undefined when it is not registered; it may live under another model name,
+ * which only the caller can read. A rollback target is needed at the worst moment (the kill switch, an incident), so
+ * it must be loadable then: registered, and trained on the same feature schema, since workers load it with the
+ * topology's schema, the one the version it stands in for was trained on, and would refuse any other.
+ */
+export function rollbackTargetProblem(
+  ref: string,
+  entry: Pick<VersionEntry, 'rollbackTarget' | 'featureSchemaVersion'>,
+  target: Pick<VersionEntry, 'featureSchemaVersion'> | undefined,
+): { readonly code: RegistryRefusal; readonly message: string } | undefined {
+  if (entry.rollbackTarget === null) return undefined;
+  if (target === undefined) {
+    return {
+      code: RegistryRefusal.RollbackTargetMissing,
+      message:
+        `model ${ref} names rollback target ${entry.rollbackTarget}, which is not registered; ` +
+        'register it first or retrain with --rollback-target naming a registered version',
+    };
+  }
+  if (target.featureSchemaVersion !== entry.featureSchemaVersion) {
+    return {
+      code: RegistryRefusal.RollbackTargetSchemaMismatch,
+      message:
+        `model ${ref} (feature schema ${entry.featureSchemaVersion}) names rollback target ${entry.rollbackTarget}, ` +
+        `trained on feature schema ${target.featureSchemaVersion}: workers computing ${entry.featureSchemaVersion} ` +
+        'would refuse to load it, so the kill switch would fail during an incident; retrain with --rollback-target ' +
+        `naming a registered version trained on ${entry.featureSchemaVersion}`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Adds a version. `rollbackTarget` is the index entry of the version's rollback target (undefined when it is not
+ * registered, or none is named): one that could not be loaded in its place is useless at the moment it is needed,
+ * so registration refuses it (rollbackTargetProblem).
  *
  * A version number is used once, ever: one that the history mentions is refused even after it was deleted. Deleting
  * removes the files, not the bytes that workers loaded nor the scores they published under that version; new bytes
@@ -151,7 +186,7 @@ function describePastUse(index: RegistryIndex, version: string): string {
 export function addVersion(
   index: RegistryIndex,
   entry: VersionEntry,
-  rollbackTargetRegistered: boolean,
+  rollbackTarget: Pick<VersionEntry, 'featureSchemaVersion'> | undefined,
   at: string,
 ): IndexResult<RegistryIndex> {
   if (findVersion(index, entry.version)) {
@@ -169,13 +204,8 @@ export function addVersion(
         'it): register under a new version number',
     );
   }
-  if (entry.rollbackTarget !== null && !rollbackTargetRegistered) {
-    return refuse(
-      RegistryRefusal.RollbackTargetMissing,
-      `model ${index.name}@${entry.version} names rollback target ${entry.rollbackTarget}, which is not registered; ` +
-        'register it first or retrain with --rollback-target naming a registered version',
-    );
-  }
+  const problem = rollbackTargetProblem(`${index.name}@${entry.version}`, entry, rollbackTarget);
+  if (problem) return refuse(problem.code, problem.message);
   const versions = [...index.versions, entry];
   return ok({
     ...index,

@@ -145,6 +145,39 @@ describe('filesystem model registry', () => {
     await refusal(registry.setChampion('card-fraud', '3'), 'VERIFICATION_FAILED');
   });
 
+  it('never calls a version whose stored files changed identical, nor makes it champion by registering it again', async () => {
+    await fresh();
+    await registry.register(artifacts('card-fraud', '1'), { champion: true });
+    const four = artifacts('card-fraud', '4');
+    await registry.register(four);
+    const path = join(dir, 'card-fraud', '4', 'model.onnx');
+    await chmod(path, 0o644);
+    await writeFile(path, Buffer.concat([Buffer.from(four.model), Buffer.from([0])]));
+    await refusal(registry.setChampion('card-fraud', '4'), 'VERIFICATION_FAILED');
+
+    // The index's hashes still match the bytes being registered; the stored file does not.
+    const error = await refusal(registry.register(four, { champion: true }), 'VERIFICATION_FAILED');
+    assert.match(
+      error.message,
+      /^model card-fraud@4 is already registered with these bytes, but the registered version fails verification: model card-fraud@4: model\.onnx sha256 is [0-9a-f]{64} but the card says/,
+    );
+    assert.match(error.message, /and the version was not made champion: fix what verification reports/);
+    assert.match(error.message, /then check with `fraudscore models verify card-fraud@4`$/);
+    assert.equal(await registry.championOf('card-fraud'), '1');
+    await refusal(registry.register(four), 'VERIFICATION_FAILED');
+
+    await rm(path);
+    const missing = await refusal(registry.register(four, { champion: true }), 'VERIFICATION_FAILED');
+    assert.match(missing.message, /fails verification: model\.onnx is missing/);
+    assert.equal(await registry.championOf('card-fraud'), '1');
+
+    // Restored from the files being registered: identical again, and promoted.
+    await writeFile(path, four.model);
+    const result = await registry.register(four, { champion: true });
+    assert.equal(result.status, 'unchanged');
+    assert.equal(await registry.championOf('card-fraud'), '4');
+  });
+
   it('refuses an edited card even when the model still matches it', async () => {
     await fresh();
     await registry.register(artifacts('card-fraud', '1'));
@@ -273,6 +306,36 @@ describe('filesystem model registry', () => {
       ),
       ['register 1', 'register 2', 'promote 2', 'register 4', 'promote 4', 'delete 2', 'delete 1'],
     );
+  });
+
+  it('requires a rollback target trained on the same feature schema, at register and verify', async () => {
+    await fresh();
+    const other = 'card-baseline-v2+aaaaaaaaaaaa';
+    await registry.register(artifacts('card-fraud', '1', { featureSchemaVersion: other }));
+    const error = await refusal(
+      registry.register(artifacts('card-fraud', '2', { rollbackTarget: 'card-fraud@1' })),
+      'ROLLBACK_TARGET_SCHEMA_MISMATCH',
+    );
+    const expected =
+      `model card-fraud@2 (feature schema ${SCHEMA.version}) names rollback target card-fraud@1, trained on feature ` +
+      `schema ${other}: workers computing ${SCHEMA.version} would refuse to load it, so the kill switch would fail ` +
+      `during an incident; retrain with --rollback-target naming a registered version trained on ${SCHEMA.version}`;
+    assert.equal(error.message, expected);
+    await assert.rejects(stat(join(dir, 'card-fraud', '2')), { code: 'ENOENT' });
+
+    // A pair registered before the rule (here: the target's schema rewritten after): verify reports it.
+    await registry.register(artifacts('card-fraud', '3'));
+    await registry.register(artifacts('card-fraud', '4', { rollbackTarget: 'card-fraud@3' }));
+    const indexPath = join(dir, 'card-fraud', 'registry.json');
+    const index = JSON.parse(await readFile(indexPath, 'utf8'));
+    index.versions.find((v: { version: string }) => v.version === '3').featureSchemaVersion = other;
+    await writeFile(indexPath, JSON.stringify(index, null, 2));
+    const [report] = await registry.verify({ name: 'card-fraud', version: '4' });
+    assert.deepEqual(report, {
+      ref: 'card-fraud@4',
+      ok: false,
+      problems: [expected.replaceAll('card-fraud@2', 'card-fraud@4').replace('card-fraud@1', 'card-fraud@3')],
+    });
   });
 
   it('diffs two versions', async () => {

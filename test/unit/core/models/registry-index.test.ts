@@ -41,8 +41,8 @@ function refused<T>(result: IndexResult<T>, code: string): string {
 }
 
 function twoVersions(): RegistryIndex {
-  const one = value(addVersion(emptyIndex('card-fraud'), entry('1'), true, AT));
-  return value(addVersion(one, entry('2', 'card-fraud@1'), true, AT));
+  const one = value(addVersion(emptyIndex('card-fraud'), entry('1'), undefined, AT));
+  return value(addVersion(one, entry('2', 'card-fraud@1'), entry('1'), AT));
 }
 
 describe('registry index', () => {
@@ -60,17 +60,17 @@ describe('registry index', () => {
   });
 
   it('never replaces a version', () => {
-    refused(addVersion(twoVersions(), entry('2'), true, AT), RegistryRefusal.VersionExists);
+    refused(addVersion(twoVersions(), entry('2'), undefined, AT), RegistryRefusal.VersionExists);
   });
 
   it('never reuses a version number, even once the version is deleted', () => {
     const registeredAt = '2024-03-02T00:00:00.000Z';
     const deletedAt = '2024-03-04T00:00:00.000Z';
-    const three = value(addVersion(twoVersions(), entry('3'), true, registeredAt));
+    const three = value(addVersion(twoVersions(), entry('3'), undefined, registeredAt));
     const deleted = value(removeVersion(three, '3', [], deletedAt));
     // Other bytes under the old number: what a retrain that kept --version 3 would bring.
     const retrained: VersionEntry = { ...entry('3'), modelSha256: 'e'.repeat(64) };
-    const message = refused(addVersion(deleted, retrained, true, AT), RegistryRefusal.VersionReused);
+    const message = refused(addVersion(deleted, retrained, undefined, AT), RegistryRefusal.VersionReused);
     assert.equal(
       message,
       `model card-fraud@3 was registered at ${registeredAt} and deleted at ${deletedAt}; versions are never reused ` +
@@ -78,24 +78,40 @@ describe('registry index', () => {
         'under a new version number',
     );
     // The number is taken, not the content: the deleted bytes themselves are refused too.
-    refused(addVersion(deleted, entry('3'), true, AT), RegistryRefusal.VersionReused);
-    assert.deepEqual(value(addVersion(deleted, entry('4'), true, AT)).versions.at(-1), entry('4'));
+    refused(addVersion(deleted, entry('3'), undefined, AT), RegistryRefusal.VersionReused);
+    assert.deepEqual(value(addVersion(deleted, entry('4'), undefined, AT)).versions.at(-1), entry('4'));
   });
 
   it('refuses a version the history names even when no delete was recorded', () => {
     // An index edited by hand: the version's entry is gone, its registration is still in the history.
     const index = twoVersions();
     const edited: RegistryIndex = { ...index, versions: index.versions.filter((v) => v.version !== '2') };
-    const message = refused(addVersion(edited, entry('2'), true, AT), RegistryRefusal.VersionReused);
+    const message = refused(addVersion(edited, entry('2'), undefined, AT), RegistryRefusal.VersionReused);
     assert.ok(message.startsWith(`model card-fraud@2 was registered at ${AT}; versions are never reused`), message);
   });
 
   it('refuses a rollback target that is not registered', () => {
     const message = refused(
-      addVersion(emptyIndex('card-fraud'), entry('1', 'card-fraud@0'), false, AT),
+      addVersion(emptyIndex('card-fraud'), entry('1', 'card-fraud@0'), undefined, AT),
       RegistryRefusal.RollbackTargetMissing,
     );
     assert.match(message, /names rollback target card-fraud@0, which is not registered/);
+  });
+
+  it('refuses a rollback target trained on another feature schema, naming both and the fix', () => {
+    const one = value(addVersion(emptyIndex('card-fraud'), entry('1'), undefined, AT));
+    const other = { ...entry('1'), featureSchemaVersion: 'card-baseline-v2+ba9876543210' };
+    const message = refused(
+      addVersion(one, entry('2', 'card-fraud@1'), other, AT),
+      RegistryRefusal.RollbackTargetSchemaMismatch,
+    );
+    assert.equal(
+      message,
+      'model card-fraud@2 (feature schema card-baseline-v1+0123456789ab) names rollback target card-fraud@1, trained ' +
+        'on feature schema card-baseline-v2+ba9876543210: workers computing card-baseline-v1+0123456789ab would ' +
+        'refuse to load it, so the kill switch would fail during an incident; retrain with --rollback-target naming ' +
+        'a registered version trained on card-baseline-v1+0123456789ab',
+    );
   });
 
   it('resolves champion and reports when there is none', () => {
@@ -116,7 +132,7 @@ describe('registry index', () => {
       refused(removeVersion(index, '1', referrers, AT), RegistryRefusal.Protected),
       /rollback target of card-fraud@2/,
     );
-    const three = value(addVersion(index, entry('3'), true, AT));
+    const three = value(addVersion(index, entry('3'), undefined, AT));
     const after = value(removeVersion(three, '3', [], AT));
     assert.deepEqual(
       after.versions.map((v) => v.version),
