@@ -10,7 +10,7 @@ import { runBackfill, TableFormat, type BackfillManifest } from '../backfill/ind
 import { labelDelayMsOf, loadTopology } from '../config/index.js';
 import { parseModelCard, type ModelCard } from '../core/models/index.js';
 import type { BackfillParams, RawSource } from '../core/models/card.js';
-import { DAY_MS, HOUR_MS } from '../core/simulate/index.js';
+import { DAY_MS, explainEmptyRun, HOUR_MS, type SimulationOptions } from '../core/simulate/index.js';
 import { simulateToFiles } from '../simulate/index.js';
 import { RetrainError } from './errors.js';
 import { checkWorkDir, claimWorkDir } from './work-dir.js';
@@ -84,6 +84,16 @@ interface RawFiles {
   readonly labels: readonly string[];
 }
 
+/** Why a simulation generated no transaction, in a few words (`fraudscore simulate` names its flags instead). */
+function emptyRunCause(options: SimulationOptions): string {
+  const cause = explainEmptyRun(options);
+  return cause.kind === 'no-terminal-in-reach'
+    ? `none of its ${cause.customers} customers has one of its ${cause.terminals} terminals within ${cause.radius} ` +
+        'on the map'
+    : `${cause.customersInReach} of its ${cause.customers} customers have a terminal in reach and made no payment ` +
+        `in ${cause.days} days`;
+}
+
 /** The raw files of a source: simulated again into `dir`, or the recorded files after checking their sha256. */
 async function materialize(
   source: RawSource,
@@ -108,6 +118,15 @@ async function materialize(
         genuineLabelRate: source.genuineLabelRate,
       },
     });
+    if (result.summary.transactions === 0) {
+      // simulateToFiles writes nothing then; the backfill would fail next, naming an --events file nobody gave.
+      throw new RetrainError(
+        `${what}: the card's raw source (dataset.rawSource) ${JSON.stringify(source)} produced no events when ` +
+          `simulated again (${emptyRunCause(result.options)}), so it cannot be the data the model was trained on ` +
+          'and retrain has nothing to reproduce: train the model again with a --raw-source naming the data it ' +
+          'learns from, and register it under a new version',
+      );
+    }
     return { events: result.transactionsFile, labels: [result.labelsFile] };
   }
   const check = async (file: { path: string; sha256: string }, role: string): Promise<string> => {
@@ -375,6 +394,16 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
   const root = repoRoot();
   const ref = `${options.name}@${options.version}`;
   const registry = openFsRegistry(options.registry);
+  // The comparison is against the registered version: its card also feeds the trainer (owner, SLO, rollback target,
+  // creation time), so a card edited after registration would come back in the retrained card and compare equal.
+  const [report] = await registry.verify({ name: options.name, version: options.version });
+  if (report && !report.ok) {
+    throw new RetrainError(
+      `${report.ref} fails verification, so retrain has no registered version to reproduce: ` +
+        `${report.problems.join('; ')}. Restore its registered files (\`fraudscore models verify ${report.ref}\` ` +
+        'says what is wrong and passes once they are back), then retrain',
+    );
+  }
   const shown = await registry.show(options.name, options.version);
   const card = shown.card;
   const plan = replayPlan(card, `${card.name}@${card.version}`);

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +26,14 @@ import { waitFor } from '../../support/wait-for.js';
 const dir = mkdtempSync(join(tmpdir(), 'fraudscore-retrain-unit-'));
 const registry = join(dir, 'registry');
 const notPython = ['/usr/bin/true', '/bin/true'].find((path) => existsSync(path))!;
+
+async function registerCard(card: ModelCard): Promise<void> {
+  await openFsRegistry(registry).register({
+    model: fakeModel(`tiny@${card.version}`),
+    card: new TextEncoder().encode(`${JSON.stringify(card, null, 2)}\n`),
+    cardMd: new TextEncoder().encode('# tiny\n'),
+  });
+}
 
 function tinyCard(version = '1'): ModelCard {
   const card = makeCard('tiny', version, fakeModel(`tiny@${version}`));
@@ -97,6 +114,51 @@ describe('retrain', () => {
         assert.match(error.message, /^tiny@2 cannot be retrained: its card does not record dataset\.rawSource\. /);
         assert.match(error.message, /run with --raw-source and --topology/);
         assert.doesNotMatch(error.message, /trained before/);
+        return true;
+      },
+    );
+  });
+
+  it('refuses a version that fails verification before it starts: an edited card would come back unnoticed', async () => {
+    await registerCard(tinyCard('3'));
+    // The card feeds the trainer (owner, SLO, rollback target): an edit would reappear in the retrained card.
+    const path = join(registry, 'tiny', '3', 'card.json');
+    const card = JSON.parse(readFileSync(path, 'utf8'));
+    card.owner = 'someone-else';
+    chmodSync(path, 0o644);
+    writeFileSync(path, JSON.stringify(card, null, 2));
+    const work = join(dir, 'work-3');
+    await assert.rejects(
+      retrain({ registry, name: 'tiny', version: '3', work, python: notPython }),
+      (error: unknown) => {
+        assert.ok(error instanceof RetrainError, String(error));
+        assert.match(error.message, /^tiny@3 fails verification, so retrain has no registered version to reproduce: /);
+        assert.match(error.message, /card\.json sha256 is [0-9a-f]{64} but the registry recorded/);
+        assert.match(
+          error.message,
+          /Restore its registered files \(`fraudscore models verify tiny@3` says what is wrong/,
+        );
+        return true;
+      },
+    );
+    assert.equal(existsSync(work), false, 'nothing made');
+  });
+
+  it("says the card's simulation produced no events, quoting it, instead of naming an --events file", async () => {
+    const tiny = tinyCard('4');
+    const rawSource = { ...tiny.dataset.rawSource!, customers: 2, terminals: 1, days: 1 };
+    await registerCard({ ...tiny, dataset: { ...tiny.dataset, rawSource } });
+    await assert.rejects(
+      retrain({ registry, name: 'tiny', version: '4', work: join(dir, 'work-4'), python: notPython }),
+      (error: unknown) => {
+        assert.ok(error instanceof RetrainError, String(error));
+        assert.equal(
+          error.message,
+          `training: the card's raw source (dataset.rawSource) ${JSON.stringify(rawSource)} produced no events when ` +
+            'simulated again (none of its 2 customers has one of its 1 terminals within 5 on the map), so it cannot ' +
+            'be the data the model was trained on and retrain has nothing to reproduce: train the model again with ' +
+            'a --raw-source naming the data it learns from, and register it under a new version',
+        );
         return true;
       },
     );
