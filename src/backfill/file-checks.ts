@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, lstat, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { BackfillOptionError } from './errors.js';
 import { FLAGS, type BackfillOptions } from './options.js';
@@ -9,8 +9,8 @@ import { DEFAULT_TABLE_FORMAT } from './table-format.js';
 /**
  * The files a backfill names, checked before anything is read or written, each problem named by its flag with the
  * fix: an input that is missing, a directory, unreadable or of no known format; an --out that is a directory
- * (the final rename would fail only after the whole run, leaving its .partial file) or one of the inputs (the table
- * would replace it).
+ * (the final rename would fail only after the whole run, leaving its .partial file), anything else but a regular file
+ * (a symbolic link, FIFO or device: the rename would replace it) or one of the inputs (the table would replace it).
  */
 export async function checkFiles(options: BackfillOptions): Promise<void> {
   const inputs: { flag: string; path: string; stats: Stats }[] = [];
@@ -34,11 +34,21 @@ export async function checkFiles(options: BackfillOptions): Promise<void> {
     }
   }
 
-  const out = await statOrNull(options.out);
+  // lstat: the table is renamed over --out, which replaces a symbolic link, FIFO or device instead of writing to it.
+  const out = await lstatOrNull(options.out);
   if (out?.isDirectory()) {
     throw new BackfillOptionError(
       FLAGS.out,
       `is a directory; name the table file to write, e.g. ${join(options.out, `train.${options.tableFormat ?? DEFAULT_TABLE_FORMAT}`)}`,
+      options.out,
+    );
+  }
+  if (out && !out.isFile()) {
+    throw new BackfillOptionError(
+      FLAGS.out,
+      `is ${kindOf(out)}, not a regular file: the table is written beside it and renamed over it, which would ` +
+        'replace it rather than write to it; name a regular file or a new path (the file the link points to, for ' +
+        'a symbolic link)',
       options.out,
     );
   }
@@ -52,9 +62,17 @@ export async function checkFiles(options: BackfillOptions): Promise<void> {
   }
 }
 
-async function statOrNull(path: string): Promise<Stats | null> {
+function kindOf(stats: Stats): string {
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
+
+async function lstatOrNull(path: string): Promise<Stats | null> {
   try {
-    return await stat(path);
+    return await lstat(path);
   } catch {
     // Absent (or unreachable, which writing it will report): nothing to refuse here.
     return null;

@@ -49,7 +49,10 @@ export function registerBackfillCommand(program: Command): void {
       '--labels <path...>',
       "label files (JSON Lines or CSV), or topic:<name> (topic: alone = the topology's labels topic)",
     )
-    .requiredOption('--out <file>', 'training table to write; its manifest goes to <file>.manifest.json')
+    .requiredOption(
+      '--out <file>',
+      'training table to write (a new path or a regular file, replaced); its manifest goes to <file>.manifest.json',
+    )
     .addOption(
       new Option('--table-format <format>', 'training table file format (the manifest records its SHA-256)')
         .choices(Object.values(TableFormat))

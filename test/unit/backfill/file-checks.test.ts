@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -133,6 +143,39 @@ describe('backfill file checks', () => {
       `--out ${labels}: is the --labels file ${labels}: the table would replace it; name another file for the table`,
     );
     assert.match(readFileSync(labels, 'utf8'), /"is_fraud":true/);
+  });
+
+  it('refuse an --out that exists but is not a regular file (a link, FIFO or device the rename would replace)', async () => {
+    const special = join(dir, 'special');
+    mkdirSync(special);
+    const target = join(special, 'kept.csv');
+    writeFileSync(target, 'kept\n');
+    const link = join(special, 'link.csv');
+    symlinkSync(target, link);
+    const fifo = join(special, 'pipe.csv');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+    const fix =
+      'not a regular file: the table is written beside it and renamed over it, which would replace it rather than ' +
+      'write to it; name a regular file or a new path (the file the link points to, for a symbolic link)';
+    const dangling = join(special, 'dangling.csv');
+    symlinkSync(join(special, 'nowhere.csv'), dangling);
+    // A device is refused by the same check; none is named here, as a regression would replace it (tests run as root).
+    for (const [out, kind] of [
+      [link, 'a symbolic link'],
+      [dangling, 'a symbolic link'],
+      [fifo, 'a FIFO (named pipe)'],
+    ] as const) {
+      const before = readdirSync(special).sort();
+      await assert.rejects(runBackfill(options({ out, tableFormat: 'csv' })), (error: unknown) => {
+        assert.ok(error instanceof BackfillOptionError, String(error));
+        assert.equal(error.message, `--out ${out}: is ${kind}, ${fix}`);
+        return true;
+      });
+      assert.deepEqual(readdirSync(special).sort(), before, 'nothing written');
+    }
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.ok(lstatSync(fifo).isFIFO());
+    assert.equal(readFileSync(target, 'utf8'), 'kept\n');
   });
 
   it('name --out when its directory cannot be made', async () => {
