@@ -87,7 +87,7 @@ export class IdSlots {
   }
 }
 
-type GrowableArray = Int32Array | Uint32Array | Uint16Array | Float64Array;
+type GrowableArray = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float64Array;
 
 /** A copy of `array` in a new array of the same kind, twice as long (or `atLeast`, if longer). */
 export function grown<T extends GrowableArray>(array: T, atLeast = 0): T {

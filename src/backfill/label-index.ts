@@ -57,11 +57,18 @@ export class LabelTally {
  *
  * Built for millions of labels: each transaction id gets a slot number (IdSlots: no string or map entry per id), and
  * the earliest fraud and non-fraud report of each slot live in two growable typed arrays (NaN: none).
+ *
+ * Labels name only an id, and an id seen again beyond the duplicate horizon is a new transaction: the features join
+ * the id's labels to its first recording only (docs/features.md, Duplicates), so the target does too. The index
+ * notes which labelled ids were recorded already (`noteRecording`, in log order, rows or not): a later recording
+ * gets no target from the id's labels. Ids without labels take no slot, so this costs nothing per unlabelled event.
  */
 export class LabelIndex {
   private readonly slots = new IdSlots();
   private fraudAt = new Float64Array(1 << 16);
   private legitimateAt = new Float64Array(1 << 16);
+  /** Per slot: 1 once a recording of the id went by (its labels belong to that one). */
+  private recorded = new Uint8Array(1 << 16);
 
   add(batch: LabelBatch): void {
     const { ids, idEnds, reportedAtMs, isFraud } = batch;
@@ -81,7 +88,34 @@ export class LabelIndex {
     }
   }
 
-  /** Fills `into` with the transaction's target as known at asOfMs. */
+  /**
+   * Notes a recording of text[from, to) (an event the feature state recorded: no duplicate), in log order. Returns
+   * true when it is a later recording of a labelled id: the id's labels belong to an earlier one.
+   */
+  noteRecording(text: string, from = 0, to = text.length): boolean {
+    const slot = this.slots.slotOf(text, from, to);
+    if (slot === -1) return false;
+    if (this.recorded[slot] === 1) return true;
+    this.recorded[slot] = 1;
+    return false;
+  }
+
+  /**
+   * Fills `into` with the target of this recording of the transaction (noted as by noteRecording): its labels as
+   * known at asOfMs for its first recording, none (0, NaN) for a later one. Returns true for a later recording of a
+   * labelled id.
+   */
+  targetOfRecording(transactionId: string, asOfMs: number, into: TrainingTarget): boolean {
+    if (this.noteRecording(transactionId)) {
+      into.label = 0;
+      into.labelReportedAtMs = Number.NaN;
+      return true;
+    }
+    this.targetOf(transactionId, asOfMs, into);
+    return false;
+  }
+
+  /** Fills `into` with the transaction's target as known at asOfMs, whatever was recorded. */
   targetOf(transactionId: string, asOfMs: number, into: TrainingTarget): void {
     const slot = this.slots.slotOf(transactionId);
     into.label = 0;
@@ -102,5 +136,6 @@ export class LabelIndex {
   private grow(): void {
     this.fraudAt = grown(this.fraudAt);
     this.legitimateAt = grown(this.legitimateAt);
+    this.recorded = grown(this.recorded);
   }
 }

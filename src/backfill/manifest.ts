@@ -34,6 +34,12 @@ export interface BackfillManifest {
    * when there were none, so that the manifests of duplicate-free inputs keep their bytes (model cards record them).
    */
   readonly duplicatesSkipped?: number;
+  /**
+   * Rows of a transaction id that has labels and was recorded before (an id reused beyond the duplicate horizon: a
+   * new transaction). The id's labels belong to its first recording, in the features as in the target, so these rows
+   * get label 0 and no report time. Absent when there were none, as duplicatesSkipped.
+   */
+  readonly reusedIdRows?: number;
   readonly labelsRead: number;
   readonly fraudLabelsRead: number;
   /**

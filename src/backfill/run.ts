@@ -104,8 +104,10 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       options.signal?.throwIfAborted();
       const rows = await engine.featurize(batch);
       eventsRead += batch.length;
-      // The rows of this batch inside [from, to), in columns for the writer thread.
+      // The rows of this batch inside [from, to), in columns for the writer thread, and the recordings outside it
+      // (their ids: a later recording of one gets none of its labels, which belong to the first).
       const selected: number[] = [];
+      const recordedWithoutRow: number[] = [];
       for (let i = 0; i < batch.length; i++) {
         const t = batch[i]!.eventTimeMs;
         if (t < window.eventMin) window.eventMin = t;
@@ -121,10 +123,12 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
           if (t < window.rowMin) window.rowMin = t;
           if (t > window.rowMax) window.rowMax = t;
           selected.push(i);
+        } else {
+          recordedWithoutRow.push(i);
         }
       }
-      if (selected.length > 0) {
-        await sink.append(tableRowsOf(batch, rows, selected, featureCount));
+      if (selected.length > 0 || recordedWithoutRow.length > 0) {
+        await sink.append(tableRowsOf(batch, rows, selected, recordedWithoutRow, featureCount));
         rowCount += selected.length;
       }
       const { done, total } = events.progress();
@@ -163,6 +167,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     splits: { train: table.counts.train, valid: table.counts.valid, test: table.counts.test },
     eventsRead,
     ...(duplicates > 0 ? { duplicatesSkipped: duplicates } : {}),
+    ...(table.counts.reusedIdRows > 0 ? { reusedIdRows: table.counts.reusedIdRows } : {}),
     labelsRead: labels.labels,
     fraudLabelsRead: labels.fraudLabels,
     table: {
@@ -219,6 +224,7 @@ function tableRowsOf(
   batch: readonly PositionedTransaction[],
   rows: readonly FeatureRow[],
   selected: readonly number[],
+  recordedWithoutRow: readonly number[],
   featureCount: number,
 ): TableRows {
   const n = selected.length;
@@ -238,7 +244,26 @@ function tableRowsOf(
     eventTimesMs[j] = tx.eventTimeMs;
     values.set(rows[i]!.values, j * featureCount);
   }
-  return { ids, idEnds, eventTimesMs, values, featureCount };
+  if (recordedWithoutRow.length === 0) return { ids, idEnds, eventTimesMs, values, featureCount };
+  // Both lists ascend by batch index: each recording without a row goes before the first selected row after it.
+  let skippedIds = '';
+  const skippedEnds = new Uint32Array(recordedWithoutRow.length);
+  const beforeRow = new Uint32Array(recordedWithoutRow.length);
+  let row = 0;
+  recordedWithoutRow.forEach((i, j) => {
+    while (row < n && selected[row]! < i) row++;
+    skippedIds += batch[i]!.transactionId;
+    skippedEnds[j] = skippedIds.length;
+    beforeRow[j] = row;
+  });
+  return {
+    ids,
+    idEnds,
+    eventTimesMs,
+    values,
+    featureCount,
+    withoutRow: { ids: skippedIds, idEnds: skippedEnds, beforeRow },
+  };
 }
 
 /** Why a run selected no row, naming the option to change: empty events, or a window that selects none of them. */

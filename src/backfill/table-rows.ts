@@ -30,6 +30,18 @@ export interface TableRows {
   /** rows × featureCount values, row-major. */
   readonly values: Float64Array;
   readonly featureCount: number;
+  /**
+   * Recordings of this batch that get no row (outside --from/--to), in log order among the rows: a later recording
+   * of their id must get none of its labels. Absent when there are none.
+   */
+  readonly withoutRow?: RecordingsWithoutRow;
+}
+
+/** Transaction ids concatenated (idEnds[j]: where id j ends); beforeRow[j]: the batch row it precedes (n: none). */
+export interface RecordingsWithoutRow {
+  readonly ids: string;
+  readonly idEnds: Uint32Array;
+  readonly beforeRow: Uint32Array;
 }
 
 /** What a table writer counts while it writes (for the manifest). */
@@ -38,6 +50,8 @@ export interface RowCounts {
   valid: number;
   test: number;
   positives: number;
+  /** Rows that are a later recording of a labelled transaction id (an id reused beyond the duplicate horizon). */
+  reusedIdRows: number;
 }
 
 /** Turns table rows into the bytes of one table file, hashing them as written. */
@@ -59,8 +73,10 @@ export interface TargetedRow extends TrainingTarget {
 }
 
 /**
- * Calls `each` for every row of the batch, in order, with its ids, label (as known at asOfMs) and split, and counts
- * them. One reused object: the encoders copy what they keep.
+ * Calls `each` for every row of the batch, in order, with its ids, label (as known at asOfMs; none for a later
+ * recording of its id) and split, and counts them. The batch's recordings without a row are noted in their log order
+ * among the rows, so the target of every row is the same however the rows were batched. One reused object: the
+ * encoders copy what they keep.
  */
 export function forEachTargetedRow(
   rows: TableRows,
@@ -78,16 +94,31 @@ export function forEachTargetedRow(
     labelReportedAtMs: Number.NaN,
     split: 'train',
   };
+  const withoutRow = rows.withoutRow;
+  let skipped = 0;
+  const noteSkippedBefore = (i: number) => {
+    if (withoutRow === undefined) return;
+    while (skipped < withoutRow.beforeRow.length && withoutRow.beforeRow[skipped]! <= i) {
+      labels.noteRecording(
+        withoutRow.ids,
+        skipped === 0 ? 0 : withoutRow.idEnds[skipped - 1]!,
+        withoutRow.idEnds[skipped]!,
+      );
+      skipped++;
+    }
+  };
   let start = 0;
   for (let i = 0; i < rows.eventTimesMs.length; i++) {
+    noteSkippedBefore(i);
     row.transactionId = ids.slice(start, idEnds[3 * i]!);
     row.customerId = ids.slice(idEnds[3 * i]!, idEnds[3 * i + 1]!);
     row.terminalId = ids.slice(idEnds[3 * i + 1]!, idEnds[3 * i + 2]!);
     start = idEnds[3 * i + 2]!;
-    labels.targetOf(row.transactionId, asOfMs, row);
+    if (labels.targetOfRecording(row.transactionId, asOfMs, row)) counts.reusedIdRows++;
     row.split = splitOf(row.transactionId);
     counts[row.split]++;
     counts.positives += row.label;
     each(row, i);
   }
+  noteSkippedBefore(rows.eventTimesMs.length);
 }

@@ -10,7 +10,7 @@ if (port !== null) {
   let encoder: TableEncoder | null = null;
   const labels = new LabelIndex();
   let asOfMs = -Infinity;
-  const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
+  const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0, reusedIdRows: 0 };
   const reply = (message: SinkReply) => port.postMessage(message);
   port.on('message', (request: SinkRequest) => {
     try {

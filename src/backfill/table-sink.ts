@@ -87,7 +87,9 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
     async append(rows) {
       if (failure) throw failure;
       inFlight++;
-      const transfer = [rows.idEnds.buffer, rows.eventTimesMs.buffer, rows.values.buffer] as ArrayBuffer[];
+      const buffers = [rows.idEnds.buffer, rows.eventTimesMs.buffer, rows.values.buffer];
+      if (rows.withoutRow !== undefined) buffers.push(rows.withoutRow.idEnds.buffer, rows.withoutRow.beforeRow.buffer);
+      const transfer = buffers as ArrayBuffer[];
       send({ type: 'rows', rows }, transfer);
       while (inFlight >= MAX_IN_FLIGHT && failure === null) {
         await new Promise<void>((resolve) => (wake = resolve));
@@ -117,7 +119,7 @@ export function createWorkerTableSink(options: TableSinkOptions): TableSink {
 export function createInProcessTableSink(options: TableSinkOptions): TableSink {
   const labels = new LabelIndex();
   let table: { encoder: TableEncoder; asOfMs: number } | null = null;
-  const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
+  const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0, reusedIdRows: 0 };
   const opened = () => {
     if (table === null) throw new Error('table sink: rows before open()');
     return table;

@@ -27,6 +27,28 @@ describe('label index', () => {
     assert.deepEqual(targetOf(index, 'unknown', 1000), { label: 0, labelReportedAtMs: Number.NaN });
   });
 
+  it("gives the id's labels to its first recording only: a later one (the id reused) gets none", () => {
+    const index = new LabelIndex();
+    index.add(
+      labelBatchOf([
+        { transactionId: 'a', isFraud: true, reportedAtMs: 100 },
+        { transactionId: 'b', isFraud: false, reportedAtMs: 100 },
+      ]),
+    );
+    const target = (): TrainingTarget => ({ label: 1, labelReportedAtMs: -1 });
+    const first = target();
+    assert.equal(index.targetOfRecording('a', 1000, first), false);
+    assert.deepEqual(first, { label: 1, labelReportedAtMs: 100 });
+    const later = target();
+    assert.equal(index.targetOfRecording('a', 1000, later), true);
+    assert.deepEqual(later, { label: 0, labelReportedAtMs: Number.NaN });
+    // A recording that got no row counts as the first all the same; an unlabelled id is never "reused".
+    assert.equal(index.noteRecording('xbx', 1, 2), false);
+    assert.equal(index.targetOfRecording('b', 1000, target()), true);
+    assert.equal(index.noteRecording('c'), false);
+    assert.equal(index.noteRecording('c'), false);
+  });
+
   it('keeps every transaction apart when it holds more labels than its initial capacity', () => {
     const index = new LabelIndex();
     const count = 200_000;

@@ -47,7 +47,7 @@ function write(name: string, batches: readonly [number, number][], rowGroupRows:
     ]),
   );
   const path = join(dir, name);
-  const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0 };
+  const counts: RowCounts = { train: 0, valid: 0, test: 0, positives: 0, reusedIdRows: 0 };
   const encoder = createParquetTableEncoder(path, columns, rowGroupRows);
   for (const [from, to] of batches) encoder.append(rowsOf(from, to), labels, T0 + 1000, counts);
   const summary = encoder.close();

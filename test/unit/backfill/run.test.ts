@@ -232,6 +232,71 @@ describe('runBackfill', () => {
     assert.equal('duplicatesSkipped' in (await backfill('nodup/table.csv')).manifest, false);
   });
 
+  it('gives an id reused beyond the horizon no label of the id: its labels belong to the first recording', async () => {
+    const path = join(dir, 'reused.jsonl');
+    const labelsPath = join(dir, 'reused-labels.jsonl');
+    const line = (id: string, time: string, customer: string, terminal: string) =>
+      JSON.stringify({
+        transaction_id: id,
+        event_time: time,
+        customer_id: customer,
+        terminal_id: terminal,
+        amount: 30,
+        currency: 'EUR',
+      });
+    writeFileSync(
+      path,
+      [
+        line('tx-A', '2026-01-05T06:00:00Z', 'c1', 't1'),
+        line('tx-B', '2026-01-06T06:00:00Z', 'c2', 't1'),
+        line('tx-A', '2026-01-08T06:06:34Z', 'c3', 't2'),
+        line('tx-C', '2026-01-09T06:00:00Z', 'c4', 't3'),
+      ].join('\n') + '\n',
+    );
+    const reportedAt = Date.parse('2026-01-05T08:00:00Z');
+    writeFileSync(
+      labelsPath,
+      JSON.stringify({ transaction_id: 'tx-A', is_fraud: true, reported_at: '2026-01-05T08:00:00Z' }) +
+        '\n' +
+        JSON.stringify({ transaction_id: 'tx-C', is_fraud: false, reported_at: '2026-01-09T08:00:00Z' }) +
+        '\n',
+    );
+    const targets = (rows: string[][]) => rows.map((row) => [row[0], row[2], row[19], row[20]]);
+    const whole = await backfill('reused/table.csv', { events: path, labels: labelsPath });
+    assert.deepEqual(targets(readTable(whole.tablePath).rows), [
+      ['tx-A', 'c1', '1', String(reportedAt)],
+      ['tx-B', 'c2', '0', ''],
+      ['tx-A', 'c3', '0', ''],
+      ['tx-C', 'c4', '0', String(Date.parse('2026-01-09T08:00:00Z'))],
+    ]);
+    assert.equal(whole.manifest.reusedIdRows, 1);
+    assert.equal(whole.manifest.positiveRows, 1);
+    // Whatever the batching and the thread, and when the first recording is outside the rows written.
+    for (const [out, extra] of [
+      ['reused1/table.csv', { batchSize: 1 }],
+      ['reused2/table.csv', { batchSize: 2, writerThread: false }],
+    ] as const) {
+      const again = await backfill(out, { events: path, labels: labelsPath, ...extra });
+      assert.equal(again.manifest.table.sha256, whole.manifest.table.sha256, out);
+    }
+    for (const batchSize of [1, 2, 3, 4]) {
+      const windowed = await backfill(`reused-from-${batchSize}/table.csv`, {
+        events: path,
+        labels: labelsPath,
+        fromMs: Date.parse('2026-01-06T00:00:00Z'),
+        batchSize,
+      });
+      assert.deepEqual(
+        targets(readTable(windowed.tablePath).rows),
+        targets(readTable(whole.tablePath).rows).slice(1),
+        `batch size ${batchSize}`,
+      );
+      assert.equal(windowed.manifest.reusedIdRows, 1);
+    }
+    // A manifest without such rows has no such key (its bytes stay what model cards recorded).
+    assert.equal('reusedIdRows' in (await backfill('noreuse/table.csv')).manifest, false);
+  });
+
   it('writes only rows in [from, to) but lets earlier events feed their windows', async () => {
     const all = readTable((await backfill('f1/table.csv')).tablePath).rows;
     const fromMs = events[600]!.eventTimeMs;
