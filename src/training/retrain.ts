@@ -116,6 +116,9 @@ async function materialize(
         labelDelayMinMs: Math.round(source.labelDelayMinHours * HOUR_MS),
         labelDelayMaxMs: Math.round(source.labelDelayMaxDays * DAY_MS),
         genuineLabelRate: source.genuineLabelRate,
+        ...(source.drift !== undefined ? { driftScenario: source.drift } : {}),
+        ...(source.driftFromDay !== undefined ? { driftFromDay: source.driftFromDay } : {}),
+        ...(source.driftAmountFactor !== undefined ? { driftAmountFactor: source.driftAmountFactor } : {}),
       },
     });
     if (result.summary.transactions === 0) {

@@ -173,12 +173,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # ... and none of the training table's transactions: the reference metrics compare model versions on unseen rows.
     if reference is not None:
         refuse_overlapping_reference(table, reference)
-    raw_source = replay.raw_source("--raw-source", args.raw_source, manifest.raw)
+    raw_source = replay.raw_source("--raw-source", args.raw_source, manifest.raw, table.frame)
     reference_replay = None
     if reference is not None and ref_manifest is not None:
         reference_replay = {
             "tableSha256": reference.sha256,
-            "rawSource": replay.raw_source("--reference-raw-source", args.reference_raw_source, ref_manifest.raw),
+            "rawSource": replay.raw_source(
+                "--reference-raw-source", args.reference_raw_source, ref_manifest.raw, reference.frame
+            ),
             "source": replay.source(ref_manifest.raw),
             "backfill": replay.backfill_params(ref_manifest.raw, args.topology, "reference"),
         }

@@ -157,6 +157,10 @@ export const rawSourceSchema = z.discriminatedUnion('kind', [
     labelDelayMaxDays: z.number().min(0),
     genuineLabelRate: z.number().min(0),
     format: z.enum(['jsonl', 'csv']),
+    /** `simulate --drift` and its settings; absent: simulate's defaults (no drift). */
+    drift: z.enum(['none', 'amount-shift', 'new-terminals']).optional(),
+    driftFromDay: z.number().int().min(0).optional(),
+    driftAmountFactor: z.number().positive().optional(),
   }),
   z.object({ kind: z.literal('files'), events: rawFile, labels: z.array(rawFile) }),
 ]);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import type { ModelCard } from '../../../src/core/models/card.js';
+import { OutputFormat, simulateToFiles } from '../../../src/simulate/index.js';
 import { retrain, RetrainError, WORK_MARKER } from '../../../src/training/retrain.js';
 import { fakeModel, makeCard } from '../core/models/card-fixture.js';
 import { startCli } from '../../support/cli.js';
@@ -97,6 +98,45 @@ describe('retrain', () => {
       readdirSync(work).sort(),
       [WORK_MARKER, 'train-raw', 'train.csv', 'train.csv.manifest.json'].sort(),
     );
+  });
+
+  it("simulates the card's drift again: the raw data are the drifted simulation's", async () => {
+    const tiny = tinyCard('3');
+    const rawSource = {
+      ...tiny.dataset.rawSource!,
+      drift: 'amount-shift',
+      driftFromDay: 1,
+      driftAmountFactor: 2.5,
+    } as const;
+    const card = { ...tiny, dataset: { ...tiny.dataset, rawSource } };
+    await openFsRegistry(registry).register({
+      model: fakeModel('tiny@3'),
+      card: new TextEncoder().encode(`${JSON.stringify(card, null, 2)}\n`),
+      cardMd: new TextEncoder().encode('# tiny\n'),
+    });
+    const work = join(dir, 'work-3');
+    await assert.rejects(retrain({ registry, name: 'tiny', version: '3', work, python: notPython }), RetrainError);
+    const simulation = {
+      seed: 3,
+      customers: 20,
+      terminals: 20,
+      days: 3,
+      startMs: Date.UTC(2026, 0, 5),
+      labelDelayMinMs: 3_600_000,
+      labelDelayMaxMs: 2 * 86_400_000,
+      genuineLabelRate: 1,
+    };
+    const drifted = join(dir, 'drifted');
+    const plain = join(dir, 'plain');
+    await simulateToFiles({
+      outDir: drifted,
+      format: OutputFormat.Jsonl,
+      simulation: { ...simulation, driftScenario: 'amount-shift', driftFromDay: 1, driftAmountFactor: 2.5 },
+    });
+    await simulateToFiles({ outDir: plain, format: OutputFormat.Jsonl, simulation });
+    const events = (at: string) => readFileSync(join(at, 'events.jsonl'), 'utf8');
+    assert.notEqual(events(drifted), events(plain), 'the drift changes the events');
+    assert.equal(events(join(work, 'train-raw')), events(drifted));
   });
 
   it('says which trainer flags record what a card lacks to be retrained', async () => {
