@@ -81,6 +81,10 @@ export async function createAlignment(
             const end = topicEnds.find((e) => e.partition === partition);
             const at = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
             const position = Number(at) >= 0 ? Number(at) : Number(end?.low ?? 0);
+            // Only a position at the end: one below it by transaction markers alone (a transactional upstream's log
+            // ends in one, and the group commits up to it) cannot be told from one below it by records not read yet,
+            // and claiming those read would let every worker featurise past them. The fetch from the committed offset
+            // reads the markers, and the runner counts the partition read to its end then (onReadWithoutRecords).
             if (end && position >= Number(end.high)) done.set(`${topic}:${partition}`, Number(end.high));
           }
         }

@@ -18,6 +18,8 @@ export class PartitionQueue {
   maxSeenMs: number | undefined;
   /** The end offset the last fetch read the partition to, when it reached it (undefined: it did not). */
   endOffset: number | undefined;
+  /** The offset after the last record fetched into this queue: where this worker's reading of the partition stands. */
+  readTo: number | undefined;
 
   constructor(
     readonly topic: string,
@@ -48,6 +50,22 @@ export class PartitionQueue {
       if (timeMs !== undefined) this.maxSeenMs = Math.max(this.maxSeenMs ?? timeMs, timeMs);
     }
     this.endOffset = endOffset;
+    const last = records[records.length - 1];
+    if (last) this.readTo = Number(last.record.offset) + 1;
+  }
+
+  /**
+   * A fetch found nothing to hand on from `firstOffset` to the partition's end `endOffset` (transaction markers, the
+   * records of an aborted transaction): the partition is read to its end, as after a fetch of records, but only if that
+   * fetch went on from where this worker's reading stands (`readTo`, else `readFrom`: where a seek put it; unknown
+   * right after an assignment, where kafkajs reads from the committed offset). One fetched before a seek back is stale:
+   * the records between are to be read again. Whether it counted.
+   */
+  readWithoutRecords(firstOffset: number | undefined, endOffset: number, readFrom: number | undefined): boolean {
+    const from = this.readTo ?? readFrom;
+    if (from !== undefined && (firstOffset === undefined || firstOffset > from)) return false;
+    this.endOffset = endOffset;
+    return true;
   }
 
   peek(index = 0): WaitingRecord | undefined {

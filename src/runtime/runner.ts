@@ -1,5 +1,6 @@
 import type { EachBatchPayload } from 'kafkajs';
 import { consumerGivenUp } from '../adapters/kafka/consumer-give-up.js';
+import { onBatchWithoutRecords, type ReadWithoutRecords } from '../adapters/kafka/stream-partitions.js';
 import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-window.js';
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
 import { selectBatch } from './batch-selection.js';
@@ -101,6 +102,10 @@ export class Runner {
   private readonly firstUncommitted = new Map<string, bigint>();
   /** A give-back's seeks, waiting for a heartbeat that confirms the membership (a rejoin drops them). */
   private pendingRewind = new Map<string, bigint>();
+  /** Where the last rewind sought each partition, until the intake is dropped again (for readWithoutRecords). */
+  private soughtTo = new Map<string, number>();
+  /** The partitions of the current assignment; empty while the group rebalances. */
+  private assigned = new Set<string>();
   /** A batch's transaction is being committed. */
   private committing = false;
   /** Alignment holds every waiting record back: handlers must let the fetch loop go on. */
@@ -149,6 +154,9 @@ export class Runner {
       // a stall longer than the session): what was fetched in the previous generation is stale then too.
       if (this.joined) this.onRebalancing();
       this.joined = true;
+      this.assigned = new Set(
+        Object.entries(event.payload.memberAssignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}:${p}`)),
+      );
       this.lag.retain(event.payload.memberAssignment);
       void this.onAssigned(event.payload.memberAssignment);
     });
@@ -157,6 +165,9 @@ export class Runner {
       if (this.membership.confirmed()) this.rewind();
     });
     consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
+    onBatchWithoutRecords(consumer, (topic, partition, atEnd, read) =>
+      this.onReadWithoutRecords(topic, partition, atEnd, read),
+    );
     // kafkajs gives up on a consumer after an error it does not retry: nothing would fetch any more, and the member
     // would sit in the group scoring nothing. Fatal, and said, like any other end of this instance.
     void consumerGivenUp(consumer).then((error) => this.fail('consumer', error));
@@ -248,7 +259,8 @@ export class Runner {
     queue.push(
       records.map((record, i) => ({ record, timeMs: times[i], arrivedAtMs, arrival })),
       // offsetLag counts control records (transaction markers) too, which never reach eachBatch: a partition whose
-      // log ends in a commit marker is still read to its end, the high watermark.
+      // log ends in a commit marker is still read to its end, the high watermark. A marker fetched apart from its
+      // records reaches onReadWithoutRecords instead.
       batch.offsetLag() === '0' ? Number(batch.highWatermark) : undefined,
       batch.topic === this.deps.labelsTopic ? 0 : (this.deps.alignment?.policy.latenessMs ?? 0),
     );
@@ -257,6 +269,33 @@ export class Runner {
     this.lag.set(batch.topic, batch.partition, Number(batch.offsetLag()));
     this.nudge();
     await this.holdWhileBusy(heartbeat, epoch);
+  }
+
+  /**
+   * A fetch found nothing to hand on (transaction markers, an aborted transaction's records): kafkajs moves past it
+   * without calling eachBatch. At the partition's end it is read to its end all the same, or a partition whose log
+   * ends in a commit marker (any transactional upstream: the group commits up to the marker, not past it) would stay
+   * unknown after every restart and rebalance and hold every worker back until a record lands there.
+   */
+  private onReadWithoutRecords(topic: string, partition: number, atEnd: boolean, read: ReadWithoutRecords): void {
+    const key = `${topic}:${partition}`;
+    // Not at the end: nothing learnt. Not of the current assignment (the group rebalances): whoever owns the partition
+    // next reads the markers again from the committed offset.
+    if (!atEnd || this.stopping || this.fatal || !this.assigned.has(key)) return;
+    // kafkajs's position is past the markers already: a give-back seeks here at the latest, so that they are read,
+    // and reported, again after it (nothing before them is left to read: the fetch found nothing to hand on).
+    const seekHere = () => {
+      if (read.firstOffset !== undefined && !this.firstUncommitted.has(key)) {
+        this.firstUncommitted.set(key, BigInt(read.firstOffset));
+      }
+    };
+    // Records given back wait for their seeks: what is read until then is read again after them.
+    if (this.pendingRewind.size > 0) return seekHere();
+    const queue = this.queueFor(topic, partition);
+    if (!queue.readWithoutRecords(read.firstOffset, read.endOffset, this.soughtTo.get(key))) return;
+    seekHere();
+    this.lag.set(topic, partition, 0);
+    this.nudge();
   }
 
   /**
@@ -391,6 +430,7 @@ export class Runner {
    */
   private onRebalancing(): void {
     const dropped = this.waiting;
+    this.assigned = new Set();
     this.resetIntake();
     this.deps.log.info(
       { dropped },
@@ -404,6 +444,7 @@ export class Runner {
     this.queues = new Map();
     this.waiting = 0;
     this.firstUncommitted.clear();
+    this.soughtTo.clear();
     this.starved = false;
     this.release();
     this.nudge();
@@ -452,6 +493,7 @@ export class Runner {
     this.resetIntake();
     for (const [key, offset] of seekTo) {
       const at = key.lastIndexOf(':');
+      this.soughtTo.set(key, Number(offset));
       this.deps.consumer.seek({
         topic: key.slice(0, at),
         partition: Number(key.slice(at + 1)),

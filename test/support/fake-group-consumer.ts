@@ -13,6 +13,7 @@ export class FakeGroupConsumer {
     GROUP_JOIN: 'consumer.group_join',
     HEARTBEAT: 'consumer.heartbeat',
     REBALANCING: 'consumer.rebalancing',
+    END_BATCH_PROCESS: 'consumer.end_batch_process',
   } as const;
   /** Every seek the runner asked for, in order. */
   readonly seeks: { topic: string; partition: number; offset: string }[] = [];
@@ -107,6 +108,26 @@ export class FakeGroupConsumer {
       isStale: () => false,
     } as unknown as EachBatchPayload;
     await (this.eachBatch as (payload: EachBatchPayload) => Promise<void>)(payload);
+  }
+
+  /**
+   * A fetch of one partition that held nothing to hand on, from `firstOffset` to the partition's end offset `end`
+   * (transaction markers, an aborted transaction's records): kafkajs calls no eachBatch for it and only emits its
+   * END_BATCH_PROCESS instrumentation event, with the payload it builds (runner.js, handleBatch).
+   */
+  deliverWithoutRecords(topic: string, partition: number, firstOffset: number, end: number): void {
+    const key = `${topic}:${partition}`;
+    this.ends.set(key, Math.max(this.ends.get(key) ?? 0, end));
+    const payload = {
+      topic,
+      partition,
+      highWatermark: String(end),
+      offsetLag: '0', // its last offset is the partition's last
+      batchSize: 0,
+      firstOffset: String(firstOffset),
+      lastOffset: String(end - 1),
+    };
+    this.emit(this.events.END_BATCH_PROCESS, { payload });
   }
 
   private emit(event: string, payload: unknown): void {

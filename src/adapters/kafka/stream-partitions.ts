@@ -30,6 +30,14 @@ export async function partitionsAtStart(kafka: Kafka, topics: readonly string[])
   }
 }
 
+/** Where a fetched batch without records to hand on lay in its partition. */
+export interface ReadWithoutRecords {
+  /** The partition's end offset (high watermark) as the fetch saw it. */
+  readonly endOffset: number;
+  /** The batch's first offset (a marker or an aborted record), when kafkajs knows it. */
+  readonly firstOffset: number | undefined;
+}
+
 /**
  * Calls `onRead` for each fetched batch that reaches no eachBatch because nothing in it is a record to hand on: only
  * transaction markers, or the records of aborted transactions. kafkajs tells of such a batch only by an
@@ -39,10 +47,16 @@ export async function partitionsAtStart(kafka: Kafka, topics: readonly string[])
  */
 export function onBatchWithoutRecords(
   consumer: Consumer,
-  onRead: (topic: string, partition: number, atEnd: boolean) => void,
+  onRead: (topic: string, partition: number, atEnd: boolean, read: ReadWithoutRecords) => void,
 ): void {
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     // A batch with records went through eachBatch, which has seen its lag already.
-    if (payload.batchSize === 0) onRead(payload.topic, payload.partition, payload.offsetLag === '0');
+    if (payload.batchSize !== 0) return;
+    // kafkajs's firstOffset is null when nothing in the batch was at or past the fetched offset (its types say string).
+    const first = payload.firstOffset as string | null;
+    onRead(payload.topic, payload.partition, payload.offsetLag === '0', {
+      endOffset: Number(payload.highWatermark),
+      firstOffset: first === null ? undefined : Number(first),
+    });
   });
 }

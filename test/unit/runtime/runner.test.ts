@@ -803,3 +803,66 @@ describe('Runner and a crashed kafkajs consumer', () => {
     await runner.stop();
   });
 });
+
+describe('Runner: a partition whose log ends in a transaction marker', () => {
+  it('is read to its end once the marker is fetched, though kafkajs hands no records on: batches go on', async () => {
+    const { consumer, runner, committed, fatal } = setUp({
+      // input:1 is empty; labels:0 holds labels 0..9 and the commit marker at 10 (end 11), and the group committed 10
+      // (the last label + 1): the check cannot tell the marker from a label not yet read, so it does not say "at its end".
+      caughtUp: async () => new Map([['input:1', 0]]),
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      await consumer.deliver('input', 0, 0, [T0, T0 + 1_000, T0 + 2_000], 3);
+      await sleep(300);
+      assert.deepEqual(committed, [], 'held back while nothing is known of labels:0');
+
+      consumer.deliverWithoutRecords('labels', 0, 10, 11); // kafkajs reads the marker from the committed offset
+      await until('the input records committed', () => committed.length >= 3, 3_000);
+      assert.deepEqual(committed, ['input:0@0', 'input:0@1', 'input:0@2']);
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop(); // also when an assertion failed: a running runner would keep the test process alive
+    }
+  });
+
+  it('a marker fetched before a seek back does not say so: the records given back are read first', async () => {
+    let skew = 0;
+    const { consumer, runner, committed, logged, fatal } = setUp({
+      membershipLeaseMs: 1_000,
+      clock: () => Date.now() + skew,
+      caughtUp: async () => new Map([['input:1', 0]]),
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      consumer.heartbeat();
+      // Two labels, then the marker at 2 (end 3) in a later fetch; their batch finds the membership lapsed.
+      skew += 2_000;
+      await consumer.deliver('labels', 0, 0, [T0 - 3_600_000, T0 - 3_600_000], 3);
+      await until('the give-back', () => logged(GIVE_BACK));
+      consumer.heartbeat();
+      assert.deepEqual(
+        consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`),
+        ['labels:0@0'],
+      );
+      // The marker of the fetch made before the seek is handled after it: from offset 2 on, while 0 and 1 are to be
+      // read again. Were labels:0 taken as read to its end, the transaction would be featurised without them.
+      consumer.deliverWithoutRecords('labels', 0, 2, 3);
+      await consumer.deliver('input', 0, 0, [T0], 1);
+      await sleep(300);
+      assert.deepEqual(committed, [], 'the transaction waits for the labels read again');
+
+      await consumer.deliver('labels', 0, 0, [T0 - 3_600_000, T0 - 3_600_000], 3);
+      consumer.deliverWithoutRecords('labels', 0, 2, 3);
+      await until('everything committed', () => committed.length >= 3);
+      assert.deepEqual(committed, ['labels:0@0', 'labels:0@1', 'input:0@0'], 'the labels are in the state first');
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+});

@@ -33,14 +33,19 @@ describe('stream partitions', () => {
         listener = fn;
       },
     } as unknown as Consumer;
-    const seen: [string, number, boolean][] = [];
-    onBatchWithoutRecords(consumer, (topic, partition, atEnd) => seen.push([topic, partition, atEnd]));
-    listener?.({ payload: { topic: 'payments.scores', partition: 2, batchSize: 0, offsetLag: '0' } });
-    listener?.({ payload: { topic: 'payments.scores', partition: 3, batchSize: 0, offsetLag: '4' } });
-    listener?.({ payload: { topic: 'payments.scores', partition: 1, batchSize: 10, offsetLag: '0' } });
+    const seen: [string, number, boolean, { endOffset: number; firstOffset: number | undefined }][] = [];
+    onBatchWithoutRecords(consumer, (topic, partition, atEnd, read) => seen.push([topic, partition, atEnd, read]));
+    const batch = (partition: number, batchSize: number, offsetLag: string, firstOffset: string | null) => ({
+      payload: { topic: 'payments.scores', partition, batchSize, offsetLag, highWatermark: '11', firstOffset },
+    });
+    listener?.(batch(2, 0, '0', '10')); // a commit marker at offset 10, the partition's last
+    listener?.(batch(3, 0, '4', '5'));
+    listener?.(batch(4, 0, '0', null));
+    listener?.(batch(1, 10, '0', '0'));
     assert.deepEqual(seen, [
-      ['payments.scores', 2, true],
-      ['payments.scores', 3, false],
+      ['payments.scores', 2, true, { endOffset: 11, firstOffset: 10 }],
+      ['payments.scores', 3, false, { endOffset: 11, firstOffset: 5 }],
+      ['payments.scores', 4, true, { endOffset: 11, firstOffset: undefined }],
     ]);
   });
 });
