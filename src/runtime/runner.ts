@@ -8,6 +8,7 @@ import { ConsumerLagSeries } from './consumer-lag.js';
 import { LoopProgress } from './loop-progress.js';
 import { recordCommittedBatch } from './committed-batch-metrics.js';
 import { PartitionQueue, type WaitingRecord } from './intake.js';
+import { IntakePauses, partitionsToPause } from './intake-pauses.js';
 import { withTimeout } from './timeout.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import { retryUntilDone } from './retry.js';
@@ -58,7 +59,9 @@ const CONTROL_POLL_MS = 500;
  *     a commit under way should end before this member's partitions can move (a batch formed before a rebalance is
  *     not committed: its transaction is aborted up to the final commit request, see TransactionalSink);
  *   - while the intake holds more than its capacity (backpressure), unless event-time alignment holds everything
- *     back, in which case the fetch loop must go on to fetch what unblocks it.
+ *     back, in which case the fetch loop must go on to fetch what unblocks it; the partitions that hold their share
+ *     and whose further reading could let nothing through are paused meanwhile (intake-pauses.ts), or the fetch loop
+ *     would read their whole backlog into memory.
  *
  * kafkajs advances its fetch position as soon as a handler returns (autoCommit is off, so nothing is committed).
  * Records that are dropped without a rebalance (a lapsed membership) are therefore read again by seeking each
@@ -112,6 +115,7 @@ export class Runner {
   private starved = false;
   /** Intake capacity for the window in force (the window may change at a batch boundary). */
   private capacity: number;
+  private readonly pauses: IntakePauses;
   private readonly held = new Set<() => void>();
   private assignmentGeneration = 0;
   private forced: CloseReason | undefined;
@@ -141,6 +145,7 @@ export class Runner {
     this.lastCommitAtMs = deps.clock();
     this.membership = new MembershipLease(deps.clock, deps.membershipLeaseMs, deps.stallDetection);
     this.capacity = deps.intakeCapacity ?? 2 * deps.window.maxRecords;
+    this.pauses = new IntakePauses(deps.consumer);
     this.lag = new ConsumerLagSeries(deps.metrics.consumerLag);
     this.progress = new LoopProgress(deps.clock, LOOP_STUCK_AFTER_MS);
   }
@@ -445,6 +450,8 @@ export class Runner {
     this.waiting = 0;
     this.firstUncommitted.clear();
     this.soughtTo.clear();
+    // kafkajs keeps pauses across a rejoin and a seek: the partitions are read afresh, whatever their queues held.
+    this.pauses.resumeAll();
     this.starved = false;
     this.release();
     this.nudge();
@@ -590,6 +597,19 @@ export class Runner {
         : undefined,
     );
     this.waiting -= taken.length;
+    if (alignment) {
+      const pause = partitionsToPause({
+        queues: this.queues,
+        labelsTopic: this.deps.labelsTopic,
+        capacity: this.capacity,
+        policy: alignment.policy,
+        inputKeys: alignment.inputKeys,
+        labelKeys: alignment.labelKeys,
+        published,
+      });
+      // Paused only while everything is held back; records taken let the handlers' backpressure bound the intake.
+      this.pauses.apply(pause, taken.length === 0);
+    }
     return taken.map((waiting) => waiting.record);
   }
 

@@ -17,6 +17,8 @@ export class FakeGroupConsumer {
   } as const;
   /** Every seek the runner asked for, in order. */
   readonly seeks: { topic: string; partition: number; offset: string }[] = [];
+  /** The partitions paused now ("<topic>:<partition>"): kafkajs would not fetch them. */
+  readonly paused = new Set<string>();
   /** Each partition's end offset as the broker would answer it now ("<topic>:<partition>"). */
   readonly ends = new Map<string, number>();
   private readonly listeners = new Map<string, ((event: unknown) => void)[]>();
@@ -39,6 +41,15 @@ export class FakeGroupConsumer {
 
   seek(target: { topic: string; partition: number; offset: string }): void {
     this.seeks.push(target);
+  }
+
+  pause(topicPartitions: { topic: string; partitions: number[] }[]): void {
+    for (const { topic, partitions } of topicPartitions) for (const p of partitions) this.paused.add(`${topic}:${p}`);
+  }
+
+  resume(topicPartitions: { topic: string; partitions: number[] }[]): void {
+    for (const { topic, partitions } of topicPartitions)
+      for (const p of partitions) this.paused.delete(`${topic}:${p}`);
   }
 
   async disconnect(): Promise<void> {}

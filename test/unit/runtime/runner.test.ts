@@ -53,6 +53,8 @@ function setUp(options: {
   timeOf?: RunnerDeps['timeOf'];
   /** Wraps the fake scorer (one that fails or hangs, say). */
   scoreBatch?: (fake: RunnerDeps['scoreBatch']) => RunnerDeps['scoreBatch'];
+  /** The bounds every worker shares (to stand for other workers' partitions). */
+  watermarks?: WatermarkStore;
 }) {
   const consumer = new FakeGroupConsumer();
   const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink({
@@ -78,7 +80,7 @@ function setUp(options: {
     stallDetection: { stallMs: Number.POSITIVE_INFINITY, graceMs: 0 },
     alignment: {
       policy: { labelDelayMs: 7 * DAY_MS, latenessMs: DAY_MS },
-      store: memoryWatermarks(),
+      store: options.watermarks ?? memoryWatermarks(),
       inputKeys: ['input:0', 'input:1'],
       labelKeys: ['labels:0'],
       caughtUp: options.caughtUp,
@@ -861,6 +863,58 @@ describe('Runner: a partition whose log ends in a transaction marker', () => {
       await until('everything committed', () => committed.length >= 3);
       assert.deepEqual(committed, ['labels:0@0', 'labels:0@1', 'input:0@0'], 'the labels are in the state first');
       assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+});
+
+describe('Runner: the intake while event-time alignment holds everything back', () => {
+  /**
+   * This worker owns input:0 and labels:0; input:1 belongs to another worker 30 days behind (a lagging or paused
+   * worker), so input:0's records all wait, and kafkajs goes on fetching while they do.
+   */
+  async function backlogHeldBack() {
+    const watermarks = memoryWatermarks();
+    await watermarks.exchange(new Map([['input:1', { lowerBoundMs: T0 - 30 * DAY_MS }]]));
+    const started = setUp({ watermarks, caughtUp: async () => new Map([['labels:0', 0]]) });
+    const { consumer, runner } = started;
+    await runner.start();
+    consumer.join({ input: [0], labels: [0] });
+    await sleep(50);
+    // A backlog: 50 fetches of 10 records (capacity: two batches of 10), an hour of event time apart each.
+    for (let fetch = 0; fetch < 50; fetch++) {
+      const times = Array.from({ length: 10 }, (_, i) => T0 + (fetch * 10 + i) * 360_000);
+      await consumer.deliver('input', 0, fetch * 10, times, 100_000);
+    }
+    return { ...started, watermarks };
+  }
+
+  it('pauses a partition holding its share, publishes its bound as before, and resumes it once it is taken from', async () => {
+    const { consumer, runner, committed, watermarks, fatal } = await backlogHeldBack();
+    try {
+      await until('input:0 paused', () => consumer.paused.has('input:0'), 2_000);
+      assert.ok(!consumer.paused.has('labels:0'), 'labels are never paused');
+      const bound = (await watermarks.readAll()).get('input:0');
+      assert.equal(bound?.lowerBoundMs, T0, "the paused partition's bound is what it holds, not unknown");
+      assert.deepEqual(committed, []);
+
+      // The other worker catches up: input:0's records go, and its partition is read again.
+      await watermarks.exchange(new Map([['input:1', { lowerBoundMs: T0 + 365 * DAY_MS }]]));
+      await until('every record committed', () => committed.length === 500);
+      await until('input:0 resumed', () => !consumer.paused.has('input:0'));
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('resumes every paused partition when the group rebalances: kafkajs would keep the pause', async () => {
+    const { consumer, runner } = await backlogHeldBack();
+    try {
+      await until('input:0 paused', () => consumer.paused.has('input:0'), 2_000);
+      consumer.rebalancing();
+      assert.deepEqual([...consumer.paused], []);
     } finally {
       await runner.stop();
     }
