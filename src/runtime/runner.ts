@@ -111,6 +111,11 @@ export class Runner {
   private assigned = new Set<string>();
   /** A batch's transaction is being committed. */
   private committing = false;
+  /**
+   * The last commit request got no answer: it may have landed. Until it is settled a give-back's seeks wait, as for
+   * a commit under way (they would seek behind a landed commit).
+   */
+  private inDoubt = false;
   /** Alignment holds every waiting record back: handlers must let the fetch loop go on. */
   private starved = false;
   /** Intake capacity for the window in force (the window may change at a batch boundary). */
@@ -480,7 +485,10 @@ export class Runner {
       for (const [partition, offset] of partitions) {
         const key = `${topic}:${partition}`;
         const next = BigInt(offset);
-        this.firstUncommitted.set(key, next);
+        // Only partitions read since the last reset: a commit settled after a give-back or a rejoin (landedAfterAll)
+        // must not add a partition this member may not own any more.
+        const first = this.firstUncommitted.get(key);
+        if (first !== undefined && first < next) this.firstUncommitted.set(key, next);
         const rewindTo = this.pendingRewind.get(key);
         if (rewindTo !== undefined && rewindTo < next) this.pendingRewind.set(key, next);
       }
@@ -489,11 +497,11 @@ export class Runner {
 
   /**
    * Applies a give-back's seeks (membership confirmed): what was fetched meanwhile is dropped and read again. Not
-   * while a commit is under way: its offsets move the seeks on when it succeeds (noteCommitted); the next heartbeat
-   * applies them.
+   * while a commit is under way or in doubt (its request got no answer): its offsets move the seeks on when it
+   * succeeds or turns out to have landed (noteCommitted); the next heartbeat applies them.
    */
   private rewind(): void {
-    if (this.pendingRewind.size === 0 || this.stopping || this.committing) return;
+    if (this.pendingRewind.size === 0 || this.stopping || this.committing || this.inDoubt) return;
     // Records fetched since the give-back are dropped too, also those of partitions that had nothing uncommitted
     // then: their partitions are sought back as well, or kafkajs would go on past them and they would never come.
     const seekTo = [...earliestOf(this.pendingRewind, this.firstUncommitted)];
@@ -727,11 +735,17 @@ export class Runner {
       const lease = this.deps.membershipLeaseMs;
       // Checked before every attempt: a commit retried through a broker outage may outlive the membership.
       const outcome = await this.withRetry('commit', async () => {
-        if (batch.epoch !== this.epoch) return 'rebalanced';
         // Records given back are not sought yet (kafkajs's position is past them): committing offsets beyond them
         // now would skip them. The batch's own records are read again with them once the seeks are made.
-        if (this.pendingRewind.size > 0) return 'given back';
-        if (this.membership.lapsed()) return 'lapsed';
+        const refused =
+          batch.epoch !== this.epoch
+            ? 'rebalanced'
+            : this.pendingRewind.size > 0
+              ? 'given back'
+              : this.membership.lapsed()
+                ? 'lapsed'
+                : undefined;
+        if (refused !== undefined) return (await this.landedAfterAll(batch.id, scored)) ? 'committed' : refused;
         this.committing = true;
         // The fetch loop waits for this commit: say so when it takes far longer than a commit should.
         const slow = setTimeout(
@@ -742,10 +756,19 @@ export class Runner {
         try {
           // Asked again right before the commit itself: the process may have stood still since the check above
           // (before its transaction reached the coordinator, whose timeout would otherwise abort it).
-          const committed = await this.deps.sink.commitBatch(
-            scored.outgoing,
-            () => batch.epoch === this.epoch && this.pendingRewind.size === 0 && !this.membership.lapsed(),
-          );
+          let committed: boolean;
+          try {
+            committed = await this.deps.sink.commitBatch(
+              scored.outgoing,
+              () => batch.epoch === this.epoch && this.pendingRewind.size === 0 && !this.membership.lapsed(),
+            );
+          } catch (error) {
+            // Its commit request may have reached the coordinator, the answer lost (a request timeout in a broker
+            // blip): the batch may be committed. Settled before anything reads its records again (landedAfterAll).
+            this.inDoubt = true;
+            throw error;
+          }
+          this.inDoubt = false; // the sink settled an earlier attempt's commit itself
           if (committed) {
             // Before anything else can run: a give-back made while the commit was under way must not seek behind it.
             this.noteCommitted(scored.outgoing.offsets);
@@ -789,6 +812,33 @@ export class Runner {
       this.deps.onCommitted?.(scored.summary, committed);
     } catch (error) {
       this.fail(batch.id, error);
+    }
+  }
+
+  /**
+   * A batch that will not be committed now (rebalanced, given back, lease lapsed): if an earlier attempt's commit got
+   * no answer, whether it landed after all (the sink settles it: real I/O, retried by the caller until it answers).
+   * Landed, the batch is committed and its offsets move this member's seeks past it; otherwise its records are read
+   * again, and each still gets one outcome. Held like a commit under way: the fetch loop waits (kafkajs cannot rejoin
+   * meanwhile) and a give-back's seeks wait for the answer.
+   */
+  private async landedAfterAll(batchId: string, scored: ScoredBatch): Promise<boolean> {
+    if (!this.inDoubt) return false;
+    this.committing = true;
+    try {
+      const landed = await this.deps.sink.landed(scored.outgoing);
+      this.inDoubt = false;
+      if (landed) {
+        this.noteCommitted(scored.outgoing.offsets);
+        this.deps.log.info(
+          { batchId },
+          'a commit that got no answer had landed: the batch is committed, not read again',
+        );
+      }
+      return landed;
+    } finally {
+      this.committing = false;
+      this.release();
     }
   }
 

@@ -161,6 +161,11 @@ export function fakeScoreAndSink(
     beforeCommit?: () => void | Promise<void>;
     /** Runs once the batch was judged still valid, before it counts as committed: the transaction's end under way. */
     whileEnding?: () => void | Promise<void>;
+    /**
+     * Asked once a batch is committed: true loses the commit's answer (a request timeout after the coordinator
+     * committed), so commitBatch throws; like the real sink, `landed` and a retry then find the batch committed.
+     */
+    answerLost?: () => boolean;
   } = {},
 ): {
   scoreBatch: ScoreBatch;
@@ -170,6 +175,8 @@ export function fakeScoreAndSink(
 } {
   const records = new Map<OutgoingBatch, readonly ConsumedRecord[]>();
   const committed: string[] = [];
+  /** Batches committed whose answer was lost, not settled yet. */
+  const lost = new Set<OutgoingBatch>();
   const replayableFrom: number[] = [];
   const scoreBatch: ScoreBatch = async (batch, _batchId, replayableFromMs = Number.POSITIVE_INFINITY) => {
     replayableFrom.push(replayableFromMs);
@@ -194,13 +201,21 @@ export function fakeScoreAndSink(
   };
   const sink: TransactionalSink = {
     async commitBatch(batch, stillValid = () => true) {
+      if (lost.delete(batch)) return true; // committed by the attempt whose answer was lost: nothing sent again
       await hooks.beforeCommit?.(); // what happens between the runner's checks and the commit itself
       if (!stillValid()) return false;
       await hooks.whileEnding?.();
       for (const record of records.get(batch) ?? []) {
         committed.push(`${record.topic}:${record.partition}@${record.offset}`);
       }
+      if (hooks.answerLost?.()) {
+        lost.add(batch);
+        throw new Error('Request EndTxn(key: 26, version: 1) timed out');
+      }
       return true;
+    },
+    async landed(batch) {
+      return lost.delete(batch);
     },
     async disconnect() {},
   };

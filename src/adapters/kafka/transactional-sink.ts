@@ -24,6 +24,14 @@ export interface TransactionalSink {
    * commitBatch resolves false.
    */
   commitBatch(batch: OutgoingBatch, stillValid?: () => boolean): Promise<boolean>;
+  /**
+   * Whether `batch` is committed after all, sending nothing of it: true only when an earlier commitBatch of it got no
+   * answer to its commit (4) and the group's committed offsets, read once that transaction is settled, include it.
+   * A caller that will not retry the batch (the group rebalanced, this member's lease lapsed, records were given back)
+   * asks this before its records are read again: reading again a batch whose commit landed would give each record a
+   * second outcome. Throws while the cluster does not answer: the caller retries, the batch is not given up unsettled.
+   */
+  landed(batch: OutgoingBatch): Promise<boolean>;
   disconnect(): Promise<void>;
 }
 
@@ -117,16 +125,19 @@ export async function createTransactionalSink(
     return true;
   }
 
+  /** Whether a commit of `batch` that got no answer landed; renew() first finishes or aborts that transaction. */
+  async function settle(batch: OutgoingBatch): Promise<boolean> {
+    if (unsure !== batch) return false;
+    if (broken) await renew();
+    const landed = await committed(batch);
+    unsure = undefined; // committed, or aborted by renew(): a retry sends it again
+    return landed;
+  }
+
   return {
     async commitBatch(batch, stillValid = () => true) {
+      if (await settle(batch)) return true;
       if (broken) await renew();
-      if (unsure === batch) {
-        if (await committed(batch)) {
-          unsure = undefined;
-          return true;
-        }
-        unsure = undefined; // aborted: send it again
-      }
       const transaction = await producer.transaction(); // 1
       let committing = false;
       try {
@@ -155,6 +166,7 @@ export async function createTransactionalSink(
         throw error;
       }
     },
+    landed: settle,
     async disconnect() {
       await admin?.disconnect().catch(() => undefined);
       await producer.disconnect();

@@ -49,17 +49,20 @@ function setUp(options: {
   beforeCommit?: () => void | Promise<void>;
   /** Runs inside the sink's commitBatch once the batch was judged still valid (the transaction's end under way). */
   whileEnding?: () => void | Promise<void>;
+  /** Asked once a batch is committed: true loses the commit's answer (see fakeScoreAndSink). */
+  answerLost?: () => boolean;
   /** Replaces the decoder that reads each record's event time (a registry that does not answer, say). */
   timeOf?: RunnerDeps['timeOf'];
   /** Wraps the fake scorer (one that fails or hangs, say). */
   scoreBatch?: (fake: RunnerDeps['scoreBatch']) => RunnerDeps['scoreBatch'];
-  /** The bounds every worker shares (to stand for other workers' partitions). */
+  /** The bounds every worker shares (to stand for other workers' partitions, or for Redis down). */
   watermarks?: WatermarkStore;
 }) {
   const consumer = new FakeGroupConsumer();
   const { scoreBatch, sink, committed, replayableFrom } = fakeScoreAndSink({
     ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
     ...(options.whileEnding === undefined ? {} : { whileEnding: options.whileEnding }),
+    ...(options.answerLost === undefined ? {} : { answerLost: options.answerLost }),
   });
   const metrics = createPipelineMetrics('runner-test');
   const output = capturedOutput();
@@ -397,6 +400,61 @@ describe('Runner: a give-back and the commits around it', () => {
     }
   });
 
+  it('a give-back while a commit that got no answer is retried waits for it: a commit that landed is not read again', async () => {
+    let registryDown = false;
+    let gaveBack: Promise<void> | undefined;
+    let lost = 1;
+    const started = setUp({
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      timeOf: async (records) => {
+        if (registryDown && records[0]?.topic === 'input') throw new Error('schema registry did not answer');
+        return fakeTimes(records);
+      },
+      // While the labels' transaction ends, input:0's records cannot be decoded and the heartbeat of their retry fails
+      // (no rebalance): a give-back. Then the commit lands and its answer is lost.
+      whileEnding: async () => {
+        if (gaveBack) return;
+        registryDown = true;
+        gaveBack = started.consumer.deliver('input', 0, 0, [T0], 1, async () => {
+          throw new Error('Request heartbeat(key: 12, version: 3) timed out');
+        });
+        await until('the give-back', () => started.logged('heartbeat failed while decoding was retried'));
+      },
+      answerLost: () => lost-- > 0,
+    });
+    const { consumer, runner, committed, fatal, logged } = started;
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      consumer.heartbeat();
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 2);
+      await until('the commit retried', () => logged('batch failed; retrying'));
+      consumer.heartbeat(); // during the retry's back-off: the commit is in doubt
+      assert.equal(consumer.seeks.length, 0, 'no seek while the commit is in doubt');
+      await until('the commit settled', () => logged('had landed'));
+      await gaveBack;
+      consumer.heartbeat();
+      assert.deepEqual(
+        consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`).sort(),
+        ['input:0@0', 'labels:0@2'],
+        'the labels are sought to after their landed commit, the given-back input record to itself',
+      );
+      registryDown = false;
+      await consumer.deliver('input', 0, 0, [T0], 1);
+      await consumer.deliver('input', 1, 0, [T0 + 500], 1);
+      await until('every record committed', () => committed.length >= 4);
+      await sleep(100);
+      assert.deepEqual(
+        [...committed].sort(),
+        ['input:0@0', 'input:1@0', 'labels:0@0', 'labels:0@1'],
+        'each committed once',
+      );
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('a give-back while a commit ends never seeks behind that commit: its records are not scored twice', async () => {
     let registryDown = false;
     let gaveBack: Promise<void> | undefined;
@@ -711,6 +769,40 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
       await consumer.deliver('labels', 0, 0, [T0], 1);
       await until('the label committed', () => committed.length === 1);
       assert.deepEqual(committed, ['labels:0@0']);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('a commit that landed without an answer while the lease lapsed is settled, not read again: one outcome per record', async () => {
+    let skew = 0;
+    let lost = 1;
+    const { consumer, runner, committed, fatal, logged } = setUp({
+      membershipLeaseMs: 1_000,
+      clock: () => Date.now() + skew,
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      // The first commit reaches the coordinator, its answer does not come back (a broker blip), and no heartbeat is
+      // answered meanwhile: by the retry the lease has lapsed.
+      answerLost: () => {
+        if (lost-- <= 0) return false;
+        skew += 2_000;
+        return true;
+      },
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      consumer.heartbeat();
+      await consumer.deliver('labels', 0, 0, [T0, T0 + 1, T0 + 2], 3);
+      await until('the commit settled or given back', () => logged('had landed') || logged(GIVE_BACK));
+      consumer.heartbeat();
+      assert.equal(consumer.seeks.length, 0, 'a seek back to offset 0 would score the committed labels again');
+      await consumer.deliver('labels', 0, 3, [T0 + 3], 4);
+      await until('the next label committed', () => committed.length >= 4);
+      await sleep(100);
+      assert.deepEqual(committed, ['labels:0@0', 'labels:0@1', 'labels:0@2', 'labels:0@3'], 'each committed once');
+      assert.equal(fatal(), undefined);
     } finally {
       await runner.stop();
     }
