@@ -11,7 +11,7 @@ import { PartitionQueue, type WaitingRecord } from './intake.js';
 import { IntakePauses, partitionsToPause } from './intake-pauses.js';
 import { withTimeout } from './timeout.js';
 import type { ConsumedRecord } from './consumed-record.js';
-import { retryUntilDone } from './retry.js';
+import { retryUntilDone, StoppedError } from './retry.js';
 import { MembershipLease } from './membership-lease.js';
 import type { CommittedBatch, RunnerDeps } from './runner-deps.js';
 import type { ScoredBatch } from './score-batch.js';
@@ -657,8 +657,8 @@ export class Runner {
       const epoch = this.epoch;
       this.progress.moved('take');
       const records = await this.take(window.maxRecords).catch((error: unknown) => {
-        this.fail('align', error);
-        return [];
+        if (!(error instanceof StoppedError)) this.fail('align', error);
+        return []; // stopped: nothing taken, the shutdown below gives the waiting records back
       });
       if (epoch !== this.epoch) continue; // rebalanced while taking: the records are gone with their queues
       if (records.length === 0 && (reason === 'shutdown' || reason === 'rebalance')) {
@@ -845,8 +845,10 @@ export class Runner {
   private withRetry<T>(stage: string, operation: () => Promise<T>): Promise<T> {
     return retryUntilDone(operation, {
       isFatal,
-      // Stopping does not abandon a batch: its records are taken, so it is finished or the process dies.
-      shouldStop: () => this.fatal !== undefined,
+      // Stopping does not abandon a batch: its records are taken, so it is finished or the process dies. Alignment's
+      // exchange of bounds (Redis down) comes before anything is taken: stopping ends it, and the records waiting are
+      // given back for the partitions' next owner (formBatches), or a stop would wait for Redis for ever.
+      shouldStop: () => this.fatal !== undefined || (stage === 'align' && this.stopping),
       onRetry: (error, attempt, delayMs) => {
         this.deps.metrics.errors.inc({ stage });
         this.deps.metrics.retries.inc();

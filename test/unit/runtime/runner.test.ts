@@ -361,6 +361,46 @@ async function throughKafkajsRetrier(code: number): Promise<unknown> {
   }).catch((error: unknown) => error);
 }
 
+describe('Runner: a stop while the event-time bounds cannot be exchanged (Redis down)', () => {
+  it('ends: nothing was taken, so the waiting records are left uncommitted for the next owner, and it is not fatal', async () => {
+    let redisDown = false;
+    let exchanges = 0;
+    const watermarks = memoryWatermarks();
+    const { consumer, runner, committed, fatal, logged } = setUp({
+      caughtUp: async () => new Map([['labels:0', 0]]),
+      store: {
+        readAll: () => watermarks.readAll(),
+        exchange: async (own) => {
+          if (!redisDown) return watermarks.exchange(own);
+          exchanges++;
+          throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+        },
+      },
+    });
+    await runner.start();
+    let stopped = false;
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      redisDown = true;
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('a batch retrying the exchange', () => logged('batch failed; retrying'));
+      const stop = runner.stop().then(() => (stopped = true));
+      await until('the stop', () => stopped, 3_000);
+      await stop;
+      assert.ok(exchanges >= 1);
+      assert.deepEqual(committed, [], 'nothing was taken, so nothing is committed');
+      assert.ok(logged('left for the next owner (shutdown)'), 'the waiting records are given back');
+      assert.equal(fatal(), undefined, 'a stop is not an error');
+    } finally {
+      if (!stopped) {
+        redisDown = false; // lets the stop end, so that a failed assertion does not keep the test process alive
+        await runner.stop();
+      }
+    }
+  });
+});
+
 describe('Runner: a fenced producer', () => {
   it('is fatal also when kafkajs hands the protocol error on wrapped (its retrier gives up on it)', async () => {
     const fenced = createErrorFromCode(47);
