@@ -11,6 +11,7 @@ import { PartitionQueue, type WaitingRecord } from './intake.js';
 import { IntakePauses, partitionsToPause } from './intake-pauses.js';
 import { withTimeout } from './timeout.js';
 import type { ConsumedRecord } from './consumed-record.js';
+import { ReplayFloor } from './replay-floor.js';
 import { retryUntilDone, StoppedError } from './retry.js';
 import { MembershipLease } from './membership-lease.js';
 import type { CommittedBatch, RunnerDeps } from './runner-deps.js';
@@ -130,11 +131,8 @@ export class Runner {
   private fatal: unknown;
   private loop: Promise<void> | undefined;
   private pendingCommit: Promise<void> = Promise.resolve();
-  /**
-   * Batches scored (their records in the feature state) whose commit has not ended, by id: the oldest event time of
-   * each. Their records may be featurised again, so the next batch's trims must stay below their windows.
-   */
-  private readonly uncommittedOldest = new Map<string, number>();
+  /** Records in the feature state that may be featurised again: the next batch's trims stay below their windows. */
+  private readonly replayFloor = new ReplayFloor();
   private lastCommitAtMs: number;
   /** When the group coordinator last answered a heartbeat (or a join) of this member, standstills allowed for. */
   private readonly membership: MembershipLease;
@@ -442,6 +440,7 @@ export class Runner {
     const dropped = this.waiting;
     this.assigned = new Set();
     this.resetIntake();
+    this.replayFloor.rejoined();
     this.deps.log.info(
       { dropped },
       'group rebalancing: uncommitted records dropped, to be read again after the rejoin',
@@ -493,6 +492,7 @@ export class Runner {
         if (rewindTo !== undefined && rewindTo < next) this.pendingRewind.set(key, next);
       }
     }
+    this.replayFloor.committedUpTo(this.firstUncommitted);
   }
 
   /**
@@ -654,6 +654,17 @@ export class Runner {
         await this.idle(delay);
         continue;
       }
+      if (this.pendingRewind.size > 0) {
+        // Records given back wait to be sought: nothing formed now could be committed before them, and scoring what
+        // was fetched after them would record it in the feature state, whose trims could then cut the windows the
+        // given-back records need when they are read again. The rewind (or a rejoin) wakes the loop.
+        if (this.stopping) this.giveBack('records given back are left for the next owner (shutdown)');
+        else {
+          this.progress.waits();
+          await this.idle(CONTROL_POLL_MS);
+        }
+        continue;
+      }
       const epoch = this.epoch;
       this.progress.moved('take');
       const records = await this.take(window.maxRecords).catch((error: unknown) => {
@@ -699,16 +710,16 @@ export class Runner {
       try {
         this.progress.moved('score');
         const scored = await this.withRetry('score', () =>
-          this.deps.scoreBatch(records, id, Math.min(...this.uncommittedOldest.values())),
+          this.deps.scoreBatch(records, id, this.replayFloor.floorMs()),
         );
-        this.uncommittedOldest.set(id, scored.oldestRecordedMs);
+        this.replayFloor.recorded(id, scored.oldestRecordedMs);
         // Scoring the next batch may overlap this commit, but commits run strictly in order.
         const previous = this.pendingCommit;
         this.pendingCommit = previous
           .then(() => this.commit({ id, closeReason: reason, size: records.length, closedAt, epoch }, scored))
-          // Committed, or never to be by this member: then the partition's owner reads the records again from the
-          // committed offset, and that replay's own batches keep their windows (FeatureEngine.featurize).
-          .finally(() => this.uncommittedOldest.delete(id));
+          // Not committed, its records are read again: after a give-back by this member, whose trims stay below
+          // them until it committed them all; after a rejoin from the committed offsets (ReplayFloor).
+          .then((committed) => this.replayFloor.ended(id, committed, scored.outgoing.offsets));
         this.progress.moved('commit');
         await previous;
       } catch (error) {
@@ -722,13 +733,15 @@ export class Runner {
   private async commit(
     batch: { id: string; closeReason: CloseReason; size: number; closedAt: number; epoch: number },
     scored: ScoredBatch,
-  ): Promise<void> {
-    if (this.fatal) return;
-    const notCommitted = () =>
+  ): Promise<boolean> {
+    if (this.fatal) return false;
+    const notCommitted = () => {
       this.deps.log.info(
         { batchId: batch.id },
         'batch formed before a rebalance is not committed; its records are read again',
       );
+      return false;
+    };
     if (batch.epoch !== this.epoch) return notCommitted();
     try {
       const started = performance.now();
@@ -788,7 +801,7 @@ export class Runner {
           { batchId: batch.id },
           'batch formed while records given back wait to be sought is not committed; its records are read again',
         );
-        return;
+        return false;
       }
       if (outcome === 'lapsed') {
         // As after a rebalance: nothing formed so far is committed; the records are read again.
@@ -796,7 +809,7 @@ export class Runner {
           `no heartbeat answered for over ${lease} ms: this member may have been expelled, so batch ${batch.id} ` +
             'is not committed and uncommitted records are read again',
         );
-        return;
+        return false;
       }
       const now = performance.now();
       this.lastCommitAtMs = this.deps.clock();
@@ -810,8 +823,10 @@ export class Runner {
       recordCommittedBatch(this.deps.metrics, committed, scored.summary);
       this.deps.log.debug({ ...committed, stageMs: scored.summary.stageMs }, 'batch committed');
       this.deps.onCommitted?.(scored.summary, committed);
+      return true;
     } catch (error) {
       this.fail(batch.id, error);
+      return false;
     }
   }
 
