@@ -368,7 +368,7 @@ describe('Runner: a stop while the event-time bounds cannot be exchanged (Redis 
     const watermarks = memoryWatermarks();
     const { consumer, runner, committed, fatal, logged } = setUp({
       caughtUp: async () => new Map([['labels:0', 0]]),
-      store: {
+      watermarks: {
         readAll: () => watermarks.readAll(),
         exchange: async (own) => {
           if (!redisDown) return watermarks.exchange(own);

@@ -101,7 +101,7 @@ describe('retrain', () => {
   });
 
   it("simulates the card's drift again: the raw data are the drifted simulation's", async () => {
-    const tiny = tinyCard('3');
+    const tiny = tinyCard('6');
     const rawSource = {
       ...tiny.dataset.rawSource!,
       drift: 'amount-shift',
@@ -110,12 +110,12 @@ describe('retrain', () => {
     } as const;
     const card = { ...tiny, dataset: { ...tiny.dataset, rawSource } };
     await openFsRegistry(registry).register({
-      model: fakeModel('tiny@3'),
+      model: fakeModel('tiny@6'),
       card: new TextEncoder().encode(`${JSON.stringify(card, null, 2)}\n`),
       cardMd: new TextEncoder().encode('# tiny\n'),
     });
-    const work = join(dir, 'work-3');
-    await assert.rejects(retrain({ registry, name: 'tiny', version: '3', work, python: notPython }), RetrainError);
+    const work = join(dir, 'work-6');
+    await assert.rejects(retrain({ registry, name: 'tiny', version: '6', work, python: notPython }), RetrainError);
     const simulation = {
       seed: 3,
       customers: 20,
