@@ -68,21 +68,35 @@ export class IntakePauses {
     for (const [key, partition] of this.paused) {
       if (wanted.has(key)) continue;
       this.paused.delete(key);
-      this.consumer.resume([partition]);
+      this.tell(() => this.consumer.resume([partition]));
     }
     if (!mayPause) return;
     for (const key of wanted) {
       if (this.paused.has(key)) continue;
       const at = key.lastIndexOf(':');
       const partition = { topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] };
-      this.paused.set(key, partition);
-      this.consumer.pause([partition]);
+      if (this.tell(() => this.consumer.pause([partition]))) this.paused.set(key, partition);
     }
   }
 
   resumeAll(): void {
     if (this.paused.size === 0) return;
-    this.consumer.resume([...this.paused.values()]);
+    const partitions = [...this.paused.values()];
     this.paused.clear();
+    this.tell(() => this.consumer.resume(partitions));
+  }
+
+  /**
+   * Whether kafkajs took the call. While it restarts its consumer after an error it retries (its group is gone until
+   * the rejoin), pause and resume throw: the restart begins with nothing paused, so there is nothing to undo, and a
+   * broker blip must not end the worker. The next selection asks again.
+   */
+  private tell(call: () => void): boolean {
+    try {
+      call();
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -18,7 +18,10 @@ export class PartitionQueue {
   maxSeenMs: number | undefined;
   /** The end offset the last fetch read the partition to, when it reached it (undefined: it did not). */
   endOffset: number | undefined;
-  /** The offset after the last record fetched into this queue: where this worker's reading of the partition stands. */
+  /**
+   * Where this worker's reading of the partition stands (kafkajs's position): after the last offset fetched, records,
+   * transaction markers and aborted records alike.
+   */
   readTo: number | undefined;
 
   constructor(
@@ -39,7 +42,13 @@ export class PartitionQueue {
    * kept without a time: it is featurised when its turn comes, with the state as it is, and does not hold anything
    * back (a record days late would otherwise stall every partition until it is reached).
    */
-  push(records: readonly WaitingRecord[], endOffset: number | undefined, latenessMs: number): void {
+  push(
+    records: readonly WaitingRecord[],
+    endOffset: number | undefined,
+    latenessMs: number,
+    /** The offset after the fetch (kafkajs's position: past any markers it ended in); else after its last record. */
+    readTo?: number,
+  ): void {
     for (const waiting of records) {
       const { timeMs } = waiting;
       if (timeMs !== undefined && this.maxSeenMs !== undefined && timeMs < this.maxSeenMs - latenessMs) {
@@ -51,20 +60,27 @@ export class PartitionQueue {
     }
     this.endOffset = endOffset;
     const last = records[records.length - 1];
-    if (last) this.readTo = Number(last.record.offset) + 1;
+    if (readTo !== undefined) this.readTo = readTo;
+    else if (last) this.readTo = Number(last.record.offset) + 1;
   }
 
   /**
-   * A fetch found nothing to hand on from `firstOffset` to the partition's end `endOffset` (transaction markers, the
-   * records of an aborted transaction): the partition is read to its end, as after a fetch of records, but only if that
-   * fetch went on from where this worker's reading stands (`readTo`, else `readFrom`: where a seek put it; unknown
-   * right after an assignment, where kafkajs reads from the committed offset). One fetched before a seek back is stale:
-   * the records between are to be read again. Whether it counted.
+   * A fetch found nothing to hand on from `read.firstOffset` to `read.lastOffset` (transaction markers, the records of
+   * an aborted transaction): kafkajs's reading moves past it. If that fetch went on from where this worker's reading
+   * stands (`readTo`, else `readFrom`: where a seek put it; unknown right after an assignment, where kafkajs reads from
+   * the committed offset), the reading stands after it now, and the partition is read to its end when the fetch
+   * reached it (`atEnd`: the end offset then) or not (a claim from an earlier fetch no longer holds), as after a fetch
+   * of records. One fetched before a seek back is stale: the records between are to be read again. Whether it counted.
    */
-  readWithoutRecords(firstOffset: number | undefined, endOffset: number, readFrom: number | undefined): boolean {
+  readWithoutRecords(
+    read: { readonly firstOffset: number | undefined; readonly lastOffset: number | undefined },
+    atEnd: number | undefined,
+    readFrom: number | undefined,
+  ): boolean {
     const from = this.readTo ?? readFrom;
-    if (from !== undefined && (firstOffset === undefined || firstOffset > from)) return false;
-    this.endOffset = endOffset;
+    if (from !== undefined && (read.firstOffset === undefined || read.firstOffset > from)) return false;
+    if (read.lastOffset !== undefined) this.readTo = read.lastOffset + 1;
+    this.endOffset = atEnd;
     return true;
   }
 

@@ -249,6 +249,9 @@ export class Runner {
     const key = `${batch.topic}:${batch.partition}`;
     // Before anything can fail: a give-back must seek at least to here, or kafkajs would go on past these records.
     if (!this.firstUncommitted.has(key)) this.firstUncommitted.set(key, BigInt(batch.firstOffset() ?? '0'));
+    // Records given back wait for their seeks, which drop what is read until then: kept, these would publish their
+    // partition's bound above the given-back records, and other workers would featurise past those.
+    if (this.pendingRewind.size > 0) return;
     const records: ConsumedRecord[] = batch.messages.map((message) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -271,6 +274,8 @@ export class Runner {
       // records reaches onReadWithoutRecords instead.
       batch.offsetLag() === '0' ? Number(batch.highWatermark) : undefined,
       batch.topic === this.deps.labelsTopic ? 0 : (this.deps.alignment?.policy.latenessMs ?? 0),
+      // kafkajs reads on after the batch's last offset, a marker that ends it included.
+      Number(batch.lastOffset()) + 1,
     );
     this.waiting += records.length;
     this.deps.metrics.recordsIn.inc({ topic: batch.topic }, records.length);
@@ -287,9 +292,9 @@ export class Runner {
    */
   private onReadWithoutRecords(topic: string, partition: number, atEnd: boolean, read: ReadWithoutRecords): void {
     const key = `${topic}:${partition}`;
-    // Not at the end: nothing learnt. Not of the current assignment (the group rebalances): whoever owns the partition
-    // next reads the markers again from the committed offset.
-    if (!atEnd || this.stopping || this.fatal || !this.assigned.has(key)) return;
+    // Not of the current assignment (the group rebalances): whoever owns the partition next reads the markers again
+    // from the committed offset.
+    if (this.stopping || this.fatal || !this.assigned.has(key)) return;
     // kafkajs's position is past the markers already: a give-back seeks here at the latest, so that they are read,
     // and reported, again after it (nothing before them is left to read: the fetch found nothing to hand on).
     const seekHere = () => {
@@ -299,8 +304,9 @@ export class Runner {
     };
     // Records given back wait for their seeks: what is read until then is read again after them.
     if (this.pendingRewind.size > 0) return seekHere();
+    // Not at the end, it still moves where this worker's reading stands: the next such fetch goes on from there.
     const queue = this.queueFor(topic, partition);
-    if (!queue.readWithoutRecords(read.firstOffset, read.endOffset, this.soughtTo.get(key))) return;
+    if (!queue.readWithoutRecords(read, atEnd ? read.endOffset : undefined, this.soughtTo.get(key)) || !atEnd) return;
     seekHere();
     this.lag.set(topic, partition, 0);
     this.nudge();

@@ -96,6 +96,8 @@ export class FakeGroupConsumer {
     end: number,
     /** The heartbeat the handler is given (default: the coordinator answers). */
     heartbeat: () => Promise<void> = async () => undefined,
+    /** Transaction markers after the records, in the same fetch (kafkajs reads on after the last of them). */
+    trailingMarkers = 0,
   ): Promise<void> {
     const key = `${topic}:${partition}`;
     this.ends.set(key, Math.max(this.ends.get(key) ?? 0, end));
@@ -104,13 +106,14 @@ export class FakeGroupConsumer {
       key: null,
       value: Buffer.from(String(time)),
     }));
-    const last = firstOffset + times.length - 1;
+    const last = firstOffset + times.length - 1 + trailingMarkers;
     const payload = {
       batch: {
         topic,
         partition,
         messages,
         firstOffset: () => String(firstOffset),
+        lastOffset: () => String(last),
         highWatermark: String(end),
         offsetLag: () => String(end - 1 - last),
       },
@@ -122,21 +125,28 @@ export class FakeGroupConsumer {
   }
 
   /**
-   * A fetch of one partition that held nothing to hand on, from `firstOffset` to the partition's end offset `end`
-   * (transaction markers, an aborted transaction's records): kafkajs calls no eachBatch for it and only emits its
-   * END_BATCH_PROCESS instrumentation event, with the payload it builds (runner.js, handleBatch).
+   * A fetch of one partition that held nothing to hand on, from `firstOffset` to `lastOffset` (default: the last
+   * offset before the partition's end offset `end`): transaction markers, an aborted transaction's records. kafkajs
+   * calls no eachBatch for it and only emits its END_BATCH_PROCESS instrumentation event, with the payload it builds
+   * (runner.js, handleBatch).
    */
-  deliverWithoutRecords(topic: string, partition: number, firstOffset: number, end: number): void {
+  deliverWithoutRecords(
+    topic: string,
+    partition: number,
+    firstOffset: number,
+    end: number,
+    lastOffset = end - 1,
+  ): void {
     const key = `${topic}:${partition}`;
     this.ends.set(key, Math.max(this.ends.get(key) ?? 0, end));
     const payload = {
       topic,
       partition,
       highWatermark: String(end),
-      offsetLag: '0', // its last offset is the partition's last
+      offsetLag: String(end - 1 - lastOffset),
       batchSize: 0,
       firstOffset: String(firstOffset),
-      lastOffset: String(end - 1),
+      lastOffset: String(lastOffset),
     };
     this.emit(this.events.END_BATCH_PROCESS, { payload });
   }

@@ -36,6 +36,8 @@ export interface ReadWithoutRecords {
   readonly endOffset: number;
   /** The batch's first offset (a marker or an aborted record), when kafkajs knows it. */
   readonly firstOffset: number | undefined;
+  /** The batch's last offset, when kafkajs knows it: its reading of the partition goes on after it. */
+  readonly lastOffset: number | undefined;
 }
 
 /**
@@ -54,9 +56,11 @@ export function onBatchWithoutRecords(
     if (payload.batchSize !== 0) return;
     // kafkajs's firstOffset is null when nothing in the batch was at or past the fetched offset (its types say string).
     const first = payload.firstOffset as string | null;
+    const last = payload.lastOffset as string | null | undefined;
     onRead(payload.topic, payload.partition, payload.offsetLag === '0', {
       endOffset: Number(payload.highWatermark),
       firstOffset: first === null ? undefined : Number(first),
+      lastOffset: last === null || last === undefined ? undefined : Number(last),
     });
   });
 }

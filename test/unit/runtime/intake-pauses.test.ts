@@ -100,4 +100,29 @@ describe('IntakePauses', () => {
       'resume [{"topic":"in.put","partitions":[3]}]',
     ]);
   });
+
+  it('neither throws nor remembers a pause or resume kafkajs refuses while it restarts its consumer', () => {
+    let restarting = true;
+    const calls: string[] = [];
+    const consumer = {
+      pause: (tps: { topic: string; partitions: number[] }[]) => {
+        if (restarting) throw new Error('Consumer group was not initialized, consumer#run must be called first');
+        calls.push(`pause ${JSON.stringify(tps)}`);
+      },
+      resume: (tps: { topic: string; partitions: number[] }[]) => {
+        if (restarting) throw new Error('Consumer group was not initialized, consumer#run must be called first');
+        calls.push(`resume ${JSON.stringify(tps)}`);
+      },
+    } as unknown as Pick<Consumer, 'pause' | 'resume'>;
+    const pauses = new IntakePauses(consumer);
+    pauses.apply(new Set(['input:0']), true);
+    restarting = false;
+    // Not remembered as paused: asked again, it is paused now.
+    pauses.apply(new Set(['input:0']), true);
+    restarting = true;
+    pauses.resumeAll();
+    restarting = false;
+    pauses.resumeAll(); // the refused resume is not retried: the restart began with nothing paused
+    assert.deepEqual(calls, ['pause [{"topic":"input","partitions":[0]}]']);
+  });
 });

@@ -1020,6 +1020,60 @@ describe('Runner: a partition whose log ends in a transaction marker', () => {
     }
   });
 
+  it('follows kafkajs past markers: an aborted tail after a fetch that ended in a commit marker counts too', async () => {
+    const { consumer, runner, committed, fatal } = setUp({ caughtUp: async () => new Map([['input:1', 0]]) });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      // Labels 0..9 and their commit marker at 10 in one fetch (kafkajs reads on from 11), committed.
+      const labels = Array.from({ length: 10 }, () => T0 - 3_600_000);
+      await consumer.deliver('labels', 0, 0, labels, 11, undefined, 1);
+      await until('the labels committed', () => committed.length >= 10, 3_000);
+      // An upstream transaction is aborted: records 11..15 and the abort marker at 16, nothing to hand on, not in one
+      // fetch: 11..13 first (not at the end), then 14..16.
+      consumer.deliverWithoutRecords('labels', 0, 11, 17, 13);
+      consumer.deliverWithoutRecords('labels', 0, 14, 17);
+      await consumer.deliver('input', 0, 0, [T0], 1);
+      await until('the transaction committed', () => committed.includes('input:0@0'), 3_000);
+      assert.equal(fatal(), undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('keeps nothing fetched while records given back wait for their seeks: its bound would rise above them', async () => {
+    let skew = 0;
+    const watermarks = memoryWatermarks();
+    const { consumer, runner, logged } = setUp({
+      membershipLeaseMs: 1_000,
+      clock: () => Date.now() + skew,
+      watermarks,
+      caughtUp: async () => new Map([['labels:0', 0]]),
+    });
+    await runner.start();
+    try {
+      consumer.join({ input: [0, 1], labels: [0] });
+      await sleep(50);
+      consumer.heartbeat();
+      await consumer.deliver('input', 0, 0, [T0], 1); // held back: nothing is known of input:1
+      await sleep(300);
+      skew += 2_000;
+      await consumer.deliver('labels', 0, 0, [T0], 1);
+      await until('the give-back', () => logged(GIVE_BACK));
+      // No heartbeat answered yet: input:0@0 waits to be sought, and kafkajs fetches on past it.
+      await consumer.deliver('input', 0, 1, [T0 + 10 * DAY_MS], 2);
+      await sleep(600);
+      const bound = (await watermarks.readAll()).get('input:0');
+      assert.ok(
+        bound === undefined || (bound.lowerBoundMs <= T0 && (bound.atEnd?.lowerBoundMs ?? T0) <= T0),
+        `input:0 published above its record waiting to be read again: ${JSON.stringify(bound)}`,
+      );
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('a marker fetched before a seek back does not say so: the records given back are read first', async () => {
     let skew = 0;
     const { consumer, runner, committed, logged, fatal } = setUp({
@@ -1097,6 +1151,16 @@ describe('Runner: the intake while event-time alignment holds everything back', 
     } finally {
       await runner.stop();
     }
+  });
+
+  it('resumes every paused partition when the records are given back (here: a stop), not only on a rebalance', async () => {
+    const { consumer, runner } = await backlogHeldBack();
+    try {
+      await until('input:0 paused', () => consumer.paused.has('input:0'), 2_000);
+    } finally {
+      await runner.stop();
+    }
+    assert.deepEqual([...consumer.paused], []);
   });
 
   it('resumes every paused partition when the group rebalances: kafkajs would keep the pause', async () => {

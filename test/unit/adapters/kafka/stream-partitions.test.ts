@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Consumer, Kafka } from 'kafkajs';
-import { onBatchWithoutRecords, partitionsAtStart } from '../../../../src/adapters/kafka/stream-partitions.js';
+import {
+  onBatchWithoutRecords,
+  partitionsAtStart,
+  type ReadWithoutRecords,
+} from '../../../../src/adapters/kafka/stream-partitions.js';
 
 describe('stream partitions', () => {
   it('lists the partitions of the topics that exist, each with whether it has records to read', async () => {
@@ -33,19 +37,33 @@ describe('stream partitions', () => {
         listener = fn;
       },
     } as unknown as Consumer;
-    const seen: [string, number, boolean, { endOffset: number; firstOffset: number | undefined }][] = [];
+    const seen: [string, number, boolean, ReadWithoutRecords][] = [];
     onBatchWithoutRecords(consumer, (topic, partition, atEnd, read) => seen.push([topic, partition, atEnd, read]));
-    const batch = (partition: number, batchSize: number, offsetLag: string, firstOffset: string | null) => ({
-      payload: { topic: 'payments.scores', partition, batchSize, offsetLag, highWatermark: '11', firstOffset },
+    const batch = (
+      partition: number,
+      batchSize: number,
+      offsetLag: string,
+      firstOffset: string | null,
+      lastOffset: string | null,
+    ) => ({
+      payload: {
+        topic: 'payments.scores',
+        partition,
+        batchSize,
+        offsetLag,
+        highWatermark: '11',
+        firstOffset,
+        lastOffset,
+      },
     });
-    listener?.(batch(2, 0, '0', '10')); // a commit marker at offset 10, the partition's last
-    listener?.(batch(3, 0, '4', '5'));
-    listener?.(batch(4, 0, '0', null));
-    listener?.(batch(1, 10, '0', '0'));
+    listener?.(batch(2, 0, '0', '10', '10')); // a commit marker at offset 10, the partition's last
+    listener?.(batch(3, 0, '4', '5', '6'));
+    listener?.(batch(4, 0, '0', null, null));
+    listener?.(batch(1, 10, '0', '0', '10'));
     assert.deepEqual(seen, [
-      ['payments.scores', 2, true, { endOffset: 11, firstOffset: 10 }],
-      ['payments.scores', 3, false, { endOffset: 11, firstOffset: 5 }],
-      ['payments.scores', 4, true, { endOffset: 11, firstOffset: undefined }],
+      ['payments.scores', 2, true, { endOffset: 11, firstOffset: 10, lastOffset: 10 }],
+      ['payments.scores', 3, false, { endOffset: 11, firstOffset: 5, lastOffset: 6 }],
+      ['payments.scores', 4, true, { endOffset: 11, firstOffset: undefined, lastOffset: undefined }],
     ]);
   });
 });
