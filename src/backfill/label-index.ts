@@ -93,36 +93,39 @@ export class LabelIndex {
    * true when it is a later recording of a labelled id: the id's labels belong to an earlier one.
    */
   noteRecording(text: string, from = 0, to = text.length): boolean {
-    const slot = this.slots.slotOf(text, from, to);
+    return this.recordedBefore(this.slots.slotOf(text, from, to));
+  }
+
+  /**
+   * Fills `into` with the target of this recording of the transaction (noted as by noteRecording): its labels as
+   * known at asOfMs for its first recording, none (0, NaN) for a later one. Returns true for a later recording of a
+   * labelled id. One lookup of the id: it runs for every row.
+   */
+  targetOfRecording(transactionId: string, asOfMs: number, into: TrainingTarget): boolean {
+    const slot = this.slots.slotOf(transactionId);
+    const later = this.recordedBefore(slot);
+    this.fill(later ? -1 : slot, asOfMs, into);
+    return later;
+  }
+
+  /** Fills `into` with the transaction's target as known at asOfMs, whatever was recorded. */
+  targetOf(transactionId: string, asOfMs: number, into: TrainingTarget): void {
+    this.fill(this.slots.slotOf(transactionId), asOfMs, into);
+  }
+
+  /** Whether a labelled id's slot was recorded before; notes this recording (-1: no labels, nothing to note). */
+  private recordedBefore(slot: number): boolean {
     if (slot === -1) return false;
     if (this.recorded[slot] === 1) return true;
     this.recorded[slot] = 1;
     return false;
   }
 
-  /**
-   * Fills `into` with the target of this recording of the transaction (noted as by noteRecording): its labels as
-   * known at asOfMs for its first recording, none (0, NaN) for a later one. Returns true for a later recording of a
-   * labelled id.
-   */
-  targetOfRecording(transactionId: string, asOfMs: number, into: TrainingTarget): boolean {
-    if (this.noteRecording(transactionId)) {
-      into.label = 0;
-      into.labelReportedAtMs = Number.NaN;
-      return true;
-    }
-    this.targetOf(transactionId, asOfMs, into);
-    return false;
-  }
-
-  /** Fills `into` with the transaction's target as known at asOfMs, whatever was recorded. */
-  targetOf(transactionId: string, asOfMs: number, into: TrainingTarget): void {
-    const slot = this.slots.slotOf(transactionId);
+  /** The target of a slot's labels as known at asOfMs (-1: none). */
+  private fill(slot: number, asOfMs: number, into: TrainingTarget): void {
     into.label = 0;
     into.labelReportedAtMs = Number.NaN;
-    if (slot === -1) {
-      return;
-    }
+    if (slot === -1) return;
     const fraudAt = this.fraudAt[slot]!;
     const legitimateAt = this.legitimateAt[slot]!;
     if (fraudAt <= asOfMs) {
