@@ -440,27 +440,9 @@ describe('Runner: a give-back and the commits around it', () => {
   });
 
   it('a give-back while a commit that got no answer is retried waits for it: a commit that landed is not read again', async () => {
-    let registryDown = false;
-    let gaveBack: Promise<void> | undefined;
     let lost = 1;
-    const started = setUp({
-      caughtUp: async () => new Map([['labels:0', 0]]),
-      timeOf: async (records) => {
-        if (registryDown && records[0]?.topic === 'input') throw new Error('schema registry did not answer');
-        return fakeTimes(records);
-      },
-      // While the labels' transaction ends, input:0's records cannot be decoded and the heartbeat of their retry fails
-      // (no rebalance): a give-back. Then the commit lands and its answer is lost.
-      whileEnding: async () => {
-        if (gaveBack) return;
-        registryDown = true;
-        gaveBack = started.consumer.deliver('input', 0, 0, [T0], 1, async () => {
-          throw new Error('Request heartbeat(key: 12, version: 3) timed out');
-        });
-        await until('the give-back', () => started.logged('heartbeat failed while decoding was retried'));
-      },
-      answerLost: () => lost-- > 0,
-    });
+    // Then the commit lands and its answer is lost.
+    const started = giveBackWhileEnding({ answerLost: () => lost-- > 0 });
     const { consumer, runner, committed, fatal, logged } = started;
     await runner.start();
     try {
@@ -471,14 +453,14 @@ describe('Runner: a give-back and the commits around it', () => {
       consumer.heartbeat(); // during the retry's back-off: the commit is in doubt
       assert.equal(consumer.seeks.length, 0, 'no seek while the commit is in doubt');
       await until('the commit settled', () => logged('had landed'));
-      await gaveBack;
+      await started.gaveBack();
       consumer.heartbeat();
       assert.deepEqual(
         consumer.seeks.map((s) => `${s.topic}:${s.partition}@${s.offset}`).sort(),
         ['input:0@0', 'labels:0@2'],
         'the labels are sought to after their landed commit, the given-back input record to itself',
       );
-      registryDown = false;
+      started.registry.down = false;
       await consumer.deliver('input', 0, 0, [T0], 1);
       await consumer.deliver('input', 1, 0, [T0 + 500], 1);
       await until('every record committed', () => committed.length >= 4);
@@ -495,24 +477,10 @@ describe('Runner: a give-back and the commits around it', () => {
   });
 
   it('a give-back while a commit ends never seeks behind that commit: its records are not scored twice', async () => {
-    let registryDown = false;
-    let gaveBack: Promise<void> | undefined;
     let heartbeats = 0;
-    const started = setUp({
-      caughtUp: async () => new Map([['labels:0', 0]]),
-      timeOf: async (records) => {
-        if (registryDown && records[0]?.topic === 'input') throw new Error('schema registry did not answer');
-        return fakeTimes(records);
-      },
-      // While the first batch's transaction ends, input:0's records cannot be decoded and the heartbeat of their
-      // retry fails (no rebalance): a give-back. A heartbeat answered meanwhile must not apply its seeks yet.
-      whileEnding: async () => {
-        if (gaveBack) return;
-        registryDown = true;
-        gaveBack = started.consumer.deliver('input', 0, 0, [T0], 1, async () => {
-          throw new Error('Request heartbeat(key: 12, version: 3) timed out');
-        });
-        await until('the give-back', () => started.logged('heartbeat failed while decoding was retried'));
+    // A heartbeat answered meanwhile must not apply its seeks yet.
+    const started = giveBackWhileEnding({
+      afterGiveBack: () => {
         started.consumer.heartbeat();
         heartbeats++;
       },
@@ -524,7 +492,7 @@ describe('Runner: a give-back and the commits around it', () => {
       consumer.heartbeat();
       await consumer.deliver('labels', 0, 0, [T0, T0 + 1], 2);
       await until('the labels committed', () => committed.length >= 2);
-      await gaveBack;
+      await started.gaveBack();
       assert.equal(heartbeats, 1);
       assert.equal(consumer.seeks.length, 0, 'no seek while the commit was under way');
       consumer.heartbeat();
@@ -533,7 +501,7 @@ describe('Runner: a give-back and the commits around it', () => {
         ['input:0@0', 'labels:0@2'],
         'the labels are sought to after their commit, the given-back input record to itself',
       );
-      registryDown = false;
+      started.registry.down = false;
       await consumer.deliver('input', 0, 0, [T0], 1);
       await consumer.deliver('input', 1, 0, [T0 + 500], 1);
       await until('every record committed', () => committed.length >= 4);
@@ -698,6 +666,34 @@ describe('Runner: readiness and liveness', () => {
 
 /** What the runner logs when a commit finds the membership lease lapsed and gives everything uncommitted back. */
 const GIVE_BACK = 'no heartbeat answered for over';
+
+/**
+ * A runner whose first transaction end meets a give-back: while it ends, input:0's record cannot be decoded (the
+ * registry does not answer) and the heartbeat of its retry fails (no rebalance). `afterGiveBack` runs next, still
+ * inside the transaction's end; `registry.down = false` lets the record be decoded again.
+ */
+function giveBackWhileEnding(options: { afterGiveBack?: () => void; answerLost?: () => boolean }) {
+  const registry = { down: false };
+  let gaveBack: Promise<void> | undefined;
+  const started = setUp({
+    caughtUp: async () => new Map([['labels:0', 0]]),
+    timeOf: async (records) => {
+      if (registry.down && records[0]?.topic === 'input') throw new Error('schema registry did not answer');
+      return fakeTimes(records);
+    },
+    whileEnding: async () => {
+      if (gaveBack) return;
+      registry.down = true;
+      gaveBack = started.consumer.deliver('input', 0, 0, [T0], 1, async () => {
+        throw new Error('Request heartbeat(key: 12, version: 3) timed out');
+      });
+      await until('the give-back', () => started.logged('heartbeat failed while decoding was retried'));
+      options.afterGiveBack?.();
+    },
+    ...(options.answerLost === undefined ? {} : { answerLost: options.answerLost }),
+  });
+  return { ...started, registry, gaveBack: async () => gaveBack };
+}
 
 describe('Runner: a give-back while alignment holds records back (issue 9, item 8)', () => {
   /**
