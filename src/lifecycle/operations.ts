@@ -22,6 +22,7 @@ import {
   type Transition,
 } from '../core/control/index.js';
 import { parseModelRef } from '../core/models/ref.js';
+import { championToGoBackTo } from '../core/models/way-back.js';
 import { appendControl, readControlLog } from '../adapters/kafka/control/index.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
 import { connecting } from '../runtime/startup-errors.js';
@@ -149,16 +150,17 @@ export function controlOperations(
     if (!parsed.ok) throw new Error(parsed.problem);
     const shown = await registry.show(parsed.ref.name, parsed.ref.version);
     if (shown.card.rollbackTarget) return verified(shown.card.rollbackTarget);
-    // The registry remembers which champion this one replaced: that one served before, so it is the way back.
-    const previous = (await registry.history(parsed.ref.name))
-      .filter((event) => event.action === 'promote' && event.version === parsed.ref.version && event.previousChampion)
-      .at(-1)?.previousChampion;
+    // The registry remembers which champion this one replaced: an older one served before, so it is the way back
+    // (a newer one is the model a rollback to this one left).
+    const previous = championToGoBackTo(await registry.history(parsed.ref.name), parsed.ref.version);
     if (previous) return verified(`${parsed.ref.name}@${previous}`);
     // No older model to go back to: with a challenger live, the champion alone is the safe state.
     if (view.state.challenger) return champion;
     throw new Error(
-      `no rollback target for ${champion}: its card names none, the registry has no previous champion and no ` +
-        'challenger is live; register a rollback target (train with --rollback-target) before relying on the kill switch',
+      `no rollback target for ${champion}: its card names none, the registry's history names no champion it replaced ` +
+        'that was registered before it (a later one was rolled back from, never a way back) and no challenger is live; ' +
+        'to serve another version, roll it out (`fraudscore rollout start`) and promote it, and register a rollback ' +
+        'target (train with --rollback-target) before relying on the kill switch',
     );
   }
 

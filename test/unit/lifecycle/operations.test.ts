@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import { parseTopology, topologyFeatureSchema } from '../../../src/config/index.js';
+import { EMPTY_VIEW, type ControlView } from '../../../src/core/control/index.js';
 import { FEATURE_SCHEMA } from '../../../src/core/features/definitions.js';
 import { fakeModel, makeCard } from '../core/models/card-fixture.js';
 import { controlOperations } from '../../../src/lifecycle/operations.js';
@@ -180,5 +181,35 @@ describe('control operations: a challenger is checked against the schema this to
       assert.match(error.message, new RegExp(threeDays.version.replace(/[+.]/g, '\\$&')));
       return true;
     });
+  });
+});
+
+describe('control operations: the kill switch never goes back to the model a rollback left', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fraudscore-operations-kill-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+
+  it('after a rollback from card-fraud@5 to card-fraud@1 (whose card names no target), refuses rather than serve @5', async () => {
+    // The committed registry: card-fraud@5 champion, its card naming @1; @1's card names none.
+    const registry = join(dir, 'registry');
+    cpSync('registry', registry, { recursive: true });
+    const text = readFileSync('topologies/card-payments.yaml', 'utf8').replace(
+      /^( {2}registry:) \.\/registry$/m,
+      `$1 ${registry}`,
+    );
+    const ops = controlOperations(parseTopology(text, 't.yaml', { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' }), kafka, {
+      actor: 'test',
+    });
+    assert.equal(await ops.killTarget(EMPTY_VIEW), 'card-fraud@1');
+    await openFsRegistry(registry).setChampion('card-fraud', '1');
+    const refusal = (error: Error) => {
+      assert.match(error.message, /^no rollback target for card-fraud@1: .*rolled back from/);
+      assert.match(error.message, /train with --rollback-target/);
+      return true;
+    };
+    // Rolled back in the registry (the topology follows its champion), or through the control topic.
+    await assert.rejects(ops.killTarget(EMPTY_VIEW), refusal);
+    const rolledBack: ControlView = { ...EMPTY_VIEW, state: { ...EMPTY_VIEW.state, champion: 'card-fraud@1' } };
+    await assert.rejects(ops.killTarget(rolledBack), refusal);
   });
 });
