@@ -181,7 +181,7 @@ export function controlOperations(
       append(reason, async (view) =>
         killSwitchOn(view.state, { target: await killTarget(view), reason, nowMs: clock() }),
       ),
-    killOff: (reason) => append(reason, (view) => killSwitchOff(view.state)),
+    killOff: (reason) => append(reason, (view) => killSwitchOff(view.state, clock())),
     shadowStart: async (model, reason) => {
       const ref = await verified(model);
       return append(reason, async (view) =>

@@ -58,7 +58,8 @@ export const STAGE_SIGHTING_MARGIN_MS = 3_600_000;
  * The scores the rollout controller's gates can still need (stageEvidence): those of the live stage, scored since it
  * started, or those of a later stage, which starts later. With no stage live (none, or paused: a resumed stage starts
  * anew), a stage may have started that the controller does not see yet; it keeps the scores of the last
- * STAGE_SIGHTING_MARGIN_MS for it. The kill switch does not end the stage: it goes on when the switch is off.
+ * STAGE_SIGHTING_MARGIN_MS for it. The kill switch does not end the stage; `kill-switch off` starts it over, later
+ * than its start kept here, so what the restarted stage needs is kept too.
  */
 export function gateRetention(state: ServingState, nowMs: number): ScoreRetention {
   const rollout = state.challenger;

@@ -247,10 +247,19 @@ export function killSwitchOn(state: ServingState, kill: { target: string; reason
   );
 }
 
-/** Back to the pre-kill state: everything but the switch was left as it was. */
-export function killSwitchOff(state: ServingState): Transition {
+/**
+ * Back to the pre-kill state: everything but the switch was left as it was, except that a live rollout's stage starts
+ * over at `nowMs`, as after a pause (resumeRollout). The kill served nobody with the challenger: the step's time and
+ * evidence from before it would let the stage pass its gates on the traffic it saw before the kill.
+ */
+export function killSwitchOff(state: ServingState, nowMs: number): Transition {
   if (!state.killSwitch.on) return refuse('the kill switch is not on');
-  return ok({ ...state, killSwitch: { on: false, reason: '', target: null, sinceMs: null } }, 'kill-switch-off', {
-    target: state.killSwitch.target,
-  });
+  const rollout = state.challenger;
+  const challenger =
+    rollout?.mode === 'rollout' && !rollout.paused ? { ...rollout, stageStartedAtMs: nowMs } : state.challenger;
+  return ok(
+    { ...state, challenger, killSwitch: { on: false, reason: '', target: null, sinceMs: null } },
+    'kill-switch-off',
+    { target: state.killSwitch.target },
+  );
 }

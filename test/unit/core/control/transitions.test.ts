@@ -160,13 +160,32 @@ describe('control transitions', () => {
     assert.equal(plan.decider, 'card-fraud@1');
     assert.equal(plan.killed, true);
     assert.equal(plan.challenger, null, 'no challenger scores during a kill');
-    const back = state(killSwitchOff(killed));
-    assert.deepEqual(back, live);
+    const back = state(killSwitchOff(killed, 8));
+    assert.deepEqual(back, { ...live, challenger: { ...live.challenger, stageStartedAtMs: 8 } });
     assert.equal(killSwitchOn(killed, { target: 'x@1', reason: 'again', nowMs: 6 }).ok, false);
     // A stage judged before the kill does not advance after it: off returns to the exposure the kill found.
     const advanced = advanceRollout(killed, 7);
     assert.equal(advanced.ok, false);
     assert.match(advanced.ok ? '' : advanced.problem, /kill switch is on/);
+  });
+
+  it('kill switch off starts a live stage over, as a resume does: its gates see a full step after the kill', () => {
+    // The stage started at 10 ms; the kill lasted far beyond its 1,000 ms step while nobody saw the challenger.
+    const killed = state(killSwitchOn(rollout(), { target: 'card-fraud@1', reason: 'incident', nowMs: 50 }));
+    const back = state(killSwitchOff(killed, 5_000));
+    assert.equal(back.challenger?.stageStartedAtMs, 5_000);
+    assert.equal(back.challenger?.percent, 1, 'the same stage, at the same exposure');
+    // A paused rollout stays paused: its stage starts over when it is resumed.
+    const paused = state(
+      killSwitchOn(state(pauseRollout(rollout())), { target: 'card-fraud@1', reason: 'r', nowMs: 50 }),
+    );
+    assert.equal(state(killSwitchOff(paused, 5_000)).challenger?.stageStartedAtMs, 10);
+    // A shadow has no stage to judge: it is left as it was.
+    const shadow = state(
+      startShadow(INITIAL_SERVING_STATE, { model: 'card-fraud@2', champion: 'card-fraud@1', salt: 's', nowMs: 3 }),
+    );
+    const shadowKilled = state(killSwitchOn(shadow, { target: 'card-fraud@1', reason: 'r', nowMs: 50 }));
+    assert.deepEqual(state(killSwitchOff(shadowKilled, 5_000)), shadow);
   });
 
   it('batch window overrides follow the topology limits', () => {
