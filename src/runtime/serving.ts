@@ -266,10 +266,15 @@ export class Serving {
   }
 
   /**
-   * The registry's champion moved (a topology serving `model.version: champion`): its models are loaded against the
-   * newest view, then that view is prepared again with the new default, applied at the next batch boundary. Resolves
-   * false when it cannot be served (the reason logged and in the status): the old default stays, so every later
-   * control change, a kill switch included, is prepared against models that load.
+   * The registry's champion moved (a topology serving `model.version: champion`): it and the models of the newest
+   * view are loaded, then that view is prepared again with the new default, applied at the next batch boundary.
+   * Resolves false when it cannot be served (the reason logged and in the status): the old default stays, so every
+   * later control change, a kill switch included, is prepared against models that load.
+   *
+   * The new champion is loaded even when the newest view does not score with it (the kill switch is on, or the control
+   * topic names the champion): accepted unloaded, a champion this worker cannot serve (another feature schema, bytes
+   * that do not verify) would surface only at the change that needs it, `kill-switch off`, refused then on every
+   * worker until the registry's champion moved back.
    */
   async followDefaultChampion(ref: string): Promise<boolean> {
     if (this.closed) return false;
@@ -277,8 +282,9 @@ export class Serving {
     const defaults = { ...this.defaults, champion: ref };
     const view = this.latestView;
     const plan = servingPlan(view, defaults);
-    const hold = this.hold(plan);
+    const hold = this.hold(plan).add(ref);
     try {
+      await this.ensureLoaded(ref);
       await this.loadPlan(plan);
       const before = servingPlan(this.latestView, this.defaults);
       this.defaults = defaults;

@@ -33,6 +33,9 @@ function viewOf(version: number, state: Partial<typeof INITIAL_SERVING_STATE>): 
   return { version, state: { ...INITIAL_SERVING_STATE, ...state }, record: null };
 }
 
+/** The kill switch on, serving card-fraud@0. */
+const KILLED = { on: true, reason: 'drill', target: 'card-fraud@0', sinceMs: 0 };
+
 const decider = (serving: Serving) => {
   serving.beforeBatch();
   return serving.current().plan.decider;
@@ -56,9 +59,39 @@ describe('Serving follows a new default champion at a batch boundary', () => {
     await serving.offer(viewOf(1, { batch: { maxRecords: 500, maxWaitMs: null, minRecords: null } }));
     assert.equal(decider(serving), 'card-fraud@1');
     assert.equal(serving.current().plan.window.maxRecords, 500);
-    await serving.offer(viewOf(2, { killSwitch: { on: true, reason: 'drill', target: 'card-fraud@0', sinceMs: 0 } }));
+    await serving.offer(viewOf(2, { killSwitch: KILLED }));
     assert.equal(decider(serving), 'card-fraud@0');
     assert.equal(serving.status().killed, true);
+  });
+
+  it('refuses a champion it cannot load while the kill switch is on, so `kill-switch off` still applies', async () => {
+    const { serving, loads } = servingOf(new Set(['card-fraud@2']));
+    await serving.offer(viewOf(1, { killSwitch: KILLED }));
+    assert.equal(decider(serving), 'card-fraud@0');
+    assert.equal(
+      await serving.followDefaultChampion('card-fraud@2'),
+      false,
+      'refused although the kill target decides',
+    );
+    assert.deepEqual(loads, ['card-fraud@0', 'card-fraud@2']);
+    assert.match(serving.status().rejected?.reason ?? '', /registry champion card-fraud@2: .*sha256 mismatch/);
+    assert.equal(decider(serving), 'card-fraud@0', 'the kill switch holds');
+    await serving.offer(viewOf(2, { killSwitch: INITIAL_SERVING_STATE.killSwitch }));
+    assert.equal(decider(serving), 'card-fraud@1', 'kill-switch off returns to the champion that loads');
+    assert.equal(serving.status().appliedVersion, 2);
+    assert.equal(serving.status().rejected, null);
+    assert.equal(serving.unreadyReason(), null);
+  });
+
+  it('loads a champion followed while the kill switch is on, so `kill-switch off` serves it without a load', async () => {
+    const { serving, loads } = servingOf();
+    await serving.offer(viewOf(1, { killSwitch: KILLED }));
+    assert.equal(await serving.followDefaultChampion('card-fraud@3'), true);
+    assert.deepEqual(loads, ['card-fraud@0', 'card-fraud@3'], 'loaded when followed');
+    assert.equal(decider(serving), 'card-fraud@0', 'the kill switch holds');
+    await serving.offer(viewOf(2, { killSwitch: INITIAL_SERVING_STATE.killSwitch }));
+    assert.equal(decider(serving), 'card-fraud@3');
+    assert.deepEqual(loads, ['card-fraud@0', 'card-fraud@3'], 'nothing more to load at `kill-switch off`');
   });
 
   it('changes nothing while the control topic names the champion', async () => {
