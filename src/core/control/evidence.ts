@@ -92,10 +92,20 @@ export function scoreViewOf(value: Record<string, unknown>, key: string | null =
   };
 }
 
-/** Both models' scores of one record (null: that model failed on it), when both were asked. */
+/**
+ * Both models' scores of one record (null: that model failed on it), when both were asked. A record scored beside
+ * another champion is no evidence about this one: the registry's champion moved during the stage (`models promote`
+ * while the topology follows it), and the challenger is compared with the new champion from then on.
+ */
 export function pairOf(view: ScoreView, champion: string, challenger: string): [number | null, number | null] | null {
   if (view.route === 'kill_switch') return null;
-  if (view.model === challenger) return [view.shadowScores[champion] ?? null, view.score];
+  if (view.model === challenger) {
+    // The champion's score rides in shadow_scores, and its batch run time says it scored the batch: a record that
+    // carries neither was scored beside another champion, not failed by this one.
+    const championScore = view.shadowScores[champion];
+    if (championScore === undefined && view.modelLatencyMs[champion] === undefined) return null;
+    return [championScore ?? null, view.score];
+  }
   if (view.model !== champion) return null;
   // Scored before the challenger was live (or with another one): not evidence about this challenger.
   const asked =

@@ -189,6 +189,58 @@ describe('stage evidence: labels read as the delayed-label evaluator reads them'
   });
 });
 
+describe('stage evidence when the registry’s champion moves during the stage', () => {
+  /** The champion the stage started against; the registry's champion moves from it to CHAMPION on day D0 + 1. */
+  const FORMER = 'card-fraud@0';
+  const nonFinite = (gates: ReturnType<typeof evaluateGates>) => gates.gates.find((g) => g.gate === 'non_finite');
+
+  /** Day D0: decided by the challenger beside FORMER, or by FORMER beside the challenger. */
+  const besideFormer = stageRecords(D0, 800).map((s, i): ScoreView =>
+    i % 2
+      ? { ...s, shadowScores: { [FORMER]: s.score }, modelLatencyMs: { [FORMER]: 4, [CHALLENGER]: 5 } }
+      : {
+          ...s,
+          model: FORMER,
+          route: 'champion',
+          shadowScores: { [CHALLENGER]: s.score },
+          modelLatencyMs: { [FORMER]: 4, [CHALLENGER]: 5 },
+        },
+  );
+  /**
+   * Day D0 + 1, beside CHAMPION: the challenger fails on 3 records in 10 (CHAMPION decides those), CHAMPION on 1 in
+   * 100 of those the challenger decides (its shadow score missing, its batch run time there).
+   */
+  const besideChampion = stageRecords(D0 + 1, 1000).map((s, i): ScoreView => {
+    if (i % 10 < 3) {
+      const score = s.shadowScores[CHAMPION] ?? 0;
+      return {
+        ...s,
+        model: CHAMPION,
+        route: 'champion',
+        score,
+        reasonCodes: ['CHALLENGER_FAILED:non_finite'],
+        shadowScores: {},
+      };
+    }
+    return i % 100 === 5 ? { ...s, shadowScores: {} } : s;
+  });
+
+  it('leaves out the records scored beside the former champion, not counting them as failures of the new one', () => {
+    const evidence = evidenceAt([...besideFormer, ...besideChampion], new Map(), clockAt(D0_FINAL));
+    assert.equal(evidence.champion.length, 1000, 'only the records scored beside CHAMPION');
+    assert.equal(evidence.champion.filter((s) => s === null).length, 10, "CHAMPION's own failures still count");
+    assert.equal(evidence.challenger.filter((s) => s === null).length, 300);
+  });
+
+  it('fails the non_finite gate for a challenger failing on 30 % of the records judged', () => {
+    const gate = nonFinite(
+      evaluateGates(evidenceAt([...besideFormer, ...besideChampion], new Map(), clockAt(D0_FINAL)), policy, 0),
+    );
+    assert.equal(gate?.status, 'fail', gate?.figure);
+    assert.deepEqual(gate?.values, { challenger: 300, champion: 10 });
+  });
+});
+
 describe('gate retention: the scores the rollout controller can still need', () => {
   const nowMs = (D0 + 1) * DAY;
   const stage = rolloutStage(D0 * DAY + 3_600_000);
