@@ -10,7 +10,12 @@ import type { Logger } from '../adapters/observability/logger.js';
 import type { EvaluatorMetrics } from '../adapters/observability/metrics.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../adapters/registry/serde.js';
-import { DelayedLabelJoin, type LiveMetrics, type MaturedDay } from '../core/monitoring/evaluation.js';
+import {
+  DelayedLabelJoin,
+  evaluationWatermarkMs,
+  type LiveMetrics,
+  type MaturedDay,
+} from '../core/monitoring/evaluation.js';
 import { StreamTime } from '../core/monitoring/stream-time.js';
 import { TransactionContract } from '../core/contract/validate-transaction.js';
 import { readerSilence } from '../core/monitoring/reader-silence.js';
@@ -49,7 +54,10 @@ export interface EvaluatorOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Called with the days that matured after each fetched batch (the CLI rewrites the report then). */
   readonly onMatured?: (days: readonly MaturedDay[]) => void;
-  /** The clock a failed model-card lookup is retried by, and stream time's skew allowance counted from (default Date.now). */
+  /**
+   * The clock a failed model-card lookup is retried by, stream time's skew allowance is counted from, and no day is
+   * final before (default Date.now).
+   */
   readonly clock?: () => number;
 }
 
@@ -74,13 +82,18 @@ export interface ModelStatus {
  * report files) is a function of the topics' contents up to its watermark, so a restart recomputes the same figures
  * and never counts a record twice. Run one instance per topology (the join needs every partition).
  *
- * Watermark: a day is final when stream time has passed its end by the horizon. Stream time is the lowest of the
- * latest event time (predictions) or report time (labels) seen on each partition that is not read to its end -- so a
- * partition delivered days ahead of another (Kafka hands out backlogs in chunks) cannot finalise a day whose
- * predictions are still unread -- and the latest time seen once every partition is read to its end
- * (core/monitoring/stream-time.ts, shared with the rollout's score follower). A time more than
- * STREAM_TIME_FUTURE_SKEW_MS ahead of the evaluator's clock does not count (logged): one mis-dated label would
- * otherwise finalise every open day, and again at every start, as the topics are reread.
+ * Watermark: a day is final when both stream time and the evaluator's clock have passed its end by the horizon plus
+ * the label delivery grace (core/monitoring/evaluation.ts evaluationWatermarkMs; the rollout gate bounds stream time by
+ * the clock alike). Stream time is the lowest of the latest event time (predictions) or report time (labels) seen on
+ * each partition that is not read to its end -- so a partition delivered days ahead of another (Kafka hands out
+ * backlogs in chunks) cannot finalise a day whose predictions are still unread -- and the latest time seen once every
+ * partition is read to its end (core/monitoring/stream-time.ts, shared with the rollout's score follower). Read live,
+ * that latest time may be a record dated ahead of the clock (the contract allows 24 h), which a restart reads before
+ * the day's later reports; the clock keeps it from finalising a day early. A fraud report made by its day's final
+ * instant and delivered within the grace is read before the day is final, live (the clock has not passed the grace)
+ * as after a restart (the labels partition holds stream time back until it is read), so both count it. A time more
+ * than STREAM_TIME_FUTURE_SKEW_MS ahead of the evaluator's clock does not move stream time (logged): one mis-dated
+ * label would otherwise push it ahead for good, and again at every start, as the topics are reread.
  */
 export class Evaluator {
   readonly join: DelayedLabelJoin;
@@ -256,9 +269,14 @@ export class Evaluator {
     return { ...this.read };
   }
 
-  /** Stream time: see the class comment. */
-  watermark(): number {
+  /** Stream time: see the class comment (minus infinity before anything is read). */
+  streamTimeMs(): number {
     return this.streamTime.ms;
+  }
+
+  /** What days are final against: stream time, bounded by the clock, less the delivery grace (the class comment). */
+  watermark(): number {
+    return evaluationWatermarkMs({ streamTimeMs: this.streamTime.ms, nowMs: this.now() });
   }
 
   private checkCaughtUp(): void {
@@ -397,7 +415,7 @@ export class Evaluator {
     }
   }
 
-  /** The evaluator's clock: for the card lookup's retry and the latest time a record may move stream time. */
+  /** The evaluator's clock: for the card lookup's retry, the latest time a record may move stream time, the watermark. */
   private now(): number {
     return (this.options.clock ?? Date.now)();
   }

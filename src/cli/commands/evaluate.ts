@@ -118,7 +118,7 @@ export function registerEvaluateCommand(program: Command): void {
         topics: topology.topics,
         scoresRead: scores,
         labelsRead: labels,
-        streamTimeMs: evaluator.watermark(),
+        streamTimeMs: evaluator.streamTimeMs(),
         topologyFile: options.topology,
       });
       if (refusal) throw new Error(refusal);

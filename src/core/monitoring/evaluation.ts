@@ -7,7 +7,15 @@ import {
   type LabelledPrediction,
   type StandardErrors,
 } from './eval-metrics.js';
-import { DAY_MS, dayFinalAtMs, dayOf, fraudReportedBy, withReportTime } from './label-rule.js';
+import {
+  DAY_MS,
+  dayFinalAtMs,
+  dayOf,
+  finalisingMs,
+  fraudReportedBy,
+  withReportTime,
+  type LabelClock,
+} from './label-rule.js';
 
 /** A logged prediction (the output topic): what the model said, about which card and amount, when. */
 export interface LoggedPrediction {
@@ -34,6 +42,30 @@ export interface EvaluationPolicy {
   readonly horizonDays: number;
   /** Live figures pool this many latest final days per model (their labelled rows are kept for it). */
   readonly windowDays: number;
+}
+
+/**
+ * How long after a scoring day's final instant the evaluator still waits for its fraud reports to be delivered. A
+ * report counts if it was made by the final instant (reported_at), but labels reach the topic later than they are
+ * made: a card scheme's chargeback file brings a day's reports the next morning. Without this wait a report made before
+ * the final instant and delivered after it would be late when read live, and count after a restart, which reads it
+ * before stream time has passed the day (README, Restart semantics). A day covers a daily file delivered any time the
+ * next day; it delays every day's figures by as much, on top of a horizon of days.
+ */
+export const LABEL_DELIVERY_GRACE_MS = DAY_MS;
+
+/** When the evaluator finalises a scoring day: its final instant (dayFinalAtMs) plus the delivery grace. */
+export function dayEvaluatedAtMs(day: number, horizonDays: number): number {
+  return dayFinalAtMs(day, horizonDays) + LABEL_DELIVERY_GRACE_MS;
+}
+
+/**
+ * The watermark the evaluator advances its join to (DelayedLabelJoin.advance): how far the topics and the clock have
+ * come (finalisingMs, the rollout gate's rule) less the delivery grace. Stream time alone would let one score dated
+ * hours ahead (within the contract's skew allowance) finalise a day before the reports made for it meanwhile are read.
+ */
+export function evaluationWatermarkMs(clock: Pick<LabelClock, 'streamTimeMs' | 'nowMs'>): number {
+  return finalisingMs(clock) - LABEL_DELIVERY_GRACE_MS;
 }
 
 /** The live figure of one model: its latest final days pooled. */

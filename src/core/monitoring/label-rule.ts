@@ -100,5 +100,13 @@ export function labelOf(label: LabelView | undefined, eventTimeMs: number, clock
   // still come and then wins, as it does in the evaluator, which sees all of them.
   const confirmedAtMs = label?.genuineReportedAtMs ?? null;
   if (confirmedAtMs !== null && confirmedAtMs >= eventTimeMs) return false;
-  return finalAtMs <= Math.min(clock.streamTimeMs, clock.nowMs) ? false : null;
+  return finalAtMs <= finalisingMs(clock) ? false : null;
+}
+
+/**
+ * How far a reader has come for judging days final: stream time, but never past the wall clock (LabelClock.nowMs).
+ * The rollout gate and the delayed-label evaluator both judge by it.
+ */
+export function finalisingMs(clock: Pick<LabelClock, 'streamTimeMs' | 'nowMs'>): number {
+  return Math.min(clock.streamTimeMs, clock.nowMs);
 }

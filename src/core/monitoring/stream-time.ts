@@ -1,7 +1,9 @@
 /**
  * Stream time over the partitions a reader follows (the output and labels topics): how far the delayed-label evaluator
  * and the rollout's score follower treat the stream as read when they judge a day final. One rule for both, so that
- * a rollout gate and the evaluator finalise a day on the same evidence.
+ * a rollout gate and the evaluator finalise a day on the same evidence. Both bound it by their clock
+ * (label-rule.ts finalisingMs): once every partition is read to its end it is the latest time read, which may lie
+ * ahead of the clock. The evaluator also waits a delivery grace for reports (evaluation.ts evaluationWatermarkMs).
  *
  * It is the lowest latest time read (a score's event time, a label's report time) over the partitions not read to
  * their end: a partition delivered days ahead of another (Kafka hands out backlogs in chunks) cannot finalise a day

@@ -1,4 +1,4 @@
-import { dayFinalAtMs } from '../monitoring/label-rule.js';
+import { dayEvaluatedAtMs, LABEL_DELIVERY_GRACE_MS } from '../monitoring/evaluation.js';
 import { dayLabel, type EvaluationReportInput } from './evaluation-report.js';
 
 /** What `fraudscore report evaluation` read before judging the days, for saying why it has nothing to report. */
@@ -17,7 +17,7 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 /**
  * Why an evaluation report must not be written (null when it may): with no scoring day final, its tables and plots
  * would be empty and say nothing, so the command says what it read and what to wait for, exits non-zero and leaves
- * the files of an earlier report as they were. A day is final on the topics' stream time alone (evaluation.ts), so
+ * the files of an earlier report as they were. A day is final on the topics' stream time (evaluation.ts), so
  * reading again later, once later scores or labels are in, is the only remedy: there is no window to widen.
  */
 export function evaluationReportRefusal(
@@ -41,9 +41,10 @@ export function evaluationReportRefusal(
   const latest = Number.isFinite(reading.streamTimeMs) ? new Date(reading.streamTimeMs).toISOString() : 'none';
   return (
     `no scoring day is final yet: ${read}, on ${count(input.openDays.length, 'scoring day')} (${days}) ` +
-    `waiting for labels. A day is final once a score or label time ${input.horizonDays} days past its end is read ` +
-    `(monitoring.evaluation.horizonDays): the first, ${dayLabel(first)}, at ` +
-    `${new Date(dayFinalAtMs(first, input.horizonDays)).toISOString()}; the latest time read is ${latest}. ` +
+    `waiting for labels. A day is final once a score or label time ${input.horizonDays} days past its end ` +
+    `(monitoring.evaluation.horizonDays), plus ${LABEL_DELIVERY_GRACE_MS / 3_600_000} h for reports delivered ` +
+    `late, is read: the first, ${dayLabel(first)}, at ` +
+    `${new Date(dayEvaluatedAtMs(first, input.horizonDays)).toISOString()}; the latest time read is ${latest}. ` +
     'Run this again once later scores and labels are in (fraudscore evaluate --report-dir <dir> rewrites the ' +
     'report as days become final). No report written'
   );

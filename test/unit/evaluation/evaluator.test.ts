@@ -3,13 +3,16 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { parseTopology } from '../../../src/config/index.js';
 import { openFsRegistry } from '../../../src/adapters/model-registry/index.js';
 import { ModelRegistry } from '../../../src/adapters/model-registry/registry.js';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createEvaluatorMetrics } from '../../../src/adapters/observability/metrics.js';
+import { LABEL_DELIVERY_GRACE_MS } from '../../../src/core/monitoring/evaluation.js';
 import type { Expectation } from '../../../src/core/monitoring/reference.js';
+import type { StreamTime } from '../../../src/core/monitoring/stream-time.js';
+import { partitionKey } from '../../../src/adapters/kafka/stream-partitions.js';
 import type { AvroSerde } from '../../../src/adapters/registry/serde.js';
 import { Evaluator } from '../../../src/evaluation/index.js';
 import { CARD_LOOKUP_RETRY_MS } from '../../../src/evaluation/evaluator.js';
@@ -42,12 +45,25 @@ function batchOf(topic: string, records: readonly Record<string, unknown>[]): { 
   };
 }
 
-function evaluatorFor(topologyText: string): Evaluator {
+function evaluatorFor(topologyText: string, clock?: () => number): Evaluator {
   return new Evaluator({
     topology: parseTopology(topologyText, 't.yaml', {}),
     log: createLogger({ name: 't', level: 'silent' }),
     metrics: createEvaluatorMetrics('t'),
+    ...(clock ? { clock } : {}),
   });
+}
+
+/** The evaluator's internals, with its serde taking each record's value as its decoded fields in JSON. */
+function decodingJson(t: TestContext, evaluator: Evaluator): EvaluatorInternals {
+  const internals = evaluator as unknown as EvaluatorInternals;
+  t.mock.method(internals.serde, 'prepare', async () => {});
+  t.mock.method(internals.serde, 'decodeSync', (bytes: Buffer) => ({
+    ok: true,
+    schemaId: 1,
+    value: JSON.parse(bytes.toString()) as Record<string, unknown>,
+  }));
+  return internals;
 }
 
 describe('Evaluator status', () => {
@@ -179,17 +195,11 @@ describe('Evaluator status', () => {
 
   it('lets no record dated more than 24 h ahead of the clock move stream time, and still joins it', async (t) => {
     const evaluator = evaluatorFor(topologyText());
-    const internals = evaluator as unknown as EvaluatorInternals;
-    t.mock.method(internals.serde, 'prepare', async () => {});
-    t.mock.method(internals.serde, 'decodeSync', (bytes: Buffer) => ({
-      ok: true,
-      schemaId: 1,
-      value: JSON.parse(bytes.toString()) as Record<string, unknown>,
-    }));
+    const internals = decodingJson(t, evaluator);
     const scoredAtMs = Date.now() - 2 * DAY;
     const score = { model_name: 'card-fraud', model_version: '1', decision: 'APPROVE', score: 0.9, features: {} };
     await internals.onBatch(batchOf('payments.scores', [{ ...score, transaction_id: 'tx-1', event_time: scoredAtMs }]));
-    assert.equal(evaluator.watermark(), scoredAtMs);
+    assert.equal(evaluator.streamTimeMs(), scoredAtMs);
     // A report time in microseconds, and one a little ahead of the clock but within the contract's skew allowance.
     const withinSkewMs = Date.now() + 12 * 3600 * 1000;
     await internals.onBatch(
@@ -198,7 +208,9 @@ describe('Evaluator status', () => {
         { transaction_id: 'tx-2', is_fraud: true, reported_at: withinSkewMs - 1 },
       ]),
     );
-    assert.equal(evaluator.watermark(), withinSkewMs - 1, 'the mis-dated report leaves stream time behind');
+    assert.equal(evaluator.streamTimeMs(), withinSkewMs - 1, 'the mis-dated report leaves stream time behind');
+    // The report within the skew allowance moves stream time ahead of the clock, but days are final against both.
+    assert.ok(evaluator.watermark() <= Date.now() - LABEL_DELIVERY_GRACE_MS, 'no day final past the clock');
     assert.deepEqual(evaluator.join.maturedDays(), [], 'no day finalised by it');
     assert.equal(evaluator.recordsRead().labels, 2, 'both labels read and joined');
   });
@@ -289,5 +301,79 @@ describe('Evaluator status', () => {
     nowMs += 10 * CARD_LOOKUP_RETRY_MS;
     assert.equal(await aucStatus(), 'within', 'a card found is kept');
     assert.equal(show.mock.callCount(), 1, 'looked up once in all: the found card is kept');
+  });
+});
+
+describe('Evaluator day finality', () => {
+  const HOUR = 3_600_000;
+  const SCORES = 'payments.scores';
+  const LABELS = 'payments.labels';
+  const topologyText = () => readFileSync('topologies/card-payments.yaml', 'utf8');
+  const scoreOf = (transactionId: string, eventTimeMs: number) => ({
+    transaction_id: transactionId,
+    event_time: eventTimeMs,
+    model_name: 'card-fraud',
+    model_version: '1',
+    decision: 'APPROVE',
+    score: 0.5,
+    features: {},
+  });
+  const fraudReport = (transactionId: string, reportedAtMs: number) => ({
+    transaction_id: transactionId,
+    is_fraud: true,
+    reported_at: reportedAtMs,
+  });
+  // Day D0 is final (horizon 10 days) at the start of day D0 + 11.
+  const finalMs = (D0 + 11) * DAY;
+  const day = Array.from({ length: 10 }, (_, i) => scoreOf(`tx-${i}`, D0 * DAY + i * HOUR));
+  /** What the topics hold, in the order each partition was written, and when each batch reached its topic. */
+  const deliveries: { atMs: number; topic: string; records: Record<string, unknown>[] }[] = [
+    { atMs: D0 * DAY + 12 * HOUR, topic: SCORES, records: day },
+    // A producer writing local time for UTC: an event time 12 h ahead of the clock (the contract allows 24 h).
+    { atMs: finalMs - 12 * HOUR, topic: SCORES, records: [scoreOf('ahead', finalMs)] },
+    {
+      atMs: finalMs - 6 * HOUR,
+      topic: LABELS,
+      records: day.slice(0, 5).map((s) => fraudReport(s.transaction_id, finalMs - 6 * HOUR)),
+    },
+    { atMs: finalMs + HOUR, topic: SCORES, records: [scoreOf('next', finalMs + HOUR / 2)] },
+    // A chargeback file: reports made an hour before the final instant, delivered two hours after it.
+    {
+      atMs: finalMs + 2 * HOUR,
+      topic: LABELS,
+      records: day.slice(5).map((s) => fraudReport(s.transaction_id, finalMs - HOUR)),
+    },
+    { atMs: finalMs + 2 * DAY, topic: SCORES, records: [scoreOf('tick', finalMs + 2 * DAY - HOUR)] },
+  ];
+  const lastDeliveryMs = deliveries[deliveries.length - 1]!.atMs;
+
+  it('finalises a day on the same evidence read live as after a restart: early scores and late deliveries alike', async (t) => {
+    let nowMs = 0;
+    const live = evaluatorFor(topologyText(), () => nowMs);
+    const liveInternals = decodingJson(t, live);
+    for (const { atMs, topic, records } of deliveries) {
+      nowMs = atMs;
+      await liveInternals.onBatch(batchOf(topic, records));
+    }
+
+    // A restart: every partition known to hold records at start, each then read from its beginning to its end.
+    const restarted = evaluatorFor(topologyText(), () => nowMs);
+    const restartedInternals = decodingJson(t, restarted);
+    const streamTime = (restarted as unknown as { streamTime: StreamTime }).streamTime;
+    for (const topic of [SCORES, LABELS]) streamTime.expect(partitionKey(topic, 0), true);
+    for (const topic of [SCORES, LABELS]) {
+      const records = deliveries.filter((d) => d.topic === topic).flatMap((d) => d.records);
+      await restartedInternals.onBatch(batchOf(topic, records));
+    }
+
+    assert.equal(nowMs, lastDeliveryMs);
+    assert.deepEqual(
+      live.join.maturedDays().map((d) => [d.day, d.metrics.records, d.metrics.frauds]),
+      [[D0, 10, 10]],
+      'every report made by the final instant and delivered within the grace counts live',
+    );
+    assert.equal(live.join.lateLabels, 0);
+    assert.deepEqual(restarted.join.maturedDays(), live.join.maturedDays());
+    assert.equal(restarted.join.lateLabels, 0);
   });
 });

@@ -41,8 +41,9 @@ describe('evaluationReportRefusal', () => {
       refusal,
       'no scoring day is final yet: 120 score records read from card.scores and 4 labels from card.labels (each ' +
         'read to its end), on 3 scoring days (2026-01-01..2026-01-03) waiting for labels. A day is final once a ' +
-        'score or label time 10 days past its end is read (monitoring.evaluation.horizonDays): the first, ' +
-        '2026-01-01, at 2026-01-12T00:00:00.000Z; the latest time read is 2026-01-03T01:00:00.000Z. Run this again ' +
+        'score or label time 10 days past its end (monitoring.evaluation.horizonDays), plus 24 h for reports ' +
+        'delivered late, is read: the first, 2026-01-01, at 2026-01-13T00:00:00.000Z; the latest time read is ' +
+        '2026-01-03T01:00:00.000Z. Run this again ' +
         'once later scores and labels are in (fraudscore evaluate --report-dir <dir> rewrites the report as days ' +
         'become final). No report written',
     );
