@@ -5,7 +5,7 @@ import type { EvaluationReportInput } from '../core/report/evaluation-report.js'
 import { Evaluator } from './evaluator.js';
 
 export { Evaluator, type ModelStatus } from './evaluator.js';
-export { writeEvaluationReport } from './report-files.js';
+export { reportRewriter, writeEvaluationReport } from './report-files.js';
 
 /** The report's content from an evaluator's current state. */
 export async function reportInput(evaluator: Evaluator, topology: Topology, now: Date): Promise<EvaluationReportInput> {

@@ -3,7 +3,13 @@ import { loadTopology } from '../../config/index.js';
 import { createLogger, logLevelFor } from '../../adapters/observability/logger.js';
 import { createEvaluatorMetrics } from '../../adapters/observability/metrics.js';
 import { startObservabilityServer } from '../../adapters/observability/http-server.js';
-import { evaluateToEnd, Evaluator, reportInput, writeEvaluationReport } from '../../evaluation/index.js';
+import {
+  evaluateToEnd,
+  Evaluator,
+  reportInput,
+  reportRewriter,
+  writeEvaluationReport,
+} from '../../evaluation/index.js';
 import { evaluationReportRefusal } from '../../core/report/evaluation-refusal.js';
 import { port, seconds } from '../arguments.js';
 
@@ -52,15 +58,19 @@ export function registerEvaluateCommand(program: Command): void {
       // Its own metric set: the evaluator is not a worker, and worker rules must not see it as one.
       const metrics = createEvaluatorMetrics(topology.name);
       const reportDir = options.reportDir;
+      // One write at a time, the latest state winning: days maturing batch after batch (a start catching up) would
+      // otherwise start writes that overlap.
+      const rewriteReport = reportDir
+        ? reportRewriter(reportDir, () => reportInput(evaluator, topology, new Date()))
+        : undefined;
       const evaluator: Evaluator = new Evaluator({
         topology,
         log,
         metrics,
         onMatured: () => {
-          if (!reportDir) return;
-          void reportInput(evaluator, topology, new Date())
-            .then((input) => writeEvaluationReport(reportDir, input))
-            .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not write the report'));
+          void rewriteReport?.().catch((error: unknown) =>
+            log.warn({ err: (error as Error).message }, 'could not write the report'),
+          );
         },
       });
       const http = await startObservabilityServer({
