@@ -7,7 +7,7 @@ import { createTransactionalSink } from '../adapters/kafka/transactional-sink.js
 import { createLogger, logLevelFor, type Logger } from '../adapters/observability/logger.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/observability/metrics.js';
 import { DriftMonitor } from '../adapters/observability/drift-monitor.js';
-import { startObservabilityServer } from '../adapters/observability/http-server.js';
+import { checkListenable, startObservabilityServer } from '../adapters/observability/http-server.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { createFeatureEngine } from '../core/features/engine.js';
@@ -27,7 +27,7 @@ import { OutputSchemas } from './output-schemas.js';
 import { Runner } from './runner.js';
 import type { RunnerDeps } from './runner-deps.js';
 import { createAlignment, createTimeReader } from './alignment.js';
-import { connecting } from './startup-errors.js';
+import { connecting, listening, WORKER_METRICS_ADDRESS } from './startup-errors.js';
 import { sessionTimeoutMs, workerConsumerConfig } from './consumer-config.js';
 import { registerContractSchemas, watchUnreadableVersions } from './contract-subjects.js';
 import { countingStateBehind, createStateCheck } from './state-check.js';
@@ -101,6 +101,13 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   /** One step of start-up: its failure explained (startup-errors), and over at once if start-up is aborted. */
   const step = <T>(service: StartupService, work: () => Promise<T>) =>
     scope.step(() => connecting(service, topology, work));
+  const metricsAddress = { host: topology.metrics.host, port: options.metricsPort ?? topology.metrics.port };
+  /** Listening on the metrics address: a failure names metrics.host or metrics.port and the fix. */
+  const onMetricsAddress = <T>(work: () => Promise<T>) =>
+    scope.step(() => listening(metricsAddress, WORKER_METRICS_ADDRESS, work));
+  // The server starts late (its probes answer once the pipeline is assembled, below); an address another process holds
+  // (a second worker on this host, the evaluator) fails now, not after the model, Redis, Kafka and the control topic.
+  await onMetricsAddress(() => checkListenable(metricsAddress.host, metricsAddress.port));
   const metrics = createPipelineMetrics(topology.name);
   const clock = () => Date.now();
   const redis = createRedis(topology, env);
@@ -206,10 +213,9 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   // The probes answer from here on: a worker that waits below for the control state's models is alive (/livez 200, so
   // Kubernetes' start-up probe passes and does not restart it every 5 minutes) and not ready (/healthz 503, the reason).
   const assembled: { runner?: Runner } = {};
-  const http = await scope.step(() =>
+  const http = await onMetricsAddress(() =>
     startObservabilityServer({
-      host: topology.metrics.host,
-      port: options.metricsPort ?? topology.metrics.port,
+      ...metricsAddress,
       registry: metrics.registry,
       health: {
         unhealthyReason: () =>

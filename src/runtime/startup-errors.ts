@@ -7,6 +7,12 @@ import { explainRedis } from './startup-errors/redis.js';
 import { explainRegistry } from './startup-errors/registry.js';
 
 export { StartupError, StartupErrorCode } from './startup-errors/error.js';
+export {
+  explainListen,
+  listening,
+  WORKER_METRICS_ADDRESS,
+  type MetricsAddressSettings,
+} from './startup-errors/metrics-address.js';
 
 /**
  * Turns a start-up failure of `service` that configuration or the operator can fix into a StartupError naming the

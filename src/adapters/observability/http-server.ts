@@ -49,17 +49,37 @@ export async function startObservabilityServer(options: {
     response.writeHead(404);
     response.end();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listen(server, options.host, options.port);
   const bound = server.address();
   const address = typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : String(bound);
   return {
     server,
     address,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => closeServer(server),
   };
+}
+
+/**
+ * Listens on `host:port` and lets go at once: whether the observability server could start there now, for a start-up
+ * that starts it late (after its connections) and would rather learn at once of an address in use. Another process
+ * may still take the port in between; starting the server then fails with the same error.
+ */
+export async function checkListenable(host: string, port: number): Promise<void> {
+  const server = createServer();
+  await listen(server, host, port);
+  await closeServer(server);
+}
+
+/** Rejects with Node's error (EADDRINUSE, EADDRNOTAVAIL, EACCES, ...) when `host:port` cannot be listened on. */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** 200 and `ok` without a reason, else 503, `failed` and the reason; `details` in either body. */

@@ -12,6 +12,7 @@ import {
 } from '../../evaluation/index.js';
 import { evaluationReportRefusal } from '../../core/report/evaluation-refusal.js';
 import { port, seconds } from '../arguments.js';
+import { listening, WORKER_METRICS_ADDRESS, type MetricsAddressSettings } from '../../runtime/startup-errors.js';
 
 /** Node's timers wait at most 2^31 - 1 ms; a longer timeout would fire at once. */
 const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -31,6 +32,12 @@ export function evaluatorPort(workerPort: number, flag: number | undefined): num
   }
   return workerPort + 1;
 }
+
+/** Where the evaluator's /metrics address comes from: the worker's host, and a port of its own. */
+const EVALUATOR_METRICS_ADDRESS: MetricsAddressSettings = {
+  host: WORKER_METRICS_ADDRESS.host,
+  port: { field: '--metrics-port', howToSet: "--metrics-port (default: the topology's metrics.port + 1)" },
+};
 
 export function registerEvaluateCommand(program: Command): void {
   program
@@ -73,12 +80,14 @@ export function registerEvaluateCommand(program: Command): void {
           );
         },
       });
-      const http = await startObservabilityServer({
-        host: topology.metrics.host,
-        port: metricsPort,
-        registry: metrics.registry,
-        health: { unhealthyReason: () => evaluator.unreadyReason() },
-      });
+      const metricsAddress = { host: topology.metrics.host, port: metricsPort };
+      const http = await listening(metricsAddress, EVALUATOR_METRICS_ADDRESS, () =>
+        startObservabilityServer({
+          ...metricsAddress,
+          registry: metrics.registry,
+          health: { unhealthyReason: () => evaluator.unreadyReason() },
+        }),
+      );
       log.info({ metrics: http.address }, 'evaluator ready');
       const stop = async () => {
         await evaluator.stop();

@@ -1,8 +1,8 @@
 /**
  * Start-up failures that a connection or the model registry reports but the configuration causes or the operator
  * fixes: an address where nothing listens, wrong credentials, a CA that does not sign the server's certificate, a
- * listener that needs SASL or TLS, a model path that holds no registry. A closed vocabulary, like the dead-letter
- * reasons.
+ * listener that needs SASL or TLS, a model path that holds no registry, a metrics address this host cannot listen on.
+ * A closed vocabulary, like the dead-letter reasons.
  */
 export const StartupErrorCode = {
   KafkaUnreachable: 'KAFKA_UNREACHABLE',
@@ -23,6 +23,9 @@ export const StartupErrorCode = {
   ModelNotFound: 'MODEL_NOT_FOUND',
   ModelVersionNotFound: 'MODEL_VERSION_NOT_FOUND',
   ModelRefused: 'MODEL_REFUSED',
+  MetricsPortInUse: 'METRICS_PORT_IN_USE',
+  MetricsPortNotPermitted: 'METRICS_PORT_NOT_PERMITTED',
+  MetricsHostUnavailable: 'METRICS_HOST_UNAVAILABLE',
 } as const;
 export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
 

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { loadTopology } from '../../../src/config/index.js';
 import { createPipeline, pipelineLogger } from '../../../src/runtime/context.js';
+import { StartupError, StartupErrorCode } from '../../../src/runtime/startup-errors.js';
+import { occupiedPort } from '../../support/occupied-port.js';
 import { silentServer, within } from '../../support/silent-server.js';
 
 describe('createPipeline aborted during start-up', () => {
@@ -27,6 +29,34 @@ describe('createPipeline aborted during start-up', () => {
       controller.abort(reason);
       await assert.rejects(within(starting, 2_000, 'start-up ending'), (error) => error === reason);
       await within(ended, 2_000, 'the Redis connection closed by the worker');
+    } finally {
+      await redis.close();
+    }
+  });
+});
+
+describe('createPipeline with a metrics port another process holds', () => {
+  it('fails first, naming metrics.port, before the model, Redis or Kafka', async () => {
+    // A Redis that never answers: reached at all, start-up would wait there instead of failing.
+    const redis = await silentServer();
+    try {
+      await occupiedPort(async (port) => {
+        const env = { FRAUDSCORE_REDIS_URL: `redis://127.0.0.1:${redis.port}`, FRAUDSCORE_INSTANCE_ID: 'w1' };
+        const starting = createPipeline({
+          topology: loadTopology('topologies/card-payments.yaml', env),
+          env,
+          log: createLogger({ name: 'test', level: 'silent' }),
+          metricsPort: port,
+        });
+        await assert.rejects(
+          within(starting, 2_000, 'start-up failing on the metrics port'),
+          (error: unknown) =>
+            error instanceof StartupError &&
+            error.code === StartupErrorCode.MetricsPortInUse &&
+            error.message.startsWith(`metrics.port: 127.0.0.1:${port} is already in use (EADDRINUSE)`),
+        );
+      });
+      assert.equal(await Promise.race([redis.connected.then(() => true), false]), false, 'Redis was reached');
     } finally {
       await redis.close();
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluatorPort } from '../../../../src/cli/commands/evaluate.js';
 import { fraudscore } from '../../../support/cli.js';
+import { occupiedPort } from '../../../support/occupied-port.js';
 
 describe('fraudscore evaluate: its metrics port', () => {
   it("is the one after the worker's by default, and stays any free port (0) when the worker's is", () => {
@@ -35,6 +36,25 @@ describe('fraudscore evaluate: its metrics port', () => {
         ),
       );
     }
+  });
+});
+
+describe('fraudscore evaluate: a metrics port another process holds', () => {
+  it('fails before reading anything, naming --metrics-port and the fix', async () => {
+    await occupiedPort(async (port) => {
+      const { status, stderr } = fraudscore(
+        ['evaluate', '-t', 'topologies/card-payments.yaml', '--metrics-port', String(port)],
+        { env: { FRAUDSCORE_KAFKA_BROKERS: '127.0.0.1:1' } },
+      );
+      assert.equal(status, 1, stderr);
+      assert.equal(
+        stderr,
+        `fraudscore: --metrics-port: 127.0.0.1:${port} is already in use (EADDRINUSE): another process listens there, ` +
+          "perhaps another worker on this host or the evaluator (the port after the worker's); set --metrics-port " +
+          "(default: the topology's metrics.port + 1) to a free port (0 takes any free one), or stop the process " +
+          'that holds it\n',
+      );
+    });
   });
 });
 
