@@ -32,6 +32,7 @@ import { sessionTimeoutMs, workerConsumerConfig } from './consumer-config.js';
 import { registerContractSchemas, watchUnreadableVersions } from './contract-subjects.js';
 import { countingStateBehind, createStateCheck } from './state-check.js';
 import { StartupScope } from './startup-scope.js';
+import { closeOnce } from './pipeline-close.js';
 
 /** Why a worker whose probes answer is not ready yet, when nothing else is in the way. */
 const STARTING = 'start-up is not finished: the pipeline is being assembled';
@@ -50,7 +51,10 @@ export interface PipelineContext {
   /** What this worker serves now, following the control topic. */
   readonly serving: Serving;
   readonly instanceId: string;
-  /** Flushes, commits, leaves the group, closes every connection. */
+  /**
+   * Flushes, commits, leaves the group, closes every connection. One close for every caller; a connection that fails
+   * to close does not keep the others open, and the promise then rejects (pipeline-close.ts).
+   */
   close(): Promise<void>;
 }
 
@@ -357,18 +361,31 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
     model: { name: model.name, version: model.version, featureSchemaVersion: model.featureSchemaVersion },
     serving,
     instanceId,
-    async close() {
-      clearInterval(statusRefresh);
-      await runner.stop();
-      await alignment.close();
-      await follower.stop();
-      await championWatch?.stop();
-      await versionWatch.stop();
-      await http.close();
-      await serving.close();
-      // A worker that stops says so: `control status` no longer lists it (one that crashes goes silent instead).
-      await statusStore.withdraw(instanceId).catch(() => undefined);
-      redis.disconnect();
-    },
+    close: closeOnce(
+      [
+        { name: 'status refresh', close: () => clearInterval(statusRefresh) },
+        { name: 'runner', close: () => runner.stop() },
+        { name: 'alignment', close: () => alignment.close() },
+        { name: 'control reader', close: () => follower.stop() },
+        { name: 'champion watch', close: () => championWatch?.stop() },
+        { name: 'schema version watch', close: () => versionWatch.stop() },
+        { name: 'metrics server', close: () => http.close() },
+        { name: 'serving', close: () => serving.close() },
+        {
+          // A worker that stops says so: `control status` no longer lists it (one that crashes goes silent instead).
+          // Not a failed stop when Redis is away: everything is committed, and `control status` stops counting an entry
+          // that is no longer refreshed.
+          name: 'serving status',
+          close: () =>
+            statusStore
+              .withdraw(instanceId)
+              .catch((error: unknown) =>
+                log.warn({ err: (error as Error).message }, 'could not withdraw the serving status'),
+              ),
+        },
+        { name: 'redis', close: () => redis.disconnect() },
+      ],
+      log,
+    ),
   };
 }

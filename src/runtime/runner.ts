@@ -128,6 +128,7 @@ export class Runner {
   private wake: (() => void) | undefined;
   private sequence = 0;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   private fatal: unknown;
   private loop: Promise<void> | undefined;
   private pendingCommit: Promise<void> = Promise.resolve();
@@ -191,9 +192,16 @@ export class Runner {
     });
   }
 
-  /** Scores and commits everything taken, then leaves the group. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Scores and commits everything taken, then leaves the group. Every caller gets the one stop: a second caller (a
+   * fatal error during a drain) waits for the drain, rather than closing what the loop still uses.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.drainAndLeave();
+    return this.stopped;
+  }
+
+  private async drainAndLeave(): Promise<void> {
     this.stopping = true;
     this.forced = 'shutdown';
     this.nudge();

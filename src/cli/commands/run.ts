@@ -27,8 +27,14 @@ export function registerRunCommand(program: Command): void {
           return;
         }
         pipeline.log.info({ signal }, 'stopping: flushing the open batch');
-        await pipeline.close();
-        pipeline.log.info('stopped cleanly');
+        try {
+          await pipeline.close();
+          pipeline.log.info('stopped cleanly');
+        } catch (error) {
+          // Each close that failed is logged on its own line; the rest were closed all the same.
+          pipeline.log.error({ err: (error as Error).message }, 'stopped, but not cleanly');
+          process.exitCode = 1;
+        }
         // Everything is committed and every client closed; a client library's reconnect timer left behind after a
         // broker restart must not keep the process (and its pod's termination) waiting. Logs are written
         // synchronously, so nothing is lost.

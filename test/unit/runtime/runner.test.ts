@@ -922,7 +922,10 @@ describe('Runner: a give-back while alignment holds records back (issue 9, item 
 const EVENTS = { GROUP_JOIN: 'join', HEARTBEAT: 'heartbeat', REBALANCING: 'rebalancing', CRASH: 'crash' } as const;
 
 /** Just what Runner.start touches of a kafkajs consumer: events, subscribe, run (never fetching anything). */
-function stubConsumer(): { consumer: Consumer; emit: (event: string, payload: unknown) => void } {
+function stubConsumer(overrides: Partial<Pick<Consumer, 'subscribe' | 'disconnect'>> = {}): {
+  consumer: Consumer;
+  emit: (event: string, payload: unknown) => void;
+} {
   const emitter = new EventEmitter();
   const consumer = {
     events: EVENTS,
@@ -930,6 +933,7 @@ function stubConsumer(): { consumer: Consumer; emit: (event: string, payload: un
     subscribe: async () => undefined,
     run: async () => undefined,
     disconnect: async () => undefined,
+    ...overrides,
   } as unknown as Consumer;
   return { consumer, emit: (event, payload) => emitter.emit(event, { payload }) };
 }
@@ -979,6 +983,19 @@ describe('Runner and a crashed kafkajs consumer', () => {
     assert.match(runner.unhealthyReason() ?? '', /fatal: the reader of t.control stopped for good/);
     assert.match(runner.wedgedReason() ?? '', /fatal/);
     await runner.stop();
+  });
+
+  it('one stop for every caller: a second stop() waits for the first to leave the group', async () => {
+    let leave!: () => void;
+    const left = new Promise<void>((resolve) => (leave = resolve));
+    const { consumer } = stubConsumer({ disconnect: () => left });
+    const runner = runnerWith(consumer);
+    await runner.start();
+    const first = runner.stop();
+    const second = runner.stop();
+    assert.equal(await settled(second, 100), false, 'the second stop returned while the first still disconnects');
+    leave();
+    await Promise.all([first, second]);
   });
 
   it('goes on when kafkajs restarts the consumer itself', async () => {
