@@ -154,7 +154,22 @@ export class Runner {
     this.progress = new LoopProgress(deps.clock, LOOP_STUCK_AFTER_MS);
   }
 
+  /**
+   * Subscribes and starts consuming. A failure to start (Kafka unreachable, a topic deleted meanwhile) is fatal, like
+   * any other end of this instance: reported through `failed` and the probes, and rethrown. Otherwise nothing would
+   * ever consume, and a worker whose connections keep the process alive would stay up looking healthy.
+   */
   async start(): Promise<void> {
+    try {
+      await this.subscribeAndRun();
+    } catch (error) {
+      // A stop under way explains the failure (it disconnects the consumer): not an end of its own.
+      if (!this.stopping) this.fail('start', error);
+      throw error;
+    }
+  }
+
+  private async subscribeAndRun(): Promise<void> {
     const { consumer } = this.deps;
     for (const topic of this.deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {

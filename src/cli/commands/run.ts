@@ -60,12 +60,22 @@ export function registerRunCommand(program: Command): void {
         process.exit(process.exitCode ?? 0);
       }
       const running = pipeline;
-      void running.runner.failed.then(async (error) => {
-        running.log.error({ err: (error as Error).message }, 'exiting after a fatal error');
-        process.exitCode = 1;
-        await running.close().catch(() => undefined);
-        process.exit(1);
-      });
-      await running.runner.start();
+      let exiting: Promise<void> | undefined;
+      const exitAfterFatal = (error: unknown): Promise<void> =>
+        (exiting ??= (async () => {
+          running.log.error({ err: (error as Error).message }, 'exiting after a fatal error');
+          process.exitCode = 1;
+          // During a SIGTERM's drain this waits for the drain (one close for every caller), then exits 1 all the same.
+          await running.close().catch(() => undefined);
+          process.exit(1);
+        })());
+      void running.runner.failed.then(exitAfterFatal);
+      try {
+        await running.runner.start();
+      } catch (error) {
+        // A worker that cannot start consuming (Kafka unreachable, a topic deleted) must not stay up holding its
+        // connections, as if healthy. A stop under way explains the failure; the stop exits.
+        if (!stopping) await exitAfterFatal(error);
+      }
     });
 }

@@ -985,6 +985,20 @@ describe('Runner and a crashed kafkajs consumer', () => {
     await runner.stop();
   });
 
+  it('fails loudly when it cannot start (subscribe rejects): it would otherwise look healthy and never consume', async () => {
+    const error = new Error(
+      'There is no leader for this topic-partition as we are in the middle of a leadership election',
+    );
+    const { consumer } = stubConsumer({ subscribe: () => Promise.reject(error) });
+    const runner = runnerWith(consumer);
+    await assert.rejects(runner.start(), (thrown) => thrown === error);
+    assert.equal(await settled(runner.failed, 2_000), true, 'the runner did not fail');
+    assert.equal(await runner.failed, error);
+    assert.match(runner.unhealthyReason() ?? '', /^fatal: There is no leader/);
+    assert.match(runner.wedgedReason() ?? '', /^fatal: /);
+    await runner.stop();
+  });
+
   it('one stop for every caller: a second stop() waits for the first to leave the group', async () => {
     let leave!: () => void;
     const left = new Promise<void>((resolve) => (leave = resolve));
