@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DeadLetterReason } from '../../core/contract/reasons.js';
+import type { CloseReason } from '../../core/batch/batch-window.js';
+import { DeadLetterReason, ScoreReasonCode } from '../../core/contract/reasons.js';
 import { DECISIONS } from '../../core/scoring/decide.js';
 
 /**
@@ -10,6 +11,21 @@ import { DECISIONS } from '../../core/scoring/decide.js';
  * rule's first clause off. Held to the slack, such a time is overtaken by the stream within the slack.
  */
 export const NEWEST_TAKEN_CLOCK_SLACK_MS = 5 * 60_000;
+
+/**
+ * Where a worker checks its feature state against the committed offsets (fraudscore_feature_state_behind_total's
+ * `check`): src/runtime/state-check.ts.
+ */
+const FEATURE_STATE_CHECKS = ['assignment', 'batch'] as const;
+
+/** Every close reason of a batch, each once: the record's type makes leaving one out a compile error. */
+const CLOSE_REASONS = Object.keys({
+  size: true,
+  time: true,
+  drained: true,
+  shutdown: true,
+  rebalance: true,
+} satisfies Record<CloseReason, true>) as CloseReason[];
 
 /**
  * The metric catalog: every metric fraudscore exports, in one place, as two sets on registries of their own: a worker's
@@ -270,10 +286,16 @@ export function createPipelineMetrics(topology: string) {
       registers: [registry],
     }),
   };
-  // The outcome series the dead-letter ratio divides exist from the start, at 0: rate() counts no increase before a
-  // series' first sample, so a burst that created a series and filled it between two scrapes would read as nothing.
+  // Every series of a counter the alert rules read with rate() or increase() exists from the start, at 0: neither
+  // counts an increase before a series' first sample, so a series created by its first increment reads as nothing
+  // until it moves again. The outcomes the dead-letter ratio divides, the batches of the availability ratio, the
+  // model-output reason codes of FraudscoreFallbackScores, and the state checks of FraudscoreFeatureStateLost: found
+  // behind once at assignment on a partition with nothing waiting, the check is never counted again.
   for (const reason of Object.values(DeadLetterReason)) metrics.deadLettered.inc({ reason }, 0);
   for (const decision of DECISIONS) metrics.scored.inc({ decision }, 0);
+  for (const close_reason of CLOSE_REASONS) metrics.batches.inc({ close_reason }, 0);
+  for (const code of Object.values(ScoreReasonCode)) metrics.reasonCodes.inc({ code }, 0);
+  for (const check of FEATURE_STATE_CHECKS) metrics.featureStateBehind.inc({ check }, 0);
   return metrics;
 }
 

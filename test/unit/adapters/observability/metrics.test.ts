@@ -79,3 +79,29 @@ describe('takeNewest: fraudscore_newest_taken_time_seconds', () => {
     assert.equal((await newestTaken(metrics))['transactions'], (NOW + HOUR_MS) / 1000);
   });
 });
+
+describe('counters the alert rules read with rate() or increase()', () => {
+  /** Each labelled series of a counter and its value, as the first scrape after the start would store it. */
+  async function seriesAtStart(counter: { get(): Promise<{ values: { labels: object; value: number }[] }> }) {
+    const { values } = await counter.get();
+    return Object.fromEntries(values.map(({ labels, value }) => [Object.values(labels).join(), value]));
+  }
+
+  it('exist at 0 from the start: a series born at its first increment shows no increase (alerts stay silent)', async () => {
+    const metrics = createPipelineMetrics('t');
+    // FraudscoreFeatureStateLost: one finding at assignment, on a partition with nothing waiting, is all there is.
+    assert.deepEqual(await seriesAtStart(metrics.featureStateBehind), { assignment: 0, batch: 0 });
+    // FraudscoreFallbackScores reads the model-output codes; the others are of the same closed vocabulary.
+    const codes = await seriesAtStart(metrics.reasonCodes);
+    assert.equal(codes['MODEL_OUTPUT_NON_FINITE'], 0);
+    assert.equal(codes['MODEL_OUTPUT_OUT_OF_RANGE'], 0);
+    // The availability ratio's denominator, per close reason.
+    assert.deepEqual(await seriesAtStart(metrics.batches), {
+      size: 0,
+      time: 0,
+      drained: 0,
+      shutdown: 0,
+      rebalance: 0,
+    });
+  });
+});
