@@ -96,17 +96,22 @@ export interface MaturedDay {
  * and model (`name@version`). A day is evaluated once, when stream time (the caller's watermark over both topics) has
  * passed its end by the horizon: its result never changes after that, and its rows are dropped. Labels are read by the
  * rule the rollout's AUC gate shares (label-rule.ts): a label is "fraud" if a fraud report made no earlier than the
- * transaction came within the horizon; a transaction without one is genuine. Predictions of a day already final, and
- * fraud reports after their day's horizon or arriving once their day is final, are counted as late and left out (the
- * horizon should make them rare).
+ * transaction came within the horizon; a transaction without one is genuine. An id used again (beyond the duplicate
+ * horizon, a new transaction) does not share its reports: a report belongs to the earliest prediction of its id, held
+ * or remembered, made at or before it, as the training table gives an id's labels to its first recording only
+ * (docs/features.md, Duplicates; src/backfill/label-index.ts), so that the live figures use the labels the card's
+ * held-out figures were computed with. Days finalise in ascending order: once a final prediction has joined an id's
+ * reports, a later prediction of the id joins none of them. Predictions of a day already final, and fraud reports
+ * after their day's horizon or arriving once their day is final, are counted as late and left out (the horizon should
+ * make them rare).
  *
  * Memory follows the horizon, not the length of the stream: the open days' predictions, the latest windowDays final
- * days' labelled rows per model, the transaction ids of the latest horizonDays final days (what tells a late report
- * from one whose transaction was never scored), and the fraud reports of days not yet final. A report is dropped once
- * the day it was reported on is final: every transaction it can be about happened no later than the report, so by then
- * its prediction has either joined it or could only come late. It is kept until then even after a prediction joined
- * it, since a later transaction with the same id may be on a day still open. One that joined none is counted as
- * unmatched.
+ * days' labelled rows per model, the transaction ids and event times of the latest horizonDays final days (what tells
+ * a late report from one whose transaction was never scored), and the fraud reports of days not yet final. A report is
+ * dropped once the day it was reported on is final: every transaction it can be about happened no later than the
+ * report, so by then its prediction has either joined it or could only come late. It is kept until then even after a
+ * prediction joined it, marked as taken, since a later transaction with the same id may be on a day still open and
+ * must not join it too. One that joined none is counted as unmatched.
  *
  * Pure and deterministic: the same records in any order up to a watermark give the same days, which is what makes the
  * evaluator restart-safe (it rebuilds this state from the topics).
@@ -116,11 +121,15 @@ export class DelayedLabelJoin {
   /**
    * Fraud reports per transaction id whose report day is not final, ascending (genuine labels are not kept: no report
    * means genuine). Every report, not the earliest alone: an id used again is told from its earlier use by the
-   * reports' times. `accounted`: a final prediction joined them or counted them late.
+   * reports' times. `accounted`: a final prediction joined them or counted them late; every report made at or after
+   * that prediction is then its own, and a later prediction of the id joins none.
    */
   private readonly fraudReportedAt = new Map<string, { reportsMs: readonly number[]; accounted: boolean }>();
-  /** Transaction ids of the latest horizonDays final days, by day: a fraud report for one of them is late. */
-  private readonly finalisedIds = new Map<number, ReadonlySet<string>>();
+  /**
+   * Transaction ids of the latest horizonDays final days, with their event times, by day: a fraud report for one of
+   * them is late.
+   */
+  private readonly finalisedIds = new Map<number, ReadonlyMap<string, number>>();
   private readonly matured: MaturedDay[] = [];
   /** Final labelled rows of the latest windowDays days, per model (oldest first). */
   private readonly recent = new Map<
@@ -159,7 +168,12 @@ export class DelayedLabelJoin {
   addLabel(label: ReportedLabel): void {
     if (!label.isFraud) return;
     const id = label.transactionId;
-    // An open day is checked first: an id reused more than a day later is a new transaction (docs/features.md).
+    // Made at or after a prediction of a final day: that prediction is the earliest one it can belong to (every open
+    // day is later), even when the id is in use again on an open day.
+    if (this.finalisedAtOrBefore(id, label.reportedAtMs)) {
+      this.lateLabels++;
+      return;
+    }
     if (!this.isOpen(id)) {
       if (this.wasFinalised(id)) {
         this.lateLabels++;
@@ -201,7 +215,7 @@ export class DelayedLabelJoin {
         const { modelName, modelVersion } = predictions[0] as LoggedPrediction;
         const labelled = (knownByMs: number): LabelledPrediction[] =>
           predictions.map((p) => {
-            const reported = this.fraudReportedAt.get(p.transactionId)?.reportsMs ?? [];
+            const reported = this.reportsOpenTo(p.transactionId);
             return {
               score: p.score,
               decision: p.decision,
@@ -224,12 +238,14 @@ export class DelayedLabelJoin {
       }
       for (const [id, row] of rows) {
         const reported = this.fraudReportedAt.get(id);
-        // Reports made only before the transaction are about an earlier use of its id: they stay unaccounted.
-        if (!reported || !fraudReportedBy(reported.reportsMs, row.eventTimeMs, Number.POSITIVE_INFINITY)) continue;
+        // Reports made only before the transaction are about an earlier use of its id: they stay unaccounted. Reports
+        // an earlier day's prediction took are its own, joined or counted late there.
+        if (!reported || reported.accounted) continue;
+        if (!fraudReportedBy(reported.reportsMs, row.eventTimeMs, Number.POSITIVE_INFINITY)) continue;
         if (!fraudReportedBy(reported.reportsMs, row.eventTimeMs, finalAtMs)) this.lateLabels++;
         reported.accounted = true;
       }
-      this.finalisedIds.set(day, new Set(rows.keys()));
+      this.finalisedIds.set(day, new Map([...rows].map(([id, row]) => [id, row.eventTimeMs])));
       this.finalUpTo = Math.max(this.finalUpTo, day);
     }
     if (ready.length > 0) {
@@ -278,6 +294,18 @@ export class DelayedLabelJoin {
   private wasFinalised(transactionId: string): boolean {
     for (const ids of this.finalisedIds.values()) if (ids.has(transactionId)) return true;
     return false;
+  }
+
+  /** Whether a remembered final prediction of the id was made at or before `reportedAtMs`. */
+  private finalisedAtOrBefore(transactionId: string, reportedAtMs: number): boolean {
+    for (const ids of this.finalisedIds.values()) if ((ids.get(transactionId) ?? Infinity) <= reportedAtMs) return true;
+    return false;
+  }
+
+  /** The id's fraud reports a prediction being finalised may join: none once an earlier final one took them. */
+  private reportsOpenTo(transactionId: string): readonly number[] {
+    const reported = this.fraudReportedAt.get(transactionId);
+    return reported && !reported.accounted ? reported.reportsMs : [];
   }
 
   /** Every day finalised so far, by day then model. */

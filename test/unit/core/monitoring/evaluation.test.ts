@@ -186,6 +186,15 @@ describe('DelayedLabelJoin: a transaction id used twice', () => {
   });
   const frauds = (days: readonly MaturedDay[]) =>
     Object.fromEntries(days.map((d) => [`${d.day - D0}`, d.metrics.frauds]));
+  /** A join holding the id's uses on days D0 and D0 + 2, and fraud reports made on the days given (from D0). */
+  const usedTwice = (...reportDays: number[]): DelayedLabelJoin => {
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    join.addPrediction(use(D0, 0.9));
+    join.addPrediction(use(D0 + 2, 0.8));
+    for (const day of reportDays)
+      join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + day) * DAY });
+    return join;
+  };
 
   it('does not count a report made before the transaction, held for an earlier use never scored', () => {
     const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
@@ -197,14 +206,61 @@ describe('DelayedLabelJoin: a transaction id used twice', () => {
     assert.equal(join.heldLabels(), 0);
   });
 
-  it('joins each use with its own report when both are held at once (the labels read ahead)', () => {
-    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
-    join.addPrediction(use(D0, 0.9));
-    join.addPrediction(use(D0 + 2, 0.8));
-    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 2.5) * DAY });
-    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 0.5) * DAY });
-    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 0: 1, 2: 1 });
+  // The training table gives an id's labels to its first recording only (src/backfill/label-index.ts): a report
+  // belongs to the earliest use made at or before it, and the later use, a new transaction, gets none.
+  it('gives the earlier use every report made after it when both are held at once (the labels read ahead)', () => {
+    const join = usedTwice(2.5, 0.5);
+    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 0: 1, 2: 0 });
     assert.equal(join.lateLabels + join.unmatchedLabels, 0);
     assert.equal(join.heldLabels(), 0);
+  });
+
+  it('counts one fraud report once, on the earlier day, when both uses were scored before it', () => {
+    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+    const approved = (day: number): LoggedPrediction => ({ ...use(day, 0.01), decision: 'APPROVE', amount: 250 });
+    join.addPrediction(approved(D0 + 10));
+    join.addPrediction(approved(D0 + 12));
+    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 13) * DAY });
+    const days = join.advance((D0 + 20) * DAY);
+    assert.deepEqual(frauds(days), { 10: 1, 12: 0 });
+    assert.deepEqual(
+      days.map((d) => d.metrics.fraudAmount.APPROVE),
+      [250, 0],
+      'the missed APPROVE amount counts once',
+    );
+    // Every label age of the later day reads the report the same way: never its own.
+    assert.deepEqual(
+      days[1]?.byLabelAge.map((age) => age.metrics.frauds),
+      [0, 0, 0],
+    );
+    assert.equal(days[0]?.byLabelAge[horizonDays - 1]?.metrics.frauds, 1);
+    assert.equal(join.lateLabels + join.unmatchedLabels, 0);
+    const pooled = [...join.live().values()][0];
+    assert.equal(pooled?.metrics.frauds, 1);
+  });
+
+  it('counts a report as late, not for the later use still open, once the earlier use it belongs to is final', () => {
+    const join = usedTwice();
+    assert.deepEqual(frauds(join.advance((D0 + 1 + horizonDays) * DAY)), { 0: 0 });
+    // Made within the earlier use's horizon, delivered once its day was final (a lagging labels partition).
+    join.addLabel({ transactionId: reused, isFraud: true, reportedAtMs: (D0 + 3) * DAY });
+    assert.equal(join.lateLabels, 1);
+    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 2: 0 });
+    assert.equal(join.lateLabels, 1);
+    assert.equal(join.unmatchedLabels, 0);
+    assert.equal(join.heldLabels(), 0);
+  });
+
+  it('counts a report after both uses’ horizons as late once, for the earlier use it belongs to', () => {
+    const join = usedTwice(7);
+    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 0: 0, 2: 0 });
+    assert.equal(join.lateLabels, 1);
+    assert.equal(join.unmatchedLabels, 0);
+  });
+
+  it('gives a report made between the two uses to the earlier one', () => {
+    const join = usedTwice(1);
+    assert.deepEqual(frauds(join.advance((D0 + 10) * DAY)), { 0: 1, 2: 0 });
+    assert.equal(join.lateLabels + join.unmatchedLabels, 0);
   });
 });
