@@ -26,24 +26,27 @@ class Synthetic:
 
 
 def train_into(data: Synthetic, out: Path, *extra: str, allow_below_baseline: bool = True) -> int:
+    return train_main(train_arguments(data, out, *extra, allow_below_baseline=allow_below_baseline))
+
+
+def train_arguments(data: Synthetic, out: Path, *extra: str, allow_below_baseline: bool = True) -> list[str]:
+    """The trainer's command line for the shared model, into `out` (train_into runs it in this process)."""
     allow = ["--allow-below-baseline", ALLOW_REASON] if allow_below_baseline else []
-    return train_main(
-        [
-            "--table", str(data.table),
-            "--manifest", str(data.manifest),
-            "--reference", str(data.reference),
-            "--out", str(out),
-            "--name", "card-fraud",
-            "--version", "1",
-            "--seed", "42",
-            "--owner", "fraud-ml",
-            "--rollback-target", "card-fraud@0",
-            "--created-at", CREATED_AT,
-            "--search-candidates", SEARCH_CANDIDATES,
-            *allow,
-            *extra,
-        ]
-    )
+    return [
+        "--table", str(data.table),
+        "--manifest", str(data.manifest),
+        "--reference", str(data.reference),
+        "--out", str(out),
+        "--name", "card-fraud",
+        "--version", "1",
+        "--seed", "42",
+        "--owner", "fraud-ml",
+        "--rollback-target", "card-fraud@0",
+        "--created-at", CREATED_AT,
+        "--search-candidates", SEARCH_CANDIDATES,
+        *allow,
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="session")

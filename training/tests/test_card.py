@@ -4,19 +4,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from fraudtrain.provenance import LOCKFILE, lock_mismatches, locked_versions
+from fraudtrain import provenance
+from fraudtrain.provenance import LOCKFILE, TRAINING_DIR, code_dirty, lock_mismatches, locked_versions
 from tests.conftest import CREATED_AT, Synthetic, train_into
 from tests.synthetic import FEATURE_NAMES, SCHEMA_VERSION, split_for
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def git_shows_changes_under_training() -> bool | None:
+    """What `git status` says of training/, asked from the repository's root (None outside git)."""
+    root = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=TRAINING_DIR, capture_output=True, text=True, check=False
+    )
+    if root.returncode != 0:
+        return None
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "training/"],
+        cwd=root.stdout.strip(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return status.stdout != ""
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +62,7 @@ def test_card_fields(card: dict, trained: Path, synthetic: Synthetic) -> None:
     assert tr["seed"] == 42 and tr["params"]["deterministic"] is True and tr["params"]["num_threads"] == 1
     assert set(tr["libraries"]) >= {"python", "lightgbm", "onnxmltools", "onnx", "onnxruntime", "numpy"}
     assert tr["codeCommit"] == "unknown" or len(tr["codeCommit"]) == 40
-    assert tr["codeDirty"] in (True, False, None)
+    assert tr["codeDirty"] is git_shows_changes_under_training()
     assert tr["onnx"]["maxAbsDiffVsNative"] <= 1e-5
     for key in ("test", "reference"):
         m = card["metrics"][key]
@@ -233,3 +252,33 @@ def _ms(iso: str) -> int:
     from datetime import datetime
 
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_code_dirty_reads_the_training_directory_of_a_git_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A temporary checkout whose training/ the trainer is pointed at: the repository's own state is whatever the
+    # developer's is (test_card_fields compares the card with it), so here both answers and the scope are seen.
+    training = tmp_path / "repo" / "training"
+    training.mkdir(parents=True)
+    monkeypatch.setattr(provenance, "TRAINING_DIR", training)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # whatever holds the temporary directory
+    assert code_dirty() is None, "outside git"
+
+    def git(*args: str) -> None:
+        identity = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+        subprocess.run(["git", *identity, *args], cwd=training.parent, check=True, capture_output=True)
+
+    git("init", "-q")
+    (training / "train.py").write_text("seed = 42\n")
+    (training.parent / "README.md").write_text("readme\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "initial")
+    assert code_dirty() is False
+    (training.parent / "README.md").write_text("changed outside training/\n")
+    assert code_dirty() is False, "only the trainer's own directory shapes the model"
+    (training / "train.py").write_text("seed = 43\n")
+    assert code_dirty() is True
+    git("commit", "-q", "-am", "seed")
+    (training / "new_module.py").write_text("\n")
+    assert code_dirty() is True, "an untracked file under training/ counts"
