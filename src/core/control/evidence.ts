@@ -29,13 +29,34 @@ export interface ScoreView {
   readonly late?: boolean;
 }
 
-/** A score's label as far as it is known (labelOf); null for a late score. */
+/**
+ * A score's label as far as it is known (labelOf); null for a late score. With `earliest` (earliestUses of the scores
+ * read together), a later use of a transaction id reads none of the id's reports: they belong to its earliest use, as
+ * the evaluator joins them (evaluation.ts) and as the training table gives an id's labels to its first recording only.
+ */
 export function labelOfScore(
   view: ScoreView,
   labels: ReadonlyMap<string, LabelView>,
   clock: LabelClock,
+  earliest?: ReadonlyMap<string, number>,
 ): boolean | null {
-  return view.late ? null : labelOf(labels.get(view.transactionId), view.eventTimeMs, clock);
+  if (view.late) return null;
+  const laterUse = (earliest?.get(view.transactionId) ?? view.eventTimeMs) < view.eventTimeMs;
+  return labelOf(laterUse ? undefined : labels.get(view.transactionId), view.eventTimeMs, clock);
+}
+
+/**
+ * The earliest event time of each transaction id among `scores`. An id scored twice is used again beyond the
+ * duplicate horizon (a duplicate within it is dead-lettered, never scored): a new transaction, which labelOfScore
+ * gives none of the id's reports.
+ */
+export function earliestUses(scores: readonly ScoreView[]): ReadonlyMap<string, number> {
+  const earliest = new Map<string, number>();
+  for (const view of scores) {
+    const known = earliest.get(view.transactionId);
+    if (known === undefined || view.eventTimeMs < known) earliest.set(view.transactionId, view.eventTimeMs);
+  }
+  return earliest;
 }
 
 /** Which scores a reader of the output topic still needs: what ScoreStreams keeps. */
@@ -136,13 +157,16 @@ export function stageEvidence(
   const challenger: (number | null)[] = [];
   const labelled: { index: number; fraud: boolean }[] = [];
   const batches = new Map<string, number>();
-  for (const view of scores) {
-    if (view.stage !== stage.stageIndex || view.scoredAtMs < stage.startedAtMs) continue;
+  // The stage's own scores: the ones a reader keeps however little it keeps (gateRetention), so the earliest use of an
+  // id is the same for every reader.
+  const staged = scores.filter((view) => view.stage === stage.stageIndex && view.scoredAtMs >= stage.startedAtMs);
+  const earliest = earliestUses(staged);
+  for (const view of staged) {
     const pair = pairOf(view, stage.champion, stage.challenger);
     if (!pair) continue;
     const latency = view.modelLatencyMs[stage.challenger];
     if (latency !== undefined) batches.set(view.batchId, latency);
-    const fraud = labelOfScore(view, labels, stage);
+    const fraud = labelOfScore(view, labels, stage, earliest);
     if (fraud !== null) labelled.push({ index: champion.length, fraud });
     champion.push(pair[0]);
     challenger.push(pair[1]);

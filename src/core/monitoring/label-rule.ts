@@ -12,7 +12,10 @@ import type { LabelEvent } from '../contract/events.js';
  * A label names its transaction by id alone, and an id may come back as a new transaction once the duplicate horizon
  * has passed (docs/features.md, Duplicates). What ties a report to one use of the id is time: a report counts for a
  * transaction only if it was made no earlier than the transaction's event time. A report made before is about an
- * earlier transaction with the same id, and a reused id does not inherit it.
+ * earlier transaction with the same id, and a reused id does not inherit it. A report made after both uses belongs to
+ * the earlier one alone, as the training table gives an id's labels to its first recording only: the evaluator joins
+ * it to the earliest prediction it holds or remembers (evaluation.ts), the gates and the shadow report to the earliest
+ * score they read (control/evidence.ts, earliestUses).
  */
 
 export const DAY_MS = 86_400_000;

@@ -1,4 +1,4 @@
-import { labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
+import { earliestUses, labelOfScore, pairOf, type LabelView, type ScoreView } from '../control/evidence.js';
 import { type AlertRateJudgement, judgeAlertRates, pairedAlerts } from '../control/gates.js';
 import { judgeAucShortfall } from '../control/auc-judgement.js';
 import { pairedAuc, type PairedAuc } from '../monitoring/delong.js';
@@ -107,8 +107,9 @@ export function buildShadowReport(
     challenger: pairs.filter((p) => p.challenger === null).length,
   };
 
+  const earliest = earliestUses(scores);
   const labelledRows = both.flatMap((p) => {
-    const fraud = labelOfScore(p.view, labels, clock);
+    const fraud = labelOfScore(p.view, labels, clock, earliest);
     return fraud === null ? [] : [{ ...p, fraud, day: new Date(p.view.eventTimeMs).toISOString().slice(0, 10) }];
   });
   const byDay = new Map<string, typeof labelledRows>();

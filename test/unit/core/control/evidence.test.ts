@@ -76,6 +76,25 @@ function fraudReports(day = D0, n = 200): Report[] {
     .map((i) => ({ transactionId: id(day, i), isFraud: true, reportedAtMs: day * DAY + i * 60_000 + DAY }));
 }
 
+/** The delayed-label evaluator's join over the same scores (as its logged predictions) and reports. */
+function evaluatorJoin(scores: readonly ScoreView[], reports: readonly Report[]): DelayedLabelJoin {
+  const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
+  for (const s of scores) {
+    join.addPrediction({
+      transactionId: s.transactionId,
+      eventTimeMs: s.eventTimeMs,
+      score: s.score,
+      decision: 'APPROVE',
+      modelName: 'card-fraud',
+      modelVersion: '2',
+      customerId: s.customerId ?? '',
+      amount: 10,
+    });
+  }
+  reports.forEach((r) => join.addLabel(r));
+  return join;
+}
+
 const clockAt = (ms: number, nowMs = ms): LabelClock => ({ horizonDays, streamTimeMs: ms, nowMs });
 
 function evidenceAt(scores: readonly ScoreView[], labels: ReadonlyMap<string, LabelView>, clock: LabelClock) {
@@ -165,20 +184,7 @@ describe('stage evidence: labels read as the delayed-label evaluator reads them'
       if (i % 10 === 3) return [{ transactionId: s.transactionId, isFraud: false, reportedAtMs: at(1) }];
       return [];
     });
-    const join = new DelayedLabelJoin({ horizonDays, windowDays: 7 });
-    for (const s of scores) {
-      join.addPrediction({
-        transactionId: s.transactionId,
-        eventTimeMs: s.eventTimeMs,
-        score: s.score,
-        decision: 'APPROVE',
-        modelName: 'card-fraud',
-        modelVersion: '2',
-        customerId: s.customerId ?? '',
-        amount: 10,
-      });
-    }
-    reports.forEach((r) => join.addLabel(r));
+    const join = evaluatorJoin(scores, reports);
     const [day] = join.advance(D0_FINAL);
     const { labelled } = evidenceAt(scores, folded(reports), clockAt(D0_FINAL));
     assert.deepEqual(
@@ -186,6 +192,31 @@ describe('stage evidence: labels read as the delayed-label evaluator reads them'
       { records: day?.metrics.records, frauds: day?.metrics.frauds },
     );
     assert.equal(day?.metrics.frauds, 40);
+  });
+
+  it('gives a report to the earliest use of a transaction id, as the evaluator does', () => {
+    // The ids of day D0 come back two days later (beyond the duplicate horizon: new transactions); each fraud's one
+    // report is made after both uses. It is about the first: the training table gives an id's labels to its first
+    // recording only.
+    const D2 = D0 + 2;
+    const first = stageRecords();
+    const again = stageRecords(D2).map((s, i) => ({ ...s, transactionId: id(D0, i) }));
+    const scores = [...first, ...again];
+    const reports: Report[] = again
+      .filter((_, i) => isFraud(i))
+      .map((s) => ({ transactionId: s.transactionId, isFraud: true, reportedAtMs: s.eventTimeMs + DAY }));
+    const join = evaluatorJoin(scores, reports);
+    const finalAt = dayFinalAtMs(D2, horizonDays);
+    const days = join.advance(finalAt);
+    assert.deepEqual(
+      days.map((d) => d.metrics.frauds),
+      [20, 0],
+    );
+    const { labelled } = evidenceAt(scores, folded(reports), clockAt(finalAt));
+    assert.equal(labelled.length, 400);
+    const fraudDays = labelled.filter((l) => l.fraud).map((l) => Math.floor((scores[l.index]?.eventTimeMs ?? 0) / DAY));
+    assert.deepEqual(new Set(fraudDays), new Set([D0]));
+    assert.equal(fraudDays.length, 20);
   });
 });
 

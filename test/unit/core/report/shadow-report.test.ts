@@ -191,6 +191,24 @@ describe('shadow report', () => {
     assert.equal(statusAt(Date.UTC(2026, 0, 18)), 'pass');
   });
 
+  it('gives a report to the earliest use of a transaction id only, as the evaluator and the AUC gate do', () => {
+    const models = { champion: 'card-fraud@1', challenger: 'card-fraud@2' };
+    const fraudIds = new Set([...labels].filter(([, label]) => fraudOf(label)).map(([id]) => id));
+    // Every transaction id used again on 7 January, at 6:00 (beyond the duplicate horizon: new transactions); the
+    // reports (12:00 that day) come after both uses and are about the first.
+    const again = scores.map((s, i) => ({
+      ...s,
+      eventTimeMs: Date.UTC(2026, 0, 7, 6) + i,
+      scoredAtMs: Date.UTC(2026, 0, 7, 6) + i,
+    }));
+    const fraudsOf = (r: ReturnType<typeof buildShadowReport>) => r.days.reduce((sum, d) => sum + d.frauds, 0);
+    const once = buildShadowReport(scores, labels, models, bounds, clock);
+    const twice = buildShadowReport([...scores, ...again], labels, models, bounds, clock);
+    assert.ok(fraudsOf(once) > 0 && fraudsOf(once) === fraudIds.size, 'every fraud report joins its first use');
+    assert.equal(twice.records, 2 * once.records);
+    assert.equal(fraudsOf(twice), fraudsOf(once), 'the second uses take none of the reports');
+  });
+
   it("computes each day's AP and card precision@k as the evaluator does: tied scores are one threshold, in any order", () => {
     // One day, four cards, the challenger's scores tied in pairs (the fallback score and float32 scores tie often).
     const rows = [
