@@ -223,8 +223,12 @@ export class Runner {
     this.release();
     await this.loop;
     this.membership.stop();
-    await this.deps.consumer.disconnect();
-    await this.deps.sink.disconnect();
+    try {
+      await this.deps.consumer.disconnect();
+    } finally {
+      // Leaving the group can fail (the coordinator unreachable): the producer is closed all the same.
+      await this.deps.sink.disconnect();
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadTopology } from '../../config/index.js';
 import { createPipeline, pipelineLogger, type PipelineContext } from '../../runtime/context.js';
 import { tuneHeapForWorker } from '../../runtime/heap.js';
+import { workerExits, type WorkerExits } from './worker-exits.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -17,28 +18,13 @@ export function registerRunCommand(program: Command): void {
       // pod deleted during start-up (connections tried, models loaded, the control topic read) would wait out its
       // whole termination grace period. A signal during start-up aborts it: what was opened is closed, and it exits.
       const startup = new AbortController();
-      let pipeline: PipelineContext | undefined;
-      let stopping = false;
+      // Set once the pipeline runs (exits), or by a signal during start-up (signalledBy).
+      const ending: { exits?: WorkerExits; signalledBy?: string } = {};
       const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        if (pipeline === undefined) {
-          startup.abort(new Error(`${signal} during start-up`));
-          return;
-        }
-        pipeline.log.info({ signal }, 'stopping: flushing the open batch');
-        try {
-          await pipeline.close();
-          pipeline.log.info('stopped cleanly');
-        } catch (error) {
-          // Each close that failed is logged on its own line; the rest were closed all the same.
-          pipeline.log.error({ err: (error as Error).message }, 'stopped, but not cleanly');
-          process.exitCode = 1;
-        }
-        // Everything is committed and every client closed; a client library's reconnect timer left behind after a
-        // broker restart must not keep the process (and its pod's termination) waiting. Logs are written
-        // synchronously, so nothing is lost.
-        process.exit(process.exitCode ?? 0);
+        if (ending.exits) return ending.exits.stop(signal);
+        if (ending.signalledBy) return;
+        ending.signalledBy = signal;
+        startup.abort(new Error(`${signal} during start-up`));
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
@@ -46,6 +32,7 @@ export function registerRunCommand(program: Command): void {
       const topology = loadTopology(options.topology);
       const log = pipelineLogger(topology);
       tuneHeapForWorker();
+      let pipeline: PipelineContext;
       try {
         pipeline = await createPipeline({
           topology,
@@ -59,23 +46,20 @@ export function registerRunCommand(program: Command): void {
         // As after a stop: what start-up opened is closed; a step it abandoned must not keep the process.
         process.exit(process.exitCode ?? 0);
       }
-      const running = pipeline;
-      let exiting: Promise<void> | undefined;
-      const exitAfterFatal = (error: unknown): Promise<void> =>
-        (exiting ??= (async () => {
-          running.log.error({ err: (error as Error).message }, 'exiting after a fatal error');
-          process.exitCode = 1;
-          // During a SIGTERM's drain this waits for the drain (one close for every caller), then exits 1 all the same.
-          await running.close().catch(() => undefined);
-          process.exit(1);
-        })());
-      void running.runner.failed.then(exitAfterFatal);
+      // Everything is committed and every client closed before an exit; a client library's reconnect timer left
+      // behind after a broker restart must not keep the process (and its pod's termination) waiting. Logs are
+      // written synchronously, so nothing is lost.
+      const running = workerExits(pipeline, (code) => process.exit(code));
+      ending.exits = running;
+      // A signal that came as start-up ended, too late to abort it: the stop it asked for.
+      if (ending.signalledBy) return running.stop(ending.signalledBy);
+      void pipeline.runner.failed.then(running.fatal);
       try {
-        await running.runner.start();
+        await pipeline.runner.start();
       } catch (error) {
         // A worker that cannot start consuming (Kafka unreachable, a topic deleted) must not stay up holding its
         // connections, as if healthy. A stop under way explains the failure; the stop exits.
-        if (!stopping) await exitAfterFatal(error);
+        if (!running.stopping) await running.fatal(error);
       }
     });
 }

@@ -938,10 +938,10 @@ function stubConsumer(overrides: Partial<Pick<Consumer, 'subscribe' | 'disconnec
   return { consumer, emit: (event, payload) => emitter.emit(event, { payload }) };
 }
 
-function runnerWith(consumer: Consumer): Runner {
+function runnerWith(consumer: Consumer, sink: Partial<TransactionalSink> = {}): Runner {
   return new Runner({
     consumer,
-    sink: { disconnect: async () => undefined } as unknown as TransactionalSink,
+    sink: { disconnect: async () => undefined, ...sink } as unknown as TransactionalSink,
     scoreBatch: async () => {
       throw new Error('no batch is formed in this test');
     },
@@ -1010,6 +1010,19 @@ describe('Runner and a crashed kafkajs consumer', () => {
     assert.equal(await settled(second, 100), false, 'the second stop returned while the first still disconnects');
     leave();
     await Promise.all([first, second]);
+  });
+
+  it('closes the producer when leaving the group fails, and says the stop failed', async () => {
+    const { consumer } = stubConsumer({ disconnect: async () => Promise.reject(new Error('coordinator unreachable')) });
+    let producerClosed = false;
+    const runner = runnerWith(consumer, {
+      disconnect: async () => {
+        producerClosed = true;
+      },
+    });
+    await runner.start();
+    await assert.rejects(runner.stop(), /coordinator unreachable/);
+    assert.equal(producerClosed, true, 'the transactional producer is left open');
   });
 
   it('goes on when kafkajs restarts the consumer itself', async () => {
