@@ -1,6 +1,7 @@
 import type { DriftSnapshot } from '../core/monitoring/drift-window.js';
 import { SCORE_QUANTILES } from '../core/monitoring/drift-window.js';
 import { quantileSorted } from '../core/monitoring/binning.js';
+import { LABEL_DELIVERY_GRACE_MS } from '../core/monitoring/evaluation.js';
 import { comparisonText, dayLabel, type EvaluationReportInput } from '../core/report/evaluation-report.js';
 
 const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
@@ -47,7 +48,7 @@ export function formatDrift(model: string, snapshot: DriftSnapshot | undefined, 
 export function formatEvaluation(input: EvaluationReportInput): string[] {
   const lines = [
     '',
-    `delayed labels   ${input.matured.length} scoring days final (labels matured ${input.horizonDays} days after the day), ${input.openDays.length} still waiting`,
+    `delayed labels   ${input.matured.length} scoring days final (labels matured ${input.horizonDays} days after the day, read ${LABEL_DELIVERY_GRACE_MS / 3_600_000} h more), ${input.openDays.length} still waiting`,
     '  day         model         scored  frauds  AUC    AP     P@100  recall(rev)  alerts  fraud blocked/reviewed/missed',
   ];
   for (const d of input.matured) {
