@@ -5,8 +5,9 @@ export function registerKillSwitchCommand(program: Command): void {
   const kill = program
     .command('kill-switch')
     .description(
-      "Every worker switches to the rollback target (the serving model card's, or the previous champion) at its " +
-        'next batch boundary; scores carry KILL_SWITCH_FALLBACK. `off` returns to the state before the kill.',
+      "Every worker switches to the rollback target (the serving model card's, or else the champion a promotion " +
+        'of the serving version replaced, never one a rollback left) at its next batch boundary; scores carry ' +
+        'KILL_SWITCH_FALLBACK. `off` returns to the state before the kill (a live rollout stage starts over).',
     );
   changeOptions(kill.command('on').description('Flip the kill switch on.')).action((options: ChangeOptions) =>
     runChange(options, ({ ops }) => ops.killOn(options.reason)),
