@@ -33,6 +33,17 @@ describe('championToGoBackTo: the way back the registry history gives the kill s
     assert.equal(championToGoBackTo(history, '2'), '1');
   });
 
+  it("passes over a deleted champion for an earlier promotion's, or gives none", () => {
+    const deleted = (version: string): History[number] => ({ at, action: 'delete', version });
+    const once = [register('1'), promote('1', null), register('2'), promote('2', '1')];
+    assert.equal(championToGoBackTo([...once, deleted('1')], '2'), null, 'its files are gone');
+    const history = [
+      ...[register('1'), register('2'), register('3'), promote('1', null), promote('3', '1')],
+      ...[promote('2', '3'), promote('3', '2'), deleted('2')],
+    ];
+    assert.equal(championToGoBackTo(history, '3'), '1');
+  });
+
   it('orders versions by registration, not by how their names sort', () => {
     const history = [register('b'), promote('b', null), register('a'), promote('a', 'b'), promote('b', 'a')];
     assert.equal(championToGoBackTo(history, 'a'), 'b');
