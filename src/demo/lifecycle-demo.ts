@@ -164,6 +164,7 @@ async function lifecycle(options: LifecycleDemoOptions, registry: string, stop: 
         blockAt: topology.decision.blockAt,
       },
       labelClock(topology, scores.streams, Date.now()),
+      scores.streams.firstUses,
     );
     makeDirectories(options.reportDir);
     writeFileSync(join(options.reportDir, 'shadow-report.md'), renderShadowMarkdown(report));

@@ -119,13 +119,18 @@ export function judgeStage(
   const challenger = view.state.challenger;
   const why = stageNotJudged(view);
   if (why !== null || !challenger) return { why: why ?? 'no rollout in progress' };
-  const evidence = stageEvidence(streams.scores, streams.labels, {
-    champion,
-    challenger: challenger.model,
-    stageIndex: challenger.stageIndex,
-    startedAtMs: challenger.stageStartedAtMs,
-    ...labelClock(topology, streams, nowMs),
-  });
+  const evidence = stageEvidence(
+    streams.scores,
+    streams.labels,
+    {
+      champion,
+      challenger: challenger.model,
+      stageIndex: challenger.stageIndex,
+      startedAtMs: challenger.stageStartedAtMs,
+      ...labelClock(topology, streams, nowMs),
+    },
+    streams.firstUses,
+  );
   return { verdict: evaluateGates(evidence, stagePolicy(topology, challenger), challenger.stepMs), challenger };
 }
 

@@ -126,6 +126,7 @@ export function registerShadowCommand(program: Command): Command {
       { champion, challenger },
       shadowBounds(topology, options),
       labelClock(topology, streams, Date.now()),
+      streams.firstUses,
     );
     const refusal = shadowReportRefusal(streams.scores, report, sinceMs);
     if (refusal) throw new Error(refusal);

@@ -30,9 +30,10 @@ export interface ScoreView {
 }
 
 /**
- * A score's label as far as it is known (labelOf); null for a late score. With `earliest` (earliestUses of the scores
- * read together), a later use of a transaction id reads none of the id's reports: they belong to its earliest use, as
- * the evaluator joins them (evaluation.ts) and as the training table gives an id's labels to its first recording only.
+ * A score's label as far as it is known (labelOf); null for a late score. With `earliest` (the earliest use of each
+ * transaction id: ScoreStreams.firstUses, or earliestUses of the scores read together), a later use of an id reads none
+ * of the id's reports: they belong to its earliest use, as the evaluator joins them (evaluation.ts) and as the training
+ * table gives an id's labels to its first recording only.
  */
 export function labelOfScore(
   view: ScoreView,
@@ -53,6 +54,8 @@ export function labelOfScore(
 export function earliestUses(scores: readonly ScoreView[]): ReadonlyMap<string, number> {
   const earliest = new Map<string, number>();
   for (const view of scores) {
+    // Left out as the evaluator leaves a late prediction out.
+    if (view.late) continue;
     const known = earliest.get(view.transactionId);
     if (known === undefined || view.eventTimeMs < known) earliest.set(view.transactionId, view.eventTimeMs);
   }
@@ -152,15 +155,16 @@ export function stageEvidence(
     readonly stageIndex: number;
     readonly startedAtMs: number;
   },
+  firstUses?: ReadonlyMap<string, number>,
 ): StageEvidence {
   const champion: (number | null)[] = [];
   const challenger: (number | null)[] = [];
   const labelled: { index: number; fraud: boolean }[] = [];
   const batches = new Map<string, number>();
-  // The stage's own scores: the ones a reader keeps however little it keeps (gateRetention), so the earliest use of an
-  // id is the same for every reader.
   const staged = scores.filter((view) => view.stage === stage.stageIndex && view.scoredAtMs >= stage.startedAtMs);
-  const earliest = earliestUses(staged);
+  // The earliest uses of every score read (ScoreStreams.firstUses), else of the stage's own scores: those every
+  // reader keeps however little it keeps (gateRetention).
+  const earliest = firstUses ?? earliestUses(staged);
   for (const view of staged) {
     const pair = pairOf(view, stage.champion, stage.challenger);
     if (!pair) continue;

@@ -42,6 +42,14 @@ export class ScoreStreams {
   private readonly referenced = new Map<string, number>();
   /** Transaction ids by the day of their label's latest report: looked at again once that day is final. */
   private readonly byReportDay = new Map<number, Set<string>>();
+  /**
+   * The earliest event time of each transaction id among every score read in time, kept or not (what the evaluator
+   * holds or remembers of its predictions): a later use of an id reads none of its reports (labelOfScore). An id is
+   * let go horizonDays after its first use's day is final, as the evaluator lets go of a final day's ids.
+   */
+  private readonly firstUse = new Map<string, number>();
+  /** Transaction ids by the day of their first use: let go of once that day is final by the horizon. */
+  private readonly byFirstUseDay = new Map<number, Set<string>>();
   /** Both topics: what labels are judged against (LabelClock.streamTimeMs), as the evaluator's watermark. */
   private readonly time = new StreamTime();
   /** The output topic alone: how far the scores have come. */
@@ -66,6 +74,11 @@ export class ScoreStreams {
     return this.labelsById;
   }
 
+  /** The earliest use of each transaction id read (stageEvidence, buildShadowReport: `firstUses`). */
+  get firstUses(): ReadonlyMap<string, number> {
+    return this.firstUse;
+  }
+
   /** The stream time days are judged final against (LabelClock.streamTimeMs). */
   get streamTimeMs(): number {
     return this.time.ms;
@@ -86,8 +99,11 @@ export class ScoreStreams {
   readScores(partition: string, views: readonly ScoreView[], atEnd: boolean, nowMs: number): void {
     for (const view of views) {
       this.scoresRead++;
+      const late = dayOf(view.eventTimeMs) <= this.finalDay;
+      // A late score is left out, as the evaluator leaves a late prediction out: it takes no report from a later use.
+      if (!late) this.noteUse(view);
       if (!this.wanted(view)) continue;
-      this.kept.push(dayOf(view.eventTimeMs) <= this.finalDay ? { ...view, late: true } : view);
+      this.kept.push(late ? { ...view, late: true } : view);
       this.referenced.set(view.transactionId, (this.referenced.get(view.transactionId) ?? 0) + 1);
     }
     const times = views.map((view) => view.eventTimeMs);
@@ -147,6 +163,16 @@ export class ScoreStreams {
     this.kept = kept;
   }
 
+  private noteUse(view: ScoreView): void {
+    const known = this.firstUse.get(view.transactionId);
+    if (known !== undefined && known <= view.eventTimeMs) return;
+    this.firstUse.set(view.transactionId, view.eventTimeMs);
+    const day = dayOf(view.eventTimeMs);
+    const ids = this.byFirstUseDay.get(day);
+    if (ids) ids.add(view.transactionId);
+    else this.byFirstUseDay.set(day, new Set([view.transactionId]));
+  }
+
   private wanted(view: ScoreView): boolean {
     return view.scoredAtMs >= this.retention.scoredFromMs && (!this.retention.rolloutOnly || view.stage >= 0);
   }
@@ -160,6 +186,11 @@ export class ScoreStreams {
       if (day > finalDay) continue;
       this.byReportDay.delete(day);
       for (const id of ids) this.letGoOfLabel(id);
+    }
+    for (const [day, ids] of this.byFirstUseDay) {
+      if (day > finalDay - this.options.horizonDays) continue;
+      this.byFirstUseDay.delete(day);
+      for (const id of ids) if (dayOf(this.firstUse.get(id) ?? Number.NaN) === day) this.firstUse.delete(id);
     }
   }
 

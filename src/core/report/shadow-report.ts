@@ -83,6 +83,8 @@ export function buildShadowReport(
   models: { readonly champion: string; readonly challenger: string },
   bounds: ShadowBounds,
   clock: LabelClock,
+  /** The earliest use of each transaction id (ScoreStreams.firstUses); else that of the scores given. */
+  firstUses?: ReadonlyMap<string, number>,
 ): ShadowReport {
   const pairs: { view: ScoreView; champion: number | null; challenger: number | null }[] = [];
   for (const view of scores) {
@@ -107,7 +109,7 @@ export function buildShadowReport(
     challenger: pairs.filter((p) => p.challenger === null).length,
   };
 
-  const earliest = earliestUses(scores);
+  const earliest = firstUses ?? earliestUses(scores);
   const labelledRows = both.flatMap((p) => {
     const fraud = labelOfScore(p.view, labels, clock, earliest);
     return fraud === null ? [] : [{ ...p, fraud, day: new Date(p.view.eventTimeMs).toISOString().slice(0, 10) }];

@@ -220,6 +220,16 @@ describe('stage evidence: labels read as the delayed-label evaluator reads them'
   });
 });
 
+describe('stage evidence: a late score is no earlier use', () => {
+  it('gives the report to the later use when the first one was read late, as the evaluator does', () => {
+    const [first] = stageRecords(D0, 1) as [ScoreView];
+    const again = { ...first, eventTimeMs: first.eventTimeMs + 2 * DAY, scoredAtMs: first.scoredAtMs + 2 * DAY };
+    const reports = [{ transactionId: first.transactionId, isFraud: true, reportedAtMs: again.eventTimeMs + DAY }];
+    const { labelled } = evidenceAt([{ ...first, late: true }, again], folded(reports), clockAt(D0_FINAL + 2 * DAY));
+    assert.deepEqual(labelled, [{ index: 1, fraud: true }]);
+  });
+});
+
 describe('stage evidence when the registry’s champion moves during the stage', () => {
   /** The champion the stage started against; the registry's champion moves from it to CHAMPION on day D0 + 1. */
   const FORMER = 'card-fraud@0';

@@ -192,11 +192,65 @@ describe('ScoreStreams: retention', () => {
               stageEvidence(bounded.scores, bounded.labels, at),
               stageEvidence(unbounded.scores, unbounded.labels, at),
             );
+            // With the earliest uses of every score read (whatever the retention kept): the same labels.
+            assert.deepEqual(
+              stageEvidence(bounded.scores, bounded.labels, at, bounded.firstUses),
+              stageEvidence(unbounded.scores, unbounded.labels, at, bounded.firstUses),
+            );
           }
         }
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('ScoreStreams: the earliest use of a transaction id', () => {
+  const firstAt = D0 * DAY + 3_600_000;
+  const againAt = (D0 + 2) * DAY + 3_600_000;
+  const stage = (streams: ScoreStreams) => ({
+    champion: CHAMPION,
+    challenger: CHALLENGER,
+    stageIndex: 1,
+    startedAtMs: (D0 + 1) * DAY,
+    ...clockOf(streams),
+  });
+
+  it('remembers a use let go by the retention: a later use in the stage reads none of its reports', () => {
+    const streams = new ScoreStreams({ horizonDays, retention: { scoredFromMs: (D0 + 1) * DAY, rolloutOnly: true } });
+    // Used before the stage (not kept), used again in it, one fraud report after both: it is about the first use.
+    streams.readScores('output:0', [score('x', firstAt, { stage: -1 }), score('x', againAt)], true, NOW);
+    streams.readLabels('labels:0', [fraud('x', againAt + DAY)], true, NOW);
+    streams.readScores('output:0', [score('end', dayFinalAtMs(D0 + 2, horizonDays))], true, NOW);
+    assert.deepEqual(
+      streams.scores.map((s) => s.transactionId),
+      ['x', 'end'],
+    );
+    assert.equal(streams.firstUses.get('x'), firstAt);
+    const { labelled } = stageEvidence(streams.scores, streams.labels, stage(streams), streams.firstUses);
+    assert.deepEqual(labelled[0], { index: 0, fraud: false }, 'genuine, as the evaluator counts it');
+  });
+
+  it('leaves a late score out: a later use takes the report, as in the evaluator', () => {
+    const streams = new ScoreStreams({ horizonDays });
+    streams.readScores('output:0', [score('ahead', dayFinalAtMs(D0, horizonDays))], true, NOW);
+    streams.readScores('output:1', [score('x', firstAt, { stage: -1 })], true, NOW);
+    assert.equal(streams.scores.find((s) => s.transactionId === 'x')?.late, true);
+    streams.readScores('output:1', [score('x', againAt + 5 * DAY)], true, NOW);
+    streams.readLabels('labels:0', [fraud('x', againAt + 6 * DAY)], true, NOW);
+    assert.equal(streams.firstUses.get('x'), againAt + 5 * DAY);
+    const later = streams.scores.find((s) => s.transactionId === 'x' && !s.late) as ScoreView;
+    assert.equal(labelOfScore(later, streams.labels, clockOf(streams), streams.firstUses), true);
+  });
+
+  it('lets go of a first use horizonDays after its day is final, as the evaluator lets go of a final day', () => {
+    const streams = new ScoreStreams({ horizonDays });
+    streams.readScores('output:0', [score('x', firstAt)], true, NOW);
+    streams.readScores('output:0', [score('y', dayFinalAtMs(D0 + horizonDays - 1, horizonDays))], true, NOW);
+    assert.equal(streams.firstUses.has('x'), true, 'its day is final, not yet by the horizon');
+    streams.readScores('output:0', [score('z', dayFinalAtMs(D0 + horizonDays, horizonDays))], true, NOW);
+    assert.equal(streams.firstUses.has('x'), false);
+    assert.equal(streams.firstUses.has('z'), true);
   });
 });
 
