@@ -31,6 +31,9 @@ function lastReportMs(label: LabelView): number {
  *   time of the scores (the output topic alone: labels are often read far ahead of the scores), every transaction it
  *   can be about lies on a final day. A label all of whose reports are that old, and that no kept score refers to, is
  *   let go; a report that old arriving for no kept score is not kept at all.
+ * - First uses: the transaction id and event time of every score read in time, kept or not, until horizonDays after
+ *   its day is final (about twice the horizon of traffic, as the evaluator holds): what gives a reused id's reports to
+ *   its first use (firstUses).
  * - A score read after its own day was final against that same stream time is marked late (ScoreView.late) and read
  *   without a label, as the evaluator leaves a late prediction out: its reports may have been let go before it came.
  *   Every other kept score is judged on exactly the reports it would be judged on if nothing were ever let go.
