@@ -1,4 +1,4 @@
-import { dayOf, foldLabelReport, latestFinalDay, type LabelView } from '../monitoring/label-rule.js';
+import { dayOf, finalisingMs, foldLabelReport, latestFinalDay, type LabelView } from '../monitoring/label-rule.js';
 import { StreamTime } from '../monitoring/stream-time.js';
 import type { ScoreRetention, ScoreView } from './evidence.js';
 
@@ -182,7 +182,10 @@ export class ScoreStreams {
 
   private letGoOfFinalLabels(nowMs: number): void {
     // The clock too, as LabelClock has it: one mis-dated score must not make every day look final.
-    const finalDay = latestFinalDay(Math.min(this.scoredTime.ms, nowMs), this.options.horizonDays);
+    const finalDay = latestFinalDay(
+      finalisingMs({ streamTimeMs: this.scoredTime.ms, nowMs }),
+      this.options.horizonDays,
+    );
     if (!(finalDay > this.finalDay)) return;
     this.finalDay = finalDay;
     for (const [day, ids] of this.byReportDay) {
