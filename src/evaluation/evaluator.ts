@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
-import { readerStopped, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
+import { readerStopped, warnOfRerun, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
@@ -100,6 +100,8 @@ export class Evaluator {
   private readonly kafka: Kafka;
   private readonly serde: AvroSerde;
   private consumer: Consumer | undefined;
+  /** Aborted by stop: the reader is not run again after kafkajs stopped it for want of its coordinator. */
+  private readonly reruns = new AbortController();
   private readonly streamTime = new StreamTime({ latestPlausibleMs: () => this.now() + STREAM_TIME_FUTURE_SKEW_MS });
   /** Records decoded from each topic since start: what a report with nothing to show says it read. */
   private readonly read = { scores: 0, labels: 0 };
@@ -147,11 +149,18 @@ export class Evaluator {
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
-    void readerStopped(
-      consumer,
-      `the evaluator's reader of ${topics.join(' and ')}`,
-      'no further day is evaluated and its figures stay where they are',
-    ).then(this.reportStopped);
+    const reader = `the evaluator's reader of ${topics.join(' and ')}`;
+    const run = (): Promise<void> =>
+      consumer.run({
+        // Never commits: see the class comment. kafkajs then starts every run from the beginning.
+        autoCommit: false,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    void readerStopped(consumer, reader, 'no further day is evaluated and its figures stay where they are', {
+      run,
+      signal: this.reruns.signal,
+      onRerun: warnOfRerun(this.options.log, reader),
+    }).then(this.reportStopped);
     consumer.on(consumer.events.FETCH, () => (this.lastFetchAtMs = Date.now()));
     onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
       this.streamTime.read(partitionKey(topic, partition), [], atEnd);
@@ -162,15 +171,12 @@ export class Evaluator {
     await connecting('kafka', topology, async () => {
       await consumer.connect();
       for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        // Never commits: see the class comment. kafkajs then starts every run from the beginning.
-        autoCommit: false,
-        eachBatch: (payload) => this.onBatch(payload),
-      });
+      await run();
     });
   }
 
   async stop(): Promise<void> {
+    this.reruns.abort();
     await this.consumer?.disconnect();
   }
 

@@ -46,6 +46,8 @@ export class TopicsMissingError extends Error {
 export class ScoreFollower {
   readonly streams: ScoreStreams;
   private consumer: Consumer | undefined;
+  /** Aborted by stop: the reader is not run again after kafkajs stopped it for want of its coordinator. */
+  private readonly reruns = new AbortController();
   private lastMessageAtMs = 0;
   private reportStopped!: (error: ReaderStoppedError) => void;
   /** Resolves if kafkajs gives this reader up for good (consumer-give-up.ts): no further score or label arrives. */
@@ -75,6 +77,7 @@ export class ScoreFollower {
       consumer,
       `the reader of ${output} and ${labels}`,
       'the gates and reports would be judged on scores and labels that no longer arrive',
+      { run: () => run(), signal: this.reruns.signal },
     ).then(this.reportStopped);
     // Stream time holds back for every partition that has records to read, as the evaluator's does.
     const found = new Set<string>();
@@ -95,36 +98,38 @@ export class ScoreFollower {
       await consumer.connect();
       await consumer.subscribe({ topics: [output, labels], fromBeginning: true });
     });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        this.lastMessageAtMs = Date.now();
-        await serde.prepare(batch.messages.map((m) => m.value));
-        const isOutput = batch.topic === output;
-        const scores: ScoreView[] = [];
-        const reports: LabelReport[] = [];
-        for (const message of batch.messages) {
-          const decoded = serde.decodeSync(message.value, isOutput ? readers.score : readers.label);
-          if (!decoded.ok) continue;
-          if (isOutput) {
-            const view = scoreViewOf(decoded.value, message.key?.toString() ?? null);
-            if (view) scores.push(view);
-          } else {
-            const id = decoded.value['transaction_id'];
-            if (typeof id === 'string') {
-              const reportedAtMs = Number(decoded.value['reported_at'] ?? 0);
-              reports.push({ transactionId: id, isFraud: decoded.value['is_fraud'] === true, reportedAtMs });
+    const run = (): Promise<void> =>
+      consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          this.lastMessageAtMs = Date.now();
+          await serde.prepare(batch.messages.map((m) => m.value));
+          const isOutput = batch.topic === output;
+          const scores: ScoreView[] = [];
+          const reports: LabelReport[] = [];
+          for (const message of batch.messages) {
+            const decoded = serde.decodeSync(message.value, isOutput ? readers.score : readers.label);
+            if (!decoded.ok) continue;
+            if (isOutput) {
+              const view = scoreViewOf(decoded.value, message.key?.toString() ?? null);
+              if (view) scores.push(view);
+            } else {
+              const id = decoded.value['transaction_id'];
+              if (typeof id === 'string') {
+                const reportedAtMs = Number(decoded.value['reported_at'] ?? 0);
+                reports.push({ transactionId: id, isFraud: decoded.value['is_fraud'] === true, reportedAtMs });
+              }
             }
           }
-        }
-        // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
-        const key = partitionKey(batch.topic, batch.partition);
-        const atEnd = batch.offsetLag() === '0';
-        if (isOutput) this.streams.readScores(key, scores, atEnd, Date.now());
-        else this.streams.readLabels(key, reports, atEnd, Date.now());
-        this.lastMessageAtMs = Date.now();
-      },
-    });
+          // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
+          const key = partitionKey(batch.topic, batch.partition);
+          const atEnd = batch.offsetLag() === '0';
+          if (isOutput) this.streams.readScores(key, scores, atEnd, Date.now());
+          else this.streams.readLabels(key, reports, atEnd, Date.now());
+          this.lastMessageAtMs = Date.now();
+        },
+      });
+    await run();
   }
 
   /** Resolves once nothing new has arrived for `quietMs` (the end of the topics as they are now). */
@@ -138,6 +143,7 @@ export class ScoreFollower {
   }
 
   async stop(): Promise<void> {
+    this.reruns.abort();
     await this.consumer?.disconnect();
   }
 }

@@ -1,5 +1,5 @@
 import type { EachBatchPayload } from 'kafkajs';
-import { consumerGivenUp } from '../adapters/kafka/consumer-give-up.js';
+import { consumerGivenUp, warnOfRerun } from '../adapters/kafka/consumer-give-up.js';
 import { onBatchWithoutRecords, type ReadWithoutRecords } from '../adapters/kafka/stream-partitions.js';
 import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-window.js';
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
@@ -138,6 +138,8 @@ export class Runner {
   /** When the group coordinator last answered a heartbeat (or a join) of this member, standstills allowed for. */
   private readonly membership: MembershipLease;
   private joined = false;
+  /** Aborted by stop: the consumer is not run again after kafkajs stopped it for want of its coordinator. */
+  private readonly reruns = new AbortController();
   private readonly lag: ConsumerLagSeries;
   private readonly progress: LoopProgress;
   private lastFailure: { atMs: number; message: string } | undefined;
@@ -193,12 +195,22 @@ export class Runner {
       this.onReadWithoutRecords(topic, partition, atEnd, read),
     );
     // kafkajs gives up on a consumer after an error it does not retry: nothing would fetch any more, and the member
-    // would sit in the group scoring nothing. Fatal, and said, like any other end of this instance.
-    void consumerGivenUp(consumer).then((error) => this.fail('consumer', error));
+    // would sit in the group scoring nothing. Fatal, and said, like any other end of this instance; but a broker
+    // restart that leaves no coordinator to find for a moment is ridden out by running the consumer again (its
+    // rejoin is a rebalance like any other: GROUP_JOIN above).
+    void consumerGivenUp(consumer, {
+      run: () => this.runConsumer(),
+      signal: this.reruns.signal,
+      onRerun: warnOfRerun(this.deps.log, 'the input consumer'),
+    }).then((error) => this.fail('consumer', error));
     // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
     this.membership.start();
     this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
-    await consumer.run({
+    await this.runConsumer();
+  }
+
+  private runConsumer(): Promise<void> {
+    return this.deps.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       // Handlers hold the fetch loop only briefly (see above), but all partitions of a fetch go at once.
@@ -223,6 +235,7 @@ export class Runner {
     this.release();
     await this.loop;
     this.membership.stop();
+    this.reruns.abort();
     try {
       await this.deps.consumer.disconnect();
     } finally {
@@ -915,6 +928,7 @@ export class Runner {
   private fail(batchId: string, error: unknown): void {
     if (this.fatal) return;
     this.fatal = error;
+    this.reruns.abort();
     this.deps.log.error({ err: (error as Error).message, batchId }, 'fatal error; this instance stops');
     this.reportFatal(error);
     this.nudge();

@@ -972,6 +972,28 @@ describe('Runner and a crashed kafkajs consumer', () => {
     await runner.stop();
   });
 
+  it('runs the consumer again when kafkajs stopped it for want of its coordinator (a broker restarting)', async () => {
+    let runs = 0;
+    const { consumer, emit } = stubConsumer();
+    (consumer as { run: () => Promise<void> }).run = async () => {
+      runs++;
+    };
+    const runner = runnerWith(consumer);
+    await runner.start();
+    assert.equal(runs, 1);
+    const notFound = Object.assign(new Error('Failed to find group coordinator'), {
+      name: 'KafkaJSGroupCoordinatorNotFound',
+    });
+    emit(EVENTS.CRASH, { error: notFound, groupId: 'g', restart: false });
+    assert.equal(await settled(runner.failed, 400), false, 'a broker restart ended the worker');
+    assert.equal(runs, 2, 'the consumer was not run again');
+    assert.equal(runner.unhealthyReason(), null);
+    await runner.stop();
+    emit(EVENTS.CRASH, { error: notFound, groupId: 'g', restart: false });
+    await new Promise((resolve) => setTimeout(resolve, 800)); // the second wait would be 500 ms
+    assert.equal(runs, 2, 'run again after the runner stopped');
+  });
+
   it('fails loudly when a reader it depends on gives up (failWith)', async () => {
     const { consumer } = stubConsumer();
     const runner = runnerWith(consumer);

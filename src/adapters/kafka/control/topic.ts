@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../../observability/logger.js';
-import { readerStopped, type ReaderStoppedError } from '../consumer-give-up.js';
+import { readerStopped, warnOfRerun, type ReaderStoppedError } from '../consumer-give-up.js';
 import { RestartBackoff } from '../restart-backoff.js';
 import {
   appliedEntry,
@@ -129,6 +129,8 @@ export class ControlFollower {
   private readonly consumer;
   /** While the topic is missing the reader crashes on every fetch: restarts spaced up to 5 s apart. */
   private readonly restarts = new RestartBackoff();
+  /** Aborted by stop: the reader is not run again after kafkajs stopped it for want of its coordinator. */
+  private readonly reruns = new AbortController();
   private endOffset = 0n;
   private readonly continuity = new ControlLogContinuity();
   private replacedBy: ControlLogReplacedError | null = null;
@@ -170,6 +172,11 @@ export class ControlFollower {
         this.consumer,
         `the reader of ${controlTopicName(options.topology)}`,
         'control changes (the kill switch, rollout steps) no longer reach this process',
+        {
+          run: () => this.run(),
+          signal: this.reruns.signal,
+          onRerun: warnOfRerun(options.log, `the reader of ${controlTopicName(options.topology)}`),
+        },
       ),
       new Promise<ControlLogReplacedError>((resolve) => (this.logReplaced = resolve)),
     ]);
@@ -214,6 +221,17 @@ export class ControlFollower {
     if (this.endOffset === 0n) this.caughtUp();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.run();
+    this.recheck = setInterval(
+      () => this.readLastRecordAgain(topic),
+      this.options.recheckIntervalMs ?? CONTROL_LOG_RECHECK_MS,
+    );
+    this.recheck.unref();
+  }
+
+  /** Runs the consumer: at start, and again after kafkajs stopped it for want of its coordinator. */
+  private async run(): Promise<void> {
+    const topic = controlTopicName(this.options.topology);
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
@@ -257,11 +275,6 @@ export class ControlFollower {
         if (offset + 1n >= this.endOffset) this.caughtUp();
       },
     });
-    this.recheck = setInterval(
-      () => this.readLastRecordAgain(topic),
-      this.options.recheckIntervalMs ?? CONTROL_LOG_RECHECK_MS,
-    );
-    this.recheck.unref();
   }
 
   /** Sends the reader back to the highest offset it has read; eachMessage checks the record it finds there. */
@@ -277,6 +290,7 @@ export class ControlFollower {
 
   async stop(): Promise<void> {
     if (this.recheck) clearInterval(this.recheck);
+    this.reruns.abort();
     await this.restarts.release();
     await this.consumer.disconnect();
   }

@@ -2,22 +2,43 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Consumer, Kafka } from 'kafkajs';
-import { consumerGivenUp, ReaderStoppedError } from '../../../../src/adapters/kafka/consumer-give-up.js';
+import {
+  consumerGivenUp,
+  COORDINATOR_OUTAGE_LIMIT_MS,
+  ReaderStoppedError,
+  type RerunAfterOutage,
+} from '../../../../src/adapters/kafka/consumer-give-up.js';
 import { ControlFollower } from '../../../../src/adapters/kafka/control/topic.js';
 
-const EVENTS = { CRASH: 'consumer.crash' } as const;
+const EVENTS = { CRASH: 'consumer.crash', FETCH: 'consumer.fetch' } as const;
 
-/** A consumer whose only behaviour is its instrumentation events (what these tests exercise). */
-function stubConsumer(): { consumer: Consumer; crash: (error: Error, restart: boolean) => void } {
+/** A consumer whose only behaviour is its instrumentation events and counting its runs (what these tests exercise). */
+function stubConsumer(): {
+  consumer: Consumer;
+  crash: (error: Error, restart: boolean) => void;
+  fetched: () => void;
+  runs: () => number;
+} {
   const emitter = new EventEmitter();
+  let runs = 0;
   const consumer = {
     events: EVENTS,
     on: (event: string, listener: (e: unknown) => void) => emitter.on(event, listener),
+    run: async () => {
+      runs++;
+    },
   } as unknown as Consumer;
   return {
     consumer,
     crash: (error, restart) => emitter.emit(EVENTS.CRASH, { payload: { error, groupId: 'shared-group', restart } }),
+    fetched: () => emitter.emit(EVENTS.FETCH, { payload: {} }),
+    runs: () => runs,
   };
+}
+
+/** What kafkajs throws, as an error it does not retry, when no broker told it the group's coordinator. */
+function coordinatorNotFound(): Error {
+  return Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
 }
 
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> =>
@@ -52,6 +73,108 @@ describe('consumerGivenUp', () => {
     assert.equal(error.cause, refused);
   });
 
+  describe('with a rerun: a broker restart that left no coordinator to find', () => {
+    function rerunOf(consumer: Consumer, clock: () => number = Date.now) {
+      const controller = new AbortController();
+      const told: number[] = [];
+      const rerun: RerunAfterOutage = {
+        run: () => consumer.run({}),
+        signal: controller.signal,
+        onRerun: (_error, inMs) => told.push(inMs),
+        clock,
+      };
+      return { rerun, controller, told };
+    }
+
+    it('runs the consumer again after a short wait, says so, and does not give it up', async () => {
+      const { consumer, crash, runs } = stubConsumer();
+      const { rerun, told } = rerunOf(consumer);
+      const givenUp = consumerGivenUp(consumer, rerun);
+      crash(coordinatorNotFound(), false);
+      assert.deepEqual(told, [250]);
+      assert.equal(runs(), 0, 'ran again before the wait');
+      assert.equal(await within(givenUp, 400), 'pending');
+      assert.equal(runs(), 1);
+      crash(coordinatorNotFound(), false);
+      assert.deepEqual(told, [250, 500], 'the waits double while no fetch completes');
+    });
+
+    it('a fetch in between starts the waits, and the outage, over', async () => {
+      let nowMs = 0;
+      const { consumer, crash, fetched } = stubConsumer();
+      const { rerun, told } = rerunOf(consumer, () => nowMs);
+      const givenUp = consumerGivenUp(consumer, rerun);
+      crash(coordinatorNotFound(), false);
+      crash(coordinatorNotFound(), false);
+      nowMs += COORDINATOR_OUTAGE_LIMIT_MS - 1;
+      fetched();
+      nowMs += COORDINATOR_OUTAGE_LIMIT_MS - 1;
+      crash(coordinatorNotFound(), false);
+      assert.deepEqual(told, [250, 500, 250]);
+      assert.equal(await within(givenUp, 50), 'pending');
+    });
+
+    it('gives the consumer up once no coordinator was found for the whole limit, naming the likely causes', async () => {
+      let nowMs = 0;
+      const { consumer, crash } = stubConsumer();
+      const { rerun, told } = rerunOf(consumer, () => nowMs);
+      const givenUp = consumerGivenUp(consumer, rerun);
+      const first = coordinatorNotFound();
+      crash(first, false);
+      nowMs += COORDINATOR_OUTAGE_LIMIT_MS;
+      const last = coordinatorNotFound();
+      crash(last, false);
+      assert.equal(told.length, 1);
+      const error = await within(givenUp, 1_000);
+      assert.ok(error instanceof Error);
+      assert.match(
+        error.message,
+        /^Failed to find group coordinator for 5 minutes \(group shared-group\), run again 1/,
+      );
+      assert.match(error.message, /no broker answered all that time, or this client may not use the group \(an ACL/);
+      assert.equal(error.cause, last);
+    });
+
+    it('runs nothing again once its owner stopped the consumer, during the wait or before the crash', async () => {
+      const { consumer, crash, runs } = stubConsumer();
+      const { rerun, controller } = rerunOf(consumer);
+      const givenUp = consumerGivenUp(consumer, rerun);
+      crash(coordinatorNotFound(), false);
+      controller.abort();
+      crash(coordinatorNotFound(), false);
+      assert.equal(await within(givenUp, 400), 'pending');
+      assert.equal(runs(), 0);
+    });
+
+    it('a rerun that throws gives the consumer up with its error', async () => {
+      const { consumer, crash } = stubConsumer();
+      const refused = new Error('Cannot subscribe to topic while consumer is running');
+      const givenUp = consumerGivenUp(consumer, {
+        run: () => Promise.reject(refused),
+        signal: new AbortController().signal,
+      });
+      crash(coordinatorNotFound(), false);
+      assert.equal(await within(givenUp, 1_000), refused);
+    });
+
+    it('any other error kafkajs does not retry still gives the consumer up at once', async () => {
+      const { consumer, crash, runs } = stubConsumer();
+      const givenUp = consumerGivenUp(consumer, rerunOf(consumer).rerun);
+      const denied = new Error('Not authorized to access group');
+      crash(denied, false);
+      assert.equal(await within(givenUp, 1_000), denied);
+      assert.equal(runs(), 0);
+    });
+
+    it('without a rerun, a coordinator not found gives the consumer up, as kafkajs does', async () => {
+      const { consumer, crash } = stubConsumer();
+      const givenUp = consumerGivenUp(consumer);
+      const error = coordinatorNotFound();
+      crash(error, false);
+      assert.equal(await within(givenUp, 1_000), error);
+    });
+  });
+
   it('says which reader stopped, why, and what that means', () => {
     const error = new ReaderStoppedError('the reader of t', 'nothing more arrives', new Error('denied'));
     assert.equal(error.message, 'the reader of t stopped for good (denied): nothing more arrives');
@@ -76,6 +199,22 @@ describe('ControlFollower when kafkajs gives its reader up', () => {
     );
     assert.match(failed.message, /the kill switch/);
     await assert.rejects(reader.ready, (error: unknown) => error === failed);
+  });
+
+  it('runs the reader again when kafkajs stopped it for want of its coordinator (a broker restarting)', async () => {
+    const { consumer, crash, runs } = stubConsumer();
+    const kafka = { consumer: () => consumer } as unknown as Kafka;
+    const warned: string[] = [];
+    const reader = new ControlFollower({
+      kafka,
+      topology: 'payments',
+      log: { warn: (_fields: unknown, message: string) => warned.push(message) } as never,
+    });
+    crash(coordinatorNotFound(), false);
+    assert.equal(await within(reader.failed, 400), 'pending');
+    assert.equal(runs(), 1);
+    assert.match(warned[0] ?? '', /^the reader of payments\.control: kafkajs stopped it for want of its group coord/);
+    await reader.stop().catch(() => undefined);
   });
 
   it('stays quiet while kafkajs restarts the reader itself', async () => {
