@@ -5,6 +5,7 @@ import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
 import { validEvents } from '../../support/events.js';
 import { assertAllScoresFinite, assertExactlyOneOutcome } from '../../support/invariants.js';
+import { sendEvents } from '../../support/lifecycle.js';
 import {
   createTopics,
   deleteTopics,
@@ -61,13 +62,7 @@ describe('a worker whose consumers kafkajs stops for want of their group coordin
 
   it('runs them again and scores every record exactly once, without exiting', { timeout: 120_000 }, async () => {
     const events = validEvents(1500, 'coordinator');
-    await producer.send(
-      topology.topics.input,
-      events.map((event) => ({
-        key: event.customer_id,
-        value: producer.serde.encode(producer.transactionSchemaId, event),
-      })),
-    );
+    await sendEvents(producer, topology, events);
     const started = await createPipeline({
       topology,
       instanceId: 'w1',
