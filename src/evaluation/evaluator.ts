@@ -2,7 +2,13 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { registryConnection, type Topology } from '../config/index.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
-import { readerStopped, warnOfRerun, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
+import {
+  ConsumerReruns,
+  readerStopped,
+  warnOfRerun,
+  type ReaderStoppedError,
+} from '../adapters/kafka/consumer-give-up.js';
+import { ReadPositions } from '../adapters/kafka/read-positions.js';
 import { ensureTopics } from '../adapters/kafka/topics.js';
 import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { openFsRegistry } from '../adapters/model-registry/index.js';
@@ -100,8 +106,10 @@ export class Evaluator {
   private readonly kafka: Kafka;
   private readonly serde: AvroSerde;
   private consumer: Consumer | undefined;
-  /** Aborted by stop: the reader is not run again after kafkajs stopped it for want of its coordinator. */
-  private readonly reruns = new AbortController();
+  /** Set once started: how the reader is run again after kafkajs stopped it for want of its coordinator. */
+  private reruns: ConsumerReruns | undefined;
+  /** A rejoin reads the topics from the beginning again (no offsets committed): each record is joined once. */
+  private readonly positions = new ReadPositions();
   private readonly streamTime = new StreamTime({ latestPlausibleMs: () => this.now() + STREAM_TIME_FUTURE_SKEW_MS });
   /** Records decoded from each topic since start: what a report with nothing to show says it read. */
   private readonly read = { scores: 0, labels: 0 };
@@ -156,11 +164,13 @@ export class Evaluator {
         autoCommit: false,
         eachBatch: (payload) => this.onBatch(payload),
       });
-    void readerStopped(consumer, reader, 'no further day is evaluated and its figures stay where they are', {
-      run,
-      signal: this.reruns.signal,
-      onRerun: warnOfRerun(this.options.log, reader),
-    }).then(this.reportStopped);
+    this.reruns = new ConsumerReruns(run, warnOfRerun(this.options.log, reader));
+    void readerStopped(
+      consumer,
+      reader,
+      'no further day is evaluated and its figures stay where they are',
+      this.reruns,
+    ).then(this.reportStopped);
     consumer.on(consumer.events.FETCH, () => (this.lastFetchAtMs = Date.now()));
     onBatchWithoutRecords(consumer, (topic, partition, atEnd) => {
       this.streamTime.read(partitionKey(topic, partition), [], atEnd);
@@ -176,7 +186,7 @@ export class Evaluator {
   }
 
   async stop(): Promise<void> {
-    this.reruns.abort();
+    await this.reruns?.stop();
     await this.consumer?.disconnect();
   }
 
@@ -197,9 +207,10 @@ export class Evaluator {
     const { topology } = this.options;
     const isLabel = batch.topic === topology.topics.labels;
     const reader = readContractSchema(isLabel ? 'label' : 'score');
-    await this.serde.prepare(batch.messages.map((m) => m.value));
+    const messages = this.positions.unread(partitionKey(batch.topic, batch.partition), batch.messages);
+    await this.serde.prepare(messages.map((m) => m.value));
     const times: number[] = [];
-    for (const message of batch.messages) {
+    for (const message of messages) {
       const decoded = this.serde.decodeSync(message.value, reader);
       if (!decoded.ok) continue;
       const v = decoded.value;

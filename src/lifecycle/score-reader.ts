@@ -5,7 +5,14 @@ import { registryConnection } from '../config/index.js';
 import { createAvroSerde } from '../adapters/registry/serde.js';
 import { readContractSchema } from '../adapters/registry/contract-schemas.js';
 import { connecting } from '../runtime/startup-errors.js';
-import { readerStopped, type ReaderStoppedError } from '../adapters/kafka/consumer-give-up.js';
+import {
+  ConsumerReruns,
+  readerStopped,
+  warnOfRerun,
+  type ReaderStoppedError,
+} from '../adapters/kafka/consumer-give-up.js';
+import { ReadPositions } from '../adapters/kafka/read-positions.js';
+import type { Logger } from '../adapters/observability/logger.js';
 import { onBatchWithoutRecords, partitionKey, partitionsAtStart } from '../adapters/kafka/stream-partitions.js';
 import { scoreViewOf, type ScoreRetention, type ScoreView } from '../core/control/evidence.js';
 import { ScoreStreams, type LabelReport } from '../core/control/score-streams.js';
@@ -37,6 +44,13 @@ export class TopicsMissingError extends Error {
   }
 }
 
+export interface ScoreFollowerOptions {
+  /** What the streams keep (default: everything read). */
+  readonly retention?: ScoreRetention;
+  /** Told of each time the reader is run again after kafkajs stopped it for want of its coordinator. */
+  readonly log?: Pick<Logger, 'warn'>;
+}
+
 /**
  * Follows the output and labels topics of a topology as a downstream read_committed consumer does (a group of its
  * own, never committing), keeping what the rollout gates and the shadow report need (ScoreStreams: the scores the
@@ -46,8 +60,10 @@ export class TopicsMissingError extends Error {
 export class ScoreFollower {
   readonly streams: ScoreStreams;
   private consumer: Consumer | undefined;
-  /** Aborted by stop: the reader is not run again after kafkajs stopped it for want of its coordinator. */
-  private readonly reruns = new AbortController();
+  /** Set once started: how the reader is run again after kafkajs stopped it for want of its coordinator. */
+  private reruns: ConsumerReruns | undefined;
+  /** A rejoin reads the topics from the beginning again (no offsets committed): each record is read once. */
+  private readonly positions = new ReadPositions();
   private lastMessageAtMs = 0;
   private reportStopped!: (error: ReaderStoppedError) => void;
   /** Resolves if kafkajs gives this reader up for good (consumer-give-up.ts): no further score or label arrives. */
@@ -56,9 +72,12 @@ export class ScoreFollower {
   constructor(
     private readonly topology: Topology,
     private readonly kafka: Kafka,
-    options: { readonly retention?: ScoreRetention } = {},
+    private readonly options: ScoreFollowerOptions = {},
   ) {
-    this.streams = new ScoreStreams({ horizonDays: topology.monitoring.evaluation.horizonDays, ...options });
+    this.streams = new ScoreStreams({
+      horizonDays: topology.monitoring.evaluation.horizonDays,
+      ...(options.retention ? { retention: options.retention } : {}),
+    });
   }
 
   async start(): Promise<void> {
@@ -73,11 +92,20 @@ export class ScoreFollower {
       maxWaitTimeInMs: 250,
     });
     this.consumer = consumer;
+    const reader = `the reader of ${output} and ${labels}`;
+    this.reruns = new ConsumerReruns(
+      async () => {
+        await run();
+        // Quiet is counted from the rejoin: settle must not take the wait before it for the end of the topics.
+        this.lastMessageAtMs = Date.now();
+      },
+      warnOfRerun(this.options.log, reader),
+    );
     void readerStopped(
       consumer,
-      `the reader of ${output} and ${labels}`,
+      reader,
       'the gates and reports would be judged on scores and labels that no longer arrive',
-      { run: () => run(), signal: this.reruns.signal },
+      this.reruns,
     ).then(this.reportStopped);
     // Stream time holds back for every partition that has records to read, as the evaluator's does.
     const found = new Set<string>();
@@ -103,11 +131,14 @@ export class ScoreFollower {
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           this.lastMessageAtMs = Date.now();
-          await serde.prepare(batch.messages.map((m) => m.value));
+          // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
+          const key = partitionKey(batch.topic, batch.partition);
+          const messages = this.positions.unread(key, batch.messages);
+          await serde.prepare(messages.map((m) => m.value));
           const isOutput = batch.topic === output;
           const scores: ScoreView[] = [];
           const reports: LabelReport[] = [];
-          for (const message of batch.messages) {
+          for (const message of messages) {
             const decoded = serde.decodeSync(message.value, isOutput ? readers.score : readers.label);
             if (!decoded.ok) continue;
             if (isOutput) {
@@ -121,8 +152,6 @@ export class ScoreFollower {
               }
             }
           }
-          // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same).
-          const key = partitionKey(batch.topic, batch.partition);
           const atEnd = batch.offsetLag() === '0';
           if (isOutput) this.streams.readScores(key, scores, atEnd, Date.now());
           else this.streams.readLabels(key, reports, atEnd, Date.now());
@@ -132,18 +161,21 @@ export class ScoreFollower {
     await run();
   }
 
-  /** Resolves once nothing new has arrived for `quietMs` (the end of the topics as they are now). */
+  /**
+   * Resolves once nothing new has arrived for `quietMs` (the end of the topics as they are now); never while the
+   * reader is stopped and waiting to run again (a lost coordinator), when silence says nothing of the topics.
+   */
   async settle(quietMs = 2_000, timeoutMs = 120_000): Promise<void> {
     const started = Date.now();
     this.lastMessageAtMs ||= started;
-    while (Date.now() - this.lastMessageAtMs < quietMs) {
+    while (this.reruns?.pending() === true || Date.now() - this.lastMessageAtMs < quietMs) {
       if (Date.now() - started > timeoutMs) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
   async stop(): Promise<void> {
-    this.reruns.abort();
+    await this.reruns?.stop();
     await this.consumer?.disconnect();
   }
 }
@@ -152,7 +184,7 @@ export class ScoreFollower {
 export async function readScoreStreams(
   topology: Topology,
   kafka: Kafka,
-  options: { readonly retention?: ScoreRetention } = {},
+  options: ScoreFollowerOptions = {},
 ): Promise<ScoreStreams> {
   const follower = new ScoreFollower(topology, kafka, options);
   try {

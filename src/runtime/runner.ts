@@ -1,5 +1,5 @@
 import type { EachBatchPayload } from 'kafkajs';
-import { consumerGivenUp, warnOfRerun } from '../adapters/kafka/consumer-give-up.js';
+import { ConsumerReruns, consumerGivenUp, warnOfRerun } from '../adapters/kafka/consumer-give-up.js';
 import { onBatchWithoutRecords, type ReadWithoutRecords } from '../adapters/kafka/stream-partitions.js';
 import { closeReason, untilExpiry, type CloseReason } from '../core/batch/batch-window.js';
 import type { AlignmentPolicy, PartitionBound } from '../core/batch/event-time-alignment.js';
@@ -138,8 +138,8 @@ export class Runner {
   /** When the group coordinator last answered a heartbeat (or a join) of this member, standstills allowed for. */
   private readonly membership: MembershipLease;
   private joined = false;
-  /** Aborted by stop: the consumer is not run again after kafkajs stopped it for want of its coordinator. */
-  private readonly reruns = new AbortController();
+  /** How the consumer is run again after kafkajs stopped it for want of its coordinator; stopped by stop and fail. */
+  private readonly reruns: ConsumerReruns;
   private readonly lag: ConsumerLagSeries;
   private readonly progress: LoopProgress;
   private lastFailure: { atMs: number; message: string } | undefined;
@@ -154,6 +154,7 @@ export class Runner {
     this.pauses = new IntakePauses(deps.consumer);
     this.lag = new ConsumerLagSeries(deps.metrics.consumerLag);
     this.progress = new LoopProgress(deps.clock, LOOP_STUCK_AFTER_MS);
+    this.reruns = new ConsumerReruns(() => this.runConsumer(), warnOfRerun(deps.log, 'the input consumer'));
   }
 
   /**
@@ -198,11 +199,7 @@ export class Runner {
     // would sit in the group scoring nothing. Fatal, and said, like any other end of this instance; but a broker
     // restart that leaves no coordinator to find for a moment is ridden out by running the consumer again (its
     // rejoin is a rebalance like any other: GROUP_JOIN above).
-    void consumerGivenUp(consumer, {
-      run: () => this.runConsumer(),
-      signal: this.reruns.signal,
-      onRerun: warnOfRerun(this.deps.log, 'the input consumer'),
-    }).then((error) => this.fail('consumer', error));
+    void consumerGivenUp(consumer, this.reruns).then((error) => this.fail('consumer', error));
     // A throw out of the loop must not leave a worker that consumes but never scores: it is fatal, and said.
     this.membership.start();
     this.loop = this.formBatches().catch((error: unknown) => this.fail('batch loop', error));
@@ -229,13 +226,15 @@ export class Runner {
   }
 
   private async drainAndLeave(): Promise<void> {
+    // Nothing is taken while draining: a rerun now would only rejoin the group (a rebalance) to leave it again.
+    const rerunsStopped = this.reruns.stop();
     this.stopping = true;
     this.forced = 'shutdown';
     this.nudge();
     this.release();
     await this.loop;
     this.membership.stop();
-    this.reruns.abort();
+    await rerunsStopped;
     try {
       await this.deps.consumer.disconnect();
     } finally {
@@ -251,6 +250,12 @@ export class Runner {
    */
   unhealthyReason(): string | null {
     if (this.fatal) return `fatal: ${(this.fatal as Error).message}`;
+    if (this.reruns.pending()) {
+      return (
+        'the input consumer lost its group coordinator and waits to run again (no broker answered, or this client ' +
+        'may not use the consumer group: an ACL)'
+      );
+    }
     const sinceCommitMs = this.deps.clock() - this.lastCommitAtMs;
     if (this.lastFailure && this.lastFailure.atMs > this.lastCommitAtMs && sinceCommitMs > NOT_READY_AFTER_MS) {
       return `no commit for ${Math.round(sinceCommitMs / 1000)} s: ${this.lastFailure.message}`;
@@ -928,7 +933,7 @@ export class Runner {
   private fail(batchId: string, error: unknown): void {
     if (this.fatal) return;
     this.fatal = error;
-    this.reruns.abort();
+    void this.reruns.stop();
     this.deps.log.error({ err: (error as Error).message, batchId }, 'fatal error; this instance stops');
     this.reportFatal(error);
     this.nudge();

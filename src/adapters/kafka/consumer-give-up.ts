@@ -17,7 +17,13 @@ export const COORDINATOR_OUTAGE_LIMIT_MS = 5 * 60_000;
  * later.
  */
 export function isCoordinatorNotFound(error: Error): boolean {
-  return error.name === 'KafkaJSGroupCoordinatorNotFound';
+  // A running consumer's rejoin fails inside kafkajs's fetch-loop retrier, which wraps the error it does not retry in
+  // a KafkaJSNonRetriableError (the lookup's error is its cause); a first join passes it on as it is.
+  let cause: unknown = error;
+  for (let depth = 0; depth < 8 && cause instanceof Error; depth++, cause = cause.cause) {
+    if (cause.name === 'KafkaJSGroupCoordinatorNotFound') return true;
+  }
+  return false;
 }
 
 /** How a consumer is run again after kafkajs stopped it for want of its group coordinator. */
@@ -95,9 +101,62 @@ export function warnOfRerun(log: Pick<Logger, 'warn'> | undefined, reader: strin
   return (error, inMs) =>
     log?.warn(
       { err: error.message, inMs },
-      `${reader}: kafkajs stopped it for want of its group coordinator (no broker answered: one restarting?); ` +
-        'running it again',
+      `${reader}: kafkajs stopped it for want of its group coordinator (no broker answered: one restarting, or ` +
+        `this client may not use the group: an ACL); running it again, for at most ` +
+        `${COORDINATOR_OUTAGE_LIMIT_MS / 60_000} minutes without a fetch`,
     );
+}
+
+/** How long a stop waits for a rerun already joining the group, so that the disconnect after it leaves the group. */
+const RERUN_SETTLE_WAIT_MS = 15_000;
+
+/**
+ * The RerunAfterOutage of one consumer, kept by its owner: `pending` while the consumer is stopped and not yet
+ * running again (the reader reads nothing meanwhile), and `stop` before the owner disconnects it. A rerun's
+ * `consumer.run` resolves once the consumer has joined (or crashed again): a disconnect made while it joins returns at
+ * once without leaving the group (kafkajs's runner is not running yet) and the join, completed later, leaves a
+ * consumer nobody can stop.
+ */
+export class ConsumerReruns implements RerunAfterOutage {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  private scheduled = 0;
+  private ran = 0;
+  private inFlight: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly runConsumer: () => Promise<void>,
+    private readonly notify?: RerunAfterOutage['onRerun'],
+  ) {}
+
+  readonly onRerun = (error: Error, inMs: number): void => {
+    this.scheduled++;
+    this.notify?.(error, inMs);
+  };
+
+  readonly run = (): Promise<void> => {
+    const upTo = this.scheduled;
+    const running = this.runConsumer().finally(() => {
+      // A rerun that crashed again has scheduled the next one already: still pending then.
+      this.ran = Math.max(this.ran, upTo);
+    });
+    this.inFlight = running.catch(() => undefined);
+    return running;
+  };
+
+  /** Stopped by kafkajs and not yet running again. */
+  pending(): boolean {
+    return this.ran < this.scheduled;
+  }
+
+  /** No rerun from now on; resolves once a rerun already started has joined or failed (waiting at most 15 s). */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.ran = this.scheduled;
+    const inFlight = this.inFlight;
+    if (inFlight === null) return;
+    await Promise.race([inFlight, sleep(RERUN_SETTLE_WAIT_MS, undefined, { ref: false })]);
+  }
 }
 
 /** Waits, then runs the consumer again; a stop during the wait ends it quietly. */

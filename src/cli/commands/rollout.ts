@@ -26,6 +26,7 @@ import { readScoreStreams, ScoreFollower, TopicsMissingError } from '../../lifec
 import { BOUND_HELP, boundFlag, gateBound, gateInterval, rolloutPlan, rolloutStep } from '../arguments.js';
 import { changeOptions, describeRecord, printStatus, readControl, runChange, type ChangeOptions } from './control.js';
 import { connecting } from '../../runtime/startup-errors.js';
+import type { Logger } from '../../adapters/observability/logger.js';
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -178,7 +179,7 @@ export function registerRolloutCommand(program: Command): void {
       const reading = await readControl(options.topology);
       await printStatus(reading);
       const { session, view, champion } = reading;
-      const { topology, kafka } = session;
+      const { topology, kafka, log } = session;
       // No live stage, no evidence to read (and, before any worker started, no output topic to read it from).
       const notJudged = stageNotJudged(view);
       if (notJudged !== null) {
@@ -189,7 +190,7 @@ export function registerRolloutCommand(program: Command): void {
       // Only the live stage's evidence: not every score of the topics' retention.
       let streams;
       try {
-        streams = await readScoreStreams(topology, kafka, { retention: gateRetention(view.state, nowMs) });
+        streams = await readScoreStreams(topology, kafka, { retention: gateRetention(view.state, nowMs), log });
       } catch (error) {
         if (!(error instanceof TopicsMissingError)) throw error;
         out(`  gates        not judged: ${error.message}`);
@@ -230,8 +231,8 @@ export function registerRolloutCommand(program: Command): void {
     .option('--exit-when-done', 'exit once no rollout is in progress (after a promotion, rollback or abort)')
     .action(async (options: { topology: string; interval: number; exitWhenDone?: boolean }) => {
       const intervalMs = options.interval;
-      const { topology, kafka, ops } = openControl(options.topology, 'rollout-controller');
-      const control = new ControlFollower({ kafka, topology: topology.name });
+      const { topology, kafka, ops, log } = openControl(options.topology, 'rollout-controller');
+      const control = new ControlFollower({ kafka, topology: topology.name, log });
       // The controller writes to the control topic: before any worker started, it creates it as a worker would.
       // A stop signal meanwhile ends the process at once (Node's own handling): nothing has been judged yet.
       const createdTopic = await connecting('kafka', topology, async () => {
@@ -260,6 +261,7 @@ export function registerRolloutCommand(program: Command): void {
             intervalMs,
             noRollout,
             Promise.race([control.failed, stop.stopped]),
+            log,
           );
           if (scores === null) {
             out(`${new Date().toISOString()} no rollout in progress on ${topology.name}: nothing to judge, exiting`);
@@ -340,12 +342,13 @@ async function startScoreFollower(
   intervalMs: number,
   stopWaiting: () => boolean,
   ended: Promise<Error>,
+  log: Logger,
 ): Promise<ScoreFollower | null> {
   // Raced only while waiting: a stop signal after the reader started must not end the process as unhandled.
   ended.catch(() => undefined);
   let said = false;
   for (;;) {
-    const scores = new ScoreFollower(topology, kafka, { retention: retention() });
+    const scores = new ScoreFollower(topology, kafka, { retention: retention(), log });
     try {
       await scores.start();
       return scores;

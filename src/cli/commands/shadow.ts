@@ -106,7 +106,7 @@ export function registerShadowCommand(program: Command): Command {
   report.action(async (options: ReportOptions) => {
     // Before any connection: a --since that is no time is refused at once.
     const sinceMs = options.since ? sinceOf(options.since) : 0;
-    const { topology, kafka, ops } = openControl(options.topology);
+    const { topology, kafka, ops, log } = openControl(options.topology);
     // Models named on the command line are checked against the registry before any topic is read.
     const registry = openFsRegistry(topology.model.registry);
     const named = async (flag: string, text: string | undefined) =>
@@ -119,6 +119,7 @@ export function registerShadowCommand(program: Command): Command {
     if (!challenger) throw new Error('no live challenger: name one with --challenger <name>@<version>');
     const streams = await readScoreStreams(topology, kafka, {
       retention: { scoredFromMs: sinceMs, rolloutOnly: false },
+      log,
     });
     const report = buildShadowReport(
       streams.scores,

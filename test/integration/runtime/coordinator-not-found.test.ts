@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
+import type { Topology } from '../../../src/config/index.js';
 import { createPipeline, type PipelineContext } from '../../../src/runtime/context.js';
 import { validEvents } from '../../support/events.js';
 import { assertAllScoresFinite, assertExactlyOneOutcome } from '../../support/invariants.js';
@@ -14,6 +15,7 @@ import {
   testTopology,
   type TestProducer,
 } from '../../support/stack.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** kafkajs's own cluster class and errors: the lookup patched below is the one its consumers call. */
 const kafkajsModule = createRequire(import.meta.url);
@@ -25,76 +27,150 @@ const { KafkaJSGroupCoordinatorNotFound } = kafkajsModule('kafkajs/src/errors.js
 };
 
 /**
- * kafkajs stops a consumer for good when no broker told it its group's coordinator (a broker restarting: its lookup
- * swallows every broker's error and reports this one, which it does not retry). The worker's two consumers, of the
- * input and of the control topic, each meet it at their first join here (the real lookup is made to fail once per
- * group, on the real broker, as it does during a restart); the worker runs them again and scores everything, exactly
- * once, in the same process.
+ * Makes kafkajs's group-coordinator lookup fail as it does while a broker restarts (every broker's error swallowed,
+ * KafkaJSGroupCoordinatorNotFound thrown, which kafkajs does not retry) whenever `fails` says so, given the group and
+ * how many lookups this client (each consumer has its own) has made. The real lookup, on the real broker, otherwise.
  */
-describe('a worker whose consumers kafkajs stops for want of their group coordinator', () => {
-  const { topology, topics } = testTopology({ maxRecords: 200, maxWaitMs: 100 });
-  const lookup = Cluster.prototype.findGroupCoordinator;
-  const failedOnce = new Set<string>();
-  let producer: TestProducer;
-  let pipeline: PipelineContext | undefined;
-
-  before(async () => {
-    await createTopics(topics, topology.topics.partitions);
-    producer = await testProducer(topology);
-    Cluster.prototype.findGroupCoordinator = async function (this: unknown, params) {
-      const ours =
-        params.groupId === topology.consumerGroup ||
-        params.groupId.startsWith(`fraudscore.control-reader.${topology.name}.`);
-      if (ours && (params.coordinatorType ?? 0) === 0 && !failedOnce.has(params.groupId)) {
-        failedOnce.add(params.groupId);
+function failingLookups(fails: (groupId: string, lookup: number) => boolean): {
+  readonly failed: string[];
+  restore(): void;
+} {
+  const real = Cluster.prototype.findGroupCoordinator;
+  const lookups = new WeakMap<object, number>();
+  const failed: string[] = [];
+  Cluster.prototype.findGroupCoordinator = async function (this: object, params) {
+    if ((params.coordinatorType ?? 0) === 0) {
+      const lookup = (lookups.get(this) ?? 0) + 1;
+      lookups.set(this, lookup);
+      if (fails(params.groupId, lookup)) {
+        failed.push(params.groupId);
         throw new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator');
       }
-      return lookup.call(this, params);
-    };
+    }
+    return real.call(this, params);
+  };
+  return { failed, restore: () => (Cluster.prototype.findGroupCoordinator = real) };
+}
+
+async function startWorker(
+  topology: Topology,
+  instanceId: string,
+): Promise<{ pipeline: PipelineContext; failure: () => unknown; crashes: { name: string; restart: boolean }[] }> {
+  const pipeline = await createPipeline({
+    topology,
+    instanceId,
+    metricsPort: 0,
+    log: createLogger({ name: 'test', level: 'error' }),
   });
+  let failure: unknown = null;
+  const crashes: { name: string; restart: boolean }[] = [];
+  pipeline.consumer.on(pipeline.consumer.events.CRASH, ({ payload }) =>
+    crashes.push({ name: payload.error.name, restart: payload.restart }),
+  );
+  void pipeline.runner.failed.then((error) => (failure = error));
+  void pipeline.runner.start();
+  return { pipeline, failure: () => failure, crashes };
+}
+
+async function assertEveryInputOnce(topology: Topology, count: number): Promise<void> {
+  const outputs = await readCommitted(
+    [topology.topics.output, topology.topics.deadLetter],
+    (records) => records.length >= count,
+    90_000,
+  );
+  const inputs = await readCommitted([topology.topics.input], (r) => r.length >= count, 30_000, { raw: true });
+  const scores = outputs.filter((r) => r.topic === topology.topics.output);
+  assertExactlyOneOutcome(
+    inputs.map((r) => ({ partition: r.partition, offset: r.offset })),
+    scores,
+    outputs.filter((r) => r.topic === topology.topics.deadLetter),
+  );
+  assertAllScoresFinite(scores);
+}
+
+/**
+ * kafkajs stops a consumer for good when no broker told it its group's coordinator (a broker restarting). The worker
+ * runs its consumers again, in the same process, whether the error comes at a first join (passed on as it is) or at a
+ * rejoin of a running consumer (wrapped by kafkajs's fetch-loop retrier), and every record gets exactly one outcome.
+ */
+describe('a worker whose consumers kafkajs stops for want of their group coordinator', () => {
+  const workers: PipelineContext[] = [];
+  const topologies: ReturnType<typeof testTopology>[] = [];
+  let producer: TestProducer | undefined;
+  let patch: ReturnType<typeof failingLookups> | undefined;
+
+  /** A topology of its own, its topics created and `count` events written to its input. */
+  async function topologyWithInput(count: number, prefix: string): Promise<Topology> {
+    const isolated = testTopology({ maxRecords: 200, maxWaitMs: 100 });
+    topologies.push(isolated);
+    const { topology, topics } = isolated;
+    await createTopics(topics, topology.topics.partitions);
+    producer = await testProducer(topology);
+    await sendEvents(producer, topology, validEvents(count, prefix));
+    return topology;
+  }
 
   after(async () => {
-    Cluster.prototype.findGroupCoordinator = lookup;
-    await pipeline?.close();
+    patch?.restore();
+    for (const worker of workers) await worker.close().catch(() => undefined);
     await producer?.close();
-    await deleteTopics(topics);
+    for (const { topics } of topologies) await deleteTopics(topics);
   });
 
-  it('runs them again and scores every record exactly once, without exiting', { timeout: 120_000 }, async () => {
-    const events = validEvents(1500, 'coordinator');
-    await sendEvents(producer, topology, events);
-    const started = await createPipeline({
-      topology,
-      instanceId: 'w1',
-      metricsPort: 0,
-      log: createLogger({ name: 'test', level: 'error' }),
-    });
-    pipeline = started;
-    let failed: unknown = null;
-    void started.runner.failed.then((error) => (failed = error));
-    void started.runner.start();
+  it(
+    'at the first join, of both the input and the control consumer: run again, everything scored once',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const topology = await topologyWithInput(1500, 'first-join');
+      const ours = (group: string) =>
+        group === topology.consumerGroup || group.startsWith(`fraudscore.control-reader.${topology.name}.`);
+      patch = failingLookups((group, lookup) => ours(group) && lookup === 1);
+      const worker = await startWorker(topology, 'w1');
+      workers.push(worker.pipeline);
+      await assertEveryInputOnce(topology, 1500);
+      assert.equal(worker.failure(), null, `the worker failed: ${String(worker.failure())}`);
+      assert.deepEqual(
+        patch.failed.map((group) => (group === topology.consumerGroup ? 'input' : 'control')).sort(),
+        ['control', 'input'],
+        'both consumers met the error',
+      );
+      patch.restore();
+      patch = undefined;
+      await producer?.close();
+      producer = undefined;
+    },
+  );
 
-    const outputs = await readCommitted(
-      [topology.topics.output, topology.topics.deadLetter],
-      (records) => records.length >= events.length,
-      90_000,
-    );
-    assert.equal(failed, null, `the worker failed: ${String(failed)}`);
-    assert.equal(started.runner.unhealthyReason(), null);
-    assert.deepEqual(
-      [...failedOnce].map((group) => (group === topology.consumerGroup ? 'input' : 'control')).sort(),
-      ['control', 'input'],
-      'both consumers met the error',
-    );
-    const inputs = await readCommitted([topology.topics.input], (r) => r.length >= events.length, 30_000, {
-      raw: true,
-    });
-    const scores = outputs.filter((r) => r.topic === topology.topics.output);
-    assertExactlyOneOutcome(
-      inputs.map((r) => ({ partition: r.partition, offset: r.offset })),
-      scores,
-      outputs.filter((r) => r.topic === topology.topics.deadLetter),
-    );
-    assertAllScoresFinite(scores);
-  });
+  it(
+    "at a running consumer's rejoin (a second worker joins): run again, everything scored once",
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const topology = await topologyWithInput(1000, 'rejoin-a');
+      let armed = false;
+      patch = failingLookups((group, lookup) => {
+        if (!armed || group !== topology.consumerGroup || lookup < 2) return false;
+        armed = false;
+        return true;
+      });
+      const first = await startWorker(topology, 'w1');
+      workers.push(first.pipeline);
+      await readCommitted([topology.topics.output, topology.topics.deadLetter], (r) => r.length >= 1000, 90_000);
+      armed = true;
+      const second = await startWorker(topology, 'w2');
+      workers.push(second.pipeline);
+      await waitFor('the rejoin lookup failed', async () => (patch?.failed.length ? true : undefined), 60_000);
+      await sendEvents(producer as TestProducer, topology, validEvents(1000, 'rejoin-b', Date.UTC(2026, 0, 20)));
+      await assertEveryInputOnce(topology, 2000);
+      assert.equal(first.failure(), null, `w1 failed: ${String(first.failure())}`);
+      assert.equal(second.failure(), null, `w2 failed: ${String(second.failure())}`);
+      const wrapped = [...first.crashes, ...second.crashes].filter(
+        (crash) => !crash.restart && crash.name === 'KafkaJSNonRetriableError',
+      );
+      assert.equal(wrapped.length, 1, `the rejoin's crash, as kafkajs wraps it: ${JSON.stringify(first.crashes)}`);
+    },
+  );
 });

@@ -959,6 +959,18 @@ function runnerWith(consumer: Consumer, sink: Partial<TransactionalSink> = {}): 
 const settled = (promise: Promise<unknown>, ms: number) =>
   Promise.race([promise.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
 
+/** What kafkajs reports when no broker told it the group's coordinator (a broker restarting). */
+const coordinatorLost = () =>
+  Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
+
+/** A stub consumer whose runs are counted (and may be held by `onRun`). */
+function countingRuns(onRun: (run: number) => Promise<void> = async () => undefined) {
+  const stub = stubConsumer();
+  const counted = { ...stub, runs: 0 };
+  (stub.consumer as { run: () => Promise<void> }).run = () => onRun(++counted.runs);
+  return counted;
+}
+
 describe('Runner and a crashed kafkajs consumer', () => {
   it('fails loudly when kafkajs gives the consumer up (no restart): it would otherwise never fetch again', async () => {
     const { consumer, emit } = stubConsumer();
@@ -973,25 +985,64 @@ describe('Runner and a crashed kafkajs consumer', () => {
   });
 
   it('runs the consumer again when kafkajs stopped it for want of its coordinator (a broker restarting)', async () => {
-    let runs = 0;
-    const { consumer, emit } = stubConsumer();
-    (consumer as { run: () => Promise<void> }).run = async () => {
-      runs++;
-    };
-    const runner = runnerWith(consumer);
+    const stub = countingRuns();
+    const runner = runnerWith(stub.consumer);
     await runner.start();
-    assert.equal(runs, 1);
-    const notFound = Object.assign(new Error('Failed to find group coordinator'), {
-      name: 'KafkaJSGroupCoordinatorNotFound',
-    });
-    emit(EVENTS.CRASH, { error: notFound, groupId: 'g', restart: false });
+    assert.equal(stub.runs, 1);
+    stub.emit(EVENTS.CRASH, { error: coordinatorLost(), groupId: 'g', restart: false });
     assert.equal(await settled(runner.failed, 400), false, 'a broker restart ended the worker');
-    assert.equal(runs, 2, 'the consumer was not run again');
+    assert.equal(stub.runs, 2, 'the consumer was not run again');
     assert.equal(runner.unhealthyReason(), null);
     await runner.stop();
-    emit(EVENTS.CRASH, { error: notFound, groupId: 'g', restart: false });
+    stub.emit(EVENTS.CRASH, { error: coordinatorLost(), groupId: 'g', restart: false });
     await new Promise((resolve) => setTimeout(resolve, 800)); // the second wait would be 500 ms
-    assert.equal(runs, 2, 'run again after the runner stopped');
+    assert.equal(stub.runs, 2, 'run again after the runner stopped');
+  });
+
+  it('is not ready while its consumer waits to run again, and is once it runs', async () => {
+    const { consumer, emit } = stubConsumer();
+    const runner = runnerWith(consumer);
+    await runner.start();
+    emit(EVENTS.CRASH, { error: coordinatorLost(), groupId: 'g', restart: false });
+    assert.match(runner.unhealthyReason() ?? '', /lost its group coordinator .*an ACL/);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(runner.unhealthyReason(), null);
+    await runner.stop();
+  });
+
+  it('runs nothing again once stopping, and leaves the group only after a rerun already joining has joined', async () => {
+    const events: string[] = [];
+    let joined!: () => void;
+    const stub = countingRuns(async (run) => {
+      if (run !== 2) return;
+      await new Promise<void>((resolve) => (joined = resolve));
+      events.push('rerun joined');
+    });
+    (stub.consumer as { disconnect: () => Promise<void> }).disconnect = async () => {
+      events.push('disconnect');
+    };
+    const runner = runnerWith(stub.consumer);
+    await runner.start();
+    stub.emit(EVENTS.CRASH, { error: coordinatorLost(), groupId: 'g', restart: false });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(stub.runs, 2, 'the rerun started');
+    const stopped = runner.stop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(events, [], 'disconnected while the rerun still joined: kafkajs would not leave the group');
+    joined();
+    await stopped;
+    assert.deepEqual(events, ['rerun joined', 'disconnect']);
+  });
+
+  it('a crash during the drain is not run again: the consumer would rejoin only to leave', async () => {
+    const stub = countingRuns();
+    const runner = runnerWith(stub.consumer);
+    await runner.start();
+    const stopped = runner.stop();
+    stub.emit(EVENTS.CRASH, { error: coordinatorLost(), groupId: 'g', restart: false });
+    await stopped;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(stub.runs, 1);
   });
 
   it('fails loudly when a reader it depends on gives up (failWith)', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../../observability/logger.js';
-import { readerStopped, warnOfRerun, type ReaderStoppedError } from '../consumer-give-up.js';
+import { ConsumerReruns, readerStopped, warnOfRerun, type ReaderStoppedError } from '../consumer-give-up.js';
 import { RestartBackoff } from '../restart-backoff.js';
 import {
   appliedEntry,
@@ -96,8 +96,16 @@ export interface ControlFollowerOptions {
   readonly clock?: () => number;
   /** How often the reader reads its last record again to tell a new log under the old name; default 10 s. */
   readonly recheckIntervalMs?: number;
-  /** Told of each record ignored as unreadable, once (a worker's log: nothing else would say a change was skipped). */
+  /**
+   * Told of each record ignored as unreadable, once (a worker's log: nothing else would say a change was skipped), and
+   * of each time the reader is run again after a lost coordinator.
+   */
   readonly log?: Pick<Logger, 'warn'>;
+  /**
+   * A read that ends once caught up (a command): after a lost coordinator it fails at once rather than run again for
+   * up to 5 minutes while the operator waits.
+   */
+  readonly oneOff?: boolean;
 }
 
 /**
@@ -129,8 +137,11 @@ export class ControlFollower {
   private readonly consumer;
   /** While the topic is missing the reader crashes on every fetch: restarts spaced up to 5 s apart. */
   private readonly restarts = new RestartBackoff();
-  /** Aborted by stop: the reader is not run again after kafkajs stopped it for want of its coordinator. */
-  private readonly reruns = new AbortController();
+  /**
+   * How the reader is run again after kafkajs stopped it for want of its coordinator (a broker restarting); none for a
+   * one-off read, which fails at once instead.
+   */
+  private readonly reruns: ConsumerReruns | undefined;
   private endOffset = 0n;
   private readonly continuity = new ControlLogContinuity();
   private replacedBy: ControlLogReplacedError | null = null;
@@ -161,6 +172,13 @@ export class ControlFollower {
       heartbeatInterval: 3_000,
       retry: { restartOnFailure: this.restarts.restartOnFailure },
     });
+    this.reruns =
+      options.oneOff === true
+        ? undefined
+        : new ConsumerReruns(
+            () => this.run(),
+            warnOfRerun(options.log, `the reader of ${controlTopicName(options.topology)}`),
+          );
     this.lastFetch = (options.clock ?? Date.now)();
     this.consumer.on(this.consumer.events.FETCH, () => {
       this.restarts.fetched();
@@ -172,11 +190,7 @@ export class ControlFollower {
         this.consumer,
         `the reader of ${controlTopicName(options.topology)}`,
         'control changes (the kill switch, rollout steps) no longer reach this process',
-        {
-          run: () => this.run(),
-          signal: this.reruns.signal,
-          onRerun: warnOfRerun(options.log, `the reader of ${controlTopicName(options.topology)}`),
-        },
+        this.reruns,
       ),
       new Promise<ControlLogReplacedError>((resolve) => (this.logReplaced = resolve)),
     ]);
@@ -290,7 +304,7 @@ export class ControlFollower {
 
   async stop(): Promise<void> {
     if (this.recheck) clearInterval(this.recheck);
-    this.reruns.abort();
+    await this.reruns?.stop();
     await this.restarts.release();
     await this.consumer.disconnect();
   }
@@ -325,7 +339,7 @@ async function readWholeLog(
   topology: string,
 ): Promise<{ view: ControlView; entries: ControlLogEntry[] }> {
   const entries: ControlLogEntry[] = [];
-  const follower = new ControlFollower({ kafka, topology, onEntry: (entry) => entries.push(entry) });
+  const follower = new ControlFollower({ kafka, topology, onEntry: (entry) => entries.push(entry), oneOff: true });
   try {
     await follower.start();
     await follower.ready;

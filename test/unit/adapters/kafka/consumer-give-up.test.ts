@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Consumer, Kafka } from 'kafkajs';
+import { createRequire } from 'node:module';
 import {
+  ConsumerReruns,
   consumerGivenUp,
   COORDINATOR_OUTAGE_LIMIT_MS,
   ReaderStoppedError,
@@ -36,9 +38,22 @@ function stubConsumer(): {
   };
 }
 
-/** What kafkajs throws, as an error it does not retry, when no broker told it the group's coordinator. */
+const kafkajsModule = createRequire(import.meta.url);
+const { KafkaJSGroupCoordinatorNotFound } = kafkajsModule('kafkajs/src/errors.js') as {
+  KafkaJSGroupCoordinatorNotFound: new (message: string) => Error;
+};
+const createRetry = kafkajsModule('kafkajs/src/retry/index.js') as (options: {
+  retries: number;
+}) => (attempt: () => Promise<never>) => Promise<never>;
+
+/** What kafkajs throws, as an error it does not retry, when no broker told it the group's coordinator (a first join). */
 function coordinatorNotFound(): Error {
-  return Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
+  return new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator');
+}
+
+/** The same error as a running consumer's rejoin reports it: through kafkajs's fetch-loop retrier, which wraps it. */
+async function coordinatorNotFoundOnRejoin(): Promise<Error> {
+  return createRetry({ retries: 0 })(() => Promise.reject(coordinatorNotFound())).catch((error: Error) => error);
 }
 
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> =>
@@ -97,6 +112,16 @@ describe('consumerGivenUp', () => {
       assert.equal(runs(), 1);
       crash(coordinatorNotFound(), false);
       assert.deepEqual(told, [250, 500], 'the waits double while no fetch completes');
+    });
+
+    it("runs a running consumer again too: a rejoin's error, wrapped by kafkajs's retrier", async () => {
+      const { consumer, crash, runs } = stubConsumer();
+      const givenUp = consumerGivenUp(consumer, rerunOf(consumer).rerun);
+      const wrapped = await coordinatorNotFoundOnRejoin();
+      assert.equal(wrapped.name, 'KafkaJSNonRetriableError', 'kafkajs no longer wraps it: revisit this test');
+      crash(wrapped, false);
+      assert.equal(await within(givenUp, 400), 'pending');
+      assert.equal(runs(), 1);
     });
 
     it('a fetch in between starts the waits, and the outage, over', async () => {
@@ -172,6 +197,43 @@ describe('consumerGivenUp', () => {
       const error = coordinatorNotFound();
       crash(error, false);
       assert.equal(await within(givenUp, 1_000), error);
+    });
+  });
+
+  describe('ConsumerReruns', () => {
+    it('is pending from the crash until the rerun has joined, and still pending if that rerun crashed again', async () => {
+      let finishRun!: () => void;
+      let crashDuringRun = false;
+      const reruns: ConsumerReruns = new ConsumerReruns(async () => {
+        if (crashDuringRun) reruns.onRerun(coordinatorNotFound(), 500);
+        await new Promise<void>((resolve) => (finishRun = resolve));
+      });
+      assert.equal(reruns.pending(), false);
+      reruns.onRerun(coordinatorNotFound(), 250);
+      assert.equal(reruns.pending(), true);
+      const first = reruns.run();
+      finishRun();
+      await first;
+      assert.equal(reruns.pending(), false, 'joined: no longer pending');
+      reruns.onRerun(coordinatorNotFound(), 250);
+      crashDuringRun = true;
+      const second = reruns.run();
+      finishRun();
+      await second;
+      assert.equal(reruns.pending(), true, 'the rerun crashed again and another is scheduled');
+    });
+
+    it('stop waits for a rerun that is joining, so that the disconnect after it leaves the group', async () => {
+      let finishRun!: () => void;
+      const reruns = new ConsumerReruns(() => new Promise<void>((resolve) => (finishRun = resolve)));
+      reruns.onRerun(coordinatorNotFound(), 250);
+      void reruns.run();
+      const stopped = reruns.stop();
+      assert.equal(reruns.signal.aborted, true);
+      assert.equal(reruns.pending(), false);
+      assert.equal(await within(stopped, 100), 'pending', 'stop returned while the rerun still joined');
+      finishRun();
+      assert.equal(await within(stopped, 100), undefined);
     });
   });
 
