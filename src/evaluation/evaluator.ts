@@ -207,7 +207,8 @@ export class Evaluator {
     const { topology } = this.options;
     const isLabel = batch.topic === topology.topics.labels;
     const reader = readContractSchema(isLabel ? 'label' : 'score');
-    const messages = this.positions.unread(partitionKey(batch.topic, batch.partition), batch.messages);
+    const key = partitionKey(batch.topic, batch.partition);
+    const messages = this.positions.unread(key, batch.messages);
     await this.serde.prepare(messages.map((m) => m.value));
     const times: number[] = [];
     for (const message of messages) {
@@ -243,11 +244,8 @@ export class Evaluator {
     // offsetLag counts a trailing transaction marker as read (runner.ts relies on the same). A record dated beyond
     // the clock's skew allowance is joined as any other (a report that late counts for no day) but leaves stream
     // time where it is.
-    const implausible = this.streamTime.read(
-      partitionKey(batch.topic, batch.partition),
-      times,
-      batch.offsetLag() === '0',
-    );
+    this.positions.read(key, messages);
+    const implausible = this.streamTime.read(key, times, batch.offsetLag() === '0');
     if (implausible > 0) {
       this.options.log.warn(
         {

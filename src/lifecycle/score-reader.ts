@@ -152,6 +152,7 @@ export class ScoreFollower {
               }
             }
           }
+          this.positions.read(key, messages);
           const atEnd = batch.offsetLag() === '0';
           if (isOutput) this.streams.readScores(key, scores, atEnd, Date.now());
           else this.streams.readLabels(key, reports, atEnd, Date.now());

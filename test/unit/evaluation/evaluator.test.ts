@@ -29,17 +29,26 @@ interface EvaluatorInternals {
 interface FakeBatch {
   readonly topic: string;
   readonly partition: number;
-  readonly messages: { key: Buffer | null; value: Buffer }[];
+  readonly messages: { key: Buffer | null; value: Buffer; offset: string }[];
   offsetLag(): string;
 }
 
+/** The next offset of each topic's partition 0, across every batch made here (each later batch comes after). */
+const nextOffsets = new Map<string, number>();
+
 /** A batch of records (their decoded fields as JSON) from one partition, read to its end. */
 function batchOf(topic: string, records: readonly Record<string, unknown>[]): { batch: FakeBatch } {
+  const first = nextOffsets.get(topic) ?? 0;
+  nextOffsets.set(topic, first + records.length);
   return {
     batch: {
       topic,
       partition: 0,
-      messages: records.map((r) => ({ key: Buffer.from('c'), value: Buffer.from(JSON.stringify(r)) })),
+      messages: records.map((r, i) => ({
+        key: Buffer.from('c'),
+        value: Buffer.from(JSON.stringify(r)),
+        offset: String(first + i),
+      })),
       offsetLag: () => '0',
     },
   };
@@ -213,6 +222,21 @@ describe('Evaluator status', () => {
     assert.ok(evaluator.watermark() <= Date.now() - LABEL_DELIVERY_GRACE_MS, 'no day final past the clock');
     assert.deepEqual(evaluator.join.maturedDays(), [], 'no day finalised by it');
     assert.equal(evaluator.recordsRead().labels, 2, 'both labels read and joined');
+  });
+
+  it('reads a record delivered again (its reader rejoined and reads from the beginning: it never commits) once', async (t) => {
+    const evaluator = evaluatorFor(topologyText());
+    const internals = decodingJson(t, evaluator);
+    const scoredAtMs = Date.now() - 2 * DAY;
+    const score = { model_name: 'card-fraud', model_version: '1', decision: 'APPROVE', score: 0.9, features: {} };
+    const scores = batchOf('payments.scores', [
+      { ...score, transaction_id: 'tx-1', event_time: scoredAtMs },
+      { ...score, transaction_id: 'tx-2', event_time: scoredAtMs },
+    ]);
+    const labels = batchOf('payments.labels', [{ transaction_id: 'tx-1', is_fraud: true, reported_at: scoredAtMs }]);
+    for (const batch of [scores, labels, scores, labels]) await internals.onBatch(batch);
+    assert.deepEqual(evaluator.recordsRead(), { scores: 2, labels: 1 });
+    assert.equal(evaluator.join.duplicates, 0, 'the second delivery reached the join');
   });
 
   it("removes a model's series once it has no final day within the comparison window (rolled back)", async () => {
