@@ -173,6 +173,14 @@ export class ScoreFollower {
       if (Date.now() - started > timeoutMs) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    if (this.reruns?.pending() === true) {
+      // What was read so far is not the topics to their end: judged on it, a gate or a report would be wrong.
+      throw new Error(
+        `the reader of ${this.topology.topics.output} and ${this.topology.topics.labels} lost its group coordinator ` +
+          `and has not run again within ${timeoutMs / 1000} s (no broker answered, or this client may not use its ` +
+          'group: an ACL); run the command again once the brokers answer',
+      );
+    }
   }
 
   async stop(): Promise<void> {

@@ -225,6 +225,11 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
         unhealthyReason: () =>
           assembled.runner?.unhealthyReason() ??
           serving.unreadyReason() ??
+          (follower.rerunPending()
+            ? `the reader of ${controlTopicName(topology.name)} lost its group coordinator and waits to run again ` +
+              '(no broker answered, or this client may not use its group: an ACL); control changes, the kill ' +
+              'switch included, do not reach this worker meanwhile'
+            : null) ??
           readerSilence(
             {
               name: `the reader of ${controlTopicName(topology.name)}`,

@@ -126,7 +126,9 @@ describe('a worker whose consumers kafkajs stops for want of their group coordin
       const topology = await topologyWithInput(1500, 'first-join');
       const ours = (group: string) =>
         group === topology.consumerGroup || group.startsWith(`fraudscore.control-reader.${topology.name}.`);
-      patch = failingLookups((group, lookup) => ours(group) && lookup === 1);
+      // Once per group: the first lookup of each is its consumer's first join (the worker's admin checks of the group
+      // come after the assignment).
+      patch = failingLookups((group) => ours(group) && !patch?.failed.includes(group));
       const worker = await startWorker(topology, 'w1');
       workers.push(worker.pipeline);
       await assertEveryInputOnce(topology, 1500);
@@ -135,6 +137,10 @@ describe('a worker whose consumers kafkajs stops for want of their group coordin
         patch.failed.map((group) => (group === topology.consumerGroup ? 'input' : 'control')).sort(),
         ['control', 'input'],
         'both consumers met the error',
+      );
+      assert.ok(
+        worker.crashes.some((crash) => !crash.restart && crash.name === 'KafkaJSGroupCoordinatorNotFound'),
+        `the input consumer's first join met it: ${JSON.stringify(worker.crashes)}`,
       );
       patch.restore();
       patch = undefined;

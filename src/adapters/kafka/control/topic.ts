@@ -208,6 +208,11 @@ export class ControlFollower {
     return this.restarts.restartCount();
   }
 
+  /** Stopped by kafkajs for want of its group coordinator and not yet running again (ConsumerReruns). */
+  rerunPending(): boolean {
+    return this.reruns?.pending() === true;
+  }
+
   /** When the reader last completed a fetch (at start: when it was made), on the follower's clock. */
   lastFetchAtMs(): number {
     return this.lastFetch;

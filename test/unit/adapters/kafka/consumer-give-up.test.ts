@@ -273,8 +273,10 @@ describe('ControlFollower when kafkajs gives its reader up', () => {
       log: { warn: (_fields: unknown, message: string) => warned.push(message) } as never,
     });
     crash(coordinatorNotFound(), false);
+    assert.equal(reader.rerunPending(), true, 'the worker is told (not ready) while its control reader waits');
     assert.equal(await within(reader.failed, 400), 'pending');
     assert.equal(runs(), 1);
+    assert.equal(reader.rerunPending(), false);
     assert.match(warned[0] ?? '', /^the reader of payments\.control: kafkajs stopped it for want of its group coord/);
     await reader.stop().catch(() => undefined);
   });
