@@ -65,6 +65,8 @@ export class ScoreFollower {
   /** A rejoin reads the topics from the beginning again (no offsets committed): each record is read once. */
   private readonly positions = new ReadPositions();
   private lastMessageAtMs = 0;
+  /** When the reader last ran again after a lost coordinator. */
+  private rejoinedAtMs: number | undefined;
   private reportStopped!: (error: ReaderStoppedError) => void;
   /** Resolves if kafkajs gives this reader up for good (consumer-give-up.ts): no further score or label arrives. */
   readonly failed = new Promise<ReaderStoppedError>((resolve) => (this.reportStopped = resolve));
@@ -97,7 +99,7 @@ export class ScoreFollower {
       async () => {
         await run();
         // Quiet is counted from the rejoin: settle must not take the wait before it for the end of the topics.
-        this.lastMessageAtMs = Date.now();
+        this.lastMessageAtMs = this.rejoinedAtMs = Date.now();
       },
       warnOfRerun(this.options.log, reader),
     );
@@ -173,12 +175,13 @@ export class ScoreFollower {
       if (Date.now() - started > timeoutMs) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (this.reruns?.pending() === true) {
+    const sinceRejoinMs = this.rejoinedAtMs === undefined ? Infinity : Date.now() - this.rejoinedAtMs;
+    if (this.reruns?.pending() === true || sinceRejoinMs < quietMs) {
       // What was read so far is not the topics to their end: judged on it, a gate or a report would be wrong.
       throw new Error(
         `the reader of ${this.topology.topics.output} and ${this.topology.topics.labels} lost its group coordinator ` +
-          `and has not run again within ${timeoutMs / 1000} s (no broker answered, or this client may not use its ` +
-          'group: an ACL); run the command again once the brokers answer',
+          `and has not read to the end again within ${timeoutMs / 1000} s (no broker answered, or this client may ` +
+          'not use its group: an ACL); run the command again once the brokers answer',
       );
     }
   }

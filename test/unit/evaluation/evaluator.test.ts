@@ -239,6 +239,19 @@ describe('Evaluator status', () => {
     assert.equal(evaluator.join.duplicates, 0, 'the second delivery reached the join');
   });
 
+  it('uses a batch that failed before use (the registry unreachable) when it is delivered again', async (t) => {
+    const evaluator = evaluatorFor(topologyText());
+    const internals = decodingJson(t, evaluator);
+    const scoredAtMs = Date.now() - 2 * DAY;
+    const score = { model_name: 'card-fraud', model_version: '1', decision: 'APPROVE', score: 0.9, features: {} };
+    const scores = batchOf('payments.scores', [{ ...score, transaction_id: 'tx-1', event_time: scoredAtMs }]);
+    const prepare = internals.serde.prepare as unknown as { mock: { mockImplementationOnce(f: () => unknown): void } };
+    prepare.mock.mockImplementationOnce(() => Promise.reject(new Error('the schema registry did not answer')));
+    await assert.rejects(internals.onBatch(scores), /did not answer/);
+    await internals.onBatch(scores);
+    assert.deepEqual(evaluator.recordsRead(), { scores: 1, labels: 0 });
+  });
+
   it("removes a model's series once it has no final day within the comparison window (rolled back)", async () => {
     const metrics = createEvaluatorMetrics('t');
     const evaluator = new Evaluator({

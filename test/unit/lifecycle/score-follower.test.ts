@@ -16,8 +16,19 @@ describe('ScoreFollower.settle', () => {
     const follower = followerWaitingToRunAgain(() => true);
     await assert.rejects(
       follower.settle(50, 300),
-      /lost its group coordinator and has not run again within 0\.3 s .*an ACL\); run the command again/,
+      /lost its group coordinator and has not read to the end again within 0\.3 s .*an ACL\); run the command/,
     );
+  });
+
+  it('fails if the reader ran again too late to read to the end before the timeout', async () => {
+    let pending = true;
+    const follower = followerWaitingToRunAgain(() => pending);
+    const internals = follower as unknown as { lastMessageAtMs: number; rejoinedAtMs: number | undefined };
+    setTimeout(() => {
+      pending = false;
+      internals.lastMessageAtMs = internals.rejoinedAtMs = Date.now();
+    }, 250);
+    await assert.rejects(follower.settle(200, 300), /lost its group coordinator/);
   });
 
   it('settles once the reader runs again and the topics stay quiet', async () => {
