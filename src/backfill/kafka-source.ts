@@ -26,6 +26,8 @@ export interface KafkaSourceOptions {
   readonly untilOffsets?: ReadonlyMap<number, number>;
   /** Wraps each step that reaches Kafka or the registry (see TopicReader). */
   readonly connecting?: Connecting;
+  /** Warnings of a reader run again after a lost group coordinator (see TopicReader). */
+  readonly log?: TopicReaderOptions<unknown>['log'];
 }
 
 /**
@@ -81,13 +83,14 @@ export function kafkaLabelSource(options: KafkaSourceOptions): LabelSource & Pic
 
 function readerLimits(
   options: KafkaSourceOptions,
-): Pick<TopicReaderOptions<unknown>, 'maxBufferedPerPartition' | 'untilOffsets' | 'connecting'> {
+): Pick<TopicReaderOptions<unknown>, 'maxBufferedPerPartition' | 'untilOffsets' | 'connecting' | 'log'> {
   return {
     ...(options.maxBufferedPerPartition !== undefined
       ? { maxBufferedPerPartition: options.maxBufferedPerPartition }
       : {}),
     ...(options.untilOffsets !== undefined ? { untilOffsets: options.untilOffsets } : {}),
     ...(options.connecting !== undefined ? { connecting: options.connecting } : {}),
+    ...(options.log !== undefined ? { log: options.log } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { deleteFeatureState, writeAbsorbed } from '../adapters/redis/absorbed-ma
 import { createRedisFeatureState, topologyFeatureStateOptions } from '../adapters/redis/feature-state.js';
 import type { AvroSerde } from '../adapters/registry/serde.js';
 import { createFeatureEngine } from '../core/features/engine.js';
-import { kafkaLabelSource, kafkaTransactionSource } from './kafka-source.js';
+import { kafkaLabelSource, kafkaTransactionSource, type KafkaSourceOptions } from './kafka-source.js';
 import { DEFAULT_BATCH_SIZE } from './options.js';
 
 export interface RebuildOptions {
@@ -28,6 +28,8 @@ export interface RebuildOptions {
   readonly signal?: AbortSignal;
   /** Told after each batch replayed: which topic, its offsets read so far and in all, and its records replayed. */
   readonly onProgress?: (progress: RebuildProgress) => void;
+  /** Warnings of a topic reader run again after a lost group coordinator (a broker restarting). */
+  readonly log?: KafkaSourceOptions['log'];
 }
 
 export interface RebuildProgress {
@@ -70,7 +72,7 @@ export async function rebuildState(options: RebuildOptions): Promise<RebuildResu
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
 
   let labelCount = 0;
-  const read = { kafka, serde, connecting };
+  const read = { kafka, serde, connecting, ...(options.log !== undefined ? { log: options.log } : {}) };
   const labelSource = kafkaLabelSource({ ...read, topic: labels, untilOffsets: committed.get(labels)! });
   const { signal, onProgress } = options;
   for await (const batch of labelSource.batches(batchSize)) {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { consumerGivenUp } from '../adapters/kafka/consumer-give-up.js';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import { ConsumerReruns, consumerGivenUp, warnOfRerun } from '../adapters/kafka/consumer-give-up.js';
+import type { Logger } from '../adapters/observability/logger.js';
 import { connectDirectly, type Connecting } from '../config/index.js';
 import { BackfillOptionError } from './errors.js';
 
@@ -60,6 +61,11 @@ export interface TopicReaderOptions<T> {
    * (runtime/startup-errors.ts: connectingFor), a failure is explained naming its field and the fix.
    */
   readonly connecting?: Connecting;
+  /**
+   * Where a warning goes when kafkajs stops the reader for want of its group coordinator (a broker restarting) and
+   * the reader runs again (adapters/kafka/consumer-give-up.ts).
+   */
+  readonly log?: Pick<Logger, 'warn'>;
 }
 
 const DEFAULT_MAX_BUFFERED = 20_000;
@@ -165,7 +171,9 @@ export class TopicReader<T> {
   private readonly stallTimeoutMs: number;
   private readonly untilOffsets: ReadonlyMap<number, number> | undefined;
   private readonly connecting: Connecting;
+  private readonly log: Pick<Logger, 'warn'> | undefined;
   private consumer: Consumer | undefined;
+  private reruns: ConsumerReruns | undefined;
   private buffers: PartitionBuffer<T>[] = [];
   private readonly byPartition = new Map<number, PartitionBuffer<T>>();
   private readonly skippedByReason = new Map<string, number>();
@@ -183,6 +191,7 @@ export class TopicReader<T> {
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.untilOffsets = options.untilOffsets;
     this.connecting = options.connecting ?? connectDirectly;
+    this.log = options.log;
     if (!Number.isSafeInteger(this.maxBuffered) || this.maxBuffered < 1) {
       throw new RangeError(`maxBufferedPerPartition must be a positive integer, got ${String(this.maxBuffered)}`);
     }
@@ -205,7 +214,11 @@ export class TopicReader<T> {
         return new PartitionBuffer<T>(partition, lowOffset, Math.max(lowOffset, Math.min(safeOffset(high), until)));
       })
       .sort((a, b) => a.partition - b.partition);
-    for (const buffer of this.buffers) this.byPartition.set(buffer.partition, buffer);
+    for (const buffer of this.buffers) {
+      this.byPartition.set(buffer.partition, buffer);
+      // Nothing to read: paused as soon as the consumer joins (onJoin).
+      if (buffer.complete) buffer.paused = true;
+    }
     if (this.buffers.every((buffer) => buffer.complete)) return;
 
     const consumer = this.kafka.consumer({
@@ -220,14 +233,33 @@ export class TopicReader<T> {
       const buffer = payload.topic === this.topic ? this.byPartition.get(payload.partition) : undefined;
       if (buffer) this.advance(buffer, Number(payload.lastOffset));
     });
-    void consumerGivenUp(consumer).then((error) => this.fail(error));
+    consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin());
+    const runOptions: ConsumerRunConfig = { autoCommit: false, eachBatch: (payload) => this.onBatch(payload) };
+    // A broker restarting can leave kafkajs without a group coordinator to find, and it then stops the consumer for
+    // good: run it again, as the worker does; the stall timeout still bounds how long the read may stand still.
+    const reruns = new ConsumerReruns(
+      () => consumer.run(runOptions),
+      warnOfRerun(this.log, `the backfill's reader of ${this.topic}`),
+    );
+    this.reruns = reruns;
+    void consumerGivenUp(consumer, reruns).then((error) => this.fail(error));
     await this.connecting('kafka', async () => {
       await consumer.connect();
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+      await consumer.run(runOptions);
     });
-    const done = this.buffers.filter((buffer) => buffer.complete).map((buffer) => buffer.partition);
-    if (done.length > 0) consumer.pause([{ topic: this.topic, partitions: done }]);
+  }
+
+  /**
+   * The consumer joined its group: at the start, and each time kafkajs starts it again (it restarts a consumer after
+   * an error it retries, and the reader runs it again after a lost coordinator). Either start makes kafkajs a new
+   * group state with nothing paused, which would fetch the paused partitions to their ends into the buffers: pause
+   * them again before the first fetch. (The new start reads each partition from its beginning; what was read before
+   * is skipped by its offset.)
+   */
+  private onJoin(): void {
+    const paused = this.buffers.filter((buffer) => buffer.paused).map((buffer) => buffer.partition);
+    if (paused.length > 0) this.tell((consumer) => consumer.pause([{ topic: this.topic, partitions: paused }]));
   }
 
   private async fetchOffsets(): Promise<{ partition: number; low: string; high: string }[]> {
@@ -272,7 +304,7 @@ export class TopicReader<T> {
     const item = buffer.shift();
     if (buffer.paused && !buffer.complete && buffer.size <= this.maxBuffered / RESUME_FRACTION) {
       buffer.paused = false;
-      this.consumer?.resume([{ topic: this.topic, partitions: [buffer.partition] }]);
+      this.tell((consumer) => consumer.resume([{ topic: this.topic, partitions: [buffer.partition] }]));
     }
     return item;
   }
@@ -307,6 +339,8 @@ export class TopicReader<T> {
   async close(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    // A rerun joining the group now would outlive the disconnect (consumer-give-up.ts: ConsumerReruns.stop).
+    await this.reruns?.stop();
     await consumer?.disconnect();
   }
 
@@ -341,9 +375,24 @@ export class TopicReader<T> {
     if (Number.isSafeInteger(lastOffset) && lastOffset + 1 > buffer.position) buffer.position = lastOffset + 1;
     if (!buffer.paused && (buffer.complete || buffer.size >= this.maxBuffered)) {
       buffer.paused = true;
-      this.consumer?.pause([{ topic: this.topic, partitions: [buffer.partition] }]);
+      this.tell((consumer) => consumer.pause([{ topic: this.topic, partitions: [buffer.partition] }]));
     }
     this.notify();
+  }
+
+  /**
+   * Tells kafkajs to pause or resume. Between a crash and the restart kafkajs has no group state and both throw: the
+   * restart then begins with nothing paused, and onJoin pauses what the buffers hold paused, so nothing is lost by
+   * the call failing, and a broker blip must not end the read.
+   */
+  private tell(call: (consumer: Consumer) => void): void {
+    const consumer = this.consumer;
+    if (consumer === undefined) return;
+    try {
+      call(consumer);
+    } catch {
+      // kafkajs is between a crash and its restart: see above.
+    }
   }
 
   private fail(error: unknown): void {

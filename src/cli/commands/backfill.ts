@@ -18,7 +18,7 @@ import {
   type TransactionSource,
 } from '../../backfill/index.js';
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
-import { createLogger } from '../../adapters/observability/logger.js';
+import { createLogger, type Logger } from '../../adapters/observability/logger.js';
 import { createAvroSerde, type AvroSerde } from '../../adapters/registry/serde.js';
 import { connectingFor } from '../../runtime/startup-errors.js';
 import { runStoppable } from '../stoppable.js';
@@ -118,17 +118,23 @@ export function registerBackfillCommand(program: Command): void {
  */
 function topicConnections(topology: Topology): () => TopicConnections {
   let made: TopicConnections | undefined;
-  return () =>
-    (made ??= {
-      // stdout carries the manifest: client warnings go to stderr.
-      kafka: createKafka(topology, createLogger({ name: topology.name, level: 'warn', destination: process.stderr })),
+  return () => {
+    if (made !== undefined) return made;
+    // stdout carries the manifest: client warnings, and the readers' (run again after a lost coordinator), go to stderr.
+    const log = createLogger({ name: topology.name, level: 'warn', destination: process.stderr });
+    made = {
+      kafka: createKafka(topology, log),
       serde: createAvroSerde(registryConnection(topology)),
       connecting: connectingFor(topology),
-    });
+      log,
+    };
+    return made;
+  };
 }
 
 interface TopicConnections {
   readonly kafka: Kafka;
   readonly serde: AvroSerde;
   readonly connecting: Connecting;
+  readonly log: Logger;
 }

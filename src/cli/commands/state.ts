@@ -38,6 +38,7 @@ export function registerStateCommand(program: Command): void {
               serde: createAvroSerde(registryConnection(topology)),
               redis,
               connecting: connectingFor(topology),
+              log,
               signal,
               onProgress: (p) => progress.update(p),
             }).finally(() => progress.stop()), // its last line before the outcome's

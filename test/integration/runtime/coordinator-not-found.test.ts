@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, describe, it } from 'node:test';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import type { Topology } from '../../../src/config/index.js';
@@ -14,42 +13,8 @@ import {
   testTopology,
   type TestProducer,
 } from '../../support/stack.js';
+import { failingLookups } from '../../support/kafkajs-faults.js';
 import { waitFor } from '../../support/wait-for.js';
-
-/** kafkajs's own cluster class and errors: the lookup patched below is the one its consumers call. */
-const kafkajsModule = createRequire(import.meta.url);
-const Cluster = kafkajsModule('kafkajs/src/cluster/index.js') as {
-  prototype: { findGroupCoordinator: (params: { groupId: string; coordinatorType?: number }) => Promise<unknown> };
-};
-const { KafkaJSGroupCoordinatorNotFound } = kafkajsModule('kafkajs/src/errors.js') as {
-  KafkaJSGroupCoordinatorNotFound: new (message: string) => Error;
-};
-
-/**
- * Makes kafkajs's group-coordinator lookup fail as it does while a broker restarts (every broker's error swallowed,
- * KafkaJSGroupCoordinatorNotFound thrown, which kafkajs does not retry) whenever `fails` says so, given the group and
- * how many lookups this client (each consumer has its own) has made. The real lookup, on the real broker, otherwise.
- */
-function failingLookups(fails: (groupId: string, lookup: number) => boolean): {
-  readonly failed: string[];
-  restore(): void;
-} {
-  const real = Cluster.prototype.findGroupCoordinator;
-  const lookups = new WeakMap<object, number>();
-  const failed: string[] = [];
-  Cluster.prototype.findGroupCoordinator = async function (this: object, params) {
-    if ((params.coordinatorType ?? 0) === 0) {
-      const lookup = (lookups.get(this) ?? 0) + 1;
-      lookups.set(this, lookup);
-      if (fails(params.groupId, lookup)) {
-        failed.push(params.groupId);
-        throw new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator');
-      }
-    }
-    return real.call(this, params);
-  };
-  return { failed, restore: () => (Cluster.prototype.findGroupCoordinator = real) };
-}
 
 async function startWorker(
   topology: Topology,
