@@ -410,7 +410,15 @@ export function buildDashboard(contract: Contract, evaluation: { readonly window
         'Since the control topic was last read, per worker (the kill switch reaches a worker only while this stays low)',
         's',
         query(`time() - fraudscore_control_last_fetch_timestamp_seconds{${SEL}}`, '{{instance}}'),
-      ).span(24),
+      ).span(12),
+    )
+    .withPanel(
+      // 0 while /healthz answers 503 (it names why); held at 0 for 10 min, FraudscoreWorkerNotReady fires.
+      series(
+        'Ready, per worker (0: not ready, its /healthz says why)',
+        'short',
+        query(`fraudscore_ready{${SEL}}`, '{{instance}}'),
+      ).span(12),
     )
     .build();
 }

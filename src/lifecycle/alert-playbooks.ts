@@ -121,6 +121,24 @@ export function alertPlaybooks(t: Topology, file: string): readonly AlertPlayboo
       act: 'Fix the cause the log names and restart it; the others carry its partitions meanwhile.',
     },
     {
+      alerts: ['FraudscoreWorkerNotReady'],
+      means:
+        'A worker answers but has not done its work for 10 minutes: the partitions it holds are not scored (their ' +
+        'records wait in the input topic, nothing is lost), and control changes may not reach it.',
+      commands: [
+        `curl -s http://<worker host>:${t.metrics.port}/healthz   # 503, with the reason`,
+        `${status}   # each worker's applied version, and a change it refused with the reason`,
+      ],
+      look:
+        "The reason in its `/healthz` and its log's warnings. Alerts that name a cause often fire beside it: " +
+        '`FraudscoreAvailabilityBudgetBurn` (batches failing), `FraudscoreFeatureStateLost`, ' +
+        '`FraudscoreControlReaderSilent`, `FraudscoreControlVersionBehind`.',
+      act:
+        'Mend what the reason names (a dependency out, a model the worker cannot load, a broker or ACL that keeps its ' +
+        'group coordinator from it). A restart helps only a worker that a fatal error ended; a not-ready one retries ' +
+        'and resumes by itself, and restarting it moves its partitions to the others.',
+    },
+    {
       alerts: ['FraudscoreEvaluatorDown'],
       means:
         'The delayed-label evaluator is down: no live model metrics, and `FraudscoreOfflineOnlineMismatch` is silent, ' +

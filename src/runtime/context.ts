@@ -217,30 +217,32 @@ async function startPipeline(options: ContextOptions, scope: StartupScope): Prom
   // The probes answer from here on: a worker that waits below for the control state's models is alive (/livez 200, so
   // Kubernetes' start-up probe passes and does not restart it every 5 minutes) and not ready (/healthz 503, the reason).
   const assembled: { runner?: Runner } = {};
+  const unhealthyReason = (): string | null =>
+    assembled.runner?.unhealthyReason() ??
+    serving.unreadyReason() ??
+    (follower.rerunPending()
+      ? `the reader of ${controlTopicName(topology.name)} lost its group coordinator and waits to run again ` +
+        '(no broker answered, or this client may not use its group: an ACL); control changes, the kill ' +
+        'switch included, do not reach this worker meanwhile'
+      : null) ??
+    readerSilence(
+      {
+        name: `the reader of ${controlTopicName(topology.name)}`,
+        consequence:
+          'control changes, the kill switch included, do not reach this worker, which serves the control ' +
+          'state it last read',
+        lastFetchAtMs: follower.lastFetchAtMs(),
+      },
+      clock(),
+    ) ??
+    (assembled.runner ? null : STARTING);
+  metrics.onReadinessRead(() => unhealthyReason() === null);
   const http = await onMetricsAddress(() =>
     startObservabilityServer({
       ...metricsAddress,
       registry: metrics.registry,
       health: {
-        unhealthyReason: () =>
-          assembled.runner?.unhealthyReason() ??
-          serving.unreadyReason() ??
-          (follower.rerunPending()
-            ? `the reader of ${controlTopicName(topology.name)} lost its group coordinator and waits to run again ` +
-              '(no broker answered, or this client may not use its group: an ACL); control changes, the kill ' +
-              'switch included, do not reach this worker meanwhile'
-            : null) ??
-          readerSilence(
-            {
-              name: `the reader of ${controlTopicName(topology.name)}`,
-              consequence:
-                'control changes, the kill switch included, do not reach this worker, which serves the control ' +
-                'state it last read',
-              lastFetchAtMs: follower.lastFetchAtMs(),
-            },
-            clock(),
-          ) ??
-          (assembled.runner ? null : STARTING),
+        unhealthyReason,
         wedgedReason: () => assembled.runner?.wedgedReason() ?? null,
         details: () => ({ instanceId, control: serving.status() }),
       },

@@ -41,9 +41,15 @@ export function createPipelineMetrics(topology: string) {
   // a drift snapshot sorts the whole window, too much for every batch.
   let refreshDrift: () => void = () => undefined;
   const collect = (): void => refreshDrift();
+  // Read at each scrape from what the worker's /healthz answers: not ready until the worker says otherwise.
+  let readReady: () => boolean = () => false;
   const newestTakenMs = { transactions: Number.NEGATIVE_INFINITY, labels: Number.NEGATIVE_INFINITY };
   const metrics = {
     registry,
+    /** Sets what fraudscore_ready reads at each scrape: whether /healthz would answer 200 (runtime/context.ts). */
+    onReadinessRead(read: () => boolean): void {
+      readReady = read;
+    },
     /** Sets what brings the drift gauges up to date before each read of them (DriftMonitor). */
     onDriftRead(refresh: () => void): void {
       refreshDrift = refresh;
@@ -205,6 +211,14 @@ export function createPipelineMetrics(topology: string) {
       name: 'fraudscore_batch_window_min_records',
       help: 'Batch window in force: records at which a batch closes once its partitions are read to their ends (0: never)',
       registers: [registry],
+    }),
+    ready: new Gauge({
+      name: 'fraudscore_ready',
+      help: '1 while the worker is ready (/healthz 200), 0 while not: its /healthz and log say why',
+      registers: [registry],
+      collect() {
+        this.set(readReady() ? 1 : 0);
+      },
     }),
     killSwitchActive: new Gauge({
       name: 'fraudscore_kill_switch_active',

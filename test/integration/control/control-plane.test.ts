@@ -245,6 +245,8 @@ describe('control plane (real Kafka, registry, Redis, ONNX)', () => {
     assert.equal(ready.status, 503);
     const body = (await ready.json()) as { reason: string };
     assert.match(body.reason, new RegExp(`control version ${refusedVersion} was refused`));
+    const scraped = await (await fetch(`http://${waiting.metrics}/metrics`)).text();
+    assert.match(scraped, /^fraudscore_ready\{[^}]*\} 0$/m, 'its readiness gauge says so too');
     abort.abort(new Error('test over'));
     const failure = await startFailure;
     assert.doesNotMatch(failure.message, /finished its start-up/);

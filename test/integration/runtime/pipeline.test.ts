@@ -77,6 +77,8 @@ describe('pipeline end to end (real Kafka, registry, Redis, ONNX)', () => {
       0,
     );
     assert.equal(scored, 1200);
+    // Readiness as /healthz answers it, for the alert rules (FraudscoreWorkerNotReady).
+    assert.match(text, /^fraudscore_ready\{[^}]*\} 1$/m);
     assert.match(text, /^fraudscore_records_dead_lettered_total\{[^}]*reason="INVALID_AMOUNT"[^}]*\} 3$/m);
     assert.match(text, /^fraudscore_batch_latency_ms_count\{[^}]*\} [1-9]/m);
     // The feature replica: its size, and the logs fetched whole (every entity the first time it is seen).

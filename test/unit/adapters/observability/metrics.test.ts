@@ -48,6 +48,19 @@ describe('metric catalog: a worker and the evaluator export sets of their own', 
   });
 });
 
+describe('fraudscore_ready', () => {
+  it('reads at each scrape what the worker says of its readiness; 0 until it says', async () => {
+    const metrics = createPipelineMetrics('t');
+    const scrape = async (): Promise<string> => await metrics.registry.metrics();
+    assert.match(await scrape(), /^fraudscore_ready\{topology="t"\} 0$/m);
+    let ready = true;
+    metrics.onReadinessRead(() => ready);
+    assert.match(await scrape(), /^fraudscore_ready\{topology="t"\} 1$/m);
+    ready = false;
+    assert.match(await scrape(), /^fraudscore_ready\{topology="t"\} 0$/m);
+  });
+});
+
 describe('takeNewest: fraudscore_newest_taken_time_seconds', () => {
   const HOUR_MS = 3_600_000;
   const NOW = Date.UTC(2026, 11, 7, 12);
