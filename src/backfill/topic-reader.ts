@@ -182,6 +182,9 @@ export class TopicReader<T> {
   /** Progress was made while nobody waited (the caller was busy with a batch): the next wait returns at once. */
   private unseenProgress = false;
   private opened = false;
+  private closed = false;
+  /** Why kafkajs stopped the consumer, while it is run again with no progress since (for the stall's message). */
+  private lostCoordinator: { readonly error: Error; reruns: number } | null = null;
 
   constructor(options: TopicReaderOptions<T>) {
     this.kafka = options.kafka;
@@ -226,6 +229,9 @@ export class TopicReader<T> {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: MAX_WAIT_MS,
+      // kafkajs's own restart after an error it retries, unless the reader was closed meanwhile (kafkajs's stop
+      // does not stop a restart already under way: one ending in a crash after the close must not start another).
+      retry: { retries: 5, restartOnFailure: async () => !this.closed },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -233,13 +239,21 @@ export class TopicReader<T> {
       const buffer = payload.topic === this.topic ? this.byPartition.get(payload.partition) : undefined;
       if (buffer) this.advance(buffer, Number(payload.lastOffset));
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin());
+    consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin(consumer));
     const runOptions: ConsumerRunConfig = { autoCommit: false, eachBatch: (payload) => this.onBatch(payload) };
     // A broker restarting can leave kafkajs without a group coordinator to find, and it then stops the consumer for
     // good: run it again, as the worker does; the stall timeout still bounds how long the read may stand still.
+    const warn = warnOfRerun(
+      this.log,
+      `the backfill's reader of ${this.topic}`,
+      `until the read has made no progress for ${this.stallTimeoutMs / 1000} s`,
+    );
     const reruns = new ConsumerReruns(
       () => consumer.run(runOptions),
-      warnOfRerun(this.log, `the backfill's reader of ${this.topic}`),
+      (error, inMs) => {
+        this.lostCoordinator = { error, reruns: (this.lostCoordinator?.reruns ?? 0) + 1 };
+        warn?.(error, inMs);
+      },
     );
     this.reruns = reruns;
     void consumerGivenUp(consumer, reruns).then((error) => this.fail(error));
@@ -253,13 +267,23 @@ export class TopicReader<T> {
   /**
    * The consumer joined its group: at the start, and each time kafkajs starts it again (it restarts a consumer after
    * an error it retries, and the reader runs it again after a lost coordinator). Either start makes kafkajs a new
-   * group state with nothing paused, which would fetch the paused partitions to their ends into the buffers: pause
-   * them again before the first fetch. (The new start reads each partition from its beginning; what was read before
-   * is skipped by its offset.)
+   * group state with nothing paused, which would fetch the paused partitions to their ends into the buffers, and
+   * every partition from its beginning (nothing is committed): before the first fetch, pause them again and move
+   * each partition still to be read to where its read stands (kafkajs applies a seek of a consumer that does not
+   * commit locally). A start under way when the reader was closed, which kafkajs's stop does not end, is stopped
+   * now that it has joined.
    */
-  private onJoin(): void {
+  private onJoin(consumer: Consumer): void {
+    if (this.closed) {
+      void consumer.disconnect().catch(() => undefined);
+      return;
+    }
     const paused = this.buffers.filter((buffer) => buffer.paused).map((buffer) => buffer.partition);
-    if (paused.length > 0) this.tell((consumer) => consumer.pause([{ topic: this.topic, partitions: paused }]));
+    if (paused.length > 0) this.tell((c) => c.pause([{ topic: this.topic, partitions: paused }]));
+    for (const buffer of this.buffers) {
+      if (buffer.complete || buffer.position <= buffer.lowOffset) continue;
+      this.tell((c) => c.seek({ topic: this.topic, partition: buffer.partition, offset: String(buffer.position) }));
+    }
   }
 
   private async fetchOffsets(): Promise<{ partition: number; low: string; high: string }[]> {
@@ -291,6 +315,16 @@ export class TopicReader<T> {
     this.throwIfFailed();
     if (!progressed) {
       const open = this.buffers.filter((buffer) => !buffer.complete);
+      const lost = this.lostCoordinator;
+      if (lost !== null) {
+        throw new Error(
+          `reading topic ${this.topic}: no progress for ${this.stallTimeoutMs / 1000} s since kafkajs lost the ` +
+            `reader's group coordinator (run again ${lost.reruns} times): no broker answered all that time, or this ` +
+            'client may not use the group (an ACL missing for the group ids fraudscore.backfill.*). Check the ' +
+            'brokers and the ACLs, then run again',
+          { cause: lost.error },
+        );
+      }
       throw new Error(
         `reading topic ${this.topic}: no progress for ${this.stallTimeoutMs / 1000} s; still open: ` +
           open.map((b) => `partition ${b.partition} at offset ${b.position} of ${b.highOffset}`).join(', ') +
@@ -337,6 +371,7 @@ export class TopicReader<T> {
 
   /** Leaves the group (nothing was committed). Safe to call twice. */
   async close(): Promise<void> {
+    this.closed = true;
     const consumer = this.consumer;
     this.consumer = undefined;
     // A rerun joining the group now would outlive the disconnect (consumer-give-up.ts: ConsumerReruns.stop).
@@ -346,7 +381,12 @@ export class TopicReader<T> {
 
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {
     const buffer = batch.topic === this.topic ? this.byPartition.get(batch.partition) : undefined;
-    if (buffer === undefined || buffer.complete || this.failure !== undefined) return;
+    if (buffer === undefined || buffer.complete || this.failure !== undefined || this.closed) return;
+    // Read before (delivered again after a restart whose seek kafkajs had not applied yet): nothing to decode.
+    if (Number(batch.lastOffset()) < buffer.next) {
+      this.advance(buffer, Number(batch.lastOffset()));
+      return;
+    }
     try {
       await this.connecting('registry', () => this.decoder.prepare(batch.messages.map((message) => message.value)));
     } catch (error) {
@@ -372,7 +412,10 @@ export class TopicReader<T> {
   }
 
   private advance(buffer: PartitionBuffer<T>, lastOffset: number): void {
-    if (Number.isSafeInteger(lastOffset) && lastOffset + 1 > buffer.position) buffer.position = lastOffset + 1;
+    if (Number.isSafeInteger(lastOffset) && lastOffset + 1 > buffer.position) {
+      buffer.position = lastOffset + 1;
+      this.lostCoordinator = null;
+    }
     if (!buffer.paused && (buffer.complete || buffer.size >= this.maxBuffered)) {
       buffer.paused = true;
       this.tell((consumer) => consumer.pause([{ topic: this.topic, partitions: [buffer.partition] }]));

@@ -96,14 +96,20 @@ export function consumerGivenUp(consumer: Consumer, rerun?: RerunAfterOutage): P
   });
 }
 
-/** RerunAfterOutage's onRerun as a warning in `log`, naming the reader and when it reads again. */
-export function warnOfRerun(log: Pick<Logger, 'warn'> | undefined, reader: string): RerunAfterOutage['onRerun'] {
+/**
+ * RerunAfterOutage's onRerun as a warning in `log`, naming the reader and when it reads again; `limit` says for how
+ * long (a reader with a shorter limit of its own says so).
+ */
+export function warnOfRerun(
+  log: Pick<Logger, 'warn'> | undefined,
+  reader: string,
+  limit = `for at most ${COORDINATOR_OUTAGE_LIMIT_MS / 60_000} minutes without a fetch`,
+): RerunAfterOutage['onRerun'] {
   return (error, inMs) =>
     log?.warn(
       { err: error.message, inMs },
       `${reader}: kafkajs stopped it for want of its group coordinator (no broker answered: one restarting, or ` +
-        `this client may not use the group: an ACL); running it again, for at most ` +
-        `${COORDINATOR_OUTAGE_LIMIT_MS / 60_000} minutes without a fetch`,
+        `this client may not use the group: an ACL); running it again, ${limit}`,
     );
 }
 

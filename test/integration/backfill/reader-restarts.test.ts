@@ -114,8 +114,11 @@ describe("the backfill's topic reader while kafkajs starts its consumer again (r
       const events: string[] = [];
       let takeFailed: unknown = null;
       let resumedDuringRestart = false;
+      let positionAtCrash = -1;
+      let firstFetchedAfterJoin: number | undefined;
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         events.push(`crash restart=${String(payload.restart)}`);
+        positionAtCrash = first.position;
         // kafkajs has no group state until it restarts: taking partition 0's records resumes it meanwhile.
         try {
           while (first.size > 0) records.push(reader.take(first));
@@ -125,6 +128,9 @@ describe("the backfill's topic reader while kafkajs starts its consumer again (r
         }
       });
       consumer.on(consumer.events.GROUP_JOIN, () => events.push('join'));
+      consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+        if (events.includes('join') && payload.partition === 0) firstFetchedAfterJoin ??= Number(payload.firstOffset);
+      });
       patch = failingNextFetch(groupId);
       await waitFor(
         'kafkajs restarted the consumer',
@@ -141,6 +147,7 @@ describe("the backfill's topic reader while kafkajs starts its consumer again (r
         'kafkajs holds partition 1 paused',
       );
       assert.ok(first.next > held[0]!, 'partition 0, resumed, was read on after the restart');
+      assert.equal(firstFetchedAfterJoin, positionAtCrash, 'the restart read on from where the read stood, not from 0');
 
       for (;;) {
         const open = reader.partitions.filter((buffer) => !buffer.exhausted);
@@ -157,6 +164,30 @@ describe("the backfill's topic reader while kafkajs starts its consumer again (r
       assertEveryRecordOnce(records);
     } finally {
       patch?.restore();
+      await reader.close();
+    }
+  });
+
+  it('a group coordinator that stays lost: the read stops at its stall limit, naming the lost coordinator', async () => {
+    const { kafka } = watchedKafka();
+    const patch = failingLookups((group) => group.startsWith('fraudscore.backfill.'));
+    const reader = new TopicReader<PositionedTransaction>({
+      kafka,
+      topic,
+      decoder: transactionDecoder(serde),
+      stallTimeoutMs: 4000,
+    });
+    try {
+      await reader.open();
+      await assert.rejects(reader.waitForProgress(), (error: Error) => {
+        assert.match(error.message, /since kafkajs lost the reader's group coordinator \(run again \d+ times\)/);
+        assert.match(error.message, /an ACL missing for the group ids fraudscore\.backfill\.\*/);
+        assert.equal((error.cause as Error).name, 'KafkaJSGroupCoordinatorNotFound');
+        return true;
+      });
+      assert.ok(patch.failed.length >= 2, `run again after the first failure: ${patch.failed.length} lookups failed`);
+    } finally {
+      patch.restore();
       await reader.close();
     }
   });
