@@ -3,6 +3,8 @@
  * when a broker restarts, made to happen at a chosen moment. Each patch returns its restore.
  */
 import { createRequire } from 'node:module';
+import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import { testKafka } from './stack.js';
 
 /** kafkajs's own classes and errors: the methods patched below are the ones its consumers call. */
 const kafkajsModule = createRequire(import.meta.url);
@@ -59,4 +61,28 @@ export function failingNextFetch(groupId: string): { readonly failed: () => bool
     return real.call(this, nodeId);
   };
   return { failed: () => failed, restore: () => (ConsumerGroup.prototype.fetch = real) };
+}
+
+/** A client whose consumers the test can watch: the readers under test make their own, each with a group of its own. */
+export function watchedKafka(): { kafka: Kafka; consumers: { groupId: string; consumer: Consumer }[] } {
+  const kafka = testKafka();
+  const consumers: { groupId: string; consumer: Consumer }[] = [];
+  const make = kafka.consumer.bind(kafka);
+  kafka.consumer = (config: ConsumerConfig) => {
+    const consumer = make(config);
+    consumers.push({ groupId: config.groupId, consumer });
+    return consumer;
+  };
+  return { kafka, consumers };
+}
+
+/** Resolves once kafkajs has restarted `consumer` (a CRASH it restarts from, then the group joined again). */
+export function restartedOnce(consumer: Consumer): Promise<void> {
+  return new Promise((resolve) => {
+    let crashed = false;
+    consumer.on(consumer.events.CRASH, ({ payload }) => (crashed ||= payload.restart));
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (crashed) resolve();
+    });
+  });
 }

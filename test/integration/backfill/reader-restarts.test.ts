@@ -7,33 +7,20 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { Consumer, ConsumerConfig, Kafka, Message } from 'kafkajs';
+import type { Consumer, Message } from 'kafkajs';
 import { createLogger } from '../../../src/adapters/observability/logger.js';
 import { readContractSchema } from '../../../src/adapters/registry/contract-schemas.js';
 import { createAvroSerde, type AvroSerde } from '../../../src/adapters/registry/serde.js';
 import { kafkaTransactionSource, transactionDecoder } from '../../../src/backfill/kafka-source.js';
 import { TopicReader, type PartitionBuffer } from '../../../src/backfill/topic-reader.js';
 import type { PositionedTransaction } from '../../../src/core/contract/events.js';
-import { failingLookups, failingNextFetch } from '../../support/kafkajs-faults.js';
+import { failingLookups, failingNextFetch, watchedKafka } from '../../support/kafkajs-faults.js';
 import { STACK, createTopics, deleteTopics, testKafka, uniqueName } from '../../support/stack.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const T0 = Date.UTC(2026, 0, 5);
 const PER_PARTITION = 15_000;
 const PARTITIONS = 2;
-
-/** A client whose consumers the test can watch: the reader makes its own, with a group id of its own. */
-function watchedKafka(): { kafka: Kafka; consumers: { groupId: string; consumer: Consumer }[] } {
-  const kafka = testKafka();
-  const consumers: { groupId: string; consumer: Consumer }[] = [];
-  const make = kafka.consumer.bind(kafka);
-  kafka.consumer = (config: ConsumerConfig) => {
-    const consumer = make(config);
-    consumers.push({ groupId: config.groupId, consumer });
-    return consumer;
-  };
-  return { kafka, consumers };
-}
 
 /** Every record of a read, once: the positions of each partition are 0 … PER_PARTITION − 1. */
 function assertEveryRecordOnce(records: readonly PositionedTransaction[]): void {
