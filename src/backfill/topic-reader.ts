@@ -239,7 +239,7 @@ export class TopicReader<T> {
       const buffer = payload.topic === this.topic ? this.byPartition.get(payload.partition) : undefined;
       if (buffer) this.advance(buffer, Number(payload.lastOffset));
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin(consumer));
+    consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin());
     const runOptions: ConsumerRunConfig = { autoCommit: false, eachBatch: (payload) => this.onBatch(payload) };
     // A broker restarting can leave kafkajs without a group coordinator to find, and it then stops the consumer for
     // good: run it again, as the worker does; the stall timeout still bounds how long the read may stand still.
@@ -270,14 +270,11 @@ export class TopicReader<T> {
    * group state with nothing paused, which would fetch the paused partitions to their ends into the buffers, and
    * every partition from its beginning (nothing is committed): before the first fetch, pause them again and move
    * each partition still to be read to where its read stands (kafkajs applies a seek of a consumer that does not
-   * commit locally). A start under way when the reader was closed, which kafkajs's stop does not end, is stopped
-   * now that it has joined.
+   * commit locally). (A disconnect here would not stop a start under way at close: kafkajs emits the join before
+   * its runner counts as running, so its stop does nothing and the runner goes on without an owner.)
    */
-  private onJoin(consumer: Consumer): void {
-    if (this.closed) {
-      void consumer.disconnect().catch(() => undefined);
-      return;
-    }
+  private onJoin(): void {
+    if (this.closed) return;
     const paused = this.buffers.filter((buffer) => buffer.paused).map((buffer) => buffer.partition);
     if (paused.length > 0) this.tell((c) => c.pause([{ topic: this.topic, partitions: paused }]));
     for (const buffer of this.buffers) {
