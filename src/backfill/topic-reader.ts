@@ -1,6 +1,7 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
 import { ConsumerReruns, consumerGivenUp, warnOfRerun } from '../adapters/kafka/consumer-give-up.js';
+import { callUnlessRestarting } from '../adapters/kafka/pause-calls.js';
 import type { Logger } from '../adapters/observability/logger.js';
 import { connectDirectly, type Connecting } from '../config/index.js';
 import { BackfillOptionError } from './errors.js';
@@ -183,8 +184,8 @@ export class TopicReader<T> {
   private unseenProgress = false;
   private opened = false;
   private closed = false;
-  /** Why kafkajs stopped the consumer, while it is run again with no progress since (for the stall's message). */
-  private lostCoordinator: { readonly error: Error; reruns: number } | null = null;
+  /** Runs again after a lost coordinator, and the latest error (for the stall's message while one is pending). */
+  private lostCoordinator: { readonly error: Error; readonly reruns: number } | null = null;
 
   constructor(options: TopicReaderOptions<T>) {
     this.kafka = options.kafka;
@@ -313,7 +314,7 @@ export class TopicReader<T> {
     if (!progressed) {
       const open = this.buffers.filter((buffer) => !buffer.complete);
       const lost = this.lostCoordinator;
-      if (lost !== null) {
+      if (lost !== null && this.reruns?.pending() === true) {
         throw new Error(
           `reading topic ${this.topic}: no progress for ${this.stallTimeoutMs / 1000} s since kafkajs lost the ` +
             `reader's group coordinator (run again ${lost.reruns} times): no broker answered all that time, or this ` +
@@ -379,11 +380,6 @@ export class TopicReader<T> {
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {
     const buffer = batch.topic === this.topic ? this.byPartition.get(batch.partition) : undefined;
     if (buffer === undefined || buffer.complete || this.failure !== undefined || this.closed) return;
-    // Read before (delivered again after a restart whose seek kafkajs had not applied yet): nothing to decode.
-    if (Number(batch.lastOffset()) < buffer.next) {
-      this.advance(buffer, Number(batch.lastOffset()));
-      return;
-    }
     try {
       await this.connecting('registry', () => this.decoder.prepare(batch.messages.map((message) => message.value)));
     } catch (error) {
@@ -409,10 +405,7 @@ export class TopicReader<T> {
   }
 
   private advance(buffer: PartitionBuffer<T>, lastOffset: number): void {
-    if (Number.isSafeInteger(lastOffset) && lastOffset + 1 > buffer.position) {
-      buffer.position = lastOffset + 1;
-      this.lostCoordinator = null;
-    }
+    if (Number.isSafeInteger(lastOffset) && lastOffset + 1 > buffer.position) buffer.position = lastOffset + 1;
     if (!buffer.paused && (buffer.complete || buffer.size >= this.maxBuffered)) {
       buffer.paused = true;
       this.tell((consumer) => consumer.pause([{ topic: this.topic, partitions: [buffer.partition] }]));
@@ -420,19 +413,10 @@ export class TopicReader<T> {
     this.notify();
   }
 
-  /**
-   * Tells kafkajs to pause or resume. Between a crash and the restart kafkajs has no group state and both throw: the
-   * restart then begins with nothing paused, and onJoin pauses what the buffers hold paused, so nothing is lost by
-   * the call failing, and a broker blip must not end the read.
-   */
+  /** A pause, resume or seek of the consumer; lost while kafkajs restarts it, which onJoin makes good. */
   private tell(call: (consumer: Consumer) => void): void {
     const consumer = this.consumer;
-    if (consumer === undefined) return;
-    try {
-      call(consumer);
-    } catch {
-      // kafkajs is between a crash and its restart: see above.
-    }
+    if (consumer !== undefined) callUnlessRestarting(() => call(consumer));
   }
 
   private fail(error: unknown): void {

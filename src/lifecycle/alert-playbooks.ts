@@ -123,8 +123,10 @@ export function alertPlaybooks(t: Topology, file: string): readonly AlertPlayboo
     {
       alerts: ['FraudscoreWorkerNotReady'],
       means:
-        'A worker answers but has not done its work for 10 minutes: the partitions it holds are not scored (their ' +
-        'records wait in the input topic, nothing is lost), and control changes may not reach it.',
+        'A worker answers but has not been ready for 10 minutes. Depending on the reason its `/healthz` names: its ' +
+        'partitions are not scored (batches failing, a step stuck; their records wait in the input topic, nothing is ' +
+        'lost), or it scores while control changes, the kill switch included, do not reach it or were refused, or it ' +
+        'is still starting and holds no partitions.',
       commands: [
         `curl -s http://<worker host>:${t.metrics.port}/healthz   # 503, with the reason`,
         `${status}   # each worker's applied version, and a change it refused with the reason`,
@@ -135,8 +137,8 @@ export function alertPlaybooks(t: Topology, file: string): readonly AlertPlayboo
         '`FraudscoreControlReaderSilent`, `FraudscoreControlVersionBehind`.',
       act:
         'Mend what the reason names (a dependency out, a model the worker cannot load, a broker or ACL that keeps its ' +
-        'group coordinator from it). A restart helps only a worker that a fatal error ended; a not-ready one retries ' +
-        'and resumes by itself, and restarting it moves its partitions to the others.',
+        'group coordinator from it). A not-ready worker retries and resumes by itself: restarting it only moves its ' +
+        'partitions to the others.',
     },
     {
       alerts: ['FraudscoreEvaluatorDown'],

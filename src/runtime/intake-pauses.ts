@@ -1,4 +1,5 @@
 import type { Consumer } from 'kafkajs';
+import { callUnlessRestarting } from '../adapters/kafka/pause-calls.js';
 import { resolveBound, type AlignmentPolicy, type PartitionBound } from '../core/batch/event-time-alignment.js';
 import type { PartitionQueue } from './intake.js';
 
@@ -68,14 +69,14 @@ export class IntakePauses {
     for (const [key, partition] of this.paused) {
       if (wanted.has(key)) continue;
       this.paused.delete(key);
-      this.tell(() => this.consumer.resume([partition]));
+      callUnlessRestarting(() => this.consumer.resume([partition]));
     }
     if (!mayPause) return;
     for (const key of wanted) {
       if (this.paused.has(key)) continue;
       const at = key.lastIndexOf(':');
       const partition = { topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] };
-      if (this.tell(() => this.consumer.pause([partition]))) this.paused.set(key, partition);
+      if (callUnlessRestarting(() => this.consumer.pause([partition]))) this.paused.set(key, partition);
     }
   }
 
@@ -83,20 +84,6 @@ export class IntakePauses {
     if (this.paused.size === 0) return;
     const partitions = [...this.paused.values()];
     this.paused.clear();
-    this.tell(() => this.consumer.resume(partitions));
-  }
-
-  /**
-   * Whether kafkajs took the call. While it restarts its consumer after an error it retries (its group is gone until
-   * the rejoin), pause and resume throw: the restart begins with nothing paused, so there is nothing to undo, and a
-   * broker blip must not end the worker. The next selection asks again.
-   */
-  private tell(call: () => void): boolean {
-    try {
-      call();
-      return true;
-    } catch {
-      return false;
-    }
+    callUnlessRestarting(() => this.consumer.resume(partitions));
   }
 }
